@@ -1,0 +1,174 @@
+import { formatNumber, formatSeconds } from './errors';
+import type { PolicyAlarm, RollbackPolicy } from './policy';
+import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
+import { budgetSpentAtFire, detectionSeconds } from './slo-math';
+
+/** Error ratios the plan quotes detection times for: a total outage, 10 % and 2 % errors. */
+export const DEFAULT_PLAN_ERROR_RATIOS: readonly number[] = [1, 0.1, 0.02];
+
+export interface PlanOptions {
+  readonly errorRatios?: readonly number[];
+  /** Added to every detection time; CloudWatch data typically lands a few minutes late. */
+  readonly ingestionDelaySeconds?: number;
+}
+
+export interface PlanDetection {
+  readonly errorRatio: number;
+  /** Seconds of bad traffic until the tier fires, rounded up to CloudWatch's 1-minute evaluation; undefined = never. */
+  readonly seconds?: number;
+  /** Share of the compliance period's error budget spent by then. */
+  readonly budgetSpent?: number;
+}
+
+export interface PlanTier {
+  readonly name: string;
+  readonly severity: string;
+  readonly longWindowSeconds: number;
+  readonly shortWindowSeconds: number;
+  readonly factor: number;
+  readonly errorRatioThreshold: number;
+  readonly minEventsPerWindow: number;
+  readonly detections: readonly PlanDetection[];
+}
+
+export interface PlanSlo {
+  readonly name: string;
+  readonly path: string;
+  readonly objectivePercent: number;
+  readonly compliancePeriodSeconds: number;
+  readonly sliDescription: string;
+  readonly sliScope: string;
+  readonly tiers: readonly PlanTier[];
+}
+
+export interface PlanCost {
+  readonly metricAlarms: number;
+  readonly highResolutionAlarms: number;
+  readonly compositeAlarms: number;
+  /** Metrics billed across all metric alarms (a math alarm bills each metric it reads). */
+  readonly billedMetrics: number;
+  readonly monthlyUsd: number;
+}
+
+export interface Plan {
+  readonly stack?: string;
+  readonly slos: readonly PlanSlo[];
+  readonly thresholdTriggers: number;
+  readonly cost: PlanCost;
+  /** What the same SLOs would cost if no window alarm were shared between tiers or SLOs. */
+  readonly costWithoutReuse: PlanCost;
+}
+
+export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Plan {
+  const ratios = options.errorRatios ?? DEFAULT_PLAN_ERROR_RATIOS;
+  const delay = options.ingestionDelaySeconds ?? 0;
+  const slos = policy.slos.map((slo): PlanSlo => ({
+    name: slo.name,
+    path: slo.path,
+    objectivePercent: slo.objectivePercent,
+    compliancePeriodSeconds: slo.compliancePeriodSeconds,
+    sliDescription: slo.sli.description,
+    sliScope: slo.sli.scope,
+    tiers: slo.tiers.map((tier): PlanTier => ({
+      name: tier.name,
+      severity: tier.severity,
+      longWindowSeconds: tier.longWindowSeconds,
+      shortWindowSeconds: tier.shortWindowSeconds,
+      factor: tier.factor,
+      errorRatioThreshold: tier.errorRatioThreshold,
+      minEventsPerWindow: tier.minEventsPerWindow,
+      detections: ratios.map((errorRatio) => {
+        const seconds = detectionSeconds(tier, errorRatio, 60, delay);
+        return {
+          errorRatio,
+          seconds,
+          budgetSpent: budgetSpentAtFire(tier, errorRatio, slo.objectivePercent, slo.compliancePeriodSeconds, seconds),
+        };
+      }),
+    })),
+  }));
+
+  const sloAlarms = policy.slos.flatMap((slo) => slo.alarms);
+  const composites = policy.slos.reduce((n, slo) => n + slo.composites.length, 0);
+  const triggerAlarms = policy.thresholdTriggers.map((t) => ({ metricCount: t.metricCount, highResolution: t.highResolution }));
+  const cost = costOf([...sloAlarms, ...triggerAlarms], composites);
+
+  // Without reuse every SLO creates its own two alarms per tier, each like the ones it has.
+  const unshared = policy.slos.flatMap((slo) =>
+    Array.from({ length: slo.alarmsRequested }, () => ({ metricCount: slo.sli.metricCount, highResolution: slo.alarms.some((a) => a.highResolution) })),
+  );
+  const costWithoutReuse = costOf([...unshared, ...triggerAlarms], composites);
+
+  return { stack: policy.stack, slos, thresholdTriggers: policy.thresholdTriggers.length, cost, costWithoutReuse };
+}
+
+function costOf(alarms: ReadonlyArray<Pick<PolicyAlarm, 'metricCount' | 'highResolution'>>, composites: number): PlanCost {
+  return {
+    metricAlarms: alarms.length,
+    highResolutionAlarms: alarms.filter((a) => a.highResolution).length,
+    compositeAlarms: composites,
+    billedMetrics: alarms.reduce((n, a) => n + a.metricCount, 0),
+    monthlyUsd: sumUsd([
+      ...alarms.map((a) => metricAlarmMonthlyUsd(a.metricCount, a.highResolution)),
+      composites * CLOUDWATCH_ALARM_PRICES_USD.composite,
+    ]),
+  };
+}
+
+function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined) return 'never';
+  if (seconds < 3_600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 2 * 86_400) return `${formatNumber(Math.round((seconds / 3_600) * 10) / 10)} h`;
+  return `${formatNumber(Math.round((seconds / 86_400) * 10) / 10)} d`;
+}
+
+function percent(ratio: number): string {
+  return `${formatNumber(Number((ratio * 100).toPrecision(3)))} %`;
+}
+
+function table(rows: readonly string[][]): string[] {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
+  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd());
+}
+
+/** Renders a plan as the text the CLI prints. */
+export function renderPlan(plan: Plan): string {
+  const lines: string[] = [];
+  lines.push(`Rollback plan${plan.stack ? ` for stack ${plan.stack}` : ''}`);
+  for (const slo of plan.slos) {
+    lines.push('');
+    lines.push(
+      `SLO ${slo.name}: ${formatNumber(slo.objectivePercent)} % over ${formatSeconds(slo.compliancePeriodSeconds)} — ${slo.sliDescription} (${slo.sliScope} traffic)`,
+    );
+    const ratios = slo.tiers[0]?.detections.map((d) => d.errorRatio) ?? [];
+    const header = ['tier', 'windows', 'burn rate', 'error ratio ≥', 'min events', ...ratios.map((r) => `fires at ${percent(r)} errors`)];
+    const rows = slo.tiers.map((tier) => [
+      tier.name,
+      `${formatSeconds(tier.longWindowSeconds)} / ${formatSeconds(tier.shortWindowSeconds)}`,
+      `${formatNumber(tier.factor)}×`,
+      percent(tier.errorRatioThreshold),
+      String(tier.minEventsPerWindow),
+      ...tier.detections.map((d) => (d.seconds === undefined ? 'never' : `${formatDuration(d.seconds)} (${percent(d.budgetSpent ?? 0)} budget)`)),
+    ]);
+    lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
+  }
+  if (plan.thresholdTriggers > 0) {
+    lines.push('', `Threshold triggers: ${plan.thresholdTriggers}`);
+  }
+  const c = plan.cost;
+  const w = plan.costWithoutReuse;
+  lines.push('');
+  lines.push(
+    `Alarms: ${c.metricAlarms} metric (${c.highResolutionAlarms} high-resolution, ${c.billedMetrics} billed metrics), ${c.compositeAlarms} composite — ` +
+      `$${c.monthlyUsd.toFixed(2)}/month at us-east-1 list prices`,
+  );
+  if (w.metricAlarms !== c.metricAlarms) {
+    lines.push(
+      `Window reuse: ${w.metricAlarms - c.metricAlarms} of ${w.metricAlarms} window alarms shared, saving $${sumUsd([w.monthlyUsd, -c.monthlyUsd]).toFixed(2)}/month`,
+    );
+  } else {
+    lines.push('Window reuse: no two tiers or SLOs share a window alarm in this stack');
+  }
+  lines.push('Detection times assume steady traffic above each tier\'s minimum events and no ingestion delay.');
+  return lines.join('\n');
+}

@@ -1,0 +1,114 @@
+import type { DerivedTier, Severity } from './slo-math';
+
+/**
+ * The rollback policy: a plain, versioned JSON document that every executor reads — the
+ * synthesized alarms are rendered from it, the evaluator Lambda and the simulator replay it.
+ * Constructs attach their part to the cloud assembly as construct metadata of type
+ * {@link POLICY_METADATA_TYPE}, so `rollback-triggers plan cdk.out` needs no CDK code to read it.
+ */
+export const POLICY_SCHEMA_VERSION = 1;
+export const POLICY_METADATA_TYPE = 'cdk-rollback-triggers:policy';
+
+export type SliKind = 'error-ratio' | 'success-ratio' | 'latency' | 'business-failure';
+/** Which traffic the SLI measures: all of it, one Lambda version, or one target group. */
+export type SliScope = 'blended' | 'version' | 'target-group';
+
+export interface PolicySli {
+  readonly kind: SliKind;
+  readonly scope: SliScope;
+  readonly description: string;
+  /** The granularity the SLI's metrics are published at; every window is a multiple of it. */
+  readonly resolutionSeconds: number;
+  /** Metrics the SLI's expression reads (CloudWatch bills each one in every alarm). */
+  readonly metricCount: number;
+  /** For latency SLIs, the threshold in the metric's own unit. */
+  readonly latencyThreshold?: number;
+}
+
+export interface PolicyAlarm {
+  /** Unique within the stack; referenced by tiers and composites. */
+  readonly id: string;
+  readonly windowSeconds: number;
+  /** Burn-rate threshold, compared with `GreaterThanOrEqualToThreshold`. */
+  readonly threshold: number;
+  readonly minEvents: number;
+  readonly treatMissingData: 'notBreaching' | 'breaching' | 'ignore' | 'missing';
+  readonly metricCount: number;
+  readonly highResolution: boolean;
+}
+
+export interface PolicyTier extends DerivedTier {
+  readonly minEventsPerWindow: number;
+  /** Ids of the window alarms (possibly shared with other SLOs of the stack). */
+  readonly longAlarm: string;
+  readonly shortAlarm: string;
+}
+
+export interface PolicyComposite {
+  readonly id: string;
+  readonly kind: 'tier' | 'severity';
+  readonly severity: Severity;
+  readonly operator: 'AND' | 'OR';
+  readonly children: readonly string[];
+  /** Id of the composite whose ALARM state suppresses this one's actions, if any. */
+  readonly suppressedBy?: string;
+}
+
+export interface PolicySlo {
+  readonly kind: 'slo';
+  readonly name: string;
+  /** Construct path, unique within the app. */
+  readonly path: string;
+  readonly objectivePercent: number;
+  readonly compliancePeriodSeconds: number;
+  readonly errorBudget: number;
+  readonly sli: PolicySli;
+  readonly tiers: readonly PolicyTier[];
+  /** Alarms this SLO created (alarms it reuses are owned by the SLO that created them). */
+  readonly alarms: readonly PolicyAlarm[];
+  /** How many window alarms it would have created without reuse. */
+  readonly alarmsRequested: number;
+  readonly composites: readonly PolicyComposite[];
+}
+
+export interface PolicyThresholdTrigger {
+  readonly kind: 'threshold';
+  readonly name: string;
+  readonly path: string;
+  readonly comparison: string;
+  readonly threshold: number;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: 'notBreaching' | 'breaching' | 'ignore' | 'missing';
+  readonly metricCount: number;
+  readonly highResolution: boolean;
+  readonly severity: Severity;
+}
+
+export type PolicyEntry = PolicySlo | PolicyThresholdTrigger;
+
+export interface RollbackPolicy {
+  readonly schemaVersion: typeof POLICY_SCHEMA_VERSION;
+  /** Stack the entries come from, when read from a cloud assembly. */
+  readonly stack?: string;
+  readonly slos: readonly PolicySlo[];
+  readonly thresholdTriggers: readonly PolicyThresholdTrigger[];
+}
+
+/** Groups metadata entries into one policy document, rejecting documents of a newer schema. */
+export function policyFromEntries(entries: readonly unknown[], stack?: string): RollbackPolicy {
+  const slos: PolicySlo[] = [];
+  const thresholdTriggers: PolicyThresholdTrigger[] = [];
+  for (const raw of entries) {
+    const entry = raw as { schemaVersion?: number; entry?: PolicyEntry };
+    if (entry.schemaVersion !== POLICY_SCHEMA_VERSION || entry.entry === undefined) {
+      throw new Error(
+        `policy entry has schemaVersion ${String(entry.schemaVersion)}, this tool reads version ${POLICY_SCHEMA_VERSION} — upgrade cdk-rollback-triggers`,
+      );
+    }
+    if (entry.entry.kind === 'slo') slos.push(entry.entry);
+    else if (entry.entry.kind === 'threshold') thresholdTriggers.push(entry.entry);
+  }
+  return { schemaVersion: POLICY_SCHEMA_VERSION, stack, slos, thresholdTriggers };
+}

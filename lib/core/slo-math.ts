@@ -1,0 +1,166 @@
+import { RollbackTriggersError, formatNumber, formatSeconds } from './errors';
+
+/** 30 days, the compliance period the SRE Workbook's tier factors are quoted for. */
+export const DEFAULT_COMPLIANCE_PERIOD_SECONDS = 30 * 86_400;
+
+/** Throws unless `objectivePercent` is a usable SLO target (strictly between 0 and 100). */
+export function validateObjectivePercent(objectivePercent: number, prop = 'objectivePercent'): void {
+  if (!Number.isFinite(objectivePercent) || objectivePercent <= 0 || objectivePercent >= 100) {
+    throw new RollbackTriggersError(
+      'RT101',
+      `${prop} must be above 0 and below 100, got ${objectivePercent} — use 99.9 for "three nines"`,
+    );
+  }
+}
+
+/** The error budget as a fraction of events: 99.9 % → 0.001. */
+export function errorBudget(objectivePercent: number): number {
+  validateObjectivePercent(objectivePercent);
+  // Computed from the complement in percent to keep 99.9 → 0.001 free of float noise.
+  return Number(((100 - objectivePercent) / 100).toPrecision(12));
+}
+
+/** How many times faster than "exactly on budget" an error ratio spends the budget. */
+export function burnRate(errorRatio: number, objectivePercent: number): number {
+  return errorRatio / errorBudget(objectivePercent);
+}
+
+/**
+ * One multi-window, multi-burn-rate tier (Google SRE Workbook, "Alerting on SLOs", recipe 6):
+ * fire when both windows burn faster than `factor`, where
+ * factor = budget fraction × compliance period ÷ long window.
+ */
+export interface TierSpec {
+  /** Short, stable name used in alarm ids and the plan, e.g. `page-1h`. */
+  readonly name: string;
+  /** `page` or `ticket`. */
+  readonly severity: Severity;
+  /** Share of the period's error budget the tier lets burn in its long window (0.02 = 2 %). */
+  readonly budgetFraction: number;
+  readonly longWindowSeconds: number;
+  readonly shortWindowSeconds: number;
+}
+
+export type Severity = 'page' | 'ticket';
+
+/** A tier with everything derived for one objective and compliance period. */
+export interface DerivedTier extends TierSpec {
+  /** Burn-rate threshold, e.g. 14.4. */
+  readonly factor: number;
+  /** The error ratio at which the tier's windows reach the threshold (factor × budget). */
+  readonly errorRatioThreshold: number;
+}
+
+/** The four tiers of the SRE Workbook, in order from fastest to slowest. */
+export const WORKBOOK_TIERS: readonly TierSpec[] = [
+  { name: 'page-1h', severity: 'page', budgetFraction: 0.02, longWindowSeconds: 3_600, shortWindowSeconds: 300 },
+  { name: 'page-6h', severity: 'page', budgetFraction: 0.05, longWindowSeconds: 21_600, shortWindowSeconds: 1_800 },
+  { name: 'ticket-1d', severity: 'ticket', budgetFraction: 0.1, longWindowSeconds: 86_400, shortWindowSeconds: 7_200 },
+  { name: 'ticket-3d', severity: 'ticket', budgetFraction: 0.1, longWindowSeconds: 259_200, shortWindowSeconds: 21_600 },
+];
+
+/** factor = budget fraction × compliance period ÷ long window. */
+export function burnRateFactor(budgetFraction: number, compliancePeriodSeconds: number, longWindowSeconds: number): number {
+  return Number(((budgetFraction * compliancePeriodSeconds) / longWindowSeconds).toPrecision(12));
+}
+
+/**
+ * Derives a tier's factor and error-ratio threshold for an objective, and rejects tiers that are
+ * malformed or can never fire (threshold above a 100 % error ratio).
+ */
+export function deriveTier(tier: TierSpec, objectivePercent: number, compliancePeriodSeconds: number): DerivedTier {
+  const where = `tier "${tier.name}"`;
+  if (!(tier.budgetFraction > 0 && tier.budgetFraction <= 1)) {
+    throw new RollbackTriggersError(
+      'RT102',
+      `${where}: budget consumed must be above 0 % and at most 100 % of the error budget, got ${formatNumber(tier.budgetFraction * 100)} %`,
+    );
+  }
+  if (!(tier.longWindowSeconds > 0) || !(tier.shortWindowSeconds > 0)) {
+    throw new RollbackTriggersError('RT103', `${where}: windows must be positive, got long ${tier.longWindowSeconds} s and short ${tier.shortWindowSeconds} s`);
+  }
+  if (tier.shortWindowSeconds >= tier.longWindowSeconds) {
+    throw new RollbackTriggersError(
+      'RT104',
+      `${where}: shortWindow must be shorter than longWindow, got short ${formatSeconds(tier.shortWindowSeconds)} and long ${formatSeconds(tier.longWindowSeconds)} — the workbook uses long ÷ 12`,
+    );
+  }
+  if (tier.longWindowSeconds > compliancePeriodSeconds) {
+    throw new RollbackTriggersError(
+      'RT105',
+      `${where}: longWindow ${formatSeconds(tier.longWindowSeconds)} is longer than the compliance period ${formatSeconds(compliancePeriodSeconds)}`,
+    );
+  }
+  const budget = errorBudget(objectivePercent);
+  const factor = burnRateFactor(tier.budgetFraction, compliancePeriodSeconds, tier.longWindowSeconds);
+  const errorRatioThreshold = Number((factor * budget).toPrecision(12));
+  if (errorRatioThreshold > 1) {
+    throw new RollbackTriggersError(
+      'RT106',
+      `${where} can never fire for a ${formatNumber(objectivePercent)} % objective: its burn-rate factor ${formatNumber(factor)} ` +
+        `needs an error ratio of ${formatNumber(errorRatioThreshold * 100)} %, above 100 %. ` +
+        `Lower its budget share, lengthen its long window, or drop the tier (the largest usable factor is ${formatNumber(1 / budget)})`,
+    );
+  }
+  return { ...tier, factor, errorRatioThreshold };
+}
+
+/** Whether a tier can fire at all for an objective (its threshold is reachable by some error ratio ≤ 100 %). */
+export function canTierFire(tier: TierSpec, objectivePercent: number, compliancePeriodSeconds: number): boolean {
+  try {
+    deriveTier(tier, objectivePercent, compliancePeriodSeconds);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Seconds after a constant error ratio starts (on a clean history and steady traffic) until both
+ * windows of the tier average at least the threshold: the long window needs
+ * threshold × long ÷ errorRatio seconds of bad traffic, the short window proportionally less.
+ * `undefined` when the ratio is below the threshold, so the tier never fires.
+ */
+export function secondsToFire(tier: DerivedTier, errorRatio: number): number | undefined {
+  if (!(errorRatio > 0) || errorRatio < tier.errorRatioThreshold) return undefined;
+  const longSeconds = (tier.errorRatioThreshold * tier.longWindowSeconds) / errorRatio;
+  const shortSeconds = (tier.errorRatioThreshold * tier.shortWindowSeconds) / errorRatio;
+  return Math.max(longSeconds, shortSeconds);
+}
+
+/**
+ * Detection time as CloudWatch would deliver it: alarms with periods of a minute or more are
+ * evaluated once a minute on a sliding window, so the continuous time rounds up to the next
+ * evaluation; ingestion delay is added on top.
+ */
+export function detectionSeconds(
+  tier: DerivedTier,
+  errorRatio: number,
+  evaluationIntervalSeconds = 60,
+  ingestionDelaySeconds = 0,
+): number | undefined {
+  const seconds = secondsToFire(tier, errorRatio);
+  if (seconds === undefined) return undefined;
+  return Math.ceil(seconds / evaluationIntervalSeconds - 1e-9) * evaluationIntervalSeconds + ingestionDelaySeconds;
+}
+
+/** Share of the compliance period's budget spent by the time the tier fires. */
+export function budgetSpentAtFire(
+  tier: DerivedTier,
+  errorRatio: number,
+  objectivePercent: number,
+  compliancePeriodSeconds: number,
+  fireAfterSeconds = secondsToFire(tier, errorRatio),
+): number | undefined {
+  if (fireAfterSeconds === undefined) return undefined;
+  return (errorRatio * fireAfterSeconds) / (errorBudget(objectivePercent) * compliancePeriodSeconds);
+}
+
+/**
+ * Default minimum number of events a window must hold before its tier may fire: the smallest count
+ * at which one failed event alone stays below the tier's error-ratio threshold, so a single error
+ * on a quiet service never pages. (At 10 requests an hour, one failure is a 10 % error ratio.)
+ */
+export function defaultMinEventsPerWindow(tier: DerivedTier): number {
+  return Math.floor(1 / tier.errorRatioThreshold + 1e-9) + 1;
+}

@@ -1,0 +1,5 @@
+export * from './slo/burn-rate-tier';
+export * from './slo/sli';
+export * from './slo/service-level-objective';
+export * from './trigger/threshold-trigger';
+export * from './plan/rollback-plan';

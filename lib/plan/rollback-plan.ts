@@ -1,0 +1,71 @@
+import { IConstruct } from 'constructs';
+import { Plan, RollbackPolicy, buildPlan, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
+import { ServiceLevelObjective } from '../slo/service-level-objective';
+import { ThresholdTrigger } from '../trigger/threshold-trigger';
+
+/** Options for a {@link RollbackPlan}. */
+export interface RollbackPlanOptions {
+  /**
+   * Ingestion delay added to every detection time.
+   *
+   * @default 0
+   */
+  readonly ingestionDelaySeconds?: number;
+}
+
+/**
+ * What the SLOs and triggers under a scope will do: thresholds, detection times, alarm count and
+ * monthly cost. The same plan `rollback-triggers plan cdk.out` prints from a synthesized app.
+ */
+export class RollbackPlan {
+  /** The plan of every SLO and trigger under `scope` (a stack, a stage or the app). */
+  public static of(scope: IConstruct, options: RollbackPlanOptions = {}): RollbackPlan {
+    const entries = scope.node
+      .findAll()
+      .flatMap((c) => (ServiceLevelObjective.isServiceLevelObjective(c) || c instanceof ThresholdTrigger ? [c._policy] : []))
+      .map((entry) => ({ schemaVersion: POLICY_SCHEMA_VERSION, entry }));
+    return new RollbackPlan(policyFromEntries(entries), options.ingestionDelaySeconds ?? 0);
+  }
+
+  /** Monthly cost of the alarms at us-east-1 list prices, in USD. */
+  public readonly monthlyCostUsd: number;
+  public readonly metricAlarmCount: number;
+  public readonly compositeAlarmCount: number;
+  public readonly sloCount: number;
+
+  private readonly plan: Plan;
+
+  private constructor(private readonly policy: RollbackPolicy, private readonly ingestionDelaySeconds: number) {
+    const plan = buildPlan(policy, { ingestionDelaySeconds });
+    this.plan = plan;
+    this.monthlyCostUsd = plan.cost.monthlyUsd;
+    this.metricAlarmCount = plan.cost.metricAlarms;
+    this.compositeAlarmCount = plan.cost.compositeAlarms;
+    this.sloCount = plan.slos.length;
+  }
+
+  /**
+   * Seconds of a constant error ratio until a tier of an SLO fires, rounded up to CloudWatch's
+   * one-minute evaluation (plus the ingestion delay).
+   *
+   * @returns undefined when the tier never fires at that ratio
+   */
+  public detectionSeconds(sloName: string, tierName: string, errorRatio: number): number | undefined {
+    const slo = this.policy.slos.find((s) => s.name === sloName);
+    const tier = slo?.tiers.find((t) => t.name === tierName);
+    if (!tier) {
+      throw new Error(`no tier "${tierName}" in SLO "${sloName}" — the plan has SLOs ${this.policy.slos.map((s) => s.name).join(', ') || '(none)'}`);
+    }
+    return detectionSeconds(tier, errorRatio, 60, this.ingestionDelaySeconds);
+  }
+
+  /** The plan as text, as the CLI prints it. */
+  public render(): string {
+    return renderPlan(this.plan);
+  }
+
+  /** The plan as a JSON-compatible object. */
+  public toJson(): any {
+    return JSON.parse(JSON.stringify(this.plan));
+  }
+}

@@ -1,0 +1,141 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmRule,
+  ComparisonOperator,
+  CompositeAlarm,
+  IAlarm,
+  IAlarmAction,
+  IMetric,
+  MathExpression,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
+import { atConstruct } from './errors';
+import { isUnresolved, metricSignature } from './metrics';
+import { SliCounts } from './sli-counts';
+
+/**
+ * One place that owns how burn-rate alarms look (in the spirit of cdk-monitoring-constructs'
+ * AlarmFactory): the math, missing-data treatment, naming, and reuse of identical window alarms
+ * within a stack.
+ */
+
+export interface WindowAlarmRequest {
+  readonly counts: SliCounts;
+  readonly windowSeconds: number;
+  /** Error budget as a fraction; the expression divides the error ratio by it to get the burn rate. */
+  readonly errorBudget: number;
+  readonly factor: number;
+  readonly minEvents: number;
+  readonly label: string;
+  readonly description: string;
+  readonly alarmName?: string;
+}
+
+export interface WindowAlarm {
+  readonly alarm: Alarm;
+  /** True when an identical alarm created earlier in the stack was returned. */
+  readonly reused: boolean;
+}
+
+const registries = new WeakMap<Stack, Map<string, Alarm>>();
+/** Literal names given to alarms, so composite rules over them can be measured at synth. */
+const literalNames = new WeakMap<IAlarm, string>();
+
+function literalName(alarm: IAlarm, name: string | undefined): void {
+  if (name !== undefined && !isUnresolved(name)) literalNames.set(alarm, name);
+}
+
+/**
+ * The burn rate of one window as a metric-math expression. The alarm's period is the window
+ * itself, and CloudWatch evaluates alarms of a minute or longer every minute on a sliding window
+ * (CloudWatch alarm evaluation), so this is a true rolling window, not M of N buckets.
+ *
+ * - `IF(total >= N, …, 0)`: a window with fewer than N events never burns (low-traffic guard) and
+ *   the division never sees a zero denominator.
+ * - `FILL(bad, 0)`: count metrics such as ALB `HTTPCode_Target_5XX_Count` publish nothing when
+ *   there were no errors; a missing numerator means zero, not "no data".
+ */
+export function burnRateExpression(counts: SliCounts, windowSeconds: number, errorBudget: number, minEvents: number, label: string): MathExpression {
+  const budget = formatNumber(errorBudget);
+  const ratio = counts.bad ? 'FILL(bad, 0) / total' : '(total - FILL(good, 0)) / total';
+  const usingMetrics: Record<string, IMetric> = counts.bad ? { bad: counts.bad, total: counts.total } : { good: counts.good!, total: counts.total };
+  return new MathExpression({
+    expression: `IF(total >= ${minEvents}, ${ratio}, 0) / ${budget}`,
+    usingMetrics,
+    // Overrides the period of every metric in the expression: one period per math alarm.
+    period: Duration.seconds(windowSeconds),
+    label,
+  });
+}
+
+export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRequest): WindowAlarm {
+  const stack = Stack.of(owner);
+  const expression = burnRateExpression(request.counts, request.windowSeconds, request.errorBudget, request.minEvents, request.label);
+  const key = `${metricSignature(stack, expression)}|${request.windowSeconds}|${request.factor}`;
+  let registry = registries.get(stack);
+  if (!registry) {
+    registry = new Map();
+    registries.set(stack, registry);
+  }
+  const existing = registry.get(key);
+  if (existing) return { alarm: existing, reused: true };
+
+  if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) {
+    atConstruct(owner, () => validateAlarmName(request.alarmName!));
+  }
+  const alarm = new Alarm(owner, id, {
+    metric: expression,
+    threshold: request.factor,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    // No datapoint means no traffic in the window: nothing burns. The evaluator, not this alarm,
+    // guards against a misdimensioned SLI (INSUFFICIENT_DATA never stops a CodeDeploy deployment).
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+    alarmDescription: request.description,
+    alarmName: request.alarmName,
+  });
+  literalName(alarm, request.alarmName);
+  registry.set(key, alarm);
+  return { alarm, reused: false };
+}
+
+export interface CompositeRequest {
+  readonly operator: 'AND' | 'OR';
+  readonly children: IAlarm[];
+  readonly description: string;
+  readonly alarmName?: string;
+  readonly actions?: IAlarmAction[];
+  readonly suppressor?: IAlarm;
+}
+
+/** How long a suppressed composite waits for its suppressor, and stays quiet after it clears. */
+export const SUPPRESSOR_WAIT = Duration.minutes(2);
+export const SUPPRESSOR_EXTENSION = Duration.minutes(30);
+
+export function compositeAlarm(owner: Construct, id: string, request: CompositeRequest): CompositeAlarm {
+  // Child names are generated by CloudFormation unless the user gave a prefix; the rule's length
+  // is only knowable at synth then, so it is checked only then.
+  const known = request.children.map((c) => literalNames.get(c));
+  const measurable = known.every((n) => n !== undefined) ? compositeRule(request.operator, known as string[]) : undefined;
+  atConstruct(owner, () => {
+    validateComposite(`composite alarm ${id}`, request.children.length, measurable);
+    if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) validateAlarmName(request.alarmName);
+  });
+  const composite = new CompositeAlarm(owner, id, {
+    // Composite rules accept alarm names as well as ARNs; names keep the rule short.
+    alarmRule: AlarmRule.fromString(compositeRule(request.operator, request.children.map((c) => c.alarmName))),
+    alarmDescription: request.description,
+    compositeAlarmName: request.alarmName,
+    // PutCompositeAlarm requires both periods whenever an ActionsSuppressor is set.
+    actionsSuppressor: request.suppressor,
+    actionsSuppressorWaitPeriod: request.suppressor ? SUPPRESSOR_WAIT : undefined,
+    actionsSuppressorExtensionPeriod: request.suppressor ? SUPPRESSOR_EXTENSION : undefined,
+  });
+  for (const action of request.actions ?? []) composite.addAlarmAction(action);
+  literalName(composite, request.alarmName);
+  return composite;
+}

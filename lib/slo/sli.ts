@@ -1,0 +1,256 @@
+import { Duration } from 'aws-cdk-lib';
+import { IMetric, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { IApplicationTargetGroup, HttpCodeTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { IAlias, IFunction, IVersion } from 'aws-cdk-lib/aws-lambda';
+import { RollbackTriggersError } from '../core/errors';
+import { SliKind as CoreSliKind, SliScope as CoreSliScope } from '../core/policy';
+import { SliCounts } from '../private/sli-counts';
+
+/** Which traffic an SLI measures. The rollback path needs SLIs scoped to the new version. */
+export enum SliScope {
+  /** All traffic of the service, every version blended: right for paging, too slow to judge a canary. */
+  BLENDED = 'blended',
+  /** One Lambda version's own traffic (the `ExecutedVersion` dimension, or a version's qualifier). */
+  VERSION = 'version',
+  /** One ALB target group's traffic (blue or green of an ECS blue/green deployment). */
+  TARGET_GROUP = 'target-group',
+}
+
+/** What an SLI counts as a bad event. */
+export enum SliKind {
+  /** Failed requests over all requests. */
+  ERROR_RATIO = 'error-ratio',
+  /** All requests minus good ones, over all requests. */
+  SUCCESS_RATIO = 'success-ratio',
+  /** Requests slower than a threshold over all requests. */
+  LATENCY = 'latency',
+  /** Failed business operations (for example payments) over attempts. */
+  BUSINESS_FAILURE = 'business-failure',
+}
+
+/** Options shared by the SLI factories that take raw metrics. */
+export interface SliOptions {
+  /**
+   * Which traffic the metrics measure. Declare `VERSION` or `TARGET_GROUP` only when the metrics
+   * really carry that dimension: the rollback path trusts it.
+   *
+   * @default SliScope.BLENDED
+   */
+  readonly scope?: SliScope;
+  /**
+   * A human description used in alarm descriptions and the plan.
+   *
+   * @default - derived from the metrics
+   */
+  readonly description?: string;
+}
+
+/** An SLI from a count of bad events and a count of all events. */
+export interface ErrorRatioSliProps extends SliOptions {
+  /** Count of failed events per period (use the `Sum` statistic). */
+  readonly badEvents: IMetric;
+  /** Count of all events per period, bad ones included (use the `Sum` statistic). */
+  readonly totalEvents: IMetric;
+}
+
+/** An SLI from a count of good events and a count of all events. */
+export interface SuccessRatioSliProps extends SliOptions {
+  /** Count of successful events per period (use the `Sum` statistic). */
+  readonly goodEvents: IMetric;
+  /** Count of all events per period (use the `Sum` statistic). */
+  readonly totalEvents: IMetric;
+}
+
+/** A business SLI: failed operations over attempted ones (for example failed payments over payments). */
+export interface BusinessFailureSliProps extends SliOptions {
+  /** Count of failed business operations per period. */
+  readonly failures: IMetric;
+  /** Count of attempted business operations per period, failures included. */
+  readonly attempts: IMetric;
+}
+
+/** A latency SLI from a user's own count of slow requests. */
+export interface SlowRequestSliProps extends SliOptions {
+  /** Count of requests slower than the threshold per period. */
+  readonly slowRequests: IMetric;
+  /** Count of all requests per period. */
+  readonly totalRequests: IMetric;
+}
+
+/**
+ * A latency SLI from a latency metric with per-request samples: the share of samples above
+ * `threshold`, counted with CloudWatch's trimmed-count statistic `TC(:threshold)` (samples at or
+ * below the threshold) against `SampleCount`.
+ */
+export interface LatencySliProps extends SliOptions {
+  /** The latency metric, one sample per request (for example Lambda `Duration`); its statistic is replaced. */
+  readonly latency: Metric;
+  /** The slowest acceptable latency, in the metric's own unit (milliseconds for Lambda `Duration`). */
+  readonly threshold: number;
+}
+
+/** Options for Lambda SLIs. */
+export interface LambdaSliOptions {
+  /**
+   * Measure only this version's traffic through the alias (`ExecutedVersion` dimension). Requires
+   * the target to be an alias: that is how CodeDeploy shifts traffic.
+   *
+   * @default - all traffic of the target
+   */
+  readonly executedVersion?: IVersion;
+}
+
+/**
+ * A service level indicator: which events are bad, out of which events.
+ *
+ * Closed set of factories (no unions in the API): pick a raw-metric factory for any `IMetric`, or a
+ * convenience factory for a Lambda function, version or alias and for an ALB target group.
+ */
+export class Sli {
+  /** Bad events over total events, for example 5xx responses over requests. */
+  public static errorRatio(props: ErrorRatioSliProps): Sli {
+    return new Sli(SliKind.ERROR_RATIO, props.scope, props.description ?? 'bad events / total events', { bad: props.badEvents, total: props.totalEvents });
+  }
+
+  /** 1 − good events over total events. */
+  public static successRatio(props: SuccessRatioSliProps): Sli {
+    return new Sli(SliKind.SUCCESS_RATIO, props.scope, props.description ?? '1 - good events / total events', { good: props.goodEvents, total: props.totalEvents });
+  }
+
+  /** Failed business operations over attempted ones, for example failed payments over payments. */
+  public static businessFailureRatio(props: BusinessFailureSliProps): Sli {
+    return new Sli(SliKind.BUSINESS_FAILURE, props.scope, props.description ?? 'failed operations / attempted operations', {
+      bad: props.failures,
+      total: props.attempts,
+    });
+  }
+
+  /** Slow requests over all requests, from the user's own slow-request count. */
+  public static slowRequestRatio(props: SlowRequestSliProps): Sli {
+    return new Sli(SliKind.LATENCY, props.scope, props.description ?? 'slow requests / requests', { bad: props.slowRequests, total: props.totalRequests });
+  }
+
+  /** Share of samples of a latency metric above a threshold. */
+  public static latency(props: LatencySliProps): Sli {
+    assertPositive('threshold', props.threshold);
+    return new Sli(
+      SliKind.LATENCY,
+      props.scope,
+      props.description ?? `share of samples above ${props.threshold}`,
+      latencyCounts(props.latency, props.threshold),
+      props.threshold,
+    );
+  }
+
+  /** Lambda errors over invocations, for a function, a version or an alias (optionally one version behind it). */
+  public static lambdaAvailability(target: IFunction, options: LambdaSliOptions = {}): Sli {
+    const { dimensions, scope, label } = lambdaDimensions(target, options);
+    const metric = (metricName: string) => new Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: dimensions, statistic: Stats.SUM });
+    return new Sli(SliKind.ERROR_RATIO, scope, `Lambda Errors / Invocations of ${label}`, { bad: metric('Errors'), total: metric('Invocations') });
+  }
+
+  /** Share of Lambda invocations whose `Duration` exceeds the threshold. */
+  public static lambdaLatency(target: IFunction, threshold: Duration, options: LambdaSliOptions = {}): Sli {
+    const thresholdMs = threshold.toMilliseconds();
+    assertPositive('threshold', thresholdMs);
+    const { dimensions, scope, label } = lambdaDimensions(target, options);
+    const duration = new Metric({ namespace: 'AWS/Lambda', metricName: 'Duration', dimensionsMap: dimensions, statistic: Stats.SAMPLE_COUNT });
+    return new Sli(SliKind.LATENCY, scope, `Lambda invocations of ${label} slower than ${thresholdMs} ms`, latencyCounts(duration, thresholdMs), thresholdMs);
+  }
+
+  /** Target 5xx responses over requests of an ALB target group. */
+  public static targetGroupAvailability(targetGroup: IApplicationTargetGroup): Sli {
+    return new Sli(SliKind.ERROR_RATIO, SliScope.TARGET_GROUP, 'ALB target 5xx / requests of the target group', {
+      bad: targetGroup.metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { statistic: Stats.SUM }),
+      total: targetGroup.metrics.requestCount({ statistic: Stats.SUM }),
+    });
+  }
+
+  /** Share of an ALB target group's requests whose `TargetResponseTime` exceeds the threshold. */
+  public static targetGroupLatency(targetGroup: IApplicationTargetGroup, threshold: Duration): Sli {
+    const thresholdSeconds = threshold.toMilliseconds() / 1000;
+    assertPositive('threshold', thresholdSeconds);
+    return new Sli(
+      SliKind.LATENCY,
+      SliScope.TARGET_GROUP,
+      `ALB requests of the target group slower than ${thresholdSeconds} s`,
+      latencyCounts(asMetric(targetGroup.metrics.targetResponseTime()), thresholdSeconds),
+      thresholdSeconds,
+    );
+  }
+
+  /** What counts as bad. */
+  public readonly kind: SliKind;
+  /** Which traffic the SLI measures. */
+  public readonly scope: SliScope;
+  /** Human description, used in alarm descriptions and the plan. */
+  public readonly description: string;
+  /** Latency threshold in the metric's own unit, for latency SLIs. */
+  public readonly latencyThreshold?: number;
+
+  /** @internal */
+  public readonly _counts: SliCounts;
+
+  private constructor(kind: SliKind, scope: SliScope | undefined, description: string, counts: SliCounts, latencyThreshold?: number) {
+    this.kind = kind;
+    this.scope = scope ?? SliScope.BLENDED;
+    this.description = description;
+    this._counts = counts;
+    this.latencyThreshold = latencyThreshold;
+  }
+
+  /** @internal */
+  public _coreKind(): CoreSliKind {
+    return this.kind as string as CoreSliKind;
+  }
+
+  /** @internal */
+  public _coreScope(): CoreSliScope {
+    return this.scope as string as CoreSliScope;
+  }
+}
+
+function latencyCounts(latency: Metric, threshold: number): SliCounts {
+  // TC(:x) counts samples at or below x: CloudWatch's range bounds are exclusive below, inclusive
+  // above (CloudWatch statistics definitions), so total − TC(:x) is the count of samples above x.
+  return { good: latency.with({ statistic: `TC(:${threshold})` }), total: latency.with({ statistic: Stats.SAMPLE_COUNT }) };
+}
+
+function lambdaDimensions(target: IFunction, options: LambdaSliOptions): { dimensions: Record<string, string>; scope: SliScope; label: string } {
+  const alias = target as Partial<IAlias>;
+  const version = target as Partial<IVersion>;
+  if (alias.aliasName !== undefined && alias.version !== undefined) {
+    const functionName = alias.version.lambda.functionName;
+    const dimensions: Record<string, string> = { FunctionName: functionName, Resource: `${functionName}:${alias.aliasName}` };
+    if (options.executedVersion) {
+      // Lambda publishes alias traffic per executed version: the canary's own metrics during a shift.
+      dimensions.ExecutedVersion = options.executedVersion.version;
+      return { dimensions, scope: SliScope.VERSION, label: `alias ${alias.aliasName} (executed version only)` };
+    }
+    return { dimensions, scope: SliScope.BLENDED, label: `alias ${alias.aliasName}` };
+  }
+  if (options.executedVersion) {
+    throw new RollbackTriggersError(
+      'RT110',
+      'executedVersion needs an alias as the target: Lambda publishes the ExecutedVersion dimension only for invocations through an alias',
+    );
+  }
+  if (version.version !== undefined && version.lambda !== undefined) {
+    const functionName = version.lambda.functionName;
+    return { dimensions: { FunctionName: functionName, Resource: `${functionName}:${version.version}` }, scope: SliScope.VERSION, label: 'the version' };
+  }
+  return { dimensions: { FunctionName: target.functionName }, scope: SliScope.BLENDED, label: 'the function' };
+}
+
+function assertPositive(prop: string, value: number): void {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new RollbackTriggersError('RT111', `${prop} must be a positive number, got ${value}`);
+  }
+}
+
+function asMetric(metric: IMetric): Metric {
+  if (!(metric instanceof Metric)) {
+    throw new RollbackTriggersError('RT112', 'the target group latency metric is not a plain CloudWatch metric; use Sli.latency() with your own metric');
+  }
+  return metric;
+}
