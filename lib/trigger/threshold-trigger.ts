@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, IAlarm, IAlarmAction, IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, IAlarm, IAlarmAction, IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
   POLICY_METADATA_TYPE,
@@ -29,7 +29,8 @@ export interface ThresholdTriggerProps {
   /** How the metric is compared with the threshold. */
   readonly comparisonOperator: ComparisonOperator;
   /**
-   * The period each datapoint aggregates.
+   * The period each datapoint aggregates; it replaces the metric's own period (a `Metric`
+   * defaults to 5 minutes).
    *
    * @default Duration.minutes(1)
    */
@@ -124,7 +125,7 @@ export class ThresholdTrigger extends Construct {
     const treatMissingData = props.treatMissingData ?? TreatMissingData.NOT_BREACHING;
     const condition = `${COMPARISON_TEXT[props.comparisonOperator]} ${props.threshold} in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${periodSeconds} s`;
     const alarm = new Alarm(this, 'Alarm', {
-      metric: props.metric,
+      metric: withPeriod(props.metric, Duration.seconds(periodSeconds)),
       threshold: props.threshold,
       comparisonOperator: props.comparisonOperator,
       evaluationPeriods,
@@ -152,4 +153,9 @@ export class ThresholdTrigger extends Construct {
     };
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
   }
+}
+
+function withPeriod(metric: IMetric, period: Duration): IMetric {
+  if (metric instanceof Metric || metric instanceof MathExpression) return metric.with({ period });
+  throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period');
 }

@@ -1,0 +1,43 @@
+import { Stack } from 'aws-cdk-lib';
+import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
+import { describe, expect, it } from 'vitest';
+import { RollbackPlan, ServiceLevelObjective, Sli, ThresholdTrigger } from '../../lib';
+import { countMetric, newStack } from '../helpers';
+
+function stackWithSlo(): Stack {
+  const stack = newStack();
+  new ServiceLevelObjective(stack, 'Checkout', { sli: Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('All') }), objectivePercent: 99.9 });
+  return stack;
+}
+
+describe('RollbackPlan', () => {
+  it('quotes the workbook detection times for a 99.9 % SLO: about 1, 9 and 44 minutes', () => {
+    const plan = RollbackPlan.of(stackWithSlo());
+    expect(plan.detectionSeconds('Checkout', 'page-1h', 1)).toBe(60);
+    expect(plan.detectionSeconds('Checkout', 'page-1h', 0.1)).toBe(540);
+    expect(plan.detectionSeconds('Checkout', 'page-1h', 0.02)).toBe(2640);
+    expect(plan.detectionSeconds('Checkout', 'page-1h', 0.01)).toBeUndefined();
+    expect(plan.detectionSeconds('Checkout', 'page-6h', 0.05)).toBe(Math.ceil((0.006 * 21600) / 0.05 / 60) * 60);
+  });
+
+  it('adds the ingestion delay', () => {
+    const plan = RollbackPlan.of(stackWithSlo(), { ingestionDelaySeconds: 180 });
+    expect(plan.detectionSeconds('Checkout', 'page-1h', 1)).toBe(240);
+  });
+
+  it('counts alarms and prices them at list prices', () => {
+    const stack = stackWithSlo();
+    new ThresholdTrigger(stack, 'Gauge', { metric: countMetric('Confidence'), comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD, threshold: 0.7 });
+    const plan = RollbackPlan.of(stack);
+    expect(plan.sloCount).toBe(1);
+    expect(plan.metricAlarmCount).toBe(9);
+    expect(plan.compositeAlarmCount).toBe(6);
+    // 8 math alarms × 2 metrics × $0.10 + 1 trigger × $0.10 + 6 composites × $0.50
+    expect(plan.monthlyCostUsd).toBe(4.7);
+    expect(plan.render()).toMatch(/9 metric .* 6 composite — \$4\.70\/month/);
+  });
+
+  it('names the SLOs it has when asked for an unknown one', () => {
+    expect(() => RollbackPlan.of(stackWithSlo()).detectionSeconds('Nope', 'page-1h', 1)).toThrow(/SLOs Checkout/);
+  });
+});
