@@ -1,6 +1,7 @@
 import { formatNumber, formatSeconds } from './errors';
 import type { PolicyAlarm, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
+import { isHighResolutionPeriod } from './cloudwatch-limits';
 import { budgetSpentAtFire, detectionSeconds } from './slo-math';
 
 /** Error ratios the plan quotes detection times for: a total outage, 10 % and 2 % errors. */
@@ -54,6 +55,9 @@ export interface Plan {
   readonly stack?: string;
   readonly slos: readonly PlanSlo[];
   readonly thresholdTriggers: number;
+  /** Burn-rate window alarms created, and how many the SLOs asked for before sharing. */
+  readonly windowAlarms: number;
+  readonly windowAlarmsRequested: number;
   readonly cost: PlanCost;
   /** What the same SLOs would cost if no window alarm were shared between tiers or SLOs. */
   readonly costWithoutReuse: PlanCost;
@@ -93,13 +97,26 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
   const triggerAlarms = policy.thresholdTriggers.map((t) => ({ metricCount: t.metricCount, highResolution: t.highResolution }));
   const cost = costOf([...sloAlarms, ...triggerAlarms], composites);
 
-  // Without reuse every SLO creates its own two alarms per tier, each like the ones it has.
+  // Without reuse every SLO creates its own long and short alarm per tier.
   const unshared = policy.slos.flatMap((slo) =>
-    Array.from({ length: slo.alarmsRequested }, () => ({ metricCount: slo.sli.metricCount, highResolution: slo.alarms.some((a) => a.highResolution) })),
+    slo.tiers.flatMap((tier) =>
+      [tier.longWindowSeconds, tier.shortWindowSeconds].map((windowSeconds) => ({
+        metricCount: slo.sli.metricCount,
+        highResolution: isHighResolutionPeriod(windowSeconds),
+      })),
+    ),
   );
   const costWithoutReuse = costOf([...unshared, ...triggerAlarms], composites);
 
-  return { stack: policy.stack, slos, thresholdTriggers: policy.thresholdTriggers.length, cost, costWithoutReuse };
+  return {
+    stack: policy.stack,
+    slos,
+    thresholdTriggers: policy.thresholdTriggers.length,
+    windowAlarms: sloAlarms.length,
+    windowAlarmsRequested: unshared.length,
+    cost,
+    costWithoutReuse,
+  };
 }
 
 function costOf(alarms: ReadonlyArray<Pick<PolicyAlarm, 'metricCount' | 'highResolution'>>, composites: number): PlanCost {
@@ -162,9 +179,9 @@ export function renderPlan(plan: Plan): string {
     `Alarms: ${c.metricAlarms} metric (${c.highResolutionAlarms} high-resolution, ${c.billedMetrics} billed metrics), ${c.compositeAlarms} composite — ` +
       `$${c.monthlyUsd.toFixed(2)}/month at us-east-1 list prices`,
   );
-  if (w.metricAlarms !== c.metricAlarms) {
+  if (plan.windowAlarmsRequested !== plan.windowAlarms) {
     lines.push(
-      `Window reuse: ${w.metricAlarms - c.metricAlarms} of ${w.metricAlarms} window alarms shared, saving $${sumUsd([w.monthlyUsd, -c.monthlyUsd]).toFixed(2)}/month`,
+      `Window reuse: ${plan.windowAlarmsRequested - plan.windowAlarms} of ${plan.windowAlarmsRequested} window alarms shared, saving $${sumUsd([w.monthlyUsd, -c.monthlyUsd]).toFixed(2)}/month`,
     );
   } else {
     lines.push('Window reuse: no two tiers or SLOs share a window alarm in this stack');

@@ -66,8 +66,6 @@ export interface PolicySlo {
   readonly tiers: readonly PolicyTier[];
   /** Alarms this SLO created (alarms it reuses are owned by the SLO that created them). */
   readonly alarms: readonly PolicyAlarm[];
-  /** How many window alarms it would have created without reuse. */
-  readonly alarmsRequested: number;
   readonly composites: readonly PolicyComposite[];
 }
 

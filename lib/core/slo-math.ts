@@ -162,5 +162,6 @@ export function budgetSpentAtFire(
  * on a quiet service never pages. (At 10 requests an hour, one failure is a 10 % error ratio.)
  */
 export function defaultMinEventsPerWindow(tier: DerivedTier): number {
-  return Math.floor(1 / tier.errorRatioThreshold + 1e-9) + 1;
+  // Rounded to 12 digits first: 1 / 0.0144 must count as 69.44…, and 1 / 0.1 as exactly 10.
+  return Math.floor(Number((1 / tier.errorRatioThreshold).toPrecision(12))) + 1;
 }
