@@ -255,7 +255,6 @@ export class ServiceLevelObjective extends Construct {
       },
       tiers: policyTiers,
       alarms: ownedAlarms,
-      alarmsRequested: policyTiers.length * 2,
       composites,
     };
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
