@@ -6,3 +6,7 @@ export * from './cloudwatch-limits';
 export * from './policy';
 export * from './pricing';
 export * from './plan';
+export * from './audit-events';
+export * from './evaluator-config';
+export * from './decision';
+export * from './metric-queries';

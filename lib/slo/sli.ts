@@ -146,7 +146,9 @@ export class Sli {
   public static lambdaAvailability(target: IFunction, options: LambdaSliOptions = {}): Sli {
     const { dimensions, scope, label } = lambdaDimensions(target, options);
     const metric = (metricName: string) => new Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: dimensions, statistic: Stats.SUM });
-    return new Sli(SliKind.ERROR_RATIO, scope, `Lambda Errors / Invocations of ${label}`, { bad: metric('Errors'), total: metric('Invocations') });
+    const sli = new Sli(SliKind.ERROR_RATIO, scope, `Lambda Errors / Invocations of ${label}`, { bad: metric('Errors'), total: metric('Invocations') });
+    sli.rebind = { forVersion: (version) => Sli.lambdaAvailability(target, { executedVersion: version }) };
+    return sli;
   }
 
   /** Share of Lambda invocations whose `Duration` exceeds the threshold. */
@@ -155,28 +157,34 @@ export class Sli {
     assertPositive('threshold', thresholdMs);
     const { dimensions, scope, label } = lambdaDimensions(target, options);
     const duration = new Metric({ namespace: 'AWS/Lambda', metricName: 'Duration', dimensionsMap: dimensions, statistic: Stats.SAMPLE_COUNT });
-    return new Sli(SliKind.LATENCY, scope, `Lambda invocations of ${label} slower than ${thresholdMs} ms`, latencyCounts(duration, thresholdMs), thresholdMs);
+    const sli = new Sli(SliKind.LATENCY, scope, `Lambda invocations of ${label} slower than ${thresholdMs} ms`, latencyCounts(duration, thresholdMs), thresholdMs);
+    sli.rebind = { forVersion: (version) => Sli.lambdaLatency(target, threshold, { executedVersion: version }) };
+    return sli;
   }
 
   /** Target 5xx responses over requests of an ALB target group. */
   public static targetGroupAvailability(targetGroup: IApplicationTargetGroup): Sli {
-    return new Sli(SliKind.ERROR_RATIO, SliScope.TARGET_GROUP, 'ALB target 5xx / requests of the target group', {
+    const sli = new Sli(SliKind.ERROR_RATIO, SliScope.TARGET_GROUP, 'ALB target 5xx / requests of the target group', {
       bad: targetGroup.metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { statistic: Stats.SUM }),
       total: targetGroup.metrics.requestCount({ statistic: Stats.SUM }),
     });
+    sli.rebind = { forTargetGroup: (tg) => Sli.targetGroupAvailability(tg) };
+    return sli;
   }
 
   /** Share of an ALB target group's requests whose `TargetResponseTime` exceeds the threshold. */
   public static targetGroupLatency(targetGroup: IApplicationTargetGroup, threshold: Duration): Sli {
     const thresholdSeconds = threshold.toMilliseconds() / 1000;
     assertPositive('threshold', thresholdSeconds);
-    return new Sli(
+    const sli = new Sli(
       SliKind.LATENCY,
       SliScope.TARGET_GROUP,
       `ALB requests of the target group slower than ${thresholdSeconds} s`,
       latencyCounts(asMetric(targetGroup.metrics.targetResponseTime()), thresholdSeconds),
       thresholdSeconds,
     );
+    sli.rebind = { forTargetGroup: (tg) => Sli.targetGroupLatency(tg, threshold) };
+    return sli;
   }
 
   /** What counts as bad. */
@@ -191,12 +199,39 @@ export class Sli {
   /** @internal */
   public readonly _counts: SliCounts;
 
+  /** How a convenience SLI re-targets itself to one version or target group (raw-metric SLIs cannot). */
+  private rebind: { forVersion?: (version: IVersion) => Sli; forTargetGroup?: (tg: IApplicationTargetGroup) => Sli } = {};
+
   private constructor(kind: SliKind, scope: SliScope | undefined, description: string, counts: SliCounts, latencyThreshold?: number) {
     this.kind = kind;
     this.scope = scope ?? SliScope.BLENDED;
     this.description = description;
     this._counts = counts;
     this.latencyThreshold = latencyThreshold;
+  }
+
+  /**
+   * The same SLI measured on one Lambda version's traffic through its alias.
+   *
+   * @internal
+   */
+  public _forVersion(version: IVersion): Sli | undefined {
+    try {
+      return this.rebind.forVersion?.(version);
+    } catch (e) {
+      // A function (not an alias) has no per-version metrics through CodeDeploy's alias.
+      if (e instanceof RollbackTriggersError) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The same SLI measured on another target group.
+   *
+   * @internal
+   */
+  public _forTargetGroup(targetGroup: IApplicationTargetGroup): Sli | undefined {
+    return this.rebind.forTargetGroup?.(targetGroup);
   }
 
   /** @internal */

@@ -1,0 +1,90 @@
+import {
+  BatchGetDeploymentTargetsCommand,
+  CodeDeployClient,
+  DeploymentInfo,
+  GetDeploymentCommand,
+  ListDeploymentTargetsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+
+/** The versions a deployment moves between, and which hook is running now. */
+export interface DeploymentTargets {
+  readonly platform: 'lambda' | 'ecs' | 'other';
+  /** Lambda version numbers, or ECS task set ids (original → replacement). */
+  readonly currentVersion?: string;
+  readonly targetVersion?: string;
+  readonly functionName?: string;
+  /** ECS: the target groups behind the original (blue) and replacement (green) task sets. */
+  readonly currentTargetGroup?: string;
+  readonly targetTargetGroup?: string;
+  readonly ecsServiceArn?: string;
+  /** Name of the lifecycle event whose status is InProgress (the hook being run). */
+  readonly runningLifecycleEvent?: string;
+}
+
+export async function getDeployment(client: CodeDeployClient, deploymentId: string): Promise<DeploymentInfo> {
+  const out = await client.send(new GetDeploymentCommand({ deploymentId }));
+  if (!out.deploymentInfo) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}`);
+  return out.deploymentInfo;
+}
+
+/**
+ * A hook receives only the deployment id and the hook execution id; the versions come from the
+ * deployment's targets (ListDeploymentTargets + BatchGetDeploymentTargets): Lambda's
+ * `lambdaFunctionInfo.currentVersion/targetVersion`, ECS's `taskSetsInfo` (Blue = original).
+ */
+export async function findTargets(client: CodeDeployClient, deploymentId: string): Promise<DeploymentTargets> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken }));
+    ids.push(...(page.targetIds ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (ids.length === 0) return { platform: 'other' };
+  const out = await client.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: ids.slice(0, 25) }));
+  const target = out.deploymentTargets?.[0];
+  const running = (events: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
+    events?.find((e) => e.status === 'InProgress')?.lifecycleEventName;
+  if (target?.lambdaTarget) {
+    const info = target.lambdaTarget.lambdaFunctionInfo;
+    return {
+      platform: 'lambda',
+      functionName: info?.functionName,
+      currentVersion: info?.currentVersion,
+      targetVersion: info?.targetVersion,
+      runningLifecycleEvent: running(target.lambdaTarget.lifecycleEvents),
+    };
+  }
+  if (target?.ecsTarget) {
+    const sets = target.ecsTarget.taskSetsInfo ?? [];
+    const blue = sets.find((s) => s.taskSetLabel === 'Blue');
+    const green = sets.find((s) => s.taskSetLabel === 'Green');
+    return {
+      platform: 'ecs',
+      currentVersion: blue?.identifer,
+      targetVersion: green?.identifer,
+      currentTargetGroup: blue?.targetGroup?.name,
+      targetTargetGroup: green?.targetGroup?.name,
+      ecsServiceArn: target.ecsTarget.targetArn,
+      runningLifecycleEvent: running(target.ecsTarget.lifecycleEvents),
+    };
+  }
+  return { platform: 'other' };
+}
+
+export type ReportResult = 'reported' | 'already-completed';
+
+/**
+ * Reports the hook's status. A second report fails with LifecycleEventAlreadyCompletedException:
+ * that means "already decided" (by a duplicate of this invocation, or by CodeDeploy), not an error.
+ */
+export async function reportHook(client: CodeDeployClient, deploymentId: string, hookId: string, status: 'Succeeded' | 'Failed'): Promise<ReportResult> {
+  try {
+    await client.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId: hookId, status }));
+    return 'reported';
+  } catch (e) {
+    if ((e as Error).name === 'LifecycleEventAlreadyCompletedException') return 'already-completed';
+    throw e;
+  }
+}

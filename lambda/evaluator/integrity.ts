@@ -1,0 +1,44 @@
+import { DescribeTaskDefinitionCommand, DescribeTaskSetsCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+
+/** What a version looks like now: whether it exists, and its integrity fingerprint. */
+export interface VersionState {
+  /** Lambda version number, or ECS task definition ARN. */
+  readonly version: string;
+  readonly exists: boolean;
+  /** Lambda CodeSha256; ECS the container images (digests where pinned) of the task definition. */
+  readonly integrity?: string;
+}
+
+export async function lambdaVersionState(client: LambdaClient, functionName: string, version: string): Promise<VersionState> {
+  try {
+    const out = await client.send(new GetFunctionCommand({ FunctionName: functionName, Qualifier: version }));
+    return { version, exists: true, integrity: out.Configuration?.CodeSha256 };
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') return { version, exists: false };
+    throw e;
+  }
+}
+
+/** ECS service ARN: arn:aws:ecs:region:account:service/cluster/service. */
+function clusterAndService(serviceArn: string): { cluster: string; service: string } {
+  const parts = serviceArn.split(':').slice(5).join(':').split('/');
+  if (parts[0] !== 'service' || parts.length < 3) throw new Error(`not an ECS service ARN: ${serviceArn}`);
+  return { cluster: parts[1], service: parts[2] };
+}
+
+/** The task definition behind a task set, and whether it is still ACTIVE (a rollback needs it). */
+export async function ecsTaskSetState(client: ECSClient, serviceArn: string, taskSetId: string): Promise<VersionState> {
+  const { cluster, service } = clusterAndService(serviceArn);
+  const sets = await client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] }));
+  const taskDefinition = sets.taskSets?.[0]?.taskDefinition;
+  if (!taskDefinition) return { version: taskSetId, exists: false };
+  return ecsTaskDefinitionState(client, taskDefinition);
+}
+
+export async function ecsTaskDefinitionState(client: ECSClient, taskDefinition: string): Promise<VersionState> {
+  const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition }));
+  const def = out.taskDefinition;
+  const images = (def?.containerDefinitions ?? []).map((c) => `${c.name}=${c.image}`).sort();
+  return { version: taskDefinition, exists: def?.status === 'ACTIVE', integrity: images.length > 0 ? images.join(',') : undefined };
+}

@@ -1,0 +1,107 @@
+/**
+ * The audit trail's contract: one EventBridge source owned by the library, one detail-type per
+ * kind of decision, a schema version and an idempotency key on every event (PutEvents does not
+ * de-duplicate). Users write rules against these constants instead of magic strings.
+ */
+
+/** Event source of every audit event. EventBridge reserves sources starting with `aws.`. */
+export const AUDIT_EVENT_SOURCE = 'rollback-triggers';
+export const AUDIT_SCHEMA_VERSION = 1;
+
+export const AuditDetailType = {
+  /** The evaluator decided a lifecycle hook: pass, fail, inconclusive or skipped. */
+  DEPLOYMENT_VERDICT: 'Deployment Verdict',
+  /** A deployment was stopped and rolled back, by the evaluator or by an alarm. */
+  ROLLBACK_TRIGGERED: 'Rollback Triggered',
+  /** The rollback deployment finished; carries time to recovery. */
+  ROLLBACK_COMPLETED: 'Rollback Completed',
+  /** A deployment succeeded and its version was recorded as known-good. */
+  KNOWN_GOOD_RECORDED: 'Known Good Recorded',
+  /** A hook had already been decided (duplicate invocation, or CodeDeploy decided first). */
+  TRIGGER_SUPPRESSED: 'Trigger Suppressed',
+  /** Something needs a human: the known-good version is missing or altered, or reporting failed. */
+  ESCALATION_RAISED: 'Escalation Raised',
+} as const;
+export type AuditDetailType = (typeof AuditDetailType)[keyof typeof AuditDetailType];
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'skipped';
+
+/** The numbers behind one SLO's part of a verdict. */
+export interface SloObservation {
+  readonly slo: string;
+  /** Which traffic: the new version (canary) or the current one (baseline). */
+  readonly arm: 'canary' | 'baseline';
+  readonly windowSeconds: number;
+  readonly totalEvents: number;
+  readonly badEvents: number;
+  /** bad ÷ total ÷ error budget; undefined without events. */
+  readonly burnRate?: number;
+  readonly threshold: number;
+}
+
+export interface AuditEventDetail {
+  readonly schemaVersion: typeof AUDIT_SCHEMA_VERSION;
+  /** Stable per decision: repeats of the same decision carry the same key. */
+  readonly idempotencyKey: string;
+  readonly occurredAt: string;
+  readonly deploymentId: string;
+  readonly applicationName?: string;
+  readonly deploymentGroupName?: string;
+  readonly lifecycleEventHookExecutionId?: string;
+  readonly lifecycleEvent?: string;
+  /** Version (Lambda) or task set / task definition (ECS) traffic moves away from. */
+  readonly fromVersion?: string;
+  /** Version traffic moves to. */
+  readonly toVersion?: string;
+  readonly verdict?: Verdict;
+  /** What CodeDeploy was told, if anything. */
+  readonly reportedStatus?: 'Succeeded' | 'Failed';
+  readonly reasons: readonly string[];
+  readonly observations?: readonly SloObservation[];
+  /** Deployment state-change fields (alarm path): CodeDeploy's error code, message and rollback info. */
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  readonly rollbackDeploymentId?: string;
+  readonly alarmNames?: readonly string[];
+  readonly timeToRecoverySeconds?: number;
+}
+
+export interface AuditEvent {
+  readonly source: typeof AUDIT_EVENT_SOURCE;
+  readonly detailType: AuditDetailType;
+  readonly detail: AuditEventDetail;
+}
+
+/**
+ * Builds an audit event whose idempotency key depends only on what was decided, so a duplicate
+ * invocation that reaches the same decision produces an event consumers can drop.
+ */
+export function auditEvent(
+  detailType: AuditDetailType,
+  detail: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt'>,
+  occurredAt: Date,
+): AuditEvent {
+  const subject = detail.lifecycleEventHookExecutionId ?? detail.rollbackDeploymentId ?? 'deployment';
+  const outcome = detail.verdict ?? detail.reportedStatus ?? detail.errorCode ?? '';
+  return {
+    source: AUDIT_EVENT_SOURCE,
+    detailType,
+    detail: {
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      idempotencyKey: [detailType.replace(/ /g, ''), detail.deploymentId, subject, outcome].join(':'),
+      occurredAt: occurredAt.toISOString(),
+      ...detail,
+    },
+  };
+}
+
+/**
+ * CodeDeploy puts the names of the alarms that stopped a deployment in its error message
+ * (`ALARM_ACTIVE`), e.g. "One or more alarms have been activated according to the Amazon
+ * CloudWatch metrics you selected, and the affected deployments have been stopped. Activated
+ * alarms: <a> <b>". Returns what follows "Activated alarms:", split on whitespace and commas.
+ */
+export function alarmNamesFromErrorMessage(message: string | undefined): string[] {
+  const match = /Activated alarms?:\s*(.+)$/is.exec(message ?? '');
+  return match ? match[1].split(/[\s,]+/).filter((s) => s.length > 0) : [];
+}

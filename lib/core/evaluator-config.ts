@@ -1,0 +1,83 @@
+/**
+ * What the constructs hand to the evaluator Lambda: environment variable names and the JSON
+ * configuration it reads. Shared here so the bundle never imports aws-cdk-lib.
+ */
+export const EvaluatorEnv = {
+  /** JSON {@link EvaluatorConfig}. Lambda allows 4 KB of environment in total. */
+  CONFIG: 'RT_EVALUATOR_CONFIG',
+  /** DynamoDB table: hook decisions (one per hook execution) and known-good versions. */
+  STATE_TABLE: 'RT_STATE_TABLE',
+  /** Name or ARN of the EventBridge bus that receives audit events. */
+  EVENT_BUS: 'RT_EVENT_BUS',
+} as const;
+
+export const EVALUATOR_CONFIG_SCHEMA_VERSION = 1;
+/** Lambda's limit on the total size of a function's environment variables. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+export interface MetricSpec {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** Statistic per one-minute datapoint: Sum, SampleCount or TC(:x); summable over minutes. */
+  readonly stat: string;
+}
+
+/** One SLO as the evaluator judges it during a bake, on one version's own traffic. */
+export interface EvaluatorSlo {
+  readonly name: string;
+  readonly errorBudget: number;
+  /** Burn rate that fails the bake: the fastest page tier's factor (14.4 for the workbook). */
+  readonly failBurnRate: number;
+  /** The short window that must also burn (the fastest page tier's short window). */
+  readonly shortWindowSeconds: number;
+  /** Events the new version must serve during the bake before it can pass or fail on this SLO. */
+  readonly minEvents: number;
+  /** `bad`: numerator counts failures; `good`: numerator counts successes. */
+  readonly numeratorKind: 'bad' | 'good';
+  readonly numerator: MetricSpec;
+  readonly total: MetricSpec;
+}
+
+export interface EvaluatorTargetGroup {
+  /** The target group's name, as CodeDeploy reports it in `taskSetsInfo[].targetGroup.name`. */
+  readonly name: string;
+  /** Dimensions of its ALB metrics (`TargetGroup`, `LoadBalancer`). */
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+export interface EvaluatorConfig {
+  readonly schemaVersion: typeof EVALUATOR_CONFIG_SCHEMA_VERSION;
+  readonly platform: 'lambda' | 'ecs';
+  /** How long the new version's own traffic is watched after traffic shifts. */
+  readonly bakeSeconds: number;
+  /** Seconds between metric reads during the bake. */
+  readonly tickSeconds: number;
+  /** What an inconclusive bake (too little data) reports: `fail` (default, fail closed) or `pass`. */
+  readonly inconclusiveAction: 'fail' | 'pass';
+  /** Report at the latest this long before CodeDeploy's one-hour hook limit. */
+  readonly deadlineMarginSeconds: number;
+  /** CloudWatch ingestion delay: minutes newer than this are not trusted to be complete. */
+  readonly metricDelaySeconds: number;
+  /** Compare the new version with the current one (canary judge) as well as with the budget. */
+  readonly compareWithBaseline: boolean;
+  readonly slos: readonly EvaluatorSlo[];
+  /** ECS: the two target groups whose traffic CodeDeploy swaps. */
+  readonly targetGroups?: readonly EvaluatorTargetGroup[];
+}
+
+/** CodeDeploy fails a hook that has not reported within one hour. */
+export const HOOK_LIMIT_SECONDS = 3_600;
+/** One Lambda invocation runs at most 15 minutes. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/** Parses and checks the configuration; throws with the field at fault (a deploy-time bug, not user input). */
+export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig {
+  if (!text) throw new Error(`${EvaluatorEnv.CONFIG} is not set`);
+  const config = JSON.parse(text) as EvaluatorConfig;
+  if (config.schemaVersion !== EVALUATOR_CONFIG_SCHEMA_VERSION) {
+    throw new Error(`${EvaluatorEnv.CONFIG} has schemaVersion ${String(config.schemaVersion)}, this evaluator reads ${EVALUATOR_CONFIG_SCHEMA_VERSION}`);
+  }
+  if (!Array.isArray(config.slos) || config.slos.length === 0) throw new Error(`${EvaluatorEnv.CONFIG} names no SLO`);
+  return config;
+}

@@ -1,0 +1,483 @@
+import * as path from 'node:path';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Code, Function, IFunction, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import {
+  AUDIT_EVENT_SOURCE,
+  AuditDetailType,
+  EVALUATOR_CONFIG_SCHEMA_VERSION,
+  EvaluatorConfig,
+  EvaluatorEnv,
+  EvaluatorSlo,
+  HOOK_LIMIT_SECONDS,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  MetricSpec,
+  PolicyTier,
+  RollbackTriggersError,
+  formatSeconds,
+} from '../core';
+import { windowAlarm } from '../private/alarm-factory';
+import { atConstruct } from '../private/errors';
+import { ServiceLevelObjective } from '../slo/service-level-objective';
+import { Sli, SliScope } from '../slo/sli';
+import { RollbackTarget } from './rollback-target';
+
+/** What the evaluator reports when a bake ends without enough data to judge. */
+export enum InconclusiveAction {
+  /** Roll back (fail closed): never a silent pass on no data. */
+  FAIL = 'fail',
+  /** Let the deployment continue; the alarm path still watches it. */
+  PASS = 'pass',
+}
+
+/** Properties of a {@link RollbackTrigger}. */
+export interface RollbackTriggerProps {
+  /** The deployment to guard: `RollbackTarget.lambda(...)` or `RollbackTarget.ecs(...)`. */
+  readonly target: RollbackTarget;
+  /**
+   * The SLOs whose page tier rolls a release back. Each is re-measured on the new version's own
+   * traffic (Lambda `ExecutedVersion`, or each ECS target group) when its SLI allows it.
+   */
+  readonly objectives: ServiceLevelObjective[];
+  /**
+   * How long the evaluator watches the new version after traffic shifted (AfterAllowTraffic).
+   * Longer than one Lambda invocation continues in a new invocation with the same ids.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly bake?: Duration;
+  /**
+   * What an inconclusive bake (too few events, no datapoints) reports to CodeDeploy.
+   *
+   * @default InconclusiveAction.FAIL
+   */
+  readonly inconclusiveAction?: InconclusiveAction;
+  /**
+   * Also compare the new version with the current one on the same minutes (canary judge).
+   *
+   * @default true
+   */
+  readonly compareWithBaseline?: boolean;
+  /**
+   * CloudWatch ingestion delay the evaluator allows before trusting a minute's data.
+   *
+   * @default Duration.minutes(3)
+   */
+  readonly metricDelay?: Duration;
+  /**
+   * Alarms a deployment group may carry. The CodeDeploy API reference says 10; the quotas page says
+   * 50 (adjustable). Raise it if your account's quota is higher.
+   *
+   * @default 10
+   */
+  readonly maxAlarmsPerDeploymentGroup?: number;
+  /**
+   * Stop attaching alarms to the deployment group, to deploy a fix while an SLO alarm is already in
+   * ALARM (CodeDeploy refuses to start a deployment then). The evaluator hook still judges the fix
+   * on its own traffic. Also set by the context key `cdk-rollback-triggers:suspendAlarmPath`.
+   *
+   * @default false
+   */
+  readonly suspendAlarmPath?: boolean;
+  /**
+   * Bus that receives the audit events.
+   *
+   * @default - a new bus with an archive of the audit events
+   */
+  readonly auditBus?: IEventBus;
+  /**
+   * How long the created bus archives audit events.
+   *
+   * @default Duration.days(365)
+   */
+  readonly auditRetention?: Duration;
+  /**
+   * Topic that receives rollback and escalation notices (subscribe PagerDuty, Opsgenie, email…).
+   *
+   * @default - a new topic, encrypted with a new KMS key, SSL enforced
+   */
+  readonly notificationTopic?: ITopic;
+  /**
+   * Runtime of the evaluator.
+   *
+   * @default - the newest Node.js runtime this version of aws-cdk-lib knows
+   */
+  readonly runtime?: Runtime;
+}
+
+/** The context key that suspends the alarm path for one deploy. */
+export const SUSPEND_ALARM_PATH_CONTEXT = 'cdk-rollback-triggers:suspendAlarmPath';
+const DEADLINE_MARGIN_SECONDS = 300;
+const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'evaluator');
+
+/**
+ * Turns SLOs into an automatic rollback of a CodeDeploy blue/green release.
+ *
+ * 1. Alarm path (no Lambda): for every SLO, its fastest page tier measured on the new version's own
+ *    traffic, attached to the deployment group, which rolls back on alarm, failure and stop.
+ * 2. Evaluator path: a Lambda lifecycle hook (BeforeAllowTraffic / AfterAllowTraffic) that checks
+ *    the rollback target is intact, bakes the new version on its own metrics, and reports.
+ * 3. Known-good state and an audit trail on EventBridge for every verdict and rollback.
+ */
+export class RollbackTrigger extends Construct {
+  /** The evaluator: the lifecycle hook, and the handler of deployment state changes. */
+  public readonly evaluatorFunction: IFunction;
+  /** Hook decisions (one per hook execution) and known-good versions. */
+  public readonly stateTable: ITable;
+  public readonly auditBus: IEventBus;
+  public readonly notificationTopic: ITopic;
+  /** The alarms attached to the deployment group (the alarm path). */
+  public readonly rollbackAlarms: IAlarm[];
+
+  constructor(scope: Construct, id: string, props: RollbackTriggerProps) {
+    super(scope, id);
+    const target = props.target;
+    if (props.objectives.length === 0) {
+      throw new RollbackTriggersError('RT301', `${this.node.path}: objectives must name at least one ServiceLevelObjective`);
+    }
+    const bakeSeconds = (props.bake ?? Duration.minutes(10)).toSeconds();
+    const metricDelaySeconds = (props.metricDelay ?? Duration.minutes(3)).toSeconds();
+    const maxBake = HOOK_LIMIT_SECONDS - DEADLINE_MARGIN_SECONDS - metricDelaySeconds;
+    if (bakeSeconds <= 0 || bakeSeconds > maxBake) {
+      throw new RollbackTriggersError(
+        'RT305',
+        `${this.node.path}: bake must be above 0 and at most ${formatSeconds(maxBake)} (CodeDeploy fails a hook after 1 h; ` +
+          `${formatSeconds(DEADLINE_MARGIN_SECONDS)} margin and ${formatSeconds(metricDelaySeconds)} metric delay are reserved), got ${formatSeconds(bakeSeconds)}`,
+      );
+    }
+    const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? 10;
+    const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
+
+    // 1. Alarm path: each SLO's fastest page tier on the new version's own traffic.
+    const { alarms, slis } = this.rollbackAlarmsFor(props.objectives, target);
+    this.rollbackAlarms = alarms;
+    const group = target._lambda?.deploymentGroup ?? target._ecs!.deploymentGroup;
+    const fromContext = this.node.tryGetContext(SUSPEND_ALARM_PATH_CONTEXT);
+    const suspend = props.suspendAlarmPath ?? (fromContext === true || fromContext === 'true');
+    if (alarms.length > maxAlarms) {
+      throw new RollbackTriggersError(
+        'RT306',
+        `${this.node.path}: the rollback path needs ${alarms.length} alarms on deployment group ${group.node.path}, above the cap of ${maxAlarms} ` +
+          '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or raise maxAlarmsPerDeploymentGroup to your quota',
+      );
+    }
+    if (suspend) {
+      Annotations.of(this).addWarningV2(
+        'cdk-rollback-triggers:alarmPathSuspended',
+        'The alarm path is suspended: no SLO alarm is attached to the deployment group, so only the evaluator hook can roll this release back. Remove the setting after the fix is out.',
+      );
+    } else {
+      for (const alarm of alarms) group.addAlarm(alarm);
+      if (target._lambda) {
+        // The alarms watch the version being deployed (a CloudFormation attribute): update them
+        // before the alias update starts the CodeDeploy deployment.
+        for (const alarm of alarms) target._lambda.alias.node.addDependency(alarm);
+      }
+    }
+    this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, maxAlarms, inconclusiveAction) });
+
+    // 3. State and audit trail.
+    this.stateTable = new Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    if (props.auditBus) {
+      this.auditBus = props.auditBus;
+    } else {
+      const bus = new EventBus(this, 'AuditBus', { description: 'cdk-rollback-triggers audit events' });
+      bus.archive('AuditArchive', {
+        description: 'Every rollback-triggers audit event',
+        eventPattern: { source: [AUDIT_EVENT_SOURCE] },
+        retention: props.auditRetention ?? Duration.days(365),
+      });
+      this.auditBus = bus;
+    }
+    this.notificationTopic = props.notificationTopic ?? this.createTopic();
+
+    // 2. Evaluator.
+    const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, inconclusiveAction);
+    const fn = new Function(this, 'Evaluator', {
+      description: `cdk-rollback-triggers evaluator for ${group.node.path}`,
+      runtime: props.runtime ?? newestNodeRuntime(),
+      handler: 'index.handler',
+      code: Code.fromAsset(ASSET_DIR),
+      // One invocation lasts at most 15 minutes; longer bakes continue in a new invocation.
+      timeout: Duration.minutes(15),
+      memorySize: 256,
+      logGroup: new LogGroup(this, 'EvaluatorLogs', { retention: RetentionDays.ONE_YEAR }),
+      environment: {
+        [EvaluatorEnv.CONFIG]: Stack.of(this).toJsonString(config),
+        [EvaluatorEnv.STATE_TABLE]: this.stateTable.tableName,
+        [EvaluatorEnv.EVENT_BUS]: this.auditBus.eventBusName,
+      },
+    });
+    this.evaluatorFunction = fn;
+    this.checkEnvironmentSize(config);
+    this.grantEvaluator(fn, group.deploymentGroupArn, target);
+
+    if (target._lambda) {
+      atConstruct(this, () => {
+        try {
+          target._lambda!.deploymentGroup.addPreHook(fn);
+          target._lambda!.deploymentGroup.addPostHook(fn);
+        } catch (e) {
+          throw new RollbackTriggersError(
+            'RT304',
+            `deployment group ${group.node.path} already has a pre- or post-traffic hook (${(e as Error).message}); CodeDeploy runs one function per hook — ` +
+              'remove the other hook, or call it from your own hook instead',
+          );
+        }
+      });
+    }
+
+    // Deployment state changes: known-good on success, audit of every rollback (alarm path included).
+    new Rule(this, 'DeploymentStateChange', {
+      description: `Audits rollbacks and records known-good versions of ${group.node.path}`,
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: ['SUCCESS', 'FAILURE', 'STOP'] },
+      },
+      targets: [new LambdaFunction(fn, { retryAttempts: 4 })],
+    });
+    new Rule(this, 'RollbackNotices', {
+      description: `Sends rollbacks and escalations of ${group.node.path} to the notification topic`,
+      eventBus: this.auditBus,
+      eventPattern: {
+        source: [AUDIT_EVENT_SOURCE],
+        detailType: [AuditDetailType.ROLLBACK_TRIGGERED, AuditDetailType.ESCALATION_RAISED, AuditDetailType.ROLLBACK_COMPLETED],
+        detail: { deploymentGroupName: [group.deploymentGroupName] },
+      },
+      targets: [new SnsTopic(this.notificationTopic)],
+    });
+  }
+
+  private rollbackAlarmsFor(objectives: ServiceLevelObjective[], target: RollbackTarget): { alarms: IAlarm[]; slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> } {
+    const alarms: IAlarm[] = [];
+    const slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> = [];
+    for (const slo of objectives) {
+      const tier = fastestPageTier(slo);
+      if (!tier) {
+        throw new RollbackTriggersError('RT307', `${slo.node.path} has no page tier; the rollback path rolls back on the fastest page tier`);
+      }
+      const scoped: Array<{ label: string; sli: Sli }> = [];
+      if (target._lambda) {
+        const sli = slo.sli._forVersion(target._lambda.alias.version);
+        if (sli) scoped.push({ label: 'NewVersion', sli });
+      } else {
+        const ecs = target._ecs!;
+        for (const [label, tg] of [
+          ['Blue', ecs.blueTargetGroup],
+          ['Green', ecs.greenTargetGroup],
+        ] as const) {
+          const sli = slo.sli._forTargetGroup(tg);
+          if (sli) scoped.push({ label, sli });
+        }
+      }
+      if (scoped.length === 0) {
+        if (slo.sli.scope === SliScope.BLENDED) {
+          Annotations.of(this).addWarningV2(
+            'cdk-rollback-triggers:blendedSli',
+            `SLO ${slo.sloName} measures all traffic blended: a 10 % canary of a version that fails every request looks like 10 % errors, ` +
+              'so its alarm needs ~9 minutes where a per-version one needs ~1. Use a convenience SLI (Sli.lambdaAvailability(alias), Sli.targetGroupAvailability(tg)) ' +
+              'or a raw SLI scoped to the new version.',
+          );
+        }
+        scoped.push({ label: 'Declared', sli: slo.sli });
+      }
+      for (const { label, sli } of scoped) {
+        const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, {
+          counts: sli._counts,
+          windowSeconds: tier.longWindowSeconds,
+          errorBudget: slo.errorBudget,
+          factor: tier.factor,
+          minEvents: tier.minEventsPerWindow,
+          label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.longWindowSeconds)}`,
+          description:
+            `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.longWindowSeconds)} ≥ ${tier.factor}× on ` +
+            `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name}).`,
+        });
+        alarms.push(alarm);
+        if (label !== 'Blue') slis.push({ slo, sli, tier });
+      }
+    }
+    return { alarms, slis };
+  }
+
+  private evaluatorConfig(
+    props: RollbackTriggerProps,
+    slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>,
+    bakeSeconds: number,
+    metricDelaySeconds: number,
+    inconclusiveAction: InconclusiveAction,
+  ): EvaluatorConfig {
+    const slos: EvaluatorSlo[] = [];
+    for (const { slo, sli, tier } of slis) {
+      const counts = sli._counts;
+      const numerator = metricSpec(counts.bad ?? counts.good!);
+      const total = metricSpec(counts.total);
+      if (!numerator || !total) {
+        Annotations.of(this).addWarningV2(
+          'cdk-rollback-triggers:evaluatorSkipsMath',
+          `SLO ${slo.sloName}'s SLI uses metric math; the evaluator reads plain metrics only, so only the alarm path guards this SLO`,
+        );
+        continue;
+      }
+      slos.push({
+        name: slo.sloName,
+        errorBudget: slo.errorBudget,
+        failBurnRate: tier.factor,
+        shortWindowSeconds: tier.shortWindowSeconds,
+        minEvents: tier.minEventsPerWindow,
+        numeratorKind: counts.bad ? 'bad' : 'good',
+        numerator,
+        total,
+      });
+    }
+    if (slos.length === 0) {
+      throw new RollbackTriggersError('RT308', `${this.node.path}: no objective can be read by the evaluator (all use metric math)`);
+    }
+    const ecs = props.target._ecs;
+    return {
+      schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
+      platform: ecs ? 'ecs' : 'lambda',
+      bakeSeconds,
+      tickSeconds: 60,
+      inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
+      deadlineMarginSeconds: DEADLINE_MARGIN_SECONDS,
+      metricDelaySeconds,
+      compareWithBaseline: props.compareWithBaseline ?? true,
+      slos,
+      targetGroups: ecs
+        ? [ecs.blueTargetGroup, ecs.greenTargetGroup].map((tg) => ({
+            name: tg.targetGroupName,
+            dimensions: Object.fromEntries(
+              Object.entries(tg.metrics.requestCount().toMetricConfig().metricStat?.dimensions ?? []).map(([, d]) => [d.name, String(d.value)]),
+            ),
+          }))
+        : undefined,
+    };
+  }
+
+  private checkEnvironmentSize(config: EvaluatorConfig): void {
+    // Tokens are resolved at deploy; count each as a 64-character value (function and target group names).
+    const estimate = JSON.stringify(config).replace(/\$\{Token\[[^\]]+\]\}/g, 'x'.repeat(64)).length + 200;
+    if (estimate > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+      throw new RollbackTriggersError(
+        'RT309',
+        `${this.node.path}: the evaluator configuration needs about ${estimate} bytes of environment, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; split the objectives over two triggers`,
+      );
+    }
+  }
+
+  private grantEvaluator(fn: Function, deploymentGroupArn: string, target: RollbackTarget): void {
+    // Every CodeDeploy action the evaluator uses can be scoped to the deployment group.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        resources: [deploymentGroupArn],
+      }),
+    );
+    // GetMetricData has no resource-level permissions.
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    this.auditBus.grantPutEventsTo(fn);
+    this.stateTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    const acknowledgements = [
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudwatch:GetMetricData and ecs:DescribeTaskDefinition support no resource-level permissions.' },
+    ];
+    if (target._lambda) {
+      const fnArn = target._lambda.alias.version.lambda.functionArn;
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetFunction'], resources: [`${fnArn}:*`] }));
+      acknowledgements.push({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(target._lambda.alias.version.lambda.node.defaultChild as never)}.Arn>:*]`,
+        reason: "Reads the code SHA-256 of the deployed function's versions (known-good integrity); versions are only known at run time.",
+      });
+    } else {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskSets'], resources: ['*'] }));
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }));
+    }
+    // A separate policy: the function's default policy cannot name the function itself without a
+    // dependency cycle. Needed to continue a bake longer than one invocation.
+    const selfInvoke = new Policy(this, 'ContinueBake', {
+      statements: [new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
+    });
+    fn.role!.attachInlinePolicy(selfInvoke);
+    for (const a of acknowledgements) Validations.of(fn).acknowledge(a);
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The evaluator writes its own logs; the AWS managed basic execution policy is the documented minimum for that.',
+    });
+  }
+
+  private createTopic(): ITopic {
+    const key = new Key(this, 'NoticesKey', { enableKeyRotation: true, description: 'Encrypts rollback-triggers notices' });
+    // EventBridge publishes to an encrypted topic only with a customer managed key it may use.
+    key.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    return new Topic(this, 'Notices', { enforceSSL: true, masterKey: key, displayName: 'Rollback notices' });
+  }
+
+  private validateDeploymentGroup(cfn: CfnDeploymentGroup, maxAlarms: number, inconclusiveAction: InconclusiveAction): string[] {
+    const errors: string[] = [];
+    const stack = Stack.of(this);
+    const alarmConfig = stack.resolve(cfn.alarmConfiguration) as { alarms?: unknown[]; ignorePollAlarmFailure?: boolean } | undefined;
+    const count = alarmConfig?.alarms?.length ?? 0;
+    if (count > maxAlarms) {
+      errors.push(
+        `[RT306] deployment group ${cfn.node.path} carries ${count} alarms, above the cap of ${maxAlarms} (CodeDeploy API reference: 10). Raise maxAlarmsPerDeploymentGroup if your quota is higher`,
+      );
+    }
+    if (alarmConfig?.ignorePollAlarmFailure === true && inconclusiveAction === InconclusiveAction.FAIL) {
+      Annotations.of(this).addWarningV2(
+        'cdk-rollback-triggers:ignorePollAlarmsFailure',
+        'The deployment group ignores alarm-poll failures (the alarm path fails open) while the evaluator fails closed on missing data; choose one policy.',
+      );
+    }
+    const rollback = stack.resolve(cfn.autoRollbackConfiguration) as { enabled?: boolean; events?: string[] } | undefined;
+    const needed = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'];
+    const missing = needed.filter((e) => !(rollback?.enabled !== false && rollback?.events?.includes(e)));
+    if (missing.length > 0) {
+      errors.push(
+        `[RT303] deployment group ${cfn.node.path} does not roll back on ${missing.join(', ')}; ` +
+          'set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true }',
+      );
+    }
+    return errors;
+  }
+}
+
+function fastestPageTier(slo: ServiceLevelObjective): PolicyTier | undefined {
+  return slo._policy.tiers.filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
+}
+
+function metricSpec(metric: { toMetricConfig(): { metricStat?: { namespace: string; metricName: string; dimensions?: Array<{ name: string; value: unknown }>; statistic: string } } }): MetricSpec | undefined {
+  const stat = metric.toMetricConfig().metricStat;
+  if (!stat) return undefined;
+  return {
+    namespace: stat.namespace,
+    metricName: stat.metricName,
+    dimensions: Object.fromEntries((stat.dimensions ?? []).map((d) => [d.name, Token.asString(d.value)])),
+    stat: stat.statistic,
+  };
+}
+
+/** The newest Node.js runtime the installed aws-cdk-lib knows (nodejs20.x is flagged deprecated). */
+export function newestNodeRuntime(): Runtime {
+  const candidates = Object.entries(Runtime)
+    .filter(([key, value]) => /^NODEJS_\d+_X$/.test(key) && value instanceof Runtime && value.family === RuntimeFamily.NODEJS)
+    .map(([key, value]) => ({ major: Number(key.split('_')[1]), runtime: value as Runtime }))
+    .sort((a, b) => b.major - a.major);
+  return candidates[0]?.runtime ?? Runtime.NODEJS_LATEST;
+}
