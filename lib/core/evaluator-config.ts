@@ -18,7 +18,8 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 export interface MetricSpec {
   readonly namespace: string;
   readonly metricName: string;
-  readonly dimensions: Readonly<Record<string, string>>;
+  /** Index into {@link EvaluatorConfig.dimensionSets}: SLOs of one target share their dimensions. */
+  readonly dimensionSet: number;
   /** Statistic per one-minute datapoint: Sum, SampleCount or TC(:x); summable over minutes. */
   readonly stat: string;
 }
@@ -62,6 +63,12 @@ export interface EvaluatorConfig {
   /** Compare the new version with the current one (canary judge) as well as with the budget. */
   readonly compareWithBaseline: boolean;
   readonly slos: readonly EvaluatorSlo[];
+  /**
+   * Metric dimensions, stored once and referenced by index (the whole configuration must fit in
+   * Lambda's 4 KB of environment). The per-arm dimensions (ExecutedVersion, TargetGroup) are added
+   * at run time.
+   */
+  readonly dimensionSets: ReadonlyArray<Readonly<Record<string, string>>>;
   /** ECS: the two target groups whose traffic CodeDeploy swaps. */
   readonly targetGroups?: readonly EvaluatorTargetGroup[];
 }

@@ -10,3 +10,4 @@ export * from './audit-events';
 export * from './evaluator-config';
 export * from './decision';
 export * from './metric-queries';
+export * from './emulator';

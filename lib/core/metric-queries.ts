@@ -1,5 +1,5 @@
 import type { Counts } from './decision';
-import type { EvaluatorConfig, EvaluatorSlo, MetricSpec } from './evaluator-config';
+import type { EvaluatorConfig, EvaluatorSlo } from './evaluator-config';
 
 /**
  * GetMetricData queries for one bake tick: every SLO, both arms, numerator and total, in ONE call
@@ -22,11 +22,11 @@ export interface MetricQuery {
   readonly sloIndex: number;
   readonly arm: Arm;
   readonly part: 'numerator' | 'total';
-  readonly metric: MetricSpec;
+  readonly metric: { readonly namespace: string; readonly metricName: string; readonly stat: string; readonly dimensions: Readonly<Record<string, string>> };
   readonly periodSeconds: 60;
 }
 
-export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos'>, arms: readonly ArmScope[]): MetricQuery[] {
+export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimensionSets'>, arms: readonly ArmScope[]): MetricQuery[] {
   const queries: MetricQuery[] = [];
   config.slos.forEach((slo, sloIndex) => {
     for (const scope of arms) {
@@ -37,7 +37,12 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos'>, arms: 
           sloIndex,
           arm: scope.arm,
           part,
-          metric: { ...spec, dimensions: { ...spec.dimensions, ...scope.dimensions } },
+          metric: {
+            namespace: spec.namespace,
+            metricName: spec.metricName,
+            stat: spec.stat,
+            dimensions: { ...config.dimensionSets[spec.dimensionSet], ...scope.dimensions },
+          },
           periodSeconds: 60,
         });
       }

@@ -74,7 +74,8 @@ export function burnRateExpression(counts: SliCounts, windowSeconds: number, err
 export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRequest): WindowAlarm {
   const stack = Stack.of(owner);
   const expression = burnRateExpression(request.counts, request.windowSeconds, request.errorBudget, request.minEvents, request.label);
-  const key = `${metricSignature(stack, expression)}|${request.windowSeconds}|${request.factor}`;
+  // An explicitly named alarm is its own alarm: sharing it would hand one SLO another's name.
+  const key = `${metricSignature(stack, expression)}|${request.windowSeconds}|${request.factor}|${request.alarmName ?? ''}`;
   let registry = registries.get(stack);
   if (!registry) {
     registry = new Map();

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { IAlarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
@@ -81,9 +81,10 @@ export interface RollbackTriggerProps {
    */
   readonly maxAlarmsPerDeploymentGroup?: number;
   /**
-   * Stop attaching alarms to the deployment group, to deploy a fix while an SLO alarm is already in
-   * ALARM (CodeDeploy refuses to start a deployment then). The evaluator hook still judges the fix
-   * on its own traffic. Also set by the context key `cdk-rollback-triggers:suspendAlarmPath`.
+   * Make CodeDeploy ignore the deployment group's alarms (AlarmConfiguration.Enabled = false), to
+   * deploy a fix while an SLO alarm is already in ALARM (CodeDeploy refuses to start a deployment
+   * then). The evaluator hook still judges the fix on its own traffic. Also set by the context key
+   * `cdk-rollback-triggers:suspendAlarmPath` (`cdk deploy -c cdk-rollback-triggers:suspendAlarmPath=true`).
    *
    * @default false
    */
@@ -170,18 +171,20 @@ export class RollbackTrigger extends Construct {
           '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or raise maxAlarmsPerDeploymentGroup to your quota',
       );
     }
+    for (const alarm of alarms) group.addAlarm(alarm);
+    if (target._lambda) {
+      // The alarms watch the version being deployed (a CloudFormation attribute): update them
+      // before the alias update starts the CodeDeploy deployment.
+      for (const alarm of alarms) target._lambda.alias.node.addDependency(alarm);
+    }
     if (suspend) {
+      // CodeDeploy's own switch (AlarmConfiguration.Enabled = false, "ignore alarm configuration"):
+      // the alarms stay attached but are not polled, so a deployment can start while one is in ALARM.
+      (group.node.defaultChild as CfnDeploymentGroup).addPropertyOverride('AlarmConfiguration.Enabled', false);
       Annotations.of(this).addWarningV2(
         'cdk-rollback-triggers:alarmPathSuspended',
-        'The alarm path is suspended: no SLO alarm is attached to the deployment group, so only the evaluator hook can roll this release back. Remove the setting after the fix is out.',
+        'The alarm path is suspended: CodeDeploy ignores the SLO alarms of this deployment group, so only the evaluator hook can roll this release back. Remove the setting once the fix is out.',
       );
-    } else {
-      for (const alarm of alarms) group.addAlarm(alarm);
-      if (target._lambda) {
-        // The alarms watch the version being deployed (a CloudFormation attribute): update them
-        // before the alias update starts the CodeDeploy deployment.
-        for (const alarm of alarms) target._lambda.alias.node.addDependency(alarm);
-      }
     }
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, maxAlarms, inconclusiveAction) });
 
@@ -325,10 +328,27 @@ export class RollbackTrigger extends Construct {
     inconclusiveAction: InconclusiveAction,
   ): EvaluatorConfig {
     const slos: EvaluatorSlo[] = [];
+    const dimensionSets: Array<Record<string, string>> = [];
+    const setKeys: string[] = [];
+    const spec = (metric: IMetric): MetricSpec | undefined => {
+      const stat = metric.toMetricConfig().metricStat;
+      if (!stat) return undefined;
+      // The arm's own dimensions are set at run time: the deployed version, or blue/green target group.
+      const dimensions = Object.fromEntries(
+        (stat.dimensions ?? []).filter((d) => !RUNTIME_DIMENSIONS.has(d.name)).map((d) => [d.name, Token.asString(d.value)]),
+      );
+      const key = JSON.stringify(Stack.of(this).resolve(dimensions));
+      let index = setKeys.indexOf(key);
+      if (index < 0) {
+        index = setKeys.push(key) - 1;
+        dimensionSets.push(dimensions);
+      }
+      return { namespace: stat.namespace, metricName: stat.metricName, dimensionSet: index, stat: stat.statistic };
+    };
     for (const { slo, sli, tier } of slis) {
       const counts = sli._counts;
-      const numerator = metricSpec(counts.bad ?? counts.good!);
-      const total = metricSpec(counts.total);
+      const numerator = spec(counts.bad ?? counts.good!);
+      const total = spec(counts.total);
       if (!numerator || !total) {
         Annotations.of(this).addWarningV2(
           'cdk-rollback-triggers:evaluatorSkipsMath',
@@ -361,6 +381,7 @@ export class RollbackTrigger extends Construct {
       metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? true,
       slos,
+      dimensionSets,
       targetGroups: ecs
         ? [ecs.blueTargetGroup, ecs.greenTargetGroup].map((tg) => ({
             name: tg.targetGroupName,
@@ -462,16 +483,8 @@ function fastestPageTier(slo: ServiceLevelObjective): PolicyTier | undefined {
   return slo._policy.tiers.filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
 }
 
-function metricSpec(metric: { toMetricConfig(): { metricStat?: { namespace: string; metricName: string; dimensions?: Array<{ name: string; value: unknown }>; statistic: string } } }): MetricSpec | undefined {
-  const stat = metric.toMetricConfig().metricStat;
-  if (!stat) return undefined;
-  return {
-    namespace: stat.namespace,
-    metricName: stat.metricName,
-    dimensions: Object.fromEntries((stat.dimensions ?? []).map((d) => [d.name, Token.asString(d.value)])),
-    stat: stat.statistic,
-  };
-}
+/** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
+const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
 
 /** The newest Node.js runtime the installed aws-cdk-lib knows (nodejs20.x is flagged deprecated). */
 export function newestNodeRuntime(): Runtime {

@@ -66,8 +66,9 @@ export class BurnRateTier {
       );
     }
     const name = props.name ?? `${props.severity}-${formatSeconds(longSeconds).replace(' ', '')}`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(name)) {
-      throw new RollbackTriggersError('RT108', `tier name must be 1 to 64 letters, digits or dashes, got "${name}"`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(name) || name === 'page' || name === 'ticket') {
+      // "page" and "ticket" name the severity composites in the policy and the construct tree.
+      throw new RollbackTriggersError('RT108', `tier name must be 1 to 64 letters, digits or dashes, and not "page" or "ticket", got "${name}"`);
     }
     return new BurnRateTier({
       name,

@@ -167,6 +167,14 @@ describe('ServiceLevelObjective options', () => {
     expect(plan.render()).toContain('Window reuse: 8 of 16 window alarms shared, saving $1.60/month');
   });
 
+  it('does not share an alarm that one SLO names explicitly', () => {
+    const stack = newStack();
+    const fn = lambdaFunction(stack);
+    new ServiceLevelObjective(stack, 'A', { sli: Sli.lambdaAvailability(fn), objectivePercent: 99.9 });
+    new ServiceLevelObjective(stack, 'B', { sli: Sli.lambdaAvailability(fn), objectivePercent: 99.9, alarmNamePrefix: 'shop' });
+    expect(Object.keys(metricAlarms(stack))).toHaveLength(16);
+  });
+
   it('does not share alarms between SLOs with different objectives', () => {
     const stack = newStack();
     const fn = lambdaFunction(stack);
@@ -305,5 +313,9 @@ describe('BurnRateTier', () => {
 
   it('rejects names CloudWatch ids cannot carry', () => {
     expect(() => BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.hours(1), name: 'bad name' })).toThrow(/RT108/);
+  });
+
+  it('rejects the names of the severity composites', () => {
+    expect(() => BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.hours(1), name: 'page' })).toThrow(/RT108/);
   });
 });

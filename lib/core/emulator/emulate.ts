@@ -1,0 +1,317 @@
+import { RollbackTriggersError } from '../errors';
+import type { RollbackPolicy } from '../policy';
+import type { Severity } from '../slo-math';
+import { AlarmState, evaluateMOfN, isBreaching } from './m-of-n';
+import { CompositeModel, EmulatorModel, TriggerModel, WindowAlarmModel, compilePolicy } from './model';
+import { MetricIndex, MetricSeries, SliIndex, SliSeries, validateMetricSeries, validateSliSeries } from './series';
+
+/**
+ * An emulator of CloudWatch alarm evaluation for exactly the alarms the constructs synthesize:
+ * burn-rate window alarms (metric math, period = window, 1 of 1, TreatMissingData), per-tier AND
+ * composites, per-severity OR composites and M-of-N threshold triggers.
+ *
+ * Time runs in whole minutes. CloudWatch evaluates alarms whose period is a minute or longer once a
+ * minute on a sliding window (CloudWatch alarm evaluation), so the emulator evaluates at every
+ * minute t, and the window of a W-minute alarm at t covers minutes t − W … t − 1.
+ */
+
+export interface EmulatorInput {
+  readonly policy: RollbackPolicy;
+  /**
+   * The SLI series of each SLO, by the SLO's `path`. Every SLO that creates window alarms needs
+   * one; give `[]` for "no data at all". SLOs that only reuse other SLOs' alarms read the series
+   * of the SLO that created them.
+   */
+  readonly sli: Readonly<Record<string, SliSeries>>;
+  /**
+   * The datapoints of each threshold trigger, by the trigger's `path`.
+   *
+   * @default - no triggers' data; required when the policy has threshold triggers
+   */
+  readonly metrics?: Readonly<Record<string, MetricSeries>>;
+}
+
+export interface EmulatorOptions {
+  /**
+   * Minutes between the end of a minute and the moment CloudWatch has its data: data for minute m
+   * is visible to evaluations at minute m + d + 1 and later. A window whose latest minutes are not
+   * visible yet is evaluated on the minutes that are, as CloudWatch does with late data.
+   *
+   * @default 0
+   */
+  readonly ingestionDelayMinutes?: number;
+  /**
+   * First evaluation minute.
+   *
+   * @default - the earliest minute of any series
+   */
+  readonly fromMinute?: number;
+  /**
+   * Last evaluation minute (inclusive).
+   *
+   * @default - one minute after the latest datapoint of any series becomes visible
+   */
+  readonly toMinute?: number;
+  /**
+   * Periods beyond EvaluationPeriods in every metric alarm's evaluation range. CloudWatch
+   * retrieves more periods than EvaluationPeriods and, when recent ones are missing, evaluates the
+   * most recent real datapoints among them; the range's size is undocumented ("depends on the
+   * length of the alarm period and whether it is based on a metric with standard resolution or high
+   * resolution"), and the guide's examples retrieve 5 datapoints for 3 evaluation periods, hence 2.
+   * For a window alarm (1 of 1) the extra periods are the previous whole windows: after its current
+   * window goes without data it keeps evaluating the latest window that had some, for up to 2
+   * windows, which is also what lets a 5-minute window see anything when data lands 5 or more
+   * minutes late. With 0, a window without data applies TreatMissingData at once.
+   *
+   * @default 2
+   */
+  readonly evaluationRangeExtraPeriods?: number;
+}
+
+export type EmulatedAlarmKind = 'window' | 'tier' | 'severity' | 'trigger';
+
+/** What one emulated alarm is. */
+export interface EmulatedAlarm {
+  readonly id: string;
+  readonly kind: EmulatedAlarmKind;
+  /** SLO path for window and composite alarms. */
+  readonly slo?: string;
+  readonly severity?: Severity;
+  /** Window alarms: the window; triggers: the period. */
+  readonly periodMinutes?: number;
+  readonly threshold?: number;
+  /** Composites: operator and child ids. */
+  readonly operator?: 'AND' | 'OR';
+  readonly children?: readonly string[];
+}
+
+/** Every alarm's state after the evaluation at one minute. */
+export interface TimelineEntry {
+  readonly minute: number;
+  readonly states: Readonly<Record<string, AlarmState>>;
+  /**
+   * The datapoint of each metric alarm at that minute: a window alarm's burn rate over its current
+   * window, a trigger's latest visible period; `null` when missing.
+   */
+  readonly values: Readonly<Record<string, number | null>>;
+}
+
+export interface StateTransition {
+  readonly minute: number;
+  readonly id: string;
+  readonly from: AlarmState;
+  readonly to: AlarmState;
+}
+
+/** When an alarm first went into ALARM, and the numbers behind it at that minute. */
+export interface FirstAlarm {
+  readonly id: string;
+  readonly kind: EmulatedAlarmKind;
+  readonly slo?: string;
+  readonly severity?: Severity;
+  /** The first evaluation minute at which the alarm was in ALARM; `null` when it never was. */
+  readonly firstAlarmMinute: number | null;
+  /**
+   * The datapoints of the metric alarms behind it at that minute (burn rates of the window alarms
+   * of a tier or severity; the trigger's own value), by id; empty when it never fired.
+   */
+  readonly values: Readonly<Record<string, number | null>>;
+}
+
+export interface EmulationSummary {
+  readonly tiers: readonly FirstAlarm[];
+  readonly severities: readonly FirstAlarm[];
+  readonly triggers: readonly FirstAlarm[];
+  readonly windows: readonly FirstAlarm[];
+}
+
+/** The emulation's result; plain data, JSON-serializable as is. */
+export interface EmulationResult {
+  readonly fromMinute: number;
+  readonly toMinute: number;
+  readonly ingestionDelayMinutes: number;
+  readonly evaluationRangeExtraPeriods: number;
+  readonly alarms: readonly EmulatedAlarm[];
+  readonly timeline: readonly TimelineEntry[];
+  /** State changes in order, including the first evaluation leaving INSUFFICIENT_DATA. */
+  readonly transitions: readonly StateTransition[];
+  readonly summary: EmulationSummary;
+}
+
+/** Periods beyond EvaluationPeriods in the evaluation range, after the CloudWatch guide's examples (5 for 3). */
+export const DEFAULT_EXTRA_RANGE_PERIODS = 2;
+
+/** The longest run one call emulates (60 days of minutes); split longer replays. */
+export const MAX_EMULATED_MINUTES = 60 * 1_440;
+
+/** Replays the series through every alarm of the policy, minute by minute. */
+export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): EmulationResult {
+  const model = compilePolicy(input.policy);
+  const delay = wholeOption('ingestionDelayMinutes', options.ingestionDelayMinutes ?? 0);
+  const extraRange = wholeOption('evaluationRangeExtraPeriods', options.evaluationRangeExtraPeriods ?? DEFAULT_EXTRA_RANGE_PERIODS);
+
+  const sliIndexes = new Map<string, SliIndex>();
+  const firstLast: number[] = [];
+  for (const w of model.windows) {
+    if (sliIndexes.has(w.sloPath)) continue;
+    const series = input.sli[w.sloPath];
+    if (series === undefined) {
+      throw new RollbackTriggersError(
+        'RT505',
+        `no SLI series for SLO ${w.sloPath}: give one per SLO that creates alarms (an empty array means no data) — sli has ${Object.keys(input.sli).join(', ') || 'nothing'}`,
+      );
+    }
+    validateSliSeries(`SLI series of ${w.sloPath}`, series);
+    sliIndexes.set(w.sloPath, new SliIndex(series));
+    if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+  }
+  const metricIndexes = new Map<string, MetricIndex>();
+  for (const t of model.triggers) {
+    const series = input.metrics?.[t.id];
+    if (series === undefined) {
+      throw new RollbackTriggersError('RT505', `no datapoints for threshold trigger ${t.id}: give metrics["${t.id}"] (an empty array means no data)`);
+    }
+    validateMetricSeries(`datapoints of ${t.id}`, series);
+    metricIndexes.set(t.id, new MetricIndex(series));
+    if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+  }
+
+  const fromMinute = options.fromMinute ?? (firstLast.length ? Math.min(...firstLast) : undefined);
+  const toMinute = options.toMinute ?? (firstLast.length ? Math.max(...firstLast) + delay + 1 : undefined);
+  if (fromMinute === undefined || toMinute === undefined) {
+    throw new RollbackTriggersError('RT505', 'every series is empty: give fromMinute and toMinute to say which minutes to evaluate');
+  }
+  if (!Number.isSafeInteger(fromMinute) || !Number.isSafeInteger(toMinute) || toMinute < fromMinute) {
+    throw new RollbackTriggersError('RT505', `fromMinute and toMinute must be whole minutes with fromMinute ≤ toMinute, got ${fromMinute} and ${toMinute}`);
+  }
+  if (toMinute - fromMinute + 1 > MAX_EMULATED_MINUTES) {
+    throw new RollbackTriggersError(
+      'RT505',
+      `minutes ${fromMinute} to ${toMinute} are ${toMinute - fromMinute + 1} evaluations; one run emulates at most ${MAX_EMULATED_MINUTES} (60 days) — split the replay or set fromMinute/toMinute`,
+    );
+  }
+
+  const states = new Map<string, AlarmState>();
+  const timeline: TimelineEntry[] = [];
+  const transitions: StateTransition[] = [];
+  const firstAlarm = new Map<string, number>();
+  const valuesAtFirst = new Map<string, Record<string, number | null>>();
+  const leaves = metricLeaves(model);
+  const setState = (minute: number, id: string, next: AlarmState) => {
+    const previous = states.get(id) ?? 'INSUFFICIENT_DATA';
+    if (next !== previous) transitions.push({ minute, id, from: previous, to: next });
+    states.set(id, next);
+  };
+
+  for (let t = fromMinute; t <= toMinute; t++) {
+    const visibleTo = t - delay - 1;
+    const values: Record<string, number | null> = {};
+    for (const w of model.windows) {
+      const index = sliIndexes.get(w.sloPath)!;
+      const range: (boolean | undefined)[] = [];
+      let current: number | undefined;
+      for (let j = w.evaluationPeriods + extraRange - 1; j >= 0; j--) {
+        const from = t - (j + 1) * w.windowMinutes;
+        const to = Math.min(t - j * w.windowMinutes - 1, visibleTo);
+        current = windowBurnRate(w, index.window(from, to));
+        range.push(current === undefined ? undefined : isBreaching(current, w.comparison, w.threshold));
+      }
+      values[w.id] = current ?? null;
+      setState(t, w.id, evaluateMOfN(range, w, states.get(w.id) ?? 'INSUFFICIENT_DATA'));
+    }
+    for (const trigger of model.triggers) {
+      const index = metricIndexes.get(trigger.id)!;
+      const range: (boolean | undefined)[] = [];
+      let current: number | undefined;
+      for (let j = trigger.evaluationPeriods + extraRange - 1; j >= 0; j--) {
+        // The datapoint of the period ending with minute t − 1 − j·p; a period's datapoint
+        // appears whole once its last minute is visible (partial periods are not modelled).
+        const key = t - 1 - j * trigger.periodMinutes;
+        current = key <= visibleTo ? index.at(key) : undefined;
+        range.push(current === undefined ? undefined : isBreaching(current, trigger.comparison, trigger.threshold));
+      }
+      values[trigger.id] = current ?? null;
+      setState(t, trigger.id, evaluateMOfN(range, trigger, states.get(trigger.id) ?? 'INSUFFICIENT_DATA'));
+    }
+    for (const c of model.composites) setState(t, c.id, compositeState(c, states));
+
+    const snapshot = Object.fromEntries(states) as Record<string, AlarmState>;
+    timeline.push({ minute: t, states: snapshot, values });
+    for (const [id, state] of states) {
+      if (state !== 'ALARM' || firstAlarm.has(id)) continue;
+      firstAlarm.set(id, t);
+      valuesAtFirst.set(id, Object.fromEntries((leaves.get(id) ?? []).map((leaf) => [leaf, values[leaf] ?? null])));
+    }
+  }
+
+  const first = (id: string, kind: EmulatedAlarmKind, slo?: string, severity?: Severity): FirstAlarm => ({
+    id,
+    kind,
+    ...(slo !== undefined ? { slo } : {}),
+    ...(severity !== undefined ? { severity } : {}),
+    firstAlarmMinute: firstAlarm.get(id) ?? null,
+    values: valuesAtFirst.get(id) ?? {},
+  });
+  return {
+    fromMinute,
+    toMinute,
+    ingestionDelayMinutes: delay,
+    evaluationRangeExtraPeriods: extraRange,
+    alarms: describeAlarms(model),
+    timeline,
+    transitions,
+    summary: {
+      tiers: model.composites.filter((c) => c.kind === 'tier').map((c) => first(c.id, 'tier', c.sloPath, c.severity)),
+      severities: model.composites.filter((c) => c.kind === 'severity').map((c) => first(c.id, 'severity', c.sloPath, c.severity)),
+      triggers: model.triggers.map((t) => first(t.id, 'trigger', undefined, t.severity)),
+      windows: model.windows.map((w) => first(w.id, 'window', w.sloPath)),
+    },
+  };
+}
+
+/**
+ * The window's datapoint: `IF(total >= minEvents, FILL(bad, 0) / total, 0) / errorBudget`, or
+ * `undefined` when the window holds no datapoint of `total` (the expression has no value).
+ */
+export function windowBurnRate(alarm: Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'>, window: { datapoints: number; total: number; bad: number }): number | undefined {
+  if (window.datapoints === 0) return undefined;
+  // total > 0 too: the construct's guard is always ≥ 1, and a hand-written policy with
+  // minEvents 0 must not divide zero by zero.
+  const ratio = window.total >= alarm.minEvents && window.total > 0 ? window.bad / window.total : 0;
+  return ratio / alarm.errorBudget;
+}
+
+/**
+ * A composite's rule over its children's states. PutCompositeAlarm: `ALARM(x)` "is TRUE if the
+ * named alarm is in ALARM state", so INSUFFICIENT_DATA children count as not in ALARM, and a
+ * composite is INSUFFICIENT_DATA only before its first evaluation.
+ */
+function compositeState(c: CompositeModel, states: ReadonlyMap<string, AlarmState>): AlarmState {
+  const inAlarm = (id: string) => states.get(id) === 'ALARM';
+  const fires = c.operator === 'AND' ? c.children.every(inAlarm) : c.children.some(inAlarm);
+  return fires ? 'ALARM' : 'OK';
+}
+
+/** For every alarm, the metric alarms (windows, triggers) its state is built from. */
+function metricLeaves(model: EmulatorModel): Map<string, string[]> {
+  const leaves = new Map<string, string[]>();
+  for (const w of model.windows) leaves.set(w.id, [w.id]);
+  for (const t of model.triggers) leaves.set(t.id, [t.id]);
+  // Composites are ordered children first, so every child's leaves are known.
+  for (const c of model.composites) {
+    leaves.set(c.id, [...new Set(c.children.flatMap((child) => leaves.get(child) ?? []))]);
+  }
+  return leaves;
+}
+
+function describeAlarms(model: EmulatorModel): EmulatedAlarm[] {
+  const window = (w: WindowAlarmModel): EmulatedAlarm => ({ id: w.id, kind: 'window', slo: w.sloPath, periodMinutes: w.windowMinutes, threshold: w.threshold });
+  const trigger = (t: TriggerModel): EmulatedAlarm => ({ id: t.id, kind: 'trigger', severity: t.severity, periodMinutes: t.periodMinutes, threshold: t.threshold });
+  const composite = (c: CompositeModel): EmulatedAlarm => ({ id: c.id, kind: c.kind, slo: c.sloPath, severity: c.severity, operator: c.operator, children: c.children });
+  return [...model.windows.map(window), ...model.triggers.map(trigger), ...model.composites.map(composite)];
+}
+
+function wholeOption(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RollbackTriggersError('RT505', `${name} must be a whole number ≥ 0, got ${value}`);
+  return value;
+}

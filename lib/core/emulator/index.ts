@@ -1,0 +1,27 @@
+/**
+ * An emulator of CloudWatch alarm evaluation for exactly the alarms the constructs synthesize.
+ * Pure TypeScript: no aws-cdk-lib, no AWS SDK (DESIGN.md, "core").
+ *
+ * What it models (sources: CloudWatch User Guide, "Using Amazon CloudWatch alarms" → "Alarm
+ * evaluation" and "Configuring how CloudWatch alarms treat missing data"; PutCompositeAlarm API):
+ * - evaluation every minute on a sliding window for periods of a minute or more;
+ * - window alarms as rendered by `lib/private/alarm-factory.ts`: Sum(total) and Sum(bad) over the
+ *   window, `IF(total >= minEvents, bad / total, 0) / budget`, `>=` threshold, 1 of 1;
+ * - M of N with the documented missing-data rules, including the premature-alarm rule
+ *   ({@link evaluateMOfN});
+ * - composites: `ALARM(x)` is true only while x is in ALARM, so INSUFFICIENT_DATA children count as
+ *   not in ALARM; a composite is ALARM or OK (INSUFFICIENT_DATA only before its first evaluation);
+ * - a configurable ingestion delay (data for minute m is visible from minute m + d + 1 on).
+ *
+ * What it simplifies:
+ * - whole minutes only: 10/20/30-second (high-resolution) periods are rejected;
+ * - the evaluation range (how many periods CloudWatch retrieves beyond EvaluationPeriods) is
+ *   undocumented; the default follows the guide's examples (5 for 3), configurable;
+ * - a trigger period's datapoint appears whole once its last minute is visible (window alarms do
+ *   aggregate partially visible windows);
+ * - ActionsSuppressor only silences actions; states are emulated, actions are not.
+ */
+export * from './m-of-n';
+export * from './series';
+export * from './model';
+export * from './emulate';

@@ -1,0 +1,212 @@
+import { RollbackTriggersError, formatNumber } from '../errors';
+import type { PolicyComposite, RollbackPolicy } from '../policy';
+import type { Severity } from '../slo-math';
+import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isTreatMissingData } from './m-of-n';
+
+/**
+ * The alarms of a rollback policy as the emulator evaluates them: every number here is the one the
+ * constructs put into the template (the agreement test compares this model with a synthesized
+ * stack), so the emulator cannot drift from what CloudWatch runs.
+ */
+
+/**
+ * A burn-rate window alarm, as `lib/private/alarm-factory.ts` renders it: the metric-math
+ * expression `IF(total >= minEvents, bad / total, 0) / errorBudget` with every metric's period set
+ * to the window, compared `>=` the threshold in 1 of 1 datapoints.
+ */
+export interface WindowAlarmModel {
+  readonly kind: 'window';
+  readonly id: string;
+  /** Path of the SLO that created the alarm: its SLI series feeds it, also for SLOs that reuse it. */
+  readonly sloPath: string;
+  /** The alarm's period, which is the window. */
+  readonly windowMinutes: number;
+  readonly minEvents: number;
+  /** The divisor exactly as the expression renders it (`formatNumber(errorBudget)`). */
+  readonly errorBudget: number;
+  readonly threshold: number;
+  readonly comparison: ComparisonOperatorName;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: TreatMissingData;
+}
+
+/** A composite alarm: `(ALARM(a) AND ALARM(b))` per tier, `(ALARM(t1) OR ALARM(t2) …)` per severity. */
+export interface CompositeModel {
+  readonly kind: 'tier' | 'severity';
+  readonly id: string;
+  readonly sloPath: string;
+  readonly severity: Severity;
+  readonly operator: 'AND' | 'OR';
+  /** Ids of window alarms, triggers or other composites. */
+  readonly children: readonly string[];
+  /** Suppresses this composite's actions only; its state is unaffected (not modelled). */
+  readonly suppressedBy?: string;
+}
+
+/** A threshold trigger: a plain metric alarm with M of N datapoints. */
+export interface TriggerModel {
+  readonly kind: 'trigger';
+  /** The trigger's construct path. */
+  readonly id: string;
+  readonly name: string;
+  readonly periodMinutes: number;
+  readonly threshold: number;
+  readonly comparison: ComparisonOperatorName;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: TreatMissingData;
+  readonly severity: Severity;
+}
+
+export interface EmulatorModel {
+  readonly windows: readonly WindowAlarmModel[];
+  /** Ordered so that every composite comes after the composites it reads. */
+  readonly composites: readonly CompositeModel[];
+  readonly triggers: readonly TriggerModel[];
+}
+
+/**
+ * Resolves a policy into the alarms to emulate. Window alarms are collected from every SLO first,
+ * because an SLO that reuses an identical alarm of another SLO only references its id.
+ */
+export function compilePolicy(policy: RollbackPolicy): EmulatorModel {
+  const ids = new Set<string>();
+  const claim = (id: string, what: string) => {
+    if (ids.has(id)) throw new RollbackTriggersError('RT503', `the policy defines the alarm id "${id}" twice (second time: ${what})`);
+    ids.add(id);
+  };
+
+  const windows: WindowAlarmModel[] = [];
+  for (const slo of policy.slos) {
+    for (const alarm of slo.alarms) {
+      const where = `window alarm "${alarm.id}" of SLO ${slo.path}`;
+      claim(alarm.id, where);
+      windows.push({
+        kind: 'window',
+        id: alarm.id,
+        sloPath: slo.path,
+        windowMinutes: wholeMinutes(where, 'windowSeconds', alarm.windowSeconds),
+        minEvents: nonNegative(where, 'minEvents', alarm.minEvents),
+        errorBudget: renderedBudget(where, slo.errorBudget),
+        threshold: finite(where, 'threshold', alarm.threshold),
+        comparison: 'GreaterThanOrEqualToThreshold',
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: treatment(where, alarm.treatMissingData),
+      });
+    }
+  }
+
+  const triggers: TriggerModel[] = policy.thresholdTriggers.map((t) => {
+    const where = `threshold trigger ${t.path}`;
+    claim(t.path, where);
+    if (!isComparisonOperatorName(t.comparison)) {
+      throw new RollbackTriggersError(
+        'RT504',
+        `${where}: comparison ${t.comparison} cannot be emulated — use GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold`,
+      );
+    }
+    if (!Number.isInteger(t.evaluationPeriods) || t.evaluationPeriods < 1 || !Number.isInteger(t.datapointsToAlarm) || t.datapointsToAlarm < 1 || t.datapointsToAlarm > t.evaluationPeriods) {
+      throw new RollbackTriggersError('RT504', `${where}: needs 1 ≤ datapointsToAlarm ≤ evaluationPeriods, got ${t.datapointsToAlarm} of ${t.evaluationPeriods}`);
+    }
+    return {
+      kind: 'trigger',
+      id: t.path,
+      name: t.name,
+      periodMinutes: wholeMinutes(where, 'periodSeconds', t.periodSeconds),
+      threshold: finite(where, 'threshold', t.threshold),
+      comparison: t.comparison,
+      evaluationPeriods: t.evaluationPeriods,
+      datapointsToAlarm: t.datapointsToAlarm,
+      treatMissingData: treatment(where, t.treatMissingData),
+      severity: t.severity,
+    };
+  });
+
+  const composites = new Map<string, CompositeModel>();
+  for (const slo of policy.slos) {
+    for (const c of slo.composites) {
+      claim(c.id, `composite of SLO ${slo.path}`);
+      composites.set(c.id, toComposite(c, slo.path));
+    }
+  }
+  for (const c of composites.values()) {
+    for (const child of c.children) {
+      if (!ids.has(child)) {
+        throw new RollbackTriggersError('RT503', `composite "${c.id}" references "${child}", which no SLO or trigger of the policy defines`);
+      }
+    }
+  }
+  return { windows, composites: topologicalOrder(composites), triggers };
+}
+
+function toComposite(c: PolicyComposite, sloPath: string): CompositeModel {
+  if (c.operator !== 'AND' && c.operator !== 'OR') {
+    throw new RollbackTriggersError('RT503', `composite "${c.id}": operator must be AND or OR, got ${String(c.operator)}`);
+  }
+  if (c.children.length === 0) throw new RollbackTriggersError('RT503', `composite "${c.id}" has no children`);
+  return {
+    kind: c.kind,
+    id: c.id,
+    sloPath,
+    severity: c.severity,
+    operator: c.operator,
+    children: [...c.children],
+    ...(c.suppressedBy !== undefined ? { suppressedBy: c.suppressedBy } : {}),
+  };
+}
+
+/** Children before parents; rejects cycles (CloudWatch rejects them too). */
+function topologicalOrder(composites: ReadonlyMap<string, CompositeModel>): CompositeModel[] {
+  const ordered: CompositeModel[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (c: CompositeModel, trail: readonly string[]) => {
+    const s = state.get(c.id);
+    if (s === 'done') return;
+    if (s === 'visiting') throw new RollbackTriggersError('RT503', `composite alarms form a cycle: ${[...trail, c.id].join(' → ')}`);
+    state.set(c.id, 'visiting');
+    for (const child of c.children) {
+      const nested = composites.get(child);
+      if (nested) visit(nested, [...trail, c.id]);
+    }
+    state.set(c.id, 'done');
+    ordered.push(c);
+  };
+  for (const c of composites.values()) visit(c, []);
+  return ordered;
+}
+
+function wholeMinutes(where: string, field: string, seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds % 60 !== 0) {
+    throw new RollbackTriggersError(
+      'RT504',
+      `${where}: ${field} is ${seconds}, but the emulator works on whole minutes — periods of 10, 20 or 30 s (high resolution) are not emulated`,
+    );
+  }
+  return seconds / 60;
+}
+
+function finite(where: string, field: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RollbackTriggersError('RT504', `${where}: ${field} must be a finite number, got ${String(value)}`);
+  return value;
+}
+
+function nonNegative(where: string, field: string, value: number): number {
+  if (finite(where, field, value) < 0) throw new RollbackTriggersError('RT504', `${where}: ${field} must be ≥ 0, got ${value}`);
+  return value;
+}
+
+function treatment(where: string, value: string): TreatMissingData {
+  if (!isTreatMissingData(value)) {
+    throw new RollbackTriggersError('RT504', `${where}: treatMissingData must be notBreaching, breaching, ignore or missing, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The expression divides by the budget as `formatNumber` printed it; CloudWatch parses that text. */
+function renderedBudget(where: string, errorBudget: number): number {
+  const budget = Number(formatNumber(finite(where, 'errorBudget', errorBudget)));
+  if (!(budget > 0)) throw new RollbackTriggersError('RT504', `${where}: errorBudget must be above 0, got ${errorBudget}`);
+  return budget;
+}

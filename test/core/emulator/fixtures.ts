@@ -1,0 +1,49 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { POLICY_SCHEMA_VERSION, RollbackPolicy, policyFromEntries } from '../../../lib/core';
+import type { SliPoint } from '../../../lib/core/emulator';
+import { ServiceLevelObjective, ServiceLevelObjectiveProps } from '../../../lib/slo/service-level-objective';
+import { Sli } from '../../../lib/slo/sli';
+import { ThresholdTrigger } from '../../../lib/trigger/threshold-trigger';
+import { countMetric } from '../../helpers';
+
+export const DAY_MINUTES = 1_440;
+
+/** The policy of every SLO and trigger under `scope`, as `RollbackPlan.of` collects it. */
+export function policyOf(scope: IConstruct): RollbackPolicy {
+  const entries = scope.node
+    .findAll()
+    .flatMap((c) => (ServiceLevelObjective.isServiceLevelObjective(c) || c instanceof ThresholdTrigger ? [c._policy] : []))
+    .map((entry) => ({ schemaVersion: POLICY_SCHEMA_VERSION, entry }));
+  return policyFromEntries(entries);
+}
+
+export const shopSli = () => Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Requests') });
+
+/** A real `ServiceLevelObjective` (99.9 %, workbook tiers unless overridden) synthesized in a fresh stack. */
+export function synthesizedSlo(props: Partial<ServiceLevelObjectiveProps> = {}) {
+  const stack = new Stack(new App(), 'Shop');
+  const slo = new ServiceLevelObjective(stack, 'Checkout', { sli: shopSli(), objectivePercent: 99.9, ...props });
+  return { stack, slo, policy: policyOf(stack), path: slo.node.path };
+}
+
+/**
+ * Per-minute traffic for minutes `from` … `to`: `total` requests a minute, of which
+ * `bad(minute, total)` fail.
+ */
+export function series(from: number, to: number, total: number | ((minute: number) => number), bad: (minute: number, total: number) => number): SliPoint[] {
+  const points: SliPoint[] = [];
+  for (let m = from; m <= to; m++) {
+    const t = typeof total === 'number' ? total : total(m);
+    points.push({ minute: m, total: t, bad: bad(m, t) });
+  }
+  return points;
+}
+
+/**
+ * Steady 1,000 requests a minute with a clean history of three days (so even the 3-day window is
+ * full), then `errorRatio` of them failing from minute 0 on.
+ */
+export function steadyIncident(errorRatio: number, untilMinute: number, requestsPerMinute = 1_000): SliPoint[] {
+  return series(-3 * DAY_MINUTES, untilMinute, requestsPerMinute, (m, t) => (m >= 0 ? t * errorRatio : 0));
+}

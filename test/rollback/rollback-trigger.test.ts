@@ -1,0 +1,223 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
+import { Alias, Function } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { EvaluatorEnv } from '../../lib/core';
+import { InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
+import { countMetric, lambdaFunction, newStack } from '../helpers';
+
+interface Fixture {
+  stack: Stack;
+  fn: Function;
+  alias: Alias;
+  group: LambdaDeploymentGroup;
+  slo: ServiceLevelObjective;
+}
+
+function lambdaFixture(stack: Stack = newStack(), groupProps: Partial<ConstructorParameters<typeof LambdaDeploymentGroup>[2]> = {}): Fixture {
+  const fn = lambdaFunction(stack);
+  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+  const group = new LambdaDeploymentGroup(stack, 'Group', {
+    alias,
+    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    ...groupProps,
+  });
+  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
+  return { stack, fn, alias, group, slo };
+}
+
+function trigger(f: Fixture, props: Partial<ConstructorParameters<typeof RollbackTrigger>[2]> = {}) {
+  return new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
+}
+
+function evaluatorConfig(stack: Stack): any {
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((r) => r.Properties.Environment?.Variables?.[EvaluatorEnv.CONFIG]);
+  const joined = fn!.Properties.Environment.Variables[EvaluatorEnv.CONFIG];
+  // Stack.toJsonString renders tokens as an Fn::Join; stringify the intrinsics to parse the rest.
+  const text = typeof joined === 'string' ? joined : joined['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
+  return JSON.parse(text);
+}
+
+describe('RollbackTrigger on a Lambda alias', () => {
+  it('attaches the SLO page tier measured on the deployed version to the deployment group', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    expect(t.rollbackAlarms).toHaveLength(1);
+    const template = Template.fromStack(f.stack);
+    const alarmId = f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never);
+    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0].Properties;
+    expect(group.AlarmConfiguration).toEqual({ Enabled: true, Alarms: [{ Name: { Ref: alarmId } }] });
+    expect(group.AutoRollbackConfiguration.Events).toEqual(expect.arrayContaining(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST']));
+    const alarm = template.toJSON().Resources[alarmId].Properties;
+    expect(alarm.Threshold).toBe(14.4);
+    const bad = alarm.Metrics.find((m: any) => m.Id === 'bad');
+    expect(bad.MetricStat.Period).toBe(3600);
+    const executed = bad.MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'ExecutedVersion');
+    expect(executed.Value['Fn::GetAtt'][0]).toMatch(/^FnCurrentVersion/);
+    expect(executed.Value['Fn::GetAtt'][1]).toBe('Version');
+  });
+
+  it('makes the alias update wait for the alarm update', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    Template.fromStack(f.stack).hasResource('AWS::Lambda::Alias', {
+      DependsOn: Match.arrayWith([f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never)]),
+      UpdatePolicy: {
+        CodeDeployLambdaAliasUpdate: Match.objectLike({
+          BeforeAllowTrafficHook: { Ref: f.stack.getLogicalId(t.evaluatorFunction.node.defaultChild as never) },
+          AfterAllowTrafficHook: { Ref: f.stack.getLogicalId(t.evaluatorFunction.node.defaultChild as never) },
+        }),
+      },
+    });
+  });
+
+  it('configures the evaluator from the SLO: fastest page tier, alias-level metrics, defaults', () => {
+    const f = lambdaFixture();
+    trigger(f);
+    const config = evaluatorConfig(f.stack);
+    expect(config).toMatchObject({
+      schemaVersion: 1,
+      platform: 'lambda',
+      bakeSeconds: 600,
+      inconclusiveAction: 'fail',
+      compareWithBaseline: true,
+      metricDelaySeconds: 180,
+    });
+    expect(config.slos).toEqual([
+      expect.objectContaining({ name: 'Availability', errorBudget: 0.001, failBurnRate: 14.4, shortWindowSeconds: 300, minEvents: 70, numeratorKind: 'bad' }),
+    ]);
+    expect(config.slos[0].numerator).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', stat: 'Sum' });
+    expect(config.slos[0].numerator.dimensionSet).toBe(0);
+    // ExecutedVersion is set per arm at run time; the alias-level dimensions are stored once.
+    expect(Object.keys(config.dimensionSets[0]).sort()).toEqual(['FunctionName', 'Resource']);
+  });
+
+  it('runs the evaluator on the newest Node.js runtime, 15-minute timeout, with its state and bus', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    Template.fromStack(f.stack).hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Timeout: 900,
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ [EvaluatorEnv.STATE_TABLE]: { Ref: Match.anyValue() }, [EvaluatorEnv.EVENT_BUS]: { Ref: Match.anyValue() } }) },
+    });
+    expect(t.stateTable).toBeDefined();
+  });
+
+  it('grants least privilege: CodeDeploy on the group, PutEvents on the bus, GetMetricData on * only', () => {
+    const f = lambdaFixture();
+    trigger(f);
+    const policies = Object.values(Template.fromStack(f.stack).findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.some((a) => a === '*' || a.endsWith(':*'))).toBe(false);
+    for (const s of statements) {
+      const acts = Array.isArray(s.Action) ? s.Action : [s.Action];
+      if (acts.some((a) => a.startsWith('codedeploy:Get') || a === 'codedeploy:PutLifecycleEventHookExecutionStatus')) {
+        expect(JSON.stringify(s.Resource)).toContain(':deploymentgroup:');
+      }
+      if (s.Resource === '*') expect(acts.every((a) => ['cloudwatch:GetMetricData', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTaskSets'].includes(a))).toBe(true);
+      if (acts.includes('events:PutEvents')) expect(JSON.stringify(s.Resource)).toContain('AuditBus');
+    }
+  });
+
+  it('keeps state encrypted with point-in-time recovery and archives audit events', () => {
+    const f = lambdaFixture();
+    trigger(f);
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['rollback-triggers'] }, RetentionDays: 365 });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'] }),
+    });
+  });
+
+  it('matches the snapshot in its default configuration', () => {
+    const f = lambdaFixture();
+    trigger(f);
+    expect(Template.fromStack(f.stack).toJSON()).toMatchSnapshot();
+  });
+
+  it('can suspend the alarm path through context to deploy a fix', () => {
+    const app = new App({ context: { [SUSPEND_ALARM_PATH_CONTEXT]: 'true' } });
+    const f = lambdaFixture(new Stack(app, 'TestStack'));
+    trigger(f);
+    const group = Object.values(Template.fromStack(f.stack).findResources('AWS::CodeDeploy::DeploymentGroup'))[0];
+    expect(group.Properties.AlarmConfiguration.Enabled).toBe(false);
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(1);
+    Annotations.fromStack(f.stack).hasWarning('/TestStack/Rollback', Match.stringLikeRegexp('alarm path is suspended'));
+  });
+
+  it('warns loudly when an SLO measures blended traffic', () => {
+    const f = lambdaFixture();
+    const blended = new ServiceLevelObjective(f.stack, 'Payments', {
+      sli: Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('All') }),
+      objectivePercent: 99.5,
+    });
+    trigger(f, { objectives: [f.slo, blended] });
+    Annotations.fromStack(f.stack).hasWarning('/TestStack/Rollback', Match.stringLikeRegexp('blended.*10 % canary'));
+  });
+});
+
+describe('RollbackTrigger validation', () => {
+  it('needs at least one SLO', () => {
+    expect(() => trigger(lambdaFixture(), { objectives: [] })).toThrow(/RT301/);
+  });
+
+  it('rejects a bake longer than the hook limit allows', () => {
+    expect(() => trigger(lambdaFixture(), { bake: Duration.minutes(55) })).toThrow(/RT305.*at most 52 min/);
+    expect(() => trigger(lambdaFixture(), { bake: Duration.minutes(50) })).not.toThrow();
+  });
+
+  it('rejects more alarms than the cap, and accepts them with a raised cap', () => {
+    const f = lambdaFixture();
+    const objectives = [f.slo, ...Array.from({ length: 10 }, (_, i) => new ServiceLevelObjective(f.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(f.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
+    expect(() => trigger(f, { objectives })).toThrow(/RT306.*11 alarms.*cap of 10/);
+    const g = lambdaFixture();
+    const more = [g.slo, ...Array.from({ length: 10 }, (_, i) => new ServiceLevelObjective(g.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(g.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
+    expect(() => trigger(g, { objectives: more, maxAlarmsPerDeploymentGroup: 50 })).not.toThrow();
+  });
+
+  it('counts alarms the user already attached against the cap at synth', () => {
+    const f = lambdaFixture();
+    for (let i = 0; i < 10; i++) f.group.addAlarm(countMetric(`M${i}`).createAlarm(f.stack, `Own${i}`, { threshold: 1, evaluationPeriods: 1 }));
+    trigger(f);
+    expect(() => Template.fromStack(f.stack)).toThrow(/RT306.*11 alarms/);
+  });
+
+  it('rejects a second pre- or post-traffic hook', () => {
+    const f = lambdaFixture();
+    f.group.addPreHook(lambdaFunction(f.stack, 'OtherHook'));
+    expect(() => trigger(f)).toThrow(/RT304.*already has a pre- or post-traffic hook/);
+  });
+
+  it('requires the deployment group to roll back on failure, stop and alarm', () => {
+    const f = lambdaFixture(newStack(), { autoRollback: { failedDeployment: true, stoppedDeployment: false, deploymentInAlarm: true } });
+    trigger(f);
+    expect(() => Template.fromStack(f.stack)).toThrow(/RT303.*DEPLOYMENT_STOP_ON_REQUEST/);
+  });
+
+  it('warns when alarm-poll failures are ignored while the evaluator fails closed', () => {
+    const f = lambdaFixture(newStack(), { ignorePollAlarmsFailure: true });
+    trigger(f, { inconclusiveAction: InconclusiveAction.FAIL });
+    Annotations.fromStack(f.stack).hasWarning('/TestStack/Rollback', Match.stringLikeRegexp('ignores alarm-poll failures'));
+  });
+
+  it('rejects an ECS service without the CODE_DEPLOY deployment controller', () => {
+    const stack = newStack();
+    const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+    const cluster = new Cluster(stack, 'Cluster', { vpc });
+    const task = new FargateTaskDefinition(stack, 'Task');
+    task.addContainer('web', { image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'), portMappings: [{ containerPort: 80 }] });
+    const ecsService = new FargateService(stack, 'Service', { cluster, taskDefinition: task, deploymentController: { type: DeploymentControllerType.ECS } });
+    expect(() => RollbackTarget.ecs({ service: ecsService } as never)).toThrow(/RT302.*CODE_DEPLOY/);
+  });
+});
