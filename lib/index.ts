@@ -5,3 +5,4 @@ export * from './trigger/threshold-trigger';
 export * from './plan/rollback-plan';
 export * from './rollback/rollback-target';
 export * from './rollback/rollback-trigger';
+export * from './audit/audit-event-schema';

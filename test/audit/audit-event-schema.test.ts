@@ -1,0 +1,37 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { AuditEventSchema, AuditEventDetail } from '../../lib';
+import { AuditDetailType, auditEvent, alarmNamesFromErrorMessage, type AuditEventDetail as CoreDetail } from '../../lib/core';
+
+describe('audit event schema', () => {
+  it('exports the constants the evaluator uses', () => {
+    const event = auditEvent(AuditDetailType.ROLLBACK_TRIGGERED, { deploymentId: 'd-1', reasons: ['x'] }, new Date(0));
+    expect(event.source).toBe(AuditEventSchema.SOURCE);
+    expect(event.detailType).toBe(AuditEventSchema.ROLLBACK_TRIGGERED);
+    expect(event.detail.schemaVersion).toBe(AuditEventSchema.SCHEMA_VERSION);
+    expect(AuditEventSchema.SOURCE.startsWith('aws.')).toBe(false); // EventBridge reserves aws.*
+  });
+
+  it('keeps the public detail interface in step with what the evaluator sends', () => {
+    // What the evaluator emits must be readable through the public, jsii-exported interface.
+    expectTypeOf<CoreDetail>().toExtend<Omit<AuditEventDetail, 'reasons' | 'observations' | 'alarmNames'>>();
+    expectTypeOf<keyof AuditEventDetail>().toEqualTypeOf<keyof CoreDetail>();
+  });
+
+  it('gives repeats of one decision the same idempotency key and different decisions different keys', () => {
+    const at = new Date(0);
+    const a = auditEvent(AuditDetailType.DEPLOYMENT_VERDICT, { deploymentId: 'd-1', lifecycleEventHookExecutionId: 'h-1', verdict: 'fail', reasons: [] }, at);
+    const b = auditEvent(AuditDetailType.DEPLOYMENT_VERDICT, { deploymentId: 'd-1', lifecycleEventHookExecutionId: 'h-1', verdict: 'fail', reasons: ['later'] }, new Date(5000));
+    const c = auditEvent(AuditDetailType.DEPLOYMENT_VERDICT, { deploymentId: 'd-1', lifecycleEventHookExecutionId: 'h-2', verdict: 'fail', reasons: [] }, at);
+    expect(a.detail.idempotencyKey).toBe(b.detail.idempotencyKey);
+    expect(a.detail.idempotencyKey).not.toBe(c.detail.idempotencyKey);
+  });
+
+  it('reads the alarm names CodeDeploy lists in an ALARM_ACTIVE error message', () => {
+    expect(
+      alarmNamesFromErrorMessage(
+        'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <Checkout-page> <Other>'.replace(/[<>]/g, ''),
+      ),
+    ).toEqual(['Checkout-page', 'Other']);
+    expect(alarmNamesFromErrorMessage(undefined)).toEqual([]);
+  });
+});
