@@ -1,4 +1,5 @@
 import type { SloObservation, Verdict } from './audit-events';
+import { judgeCanary } from './canary';
 import type { EvaluatorConfig, EvaluatorSlo } from './evaluator-config';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
 
@@ -106,7 +107,7 @@ export interface BakeInput {
   /** Seconds since CodeDeploy invoked the hook (its one-hour clock). */
   readonly hookAgeSeconds: number;
   readonly slos: readonly SloBakeData[];
-  /** Optional comparison of canary with baseline (the canary judge); returns a failure reason or undefined. */
+  /** Comparison of canary with baseline; returns a failure reason or undefined. @default compareWithBaseline */
   readonly compare?: (slo: EvaluatorSlo, canary: Counts, baseline: Counts) => string | undefined;
 }
 
@@ -160,8 +161,8 @@ export function decideBake(input: BakeInput): Decision {
       );
       continue;
     }
-    if (input.config.compareWithBaseline && baseline && input.compare) {
-      const reason = input.compare(slo, canary, baseline);
+    if (input.config.compareWithBaseline && baseline) {
+      const reason = (input.compare ?? compareWithBaseline)(slo, canary, baseline);
       if (reason) failures.push(`${slo.name}: ${reason}`);
     }
   }
@@ -191,4 +192,28 @@ export function decideBake(input: BakeInput): Decision {
     reasons: [`${when}: every SLO held on the new version's own traffic`],
     observations,
   };
+}
+
+/**
+ * The canary judge on one SLO's error proportion: the new version fails only when it is worse than
+ * the current version on the same minutes both by Fisher's exact test and beyond the effect-size
+ * tolerance (so a significant but tiny difference does not roll back). Too few events on either
+ * side is no verdict here; the burn-rate check above still applies.
+ */
+export function compareWithBaseline(slo: EvaluatorSlo, canary: Counts, baseline: Counts): string | undefined {
+  const judgement = judgeCanary({
+    metrics: [
+      {
+        kind: 'proportion',
+        name: slo.name,
+        critical: true,
+        canary: { total: canary.total, bad: canary.bad },
+        baseline: { total: baseline.total, bad: baseline.bad },
+        thresholds: { minCanaryEvents: slo.minEvents, minBaselineEvents: slo.minEvents },
+      },
+    ],
+  });
+  if (judgement.verdict !== 'fail') return undefined;
+  const metric = judgement.metrics[0];
+  return `the new version is worse than the current one on the same minutes: ${metric.reasons.join('; ')}`;
 }

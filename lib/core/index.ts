@@ -11,3 +11,4 @@ export * from './evaluator-config';
 export * from './decision';
 export * from './metric-queries';
 export * from './emulator';
+export * from './canary';
