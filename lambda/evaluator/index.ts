@@ -6,6 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import {
   ArmScope,
@@ -39,9 +40,18 @@ export interface HookEvent {
   readonly LifecycleEventHookExecutionId: string;
 }
 
-/** A bake that outlives one invocation continues here, with the same ids (durable continuation). */
+/**
+ * A bake that outlives one invocation continues here, with the same ids and the hook's original
+ * start time (durable continuation: CodeDeploy's one-hour clock keeps running).
+ */
 export interface ContinuationEvent {
-  readonly rollbackTriggersContinuation: { readonly deploymentId: string; readonly lifecycleEventHookExecutionId: string; readonly sequence: number };
+  readonly rollbackTriggersContinuation: {
+    readonly deploymentId: string;
+    readonly lifecycleEventHookExecutionId: string;
+    readonly sequence: number;
+    /** Epoch seconds the hook was first invoked; used when the state table cannot be read. */
+    readonly hookStartedAt?: number;
+  };
 }
 
 /** `aws.codedeploy` "CodeDeploy Deployment State-change Notification". */
@@ -96,11 +106,15 @@ export function createHandler(deps: EvaluatorDeps) {
     }
   }
 
-  async function onHook(deploymentId: string, hookId: string, ctx: HookContext, continuationSequence?: number): Promise<void> {
+  async function onHook(deploymentId: string, hookId: string, ctx: HookContext, continuation?: ContinuationEvent['rollbackTriggersContinuation']): Promise<void> {
+    const continuationSequence = continuation?.sequence;
     const ids = { deploymentId, lifecycleEventHookExecutionId: hookId };
+    // Tells this invocation's own state-table writes (whose responses may be lost) from a rival's.
+    const owner = randomUUID();
     let deployment: DeploymentInfo | undefined;
     try {
-      deployment = await withRetry(() => getDeployment(deps.codedeploy, deploymentId), retry());
+      // AccessDenied is retried: right after a deploy the evaluator's IAM policy may not have propagated.
+      deployment = await withRetry(() => getDeployment(deps.codedeploy, deploymentId), retry({ retryAccessDenied: true }));
     } catch (e) {
       // Without the deployment we cannot tell a rollback from a release. Blocking a rollback has no
       // safety net; a release still has the alarm path (CodeDeploy polls the alarms itself).
@@ -132,11 +146,12 @@ export function createHandler(deps: EvaluatorDeps) {
     // Decide once per hook execution: claim it, or find who already did.
     const now = deps.now();
     const leaseUntil = now + Math.ceil(ctx.getRemainingTimeInMillis() / 1000) + 30;
-    let hookStartedAt = now;
-    let sequence = 0;
+    // Without a readable record, a continuation still knows when the hook started (its one-hour clock).
+    let hookStartedAt = continuation?.hookStartedAt ?? now;
+    let sequence = continuationSequence ?? 0;
     const claim =
       continuationSequence === undefined
-        ? await tryState('claim', () => store.claim(hookId, deploymentId, now, leaseUntil - now))
+        ? await tryState('claim', () => store.claim(hookId, deploymentId, now, leaseUntil - now, owner))
         : await tryState('read', async () => ({ kind: 'existing' as const, record: (await store.getHook(hookId))! }));
     if (claim?.record) {
       const record = claim.record;
@@ -157,7 +172,7 @@ export function createHandler(deps: EvaluatorDeps) {
           await publish(AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: ['duplicate invocation while another invocation is evaluating this hook'] });
           return;
         }
-        const won = await tryState('take over', () => store.takeOver(hookId, expected, leaseUntil));
+        const won = await tryState('take over', () => store.takeOver(hookId, expected, leaseUntil, owner));
         if (won === false) {
           logger.info('another invocation took this hook over', { hookId });
           return;
@@ -168,7 +183,7 @@ export function createHandler(deps: EvaluatorDeps) {
 
     let targets: DeploymentTargets;
     try {
-      targets = await withRetry(() => findTargets(deps.codedeploy, deploymentId), retry());
+      targets = await withRetry(() => findTargets(deps.codedeploy, deploymentId), retry({ retryAccessDenied: true }));
     } catch (e) {
       await finalize(base, {}, inconclusive(`could not read the deployment's targets (${errorName(e)})`));
       return;
@@ -292,7 +307,7 @@ export function createHandler(deps: EvaluatorDeps) {
       }
       const remainingSeconds = ctx.getRemainingTimeInMillis() / 1000;
       if (remainingSeconds < config.tickSeconds + HANDOVER_MARGIN_SECONDS) {
-        await handOver(context, versions, sequence, ctx, decision);
+        await handOver(context, versions, sequence, hookStartedAt, ctx, decision);
         return;
       }
       await deps.sleep(config.tickSeconds * 1000);
@@ -304,11 +319,12 @@ export function createHandler(deps: EvaluatorDeps) {
     context: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>,
     versions: { fromVersion?: string; toVersion?: string },
     sequence: number,
+    hookStartedAt: number,
     ctx: HookContext,
     last: Decision,
   ): Promise<void> {
     const payload: ContinuationEvent = {
-      rollbackTriggersContinuation: { deploymentId: context.deploymentId, lifecycleEventHookExecutionId: context.lifecycleEventHookExecutionId!, sequence },
+      rollbackTriggersContinuation: { deploymentId: context.deploymentId, lifecycleEventHookExecutionId: context.lifecycleEventHookExecutionId!, sequence, hookStartedAt },
     };
     try {
       await withRetry(
@@ -340,7 +356,11 @@ export function createHandler(deps: EvaluatorDeps) {
     const detail = { ...context, ...versions, verdict: standing.verdict as AuditEventDetail['verdict'], reasons: standing.reasons, observations: decision.observations };
     let result;
     try {
-      result = await withRetry(() => reportHook(deps.codedeploy, context.deploymentId, hookId, standing.status), retry({ attempts: 8, baseDelayMs: 500 }));
+      // AccessDenied is retried too (IAM propagation right after a deploy): a denied call changed nothing.
+      result = await withRetry(
+        () => reportHook(deps.codedeploy, context.deploymentId, hookId, standing.status),
+        retry({ attempts: 8, baseDelayMs: 500, retryAccessDenied: true }),
+      );
     } catch (e) {
       await publish(AuditDetailType.ESCALATION_RAISED, { ...detail, reasons: [`could not report ${standing.status} to CodeDeploy (${errorName(e)})`, ...standing.reasons] });
       throw e; // the stored, unreported decision is reported by the retry of this invocation
@@ -414,7 +434,7 @@ export function createHandler(deps: EvaluatorDeps) {
         return;
       }
       await tryState('bad signal', () => store.recordFirstBadSignal(deploymentId, completedAt));
-      const alarmNames = alarmNamesFromErrorMessage(deployment.errorInformation?.message);
+      const alarmNames = activatedAlarmNames(deployment.errorInformation?.message);
       await publish(AuditDetailType.ROLLBACK_TRIGGERED, {
         ...base,
         verdict: 'fail',
@@ -456,11 +476,22 @@ export function createHandler(deps: EvaluatorDeps) {
     if ('LifecycleEventHookExecutionId' in event) return onHook(event.DeploymentId, event.LifecycleEventHookExecutionId, ctx);
     if ('rollbackTriggersContinuation' in event) {
       const c = event.rollbackTriggersContinuation;
-      return onHook(c.deploymentId, c.lifecycleEventHookExecutionId, ctx, c.sequence);
+      return onHook(c.deploymentId, c.lifecycleEventHookExecutionId, ctx, c);
     }
     if (event.source === 'aws.codedeploy') return onStateChange(event);
     logger.warn('ignoring an event of unknown shape', { event });
   };
+}
+
+/**
+ * CodeDeploy's ALARM_ACTIVE message wraps each name in angle brackets ("Activated alarms:
+ * <orders-page-1h>"); alarm names may contain spaces, so take what is inside the brackets and fall
+ * back to the core's whitespace split for messages without them.
+ */
+function activatedAlarmNames(message: string | undefined): string[] {
+  const tail = /Activated alarms?:\s*(.+)$/is.exec(message ?? '')?.[1] ?? '';
+  const bracketed = [...tail.matchAll(/<([^<>]+)>/g)].map((m) => m[1].trim()).filter((name) => name.length > 0);
+  return bracketed.length > 0 ? bracketed : alarmNamesFromErrorMessage(message);
 }
 
 /** Default wiring for the Lambda runtime; created on first use so tests can import createHandler alone. */

@@ -8,7 +8,10 @@ export interface RetryOptions {
   readonly attempts: number;
   readonly baseDelayMs: number;
   readonly sleep: (ms: number) => Promise<void>;
-  /** Also retry AccessDenied (only for reads, where waiting for IAM propagation is safe). */
+  /**
+   * Also retry AccessDenied (IAM propagation right after a deploy). Safe for reads, and for the
+   * hook report, which a denied call never applied (a repeat fails as already completed).
+   */
   readonly retryAccessDenied?: boolean;
 }
 

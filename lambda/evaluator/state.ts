@@ -23,6 +23,8 @@ export interface HookRecord {
   readonly sequence: number;
   readonly decision?: StoredDecision;
   readonly reported: boolean;
+  /** The invocation that claimed or last took over the hook (tells its own lost write from a rival's). */
+  readonly leaseOwner?: string;
 }
 
 export type Claim = { readonly kind: 'new'; readonly record: HookRecord } | { readonly kind: 'existing'; readonly record: HookRecord };
@@ -40,8 +42,13 @@ export class StateStore {
     private readonly table: string,
   ) {}
 
-  async claim(hookId: string, deploymentId: string, now: number, leaseSeconds: number): Promise<Claim> {
-    const record: HookRecord = { deploymentId, hookStartedAt: now, leaseUntil: now + leaseSeconds, sequence: 0, reported: false };
+  /**
+   * `owner` identifies the calling invocation: when the conditional put fails because an earlier
+   * attempt of this very call was written but its response was lost (a timeout, or the SDK's own
+   * retry), the claim is still ours.
+   */
+  async claim(hookId: string, deploymentId: string, now: number, leaseSeconds: number, owner: string): Promise<Claim> {
+    const record: HookRecord = { deploymentId, hookStartedAt: now, leaseUntil: now + leaseSeconds, sequence: 0, reported: false, leaseOwner: owner };
     try {
       await this.client.send(
         new PutItemCommand({
@@ -53,6 +60,7 @@ export class StateStore {
             leaseUntil: { N: String(record.leaseUntil) },
             sequence: { N: '0' },
             reported: { BOOL: false },
+            leaseOwner: { S: owner },
             expiresAt: { N: String(now + 30 * DAY) },
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -63,6 +71,7 @@ export class StateStore {
       if (!(e instanceof ConditionalCheckFailedException) && (e as Error).name !== 'ConditionalCheckFailedException') throw e;
       const existing = await this.getHook(hookId);
       if (!existing) throw new Error(`hook record ${hookId} vanished after a conditional check failure`);
+      if (existing.leaseOwner === owner && !existing.decision) return { kind: 'new', record: existing };
       return { kind: 'existing', record: existing };
     }
   }
@@ -78,26 +87,34 @@ export class StateStore {
       sequence: Number(item.sequence?.N ?? 0),
       decision: item.decision?.S ? (JSON.parse(item.decision.S) as StoredDecision) : undefined,
       reported: item.reported?.BOOL ?? false,
+      leaseOwner: item.leaseOwner?.S,
     };
   }
 
   /** Takes the bake over from an expired lease or a continuation; false when another invocation won. */
-  async takeOver(hookId: string, expectedSequence: number, leaseUntil: number): Promise<boolean> {
+  async takeOver(hookId: string, expectedSequence: number, leaseUntil: number, owner: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: { S: hookKey(hookId) } },
-          UpdateExpression: 'SET #seq = :next, leaseUntil = :lease',
+          UpdateExpression: 'SET #seq = :next, leaseUntil = :lease, leaseOwner = :owner',
           ConditionExpression: '#seq = :expected AND attribute_not_exists(decision)',
           ExpressionAttributeNames: { '#seq': 'sequence' },
-          ExpressionAttributeValues: { ':next': { N: String(expectedSequence + 1) }, ':expected': { N: String(expectedSequence) }, ':lease': { N: String(leaseUntil) } },
+          ExpressionAttributeValues: {
+            ':next': { N: String(expectedSequence + 1) },
+            ':expected': { N: String(expectedSequence) },
+            ':lease': { N: String(leaseUntil) },
+            ':owner': { S: owner },
+          },
         }),
       );
       return true;
     } catch (e) {
-      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
-      throw e;
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      // An earlier attempt of this call may have been written with its response lost: then we won.
+      const current = await this.getHook(hookId);
+      return current?.leaseOwner === owner && current.sequence === expectedSequence + 1;
     }
   }
 

@@ -162,6 +162,11 @@ export function budgetSpentAtFire(
  * on a quiet service never pages. (At 10 requests an hour, one failure is a 10 % error ratio.)
  */
 export function defaultMinEventsPerWindow(tier: DerivedTier): number {
-  // Rounded to 12 digits first: 1 / 0.0144 must count as 69.44…, and 1 / 0.1 as exactly 10.
-  return Math.floor(Number((1 / tier.errorRatioThreshold).toPrecision(12))) + 1;
+  const t = tier.errorRatioThreshold;
+  // floor(1 / t) + 1, corrected by one where float division lands on the wrong side of a whole
+  // number: the result is the smallest n with 1 / n < t, as the alarm's comparison will see it.
+  let n = Math.floor(1 / t) + 1;
+  while (n > 1 && 1 / (n - 1) < t) n--;
+  while (1 / n >= t) n++;
+  return n;
 }
