@@ -434,7 +434,7 @@ export function createHandler(deps: EvaluatorDeps) {
         return;
       }
       await tryState('bad signal', () => store.recordFirstBadSignal(deploymentId, completedAt));
-      const alarmNames = activatedAlarmNames(deployment.errorInformation?.message);
+      const alarmNames = alarmNamesFromErrorMessage(deployment.errorInformation?.message);
       await publish(AuditDetailType.ROLLBACK_TRIGGERED, {
         ...base,
         verdict: 'fail',
@@ -481,17 +481,6 @@ export function createHandler(deps: EvaluatorDeps) {
     if (event.source === 'aws.codedeploy') return onStateChange(event);
     logger.warn('ignoring an event of unknown shape', { event });
   };
-}
-
-/**
- * CodeDeploy's ALARM_ACTIVE message wraps each name in angle brackets ("Activated alarms:
- * <orders-page-1h>"); alarm names may contain spaces, so take what is inside the brackets and fall
- * back to the core's whitespace split for messages without them.
- */
-function activatedAlarmNames(message: string | undefined): string[] {
-  const tail = /Activated alarms?:\s*(.+)$/is.exec(message ?? '')?.[1] ?? '';
-  const bracketed = [...tail.matchAll(/<([^<>]+)>/g)].map((m) => m[1].trim()).filter((name) => name.length > 0);
-  return bracketed.length > 0 ? bracketed : alarmNamesFromErrorMessage(message);
 }
 
 /** Default wiring for the Lambda runtime; created on first use so tests can import createHandler alone. */

@@ -97,11 +97,12 @@ export function auditEvent(
 
 /**
  * CodeDeploy puts the names of the alarms that stopped a deployment in its error message
- * (`ALARM_ACTIVE`), e.g. "One or more alarms have been activated according to the Amazon
- * CloudWatch metrics you selected, and the affected deployments have been stopped. Activated
- * alarms: <a> <b>". Returns what follows "Activated alarms:", split on whitespace and commas.
+ * (`ALARM_ACTIVE`), each in angle brackets: "… the affected deployments have been stopped.
+ * Activated alarms: <orders-page-1h> <other alarm>". Names may contain spaces, so the brackets
+ * delimit them; a message without brackets is split on whitespace and commas.
  */
 export function alarmNamesFromErrorMessage(message: string | undefined): string[] {
-  const match = /Activated alarms?:\s*(.+)$/is.exec(message ?? '');
-  return match ? match[1].split(/[\s,]+/).filter((s) => s.length > 0) : [];
+  const tail = /Activated alarms?:\s*(.+)$/is.exec(message ?? '')?.[1] ?? '';
+  const bracketed = [...tail.matchAll(/<([^<>]+)>/g)].map((m) => m[1].trim()).filter((name) => name.length > 0);
+  return bracketed.length > 0 ? bracketed : tail.split(/[\s,]+/).filter((s) => s.length > 0);
 }

@@ -42,6 +42,17 @@ export interface PlanSlo {
   readonly tiers: readonly PlanTier[];
 }
 
+export interface PlanRollbackTrigger {
+  readonly name: string;
+  readonly platform: string;
+  readonly bakeSeconds: number;
+  readonly inconclusiveAction: string;
+  readonly alarmCount: number;
+  readonly maxAlarms: number;
+  readonly alarmPathSuspended: boolean;
+  readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
+}
+
 export interface PlanCost {
   readonly metricAlarms: number;
   readonly highResolutionAlarms: number;
@@ -55,6 +66,7 @@ export interface Plan {
   readonly stack?: string;
   readonly slos: readonly PlanSlo[];
   readonly thresholdTriggers: number;
+  readonly rollbackTriggers: readonly PlanRollbackTrigger[];
   /** Burn-rate window alarms created, and how many the SLOs asked for before sharing. */
   readonly windowAlarms: number;
   readonly windowAlarmsRequested: number;
@@ -94,7 +106,10 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
 
   const sloAlarms = policy.slos.flatMap((slo) => slo.alarms);
   const composites = policy.slos.reduce((n, slo) => n + slo.composites.length, 0);
-  const triggerAlarms = policy.thresholdTriggers.map((t) => ({ metricCount: t.metricCount, highResolution: t.highResolution }));
+  const triggerAlarms = [
+    ...policy.thresholdTriggers.map((t) => ({ metricCount: t.metricCount, highResolution: t.highResolution })),
+    ...(policy.rollbackTriggers ?? []).flatMap((r) => r.alarms.map((a) => ({ metricCount: a.metricCount, highResolution: false }))),
+  ];
   const cost = costOf([...sloAlarms, ...triggerAlarms], composites);
 
   // Without reuse every SLO creates its own long and short alarm per tier.
@@ -112,6 +127,23 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
     stack: policy.stack,
     slos,
     thresholdTriggers: policy.thresholdTriggers.length,
+    rollbackTriggers: (policy.rollbackTriggers ?? []).map((r) => ({
+      name: r.name,
+      platform: r.platform,
+      bakeSeconds: r.bakeSeconds,
+      inconclusiveAction: r.inconclusiveAction,
+      alarmCount: r.alarms.length,
+      maxAlarms: r.maxAlarms,
+      alarmPathSuspended: r.alarmPathSuspended,
+      alarms: r.alarms.map((a) => ({
+        slo: a.slo,
+        scope: a.scope,
+        tier: a.tier.name,
+        factor: a.tier.factor,
+        // The rollback alarm is a single long window on the new version's own traffic.
+        detections: ratios.map((errorRatio) => ({ errorRatio, seconds: detectionSeconds(a.tier, errorRatio, 60, delay) })),
+      })),
+    })),
     windowAlarms: sloAlarms.length,
     windowAlarmsRequested: unshared.length,
     cost,
@@ -168,9 +200,26 @@ export function renderPlan(plan: Plan): string {
       ...tier.detections.map((d) => (d.seconds === undefined ? 'never' : `${formatDuration(d.seconds)} (${percent(d.budgetSpent ?? 0)} budget)`)),
     ]);
     lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
+    lines.push(
+      "  Measured on the new version's own traffic: a 10 % canary of a version that fails every request is the 100 % column here, where a blended alarm sees 10 %.",
+    );
   }
   if (plan.thresholdTriggers > 0) {
     lines.push('', `Threshold triggers: ${plan.thresholdTriggers}`);
+  }
+  for (const r of plan.rollbackTriggers) {
+    lines.push('');
+    lines.push(
+      `Rollback trigger ${r.name} (${r.platform}): ${r.alarmCount} of at most ${r.maxAlarms} alarms on the deployment group` +
+        `${r.alarmPathSuspended ? ' (alarm path SUSPENDED)' : ''}; evaluator bakes ${formatSeconds(r.bakeSeconds)}, inconclusive → ${r.inconclusiveAction}`,
+    );
+    const ratios = r.alarms[0]?.detections.map((d) => d.errorRatio) ?? [];
+    const header = ['objective', 'traffic', 'tier', 'burn rate', ...ratios.map((x) => `rolls back at ${percent(x)} errors`)];
+    const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map((d) => formatDuration(d.seconds))]);
+    lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
+    lines.push(
+      "  Measured on the new version's own traffic: a 10 % canary of a version that fails every request is the 100 % column here, where a blended alarm sees 10 %.",
+    );
   }
   const c = plan.cost;
   const w = plan.costWithoutReuse;

@@ -84,7 +84,29 @@ export interface PolicyThresholdTrigger {
   readonly severity: Severity;
 }
 
-export type PolicyEntry = PolicySlo | PolicyThresholdTrigger;
+/** One alarm of the rollback path: an SLO's fastest page tier on one arm's own traffic. */
+export interface PolicyRollbackAlarm {
+  readonly slo: string;
+  /** `version` (Lambda ExecutedVersion), `blue` / `green` (ECS target groups), or `declared` (the SLI as given). */
+  readonly scope: 'version' | 'blue' | 'green' | 'declared';
+  readonly tier: DerivedTier;
+  readonly minEvents: number;
+  readonly metricCount: number;
+}
+
+export interface PolicyRollbackTrigger {
+  readonly kind: 'rollback';
+  readonly name: string;
+  readonly path: string;
+  readonly platform: 'lambda' | 'ecs';
+  readonly bakeSeconds: number;
+  readonly inconclusiveAction: 'fail' | 'pass';
+  readonly maxAlarms: number;
+  readonly alarmPathSuspended: boolean;
+  readonly alarms: readonly PolicyRollbackAlarm[];
+}
+
+export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;
 
 export interface RollbackPolicy {
   readonly schemaVersion: typeof POLICY_SCHEMA_VERSION;
@@ -92,12 +114,14 @@ export interface RollbackPolicy {
   readonly stack?: string;
   readonly slos: readonly PolicySlo[];
   readonly thresholdTriggers: readonly PolicyThresholdTrigger[];
+  readonly rollbackTriggers?: readonly PolicyRollbackTrigger[];
 }
 
 /** Groups metadata entries into one policy document, rejecting documents of a newer schema. */
 export function policyFromEntries(entries: readonly unknown[], stack?: string): RollbackPolicy {
   const slos: PolicySlo[] = [];
   const thresholdTriggers: PolicyThresholdTrigger[] = [];
+  const rollbackTriggers: PolicyRollbackTrigger[] = [];
   for (const raw of entries) {
     const entry = raw as { schemaVersion?: number; entry?: PolicyEntry };
     if (entry.schemaVersion !== POLICY_SCHEMA_VERSION || entry.entry === undefined) {
@@ -107,6 +131,7 @@ export function policyFromEntries(entries: readonly unknown[], stack?: string): 
     }
     if (entry.entry.kind === 'slo') slos.push(entry.entry);
     else if (entry.entry.kind === 'threshold') thresholdTriggers.push(entry.entry);
+    else if (entry.entry.kind === 'rollback') rollbackTriggers.push(entry.entry);
   }
-  return { schemaVersion: POLICY_SCHEMA_VERSION, stack, slos, thresholdTriggers };
+  return { schemaVersion: POLICY_SCHEMA_VERSION, stack, slos, thresholdTriggers, rollbackTriggers };
 }

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Plan, RollbackPolicy, buildPlan, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
+import { RollbackTrigger } from '../rollback/rollback-trigger';
 import { ThresholdTrigger } from '../trigger/threshold-trigger';
 
 /** Options for a {@link RollbackPlan}. */
@@ -22,7 +23,7 @@ export class RollbackPlan {
   public static of(scope: IConstruct, options: RollbackPlanOptions = {}): RollbackPlan {
     const entries = scope.node
       .findAll()
-      .flatMap((c) => (ServiceLevelObjective.isServiceLevelObjective(c) || c instanceof ThresholdTrigger ? [c._policy] : []))
+      .flatMap((c) => (ServiceLevelObjective.isServiceLevelObjective(c) || c instanceof ThresholdTrigger || c instanceof RollbackTrigger ? [c._policy] : []))
       .map((entry) => ({ schemaVersion: POLICY_SCHEMA_VERSION, entry }));
     return new RollbackPlan(policyFromEntries(entries), options.ingestionDelaySeconds ?? 0);
   }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { IAlarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -21,12 +21,17 @@ import {
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   MetricSpec,
+  POLICY_METADATA_TYPE,
+  POLICY_SCHEMA_VERSION,
+  PolicyRollbackAlarm,
+  PolicyRollbackTrigger,
   PolicyTier,
   RollbackTriggersError,
   formatSeconds,
 } from '../core';
 import { windowAlarm } from '../private/alarm-factory';
 import { atConstruct } from '../private/errors';
+import { metricFootprint } from '../private/metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { RollbackTarget } from './rollback-target';
@@ -139,6 +144,9 @@ export class RollbackTrigger extends Construct {
   /** The alarms attached to the deployment group (the alarm path). */
   public readonly rollbackAlarms: IAlarm[];
 
+  /** @internal */
+  public readonly _policy: PolicyRollbackTrigger;
+
   constructor(scope: Construct, id: string, props: RollbackTriggerProps) {
     super(scope, id);
     const target = props.target;
@@ -159,7 +167,7 @@ export class RollbackTrigger extends Construct {
     const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
 
     // 1. Alarm path: each SLO's fastest page tier on the new version's own traffic.
-    const { alarms, slis } = this.rollbackAlarmsFor(props.objectives, target);
+    const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target);
     this.rollbackAlarms = alarms;
     const group = target._lambda?.deploymentGroup ?? target._ecs!.deploymentGroup;
     const fromContext = this.node.tryGetContext(SUSPEND_ALARM_PATH_CONTEXT);
@@ -187,6 +195,18 @@ export class RollbackTrigger extends Construct {
       );
     }
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, maxAlarms, inconclusiveAction) });
+    this._policy = {
+      kind: 'rollback',
+      name: id,
+      path: this.node.path,
+      platform: target._lambda ? 'lambda' : 'ecs',
+      bakeSeconds,
+      inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
+      maxAlarms,
+      alarmPathSuspended: suspend,
+      alarms: policyAlarms,
+    };
+    this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
     // 3. State and audit trail.
     this.stateTable = new Table(this, 'StateTable', {
@@ -236,6 +256,11 @@ export class RollbackTrigger extends Construct {
         try {
           target._lambda!.deploymentGroup.addPreHook(fn);
           target._lambda!.deploymentGroup.addPostHook(fn);
+          // aws-cdk-lib lets the group's role invoke the hook and its versions (`<evaluator>:*`).
+          Validations.of(target._lambda!.deploymentGroup.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+            reason: 'addPreHook/addPostHook let CodeDeploy invoke the evaluator and its versions; no other function is named.',
+          });
         } catch (e) {
           throw new RollbackTriggersError(
             'RT304',
@@ -268,8 +293,12 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private rollbackAlarmsFor(objectives: ServiceLevelObjective[], target: RollbackTarget): { alarms: IAlarm[]; slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> } {
+  private rollbackAlarmsFor(
+    objectives: ServiceLevelObjective[],
+    target: RollbackTarget,
+  ): { alarms: IAlarm[]; slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>; policyAlarms: PolicyRollbackAlarm[] } {
     const alarms: IAlarm[] = [];
+    const policyAlarms: PolicyRollbackAlarm[] = [];
     const slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> = [];
     for (const slo of objectives) {
       const tier = fastestPageTier(slo);
@@ -314,10 +343,17 @@ export class RollbackTrigger extends Construct {
             `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name}).`,
         });
         alarms.push(alarm);
+        policyAlarms.push({
+          slo: slo.sloName,
+          scope: label === 'NewVersion' ? 'version' : label === 'Blue' ? 'blue' : label === 'Green' ? 'green' : 'declared',
+          tier,
+          minEvents: tier.minEventsPerWindow,
+          metricCount: metricFootprint(sli._counts.total).metrics + metricFootprint((sli._counts.bad ?? sli._counts.good)!).metrics,
+        });
         if (label !== 'Blue') slis.push({ slo, sli, tier });
       }
     }
-    return { alarms, slis };
+    return { alarms, slis, policyAlarms };
   }
 
   private evaluatorConfig(
@@ -423,7 +459,7 @@ export class RollbackTrigger extends Construct {
       const fnArn = target._lambda.alias.version.lambda.functionArn;
       fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetFunction'], resources: [`${fnArn}:*`] }));
       acknowledgements.push({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(target._lambda.alias.version.lambda.node.defaultChild as never)}.Arn>:*]`,
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(target._lambda.alias.version.lambda.node.defaultChild as CfnElement)}.Arn>:*]`,
         reason: "Reads the code SHA-256 of the deployed function's versions (known-good integrity); versions are only known at run time.",
       });
     } else {

@@ -27,11 +27,9 @@ describe('audit event schema', () => {
   });
 
   it('reads the alarm names CodeDeploy lists in an ALARM_ACTIVE error message', () => {
-    expect(
-      alarmNamesFromErrorMessage(
-        'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <Checkout-page> <Other>'.replace(/[<>]/g, ''),
-      ),
-    ).toEqual(['Checkout-page', 'Other']);
+    const stopped = 'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped.';
+    expect(alarmNamesFromErrorMessage(`${stopped} Activated alarms: <Checkout-page> <Other alarm>`)).toEqual(['Checkout-page', 'Other alarm']);
+    expect(alarmNamesFromErrorMessage(`${stopped} Activated alarms: a, b`)).toEqual(['a', 'b']);
     expect(alarmNamesFromErrorMessage(undefined)).toEqual([]);
   });
 });

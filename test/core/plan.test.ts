@@ -370,11 +370,11 @@ describe('policyFromEntries', () => {
       ],
       'CheckoutStack',
     );
-    expect(doc).toEqual({ schemaVersion: 1, stack: 'CheckoutStack', slos: [checkout], thresholdTriggers: [latencyTrigger] });
+    expect(doc).toEqual({ schemaVersion: 1, stack: 'CheckoutStack', slos: [checkout], thresholdTriggers: [latencyTrigger], rollbackTriggers: [] });
   });
 
   it('returns an empty policy for no entries', () => {
-    expect(policyFromEntries([])).toEqual({ schemaVersion: 1, stack: undefined, slos: [], thresholdTriggers: [] });
+    expect(policyFromEntries([])).toEqual({ schemaVersion: 1, stack: undefined, slos: [], thresholdTriggers: [], rollbackTriggers: [] });
   });
 
   it('throws on schemaVersion 2, asking to upgrade', () => {

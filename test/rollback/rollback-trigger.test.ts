@@ -6,7 +6,7 @@ import { Cluster, ContainerImage, DeploymentControllerType, FargateService, Farg
 import { Alias, Function } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EvaluatorEnv } from '../../lib/core';
-import { InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
+import { InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
 import { countMetric, lambdaFunction, newStack } from '../helpers';
 
 interface Fixture {
@@ -144,6 +144,17 @@ describe('RollbackTrigger on a Lambda alias', () => {
     const f = lambdaFixture();
     trigger(f);
     expect(Template.fromStack(f.stack).toJSON()).toMatchSnapshot();
+  });
+
+  it('appears in the plan with its alarms, detection times and cost', () => {
+    const f = lambdaFixture();
+    trigger(f);
+    const plan = RollbackPlan.of(f.stack);
+    expect(plan.render()).toMatch(/Rollback trigger Rollback \(lambda\): 1 of at most 10 alarms on the deployment group; evaluator bakes 10 min, inconclusive → fail/);
+    expect(plan.render()).toMatch(/Availability\s+version\s+page-1h\s+14\.4×\s+1 min\s+9 min\s+44 min/);
+    // 8 SLO window alarms + 1 rollback alarm, 2 metrics each, plus 6 composites.
+    expect(plan.metricAlarmCount).toBe(9);
+    expect(plan.monthlyCostUsd).toBe(4.8);
   });
 
   it('can suspend the alarm path through context to deploy a fix', () => {
