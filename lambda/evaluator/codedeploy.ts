@@ -20,6 +20,8 @@ export interface DeploymentTargets {
   readonly ecsServiceArn?: string;
   /** Name of the lifecycle event whose status is InProgress (the hook being run). */
   readonly runningLifecycleEvent?: string;
+  /** Every lifecycle event of the target with its status (Pending, InProgress, Succeeded, Failed…). */
+  readonly lifecycleEvents?: ReadonlyArray<{ readonly name?: string; readonly status?: string }>;
 }
 
 export async function getDeployment(client: CodeDeployClient, deploymentId: string): Promise<DeploymentInfo> {
@@ -44,8 +46,13 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
   if (ids.length === 0) return { platform: 'other' };
   const out = await client.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: ids.slice(0, 25) }));
   const target = out.deploymentTargets?.[0];
-  const running = (events: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
-    events?.find((e) => e.status === 'InProgress')?.lifecycleEventName;
+  // The hook being run is the InProgress event; once decided (a duplicate invocation, or a report
+  // whose response was lost), it is the latest hook event that is no longer Pending.
+  const running = (list: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
+    list?.find((e) => e.status === 'InProgress')?.lifecycleEventName ??
+    [...(list ?? [])].reverse().find((e) => HOOK_EVENTS.has(e.lifecycleEventName ?? '') && e.status !== 'Pending')?.lifecycleEventName;
+  const events = (list: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
+    list?.map((e) => ({ name: e.lifecycleEventName, status: e.status }));
   if (target?.lambdaTarget) {
     const info = target.lambdaTarget.lambdaFunctionInfo;
     return {
@@ -54,6 +61,7 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
       currentVersion: info?.currentVersion,
       targetVersion: info?.targetVersion,
       runningLifecycleEvent: running(target.lambdaTarget.lifecycleEvents),
+      lifecycleEvents: events(target.lambdaTarget.lifecycleEvents),
     };
   }
   if (target?.ecsTarget) {
@@ -68,10 +76,14 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
       targetTargetGroup: green?.targetGroup?.name,
       ecsServiceArn: target.ecsTarget.targetArn,
       runningLifecycleEvent: running(target.ecsTarget.lifecycleEvents),
+      lifecycleEvents: events(target.ecsTarget.lifecycleEvents),
     };
   }
   return { platform: 'other' };
 }
+
+/** Lifecycle events that run hooks (Lambda: Before/AfterAllowTraffic; ECS AppSpec hooks). */
+const HOOK_EVENTS = new Set(['BeforeAllowTraffic', 'AfterAllowTraffic', 'BeforeInstall', 'AfterInstall', 'AfterAllowTestTraffic']);
 
 export type ReportResult = 'reported' | 'already-completed';
 

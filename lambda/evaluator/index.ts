@@ -286,7 +286,9 @@ export function createHandler(deps: EvaluatorDeps) {
         logger.warn('GetMetricData failed', { error: errorName(e) });
       }
       const decision = decideBake({
-        config,
+        // Test traffic only flows when someone sends it; production traffic is judged next, at
+        // AfterAllowTraffic. So too little test traffic passes, while a failing one still fails.
+        config: context.lifecycleEvent === 'AfterAllowTestTraffic' ? { ...config, inconclusiveAction: 'pass' } : config,
         bakedSeconds: Math.max(0, end - floorToMinute(hookStartedAt)),
         hookAgeSeconds: now - hookStartedAt,
         slos: config.slos.map((slo, i) => {
@@ -366,15 +368,28 @@ export function createHandler(deps: EvaluatorDeps) {
       throw e; // the stored, unreported decision is reported by the retry of this invocation
     }
     if (result === 'already-completed') {
-      let outcome = 'unknown';
+      // Read the real outcome: the hook's own lifecycle event says whether our earlier report (its
+      // response lost) was applied, or whether CodeDeploy or another invocation decided otherwise.
+      let hookStatus: string | undefined;
+      let deploymentStatus = 'unknown';
       try {
-        outcome = (await withRetry(() => getDeployment(deps.codedeploy, context.deploymentId), retry())).status ?? 'unknown';
+        const targets = await withRetry(() => findTargets(deps.codedeploy, context.deploymentId), retry({ retryAccessDenied: true }));
+        hookStatus = targets.lifecycleEvents?.find((e) => e.name === context.lifecycleEvent)?.status;
+        deploymentStatus = (await withRetry(() => getDeployment(deps.codedeploy, context.deploymentId), retry({ retryAccessDenied: true }))).status ?? 'unknown';
       } catch (e) {
         logger.warn('could not read the outcome after LifecycleEventAlreadyCompletedException', { error: errorName(e) });
       }
+      if (context.lifecycleEvent !== undefined && hookStatus === standing.status) {
+        await tryState('mark reported', () => store.markReported(hookId));
+        await publish(AuditDetailType.DEPLOYMENT_VERDICT, { ...detail, reportedStatus: standing.status });
+        return;
+      }
       await publish(AuditDetailType.TRIGGER_SUPPRESSED, {
         ...detail,
-        reasons: [`hook already completed (deployment status ${outcome}); ${standing.status} was not applied`, ...standing.reasons],
+        reasons: [
+          `hook already completed (${context.lifecycleEvent ?? 'hook'} ${hookStatus ?? 'status unknown'}, deployment ${deploymentStatus}); ${standing.status} was not applied`,
+          ...standing.reasons,
+        ],
       });
       return;
     }

@@ -125,9 +125,11 @@ export class StateStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: { S: hookKey(hookId) } },
-          UpdateExpression: 'SET decision = :d',
+          // Also sets the expiry: a decision may be the record's first write (rollback hooks, or a
+          // claim that failed), and every record expires 30 days after it was decided.
+          UpdateExpression: 'SET decision = :d, expiresAt = :exp',
           ConditionExpression: 'attribute_not_exists(decision)',
-          ExpressionAttributeValues: { ':d': { S: JSON.stringify(decision) } },
+          ExpressionAttributeValues: { ':d': { S: JSON.stringify(decision) }, ':exp': { N: String(Math.round(decision.decidedAt) + 30 * DAY) } },
         }),
       );
       return decision;

@@ -67,10 +67,10 @@ describe('duplicate and concurrent invocations for one hook execution (case 6)',
 });
 
 describe('LifecycleEventAlreadyCompletedException (case 7)', () => {
-  it('is not retried; GetDeployment is read again for the real outcome; Trigger Suppressed is audited', async () => {
+  it('is not retried; the real outcome is read; a different outcome is audited as Trigger Suppressed', async () => {
     const world = new World({ traffic: traffic.broken(0.3) });
-    world.hookOutcomes.set(HOOK_ID, 'Failed'); // CodeDeploy decided first (e.g. the hook timed out)
-    world.deployment().statuses = ['InProgress', 'InProgress', 'Failed'];
+    world.hookOutcomes.set(HOOK_ID, 'Succeeded'); // decided elsewhere first, differently
+    world.deployment().statuses = ['InProgress', 'InProgress', 'Succeeded'];
 
     await world.run();
 
@@ -80,8 +80,19 @@ describe('LifecycleEventAlreadyCompletedException (case 7)', () => {
     expect(reads).toHaveLength(3);
     expect(reads[2].calledAfter(report)).toBe(true);
     const suppressed = expectAudit(world, AuditDetailType.TRIGGER_SUPPRESSED, { verdict: 'fail', lifecycleEventHookExecutionId: HOOK_ID });
-    expect(suppressed.reasons[0]).toMatch(/hook already completed \(deployment status Failed\); Failed was not applied/);
+    expect(suppressed.reasons[0]).toMatch(/hook already completed \(AfterAllowTraffic Succeeded, deployment Succeeded\); Failed was not applied/);
     expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)).toEqual([]);
+  });
+
+  it('audits the verdict when the hook already carries the same status (an earlier report whose response was lost)', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.hookOutcomes.set(HOOK_ID, 'Failed');
+
+    await world.run();
+
+    expectReports(world, { accepted: [], calls: 1 });
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed', lifecycleEventHookExecutionId: HOOK_ID });
+    expect(world.audits(AuditDetailType.TRIGGER_SUPPRESSED)).toEqual([]);
   });
 });
 

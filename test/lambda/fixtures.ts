@@ -582,7 +582,9 @@ export class World {
   private lifecycleEvents() {
     const order = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
     const running = order.indexOf(this.lifecycleEvent);
-    return order.map((name, i) => ({ lifecycleEventName: name, status: i < running ? 'Succeeded' : i === running ? 'InProgress' : 'Pending' }));
+    // Once the running hook has been decided (by a report or by CodeDeploy), its event shows that.
+    const decided = [...this.hookOutcomes.values()][0];
+    return order.map((name, i) => ({ lifecycleEventName: name, status: i < running ? 'Succeeded' : i === running ? (decided ?? 'InProgress') : 'Pending' }));
   }
 
   private getMetricData(input: GetMetricDataCommandInput): Partial<GetMetricDataCommandOutput> {
