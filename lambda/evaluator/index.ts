@@ -18,6 +18,7 @@ import {
   EvaluatorEnv,
   alarmNamesFromErrorMessage,
   auditEvent,
+  buildHealthQueries,
   buildMetricQueries,
   countsFor,
   decideBake,
@@ -26,6 +27,7 @@ import {
   isDeploymentFinished,
   isRollbackDeployment,
   parseEvaluatorConfig,
+  syntheticsFailure,
 } from '../../lib/core';
 import { AuditSink, eventBridgeAudit } from './audit';
 import { DeploymentTargets, findTargets, getDeployment, reportHook } from './codedeploy';
@@ -78,6 +80,8 @@ export interface EvaluatorDeps {
   /** Epoch seconds. */
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** HTTP client for health checks. @default the runtime's fetch */
+  readonly fetch?: typeof fetch;
   /** Retry policy for AWS calls. */
   readonly retry?: Partial<Pick<RetryOptions, 'attempts' | 'baseDelayMs'>>;
 }
@@ -262,7 +266,9 @@ export function createHandler(deps: EvaluatorDeps) {
       await finalize(context, versions, inconclusive(arms));
       return;
     }
-    const queries = buildMetricQueries(config, arms);
+    // SLOs, both arms, and the Synthetics health checks: one GetMetricData call per tick.
+    const queries = [...buildMetricQueries(config, arms), ...buildHealthQueries(config)];
+    const consecutiveHttpFailures = new Map<number, number>();
     // Judge the whole shift: both versions served traffic on the same minutes during a canary.
     const windowStart = floorToMinute(deployment.createTime ? deployment.createTime.getTime() / 1000 : hookStartedAt);
     for (;;) {
@@ -285,7 +291,9 @@ export function createHandler(deps: EvaluatorDeps) {
         notes.push(`GetMetricData failed (${errorName(e)}); this tick has no data`);
         logger.warn('GetMetricData failed', { error: errorName(e) });
       }
+      const healthFailures = await runHealthChecks(series, hookStartedAt, end, consecutiveHttpFailures);
       const decision = decideBake({
+        healthFailures,
         // Test traffic only flows when someone sends it; production traffic is judged next, at
         // AfterAllowTraffic. So too little test traffic passes, while a failing one still fails.
         config: context.lifecycleEvent === 'AfterAllowTestTraffic' ? { ...config, inconclusiveAction: 'pass' } : config,
@@ -313,6 +321,40 @@ export function createHandler(deps: EvaluatorDeps) {
         return;
       }
       await deps.sleep(config.tickSeconds * 1000);
+    }
+  }
+
+  /**
+   * HTTP probes (failing after `failAfter` consecutive failed ticks) and Synthetics canaries (any run
+   * below its minimum since traffic shifted). Returns the failures as reasons.
+   */
+  async function runHealthChecks(series: Map<string, ReadonlyMap<number, number>>, from: number, to: number, consecutive: Map<number, number>): Promise<string[]> {
+    const failures: string[] = [];
+    const checks = config.healthChecks ?? [];
+    for (let i = 0; i < checks.length; i++) {
+      const check = checks[i];
+      if (check.kind === 'synthetics') {
+        const failure = syntheticsFailure(check, series.get(`h${i}`), from, to);
+        if (failure) failures.push(failure);
+        continue;
+      }
+      const problem = await probe(check.url!, check.timeoutMs ?? 5_000);
+      const count = problem ? (consecutive.get(i) ?? 0) + 1 : 0;
+      consecutive.set(i, count);
+      if (problem && count >= (check.failAfter ?? 3)) {
+        failures.push(`health check ${check.name}: ${count} consecutive failures of GET ${check.url} (last: ${problem})`);
+      }
+    }
+    return failures;
+  }
+
+  /** One GET; returns what went wrong, or undefined for a 2xx/3xx answer. */
+  async function probe(url: string, timeoutMs: number): Promise<string | undefined> {
+    try {
+      const response = await (deps.fetch ?? fetch)(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      return response.status >= 200 && response.status < 400 ? undefined : `HTTP ${response.status}`;
+    } catch (e) {
+      return errorName(e);
     }
   }
 

@@ -5,7 +5,12 @@ import type { MetricQuery, Series } from '../../lib/core';
  * Runs one tick's queries in one GetMetricData request, following NextToken (partial data comes
  * back with StatusCode PartialData and a token). Returns each query's minute → value series.
  */
-export async function readMetrics(client: CloudWatchClient, queries: readonly MetricQuery[], startSeconds: number, endSeconds: number): Promise<Map<string, Series>> {
+export async function readMetrics(
+  client: CloudWatchClient,
+  queries: ReadonlyArray<Pick<MetricQuery, 'id' | 'metric' | 'periodSeconds'>>,
+  startSeconds: number,
+  endSeconds: number,
+): Promise<Map<string, Series>> {
   const series = new Map<string, Map<number, number>>(queries.map((q) => [q.id, new Map()]));
   if (endSeconds <= startSeconds) return series;
   const metricDataQueries: MetricDataQuery[] = queries.map((q) => ({

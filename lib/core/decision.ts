@@ -107,6 +107,8 @@ export interface BakeInput {
   /** Seconds since CodeDeploy invoked the hook (its one-hour clock). */
   readonly hookAgeSeconds: number;
   readonly slos: readonly SloBakeData[];
+  /** Failed health checks this tick (HTTP probes, Synthetics canaries): each fails the bake. */
+  readonly healthFailures?: readonly string[];
   /** Comparison of canary with baseline; returns a failure reason or undefined. @default compareWithBaseline */
   readonly compare?: (slo: EvaluatorSlo, canary: Counts, baseline: Counts) => string | undefined;
 }
@@ -138,7 +140,7 @@ const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : String(Number(
  */
 export function decideBake(input: BakeInput): Decision {
   const observations: SloObservation[] = [];
-  const failures: string[] = [];
+  const failures: string[] = [...(input.healthFailures ?? [])];
   const starved: string[] = [];
   for (const data of input.slos) {
     const { slo, canary, canaryShort, baseline } = data;

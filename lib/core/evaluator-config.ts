@@ -47,6 +47,21 @@ export interface EvaluatorTargetGroup {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
+/** A health check run on every bake tick, besides the SLOs. */
+export interface EvaluatorHealthCheck {
+  readonly kind: 'http' | 'synthetics';
+  readonly name: string;
+  /** http: the URL probed with GET; a status from 200 to 399 passes. */
+  readonly url?: string;
+  readonly timeoutMs?: number;
+  /** http: consecutive failed probes that fail the bake ("3 consecutive failures"). */
+  readonly failAfter?: number;
+  /** synthetics: the CloudWatch Synthetics canary whose SuccessPercent is read. */
+  readonly canaryName?: string;
+  /** synthetics: any run below this share of successful steps since traffic shifted fails the bake. */
+  readonly minSuccessPercent?: number;
+}
+
 export interface EvaluatorConfig {
   readonly schemaVersion: typeof EVALUATOR_CONFIG_SCHEMA_VERSION;
   readonly platform: 'lambda' | 'ecs';
@@ -69,6 +84,8 @@ export interface EvaluatorConfig {
    * at run time.
    */
   readonly dimensionSets: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Health checks run on every bake tick. */
+  readonly healthChecks?: readonly EvaluatorHealthCheck[];
   /** ECS: the two target groups whose traffic CodeDeploy swaps. */
   readonly targetGroups?: readonly EvaluatorTargetGroup[];
 }

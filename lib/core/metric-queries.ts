@@ -1,5 +1,5 @@
 import type { Counts } from './decision';
-import type { EvaluatorConfig, EvaluatorSlo } from './evaluator-config';
+import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo } from './evaluator-config';
 
 /**
  * GetMetricData queries for one bake tick: every SLO, both arms, numerator and total, in ONE call
@@ -49,6 +49,35 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimen
     }
   });
   return queries;
+}
+
+/**
+ * Queries for the Synthetics health checks, to ride in the same GetMetricData call: one per canary,
+ * `CloudWatchSynthetics` `SuccessPercent` (percent of the run's steps that passed).
+ */
+export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>): Array<Pick<MetricQuery, 'id' | 'metric' | 'periodSeconds'>> {
+  return (config.healthChecks ?? []).flatMap((check, i) =>
+    check.kind === 'synthetics' && check.canaryName
+      ? [
+          {
+            id: `h${i}`,
+            metric: { namespace: 'CloudWatchSynthetics', metricName: 'SuccessPercent', stat: 'Average', dimensions: { CanaryName: check.canaryName } },
+            periodSeconds: 60 as const,
+          },
+        ]
+      : [],
+  );
+}
+
+/** The first Synthetics run since `fromSeconds` below the check's minimum, as a failure reason. */
+export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | undefined, fromSeconds: number, toSeconds: number): string | undefined {
+  const min = check.minSuccessPercent ?? 100;
+  for (const [t, value] of [...(series ?? new Map<number, number>())].sort(([a], [b]) => a - b)) {
+    if (t >= fromSeconds && t < toSeconds && value < min) {
+      return `health check ${check.name}: Synthetics canary ${check.canaryName} succeeded ${value} % of its steps at ${new Date(t * 1000).toISOString()}, below ${min} %`;
+    }
+  }
+  return undefined;
 }
 
 /** Datapoints of one query: epoch seconds (minute start) → value. */

@@ -34,6 +34,7 @@ import { atConstruct } from '../private/errors';
 import { metricFootprint } from '../private/metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
+import { HealthCheck } from './health-check';
 import { RollbackTarget } from './rollback-target';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
@@ -72,6 +73,12 @@ export interface RollbackTriggerProps {
    * @default true
    */
   readonly compareWithBaseline?: boolean;
+  /**
+   * Health checks run on every bake tick besides the SLOs: HTTP probes and Synthetics canaries.
+   *
+   * @default - none
+   */
+  readonly healthChecks?: HealthCheck[];
   /**
    * CloudWatch ingestion delay the evaluator allows before trusting a minute's data.
    *
@@ -416,6 +423,7 @@ export class RollbackTrigger extends Construct {
       deadlineMarginSeconds: DEADLINE_MARGIN_SECONDS,
       metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? true,
+      healthChecks: props.healthChecks?.map((c) => c._config),
       slos,
       dimensionSets,
       targetGroups: ecs

@@ -261,6 +261,8 @@ export interface WorldOptions {
   readonly lifecycleEvent?: 'BeforeAllowTraffic' | 'AfterAllowTraffic';
   readonly creator?: string;
   readonly traffic?: TrafficModel;
+  /** The HTTP client health checks use. */
+  readonly fetch?: typeof fetch;
 }
 
 export type Ctx = { getRemainingTimeInMillis(): number; invokedFunctionArn: string };
@@ -340,6 +342,7 @@ export class World {
         this.sleeps.push(ms);
         this.now += ms / 1000;
       },
+      fetch: options.fetch,
     });
   }
 

@@ -6,7 +6,7 @@ import { Cluster, ContainerImage, DeploymentControllerType, FargateService, Farg
 import { Alias, Function } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EvaluatorEnv } from '../../lib/core';
-import { InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
+import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
 import { countMetric, lambdaFunction, newStack } from '../helpers';
 
 interface Fixture {
@@ -175,6 +175,29 @@ describe('RollbackTrigger on a Lambda alias', () => {
     });
     trigger(f, { objectives: [f.slo, blended] });
     Annotations.fromStack(f.stack).hasWarning('/TestStack/Rollback', Match.stringLikeRegexp('blended.*10 % canary'));
+  });
+});
+
+describe('health checks', () => {
+  it('hands HTTP and Synthetics checks to the evaluator with their defaults', () => {
+    const f = lambdaFixture();
+    trigger(f, {
+      healthChecks: [
+        HealthCheck.http({ name: 'home', url: 'https://example.test/health' }),
+        HealthCheck.synthetics({ name: 'journey', canaryName: 'checkout-journey', minSuccessPercent: 90 }),
+      ],
+    });
+    expect(evaluatorConfig(f.stack).healthChecks).toEqual([
+      { kind: 'http', name: 'home', url: 'https://example.test/health', timeoutMs: 5000, failAfter: 3 },
+      { kind: 'synthetics', name: 'journey', canaryName: 'checkout-journey', minSuccessPercent: 90 },
+    ]);
+  });
+
+  it('rejects a URL that is not http(s), a failAfter below 1, a timeout beyond a tick and a success share out of range', () => {
+    expect(() => HealthCheck.http({ name: 'x', url: 'ftp://example.test' })).toThrow(/RT310.*got "ftp:\/\/example.test"/);
+    expect(() => HealthCheck.http({ name: 'x', url: 'https://example.test', failAfter: 0 })).toThrow(/RT311/);
+    expect(() => HealthCheck.http({ name: 'x', url: 'https://example.test', timeout: Duration.minutes(1) })).toThrow(/RT312/);
+    expect(() => HealthCheck.synthetics({ name: 'x', canaryName: 'c', minSuccessPercent: 0 })).toThrow(/RT313/);
   });
 });
 

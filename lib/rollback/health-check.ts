@@ -1,0 +1,73 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import { EvaluatorHealthCheck, RollbackTriggersError } from '../core';
+
+/** An HTTP health check probed on every bake tick. */
+export interface HttpHealthCheckProps {
+  /** A name for reasons and audit events. */
+  readonly name: string;
+  /** The URL to GET; a status from 200 to 399 passes. Point it at the new version (a function URL, the test listener). */
+  readonly url: string;
+  /**
+   * How long one probe may take.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Consecutive failed probes (one per tick) that fail the bake.
+   *
+   * @default 3
+   */
+  readonly failAfter?: number;
+}
+
+/** A CloudWatch Synthetics canary whose runs are read during the bake. */
+export interface SyntheticsHealthCheckProps {
+  /** A name for reasons and audit events. */
+  readonly name: string;
+  /** The Synthetics canary's name (the `CanaryName` dimension of `CloudWatchSynthetics` metrics). */
+  readonly canaryName: string;
+  /**
+   * Any run since traffic shifted whose `SuccessPercent` is below this fails the bake.
+   *
+   * @default 100
+   */
+  readonly minSuccessPercent?: number;
+}
+
+/** A health check the evaluator runs on every bake tick, besides the SLOs. */
+export class HealthCheck {
+  public static http(props: HttpHealthCheckProps): HealthCheck {
+    if (!Token.isUnresolved(props.url) && !/^https?:\/\/[^\s]+$/.test(props.url)) {
+      throw new RollbackTriggersError('RT310', `health check ${props.name}: url must be an http:// or https:// URL, got "${props.url}"`);
+    }
+    const failAfter = props.failAfter ?? 3;
+    if (!Number.isInteger(failAfter) || failAfter < 1) {
+      throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a whole number of at least 1, got ${failAfter}`);
+    }
+    const timeoutMs = (props.timeout ?? Duration.seconds(5)).toMilliseconds();
+    if (timeoutMs <= 0 || timeoutMs > 30_000) {
+      throw new RollbackTriggersError('RT312', `health check ${props.name}: timeout must be above 0 and at most 30 seconds (one probe per one-minute tick), got ${timeoutMs} ms`);
+    }
+    return new HealthCheck({ kind: 'http', name: props.name, url: props.url, timeoutMs, failAfter });
+  }
+
+  public static synthetics(props: SyntheticsHealthCheckProps): HealthCheck {
+    const min = props.minSuccessPercent ?? 100;
+    if (!(min > 0 && min <= 100)) {
+      throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be above 0 and at most 100, got ${min}`);
+    }
+    return new HealthCheck({ kind: 'synthetics', name: props.name, canaryName: props.canaryName, minSuccessPercent: min });
+  }
+
+  /** A name for reasons and audit events. */
+  public readonly name: string;
+
+  /** @internal */
+  public readonly _config: EvaluatorHealthCheck;
+
+  private constructor(config: EvaluatorHealthCheck) {
+    this.name = config.name;
+    this._config = config;
+  }
+}

@@ -1,0 +1,71 @@
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuditDetailType } from '../../lib/core';
+import { T0, World, expectAudit, expectReports, traffic } from './fixtures';
+
+const http = { kind: 'http' as const, name: 'checkout-url', url: 'https://canary.example.test/health', timeoutMs: 1_000, failAfter: 3 };
+const synthetics = { kind: 'synthetics' as const, name: 'checkout-journey', canaryName: 'checkout-journey', minSuccessPercent: 100 };
+
+function answering(statuses: number[]): typeof fetch {
+  let call = 0;
+  return vi.fn(async () => new Response(null, { status: statuses[Math.min(call++, statuses.length - 1)] })) as unknown as typeof fetch;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('health checks during the bake', () => {
+  it('passes a clean bake whose HTTP probe answers 200 every tick', async () => {
+    const fetch = answering([200]);
+    const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
+    await world.run();
+    expectReports(world, { accepted: ['Succeeded'] });
+    expect(vi.mocked(fetch).mock.calls[0][0]).toBe(http.url);
+  });
+
+  it('tolerates two failed probes but fails the bake on the third consecutive one', async () => {
+    const fetch = answering([503, 503, 200, 503, 503, 503]);
+    const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
+    await world.run();
+    expectReports(world, { accepted: ['Failed'] });
+    expect(vi.mocked(fetch)).toHaveBeenCalledTimes(6);
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' });
+    expect(verdict.reasons[0]).toMatch(/health check checkout-url: 3 consecutive failures of GET .* \(last: HTTP 503\)/);
+  });
+
+  it('counts a probe that times out or cannot connect as a failure', async () => {
+    const fetch = vi.fn(async () => {
+      throw Object.assign(new Error('aborted'), { name: 'TimeoutError' });
+    }) as unknown as typeof fetch;
+    const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
+    await world.run();
+    expectReports(world, { accepted: ['Failed'] });
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/last: TimeoutError/);
+  });
+
+  it('reads the Synthetics canary in the same GetMetricData call as the SLOs and fails on a failed run', async () => {
+    const world = new World({
+      config: { healthChecks: [synthetics] },
+      // Healthy SLO traffic; the canary run two minutes after traffic shifted saw half its steps fail.
+      traffic: (id, minute) => (id === 'h0' ? (minute === T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
+    });
+    await world.run();
+    expectReports(world, { accepted: ['Failed'] });
+    const first = world.cw.commandCalls(GetMetricDataCommand)[0].args[0].input;
+    expect(first.MetricDataQueries?.map((q) => q.Id)).toEqual(expect.arrayContaining(['s0_canary_n', 's0_canary_t', 'h0']));
+    expect(first.MetricDataQueries?.find((q) => q.Id === 'h0')?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'CloudWatchSynthetics',
+      MetricName: 'SuccessPercent',
+      Dimensions: [{ Name: 'CanaryName', Value: 'checkout-journey' }],
+    });
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/checkout-journey succeeded 50 % of its steps/);
+  });
+
+  it('ignores Synthetics runs from before traffic shifted', async () => {
+    const world = new World({
+      config: { healthChecks: [synthetics] },
+      traffic: (id, minute) => (id === 'h0' ? (minute < T0 ? 0 : 100) : traffic.clean()(id, minute)),
+    });
+    await world.run();
+    expectReports(world, { accepted: ['Succeeded'] });
+  });
+});
