@@ -33,10 +33,10 @@ describe('health checks during the bake', () => {
   });
 
   it('counts a probe that times out or cannot connect as a failure', async () => {
-    const fetch = vi.fn(async () => {
+    const timingOut = vi.fn(async () => {
       throw Object.assign(new Error('aborted'), { name: 'TimeoutError' });
-    }) as unknown as typeof fetch;
-    const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
+    }) as unknown as typeof globalThis.fetch;
+    const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch: timingOut });
     await world.run();
     expectReports(world, { accepted: ['Failed'] });
     expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/last: TimeoutError/);
