@@ -1,0 +1,101 @@
+import type { Verdict } from '../audit-events';
+import type { RollbackPolicy } from '../policy';
+
+/**
+ * The simulator's contract: replay per-minute series through BOTH rollback paths — the CloudWatch
+ * alarms as synthesized (the emulator in `../emulator`) and the evaluator's decision engine
+ * (`../decision`, the same code the Lambda runs) — and say when each would roll back and why.
+ * Pure data in, pure data out: the CLI reads files and draws; `npm run eval` generates scenarios.
+ */
+
+/** One minute of one traffic stream. `slow` counts requests over the latency threshold. */
+export interface MinuteCounts {
+  readonly requests: number;
+  readonly errors: number;
+  readonly slow?: number;
+}
+
+/** One entry of a series file. A minute with no entry has no datapoint (unlike `requests: 0`). */
+export interface SeriesEntry extends MinuteCounts {
+  /** Minutes from the start of the series (whole numbers, strictly increasing). */
+  readonly minute: number;
+  /** The current (old) version's own traffic this minute, when known. */
+  readonly stable?: MinuteCounts;
+  /** The new version's own traffic this minute, when known. */
+  readonly canary?: MinuteCounts;
+}
+
+/** How traffic moves to the new version. Percent and minutes as CodeDeploy configs name them. */
+export interface DeploymentShape {
+  readonly kind: 'all-at-once' | 'canary' | 'linear';
+  /** canary: share of traffic during the canary step; linear: share added every step. */
+  readonly percent?: number;
+  /** canary: minutes before the rest shifts; linear: minutes between steps. */
+  readonly intervalMinutes?: number;
+  /** Minutes the evaluator bakes after all traffic shifted (AfterAllowTraffic). */
+  readonly bakeMinutes: number;
+}
+
+export interface EvaluatorSettings {
+  readonly tickSeconds: number;
+  readonly metricDelaySeconds: number;
+  readonly inconclusiveAction: 'fail' | 'pass';
+  readonly compareWithBaseline: boolean;
+  readonly deadlineMarginSeconds: number;
+}
+
+export interface SimulationInput {
+  /** The SLOs, threshold and rollback triggers, inline or read from a synthesized stack. */
+  readonly policy: RollbackPolicy;
+  readonly series: readonly SeriesEntry[];
+  /** Minute the deployment starts (traffic begins to shift). */
+  readonly releaseMinute: number;
+  readonly deployment: DeploymentShape;
+  /** @default the rollback trigger's settings in the policy, else the library defaults */
+  readonly evaluator?: Partial<EvaluatorSettings>;
+  /** CloudWatch ingestion delay applied to the alarm path, in minutes. @default 0 */
+  readonly ingestionDelayMinutes?: number;
+}
+
+/** A phase of the deployment, for the timeline and the chart. */
+export interface DeploymentPhase {
+  readonly name: 'before' | 'canary' | 'linear-step' | 'all-traffic' | 'bake' | 'after';
+  readonly fromMinute: number;
+  readonly toMinute: number;
+  /** Share of traffic on the new version in this phase, 0..1. */
+  readonly canaryShare: number;
+}
+
+/** When one path (or one alarm of it) decided, with the reasons and numbers behind it. */
+export interface PathOutcome {
+  readonly path: 'alarm' | 'evaluator' | 'paging';
+  /** Minute of the decision; undefined when it never decided in the series. */
+  readonly minute?: number;
+  /** Minutes of post-release data until the decision. */
+  readonly detectionMinutes?: number;
+  readonly verdict: Verdict | 'none';
+  /** Which alarm, SLO or check decided. */
+  readonly source?: string;
+  readonly reasons: readonly string[];
+}
+
+/** Per-minute numbers for the chart. */
+export interface SimulationMinute {
+  readonly minute: number;
+  readonly stableRequests?: number;
+  readonly canaryRequests?: number;
+  readonly blendedRequests?: number;
+  /** Burn rate per window alarm id (blended SLO alarms and per-version rollback alarms). */
+  readonly burnRates: Readonly<Record<string, number | null>>;
+}
+
+export interface SimulationResult {
+  readonly phases: readonly DeploymentPhase[];
+  /** Thresholds per window alarm id, for the chart. */
+  readonly thresholds: Readonly<Record<string, number>>;
+  readonly minutes: readonly SimulationMinute[];
+  /** The deployment's outcome: the first path to roll back wins, else the evaluator's verdict. */
+  readonly outcome: PathOutcome;
+  /** Each path on its own: the alarm path (CodeDeploy polls), the evaluator, blended paging. */
+  readonly paths: readonly PathOutcome[];
+}
