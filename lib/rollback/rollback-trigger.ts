@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { IAlarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -239,6 +240,10 @@ export class RollbackTrigger extends Construct {
 
     // 2. Evaluator.
     const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, inconclusiveAction);
+    if (!fs.existsSync(path.join(ASSET_DIR, 'index.js'))) {
+      // Only a checkout of this repository can lack it: the published package ships the bundle.
+      throw new RollbackTriggersError('RT399', `the evaluator bundle ${ASSET_DIR}/index.js is missing — run "npm run bundle" (part of "npm run build")`);
+    }
     const fn = new Function(this, 'Evaluator', {
       description: `cdk-rollback-triggers evaluator for ${group.node.path}`,
       runtime: props.runtime ?? newestNodeRuntime(),
