@@ -12,3 +12,4 @@ export * from './decision';
 export * from './metric-queries';
 export * from './emulator';
 export * from './canary';
+export * from './simulator';

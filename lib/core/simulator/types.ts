@@ -1,4 +1,4 @@
-import type { Verdict } from '../audit-events';
+import type { SloObservation, Verdict } from '../audit-events';
 import type { RollbackPolicy } from '../policy';
 
 /**
@@ -55,12 +55,27 @@ export interface SimulationInput {
   readonly evaluator?: Partial<EvaluatorSettings>;
   /** CloudWatch ingestion delay applied to the alarm path, in minutes. @default 0 */
   readonly ingestionDelayMinutes?: number;
+  /**
+   * Which rollback trigger of the policy deploys (its `name` or construct `path`), when the policy
+   * holds several (one per service).
+   *
+   * @default - the first rollback trigger of the policy
+   */
+  readonly rollbackTrigger?: string;
 }
 
-/** A phase of the deployment, for the timeline and the chart. */
+/**
+ * A phase of the deployment, for the timeline and the chart: `before` the release; `canary` and
+ * `linear-step` while traffic shifts; `bake` for the configured bake minutes after all traffic
+ * shifted (AfterAllowTraffic); `all-traffic` for the rest of the hook, while the evaluator waits for
+ * the bake's last minutes of data (metric delay), or the whole hook when there is no bake; `after`
+ * the deployment ended (share 1 when it succeeded, 0 after a rollback). Phases end at the decision.
+ */
 export interface DeploymentPhase {
   readonly name: 'before' | 'canary' | 'linear-step' | 'all-traffic' | 'bake' | 'after';
+  /** First minute of the phase (inclusive). */
   readonly fromMinute: number;
+  /** End of the phase (exclusive): the next phase's `fromMinute`. */
   readonly toMinute: number;
   /** Share of traffic on the new version in this phase, 0..1. */
   readonly canaryShare: number;
@@ -69,14 +84,30 @@ export interface DeploymentPhase {
 /** When one path (or one alarm of it) decided, with the reasons and numbers behind it. */
 export interface PathOutcome {
   readonly path: 'alarm' | 'evaluator' | 'paging';
-  /** Minute of the decision; undefined when it never decided in the series. */
+  /**
+   * Minute of the decision; undefined when it never decided in the series. The evaluator decides on
+   * its ticks, so the minute is fractional when `tickSeconds` is not a whole number of minutes.
+   */
   readonly minute?: number;
-  /** Minutes of post-release data until the decision. */
+  /**
+   * Minutes of post-release data until the decision: `minute − releaseMinute`, the minutes the
+   * series ran since the release before this path decided, ingestion and metric delays included.
+   */
   readonly detectionMinutes?: number;
   readonly verdict: Verdict | 'none';
   /** Which alarm, SLO or check decided. */
   readonly source?: string;
   readonly reasons: readonly string[];
+  /**
+   * Whether this path rolls the deployment back (an alarm in ALARM during the deployment; the
+   * evaluator reporting `Failed`, an inconclusive bake under a fail-closed policy included).
+   * Always false for paging, which notifies and never rolls back.
+   */
+  readonly rollback?: boolean;
+  /** Evaluator: the status reported to CodeDeploy. */
+  readonly status?: 'Succeeded' | 'Failed';
+  /** Evaluator: the numbers behind the verdict, per SLO and arm (as in the audit trail). */
+  readonly observations?: readonly SloObservation[];
 }
 
 /** Per-minute numbers for the chart. */
@@ -98,4 +129,8 @@ export interface SimulationResult {
   readonly outcome: PathOutcome;
   /** Each path on its own: the alarm path (CodeDeploy polls), the evaluator, blended paging. */
   readonly paths: readonly PathOutcome[];
+  /** The evaluator settings the replay used, defaults resolved. */
+  readonly evaluatorSettings?: EvaluatorSettings;
+  /** The ingestion delay the alarm replays used, in minutes. */
+  readonly ingestionDelayMinutes?: number;
 }

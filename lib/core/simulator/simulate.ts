@@ -1,0 +1,585 @@
+import type { SloObservation } from '../audit-events';
+import { type Decision, type SloBakeData, decideBake } from '../decision';
+import { emulate, type EmulationResult, type SliPoint, SliIndex, type TimelineEntry, windowBurnRate } from '../emulator';
+import { RollbackTriggersError, formatNumber } from '../errors';
+import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
+import { type Series, countsFor, floorToMinute } from '../metric-queries';
+import { POLICY_SCHEMA_VERSION, type PolicyAlarm, type PolicyRollbackAlarm, type PolicyRollbackTrigger, type PolicySlo, type RollbackPolicy } from '../policy';
+import type { DerivedTier } from '../slo-math';
+import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
+import type { EvaluatorSettings, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
+import { resolveSettings, validateIngestionDelay, validateRelease, validateSeries, validateShape } from './validate';
+
+/**
+ * Replays a series through both rollback paths with the code that runs them in production:
+ *
+ * - the alarm path: the rollback trigger's per-version alarms (`policy.rollbackTriggers[].alarms`),
+ *   compiled into a small policy of one window alarm each and evaluated by the alarm emulator
+ *   (`emulate`), exactly as the constructs synthesize them — long window of the fastest page tier,
+ *   threshold = its factor, the tier's minimum events, 1 of 1, notBreaching. CodeDeploy rolls back as
+ *   soon as one is in ALARM at any minute from the release to the end of the deployment;
+ * - the evaluator: `decideBake` with `countsFor` over the per-version entries, tick by tick, with the
+ *   Lambda handler's clock (window from the release minute, bake clock from AfterAllowTraffic, data
+ *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old);
+ * - paging, reported apart: the SLOs' blended burn-rate alarms and composites through `emulate`.
+ *
+ * Pure: no aws-cdk-lib, no AWS SDK, no Node APIs (the CLI bundles it).
+ */
+export function simulate(input: SimulationInput): SimulationResult {
+  if (input === null || typeof input !== 'object') throw new RollbackTriggersError('RT701', 'simulate needs an input object { policy, series, releaseMinute, deployment }');
+  const { series, releaseMinute: release, deployment } = input;
+  const policy = checkPolicy(input.policy);
+  const needsSlow = policy.slos.some((s) => s.sli?.kind === 'latency');
+  validateSeries(series, needsSlow);
+  validateRelease(release, series);
+  validateShape(deployment);
+  const delay = input.ingestionDelayMinutes ?? 0;
+  validateIngestionDelay(delay);
+
+  const trigger = pickTrigger(policy, input.rollbackTrigger);
+  const settings = resolveSettings(input.evaluator, trigger);
+  const evaluatorSlos = evaluatorSlosOf(policy, trigger);
+  const rollbackAlarms = trigger ? rollbackAlarmsOf(policy, trigger, series) : [];
+
+  const firstMinute = series[0].minute;
+  const lastMinute = series[series.length - 1].minute;
+  const plan = shiftPlan(deployment, release);
+  const clock = bakeClock(plan, release, deployment.bakeMinutes, settings);
+  // The deployment ends, at the latest, when the bake is over (or the hook's deadline is near).
+  const nominalEnd = clock.nominalEndMinute;
+  const toMinute = Math.max(lastMinute + delay + 1, Math.ceil(nominalEnd));
+  const emulatorOptions = { ingestionDelayMinutes: delay, fromMinute: firstMinute, toMinute };
+
+  // Paging: every SLO's blended alarms and composites (threshold triggers have no series here).
+  const paging = emulate(
+    {
+      policy: { schemaVersion: POLICY_SCHEMA_VERSION, stack: policy.stack, slos: policy.slos, thresholdTriggers: [] },
+      sli: Object.fromEntries(policy.slos.map((s) => [s.path, sliSeries(series, 'blended', badField(s))])),
+    },
+    emulatorOptions,
+  );
+  // Alarm path: one window alarm per rollback alarm, on the traffic its scope names.
+  const rollback =
+    rollbackAlarms.length > 0
+      ? emulate(
+          {
+            policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: rollbackAlarms.map((a) => a.slo), thresholdTriggers: [] },
+            sli: Object.fromEntries(rollbackAlarms.map((a) => [a.id, a.series])),
+          },
+          emulatorOptions,
+        )
+      : undefined;
+
+  const perVersion = {
+    canary: series.some((e) => e.canary !== undefined && e.minute >= release),
+    stable: series.some((e) => e.stable !== undefined && e.minute >= release),
+  };
+  const evaluator = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, lastMinute, perVersion, trigger);
+  let alarmPath = alarmPathOutcome(rollback, rollbackAlarms, trigger, release, nominalEnd, delay, perVersion.canary);
+  const triggerCount = policy.rollbackTriggers?.length ?? 0;
+  if (trigger && triggerCount > 1 && input.rollbackTrigger === undefined) {
+    alarmPath = {
+      ...alarmPath,
+      reasons: [...alarmPath.reasons, `the policy has ${triggerCount} rollback triggers; this replay deploys the first, ${trigger.name} (${trigger.path}) — choose another with rollbackTrigger`],
+    };
+  }
+  const pagingPath = pagingOutcome(paging, policy, release);
+
+  // The first path to roll back wins; an alarm and the evaluator in the same minute: the alarm.
+  const alarmFirst = alarmPath.rollback === true && alarmPath.minute !== undefined && alarmPath.minute <= evaluator.minute!;
+  const outcome: PathOutcome = alarmFirst
+    ? {
+        ...alarmPath,
+        reasons: [
+          ...alarmPath.reasons,
+          `the evaluator had not decided yet (on its own it would have reported ${evaluator.status} — ${evaluator.verdict} — at minute ${fmtMinute(evaluator.minute!)})`,
+        ],
+      }
+    : evaluator;
+  const decisionMinute = outcome.minute!;
+
+  const phases = phasesOf(plan, {
+    firstMinute,
+    releaseMinute: release,
+    bakeMinutes: deployment.bakeMinutes,
+    decisionMinute,
+    rolledBack: outcome.rollback === true,
+    endMinute: toMinute + 1,
+  });
+
+  const thresholds: Record<string, number> = {};
+  for (const result of [paging, rollback]) {
+    for (const alarm of result?.alarms ?? []) if (alarm.kind === 'window' && alarm.threshold !== undefined) thresholds[alarm.id] = alarm.threshold;
+  }
+  return {
+    phases,
+    thresholds,
+    minutes: chartMinutes(series, paging, rollback),
+    outcome,
+    paths: [alarmPath, evaluator, pagingPath],
+    evaluatorSettings: settings,
+    ingestionDelayMinutes: delay,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+function checkPolicy(policy: RollbackPolicy): RollbackPolicy {
+  if (policy === null || typeof policy !== 'object') throw new RollbackTriggersError('RT709', `policy must be a rollback policy document, got ${String(policy)}`);
+  if (!Array.isArray(policy.slos) || policy.slos.length === 0) {
+    throw new RollbackTriggersError('RT709', 'the policy has no SLO: both rollback paths judge burn rates of SLOs — synthesize a stack with a ServiceLevelObjective, or give one inline');
+  }
+  return policy;
+}
+
+function pickTrigger(policy: RollbackPolicy, wanted: string | undefined): PolicyRollbackTrigger | undefined {
+  const triggers = policy.rollbackTriggers ?? [];
+  if (wanted === undefined) return triggers[0];
+  const found = triggers.find((t) => t.name === wanted || t.path === wanted);
+  if (!found) {
+    throw new RollbackTriggersError(
+      'RT709',
+      `rollbackTrigger "${wanted}" is not in the policy, which has ${triggers.map((t) => `${t.name} (${t.path})`).join(', ') || 'no rollback trigger'}`,
+    );
+  }
+  return found;
+}
+
+function sloNamed(policy: RollbackPolicy, name: string, where: string): PolicySlo {
+  const slo = policy.slos.find((s) => s.name === name);
+  if (!slo) {
+    throw new RollbackTriggersError('RT709', `${where} names SLO "${name}", which the policy does not hold (SLOs: ${policy.slos.map((s) => s.name).join(', ')})`);
+  }
+  return slo;
+}
+
+const badField = (slo: PolicySlo): 'errors' | 'slow' => (slo.sli?.kind === 'latency' ? 'slow' : 'errors');
+
+/** The SLOs the evaluator judges: the rollback trigger's objectives (as its configuration lists them), else every SLO with a page tier. */
+interface JudgedSlo {
+  readonly slo: PolicySlo;
+  readonly evaluator: EvaluatorSlo;
+}
+
+/** The evaluator reads series, not CloudWatch: its metric specs only have to be well-formed. */
+const SERIES_SPEC: MetricSpec = { namespace: 'rollback-triggers/simulator', metricName: 'series', dimensionSet: 0, stat: 'Sum' };
+
+function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger | undefined): JudgedSlo[] {
+  const judged = (slo: PolicySlo, tier: DerivedTier, minEvents: number): JudgedSlo => ({
+    slo,
+    evaluator: {
+      name: slo.name,
+      errorBudget: slo.errorBudget,
+      failBurnRate: tier.factor,
+      shortWindowSeconds: tier.shortWindowSeconds,
+      minEvents,
+      numeratorKind: 'bad',
+      numerator: SERIES_SPEC,
+      total: SERIES_SPEC,
+    },
+  });
+  if (trigger) {
+    const out: JudgedSlo[] = [];
+    // As the construct configures the evaluator: one entry per objective, the ECS blue alarm's twin skipped.
+    for (const alarm of trigger.alarms ?? []) {
+      if (alarm.scope === 'blue' || out.some((j) => j.slo.name === alarm.slo)) continue;
+      out.push(judged(sloNamed(policy, alarm.slo, `rollback trigger ${trigger.path}`), alarm.tier, alarm.minEvents));
+    }
+    if (out.length === 0) throw new RollbackTriggersError('RT709', `rollback trigger ${trigger.path} has no alarm, so no SLO for the evaluator to judge`);
+    return out;
+  }
+  const out = policy.slos.flatMap((slo) => {
+    const tier = [...(slo.tiers ?? [])].filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
+    return tier ? [judged(slo, tier, tier.minEventsPerWindow)] : [];
+  });
+  if (out.length === 0) {
+    throw new RollbackTriggersError('RT709', `no SLO of the policy has a page tier (${policy.slos.map((s) => s.name).join(', ')}): the rollback paths judge the fastest page tier`);
+  }
+  return out;
+}
+
+type StreamName = 'blended' | 'canary' | 'stable';
+
+interface RollbackAlarmModel {
+  readonly id: string;
+  readonly alarm: PolicyRollbackAlarm;
+  readonly stream: StreamName;
+  /** What the alarm measures, for the reasons. */
+  readonly traffic: string;
+  /** A one-alarm SLO the emulator compiles like any other. */
+  readonly slo: PolicySlo;
+  readonly series: SliPoint[];
+  readonly minEvents: number;
+  readonly errorBudget: number;
+}
+
+/**
+ * The rollback alarms as the emulator's window alarms (`windowAlarm` in the constructs: the tier's
+ * long window, threshold = factor, the tier's minimum events, 1 of 1, notBreaching), each wrapped in
+ * a one-alarm SLO so `compilePolicy` and `emulate` evaluate it like any synthesized alarm.
+ *
+ * Traffic per scope: `version` (Lambda ExecutedVersion) and `green` watch the new version; `blue`
+ * the current one (ECS: both target groups carry an alarm, and blue holds the current task set on
+ * the first release — the roles swap on every release); `declared` the SLI as given: blended entries
+ * for a blended SLI, the new version's entries for one the user scoped.
+ */
+function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger, series: readonly SeriesEntry[]): RollbackAlarmModel[] {
+  return (trigger.alarms ?? []).map((a) => {
+    const source = sloNamed(policy, a.slo, `rollback trigger ${trigger.path}`);
+    const id = `${trigger.path}/${a.slo}/${a.scope}/${a.tier.name}`;
+    const blendedSli = source.sli?.scope === 'blended';
+    const stream: StreamName = a.scope === 'blue' ? 'stable' : a.scope === 'declared' && blendedSli ? 'blended' : 'canary';
+    const traffic =
+      a.scope === 'version'
+        ? "the new version's own traffic"
+        : a.scope === 'green'
+          ? "the green target group's traffic (the new version)"
+          : a.scope === 'blue'
+            ? "the blue target group's traffic (the current version)"
+            : blendedSli
+              ? 'all traffic blended (the SLI as declared)'
+              : "the new version's traffic (the SLI as declared)";
+    const alarm: PolicyAlarm = {
+      id,
+      windowSeconds: a.tier.longWindowSeconds,
+      threshold: a.tier.factor,
+      minEvents: a.minEvents,
+      treatMissingData: 'notBreaching',
+      metricCount: a.metricCount,
+      highResolution: false,
+    };
+    const slo: PolicySlo = {
+      kind: 'slo',
+      name: `${a.slo} (${a.scope})`,
+      path: id,
+      objectivePercent: source.objectivePercent,
+      compliancePeriodSeconds: source.compliancePeriodSeconds,
+      errorBudget: source.errorBudget,
+      sli: source.sli,
+      tiers: [],
+      alarms: [alarm],
+      composites: [],
+    };
+    return { id, alarm: a, stream, traffic, slo, series: sliSeries(series, stream, badField(source)), minEvents: a.minEvents, errorBudget: source.errorBudget };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The evaluator's clock and bake
+
+interface Tick {
+  /** Seconds on the series' clock (minute m starts at m × 60). */
+  readonly now: number;
+  /** Exclusive end of the visible data: `floorToMinute(now − metricDelay)`. */
+  readonly end: number;
+  readonly bakedSeconds: number;
+  readonly hookAgeSeconds: number;
+}
+
+interface BakeClock {
+  readonly allTrafficMinute: number;
+  readonly windowStart: number;
+  readonly config: Parameters<typeof decideBake>[0]['config'];
+  readonly tick: (k: number) => Tick;
+  readonly maxTicks: number;
+  /** When the evaluator reports if nothing fails: the bake is over, or the hook's deadline near. */
+  readonly nominalEndMinute: number;
+}
+
+/**
+ * The Lambda handler's clock: the hook starts when all traffic has shifted (AfterAllowTraffic),
+ * ticks every `tickSeconds`, sees data up to `now − metricDelay` floored to the minute, counts the
+ * bake from the hook's start and reads the window from the release minute (the deployment's
+ * createTime). The nominal end comes from `decideBake` itself, fed no SLO.
+ */
+function bakeClock(plan: ShiftPlan, release: number, bakeMinutes: number, settings: EvaluatorSettings): BakeClock {
+  const hookStart = plan.allTrafficMinute * 60;
+  const tick = (k: number): Tick => {
+    const now = hookStart + k * settings.tickSeconds;
+    const end = floorToMinute(now - settings.metricDelaySeconds);
+    return { now, end, bakedSeconds: Math.max(0, end - floorToMinute(hookStart)), hookAgeSeconds: now - hookStart };
+  };
+  const config = {
+    bakeSeconds: bakeMinutes * 60,
+    inconclusiveAction: settings.inconclusiveAction,
+    deadlineMarginSeconds: settings.deadlineMarginSeconds,
+    compareWithBaseline: settings.compareWithBaseline,
+  };
+  // The hook reports by its deadline at the latest (HOOK_LIMIT − margin, margin ≥ 0).
+  const maxTicks = Math.ceil(HOOK_LIMIT_SECONDS / settings.tickSeconds) + 2;
+  let nominalEndMinute: number | undefined;
+  for (let k = 0; k <= maxTicks && nominalEndMinute === undefined; k++) {
+    const t = tick(k);
+    if (decideBake({ config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, slos: [] }).action === 'report') nominalEndMinute = t.now / 60;
+  }
+  return { allTrafficMinute: plan.allTrafficMinute, windowStart: release * 60, config, tick, maxTicks, nominalEndMinute: nominalEndMinute! };
+}
+
+/** One arm's numerator and total series for `countsFor`: seconds of the minute's start → value. */
+function armSeries(series: readonly SeriesEntry[], stream: 'canary' | 'stable', bad: 'errors' | 'slow', fromMinute: number, toMinute: number) {
+  const numerator = new Map<number, number>();
+  const total = new Map<number, number>();
+  for (const entry of series) {
+    if (entry.minute < fromMinute || entry.minute > toMinute) continue;
+    const c = entry[stream];
+    if (!c) continue;
+    total.set(entry.minute * 60, c.requests);
+    numerator.set(entry.minute * 60, c[bad] ?? 0);
+  }
+  return { numerator: numerator as Series, total: total as Series };
+}
+
+function runEvaluator(
+  series: readonly SeriesEntry[],
+  judged: readonly JudgedSlo[],
+  settings: EvaluatorSettings,
+  clock: BakeClock,
+  bakeMinutes: number,
+  release: number,
+  lastMinute: number,
+  perVersion: { canary: boolean; stable: boolean },
+  trigger: PolicyRollbackTrigger | undefined,
+): PathOutcome {
+  // The hook lasts at most an hour: later minutes are never read.
+  const lastReadable = clock.allTrafficMinute + Math.ceil(HOOK_LIMIT_SECONDS / 60) + 1;
+  const arms = judged.map((j) => {
+    const bad = badField(j.slo);
+    return { j, canary: armSeries(series, 'canary', bad, release, lastReadable), baseline: armSeries(series, 'stable', bad, release, lastReadable) };
+  });
+  let decision: (Decision & { action: 'report' }) | undefined;
+  let at: Tick | undefined;
+  for (let k = 0; k <= clock.maxTicks && decision === undefined; k++) {
+    const t = clock.tick(k);
+    const slos: SloBakeData[] = arms.map(({ j, canary, baseline }) => {
+      const shortStart = Math.max(clock.windowStart, t.end - j.evaluator.shortWindowSeconds);
+      return {
+        slo: j.evaluator,
+        canary: countsFor(j.evaluator, canary.numerator, canary.total, clock.windowStart, t.end),
+        canaryShort: countsFor(j.evaluator, canary.numerator, canary.total, shortStart, t.end),
+        // A release always has a current version: the Lambda reads its arm even when it has no data.
+        baseline: countsFor(j.evaluator, baseline.numerator, baseline.total, clock.windowStart, t.end),
+      };
+    });
+    const d = decideBake({ config: clock.config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, slos });
+    if (d.action === 'report') {
+      decision = d;
+      at = t;
+    }
+  }
+  if (!decision || !at) throw new Error('internal: the evaluator replay did not reach a decision before the hook deadline');
+
+  const minute = at.now / 60;
+  const lastRead = at.end / 60 - 1;
+  const named = (prefix: (name: string) => boolean) => judged.map((j) => j.evaluator.name).filter(prefix);
+  const source =
+    decision.verdict === 'pass'
+      ? undefined
+      : named((name) => decision.reasons.some((r) => r.startsWith(`${name}: `))).join(', ') || (decision.verdict === 'fail' ? 'health check' : 'evaluator');
+  const notes: string[] = [
+    `AfterAllowTraffic from minute ${fmtMinute(clock.allTrafficMinute)} (all traffic on the new version); ` +
+      (lastRead >= release
+        ? `the evaluator judged minutes ${release} to ${fmtMinute(lastRead)} of per-version data (metric delay ${formatNumber(settings.metricDelaySeconds)} s)`
+        : `no minute since the release was visible yet (metric delay ${formatNumber(settings.metricDelaySeconds)} s)`),
+  ];
+  if (!perVersion.canary) {
+    notes.push(
+      'the series has no per-version entries for the new version (canary) after the release: the evaluator reads the new version\'s own metrics ' +
+        '(ExecutedVersion or its target group) and saw no datapoints — blended entries are not split into versions, so this release cannot be judged',
+    );
+  } else if (!perVersion.stable && settings.compareWithBaseline) {
+    notes.push('the series has no entries for the current version (stable) after the release: the canary judge had no baseline to compare with');
+  }
+  if (lastRead > lastMinute) {
+    notes.push(`the series ends at minute ${lastMinute}, before the last minute the evaluator read (${fmtMinute(lastRead)}): later minutes had no datapoints`);
+  }
+  if (trigger && Math.abs(trigger.bakeSeconds - bakeMinutes * 60) > 1e-9) {
+    notes.push(`the deployment bakes ${formatNumber(bakeMinutes)} min as given; the policy's rollback trigger ${trigger.name} is configured for ${formatNumber(trigger.bakeSeconds / 60)} min`);
+  }
+  return {
+    path: 'evaluator',
+    minute,
+    detectionMinutes: minute - release,
+    verdict: decision.verdict,
+    ...(source !== undefined ? { source } : {}),
+    reasons: [...decision.reasons, ...notes],
+    rollback: decision.status === 'Failed',
+    status: decision.status,
+    observations: decision.observations as SloObservation[],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The alarm path and paging
+
+function entryAt(result: EmulationResult, minute: number): TimelineEntry | undefined {
+  return result.timeline[minute - result.fromMinute];
+}
+
+function alarmPathOutcome(
+  result: EmulationResult | undefined,
+  models: readonly RollbackAlarmModel[],
+  trigger: PolicyRollbackTrigger | undefined,
+  release: number,
+  end: number,
+  delay: number,
+  hasCanary: boolean,
+): PathOutcome {
+  if (!trigger || !result || models.length === 0) {
+    return {
+      path: 'alarm',
+      verdict: 'none',
+      rollback: false,
+      reasons: ['the policy has no rollback trigger: no alarm is attached to the deployment group, so the alarm path cannot roll back this release'],
+    };
+  }
+  const last = Math.floor(end);
+  let fired: { minute: number; ids: RollbackAlarmModel[] } | undefined;
+  for (let t = release; t <= last && !fired; t++) {
+    const ids = models.filter((m) => entryAt(result, t)?.states[m.id] === 'ALARM');
+    if (ids.length > 0) fired = { minute: t, ids };
+  }
+  const window = `from the release (minute ${release}) to the end of the deployment (minute ${fmtMinute(end)})`;
+  if (fired) {
+    const t = fired.minute;
+    const reasons = fired.ids.map((m) => describeAlarm(m, t, delay));
+    const earlier = fired.ids.filter((m) => entryAt(result, t - 1)?.states[m.id] === 'ALARM');
+    if (t === release && earlier.length > 0) {
+      reasons.push('already in ALARM when the deployment started: CodeDeploy stops a deployment whose alarm is in ALARM at once');
+    }
+    if (trigger.alarmPathSuspended) {
+      return {
+        path: 'alarm',
+        verdict: 'none',
+        rollback: false,
+        reasons: [
+          'the alarm path is suspended (AlarmConfiguration.Enabled = false): CodeDeploy does not poll the alarms of this deployment group',
+          ...reasons.map((r) => `would have rolled back: ${r}`),
+        ],
+      };
+    }
+    return { path: 'alarm', minute: t, detectionMinutes: t - release, verdict: 'fail', source: fired.ids[0].id, reasons, rollback: true };
+  }
+  const reasons: string[] = [];
+  if (trigger.alarmPathSuspended) reasons.push('the alarm path is suspended (AlarmConfiguration.Enabled = false): CodeDeploy does not poll the alarms of this deployment group');
+  for (const m of models) {
+    let peak: number | undefined;
+    for (let t = release; t <= last; t++) {
+      const v = entryAt(result, t)?.values[m.id];
+      if (typeof v === 'number' && (peak === undefined || v > peak)) peak = v;
+    }
+    reasons.push(
+      `${m.id} stayed below ${fmt(m.alarm.tier.factor)}× ${window} on ${m.traffic}: peak ${peak === undefined ? 'no datapoint' : `${fmt(peak)}×`}`,
+    );
+    const late = result.timeline.find((e) => e.minute > last && e.states[m.id] === 'ALARM');
+    if (late) {
+      reasons.push(`${m.id} went into ALARM at minute ${late.minute}, after the deployment ended: CodeDeploy no longer polls alarms once a deployment is over`);
+    }
+  }
+  if (!hasCanary && models.some((m) => m.stream === 'canary')) {
+    reasons.push(
+      "the series has no per-version entries for the new version (canary) after the release: the alarms on the new version's own traffic had no datapoints " +
+        '(TreatMissingData notBreaching → OK), so they could not fire',
+    );
+  }
+  return { path: 'alarm', verdict: 'none', rollback: false, reasons };
+}
+
+/** The numbers behind a rollback alarm at minute t: the window CloudWatch saw, with the ingestion delay. */
+function describeAlarm(m: RollbackAlarmModel, t: number, delay: number): string {
+  const w = m.alarm.tier.longWindowSeconds / 60;
+  const visibleTo = Math.min(t - 1, t - delay - 1);
+  const counts = new SliIndex(m.series).window(t - w, visibleTo);
+  const burn = windowBurnRate({ minEvents: m.minEvents, errorBudget: m.errorBudget }, counts);
+  const numbers =
+    burn === undefined
+      ? 'its latest window has no datapoint (an earlier window in the evaluation range breached)'
+      : `burn rate ${fmt(burn)}× over the last ${formatNumber(w)} min (${formatNumber(counts.bad)} of ${formatNumber(counts.total)} events bad, minimum ${formatNumber(m.minEvents)})`;
+  return (
+    `alarm ${m.id} in ALARM at minute ${t} on ${m.traffic}: ${numbers}; threshold ${fmt(m.alarm.tier.factor)}×` +
+    (delay > 0 ? `; data visible through minute ${visibleTo} (ingestion delay ${delay} min)` : '')
+  );
+}
+
+function pagingOutcome(result: EmulationResult, policy: RollbackPolicy, release: number): PathOutcome {
+  const severities = result.alarms.filter((a) => a.kind === 'severity' && a.severity === 'page');
+  const tiers = result.alarms.filter((a) => a.kind === 'tier' && a.severity === 'page');
+  const notes = policy.slos
+    .filter((s) => s.sli?.scope !== undefined && s.sli.scope !== 'blended')
+    .map((s) => `SLO ${s.name} measures ${s.sli.scope} traffic; its alarms were replayed on the blended entries`);
+  const thresholdTriggers = policy.thresholdTriggers?.length ?? 0;
+  if (thresholdTriggers > 0) {
+    notes.push(`${thresholdTriggers} threshold trigger(s) of the policy were not replayed: the series carries no datapoints for their metrics`);
+  }
+  if (severities.length === 0) {
+    return { path: 'paging', verdict: 'none', rollback: false, reasons: ['no SLO of the policy has a page tier: nothing pages', ...notes] };
+  }
+  const start = entryAt(result, release);
+  const first = result.timeline.find((e) => e.minute >= release && severities.some((s) => e.states[s.id] === 'ALARM'));
+  if (!first) {
+    return {
+      path: 'paging',
+      verdict: 'none',
+      rollback: false,
+      reasons: [`no page-severity alarm on blended traffic fired from the release (minute ${release}) to minute ${result.toMinute}`, ...notes],
+    };
+  }
+  const firing = severities.filter((s) => first.states[s.id] === 'ALARM');
+  const reasons = [`${firing.map((s) => s.id).join(', ')} in ALARM at minute ${first.minute} on blended traffic (pages the on-call; paging never rolls back)`];
+  for (const tier of tiers) {
+    if (first.states[tier.id] !== 'ALARM') continue;
+    const children = (tier.children ?? []).map((c) => {
+      const v = first.values[c];
+      const threshold = result.alarms.find((a) => a.id === c)?.threshold;
+      return `${c} ${typeof v === 'number' ? `${fmt(v)}×` : 'no datapoint'}${threshold !== undefined ? ` (≥ ${fmt(threshold)}×)` : ''}`;
+    });
+    reasons.push(`${tier.id}: ${children.join(', ')}`);
+  }
+  if (start && first.minute === release) {
+    const since = result.transitions.find((tr) => firing.some((s) => s.id === tr.id) && tr.to === 'ALARM' && tr.minute < release);
+    if (since) reasons.push(`already paging since minute ${since.minute}, before the release`);
+  }
+  return { path: 'paging', minute: first.minute, detectionMinutes: first.minute - release, verdict: 'fail', source: firing[0].id, reasons: [...reasons, ...notes], rollback: false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chart
+
+function chartMinutes(series: readonly SeriesEntry[], paging: EmulationResult, rollback: EmulationResult | undefined): SimulationMinute[] {
+  const byMinute = new Map(series.map((e) => [e.minute, e]));
+  const windows = paging.alarms.filter((a) => a.kind === 'window').map((a) => a.id);
+  return paging.timeline.map((entry, i) => {
+    const e = byMinute.get(entry.minute);
+    const burnRates: Record<string, number | null> = {};
+    for (const id of windows) burnRates[id] = entry.values[id] ?? null;
+    const r = rollback?.timeline[i];
+    if (r) for (const [id, v] of Object.entries(r.values)) burnRates[id] = v;
+    return {
+      minute: entry.minute,
+      ...(e ? { blendedRequests: e.requests } : {}),
+      ...(e?.stable ? { stableRequests: e.stable.requests } : {}),
+      ...(e?.canary ? { canaryRequests: e.canary.requests } : {}),
+      burnRates,
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series
+
+function countsOf(entry: SeriesEntry, stream: StreamName): MinuteCounts | undefined {
+  return stream === 'blended' ? entry : entry[stream];
+}
+
+/** One stream as an SLI series; minutes without an entry for the stream have no datapoint. */
+function sliSeries(series: readonly SeriesEntry[], stream: StreamName, bad: 'errors' | 'slow'): SliPoint[] {
+  const points: SliPoint[] = [];
+  for (const entry of series) {
+    const c = countsOf(entry, stream);
+    if (c) points.push({ minute: entry.minute, total: c.requests, bad: c[bad] ?? 0 });
+  }
+  return points;
+}
+
+const fmt = (n: number) => formatNumber(Number(n.toPrecision(3)));
+const fmtMinute = (m: number) => formatNumber(Number(m.toFixed(3)));

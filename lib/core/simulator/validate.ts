@@ -1,0 +1,169 @@
+import { RollbackTriggersError, formatNumber } from '../errors';
+import { HOOK_LIMIT_SECONDS } from '../evaluator-config';
+import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from './types';
+
+/**
+ * Checks of the simulator's input. Every message names the entry, its minute and the field, so a
+ * user can find the line in the file they exported. Codes (RT7xx, the simulator's range):
+ *
+ * - RT701 the series is not a non-empty array of entries
+ * - RT702 a minute is not a whole number, or minutes do not increase strictly
+ * - RT703 a count is not a whole number ≥ 0 (negative, fractional, missing)
+ * - RT704 errors above requests
+ * - RT705 slow above requests
+ * - RT706 slow missing while a latency SLO needs it
+ * - RT707 the release minute is not a whole minute of the series
+ * - RT708 the deployment shape is invalid (kind, percent outside (0, 100), interval, bake < 0)
+ * - RT709 the policy cannot be replayed (no SLO, no page tier, unknown trigger or SLO)
+ * - RT710 evaluator settings or ingestion delay out of range
+ */
+
+export const DEFAULT_EVALUATOR_SETTINGS: EvaluatorSettings = Object.freeze({
+  tickSeconds: 60,
+  metricDelaySeconds: 180,
+  inconclusiveAction: 'fail',
+  compareWithBaseline: true,
+  deadlineMarginSeconds: 300,
+});
+
+type Stream = 'blended' | 'canary' | 'stable';
+
+/** Validates the series: whole, strictly increasing minutes; whole counts ≥ 0; errors and slow ≤ requests. */
+export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolean): void {
+  if (!Array.isArray(series) || series.length === 0) {
+    throw new RollbackTriggersError('RT701', `the series must be a non-empty array of { minute, requests, errors, slow?, stable?, canary? } entries, got ${describe(series)}`);
+  }
+  let previous: number | undefined;
+  series.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new RollbackTriggersError('RT701', `series entry ${i}: must be an object { minute, requests, errors, … }, got ${describe(entry)}`);
+    }
+    const minute = entry.minute;
+    if (typeof minute !== 'number' || !Number.isSafeInteger(minute)) {
+      throw new RollbackTriggersError('RT702', `series entry ${i}: minute must be a whole number, got ${describe(minute)}`);
+    }
+    if (previous !== undefined && minute <= previous) {
+      throw new RollbackTriggersError('RT702', `series entry ${i} (minute ${minute}): minutes must increase strictly, got ${minute} after ${previous}`);
+    }
+    previous = minute;
+    const where = `series entry ${i} (minute ${minute})`;
+    validateCounts(where, 'blended', entry, needsSlow);
+    for (const stream of ['canary', 'stable'] as const) {
+      const counts = entry[stream];
+      if (counts === undefined) continue;
+      if (counts === null || typeof counts !== 'object' || Array.isArray(counts)) {
+        throw new RollbackTriggersError('RT701', `${where}: ${stream} must be an object { requests, errors, slow? }, got ${describe(counts)}`);
+      }
+      validateCounts(where, stream, counts, needsSlow);
+    }
+  });
+}
+
+function validateCounts(where: string, stream: Stream, counts: MinuteCounts, needsSlow: boolean): void {
+  const field = (name: string) => (stream === 'blended' ? name : `${stream}.${name}`);
+  for (const name of ['requests', 'errors', 'slow'] as const) {
+    const value = counts[name];
+    if (name === 'slow' && value === undefined) {
+      if (needsSlow) {
+        throw new RollbackTriggersError(
+          'RT706',
+          `${where}: ${field('slow')} is missing, but a latency SLO of the policy counts slow requests — give slow (requests over the latency threshold) on every entry`,
+        );
+      }
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new RollbackTriggersError('RT703', `${where}: ${field(name)} must be a whole number ≥ 0, got ${describe(value)}`);
+    }
+  }
+  if (counts.errors > counts.requests) {
+    throw new RollbackTriggersError('RT704', `${where}: ${field('errors')} (${counts.errors}) must not exceed ${field('requests')} (${counts.requests})`);
+  }
+  if (counts.slow !== undefined && counts.slow > counts.requests) {
+    throw new RollbackTriggersError('RT705', `${where}: ${field('slow')} (${counts.slow}) must not exceed ${field('requests')} (${counts.requests})`);
+  }
+}
+
+export function validateRelease(releaseMinute: number, series: readonly SeriesEntry[]): void {
+  const first = series[0].minute;
+  const last = series[series.length - 1].minute;
+  if (typeof releaseMinute !== 'number' || !Number.isSafeInteger(releaseMinute)) {
+    throw new RollbackTriggersError('RT707', `releaseMinute must be a whole number, got ${describe(releaseMinute)}`);
+  }
+  if (releaseMinute < first || releaseMinute > last) {
+    throw new RollbackTriggersError('RT707', `releaseMinute ${releaseMinute} is outside the series, which runs from minute ${first} to minute ${last}`);
+  }
+}
+
+export function validateShape(shape: DeploymentShape): void {
+  if (shape === null || typeof shape !== 'object') {
+    throw new RollbackTriggersError('RT708', `deployment must be an object { kind, percent?, intervalMinutes?, bakeMinutes }, got ${describe(shape)}`);
+  }
+  if (shape.kind !== 'all-at-once' && shape.kind !== 'canary' && shape.kind !== 'linear') {
+    throw new RollbackTriggersError('RT708', `deployment.kind must be all-at-once, canary or linear, got ${describe(shape.kind)}`);
+  }
+  if (shape.kind !== 'all-at-once') {
+    const p = shape.percent;
+    if (typeof p !== 'number' || !Number.isFinite(p) || p <= 0 || p >= 100) {
+      throw new RollbackTriggersError(
+        'RT708',
+        `deployment.percent must be above 0 and below 100 for a ${shape.kind} deployment (share of traffic ${shape.kind === 'canary' ? 'during the canary step' : 'added every step'}), got ${describe(p)}`,
+      );
+    }
+    const i = shape.intervalMinutes;
+    if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 1) {
+      throw new RollbackTriggersError('RT708', `deployment.intervalMinutes must be a whole number of at least 1 for a ${shape.kind} deployment, got ${describe(i)}`);
+    }
+  }
+  const bake = shape.bakeMinutes;
+  if (typeof bake !== 'number' || !Number.isFinite(bake) || bake < 0) {
+    throw new RollbackTriggersError('RT708', `deployment.bakeMinutes must be a number ≥ 0, got ${describe(bake)}`);
+  }
+}
+
+/** Resolves the evaluator settings: given ones, then the rollback trigger's, then the library defaults. */
+export function resolveSettings(given: Partial<EvaluatorSettings> | undefined, trigger: { inconclusiveAction: 'fail' | 'pass' } | undefined): EvaluatorSettings {
+  const s: EvaluatorSettings = {
+    tickSeconds: given?.tickSeconds ?? DEFAULT_EVALUATOR_SETTINGS.tickSeconds,
+    metricDelaySeconds: given?.metricDelaySeconds ?? DEFAULT_EVALUATOR_SETTINGS.metricDelaySeconds,
+    inconclusiveAction: given?.inconclusiveAction ?? trigger?.inconclusiveAction ?? DEFAULT_EVALUATOR_SETTINGS.inconclusiveAction,
+    compareWithBaseline: given?.compareWithBaseline ?? DEFAULT_EVALUATOR_SETTINGS.compareWithBaseline,
+    deadlineMarginSeconds: given?.deadlineMarginSeconds ?? DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds,
+  };
+  if (typeof s.tickSeconds !== 'number' || !Number.isFinite(s.tickSeconds) || s.tickSeconds < 1) {
+    throw new RollbackTriggersError('RT710', `evaluator.tickSeconds must be a number of at least 1, got ${describe(s.tickSeconds)}`);
+  }
+  if (typeof s.metricDelaySeconds !== 'number' || !Number.isFinite(s.metricDelaySeconds) || s.metricDelaySeconds < 0) {
+    throw new RollbackTriggersError('RT710', `evaluator.metricDelaySeconds must be a number ≥ 0, got ${describe(s.metricDelaySeconds)}`);
+  }
+  if (typeof s.deadlineMarginSeconds !== 'number' || !Number.isFinite(s.deadlineMarginSeconds) || s.deadlineMarginSeconds < 0 || s.deadlineMarginSeconds >= HOOK_LIMIT_SECONDS) {
+    throw new RollbackTriggersError(
+      'RT710',
+      `evaluator.deadlineMarginSeconds must be ≥ 0 and below CodeDeploy's ${HOOK_LIMIT_SECONDS} s hook limit, got ${describe(s.deadlineMarginSeconds)}`,
+    );
+  }
+  if (s.inconclusiveAction !== 'fail' && s.inconclusiveAction !== 'pass') {
+    throw new RollbackTriggersError('RT710', `evaluator.inconclusiveAction must be fail or pass, got ${describe(s.inconclusiveAction)}`);
+  }
+  if (typeof s.compareWithBaseline !== 'boolean') {
+    throw new RollbackTriggersError('RT710', `evaluator.compareWithBaseline must be true or false, got ${describe(s.compareWithBaseline)}`);
+  }
+  return s;
+}
+
+export function validateIngestionDelay(value: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RollbackTriggersError('RT710', `ingestionDelayMinutes must be a whole number ≥ 0, got ${describe(value)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return formatNumber(value);
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
