@@ -201,7 +201,15 @@ export function decideBake(input: BakeInput): Decision {
  * the current version on the same minutes both by Fisher's exact test and beyond the effect-size
  * tolerance (so a significant but tiny difference does not roll back). Too few events on either
  * side is no verdict here; the burn-rate check above still applies.
+ *
+ * The judge looks again on every tick (ten in a default bake), so its significance level is
+ * divided by that many looks (Bonferroni: 0.01 / 10); and the new version may add up to twice the
+ * SLO's error budget as an error ratio, so a baseline that happened to show no errors does not
+ * shrink the tolerance to nothing. Measured with `npm run eval` over 100 seeds.
  */
+/** 0.01 over the ten looks of a default ten-minute bake. */
+export const REPEATED_LOOK_P_VALUE = 0.001;
+
 export function compareWithBaseline(slo: EvaluatorSlo, canary: Counts, baseline: Counts): string | undefined {
   const judgement = judgeCanary({
     metrics: [
@@ -211,7 +219,12 @@ export function compareWithBaseline(slo: EvaluatorSlo, canary: Counts, baseline:
         critical: true,
         canary: { total: canary.total, bad: canary.bad },
         baseline: { total: baseline.total, bad: baseline.bad },
-        thresholds: { minCanaryEvents: slo.minEvents, minBaselineEvents: slo.minEvents },
+        thresholds: {
+          minCanaryEvents: slo.minEvents,
+          minBaselineEvents: slo.minEvents,
+          failPValue: REPEATED_LOOK_P_VALUE,
+          maxAbsoluteIncrease: 2 * slo.errorBudget,
+        },
       },
     ],
   });

@@ -92,6 +92,12 @@ export interface PolicyRollbackAlarm {
   readonly tier: DerivedTier;
   readonly minEvents: number;
   readonly metricCount: number;
+  /**
+   * The alarm burns only while the new version fails more than `factor` times as often as its
+   * baseline: `rest-of-blended` = all traffic minus the new version's (Lambda alias),
+   * `separate` = the other target group (ECS). Absent: the burn rate alone.
+   */
+  readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly factor: number };
 }
 
 export interface PolicyRollbackTrigger {

@@ -32,6 +32,20 @@ export interface WindowAlarmRequest {
   readonly label: string;
   readonly description: string;
   readonly alarmName?: string;
+  /** Compare with the rest of the traffic on the same minutes (rollback alarms). */
+  readonly baseline?: BaselineComparison;
+}
+
+/**
+ * What a rollback alarm compares the new version with: `rest-of-blended` subtracts the new
+ * version's counts from the whole alias (Lambda: the rest is the current version), `separate`
+ * reads another target group (ECS blue vs green).
+ */
+export interface BaselineComparison {
+  readonly counts: SliCounts;
+  readonly mode: 'rest-of-blended' | 'separate';
+  /** The new version must fail more than `factor` times as often as the baseline. */
+  readonly factor: number;
 }
 
 export interface WindowAlarm {
@@ -71,9 +85,47 @@ export function burnRateExpression(counts: SliCounts, windowSeconds: number, err
   });
 }
 
+/**
+ * The new version's burn rate, counted only while it fails more than `factor` times as often as
+ * the baseline on the same minutes: an incident every version shares (a dependency down) burns
+ * the baseline too and does not roll a healthy release back. Nested IFs keep to comparison
+ * operators; FILL makes a baseline without traffic count as a 0 ratio (then only the burn counts).
+ */
+export function relativeBurnRateExpression(
+  canary: SliCounts,
+  baseline: BaselineComparison,
+  windowSeconds: number,
+  errorBudget: number,
+  minEvents: number,
+  label: string,
+): MathExpression {
+  const budget = formatNumber(errorBudget);
+  const badOf = (prefix: string, counts: SliCounts) =>
+    counts.bad ? `FILL(${prefix}bad, 0)` : `(FILL(${prefix}total, 0) - FILL(${prefix}good, 0))`;
+  const canaryBad = canary.bad ? 'FILL(bad, 0)' : '(total - FILL(good, 0))';
+  const baseTotal = baseline.mode === 'rest-of-blended' ? '(FILL(basetotal, 0) - total)' : 'FILL(basetotal, 0)';
+  const baseBad = baseline.mode === 'rest-of-blended' ? `(${badOf('base', baseline.counts)} - ${canaryBad})` : badOf('base', baseline.counts);
+  const baseRatio = `IF(${baseTotal} >= ${minEvents}, ${baseBad} / ${baseTotal}, 0)`;
+  const ratio = `${canaryBad} / total`;
+  const usingMetrics: Record<string, IMetric> = {
+    total: canary.total,
+    ...(canary.bad ? { bad: canary.bad } : { good: canary.good! }),
+    basetotal: baseline.counts.total,
+    ...(baseline.counts.bad ? { basebad: baseline.counts.bad } : { basegood: baseline.counts.good! }),
+  };
+  return new MathExpression({
+    expression: `IF(total >= ${minEvents}, IF(${ratio} > ${formatNumber(baseline.factor)} * ${baseRatio}, ${ratio}, 0), 0) / ${budget}`,
+    usingMetrics,
+    period: Duration.seconds(windowSeconds),
+    label,
+  });
+}
+
 export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRequest): WindowAlarm {
   const stack = Stack.of(owner);
-  const expression = burnRateExpression(request.counts, request.windowSeconds, request.errorBudget, request.minEvents, request.label);
+  const expression = request.baseline
+    ? relativeBurnRateExpression(request.counts, request.baseline, request.windowSeconds, request.errorBudget, request.minEvents, request.label)
+    : burnRateExpression(request.counts, request.windowSeconds, request.errorBudget, request.minEvents, request.label);
   // An explicitly named alarm is its own alarm: sharing it would hand one SLO another's name.
   const key = `${metricSignature(stack, expression)}|${request.windowSeconds}|${request.factor}|${request.alarmName ?? ''}`;
   let registry = registries.get(stack);

@@ -30,7 +30,8 @@ import {
   RollbackTriggersError,
   formatSeconds,
 } from '../core';
-import { windowAlarm } from '../private/alarm-factory';
+import { BaselineComparison, windowAlarm } from '../private/alarm-factory';
+import { SliCounts } from '../private/sli-counts';
 import { atConstruct } from '../private/errors';
 import { metricFootprint } from '../private/metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
@@ -74,6 +75,15 @@ export interface RollbackTriggerProps {
    * @default true
    */
   readonly compareWithBaseline?: boolean;
+  /**
+   * The rollback alarms fire only while the new version fails more than this many times as often
+   * as the rest of the traffic on the same minutes (Lambda: the alias minus the new version; ECS:
+   * the other target group). An incident every version shares — a dependency down — then does not
+   * roll a healthy release back. 0 compares with the error budget alone.
+   *
+   * @default 2
+   */
+  readonly baselineFactor?: number;
   /**
    * Health checks run on every bake tick besides the SLOs: HTTP probes and Synthetics canaries.
    *
@@ -175,7 +185,11 @@ export class RollbackTrigger extends Construct {
     const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
 
     // 1. Alarm path: each SLO's fastest page tier on the new version's own traffic.
-    const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target);
+    const baselineFactor = props.baselineFactor ?? 2;
+    if (!(Number.isFinite(baselineFactor) && baselineFactor >= 0)) {
+      throw new RollbackTriggersError('RT314', `${this.node.path}: baselineFactor must be 0 (off) or a positive number, got ${baselineFactor}`);
+    }
+    const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, baselineFactor);
     this.rollbackAlarms = alarms;
     const group = target._lambda?.deploymentGroup ?? target._ecs!.deploymentGroup;
     const fromContext = this.node.tryGetContext(SUSPEND_ALARM_PATH_CONTEXT);
@@ -308,6 +322,7 @@ export class RollbackTrigger extends Construct {
   private rollbackAlarmsFor(
     objectives: ServiceLevelObjective[],
     target: RollbackTarget,
+    baselineFactor: number,
   ): { alarms: IAlarm[]; slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>; policyAlarms: PolicyRollbackAlarm[] } {
     const alarms: IAlarm[] = [];
     const policyAlarms: PolicyRollbackAlarm[] = [];
@@ -317,19 +332,19 @@ export class RollbackTrigger extends Construct {
       if (!tier) {
         throw new RollbackTriggersError('RT307', `${slo.node.path} has no page tier; the rollback path rolls back on the fastest page tier`);
       }
-      const scoped: Array<{ label: string; sli: Sli }> = [];
+      const scoped: Array<{ label: string; sli: Sli; baseline?: BaselineComparison }> = [];
+      const compare = (counts: SliCounts | undefined, mode: BaselineComparison['mode']): BaselineComparison | undefined =>
+        counts && baselineFactor > 0 ? { counts, mode, factor: baselineFactor } : undefined;
       if (target._lambda) {
         const sli = slo.sli._forVersion(target._lambda.alias.version);
-        if (sli) scoped.push({ label: 'NewVersion', sli });
+        if (sli) scoped.push({ label: 'NewVersion', sli, baseline: compare(slo.sli._whole()?._counts, 'rest-of-blended') });
       } else {
         const ecs = target._ecs!;
-        for (const [label, tg] of [
-          ['Blue', ecs.blueTargetGroup],
-          ['Green', ecs.greenTargetGroup],
-        ] as const) {
-          const sli = slo.sli._forTargetGroup(tg);
-          if (sli) scoped.push({ label, sli });
-        }
+        const blue = slo.sli._forTargetGroup(ecs.blueTargetGroup);
+        const green = slo.sli._forTargetGroup(ecs.greenTargetGroup);
+        // Blue and green swap roles every release: each is compared with the other.
+        if (blue) scoped.push({ label: 'Blue', sli: blue, baseline: compare(green?._counts, 'separate') });
+        if (green) scoped.push({ label: 'Green', sli: green, baseline: compare(blue?._counts, 'separate') });
       }
       if (scoped.length === 0) {
         if (slo.sli.scope === SliScope.BLENDED) {
@@ -342,8 +357,9 @@ export class RollbackTrigger extends Construct {
         }
         scoped.push({ label: 'Declared', sli: slo.sli });
       }
-      for (const { label, sli } of scoped) {
+      for (const { label, sli, baseline } of scoped) {
         const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, {
+          baseline,
           counts: sli._counts,
           windowSeconds: tier.longWindowSeconds,
           errorBudget: slo.errorBudget,
@@ -352,7 +368,8 @@ export class RollbackTrigger extends Construct {
           label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.longWindowSeconds)}`,
           description:
             `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.longWindowSeconds)} ≥ ${tier.factor}× on ` +
-            `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name}).`,
+            `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name})` +
+            (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.'),
         });
         alarms.push(alarm);
         policyAlarms.push({
@@ -360,7 +377,11 @@ export class RollbackTrigger extends Construct {
           scope: label === 'NewVersion' ? 'version' : label === 'Blue' ? 'blue' : label === 'Green' ? 'green' : 'declared',
           tier,
           minEvents: tier.minEventsPerWindow,
-          metricCount: metricFootprint(sli._counts.total).metrics + metricFootprint((sli._counts.bad ?? sli._counts.good)!).metrics,
+          metricCount: [sli._counts, ...(baseline ? [baseline.counts] : [])].reduce(
+            (n, c) => n + metricFootprint(c.total).metrics + metricFootprint((c.bad ?? c.good)!).metrics,
+            0,
+          ),
+          baseline: baseline ? { mode: baseline.mode, factor: baseline.factor } : undefined,
         });
         if (label !== 'Blue') slis.push({ slo, sli, tier });
       }

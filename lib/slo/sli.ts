@@ -147,7 +147,10 @@ export class Sli {
     const { dimensions, scope, label } = lambdaDimensions(target, options);
     const metric = (metricName: string) => new Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: dimensions, statistic: Stats.SUM });
     const sli = new Sli(SliKind.ERROR_RATIO, scope, `Lambda Errors / Invocations of ${label}`, { bad: metric('Errors'), total: metric('Invocations') });
-    sli.rebind = { forVersion: (version) => Sli.lambdaAvailability(target, { executedVersion: version }) };
+    sli.rebind = {
+      forVersion: (version) => Sli.lambdaAvailability(target, { executedVersion: version }),
+      whole: () => Sli.lambdaAvailability(target),
+    };
     return sli;
   }
 
@@ -158,7 +161,10 @@ export class Sli {
     const { dimensions, scope, label } = lambdaDimensions(target, options);
     const duration = new Metric({ namespace: 'AWS/Lambda', metricName: 'Duration', dimensionsMap: dimensions, statistic: Stats.SAMPLE_COUNT });
     const sli = new Sli(SliKind.LATENCY, scope, `Lambda invocations of ${label} slower than ${thresholdMs} ms`, latencyCounts(duration, thresholdMs), thresholdMs);
-    sli.rebind = { forVersion: (version) => Sli.lambdaLatency(target, threshold, { executedVersion: version }) };
+    sli.rebind = {
+      forVersion: (version) => Sli.lambdaLatency(target, threshold, { executedVersion: version }),
+      whole: () => Sli.lambdaLatency(target, threshold),
+    };
     return sli;
   }
 
@@ -200,7 +206,7 @@ export class Sli {
   public readonly _counts: SliCounts;
 
   /** How a convenience SLI re-targets itself to one version or target group (raw-metric SLIs cannot). */
-  private rebind: { forVersion?: (version: IVersion) => Sli; forTargetGroup?: (tg: IApplicationTargetGroup) => Sli } = {};
+  private rebind: { forVersion?: (version: IVersion) => Sli; whole?: () => Sli; forTargetGroup?: (tg: IApplicationTargetGroup) => Sli } = {};
 
   private constructor(kind: SliKind, scope: SliScope | undefined, description: string, counts: SliCounts, latencyThreshold?: number) {
     this.kind = kind;
@@ -223,6 +229,16 @@ export class Sli {
       if (e instanceof RollbackTriggersError) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * The same SLI over all traffic of its target (every version through the alias), whatever
+   * version it was scoped to.
+   *
+   * @internal
+   */
+  public _whole(): Sli | undefined {
+    return this.rebind.whole?.();
   }
 
   /**

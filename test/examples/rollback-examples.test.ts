@@ -162,10 +162,17 @@ describe('example: fargate service', () => {
     const stack = fargateStack();
     const fullName = (id: string) => stack.resolve((stack.node.findChild(id) as ApplicationTargetGroup).targetGroupFullName);
     const perAlarm = attachedAlarms(stack).map((alarm) => {
-      const groups = dimensions(alarm, 'TargetGroup');
-      // Both metrics of an alarm (bad and total) measure one target group.
-      expect(new Set(groups.map((g) => JSON.stringify(g))).size).toBe(1);
-      return groups[0];
+      // The alarm's own metrics (bad/good and total) measure one target group; its baseline
+      // metrics (basebad, basetotal) measure the other one.
+      const own = (alarm.Properties.Metrics as Array<{ Id: string; MetricStat?: { Metric: { Dimensions?: Array<{ Name: string; Value: unknown }> } } }>)
+        .filter((m) => m.MetricStat && !m.Id.startsWith('base'))
+        .flatMap((m) => m.MetricStat!.Metric.Dimensions ?? [])
+        .filter((d) => d.Name === 'TargetGroup')
+        .map((d) => JSON.stringify(d.Value));
+      const base = dimensions(alarm, 'TargetGroup').map((g) => JSON.stringify(g)).filter((g) => !own.includes(g));
+      expect(new Set(own).size).toBe(1);
+      expect(new Set(base).size).toBe(1);
+      return JSON.parse(own[0]);
     });
     expect(perAlarm).toHaveLength(4);
     expect(perAlarm.filter((g) => JSON.stringify(g) === JSON.stringify(fullName('Blue')))).toHaveLength(2);

@@ -61,6 +61,28 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(executed.Value['Fn::GetAtt'][1]).toBe('Version');
   });
 
+  it('compares the new version with the rest of the alias traffic, so a shared incident does not roll back', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    const alarm = Template.fromStack(f.stack).toJSON().Resources[f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never)].Properties;
+    const byId = Object.fromEntries(alarm.Metrics.map((m: any) => [m.Id, m]));
+    expect(byId.expr_1.Expression).toBe(
+      'IF(total >= 70, IF(FILL(bad, 0) / total > 2 * IF((FILL(basetotal, 0) - total) >= 70, (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total), 0), FILL(bad, 0) / total, 0), 0) / 0.001',
+    );
+    const names = (id: string) => byId[id].MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort();
+    expect(names('bad')).toEqual(['ExecutedVersion', 'FunctionName', 'Resource']);
+    expect(names('basebad')).toEqual(['FunctionName', 'Resource']);
+    expect(byId.basetotal.MetricStat.Metric.MetricName).toBe('Invocations');
+  });
+
+  it('compares with the budget alone when baselineFactor is 0, and rejects a negative one', () => {
+    const f = lambdaFixture();
+    const t = trigger(f, { baselineFactor: 0 });
+    const alarm = Template.fromStack(f.stack).toJSON().Resources[f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never)].Properties;
+    expect(alarm.Metrics[0].Expression).toBe('IF(total >= 70, FILL(bad, 0) / total, 0) / 0.001');
+    expect(() => trigger(lambdaFixture(), { baselineFactor: -1 })).toThrow(/RT314/);
+  });
+
   it('makes the alias update wait for the alarm update', () => {
     const f = lambdaFixture();
     const t = trigger(f);
@@ -152,9 +174,10 @@ describe('RollbackTrigger on a Lambda alias', () => {
     const plan = RollbackPlan.of(f.stack);
     expect(plan.render()).toMatch(/Rollback trigger Rollback \(lambda\): 1 of at most 10 alarms on the deployment group; evaluator bakes 10 min, inconclusive → fail/);
     expect(plan.render()).toMatch(/Availability\s+version\s+page-1h\s+14\.4×\s+1 min\s+9 min\s+44 min/);
-    // 8 SLO window alarms + 1 rollback alarm, 2 metrics each, plus 6 composites.
+    // 8 SLO window alarms of 2 metrics, 1 rollback alarm of 4 (the version and the whole alias),
+    // 6 composites: 16 × $0.10 + 4 × $0.10 + 6 × $0.50.
     expect(plan.metricAlarmCount).toBe(9);
-    expect(plan.monthlyCostUsd).toBe(4.8);
+    expect(plan.monthlyCostUsd).toBe(5);
   });
 
   it('can suspend the alarm path through context to deploy a fix', () => {
