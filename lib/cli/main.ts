@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { buildPlan, renderPlan } from '../core';
+import { simulate } from '../core/simulator';
 import { readPolicies } from './assembly';
+import { runSimulate } from './simulate-command';
 
 const USAGE = `Usage: rollback-triggers plan [cloud-assembly-dir] [--json] [--ingestion-delay SECONDS]
+       rollback-triggers simulate SERIES-FILE [options]   (rollback-triggers simulate --help)
 
-  plan   Print what the SLOs of a synthesized app will do: burn-rate thresholds,
-         detection times at 100 %, 10 % and 2 % errors, alarm count and monthly cost.
-         cloud-assembly-dir defaults to cdk.out.`;
+  plan      Print what the SLOs of a synthesized app will do: burn-rate thresholds,
+            detection times at 100 %, 10 % and 2 % errors, alarm count and monthly cost.
+            cloud-assembly-dir defaults to cdk.out.
+  simulate  Replay a per-minute metric series through both rollback paths and the paging
+            alarms: when each would act and why; timeline, JSON and an SVG/PNG chart.`;
 
-/** Runs the CLI; returns the exit code (0 ok, 1 nothing to plan, 2 bad usage or input). */
+/** Runs the CLI; returns the exit code (0 ok, 1 nothing to plan or internal error, 2 bad usage or input). */
 export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  if (argv[0] === 'simulate') return runSimulate(argv.slice(1), out, err, simulate);
   let parsed;
   try {
     parsed = parseArgs({
@@ -54,5 +60,10 @@ export function main(argv: string[], out: (s: string) => void = console.log, err
 }
 
 if (require.main === module) {
+  // A closed pipe (`… | head`) ends the output, not the process with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   process.exitCode = main(process.argv.slice(2));
 }

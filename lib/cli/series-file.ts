@@ -1,0 +1,561 @@
+import { readFileSync } from 'node:fs';
+import type { SliKind } from '../core';
+import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from '../core/simulator';
+import { InputError } from './input-error';
+
+/**
+ * Series files of `rollback-triggers simulate`: per-minute request, error and slow-request counts,
+ * blended and optionally per version, in JSON (which may also carry the release minute, the
+ * deployment shape and an inline policy) or CSV (the rest comes from flags). Documented in
+ * docs/simulator.md. Every problem is an {@link InputError} naming the file, the CSV line or JSON
+ * entry and minute, and the field.
+ */
+
+/** One SLO of the inline policy shorthand (see inline-policy.ts). */
+export interface InlineSlo {
+  readonly name: string;
+  readonly objectivePercent: number;
+  readonly sli: SliKind;
+  readonly compliancePeriodDays?: number;
+  /** Names of the SRE Workbook tiers to keep (page-1h, page-6h, ticket-1d, ticket-3d). */
+  readonly tiers?: readonly string[];
+  readonly minEventsPerWindow?: number;
+  readonly latencyThreshold?: number;
+  readonly suppressTicketsWhilePaging?: boolean;
+}
+
+/** The inline rollback trigger (platform and what an inconclusive bake reports). */
+export interface InlineRollback {
+  readonly platform?: 'lambda' | 'ecs';
+  /**
+   * Whether the SLIs can be measured per version (Lambda ExecutedVersion, ECS target groups), as
+   * the convenience SLIs can; false for service-wide custom metrics, whose rollback alarm then
+   * watches the blended traffic (scope `declared`). @default true
+   */
+  readonly perVersionMetrics?: boolean;
+  readonly inconclusiveAction?: 'fail' | 'pass';
+  /**
+   * The rollback alarms fire only while the new version fails more than this many times as often
+   * as the rest of the traffic (RollbackTrigger `baselineFactor`); 0 compares with the budget alone.
+   * @default 2
+   */
+  readonly baselineFactor?: number;
+}
+
+/** A deployment shape as a file or flag gives it: the bake may be left to the policy. */
+export type DeploymentInput = Omit<DeploymentShape, 'bakeMinutes'> & { readonly bakeMinutes?: number };
+
+export interface SeriesFile {
+  readonly file: string;
+  readonly format: 'json' | 'csv';
+  readonly description?: string;
+  readonly releaseMinute?: number;
+  readonly deployment?: DeploymentInput;
+  readonly slos?: readonly InlineSlo[];
+  readonly rollback?: InlineRollback;
+  readonly evaluator?: Partial<EvaluatorSettings>;
+  readonly ingestionDelayMinutes?: number;
+  readonly series: readonly SeriesEntry[];
+  /** CSV with a `timestamp` column: the time of minute 0, in epoch milliseconds. */
+  readonly startTimeMs?: number;
+  /** Where entry `index` of `series` came from, for messages: `line 5` or `series[3] (minute 12)`. */
+  readonly locate: (index: number) => string;
+}
+
+const SLI_KINDS: readonly SliKind[] = ['error-ratio', 'success-ratio', 'latency', 'business-failure'];
+const COUNT_FIELDS = ['requests', 'errors', 'slow'] as const;
+const ENTRY_FIELDS = ['minute', ...COUNT_FIELDS, 'stable', 'canary'];
+const TOP_FIELDS = ['$schema', 'description', 'releaseMinute', 'deployment', 'slos', 'rollback', 'evaluator', 'ingestionDelayMinutes', 'series'];
+const EVALUATOR_FIELDS: Record<keyof EvaluatorSettings, 'number' | 'boolean' | 'action'> = {
+  tickSeconds: 'number',
+  metricDelaySeconds: 'number',
+  inconclusiveAction: 'action',
+  compareWithBaseline: 'boolean',
+  deadlineMarginSeconds: 'number',
+};
+
+/** Reads a series file; `.csv` files are CSV, everything else JSON. */
+export function readSeriesFile(file: string): SeriesFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a series file' : (e as Error).message, file);
+  }
+  text = text.replace(/^\uFEFF/, '');
+  return file.toLowerCase().endsWith('.csv') ? parseCsvSeries(file, text) : parseJsonSeries(file, text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+/** Parses the JSON format; `file` is only used in messages. */
+export function parseJsonSeries(file: string, text: string): SeriesFile {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`malformed JSON: ${jsonErrorWithLine(text, (e as Error).message)}`, file);
+  }
+  const top = object(doc, file, undefined, 'the document');
+  unknownFields(top, TOP_FIELDS, file, undefined);
+
+  const rawSeries = top.series;
+  if (rawSeries === undefined) throw new InputError('is required: the per-minute entries', file, undefined, 'series');
+  if (!Array.isArray(rawSeries)) throw new InputError(`must be an array of per-minute entries, got ${describe(rawSeries)}`, file, undefined, 'series');
+  const series: SeriesEntry[] = [];
+  const locate = (i: number) => {
+    const minute = (rawSeries[i] as { minute?: unknown } | null)?.minute;
+    return typeof minute === 'number' ? `series[${i}] (minute ${minute})` : `series[${i}]`;
+  };
+  rawSeries.forEach((raw, i) => {
+    const where = locate(i);
+    const entry = object(raw, file, where, 'an entry');
+    unknownFields(entry, ENTRY_FIELDS, file, where);
+    const minute = wholeNumber(entry.minute, file, where, 'minute');
+    series.push(
+      buildEntry(minute, entry, file, where, (field, value) => {
+        if (value === undefined) return undefined;
+        return typeof value === 'number' ? value : typeError(value, file, where, field, 'a number');
+      }),
+    );
+  });
+  checkSeries(series, file, locate);
+
+  return {
+    file,
+    format: 'json',
+    description: optional(top.description, (v) => (typeof v === 'string' ? v : typeError(v, file, undefined, 'description', 'a string'))),
+    releaseMinute: optional(top.releaseMinute, (v) => wholeNumber(v, file, undefined, 'releaseMinute')),
+    deployment: optional(top.deployment, (v) => parseDeployment(v, file)),
+    slos: optional(top.slos, (v) => parseInlineSlos(v, file)),
+    rollback: optional(top.rollback, (v) => parseRollback(v, file)),
+    evaluator: optional(top.evaluator, (v) => parseEvaluator(v, file)),
+    ingestionDelayMinutes: optional(top.ingestionDelayMinutes, (v) => wholeNumber(v, file, undefined, 'ingestionDelayMinutes')),
+    series,
+    locate,
+  };
+}
+
+function parseDeployment(raw: unknown, file: string): DeploymentInput {
+  const d = object(raw, file, undefined, 'deployment');
+  unknownFields(d, ['kind', 'percent', 'intervalMinutes', 'bakeMinutes'], file, 'deployment');
+  const kind = d.kind;
+  if (kind !== 'all-at-once' && kind !== 'canary' && kind !== 'linear') {
+    throw new InputError(`must be "all-at-once", "canary" or "linear", got ${describe(kind)}`, file, 'deployment', 'kind');
+  }
+  const bakeMinutes = optional(d.bakeMinutes, (v) => positiveWhole(v, file, 'deployment', 'bakeMinutes'));
+  if (kind === 'all-at-once') {
+    for (const f of ['percent', 'intervalMinutes']) {
+      if (d[f] !== undefined) throw new InputError('is not used by an all-at-once deployment; remove it', file, 'deployment', f);
+    }
+    return { kind, bakeMinutes };
+  }
+  for (const f of ['percent', 'intervalMinutes']) {
+    if (d[f] === undefined) throw new InputError(`is required for a ${kind} deployment`, file, 'deployment', f);
+  }
+  return {
+    kind,
+    percent: percentOf(d.percent, file, 'deployment', 'percent'),
+    intervalMinutes: positiveWhole(d.intervalMinutes, file, 'deployment', 'intervalMinutes'),
+    bakeMinutes,
+  };
+}
+
+function parseInlineSlos(raw: unknown, file: string): InlineSlo[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new InputError(`must be a non-empty array of SLOs, got ${describe(raw)}`, file, undefined, 'slos');
+  const names = new Set<string>();
+  return raw.map((item, i) => {
+    const where = `slos[${i}]`;
+    const s = object(item, file, where, 'an SLO');
+    unknownFields(s, ['name', 'objectivePercent', 'sli', 'compliancePeriodDays', 'tiers', 'minEventsPerWindow', 'latencyThreshold', 'suppressTicketsWhilePaging'], file, where);
+    if (typeof s.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(s.name)) {
+      throw new InputError(`must be 1 to 64 letters, digits, spaces, dots, dashes or underscores, got ${describe(s.name)}`, file, where, 'name');
+    }
+    if (names.has(s.name)) throw new InputError(`"${s.name}" names two SLOs; give each a distinct name`, file, where, 'name');
+    names.add(s.name);
+    if (typeof s.objectivePercent !== 'number' || !(s.objectivePercent > 0 && s.objectivePercent < 100)) {
+      throw new InputError(`must be a number above 0 and below 100, got ${describe(s.objectivePercent)} — use 99.9 for "three nines"`, file, where, 'objectivePercent');
+    }
+    const sli = s.sli ?? 'error-ratio';
+    if (!SLI_KINDS.includes(sli as SliKind)) throw new InputError(`must be one of ${SLI_KINDS.join(', ')}, got ${describe(sli)}`, file, where, 'sli');
+    const tiers = optional(s.tiers, (v) => {
+      if (!Array.isArray(v) || v.length === 0 || v.some((t) => typeof t !== 'string')) {
+        throw new InputError(`must be a non-empty array of tier names, got ${describe(v)}`, file, where, 'tiers');
+      }
+      return v as string[];
+    });
+    return {
+      name: s.name,
+      objectivePercent: s.objectivePercent,
+      sli: sli as SliKind,
+      compliancePeriodDays: optional(s.compliancePeriodDays, (v) => positiveWhole(v, file, where, 'compliancePeriodDays')),
+      tiers,
+      minEventsPerWindow: optional(s.minEventsPerWindow, (v) => positiveWhole(v, file, where, 'minEventsPerWindow')),
+      latencyThreshold: optional(s.latencyThreshold, (v) => {
+        if (typeof v !== 'number' || !(v > 0)) throw new InputError(`must be a number above 0, got ${describe(v)}`, file, where, 'latencyThreshold');
+        return v;
+      }),
+      suppressTicketsWhilePaging: optional(s.suppressTicketsWhilePaging, (v) =>
+        typeof v === 'boolean' ? v : typeError(v, file, where, 'suppressTicketsWhilePaging', 'true or false'),
+      ),
+    };
+  });
+}
+
+function parseRollback(raw: unknown, file: string): InlineRollback {
+  const r = object(raw, file, undefined, 'rollback');
+  unknownFields(r, ['platform', 'inconclusiveAction', 'perVersionMetrics', 'baselineFactor'], file, 'rollback');
+  if (r.platform !== undefined && r.platform !== 'lambda' && r.platform !== 'ecs') {
+    throw new InputError(`must be "lambda" or "ecs", got ${describe(r.platform)}`, file, 'rollback', 'platform');
+  }
+  if (r.inconclusiveAction !== undefined && r.inconclusiveAction !== 'fail' && r.inconclusiveAction !== 'pass') {
+    throw new InputError(`must be "fail" or "pass", got ${describe(r.inconclusiveAction)}`, file, 'rollback', 'inconclusiveAction');
+  }
+  if (r.perVersionMetrics !== undefined && typeof r.perVersionMetrics !== 'boolean') typeError(r.perVersionMetrics, file, 'rollback', 'perVersionMetrics', 'true or false');
+  if (r.baselineFactor !== undefined && !(typeof r.baselineFactor === 'number' && Number.isFinite(r.baselineFactor) && r.baselineFactor >= 0)) {
+    typeError(r.baselineFactor, file, 'rollback', 'baselineFactor', '0 (off) or a positive number');
+  }
+  return {
+    platform: r.platform as InlineRollback['platform'],
+    baselineFactor: r.baselineFactor as number | undefined,
+    inconclusiveAction: r.inconclusiveAction as InlineRollback['inconclusiveAction'],
+    perVersionMetrics: r.perVersionMetrics as boolean | undefined,
+  };
+}
+
+function parseEvaluator(raw: unknown, file: string): Partial<EvaluatorSettings> {
+  const e = object(raw, file, undefined, 'evaluator');
+  unknownFields(e, Object.keys(EVALUATOR_FIELDS), file, 'evaluator');
+  const settings: Record<string, unknown> = {};
+  for (const [field, kind] of Object.entries(EVALUATOR_FIELDS)) {
+    const v = e[field];
+    if (v === undefined) continue;
+    if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) typeError(v, file, 'evaluator', field, 'a number of seconds ≥ 0');
+    if (kind === 'boolean' && typeof v !== 'boolean') typeError(v, file, 'evaluator', field, 'true or false');
+    if (kind === 'action' && v !== 'fail' && v !== 'pass') typeError(v, file, 'evaluator', field, '"fail" or "pass"');
+    settings[field] = v;
+  }
+  return settings as Partial<EvaluatorSettings>;
+}
+
+/** Turns `Unexpected token } in JSON at position 42` into the same message with line and column. */
+function jsonErrorWithLine(text: string, message: string): string {
+  const match = /at position (\d+)/.exec(message);
+  if (!match || /\(line \d+/.test(message)) return message;
+  const position = Number(match[1]);
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  return `${message} (line ${line} column ${column})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+const VERSION_COLUMNS = ['stable_requests', 'stable_errors', 'stable_slow', 'canary_requests', 'canary_errors', 'canary_slow'];
+const CSV_COLUMNS = ['minute', 'timestamp', 'requests', 'errors', 'slow', ...VERSION_COLUMNS];
+
+/**
+ * Parses the CSV format: a header naming the columns (any order), one row per minute, `#` comment
+ * lines and blank lines ignored, an empty cell meaning "no value". Fields may be double-quoted
+ * (as `jq @csv` writes them). Instead of `minute`, a `timestamp` column (ISO 8601) may give the
+ * time of each row; minute 0 is the first row's timestamp.
+ */
+export function parseCsvSeries(file: string, text: string): SeriesFile {
+  const lines = text.split(/\r?\n/);
+  let headerIndex = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  if (headerIndex < 0) throw new InputError('is empty: expected a header such as "minute,requests,errors"', file);
+  const headerLine = `line ${headerIndex + 1}`;
+  const columns = splitCsvLine(lines[headerIndex], file, headerLine).map((c) => c.trim().toLowerCase());
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (!CSV_COLUMNS.includes(column)) {
+      throw new InputError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}`, file, headerLine);
+    }
+    if (seen.has(column)) throw new InputError(`column "${column}" appears twice`, file, headerLine);
+    seen.add(column);
+  }
+  const hasMinute = seen.has('minute');
+  const hasTimestamp = seen.has('timestamp');
+  if (hasMinute === hasTimestamp) {
+    throw new InputError(`the header needs exactly one of the columns "minute" or "timestamp", got: ${columns.join(',')}`, file, headerLine);
+  }
+  for (const arm of ['stable', 'canary']) {
+    const armColumns = columns.filter((c) => c.startsWith(`${arm}_`));
+    if (armColumns.length > 0 && !(seen.has(`${arm}_requests`) && seen.has(`${arm}_errors`))) {
+      throw new InputError(`columns ${arm}_requests and ${arm}_errors are both required when any ${arm}_ column is given`, file, headerLine);
+    }
+  }
+  const perVersion = seen.has('stable_requests') && seen.has('canary_requests');
+  for (const required of ['requests', 'errors']) {
+    if (!seen.has(required) && !perVersion) {
+      throw new InputError(`column "${required}" is required (or both stable_ and canary_ columns, from which it is summed)`, file, headerLine);
+    }
+  }
+
+  const series: SeriesEntry[] = [];
+  const lineOf: number[] = [];
+  let startTimeMs: number | undefined;
+  for (let i = headerIndex + 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const where = `line ${i + 1}`;
+    const cells = splitCsvLine(line, file, where);
+    if (cells.length !== columns.length) {
+      throw new InputError(`expected ${columns.length} fields (${columns.join(',')}), got ${cells.length}`, file, where);
+    }
+    const row: Record<string, string> = {};
+    columns.forEach((c, k) => (row[c] = cells[k].trim()));
+    let minute: number;
+    if (hasTimestamp) {
+      const ms = Date.parse(row.timestamp);
+      if (row.timestamp === '' || Number.isNaN(ms)) throw new InputError(`must be an ISO 8601 time such as 2024-05-01T10:00:00Z, got "${row.timestamp}"`, file, where, 'timestamp');
+      startTimeMs ??= ms;
+      const offset = (ms - startTimeMs) / 60_000;
+      if (!Number.isInteger(offset)) {
+        throw new InputError(`must fall on a whole minute after the first row (${new Date(startTimeMs).toISOString()}), got "${row.timestamp}"`, file, where, 'timestamp');
+      }
+      minute = offset;
+    } else {
+      minute = wholeNumber(cellNumber(row.minute, file, where, 'minute'), file, where, 'minute');
+    }
+    const counts: Record<string, unknown> = {};
+    for (const field of COUNT_FIELDS) counts[field] = cellNumber(row[field], file, where, field);
+    for (const arm of ['stable', 'canary']) {
+      if (!seen.has(`${arm}_requests`)) continue;
+      const values = Object.fromEntries(COUNT_FIELDS.map((f) => [f, cellNumber(row[`${arm}_${f}`], file, where, `${arm}_${f}`)]));
+      if (Object.values(values).every((v) => v === undefined)) continue;
+      for (const f of ['requests', 'errors']) {
+        if (values[f] === undefined) throw new InputError(`is empty while other ${arm}_ cells of this row are not; fill it or clear them all`, file, where, `${arm}_${f}`);
+      }
+      counts[arm] = values;
+    }
+    lineOf.push(i + 1);
+    series.push(buildEntry(minute, counts, file, where, (_field, value) => value as number | undefined, '_'));
+  }
+  const locate = (index: number) => `line ${lineOf[index]}`;
+  checkSeries(series, file, locate);
+  return { file, format: 'csv', series, startTimeMs, locate };
+}
+
+/** Splits one CSV line; double-quoted fields may hold commas and doubled quotes. */
+function splitCsvLine(line: string, file: string, where: string): string[] {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= line.length) throw new InputError('a quoted field is not closed', file, where);
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            value += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        value += line[i++];
+      }
+      cells.push(value);
+      const rest = line.slice(i).match(/^\s*/)![0].length;
+      i += rest;
+      if (i < line.length && line[i] !== ',') throw new InputError('unexpected text after a quoted field', file, where);
+    } else {
+      const end = line.indexOf(',', i);
+      cells.push(end < 0 ? line.slice(i) : line.slice(i, end));
+      i = end < 0 ? line.length : end;
+    }
+    if (i >= line.length) return cells;
+    i++; // the comma
+  }
+}
+
+function cellNumber(cell: string | undefined, file: string, where: string, field: string): number | undefined {
+  if (cell === undefined || cell === '') return undefined;
+  const value = Number(cell);
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(cell) || !Number.isFinite(value)) {
+    throw new InputError(`must be a number, got "${cell}"`, file, where, field);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared checks
+
+type NumberReader = (field: string, value: unknown) => number | undefined;
+
+/** Builds one entry from blended and per-version counts, checking each count. */
+function buildEntry(minute: number, raw: Record<string, unknown>, file: string, where: string, read: NumberReader, separator = '.'): SeriesEntry {
+  const arms: { stable?: MinuteCounts; canary?: MinuteCounts } = {};
+  for (const arm of ['stable', 'canary'] as const) {
+    const value = raw[arm];
+    if (value === undefined) continue;
+    const counts = object(value, file, where, arm);
+    unknownFields(counts, COUNT_FIELDS, file, where, `${arm}${separator}`);
+    arms[arm] = readCounts(counts, file, where, read, `${arm}${separator}`);
+  }
+  let blended: MinuteCounts;
+  const parts = [arms.stable, arms.canary].filter((c): c is MinuteCounts => c !== undefined);
+  if (raw.requests === undefined && raw.errors === undefined && parts.length > 0) {
+    // Only per-version data: the blended traffic is their sum (a version without requests in a
+    // minute publishes no datapoint, so one part alone is all the traffic).
+    const sum = (f: 'requests' | 'errors' | 'slow') => (parts.every((p) => p[f] !== undefined) ? parts.reduce((n, p) => n + p[f]!, 0) : undefined);
+    blended = { requests: sum('requests')!, errors: sum('errors')!, slow: raw.slow === undefined ? sum('slow') : read('slow', raw.slow) };
+  } else {
+    blended = readCounts(raw, file, where, read, '');
+    if (arms.stable && arms.canary) {
+      for (const f of COUNT_FIELDS) {
+        const s = arms.stable[f];
+        const c = arms.canary[f];
+        const b = blended[f];
+        if (s !== undefined && c !== undefined && b !== undefined && s + c !== b) {
+          throw new InputError(
+            `${b} is not the sum of stable${separator}${f} (${s}) and canary${separator}${f} (${c}); give consistent numbers, or leave the blended "${f}" out to have it summed`,
+            file,
+            where,
+            f,
+          );
+        }
+      }
+    }
+  }
+  return {
+    minute,
+    requests: blended.requests,
+    errors: blended.errors,
+    ...(blended.slow !== undefined ? { slow: blended.slow } : {}),
+    ...(arms.stable ? { stable: arms.stable } : {}),
+    ...(arms.canary ? { canary: arms.canary } : {}),
+  };
+}
+
+function readCounts(raw: Record<string, unknown>, file: string, where: string, read: NumberReader, prefix: string): MinuteCounts {
+  const count = (f: string, required: boolean) => {
+    const value = read(`${prefix}${f}`, raw[f]);
+    if (value === undefined) {
+      if (required) throw new InputError('is required', file, where, `${prefix}${f}`);
+      return undefined;
+    }
+    if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
+      throw new InputError(`must be a whole number ≥ 0 (a count of requests in the minute), got ${value}`, file, where, `${prefix}${f}`);
+    }
+    return value;
+  };
+  const requests = count('requests', true)!;
+  const errors = count('errors', true)!;
+  const slow = count('slow', false);
+  if (errors > requests) throw new InputError(`${errors} is above ${prefix}requests (${requests}); errors count failed requests among them`, file, where, `${prefix}errors`);
+  if (slow !== undefined && slow > requests) throw new InputError(`${slow} is above ${prefix}requests (${requests}); slow counts requests over the latency threshold`, file, where, `${prefix}slow`);
+  return slow === undefined ? { requests, errors } : { requests, errors, slow };
+}
+
+/** Minutes strictly increasing; a non-empty series. */
+function checkSeries(series: readonly SeriesEntry[], file: string, locate: (i: number) => string): void {
+  if (series.length === 0) throw new InputError('has no entries: give at least one minute of data', file, undefined, 'series');
+  for (let i = 1; i < series.length; i++) {
+    if (series[i].minute <= series[i - 1].minute) {
+      throw new InputError(
+        `${series[i].minute} is not after the previous entry's minute ${series[i - 1].minute} (${locate(i - 1)}); minutes must be strictly increasing, one entry per minute`,
+        file,
+        locate(i),
+        'minute',
+      );
+    }
+  }
+}
+
+function object(value: unknown, file: string, where: string | undefined, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${what} must be a JSON object, got ${describe(value)}`, file, where);
+  return value as Record<string, unknown>;
+}
+
+function unknownFields(value: Record<string, unknown>, known: readonly string[], file: string, where: string | undefined, prefix = ''): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new InputError(`unknown field; the fields here are ${known.filter((k) => k !== '$schema').join(', ')}`, file, where, `${prefix}${key}`);
+    }
+  }
+}
+
+function wholeNumber(value: unknown, file: string, where: string | undefined, field: string): number {
+  if (value === undefined) throw new InputError('is required', file, where, field);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(`must be a whole number ≥ 0, got ${describe(value)}`, file, where, field);
+  return value;
+}
+
+function positiveWhole(value: unknown, file: string, where: string | undefined, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new InputError(`must be a whole number ≥ 1, got ${describe(value)}`, file, where, field);
+  return value;
+}
+
+function percentOf(value: unknown, file: string, where: string | undefined, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 99) {
+    throw new InputError(`must be a whole percentage from 1 to 99 (as CodeDeploy configs take it), got ${describe(value)}`, file, where, field);
+  }
+  return value;
+}
+
+function optional<T>(value: unknown, read: (v: unknown) => T): T | undefined {
+  return value === undefined ? undefined : read(value);
+}
+
+function typeError(value: unknown, file: string, where: string | undefined, field: string, expected: string): never {
+  throw new InputError(`must be ${expected}, got ${describe(value)}`, file, where, field);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return JSON.stringify(value);
+}
+
+/**
+ * Parses `--deployment`: `all-at-once`, `canary:PERCENT:MINUTES`, `linear:PERCENT:MINUTES`, or a
+ * CodeDeploy predefined config name (`Canary10Percent5Minutes`, `Linear10PercentEvery1Minute`,
+ * `AllAtOnce`, with or without the `CodeDeployDefault.Lambda` / `ECS` prefix).
+ */
+export function parseDeploymentFlag(text: string): DeploymentInput {
+  const bad = () =>
+    new InputError(
+      `--deployment must be all-at-once, canary:PERCENT:MINUTES, linear:PERCENT:MINUTES or a CodeDeploy config name such as Canary10Percent5Minutes, got "${text}"`,
+    );
+  const name = text.replace(/^CodeDeployDefault\.(Lambda|ECS)/i, '');
+  if (/^(all-at-once|allatonce)$/i.test(name)) return { kind: 'all-at-once' };
+  let match = /^(canary|linear):(\d+):(\d+)$/i.exec(name);
+  if (!match) {
+    const config = /^(canary)(\d+)Percent(\d+)Minutes?$/i.exec(name) ?? /^(linear)(\d+)PercentEvery(\d+)Minutes?$/i.exec(name);
+    match = config;
+  }
+  if (!match) throw bad();
+  const percent = Number(match[2]);
+  const intervalMinutes = Number(match[3]);
+  if (percent < 1 || percent > 99 || intervalMinutes < 1) throw bad();
+  return { kind: match[1].toLowerCase() as 'canary' | 'linear', percent, intervalMinutes };
+}
+
+/** An inline policy on its own (`--policy FILE`): `{ "slos": [...], "rollback": {...} }`. */
+export function readPolicyFile(file: string): { readonly slos: readonly InlineSlo[]; readonly rollback?: InlineRollback } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  } catch (e) {
+    throw new InputError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message, file);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`malformed JSON: ${jsonErrorWithLine(text, (e as Error).message)}`, file);
+  }
+  const top = object(doc, file, undefined, 'the document');
+  unknownFields(top, ['$schema', 'slos', 'rollback'], file, undefined);
+  if (top.slos === undefined) throw new InputError('is required', file, undefined, 'slos');
+  return { slos: parseInlineSlos(top.slos, file), rollback: optional(top.rollback, (v) => parseRollback(v, file)) };
+}

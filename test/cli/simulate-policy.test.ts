@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FargateServiceStack } from '../../examples/fargate-service';
+import { LambdaCanaryStack } from '../../examples/lambda-canary';
+import { AlertSeverity, BurnRateTier, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../lib';
+import { readPolicies } from '../../lib/cli/assembly';
+import { policyFromInline } from '../../lib/cli/inline-policy';
+import { RollbackPolicy } from '../../lib/core';
+import { countMetric, lambdaFunction, liveAlias } from '../helpers';
+import { run, tempDir } from './simulate-helpers';
+
+/** The same policy, whoever wrote it: stack name and SLI descriptions aside. */
+function normalized(policy: RollbackPolicy, stack: string): unknown {
+  const text = JSON.stringify({ ...policy, stack: undefined }).split(`"${stack}/`).join('"STACK/').split('"inline/').join('"STACK/');
+  const doc = JSON.parse(text) as { slos: Array<{ sli: { description?: string } }> };
+  for (const slo of doc.slos) delete slo.sli.description;
+  return doc;
+}
+
+function synth(build: (app: App) => void): RollbackPolicy[] {
+  const tmp = tempDir('rt-sim-synth-');
+  try {
+    const app = new App({ outdir: tmp.dir });
+    build(app);
+    app.synth();
+    return readPolicies(tmp.dir);
+  } finally {
+    tmp.remove();
+  }
+}
+
+describe('the inline policy shorthand builds the policy the constructs would', () => {
+  it('matches the Lambda canary example (availability and latency SLOs, rollback trigger)', () => {
+    const [fromConstructs] = synth((app) => new LambdaCanaryStack(app, 'LambdaCanary'));
+    const inline = policyFromInline({
+      slos: [
+        { name: 'Availability', objectivePercent: 99.9, sli: 'error-ratio' },
+        { name: 'Latency', objectivePercent: 99, sli: 'latency', latencyThreshold: 300 },
+      ],
+      bakeSeconds: 600,
+    });
+    expect(normalized(inline, 'LambdaCanary')).toEqual(normalized(fromConstructs, 'LambdaCanary'));
+  });
+
+  it('matches custom tiers, minimum events, compliance period, suppression, bake and inconclusive action', () => {
+    const [fromConstructs] = synth((app) => {
+      const stack = new Stack(app, 'Custom');
+      const alias = liveAlias(stack, lambdaFunction(stack));
+      const group = new LambdaDeploymentGroup(stack, 'Deployment', {
+        alias,
+        deploymentConfig: LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE,
+        autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+      });
+      const slo = new ServiceLevelObjective(stack, 'api', {
+        sli: Sli.lambdaAvailability(alias),
+        objectivePercent: 99.5,
+        compliancePeriod: Duration.days(28),
+        tiers: [BurnRateTier.PAGE_6H, BurnRateTier.TICKET_1D],
+        minEventsPerWindow: 200,
+        suppressTicketsWhilePaging: true,
+      });
+      new RollbackTrigger(stack, 'Rollback', {
+        target: RollbackTarget.lambda({ deploymentGroup: group, alias }),
+        objectives: [slo],
+        bake: Duration.minutes(20),
+        inconclusiveAction: InconclusiveAction.PASS,
+      });
+    });
+    const inline = policyFromInline({
+      slos: [{ name: 'api', objectivePercent: 99.5, sli: 'error-ratio', compliancePeriodDays: 28, tiers: ['page-6h', 'ticket-1d'], minEventsPerWindow: 200, suppressTicketsWhilePaging: true }],
+      rollback: { inconclusiveAction: 'pass' },
+      bakeSeconds: 1200,
+    });
+    expect(normalized(inline, 'Custom')).toEqual(normalized(fromConstructs, 'Custom'));
+  });
+
+  it('matches a service-wide custom SLI: one declared rollback alarm, no baseline', () => {
+    const [fromConstructs] = synth((app) => {
+      const stack = new Stack(app, 'Declared');
+      const alias = liveAlias(stack, lambdaFunction(stack));
+      const group = new LambdaDeploymentGroup(stack, 'Deployment', {
+        alias,
+        deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+        autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+      });
+      const slo = new ServiceLevelObjective(stack, 'orders', { sli: Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Orders') }), objectivePercent: 99.9 });
+      new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo] });
+    });
+    const inline = policyFromInline({ slos: [{ name: 'orders', objectivePercent: 99.9, sli: 'error-ratio' }], rollback: { perVersionMetrics: false }, bakeSeconds: 600 });
+    expect(normalized(inline, 'Declared')).toEqual(normalized(fromConstructs, 'Declared'));
+  });
+
+  it('matches the ECS example: blue and green alarms, each compared with the other', () => {
+    const [fromConstructs] = synth((app) => new FargateServiceStack(app, 'FargateService', { env: { region: 'eu-west-1' } }));
+    const inline = policyFromInline({
+      slos: [
+        { name: 'Availability', objectivePercent: 99.9, sli: 'error-ratio' },
+        { name: 'Latency', objectivePercent: 99, sli: 'latency', latencyThreshold: 0.25 },
+      ],
+      rollback: { platform: 'ecs' },
+      bakeSeconds: 600,
+    });
+    expect(inline.rollbackTriggers).toEqual(
+      (normalized(fromConstructs, 'FargateService') as RollbackPolicy).rollbackTriggers!.map((t) => JSON.parse(JSON.stringify(t).split('"STACK/').join('"inline/'))),
+    );
+  });
+});
+
+describe('rollback-triggers simulate --assembly: replay the policy about to be deployed', () => {
+  const tmp = tempDir('rt-sim-assembly-');
+  beforeAll(() => {
+    const app = new App({ outdir: tmp.dir });
+    new LambdaCanaryStack(app, 'LambdaCanary');
+    const second = new Stack(app, 'Other');
+    new ServiceLevelObjective(second, 'Queue', {
+      sli: Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Jobs') }),
+      objectivePercent: 99,
+      tiers: [BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 5, longWindow: Duration.hours(6) })],
+    });
+    app.synth();
+  });
+  afterAll(() => tmp.remove());
+  const series = join(__dirname, '..', '..', 'examples', 'series', 'clean-release.json');
+
+  it('replays the synthesized stack: its alarm ids, thresholds and rollback trigger', () => {
+    const json = join(tmp.dir, 'result.json');
+    const { code, out, err } = run(['simulate', series, '--assembly', tmp.dir, '--stack', 'LambdaCanary', '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/Policy {6}stack LambdaCanary of .*: Availability 99\.9 % \(error-ratio\), Latency 99 % \(latency\); rollback alarms on new version traffic/);
+    const doc = JSON.parse(readFileSync(json, 'utf8'));
+    expect(doc.input.policySource).toEqual({ kind: 'assembly', path: tmp.dir, stack: 'LambdaCanary' });
+    expect(doc.input.rollbackTrigger).toBe('LambdaCanary/Rollback');
+    expect(doc.result.thresholds['LambdaCanary/Availability/page-1h/long']).toBe(14.4);
+    expect(doc.result.thresholds['LambdaCanary/Latency/page-6h/short']).toBe(6);
+    expect(doc.result.outcome.verdict).toBe('pass');
+  });
+
+  it('needs --stack when several stacks have SLOs, and names them', () => {
+    const { code, err } = run(['simulate', series, '--assembly', tmp.dir]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/holds several stacks with SLOs \(LambdaCanary, Other\): pick one with --stack/);
+    expect(run(['simulate', series, '--assembly', tmp.dir, '--stack', 'Nope']).err).toMatch(/--stack Nope: no such stack .*\(stacks: LambdaCanary, Other\)/);
+    expect(run(['simulate', series, '--assembly', tmp.dir, '--stack', 'LambdaCanary', '--trigger', 'Nope']).err).toMatch(
+      /--trigger Nope: stack LambdaCanary has Rollback \(LambdaCanary\/Rollback\)/,
+    );
+  });
+
+  it("asks for slow counts when the stack's latency SLO needs them", () => {
+    const brokenCanary = join(__dirname, '..', '..', 'examples', 'series', 'broken-canary.json');
+    const { code, err } = run(['simulate', brokenCanary, '--assembly', tmp.dir, '--stack', 'LambdaCanary']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/broken-canary\.json: series\[0\] \(minute 0\): field "slow": is required: SLO Latency is a latency SLO/);
+  });
+
+  it('replays a stack without a rollback trigger (paging alarms, evaluator on every page tier)', () => {
+    const { code, out } = run(['simulate', join(__dirname, '..', '..', 'examples', 'series', 'broken-canary.json'), '--assembly', tmp.dir, '--stack', 'Other']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Policy {6}stack Other of .*: Queue 99 % \(error-ratio\); no rollback trigger/);
+  });
+});
