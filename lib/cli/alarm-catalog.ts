@@ -81,9 +81,9 @@ export function catalogAlarms(policy: RollbackPolicy, result: SimulationResult):
       slo: match?.slo,
       tier: match?.tier.name,
       role: match?.scope ?? 'rollback',
-      windowSeconds: match?.tier.longWindowSeconds,
+      windowSeconds: match ? (match.windowSeconds ?? match.tier.longWindowSeconds) : undefined,
       threshold,
-      label: match ? `${match.slo} ${scopeLabel(match.scope)} ${formatSeconds(match.tier.longWindowSeconds)}` : id,
+      label: match ? `${match.slo} ${scopeLabel(match.scope)} ${formatSeconds(match.windowSeconds ?? match.tier.longWindowSeconds)}` : id,
     });
   }
   return { alarms, tiers };

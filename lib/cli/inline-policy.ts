@@ -160,6 +160,7 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
         slo: slo.name,
         scope,
         tier,
+        windowSeconds: tier.shortWindowSeconds,
         minEvents: tier.minEventsPerWindow,
         // The baseline's counts are metrics of the same alarm.
         metricCount: slo.sli.metricCount * (baseline ? 2 : 1),

@@ -7,7 +7,7 @@ import { InputError } from './input-error';
  * Series files of `rollback-triggers simulate`: per-minute request, error and slow-request counts,
  * blended and optionally per version, in JSON (which may also carry the release minute, the
  * deployment shape and an inline policy) or CSV (the rest comes from flags). Documented in
- * docs/simulator.md. Every problem is an {@link InputError} naming the file, the CSV line or JSON
+ * the README ("Simulate a release before it ships"). Every problem is an {@link InputError} naming the file, the CSV line or JSON
  * entry and minute, and the field.
  */
 
@@ -72,6 +72,7 @@ const EVALUATOR_FIELDS: Record<keyof EvaluatorSettings, 'number' | 'boolean' | '
   inconclusiveAction: 'action',
   compareWithBaseline: 'boolean',
   deadlineMarginSeconds: 'number',
+  baselineFactor: 'number',
 };
 
 /** Reads a series file; `.csv` files are CSV, everything else JSON. */

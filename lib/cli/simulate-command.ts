@@ -13,7 +13,7 @@ import { renderTimeline } from './timeline';
 
 export const SIMULATE_USAGE = `Usage: rollback-triggers simulate SERIES-FILE [options]
 
-  simulate  Replay a per-minute series (JSON or CSV, see docs/simulator.md) through both
+  simulate  Replay a per-minute series (JSON or CSV, see the README, "Simulate a release before it ships") through both
             rollback paths — the CloudWatch alarms CodeDeploy polls and the evaluator hook —
             and through the paging alarms; print when each would act and why.
 
@@ -199,8 +199,9 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       data.format === 'csv' ? undefined : 'releaseMinute',
     );
   }
-  if (releaseMinute < first || releaseMinute > last) {
-    throw new InputError(`${releaseMinute} is outside the series, which runs from minute ${first} to ${last}`, file, undefined, flags['release-minute'] !== undefined ? '--release-minute' : 'releaseMinute');
+  // A release after the last entry is allowed: "no data after the release" is a case to replay.
+  if (releaseMinute < first) {
+    throw new InputError(`${releaseMinute} is before the series, which starts at minute ${first}`, file, undefined, flags['release-minute'] !== undefined ? '--release-minute' : 'releaseMinute');
   }
   const deploymentInput: DeploymentInput | undefined = deploymentFlag ? { ...deploymentFlag, bakeMinutes: data.deployment?.bakeMinutes } : data.deployment;
   if (deploymentInput === undefined) {

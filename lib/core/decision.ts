@@ -101,7 +101,7 @@ export interface SloBakeData {
 }
 
 export interface BakeInput {
-  readonly config: Pick<EvaluatorConfig, 'bakeSeconds' | 'inconclusiveAction' | 'deadlineMarginSeconds' | 'compareWithBaseline'>;
+  readonly config: Pick<EvaluatorConfig, 'bakeSeconds' | 'inconclusiveAction' | 'deadlineMarginSeconds' | 'compareWithBaseline' | 'baselineFactor'>;
   /** Seconds of metrics judged so far (since traffic shifted, minus the ingestion delay). */
   readonly bakedSeconds: number;
   /** Seconds since CodeDeploy invoked the hook (its one-hour clock). */
@@ -156,6 +156,12 @@ export function decideBake(input: BakeInput): Decision {
     }
     const burn = burnRateOf(canary, slo.errorBudget)!;
     const shortBurn = burnRateOf(canaryShort, slo.errorBudget);
+    // An incident every version shares (a dependency down, a blip) burns the current version on
+    // the same minutes too: it is no reason to roll the new one back.
+    const factor = input.config.baselineFactor ?? 0;
+    const shared =
+      factor > 0 && baseline !== undefined && baseline.total >= slo.minEvents && canary.bad / canary.total <= factor * (baseline.bad / baseline.total);
+    if (shared && burn >= slo.failBurnRate) continue;
     if (burn >= slo.failBurnRate && shortBurn !== undefined && shortBurn >= slo.failBurnRate) {
       failures.push(
         `${slo.name}: the new version burns its error budget at ${fmt(burn)}× over ${Math.round(input.bakedSeconds / 60)} min ` +

@@ -77,6 +77,12 @@ export interface EvaluatorConfig {
   readonly metricDelaySeconds: number;
   /** Compare the new version with the current one (canary judge) as well as with the budget. */
   readonly compareWithBaseline: boolean;
+  /**
+   * The page-rate failure counts only while the new version fails more than this many times as
+   * often as the current version on the same minutes (as the rollback alarms do); 0 or absent:
+   * the burn rate alone.
+   */
+  readonly baselineFactor?: number;
   readonly slos: readonly EvaluatorSlo[];
   /**
    * Metric dimensions, stored once and referenced by index (the whole configuration must fit in

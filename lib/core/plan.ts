@@ -140,8 +140,11 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
         scope: a.scope,
         tier: a.tier.name,
         factor: a.tier.factor,
-        // The rollback alarm is a single long window on the new version's own traffic.
-        detections: ratios.map((errorRatio) => ({ errorRatio, seconds: detectionSeconds(a.tier, errorRatio, 60, delay) })),
+        // The rollback alarm is a single window on the new version's own traffic.
+        detections: ratios.map((errorRatio) => {
+          const window = a.windowSeconds ?? a.tier.longWindowSeconds;
+          return { errorRatio, seconds: detectionSeconds({ ...a.tier, longWindowSeconds: window, shortWindowSeconds: window }, errorRatio, 60, delay) };
+        }),
       })),
     })),
     windowAlarms: sloAlarms.length,

@@ -90,6 +90,12 @@ export interface PolicyRollbackAlarm {
   /** `version` (Lambda ExecutedVersion), `blue` / `green` (ECS target groups), or `declared` (the SLI as given). */
   readonly scope: 'version' | 'blue' | 'green' | 'declared';
   readonly tier: DerivedTier;
+  /**
+   * The alarm's window: the tier's short window. On a new version the long window would hold only
+   * the minutes since the release anyway, and the short one compares it with its baseline on
+   * (nearly) the same minutes. Absent in older policies: the tier's long window.
+   */
+  readonly windowSeconds?: number;
   readonly minEvents: number;
   readonly metricCount: number;
   /**

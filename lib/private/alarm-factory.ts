@@ -88,8 +88,10 @@ export function burnRateExpression(counts: SliCounts, windowSeconds: number, err
 /**
  * The new version's burn rate, counted only while it fails more than `factor` times as often as
  * the baseline on the same minutes: an incident every version shares (a dependency down) burns
- * the baseline too and does not roll a healthy release back. Nested IFs keep to comparison
- * operators; FILL makes a baseline without traffic count as a 0 ratio (then only the burn counts).
+ * the baseline too and does not roll a healthy release back. Without baseline traffic in the
+ * window (after all traffic has shifted) the alarm holds: nothing tells a release apart from a
+ * shared incident then, and the evaluator, which compares over the whole shift, decides. Nested
+ * IFs keep to comparison operators; FILL turns missing baseline counts into zeros.
  */
 export function relativeBurnRateExpression(
   canary: SliCounts,
@@ -105,7 +107,6 @@ export function relativeBurnRateExpression(
   const canaryBad = canary.bad ? 'FILL(bad, 0)' : '(total - FILL(good, 0))';
   const baseTotal = baseline.mode === 'rest-of-blended' ? '(FILL(basetotal, 0) - total)' : 'FILL(basetotal, 0)';
   const baseBad = baseline.mode === 'rest-of-blended' ? `(${badOf('base', baseline.counts)} - ${canaryBad})` : badOf('base', baseline.counts);
-  const baseRatio = `IF(${baseTotal} >= ${minEvents}, ${baseBad} / ${baseTotal}, 0)`;
   const ratio = `${canaryBad} / total`;
   const usingMetrics: Record<string, IMetric> = {
     total: canary.total,
@@ -114,7 +115,9 @@ export function relativeBurnRateExpression(
     ...(baseline.counts.bad ? { basebad: baseline.counts.bad } : { basegood: baseline.counts.good! }),
   };
   return new MathExpression({
-    expression: `IF(total >= ${minEvents}, IF(${ratio} > ${formatNumber(baseline.factor)} * ${baseRatio}, ${ratio}, 0), 0) / ${budget}`,
+    expression:
+      `IF(total >= ${minEvents}, IF(${baseTotal} >= ${minEvents}, ` +
+      `IF(${ratio} > ${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal}, ${ratio}, 0), 0), 0) / ${budget}`,
     usingMetrics,
     period: Duration.seconds(windowSeconds),
     label,

@@ -361,13 +361,15 @@ export class RollbackTrigger extends Construct {
         const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, {
           baseline,
           counts: sli._counts,
-          windowSeconds: tier.longWindowSeconds,
+          // The short window: on a new version the long one would only hold the minutes since the
+          // release, while the baseline's covers the whole hour (unequal windows, a shared blip fires).
+          windowSeconds: tier.shortWindowSeconds,
           errorBudget: slo.errorBudget,
           factor: tier.factor,
           minEvents: tier.minEventsPerWindow,
-          label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.longWindowSeconds)}`,
+          label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.shortWindowSeconds)}`,
           description:
-            `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.longWindowSeconds)} ≥ ${tier.factor}× on ` +
+            `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.shortWindowSeconds)} ≥ ${tier.factor}× on ` +
             `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name})` +
             (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.'),
         });
@@ -376,6 +378,7 @@ export class RollbackTrigger extends Construct {
           slo: slo.sloName,
           scope: label === 'NewVersion' ? 'version' : label === 'Blue' ? 'blue' : label === 'Green' ? 'green' : 'declared',
           tier,
+          windowSeconds: tier.shortWindowSeconds,
           minEvents: tier.minEventsPerWindow,
           metricCount: [sli._counts, ...(baseline ? [baseline.counts] : [])].reduce(
             (n, c) => n + metricFootprint(c.total).metrics + metricFootprint((c.bad ?? c.good)!).metrics,
@@ -449,6 +452,7 @@ export class RollbackTrigger extends Construct {
       deadlineMarginSeconds: DEADLINE_MARGIN_SECONDS,
       metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? true,
+      baselineFactor: props.baselineFactor ?? 2,
       healthChecks: props.healthChecks?.map((c) => c._config),
       slos,
       dimensionSets,

@@ -60,7 +60,7 @@ const hasJq = (() => {
   }
 })();
 
-describe('replaying a CloudWatch export (docs/simulator.md)', () => {
+describe('replaying a CloudWatch export (README)', () => {
   it.skipIf(!hasJq)('turns GetMetricData output into a CSV the simulator reads, per-version metrics only', () => {
     const tmp = tempDir('rt-sim-jq-');
     try {

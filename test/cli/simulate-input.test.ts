@@ -57,7 +57,7 @@ const cases: Array<{ name: string; file: string; content: string; args?: string[
   { name: 'a missing series', file: 'series.json', content: `{ ${HEAD} }`, message: /series\.json: field "series": is required/ },
   { name: 'an empty series', file: 'series.json', content: `{ ${HEAD}, "series": [] }`, message: /series\.json: field "series": has no entries/ },
   { name: 'a missing release minute', file: 'series.json', content: `{ "deployment": { "kind": "all-at-once" }, "series": [${ok(0)}] }`, message: /series\.json: field "releaseMinute": is required \(or give --release-minute\)/ },
-  { name: 'a release outside the series', file: 'series.json', content: `{ "releaseMinute": 9, "deployment": { "kind": "all-at-once" }, "series": [${ok(0)}, ${ok(1)}] }`, message: /series\.json: field "releaseMinute": 9 is outside the series, which runs from minute 0 to 1/ },
+  { name: 'a release before the series', file: 'series.json', content: `{ "releaseMinute": 0, "deployment": { "kind": "all-at-once" }, "series": [${ok(5)}, ${ok(6)}] }`, message: /series\.json: field "releaseMinute": 0 is before the series, which starts at minute 5/ },
   { name: 'a missing deployment', file: 'series.json', content: `{ "releaseMinute": 1, "series": [${ok(0)}, ${ok(1)}] }`, message: /series\.json: field "deployment": is required \(or give --deployment\)/ },
   {
     name: 'a canary percent out of range',

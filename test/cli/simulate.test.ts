@@ -40,9 +40,9 @@ describe('rollback-triggers simulate: the broken canary, end to end', () => {
     expect(out).toMatch(/^ {2}evaluator {2}fail → rollback {2}minute \d+/m);
     expect(out).toMatch(/^ {2}paging {5}/m);
     // The engine's reasons carry the numbers (their wording is the engine's).
-    expect(out).toMatch(/burn rate \d+(\.\d+)?× over the last 60 min \(\d+ of \d+ events bad, minimum 70\)[^\n]*threshold 14\.4×/);
+    expect(out).toMatch(/burn rate \d+(\.\d+)?× over the last 5 min \(\d+ of \d+ events bad, minimum 70\)[^\n]*threshold 14\.4×/);
     // First minute each rollback alarm and paging tier reached its threshold.
-    expect(out).toMatch(/^Rollback alarms .*\n {2}availability new version 1 h +≥ 14\.4× +minute 6[0-3] \(\d+×\) +peak \d+× at minute \d+/m);
+    expect(out).toMatch(/^Rollback alarms .*\n {2}availability new version 5 min +≥ 14\.4× +minute 6[0-3] \(\d+×\) +peak \d+× at minute \d+/m);
     expect(out).toMatch(/^ {2}availability page-1h +≥ 14\.4× +(minute \d+|never)/m);
     expect(out).toMatch(/^ {2}availability ticket-3d +≥ 1× /m);
   });
@@ -106,7 +106,7 @@ describe('rollback-triggers simulate: the broken canary, end to end', () => {
     expect(byClass(svg, 'burn-paging').length).toBe(8);
     expect(byClass(svg, 'traffic-stable')).toHaveLength(1);
     expect(byClass(svg, 'traffic-canary')).toHaveLength(1);
-    expect(textOf(byId(svg, 'legend')!)).toContain('rollback alarm: new version, 1 h');
+    expect(textOf(byId(svg, 'legend')!)).toContain('rollback alarm: new version, 5 min');
   });
 
   it('rasterizes the chart to a PNG at twice the SVG size', () => {

@@ -55,7 +55,8 @@ describe('RollbackTrigger on a Lambda alias', () => {
     const alarm = template.toJSON().Resources[alarmId].Properties;
     expect(alarm.Threshold).toBe(14.4);
     const bad = alarm.Metrics.find((m: any) => m.Id === 'bad');
-    expect(bad.MetricStat.Period).toBe(3600);
+    // The tier's short window: on a new version the long one holds only the minutes since release.
+    expect(bad.MetricStat.Period).toBe(300);
     const executed = bad.MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'ExecutedVersion');
     expect(executed.Value['Fn::GetAtt'][0]).toMatch(/^FnCurrentVersion/);
     expect(executed.Value['Fn::GetAtt'][1]).toBe('Version');
@@ -67,7 +68,9 @@ describe('RollbackTrigger on a Lambda alias', () => {
     const alarm = Template.fromStack(f.stack).toJSON().Resources[f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never)].Properties;
     const byId = Object.fromEntries(alarm.Metrics.map((m: any) => [m.Id, m]));
     expect(byId.expr_1.Expression).toBe(
-      'IF(total >= 70, IF(FILL(bad, 0) / total > 2 * IF((FILL(basetotal, 0) - total) >= 70, (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total), 0), FILL(bad, 0) / total, 0), 0) / 0.001',
+      // The old version (alias total minus the new version) needs 70 events in the window too:
+      // below that the alarm holds at 0 and the evaluator, comparing over the whole shift, decides.
+      'IF(total >= 70, IF((FILL(basetotal, 0) - total) >= 70, IF(FILL(bad, 0) / total > 2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total), FILL(bad, 0) / total, 0), 0), 0) / 0.001',
     );
     const names = (id: string) => byId[id].MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort();
     expect(names('bad')).toEqual(['ExecutedVersion', 'FunctionName', 'Resource']);
@@ -173,7 +176,8 @@ describe('RollbackTrigger on a Lambda alias', () => {
     trigger(f);
     const plan = RollbackPlan.of(f.stack);
     expect(plan.render()).toMatch(/Rollback trigger Rollback \(lambda\): 1 of at most 10 alarms on the deployment group; evaluator bakes 10 min, inconclusive → fail/);
-    expect(plan.render()).toMatch(/Availability\s+version\s+page-1h\s+14\.4×\s+1 min\s+9 min\s+44 min/);
+    // One 5-minute window at 14.4× (1.44 % errors): 4.3 s, 43 s and 216 s of bad traffic.
+    expect(plan.render()).toMatch(/Availability\s+version\s+page-1h\s+14\.4×\s+1 min\s+1 min\s+4 min/);
     // 8 SLO window alarms of 2 metrics, 1 rollback alarm of 4 (the version and the whole alias),
     // 6 composites: 16 × $0.10 + 4 × $0.10 + 6 × $0.50.
     expect(plan.metricAlarmCount).toBe(9);

@@ -2,13 +2,14 @@ import { RollbackTriggersError } from '../errors';
 import type { RollbackPolicy } from '../policy';
 import type { Severity } from '../slo-math';
 import { AlarmState, evaluateMOfN, isBreaching } from './m-of-n';
-import { CompositeModel, EmulatorModel, TriggerModel, WindowAlarmModel, compilePolicy } from './model';
+import { CompositeModel, EmulatorModel, TriggerModel, WindowAlarmModel, WindowBaselineModel, compilePolicy } from './model';
 import { MetricIndex, MetricSeries, SliIndex, SliSeries, validateMetricSeries, validateSliSeries } from './series';
 
 /**
  * An emulator of CloudWatch alarm evaluation for exactly the alarms the constructs synthesize:
- * burn-rate window alarms (metric math, period = window, 1 of 1, TreatMissingData), per-tier AND
- * composites, per-severity OR composites and M-of-N threshold triggers.
+ * burn-rate window alarms (metric math, period = window, 1 of 1, TreatMissingData), the rollback
+ * alarms that compare them with a baseline, per-tier AND composites, per-severity OR composites and
+ * M-of-N threshold triggers.
  *
  * Time runs in whole minutes. CloudWatch evaluates alarms whose period is a minute or longer once a
  * minute on a sliding window (CloudWatch alarm evaluation), so the emulator evaluates at every
@@ -29,6 +30,22 @@ export interface EmulatorInput {
    * @default - no triggers' data; required when the policy has threshold triggers
    */
   readonly metrics?: Readonly<Record<string, MetricSeries>>;
+  /**
+   * Window alarms that compare with a baseline (the rollback alarms of a `RollbackTrigger`), by
+   * window alarm id: the factor and the baseline's own SLI series — for a Lambda alias the current
+   * version's traffic (the alias minus the new version), for ECS the other target group. A minute
+   * without a baseline entry has no baseline traffic, as `FILL(…, 0)` makes it in the expression.
+   *
+   * @default - no window alarm compares with a baseline
+   */
+  readonly baselines?: Readonly<Record<string, WindowBaselineInput>>;
+}
+
+/** The baseline of one window alarm. */
+export interface WindowBaselineInput {
+  /** The alarm burns only while the new version's error ratio is strictly above `factor` × the baseline's. */
+  readonly factor: number;
+  readonly series: SliSeries;
 }
 
 export interface EmulatorOptions {
@@ -80,6 +97,8 @@ export interface EmulatedAlarm {
   /** Window alarms: the window; triggers: the period. */
   readonly periodMinutes?: number;
   readonly threshold?: number;
+  /** Window alarms that compare with a baseline: its factor. */
+  readonly baselineFactor?: number;
   /** Composites: operator and child ids. */
   readonly operator?: 'AND' | 'OR';
   readonly children?: readonly string[];
@@ -146,7 +165,9 @@ export const MAX_EMULATED_MINUTES = 60 * 1_440;
 
 /** Replays the series through every alarm of the policy, minute by minute. */
 export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): EmulationResult {
-  const model = compilePolicy(input.policy);
+  const baselines = input.baselines ?? {};
+  if (baselines === null || typeof baselines !== 'object') throw new RollbackTriggersError('RT505', `baselines must be an object by window alarm id, got ${String(baselines)}`);
+  const model = compilePolicy(input.policy, Object.fromEntries(Object.entries(baselines).map(([id, b]) => [id, b?.factor])));
   const delay = wholeOption('ingestionDelayMinutes', options.ingestionDelayMinutes ?? 0);
   const extraRange = wholeOption('evaluationRangeExtraPeriods', options.evaluationRangeExtraPeriods ?? DEFAULT_EXTRA_RANGE_PERIODS);
 
@@ -163,6 +184,17 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     }
     validateSliSeries(`SLI series of ${w.sloPath}`, series);
     sliIndexes.set(w.sloPath, new SliIndex(series));
+    if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+  }
+  const baselineIndexes = new Map<string, SliIndex>();
+  for (const w of model.windows) {
+    if (!w.baseline) continue;
+    const series = baselines[w.id].series;
+    if (series === undefined) {
+      throw new RollbackTriggersError('RT505', `no baseline series for window alarm ${w.id}: give baselines["${w.id}"].series (an empty array means no baseline traffic)`);
+    }
+    validateSliSeries(`baseline series of ${w.id}`, series);
+    baselineIndexes.set(w.id, new SliIndex(series));
     if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
   }
   const metricIndexes = new Map<string, MetricIndex>();
@@ -208,12 +240,14 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     const values: Record<string, number | null> = {};
     for (const w of model.windows) {
       const index = sliIndexes.get(w.sloPath)!;
+      const baseline = baselineIndexes.get(w.id);
       const range: (boolean | undefined)[] = [];
       let current: number | undefined;
       for (let j = w.evaluationPeriods + extraRange - 1; j >= 0; j--) {
         const from = t - (j + 1) * w.windowMinutes;
         const to = Math.min(t - j * w.windowMinutes - 1, visibleTo);
-        current = windowBurnRate(w, index.window(from, to));
+        // The baseline's metrics share the expression's period and visibility: the same minutes.
+        current = baseline ? relativeWindowBurnRate(w as RelativeWindow, index.window(from, to), baseline.window(from, to)) : windowBurnRate(w, index.window(from, to));
         range.push(current === undefined ? undefined : isBreaching(current, w.comparison, w.threshold));
       }
       values[w.id] = current ?? null;
@@ -273,12 +307,47 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
  * The window's datapoint: `IF(total >= minEvents, FILL(bad, 0) / total, 0) / errorBudget`, or
  * `undefined` when the window holds no datapoint of `total` (the expression has no value).
  */
-export function windowBurnRate(alarm: Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'>, window: { datapoints: number; total: number; bad: number }): number | undefined {
+export function windowBurnRate(alarm: Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'>, window: WindowCounts): number | undefined {
   if (window.datapoints === 0) return undefined;
   // total > 0 too: the construct's guard is always ≥ 1, and a hand-written policy with
   // minEvents 0 must not divide zero by zero.
   const ratio = window.total >= alarm.minEvents && window.total > 0 ? window.bad / window.total : 0;
   return ratio / alarm.errorBudget;
+}
+
+/** The window sums {@link SliIndex.window} returns. */
+export interface WindowCounts {
+  readonly datapoints: number;
+  readonly total: number;
+  readonly bad: number;
+}
+
+type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: WindowBaselineModel };
+
+/**
+ * The datapoint of a window alarm that compares with a baseline, as `relativeBurnRateExpression`
+ * renders it:
+ *
+ * `IF(total >= N, IF(baseTotal >= N, IF(ratio > factor * baseBad / baseTotal, ratio, 0), 0), 0) / errorBudget`
+ *
+ * - `undefined` when the new version's window holds no datapoint of `total` (no value: the
+ *   alarm's TreatMissingData applies), whatever the baseline holds;
+ * - 0 while the new version has fewer than N events in the window;
+ * - 0 while the baseline has fewer than N events in the window (`FILL(…, 0)` makes a baseline
+ *   without datapoints 0 events): without a baseline on the same minutes the alarm holds;
+ * - the comparison is strict: a new version failing exactly `factor` times as often does not burn;
+ * - otherwise the new version's own burn rate, unchanged (the baseline only gates it).
+ *
+ * As in {@link windowBurnRate}, a zero total never divides (the construct's N is always ≥ 1).
+ */
+export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCounts, baseline: WindowCounts): number | undefined {
+  if (canary.datapoints === 0) return undefined;
+  if (!(canary.total >= alarm.minEvents && canary.total > 0)) return 0;
+  const ratio = canary.bad / canary.total;
+  // No baseline traffic in the window: the alarm holds (the synthesized expression's inner IF).
+  if (!(baseline.total >= alarm.minEvents && baseline.total > 0)) return 0;
+  const baseRatio = baseline.bad / baseline.total;
+  return (ratio > alarm.baseline.factor * baseRatio ? ratio : 0) / alarm.errorBudget;
 }
 
 /**
@@ -305,7 +374,14 @@ function metricLeaves(model: EmulatorModel): Map<string, string[]> {
 }
 
 function describeAlarms(model: EmulatorModel): EmulatedAlarm[] {
-  const window = (w: WindowAlarmModel): EmulatedAlarm => ({ id: w.id, kind: 'window', slo: w.sloPath, periodMinutes: w.windowMinutes, threshold: w.threshold });
+  const window = (w: WindowAlarmModel): EmulatedAlarm => ({
+    id: w.id,
+    kind: 'window',
+    slo: w.sloPath,
+    periodMinutes: w.windowMinutes,
+    threshold: w.threshold,
+    ...(w.baseline ? { baselineFactor: w.baseline.factor } : {}),
+  });
   const trigger = (t: TriggerModel): EmulatedAlarm => ({ id: t.id, kind: 'trigger', severity: t.severity, periodMinutes: t.periodMinutes, threshold: t.threshold });
   const composite = (c: CompositeModel): EmulatedAlarm => ({ id: c.id, kind: c.kind, slo: c.sloPath, severity: c.severity, operator: c.operator, children: c.children });
   return [...model.windows.map(window), ...model.triggers.map(trigger), ...model.composites.map(composite)];

@@ -7,6 +7,10 @@
  * - evaluation every minute on a sliding window for periods of a minute or more;
  * - window alarms as rendered by `lib/private/alarm-factory.ts`: Sum(total) and Sum(bad) over the
  *   window, `IF(total >= minEvents, bad / total, 0) / budget`, `>=` threshold, 1 of 1;
+ * - the rollback alarms that compare the new version with a baseline (`relativeBurnRateExpression`):
+ *   the same, counted only while `bad / total` is strictly above `factor` times the baseline's ratio
+ *   over the same window (0 when the baseline has fewer than minEvents events), given the baseline's
+ *   series with the input ({@link relativeWindowBurnRate});
  * - M of N with the documented missing-data rules, including the premature-alarm rule
  *   ({@link evaluateMOfN});
  * - composites: `ALARM(x)` is true only while x is in ALARM, so INSUFFICIENT_DATA children count as

@@ -13,6 +13,10 @@ import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isT
  * A burn-rate window alarm, as `lib/private/alarm-factory.ts` renders it: the metric-math
  * expression `IF(total >= minEvents, bad / total, 0) / errorBudget` with every metric's period set
  * to the window, compared `>=` the threshold in 1 of 1 datapoints.
+ *
+ * With a {@link WindowBaselineModel baseline} (the rollback alarms, `relativeBurnRateExpression`):
+ * `IF(total >= N, IF(ratio > factor * IF(baseTotal >= N, baseBad / baseTotal, 0), ratio, 0), 0) / errorBudget`
+ * with `ratio = bad / total`, the baseline's counts summed over the same window.
  */
 export interface WindowAlarmModel {
   readonly kind: 'window';
@@ -29,6 +33,17 @@ export interface WindowAlarmModel {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
   readonly treatMissingData: TreatMissingData;
+  /** The traffic the alarm compares with; its series is given with the emulator's input. */
+  readonly baseline?: WindowBaselineModel;
+}
+
+/**
+ * What a rollback alarm compares the new version with: the alarm burns only while the new
+ * version's error ratio is strictly above `factor` times the baseline's on the same window.
+ */
+export interface WindowBaselineModel {
+  /** The multiplier exactly as the expression renders it (`formatNumber(factor)`); 0 compares with nothing. */
+  readonly factor: number;
 }
 
 /** A composite alarm: `(ALARM(a) AND ALARM(b))` per tier, `(ALARM(t1) OR ALARM(t2) …)` per severity. */
@@ -69,8 +84,11 @@ export interface EmulatorModel {
 /**
  * Resolves a policy into the alarms to emulate. Window alarms are collected from every SLO first,
  * because an SLO that reuses an identical alarm of another SLO only references its id.
+ *
+ * `baselineFactors` gives, by window alarm id, the factor of the alarms that compare with a
+ * baseline (a policy's SLO alarms never do; the simulator's rollback alarms may).
  */
-export function compilePolicy(policy: RollbackPolicy): EmulatorModel {
+export function compilePolicy(policy: RollbackPolicy, baselineFactors: Readonly<Record<string, number>> = {}): EmulatorModel {
   const ids = new Set<string>();
   const claim = (id: string, what: string) => {
     if (ids.has(id)) throw new RollbackTriggersError('RT503', `the policy defines the alarm id "${id}" twice (second time: ${what})`);
@@ -94,7 +112,16 @@ export function compilePolicy(policy: RollbackPolicy): EmulatorModel {
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
         treatMissingData: treatment(where, alarm.treatMissingData),
+        ...(Object.hasOwn(baselineFactors, alarm.id) ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]) } } : {}),
       });
+    }
+  }
+  for (const id of Object.keys(baselineFactors)) {
+    if (!windows.some((w) => w.id === id)) {
+      throw new RollbackTriggersError(
+        'RT505',
+        `a baseline is given for "${id}", which is no window alarm of the policy (window alarms: ${windows.map((w) => w.id).join(', ') || 'none'})`,
+      );
     }
   }
 
@@ -202,6 +229,14 @@ function treatment(where: string, value: string): TreatMissingData {
     throw new RollbackTriggersError('RT504', `${where}: treatMissingData must be notBreaching, breaching, ignore or missing, got ${String(value)}`);
   }
   return value;
+}
+
+/** The expression multiplies by the factor as `formatNumber` printed it. */
+function renderedFactor(where: string, factor: number): number {
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
+    throw new RollbackTriggersError('RT504', `${where}: the baseline factor must be a finite number ≥ 0, got ${String(factor)}`);
+  }
+  return Number(formatNumber(factor));
 }
 
 /** The expression divides by the budget as `formatNumber` printed it; CloudWatch parses that text. */

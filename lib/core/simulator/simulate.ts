@@ -1,6 +1,6 @@
 import type { SloObservation } from '../audit-events';
 import { type Decision, type SloBakeData, decideBake } from '../decision';
-import { emulate, type EmulationResult, type SliPoint, SliIndex, type TimelineEntry, windowBurnRate } from '../emulator';
+import { MAX_EMULATED_MINUTES, emulate, type EmulationResult, relativeWindowBurnRate, type SliPoint, SliIndex, type TimelineEntry, type WindowCounts, windowBurnRate } from '../emulator';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
 import { type Series, countsFor, floorToMinute } from '../metric-queries';
@@ -15,9 +15,11 @@ import { resolveSettings, validateIngestionDelay, validateRelease, validateSerie
  *
  * - the alarm path: the rollback trigger's per-version alarms (`policy.rollbackTriggers[].alarms`),
  *   compiled into a small policy of one window alarm each and evaluated by the alarm emulator
- *   (`emulate`), exactly as the constructs synthesize them — long window of the fastest page tier,
- *   threshold = its factor, the tier's minimum events, 1 of 1, notBreaching. CodeDeploy rolls back as
- *   soon as one is in ALARM at any minute from the release to the end of the deployment;
+ *   (`emulate`), exactly as the constructs synthesize them — the short window of the fastest page tier,
+ *   threshold = its factor, the tier's minimum events, 1 of 1, notBreaching, and, when the policy
+ *   gives the alarm a baseline, burning only while the new version fails more than `factor` times
+ *   as often as the other version on the same window. CodeDeploy rolls back as soon as one is in
+ *   ALARM at any minute from the release to the end of the deployment;
  * - the evaluator: `decideBake` with `countsFor` over the per-version entries, tick by tick, with the
  *   Lambda handler's clock (window from the release minute, bake clock from AfterAllowTraffic, data
  *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old);
@@ -48,6 +50,13 @@ export function simulate(input: SimulationInput): SimulationResult {
   // The deployment ends, at the latest, when the bake is over (or the hook's deadline is near).
   const nominalEnd = clock.nominalEndMinute;
   const toMinute = Math.max(lastMinute + delay + 1, Math.ceil(nominalEnd));
+  if (toMinute - firstMinute + 1 > MAX_EMULATED_MINUTES) {
+    throw new RollbackTriggersError(
+      'RT707',
+      `the replay would run from the series' first entry (minute ${firstMinute}) to the end of the deployment released at minute ${release} ` +
+        `(minute ${toMinute}): ${toMinute - firstMinute + 1} minutes, more than the ${MAX_EMULATED_MINUTES} (60 days) one replay covers — drop older entries`,
+    );
+  }
   const emulatorOptions = { ingestionDelayMinutes: delay, fromMinute: firstMinute, toMinute };
 
   // Paging: every SLO's blended alarms and composites (threshold triggers have no series here).
@@ -65,6 +74,7 @@ export function simulate(input: SimulationInput): SimulationResult {
           {
             policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: rollbackAlarms.map((a) => a.slo), thresholdTriggers: [] },
             sli: Object.fromEntries(rollbackAlarms.map((a) => [a.id, a.series])),
+            baselines: Object.fromEntries(rollbackAlarms.flatMap((a) => (a.baseline ? [[a.id, { factor: a.baseline.factor, series: a.baseline.series }]] : []))),
           },
           emulatorOptions,
         )
@@ -75,7 +85,7 @@ export function simulate(input: SimulationInput): SimulationResult {
     stable: series.some((e) => e.stable !== undefined && e.minute >= release),
   };
   const evaluator = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, lastMinute, perVersion, trigger);
-  let alarmPath = alarmPathOutcome(rollback, rollbackAlarms, trigger, release, nominalEnd, delay, perVersion.canary);
+  let alarmPath = alarmPathOutcome(rollback, rollbackAlarms, trigger, release, nominalEnd, delay, perVersion.canary, lastMinute);
   const triggerCount = policy.rollbackTriggers?.length ?? 0;
   if (trigger && triggerCount > 1 && input.rollbackTrigger === undefined) {
     alarmPath = {
@@ -212,17 +222,36 @@ interface RollbackAlarmModel {
   readonly series: SliPoint[];
   readonly minEvents: number;
   readonly errorBudget: number;
+  /** What the alarm compares the new version with, when the policy gives it a baseline. */
+  readonly baseline?: RollbackBaselineModel;
+}
+
+interface RollbackBaselineModel {
+  /** The factor as the expression renders it. */
+  readonly factor: number;
+  readonly stream: 'canary' | 'stable';
+  /** The baseline's traffic, for the reasons ("the current version"). */
+  readonly name: string;
+  readonly series: SliPoint[];
 }
 
 /**
  * The rollback alarms as the emulator's window alarms (`windowAlarm` in the constructs: the tier's
- * long window, threshold = factor, the tier's minimum events, 1 of 1, notBreaching), each wrapped in
+ * short window (`windowSeconds`), threshold = factor, the tier's minimum events, 1 of 1, notBreaching), each wrapped in
  * a one-alarm SLO so `compilePolicy` and `emulate` evaluate it like any synthesized alarm.
  *
  * Traffic per scope: `version` (Lambda ExecutedVersion) and `green` watch the new version; `blue`
  * the current one (ECS: both target groups carry an alarm, and blue holds the current task set on
  * the first release — the roles swap on every release); `declared` the SLI as given: blended entries
  * for a blended SLI, the new version's entries for one the user scoped.
+ *
+ * Baseline per scope (`alarm.baseline`): the other version's own entries. `version` with
+ * `rest-of-blended` reads the alias minus the new version in CloudWatch, which is the current
+ * version's traffic: the `stable` entries (a minute without one has no current-version traffic; the
+ * blended entry is not split to invent one). `green` compares with blue (`stable` entries) and
+ * `blue` with green (`canary` entries), `separate` target groups. The series model has exactly two
+ * versions, so the mode only names how CloudWatch gets there. A `declared` alarm measures the SLI
+ * as given and has no other traffic to compare with: the constructs never give it a baseline.
  */
 function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger, series: readonly SeriesEntry[]): RollbackAlarmModel[] {
   return (trigger.alarms ?? []).map((a) => {
@@ -242,7 +271,7 @@ function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger
               : "the new version's traffic (the SLI as declared)";
     const alarm: PolicyAlarm = {
       id,
-      windowSeconds: a.tier.longWindowSeconds,
+      windowSeconds: rollbackWindowSeconds(a),
       threshold: a.tier.factor,
       minEvents: a.minEvents,
       treatMissingData: 'notBreaching',
@@ -261,8 +290,39 @@ function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger
       alarms: [alarm],
       composites: [],
     };
-    return { id, alarm: a, stream, traffic, slo, series: sliSeries(series, stream, badField(source)), minEvents: a.minEvents, errorBudget: source.errorBudget };
+    const baseline = a.baseline === undefined ? undefined : baselineOf(a, trigger, series, badField(source));
+    return {
+      id,
+      alarm: a,
+      stream,
+      traffic,
+      slo,
+      series: sliSeries(series, stream, badField(source)),
+      minEvents: a.minEvents,
+      errorBudget: source.errorBudget,
+      ...(baseline ? { baseline } : {}),
+    };
   });
+}
+
+function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, series: readonly SeriesEntry[], bad: 'errors' | 'slow'): RollbackBaselineModel {
+  const where = `rollback trigger ${trigger.path}, alarm of SLO ${a.slo} (${a.scope})`;
+  const { mode, factor } = a.baseline ?? ({} as NonNullable<PolicyRollbackAlarm['baseline']>);
+  if (mode !== 'rest-of-blended' && mode !== 'separate') {
+    throw new RollbackTriggersError('RT709', `${where}: baseline.mode must be rest-of-blended or separate, got ${JSON.stringify(mode) ?? 'nothing'}`);
+  }
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
+    throw new RollbackTriggersError('RT709', `${where}: baseline.factor must be a finite number ≥ 0, got ${typeof factor === 'number' ? formatNumber(factor) : String(factor)}`);
+  }
+  if (a.scope === 'declared') {
+    throw new RollbackTriggersError(
+      'RT709',
+      `${where}: a declared-scope alarm measures the SLI as given, so the series has no other traffic to compare it with — remove its baseline (the constructs give declared alarms none)`,
+    );
+  }
+  const stream = a.scope === 'blue' ? 'canary' : 'stable';
+  const name = a.scope === 'version' ? 'current version' : a.scope === 'green' ? 'blue target group (current version)' : 'green target group (new version)';
+  return { factor: Number(formatNumber(factor)), stream, name, series: sliSeries(series, stream, bad) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,6 +365,7 @@ function bakeClock(plan: ShiftPlan, release: number, bakeMinutes: number, settin
     inconclusiveAction: settings.inconclusiveAction,
     deadlineMarginSeconds: settings.deadlineMarginSeconds,
     compareWithBaseline: settings.compareWithBaseline,
+    baselineFactor: settings.baselineFactor,
   };
   // The hook reports by its deadline at the latest (HOOK_LIMIT − margin, margin ≥ 0).
   const maxTicks = Math.ceil(HOOK_LIMIT_SECONDS / settings.tickSeconds) + 2;
@@ -390,7 +451,9 @@ function runEvaluator(
   } else if (!perVersion.stable && settings.compareWithBaseline) {
     notes.push('the series has no entries for the current version (stable) after the release: the canary judge had no baseline to compare with');
   }
-  if (lastRead > lastMinute) {
+  if (lastMinute < release) {
+    notes.push(`the series ends at minute ${lastMinute}, before the release (minute ${release}): no datapoint arrived after the release`);
+  } else if (lastRead > lastMinute) {
     notes.push(`the series ends at minute ${lastMinute}, before the last minute the evaluator read (${fmtMinute(lastRead)}): later minutes had no datapoints`);
   }
   if (trigger && Math.abs(trigger.bakeSeconds - bakeMinutes * 60) > 1e-9) {
@@ -424,6 +487,7 @@ function alarmPathOutcome(
   end: number,
   delay: number,
   hasCanary: boolean,
+  lastMinute: number,
 ): PathOutcome {
   if (!trigger || !result || models.length === 0) {
     return {
@@ -471,12 +535,16 @@ function alarmPathOutcome(
     reasons.push(
       `${m.id} stayed below ${fmt(m.alarm.tier.factor)}× ${window} on ${m.traffic}: peak ${peak === undefined ? 'no datapoint' : `${fmt(peak)}×`}`,
     );
+    const shared = m.baseline ? sharedBurn(m, release, last, delay) : undefined;
+    if (shared) reasons.push(shared);
     const late = result.timeline.find((e) => e.minute > last && e.states[m.id] === 'ALARM');
     if (late) {
       reasons.push(`${m.id} went into ALARM at minute ${late.minute}, after the deployment ended: CodeDeploy no longer polls alarms once a deployment is over`);
     }
   }
-  if (!hasCanary && models.some((m) => m.stream === 'canary')) {
+  if (lastMinute < release) {
+    reasons.push(`the series ends at minute ${lastMinute}, before the release (minute ${release}): the alarms had no datapoint from the release on`);
+  } else if (!hasCanary && models.some((m) => m.stream === 'canary')) {
     reasons.push(
       "the series has no per-version entries for the new version (canary) after the release: the alarms on the new version's own traffic had no datapoints " +
         '(TreatMissingData notBreaching → OK), so they could not fire',
@@ -485,19 +553,78 @@ function alarmPathOutcome(
   return { path: 'alarm', verdict: 'none', rollback: false, reasons };
 }
 
+/** The latest window CloudWatch evaluates at minute t (the alarm's window, with the ingestion delay). */
+function latestWindow(m: RollbackAlarmModel, t: number, delay: number): { from: number; to: number } {
+  return { from: t - rollbackWindowSeconds(m.alarm) / 60, to: Math.min(t - 1, t - delay - 1) };
+}
+
+/** The alarm's datapoint over a window of the new version's and the baseline's counts. */
+function alarmValue(m: RollbackAlarmModel, counts: WindowCounts, base: WindowCounts | undefined): number | undefined {
+  const alarm = { minEvents: m.minEvents, errorBudget: m.errorBudget };
+  return m.baseline && base ? relativeWindowBurnRate({ ...alarm, baseline: { factor: m.baseline.factor } }, counts, base) : windowBurnRate(alarm, counts);
+}
+
 /** The numbers behind a rollback alarm at minute t: the window CloudWatch saw, with the ingestion delay. */
 function describeAlarm(m: RollbackAlarmModel, t: number, delay: number): string {
-  const w = m.alarm.tier.longWindowSeconds / 60;
-  const visibleTo = Math.min(t - 1, t - delay - 1);
-  const counts = new SliIndex(m.series).window(t - w, visibleTo);
-  const burn = windowBurnRate({ minEvents: m.minEvents, errorBudget: m.errorBudget }, counts);
+  const w = rollbackWindowSeconds(m.alarm) / 60;
+  const { from, to: visibleTo } = latestWindow(m, t, delay);
+  const counts = new SliIndex(m.series).window(from, visibleTo);
+  const base = m.baseline ? new SliIndex(m.baseline.series).window(from, visibleTo) : undefined;
+  const burn = alarmValue(m, counts, base);
   const numbers =
     burn === undefined
       ? 'its latest window has no datapoint (an earlier window in the evaluation range breached)'
-      : `burn rate ${fmt(burn)}× over the last ${formatNumber(w)} min (${formatNumber(counts.bad)} of ${formatNumber(counts.total)} events bad, minimum ${formatNumber(m.minEvents)})`;
+      : `burn rate ${fmt(burn)}× over the last ${formatNumber(w)} min (${formatNumber(counts.bad)} of ${formatNumber(counts.total)} events bad, minimum ${formatNumber(m.minEvents)})` +
+        (m.baseline && base && burn > 0 ? `; ${baselineComparison(m, counts, base)}` : '');
   return (
     `alarm ${m.id} in ALARM at minute ${t} on ${m.traffic}: ${numbers}; threshold ${fmt(m.alarm.tier.factor)}×` +
     (delay > 0 ? `; data visible through minute ${visibleTo} (ingestion delay ${delay} min)` : '')
+  );
+}
+
+/** How the new version's ratio compared with the baseline's over one window. */
+function baselineComparison(m: RollbackAlarmModel, counts: WindowCounts, base: WindowCounts): string {
+  const b = m.baseline!;
+  const ratio = counts.total > 0 ? counts.bad / counts.total : 0;
+  if (!(base.total >= m.minEvents && base.total > 0)) {
+    return `the ${b.name} served ${formatNumber(base.total)} events over the same window (fewer than ${formatNumber(m.minEvents)}), so the alarm holds: without a baseline it cannot tell the release from a shared incident, and the evaluator decides`;
+  }
+  const baseRatio = base.bad / base.total;
+  const relation = ratio > b.factor * baseRatio ? 'is more than' : 'is not more than';
+  return (
+    `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× the ${b.name}'s ${pct(baseRatio)} ` +
+    `(${formatNumber(base.bad)} of ${formatNumber(base.total)} events) over the same window`
+  );
+}
+
+/**
+ * When the new version's own burn reached the threshold but the baseline held the alarm back:
+ * the first minute it did, with both ratios (an incident every version shares).
+ */
+function sharedBurn(m: RollbackAlarmModel, release: number, last: number, delay: number): string | undefined {
+  const own = new SliIndex(m.series);
+  const base = new SliIndex(m.baseline!.series);
+  const alarm = { minEvents: m.minEvents, errorBudget: m.errorBudget };
+  let peak: { t: number; burn: number } | undefined;
+  let first: { t: number; counts: WindowCounts; base: WindowCounts; burn: number } | undefined;
+  for (let t = release; t <= last; t++) {
+    const { from, to } = latestWindow(m, t, delay);
+    const counts = own.window(from, to);
+    const burn = windowBurnRate(alarm, counts);
+    if (burn === undefined || burn < m.alarm.tier.factor) continue;
+    const baseCounts = base.window(from, to);
+    if ((alarmValue(m, counts, baseCounts) ?? 0) >= m.alarm.tier.factor) continue;
+    first ??= { t, counts, base: baseCounts, burn };
+    if (!peak || burn > peak.burn) peak = { t, burn };
+  }
+  if (!first || !peak) return undefined;
+  const compared = first.base.total >= m.minEvents && first.base.total > 0;
+  const held = compared
+    ? `but it never failed more than ${formatNumber(m.baseline!.factor)}× as often as the ${m.baseline!.name} on the same window`
+    : 'but the alarm held';
+  return (
+    `${m.id}: the new version's own burn rate reached ${fmt(peak.burn)}× (minute ${peak.t}), ${held} — at minute ${first.t}: ` +
+    `${baselineComparison(m, first.counts, first.base)}${compared ? '; an incident both versions share does not roll back' : ''}`
   );
 }
 
@@ -582,4 +709,10 @@ function sliSeries(series: readonly SeriesEntry[], stream: StreamName, bad: 'err
 }
 
 const fmt = (n: number) => formatNumber(Number(n.toPrecision(3)));
+const pct = (ratio: number) => `${fmt(ratio * 100)} %`;
 const fmtMinute = (m: number) => formatNumber(Number(m.toFixed(3)));
+
+/** A rollback alarm's window; policies written before `windowSeconds` used the tier's long window. */
+function rollbackWindowSeconds(alarm: PolicyRollbackAlarm): number {
+  return alarm.windowSeconds ?? alarm.tier.longWindowSeconds;
+}

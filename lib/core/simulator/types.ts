@@ -42,13 +42,19 @@ export interface EvaluatorSettings {
   readonly inconclusiveAction: 'fail' | 'pass';
   readonly compareWithBaseline: boolean;
   readonly deadlineMarginSeconds: number;
+  /** See EvaluatorConfig.baselineFactor; default: the rollback trigger's, else 0. */
+  readonly baselineFactor?: number;
 }
 
 export interface SimulationInput {
   /** The SLOs, threshold and rollback triggers, inline or read from a synthesized stack. */
   readonly policy: RollbackPolicy;
   readonly series: readonly SeriesEntry[];
-  /** Minute the deployment starts (traffic begins to shift). */
+  /**
+   * Minute the deployment starts (traffic begins to shift), on the series' clock: a whole number,
+   * not before the first entry. It may be after the last entry — a series that ends before the
+   * release says that no datapoint arrived after it.
+   */
   readonly releaseMinute: number;
   readonly deployment: DeploymentShape;
   /** @default the rollback trigger's settings in the policy, else the library defaults */

@@ -1,3 +1,4 @@
+import { MAX_EMULATED_MINUTES } from '../emulator';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { HOOK_LIMIT_SECONDS } from '../evaluator-config';
 import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from './types';
@@ -12,7 +13,8 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
  * - RT704 errors above requests
  * - RT705 slow above requests
  * - RT706 slow missing while a latency SLO needs it
- * - RT707 the release minute is not a whole minute of the series
+ * - RT707 the release minute is not a whole number or is before the series' first entry, or the
+ *   replay from the first entry to the end of the deployment exceeds 60 days (see {@link validateRelease})
  * - RT708 the deployment shape is invalid (kind, percent outside (0, 100), interval, bake < 0)
  * - RT709 the policy cannot be replayed (no SLO, no page tier, unknown trigger or SLO)
  * - RT710 evaluator settings or ingestion delay out of range
@@ -84,14 +86,33 @@ function validateCounts(where: string, stream: Stream, counts: MinuteCounts, nee
   }
 }
 
+/**
+ * The release minute: a whole number, on the series' clock, not before its first entry. It may lie
+ * after the last entry: a series that ends before the release is how an export says that no
+ * datapoint arrived after it (a metric pipeline gone dark), and the replay judges exactly that — no
+ * data. A release before the first entry is rejected: nothing says what the service did until the
+ * series starts, so the minutes from the release on would be judged on invented silence. One replay
+ * runs from the first entry to the end of the deployment and emulates at most
+ * {@link MAX_EMULATED_MINUTES} (60 days): the release must come less than that after the first
+ * entry (`simulate` checks the whole span once the deployment's end is known).
+ */
 export function validateRelease(releaseMinute: number, series: readonly SeriesEntry[]): void {
   const first = series[0].minute;
   const last = series[series.length - 1].minute;
   if (typeof releaseMinute !== 'number' || !Number.isSafeInteger(releaseMinute)) {
     throw new RollbackTriggersError('RT707', `releaseMinute must be a whole number, got ${describe(releaseMinute)}`);
   }
-  if (releaseMinute < first || releaseMinute > last) {
-    throw new RollbackTriggersError('RT707', `releaseMinute ${releaseMinute} is outside the series, which runs from minute ${first} to minute ${last}`);
+  if (releaseMinute < first) {
+    throw new RollbackTriggersError(
+      'RT707',
+      `releaseMinute ${releaseMinute} is before the series, which runs from minute ${first} to minute ${last}: give a release at or after the first entry`,
+    );
+  }
+  if (releaseMinute - first >= MAX_EMULATED_MINUTES) {
+    throw new RollbackTriggersError(
+      'RT707',
+      `releaseMinute ${releaseMinute} is ${releaseMinute - first} minutes after the series' first entry (minute ${first}); one replay covers less than ${MAX_EMULATED_MINUTES} minutes (60 days) from there — drop older entries`,
+    );
   }
 }
 
@@ -122,13 +143,18 @@ export function validateShape(shape: DeploymentShape): void {
 }
 
 /** Resolves the evaluator settings: given ones, then the rollback trigger's, then the library defaults. */
-export function resolveSettings(given: Partial<EvaluatorSettings> | undefined, trigger: { inconclusiveAction: 'fail' | 'pass' } | undefined): EvaluatorSettings {
+export function resolveSettings(
+  given: Partial<EvaluatorSettings> | undefined,
+  trigger: { inconclusiveAction: 'fail' | 'pass'; alarms?: ReadonlyArray<{ baseline?: { factor: number } }> } | undefined,
+): EvaluatorSettings {
   const s: EvaluatorSettings = {
     tickSeconds: given?.tickSeconds ?? DEFAULT_EVALUATOR_SETTINGS.tickSeconds,
     metricDelaySeconds: given?.metricDelaySeconds ?? DEFAULT_EVALUATOR_SETTINGS.metricDelaySeconds,
     inconclusiveAction: given?.inconclusiveAction ?? trigger?.inconclusiveAction ?? DEFAULT_EVALUATOR_SETTINGS.inconclusiveAction,
     compareWithBaseline: given?.compareWithBaseline ?? DEFAULT_EVALUATOR_SETTINGS.compareWithBaseline,
     deadlineMarginSeconds: given?.deadlineMarginSeconds ?? DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds,
+    // The evaluator holds back on shared incidents like the trigger's alarms do.
+    baselineFactor: given?.baselineFactor ?? trigger?.alarms?.find((a) => a.baseline)?.baseline?.factor ?? 0,
   };
   if (typeof s.tickSeconds !== 'number' || !Number.isFinite(s.tickSeconds) || s.tickSeconds < 1) {
     throw new RollbackTriggersError('RT710', `evaluator.tickSeconds must be a number of at least 1, got ${describe(s.tickSeconds)}`);

@@ -47,3 +47,41 @@ export function series(from: number, to: number, total: number | ((minute: numbe
 export function steadyIncident(errorRatio: number, untilMinute: number, requestsPerMinute = 1_000): SliPoint[] {
   return series(-3 * DAY_MINUTES, untilMinute, requestsPerMinute, (m, t) => (m >= 0 ? t * errorRatio : 0));
 }
+
+/**
+ * The numbers of a `RollbackTrigger`'s rollback alarm on a 99.9 % SLO with the workbook tiers (the
+ * fastest page tier's long window on one version's own traffic): 1 h, burn rate ≥ 14.4×, at least
+ * 70 events, 1 of 1, notBreaching; baseline factor 2 by default. `baseline.test.ts` checks them
+ * against a synthesized trigger.
+ */
+export const ROLLBACK_ALARM = { id: 'Svc/Rollback/Availability/version/page-1h', windowSeconds: 3_600, threshold: 14.4, minEvents: 70, errorBudget: 0.001, factor: 2 } as const;
+
+/** A policy of that one window alarm, as the simulator wraps each rollback alarm for the emulator. */
+export function rollbackAlarmPolicy(): RollbackPolicy {
+  const { policy } = synthesizedSlo();
+  const slo = policy.slos[0];
+  return {
+    schemaVersion: POLICY_SCHEMA_VERSION,
+    slos: [
+      {
+        ...slo,
+        path: ROLLBACK_ALARM.id,
+        errorBudget: ROLLBACK_ALARM.errorBudget,
+        tiers: [],
+        composites: [],
+        alarms: [
+          {
+            id: ROLLBACK_ALARM.id,
+            windowSeconds: ROLLBACK_ALARM.windowSeconds,
+            threshold: ROLLBACK_ALARM.threshold,
+            minEvents: ROLLBACK_ALARM.minEvents,
+            treatMissingData: 'notBreaching',
+            metricCount: 4,
+            highResolution: false,
+          },
+        ],
+      },
+    ],
+    thresholdTriggers: [],
+  };
+}

@@ -7,8 +7,15 @@ import { AlertSeverity, BurnRateTier } from '../../../lib/slo/burn-rate-tier';
 import { ServiceLevelObjective } from '../../../lib/slo/service-level-objective';
 import { Sli } from '../../../lib/slo/sli';
 import { ThresholdTrigger } from '../../../lib/trigger/threshold-trigger';
-import { EmulatorModel, compilePolicy, emulate } from '../../../lib/core/emulator';
+import { EmulatorModel, compilePolicy, emulate, relativeWindowBurnRate } from '../../../lib/core/emulator';
+import { formatNumber } from '../../../lib/core';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import fc from 'fast-check';
+import { FargateServiceStack } from '../../../examples/fargate-service';
+import type { RollbackTrigger } from '../../../lib/rollback/rollback-trigger';
+import { lambdaService } from '../simulator/fixtures';
 import { countMetric } from '../../helpers';
+import { parseExpression } from './expression';
 import { policyOf, shopSli, steadyIncident } from './fixtures';
 
 /**
@@ -183,5 +190,103 @@ describe('the emulator agrees with the synthesized template', () => {
     expect(first['Shop/Payments/page']).toBe(11);
     // No confidence datapoints, treated as breaching: 3 breaching fills → ALARM at once.
     expect(result.summary.triggers[0].firstAlarmMinute).toBe(0);
+  });
+});
+
+/**
+ * The rollback alarms a RollbackTrigger attaches to the deployment group compare the new version
+ * with a baseline (`relativeBurnRateExpression`). Their synthesized expression is interpreted as
+ * CloudWatch evaluates it, on random window sums, and must give exactly what the emulator's
+ * `relativeWindowBurnRate` gives for the same traffic: Lambda (`rest-of-blended`: the alias minus
+ * the new version) and ECS (`separate`: the other target group), error-ratio (bad / total) and
+ * latency (total − good) SLIs.
+ */
+describe('the rollback alarms agree with the emulator', () => {
+  const lambda = lambdaService({ latency: true });
+  const fargate = new FargateServiceStack(new App(), 'Fargate', { env: { region: 'eu-west-1' } });
+  const cases: Array<[string, Stack, RollbackTrigger, number]> = [
+    ['Lambda', lambda.stack, lambda.trigger, 2],
+    ['ECS', fargate, fargate.rollbackTrigger, 4],
+  ];
+
+  /** One window of one version: whether it has a datapoint, its events and the bad ones. */
+  const armArb = fc
+    .record({ has: fc.boolean(), total: fc.integer({ min: 0, max: 400 }), share: fc.double({ min: 0, max: 1, noNaN: true }), publishZero: fc.boolean() })
+    .map(({ has, total, share, publishZero }) => (has ? { has, total, bad: Math.floor(total * share * share), publishZero } : { has, total: 0, bad: 0, publishZero }));
+
+  /**
+   * Independent windows, and ties: the new version failing exactly twice as often as the old one
+   * (b of n vs b of 2n; halving is exact in binary), where only a strict `>` holds the alarm.
+   */
+  const pairArb = fc.oneof(
+    fc.tuple(armArb, armArb),
+    armArb
+      .filter((a) => a.has && a.bad > 0)
+      .map((a) => [a, { has: true, total: 2 * a.total, bad: a.bad, publishZero: a.publishZero }] as const),
+  );
+
+  it.each(cases)('%s: every rollback alarm renders the expression the emulator evaluates', (_platform, stack, trigger, count) => {
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
+    const policyAlarms = trigger._policy.alarms;
+    expect(policyAlarms).toHaveLength(count);
+    expect(trigger.rollbackAlarms).toHaveLength(count);
+    const errorBudgets = Object.fromEntries(trigger._policy.alarms.map((a) => [a.slo, 0]));
+    for (const o of stack.node.findAll()) {
+      const slo = (o as { _policy?: { kind?: string; name?: string; errorBudget?: number } })._policy;
+      if (slo?.kind === 'slo' && slo.name! in errorBudgets) errorBudgets[slo.name!] = slo.errorBudget!;
+    }
+    policyAlarms.forEach((policyAlarm, i) => {
+      const where = `${policyAlarm.slo} (${policyAlarm.scope})`;
+      expect(policyAlarm.baseline, where).toEqual({ mode: policyAlarm.scope === 'version' ? 'rest-of-blended' : 'separate', factor: 2 });
+      const cfn = (trigger.rollbackAlarms[i] as Alarm).node.defaultChild as CfnElement;
+      const props = template.Resources[stack.resolve(cfn.logicalId) as string].Properties;
+      expect(props, where).toMatchObject({
+        Threshold: policyAlarm.tier.factor,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      const stats = props.Metrics.filter((m: any) => m.MetricStat);
+      // The tier's SHORT window (page-1h: 5 min, not the hour): a new version's window and its
+      // baseline's then cover (nearly) the same minutes. The policy records it, and the simulator reads it.
+      expect(policyAlarm.windowSeconds, where).toBe(policyAlarm.tier.shortWindowSeconds);
+      expect(policyAlarm.windowSeconds, where).toBeLessThan(policyAlarm.tier.longWindowSeconds);
+      expect(stats.map((m: any) => m.MetricStat.Period), where).toEqual(stats.map(() => policyAlarm.windowSeconds));
+      const ids = stats.map((m: any) => m.Id).sort();
+      const goodForm = ids.includes('good');
+      expect(ids, where).toEqual(goodForm ? ['basegood', 'basetotal', 'good', 'total'] : ['bad', 'basebad', 'basetotal', 'total']);
+      // The baseline reads other traffic than the new version: another dimension set.
+      const dimensions = (id: string) => JSON.stringify(stats.find((m: any) => m.Id === id).MetricStat.Metric.Dimensions);
+      expect(dimensions('basetotal'), where).not.toBe(dimensions('total'));
+      const math = props.Metrics.filter((m: any) => m.Expression);
+      expect(math, where).toHaveLength(1);
+      expect(math[0].ReturnData, where).toBe(true);
+      const expression = parseExpression(math[0].Expression);
+
+      const model = {
+        minEvents: policyAlarm.minEvents,
+        errorBudget: Number(formatNumber(errorBudgets[policyAlarm.slo])),
+        baseline: { factor: Number(formatNumber(policyAlarm.baseline!.factor)) },
+      };
+      fc.assert(
+        fc.property(pairArb, ([canary, old]) => {
+          // What CloudWatch holds for the window: a count metric with no event may publish nothing
+          // (FILL makes it 0); a version without a datapoint publishes nothing at all.
+          const published = (has: boolean, value: number, publishZero: boolean) => (has && (value > 0 || publishZero) ? value : undefined);
+          const blended = policyAlarm.baseline!.mode === 'rest-of-blended';
+          const base = blended ? { has: canary.has || old.has, total: canary.total + old.total, bad: canary.bad + old.bad } : old;
+          const values = {
+            total: canary.has ? canary.total : undefined,
+            ...(goodForm ? { good: canary.has ? canary.total - canary.bad : undefined } : { bad: published(canary.has, canary.bad, canary.publishZero) }),
+            basetotal: base.has ? base.total : undefined,
+            ...(goodForm ? { basegood: base.has ? base.total - base.bad : undefined } : { basebad: published(base.has, base.bad, old.publishZero) }),
+          };
+          const emulated = relativeWindowBurnRate(model, { datapoints: canary.has ? 1 : 0, ...canary }, { datapoints: old.has ? 1 : 0, ...old });
+          expect(expression(values), `${where}: ${math[0].Expression} on ${JSON.stringify(values)}`).toBe(emulated);
+        }),
+        { numRuns: 400 },
+      );
+    });
   });
 });

@@ -47,7 +47,12 @@ function synthesizeService(options: LambdaServiceOptions) {
   const stack = new Stack(new App(), 'Svc');
   const fn = lambdaFunction(stack);
   const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
-  const group = new LambdaDeploymentGroup(stack, 'Group', { alias, deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES });
+  const group = new LambdaDeploymentGroup(stack, 'Group', {
+    alias,
+    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
+    // As RollbackTrigger requires at synth (RT303).
+    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+  });
   const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
   const objectives = [slo];
   if (options.latency) {

@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { InconclusiveAction } from '../../../lib';
 import type { RollbackPolicy } from '../../../lib/core';
 import { PathOutcome, SimulationInput, SimulationResult, simulate } from '../../../lib/core/simulator';
+import { expectRtError } from '../helpers';
 import { CANARY_10_FOR_10, IDS, blendedOnly, buildSeries, canaryRelease, lambdaService } from './fixtures';
 
 // Every policy below is synthesized from real constructs: a Lambda alias with a 99.9 %
 // availability SLO (workbook tiers: page-1h is 14.4× over 1 h / 5 min with at least 70 events per
 // window, page-6h 6× over 6 h / 30 min) and a RollbackTrigger (bake 10 min, inconclusive → fail).
-// Its one rollback alarm is page-1h's long window on the new version's own traffic: 14.4× over
-// 1 h, at least 70 events, 1 of 1, notBreaching.
+// Its one rollback alarm is page-1h's SHORT window on the new version's own traffic: 14.4× over
+// 5 min (1.44 % errors), at least 70 events, 1 of 1, notBreaching, burning only while the new
+// version fails more than twice as often as the current one on the same 5 minutes (baseline
+// rest-of-blended, factor 2: the alias minus the new version, i.e. the series' stable entries).
+// At minute t CloudWatch's 5-minute window holds minutes t − 5 … t − 1.
 //
 // The evaluator's clock (defaults): AfterAllowTraffic starts when all traffic shifted (minute 10 for
 // the 10 %/10 min canary), ticks every 60 s, sees data up to now − 180 s. The bake is over when
@@ -65,7 +69,8 @@ describe('a clean release', () => {
     expect(m5.burnRates[IDS.rollback]).toBe(0);
     // Minute 41 has no entry of its own.
     expect(result.minutes.at(-1)!.blendedRequests).toBeUndefined();
-    expect(result.evaluatorSettings).toEqual({ tickSeconds: 60, metricDelaySeconds: 180, inconclusiveAction: 'fail', compareWithBaseline: true, deadlineMarginSeconds: 300 });
+    // baselineFactor: the trigger's factor (2), which the evaluator's page-rate failure now honours.
+    expect(result.evaluatorSettings).toEqual({ tickSeconds: 60, metricDelaySeconds: 180, inconclusiveAction: 'fail', compareWithBaseline: true, deadlineMarginSeconds: 300, baselineFactor: 2 });
     expect(result.ingestionDelayMinutes).toBe(0);
   });
 });
@@ -75,12 +80,15 @@ describe('a total outage of the canary version (10 % for 10 min, per-version dat
   const result = run(outage);
 
   it('is rolled back by the alarm path after one minute', () => {
-    // 14.4× on a 1 h window of the version's own traffic at 100 % errors needs 14.4 × 0.1 % × 3,600 s
-    // = 51.8 s of failures: CloudWatch evaluates once a minute, so the first evaluation that sees
-    // minute 0 (minute 1) fires. Its window holds 100 canary requests, all failed (≥ 70 events):
-    // 1 ÷ 0.001 = 1,000×.
+    // 14.4× on the 5 min window of the version's own traffic needs 1.44 % errors: CloudWatch
+    // evaluates once a minute, so the first evaluation that sees minute 0 (minute 1) fires. Its
+    // window (−4 … 0) holds 100 canary requests, all failed (≥ 70 events): 1 ÷ 0.001 = 1,000×. The
+    // current version's window (−4 … 0) holds 4 × 1,000 + 900 = 4,900 requests, none failed:
+    // 100 % > 2 × 0 %.
     expect(result.outcome).toMatchObject({ path: 'alarm', verdict: 'fail', minute: 1, detectionMinutes: 1, source: IDS.rollback, rollback: true });
-    expect(result.outcome.reasons[0]).toMatch(/burn rate 1000× over the last 60 min \(100 of 100 events bad, minimum 70\); threshold 14\.4×/);
+    expect(result.outcome.reasons[0]).toMatch(
+      /burn rate 1000× over the last 5 min \(100 of 100 events bad, minimum 70\); 100 % bad is more than 2× the current version's 0 % \(0 of 4900 events\) over the same window; threshold 14\.4×$/,
+    );
     expect(result.minutes.find((m) => m.minute === 1)!.burnRates[IDS.rollback]).toBe(1_000);
   });
 
@@ -247,15 +255,33 @@ describe('an incident that started before the release', () => {
 });
 
 describe('windows of the alarm path', () => {
+  // All at once, 10 min bake: passes at minute 13. The new version breaks at minute 20.
+  const lateBreak = buildSeries(-100, 40, (m) => (m < 0 ? { stable: { requests: 1_000, errors: 0 } } : { canary: { requests: 1_000, errors: m >= 20 ? 1_000 : 0 } }));
+  // The same trigger without a baseline (what baselineFactor 0 synthesizes): the burn alone.
+  const trigger = service.policy.rollbackTriggers![0];
+  const { baseline: _baseline, ...plainAlarm } = trigger.alarms[0];
+  const noBaseline: RollbackPolicy = { ...service.policy, rollbackTriggers: [{ ...trigger, alarms: [plainAlarm] }] };
+
   it('ignores an alarm that fires after the deployment succeeded (CodeDeploy no longer polls)', () => {
-    // All at once, 10 min bake: passes at minute 13. The new version breaks at minute 20: its
-    // alarm is in ALARM at 21, after the deployment.
-    const series = buildSeries(-100, 40, (m) => (m < 0 ? { stable: { requests: 1_000, errors: 0 } } : { canary: { requests: 1_000, errors: m >= 20 ? 1_000 : 0 } }));
-    const result = run(series, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } });
+    // Without a baseline: minute 21 (window 16 … 20) holds 1,000 of 5,000 failed = 20 % → 200×,
+    // in ALARM at 21, after the deployment.
+    const result = run(lateBreak, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } }, noBaseline);
+    expect(result.minutes.find((m) => m.minute === 21)!.burnRates[IDS.rollback]).toBe(200);
     expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 13 });
     expect(path(result, 'alarm').verdict).toBe('none');
     expect(path(result, 'alarm').reasons.join('\n')).toMatch(/went into ALARM at minute 21, after the deployment ended/);
     expect(result.outcome.reasons.join('\n')).toMatch(/no entries for the current version \(stable\) after the release/);
+  });
+
+  it('with the default baseline the same late break holds: the current version served nothing in the window', () => {
+    // Minute 21 (window 16 … 20): the new version's own 200×, but the current version has 0 events
+    // (< 70), so the alarm holds at 0; it never goes into ALARM, before or after the deployment.
+    const result = run(lateBreak, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } });
+    expect(result.minutes.find((m) => m.minute === 21)!.burnRates[IDS.rollback]).toBe(0);
+    expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 40).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
+    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 13 });
+    expect(path(result, 'alarm').verdict).toBe('none');
+    expect(path(result, 'alarm').reasons.join('\n')).not.toMatch(/went into ALARM/);
   });
 
   it('judges a latency SLO on slow requests', () => {
@@ -324,5 +350,222 @@ describe('policies with more than the simulator replays', () => {
     expect(path(result, 'paging').reasons.at(-1)).toMatch(/1 threshold trigger\(s\) of the policy were not replayed/);
     const other = run(canaryRelease({ canaryErrors: (_m, r) => r }), { rollbackTrigger: 'Svc/Other' }, twoTriggers);
     expect(other.outcome).toMatchObject({ path: 'alarm', minute: 1, source: 'Svc/Other/Availability/version/page-1h' });
+  });
+});
+
+describe('the rollback alarm compares the new version with the current one (baseline factor 2)', () => {
+  it('is what a RollbackTrigger synthesizes by default', () => {
+    expect(service.policy.rollbackTriggers![0].alarms).toEqual([expect.objectContaining({ scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2 } })]);
+  });
+
+  describe('a pre-existing incident: both versions fail 5 % from minute −120', () => {
+    // Canary 5 of 100 a minute (then 50 of 1,000), the current version 45 of 900 (50 of 1,000
+    // before the release). Minute 1 (window −4 … 0): the new version 5 of 100 = 5 % → 50×, above
+    // 14.4×; the current version 4 × 50 + 45 = 245 of 4 × 1,000 + 900 = 4,900 = 5 %. 5 % is not
+    // more than 2 × 5 %: the alarm holds through the canary (both stay at 5 %).
+    const result = run(canaryRelease({ canaryErrors: (_m, r) => r / 20, stableErrors: (m, r) => (m >= -120 ? r / 20 : 0) }));
+
+    it('the alarm path holds through the canary and says the burn was shared', () => {
+      // Minutes 1–14: every window still holds a stable minute of the canary (minute 9 is the last,
+      // 900 requests ≥ 70 events), so the shared 5 % holds the alarm.
+      expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 14).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
+      expect(result.minutes.find((m) => m.minute === 1)!.burnRates[IDS.rollback]).toBe(0);
+    });
+
+    it('and once all traffic has shifted (the current version\'s 5-minute window empty) it still holds: the evaluator decides, and passes at minute 23', () => {
+      // From minute 10 the alias serves only the new version: the rest of the blended traffic is 0.
+      // Minute 15 (window 10 … 14): the new version 5 × 50 = 250 of 5,000 = 5 % → 50× on its own;
+      // the current version 0 events (< 70), so the alarm holds at 0 (it used to fire here on the
+      // burn alone and roll the healthy release back). The evaluator compares over the whole shift:
+      // new 10 × 5 + 10 × 50 = 550 of 10 × 100 + 10 × 1,000 = 11,000 = 5 % (50×), current
+      // 10 × 45 = 450 of 9,000 = 5 % (50×): shared, it passes.
+      expect(result.minutes.find((m) => m.minute === 14)!.burnRates[IDS.rollback]).toBe(0);
+      expect(result.minutes.find((m) => m.minute === 15)!.burnRates[IDS.rollback]).toBe(0);
+      expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 30).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
+      expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
+      expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
+      expect(path(result, 'evaluator').observations).toMatchObject([
+        { slo: 'Availability', arm: 'canary', totalEvents: 11_000, badEvents: 550, burnRate: 50 },
+        { slo: 'Availability', arm: 'baseline', totalEvents: 9_000, badEvents: 450, burnRate: 50 },
+      ]);
+    });
+  });
+
+  describe('a 90-second blip every request of both versions fails (one minute at 100 %, the next at 50 %)', () => {
+    const blip = (start: number) => (m: number, r: number) => (m === start ? r : m === start + 1 ? r / 2 : 0);
+
+    it('a shared blip early in the canary (minutes 2–3) now holds: both 5-minute windows cover nearly the same minutes (it fired at minute 3 with the 1 h window)', () => {
+      // Minute 3 (window −2 … 2): new 300 requests (minutes 0–2), 100 failed = 33.3 % → 333×;
+      // current 2 × 1,000 + 3 × 900 = 4,700 requests, 900 failed = 19.1 % (× 2 = 38.3 %): holds.
+      // Minute 4 (window −1 … 3): new 150 of 400 = 37.5 % → 375×; current 900 + 450 = 1,350 of
+      // 1,000 + 4 × 900 = 4,600 = 29.3 % (× 2 = 58.7 %): holds. From minute 5 both windows hold the
+      // same five minutes at the same error rate. (With the 1 h window minute 3 compared 33.3 % with
+      // 900 of 59,700 = 1.51 % and rolled the healthy release back.)
+      const result = run(canaryRelease({ canaryErrors: blip(2), stableErrors: blip(2) }));
+      const alarm = path(result, 'alarm');
+      expect(alarm).toMatchObject({ verdict: 'none', rollback: false });
+      expect(alarm.reasons[1]).toBe(
+        `${IDS.rollback}: the new version's own burn rate reached 375× (minute 4), but it never failed more than 2× as often as the current version on the same window — ` +
+          "at minute 3: 33.3 % bad is not more than 2× the current version's 19.1 % (900 of 4700 events) over the same window; an incident both versions share does not roll back",
+      );
+      expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 23).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
+      expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
+    });
+
+    it('a shared blip in the canary\'s first two minutes still fires: the new version\'s window holds fewer minutes than its baseline\'s (the gap left, narrowed from 30 min to ~2)', () => {
+      // Blip at minutes 1–2. Minute 2 (window −3 … 1): new 200 requests (minutes 0–1), 100 failed =
+      // 50 % → 500×; current 3 × 1,000 + 2 × 900 = 4,800 requests, 900 failed = 18.8 % (× 2 = 37.5 %):
+      // 50 % > 37.5 %. A blip of b minutes t minutes after the release gives the new version about
+      // b ÷ t and the current one b ÷ 5: more than twice as often while t < 2.5.
+      const result = run(canaryRelease({ canaryErrors: blip(1), stableErrors: blip(1) }));
+      expect(result.outcome).toMatchObject({ path: 'alarm', verdict: 'fail', minute: 2, source: IDS.rollback });
+      expect(result.outcome.reasons[0]).toMatch(
+        /burn rate 500× over the last 5 min \(100 of 200 events bad, minimum 70\); 50 % bad is more than 2× the current version's 18\.8 % \(900 of 4800 events\) over the same window/,
+      );
+    });
+
+    it('late in a long canary (minutes 40–41) holds: both windows hold the same five minutes at the same rate', () => {
+      // A 10 % canary for 60 minutes (100 new, 900 current a minute), blip at minutes 40–41.
+      // Minute 41 (window 36 … 40): new 100 of 500 = 20 % → 200×, above 14.4×; current 900 of
+      // 4,500 = 20 %; 20 % is not more than 40 %. Minute 42 (37 … 41): new 150 of 500 = 30 % (300×),
+      // current 1,350 of 4,500 = 30 % (× 2 = 60 %).
+      const series = buildSeries(-400, 90, (m) => {
+        if (m < 0) return { stable: { requests: 1_000, errors: 0 } };
+        if (m >= 60) return { canary: { requests: 1_000, errors: 0 } };
+        return { stable: { requests: 900, errors: blip(40)(m, 900) }, canary: { requests: 100, errors: blip(40)(m, 100) } };
+      });
+      const result = run(series, { deployment: { kind: 'canary', percent: 10, intervalMinutes: 60, bakeMinutes: 10 } });
+      const alarm = path(result, 'alarm');
+      expect(alarm).toMatchObject({ verdict: 'none', rollback: false });
+      expect(alarm.reasons[1]).toMatch(
+        /reached 300× \(minute 42\), but it never failed more than 2× as often as the current version on the same window — at minute 41: 20 % bad is not more than 2× the current version's 20 % \(900 of 4500 events\)/,
+      );
+    });
+  });
+
+  it('holds when the current version has no entries (all at once, blended history only): the evaluator rolls back', () => {
+    // Before the release only blended entries; from minute 0 the new version serves everything and
+    // fails every request. Minute 1: 1,000 of 1,000 failed → 1,000× on its own; no stable entry in
+    // the window (−4 … 0), so the baseline has 0 events (< 70) and the alarm holds at 0. The
+    // evaluator (AfterAllowTraffic from minute 0, data visible up to now − 3 min) sees minute 0 at
+    // minute 4: 1,000 of 1,000 bad → 1,000× ≥ 14.4×, and rolls back.
+    const series = buildSeries(-100, 40, (m) => (m < 0 ? { blended: { requests: 1_000, errors: 0 } } : { canary: { requests: 1_000, errors: 1_000 } }));
+    const result = run(series, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } });
+    expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 13).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
+    expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
+    expect(path(result, 'alarm').reasons.join('\n')).toMatch(/the new version's own burn rate reached 1000× \(minute 1\)/);
+    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 4, source: 'Availability', rollback: true });
+    expect(result.outcome.reasons[0]).toMatch(/burns its error budget at 1000× over 1 min \(1000 of 1000 events bad\)/);
+  });
+
+  it('does not invent the current version from blended entries: a minute without a stable entry has none', () => {
+    // Same as above, but the history's blended entries fail 5 %. Read as the current version, the
+    // window −4 … 0 would hold 4 × 1,000 = 4,000 events at 5 % (≥ 70, 100 % > 2 × 5 %) and the alarm
+    // would fire at minute 1; without stable entries the baseline has 0 events, so it holds and
+    // the evaluator rolls back at minute 4, as above.
+    const series = buildSeries(-100, 40, (m) => (m < 0 ? { blended: { requests: 1_000, errors: 50 } } : { canary: { requests: 1_000, errors: 1_000 } }));
+    const result = run(series, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } });
+    expect(result.minutes.find((m) => m.minute === 1)!.burnRates[IDS.rollback]).toBe(0);
+    expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
+    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 4, source: 'Availability' });
+  });
+
+  describe('ECS: green compares with blue, blue with green (separate target groups)', () => {
+    // The Lambda policy's alarm, recast as the two target-group alarms an ECS trigger synthesizes.
+    const trigger = service.policy.rollbackTriggers![0];
+    const [alarm] = trigger.alarms;
+    const ecs: RollbackPolicy = {
+      ...service.policy,
+      rollbackTriggers: [
+        {
+          ...trigger,
+          platform: 'ecs',
+          alarms: [
+            { ...alarm, scope: 'blue', baseline: { mode: 'separate', factor: 2 } },
+            { ...alarm, scope: 'green', baseline: { mode: 'separate', factor: 2 } },
+          ],
+        },
+      ],
+    };
+    const GREEN = 'Svc/Rollback/Availability/green/page-1h';
+    const BLUE = 'Svc/Rollback/Availability/blue/page-1h';
+
+    it('when both fail equally both hold: blue is no longer in ALARM before the release (green had no traffic to compare with), and the evaluator passes', () => {
+      // Both at 5 % from minute −120. Minute 0: blue's window (−5 … −1) holds 250 of 5,000
+      // failed = 5 % → 50× on its own; green has no entry before the release (0 events < 70), so
+      // blue holds at 0 (it used to be in ALARM as the deployment started and stop it at once).
+      // Green from minute 1: 5 % is not more than 2 × blue's 5 %; from minute 15 (window 10 … 14)
+      // blue served nothing (0 events < 70) and green holds too, as on Lambda above. The
+      // evaluator compares 550 of 11,000 (5 %) with 450 of 9,000 (5 %) and passes at minute 23.
+      const result = run(canaryRelease({ canaryErrors: (_m, r) => r / 20, stableErrors: (m, r) => (m >= -120 ? r / 20 : 0) }), {}, ecs);
+      expect(result.minutes.find((m) => m.minute === 0)!.burnRates[BLUE]).toBe(0);
+      expect(result.minutes.filter((m) => m.minute >= 0 && m.minute <= 30).every((m) => m.burnRates[BLUE] === 0)).toBe(true);
+      expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 30).every((m) => m.burnRates[GREEN] === 0)).toBe(true);
+      expect(result.minutes.find((m) => m.minute === 15)!.burnRates[GREEN]).toBe(0);
+      expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
+      expect(path(result, 'alarm').reasons.join('\n')).not.toMatch(/already in ALARM when the deployment started/);
+      expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
+    });
+
+    it('green fires on a broken new version, compared with blue', () => {
+      // Minute 1 (window −4 … 0): green 100 of 100 failed → 1,000×; blue 4 × 1,000 + 900 = 4,900, none failed.
+      const result = run(canaryRelease({ canaryErrors: (_m, r) => r }), {}, ecs);
+      expect(result.outcome).toMatchObject({ path: 'alarm', minute: 1, source: GREEN });
+      expect(result.outcome.reasons[0]).toMatch(
+        /burn rate 1000× over the last 5 min \(100 of 100 events bad, minimum 70\); 100 % bad is more than 2× the blue target group \(current version\)'s 0 % \(0 of 4900 events\)/,
+      );
+      expect(result.minutes.find((m) => m.minute === 1)!.burnRates[BLUE]).toBe(0);
+    });
+
+    it('blue reads the canary entries as its baseline', () => {
+      // Blue fails 100 % from minute 0 (900 of 900), green is clean. Minute 1 (window −4 … 0): blue
+      // 4 × 1,000 + 900 = 4,900 requests, 900 failed = 18.4 % → 184×, above 14.4×; green 0 of 100:
+      // 18.4 % > 2 × 0 %.
+      const result = run(canaryRelease({ canaryErrors: () => 0, stableErrors: (m, r) => (m >= 0 ? r : 0) }), {}, ecs);
+      expect(result.outcome).toMatchObject({ path: 'alarm', minute: 1, source: BLUE });
+      expect(result.outcome.reasons[0]).toMatch(
+        /burn rate 184× over the last 5 min \(900 of 4900 events bad, minimum 70\); 18\.4 % bad is more than 2× the green target group \(new version\)'s 0 % \(0 of 100 events\)/,
+      );
+    });
+  });
+
+  it.each([
+    ['a declared-scope alarm', { scope: 'declared' }, /a declared-scope alarm measures the SLI as given, so the series has no other traffic to compare it with/],
+    ['an unknown mode', { baseline: { mode: 'median', factor: 2 } }, /baseline\.mode must be rest-of-blended or separate, got "median"/],
+    ['a negative factor', { baseline: { mode: 'rest-of-blended', factor: -1 } }, /baseline\.factor must be a finite number ≥ 0, got -1/],
+  ])('RT709 for a baseline it cannot replay: %s', (_what, patch, message) => {
+    const trigger = service.policy.rollbackTriggers![0];
+    const policy: RollbackPolicy = { ...service.policy, rollbackTriggers: [{ ...trigger, alarms: trigger.alarms.map((a) => ({ ...a, ...patch }) as typeof a) }] };
+    expect(expectRtError(() => run(canaryRelease({ canaryErrors: () => 0 }), {}, policy), 'RT709').message).toMatch(message);
+  });
+
+  it('without a baseline in the policy, the burn alone counts, as before', () => {
+    const trigger = service.policy.rollbackTriggers![0];
+    const plain: RollbackPolicy = { ...service.policy, rollbackTriggers: [{ ...trigger, alarms: trigger.alarms.map(({ baseline: _b, ...a }) => a) }] };
+    const incident = canaryRelease({ canaryErrors: (_m, r) => r / 20, stableErrors: (m, r) => (m >= -120 ? r / 20 : 0) });
+    // Minute 1 (window −4 … 0): the new version 5 of 100 = 5 % → 50× ≥ 14.4×, nothing to compare with.
+    const result = run(incident, {}, plain);
+    expect(result.outcome).toMatchObject({ path: 'alarm', minute: 1, source: IDS.rollback });
+    expect(result.outcome.reasons[0]).toMatch(/burn rate 50× over the last 5 min \(5 of 100 events bad, minimum 70\); threshold 14\.4×$/);
+  });
+});
+
+describe('a release after the last entry of the series (no datapoint after the release)', () => {
+  // History until minute −1, nothing from the release on: the honest export of a pipeline gone dark.
+  const series = canaryRelease({ canaryErrors: () => 0 }).filter((e) => e.minute < 0);
+  const result = run(series);
+
+  it('is inconclusive, rolled back under the fail-closed policy, and says the series ended before the release', () => {
+    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'inconclusive', minute: 23, rollback: true });
+    expect(result.outcome.reasons.join('\n')).toMatch(/the series ends at minute -1, before the release \(minute 0\): no datapoint arrived after the release/);
+    expect(result.outcome.reasons.join('\n')).not.toMatch(/before the last minute the evaluator read/);
+    expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
+    expect(path(result, 'alarm').reasons.at(-1)).toMatch(/the series ends at minute -1, before the release \(minute 0\): the alarms had no datapoint from the release on/);
+  });
+
+  it('replays until the deployment\'s end, with no requests charted after the series', () => {
+    expect(result.minutes.at(-1)!.minute).toBe(23);
+    expect(result.minutes.filter((m) => m.minute >= 0).every((m) => m.blendedRequests === undefined && m.burnRates[IDS.rollback] === null)).toBe(true);
+    expect(result.phases.map((p) => p.name)).toEqual(['before', 'canary', 'bake', 'all-traffic', 'after']);
   });
 });

@@ -84,11 +84,27 @@ describe('simulate rejects bad input with a message naming the minute and the fi
   });
 
   it.each([
-    ['before the series', -1, /releaseMinute -1 is outside the series, which runs from minute 0 to minute 2/],
-    ['after the series', 3, /releaseMinute 3 is outside the series/],
+    ['before the series', -1, /releaseMinute -1 is before the series, which runs from minute 0 to minute 2: give a release at or after the first entry/],
     ['not a whole minute', 1.5, /releaseMinute must be a whole number, got 1\.5/],
+    ['not a number', '3' as unknown as number, /releaseMinute must be a whole number, got "3"/],
+    ['60 days after the first entry', 86_400, /releaseMinute 86400 is 86400 minutes after the series' first entry \(minute 0\); one replay covers less than 86400 minutes/],
   ])('RT707 a release minute %s', (_name, releaseMinute, message) => {
     expect(fails({ releaseMinute }, 'RT707')).toMatch(message);
+  });
+
+  it('RT707 a replay longer than 60 days from the first entry to the end of the deployment', () => {
+    // The deployment ends 10 (canary) + 10 (bake) + 3 (metric delay) = 23 minutes after the release.
+    // Released at 84,959 it ends at 84,982, inside the 86,400 minutes (0 … 86,399) one replay from
+    // minute 0 emulates; released at 86,390 it ends at 86,413, past them.
+    expect(() => simulate(input({ releaseMinute: 84_959 }))).not.toThrow();
+    expect(fails({ releaseMinute: 86_390 }, 'RT707')).toMatch(
+      /the replay would run from the series' first entry \(minute 0\) to the end of the deployment released at minute 86390 \(minute 86413\): 86414 minutes, more than the 86400 \(60 days\)/,
+    );
+  });
+
+  it('accepts a release after the last entry: the series says no datapoint arrived after it', () => {
+    expect(() => simulate(input({ releaseMinute: 3 }))).not.toThrow();
+    expect(() => simulate(input({ releaseMinute: 500 }))).not.toThrow();
   });
 
   it.each([
