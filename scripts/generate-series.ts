@@ -13,18 +13,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../eval/random';
 
-/** Mulberry32: a small, fast, well-distributed 32-bit PRNG; enough for example data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// The eval's seeded PRNG: the example series depend on nothing but their seeds.
+const prng = mulberry32;
 
 /** Binomial draw: exact (Bernoulli sum) for small n, normal approximation (rounded, clamped) for large n·p. */
 function binomial(random: () => number, n: number, p: number): number {

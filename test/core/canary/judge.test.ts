@@ -11,6 +11,7 @@ import {
 } from '../../../lib/core/canary';
 import { expectRtError } from '../helpers';
 import { fisherOracle } from './oracles';
+import { mulberry32 } from '../../../eval/random';
 
 function errors(canaryBad: number, canaryTotal: number, baselineBad: number, baselineTotal: number, extra: Partial<ProportionMetricInput> = {}): ProportionMetricInput {
   return {
@@ -28,17 +29,8 @@ function judgeErrors(canaryBad: number, canaryTotal: number, baselineBad: number
   return { judgement, metric: judgement.metrics[0] as ProportionMetricResult };
 }
 
-/** A deterministic pseudo-random stream (mulberry32), so latency samples are reproducible. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A deterministic pseudo-random stream, so latency samples are reproducible. */
+const random = mulberry32;
 
 /** `count` per-minute p50 latencies around `center` ms with ±`spread` ms of noise. */
 function latencies(seed: number, count: number, center: number, spread: number): number[] {
