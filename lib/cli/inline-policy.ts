@@ -12,6 +12,7 @@ import {
   WORKBOOK_TIERS,
   defaultMinEventsPerWindow,
   deriveTier,
+  fastestPageTier,
   errorBudget,
   formatSeconds,
 } from '../core';
@@ -146,7 +147,7 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
   const alarms: PolicyRollbackAlarm[] = [];
   slos.forEach((slo, i) => {
     // The rollback path rolls back on each SLO's fastest page tier (RollbackTrigger, RT307).
-    const tier = slo.tiers.filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
+    const tier = fastestPageTier(slo.tiers);
     if (!tier) throw new InputError('has no page tier; the rollback path rolls back on the fastest page tier — keep page-1h or page-6h', options.file, `slos[${i}]`, 'tiers');
     // Per-version SLIs give one alarm on the new version (Lambda) or one per target group (ECS),
     // each compared with the rest of the traffic (RollbackTrigger's baselineFactor); service-wide

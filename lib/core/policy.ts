@@ -129,6 +129,14 @@ export interface RollbackPolicy {
   readonly rollbackTriggers?: readonly PolicyRollbackTrigger[];
 }
 
+/**
+ * The tier the rollback path rolls back on: the page tier with the shortest long window (the
+ * workbook's 14.4× over 1 h). One rule for the construct, the inline policy and the simulator.
+ */
+export function fastestPageTier<T extends Pick<DerivedTier, 'severity' | 'longWindowSeconds'>>(tiers: readonly T[]): T | undefined {
+  return tiers.filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
+}
+
 /** Groups metadata entries into one policy document, rejecting documents of a newer schema. */
 export function policyFromEntries(entries: readonly unknown[], stack?: string): RollbackPolicy {
   const slos: PolicySlo[] = [];

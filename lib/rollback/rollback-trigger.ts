@@ -28,6 +28,7 @@ import {
   PolicyRollbackTrigger,
   PolicyTier,
   RollbackTriggersError,
+  fastestPageTier,
   formatSeconds,
 } from '../core';
 import { BaselineComparison, windowAlarm } from '../private/alarm-factory';
@@ -328,7 +329,7 @@ export class RollbackTrigger extends Construct {
     const policyAlarms: PolicyRollbackAlarm[] = [];
     const slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> = [];
     for (const slo of objectives) {
-      const tier = fastestPageTier(slo);
+      const tier = fastestPageTier(slo._policy.tiers);
       if (!tier) {
         throw new RollbackTriggersError('RT307', `${slo.node.path} has no page tier; the rollback path rolls back on the fastest page tier`);
       }
@@ -551,10 +552,6 @@ export class RollbackTrigger extends Construct {
     }
     return errors;
   }
-}
-
-function fastestPageTier(slo: ServiceLevelObjective): PolicyTier | undefined {
-  return slo._policy.tiers.filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
 }
 
 /** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */

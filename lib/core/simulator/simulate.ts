@@ -4,7 +4,7 @@ import { MAX_EMULATED_MINUTES, emulate, type EmulationResult, relativeWindowBurn
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
 import { type Series, countsFor, floorToMinute } from '../metric-queries';
-import { POLICY_SCHEMA_VERSION, type PolicyAlarm, type PolicyRollbackAlarm, type PolicyRollbackTrigger, type PolicySlo, type RollbackPolicy } from '../policy';
+import { POLICY_SCHEMA_VERSION, fastestPageTier, type PolicyAlarm, type PolicyRollbackAlarm, type PolicyRollbackTrigger, type PolicySlo, type RollbackPolicy } from '../policy';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
 import type { EvaluatorSettings, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
@@ -200,7 +200,7 @@ function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger 
     return out;
   }
   const out = policy.slos.flatMap((slo) => {
-    const tier = [...(slo.tiers ?? [])].filter((t) => t.severity === 'page').sort((a, b) => a.longWindowSeconds - b.longWindowSeconds)[0];
+    const tier = fastestPageTier(slo.tiers ?? []);
     return tier ? [judged(slo, tier, tier.minEventsPerWindow)] : [];
   });
   if (out.length === 0) {
