@@ -29,12 +29,12 @@ import {
   parseEvaluatorConfig,
   syntheticsFailure,
 } from '../../lib/core';
-import { AuditSink, eventBridgeAudit } from './audit';
-import { DeploymentTargets, findTargets, getDeployment, reportHook } from './codedeploy';
-import { VersionState, ecsTaskSetState, lambdaVersionState } from './integrity';
-import { readMetrics } from './metrics';
-import { RetryOptions, errorName, withRetry } from './retry';
-import { StateStore, StoredDecision } from './state';
+import { AuditSink, eventBridgeAudit } from '../shared/audit';
+import { DeploymentTargets, findTargets, getDeployment, reportHook } from '../shared/codedeploy';
+import { VersionState, ecsTaskSetState, lambdaVersionState } from '../shared/integrity';
+import { readMetrics } from '../shared/metrics';
+import { RetryOptions, errorName, withRetry } from '../shared/retry';
+import { StateStore, StoredDecision } from '../shared/state';
 
 /** The CodeDeploy lifecycle hook payload: only these two ids. */
 export interface HookEvent {

@@ -13,3 +13,4 @@ export * from './metric-queries';
 export * from './emulator';
 export * from './canary';
 export * from './simulator';
+export * from './bake';
