@@ -47,8 +47,29 @@ export type BakePhase =
   /** The report failed every retry: raise an escalation (the machine then fails). */
   | 'report-failed';
 
-/** What the machine does after a step. */
-export type BakeNext = 'wait' | 'report' | 'done';
+/**
+ * What the machine does after a step: `wait` `waitSeconds` then run the evaluator again with the
+ * returned state; `report` the returned `report.status` to CodeDeploy; `done` end (succeeded);
+ * `fail` end (failed: the execution's status shows something needs a human).
+ *
+ * The machine (lib/rollback/bake-state-machine.ts):
+ *
+ *   Evaluate (Lambda, whole state in, whole state out; Retry on Lambda service errors and on a
+ *   crashed or timed-out step, with the same state; Catch-all → FailClosed)
+ *     → Choice on `next`: wait → Wait(SecondsPath waitSeconds) → Evaluate
+ *                         report → Report; done → Succeed; fail → Fail
+ *   Report (codedeploy:putLifecycleEventHookExecutionStatus, Retry with backoff; never retries
+ *   LifecycleEventAlreadyCompletedException)
+ *     → success: phase := 'reported' → Evaluate (audits the verdict, returns done)
+ *     → Catch AlreadyCompleted: reportError, phase := 'already-completed' → Evaluate (reads and
+ *       audits what CodeDeploy applied, returns done)
+ *     → Catch-all: reportError, phase := 'report-failed' → Evaluate (escalates, returns fail)
+ *   FailClosed (the evaluator could not run): codedeploy:getDeployment → rollback creator →
+ *   report Succeeded; any other → report Failed; unreadable → wait for `deadline`, report
+ *   Succeeded (a rollback is never blocked; the alarm path still guards a release); then
+ *   events:putEvents of the verdict and an escalation, then Fail.
+ */
+export type BakeNext = 'wait' | 'report' | 'done' | 'fail';
 
 /** Versions and arms of one deployment, read once by `resolve` and carried through the bake. */
 export interface BakeContext {
