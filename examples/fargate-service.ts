@@ -22,7 +22,7 @@ export interface FargateServiceStackProps extends StackProps {
  * production traffic to the green task set for 5 minutes, then all of it. Two SLOs on each target
  * group roll a bad release back; the evaluator is the AppSpec hook that bakes the green task set.
  *
- * Every deployment's AppSpec names the evaluator (the `EvaluatorArn` output) in its hooks:
+ * Every deployment's AppSpec names the hook function (the `HookFunctionArn` output) in its hooks:
  *
  * ```yaml
  * version: 0.0
@@ -38,12 +38,12 @@ export interface FargateServiceStackProps extends StackProps {
  *   # The test listener (8080) routes to green only: the evaluator bakes green on that traffic
  *   # before any production traffic moves. Send it traffic (a smoke test from inside the VPC):
  *   # too few requests is an inconclusive bake, which fails the deployment by default.
- *   - AfterAllowTestTraffic: <EvaluatorArn>
+ *   - AfterAllowTestTraffic: <HookFunctionArn>
  *   # Production traffic has shifted: the evaluator bakes green against its SLOs and reports.
- *   - AfterAllowTraffic: <EvaluatorArn>
+ *   - AfterAllowTraffic: <HookFunctionArn>
  * ```
  *
- * `BeforeInstall: <EvaluatorArn>` may be added to check, before green starts, that the known-good
+ * `BeforeInstall: <HookFunctionArn>` may be added to check, before green starts, that the known-good
  * task definition is still ACTIVE.
  */
 export class FargateServiceStack extends Stack {
@@ -160,9 +160,9 @@ export class FargateServiceStack extends Stack {
       objectives: [availability, latency],
     });
 
-    new CfnOutput(this, 'EvaluatorArn', {
+    new CfnOutput(this, 'HookFunctionArn', {
       description: 'Name this function in the AppSpec Hooks of every deployment (AfterAllowTestTraffic, AfterAllowTraffic)',
-      value: this.rollbackTrigger.evaluatorFunction.functionArn,
+      value: this.rollbackTrigger.hookFunction.functionArn,
     });
   }
 }

@@ -1,26 +1,31 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { IAlarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, IAlarm, IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Code, Function, IFunction, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   AUDIT_EVENT_SOURCE,
   AuditDetailType,
+  DEFAULT_DEADLINE_SECONDS,
   EVALUATOR_CONFIG_SCHEMA_VERSION,
   EvaluatorConfig,
   EvaluatorEnv,
   EvaluatorSlo,
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  MAX_DEADLINE_SECONDS,
   MetricSpec,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
@@ -28,10 +33,13 @@ import {
   PolicyRollbackTrigger,
   PolicyTier,
   RollbackTriggersError,
+  StarterEnv,
+  StateChangeEnv,
   fastestPageTier,
   formatSeconds,
 } from '../core';
 import { BaselineComparison, windowAlarm } from '../private/alarm-factory';
+import { BakeStateMachine } from '../private/bake-state-machine';
 import { SliCounts } from '../private/sli-counts';
 import { atConstruct } from '../private/errors';
 import { metricFootprint } from '../private/metrics';
@@ -59,11 +67,19 @@ export interface RollbackTriggerProps {
   readonly objectives: ServiceLevelObjective[];
   /**
    * How long the evaluator watches the new version after traffic shifted (AfterAllowTraffic).
-   * Longer than one Lambda invocation continues in a new invocation with the same ids.
+   * The bake runs on AWS Step Functions: it may last longer than one Lambda invocation.
    *
    * @default Duration.minutes(10)
    */
   readonly bake?: Duration;
+  /**
+   * When, after CodeDeploy invokes the hook, the bake decides with what it has: a verdict if there
+   * is evidence, otherwise inconclusive. CodeDeploy fails a hook that has not reported within one
+   * hour; the rest is the report's time to retry.
+   *
+   * @default Duration.minutes(55)
+   */
+  readonly deadline?: Duration;
   /**
    * What an inconclusive bake (too few events, no datapoints) reports to CodeDeploy.
    *
@@ -141,22 +157,33 @@ export interface RollbackTriggerProps {
 
 /** The context key that suspends the alarm path for one deploy. */
 export const SUSPEND_ALARM_PATH_CONTEXT = 'cdk-rollback-triggers:suspendAlarmPath';
-const DEADLINE_MARGIN_SECONDS = 300;
-const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'evaluator');
+const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
 
 /**
  * Turns SLOs into an automatic rollback of a CodeDeploy blue/green release.
  *
  * 1. Alarm path (no Lambda): for every SLO, its fastest page tier measured on the new version's own
  *    traffic, attached to the deployment group, which rolls back on alarm, failure and stop.
- * 2. Evaluator path: a Lambda lifecycle hook (BeforeAllowTraffic / AfterAllowTraffic) that checks
- *    the rollback target is intact, bakes the new version on its own metrics, and reports.
+ * 2. Evaluator path: a thin Lambda lifecycle hook (BeforeAllowTraffic / AfterAllowTraffic) starts
+ *    one AWS Step Functions execution per hook execution; the machine runs a stateless evaluator
+ *    that checks the rollback target is intact and bakes the new version on its own metrics, and
+ *    reports to CodeDeploy once, fail-closed when the evaluator cannot run.
  * 3. Known-good state and an audit trail on EventBridge for every verdict and rollback.
  */
 export class RollbackTrigger extends Construct {
-  /** The evaluator: the lifecycle hook, and the handler of deployment state changes. */
+  /** The lifecycle hook function (BeforeAllowTraffic / AfterAllowTraffic): starts the bake's execution. */
+  public readonly hookFunction: IFunction;
+  /** The stateless evaluator run by the bake's state machine: resolve, checks, ticks, audit. */
   public readonly evaluatorFunction: IFunction;
-  /** Hook decisions (one per hook execution) and known-good versions. */
+  /** Handles the deployment group's state changes: known-good versions, rollback audit. */
+  public readonly stateChangeFunction: IFunction;
+  /** The bake (AWS Step Functions Standard): one execution per lifecycle hook execution. */
+  public readonly bakeStateMachine: IStateMachine;
+  /** Hook starts, deployment state changes and notices that could not be delivered. */
+  public readonly deadLetterQueue: IQueue;
+  /** Alarms on lost work (dead letters) and failed bake executions; they notify the topic. */
+  public readonly operationalAlarms: IAlarm[];
+  /** Known-good versions and first bad signals (what must outlive one execution). */
   public readonly stateTable: ITable;
   public readonly auditBus: IEventBus;
   public readonly notificationTopic: ITopic;
@@ -174,12 +201,20 @@ export class RollbackTrigger extends Construct {
     }
     const bakeSeconds = (props.bake ?? Duration.minutes(10)).toSeconds();
     const metricDelaySeconds = (props.metricDelay ?? Duration.minutes(3)).toSeconds();
-    const maxBake = HOOK_LIMIT_SECONDS - DEADLINE_MARGIN_SECONDS - metricDelaySeconds;
+    const deadlineSeconds = (props.deadline ?? Duration.seconds(DEFAULT_DEADLINE_SECONDS)).toSeconds();
+    if (!(Number.isInteger(deadlineSeconds) && deadlineSeconds >= 60 && deadlineSeconds <= MAX_DEADLINE_SECONDS)) {
+      throw new RollbackTriggersError(
+        'RT316',
+        `${this.node.path}: deadline must be whole seconds from 1 min to ${formatSeconds(MAX_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
+          `the report needs the rest), got ${formatSeconds(deadlineSeconds)}`,
+      );
+    }
+    const maxBake = deadlineSeconds - metricDelaySeconds;
     if (bakeSeconds <= 0 || bakeSeconds > maxBake) {
       throw new RollbackTriggersError(
         'RT305',
-        `${this.node.path}: bake must be above 0 and at most ${formatSeconds(maxBake)} (CodeDeploy fails a hook after 1 h; ` +
-          `${formatSeconds(DEADLINE_MARGIN_SECONDS)} margin and ${formatSeconds(metricDelaySeconds)} metric delay are reserved), got ${formatSeconds(bakeSeconds)}`,
+        `${this.node.path}: bake must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, ` +
+          `minus ${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(bakeSeconds)}`,
       );
     }
     const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? 10;
@@ -253,40 +288,74 @@ export class RollbackTrigger extends Construct {
     }
     this.notificationTopic = props.notificationTopic ?? this.createTopic();
 
-    // 2. Evaluator.
-    const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, inconclusiveAction);
-    if (!fs.existsSync(path.join(ASSET_DIR, 'index.js'))) {
-      // Only a checkout of this repository can lack it: the published package ships the bundle.
-      throw new RollbackTriggersError('RT399', `the evaluator bundle ${ASSET_DIR}/index.js is missing — run "npm run bundle" (part of "npm run build")`);
-    }
-    const fn = new Function(this, 'Evaluator', {
-      description: `cdk-rollback-triggers evaluator for ${group.node.path}`,
-      runtime: props.runtime ?? newestNodeRuntime(),
-      handler: 'index.handler',
-      code: Code.fromAsset(ASSET_DIR),
-      // One invocation lasts at most 15 minutes; longer bakes continue in a new invocation.
-      timeout: Duration.minutes(15),
-      memorySize: 256,
-      logGroup: new LogGroup(this, 'EvaluatorLogs', { retention: RetentionDays.ONE_YEAR }),
+    // 2. The bake: a thin starter as the hook, a stateless evaluator run by Step Functions.
+    const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, deadlineSeconds, inconclusiveAction, group);
+    this.checkEnvironmentSize(config);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      // SQS-managed encryption: EventBridge and Lambda can write to it without a key policy.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the trigger’s Lambda functions and EventBridge targets; a DLQ of a DLQ would only move the problem.',
+    });
+    const runtime = props.runtime ?? newestNodeRuntime();
+    const evaluator = this.handler('Evaluator', 'evaluator', runtime, {
+      description: `cdk-rollback-triggers bake steps for ${group.node.path} (run by Step Functions)`,
+      // One step: a few AWS reads with time-bounded retries, HTTP probes; the machine retries a crash.
+      timeout: Duration.minutes(3),
       environment: {
         [EvaluatorEnv.CONFIG]: Stack.of(this).toJsonString(config),
         [EvaluatorEnv.STATE_TABLE]: this.stateTable.tableName,
         [EvaluatorEnv.EVENT_BUS]: this.auditBus.eventBusName,
       },
     });
-    this.evaluatorFunction = fn;
-    this.checkEnvironmentSize(config);
-    this.grantEvaluator(fn, group.deploymentGroupArn, target);
+    this.evaluatorFunction = evaluator;
+    const bake = new BakeStateMachine(this, 'Bake', {
+      evaluator,
+      deploymentGroupArn: group.deploymentGroupArn,
+      auditBus: this.auditBus,
+      logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
+    });
+    this.bakeStateMachine = bake.stateMachine;
+    const starter = this.handler('Starter', 'starter', runtime, {
+      description: `cdk-rollback-triggers lifecycle hook of ${group.node.path}: starts the bake`,
+      timeout: Duration.minutes(3),
+      environment: {
+        [StarterEnv.STATE_MACHINE_ARN]: bake.stateMachine.stateMachineArn,
+        [StarterEnv.EVENT_BUS]: this.auditBus.eventBusName,
+        [StarterEnv.DEADLINE_SECONDS]: String(deadlineSeconds),
+      },
+      // CodeDeploy does not document whether it invokes hooks synchronously: if it is async, a
+      // failed start is retried twice and then kept in the dead-letter queue.
+      asyncDeadLetters: true,
+    });
+    this.hookFunction = starter;
+    const stateChange = this.handler('StateChange', 'state-change', runtime, {
+      description: `cdk-rollback-triggers deployment state changes of ${group.node.path}: known-good versions and rollback audit`,
+      timeout: Duration.minutes(2),
+      environment: {
+        [StateChangeEnv.STATE_TABLE]: this.stateTable.tableName,
+        [StateChangeEnv.EVENT_BUS]: this.auditBus.eventBusName,
+        [StateChangeEnv.APPLICATION_NAME]: group.application.applicationName,
+        [StateChangeEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
+      },
+      asyncDeadLetters: true,
+    });
+    this.stateChangeFunction = stateChange;
+    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, group.deploymentGroupArn, target);
 
     if (target._lambda) {
       atConstruct(this, () => {
         try {
-          target._lambda!.deploymentGroup.addPreHook(fn);
-          target._lambda!.deploymentGroup.addPostHook(fn);
-          // aws-cdk-lib lets the group's role invoke the hook and its versions (`<evaluator>:*`).
+          target._lambda!.deploymentGroup.addPreHook(starter);
+          target._lambda!.deploymentGroup.addPostHook(starter);
+          // aws-cdk-lib lets the group's role invoke the hook and its versions (`<starter>:*`).
           Validations.of(target._lambda!.deploymentGroup.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
-            reason: 'addPreHook/addPostHook let CodeDeploy invoke the evaluator and its versions; no other function is named.',
+            id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(starter.node.defaultChild as CfnElement)}.Arn>:*]`,
+            reason: 'addPreHook/addPostHook let CodeDeploy invoke the hook function and its versions; no other function is named.',
           });
         } catch (e) {
           throw new RollbackTriggersError(
@@ -299,6 +368,7 @@ export class RollbackTrigger extends Construct {
     }
 
     // Deployment state changes: known-good on success, audit of every rollback (alarm path included).
+    // EventBridge retries a failed delivery, then keeps the event in the dead-letter queue.
     new Rule(this, 'DeploymentStateChange', {
       description: `Audits rollbacks and records known-good versions of ${group.node.path}`,
       eventPattern: {
@@ -306,7 +376,7 @@ export class RollbackTrigger extends Construct {
         detailType: ['CodeDeploy Deployment State-change Notification'],
         detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: ['SUCCESS', 'FAILURE', 'STOP'] },
       },
-      targets: [new LambdaFunction(fn, { retryAttempts: 4 })],
+      targets: [new LambdaFunction(stateChange, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });
     new Rule(this, 'RollbackNotices', {
       description: `Sends rollbacks and escalations of ${group.node.path} to the notification topic`,
@@ -316,8 +386,73 @@ export class RollbackTrigger extends Construct {
         detailType: [AuditDetailType.ROLLBACK_TRIGGERED, AuditDetailType.ESCALATION_RAISED, AuditDetailType.ROLLBACK_COMPLETED],
         detail: { deploymentGroupName: [group.deploymentGroupName] },
       },
-      targets: [new SnsTopic(this.notificationTopic)],
+      targets: [new SnsTopic(this.notificationTopic, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });
+    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
+  }
+
+  /** One of the trigger's Lambda functions, loaded from its prebuilt bundle in `assets/`. */
+  private handler(
+    id: string,
+    bundle: string,
+    runtime: Runtime,
+    options: { description: string; timeout: Duration; environment: Record<string, string>; asyncDeadLetters?: boolean },
+  ): Function {
+    const dir = path.join(ASSETS_DIR, bundle);
+    if (!fs.existsSync(path.join(dir, 'index.js'))) {
+      // Only a checkout of this repository can lack it: the published package ships the bundles.
+      throw new RollbackTriggersError('RT399', `the ${bundle} bundle ${dir}/index.js is missing — run "npm run bundle" (part of "npm run build")`);
+    }
+    if (runtime.family !== RuntimeFamily.NODEJS) {
+      throw new RollbackTriggersError('RT315', `${this.node.path}: runtime must be a Node.js runtime (the handlers are JavaScript bundles), got ${runtime.name}`);
+    }
+    const fn = new Function(this, id, {
+      description: options.description,
+      runtime,
+      handler: 'index.handler',
+      code: Code.fromAsset(dir),
+      timeout: options.timeout,
+      memorySize: 256,
+      logGroup: new LogGroup(this, `${id}Logs`, { retention: RetentionDays.ONE_YEAR }),
+      environment: options.environment,
+      ...(options.asyncDeadLetters ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(1) } : {}),
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The function writes its own logs; the AWS managed basic execution policy is the documented minimum for that.',
+    });
+    return fn;
+  }
+
+  /** Alarms (to the notification topic) when work is lost to the dead-letter queue or an execution fails. */
+  private alarmOnLostWork(stateMachine: StateMachine): IAlarm[] {
+    const action = new SnsAction(this.notificationTopic);
+    const deadLetters = new Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'cdk-rollback-triggers: a hook start, a deployment state change or a notice could not be delivered; it waits in the dead-letter queue',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const executions = new Alarm(this, 'BakeFailuresAlarm', {
+      alarmDescription: 'cdk-rollback-triggers: a bake execution failed, timed out or was aborted; its hook was reported fail-closed or needs a human',
+      metric: new MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
+          timedOut: stateMachine.metricTimedOut({ period: Duration.minutes(1), statistic: 'Sum' }),
+          aborted: stateMachine.metricAborted({ period: Duration.minutes(1), statistic: 'Sum' }),
+        },
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [deadLetters, executions]) alarm.addAlarmAction(action);
+    return [deadLetters, executions];
   }
 
   private rollbackAlarmsFor(
@@ -398,7 +533,9 @@ export class RollbackTrigger extends Construct {
     slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>,
     bakeSeconds: number,
     metricDelaySeconds: number,
+    deadlineSeconds: number,
     inconclusiveAction: InconclusiveAction,
+    group: { readonly application: { readonly applicationName: string }; readonly deploymentGroupName: string },
   ): EvaluatorConfig {
     const slos: EvaluatorSlo[] = [];
     const dimensionSets: Array<Record<string, string>> = [];
@@ -450,7 +587,10 @@ export class RollbackTrigger extends Construct {
       bakeSeconds,
       tickSeconds: 60,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
-      deadlineMarginSeconds: DEADLINE_MARGIN_SECONDS,
+      deadlineMarginSeconds: HOOK_LIMIT_SECONDS - deadlineSeconds,
+      // The evaluator refuses deployments of any other group (a hook wired to the wrong group).
+      applicationName: group.application.applicationName,
+      deploymentGroupName: group.deploymentGroupName,
       metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? true,
       baselineFactor: props.baselineFactor ?? 2,
@@ -479,42 +619,56 @@ export class RollbackTrigger extends Construct {
     }
   }
 
-  private grantEvaluator(fn: Function, deploymentGroupArn: string, target: RollbackTarget): void {
-    // Every CodeDeploy action the evaluator uses can be scoped to the deployment group.
-    fn.addToRolePolicy(
+  private grantHandlers(
+    fns: { evaluator: Function; starter: Function; stateChange: Function; stateMachine: StateMachine },
+    deploymentGroupArn: string,
+    target: RollbackTarget,
+  ): void {
+    const { evaluator, starter, stateChange, stateMachine } = fns;
+    // Every CodeDeploy action the handlers use can be scoped to the deployment group (CodeDeploy
+    // service authorization reference: deployment actions take the deploymentgroup resource).
+    const readDeployment = ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'];
+    evaluator.addToRolePolicy(new PolicyStatement({ actions: readDeployment, resources: [deploymentGroupArn] }));
+    stateChange.addToRolePolicy(new PolicyStatement({ actions: readDeployment, resources: [deploymentGroupArn] }));
+    // The starter's fallback when Step Functions cannot be reached: read the deployment, report.
+    starter.addToRolePolicy(
+      new PolicyStatement({ actions: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'], resources: [deploymentGroupArn] }),
+    );
+    stateMachine.grantStartExecution(starter);
+    starter.addToRolePolicy(
       new PolicyStatement({
-        actions: ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
-        resources: [deploymentGroupArn],
+        actions: ['states:DescribeExecution'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        ],
       }),
     );
     // GetMetricData has no resource-level permissions.
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
-    this.auditBus.grantPutEventsTo(fn);
-    this.stateTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    const acknowledgements = [
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudwatch:GetMetricData and ecs:DescribeTaskDefinition support no resource-level permissions.' },
-    ];
-    if (target._lambda) {
-      const fnArn = target._lambda.alias.version.lambda.functionArn;
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetFunction'], resources: [`${fnArn}:*`] }));
-      acknowledgements.push({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(target._lambda.alias.version.lambda.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: "Reads the code SHA-256 of the deployed function's versions (known-good integrity); versions are only known at run time.",
-      });
-    } else {
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskSets'], resources: ['*'] }));
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }));
+    evaluator.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    for (const fn of [evaluator, starter, stateChange]) this.auditBus.grantPutEventsTo(fn);
+    // The evaluator reads known-good records and records the first bad signal; the state-change
+    // handler records known-good versions and reads the first bad signal.
+    this.stateTable.grant(evaluator, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    this.stateTable.grant(stateChange, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    const acknowledgements: Record<string, string> = {
+      'AwsSolutions-IAM5[Resource::*]': 'cloudwatch:GetMetricData, ecs:DescribeTaskSets and ecs:DescribeTaskDefinition support no resource-level permissions.',
+    };
+    for (const fn of [evaluator, stateChange]) {
+      if (target._lambda) {
+        const fnArn = target._lambda.alias.version.lambda.functionArn;
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetFunction'], resources: [`${fnArn}:*`] }));
+        acknowledgements[`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(target._lambda.alias.version.lambda.node.defaultChild as CfnElement)}.Arn>:*]`] =
+          "Reads the code SHA-256 of the deployed function's versions (known-good integrity); versions are only known at run time.";
+      } else {
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskSets', 'ecs:DescribeTaskDefinition'], resources: ['*'] }));
+      }
     }
-    // A separate policy: the function's default policy cannot name the function itself without a
-    // dependency cycle. Needed to continue a bake longer than one invocation.
-    const selfInvoke = new Policy(this, 'ContinueBake', {
-      statements: [new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
-    });
-    fn.role!.attachInlinePolicy(selfInvoke);
-    for (const a of acknowledgements) Validations.of(fn).acknowledge(a);
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The evaluator writes its own logs; the AWS managed basic execution policy is the documented minimum for that.',
+    for (const fn of [evaluator, stateChange]) {
+      for (const [id, reason] of Object.entries(acknowledgements)) Validations.of(fn).acknowledge({ id, reason });
+    }
+    Validations.of(starter).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(stateMachine.node.defaultChild as CfnElement)}.Name>:*]`,
+      reason: 'Reads the status of this state machine’s executions only (a duplicate hook invocation); execution names are only known at run time.',
     });
   }
 

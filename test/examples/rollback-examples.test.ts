@@ -95,13 +95,16 @@ describe.each([
     expect(archive.Properties.EventPattern).toEqual({ source: ['rollback-triggers'] });
   });
 
-  it('scopes the evaluator CodeDeploy actions to the deployment group and grants no wildcard action', () => {
+  it('scopes every CodeDeploy action (evaluator, hook, state machine) to the deployment group and grants no wildcard action', () => {
     const stack = build();
-    const statements = evaluatorStatements(stack);
-    const codedeploy = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('codedeploy:')));
-    expect(codedeploy.flatMap(actionsOf)).toEqual(expect.arrayContaining(['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus']));
+    expect(evaluatorStatements(stack).flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')) as Resource[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const codedeploy = statements.filter((s) => actionsOf(s).some((a) => a.toLowerCase().startsWith('codedeploy:')));
+    expect(codedeploy.flatMap(actionsOf).map((a) => a.toLowerCase())).toEqual(
+      expect.arrayContaining(['codedeploy:getdeployment', 'codedeploy:putlifecycleeventhookexecutionstatus', 'codedeploy:batchgetdeploymenttargets']),
+    );
     for (const s of codedeploy) expect(s.Resource).toEqual(stack.resolve(stack.deploymentGroup.deploymentGroupArn));
-    expect(statements.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
   });
 
   it('grants no wildcard action anywhere in the stack', () => {
@@ -131,10 +134,10 @@ describe('example: lambda canary', () => {
     }
   });
 
-  it('runs the evaluator as the BeforeAllowTraffic and AfterAllowTraffic hook of the alias', () => {
+  it('runs the hook function as the BeforeAllowTraffic and AfterAllowTraffic hook of the alias', () => {
     const stack = lambdaStack();
     const alias = only(Template.fromStack(stack), 'AWS::Lambda::Alias');
-    const evaluator = { Ref: logicalId(stack, stack.rollbackTrigger.evaluatorFunction) };
+    const evaluator = { Ref: logicalId(stack, stack.rollbackTrigger.hookFunction) };
     expect(alias.UpdatePolicy?.CodeDeployLambdaAliasUpdate).toMatchObject({
       BeforeAllowTrafficHook: evaluator,
       AfterAllowTrafficHook: evaluator,
@@ -179,11 +182,11 @@ describe('example: fargate service', () => {
     expect(perAlarm.filter((g) => JSON.stringify(g) === JSON.stringify(fullName('Green')))).toHaveLength(2);
   });
 
-  it('uses the CodeDeploy controller and hands the evaluator ARN to the AppSpec hooks', () => {
+  it('uses the CodeDeploy controller and hands the hook function ARN to the AppSpec hooks', () => {
     const stack = fargateStack();
     const template = Template.fromStack(stack);
     expect(only(template, 'AWS::ECS::Service').Properties.DeploymentController).toEqual({ Type: 'CODE_DEPLOY' });
-    template.hasOutput('EvaluatorArn', { Value: stack.resolve(stack.rollbackTrigger.evaluatorFunction.functionArn) });
+    template.hasOutput('HookFunctionArn', { Value: stack.resolve(stack.rollbackTrigger.hookFunction.functionArn) });
   });
 
   it('limits the test listener to the VPC while production traffic is public', () => {

@@ -3,9 +3,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
-import { Alias, Function } from 'aws-cdk-lib/aws-lambda';
+import { Alias, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EvaluatorEnv } from '../../lib/core';
+import { EvaluatorEnv, StarterEnv } from '../../lib/core';
 import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
 import { countMetric, lambdaFunction, newStack } from '../helpers';
 
@@ -93,8 +93,8 @@ describe('RollbackTrigger on a Lambda alias', () => {
       DependsOn: Match.arrayWith([f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never)]),
       UpdatePolicy: {
         CodeDeployLambdaAliasUpdate: Match.objectLike({
-          BeforeAllowTrafficHook: { Ref: f.stack.getLogicalId(t.evaluatorFunction.node.defaultChild as never) },
-          AfterAllowTrafficHook: { Ref: f.stack.getLogicalId(t.evaluatorFunction.node.defaultChild as never) },
+          BeforeAllowTrafficHook: { Ref: f.stack.getLogicalId(t.hookFunction.node.defaultChild as never) },
+          AfterAllowTrafficHook: { Ref: f.stack.getLogicalId(t.hookFunction.node.defaultChild as never) },
         }),
       },
     });
@@ -121,16 +121,73 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(Object.keys(config.dimensionSets[0]).sort()).toEqual(['FunctionName', 'Resource']);
   });
 
-  it('runs the evaluator on the newest Node.js runtime, 15-minute timeout, with its state and bus', () => {
+  it('runs its three handlers on the newest Node.js runtime, the evaluator with its state and bus', () => {
     const f = lambdaFixture();
     const t = trigger(f);
-    Template.fromStack(f.stack).hasResourceProperties('AWS::Lambda::Function', {
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      Timeout: 900,
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ [EvaluatorEnv.STATE_TABLE]: { Ref: Match.anyValue() }, [EvaluatorEnv.EVENT_BUS]: { Ref: Match.anyValue() } }) },
     });
+    const own = [t.hookFunction, t.evaluatorFunction, t.stateChangeFunction].map((fn) => f.stack.getLogicalId(fn.node.defaultChild as never));
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const id of own) expect(functions[id].Properties).toMatchObject({ Runtime: 'nodejs24.x', MemorySize: 256 });
     expect(t.stateTable).toBeDefined();
+  });
+
+  it('starts one Step Functions Standard execution per hook: the hook function only knows the machine', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    const hook = template.findResources('AWS::Lambda::Function')[f.stack.getLogicalId(t.hookFunction.node.defaultChild as never)];
+    expect(Object.keys(hook.Properties.Environment.Variables).sort()).toEqual([StarterEnv.DEADLINE_SECONDS, StarterEnv.EVENT_BUS, StarterEnv.STATE_MACHINE_ARN].sort());
+    expect(hook.Properties.Environment.Variables[StarterEnv.DEADLINE_SECONDS]).toBe('3300');
+    // No self-invocation is left: the machine waits, retries and reports.
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[] }>;
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a === 'lambda:InvokeFunction').length).toBe(1); // the state machine's role only
+  });
+
+  it('keeps nothing it is handed asynchronously: retries, an encrypted dead-letter queue, an alarm on its depth', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    const template = Template.fromStack(f.stack);
+    const queue = f.stack.getLogicalId(t.deadLetterQueue.node.defaultChild as never);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    for (const fn of [t.hookFunction, t.stateChangeFunction]) {
+      const id = f.stack.getLogicalId(fn.node.defaultChild as never);
+      expect(template.findResources('AWS::Lambda::Function')[id].Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] } });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: id }, MaximumRetryAttempts: 2 });
+    }
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules.length).toBe(2);
+    for (const rule of rules) {
+      for (const target of rule.Properties.Targets) {
+        expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queue, 'Arn'] } });
+        expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+      }
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Notices') }],
+    });
+    expect(t.operationalAlarms.length).toBe(2);
+  });
+
+  it('rejects a deadline outside the hour and a runtime that cannot run the JavaScript handlers', () => {
+    expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(59) })).toThrow(/RT316.*deadline must be whole seconds from 1 min to 57 min.*got 59 min/);
+    expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(20), bake: Duration.minutes(30) })).toThrow(/RT305.*at most 17 min/);
+    expect(() => trigger(lambdaFixture(), { runtime: Runtime.PYTHON_3_12 })).toThrow(/RT315.*runtime must be a Node.js runtime.*python3.12/);
+    const f = lambdaFixture();
+    trigger(f, { deadline: Duration.minutes(40) });
+    expect(evaluatorConfig(f.stack).deadlineMarginSeconds).toBe(1200);
   });
 
   it('grants least privilege: CodeDeploy on the group, PutEvents on the bus, GetMetricData on * only', () => {

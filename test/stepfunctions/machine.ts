@@ -1,0 +1,189 @@
+/**
+ * Runs the SYNTHESIZED bake state machine on aws-local-stepfunctions (ASL interpreted in Node).
+ *
+ * Task states are bound by name to local handlers: the Lambda steps to the real evaluator handler
+ * (or a stand-in), the AWS SDK integrations (codedeploy:putLifecycleEventHookExecutionStatus,
+ * codedeploy:getDeployment, eventbridge:putEvents) to small fakes that behave like the services
+ * (a second status report fails with LifecycleEventAlreadyCompletedException). Waits and retry
+ * intervals are overridden to 0 ms; the clock the handlers see advances by the seconds each Wait
+ * state would have waited, so a 10-minute bake runs in milliseconds with the real arithmetic.
+ */
+import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { Alias } from 'aws-cdk-lib/aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { BakeExecutionInput, BakeState } from '../../lib/core';
+import { RollbackTarget, RollbackTrigger, type RollbackTriggerProps, ServiceLevelObjective, Sli } from '../../lib';
+import { lambdaFunction, newStack } from '../helpers';
+import { synthesizedDefinition } from './definition';
+
+// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
+const P = Promise as unknown as { withResolvers?: unknown };
+P.withResolvers ??= function withResolvers<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+/** The trigger's state machine definition, synthesized from a Lambda canary stack. */
+export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}): Record<string, unknown> {
+  const stack = newStack();
+  const fn = lambdaFunction(stack);
+  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+  const group = new LambdaDeploymentGroup(stack, 'Group', {
+    alias,
+    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+  });
+  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
+  new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo], ...props });
+  return synthesizedDefinition(stack);
+}
+
+/**
+ * aws-local-stepfunctions 3.0.0's States.JsonToString does not escape quotes inside strings
+ * (`{"s":"a "b""}`), where Step Functions emits valid JSON. A Lambda error's Cause is itself JSON,
+ * so the fail-closed audit detail would not parse here. The harness hands the object through
+ * instead; bake-machine.test.ts asserts the real definition serializes it with JsonToString.
+ */
+function withoutJsonToString(definition: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(definition).replace(/"States\.JsonToString\((\$\.[A-Za-z.]+)\)"/g, '"$1"'));
+}
+
+/** Names of the Task states that run the evaluator Lambda. */
+export function lambdaStates(definition: Record<string, unknown>): string[] {
+  const states = definition.States as Record<string, { Type: string; Resource?: string }>;
+  return Object.entries(states)
+    .filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:lambda:'))
+    .map(([name]) => name);
+}
+
+export function statesOf(definition: Record<string, unknown>): Record<string, Record<string, any>> {
+  return definition.States as Record<string, Record<string, any>>;
+}
+
+/** A CodeDeploy that accepts one status per hook execution, as the API does. */
+export class FakeCodeDeploy {
+  readonly reports: Array<{ hookId: string; status: string }> = [];
+  readonly accepted = new Map<string, string>();
+  /** Errors thrown by the next report calls, in order (an Error's name is Step Functions' error name). */
+  reportFaults: Error[] = [];
+  /** GetDeployment through the SDK integration (the fail-closed path). */
+  deployment: Record<string, unknown> | Error = { DeploymentId: 'd-ABCDEFGHI', Creator: 'user', Status: 'InProgress' };
+  getDeploymentCalls = 0;
+
+  report(input: { DeploymentId: string; LifecycleEventHookExecutionId: string; Status: string }): Record<string, never> {
+    this.reports.push({ hookId: input.LifecycleEventHookExecutionId, status: input.Status });
+    const fault = this.reportFaults.shift();
+    if (fault) throw fault;
+    if (this.accepted.has(input.LifecycleEventHookExecutionId)) {
+      throw sdkError('CodeDeploy.LifecycleEventAlreadyCompletedException', 'The lifecycle event is already completed');
+    }
+    this.accepted.set(input.LifecycleEventHookExecutionId, input.Status);
+    return {};
+  }
+
+  getDeployment(): Record<string, unknown> {
+    this.getDeploymentCalls++;
+    if (this.deployment instanceof Error) throw this.deployment;
+    return { DeploymentInfo: this.deployment };
+  }
+}
+
+export function sdkError(name: string, message = name): Error {
+  return Object.assign(new Error(message), { name });
+}
+
+/** The parts of aws-local-stepfunctions' event log the tests read. */
+export interface ExecutionEvent {
+  readonly type: string;
+  readonly state?: { readonly name: string; readonly input?: unknown; readonly output?: unknown };
+  readonly Error?: string;
+  readonly Cause?: string;
+}
+
+export interface RunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly events: ExecutionEvent[];
+  /** Names of the states entered, in order. */
+  readonly path: string[];
+  readonly auditEntries: Array<{ DetailType: string; Detail: Record<string, unknown> }>;
+}
+
+export interface RunOptions {
+  readonly definition: Record<string, unknown>;
+  readonly input: BakeExecutionInput;
+  /** The evaluator: the real step handler or a stand-in. */
+  readonly evaluate: (state: BakeState) => Promise<BakeState> | BakeState;
+  readonly codedeploy?: FakeCodeDeploy;
+  /** PutEvents of the fail-closed audit; throw to simulate EventBridge refusing. */
+  readonly putEvents?: (input: { Entries: Array<{ DetailType: string; Detail: string }> }) => unknown;
+  /**
+   * Advances the handlers' clock by the seconds the Wait state before an evaluator step would have
+   * waited (the machine's waits are overridden to 0 ms); a retry of the same step does not advance.
+   */
+  readonly advanceClock?: (seconds: number) => void;
+}
+
+/** Runs one execution of the synthesized machine to its end. */
+export async function runMachine(options: RunOptions): Promise<RunResult> {
+  const codedeploy = options.codedeploy ?? new FakeCodeDeploy();
+  const definition = options.definition;
+  const states = statesOf(definition);
+  const auditEntries: RunResult['auditEntries'] = [];
+  const handlers: Record<string, (input: any) => unknown> = {};
+  let lastInput: string | undefined;
+  for (const name of lambdaStates(definition)) {
+    handlers[name] = (input: BakeState) => {
+      const text = JSON.stringify(input);
+      if (text !== lastInput && input.next === 'wait' && typeof input.waitSeconds === 'number') options.advanceClock?.(input.waitSeconds);
+      lastInput = text;
+      return options.evaluate(input);
+    };
+  }
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    if (state.Resource?.endsWith(':codedeploy:putLifecycleEventHookExecutionStatus')) handlers[name] = (input) => codedeploy.report(input);
+    if (state.Resource?.endsWith(':codedeploy:getDeployment')) handlers[name] = () => codedeploy.getDeployment();
+    if (state.Resource?.endsWith(':eventbridge:putEvents')) {
+      handlers[name] = (input) => {
+        if (options.putEvents) options.putEvents(input);
+        for (const e of input.Entries) auditEntries.push({ DetailType: e.DetailType, Detail: typeof e.Detail === 'string' ? JSON.parse(e.Detail) : e.Detail });
+        return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) };
+      };
+    }
+  }
+  const waits: Record<string, number> = {};
+  const retries: Record<string, number> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Wait') waits[name] = 0;
+    if (state.Retry) retries[name] = 0;
+  }
+  const machine = new StateMachine(withoutJsonToString(definition) as never, { validationOptions: { checkArn: false } });
+  const now = new Date().toISOString();
+  const execution = machine.run(options.input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+    context: { Execution: { Id: 'exec', Name: 'exec', StartTime: now }, State: { EnteredTime: now, Name: 'x', RetryCount: 0 } } as never,
+  });
+  const events: ExecutionEvent[] = [];
+  const path: string[] = [];
+  const collect = (async () => {
+    for await (const event of execution.eventLogs as AsyncGenerator<ExecutionEvent>) {
+      events.push(event);
+      if (event.type === 'StateEntered' && event.state) path.push(event.state.name);
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await collect;
+    return { status: 'SUCCEEDED', output, events, path, auditEntries };
+  } catch (e) {
+    await collect.catch(() => undefined);
+    return { status: 'FAILED', error: (e as Error).message, events, path, auditEntries };
+  }
+}
