@@ -1,5 +1,8 @@
-import { DescribeTaskDefinitionCommand, DescribeTaskSetsCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+
+// The commands are loaded on first use: a handler that never checks a version (most invocations of
+// the state-change handler, every tick of the bake) never loads the Lambda or ECS SDK modules.
 
 /** What a version looks like now: whether it exists, and its integrity fingerprint. */
 export interface VersionState {
@@ -11,6 +14,7 @@ export interface VersionState {
 }
 
 export async function lambdaVersionState(client: LambdaClient, functionName: string, version: string): Promise<VersionState> {
+  const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
   try {
     const out = await client.send(new GetFunctionCommand({ FunctionName: functionName, Qualifier: version }));
     return { version, exists: true, integrity: out.Configuration?.CodeSha256 };
@@ -30,6 +34,7 @@ function clusterAndService(serviceArn: string): { cluster: string; service: stri
 /** The task definition behind a task set, and whether it is still ACTIVE (a rollback needs it). */
 export async function ecsTaskSetState(client: ECSClient, serviceArn: string, taskSetId: string): Promise<VersionState> {
   const { cluster, service } = clusterAndService(serviceArn);
+  const { DescribeTaskSetsCommand } = await import('@aws-sdk/client-ecs');
   const sets = await client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] }));
   const taskDefinition = sets.taskSets?.[0]?.taskDefinition;
   if (!taskDefinition) return { version: taskSetId, exists: false };
@@ -37,6 +42,7 @@ export async function ecsTaskSetState(client: ECSClient, serviceArn: string, tas
 }
 
 export async function ecsTaskDefinitionState(client: ECSClient, taskDefinition: string): Promise<VersionState> {
+  const { DescribeTaskDefinitionCommand } = await import('@aws-sdk/client-ecs');
   const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition }));
   const def = out.taskDefinition;
   const images = (def?.containerDefinitions ?? []).map((c) => `${c.name}=${c.image}`).sort();

@@ -1,203 +1,165 @@
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import type { KnownGood } from '../../lib/core';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KnownGood } from '../../lib/core/decision';
+import { BAD_SIGNAL_RETENTION_SECONDS, BadSignalAttribute, KnownGoodAttribute, StateTableSchema, badSignalKey, knownGoodKey } from '../../lib/core/state-table';
 
-/** A decision as stored: what was decided once for a hook execution, and whether it was reported. */
-export interface StoredDecision {
-  readonly status: 'Succeeded' | 'Failed';
-  readonly verdict: string;
-  readonly reasons: readonly string[];
-  readonly decidedAt: number;
+/** A known-good record as stored: the version, and which deployment made it live and when. */
+export interface KnownGoodRecord extends KnownGood {
+  readonly deploymentId?: string;
+  /** Epoch seconds the deployment completed (the records' order). */
+  readonly deployedAt?: number;
+  /** Epoch seconds the record was written. */
+  readonly recordedAt?: number;
 }
 
-export interface HookRecord {
+/** The deployment whose success makes a version known-good. */
+export interface KnownGoodSource {
   readonly deploymentId: string;
-  /** When the hook was first invoked (epoch seconds): CodeDeploy's one-hour clock. */
-  readonly hookStartedAt: number;
-  readonly leaseUntil: number;
-  readonly sequence: number;
-  readonly decision?: StoredDecision;
-  readonly reported: boolean;
-  /** The invocation that claimed or last took over the hook (tells its own lost write from a rival's). */
-  readonly leaseOwner?: string;
+  /**
+   * Epoch seconds the deployment completed (GetDeployment `completeTime`). Records are ordered by
+   * it: CodeDeploy runs one deployment at a time per deployment group, so a later completion is
+   * the later release, however late its SUCCESS event is delivered (EventBridge retries, a DLQ
+   * redrive).
+   */
+  readonly completedAt: number;
 }
 
-export type Claim = { readonly kind: 'new'; readonly record: HookRecord } | { readonly kind: 'existing'; readonly record: HookRecord };
+export type PutKnownGoodResult =
+  | { readonly recorded: true }
+  /** A record of a later deployment stands (this event arrived late): nothing was written. */
+  | { readonly recorded: false; readonly standing?: KnownGoodRecord };
 
-const DAY = 86_400;
+/** A record exists but cannot be understood: never to be read as "none recorded". */
+export class MalformedRecordError extends Error {
+  override readonly name = 'MalformedRecordError';
+}
+
+const PK = StateTableSchema.PARTITION_KEY;
+const TTL = StateTableSchema.TTL_ATTRIBUTE;
+const A = KnownGoodAttribute;
+
+function isConditionFailed(e: unknown): boolean {
+  return (e as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** Loaded on first use: a handler that never touches the table never loads the DynamoDB client. */
+const commands = () => import('@aws-sdk/client-dynamodb');
+
+function optionalNumber(item: Record<string, AttributeValue>, name: string, key: string): number | undefined {
+  const value = item[name];
+  if (value === undefined) return undefined;
+  const n = value.N !== undefined ? Number(value.N) : NaN;
+  if (!Number.isFinite(n)) throw new MalformedRecordError(`state table item ${key}: ${name} is not a number`);
+  return n;
+}
 
 /**
- * The state table. Every write that decides something is conditional, so duplicate or concurrent
- * invocations for one hook execution decide once and never differently (CodeDeploy does not
- * document whether it invokes hooks synchronously; expect duplicates).
+ * The DynamoDB state table (schema: lib/core/state-table.ts): the known-good version of each
+ * deployment group, and the first bad signal of each deployment (for time to recovery).
+ *
+ * Every method makes one request and lets its error through: the caller retries within its own
+ * time budget. In particular a failed or unintelligible read THROWS: an unreadable known-good
+ * record must never read as "none recorded" (the BeforeAllowTraffic check would then pass a
+ * tampered known-good version).
  */
-export class StateStore {
+export class KnownGoodStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
   ) {}
 
+  /** The group's known-good version; `undefined` only when the table answered that none exists. */
+  async get(applicationName: string, deploymentGroupName: string): Promise<KnownGoodRecord | undefined> {
+    const { GetItemCommand } = await commands();
+    const key = knownGoodKey(applicationName, deploymentGroupName);
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: key } }, ConsistentRead: true }));
+    const item = out.Item;
+    if (!item) return undefined;
+    const version = item[A.VERSION]?.S;
+    if (!version) throw new MalformedRecordError(`known-good record ${key} has no ${A.VERSION}`);
+    const integrity = item[A.INTEGRITY];
+    if (integrity !== undefined && integrity.S === undefined) throw new MalformedRecordError(`known-good record ${key}: ${A.INTEGRITY} is not a string`);
+    return {
+      version,
+      integrity: integrity?.S,
+      deploymentId: item[A.DEPLOYMENT_ID]?.S,
+      deployedAt: optionalNumber(item, A.DEPLOYED_AT, key),
+      recordedAt: optionalNumber(item, A.RECORDED_AT, key),
+    };
+  }
+
   /**
-   * `owner` identifies the calling invocation: when the conditional put fails because an earlier
-   * attempt of this very call was written but its response was lost (a timeout, or the SDK's own
-   * retry), the claim is still ours.
+   * Records `knownGood` for the group unless a later deployment's record stands. Conditional on
+   * the deployments' completion times, not on when the record is written: a late SUCCESS event of
+   * an older deployment (retried, or redriven from the DLQ hours later) is written later but must
+   * not replace the newer version. A repeat of the same deployment's event rewrites its own record
+   * (idempotent); a record without a completion time (written by an older release of this
+   * library) is replaced.
    */
-  async claim(hookId: string, deploymentId: string, now: number, leaseSeconds: number, owner: string): Promise<Claim> {
-    const record: HookRecord = { deploymentId, hookStartedAt: now, leaseUntil: now + leaseSeconds, sequence: 0, reported: false, leaseOwner: owner };
+  async put(applicationName: string, deploymentGroupName: string, knownGood: KnownGood, source: KnownGoodSource, now: number): Promise<PutKnownGoodResult> {
+    const { PutItemCommand } = await commands();
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
-            pk: { S: hookKey(hookId) },
-            deploymentId: { S: deploymentId },
-            hookStartedAt: { N: String(now) },
-            leaseUntil: { N: String(record.leaseUntil) },
-            sequence: { N: '0' },
-            reported: { BOOL: false },
-            leaseOwner: { S: owner },
-            expiresAt: { N: String(now + 30 * DAY) },
+            [PK]: { S: knownGoodKey(applicationName, deploymentGroupName) },
+            [A.VERSION]: { S: knownGood.version },
+            ...(knownGood.integrity !== undefined ? { [A.INTEGRITY]: { S: knownGood.integrity } } : {}),
+            [A.DEPLOYMENT_ID]: { S: source.deploymentId },
+            [A.DEPLOYED_AT]: { N: String(source.completedAt) },
+            [A.RECORDED_AT]: { N: String(now) },
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR attribute_not_exists(#deployedAt) OR #deployedAt < :deployedAt OR (#deployedAt = :deployedAt AND #deploymentId = :deploymentId)',
+          ExpressionAttributeNames: { '#pk': PK, '#deployedAt': A.DEPLOYED_AT, '#deploymentId': A.DEPLOYMENT_ID },
+          ExpressionAttributeValues: { ':deployedAt': { N: String(source.completedAt) }, ':deploymentId': { S: source.deploymentId } },
         }),
       );
-      return { kind: 'new', record };
+      return { recorded: true };
     } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException) && (e as Error).name !== 'ConditionalCheckFailedException') throw e;
-      const existing = await this.getHook(hookId);
-      if (!existing) throw new Error(`hook record ${hookId} vanished after a conditional check failure`);
-      if (existing.leaseOwner === owner && !existing.decision) return { kind: 'new', record: existing };
-      return { kind: 'existing', record: existing };
+      if (!isConditionFailed(e)) throw e;
+      // Only to say which record stands; failing to read it changes nothing.
+      const standing = await this.get(applicationName, deploymentGroupName).catch(() => undefined);
+      return { recorded: false, standing };
     }
   }
 
-  async getHook(hookId: string): Promise<HookRecord | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: hookKey(hookId) } }, ConsistentRead: true }));
-    const item = out.Item;
-    if (!item) return undefined;
-    return {
-      deploymentId: item.deploymentId?.S ?? '',
-      hookStartedAt: Number(item.hookStartedAt?.N ?? 0),
-      leaseUntil: Number(item.leaseUntil?.N ?? 0),
-      sequence: Number(item.sequence?.N ?? 0),
-      decision: item.decision?.S ? (JSON.parse(item.decision.S) as StoredDecision) : undefined,
-      reported: item.reported?.BOOL ?? false,
-      leaseOwner: item.leaseOwner?.S,
-    };
-  }
-
-  /** Takes the bake over from an expired lease or a continuation; false when another invocation won. */
-  async takeOver(hookId: string, expectedSequence: number, leaseUntil: number, owner: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: hookKey(hookId) } },
-          UpdateExpression: 'SET #seq = :next, leaseUntil = :lease, leaseOwner = :owner',
-          ConditionExpression: '#seq = :expected AND attribute_not_exists(decision)',
-          ExpressionAttributeNames: { '#seq': 'sequence' },
-          ExpressionAttributeValues: {
-            ':next': { N: String(expectedSequence + 1) },
-            ':expected': { N: String(expectedSequence) },
-            ':lease': { N: String(leaseUntil) },
-            ':owner': { S: owner },
-          },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-      // An earlier attempt of this call may have been written with its response lost: then we won.
-      const current = await this.getHook(hookId);
-      return current?.leaseOwner === owner && current.sequence === expectedSequence + 1;
-    }
-  }
-
-  /** Stores the decision unless one exists; returns the decision that stands. */
-  async decide(hookId: string, decision: StoredDecision): Promise<StoredDecision> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: hookKey(hookId) } },
-          // Also sets the expiry: a decision may be the record's first write (rollback hooks, or a
-          // claim that failed), and every record expires 30 days after it was decided.
-          UpdateExpression: 'SET decision = :d, expiresAt = :exp',
-          ConditionExpression: 'attribute_not_exists(decision)',
-          ExpressionAttributeValues: { ':d': { S: JSON.stringify(decision) }, ':exp': { N: String(Math.round(decision.decidedAt) + 30 * DAY) } },
-        }),
-      );
-      return decision;
-    } catch (e) {
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-      const standing = (await this.getHook(hookId))?.decision;
-      if (!standing) throw new Error(`hook ${hookId}: decision condition failed but no decision is stored`);
-      return standing;
-    }
-  }
-
-  async markReported(hookId: string): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.table,
-        Key: { pk: { S: hookKey(hookId) } },
-        UpdateExpression: 'SET reported = :t',
-        ExpressionAttributeValues: { ':t': { BOOL: true } },
-      }),
-    );
-  }
-
-  async getKnownGood(application: string, group: string): Promise<KnownGood | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: knownGoodKey(application, group) } }, ConsistentRead: true }));
-    if (!out.Item?.version?.S) return undefined;
-    return { version: out.Item.version.S, integrity: out.Item.integrity?.S };
-  }
-
-  async putKnownGood(application: string, group: string, knownGood: KnownGood, deploymentId: string, now: number): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          pk: { S: knownGoodKey(application, group) },
-          version: { S: knownGood.version },
-          ...(knownGood.integrity !== undefined ? { integrity: { S: knownGood.integrity } } : {}),
-          deploymentId: { S: deploymentId },
-          recordedAt: { N: String(now) },
-        },
-      }),
-    );
-  }
-
-  /** Remembers the first moment a deployment was judged bad (for time to recovery); keeps the earliest. */
-  async recordFirstBadSignal(deploymentId: string, at: number): Promise<void> {
+  /**
+   * Remembers the first moment a deployment was judged bad (the evaluator's Failed verdict, or the
+   * deployment's failure), keeping the earliest. Returns whether this call's moment is now the
+   * first (false when an earlier or equal one stands).
+   */
+  async recordFirstBadSignal(deploymentId: string, at: number): Promise<boolean> {
+    const { PutItemCommand } = await commands();
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: { pk: { S: `badsignal#${deploymentId}` }, at: { N: String(at) }, expiresAt: { N: String(at + 30 * DAY) } },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: {
+            [PK]: { S: badSignalKey(deploymentId) },
+            [BadSignalAttribute.FIRST_BAD_AT]: { N: String(at) },
+            [TTL]: { N: String(Math.ceil(at) + BAD_SIGNAL_RETENTION_SECONDS) },
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #firstBadAt > :at',
+          ExpressionAttributeNames: { '#pk': PK, '#firstBadAt': BadSignalAttribute.FIRST_BAD_AT },
+          ExpressionAttributeValues: { ':at': { N: String(at) } },
         }),
       );
+      return true;
     } catch (e) {
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      if (isConditionFailed(e)) return false;
+      throw e;
     }
   }
 
+  /** Epoch seconds of the deployment's first bad signal; `undefined` when none was recorded. */
   async firstBadSignal(deploymentId: string): Promise<number | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: `badsignal#${deploymentId}` } } }));
-    return out.Item?.at?.N ? Number(out.Item.at.N) : undefined;
+    const { GetItemCommand } = await commands();
+    const key = badSignalKey(deploymentId);
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: key } }, ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const at = optionalNumber(out.Item, BadSignalAttribute.FIRST_BAD_AT, key);
+    if (at === undefined) throw new MalformedRecordError(`bad-signal record ${key} has no ${BadSignalAttribute.FIRST_BAD_AT}`);
+    return at;
   }
-}
-
-function hookKey(hookId: string): string {
-  return `hook#${hookId}`;
-}
-
-function knownGoodKey(application: string, group: string): string {
-  return `knowngood#${application}#${group}`;
 }

@@ -14,3 +14,6 @@ export * from './emulator';
 export * from './canary';
 export * from './simulator';
 export * from './bake';
+export * from './state-table';
+export * from './handler-env';
+export * from './handler-events';

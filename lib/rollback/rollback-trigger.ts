@@ -35,6 +35,10 @@ import {
   RollbackTriggersError,
   StarterEnv,
   StateChangeEnv,
+  StateTableSchema,
+  CODEDEPLOY_EVENT_SOURCE,
+  DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE,
+  HANDLED_DEPLOYMENT_STATES,
   fastestPageTier,
   formatSeconds,
 } from '../core';
@@ -268,11 +272,11 @@ export class RollbackTrigger extends Construct {
 
     // 3. State and audit trail.
     this.stateTable = new Table(this, 'StateTable', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      partitionKey: { name: StateTableSchema.PARTITION_KEY, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: StateTableSchema.TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     if (props.auditBus) {
@@ -372,9 +376,9 @@ export class RollbackTrigger extends Construct {
     new Rule(this, 'DeploymentStateChange', {
       description: `Audits rollbacks and records known-good versions of ${group.node.path}`,
       eventPattern: {
-        source: ['aws.codedeploy'],
-        detailType: ['CodeDeploy Deployment State-change Notification'],
-        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: ['SUCCESS', 'FAILURE', 'STOP'] },
+        source: [CODEDEPLOY_EVENT_SOURCE],
+        detailType: [DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE],
+        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: [...HANDLED_DEPLOYMENT_STATES] },
       },
       targets: [new LambdaFunction(stateChange, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });

@@ -1,0 +1,82 @@
+import type { AuditEvent } from '../../lib/core/audit-events';
+import type { AuditSink } from './audit';
+import { errorName } from './retry';
+
+/**
+ * Small runtime pieces the starter and the state-change handler share: lazily created SDK
+ * clients, and an audit sink that can never throw.
+ */
+
+/** Something created on first use (an SDK client: its module is loaded only when needed). */
+export type Lazy<T> = () => Promise<T>;
+
+/** Memoizes an async factory; a failed creation is retried on the next call. */
+export function once<T>(create: () => Promise<T>): Lazy<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= create().catch((e: unknown) => {
+      pending = undefined;
+      throw e;
+    });
+    return pending;
+  };
+}
+
+/** Node's network errors: the request may never have reached the service. Worth a retry. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+
+export function isNetworkError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+
+/**
+ * Runs `call`, marking a network error (`ECONNREFUSED`… arrive as a plain `Error` with a `code`)
+ * as retryable the way the SDK marks its own (`$retryable`), so the shared retry rides it out.
+ */
+export async function networkRetryable<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (isNetworkError(e) && (e as { $retryable?: unknown }).$retryable === undefined) Object.assign(e as object, { $retryable: {} });
+    throw e;
+  }
+}
+
+/** The log methods the handlers use (Powertools' Logger has them); also fits the audit sink's logger. */
+export interface HandlerLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Adapts Powertools' Logger (whose `extra` parameters are variadic) to {@link HandlerLogger}. */
+export function handlerLogger(logger: {
+  info(message: string, ...extra: Array<Record<string, unknown>>): void;
+  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
+  error(message: string, ...extra: Array<Record<string, unknown>>): void;
+}): HandlerLogger {
+  return {
+    info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
+    warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
+    error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
+  };
+}
+
+/**
+ * An audit sink that never throws and never loses a record: whatever the inner sink (or loading
+ * it) throws, each event is written as an `auditFallback` log line. An audit failure never delays
+ * or flips a decision (DESIGN.md, "Audit events").
+ */
+export function neverThrowing(sink: AuditSink | Lazy<AuditSink>, logger: Pick<HandlerLogger, 'error'>): AuditSink {
+  return {
+    async publish(events: readonly AuditEvent[]) {
+      try {
+        const target = typeof sink === 'function' ? await sink() : sink;
+        await target.publish(events);
+      } catch (e) {
+        for (const event of events) logger.error('audit event not delivered', { auditFallback: event, error: errorName(e) });
+      }
+    },
+  };
+}
