@@ -1,351 +1,440 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  ArmScope,
-  AuditDetailType,
-  AuditEvent,
-  AuditEventDetail,
-  Decision,
-  EvaluatorConfig,
+  type AuditDetailType,
+  type AuditEventDetail,
+  type BakeContext,
+  type BakeState,
+  type Decision,
+  type EvaluatorConfig,
+  type KnownGood,
+  type MetricQuery,
+  type QueryResult,
+  type PendingReport,
+  type ReadProblem,
+  AuditDetailType as Audit,
   EvaluatorEnv,
-  alarmNamesFromErrorMessage,
+  alreadyCompletedOutcome,
+  armScopesFor,
   auditEvent,
+  bakeDataFor,
+  bakeDeadline,
+  bakeWindowStart,
   buildHealthQueries,
   buildMetricQueries,
-  countsFor,
+  checkBakeState,
   decideBake,
   decideBeforeTraffic,
-  floorToMinute,
+  decideUnreadable,
+  foreignDeploymentReason,
+  healthQueryId,
+  inconclusive,
+  isBeforeTrafficHook,
   isDeploymentFinished,
   isRollbackDeployment,
+  nextWaitSeconds,
   parseEvaluatorConfig,
+  readProblemOf,
+  retryDeadline,
   syntheticsFailure,
+  tickClock,
 } from '../../lib/core';
-import { AuditSink, eventBridgeAudit } from '../shared/audit';
-import { DeploymentTargets, findTargets, getDeployment, reportHook } from '../shared/codedeploy';
-import { VersionState, ecsTaskSetState, lambdaVersionState } from '../shared/integrity';
-import { readMetrics } from '../shared/metrics';
-import { RetryOptions, errorName, withRetry } from '../shared/retry';
-import { StateStore, StoredDecision } from '../shared/state';
-
-/** The CodeDeploy lifecycle hook payload: only these two ids. */
-export interface HookEvent {
-  readonly DeploymentId: string;
-  readonly LifecycleEventHookExecutionId: string;
-}
+import type { AuditLogger, AuditSink } from '../shared/audit';
+import type { DeploymentTargets } from '../shared/codedeploy';
+import { once } from '../shared/handler-kit';
+import type { VersionState } from '../shared/integrity';
+import type { MetricRead } from '../shared/metrics';
+import { type RetryOptions, errorName, isAccessDenied, isRetryable, withRetry } from '../shared/retry';
 
 /**
- * A bake that outlives one invocation continues here, with the same ids and the hook's original
- * start time (durable continuation: CodeDeploy's one-hour clock keeps running).
+ * The bake's step Lambda, run by the Step Functions state machine (lib/private/bake-state-machine.ts;
+ * the contract is lib/core/bake.ts). Stateless: the state comes in, the next state goes out, and
+ * `next` tells the machine to wait, report, end or fail. Every rule is core's; this file only reads
+ * AWS and carries the result.
+ *
+ * It never throws for an expected AWS failure (those are retried within a time budget, then
+ * decided by core's rules); it throws on a garbled state or a bug, and the machine retries the same
+ * state, then runs its fail-closed Catch-all. A repeat with the same state decides the same on the
+ * same data: every write it makes (audit events with idempotency keys, the first bad signal kept
+ * earliest) may happen twice.
  */
-export interface ContinuationEvent {
-  readonly rollbackTriggersContinuation: {
-    readonly deploymentId: string;
-    readonly lifecycleEventHookExecutionId: string;
-    readonly sequence: number;
-    /** Epoch seconds the hook was first invoked; used when the state table cannot be read. */
-    readonly hookStartedAt?: number;
-  };
+
+/** SDK clients the steps use. Any not given is created on first use. */
+export interface StepClients {
+  readonly codedeploy?: CodeDeployClient;
+  readonly cloudwatch?: CloudWatchClient;
+  readonly dynamodb?: DynamoDBClient;
+  readonly lambda?: LambdaClient;
+  readonly ecs?: ECSClient;
+  readonly events?: EventBridgeClient;
 }
 
-/** `aws.codedeploy` "CodeDeploy Deployment State-change Notification". */
-export interface StateChangeEvent {
-  readonly source: 'aws.codedeploy';
-  readonly 'detail-type': string;
-  readonly detail: { readonly deploymentId: string; readonly state: string; readonly application?: string; readonly deploymentGroup?: string };
+/** What the steps need of the known-good store (lambda/shared/state.ts `KnownGoodStore`). */
+export interface KnownGoodReader {
+  /** Throws when the record cannot be read: never "none recorded" on an error. */
+  get(applicationName: string, deploymentGroupName: string): Promise<KnownGood | undefined>;
+  recordFirstBadSignal(deploymentId: string, at: number): Promise<unknown>;
 }
 
-export type EvaluatorEvent = HookEvent | ContinuationEvent | StateChangeEvent;
+export interface StepLogger extends AuditLogger {
+  info(message: string, extra: Record<string, unknown>): void;
+}
 
-export interface EvaluatorDeps {
+export interface StepDeps {
   readonly config: EvaluatorConfig;
+  /** DynamoDB table of known-good records and first bad signals. */
   readonly stateTable: string;
+  /** EventBridge bus of the audit trail. */
   readonly eventBus: string;
-  readonly codedeploy: CodeDeployClient;
-  readonly cloudwatch: CloudWatchClient;
-  readonly dynamodb: DynamoDBClient;
-  readonly lambda: LambdaClient;
-  readonly ecs: ECSClient;
-  readonly events: EventBridgeClient;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** SDK clients (tests pass mocked ones); the rest are created on first use. */
+  readonly clients?: StepClients;
+  /** @default new KnownGoodStore(dynamodb, stateTable) */
+  readonly knownGood?: KnownGoodReader;
+  readonly logger: StepLogger;
   /** Epoch seconds. */
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   /** HTTP client for health checks. @default the runtime's fetch */
   readonly fetch?: typeof fetch;
-  /** Retry policy for AWS calls. */
-  readonly retry?: Partial<Pick<RetryOptions, 'attempts' | 'baseDelayMs'>>;
+  /** Seconds one step may spend retrying AWS calls. @default STEP_RETRY_BUDGET_SECONDS (60) */
+  readonly retryBudgetSeconds?: number;
+  /** First retry pause. @default 200 */
+  readonly retryBaseDelayMs?: number;
 }
 
-type HookContext = Pick<Context, 'getRemainingTimeInMillis' | 'invokedFunctionArn'>;
+export type StepHandler = (state: BakeState) => Promise<BakeState>;
 
-const BEFORE_EVENTS = new Set(['BeforeAllowTraffic', 'BeforeInstall']);
-/** Seconds kept in reserve at the end of an invocation to hand the bake over. */
-const HANDOVER_MARGIN_SECONDS = 60;
+/** Runtime SDK options: bounded requests, and few SDK-level attempts (the step retries by time itself). */
+const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } };
+/** CloudWatch messages kept in a report (the state and the audit entry have size limits). */
+const MAX_NOTES = 20;
 
-export function createHandler(deps: EvaluatorDeps) {
+type AuditBase = Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>;
+type Report = Decision & { action: 'report' };
+
+export function createStepHandler(deps: StepDeps): StepHandler {
   const { config, logger } = deps;
-  const retry = (extra: Partial<RetryOptions> = {}): RetryOptions => ({ attempts: 5, baseDelayMs: 200, sleep: deps.sleep, ...deps.retry, ...extra });
-  const store = new StateStore(deps.dynamodb, deps.stateTable);
-  const audit: AuditSink = eventBridgeAudit(deps.events, deps.eventBus, logger, deps.sleep);
-  const publish = (type: AuditDetailType, detail: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt'>) =>
-    audit.publish([auditEvent(type, detail, new Date(deps.now() * 1000))]);
+  const given = deps.clients ?? {};
+  const lazyClient = <T>(instance: T | undefined, make: () => Promise<T>) => (instance ? () => Promise.resolve(instance) : once(make));
+  const codedeploy = lazyClient(given.codedeploy, async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient(CLIENT_OPTIONS));
+  const cloudwatch = lazyClient(given.cloudwatch, async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(CLIENT_OPTIONS));
+  const dynamodb = lazyClient(given.dynamodb, async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(CLIENT_OPTIONS));
+  const lambda = lazyClient(given.lambda, async () => new (await import('@aws-sdk/client-lambda')).LambdaClient(CLIENT_OPTIONS));
+  const ecs = lazyClient(given.ecs, async () => new (await import('@aws-sdk/client-ecs')).ECSClient(CLIENT_OPTIONS));
+  const events = lazyClient(given.events, async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(CLIENT_OPTIONS));
+  // The modules that import SDK commands load on first use, so module init stays small.
+  const cd = once(() => import('../shared/codedeploy.js'));
+  const knownGood = lazyClient(deps.knownGood, async () => new (await import('../shared/state.js')).KnownGoodStore(await dynamodb(), deps.stateTable));
+  const auditSink = once(async (): Promise<AuditSink> => (await import('../shared/audit.js')).eventBridgeAudit(await events(), deps.eventBus, logger, deps.sleep));
 
-  /** Best effort: the state table helps decide once, but its failure must not leave a hook unreported. */
-  async function tryState<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+  /** Never throws: an audit failure never delays or flips a decision. */
+  async function publish(list: Array<{ type: AuditDetailType; detail: AuditBase & { reasons: readonly string[] } }>): Promise<void> {
+    const at = new Date(deps.now() * 1000);
+    const built = list.map((e) => auditEvent(e.type, e.detail, at));
     try {
-      return await withRetry(call, retry());
+      await (await auditSink()).publish(built);
     } catch (e) {
-      logger.error(`state table: ${what} failed`, { error: errorName(e) });
-      return undefined;
+      for (const event of built) logger.error('audit event not delivered', { auditFallback: event, error: errorName(e) });
     }
   }
 
-  async function onHook(deploymentId: string, hookId: string, ctx: HookContext, continuation?: ContinuationEvent['rollbackTriggersContinuation']): Promise<void> {
-    const continuationSequence = continuation?.sequence;
-    const ids = { deploymentId, lifecycleEventHookExecutionId: hookId };
-    // Tells this invocation's own state-table writes (whose responses may be lost) from a rival's.
-    const owner = randomUUID();
-    let deployment: DeploymentInfo | undefined;
+  /** Time-bounded retries: until `until` (the step's budget, never past the report's last chance). */
+  function retry(until: number): RetryOptions {
+    return {
+      baseDelayMs: deps.retryBaseDelayMs ?? 200,
+      maxDelayMs: 5_000,
+      sleep: deps.sleep,
+      now: deps.now,
+      deadline: until,
+      // Right after a deploy the step's IAM policy may not have propagated yet.
+      retryAccessDenied: true,
+      onRetry: (error, attempt) => logger.warn('AWS call failed; retrying', { error: describeError(error), attempt }),
+    };
+  }
+
+  /** An AWS failure is expected and decided by the rules; anything else is a bug: crash, let the machine retry. */
+  function expected(e: unknown): string {
+    const err = e as { $metadata?: unknown } | undefined;
+    if (err?.$metadata === undefined && !isRetryable(e, true) && errorName(e) !== 'TooManyPages' && errorName(e) !== 'MalformedRecordError') throw e;
+    return describeError(e);
+  }
+
+  function auditBase(state: BakeState): AuditBase {
+    const c = state.context ?? {};
+    return compact({
+      deploymentId: state.deploymentId,
+      lifecycleEventHookExecutionId: state.lifecycleEventHookExecutionId,
+      applicationName: c.applicationName,
+      deploymentGroupName: c.deploymentGroupName,
+      lifecycleEvent: c.lifecycleEvent,
+      fromVersion: c.fromVersion,
+      toVersion: c.toVersion,
+    });
+  }
+
+  function toReport(state: BakeState, decision: Report, notes: readonly string[] = []): BakeState {
+    const report: PendingReport = {
+      status: decision.status,
+      verdict: decision.verdict,
+      reasons: [...decision.reasons, ...notes],
+      observations: decision.observations,
+      ...(decision.escalate ? { escalate: true } : {}),
+      decidedAt: deps.now(),
+    };
+    logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
+    return out(state, { next: 'report', report });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // resolve
+
+  async function resolve(state: BakeState, until: number): Promise<BakeState> {
+    const deadline = bakeDeadline(state, config.deadlineMarginSeconds);
+    const { getDeployment, findTargets } = await cd();
+    let deployment: DeploymentInfo;
     try {
-      // AccessDenied is retried: right after a deploy the evaluator's IAM policy may not have propagated.
-      deployment = await withRetry(() => getDeployment(deps.codedeploy, deploymentId), retry({ retryAccessDenied: true }));
+      const client = await codedeploy();
+      deployment = await withRetry(() => getDeployment(client, state.deploymentId), retry(until));
     } catch (e) {
-      // Without the deployment we cannot tell a rollback from a release. Blocking a rollback has no
-      // safety net; a release still has the alarm path (CodeDeploy polls the alarms itself).
-      await finalize(ids, {}, {
-        action: 'report',
-        status: 'Succeeded',
-        verdict: 'skipped',
-        reasons: [`GetDeployment failed (${errorName(e)}); reporting Succeeded so a rollback is never blocked — the alarm path still guards this deployment`],
-        observations: [],
-      }, true);
-      return;
+      return unreadable(state, 'deployment', `GetDeployment failed (${expected(e)})`, deadline);
     }
-    const base = { ...ids, applicationName: deployment.applicationName, deploymentGroupName: deployment.deploymentGroupName };
+    const names = compact({ applicationName: deployment.applicationName, deploymentGroupName: deployment.deploymentGroupName });
+    const named: BakeState = { ...state, context: { ...state.context, ...names } };
+
+    const foreign = foreignDeploymentReason(config, names);
+    if (foreign) {
+      await publish([{ type: Audit.ESCALATION_RAISED, detail: { ...auditBase(named), reasons: [foreign] } }]);
+      return out(named, { next: 'done' });
+    }
     if (isRollbackDeployment(deployment.creator)) {
-      await finalize(base, {}, {
+      return toReport(named, {
         action: 'report',
         status: 'Succeeded',
         verdict: 'skipped',
         reasons: [`deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked`],
         observations: [],
       });
-      return;
     }
     if (isDeploymentFinished(deployment.status)) {
-      await publish(AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: [`deployment already ${deployment.status}; nothing to report`] });
-      return;
-    }
-
-    // Decide once per hook execution: claim it, or find who already did.
-    const now = deps.now();
-    const leaseUntil = now + Math.ceil(ctx.getRemainingTimeInMillis() / 1000) + 30;
-    // Without a readable record, a continuation still knows when the hook started (its one-hour clock).
-    let hookStartedAt = continuation?.hookStartedAt ?? now;
-    let sequence = continuationSequence ?? 0;
-    const claim =
-      continuationSequence === undefined
-        ? await tryState('claim', () => store.claim(hookId, deploymentId, now, leaseUntil - now, owner))
-        : await tryState('read', async () => ({ kind: 'existing' as const, record: (await store.getHook(hookId))! }));
-    if (claim?.record) {
-      const record = claim.record;
-      hookStartedAt = record.hookStartedAt;
-      sequence = record.sequence;
-      if (record.decision) {
-        if (record.reported) {
-          await publish(AuditDetailType.TRIGGER_SUPPRESSED, { ...base, verdict: record.decision.verdict as AuditEventDetail['verdict'], reasons: ['duplicate invocation: this hook was already decided and reported'] });
-        } else {
-          await finalize(base, {}, { action: 'report', ...record.decision, observations: [] } as Decision & { action: 'report' });
-        }
-        return;
-      }
-      if (claim.kind === 'existing') {
-        const expected = continuationSequence ?? record.sequence;
-        if (continuationSequence === undefined && record.leaseUntil > now) {
-          logger.info('hook in progress in another invocation', { hookId });
-          await publish(AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: ['duplicate invocation while another invocation is evaluating this hook'] });
-          return;
-        }
-        const won = await tryState('take over', () => store.takeOver(hookId, expected, leaseUntil, owner));
-        if (won === false) {
-          logger.info('another invocation took this hook over', { hookId });
-          return;
-        }
-        sequence = expected + 1;
-      }
+      await publish([{ type: Audit.TRIGGER_SUPPRESSED, detail: { ...auditBase(named), reasons: [`deployment already ${deployment.status}; nothing to report`] } }]);
+      return out(named, { next: 'done' });
     }
 
     let targets: DeploymentTargets;
     try {
-      targets = await withRetry(() => findTargets(deps.codedeploy, deploymentId), retry({ retryAccessDenied: true }));
+      const client = await codedeploy();
+      targets = await withRetry(() => findTargets(client, state.deploymentId), retry(until));
     } catch (e) {
-      await finalize(base, {}, inconclusive(`could not read the deployment's targets (${errorName(e)})`));
-      return;
+      return unreadable(named, 'targets', `ListDeploymentTargets/BatchGetDeploymentTargets failed (${expected(e)})`, deadline);
     }
-    const versions = { fromVersion: targets.currentVersion, toVersion: targets.targetVersion };
-    const running = targets.runningLifecycleEvent;
-    const isBefore = continuationSequence === undefined && running !== undefined && BEFORE_EVENTS.has(running);
-    const context = { ...base, ...versions, lifecycleEvent: running };
+    const lifecycleEvent = targets.runningLifecycleEvent;
+    const context: BakeContext = compact({ ...names, lifecycleEvent, fromVersion: targets.currentVersion, toVersion: targets.targetVersion });
+    const resolved: BakeState = { ...named, context, unreadable: undefined };
 
-    if (isBefore) {
-      await finalize(context, versions, await beforeTraffic(deployment, targets));
-      return;
-    }
-    await bake(context, deployment, targets, hookStartedAt, sequence, ctx);
+    if (isBeforeTrafficHook(lifecycleEvent)) return toReport(resolved, await beforeTraffic(names, targets, until));
+
+    const arms = armScopesFor(config, targets);
+    if (typeof arms === 'string') return toReport(resolved, inconclusive(config.inconclusiveAction, arms));
+    const createTime = deployment.createTime ? deployment.createTime.getTime() / 1000 : undefined;
+    // The first tick runs now, in this step: a release already failing when the hook starts is
+    // rolled back without waiting a tick (and without another invocation).
+    return tick({ ...resolved, phase: 'tick', ticks: 0, context: { ...context, arms, windowStart: bakeWindowStart(createTime, state.hookStartedAt) } }, until, true);
   }
 
-  function inconclusive(reason: string): Decision & { action: 'report' } {
-    const status = config.inconclusiveAction === 'pass' ? 'Succeeded' : 'Failed';
-    return { action: 'report', status, verdict: 'inconclusive', reasons: [`${reason} (inconclusive → ${status})`], observations: [] };
+  /** A read `resolve` needs failed: try again a tick later; core decides at the deadline. */
+  function unreadable(state: BakeState, what: 'deployment' | 'targets', reason: string, deadline: number): BakeState {
+    const attempts = (state.unreadable ?? 0) + 1;
+    const now = deps.now();
+    const decision = decideUnreadable({
+      what,
+      reason,
+      attempts,
+      hookAgeSeconds: now - state.hookStartedAt,
+      deadlineSeconds: deadline - state.hookStartedAt,
+      inconclusiveAction: config.inconclusiveAction,
+    });
+    logger.warn('could not resolve the deployment', { deploymentId: state.deploymentId, what, reason, attempts });
+    if (decision.action === 'report') return toReport({ ...state, unreadable: attempts }, decision);
+    return out(state, { phase: 'resolve', unreadable: attempts, next: 'wait', waitSeconds: nextWaitSeconds(now, config.tickSeconds, deadline) });
   }
 
-  async function beforeTraffic(deployment: DeploymentInfo, targets: DeploymentTargets): Promise<Decision & { action: 'report' }> {
-    const knownGood =
-      deployment.applicationName && deployment.deploymentGroupName
-        ? await tryState('known-good read', () => store.getKnownGood(deployment.applicationName!, deployment.deploymentGroupName!))
-        : undefined;
+  async function beforeTraffic(names: { applicationName?: string; deploymentGroupName?: string }, targets: DeploymentTargets, until: number): Promise<Report> {
+    let known: KnownGood | undefined;
+    let knownGoodUnreadable: string | undefined;
+    if (names.applicationName && names.deploymentGroupName) {
+      try {
+        const store = await knownGood();
+        known = await withRetry(() => store.get(names.applicationName!, names.deploymentGroupName!), retry(until));
+      } catch (e) {
+        knownGoodUnreadable = expected(e);
+      }
+    } else {
+      knownGoodUnreadable = 'the deployment names no application or deployment group';
+    }
     let current: VersionState | undefined;
+    let currentUnreadable: string | undefined;
     try {
+      const integrity = await import('../shared/integrity.js');
       if (targets.platform === 'lambda' && targets.functionName && targets.currentVersion) {
-        current = await withRetry(() => lambdaVersionState(deps.lambda, targets.functionName!, targets.currentVersion!), retry({ retryAccessDenied: true }));
+        const client = await lambda();
+        current = await withRetry(() => integrity.lambdaVersionState(client, targets.functionName!, targets.currentVersion!), retry(until));
       } else if (targets.platform === 'ecs' && targets.ecsServiceArn && targets.currentVersion) {
-        current = await withRetry(() => ecsTaskSetState(deps.ecs, targets.ecsServiceArn!, targets.currentVersion!), retry({ retryAccessDenied: true }));
+        const client = await ecs();
+        current = await withRetry(() => integrity.ecsTaskSetState(client, targets.ecsServiceArn!, targets.currentVersion!), retry(until));
       }
     } catch (e) {
-      return inconclusive(`could not check the current version (${errorName(e)})`);
+      currentUnreadable = expected(e);
     }
     return decideBeforeTraffic({
       currentVersion: current?.version ?? targets.currentVersion,
       targetVersion: targets.targetVersion,
-      knownGood,
+      knownGood: known,
       currentExists: current?.exists ?? true,
       currentIntegrity: current?.integrity,
+      knownGoodUnreadable,
+      currentUnreadable,
+      inconclusiveAction: config.inconclusiveAction,
     });
   }
 
-  function armScopes(targets: DeploymentTargets): ArmScope[] | string {
-    if (targets.platform === 'lambda') {
-      if (!targets.targetVersion) return 'CodeDeploy reported no target version';
-      const arms: ArmScope[] = [{ arm: 'canary', dimensions: { ExecutedVersion: targets.targetVersion } }];
-      if (targets.currentVersion) arms.push({ arm: 'baseline', dimensions: { ExecutedVersion: targets.currentVersion } });
-      return arms;
-    }
-    if (targets.platform === 'ecs') {
-      const group = (name?: string) => config.targetGroups?.find((tg) => tg.name === name);
-      const green = group(targets.targetTargetGroup);
-      if (!green) return `the replacement task set's target group ${targets.targetTargetGroup ?? '(none)'} is not one this trigger watches`;
-      const arms: ArmScope[] = [{ arm: 'canary', dimensions: green.dimensions }];
-      const blue = group(targets.currentTargetGroup);
-      if (blue && blue !== green) arms.push({ arm: 'baseline', dimensions: blue.dimensions });
-      return arms;
-    }
-    return `unsupported compute platform for deployment targets`;
-  }
+  // -------------------------------------------------------------------------------------------
+  // tick
 
-  async function bake(
-    context: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>,
-    deployment: DeploymentInfo,
-    targets: DeploymentTargets,
-    hookStartedAt: number,
-    sequence: number,
-    ctx: HookContext,
-  ): Promise<void> {
-    const versions = { fromVersion: targets.currentVersion, toVersion: targets.targetVersion };
-    const arms = armScopes(targets);
-    if (typeof arms === 'string') {
-      await finalize(context, versions, inconclusive(arms));
-      return;
-    }
-    // SLOs, both arms, and the Synthetics health checks: one GetMetricData call per tick.
-    const queries = [...buildMetricQueries(config, arms), ...buildHealthQueries(config)];
-    const consecutiveHttpFailures = new Map<number, number>();
-    // Judge the whole shift: both versions served traffic on the same minutes during a canary.
-    const windowStart = floorToMinute(deployment.createTime ? deployment.createTime.getTime() / 1000 : hookStartedAt);
-    for (;;) {
-      const now = deps.now();
+  async function tick(state: BakeState, until: number, statusKnown = false): Promise<BakeState> {
+    const context = state.context!;
+    const arms = context.arms!;
+    const windowStart = context.windowStart!;
+    const deadline = bakeDeadline(state, config.deadlineMarginSeconds);
+    if (!statusKnown) {
       try {
-        const current = await withRetry(() => getDeployment(deps.codedeploy, context.deploymentId), retry());
+        const { getDeployment } = await cd();
+        const client = await codedeploy();
+        const current = await withRetry(() => getDeployment(client, state.deploymentId), retry(until));
         if (isDeploymentFinished(current.status)) {
-          await publish(AuditDetailType.TRIGGER_SUPPRESSED, { ...context, reasons: [`deployment ${current.status} during the bake; CodeDeploy decided, nothing to report`] });
-          return;
+          await publish([{ type: Audit.TRIGGER_SUPPRESSED, detail: { ...auditBase(state), reasons: [`deployment ${current.status} during the bake; CodeDeploy decided, nothing to report`] } }]);
+          return out(state, { next: 'done' });
         }
       } catch (e) {
-        logger.warn('GetDeployment failed during the bake; continuing', { error: errorName(e) });
+        // Only a shortcut: the metrics decide, and CodeDeploy refuses a report to a finished deployment.
+        logger.warn('GetDeployment failed during the bake; judging the metrics', { error: expected(e) });
       }
-      const end = floorToMinute(now - config.metricDelaySeconds);
-      let series = new Map<string, ReadonlyMap<number, number>>();
-      const notes: string[] = [];
-      try {
-        series = await withRetry(() => readMetrics(deps.cloudwatch, queries, windowStart, end), retry({ retryAccessDenied: true }));
-      } catch (e) {
-        notes.push(`GetMetricData failed (${errorName(e)}); this tick has no data`);
-        logger.warn('GetMetricData failed', { error: errorName(e) });
-      }
-      const healthFailures = await runHealthChecks(series, hookStartedAt, end, consecutiveHttpFailures);
-      const decision = decideBake({
-        healthFailures,
-        // Test traffic only flows when someone sends it; production traffic is judged next, at
-        // AfterAllowTraffic. So too little test traffic passes, while a failing one still fails.
-        config: context.lifecycleEvent === 'AfterAllowTestTraffic' ? { ...config, inconclusiveAction: 'pass' } : config,
-        bakedSeconds: Math.max(0, end - floorToMinute(hookStartedAt)),
-        hookAgeSeconds: now - hookStartedAt,
-        slos: config.slos.map((slo, i) => {
-          const s = (arm: string, part: string) => series.get(`s${i}_${arm}_${part}`);
-          const shortStart = Math.max(windowStart, end - slo.shortWindowSeconds);
-          const hasBaseline = arms.some((a) => a.arm === 'baseline');
-          return {
-            slo,
-            canary: countsFor(slo, s('canary', 'n'), s('canary', 't'), windowStart, end),
-            canaryShort: countsFor(slo, s('canary', 'n'), s('canary', 't'), shortStart, end),
-            baseline: hasBaseline ? countsFor(slo, s('baseline', 'n'), s('baseline', 't'), windowStart, end) : undefined,
-          };
-        }),
-      });
-      if (decision.action === 'report') {
-        await finalize(context, versions, { ...decision, reasons: [...decision.reasons, ...notes] });
-        return;
-      }
-      const remainingSeconds = ctx.getRemainingTimeInMillis() / 1000;
-      if (remainingSeconds < config.tickSeconds + HANDOVER_MARGIN_SECONDS) {
-        await handOver(context, versions, sequence, hookStartedAt, ctx, decision);
-        return;
-      }
-      await deps.sleep(config.tickSeconds * 1000);
+    }
+
+    const clock = tickClock(deps.now(), state.hookStartedAt, config.metricDelaySeconds);
+    // SLOs, both arms, and the Synthetics health checks: one GetMetricData request per tick.
+    const queries = [...buildMetricQueries(config, arms), ...buildHealthQueries(config)];
+    const { read, failure } = await readTick(queries, windowStart, clock.end, clock.now, until);
+    const results = read?.results ?? new Map();
+    const notes: string[] = [];
+    for (const m of (read?.messages ?? []).slice(0, MAX_NOTES)) notes.push(`CloudWatch: ${clip(m, 500)}`);
+    if (read && read.futureDatapoints > 0) {
+      notes.push(`ignored ${read.futureDatapoints} datapoint${read.futureDatapoints === 1 ? '' : 's'} stamped after the evaluator's clock (clock skew)`);
+    }
+
+    let slos = bakeDataFor(config.slos, arms, results, windowStart, clock.end);
+    const readProblems: ReadProblem[] = [];
+    if (failure) {
+      // The call itself failed: nothing of this tick is evidence.
+      readProblems.push(failure);
+      const notRead = [{ permanent: failure.permanent, reason: 'not read (the GetMetricData call failed)' }];
+      slos = slos.map((d) => ({ ...d, canaryProblems: notRead, ...(d.baseline ? { baselineProblems: notRead } : {}) }));
+    }
+
+    const { failures: healthFailures, problems: healthProblems, httpFailures } = await runHealthChecks(state, results, failure, clock.end);
+    readProblems.push(...healthProblems);
+
+    const decision = decideBake({
+      config,
+      bakedSeconds: clock.bakedSeconds,
+      hookAgeSeconds: clock.hookAgeSeconds,
+      deadlineSeconds: deadline - state.hookStartedAt,
+      lifecycleEvent: context.lifecycleEvent,
+      slos,
+      healthFailures,
+      readProblems,
+    });
+    const ticked: BakeState = { ...state, phase: 'tick', ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
+    if (decision.action === 'report') return toReport(ticked, decision, notes);
+    logger.info('bake continues', { deploymentId: state.deploymentId, tick: ticked.ticks, bakedSeconds: clock.bakedSeconds, reasons: [...decision.reasons, ...notes] });
+    return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(deps.now(), config.tickSeconds, deadline) });
+  }
+
+  /**
+   * One read of every query, retried within the step's budget on a failed call and on results
+   * answered InternalError. Returns the read (with whatever statuses remain), or why the call failed.
+   */
+  async function readTick(
+    queries: ReadonlyArray<Pick<MetricQuery, 'id' | 'metric' | 'periodSeconds'>>,
+    start: number,
+    end: number,
+    now: number,
+    until: number,
+  ): Promise<{ read?: MetricRead; failure?: ReadProblem }> {
+    const { readMetrics } = await import('../shared/metrics.js');
+    const client = await cloudwatch();
+    let last: MetricRead | undefined;
+    try {
+      const read = await withRetry(async () => {
+        const read = await readMetrics(client, queries, start, end, { nowSeconds: now });
+        last = read;
+        const internal = [...read.results].filter(([, r]) => r.status === 'InternalError').map(([id]) => id);
+        if (internal.length > 0) {
+          throw Object.assign(new Error(`GetMetricData answered InternalError for ${internal.join(', ')}`), { name: 'InternalError', $retryable: {} });
+        }
+        return read;
+      }, retry(until));
+      return { read };
+    } catch (e) {
+      // The retries ran out on results still answered InternalError: use them (they are not evidence).
+      if (last && errorName(e) === 'InternalError') return { read: last };
+      const reason = expected(e);
+      // AccessDenied that outlived the retries is a configuration error: waiting will not fix it.
+      return { failure: { permanent: isAccessDenied(e), reason: `GetMetricData failed (${reason})` } };
     }
   }
 
   /**
-   * HTTP probes (failing after `failAfter` consecutive failed ticks) and Synthetics canaries (any run
-   * below its minimum since traffic shifted). Returns the failures as reasons.
+   * HTTP probes (failing after `failAfter` consecutive failed ticks, counted in the state) and
+   * Synthetics canaries (any run below its minimum since the hook started), in parallel.
    */
-  async function runHealthChecks(series: Map<string, ReadonlyMap<number, number>>, from: number, to: number, consecutive: Map<number, number>): Promise<string[]> {
-    const failures: string[] = [];
+  async function runHealthChecks(
+    state: BakeState,
+    results: ReadonlyMap<string, QueryResult>,
+    callFailure: ReadProblem | undefined,
+    end: number,
+  ): Promise<{ failures: string[]; problems: ReadProblem[]; httpFailures: number[] }> {
     const checks = config.healthChecks ?? [];
-    for (let i = 0; i < checks.length; i++) {
-      const check = checks[i];
-      if (check.kind === 'synthetics') {
-        const failure = syntheticsFailure(check, series.get(`h${i}`), from, to);
-        if (failure) failures.push(failure);
-        continue;
-      }
-      const problem = await probe(check.url!, check.timeoutMs ?? 5_000);
-      const count = problem ? (consecutive.get(i) ?? 0) + 1 : 0;
-      consecutive.set(i, count);
-      if (problem && count >= (check.failAfter ?? 3)) {
-        failures.push(`health check ${check.name}: ${count} consecutive failures of GET ${check.url} (last: ${problem})`);
-      }
-    }
-    return failures;
+    const previous = state.httpFailures ?? [];
+    const failures: string[] = [];
+    const problems: ReadProblem[] = [];
+    const httpFailures = checks.map(() => 0);
+    await Promise.all(
+      checks.map(async (check, i) => {
+        if (check.kind === 'synthetics') {
+          if (callFailure) return;
+          const id = healthQueryId(i);
+          const problem = readProblemOf(id, results.get(id));
+          if (problem) {
+            problems.push({ ...problem, reason: `health check ${check.name}: ${problem.reason}` });
+            return;
+          }
+          const failure = syntheticsFailure(check, results.get(id)?.series, state.hookStartedAt, end);
+          if (failure) failures.push(failure);
+          return;
+        }
+        const problem = await probe(check.url!, check.timeoutMs ?? 5_000);
+        const count = problem ? (previous[i] ?? 0) + 1 : 0;
+        httpFailures[i] = count;
+        if (problem && count >= (check.failAfter ?? 3)) {
+          failures.push(`health check ${check.name}: ${count} consecutive failures of GET ${check.url} (last: ${problem})`);
+        }
+      }),
+    );
+    return { failures, problems, httpFailures: checks.some((c) => c.kind === 'http') ? httpFailures : [] };
   }
 
   /** One GET; returns what went wrong, or undefined for a 2xx/3xx answer. */
@@ -358,206 +447,155 @@ export function createHandler(deps: EvaluatorDeps) {
     }
   }
 
-  /** Continues the bake in a new invocation (one lasts at most 15 minutes; the hook up to an hour). */
-  async function handOver(
-    context: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>,
-    versions: { fromVersion?: string; toVersion?: string },
-    sequence: number,
-    hookStartedAt: number,
-    ctx: HookContext,
-    last: Decision,
-  ): Promise<void> {
-    const payload: ContinuationEvent = {
-      rollbackTriggersContinuation: { deploymentId: context.deploymentId, lifecycleEventHookExecutionId: context.lifecycleEventHookExecutionId!, sequence, hookStartedAt },
-    };
-    try {
-      await withRetry(
-        () => deps.lambda.send(new InvokeCommand({ FunctionName: ctx.invokedFunctionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) })),
-        retry(),
-      );
-      logger.info('bake continues in a new invocation', { sequence });
-    } catch (e) {
-      // Never leave the hook unreported: decide with what there is.
-      await finalize(context, versions, {
-        ...inconclusive(`could not continue the bake in a new invocation (${errorName(e)})`),
-        observations: last.observations,
-      });
-    }
-  }
+  // -------------------------------------------------------------------------------------------
+  // after the report
 
-  async function finalize(
-    context: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>,
-    versions: { fromVersion?: string; toVersion?: string },
-    decision: Decision & { action: 'report' },
-    escalate = false,
-  ): Promise<void> {
-    const hookId = context.lifecycleEventHookExecutionId!;
-    const decidedAt = deps.now();
-    const proposed: StoredDecision = { status: decision.status, verdict: decision.verdict, reasons: decision.reasons, decidedAt };
-    // A repeat never decides differently: whatever was stored first stands.
-    const standing = (await tryState('decide', () => store.decide(hookId, proposed))) ?? proposed;
-    if (standing.status === 'Failed') await tryState('bad signal', () => store.recordFirstBadSignal(context.deploymentId, standing.decidedAt));
-    const detail = { ...context, ...versions, verdict: standing.verdict as AuditEventDetail['verdict'], reasons: standing.reasons, observations: decision.observations };
-    let result;
-    try {
-      // AccessDenied is retried too (IAM propagation right after a deploy): a denied call changed nothing.
-      result = await withRetry(
-        () => reportHook(deps.codedeploy, context.deploymentId, hookId, standing.status),
-        retry({ attempts: 8, baseDelayMs: 500, retryAccessDenied: true }),
-      );
-    } catch (e) {
-      await publish(AuditDetailType.ESCALATION_RAISED, { ...detail, reasons: [`could not report ${standing.status} to CodeDeploy (${errorName(e)})`, ...standing.reasons] });
-      throw e; // the stored, unreported decision is reported by the retry of this invocation
-    }
-    if (result === 'already-completed') {
-      // Read the real outcome: the hook's own lifecycle event says whether our earlier report (its
-      // response lost) was applied, or whether CodeDeploy or another invocation decided otherwise.
-      let hookStatus: string | undefined;
-      let deploymentStatus = 'unknown';
+  async function reported(state: BakeState, until: number): Promise<BakeState> {
+    const r = state.report!;
+    const detail = { ...auditBase(state), verdict: r.verdict, reasons: r.reasons, observations: r.observations, reportedStatus: r.status };
+    await publish([
+      { type: Audit.DEPLOYMENT_VERDICT, detail },
+      ...(r.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : []),
+    ]);
+    if (r.status === 'Failed') {
+      // Best effort: only time to recovery depends on it.
       try {
-        const targets = await withRetry(() => findTargets(deps.codedeploy, context.deploymentId), retry({ retryAccessDenied: true }));
-        hookStatus = targets.lifecycleEvents?.find((e) => e.name === context.lifecycleEvent)?.status;
-        deploymentStatus = (await withRetry(() => getDeployment(deps.codedeploy, context.deploymentId), retry({ retryAccessDenied: true }))).status ?? 'unknown';
+        const store = await knownGood();
+        await withRetry(() => store.recordFirstBadSignal(state.deploymentId, r.decidedAt ?? deps.now()), retry(until));
       } catch (e) {
-        logger.warn('could not read the outcome after LifecycleEventAlreadyCompletedException', { error: errorName(e) });
+        logger.warn('could not record the first bad signal', { deploymentId: state.deploymentId, error: describeError(e) });
       }
-      if (context.lifecycleEvent !== undefined && hookStatus === standing.status) {
-        await tryState('mark reported', () => store.markReported(hookId));
-        await publish(AuditDetailType.DEPLOYMENT_VERDICT, { ...detail, reportedStatus: standing.status });
-        return;
-      }
-      await publish(AuditDetailType.TRIGGER_SUPPRESSED, {
-        ...detail,
-        reasons: [
-          `hook already completed (${context.lifecycleEvent ?? 'hook'} ${hookStatus ?? 'status unknown'}, deployment ${deploymentStatus}); ${standing.status} was not applied`,
-          ...standing.reasons,
-        ],
-      });
-      return;
     }
-    await tryState('mark reported', () => store.markReported(hookId));
-    const events: AuditEvent[] = [auditEvent(AuditDetailType.DEPLOYMENT_VERDICT, { ...detail, reportedStatus: standing.status }, new Date(deps.now() * 1000))];
-    if (escalate) events.push(auditEvent(AuditDetailType.ESCALATION_RAISED, { ...detail, reportedStatus: standing.status }, new Date(deps.now() * 1000)));
-    await audit.publish(events);
+    return out(state, { next: 'done' });
   }
 
-  async function onStateChange(event: StateChangeEvent): Promise<void> {
-    const { deploymentId, state } = event.detail;
-    const base = { deploymentId, applicationName: event.detail.application, deploymentGroupName: event.detail.deploymentGroup };
-    let deployment: DeploymentInfo;
+  async function alreadyCompleted(state: BakeState, until: number): Promise<BakeState> {
+    const r = state.report!;
+    let hookStatus: string | undefined;
+    let deploymentStatus: string | undefined;
+    let lifecycleEvent = state.context?.lifecycleEvent;
+    const errors: string[] = [];
+    const { getDeployment, findTargets } = await cd();
+    const client = await codedeploy();
     try {
-      deployment = await withRetry(() => getDeployment(deps.codedeploy, deploymentId), retry());
+      const targets = await withRetry(() => findTargets(client, state.deploymentId), retry(until));
+      lifecycleEvent ??= targets.runningLifecycleEvent;
+      hookStatus = targets.lifecycleEvents?.find((e) => e.name === lifecycleEvent)?.status;
     } catch (e) {
-      await publish(state === 'SUCCESS' ? AuditDetailType.ESCALATION_RAISED : AuditDetailType.ROLLBACK_TRIGGERED, {
-        ...base,
-        reasons: [`deployment ${state}; GetDeployment failed (${errorName(e)}), details unavailable`],
-      });
-      return;
+      errors.push(`the hook's status could not be read (${expected(e)})`);
     }
-    const completedAt = deployment.completeTime ? deployment.completeTime.getTime() / 1000 : deps.now();
-    if (state === 'SUCCESS' && isRollbackDeployment(deployment.creator)) {
-      const triggering = deployment.rollbackInfo?.rollbackTriggeringDeploymentId;
-      let firstBad = triggering ? await tryState('bad signal read', () => store.firstBadSignal(triggering)) : undefined;
-      if (firstBad === undefined && triggering) {
-        const original = await withRetry(() => getDeployment(deps.codedeploy, triggering), retry()).catch(() => undefined);
-        firstBad = original?.completeTime ? original.completeTime.getTime() / 1000 : undefined;
-      }
-      const timeToRecoverySeconds = firstBad !== undefined ? Math.max(0, Math.round(completedAt - firstBad)) : undefined;
-      if (timeToRecoverySeconds !== undefined) {
-        deps.metrics.addDimension('DeploymentGroup', deployment.deploymentGroupName ?? 'unknown');
-        deps.metrics.addMetric('TimeToRecovery', MetricUnit.Seconds, timeToRecoverySeconds);
-        deps.metrics.publishStoredMetrics();
-      }
-      await publish(AuditDetailType.ROLLBACK_COMPLETED, {
-        ...base,
-        rollbackDeploymentId: deploymentId,
-        reasons: [`rollback deployment ${deploymentId} succeeded${triggering ? ` (rolled back ${triggering})` : ''}`],
-        timeToRecoverySeconds,
-      });
-      return;
-    }
-    if (state === 'SUCCESS') {
-      await recordKnownGood(deployment, base);
-      return;
-    }
-    if (state === 'FAILURE' || state === 'STOP') {
-      if (isRollbackDeployment(deployment.creator)) {
-        await publish(AuditDetailType.ESCALATION_RAISED, {
-          ...base,
-          errorCode: deployment.errorInformation?.code,
-          errorMessage: deployment.errorInformation?.message,
-          reasons: [`the rollback deployment itself ended in ${state}: traffic may still be on the bad version`],
-        });
-        return;
-      }
-      await tryState('bad signal', () => store.recordFirstBadSignal(deploymentId, completedAt));
-      const alarmNames = alarmNamesFromErrorMessage(deployment.errorInformation?.message);
-      await publish(AuditDetailType.ROLLBACK_TRIGGERED, {
-        ...base,
-        verdict: 'fail',
-        errorCode: deployment.errorInformation?.code,
-        errorMessage: deployment.errorInformation?.message,
-        rollbackDeploymentId: deployment.rollbackInfo?.rollbackDeploymentId,
-        alarmNames,
-        reasons: [
-          alarmNames.length > 0
-            ? `stopped by alarm ${alarmNames.join(', ')}`
-            : `deployment ${state}: ${deployment.errorInformation?.code ?? 'no error code'}`,
-          ...(deployment.rollbackInfo?.rollbackMessage ? [deployment.rollbackInfo.rollbackMessage] : []),
-        ],
-      });
-    }
-  }
-
-  async function recordKnownGood(deployment: DeploymentInfo, base: { deploymentId: string; applicationName?: string; deploymentGroupName?: string }): Promise<void> {
     try {
-      const targets = await withRetry(() => findTargets(deps.codedeploy, base.deploymentId), retry());
-      let state: VersionState | undefined;
-      if (targets.platform === 'lambda' && targets.functionName && targets.targetVersion) {
-        state = await withRetry(() => lambdaVersionState(deps.lambda, targets.functionName!, targets.targetVersion!), retry({ retryAccessDenied: true }));
-      } else if (targets.platform === 'ecs' && targets.ecsServiceArn && targets.targetVersion) {
-        state = await withRetry(() => ecsTaskSetState(deps.ecs, targets.ecsServiceArn!, targets.targetVersion!), retry({ retryAccessDenied: true }));
-      }
-      if (!state?.exists || !deployment.applicationName || !deployment.deploymentGroupName) {
-        throw new Error('the deployed version could not be read');
-      }
-      const known = { version: state.version, integrity: state.integrity };
-      await withRetry(() => store.putKnownGood(deployment.applicationName!, deployment.deploymentGroupName!, known, base.deploymentId, deps.now()), retry());
-      await publish(AuditDetailType.KNOWN_GOOD_RECORDED, { ...base, toVersion: state.version, reasons: [`recorded ${state.version} (${state.integrity ?? 'no fingerprint'}) as known-good`] });
+      deploymentStatus = (await withRetry(() => getDeployment(client, state.deploymentId), retry(until))).status;
     } catch (e) {
-      await publish(AuditDetailType.ESCALATION_RAISED, { ...base, reasons: [`deployment succeeded but its version could not be recorded as known-good (${errorName(e)})`] });
+      errors.push(`the deployment could not be read (${expected(e)})`);
     }
+    const outcome = alreadyCompletedOutcome({
+      sent: r.status,
+      lifecycleEvent,
+      hookStatus,
+      deploymentStatus,
+      readError: errors.length > 0 ? errors.join('; ') : undefined,
+    });
+    const said = state.reportError ? [`CodeDeploy answered ${state.reportError.Error ?? 'an error'}${state.reportError.Cause ? `: ${clip(state.reportError.Cause, 500)}` : ''}`] : [];
+    const base = { ...auditBase(state), lifecycleEvent, verdict: r.verdict, observations: r.observations };
+    const detail =
+      outcome.applied === 'ours'
+        ? { ...base, reportedStatus: r.status, reasons: [...outcome.reasons, ...r.reasons] }
+        : { ...base, reasons: [...outcome.reasons, ...said, ...r.reasons] };
+    await publish([
+      { type: outcome.applied === 'ours' ? Audit.DEPLOYMENT_VERDICT : Audit.TRIGGER_SUPPRESSED, detail },
+      ...(outcome.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : []),
+    ]);
+    return out(state, { next: 'done' });
   }
 
-  return async function handler(event: EvaluatorEvent, ctx: HookContext): Promise<void> {
-    if ('LifecycleEventHookExecutionId' in event) return onHook(event.DeploymentId, event.LifecycleEventHookExecutionId, ctx);
-    if ('rollbackTriggersContinuation' in event) {
-      const c = event.rollbackTriggersContinuation;
-      return onHook(c.deploymentId, c.lifecycleEventHookExecutionId, ctx, c);
+  async function reportFailed(state: BakeState): Promise<BakeState> {
+    const r = state.report;
+    const error = state.reportError;
+    const why = `${error?.Error ?? 'unknown error'}${error?.Cause ? `: ${clip(error.Cause, 500)}` : ''}`;
+    await publish([
+      {
+        type: Audit.ESCALATION_RAISED,
+        detail: {
+          ...auditBase(state),
+          ...(r ? { verdict: r.verdict, observations: r.observations } : {}),
+          reasons: [`could not report ${r?.status ?? 'the verdict'} to CodeDeploy after the state machine's retries (${why}); CodeDeploy fails the hook when its hour runs out`, ...(r?.reasons ?? [])],
+        },
+      },
+    ]);
+    return out(state, { next: 'fail' });
+  }
+
+  return async function step(input: BakeState): Promise<BakeState> {
+    const state = checkBakeState(input);
+    const until = retryDeadline(deps.now(), state.hookStartedAt, deps.retryBudgetSeconds);
+    switch (state.phase) {
+      case 'resolve':
+        return resolve(state, until);
+      case 'tick':
+        return tick(state, until);
+      case 'reported':
+        return reported(state, until);
+      case 'already-completed':
+        return alreadyCompleted(state, until);
+      case 'report-failed':
+        return reportFailed(state);
     }
-    if (event.source === 'aws.codedeploy') return onStateChange(event);
-    logger.warn('ignoring an event of unknown shape', { event });
   };
 }
 
-/** Default wiring for the Lambda runtime; created on first use so tests can import createHandler alone. */
-let runtimeHandler: ReturnType<typeof createHandler> | undefined;
+/** The next state: the input with `patch`, without fields that no longer apply. */
+function out(state: BakeState, patch: Partial<BakeState>): BakeState {
+  const next: Record<string, unknown> = { ...state, ...patch };
+  if (next.next !== 'wait') delete next.waitSeconds;
+  if (next.next !== 'report' && next.phase === 'tick') delete next.report;
+  return compact(next) as unknown as BakeState;
+}
 
-export async function handler(event: EvaluatorEvent, ctx: Context): Promise<void> {
-  runtimeHandler ??= createHandler({
+/** Drops `undefined` fields: the state travels as JSON. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
+
+function describeError(e: unknown): string {
+  const message = (e as Error | undefined)?.message;
+  const name = errorName(e);
+  return message && message !== name ? `${name}: ${clip(message, 300)}` : name;
+}
+
+/**
+ * One JSON object per line on stdout, written past the runtime's console (as Powertools' Logger
+ * does), so CloudWatch Logs Insights reads the fields; a fraction of the Logger's size in the bundle.
+ */
+function jsonLogger(service: string): StepLogger {
+  const line = (level: string) => (message: string, extra: Record<string, unknown>) => {
+    process.stdout.write(`${JSON.stringify({ level, message, service, timestamp: new Date().toISOString(), ...extra })}\n`);
+  };
+  return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  // A deployment bug: every step fails loudly, and the machine's Catch-all reports fail-closed.
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+let runtime: StepHandler | undefined;
+
+/** The Lambda entry point: wiring from the environment, created on first use. */
+export async function handler(state: BakeState): Promise<BakeState> {
+  runtime ??= createStepHandler({
     config: parseEvaluatorConfig(process.env[EvaluatorEnv.CONFIG]),
-    stateTable: process.env[EvaluatorEnv.STATE_TABLE]!,
-    eventBus: process.env[EvaluatorEnv.EVENT_BUS]!,
-    codedeploy: new CodeDeployClient({}),
-    cloudwatch: new CloudWatchClient({}),
-    dynamodb: new DynamoDBClient({}),
-    lambda: new LambdaClient({}),
-    ecs: new ECSClient({}),
-    events: new EventBridgeClient({}),
-    logger: new Logger({ serviceName: 'rollback-triggers-evaluator' }),
-    metrics: new Metrics({ namespace: 'RollbackTriggers', serviceName: 'rollback-triggers-evaluator' }),
+    stateTable: requiredEnv(EvaluatorEnv.STATE_TABLE),
+    eventBus: requiredEnv(EvaluatorEnv.EVENT_BUS),
+    logger: jsonLogger('rollback-triggers-evaluator'),
     now: () => Date.now() / 1000,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
-  return runtimeHandler(event, ctx);
+  return runtime(state);
 }

@@ -35,11 +35,17 @@ export async function getDeployment(client: CodeDeployClient, deploymentId: stri
  * deployment's targets (ListDeploymentTargets + BatchGetDeploymentTargets): Lambda's
  * `lambdaFunctionInfo.currentVersion/targetVersion`, ECS's `taskSetsInfo` (Blue = original).
  */
-export async function findTargets(client: CodeDeployClient, deploymentId: string): Promise<DeploymentTargets> {
+export async function findTargets(client: CodeDeployClient, deploymentId: string, maxPages = MAX_TARGET_PAGES): Promise<DeploymentTargets> {
   const ids: string[] = [];
   let nextToken: string | undefined;
+  let pages = 0;
   do {
+    if (pages >= maxPages) {
+      // A Lambda or ECS deployment has one target; a token that never ends is a fault, not a list.
+      throw Object.assign(new Error(`ListDeploymentTargets of ${deploymentId} still had more pages after ${maxPages}`), { name: 'TooManyPages' });
+    }
     const page = await client.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken }));
+    pages++;
     ids.push(...(page.targetIds ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -81,6 +87,9 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
   }
   return { platform: 'other' };
 }
+
+/** Pages of ListDeploymentTargets read at most. */
+export const MAX_TARGET_PAGES = 20;
 
 /** Lifecycle events that run hooks (Lambda: Before/AfterAllowTraffic; ECS AppSpec hooks). */
 const HOOK_EVENTS = new Set(['BeforeAllowTraffic', 'AfterAllowTraffic', 'BeforeInstall', 'AfterInstall', 'AfterAllowTestTraffic']);

@@ -1,7 +1,7 @@
 import type { SloObservation, Verdict } from './audit-events';
 import type { HookStatus } from './decision';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
-import type { ArmScope } from './metric-queries';
+import { type ArmScope, floorToMinute } from './metric-queries';
 
 /**
  * The contract between the bake's Step Functions state machine and the Lambda steps it runs.
@@ -93,6 +93,8 @@ export interface PendingReport {
   readonly observations: readonly SloObservation[];
   /** Also raise an `Escalation Raised` audit event once reported (a human should look). */
   readonly escalate?: boolean;
+  /** Epoch seconds at which the step decided (the first bad signal, for time to recovery). */
+  readonly decidedAt?: number;
 }
 
 /** The error a Catch put on the state (Step Functions' `{ Error, Cause }`). */
@@ -140,3 +142,113 @@ export const DEFAULT_DEADLINE_SECONDS = HOOK_LIMIT_SECONDS - 300;
  * must still reach CodeDeploy inside its one-hour hook limit.
  */
 export const MAX_DEADLINE_SECONDS = HOOK_LIMIT_SECONDS - 180;
+
+// ---------------------------------------------------------------------------------------------
+// The bake's clock. The step Lambda and the simulator call these same functions.
+
+/**
+ * Seconds one step may spend retrying AWS calls (throttling, 5xx, timeouts, AccessDenied while IAM
+ * propagates) before it decides with what it read: a transiently unreadable tick is followed by
+ * another tick, so the budget only has to cover a burst, not an outage.
+ */
+export const STEP_RETRY_BUDGET_SECONDS = 60;
+
+/** Epoch seconds of the execution's ISO-8601 `deadline`; throws on anything else (a garbled state). */
+export function parseDeadline(deadline: string): number {
+  const ms = typeof deadline === 'string' ? Date.parse(deadline) : NaN;
+  if (!Number.isFinite(ms)) throw new Error(`invalid bake state: deadline must be an ISO-8601 instant, got ${JSON.stringify(deadline)}`);
+  return ms / 1000;
+}
+
+/**
+ * When the bake decides with what it has (epoch seconds): the earlier of the execution's `deadline`
+ * (the starter's, hook start + 55 min by default) and hook start + CodeDeploy's hour − the
+ * evaluator's `deadlineMarginSeconds`. Without an execution deadline (the simulator), the latter.
+ */
+export function bakeDeadline(input: { readonly hookStartedAt: number; readonly deadline?: string }, deadlineMarginSeconds: number): number {
+  const byMargin = input.hookStartedAt + HOOK_LIMIT_SECONDS - deadlineMarginSeconds;
+  return input.deadline === undefined ? byMargin : Math.min(byMargin, parseDeadline(input.deadline));
+}
+
+/**
+ * The last instant a step may still retry a call: its retry budget, but never past the point where
+ * the report (retried by the state machine) could miss CodeDeploy's hour. Retries are bounded by
+ * the time left, never by a count ("Evidence, or it is not a pass", DESIGN.md).
+ */
+export function retryDeadline(now: number, hookStartedAt: number, budgetSeconds: number = STEP_RETRY_BUDGET_SECONDS): number {
+  return Math.min(now + budgetSeconds, hookStartedAt + MAX_DEADLINE_SECONDS);
+}
+
+/** What one tick sees. */
+export interface TickClock {
+  /** Epoch seconds of the tick. */
+  readonly now: number;
+  /** Exclusive end of the data trusted to be complete: `floorToMinute(now − metricDelay)`. */
+  readonly end: number;
+  /** Seconds of metrics judged since the hook started (AfterAllowTraffic: all traffic shifted). */
+  readonly bakedSeconds: number;
+  /** Seconds since CodeDeploy invoked the hook (its one-hour clock). */
+  readonly hookAgeSeconds: number;
+}
+
+export function tickClock(now: number, hookStartedAt: number, metricDelaySeconds: number): TickClock {
+  const end = floorToMinute(now - metricDelaySeconds);
+  return { now, end, bakedSeconds: Math.max(0, end - floorToMinute(hookStartedAt)), hookAgeSeconds: now - hookStartedAt };
+}
+
+/**
+ * Seconds until the next tick: the tick interval, cut short so the last tick runs at the deadline
+ * (rounded up to a whole second: Step Functions waits whole seconds). At least 1.
+ */
+export function nextWaitSeconds(now: number, tickSeconds: number, deadline: number): number {
+  return Math.max(1, Math.min(Math.ceil(tickSeconds), Math.ceil(deadline - now)));
+}
+
+/**
+ * The first minute judged: the deployment's createTime floored to the minute, so a canary's whole
+ * shift is read (both versions served traffic on the same minutes); the hook's start without one.
+ */
+export function bakeWindowStart(createTimeSeconds: number | undefined, hookStartedAt: number): number {
+  return floorToMinute(createTimeSeconds ?? hookStartedAt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks: the starter validates hook events; a step still refuses a garbled state loudly
+// (the machine's Catch-all then reports the fail-closed status) instead of acting on `undefined`.
+
+const PHASES: ReadonlySet<string> = new Set<BakePhase>(['resolve', 'tick', 'reported', 'already-completed', 'report-failed']);
+
+/** Returns the state when its ids, times and phase are usable; throws a clear error otherwise. */
+export function checkBakeState(value: unknown): BakeState {
+  const fail = (what: string): never => {
+    throw Object.assign(new Error(`invalid bake state: ${what}`), { name: 'InvalidBakeState' });
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(`expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  const s = value as Record<string, unknown>;
+  const id = (key: string, max: number) => {
+    const v = s[key];
+    if (typeof v !== 'string' || v.length === 0 || v.length > max) fail(`${key} must be a non-empty string of at most ${max} characters, got ${JSON.stringify(v) ?? 'nothing'}`);
+  };
+  id('deploymentId', 64);
+  id('lifecycleEventHookExecutionId', 2_048);
+  if (typeof s.hookStartedAt !== 'number' || !Number.isFinite(s.hookStartedAt) || s.hookStartedAt <= 0) {
+    fail(`hookStartedAt must be epoch seconds, got ${JSON.stringify(s.hookStartedAt) ?? 'nothing'}`);
+  }
+  parseDeadline(s.deadline as string);
+  if (typeof s.phase !== 'string' || !PHASES.has(s.phase)) fail(`phase must be one of ${[...PHASES].join(', ')}, got ${JSON.stringify(s.phase) ?? 'nothing'}`);
+  if (s.phase === 'tick') {
+    const c = s.context as BakeContext | undefined;
+    if (!c || !Array.isArray(c.arms) || c.arms.length === 0 || c.arms.some((a) => (a?.arm !== 'canary' && a?.arm !== 'baseline') || typeof a.dimensions !== 'object' || a.dimensions === null)) {
+      fail('a tick needs context.arms (the arms resolve found)');
+    }
+    if (typeof c!.windowStart !== 'number' || !Number.isFinite(c!.windowStart)) fail('a tick needs context.windowStart (epoch seconds)');
+  }
+  if ((s.phase === 'reported' || s.phase === 'already-completed') && !isReport(s.report)) fail(`phase ${s.phase} needs the report that was sent`);
+  if (s.httpFailures !== undefined && (!Array.isArray(s.httpFailures) || s.httpFailures.some((n) => typeof n !== 'number'))) fail('httpFailures must be an array of numbers');
+  return value as BakeState;
+}
+
+function isReport(r: unknown): r is PendingReport {
+  const p = r as PendingReport | undefined;
+  return !!p && (p.status === 'Succeeded' || p.status === 'Failed') && typeof p.verdict === 'string' && Array.isArray(p.reasons);
+}

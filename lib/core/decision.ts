@@ -18,7 +18,52 @@ export type Decision =
       readonly verdict: Verdict;
       readonly reasons: readonly string[];
       readonly observations: readonly SloObservation[];
+      /** A human should look (a configuration error, a deployment that could not be read). */
+      readonly escalate?: boolean;
     };
+
+export type InconclusiveAction = 'fail' | 'pass';
+
+/** What an inconclusive verdict reports: `fail` (the default, fail closed) → Failed, `pass` → Succeeded. */
+export function inconclusiveStatus(action: InconclusiveAction | undefined): HookStatus {
+  return action === 'pass' ? 'Succeeded' : 'Failed';
+}
+
+/**
+ * The one mapping of "not enough evidence" to a report: verdict `inconclusive`, status from the
+ * configured action, the first reason saying why and what was reported.
+ */
+export function inconclusive(
+  action: InconclusiveAction | undefined,
+  why: string,
+  details: readonly string[] = [],
+  observations: readonly SloObservation[] = [],
+  escalate = false,
+): Decision & { action: 'report' } {
+  const status = inconclusiveStatus(action);
+  return {
+    action: 'report',
+    status,
+    verdict: 'inconclusive',
+    reasons: [`${why} (inconclusive → ${status})`, ...details],
+    observations,
+    ...(escalate ? { escalate } : {}),
+  };
+}
+
+/**
+ * AfterAllowTestTraffic (ECS): test traffic flows only when someone sends it, and production
+ * traffic is judged next, at AfterAllowTraffic. So at this hook too little traffic passes; metrics
+ * that could not be read never do.
+ */
+export function isTestTrafficHook(lifecycleEvent: string | undefined): boolean {
+  return lifecycleEvent === 'AfterAllowTestTraffic';
+}
+
+/** Lifecycle events that check the release before traffic reaches it (no bake). */
+export function isBeforeTrafficHook(lifecycleEvent: string | undefined): boolean {
+  return lifecycleEvent === 'BeforeAllowTraffic' || lifecycleEvent === 'BeforeInstall';
+}
 
 /** CodeDeploy's `creator` for deployments it or CloudFormation started to roll back. */
 const ROLLBACK_CREATORS = new Set(['codeDeployRollback', 'CloudFormationRollback']);
@@ -49,6 +94,12 @@ export interface BeforeTrafficInput {
   readonly currentIntegrity?: string;
   /** Whether the current version still exists (Lambda version / ACTIVE task definition). */
   readonly currentExists: boolean;
+  /** Why the known-good record could not be read (a read error is not "none recorded"). */
+  readonly knownGoodUnreadable?: string;
+  /** Why the current version could not be checked. */
+  readonly currentUnreadable?: string;
+  /** What an inconclusive check reports. @default 'fail' */
+  readonly inconclusiveAction?: InconclusiveAction;
 }
 
 /**
@@ -60,6 +111,13 @@ export function decideBeforeTraffic(input: BeforeTrafficInput): Decision & { act
   if (input.targetVersion === undefined) return fail('CodeDeploy reported no target version for this deployment');
   if (input.currentVersion !== undefined && input.currentVersion === input.targetVersion) {
     return fail(`the new version ${input.targetVersion} is the version already serving traffic: nothing to deploy`);
+  }
+  // Without these reads nothing says the rollback target is intact: not a pass, not "none recorded".
+  if (input.currentUnreadable !== undefined) {
+    return inconclusive(input.inconclusiveAction, `could not check the current version ${input.currentVersion ?? '(none)'} (${input.currentUnreadable})`);
+  }
+  if (input.knownGoodUnreadable !== undefined) {
+    return inconclusive(input.inconclusiveAction, `could not read the known-good record (${input.knownGoodUnreadable}), so the rollback target cannot be checked`);
   }
   if (input.currentVersion !== undefined && !input.currentExists) {
     return fail(`the current version ${input.currentVersion} no longer exists: a rollback would have nothing to return to`);
@@ -90,6 +148,20 @@ export interface Counts {
   readonly datapoints: number;
 }
 
+/**
+ * A read that produced no evidence: a query whose result was not `Complete` (Forbidden,
+ * InternalError, still partial after the page cap), or a call that failed after its retries.
+ */
+export interface ReadProblem {
+  readonly reason: string;
+  /**
+   * A configuration error that waiting will not fix (GetMetricData `Forbidden`, AccessDenied that
+   * outlived the retries): decided at the end of the bake. A transient problem is read again on
+   * the next tick and decided at the deadline only.
+   */
+  readonly permanent: boolean;
+}
+
 export interface SloBakeData {
   readonly slo: EvaluatorSlo;
   /** The new version, since traffic shifted. */
@@ -98,6 +170,10 @@ export interface SloBakeData {
   readonly canaryShort: Counts;
   /** The current version over the same minutes, when it still serves traffic. */
   readonly baseline?: Counts;
+  /** Why the new version's numerator or total could not be read: its counts are no evidence. */
+  readonly canaryProblems?: readonly ReadProblem[];
+  /** Why the current version's counts could not be read. */
+  readonly baselineProblems?: readonly ReadProblem[];
 }
 
 export interface BakeInput {
@@ -106,9 +182,18 @@ export interface BakeInput {
   readonly bakedSeconds: number;
   /** Seconds since CodeDeploy invoked the hook (its one-hour clock). */
   readonly hookAgeSeconds: number;
+  /**
+   * Hook age at which the bake decides with what it has (`bakeDeadline` − hook start).
+   * @default HOOK_LIMIT_SECONDS − config.deadlineMarginSeconds
+   */
+  readonly deadlineSeconds?: number;
+  /** The lifecycle event being baked (AfterAllowTestTraffic passes without test traffic). */
+  readonly lifecycleEvent?: string;
   readonly slos: readonly SloBakeData[];
   /** Failed health checks this tick (HTTP probes, Synthetics canaries): each fails the bake. */
   readonly healthFailures?: readonly string[];
+  /** Reads this tick that are not one SLO's (a Synthetics canary's metric, the call itself). */
+  readonly readProblems?: readonly ReadProblem[];
   /** Comparison of canary with baseline; returns a failure reason or undefined. @default compareWithBaseline */
   readonly compare?: (slo: EvaluatorSlo, canary: Counts, baseline: Counts) => string | undefined;
 }
@@ -134,16 +219,29 @@ const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : String(Number(
 /**
  * One bake tick. Fails as soon as any SLO's new-version traffic burns at the page rate over both
  * the bake so far and the short window (with enough events), or the canary judge finds it worse
- * than the current version. Passes when the bake is over and every SLO saw enough traffic. With too
- * little data at the end it is inconclusive, never a silent pass: the configured action decides.
- * Near CodeDeploy's one-hour deadline it decides with what it has.
+ * than the current version, or a health check fails. Passes when the bake is over and every SLO
+ * saw enough traffic, read without error. Otherwise never a silent pass:
+ * - too little traffic at the end of the bake is inconclusive (the configured action decides),
+ *   except at AfterAllowTestTraffic, where it passes (`isTestTrafficHook`);
+ * - metrics that could not be read are no evidence: a transient problem is read again on the
+ *   next tick and decided inconclusive at the deadline only; a configuration error (permanent) is
+ *   decided inconclusive, with an escalation, when the bake is over.
+ * At the deadline it decides with what it has.
  */
 export function decideBake(input: BakeInput): Decision {
   const observations: SloObservation[] = [];
   const failures: string[] = [...(input.healthFailures ?? [])];
   const starved: string[] = [];
+  const unread: ReadProblem[] = [];
   for (const data of input.slos) {
-    const { slo, canary, canaryShort, baseline } = data;
+    const { slo, canary, canaryShort } = data;
+    const baselineProblems = data.baselineProblems ?? [];
+    // A baseline that could not be read cannot excuse the new version (shared incident) either.
+    const baseline = baselineProblems.length > 0 ? undefined : data.baseline;
+    if ((data.canaryProblems ?? []).length > 0) {
+      unread.push(...data.canaryProblems!.map((p) => ({ ...p, reason: `${slo.name}: ${p.reason}` })));
+      continue;
+    }
     observations.push(observation(slo, 'canary', canary, input.bakedSeconds));
     if (baseline) observations.push(observation(slo, 'baseline', baseline, input.bakedSeconds));
     if (canary.datapoints === 0 || canary.total < slo.minEvents) {
@@ -169,29 +267,42 @@ export function decideBake(input: BakeInput): Decision {
       );
       continue;
     }
-    if (input.config.compareWithBaseline && baseline) {
-      const reason = (input.compare ?? compareWithBaseline)(slo, canary, baseline);
+    if (input.config.compareWithBaseline && data.baseline) {
+      if (baselineProblems.length > 0) {
+        // The comparison is part of the judgement: without it this SLO has not passed.
+        unread.push(...baselineProblems.map((p) => ({ ...p, reason: `${slo.name} (current version, for the canary judge): ${p.reason}` })));
+        continue;
+      }
+      const reason = (input.compare ?? compareWithBaseline)(slo, canary, data.baseline);
       if (reason) failures.push(`${slo.name}: ${reason}`);
     }
   }
-  if (failures.length > 0) return { action: 'report', status: 'Failed', verdict: 'fail', reasons: failures, observations };
+  unread.push(...(input.readProblems ?? []));
+  const unreadReasons = unread.map((p) => (p.permanent ? `${p.reason} (configuration error: waiting will not fix it)` : p.reason));
+  // Failing needs no complete picture: what was read shows the new version is bad.
+  if (failures.length > 0) return { action: 'report', status: 'Failed', verdict: 'fail', reasons: [...failures, ...unreadReasons], observations };
 
-  const deadline = HOOK_LIMIT_SECONDS - input.config.deadlineMarginSeconds;
+  const deadline = input.deadlineSeconds ?? HOOK_LIMIT_SECONDS - input.config.deadlineMarginSeconds;
   const bakeOver = input.bakedSeconds >= input.config.bakeSeconds;
   const deadlineNear = input.hookAgeSeconds >= deadline;
+  const limit = `CodeDeploy's one-hour hook limit is ${Math.round(HOOK_LIMIT_SECONDS - input.hookAgeSeconds)} s away`;
+  const when = bakeOver ? 'bake complete' : limit;
+  if (unread.length > 0) {
+    const permanent = unread.some((p) => p.permanent);
+    if (deadlineNear || (bakeOver && permanent)) {
+      // Said as it is: a transient problem waits for the deadline, a configuration error does not.
+      return inconclusive(input.config.inconclusiveAction, `${deadlineNear ? limit : when}, but metrics could not be read`, [...unreadReasons, ...starved], observations, permanent);
+    }
+    return { action: 'continue', reasons: [...unreadReasons, ...starved], observations };
+  }
   if (!bakeOver && !deadlineNear) {
     return { action: 'continue', reasons: starved, observations };
   }
-  const when = bakeOver ? 'bake complete' : `CodeDeploy's one-hour hook limit is ${HOOK_LIMIT_SECONDS - input.hookAgeSeconds} s away`;
   if (starved.length > 0) {
-    const status: HookStatus = input.config.inconclusiveAction === 'pass' ? 'Succeeded' : 'Failed';
-    return {
-      action: 'report',
-      status,
-      verdict: 'inconclusive',
-      reasons: [`${when} without enough data (inconclusive → ${status})`, ...starved],
-      observations,
-    };
+    if (isTestTrafficHook(input.lifecycleEvent)) {
+      return inconclusive('pass', `${when} with too little test traffic at AfterAllowTestTraffic: test traffic flows only when someone sends it, production traffic is judged at AfterAllowTraffic`, starved, observations);
+    }
+    return inconclusive(input.config.inconclusiveAction, `${when} without enough data`, starved, observations);
   }
   return {
     action: 'report',
@@ -237,4 +348,111 @@ export function compareWithBaseline(slo: EvaluatorSlo, canary: Counts, baseline:
   if (judgement.verdict !== 'fail') return undefined;
   const metric = judgement.metrics[0];
   return `the new version is worse than the current one on the same minutes: ${metric.reasons.join('; ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What `resolve` and the steps after the report decide.
+
+/**
+ * A hook of a deployment of another application or deployment group is not this trigger's: its
+ * metrics are not the ones configured here, and the evaluator's IAM is scoped to its own group.
+ * Returns why it is refused, or undefined when it is ours (or the configuration names no group).
+ */
+export function foreignDeploymentReason(
+  guarded: { readonly applicationName?: string; readonly deploymentGroupName?: string },
+  deployment: { readonly applicationName?: string; readonly deploymentGroupName?: string },
+): string | undefined {
+  if (guarded.applicationName === undefined && guarded.deploymentGroupName === undefined) return undefined;
+  const same =
+    (guarded.applicationName === undefined || guarded.applicationName === deployment.applicationName) &&
+    (guarded.deploymentGroupName === undefined || guarded.deploymentGroupName === deployment.deploymentGroupName);
+  if (same) return undefined;
+  const name = (g: typeof guarded) => `${g.applicationName ?? '(no application)'}/${g.deploymentGroupName ?? '(no group)'}`;
+  return `refused: deployment of group ${name(deployment)}, this trigger guards ${name(guarded)}; nothing was reported (its metrics are not this trigger's, and its IAM is scoped to its own group)`;
+}
+
+/** A read that `resolve` needs failed after the step's retries. */
+export interface UnreadableInput {
+  /** `deployment`: GetDeployment (rollback or release unknown); `targets`: the versions of a release. */
+  readonly what: 'deployment' | 'targets';
+  readonly reason: string;
+  /** Consecutive resolve attempts that failed, this one included. */
+  readonly attempts: number;
+  readonly hookAgeSeconds: number;
+  /** Hook age at which the bake decides with what it has. */
+  readonly deadlineSeconds: number;
+  readonly inconclusiveAction?: InconclusiveAction;
+}
+
+/**
+ * Never decided after seconds: the read is tried again on the next tick, until the deadline. Then
+ * a deployment that could never be read reports Succeeded with an escalation (it may be a
+ * rollback, and a blocked rollback has no safety net; a release is still guarded by the alarm
+ * path, which CodeDeploy polls itself). A release whose versions could not be read is inconclusive.
+ */
+export function decideUnreadable(input: UnreadableInput): Decision {
+  const reasons = [`${input.what === 'deployment' ? 'GetDeployment' : "the deployment's targets"} could not be read (${input.attempts} attempt${input.attempts === 1 ? '' : 's'}): ${input.reason}`];
+  if (input.hookAgeSeconds < input.deadlineSeconds) return { action: 'continue', reasons, observations: [] };
+  if (input.what === 'targets') {
+    return inconclusive(input.inconclusiveAction, 'deadline reached without the versions of this release', reasons, [], true);
+  }
+  return {
+    action: 'report',
+    status: 'Succeeded',
+    verdict: 'skipped',
+    reasons: [
+      'deadline reached without reading the deployment: reporting Succeeded so a possible rollback is never blocked — the alarm path still guards a release',
+      ...reasons,
+    ],
+    observations: [],
+    escalate: true,
+  };
+}
+
+/** What CodeDeploy applied to a hook that answered LifecycleEventAlreadyCompletedException. */
+export interface AlreadyCompletedInput {
+  /** The status this execution tried to report. */
+  readonly sent: HookStatus;
+  readonly lifecycleEvent?: string;
+  /** The hook's lifecycle event status as CodeDeploy shows it now; undefined when it could not be read. */
+  readonly hookStatus?: string;
+  readonly deploymentStatus?: string;
+  /** Why the status could not be read. */
+  readonly readError?: string;
+}
+
+export interface AlreadyCompletedOutcome {
+  /** `ours`: CodeDeploy shows the status we sent; `other`: it applied the other one; `unknown`: it cannot be told. */
+  readonly applied: 'ours' | 'other' | 'unknown';
+  readonly reasons: readonly string[];
+  /** A human should look: the outcome is unknown, or a Failed verdict was not applied. */
+  readonly escalate: boolean;
+}
+
+/** Says what CodeDeploy actually applied, never what we hoped it did. */
+export function alreadyCompletedOutcome(input: AlreadyCompletedInput): AlreadyCompletedOutcome {
+  const event = input.lifecycleEvent ?? 'the hook';
+  const deployment = `deployment ${input.deploymentStatus ?? 'status unknown'}`;
+  const shown = input.hookStatus === 'Succeeded' || input.hookStatus === 'Failed' ? input.hookStatus : undefined;
+  if (shown === input.sent) {
+    return {
+      applied: 'ours',
+      escalate: false,
+      reasons: [`CodeDeploy had already applied ${shown} to ${event} (${deployment}): this execution's earlier report, whose answer was lost`],
+    };
+  }
+  if (shown !== undefined) {
+    return {
+      applied: 'other',
+      escalate: input.sent === 'Failed',
+      reasons: [`hook already completed: CodeDeploy applied ${shown} to ${event} (${deployment}); the ${input.sent} this execution decided was not applied`],
+    };
+  }
+  return {
+    applied: 'unknown',
+    escalate: true,
+    reasons: [
+      `hook already completed; what CodeDeploy applied to ${event} is unknown (${input.readError ?? `its status reads ${input.hookStatus ?? 'nothing'}`}, ${deployment}); the ${input.sent} this execution decided may not have been applied`,
+    ],
+  };
 }

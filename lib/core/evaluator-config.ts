@@ -5,7 +5,7 @@
 export const EvaluatorEnv = {
   /** JSON {@link EvaluatorConfig}. Lambda allows 4 KB of environment in total. */
   CONFIG: 'RT_EVALUATOR_CONFIG',
-  /** DynamoDB table: hook decisions (one per hook execution) and known-good versions. */
+  /** DynamoDB table: known-good versions and first bad signals (what outlives a bake). */
   STATE_TABLE: 'RT_STATE_TABLE',
   /** Name or ARN of the EventBridge bus that receives audit events. */
   EVENT_BUS: 'RT_EVENT_BUS',
@@ -65,6 +65,13 @@ export interface EvaluatorHealthCheck {
 export interface EvaluatorConfig {
   readonly schemaVersion: typeof EVALUATOR_CONFIG_SCHEMA_VERSION;
   readonly platform: 'lambda' | 'ecs';
+  /**
+   * The CodeDeploy application and deployment group this trigger guards. A hook of a deployment of
+   * any other group is refused with an escalation: its metrics are not this trigger's, and the
+   * evaluator's IAM is scoped to its own group. Absent (an older configuration): not checked.
+   */
+  readonly applicationName?: string;
+  readonly deploymentGroupName?: string;
   /** How long the new version's own traffic is watched after traffic shifts. */
   readonly bakeSeconds: number;
   /** Seconds between metric reads during the bake. */

@@ -1,4 +1,4 @@
-import type { Counts } from './decision';
+import type { Counts, ReadProblem, SloBakeData } from './decision';
 import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo } from './evaluator-config';
 
 /**
@@ -26,6 +26,16 @@ export interface MetricQuery {
   readonly periodSeconds: 60;
 }
 
+/** The GetMetricData id of one SLO's numerator or total for one arm: `s0_canary_n`, `s2_baseline_t`. */
+export function queryId(sloIndex: number, arm: Arm, part: 'numerator' | 'total'): string {
+  return `s${sloIndex}_${arm}_${part === 'numerator' ? 'n' : 't'}`;
+}
+
+/** The GetMetricData id of health check `index`'s Synthetics canary: `h0`. */
+export function healthQueryId(index: number): string {
+  return `h${index}`;
+}
+
 export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimensionSets'>, arms: readonly ArmScope[]): MetricQuery[] {
   const queries: MetricQuery[] = [];
   config.slos.forEach((slo, sloIndex) => {
@@ -33,7 +43,7 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimen
       for (const part of ['numerator', 'total'] as const) {
         const spec = part === 'numerator' ? slo.numerator : slo.total;
         queries.push({
-          id: `s${sloIndex}_${scope.arm}_${part === 'numerator' ? 'n' : 't'}`,
+          id: queryId(sloIndex, scope.arm, part),
           sloIndex,
           arm: scope.arm,
           part,
@@ -60,7 +70,7 @@ export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>
     check.kind === 'synthetics' && check.canaryName
       ? [
           {
-            id: `h${i}`,
+            id: healthQueryId(i),
             metric: { namespace: 'CloudWatchSynthetics', metricName: 'SuccessPercent', stat: 'Average', dimensions: { CanaryName: check.canaryName } },
             periodSeconds: 60 as const,
           },
@@ -113,4 +123,127 @@ export function countsFor(
 /** Floors epoch seconds to the minute: GetMetricData wants period-aligned times (EndTime exclusive). */
 export function floorToMinute(epochSeconds: number): number {
   return Math.floor(epochSeconds / 60) * 60;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence: what a GetMetricData result is worth ("Evidence, or it is not a pass", DESIGN.md).
+
+/**
+ * One query's result after every page of one read: GetMetricData's per-result `StatusCode`
+ * (`Complete`, `PartialData`, `InternalError`, `Forbidden`), or `Missing` when no page carried the
+ * query at all.
+ */
+export interface QueryResult {
+  readonly status: string;
+  /** Datapoints: epoch seconds (minute start) → value. */
+  readonly series: Series;
+  /** The result's own messages (`Code: Value`). */
+  readonly messages?: readonly string[];
+}
+
+/**
+ * Whether a result is evidence: only `Complete` is. `Forbidden` is a configuration error (the
+ * evaluator may not read the metric: waiting will not fix it); `InternalError`, `PartialData`
+ * left after the page cap and a missing result are read again.
+ */
+export function readProblemOf(id: string, result: QueryResult | undefined): ReadProblem | undefined {
+  const status = result?.status ?? 'Missing';
+  if (status === 'Complete') return undefined;
+  const said = result?.messages && result.messages.length > 0 ? ` (${result.messages.join('; ')})` : '';
+  switch (status) {
+    case 'Forbidden':
+      return { permanent: true, reason: `GetMetricData answered Forbidden for query ${id}${said}: the evaluator is not allowed to read this metric` };
+    case 'InternalError':
+      return { permanent: false, reason: `GetMetricData answered InternalError for query ${id}${said}` };
+    case 'PartialData':
+      return { permanent: false, reason: `GetMetricData returned only part of query ${id}${said}: more pages than the evaluator reads in one tick` };
+    case 'Missing':
+      return { permanent: false, reason: `GetMetricData returned no result for query ${id}` };
+    default:
+      return { permanent: false, reason: `GetMetricData answered ${status} for query ${id}${said}` };
+  }
+}
+
+/**
+ * One tick's evidence per SLO: the new version's counts since `windowStart` and over the short
+ * window, the current version's when it serves, and which of their queries could not be read. A
+ * numerator without datapoints is zero errors only when its query was `Complete` (count metrics
+ * publish nothing when nothing failed); otherwise the SLO is unread, not clean.
+ */
+export function bakeDataFor(
+  slos: readonly EvaluatorSlo[],
+  arms: readonly ArmScope[],
+  results: ReadonlyMap<string, QueryResult>,
+  windowStart: number,
+  end: number,
+): SloBakeData[] {
+  const hasBaseline = arms.some((a) => a.arm === 'baseline');
+  return slos.map((slo, i) => {
+    const read = (arm: Arm) => {
+      const ids = [queryId(i, arm, 'numerator'), queryId(i, arm, 'total')];
+      const problems = ids.flatMap((id) => readProblemOf(id, results.get(id)) ?? []);
+      return { numerator: results.get(ids[0])?.series, total: results.get(ids[1])?.series, problems };
+    };
+    const canary = read('canary');
+    const shortStart = shortWindowStart(windowStart, end, slo.shortWindowSeconds);
+    const data: SloBakeData = {
+      slo,
+      canary: countsFor(slo, canary.numerator, canary.total, windowStart, end),
+      canaryShort: countsFor(slo, canary.numerator, canary.total, shortStart, end),
+      ...(canary.problems.length > 0 ? { canaryProblems: canary.problems } : {}),
+    };
+    if (!hasBaseline) return data;
+    const baseline = read('baseline');
+    return {
+      ...data,
+      baseline: countsFor(slo, baseline.numerator, baseline.total, windowStart, end),
+      ...(baseline.problems.length > 0 ? { baselineProblems: baseline.problems } : {}),
+    };
+  });
+}
+
+/** The short window's first minute: `end − shortWindow`, never before the window's start. */
+export function shortWindowStart(windowStart: number, end: number, shortWindowSeconds: number): number {
+  return Math.max(windowStart, end - shortWindowSeconds);
+}
+
+/**
+ * Clock skew: a datapoint stamped after the evaluator's own clock cannot be a finished minute
+ * (CloudWatch accepts timestamps up to two hours ahead). It is ignored, and counted for the audit.
+ */
+export function isFutureDatapoint(timestampSeconds: number, nowSeconds: number): boolean {
+  return timestampSeconds > nowSeconds;
+}
+
+/** The deployment's targets as `resolve` read them (lambda/shared/codedeploy.ts). */
+export interface TargetVersions {
+  readonly platform: 'lambda' | 'ecs' | 'other';
+  readonly currentVersion?: string;
+  readonly targetVersion?: string;
+  readonly currentTargetGroup?: string;
+  readonly targetTargetGroup?: string;
+}
+
+/**
+ * Whose traffic the bake reads: Lambda, the new version's `ExecutedVersion` (and the current
+ * one's); ECS, the replacement (green) task set's target group (and the original's), which must be
+ * one this trigger watches. Returns why the arms cannot be found instead.
+ */
+export function armScopesFor(config: Pick<EvaluatorConfig, 'targetGroups'>, targets: TargetVersions): ArmScope[] | string {
+  if (targets.platform === 'lambda') {
+    if (!targets.targetVersion) return 'CodeDeploy reported no target version';
+    const arms: ArmScope[] = [{ arm: 'canary', dimensions: { ExecutedVersion: targets.targetVersion } }];
+    if (targets.currentVersion) arms.push({ arm: 'baseline', dimensions: { ExecutedVersion: targets.currentVersion } });
+    return arms;
+  }
+  if (targets.platform === 'ecs') {
+    const group = (name?: string) => config.targetGroups?.find((tg) => tg.name === name);
+    const green = group(targets.targetTargetGroup);
+    if (!green) return `the replacement task set's target group ${targets.targetTargetGroup ?? '(none)'} is not one this trigger watches`;
+    const arms: ArmScope[] = [{ arm: 'canary', dimensions: green.dimensions }];
+    const blue = group(targets.currentTargetGroup);
+    if (blue && blue !== green) arms.push({ arm: 'baseline', dimensions: blue.dimensions });
+    return arms;
+  }
+  return 'unsupported compute platform for deployment targets';
 }

@@ -1,34 +1,34 @@
 /**
- * The audit trail: PutEvents partial failures (retry only what is retryable, fall back to a
- * structured log line, never delay or flip the decision), and the `aws.codedeploy` state-change
- * events (known-good recorded, rollback triggered by an alarm, rollback completed with time to
- * recovery).
+ * The audit trail the step Lambda writes: PutEvents partial failures (retry only what is
+ * retryable, fall back to a structured log line, never delay or flip the decision), entries over
+ * PutEvents' 256 KB trimmed instead of lost, what CodeDeploy actually applied after
+ * LifecycleEventAlreadyCompletedException, and a report that failed every retry.
  */
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuditDetailType } from '../../lib/core';
-import { APPLICATION, DEPLOYMENT_GROUP, DEPLOYMENT_ID, HOOK_ID, SHA_V2, T0, World, expectAudit, expectReports, serverError, traffic } from './fixtures';
+import { AUDIT_EVENT_SOURCE, AuditDetailType, type BakeState, auditEvent } from '../../lib/core';
+import { PUT_EVENTS_MAX_BYTES, entrySize, fitEvent } from '../../lambda/shared/audit';
+import { DEPLOYMENT_ID, HOOK_ID, T0, World, expectAudit, expectReports, serverError, timeout, trace, traffic } from './fixtures';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The decision went out first, unchanged, without waiting for the audit trail. */
+/** The decision went out first, unchanged, and the audit followed. */
 function expectReportedBeforeAuditing(world: World, status: 'Succeeded' | 'Failed'): void {
   expectReports(world, { accepted: [status] });
-  expect(world.accepted[0].at).toBe(T0);
   const report = world.cd.commandCalls(PutLifecycleEventHookExecutionStatusCommand)[0];
   const firstPut = world.eb.commandCalls(PutEventsCommand)[0];
   expect(report.calledBefore(firstPut)).toBe(true);
 }
 
-describe('PutEvents partial failure (case 12)', () => {
+describe('PutEvents partial failure', () => {
   it('an entry rejected with ThrottlingException is retried and delivered', async () => {
     const world = new World({ traffic: traffic.broken(0.3) });
     world.putEventsEntryError = (_entry, call) => (call === 0 ? 'ThrottlingException' : undefined);
 
-    await world.run();
+    await world.bake();
 
     expectReportedBeforeAuditing(world, 'Failed');
     const calls = world.putEventsCalls();
@@ -39,32 +39,30 @@ describe('PutEvents partial failure (case 12)', () => {
     expect(world.fallbacks()).toEqual([]);
   });
 
-  it('only the failed entries of a batch are retried', async () => {
-    // GetDeployment down: the verdict and an escalation are published together.
-    const world = new World({ traffic: traffic.broken(0.3) });
-    world.failAlways('GetDeployment', serverError);
+  it('only the failed entries of a batch are retried (verdict + escalation)', async () => {
+    const world = new World({ traffic: traffic.clean() });
+    world.failAlways('GetMetricData', () => Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
     world.putEventsEntryError = (entry, call) => (call === 0 && entry.DetailType === AuditDetailType.ESCALATION_RAISED ? 'ThrottlingException' : undefined);
 
-    await world.run();
+    await world.bake();
 
-    expectReports(world, { accepted: ['Succeeded'] });
-    const calls = world.putEventsCalls();
-    expect(calls.map((entries) => entries.map((e) => e.DetailType))).toEqual([
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.putEventsCalls().map((entries) => entries.map((e) => e.DetailType))).toEqual([
       [AuditDetailType.DEPLOYMENT_VERDICT, AuditDetailType.ESCALATION_RAISED],
       [AuditDetailType.ESCALATION_RAISED],
     ]);
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'skipped', reportedStatus: 'Succeeded' });
-    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { lifecycleEventHookExecutionId: HOOK_ID });
     expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)).toHaveLength(1); // the delivered entry is not sent twice
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { lifecycleEventHookExecutionId: HOOK_ID });
   });
 
-  it("InternalFailure on every attempt → retried, then logged with auditFallback; the decision is unchanged", async () => {
+  it('InternalFailure on every attempt → retried, then logged with auditFallback; the decision is unchanged', async () => {
     const world = new World({ traffic: traffic.broken(0.3) });
     world.putEventsEntryError = () => 'InternalFailure';
 
-    await world.run();
+    const run = await world.bake();
 
     expectReportedBeforeAuditing(world, 'Failed');
+    expect(run.final.next).toBe('done');
     expect(world.putEventsCalls()).toHaveLength(3);
     expect(world.fallbacks()).toEqual([
       expect.objectContaining({
@@ -79,23 +77,21 @@ describe('PutEvents partial failure (case 12)', () => {
     const world = new World({ traffic: traffic.broken(0.3) });
     world.putEventsEntryError = () => 'MalformedDetail';
 
-    await world.run();
+    await world.bake();
 
     expectReportedBeforeAuditing(world, 'Failed');
     expect(world.putEventsCalls()).toHaveLength(1);
-    expect(world.fallbacks()).toEqual([
-      expect.objectContaining({ message: 'audit event rejected', errorCode: 'MalformedDetail', detailType: AuditDetailType.DEPLOYMENT_VERDICT, detail: expect.objectContaining({ verdict: 'fail' }) }),
-    ]);
+    expect(world.fallbacks()).toEqual([expect.objectContaining({ message: 'audit event rejected', errorCode: 'MalformedDetail', detailType: AuditDetailType.DEPLOYMENT_VERDICT })]);
   });
 
-  it('PutEvents throwing entirely → logged with auditFallback after the retries; a pass stays a pass', async () => {
+  it('PutEvents throwing entirely → logged with auditFallback after the retries; a pass stays a pass, on time', async () => {
     const world = new World({ traffic: traffic.clean() });
     world.failAlways('PutEvents', serverError);
 
-    await world.run();
+    await world.bake();
 
     expectReports(world, { accepted: ['Succeeded'] });
-    expect(world.accepted[0].at - T0).toBe(780); // the bake's own length, not a second more
+    expect(world.accepted[0].at - T0).toBe(780);
     expect(world.calls('PutEvents')).toBe(3);
     expect(world.delivered).toEqual([]);
     expect(world.fallbacks()).toEqual([
@@ -104,91 +100,126 @@ describe('PutEvents partial failure (case 12)', () => {
   });
 });
 
-describe('deployment state-change events (case 14)', () => {
-  it('SUCCESS of a normal deployment records the target version’s CodeSha256 as known-good', async () => {
+describe('audit entries over 256 KB', () => {
+  /** A verdict whose reasons alone are ~400 KB (a thousand SLOs' worth of explanation). */
+  function hugeReported(): BakeState {
     const world = new World();
-    world.addDeployment('d-GOOD', { creator: 'user', completeTime: new Date((T0 + 900) * 1000) }, ['Succeeded']);
-
-    await world.run(world.stateChange('d-GOOD', 'SUCCESS'));
-
-    expectReports(world, { accepted: [] });
-    expect(world.table.get(`knowngood#${APPLICATION}#${DEPLOYMENT_GROUP}`)).toMatchObject({
-      version: { S: '2' },
-      integrity: { S: SHA_V2 },
-      deploymentId: { S: 'd-GOOD' },
-    });
-    const recorded = expectAudit(world, AuditDetailType.KNOWN_GOOD_RECORDED, { deploymentId: 'd-GOOD', toVersion: '2', applicationName: APPLICATION, deploymentGroupName: DEPLOYMENT_GROUP });
-    expect(recorded.reasons[0]).toContain(SHA_V2);
-  });
-
-  it('FAILURE with ALARM_ACTIVE → Rollback Triggered with the alarm names; the rollback’s SUCCESS → Rollback Completed with time to recovery', async () => {
-    const world = new World();
-    world.addDeployment(
-      'd-BAD',
-      {
-        creator: 'user',
-        completeTime: new Date((T0 + 20) * 1000),
-        errorInformation: {
-          code: 'ALARM_ACTIVE',
-          message:
-            'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. ' +
-            'Activated alarms: <orders-availability-canary-page-1h> <orders availability canary page 5m>',
-        },
-        rollbackInfo: { rollbackDeploymentId: 'd-ROLLBACK' },
+    return {
+      ...world.initialState(),
+      phase: 'reported',
+      context: { applicationName: 'orders-app', deploymentGroupName: 'orders-dg', lifecycleEvent: 'AfterAllowTraffic', fromVersion: '1', toVersion: '2' },
+      report: {
+        status: 'Failed',
+        verdict: 'fail',
+        escalate: true,
+        reasons: Array.from({ length: 1_000 }, (_, i) => `slo-${i}: the new version burns its error budget at 300× — ${'x'.repeat(400)}`),
+        observations: Array.from({ length: 40 }, (_, i) => ({ slo: `slo-${i}`, arm: 'canary' as const, windowSeconds: 600, totalEvents: 7_000, badEvents: 2_100, burnRate: 300, threshold: 14.4 })),
       },
-      ['Stopped'],
-    );
-    world.addDeployment(
-      'd-ROLLBACK',
-      { creator: 'codeDeployRollback', completeTime: new Date((T0 + 200) * 1000), rollbackInfo: { rollbackTriggeringDeploymentId: 'd-BAD' } },
-      ['Succeeded'],
-    );
+    };
+  }
 
-    await world.run(world.stateChange('d-BAD', 'FAILURE'));
+  it('are trimmed (numbers kept, long reasons cut, `trimmed: true`) and delivered, not retried into the log', async () => {
+    const world = new World();
 
-    const triggered = expectAudit(world, AuditDetailType.ROLLBACK_TRIGGERED, {
-      deploymentId: 'd-BAD',
-      verdict: 'fail',
-      errorCode: 'ALARM_ACTIVE',
-      rollbackDeploymentId: 'd-ROLLBACK',
-      alarmNames: ['orders-availability-canary-page-1h', 'orders availability canary page 5m'], // names may hold spaces
-    });
-    expect(triggered.reasons[0]).toBe('stopped by alarm orders-availability-canary-page-1h, orders availability canary page 5m');
+    const out = await world.handler(hugeReported());
 
-    await world.run(world.stateChange('d-ROLLBACK', 'SUCCESS'));
-
-    expectReports(world, { accepted: [] });
-    expectAudit(world, AuditDetailType.ROLLBACK_COMPLETED, { deploymentId: 'd-ROLLBACK', rollbackDeploymentId: 'd-ROLLBACK', timeToRecoverySeconds: 180 });
-    expect(world.addMetric).toHaveBeenCalledWith('TimeToRecovery', 'Seconds', 180);
-    // A rollback's success is not a new known-good version.
-    expect(world.table.get(`knowngood#${APPLICATION}#${DEPLOYMENT_GROUP}`)).toBeUndefined();
+    expect(out.next).toBe('done');
+    expect(world.calls('PutEvents')).toBe(1);
+    expect(world.fallbacks()).toEqual([]);
+    for (const type of [AuditDetailType.DEPLOYMENT_VERDICT, AuditDetailType.ESCALATION_RAISED]) {
+      const detail = expectAudit(world, type, { verdict: 'fail', reportedStatus: 'Failed', deploymentId: DEPLOYMENT_ID, toVersion: '2' }) as unknown as Record<string, unknown>;
+      expect(detail.trimmed).toBe(true);
+      expect(detail.trimmedReasons).toBeGreaterThan(0);
+      expect(detail.observations).toHaveLength(40);
+      expect((detail.reasons as string[])[0]).toMatch(/^slo-0: the new version burns its error budget at 300×/);
+    }
+    for (const entry of world.putEventsCalls()[0]) expect(entrySize(entry)).toBeLessThanOrEqual(PUT_EVENTS_MAX_BYTES);
+    expect(world.logs).toContainEqual(expect.objectContaining({ level: 'WARN', message: 'audit event trimmed to fit PutEvents' }));
   });
 
-  it('SUCCESS of a rollback deployment measures time to recovery from the evaluator’s first bad signal', async () => {
+  it('entrySize counts what EventBridge counts: Source, DetailType, Detail (UTF-8 bytes), Resources, 14 for Time', () => {
+    expect(entrySize({ Source: 'rollback-triggers', DetailType: 'Deployment Verdict', Detail: '{"a":"é"}' })).toBe(17 + 18 + 10);
+    expect(entrySize({ Source: 'a', DetailType: 'b', Detail: 'c', Resources: ['arn:x'], Time: new Date() })).toBe(14 + 3 + 5);
+  });
+
+  it('fitEvent leaves an event under the limit alone', () => {
+    const event = auditEvent(AuditDetailType.DEPLOYMENT_VERDICT, { deploymentId: DEPLOYMENT_ID, reasons: ['fine'] }, new Date(T0 * 1000));
+    expect(fitEvent(event)).toEqual({ event, trimmed: false });
+    const big = auditEvent(AuditDetailType.DEPLOYMENT_VERDICT, { deploymentId: DEPLOYMENT_ID, verdict: 'fail', reasons: ['y'.repeat(300_000)] }, new Date(T0 * 1000));
+    const fitted = fitEvent(big);
+    expect(fitted.trimmed).toBe(true);
+    expect(fitted.event.source).toBe(AUDIT_EVENT_SOURCE);
+    expect(fitted.event.detail).toMatchObject({ verdict: 'fail', trimmed: true, idempotencyKey: big.detail.idempotencyKey });
+    expect(entrySize({ Source: fitted.event.source, DetailType: fitted.event.detailType, Detail: JSON.stringify(fitted.event.detail) })).toBeLessThanOrEqual(PUT_EVENTS_MAX_BYTES);
+  });
+});
+
+describe('LifecycleEventAlreadyCompletedException: the audit says what CodeDeploy actually applied', () => {
+  it('our own report applied, its answer lost (timeout), the retry refused: Deployment Verdict with the status CodeDeploy shows', async () => {
     const world = new World({ traffic: traffic.broken(0.3) });
-    await world.run(); // the hook fails the release at T0: the first bad signal
-    const bad = world.deployment();
-    bad.statuses = ['Failed'];
-    bad.info = {
-      ...bad.info,
-      completeTime: new Date((T0 + 25) * 1000),
-      errorInformation: { code: 'HOOK_EXECUTION_FAILURE', message: 'lifecycle event AfterAllowTraffic failed' },
-      rollbackInfo: { rollbackDeploymentId: 'd-ROLLBACK' },
-    };
-    world.addDeployment(
-      'd-ROLLBACK',
-      { creator: 'codeDeployRollback', completeTime: new Date((T0 + 140) * 1000), rollbackInfo: { rollbackTriggeringDeploymentId: DEPLOYMENT_ID } },
-      ['Succeeded'],
-    );
+    world.failNext('PutLifecycleEventHookExecutionStatus', { error: timeout(), applied: true });
 
-    await world.run(world.stateChange(DEPLOYMENT_ID, 'FAILURE'));
-    world.now = T0 + 140;
-    await world.run(world.stateChange('d-ROLLBACK', 'SUCCESS'));
+    const run = await world.bake();
 
-    expectReports(world, { accepted: ['Failed'] }); // the hook's report; state changes report nothing
-    expectAudit(world, AuditDetailType.ROLLBACK_TRIGGERED, { deploymentId: DEPLOYMENT_ID, errorCode: 'HOOK_EXECUTION_FAILURE', alarmNames: [] });
-    const completed = expectAudit(world, AuditDetailType.ROLLBACK_COMPLETED, { rollbackDeploymentId: 'd-ROLLBACK', timeToRecoverySeconds: 140 });
-    expect(completed.reasons[0]).toBe(`rollback deployment d-ROLLBACK succeeded (rolled back ${DEPLOYMENT_ID})`);
-    expect(world.addMetric).toHaveBeenCalledWith('TimeToRecovery', 'Seconds', 140);
+    expect(trace(run)).toEqual(['resolve→report', 'already-completed→done']);
+    expectReports(world, { accepted: ['Failed'], calls: 2 });
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed', lifecycleEventHookExecutionId: HOOK_ID });
+    expect(verdict.reasons[0]).toBe("CodeDeploy had already applied Failed to AfterAllowTraffic (deployment InProgress): this execution's earlier report, whose answer was lost");
+    expect(world.audits(AuditDetailType.TRIGGER_SUPPRESSED)).toEqual([]);
+    expect(world.audits(AuditDetailType.ESCALATION_RAISED)).toEqual([]);
+  });
+
+  it('CodeDeploy applied the other status (someone else reported Succeeded first): Trigger Suppressed saying so, plus an escalation', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.hookOutcomes.set(HOOK_ID, 'Succeeded');
+
+    await world.bake();
+
+    expect(world.accepted).toEqual([]);
+    const suppressed = expectAudit(world, AuditDetailType.TRIGGER_SUPPRESSED, { verdict: 'fail', lifecycleEventHookExecutionId: HOOK_ID });
+    expect(suppressed.reportedStatus).toBeUndefined();
+    expect(suppressed.reasons[0]).toBe('hook already completed: CodeDeploy applied Succeeded to AfterAllowTraffic (deployment InProgress); the Failed this execution decided was not applied');
+    expect(suppressed.reasons[1]).toMatch(/CodeDeploy answered CodeDeploy\.LifecycleEventAlreadyCompletedException/);
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { verdict: 'fail' });
+    expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)).toEqual([]);
+  });
+
+  // Bug: with the outcome unreadable the old audit said "Failed was not applied" — possibly the
+  // opposite of what CodeDeploy did.
+  it('what CodeDeploy applied cannot be read: the audit says "unknown", never "not applied"', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.failNext('PutLifecycleEventHookExecutionStatus', { error: timeout(), applied: true });
+    const state = await world.handler(world.initialState());
+    expect(state.next).toBe('report');
+    await expect(world.codedeploy.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId: DEPLOYMENT_ID, lifecycleEventHookExecutionId: HOOK_ID, status: 'Failed' }))).rejects.toThrow();
+    world.failAlways('BatchGetDeploymentTargets', serverError).failAlways('GetDeployment', serverError);
+
+    const out = await world.handler({
+      ...state,
+      phase: 'already-completed',
+      reportError: { Error: 'CodeDeploy.LifecycleEventAlreadyCompletedException', Cause: 'already completed' },
+    });
+
+    expect(out.next).toBe('done');
+    const suppressed = expectAudit(world, AuditDetailType.TRIGGER_SUPPRESSED, { verdict: 'fail' });
+    expect(suppressed.reasons[0]).toMatch(/^hook already completed; what CodeDeploy applied to AfterAllowTraffic is unknown \(the hook's status could not be read \(UnknownError.*\); the Failed this execution decided may not have been applied$/);
+    expect(suppressed.reasons.join(' ')).not.toMatch(/was not applied/);
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { verdict: 'fail' });
+  });
+});
+
+describe('a report that failed every retry', () => {
+  it('raises an escalation with the error the machine caught, and tells the machine to fail', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.failAlways('PutLifecycleEventHookExecutionStatus', serverError);
+
+    const run = await world.bake();
+
+    expect(run.final.next).toBe('fail');
+    expect(trace(run)).toEqual(['resolve→report', 'report-failed→fail']);
+    expect(world.accepted).toEqual([]);
+    const escalation = expectAudit(world, AuditDetailType.ESCALATION_RAISED, { verdict: 'fail', lifecycleEventHookExecutionId: HOOK_ID });
+    expect(escalation.reasons[0]).toMatch(/^could not report Failed to CodeDeploy after the state machine's retries \(CodeDeploy\.UnknownError: We encountered an internal error/);
+    expect(escalation.reasons[1]).toMatch(/burns its error budget/);
   });
 });

@@ -1,11 +1,14 @@
 /**
- * The evaluator under AWS faults: throttling, 5xx, timeouts, GetMetricData paging and missing
- * data, IAM not yet propagated, and the state table gone. Whatever fails, CodeDeploy hears exactly
- * one status for the hook, and the audit trail records it.
+ * "Evidence, or it is not a pass" (DESIGN.md): the step Lambda under AWS faults — throttling, 5xx,
+ * timeouts, AccessDenied while IAM propagates and forever, GetMetricData per-result StatusCode
+ * (PartialData, InternalError, Forbidden), pages and the page cap, top-level Messages, clock skew,
+ * and ListDeploymentTargets pages. Whatever fails, CodeDeploy hears one status, never a
+ * `Succeeded` without evidence, and the audit says which read failed and why.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditDetailType } from '../../lib/core';
 import {
+  DEADLINE,
   HOOK_ID,
   type Op,
   T0,
@@ -16,6 +19,7 @@ import {
   serverError,
   throttling,
   timeout,
+  trace,
   traffic,
 } from './fixtures';
 
@@ -23,237 +27,261 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('each AWS call throttled, then succeeding (case 3)', () => {
+describe('each AWS call throttled, then succeeding', () => {
   // AfterAllowTraffic, broken version: decided Failed on the first tick.
-  const afterCases: Array<{ op: Op; times: number; what: string }> = [
-    { op: 'GetDeployment', times: 2, what: 'reading the deployment' },
-    { op: 'ListDeploymentTargets', times: 1, what: 'listing the targets' },
-    { op: 'BatchGetDeploymentTargets', times: 2, what: 'reading the versions' },
-    { op: 'GetMetricData', times: 2, what: 'reading the metrics' },
-    { op: 'PutLifecycleEventHookExecutionStatus', times: 2, what: 'reporting the hook' },
-    { op: 'PutItem', times: 2, what: 'DynamoDB: claiming the hook' },
-    { op: 'UpdateItem', times: 1, what: 'DynamoDB: storing the decision' },
-    { op: 'PutEvents', times: 2, what: 'auditing' },
+  const cases: Array<{ op: Op; times: number }> = [
+    { op: 'GetDeployment', times: 2 },
+    { op: 'ListDeploymentTargets', times: 1 },
+    { op: 'BatchGetDeploymentTargets', times: 2 },
+    { op: 'GetMetricData', times: 2 },
+    { op: 'PutEvents', times: 2 },
+    { op: 'RecordFirstBadSignal', times: 2 },
   ];
 
-  it.each(afterCases)('$op throttled $times× ($what) → still exactly one Failed report', async ({ op, times }) => {
-    const world = new World({ traffic: traffic.broken(0.3) });
+  it.each(cases)('$op throttled $times× → retried within the step, exactly one Failed report', async ({ op, times }) => {
     const baseline = new World({ traffic: traffic.broken(0.3) });
-    await baseline.run();
+    await baseline.bake();
+    const world = new World({ traffic: traffic.broken(0.3) });
     world.failNext(op, ...Array.from({ length: times }, throttling));
 
-    await world.run();
+    const run = await world.bake();
 
     expect(world.calls(op)).toBe(baseline.calls(op) + times);
-    expectReports(world, { accepted: ['Failed'], calls: op === 'PutLifecycleEventHookExecutionStatus' ? 1 + times : 1 });
+    expect(trace(run)).toEqual(['resolve→report', 'reported→done']);
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at - T0).toBeLessThan(10);
     expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed', lifecycleEventHookExecutionId: HOOK_ID });
     expect(world.fallbacks()).toEqual([]);
-    expect(world.hookRecord()).toMatchObject({ decision: { status: 'Failed', verdict: 'fail' }, reported: true });
   });
 
-  // BeforeAllowTraffic: the known-good read (GetItem) and the Lambda version check (GetFunction).
   it.each<{ op: Op; times: number }>([
-    { op: 'GetItem', times: 2 },
+    { op: 'KnownGoodGet', times: 2 },
     { op: 'GetFunction', times: 2 },
   ])('BeforeAllowTraffic: $op throttled $times× → still exactly one Succeeded report', async ({ op, times }) => {
     const world = new World({ lifecycleEvent: 'BeforeAllowTraffic' });
     world.failNext(op, ...Array.from({ length: times }, throttling));
 
-    await world.run();
+    await world.bake();
 
     expect(world.calls(op)).toBe(1 + times);
     expectReports(world, { accepted: ['Succeeded'] });
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass', reportedStatus: 'Succeeded', lifecycleEvent: 'BeforeAllowTraffic' });
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass', lifecycleEvent: 'BeforeAllowTraffic' });
+  });
+
+  it('the first bad signal cannot be recorded at all: the verdict stands, the step still ends', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.failAlways('RecordFirstBadSignal', serverError);
+
+    const run = await world.bake();
+
+    expect(run.final.next).toBe('done');
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
+    expect(world.logs.some((l) => l.message === 'could not record the first bad signal')).toBe(true);
   });
 });
 
-describe('5xx and timeouts on GetMetricData and on the report (case 4)', () => {
+describe('5xx, timeouts and AccessDenied on GetMetricData', () => {
   it.each([
     ['5xx', serverError],
     ['TimeoutError', timeout],
-  ])('GetMetricData %s twice, then data → decides on the same tick', async (_name, make) => {
+    ['AccessDenied (IAM not yet propagated)', () => accessDenied()],
+  ])('%s three times, then data → decides on the same tick', async (_name, make) => {
     const world = new World({ traffic: traffic.broken(0.3) });
-    world.failNext('GetMetricData', make(), make());
+    world.failNext('GetMetricData', make(), make(), make());
 
-    await world.run();
+    await world.bake();
 
-    expect(world.calls('GetMetricData')).toBe(3);
+    expect(world.calls('GetMetricData')).toBe(4);
     expectReports(world, { accepted: ['Failed'] });
     expect(world.accepted[0].at - T0).toBeLessThan(10); // retried within the tick, not a tick later
     expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
   });
 
-  it.each([
-    ['5xx', serverError],
-    ['TimeoutError', timeout],
-  ])('PutLifecycleEventHookExecutionStatus %s once → retried, applied once', async (_name, make) => {
-    const world = new World({ traffic: traffic.broken(0.3) });
-    world.failNext('PutLifecycleEventHookExecutionStatus', make());
-
-    await world.run();
-
-    expectReports(world, { accepted: ['Failed'], calls: 2 });
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
-  });
-
-  it('a report that timed out after CodeDeploy applied it: the retry meets LifecycleEventAlreadyCompletedException, nothing is reported twice, the verdict is audited', async () => {
-    const world = new World({ traffic: traffic.broken(0.3) });
-    world.failNext('PutLifecycleEventHookExecutionStatus', { error: timeout(), applied: true });
-
-    await world.run();
-
-    expectReports(world, { accepted: ['Failed'], calls: 2 });
-    // The hook's lifecycle event already shows Failed: our own report was applied.
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed', lifecycleEventHookExecutionId: HOOK_ID });
-    expect(world.audits(AuditDetailType.TRIGGER_SUPPRESSED)).toEqual([]);
-  });
-
-  it('GetMetricData failing with 5xx on every tick → no data, inconclusive → Failed after the bake, with the cause in the reasons', async () => {
+  it('5xx on every call → read again every tick, inconclusive → Failed only at the deadline, with the cause in the reasons', async () => {
     const world = new World({ traffic: traffic.clean() });
     world.failAlways('GetMetricData', serverError);
 
-    await world.run();
+    await world.bake();
+
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE); // not at the end of the bake (T0 + 780)
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(verdict.reasons[0]).toMatch(/metrics could not be read \(inconclusive → Failed\)/);
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/GetMetricData failed \(UnknownError: We encountered an internal error/));
+  });
+
+  it('AccessDenied that never goes away is a configuration error: inconclusive → Failed at the end of the bake, with an escalation', async () => {
+    const world = new World({ traffic: traffic.clean() });
+    world.failAlways('GetMetricData', () => accessDenied());
+
+    await world.bake();
 
     expectReports(world, { accepted: ['Failed'] });
     expect(world.accepted[0].at - T0).toBeGreaterThanOrEqual(780);
+    expect(world.accepted[0].at - T0).toBeLessThan(900);
     const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
-    expect(verdict.reasons).toContainEqual(expect.stringMatching(/GetMetricData failed \(UnknownError\)/));
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/GetMetricData failed \(AccessDenied.*\) \(configuration error: waiting will not fix it\)/));
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { verdict: 'inconclusive', reportedStatus: 'Failed' });
   });
 
-  it('a DynamoDB claim that timed out after it was written is recognised as this invocation’s own claim', async () => {
-    const world = new World({ traffic: traffic.broken(0.3) });
-    world.failNext('PutItem', { error: timeout(), applied: true });
+  // Bug: one throttled read at the last tick failed a healthy release with 45 minutes left
+  // (retries were count-bounded).
+  it('throttled for two minutes at the last tick of a healthy bake: another tick, then a pass — never a fail with 45 minutes left', async () => {
+    const world = new World({ traffic: traffic.clean() });
+    world.failDuring('GetMetricData', T0 + 780, T0 + 900, throttling);
 
-    await world.run();
+    const run = await world.bake();
 
-    expectReports(world, { accepted: ['Failed'] });
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
-    expect(world.audits(AuditDetailType.TRIGGER_SUPPRESSED)).toEqual([]);
+    expectReports(world, { accepted: ['Succeeded'] });
+    expect(world.accepted[0].at - T0).toBeGreaterThan(900);
+    // The tick at the end of the bake retried for its budget, could not read, and waited.
+    const last = run.steps.find((s) => s.at === T0 + 780)!;
+    expect(last.output.next).toBe('wait');
+    expect(world.calls('GetMetricData')).toBeGreaterThan(14 + 5);
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass', reportedStatus: 'Succeeded' });
   });
 });
 
-describe('GetMetricData: pages, no data, IAM not yet propagated (case 5)', () => {
-  it('follows NextToken and uses both pages: the failure is only visible on page 2', async () => {
+describe('GetMetricData per-result StatusCode', () => {
+  // Bug: a Forbidden or InternalError result for the error count read as "zero errors": a release
+  // failing 30 % of its requests passed the whole bake.
+  it('Forbidden for the error-count query of a release failing 30 %: never a pass — inconclusive → Failed at the end of the bake, named in the audit', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.statusModel = (id) => (id === 's0_canary_n' ? 'Forbidden' : undefined);
+
+    await world.bake();
+
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at - T0).toBe(780); // the bake's end, not the deadline: waiting will not fix it
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(verdict.reasons).toContainEqual(
+      'orders-availability: GetMetricData answered Forbidden for query s0_canary_n: the evaluator is not allowed to read this metric (configuration error: waiting will not fix it)',
+    );
+    // Observations of data that was not read are not reported as numbers.
+    expect(verdict.observations).toEqual([]);
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { verdict: 'inconclusive' });
+  });
+
+  it('InternalError for the error-count query on every read: retried, read again every tick, never a pass — inconclusive at the deadline', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.statusModel = (id) => (id === 's0_canary_n' ? 'InternalError' : undefined);
+
+    await world.bake();
+
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE);
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(verdict.reasons).toContainEqual('orders-availability: GetMetricData answered InternalError for query s0_canary_n');
+  });
+
+  it('InternalError twice, then Complete: the read is retried within the tick and decides', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.statusModel = (id, _page, call) => (id === 's0_canary_n' && call < 2 ? 'InternalError' : undefined);
+
+    await world.bake();
+
+    expect(world.calls('GetMetricData')).toBe(3);
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at - T0).toBeLessThan(10);
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' });
+  });
+
+  it('a Forbidden baseline with the canary judge on: the comparison is part of the judgement, so no pass', async () => {
+    const world = new World({ config: { compareWithBaseline: true }, traffic: traffic.clean() });
+    world.statusModel = (id) => (id === 's0_baseline_t' ? 'Forbidden' : undefined);
+
+    await world.bake();
+
+    expectReports(world, { accepted: ['Failed'] });
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive' }).reasons.join('\n')).toMatch(
+      /orders-availability \(current version, for the canary judge\): GetMetricData answered Forbidden for query s0_baseline_t/,
+    );
+  });
+
+  it('a missing numerator with a Complete result is zero errors: a clean version whose error count publishes nothing passes', async () => {
+    const world = new World({ traffic: traffic.cleanSparse() });
+
+    await world.bake();
+
+    expectReports(world, { accepted: ['Succeeded'] });
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass' });
+  });
+
+  it('follows NextToken and uses every page: the failure is only visible on page 2', async () => {
     // Errors only in the last three minutes before the ingestion delay; page 1 holds the earlier half.
     const lateErrors = (id: string, minute: number) => (id.endsWith('_t') ? 1_000 : id === 's0_canary_n' && minute >= T0 - 360 ? 400 : 0);
     const world = new World({ traffic: lateErrors });
     world.metricPages = 2;
 
-    await world.run();
+    await world.bake();
 
     const calls = world.metricCalls();
     expect(calls).toHaveLength(2);
     expect(calls[0].NextToken).toBeUndefined();
-    expect(calls[1].NextToken).toBe('page-2-token');
+    expect(calls[1].NextToken).toBe('page-1');
     expect(calls[1].StartTime).toEqual(calls[0].StartTime);
     expect(calls[1].EndTime).toEqual(calls[0].EndTime);
     expectReports(world, { accepted: ['Failed'] });
-    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
     // 7,000 invocations: page 1's 4 minutes plus page 2's 3; 1,200 errors, all from page 2.
-    expect(verdict.observations).toContainEqual(expect.objectContaining({ arm: 'canary', totalEvents: 7_000, badEvents: 1_200 }));
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' }).observations).toContainEqual(
+      expect.objectContaining({ arm: 'canary', totalEvents: 7_000, badEvents: 1_200 }),
+    );
   });
 
-  it('no datapoints at all → inconclusive after the bake, reported Failed (fail closed)', async () => {
-    const world = new World({ traffic: traffic.none() });
-
-    await world.run();
-
-    expectReports(world, { accepted: ['Failed'] });
-    expect(world.accepted[0].at - T0).toBe(780); // waited for the whole bake, never a silent pass
-    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
-    expect(verdict.reasons).toContainEqual(expect.stringMatching(/no datapoints for the new version/));
-  });
-
-  it("no datapoints with inconclusiveAction 'pass' → inconclusive reported Succeeded", async () => {
-    const world = new World({ traffic: traffic.none(), config: { inconclusiveAction: 'pass' } });
-
-    await world.run();
-
-    expectReports(world, { accepted: ['Succeeded'] });
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Succeeded' });
-  });
-
-  it('too few events (below minEvents) is inconclusive as well', async () => {
-    const world = new World({ traffic: traffic.clean(2) }); // 2 invocations a minute: 40 < 70 events
-
-    await world.run();
-
-    expectReports(world, { accepted: ['Failed'] });
-    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
-    expect(verdict.reasons).toContainEqual(expect.stringMatching(/only 40 of the 70 events needed/));
-  });
-
-  it('AccessDenied on the first attempts (IAM not yet propagated), then data → decides normally', async () => {
-    const world = new World({ traffic: traffic.broken(0.3) });
-    world.failNext('GetMetricData', accessDenied(), accessDenied(), accessDenied());
-
-    await world.run();
-
-    expect(world.calls('GetMetricData')).toBe(4);
-    expectReports(world, { accepted: ['Failed'] });
-    expect(world.accepted[0].at - T0).toBeLessThan(10);
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
-  });
-
-  it('AccessDenied that never goes away → inconclusive → Failed, never a silent pass', async () => {
+  it('a read whose pages never end stops at the page cap (20): partial results are not evidence, so no pass', async () => {
     const world = new World({ traffic: traffic.clean() });
-    world.failAlways('GetMetricData', () => accessDenied());
+    world.endlessMetricPages = true;
 
-    await world.run();
+    const run = await world.bake();
 
+    const ticks = run.steps.filter((s) => s.input.phase !== 'reported').length;
+    expect(world.calls('GetMetricData')).toBe(20 * ticks);
     expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE);
     const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
-    expect(verdict.reasons).toContainEqual(expect.stringMatching(/GetMetricData failed \(AccessDenied\)/));
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/GetMetricData returned only part of query s0_canary_n/));
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/CloudWatch: the read stopped after 20 pages/));
   });
 
-  it('AccessDeniedException on GetDeployment and on the report right after deploy → waits for IAM, decides normally', async () => {
+  it('top-level Messages go into the reasons of the verdict', async () => {
     const world = new World({ traffic: traffic.broken(0.3) });
-    world.failNext('GetDeployment', accessDenied('AccessDeniedException'), accessDenied('AccessDeniedException'));
-    world.failNext('PutLifecycleEventHookExecutionStatus', accessDenied('AccessDeniedException'));
+    world.metricMessages = [{ Code: 'MaxQueryTimeRangeExceed', Value: 'The query time range exceeds the metric retention' }];
 
-    await world.run();
+    await world.bake();
 
-    expectReports(world, { accepted: ['Failed'], calls: 2 });
-    expect(world.metricCalls().length).toBeGreaterThan(0);
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
-    expect(world.audits(AuditDetailType.ESCALATION_RAISED)).toEqual([]);
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' }).reasons).toContain(
+      'CloudWatch: MaxQueryTimeRangeExceed: The query time range exceeds the metric retention',
+    );
   });
 });
 
-describe('DynamoDB entirely unavailable (case 15)', () => {
-  function dynamoDown(world: World): World {
-    const unavailable = () => Object.assign(serverError(), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
-    return world.failAlways('PutItem', unavailable).failAlways('GetItem', unavailable).failAlways('UpdateItem', unavailable);
-  }
+describe('clock skew', () => {
+  it('datapoints stamped after the evaluator’s clock are ignored, and the audit says how many', async () => {
+    const world = new World({ traffic: traffic.clean() });
+    // A publisher whose clock runs 5 minutes fast: a burst of errors "from the future" on every read.
+    world.skewedDatapoints = (id, now) => (id === 's0_canary_n' ? [[Math.floor(now / 60) * 60 + 300, 900]] : id === 's0_canary_t' ? [[Math.floor(now / 60) * 60 + 300, 1_000]] : []);
 
-  it('AfterAllowTraffic: still decides and reports exactly once', async () => {
-    const world = dynamoDown(new World({ traffic: traffic.broken(0.3) }));
-
-    await world.run();
-
-    expectReports(world, { accepted: ['Failed'] });
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Failed' });
-    expect(world.table.items.size).toBe(0);
-  });
-
-  it('BeforeAllowTraffic: the known-good record is unreadable, the current version still exists → reported once', async () => {
-    const world = dynamoDown(new World({ lifecycleEvent: 'BeforeAllowTraffic' }));
-
-    await world.run();
+    await world.bake();
 
     expectReports(world, { accepted: ['Succeeded'] });
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass', reportedStatus: 'Succeeded' });
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass' });
+    expect(verdict.reasons).toContain("ignored 2 datapoints stamped after the evaluator's clock (clock skew)");
+    expect(verdict.observations).toContainEqual(expect.objectContaining({ arm: 'canary', totalEvents: 20_000, badEvents: 0 }));
   });
+});
 
-  it('a bake carried over several invocations keeps the hook’s start time and reports before the deadline', async () => {
-    const world = dynamoDown(new World({ traffic: traffic.none(), config: { bakeSeconds: 3_240 } }));
+describe('ListDeploymentTargets', () => {
+  it('pages that never end stop at the page cap: the versions are unreadable, retried every tick, inconclusive at the deadline', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    world.endlessTargetPages = true;
 
-    const invocations = await world.runFollowingContinuations();
+    await world.bake();
 
-    expect(invocations).toBeGreaterThanOrEqual(4);
     expectReports(world, { accepted: ['Failed'] });
-    expect(world.accepted[0].at - T0).toBeLessThan(3_600 - 60);
-    expect(world.continuations().every((c) => c.rollbackTriggersContinuation.hookStartedAt === T0)).toBe(true);
-    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE);
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(verdict.reasons[0]).toMatch(/deadline reached without the versions of this release \(inconclusive → Failed\)/);
+    expect(verdict.reasons[1]).toMatch(/TooManyPages: ListDeploymentTargets of d-RELEASE01 still had more pages after 20/);
+    expect(world.metricCalls()).toHaveLength(0);
   });
 });

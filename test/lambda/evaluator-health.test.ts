@@ -1,7 +1,7 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditDetailType } from '../../lib/core';
-import { T0, World, expectAudit, expectReports, traffic } from './fixtures';
+import { T0, World, expectAudit, expectReports, trace, traffic } from './fixtures';
 
 const http = { kind: 'http' as const, name: 'checkout-url', url: 'https://canary.example.test/health', timeoutMs: 1_000, failAfter: 3 };
 const synthetics = { kind: 'synthetics' as const, name: 'checkout-journey', canaryName: 'checkout-journey', minSuccessPercent: 100 };
@@ -17,7 +17,7 @@ describe('health checks during the bake', () => {
   it('passes a clean bake whose HTTP probe answers 200 every tick', async () => {
     const fetch = answering([200]);
     const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
-    await world.run();
+    await world.bake();
     expectReports(world, { accepted: ['Succeeded'] });
     expect(vi.mocked(fetch).mock.calls[0][0]).toBe(http.url);
   });
@@ -25,9 +25,12 @@ describe('health checks during the bake', () => {
   it('tolerates two failed probes but fails the bake on the third consecutive one', async () => {
     const fetch = answering([503, 503, 200, 503, 503, 503]);
     const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
-    await world.run();
+    const run = await world.bake();
     expectReports(world, { accepted: ['Failed'] });
     expect(vi.mocked(fetch)).toHaveBeenCalledTimes(6);
+    // The consecutive failures travel in the state from tick to tick.
+    expect(run.steps.slice(0, 6).map((s) => s.output.httpFailures)).toEqual([[1], [2], [0], [1], [2], [3]]);
+    expect(trace(run).slice(-2)).toEqual(['tick→report', 'reported→done']);
     const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' });
     expect(verdict.reasons[0]).toMatch(/health check checkout-url: 3 consecutive failures of GET .* \(last: HTTP 503\)/);
   });
@@ -37,7 +40,7 @@ describe('health checks during the bake', () => {
       throw Object.assign(new Error('aborted'), { name: 'TimeoutError' });
     }) as unknown as typeof globalThis.fetch;
     const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch: timingOut });
-    await world.run();
+    await world.bake();
     expectReports(world, { accepted: ['Failed'] });
     expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/last: TimeoutError/);
   });
@@ -48,7 +51,7 @@ describe('health checks during the bake', () => {
       // Healthy SLO traffic; the canary run two minutes after traffic shifted saw half its steps fail.
       traffic: (id, minute) => (id === 'h0' ? (minute === T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
     });
-    await world.run();
+    await world.bake();
     expectReports(world, { accepted: ['Failed'] });
     const first = world.cw.commandCalls(GetMetricDataCommand)[0].args[0].input;
     expect(first.MetricDataQueries?.map((q) => q.Id)).toEqual(expect.arrayContaining(['s0_canary_n', 's0_canary_t', 'h0']));
@@ -65,7 +68,19 @@ describe('health checks during the bake', () => {
       config: { healthChecks: [synthetics] },
       traffic: (id, minute) => (id === 'h0' ? (minute < T0 ? 0 : 100) : traffic.clean()(id, minute)),
     });
-    await world.run();
+    await world.bake();
     expectReports(world, { accepted: ['Succeeded'] });
+  });
+});
+
+describe('health checks that cannot be read', () => {
+  it('a Synthetics canary whose SuccessPercent is Forbidden is no evidence: no pass', async () => {
+    const world = new World({ config: { healthChecks: [synthetics] }, traffic: (id) => (id === 'h0' ? 100 : id.endsWith('_t') ? 1_000 : 0) });
+    world.statusModel = (id) => (id === 'h0' ? 'Forbidden' : undefined);
+    await world.bake();
+    expectReports(world, { accepted: ['Failed'] });
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive' }).reasons.join('\n')).toMatch(
+      /health check checkout-journey: GetMetricData answered Forbidden for query h0/,
+    );
   });
 });

@@ -1,26 +1,24 @@
 /**
- * A small, faithful model of the AWS services the evaluator talks to, for handler tests.
+ * A small, faithful model of the AWS services the bake's step Lambda talks to, and a driver that
+ * runs it the way the Step Functions machine does (lib/core/bake.ts, BakeNext).
  *
  * Every SDK client is a real v3 client whose `send` is replaced by aws-sdk-client-mock, so the
- * SDK's own retries never run: what survives a fault here is the handler's `withRetry`. The fakes
- * keep the state that matters for correctness:
+ * SDK's own retries never run: what survives a fault here is the step's time-bounded `withRetry`.
+ * The fakes keep the state that matters for correctness:
  * - CodeDeploy accepts ONE status per hook execution; a second PutLifecycleEventHookExecutionStatus
- *   fails with LifecycleEventAlreadyCompletedException, as the API does.
- * - DynamoDB is an in-memory table that evaluates the condition and update expressions the state
- *   store sends (attribute_not_exists, equality, SET), rejects unknown syntax, unused placeholders
- *   and bare reserved words, and upserts on UpdateItem like the real service.
+ *   fails with LifecycleEventAlreadyCompletedException, as the API does, and the target's
+ *   lifecycle events show what was applied.
  * - CloudWatch answers GetMetricData with one-minute datapoints for the query ids it is sent,
- *   honouring StartTime (inclusive) and EndTime (exclusive), optionally across two pages.
+ *   honouring StartTime (inclusive) and EndTime (exclusive), with per-result StatusCode, top-level
+ *   Messages, pages (NextToken) and, for clock-skew tests, datapoints stamped in the future.
+ * - EventBridge rejects a request over 256 KB as the API does, and per-entry errors on demand.
+ * - The known-good store is in memory (the DynamoDB store has its own tests); one test wires the
+ *   real `KnownGoodStore` to a mocked DynamoDB client.
  * Faults are injected per operation: the next N calls fail (optionally after the write applied,
- * like a timeout whose request reached the service), or every call fails.
+ * like a timeout whose request reached the service), every call fails, or calls fail during a
+ * window of the fake clock.
  */
-import {
-  CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandInput,
-  type GetMetricDataCommandOutput,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type GetMetricDataCommandOutput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,
@@ -32,26 +30,14 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
   type PutLifecycleEventHookExecutionStatusCommandInput,
 } from '@aws-sdk/client-codedeploy';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  type GetItemCommandInput,
-  PutItemCommand,
-  type PutItemCommandInput,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { GetFunctionCommand, InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetFunctionCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
-import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type EvaluatorConfig } from '../../lib/core';
-import { type ContinuationEvent, createHandler, type EvaluatorEvent, type HookEvent, type StateChangeEvent } from '../../lambda/evaluator/index';
+import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, type EvaluatorConfig, type KnownGood } from '../../lib/core';
+import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHandler } from '../../lambda/evaluator/index';
 
 // ---------------------------------------------------------------------------------------------
 // Constants of the scenario: one Lambda function behind the alias `live`, version 1 → 2.
@@ -61,7 +47,9 @@ export const CLIENT_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0) / 1000;
 /** The deployment started (and traffic began shifting) ten minutes before the AfterAllowTraffic hook. */
 export const CREATED_AT = T0 - 600;
-export const DEPLOYMENT_ID = 'd-RELEASE001';
+/** The machine's deadline: hook start + 55 min (DEFAULT_DEADLINE_SECONDS). */
+export const DEADLINE = T0 + 3_300;
+export const DEPLOYMENT_ID = 'd-RELEASE01';
 export const HOOK_ID = 'hook-exec-0001-after';
 export const APPLICATION = 'orders-app';
 export const DEPLOYMENT_GROUP = 'orders-dg';
@@ -69,9 +57,11 @@ export const FUNCTION_NAME = 'orders-fn';
 export const ALIAS = 'live';
 export const EVENT_BUS = 'rollback-audit';
 export const STATE_TABLE = 'rollback-state';
-export const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rollback-evaluator';
 export const SHA_V1 = 'v1sha256AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 export const SHA_V2 = 'v2sha256BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=';
+/** ECS: the target groups behind the original (blue) and replacement (green) task sets. */
+export const TG_BLUE = 'orders-blue';
+export const TG_GREEN = 'orders-green';
 
 /** 99.9 % availability on the function's own per-version traffic. */
 export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
@@ -79,6 +69,8 @@ export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): Evaluato
   return {
     schemaVersion: 1,
     platform: 'lambda',
+    applicationName: APPLICATION,
+    deploymentGroupName: DEPLOYMENT_GROUP,
     bakeSeconds: 600,
     tickSeconds: 60,
     inconclusiveAction: 'fail',
@@ -98,6 +90,28 @@ export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): Evaluato
       },
     ],
     dimensionSets: [dimensions],
+    ...overrides,
+  };
+}
+
+/** ECS blue/green behind an ALB: 5xx per target group. */
+export function ecsConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
+  const base = lambdaConfig();
+  return {
+    ...base,
+    platform: 'ecs',
+    slos: [
+      {
+        ...base.slos[0],
+        numerator: { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', dimensionSet: 0, stat: 'Sum' },
+        total: { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', dimensionSet: 0, stat: 'Sum' },
+      },
+    ],
+    dimensionSets: [{}],
+    targetGroups: [
+      { name: TG_BLUE, dimensions: { TargetGroup: `targetgroup/${TG_BLUE}/1111`, LoadBalancer: 'app/orders/abcd' } },
+      { name: TG_GREEN, dimensions: { TargetGroup: `targetgroup/${TG_GREEN}/2222`, LoadBalancer: 'app/orders/abcd' } },
+    ],
     ...overrides,
   };
 }
@@ -123,12 +137,10 @@ export type Op =
   | 'BatchGetDeploymentTargets'
   | 'PutLifecycleEventHookExecutionStatus'
   | 'GetMetricData'
-  | 'PutItem'
-  | 'GetItem'
-  | 'UpdateItem'
   | 'GetFunction'
-  | 'Invoke'
-  | 'PutEvents';
+  | 'PutEvents'
+  | 'KnownGoodGet'
+  | 'RecordFirstBadSignal';
 
 interface QueuedFault {
   readonly error: Error;
@@ -147,6 +159,11 @@ export const traffic = {
     (perMinute = 1_000): TrafficModel =>
     (id) =>
       id.endsWith('_t') ? perMinute : 0,
+  /** As clean, but the error count publishes nothing when nothing failed (a count metric's habit). */
+  cleanSparse:
+    (perMinute = 1_000): TrafficModel =>
+    (id) =>
+      id.endsWith('_t') ? perMinute : undefined,
   /** The new version fails `errorRate` of its requests; the current one is healthy. */
   broken:
     (errorRate = 0.3, perMinute = 1_000): TrafficModel =>
@@ -156,98 +173,37 @@ export const traffic = {
   none: (): TrafficModel => () => undefined,
 };
 
+/** Per-result StatusCode CloudWatch answers, by query id and page (0-based); Complete when undefined. */
+export type StatusModel = (queryId: string, page: number, call: number) => string | undefined;
+
 // ---------------------------------------------------------------------------------------------
-// The DynamoDB table.
+// The in-memory known-good store (the DynamoDB one is tested against dynalite by its owner).
 
-type Item = Record<string, AttributeValue>;
+export class FakeKnownGood implements KnownGoodReader {
+  readonly records = new Map<string, KnownGood>();
+  readonly badSignals = new Map<string, number>();
+  constructor(private readonly dispatch: <T>(op: Op, normal: () => T) => T) {}
 
-/** The reserved words an expression of this table could plausibly hit (subset of DynamoDB's list). */
-const RESERVED = new Set(['AT', 'DATA', 'NAME', 'OWNER', 'SEQUENCE', 'STATE', 'STATUS', 'TIMESTAMP', 'TTL', 'USER', 'VALUE', 'VERSION', 'COUNT', 'SIZE', 'KEY', 'TOKEN', 'LEASE']);
-
-export class FakeTable {
-  readonly items = new Map<string, Item>();
-
-  get(pk: string): Item | undefined {
-    return this.items.get(pk);
+  async get(application: string, group: string): Promise<KnownGood | undefined> {
+    return this.dispatch('KnownGoodGet', () => this.records.get(`${application}#${group}`));
   }
 
-  putItem(input: PutItemCommandInput): object {
-    const item = input.Item!;
-    const pk = item.pk?.S;
-    if (!pk) throw awsError('ValidationException', 400, 'One of the required keys was not given a value');
-    const resolve = this.resolver(input.ExpressionAttributeNames, input.ExpressionAttributeValues, [input.ConditionExpression]);
-    if (!this.conditionHolds(input.ConditionExpression, this.items.get(pk), resolve)) throw conditionFailed();
-    this.items.set(pk, structuredClone(item));
-    return {};
-  }
-
-  getItem(input: GetItemCommandInput): { Item?: Item } {
-    const item = this.items.get(input.Key!.pk!.S!);
-    return item ? { Item: structuredClone(item) } : {};
-  }
-
-  updateItem(input: UpdateItemCommandInput): object {
-    const pk = input.Key!.pk!.S!;
-    const existing = this.items.get(pk);
-    const resolve = this.resolver(input.ExpressionAttributeNames, input.ExpressionAttributeValues, [input.ConditionExpression, input.UpdateExpression]);
-    if (!this.conditionHolds(input.ConditionExpression, existing, resolve)) throw conditionFailed();
-    const match = /^\s*SET\s+(.+)$/i.exec(input.UpdateExpression ?? '');
-    if (!match) throw new Error(`fake table: unsupported UpdateExpression ${input.UpdateExpression}`);
-    // UpdateItem creates the item when it does not exist (and the condition allowed it).
-    const next: Item = structuredClone(existing ?? { pk: { S: pk } });
-    for (const clause of match[1].split(',')) {
-      const assignment = /^\s*([#\w]+)\s*=\s*(:\w+)\s*$/.exec(clause);
-      if (!assignment) throw new Error(`fake table: unsupported SET clause ${clause}`);
-      next[resolve.name(assignment[1])] = structuredClone(resolve.value(assignment[2]));
-    }
-    this.items.set(pk, next);
-    return {};
-  }
-
-  private resolver(names: Record<string, string> | undefined, values: Record<string, AttributeValue> | undefined, expressions: Array<string | undefined>) {
-    const text = expressions.filter(Boolean).join(' ');
-    // DynamoDB rejects placeholders that no expression uses.
-    for (const key of Object.keys(names ?? {})) if (!text.includes(key)) throw awsError('ValidationException', 400, `Value provided in ExpressionAttributeNames unused in expressions: keys: {${key}}`);
-    for (const key of Object.keys(values ?? {})) if (!text.includes(key)) throw awsError('ValidationException', 400, `Value provided in ExpressionAttributeValues unused in expressions: keys: {${key}}`);
-    return {
-      name(token: string): string {
-        if (token.startsWith('#')) {
-          const resolved = names?.[token];
-          if (!resolved) throw awsError('ValidationException', 400, `An expression attribute name used in the document path is not defined; attribute name: ${token}`);
-          return resolved;
-        }
-        if (RESERVED.has(token.toUpperCase())) throw awsError('ValidationException', 400, `Attribute name is a reserved keyword; reserved keyword: ${token}`);
-        return token;
-      },
-      value(token: string): AttributeValue {
-        const v = values?.[token];
-        if (!v) throw awsError('ValidationException', 400, `An expression attribute value used in expression is not defined; attribute value: ${token}`);
-        return v;
-      },
-    };
-  }
-
-  private conditionHolds(condition: string | undefined, item: Item | undefined, resolve: ReturnType<FakeTable['resolver']>): boolean {
-    if (!condition) return true;
-    return condition.split(/\s+AND\s+/i).every((clause) => {
-      const fn = /^\s*attribute_(not_)?exists\(\s*([#\w]+)\s*\)\s*$/.exec(clause);
-      if (fn) {
-        const present = item?.[resolve.name(fn[2])] !== undefined;
-        return fn[1] ? !present : present;
-      }
-      const eq = /^\s*([#\w]+)\s*=\s*(:\w+)\s*$/.exec(clause);
-      if (eq) return JSON.stringify(item?.[resolve.name(eq[1])]) === JSON.stringify(resolve.value(eq[2]));
-      throw new Error(`fake table: unsupported ConditionExpression clause ${clause}`);
+  async recordFirstBadSignal(deploymentId: string, at: number): Promise<boolean> {
+    return this.dispatch('RecordFirstBadSignal', () => {
+      const standing = this.badSignals.get(deploymentId);
+      if (standing !== undefined && standing <= at) return false;
+      this.badSignals.set(deploymentId, at);
+      return true;
     });
   }
-}
 
-function conditionFailed(): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+  seed(version: string, integrity: string, application = APPLICATION, group = DEPLOYMENT_GROUP): void {
+    this.records.set(`${application}#${group}`, { version, integrity });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The world: clock, services, handler.
+// The world: clock, services, handler, and the machine's loop.
 
 export interface DeploymentModel {
   info: DeploymentInfo;
@@ -256,22 +212,41 @@ export interface DeploymentModel {
   reads: number;
 }
 
+export type LifecycleEvent = 'BeforeAllowTraffic' | 'AfterAllowTraffic' | 'BeforeInstall' | 'AfterAllowTestTraffic';
+
 export interface WorldOptions {
   readonly config?: Partial<EvaluatorConfig>;
-  readonly lifecycleEvent?: 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+  readonly platform?: 'lambda' | 'ecs';
+  readonly lifecycleEvent?: LifecycleEvent;
   readonly creator?: string;
   readonly traffic?: TrafficModel;
   /** The HTTP client health checks use. */
   readonly fetch?: typeof fetch;
+  /** Wire the real KnownGoodStore to the mocked DynamoDB client instead of the in-memory store. */
+  readonly realKnownGoodStore?: boolean;
 }
 
-export type Ctx = { getRemainingTimeInMillis(): number; invokedFunctionArn: string };
+/** A step as the machine saw it: the state it sent and the state that came back. */
+export interface StepRecord {
+  readonly at: number;
+  readonly input: BakeState;
+  readonly output: BakeState;
+}
+
+export interface BakeRun {
+  readonly final: BakeState;
+  readonly steps: readonly StepRecord[];
+}
+
+const LAMBDA_EVENTS = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
+const ECS_EVENTS = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
 
 export class World {
-  /** Epoch seconds; `sleep` advances it, so a bake of ten minutes runs in microseconds. */
+  /** Epoch seconds; `sleep` and the machine's waits advance it, so an hour runs in milliseconds. */
   now = T0;
   readonly config: EvaluatorConfig;
-  lifecycleEvent: 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+  readonly platform: 'lambda' | 'ecs';
+  lifecycleEvent: LifecycleEvent;
   versions = { current: '1', target: '2' };
   /** Lambda versions that exist, with their CodeSha256. */
   readonly functionVersions = new Map<string, string>([
@@ -280,18 +255,29 @@ export class World {
   ]);
   readonly deployments = new Map<string, DeploymentModel>();
   trafficModel: TrafficModel;
-  /** Split every GetMetricData answer into two pages (NextToken). */
-  metricPages: 1 | 2 = 1;
+  /** Per-result StatusCode of GetMetricData. */
+  statusModel: StatusModel = () => undefined;
+  /** Split every GetMetricData answer into this many pages (NextToken). */
+  metricPages = 1;
+  /** Answer every GetMetricData page with a NextToken (a read that never ends). */
+  endlessMetricPages = false;
+  /** Top-level Messages of every GetMetricData answer. */
+  metricMessages: Array<{ Code: string; Value: string }> = [];
+  /** Extra datapoints CloudWatch returns whatever the EndTime (a publisher with a fast clock): query id → [epoch seconds, value][]. */
+  skewedDatapoints: (queryId: string, now: number) => Array<[number, number]> = () => [];
+  /** ListDeploymentTargets answers with a NextToken forever. */
+  endlessTargetPages = false;
   /** CodeDeploy's record of hook outcomes: the first status reported wins. */
   readonly hookOutcomes = new Map<string, 'Succeeded' | 'Failed'>();
   readonly accepted: Array<{ hookId: string; status: string; at: number }> = [];
-  readonly table = new FakeTable();
   /** PutEvents entries EventBridge accepted. */
   readonly delivered: PutEventsRequestEntry[] = [];
   /** Per-entry error code EventBridge answers for the n-th PutEvents call (0-based), if any. */
   putEventsEntryError?: (entry: PutEventsRequestEntry, call: number, index: number) => string | undefined;
   private putEventsCounter = 0;
+  private metricDataCounter = 0;
   readonly sleeps: number[] = [];
+  readonly logs: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
 
   readonly codedeploy = new CodeDeployClient(CLIENT_CONFIG);
   readonly cloudwatch = new CloudWatchClient(CLIENT_CONFIG);
@@ -305,38 +291,37 @@ export class World {
   readonly lam = mockClient(this.lambda);
   readonly ecsMock = mockClient(this.ecs);
   readonly eb = mockClient(this.events);
+  readonly knownGood: FakeKnownGood;
 
-  readonly logger = new Logger({ serviceName: 'rollback-evaluator-test', logLevel: 'SILENT' });
-  readonly metrics = new Metrics({ namespace: 'RollbackTriggersTest', serviceName: 'rollback-evaluator-test' });
-  readonly errorLog = vi.spyOn(this.logger, 'error');
-  readonly addMetric = vi.spyOn(this.metrics, 'addMetric');
-  readonly handler: ReturnType<typeof createHandler>;
+  readonly logger: StepLogger = {
+    info: (message, extra) => this.logs.push({ level: 'INFO', message, extra }),
+    warn: (message, extra) => this.logs.push({ level: 'WARN', message, extra }),
+    error: (message, extra) => this.logs.push({ level: 'ERROR', message, extra }),
+  };
+  readonly handler: StepHandler;
 
   private readonly opCounts = new Map<Op, number>();
   private readonly queued = new Map<Op, QueuedFault[]>();
   private readonly always = new Map<Op, () => Error>();
+  private readonly windows: Array<{ op: Op; from: number; to: number; make: () => Error }> = [];
 
   constructor(options: WorldOptions = {}) {
-    this.config = lambdaConfig(options.config);
+    this.platform = options.platform ?? 'lambda';
+    this.config = this.platform === 'ecs' ? ecsConfig(options.config) : lambdaConfig(options.config);
     this.lifecycleEvent = options.lifecycleEvent ?? 'AfterAllowTraffic';
     this.trafficModel = options.traffic ?? traffic.clean();
     this.addDeployment(DEPLOYMENT_ID, { creator: (options.creator ?? 'user') as DeploymentCreator, createTime: new Date(CREATED_AT * 1000) }, ['InProgress']);
-    vi.spyOn(this.metrics, 'publishStoredMetrics').mockImplementation(() => this.metrics); // no EMF on stdout
     // Deterministic retry jitter.
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    this.knownGood = new FakeKnownGood((op, normal) => this.dispatch(op, normal));
     this.wire();
-    this.handler = createHandler({
+    this.handler = createStepHandler({
       config: this.config,
       stateTable: STATE_TABLE,
       eventBus: EVENT_BUS,
-      codedeploy: this.codedeploy,
-      cloudwatch: this.cloudwatch,
-      dynamodb: this.dynamodb,
-      lambda: this.lambda,
-      ecs: this.ecs,
-      events: this.events,
+      clients: { codedeploy: this.codedeploy, cloudwatch: this.cloudwatch, dynamodb: this.dynamodb, lambda: this.lambda, ecs: this.ecs, events: this.events },
+      ...(options.realKnownGoodStore ? {} : { knownGood: this.knownGood }),
       logger: this.logger,
-      metrics: this.metrics,
       now: () => this.now,
       sleep: async (ms) => {
         this.sleeps.push(ms);
@@ -348,7 +333,7 @@ export class World {
 
   addDeployment(deploymentId: string, info: Partial<DeploymentInfo>, statuses: string[]): DeploymentModel {
     const model: DeploymentModel = {
-      info: { deploymentId, applicationName: APPLICATION, deploymentGroupName: DEPLOYMENT_GROUP, computePlatform: 'Lambda', creator: 'user', ...info },
+      info: { deploymentId, applicationName: APPLICATION, deploymentGroupName: DEPLOYMENT_GROUP, computePlatform: this.platform === 'ecs' ? 'ECS' : 'Lambda', creator: 'user', ...info },
       statuses,
       reads: 0,
     };
@@ -374,65 +359,88 @@ export class World {
     return this;
   }
 
+  /** Calls of `op` fail while the clock is in [from, to). */
+  failDuring(op: Op, from: number, to: number, make: () => Error): this {
+    this.windows.push({ op, from, to, make });
+    return this;
+  }
+
   heal(op: Op): this {
     this.always.delete(op);
     this.queued.delete(op);
     return this;
   }
 
-  /** A hook invocation context with `budgetMs` left when it starts; time runs with the clock. */
-  context(budgetMs = 900_000): Ctx {
-    const start = this.now;
-    return { getRemainingTimeInMillis: () => Math.max(0, budgetMs - (this.now - start) * 1000), invokedFunctionArn: FUNCTION_ARN };
-  }
+  // -------------------------------------------------------------------------------------------
+  // The state machine, as lib/core/bake.ts documents it.
 
-  hookEvent(hookId = HOOK_ID, deploymentId = DEPLOYMENT_ID): HookEvent {
-    return { DeploymentId: deploymentId, LifecycleEventHookExecutionId: hookId };
-  }
-
-  stateChange(deploymentId: string, state: string): StateChangeEvent {
+  /** The execution input the starter builds for the hook. */
+  initialState(overrides: Partial<BakeState> = {}): BakeState {
     return {
-      source: 'aws.codedeploy',
-      'detail-type': 'CodeDeploy Deployment State-change Notification',
-      detail: { deploymentId, state, application: APPLICATION, deploymentGroup: DEPLOYMENT_GROUP },
+      deploymentId: DEPLOYMENT_ID,
+      lifecycleEventHookExecutionId: HOOK_ID,
+      hookStartedAt: T0,
+      deadline: new Date(DEADLINE * 1000).toISOString(),
+      phase: 'resolve',
+      ...overrides,
     };
   }
 
-  run(event: EvaluatorEvent = this.hookEvent(), budgetMs?: number): Promise<void> {
-    return this.handler(event, this.context(budgetMs));
+  /**
+   * Runs the machine: Evaluate; on `wait` advance the clock by waitSeconds and evaluate again; on
+   * `report` call PutLifecycleEventHookExecutionStatus (retried like the machine's Report state)
+   * and continue with phase reported / already-completed / report-failed; end on done / fail.
+   */
+  async bake(from: BakeState = this.initialState(), maxSteps = 500): Promise<BakeRun> {
+    const steps: StepRecord[] = [];
+    let state = from;
+    for (let i = 0; i < maxSteps; i++) {
+      const at = this.now;
+      const output = await this.handler(state);
+      // What the machine carries between states is JSON.
+      expect(JSON.parse(JSON.stringify(output))).toEqual(output);
+      steps.push({ at, input: state, output });
+      switch (output.next) {
+        case 'wait':
+          expect(Number.isInteger(output.waitSeconds)).toBe(true);
+          expect(output.waitSeconds).toBeGreaterThan(0);
+          this.now += output.waitSeconds!;
+          state = output;
+          break;
+        case 'report':
+          state = await this.machineReport(output);
+          break;
+        case 'done':
+        case 'fail':
+          return { final: output, steps };
+        default:
+          throw new Error(`the step returned next = ${String(output.next)}`);
+      }
+    }
+    throw new Error(`more than ${maxSteps} steps: the bake never ends`);
   }
 
-  /** Runs an invocation and every continuation it hands over to, like Lambda's async invoke would. */
-  async runFollowingContinuations(event: EvaluatorEvent = this.hookEvent(), budgetMs?: number): Promise<number> {
-    let invocations = 0;
-    let handedOver = this.continuations().length;
-    let next: EvaluatorEvent | undefined = event;
-    while (next) {
-      invocations++;
-      if (invocations > 20) throw new Error('more than 20 invocations: the bake never ends');
-      await this.run(next, budgetMs);
-      const all = this.continuations();
-      next = all.length > handedOver ? all[all.length - 1] : undefined;
-      handedOver = all.length;
-      this.now += 2; // async invocation latency
+  /** The machine's Report state: Retry with backoff (2 s × 2ⁿ, 8 retries), never on final errors. */
+  private async machineReport(state: BakeState): Promise<BakeState> {
+    const final = new Set(['LifecycleEventAlreadyCompletedException', 'DeploymentDoesNotExistException', 'InvalidLifecycleEventHookExecutionIdException']);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.codedeploy.send(
+          new PutLifecycleEventHookExecutionStatusCommand({ deploymentId: state.deploymentId, lifecycleEventHookExecutionId: state.lifecycleEventHookExecutionId, status: state.report!.status }),
+        );
+        return { ...state, phase: 'reported' };
+      } catch (e) {
+        const name = (e as Error).name;
+        const caught = { Error: `CodeDeploy.${name}`, Cause: (e as Error).message };
+        if (name === 'LifecycleEventAlreadyCompletedException') return { ...state, phase: 'already-completed', reportError: caught };
+        if (final.has(name) || attempt >= 8) return { ...state, phase: 'report-failed', reportError: caught };
+        this.now += Math.min(30, 2 * 2 ** attempt);
+      }
     }
-    return invocations;
   }
 
   // -------------------------------------------------------------------------------------------
   // What happened.
-
-  /** The state table's record of a hook execution, decoded. */
-  hookRecord(hookId = HOOK_ID): { decision?: { status: string; verdict: string; reasons: string[] }; reported?: boolean; sequence?: number; hookStartedAt?: number } | undefined {
-    const item = this.table.get(`hook#${hookId}`);
-    if (!item) return undefined;
-    return {
-      decision: item.decision?.S ? JSON.parse(item.decision.S) : undefined,
-      reported: item.reported?.BOOL,
-      sequence: item.sequence?.N !== undefined ? Number(item.sequence.N) : undefined,
-      hookStartedAt: item.hookStartedAt?.N !== undefined ? Number(item.hookStartedAt.N) : undefined,
-    };
-  }
 
   /** How many times `op` was called, failed attempts included. */
   calls(op: Op): number {
@@ -448,20 +456,8 @@ export class World {
     return this.cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
   }
 
-  getDeploymentCalls(): number {
-    return this.cd.commandCalls(GetDeploymentCommand).length;
-  }
-
   putEventsCalls(): PutEventsRequestEntry[][] {
     return this.eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries ?? []);
-  }
-
-  continuations(): ContinuationEvent[] {
-    return this.lam.commandCalls(InvokeCommand).map((c) => JSON.parse(Buffer.from(c.args[0].input.Payload as Uint8Array).toString('utf8')) as ContinuationEvent);
-  }
-
-  invokeCalls() {
-    return this.lam.commandCalls(InvokeCommand).map((c) => c.args[0].input);
   }
 
   /** Delivered audit events of one detail type, checked for the contract every event must meet. */
@@ -482,18 +478,18 @@ export class World {
 
   /** Audit events that were written to the log because EventBridge would not take them. */
   fallbacks(): Array<{ message: string; detailType: string; detail: AuditEventDetail; errorCode?: string }> {
-    return this.errorLog.mock.calls
-      .filter((args) => typeof args[1] === 'object' && args[1] !== null && 'auditFallback' in args[1])
-      .map((args) => {
-        const extra = args[1] as unknown as { auditFallback: { detailType: string; detail: AuditEventDetail }; errorCode?: string };
-        return { message: String(args[0]), detailType: extra.auditFallback.detailType, detail: extra.auditFallback.detail, errorCode: extra.errorCode };
+    return this.logs
+      .filter((l) => l.level === 'ERROR' && 'auditFallback' in l.extra)
+      .map((l) => {
+        const event = l.extra.auditFallback as { detailType: string; detail: AuditEventDetail };
+        return { message: l.message, detailType: event.detailType, detail: event.detail, errorCode: l.extra.errorCode as string | undefined };
       });
   }
 
   // -------------------------------------------------------------------------------------------
   // Service behaviour.
 
-  private dispatch<T>(op: Op, normal: () => T): T {
+  dispatch<T>(op: Op, normal: () => T): T {
     this.opCounts.set(op, this.calls(op) + 1);
     const fault = this.queued.get(op)?.shift();
     if (fault) {
@@ -502,6 +498,8 @@ export class World {
     }
     const always = this.always.get(op);
     if (always) throw always();
+    const window = this.windows.find((w) => w.op === op && this.now >= w.from && this.now < w.to);
+    if (window) throw window.make();
     return normal();
   }
 
@@ -515,29 +513,15 @@ export class World {
         return { deploymentInfo: { ...model.info, status } };
       }),
     );
-    this.cd.on(ListDeploymentTargetsCommand).callsFake((input: { deploymentId: string }) =>
-      this.dispatch('ListDeploymentTargets', () => ({ targetIds: [`${FUNCTION_NAME}:${ALIAS}`], deploymentId: input.deploymentId })),
+    this.cd.on(ListDeploymentTargetsCommand).callsFake((input: { deploymentId: string; nextToken?: string }) =>
+      this.dispatch('ListDeploymentTargets', () =>
+        this.endlessTargetPages
+          ? { targetIds: input.nextToken ? [] : [this.targetId()], nextToken: `page-${(Number(input.nextToken?.slice(5) ?? 0) || 0) + 1}` }
+          : { targetIds: [this.targetId()] },
+      ),
     );
     this.cd.on(BatchGetDeploymentTargetsCommand).callsFake((input: { deploymentId: string; targetIds: string[] }) =>
-      this.dispatch('BatchGetDeploymentTargets', () => ({
-        deploymentTargets: input.targetIds.map((targetId) => ({
-          deploymentTargetType: 'LambdaTarget',
-          lambdaTarget: {
-            deploymentId: input.deploymentId,
-            targetId,
-            targetArn: `arn:aws:lambda:us-east-1:123456789012:function:${FUNCTION_NAME}:${ALIAS}`,
-            status: 'InProgress',
-            lifecycleEvents: this.lifecycleEvents(),
-            lambdaFunctionInfo: {
-              functionName: FUNCTION_NAME,
-              functionAlias: ALIAS,
-              currentVersion: this.versions.current,
-              targetVersion: this.versions.target,
-              targetVersionWeight: this.lifecycleEvent === 'BeforeAllowTraffic' ? 0 : 1,
-            },
-          },
-        })),
-      })),
+      this.dispatch('BatchGetDeploymentTargets', () => ({ deploymentTargets: input.targetIds.map((targetId) => this.target(input.deploymentId, targetId)) })),
     );
     this.cd.on(PutLifecycleEventHookExecutionStatusCommand).callsFake((input: PutLifecycleEventHookExecutionStatusCommandInput) =>
       this.dispatch('PutLifecycleEventHookExecutionStatus', () => {
@@ -551,9 +535,6 @@ export class World {
       }),
     );
     this.cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => this.dispatch('GetMetricData', () => this.getMetricData(input)));
-    this.ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => this.dispatch('PutItem', () => this.table.putItem(input)));
-    this.ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => this.dispatch('GetItem', () => this.table.getItem(input)));
-    this.ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => this.dispatch('UpdateItem', () => this.table.updateItem(input)));
     this.lam.on(GetFunctionCommand).callsFake((input: { FunctionName: string; Qualifier?: string }) =>
       this.dispatch('GetFunction', () => {
         const sha = input.Qualifier ? this.functionVersions.get(input.Qualifier) : undefined;
@@ -563,9 +544,11 @@ export class World {
         return { Configuration: { FunctionName: FUNCTION_NAME, Version: input.Qualifier, CodeSha256: sha } };
       }),
     );
-    this.lam.on(InvokeCommand).callsFake(() => this.dispatch('Invoke', () => ({ StatusCode: 202 })));
     this.eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) =>
       this.dispatch('PutEvents', () => {
+        // PutEvents refuses a request whose entries total 256 KB or more (EventBridge quotas).
+        const bytes = input.Entries.reduce((n, e) => n + Buffer.byteLength(e.Source ?? '') + Buffer.byteLength(e.DetailType ?? '') + Buffer.byteLength(e.Detail ?? ''), 0);
+        if (bytes >= 256 * 1024) throw awsError('ValidationException', 400, 'Total size of the entries in the request is over the limit.');
         const call = this.putEventsCounter++;
         let failed = 0;
         const entries: PutEventsResultEntry[] = input.Entries.map((entry, index) => {
@@ -582,8 +565,49 @@ export class World {
     );
   }
 
+  private targetId(): string {
+    return this.platform === 'ecs' ? 'orders-cluster:orders-service' : `${FUNCTION_NAME}:${ALIAS}`;
+  }
+
+  private target(deploymentId: string, targetId: string) {
+    const lifecycleEvents = this.lifecycleEvents();
+    if (this.platform === 'ecs') {
+      return {
+        deploymentTargetType: 'ECSTarget',
+        ecsTarget: {
+          deploymentId,
+          targetId,
+          targetArn: 'arn:aws:ecs:us-east-1:123456789012:service/orders-cluster/orders-service',
+          status: 'InProgress',
+          lifecycleEvents,
+          taskSetsInfo: [
+            { identifer: 'ecs-svc/blue', taskSetLabel: 'Blue', targetGroup: { name: TG_BLUE } },
+            { identifer: 'ecs-svc/green', taskSetLabel: 'Green', targetGroup: { name: TG_GREEN } },
+          ],
+        },
+      };
+    }
+    return {
+      deploymentTargetType: 'LambdaTarget',
+      lambdaTarget: {
+        deploymentId,
+        targetId,
+        targetArn: `arn:aws:lambda:us-east-1:123456789012:function:${FUNCTION_NAME}:${ALIAS}`,
+        status: 'InProgress',
+        lifecycleEvents,
+        lambdaFunctionInfo: {
+          functionName: FUNCTION_NAME,
+          functionAlias: ALIAS,
+          currentVersion: this.versions.current,
+          targetVersion: this.versions.target,
+          targetVersionWeight: this.lifecycleEvent === 'BeforeAllowTraffic' ? 0 : 1,
+        },
+      },
+    };
+  }
+
   private lifecycleEvents() {
-    const order = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
+    const order = this.platform === 'ecs' ? ECS_EVENTS : LAMBDA_EVENTS;
     const running = order.indexOf(this.lifecycleEvent);
     // Once the running hook has been decided (by a report or by CodeDeploy), its event shows that.
     const decided = [...this.hookOutcomes.values()][0];
@@ -591,28 +615,36 @@ export class World {
   }
 
   private getMetricData(input: GetMetricDataCommandInput): Partial<GetMetricDataCommandOutput> {
+    const call = this.metricDataCounter++;
     const start = input.StartTime!.getTime() / 1000;
     const end = input.EndTime!.getTime() / 1000;
+    const page = input.NextToken === undefined ? 0 : Number(input.NextToken.replace('page-', ''));
+    const pages = this.endlessMetricPages ? Infinity : this.metricPages;
     const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => {
-      const Timestamps: Date[] = [];
-      const Values: number[] = [];
+      const id = q.Id!;
+      const forced = this.statusModel(id, page, call);
+      // Forbidden and InternalError results carry no datapoints.
+      if (forced === 'Forbidden' || forced === 'InternalError') return { Id: id, Label: id, Timestamps: [], Values: [], StatusCode: forced } as MetricDataResult;
+      const points: Array<[number, number]> = [];
       for (let minute = Math.ceil(start / 60) * 60; minute < end; minute += 60) {
-        const value = this.trafficModel(q.Id!, minute);
-        if (value === undefined) continue;
-        Timestamps.push(new Date(minute * 1000));
-        Values.push(value);
+        const value = this.trafficModel(id, minute);
+        if (value !== undefined) points.push([minute, value]);
       }
-      return { Id: q.Id, Label: q.MetricStat?.Metric?.MetricName, Timestamps, Values, StatusCode: 'Complete' };
+      if (page === 0) points.push(...this.skewedDatapoints(id, this.now));
+      // Page p of n carries the p-th share of every series; all but the last say PartialData.
+      const share = Number.isFinite(pages) ? Math.ceil(points.length / pages) : page === 0 ? points.length : 0;
+      const mine = Number.isFinite(pages) ? points.slice(page * share, (page + 1) * share) : page === 0 ? points : [];
+      const last = page + 1 >= pages;
+      return {
+        Id: id,
+        Label: id,
+        Timestamps: mine.map(([t]) => new Date(t * 1000)),
+        Values: mine.map(([, v]) => v),
+        StatusCode: forced ?? (last ? 'Complete' : 'PartialData'),
+      } as MetricDataResult;
     });
-    if (this.metricPages === 1) return { MetricDataResults: results, Messages: [] };
-    // Two pages: the first carries the earlier half of every series (PartialData), the second the rest.
-    const firstPage = input.NextToken === undefined;
-    const page = results.map((r) => {
-      const half = Math.ceil(r.Timestamps!.length / 2);
-      const [from, to] = firstPage ? [0, half] : [half, r.Timestamps!.length];
-      return { ...r, Timestamps: r.Timestamps!.slice(from, to), Values: r.Values!.slice(from, to), StatusCode: firstPage ? 'PartialData' : 'Complete' } as MetricDataResult;
-    });
-    return firstPage ? { MetricDataResults: page, NextToken: 'page-2-token', Messages: [] } : { MetricDataResults: page, Messages: [] };
+    const last = page + 1 >= pages;
+    return { MetricDataResults: results, Messages: this.metricMessages, ...(last ? {} : { NextToken: `page-${page + 1}` }) };
   }
 }
 
@@ -638,4 +670,9 @@ export function expectAudit(world: World, detailType: AuditDetailType, match: Pa
   const detail = found[found.length - 1];
   expect(detail).toMatchObject(match);
   return detail;
+}
+
+/** The evaluation steps (not the report) in order: phase in, next out. */
+export function trace(run: BakeRun): string[] {
+  return run.steps.map((s) => `${s.input.phase}→${s.output.next}`);
 }

@@ -1,9 +1,10 @@
 import type { SloObservation } from '../audit-events';
-import { type Decision, type SloBakeData, decideBake } from '../decision';
+import { type Decision, decideBake } from '../decision';
 import { MAX_EMULATED_MINUTES, emulate, type EmulationResult, relativeWindowBurnRate, type SliPoint, SliIndex, type TimelineEntry, type WindowCounts, windowBurnRate } from '../emulator';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
-import { type Series, countsFor, floorToMinute } from '../metric-queries';
+import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, tickClock } from '../bake';
+import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId } from '../metric-queries';
 import { POLICY_SCHEMA_VERSION, fastestPageTier, type PolicyAlarm, type PolicyRollbackAlarm, type PolicyRollbackTrigger, type PolicySlo, type RollbackPolicy } from '../policy';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
@@ -328,38 +329,36 @@ function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, seri
 // ---------------------------------------------------------------------------------------------
 // The evaluator's clock and bake
 
-interface Tick {
-  /** Seconds on the series' clock (minute m starts at m × 60). */
-  readonly now: number;
-  /** Exclusive end of the visible data: `floorToMinute(now − metricDelay)`. */
-  readonly end: number;
-  readonly bakedSeconds: number;
-  readonly hookAgeSeconds: number;
-}
+type Tick = TickClock;
 
 interface BakeClock {
   readonly allTrafficMinute: number;
   readonly windowStart: number;
   readonly config: Parameters<typeof decideBake>[0]['config'];
-  readonly tick: (k: number) => Tick;
-  readonly maxTicks: number;
+  /** The ticks the step Lambda runs, from the hook's start to its deadline (core's `nextWaitSeconds`). */
+  readonly ticks: readonly Tick[];
+  /** Hook age at which the bake decides with what it has (core's `bakeDeadline`). */
+  readonly deadlineSeconds: number;
   /** When the evaluator reports if nothing fails: the bake is over, or the hook's deadline near. */
   readonly nominalEndMinute: number;
 }
 
 /**
- * The Lambda handler's clock: the hook starts when all traffic has shifted (AfterAllowTraffic),
- * ticks every `tickSeconds`, sees data up to `now − metricDelay` floored to the minute, counts the
- * bake from the hook's start and reads the window from the release minute (the deployment's
- * createTime). The nominal end comes from `decideBake` itself, fed no SLO.
+ * The step Lambda's clock, from core (lib/core/bake.ts): the hook starts when all traffic has
+ * shifted (AfterAllowTraffic); the first tick runs at once, the next after `nextWaitSeconds` (the
+ * tick interval, cut short at the deadline); each sees data up to `now − metricDelay` floored to
+ * the minute (`tickClock`), counts the bake from the hook's start and reads the window from the
+ * release minute (the deployment's createTime, `bakeWindowStart`). The nominal end comes from
+ * `decideBake` itself, fed no SLO.
  */
 function bakeClock(plan: ShiftPlan, release: number, bakeMinutes: number, settings: EvaluatorSettings): BakeClock {
   const hookStart = plan.allTrafficMinute * 60;
-  const tick = (k: number): Tick => {
-    const now = hookStart + k * settings.tickSeconds;
-    const end = floorToMinute(now - settings.metricDelaySeconds);
-    return { now, end, bakedSeconds: Math.max(0, end - floorToMinute(hookStart)), hookAgeSeconds: now - hookStart };
-  };
+  const deadline = bakeDeadline({ hookStartedAt: hookStart }, settings.deadlineMarginSeconds);
+  const ticks: Tick[] = [];
+  for (let now = hookStart; ; now += nextWaitSeconds(now, settings.tickSeconds, deadline)) {
+    ticks.push(tickClock(now, hookStart, settings.metricDelaySeconds));
+    if (now >= deadline) break;
+  }
   const config = {
     bakeSeconds: bakeMinutes * 60,
     inconclusiveAction: settings.inconclusiveAction,
@@ -367,14 +366,16 @@ function bakeClock(plan: ShiftPlan, release: number, bakeMinutes: number, settin
     compareWithBaseline: settings.compareWithBaseline,
     baselineFactor: settings.baselineFactor,
   };
-  // The hook reports by its deadline at the latest (HOOK_LIMIT − margin, margin ≥ 0).
-  const maxTicks = Math.ceil(HOOK_LIMIT_SECONDS / settings.tickSeconds) + 2;
-  let nominalEndMinute: number | undefined;
-  for (let k = 0; k <= maxTicks && nominalEndMinute === undefined; k++) {
-    const t = tick(k);
-    if (decideBake({ config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, slos: [] }).action === 'report') nominalEndMinute = t.now / 60;
-  }
-  return { allTrafficMinute: plan.allTrafficMinute, windowStart: release * 60, config, tick, maxTicks, nominalEndMinute: nominalEndMinute! };
+  const deadlineSeconds = deadline - hookStart;
+  const first = ticks.find((t) => decideBake({ config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, deadlineSeconds, slos: [] }).action === 'report');
+  return {
+    allTrafficMinute: plan.allTrafficMinute,
+    windowStart: bakeWindowStart(release * 60, hookStart),
+    config,
+    ticks,
+    deadlineSeconds,
+    nominalEndMinute: (first ?? ticks[ticks.length - 1]).now / 60,
+  };
 }
 
 /** One arm's numerator and total series for `countsFor`: seconds of the minute's start → value. */
@@ -404,28 +405,34 @@ function runEvaluator(
 ): PathOutcome {
   // The hook lasts at most an hour: later minutes are never read.
   const lastReadable = clock.allTrafficMinute + Math.ceil(HOOK_LIMIT_SECONDS / 60) + 1;
-  const arms = judged.map((j) => {
+  // The series as the step Lambda's GetMetricData results, by core's query ids, every one Complete.
+  // A release always has a current version: the Lambda reads its arm even when it has no data.
+  const arms: ArmScope[] = [
+    { arm: 'canary', dimensions: {} },
+    { arm: 'baseline', dimensions: {} },
+  ];
+  const results = new Map<string, QueryResult>();
+  judged.forEach((j, i) => {
     const bad = badField(j.slo);
-    return { j, canary: armSeries(series, 'canary', bad, release, lastReadable), baseline: armSeries(series, 'stable', bad, release, lastReadable) };
+    for (const [arm, stream] of [
+      ['canary', 'canary'],
+      ['baseline', 'stable'],
+    ] as const) {
+      const { numerator, total } = armSeries(series, stream, bad, release, lastReadable);
+      results.set(queryId(i, arm, 'numerator'), { status: 'Complete', series: numerator });
+      results.set(queryId(i, arm, 'total'), { status: 'Complete', series: total });
+    }
   });
+  const slosJudged = judged.map((j) => j.evaluator);
   let decision: (Decision & { action: 'report' }) | undefined;
   let at: Tick | undefined;
-  for (let k = 0; k <= clock.maxTicks && decision === undefined; k++) {
-    const t = clock.tick(k);
-    const slos: SloBakeData[] = arms.map(({ j, canary, baseline }) => {
-      const shortStart = Math.max(clock.windowStart, t.end - j.evaluator.shortWindowSeconds);
-      return {
-        slo: j.evaluator,
-        canary: countsFor(j.evaluator, canary.numerator, canary.total, clock.windowStart, t.end),
-        canaryShort: countsFor(j.evaluator, canary.numerator, canary.total, shortStart, t.end),
-        // A release always has a current version: the Lambda reads its arm even when it has no data.
-        baseline: countsFor(j.evaluator, baseline.numerator, baseline.total, clock.windowStart, t.end),
-      };
-    });
-    const d = decideBake({ config: clock.config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, slos });
+  for (const t of clock.ticks) {
+    const slos = bakeDataFor(slosJudged, arms, results, clock.windowStart, t.end);
+    const d = decideBake({ config: clock.config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, deadlineSeconds: clock.deadlineSeconds, slos });
     if (d.action === 'report') {
       decision = d;
       at = t;
+      break;
     }
   }
   if (!decision || !at) throw new Error('internal: the evaluator replay did not reach a decision before the hook deadline');
