@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+/**
+ * Bundles the Lambda handlers into assets/<entry>/index.js, the same bytes on every build.
+ *
+ *   node scripts/bundle.mjs [--outdir <dir>] [--quiet]
+ *
+ * Deterministic by construction (issue 7, item 6):
+ * - the TypeScript settings come from tsconfig.dev.json's compilerOptions, passed inline
+ *   (`tsconfigRaw`): esbuild then reads no tsconfig.json at all, so the one jsii writes at the repo
+ *   root after the first build (or any other) cannot change the output;
+ * - every path is resolved from this file's location (`absWorkingDir` is the repo root), so the
+ *   output does not depend on the current directory or on where the repository is checked out;
+ * - no source map, legal comments and charset fixed, and the output is checked for absolute paths;
+ * - each assets/<entry>/ holds exactly index.js and, when the bundled code has license notices,
+ *   index.js.LEGAL.txt (the CDK asset hash covers the whole directory).
+ *
+ * Also writes <outdir>/manifest.json: per entry its sha256, size, the external modules it requires
+ * and the packages bundled into it.
+ * Uses esbuild's JS API, so it runs with `node` alone.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+/** The Lambda entry points: lambda/<name>/index.ts → assets/<name>/index.js. */
+export const ENTRIES = ['starter', 'evaluator', 'state-change'];
+
+/** Directories under lambda/ that are not entry points. */
+const NOT_ENTRIES = ['shared'];
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Fixed esbuild options: nothing here may depend on the machine, the directory or build order. */
+function buildOptions(name) {
+  const devTsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.dev.json'), 'utf8'));
+  if (devTsconfig.extends !== undefined) throw new Error('tsconfig.dev.json uses "extends": inline the options here, tsconfigRaw does not follow it');
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [`lambda/${name}/index.ts`],
+    outfile: `out/${name}/index.js`,
+    write: false,
+    metafile: true,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    // The Lambda Node.js runtime ships AWS SDK v3.
+    external: ['@aws-sdk/*'],
+    sourcemap: false,
+    // Third-party license notices (the @stdlib Apache-2.0 headers are ~70 kB) are kept, in
+    // index.js.LEGAL.txt next to the bundle rather than in the code Lambda parses at init.
+    legalComments: 'external',
+    charset: 'ascii',
+    // Inline, so that no tsconfig.json on disk is ever consulted.
+    tsconfigRaw: { compilerOptions: devTsconfig.compilerOptions },
+    logLevel: 'silent',
+  };
+}
+
+/** The Lambda handler directories: exactly ENTRIES, or the build fails (no handler left unbundled, none missing). */
+export function findEntries() {
+  const lambdaDir = join(ROOT, 'lambda');
+  const onDisk = readdirSync(lambdaDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !NOT_ENTRIES.includes(d.name) && existsSync(join(lambdaDir, d.name, 'index.ts')))
+    .map((d) => d.name);
+  const unknown = onDisk.filter((n) => !ENTRIES.includes(n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `lambda/${unknown.join('/index.ts, lambda/')}/index.ts is not a known entry point: add it to ENTRIES in scripts/bundle.mjs (or to NOT_ENTRIES if it is not a handler)`,
+    );
+  }
+  const missing = ENTRIES.filter((n) => !onDisk.includes(n));
+  if (missing.length > 0) {
+    throw new Error(`missing Lambda entry point(s): ${missing.map((n) => `lambda/${n}/index.ts`).join(', ')}`);
+  }
+  return ENTRIES;
+}
+
+function packageOf(input) {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return m ? m[1] : undefined;
+}
+
+/** Bundled packages, sorted; a scope with more than 5 of them is listed once as `@scope/* (n)`. */
+function summarizePackages(names) {
+  const byScope = new Map();
+  for (const n of names) {
+    const scope = n.startsWith('@') ? n.split('/')[0] : undefined;
+    if (scope) byScope.set(scope, (byScope.get(scope) ?? 0) + 1);
+  }
+  const out = new Set();
+  for (const n of names) {
+    const scope = n.startsWith('@') ? n.split('/')[0] : undefined;
+    out.add(scope && byScope.get(scope) > 5 ? `${scope}/* (${byScope.get(scope)})` : n);
+  }
+  return [...out].sort();
+}
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const LEGAL_FILE = 'index.js.LEGAL.txt';
+
+/** Bundles one entry in memory; returns its files and what went into them. */
+async function bundleOne(name) {
+  const result = await esbuild.build(buildOptions(name));
+  if (result.errors.length > 0) throw new Error(`${name}: ${result.errors.map((e) => e.text).join('; ')}`);
+  const files = new Map(result.outputFiles.map((f) => [basename(f.path), f.contents]));
+  const unexpected = [...files.keys()].filter((f) => f !== 'index.js' && f !== LEGAL_FILE);
+  if (!files.has('index.js') || unexpected.length > 0) {
+    throw new Error(`${name}: expected index.js (and ${LEGAL_FILE}), got ${[...files.keys()].join(', ')}`);
+  }
+  // The repository's own location, and the path of the checkout this project is developed in.
+  const roots = new Set([ROOT, realpathSync(ROOT), '/work/']);
+  for (const [file, contents] of files) {
+    const text = Buffer.from(contents).toString('utf8');
+    for (const root of roots) {
+      if (text.includes(root)) throw new Error(`${name}: ${file} contains the absolute path ${root}`);
+    }
+  }
+  const output = result.metafile.outputs[`out/${name}/index.js`];
+  const externals = [...new Set(output.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path))].sort();
+  const packages = summarizePackages([...new Set(Object.keys(output.inputs).map(packageOf).filter(Boolean))].sort());
+  const code = files.get('index.js');
+  const legal = files.get(LEGAL_FILE);
+  return {
+    name,
+    files,
+    warnings: result.warnings,
+    info: {
+      file: `${name}/index.js`,
+      sha256: sha256(code),
+      bytes: code.length,
+      ...(legal ? { legal: { file: `${name}/${LEGAL_FILE}`, sha256: sha256(legal), bytes: legal.length } } : {}),
+      externals,
+      packages,
+    },
+  };
+}
+
+/**
+ * Bundles every entry into `outdir` (default: <repo>/assets) and writes the manifest.
+ * Returns the manifest.
+ */
+export async function bundle({ outdir = join(ROOT, 'assets'), quiet = false } = {}) {
+  const built = await Promise.all(findEntries().map(bundleOne));
+  const manifest = { esbuild: esbuild.version, entries: {} };
+  mkdirSync(outdir, { recursive: true });
+  for (const b of built) {
+    const dir = join(outdir, b.name);
+    // Only the bundle (and its license notices) in the asset directory: a stale file would change
+    // the CDK asset hash.
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const [file, contents] of b.files) writeFileSync(join(dir, file), contents);
+    manifest.entries[b.name] = b.info;
+  }
+  writeFileSync(join(outdir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (!quiet) {
+    for (const b of built) {
+      for (const w of b.warnings) console.warn(`bundle ${b.name}: warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
+      const legal = b.info.legal ? ` (+ ${(b.info.legal.bytes / 1000).toFixed(1)} kB of license notices in ${LEGAL_FILE})` : '';
+      console.log(`bundle ${b.name.padEnd(12)} ${(b.info.bytes / 1000).toFixed(1).padStart(6)} kB  sha256 ${b.info.sha256.slice(0, 16)}${legal}`);
+    }
+  }
+  return manifest;
+}
+
+function parseArgs(argv) {
+  const args = { quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--outdir') args.outdir = argv[++i];
+    else if (a.startsWith('--outdir=')) args.outdir = a.slice('--outdir='.length);
+    else if (a === '--quiet') args.quiet = true;
+    else throw new Error(`unknown argument ${a} (usage: node scripts/bundle.mjs [--outdir <dir>] [--quiet])`);
+  }
+  if (args.outdir !== undefined) {
+    if (!args.outdir) throw new Error('--outdir needs a directory');
+    args.outdir = isAbsolute(args.outdir) ? args.outdir : resolve(process.cwd(), args.outdir);
+  }
+  return args;
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  bundle(parseArgs(process.argv.slice(2))).catch((err) => {
+    console.error(`bundle failed: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}
