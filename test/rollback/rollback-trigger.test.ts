@@ -304,11 +304,17 @@ describe('RollbackTrigger validation', () => {
 
   it('rejects more alarms than the cap, and accepts them with a raised cap', () => {
     const f = lambdaFixture();
-    const objectives = [f.slo, ...Array.from({ length: 10 }, (_, i) => new ServiceLevelObjective(f.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(f.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
-    expect(() => trigger(f, { objectives })).toThrow(/RT306.*11 alarms.*cap of 10/);
+    const objectives = [f.slo, ...Array.from({ length: 9 }, (_, i) => new ServiceLevelObjective(f.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(f.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
+    expect(() => trigger(f, { objectives, maxAlarmsPerDeploymentGroup: 9 })).toThrow(/RT306.*10 alarms.*cap of 9/);
     const g = lambdaFixture();
-    const more = [g.slo, ...Array.from({ length: 10 }, (_, i) => new ServiceLevelObjective(g.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(g.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
+    const more = [g.slo, ...Array.from({ length: 9 }, (_, i) => new ServiceLevelObjective(g.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(g.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
     expect(() => trigger(g, { objectives: more, maxAlarmsPerDeploymentGroup: 50 })).not.toThrow();
+  });
+
+  it("refuses an evaluator configuration beyond Lambda's 4 KB of environment", () => {
+    const f = lambdaFixture();
+    const objectives = [f.slo, ...Array.from({ length: 12 }, (_, i) => new ServiceLevelObjective(f.stack, `Slo${i}`, { sli: Sli.lambdaAvailability(f.alias), objectivePercent: 99.9 - (i + 1) / 100 }))];
+    expect(() => trigger(f, { objectives, maxAlarmsPerDeploymentGroup: 50 })).toThrow(/RT309.*bytes of environment, above Lambda's 4096/);
   });
 
   it('counts alarms the user already attached against the cap at synth', () => {
