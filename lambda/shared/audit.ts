@@ -22,9 +22,6 @@ export interface AuditSink {
   publish(events: readonly AuditEvent[]): Promise<void>;
 }
 
-/** An audit event's detail after trimming: what was cut, so a reader knows the record is partial. */
-export type TrimmedAuditDetail = AuditEventDetail & { readonly trimmed?: true; readonly trimmedReasons?: number };
-
 const utf8 = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
 
 /** The size EventBridge counts for one entry. */
@@ -45,7 +42,7 @@ export function fitEvent(event: AuditEvent, limit: number = PUT_EVENTS_MAX_BYTES
   const size = (detail: object) => entrySize({ Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(detail) });
   if (size(event.detail) <= limit) return { event, trimmed: false };
   const d = event.detail;
-  const shrink = (reasonChars: number, reasonCount: number, withObservations: boolean): TrimmedAuditDetail => {
+  const shrink = (reasonChars: number, reasonCount: number, withObservations: boolean): AuditEventDetail => {
     const kept = d.reasons.slice(0, reasonCount).map((r) => clip(r, reasonChars));
     const { observations, errorMessage, alarmNames, ...rest } = d;
     return {

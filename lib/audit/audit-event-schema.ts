@@ -63,4 +63,8 @@ export interface AuditEventDetail {
   readonly rollbackDeploymentId?: string;
   readonly alarmNames?: string[];
   readonly timeToRecoverySeconds?: number;
+  /** The entry was over PutEvents' 256 KB limit and was trimmed: numbers kept, long reasons dropped. */
+  readonly trimmed?: boolean;
+  /** How many reasons the trimming dropped. */
+  readonly trimmedReasons?: number;
 }

@@ -64,6 +64,13 @@ export interface AuditEventDetail {
   readonly rollbackDeploymentId?: string;
   readonly alarmNames?: readonly string[];
   readonly timeToRecoverySeconds?: number;
+  /**
+   * The entry was over PutEvents' 256 KB limit and was trimmed to fit: the numbers (verdict,
+   * status, observations, ids) are kept, long reasons dropped.
+   */
+  readonly trimmed?: boolean;
+  /** How many reasons the trimming dropped. */
+  readonly trimmedReasons?: number;
 }
 
 export interface AuditEvent {
