@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { App, CloudFormationValidatePlugin, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { LambdaDeploymentConfig, LambdaDeploymentGroup, type LambdaDeploymentGroupProps } from 'aws-cdk-lib/aws-codedeploy';
 import { Alias, Code, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { ServiceLevelObjective, Sli } from '../lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 export function newStack(id = 'TestStack'): Stack {
@@ -17,6 +19,20 @@ export function lambdaFunction(stack: Stack, id = 'Fn'): Function {
 
 export function liveAlias(stack: Stack, fn: Function = lambdaFunction(stack)): Alias {
   return new Alias(stack, `${fn.node.id}Live`, { aliasName: 'live', version: fn.currentVersion });
+}
+
+/** A Lambda alias released 10 % canary by a deployment group that rolls back, and a 99.9 % SLO on it. */
+export function lambdaCanary(stack: Stack = newStack(), groupProps: Partial<LambdaDeploymentGroupProps> = {}) {
+  const fn = lambdaFunction(stack);
+  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+  const group = new LambdaDeploymentGroup(stack, 'Group', {
+    alias,
+    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    ...groupProps,
+  });
+  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
+  return { stack, fn, alias, group, slo };
 }
 
 export function countMetric(metricName: string, namespace = 'Shop'): Metric {

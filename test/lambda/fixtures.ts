@@ -42,23 +42,15 @@ import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHand
 // ---------------------------------------------------------------------------------------------
 // Constants of the scenario: one Lambda function behind the alias `live`, version 1 → 2.
 
-export const CLIENT_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
-/** The moment CodeDeploy invokes the hook: a whole minute, epoch seconds (2026-01-15T12:00:00Z). */
-export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0) / 1000;
+import { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError } from './scenario';
+export { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError, serverError, throttling } from './scenario';
+
 /** The deployment started (and traffic began shifting) ten minutes before the AfterAllowTraffic hook. */
 export const CREATED_AT = T0 - 600;
 /** The machine's deadline: hook start + 55 min (DEFAULT_DEADLINE_SECONDS). */
 export const DEADLINE = T0 + 3_300;
-export const DEPLOYMENT_ID = 'd-RELEASE01';
-export const HOOK_ID = 'hook-exec-0001-after';
-export const APPLICATION = 'orders-app';
-export const DEPLOYMENT_GROUP = 'orders-dg';
-export const FUNCTION_NAME = 'orders-fn';
-export const ALIAS = 'live';
 export const EVENT_BUS = 'rollback-audit';
 export const STATE_TABLE = 'rollback-state';
-export const SHA_V1 = 'v1sha256AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-export const SHA_V2 = 'v2sha256BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=';
 /** ECS: the target groups behind the original (blue) and replacement (green) task sets. */
 export const TG_BLUE = 'orders-blue';
 export const TG_GREEN = 'orders-green';
@@ -119,14 +111,6 @@ export function ecsConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorCo
 // ---------------------------------------------------------------------------------------------
 // Errors as the SDK raises them.
 
-type AwsLikeError = Error & { $metadata: { httpStatusCode?: number }; $fault: 'client' | 'server' };
-
-export function awsError(name: string, httpStatusCode: number, message = name): AwsLikeError {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode }, $fault: httpStatusCode >= 500 ? ('server' as const) : ('client' as const) });
-}
-export const throttling = () => awsError('ThrottlingException', 400, 'Rate exceeded');
-/** A 5xx whose name none of the retry lists knows: only the status code makes it retryable. */
-export const serverError = () => awsError('UnknownError', 500, 'We encountered an internal error. Please try again.');
 export const timeout = () => Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError' });
 /** IAM not yet propagated: CloudWatch says AccessDenied, the JSON APIs AccessDeniedException. */
 export const accessDenied = (name = 'AccessDenied') => awsError(name, 403, 'User is not authorized to perform this action');

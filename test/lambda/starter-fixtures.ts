@@ -29,35 +29,17 @@ import { vi } from 'vitest';
 import type { AuditDetailType, AuditEvent, AuditEventDetail } from '../../lib/core';
 import type { AuditSink } from '../../lambda/shared/audit';
 import type { HandlerLogger } from '../../lambda/shared/handler-kit';
+import { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, FUNCTION_NAME, SHA_V1, SHA_V2, T0, awsError } from './scenario';
+export { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError, serverError, throttling } from './scenario';
 
-export const CLIENT_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
-/** The moment CodeDeploy invokes the hook: epoch seconds (2026-01-15T12:00:00Z). */
-export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0) / 1000;
-/** `d-` and 9 letters or digits, like CodeDeploy's. */
-export const DEPLOYMENT_ID = 'd-RELEASE01';
-export const HOOK_ID = 'hook-exec-0001-after';
 /** What a real hook execution id looks like: ~288 base64 characters with `+`, `/` and `=`. */
 export const REAL_HOOK_ID = `${'eyJlbmNyeXB0ZWREYXRhIjoiK3Bz/Yz'.repeat(9)}+/Ab==`;
-export const APPLICATION = 'orders-app';
-export const DEPLOYMENT_GROUP = 'orders-dg';
-export const FUNCTION_NAME = 'orders-fn';
-export const ALIAS = 'live';
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:rollback-bake';
-export const SHA_V1 = 'v1sha256AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-export const SHA_V2 = 'v2sha256BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=';
 export const ECS_SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/orders-cluster/orders-svc';
 
 // ---------------------------------------------------------------------------------------------
 // Errors as the SDK raises them.
 
-type AwsLikeError = Error & { $metadata: { httpStatusCode?: number }; $fault: 'client' | 'server' };
-
-export function awsError(name: string, httpStatusCode: number, message = name): AwsLikeError {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode }, $fault: httpStatusCode >= 500 ? ('server' as const) : ('client' as const) });
-}
-export const throttling = () => awsError('ThrottlingException', 400, 'Rate exceeded');
-/** A 5xx whose name no retry list knows: only the status code makes it retryable. */
-export const serverError = () => awsError('UnknownError', 500, 'We encountered an internal error. Please try again.');
 export const accessDenied = () => awsError('AccessDeniedException', 400, 'User is not authorized to perform this action');
 
 export type Op =

@@ -1,13 +1,13 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Alias, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EvaluatorEnv, StarterEnv } from '../../lib/core';
 import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
-import { countMetric, lambdaFunction, newStack } from '../helpers';
+import { countMetric, lambdaCanary, lambdaFunction, newStack } from '../helpers';
 
 interface Fixture {
   stack: Stack;
@@ -18,16 +18,7 @@ interface Fixture {
 }
 
 function lambdaFixture(stack: Stack = newStack(), groupProps: Partial<ConstructorParameters<typeof LambdaDeploymentGroup>[2]> = {}): Fixture {
-  const fn = lambdaFunction(stack);
-  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
-  const group = new LambdaDeploymentGroup(stack, 'Group', {
-    alias,
-    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-    ...groupProps,
-  });
-  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
-  return { stack, fn, alias, group, slo };
+  return lambdaCanary(stack, groupProps);
 }
 
 function trigger(f: Fixture, props: Partial<ConstructorParameters<typeof RollbackTrigger>[2]> = {}) {

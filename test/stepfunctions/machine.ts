@@ -8,12 +8,10 @@
  * intervals are overridden to 0 ms; the clock the handlers see advances by the seconds each Wait
  * state would have waited, so a 10-minute bake runs in milliseconds with the real arithmetic.
  */
-import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
-import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { BakeExecutionInput, BakeState } from '../../lib/core';
-import { RollbackTarget, RollbackTrigger, type RollbackTriggerProps, ServiceLevelObjective, Sli } from '../../lib';
-import { lambdaFunction, newStack } from '../helpers';
+import { RollbackTarget, RollbackTrigger, type RollbackTriggerProps } from '../../lib';
+import { lambdaCanary } from '../helpers';
 import { synthesizedDefinition } from './definition';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -30,15 +28,7 @@ P.withResolvers ??= function withResolvers<T>() {
 
 /** The trigger's state machine definition, synthesized from a Lambda canary stack. */
 export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}): Record<string, unknown> {
-  const stack = newStack();
-  const fn = lambdaFunction(stack);
-  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
-  const group = new LambdaDeploymentGroup(stack, 'Group', {
-    alias,
-    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-  });
-  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
+  const { stack, group, alias, slo } = lambdaCanary();
   new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo], ...props });
   return synthesizedDefinition(stack);
 }
