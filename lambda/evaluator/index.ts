@@ -18,6 +18,8 @@ import {
   type ReadProblem,
   AuditDetailType as Audit,
   EvaluatorEnv,
+  MAX_DEADLINE_SECONDS,
+  alignToHookStart,
   alreadyCompletedOutcome,
   armScopesFor,
   auditEvent,
@@ -32,6 +34,7 @@ import {
   decideUnreadable,
   foreignDeploymentReason,
   healthQueryId,
+  hookStartTime,
   inconclusive,
   isBeforeTrafficHook,
   isDeploymentFinished,
@@ -232,8 +235,23 @@ export function createStepHandler(deps: StepDeps): StepHandler {
       return unreadable(named, 'targets', `ListDeploymentTargets/BatchGetDeploymentTargets failed (${expected(e)})`, deadline);
     }
     const lifecycleEvent = targets.runningLifecycleEvent;
+    // CodeDeploy's clock, not the starter's: a hook invocation Lambda retried minutes later stamped
+    // a late start; the deadline and report-by move back with it (and the machine waits for them).
+    const aligned = alignToHookStart(named, hookStartTime(targets.lifecycleEvents, lifecycleEvent), deps.now());
+    if (aligned !== named) {
+      logger.warn("hook clock moved back to CodeDeploy's lifecycle event start", {
+        deploymentId: state.deploymentId,
+        lifecycleEvent,
+        starterHookStartedAt: state.hookStartedAt,
+        hookStartedAt: aligned.hookStartedAt,
+        deadline: aligned.deadline,
+        reportBy: aligned.reportBy,
+      });
+      // The step's retries never outlast the report's last chance on the corrected clock.
+      until = Math.min(until, aligned.hookStartedAt + MAX_DEADLINE_SECONDS);
+    }
     const context: BakeContext = compact({ ...names, lifecycleEvent, fromVersion: targets.currentVersion, toVersion: targets.targetVersion });
-    const resolved: BakeState = { ...named, context, unreadable: undefined };
+    const resolved: BakeState = { ...aligned, context, unreadable: undefined };
 
     if (isBeforeTrafficHook(lifecycleEvent)) return toReport(resolved, await beforeTraffic(names, targets, until));
 
@@ -242,7 +260,7 @@ export function createStepHandler(deps: StepDeps): StepHandler {
     const createTime = deployment.createTime ? deployment.createTime.getTime() / 1000 : undefined;
     // The first tick runs now, in this step: a release already failing when the hook starts is
     // rolled back without waiting a tick (and without another invocation).
-    return tick({ ...resolved, phase: 'tick', ticks: 0, context: { ...context, arms, windowStart: bakeWindowStart(createTime, state.hookStartedAt) } }, until, true);
+    return tick({ ...resolved, phase: 'tick', ticks: 0, context: { ...context, arms, windowStart: bakeWindowStart(createTime, resolved.hookStartedAt) } }, until, true);
   }
 
   /** A read `resolve` needs failed: try again a tick later; core decides at the deadline. */
@@ -350,7 +368,9 @@ export function createStepHandler(deps: StepDeps): StepHandler {
     const decision = decideBake({
       config,
       bakedSeconds: clock.bakedSeconds,
-      hookAgeSeconds: clock.hookAgeSeconds,
+      // The hook's age when deciding, after the reads: a read that took the step's budget up to or
+      // past the deadline decides now, not one more tick (and one more budget) later.
+      hookAgeSeconds: deps.now() - state.hookStartedAt,
       deadlineSeconds: deadline - state.hookStartedAt,
       lifecycleEvent: context.lifecycleEvent,
       slos,
@@ -379,7 +399,8 @@ export function createStepHandler(deps: StepDeps): StepHandler {
     let last: MetricRead | undefined;
     try {
       const read = await withRetry(async () => {
-        const read = await readMetrics(client, queries, start, end, { nowSeconds: now });
+        // Bounded by the step's budget: a hanging request is aborted at `until`, never a pass.
+        const read = await readMetrics(client, queries, start, end, { nowSeconds: now, until, clock: deps.now });
         last = read;
         const internal = [...read.results].filter(([, r]) => r.status === 'InternalError').map(([id]) => id);
         if (internal.length > 0) {

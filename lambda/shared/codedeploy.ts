@@ -20,8 +20,11 @@ export interface DeploymentTargets {
   readonly ecsServiceArn?: string;
   /** Name of the lifecycle event whose status is InProgress (the hook being run). */
   readonly runningLifecycleEvent?: string;
-  /** Every lifecycle event of the target with its status (Pending, InProgress, Succeeded, Failed…). */
-  readonly lifecycleEvents?: ReadonlyArray<{ readonly name?: string; readonly status?: string }>;
+  /**
+   * Every lifecycle event of the target with its status (Pending, InProgress, Succeeded, Failed…)
+   * and, once started, its `startTime` in epoch seconds (floored): CodeDeploy's clock of the hook.
+   */
+  readonly lifecycleEvents?: ReadonlyArray<{ readonly name?: string; readonly status?: string; readonly startTime?: number }>;
 }
 
 export async function getDeployment(client: CodeDeployClient, deploymentId: string): Promise<DeploymentInfo> {
@@ -57,8 +60,11 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
   const running = (list: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
     list?.find((e) => e.status === 'InProgress')?.lifecycleEventName ??
     [...(list ?? [])].reverse().find((e) => HOOK_EVENTS.has(e.lifecycleEventName ?? '') && e.status !== 'Pending')?.lifecycleEventName;
-  const events = (list: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
-    list?.map((e) => ({ name: e.lifecycleEventName, status: e.status }));
+  const events = (list: Array<{ lifecycleEventName?: string; status?: string; startTime?: Date }> | undefined) =>
+    list?.map((e) => {
+      const startTime = e.startTime instanceof Date ? Math.floor(e.startTime.getTime() / 1000) : NaN;
+      return { name: e.lifecycleEventName, status: e.status, ...(Number.isFinite(startTime) ? { startTime } : {}) };
+    });
   if (target?.lambdaTarget) {
     const info = target.lambdaTarget.lambdaFunctionInfo;
     return {

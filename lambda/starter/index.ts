@@ -16,7 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 // Core modules are imported one by one, not through the `lib/core` barrel: the barrel (and
 // decision.ts) bring the canary statistics (@stdlib, ~150 kB) the starter never uses.
 import { AuditDetailType, type AuditEventDetail, type Verdict, auditEvent } from '../../lib/core/audit-events';
-import { type BakeExecutionInput, DEFAULT_DEADLINE_SECONDS, bakeExecutionName } from '../../lib/core/bake';
+import { type BakeExecutionInput, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, bakeExecutionName } from '../../lib/core/bake';
 import type { HookStatus } from '../../lib/core/decision';
 import { isDeploymentFinished, isRollbackDeployment } from '../../lib/core/deployment-kind';
 import { StarterEnv, deadlineSecondsFromEnv } from '../../lib/core/handler-env';
@@ -83,6 +83,7 @@ export function bakeStart(ids: Ids, now: number, deadlineSeconds: number): { nam
       lifecycleEventHookExecutionId: ids.lifecycleEventHookExecutionId,
       hookStartedAt,
       deadline: new Date((hookStartedAt + deadlineSeconds) * 1000).toISOString(),
+      reportBy: new Date((hookStartedAt + MAX_DEADLINE_SECONDS) * 1000).toISOString(),
     },
   };
 }
@@ -211,9 +212,12 @@ export function createStarter(deps: StarterDeps) {
    * Step Functions could not be reached for the whole budget: the hook must not be left to
    * CodeDeploy's one-hour timeout. Report directly, as the machine's fail-closed path would: a
    * rollback deployment → Succeeded (never block a rollback); any other readable deployment →
-   * Failed (fail closed: the release was not judged); an unreadable deployment → Succeeded (a
-   * blocked rollback is worse than an unjudged release, and the alarm path still guards it).
-   * Every case also raises an escalation: the bake machine could not be started.
+   * Failed (fail closed: the release was not judged). A deployment that cannot be read either is
+   * not reported at all — no Succeeded without evidence after seconds: the escalation names it and
+   * the invocation fails, so an asynchronous invocation is retried and then kept in the
+   * dead-letter queue (whose alarm pages), and a synchronous one leaves the decision to
+   * CodeDeploy's one-hour timeout (which fails the deployment). Every case raises an escalation:
+   * the bake machine could not be started.
    */
   async function fallback(ids: Ids, name: string, start: Attempted<unknown>, budgetEnd: number): Promise<void> {
     const why = `could not start the bake execution ${name} (StartExecution: ${describeFailure(start.error, start.attempts)})`;
@@ -236,16 +240,20 @@ export function createStarter(deps: StarterDeps) {
       ]);
       return;
     }
-    const choice: { status: HookStatus; verdict: Verdict; reason: string } =
-      deployment === undefined
-        ? {
-            status: 'Succeeded',
-            verdict: 'skipped',
-            reason: `GetDeployment failed too (${describeFailure(read.error, read.attempts)}); reporting Succeeded so a rollback is never blocked — the alarm path still guards this deployment`,
-          }
-        : isRollbackDeployment(deployment.creator)
-          ? { status: 'Succeeded', verdict: 'skipped', reason: `deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked` }
-          : { status: 'Failed', verdict: 'inconclusive', reason: 'failing closed: the release was not judged' };
+    if (deployment === undefined) {
+      const failure = describeFailure(read.error, read.attempts);
+      logger.error('fallback: the deployment could not be read either; the hook is not reported', { error: failure });
+      await publish([
+        [
+          AuditDetailType.ESCALATION_RAISED,
+          { ...base, reasons: [why, `GetDeployment failed too (${failure}): nothing was reported — a rollback or a release cannot be told apart without it`] },
+        ],
+      ]);
+      throw read.error ?? new Error('GetDeployment returned nothing');
+    }
+    const choice: { status: HookStatus; verdict: Verdict; reason: string } = isRollbackDeployment(deployment.creator)
+      ? { status: 'Succeeded', verdict: 'skipped', reason: `deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked` }
+      : { status: 'Failed', verdict: 'inconclusive', reason: 'failing closed: the release was not judged' };
     const reasons = [why, choice.reason];
 
     // A denied report changed nothing, and a repeat of an applied one fails as already completed:

@@ -25,13 +25,25 @@ export interface HookEvent {
 export interface BakeExecutionInput {
   readonly deploymentId: string;
   readonly lifecycleEventHookExecutionId: string;
-  /** Epoch seconds at which the starter first saw the hook: CodeDeploy's one-hour clock. */
+  /**
+   * Epoch seconds at which the hook started: CodeDeploy's one-hour clock. The starter sets it from
+   * its own clock when it first saw the hook; `resolve` moves it (with `deadline` and `reportBy`)
+   * back to the running lifecycle event's `startTime` when CodeDeploy's is earlier (a hook
+   * invocation retried asynchronously minutes later: {@link alignToHookStart}).
+   */
   readonly hookStartedAt: number;
   /**
    * ISO-8601 instant at which the machine decides with what it has (hook start + the deadline,
    * 55 min by default). The fail-closed path waits for it with a `Wait` state's TimestampPath.
    */
   readonly deadline: string;
+  /**
+   * ISO-8601 instant after which the machine stops waiting for the evaluator and reports the
+   * fail-closed status itself (hook start + {@link MAX_DEADLINE_SECONDS}): a step that hangs or
+   * crashes near the deadline must still leave time for the report inside CodeDeploy's hour.
+   * Absent in executions started before this field existed.
+   */
+  readonly reportBy?: string;
 }
 
 /** Which step the evaluator Lambda runs. */
@@ -153,11 +165,52 @@ export const MAX_DEADLINE_SECONDS = HOOK_LIMIT_SECONDS - 180;
  */
 export const STEP_RETRY_BUDGET_SECONDS = 60;
 
-/** Epoch seconds of the execution's ISO-8601 `deadline`; throws on anything else (a garbled state). */
-export function parseDeadline(deadline: string): number {
+/**
+ * Epoch seconds of the execution's ISO-8601 `deadline` (or of another instant of the state, named
+ * by `field`); throws on anything else (a garbled state).
+ */
+export function parseDeadline(deadline: string, field: 'deadline' | 'reportBy' = 'deadline'): number {
   const ms = typeof deadline === 'string' ? Date.parse(deadline) : NaN;
-  if (!Number.isFinite(ms)) throw new Error(`invalid bake state: deadline must be an ISO-8601 instant, got ${JSON.stringify(deadline)}`);
+  if (!Number.isFinite(ms)) throw new Error(`invalid bake state: ${field} must be an ISO-8601 instant, got ${JSON.stringify(deadline)}`);
   return ms / 1000;
+}
+
+/**
+ * Epoch seconds at which CodeDeploy started the hook being run: the `startTime` of the lifecycle
+ * event named `lifecycleEvent` whose status is InProgress (BatchGetDeploymentTargets). Undefined
+ * without one: a hook already decided, or a target that does not say.
+ */
+export function hookStartTime(
+  events: ReadonlyArray<{ readonly name?: string; readonly status?: string; readonly startTime?: number }> | undefined,
+  lifecycleEvent: string | undefined,
+): number | undefined {
+  if (lifecycleEvent === undefined) return undefined;
+  return events?.find((e) => e.name === lifecycleEvent && e.status === 'InProgress')?.startTime;
+}
+
+/**
+ * CodeDeploy's clock, not the starter's. The starter stamps `hookStartedAt`, `deadline` and
+ * `reportBy` from its own clock when it first saw the hook; when that invocation failed and Lambda
+ * retried it asynchronously (minutes apart), those are minutes late and the deadline would fall
+ * past CodeDeploy's one-hour limit. Given the hook's lifecycle event `startTime` (epoch seconds,
+ * {@link hookStartTime}) earlier than `hookStartedAt`, the clock moves back: `hookStartedAt :=
+ * startTime`, and `deadline` and `reportBy` keep their offsets from the new start (so they only
+ * ever move earlier). A `startTime` that is missing, not a time, not earlier than `hookStartedAt`,
+ * or after `now` (the evaluator's clock) leaves the state as it is (the same object).
+ */
+export function alignToHookStart<T extends BakeExecutionInput>(state: T, startTime: number | undefined, now: number): T {
+  if (startTime === undefined || !Number.isFinite(startTime) || startTime <= 0 || startTime >= state.hookStartedAt || startTime > now) return state;
+  const shift = state.hookStartedAt - startTime;
+  const earlier = (iso: string, field: 'deadline' | 'reportBy') => {
+    const at = parseDeadline(iso, field);
+    return new Date(Math.min(at, at - shift) * 1000).toISOString();
+  };
+  return {
+    ...state,
+    hookStartedAt: startTime,
+    deadline: earlier(state.deadline, 'deadline'),
+    ...(state.reportBy !== undefined ? { reportBy: earlier(state.reportBy, 'reportBy') } : {}),
+  };
 }
 
 /**
@@ -235,6 +288,9 @@ export function checkBakeState(value: unknown): BakeState {
     fail(`hookStartedAt must be epoch seconds, got ${JSON.stringify(s.hookStartedAt) ?? 'nothing'}`);
   }
   parseDeadline(s.deadline as string);
+  if (s.reportBy !== undefined && (typeof s.reportBy !== 'string' || !Number.isFinite(Date.parse(s.reportBy)))) {
+    fail(`reportBy must be an ISO-8601 instant, got ${JSON.stringify(s.reportBy)}`);
+  }
   if (typeof s.phase !== 'string' || !PHASES.has(s.phase)) fail(`phase must be one of ${[...PHASES].join(', ')}, got ${JSON.stringify(s.phase) ?? 'nothing'}`);
   if (s.phase === 'tick') {
     const c = s.context as BakeContext | undefined;

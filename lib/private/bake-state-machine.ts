@@ -62,34 +62,73 @@ export class BakeStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: BakeStateMachineProps) {
     super(scope, id);
     const evaluate = this.evaluate(props.evaluator);
-    const failClosed = this.failClosed(props);
+    const audit = this.fallbackAudit(props.auditBus);
+    const failClosed = this.failClosed(props, audit.start);
+    const setPhase = (stateId: string, phase: string) => new Pass(this, stateId, { result: Result.fromString(phase), resultPath: '$.phase' });
 
     const evaluateStep = evaluate('Evaluate');
     const wait = new Wait(this, 'Wait', { comment: 'Until the next tick (or the retry of an unreadable deployment)', time: WaitTime.secondsPath('$.waitSeconds') });
     const report = this.report('Report', props.deploymentGroupArn, JsonPath.stringAt('$.report.status'));
-    const setPhase = (stateId: string, phase: string) => new Pass(this, stateId, { result: Result.fromString(phase), resultPath: '$.phase' });
     const afterReport = evaluate('Audit verdict');
     const afterAlreadyCompleted = evaluate('Audit already completed');
     const afterReportFailed = evaluate('Escalate report failure');
-    const next = (stateId: string) =>
-      new Choice(this, stateId)
-        .when(Condition.stringEquals('$.next', 'wait'), wait)
-        .when(Condition.stringEquals('$.next', 'report'), report)
-        .when(Condition.stringEquals('$.next', 'done'), new Succeed(this, `${stateId} done`))
-        .when(Condition.stringEquals('$.next', 'fail'), new Fail(this, `${stateId} failed`, { error: 'ReportFailed', cause: 'The verdict could not be reported to CodeDeploy; an escalation was raised' }))
-        .otherwise(failClosed.unexpected);
 
-    wait.next(evaluateStep);
+    // A Choice whose Variable is missing fails the execution with States.Runtime, which no Catch
+    // catches (Step Functions developer guide, "Error names"): every path a rule reads is checked
+    // with IsPresent first, in the same And/Or (evaluated in order, as the guide's IsPresent example
+    // relies on).
+    const absentOr = (path: string, condition: Condition) => Condition.or(Condition.not(Condition.isPresent(path)), condition);
+    const malformed = Condition.or(
+      Condition.not(Condition.isPresent('$.next')),
+      Condition.not(Condition.isString('$.next')),
+      Condition.and(Condition.stringEquals('$.next', 'wait'), absentOr('$.waitSeconds', Condition.not(Condition.isNumeric('$.waitSeconds')))),
+      Condition.and(Condition.stringEquals('$.next', 'report'), absentOr('$.report.status', Condition.not(Condition.isString('$.report.status')))),
+    );
+    const next = new Choice(this, 'Next step')
+      .when(malformed, failClosed.unexpected)
+      .when(Condition.stringEquals('$.next', 'wait'), wait)
+      .when(Condition.stringEquals('$.next', 'report'), report)
+      .when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done'))
+      .otherwise(failClosed.unexpected);
+
+    // After the report, the hook is decided: a crash or a strange answer there must never report
+    // again (a second status would be refused as already completed, and the fail-closed audit
+    // would contradict what CodeDeploy applied). It is audited straight from the machine instead.
+    const nextIs = (value: string) => Condition.and(Condition.isPresent('$.next'), Condition.isString('$.next'), Condition.stringEquals('$.next', value));
+    const afterDecided = (stateId: string) =>
+      new Choice(this, stateId)
+        .when(nextIs('done'), new Succeed(this, `${stateId}: done`))
+        .when(
+          nextIs('fail'),
+          new Fail(this, `${stateId}: failed`, { error: 'ReportFailed', cause: 'The verdict could not be reported to CodeDeploy; an escalation was raised' }),
+        )
+        .otherwise(audit.afterDecided);
+
+    // The machine's own deadline: past `reportBy` (hook start + 57 min) it stops waiting for the
+    // evaluator and reports fail-closed, inside CodeDeploy's one-hour hook limit.
+    const clock = new Pass(this, 'Clock', { parameters: { 'now.$': '$$.State.EnteredTime' }, resultPath: '$.clock' });
+    const pastReportBy = new Choice(this, 'Past report-by?')
+      .when(
+        Condition.and(Condition.isPresent('$.reportBy'), Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.reportBy')),
+        new Pass(this, 'Report-by passed', {
+          parameters: { Error: 'DeadlinePassed', Cause: 'the evaluator had not decided by the report-by time (hook start + 57 min)' },
+          resultPath: '$.crash',
+        }).next(failClosed.start),
+      )
+      .otherwise(evaluateStep);
+
+    wait.next(clock).next(pastReportBy);
     report.addCatch(setPhase('Already completed', 'already-completed').next(afterAlreadyCompleted), { errors: [ALREADY_COMPLETED], resultPath: '$.reportError' });
     report.addCatch(setPhase('Report failed', 'report-failed').next(afterReportFailed), { errors: [Errors.ALL], resultPath: '$.reportError' });
     report.next(setPhase('Reported', 'reported').next(afterReport));
-    for (const step of [evaluateStep, afterReport, afterAlreadyCompleted, afterReportFailed]) {
-      step.addCatch(failClosed.start, { errors: [Errors.ALL], resultPath: '$.crash' });
+    evaluateStep.addCatch(failClosed.start, { errors: [Errors.ALL], resultPath: '$.crash' });
+    for (const step of [afterReport, afterAlreadyCompleted, afterReportFailed]) {
+      step.addCatch(audit.afterDecided, { errors: [Errors.ALL], resultPath: '$.crash' });
     }
-    evaluateStep.next(next('Next step'));
-    afterReport.next(next('After verdict'));
-    afterAlreadyCompleted.next(next('After already completed'));
-    afterReportFailed.next(next('After report failure'));
+    evaluateStep.next(next);
+    afterReport.next(afterDecided('After verdict'));
+    afterAlreadyCompleted.next(afterDecided('After already completed'));
+    afterReportFailed.next(afterDecided('After report failure'));
 
     this.stateMachine = new StateMachine(this, 'Resource', {
       comment: 'cdk-rollback-triggers: bakes a CodeDeploy release and reports its lifecycle hook once',
@@ -146,13 +185,14 @@ export class BakeStateMachine extends Construct {
   }
 
   /**
-   * The Catch-all: the evaluator could not run (or returned something the machine does not know).
-   * Without it, nothing would report and CodeDeploy's one-hour timeout would decide, unaudited.
+   * The Catch-all: the evaluator could not run (or returned something the machine does not know),
+   * before anything was reported. Without it, nothing would report and CodeDeploy's one-hour
+   * timeout would decide, unaudited.
    */
-  private failClosed(props: BakeStateMachineProps): { start: IChainable; unexpected: IChainable } {
+  private failClosed(props: BakeStateMachineProps, audit: { reported: IChainable; notReported: IChainable }): { start: IChainable; unexpected: IChainable } {
     const unexpected = new Pass(this, 'Unexpected step', {
-      comment: 'The evaluator returned a next step the machine does not know: treated as a crash',
-      parameters: { Error: 'UnexpectedNextStep', Cause: JsonPath.format('next = {}', JsonPath.jsonToString(JsonPath.objectAt('$.next'))) },
+      comment: 'The evaluator returned a next step the machine does not know, or one without what it needs: treated as a crash',
+      parameters: { Error: 'UnexpectedNextStep', Cause: 'the evaluator returned no known next step (next, waitSeconds or report.status missing or unknown)' },
       resultPath: '$.crash',
     });
     const lookup = new CallAwsService(this, 'Read deployment', {
@@ -175,20 +215,21 @@ export class BakeStateMachine extends Construct {
       'skipped',
       'the deployment could not be read until the deadline: Succeeded so a possible rollback is not blocked; the alarm path still guards a release',
     );
-    const waitForDeadline = new Wait(this, 'Wait for the deadline', { time: WaitTime.timestampPath('$.deadline') });
-    lookup.addCatch(waitForDeadline, { errors: [Errors.ALL], resultPath: '$.lookupError' });
-    waitForDeadline.next(unreadable);
+    // An unreadable deployment is read again every minute until the deadline; only then the
+    // documented choice (Succeeded, escalated) applies — never after a minute of failed reads.
+    const clock = new Pass(this, 'Clock (unreadable)', { parameters: { 'now.$': '$$.State.EnteredTime' }, resultPath: '$.clock' });
+    const retryRead = new Wait(this, 'Read again in a minute', { time: WaitTime.duration(Duration.minutes(1)) });
+    const deadlineReached = new Choice(this, 'Deadline reached?')
+      .when(Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.deadline'), unreadable)
+      .otherwise(retryRead);
+    lookup.addCatch(clock, { errors: [Errors.ALL], resultPath: '$.lookupError' });
+    clock.next(deadlineReached);
+    retryRead.next(lookup);
 
-    const report = this.fallbackReport(props.deploymentGroupArn);
-    const audit = this.fallbackAudit(props.auditBus);
-    const failed = new Fail(this, 'Evaluator failed', { error: 'EvaluatorFailed', cause: 'The evaluator could not run; the fail-closed status was reported and an escalation raised' });
-    rollback.next(report);
-    release.next(report);
-    unreadable.next(report);
-    report.next(audit.first);
-    report.addCatch(audit.first, { errors: [Errors.ALL], resultPath: '$.reportError' });
-    audit.delivered.next(failed);
-    audit.notDelivered.next(failed);
+    const report = this.report('Report fail-closed status', props.deploymentGroupArn, JsonPath.stringAt('$.fallback.status'));
+    for (const decided of [rollback, release, unreadable]) decided.next(report);
+    report.next(audit.reported);
+    report.addCatch(audit.notReported, { errors: [Errors.ALL], resultPath: '$.reportError' });
 
     const isRollback = new Choice(this, 'Rollback deployment?')
       .when(Condition.and(Condition.isPresent('$.lookup.deployment.Creator'), Condition.or(...ROLLBACK_CREATORS.map((c) => Condition.stringEquals('$.lookup.deployment.Creator', c)))), rollback)
@@ -198,25 +239,58 @@ export class BakeStateMachine extends Construct {
     return { start: lookup, unexpected };
   }
 
-  private fallbackReport(deploymentGroupArn: string): CallAwsService {
-    return this.report('Report fail-closed status', deploymentGroupArn, JsonPath.stringAt('$.fallback.status'));
-  }
-
-  /** Audits the fail-closed decision straight to EventBridge: the evaluator (which audits otherwise) could not run. */
-  private fallbackAudit(bus: IEventBus): { first: IChainable; delivered: CallAwsService; notDelivered: Pass } {
-    const detail = new Pass(this, 'Audit detail', {
-      parameters: {
-        schemaVersion: AUDIT_SCHEMA_VERSION,
-        'idempotencyKey.$': "States.Format('EvaluatorFailed:{}:{}', $.deploymentId, $.lifecycleEventHookExecutionId)",
-        'occurredAt.$': '$$.State.EnteredTime',
-        'deploymentId.$': '$.deploymentId',
-        'lifecycleEventHookExecutionId.$': '$.lifecycleEventHookExecutionId',
-        'verdict.$': '$.fallback.verdict',
-        'reportedStatus.$': '$.fallback.status',
-        'reasons.$': "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason)",
-      },
-      resultPath: '$.auditDetail',
+  /**
+   * Audits straight to EventBridge what the machine decided without the evaluator (which audits
+   * otherwise): the fail-closed report, or a decided hook whose evaluator audit step failed. Each
+   * detail says `reportedStatus` only when this execution's report was accepted.
+   */
+  private fallbackAudit(bus: IEventBus): { start: { reported: IChainable; notReported: IChainable }; afterDecided: IChainable } {
+    const common = {
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      'idempotencyKey.$': "States.Format('EvaluatorFailed:{}:{}', $.deploymentId, $.lifecycleEventHookExecutionId)",
+      'occurredAt.$': '$$.State.EnteredTime',
+      'deploymentId.$': '$.deploymentId',
+      'lifecycleEventHookExecutionId.$': '$.lifecycleEventHookExecutionId',
+    };
+    const detail = (stateId: string, parameters: Record<string, unknown>) => new Pass(this, stateId, { parameters: { ...common, ...parameters }, resultPath: '$.auditDetail' });
+    const reported = detail('Audit detail: reported', {
+      'verdict.$': '$.fallback.verdict',
+      'reportedStatus.$': '$.fallback.status',
+      'reasons.$': "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason)",
     });
+    const notReported = detail('Audit detail: not reported', {
+      'verdict.$': '$.fallback.verdict',
+      'reasons.$':
+        "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason, States.Format('{} could not be reported ({}: {})', $.fallback.status, $.reportError.Error, $.reportError.Cause))",
+    });
+    // The hook was decided (reported, refused as already completed, or not reportable) before the
+    // evaluator's own audit of it failed: audit what the machine knows, report nothing.
+    const decided = new Pass(this, 'Decided, audit failed', {
+      comment: 'The hook was decided before the evaluator could audit it; nothing is reported again',
+      parameters: { Error: 'AuditStepFailed', Cause: 'the evaluator did not finish auditing a decided hook' },
+      resultPath: '$.auditFailure',
+    });
+    const decidedReported = detail('Audit detail: decided', {
+      'verdict.$': '$.report.verdict',
+      'reportedStatus.$': '$.report.status',
+      'reasons.$': "States.Array('the verdict was reported to CodeDeploy; the evaluator could not audit it', States.JsonToString($.report.reasons))",
+    });
+    const decidedNotReported = detail('Audit detail: decided, not reported', {
+      reasons: ['the hook was decided (already completed, or its report failed) but the evaluator could not audit it; this execution reported nothing — see its history'],
+    });
+    const present = (...paths: string[]) => paths.map((p) => Condition.isPresent(p));
+    const wasReported = new Choice(this, 'Was the report accepted?')
+      .when(
+        Condition.and(
+          ...present('$.phase', '$.report.status', '$.report.verdict', '$.report.reasons'),
+          Condition.isString('$.phase'),
+          Condition.stringEquals('$.phase', 'reported'),
+        ),
+        decidedReported,
+      )
+      .otherwise(decidedNotReported);
+    decided.next(wasReported);
+
     const entry = (detailType: string) => ({
       Source: AUDIT_EVENT_SOURCE,
       DetailType: detailType,
@@ -229,13 +303,21 @@ export class BakeStateMachine extends Construct {
       parameters: { Entries: [entry(AuditDetailType.DEPLOYMENT_VERDICT), entry(AuditDetailType.ESCALATION_RAISED)] },
       iamResources: [bus.eventBusArn],
       iamAction: 'events:PutEvents',
-      resultPath: JsonPath.DISCARD,
+      resultSelector: { 'failedEntryCount.$': '$.FailedEntryCount' },
+      resultPath: '$.auditResult',
     });
     put.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, jitterStrategy: JitterType.FULL });
+    const failed = new Fail(this, 'Evaluator failed', { error: 'EvaluatorFailed', cause: 'The evaluator could not run or audit; the machine reported or audited in its place and an escalation was raised' });
     // The execution history and the state machine's log keep the decision if EventBridge refuses it.
-    detail.next(put);
     const notDelivered = new Pass(this, 'Audit not delivered (kept in the execution log)');
     put.addCatch(notDelivered, { errors: [Errors.ALL], resultPath: '$.auditError' });
-    return { first: detail, delivered: put, notDelivered };
+    // PutEvents reports rejected entries in its answer, not as an error (EventBridge API reference).
+    const delivered = new Choice(this, 'All entries accepted?')
+      .when(Condition.and(Condition.isNumeric('$.auditResult.failedEntryCount'), Condition.numberGreaterThan('$.auditResult.failedEntryCount', 0)), notDelivered)
+      .otherwise(failed);
+    for (const d of [reported, notReported, decidedReported, decidedNotReported]) d.next(put);
+    put.next(delivered);
+    notDelivered.next(failed);
+    return { start: { reported, notReported }, afterDecided: decided };
   }
 }

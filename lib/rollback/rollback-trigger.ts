@@ -629,11 +629,13 @@ export class RollbackTrigger extends Construct {
     target: RollbackTarget,
   ): void {
     const { evaluator, starter, stateChange, stateMachine } = fns;
-    // Every CodeDeploy action the handlers use can be scoped to the deployment group (CodeDeploy
-    // service authorization reference: deployment actions take the deploymentgroup resource).
-    const readDeployment = ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'];
-    evaluator.addToRolePolicy(new PolicyStatement({ actions: readDeployment, resources: [deploymentGroupArn] }));
-    stateChange.addToRolePolicy(new PolicyStatement({ actions: readDeployment, resources: [deploymentGroupArn] }));
+    // Service Authorization Reference for CodeDeploy: GetDeployment takes the deploymentgroup
+    // resource; ListDeploymentTargets and BatchGetDeploymentTargets define no resource type, so
+    // only "*" grants them (read-only; the evaluator refuses deployments of other groups itself).
+    for (const fn of [evaluator, stateChange]) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [deploymentGroupArn] }));
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }));
+    }
     // The starter's fallback when Step Functions cannot be reached: read the deployment, report.
     starter.addToRolePolicy(
       new PolicyStatement({ actions: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'], resources: [deploymentGroupArn] }),
@@ -655,7 +657,8 @@ export class RollbackTrigger extends Construct {
     this.stateTable.grant(evaluator, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.stateTable.grant(stateChange, 'dynamodb:GetItem', 'dynamodb:PutItem');
     const acknowledgements: Record<string, string> = {
-      'AwsSolutions-IAM5[Resource::*]': 'cloudwatch:GetMetricData, ecs:DescribeTaskSets and ecs:DescribeTaskDefinition support no resource-level permissions.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'cloudwatch:GetMetricData, codedeploy:ListDeploymentTargets, codedeploy:BatchGetDeploymentTargets, ecs:DescribeTaskSets and ecs:DescribeTaskDefinition support no resource-level permissions.',
     };
     for (const fn of [evaluator, stateChange]) {
       if (target._lambda) {

@@ -8,9 +8,11 @@ import {
   HOOK_LIMIT_SECONDS,
   MAX_DEADLINE_SECONDS,
   STEP_RETRY_BUDGET_SECONDS,
+  alignToHookStart,
   bakeDeadline,
   bakeWindowStart,
   checkBakeState,
+  hookStartTime,
   nextWaitSeconds,
   parseDeadline,
   retryDeadline,
@@ -79,11 +81,76 @@ describe('deadlines', () => {
   });
 });
 
+describe("CodeDeploy's clock, not the starter's", () => {
+  // The execution input as the starter builds it, stamped by the starter's clock at T0 + 240: its
+  // first invocation failed and Lambda retried it asynchronously four minutes later.
+  const late = T0 + 240;
+  const input = {
+    deploymentId: 'd-ABCDEFGHI',
+    lifecycleEventHookExecutionId: 'hook',
+    hookStartedAt: late,
+    deadline: iso(late + DEFAULT_DEADLINE_SECONDS),
+    reportBy: iso(late + MAX_DEADLINE_SECONDS),
+    phase: 'resolve' as const,
+  };
+
+  it('alignToHookStart: an earlier lifecycle event start moves the hook start back, and the deadline and report-by with it (same offsets)', () => {
+    const aligned = alignToHookStart(input, T0, T0 + 300);
+    expect(aligned).toEqual({ ...input, hookStartedAt: T0, deadline: iso(T0 + DEFAULT_DEADLINE_SECONDS), reportBy: iso(T0 + MAX_DEADLINE_SECONDS) });
+    // The bake's deadline follows: decided inside CodeDeploy's hour counted from its own start.
+    expect(bakeDeadline(aligned, HOOK_LIMIT_SECONDS - DEFAULT_DEADLINE_SECONDS)).toBe(T0 + DEFAULT_DEADLINE_SECONDS);
+    expect(bakeDeadline(input, HOOK_LIMIT_SECONDS - DEFAULT_DEADLINE_SECONDS)).toBe(late + DEFAULT_DEADLINE_SECONDS);
+  });
+
+  it('alignToHookStart: keeps a custom deadline’s offset, and an execution without reportBy gets none', () => {
+    const { reportBy: _none, ...old } = { ...input, deadline: iso(late + 1_800) };
+    const aligned = alignToHookStart(old, T0 + 40, T0 + 300);
+    expect(aligned).toEqual({ ...old, hookStartedAt: T0 + 40, deadline: iso(T0 + 40 + 1_800) });
+    expect('reportBy' in aligned).toBe(false);
+  });
+
+  it('alignToHookStart: the deadline and report-by only ever move earlier', () => {
+    for (const startTime of [T0 - 7_200, T0, late - 1]) {
+      const aligned = alignToHookStart(input, startTime, late + 60);
+      expect(parseDeadline(aligned.deadline)).toBeLessThan(parseDeadline(input.deadline));
+      expect(parseDeadline(aligned.reportBy!)).toBeLessThan(parseDeadline(input.reportBy));
+      expect(parseDeadline(aligned.deadline) - aligned.hookStartedAt).toBe(DEFAULT_DEADLINE_SECONDS);
+    }
+  });
+
+  it.each<[string, number | undefined, number]>([
+    ['later than the starter’s', late + 30, late + 60],
+    ['the same as the starter’s', late, late + 60],
+    ['missing', undefined, late + 60],
+    // Earlier than the starter's, but after the evaluator's own clock: not a time to trust.
+    ['in the future', late - 40, late - 60],
+    ['not a time', NaN, late + 60],
+    ['zero', 0, late + 60],
+  ])('alignToHookStart: a start %s leaves the state as it is', (_name, startTime, now) => {
+    expect(alignToHookStart(input, startTime, now)).toBe(input);
+  });
+
+  it('hookStartTime: the startTime of the InProgress event of the hook being run, nothing else', () => {
+    const events = [
+      { name: 'BeforeAllowTraffic', status: 'Succeeded', startTime: T0 - 120 },
+      { name: 'AllowTraffic', status: 'Succeeded', startTime: T0 - 60 },
+      { name: 'AfterAllowTraffic', status: 'InProgress', startTime: T0 },
+    ];
+    expect(hookStartTime(events, 'AfterAllowTraffic')).toBe(T0);
+    expect(hookStartTime(events, 'BeforeAllowTraffic')).toBeUndefined(); // decided: not running
+    expect(hookStartTime(events, undefined)).toBeUndefined();
+    expect(hookStartTime(undefined, 'AfterAllowTraffic')).toBeUndefined();
+    expect(hookStartTime([{ name: 'AfterAllowTraffic', status: 'InProgress' }], 'AfterAllowTraffic')).toBeUndefined();
+  });
+});
+
 describe('checkBakeState', () => {
   const valid = { deploymentId: 'd-ABCDEFGHI', lifecycleEventHookExecutionId: 'hook', hookStartedAt: T0, deadline: iso(T0 + 3_300), phase: 'resolve' };
 
   it('returns a usable state as it is', () => {
     expect(checkBakeState(valid)).toBe(valid);
+    const withReportBy = { ...valid, reportBy: iso(T0 + MAX_DEADLINE_SECONDS) };
+    expect(checkBakeState(withReportBy)).toBe(withReportBy);
     const tick = { ...valid, phase: 'tick', context: { arms: [{ arm: 'canary', dimensions: { ExecutedVersion: '2' } }], windowStart: T0 } };
     expect(checkBakeState(tick)).toBe(tick);
   });
@@ -95,6 +162,7 @@ describe('checkBakeState', () => {
     ['a hook start of 0', { ...valid, hookStartedAt: 0 }, /hookStartedAt must be epoch seconds, got 0/],
     ['an arm of another kind', { ...valid, phase: 'tick', context: { arms: [{ arm: 'green', dimensions: {} }], windowStart: T0 } }, /a tick needs context\.arms/],
     ['httpFailures that are not numbers', { ...valid, httpFailures: ['1'] }, /httpFailures must be an array of numbers/],
+    ['a report-by that is not an instant', { ...valid, reportBy: 'soon' }, /reportBy must be an ISO-8601 instant, got "soon"/],
     ['already-completed without a report', { ...valid, phase: 'already-completed', report: { status: 'Maybe' } }, /phase already-completed needs the report/],
   ])('refuses %s', (_name, state, message) => {
     expect(() => checkBakeState(state)).toThrow(message);

@@ -95,7 +95,7 @@ describe.each([
     expect(archive.Properties.EventPattern).toEqual({ source: ['rollback-triggers'] });
   });
 
-  it('scopes every CodeDeploy action (evaluator, hook, state machine) to the deployment group and grants no wildcard action', () => {
+  it('scopes every CodeDeploy action that takes a resource (evaluator, hook, state machine) to the deployment group and grants no wildcard action', () => {
     const stack = build();
     expect(evaluatorStatements(stack).flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
     const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')) as Resource[];
@@ -104,7 +104,14 @@ describe.each([
     expect(codedeploy.flatMap(actionsOf).map((a) => a.toLowerCase())).toEqual(
       expect.arrayContaining(['codedeploy:getdeployment', 'codedeploy:putlifecycleeventhookexecutionstatus', 'codedeploy:batchgetdeploymenttargets']),
     );
-    for (const s of codedeploy) expect(s.Resource).toEqual(stack.resolve(stack.deploymentGroup.deploymentGroupArn));
+    // ListDeploymentTargets and BatchGetDeploymentTargets define no resource type (Service
+    // Authorization Reference): "*" or nothing. Every other CodeDeploy action names the group.
+    const unscoped = new Set(['codedeploy:listdeploymenttargets', 'codedeploy:batchgetdeploymenttargets']);
+    for (const s of codedeploy) {
+      const acts = actionsOf(s).map((a) => a.toLowerCase());
+      if (acts.every((a) => unscoped.has(a))) expect(s.Resource).toBe('*');
+      else expect(s.Resource).toEqual(stack.resolve(stack.deploymentGroup.deploymentGroupArn));
+    }
   });
 
   it('grants no wildcard action anywhere in the stack', () => {

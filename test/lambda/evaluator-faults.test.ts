@@ -11,6 +11,7 @@ import {
   DEADLINE,
   HOOK_ID,
   type Op,
+  REPORT_BY,
   T0,
   World,
   accessDenied,
@@ -24,6 +25,7 @@ import {
 } from './fixtures';
 
 afterEach(() => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
 });
 
@@ -283,5 +285,103 @@ describe('ListDeploymentTargets', () => {
     expect(verdict.reasons[0]).toMatch(/deadline reached without the versions of this release \(inconclusive → Failed\)/);
     expect(verdict.reasons[1]).toMatch(/TooManyPages: ListDeploymentTargets of d-RELEASE01 still had more pages after 20/);
     expect(world.metricCalls()).toHaveLength(0);
+  });
+});
+
+describe('GetMetricData bounded by the step’s budget', () => {
+  /**
+   * GetMetricData that never answers: each request ends only when its `abortSignal` fires (as the
+   * SDK's HTTP handler ends it), then rejects with AbortError. The fake timers fire the abort; the
+   * world's clock moves on by the time the request hung. Runs with fake setTimeout and Date.
+   */
+  function hangingGetMetricData(world: World): Array<{ at: number; signal?: AbortSignal; endedAt?: number }> {
+    const requests: Array<{ at: number; signal?: AbortSignal; endedAt?: number }> = [];
+    vi.spyOn(world.cloudwatch, 'send').mockImplementation(((_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      const request: { at: number; signal?: AbortSignal; endedAt?: number } = { at: world.now, signal: options?.abortSignal };
+      requests.push(request);
+      const sentAt = Date.now();
+      return new Promise((_resolve, reject) => {
+        options?.abortSignal?.addEventListener('abort', () => {
+          world.now = request.at + (Date.now() - sentAt) / 1000;
+          request.endedAt = world.now;
+          reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+        });
+      });
+    }) as never);
+    return requests;
+  }
+
+  /** Moves the fake timers on, a second at a time, until `work` settles (or `maxSeconds` have passed: it hangs). */
+  async function whileTimersRun<T>(work: Promise<T>, maxSeconds: number): Promise<T> {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let i = 0; i < maxSeconds && !settled; i++) await vi.advanceTimersByTimeAsync(1_000);
+    if (!settled) throw new Error(`the step was still running after ${maxSeconds} s: a hanging GetMetricData outlasted the step's budget`);
+    return work;
+  }
+
+  // Bug: a request that hung was bounded only by the SDK's timeouts (10 s × attempts, for each of up
+  // to 20 pages): the step could outlast its budget and the Lambda's own timeout, and near the
+  // deadline the machine's retry of the step pushed the report past CodeDeploy's hour.
+  it('a GetMetricData that hangs is aborted when the step’s budget runs out: the tick waits, nothing read is evidence', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const world = new World({ traffic: traffic.clean() });
+    const requests = hangingGetMetricData(world);
+
+    const out = await whileTimersRun(world.handler(world.initialState()), 600);
+
+    expect(out).toMatchObject({ phase: 'tick', next: 'wait', ticks: 1 });
+    expect(out.report).toBeUndefined();
+    expect(requests.length).toBeGreaterThan(0);
+    for (const r of requests) {
+      expect(r.signal, 'every request gets an abortSignal').toBeDefined();
+      expect(r.signal!.aborted).toBe(true);
+    }
+    // Within the step's budget (60 s), never past it.
+    expect(world.now).toBeLessThanOrEqual(T0 + 60);
+    const continued = world.logs.find((l) => l.message === 'bake continues')!;
+    expect((continued.extra.reasons as string[]).join('\n')).toMatch(/GetMetricData did not answer within the step's time budget/);
+  });
+
+  it('hanging on every read: every tick waits, and at the deadline it is inconclusive → Failed, before the report-by — never a pass', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const world = new World({ traffic: traffic.clean() });
+    const requests = hangingGetMetricData(world);
+
+    const run = await whileTimersRun(world.bake(), 2 * 3_600);
+
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE);
+    expect(world.accepted[0].at).toBeLessThanOrEqual(DEADLINE + 60);
+    expect(world.accepted[0].at).toBeLessThan(REPORT_BY);
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(verdict.reasons[0]).toMatch(/metrics could not be read \(inconclusive → Failed\)/);
+    // Every step ended within its own budget: a minute from its start.
+    for (const step of run.steps) {
+      const mine = requests.filter((r) => r.at >= step.at && r.at < step.at + 60);
+      for (const r of mine) expect(r.endedAt! - step.at).toBeLessThanOrEqual(60);
+    }
+    expect(run.steps.filter((s) => s.input.phase === 'tick' || s.input.phase === 'resolve').every((s) => s.output.next !== 'report' || s.output.report?.status === 'Failed')).toBe(true);
+  });
+
+  it('slow pages: no page is requested once the budget has passed; the rest is not evidence (as with the page cap)', async () => {
+    const world = new World({ traffic: traffic.clean() });
+    world.endlessMetricPages = true;
+    world.metricLatencySeconds = 15;
+
+    const run = await world.bake();
+
+    // 15 s a page: four pages fill the step's 60 s budget, not the page cap's 20 (300 s).
+    const reads = run.steps.filter((s) => s.input.phase !== 'reported').length;
+    expect(world.calls('GetMetricData')).toBe(4 * reads);
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE);
+    expect(world.accepted[0].at).toBeLessThan(REPORT_BY);
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/GetMetricData returned only part of query s0_canary_n/));
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/CloudWatch: the read stopped after 4 pages when the step's time budget ran out/));
   });
 });

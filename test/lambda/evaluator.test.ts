@@ -16,6 +16,7 @@ import {
   DEPLOYMENT_ID,
   FUNCTION_NAME,
   HOOK_ID,
+  REPORT_BY,
   SHA_V1,
   T0,
   TG_GREEN,
@@ -405,5 +406,98 @@ describe('AfterAllowTestTraffic (ECS)', () => {
 
     expectReports(world, { accepted: ['Failed'] });
     expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive' }).reasons.join('\n')).toMatch(/Forbidden for query s0_canary_n/);
+  });
+});
+
+describe("CodeDeploy's clock, not the starter's", () => {
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+  // The starter stamped the execution input from its own clock four minutes after CodeDeploy
+  // started the hook (its first invocation failed; Lambda retried it asynchronously).
+  const late = T0 + 240;
+  const lateInput = (world: World) => world.initialState({ hookStartedAt: late, deadline: iso(late + 3_300), reportBy: iso(late + 3_420) });
+  // A bake longer than the deadline allows: only the deadline ends it.
+  const config = { bakeSeconds: 3_240 };
+
+  // Bug: the bake decided at the starter's start + 55 min (T0 + 59 min) and the machine's report-by
+  // was T0 + 61 min: past CodeDeploy's hour, counted from its own start.
+  it.each(['lambda', 'ecs'] as const)('%s: a starter 4 minutes late — the bake decides and reports by CodeDeploy’s start + the deadline, and every state carries the corrected clock', async (platform) => {
+    const world = new World({ platform, config, traffic: traffic.clean() });
+    world.now = late;
+
+    const run = await world.bake(lateInput(world));
+
+    expectReports(world, { accepted: ['Succeeded'] });
+    expect(world.accepted[0].at).toBe(DEADLINE); // T0 + 55 min, not late + 55 min
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass' }).reasons[0]).toMatch(/one-hour hook limit is 300 s away/);
+    // What the machine's `Wait for the deadline` (TimestampPath $.deadline) and report-by check read.
+    const corrected = { hookStartedAt: T0, deadline: iso(DEADLINE), reportBy: iso(REPORT_BY) };
+    expect(run.steps[0].output).toMatchObject(corrected);
+    for (const step of run.steps) expect(step.output).toMatchObject(corrected);
+    // The last wait ends at the corrected deadline.
+    const waits = run.steps.filter((s) => s.output.next === 'wait');
+    expect(waits.every((s) => s.at + s.output.waitSeconds! <= DEADLINE)).toBe(true);
+    expect(world.logs).toContainEqual(
+      expect.objectContaining({ level: 'WARN', message: "hook clock moved back to CodeDeploy's lifecycle event start", extra: expect.objectContaining({ starterHookStartedAt: late, hookStartedAt: T0 }) }),
+    );
+  });
+
+  it('no data at all: inconclusive → Failed at CodeDeploy’s start + the deadline, not the starter’s', async () => {
+    const world = new World({ config, traffic: traffic.none() });
+    world.now = late;
+
+    await world.bake(lateInput(world));
+
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at).toBe(DEADLINE);
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Failed' });
+  });
+
+  it.each<[string, number | undefined]>([
+    ['later than the starter’s', late + 30],
+    ['not given by the target', undefined],
+  ])('a lifecycle event start %s: the starter’s clock stands', async (_name, startTime) => {
+    const world = new World({ config, traffic: traffic.clean() });
+    world.now = late + 60;
+    world.hookStartTime = startTime;
+    const input = lateInput(world);
+
+    const out = await world.handler(input);
+
+    expect(out).toMatchObject({ phase: 'tick', next: 'wait', hookStartedAt: late, deadline: input.deadline, reportBy: input.reportBy });
+    expect(world.logs.some((l) => l.message.startsWith('hook clock moved back'))).toBe(false);
+  });
+});
+
+describe('reportBy (the machine’s own deadline) travels with the state', () => {
+  it('every step returns the input’s reportBy: resolve, each tick, and the audit after the report', async () => {
+    const world = new World({ traffic: traffic.clean() });
+
+    const run = await world.bake();
+
+    expect(trace(run)).toEqual(['resolve→wait', ...Array(12).fill('tick→wait'), 'tick→report', 'reported→done']);
+    for (const step of run.steps) {
+      expect(step.input.reportBy).toBe(new Date(REPORT_BY * 1000).toISOString());
+      expect(step.output.reportBy).toBe(step.input.reportBy);
+    }
+  });
+
+  it('a tick’s output keeps it, whatever the tick decides', async () => {
+    const world = new World({ traffic: traffic.broken(0.3) });
+    const resolved = await world.handler(world.initialState({ reportBy: '2026-01-15T12:57:00.000Z' }));
+    expect(resolved.reportBy).toBe('2026-01-15T12:57:00.000Z');
+    const tick = { ...resolved, phase: 'tick' as const, next: undefined, report: undefined };
+    world.now += 60;
+
+    const out = await world.handler(tick);
+
+    expect(out).toMatchObject({ phase: 'tick', next: 'report', reportBy: '2026-01-15T12:57:00.000Z' });
+  });
+
+  it('an execution started before reportBy existed gets none', async () => {
+    const world = new World({ traffic: traffic.clean() });
+
+    const run = await world.bake(world.initialState({ reportBy: undefined }));
+
+    for (const step of run.steps) expect('reportBy' in step.output).toBe(false);
   });
 });

@@ -8,9 +8,12 @@
  * - CodeDeploy accepts ONE status per hook execution; a second PutLifecycleEventHookExecutionStatus
  *   fails with LifecycleEventAlreadyCompletedException, as the API does, and the target's
  *   lifecycle events show what was applied.
+ * - The deployment's target lists its lifecycle events with their status and, once started, their
+ *   `startTime` (CodeDeploy's clock of the hook, `hookStartTime`).
  * - CloudWatch answers GetMetricData with one-minute datapoints for the query ids it is sent,
  *   honouring StartTime (inclusive) and EndTime (exclusive), with per-result StatusCode, top-level
- *   Messages, pages (NextToken) and, for clock-skew tests, datapoints stamped in the future.
+ *   Messages, pages (NextToken), a latency per call (`metricLatencySeconds`) and, for clock-skew
+ *   tests, datapoints stamped in the future.
  * - EventBridge rejects a request over 256 KB as the API does, and per-entry errors on demand.
  * - The known-good store is in memory (the DynamoDB store has its own tests); one test wires the
  *   real `KnownGoodStore` to a mocked DynamoDB client.
@@ -49,6 +52,8 @@ export { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUN
 export const CREATED_AT = T0 - 600;
 /** The machine's deadline: hook start + 55 min (DEFAULT_DEADLINE_SECONDS). */
 export const DEADLINE = T0 + 3_300;
+/** The machine's report-by: hook start + 57 min (MAX_DEADLINE_SECONDS). */
+export const REPORT_BY = T0 + 3_420;
 export const EVENT_BUS = 'rollback-audit';
 export const STATE_TABLE = 'rollback-state';
 /** ECS: the target groups behind the original (blue) and replacement (green) task sets. */
@@ -251,6 +256,14 @@ export class World {
   skewedDatapoints: (queryId: string, now: number) => Array<[number, number]> = () => [];
   /** ListDeploymentTargets answers with a NextToken forever. */
   endlessTargetPages = false;
+  /**
+   * Epoch seconds at which CodeDeploy started the running lifecycle event (its `startTime` in
+   * BatchGetDeploymentTargets; earlier events started a minute apart before it). Undefined: the
+   * target does not say.
+   */
+  hookStartTime: number | undefined = T0;
+  /** Seconds every GetMetricData call takes (the clock moves on while CloudWatch answers). */
+  metricLatencySeconds = 0;
   /** CodeDeploy's record of hook outcomes: the first status reported wins. */
   readonly hookOutcomes = new Map<string, 'Succeeded' | 'Failed'>();
   readonly accepted: Array<{ hookId: string; status: string; at: number }> = [];
@@ -365,6 +378,7 @@ export class World {
       lifecycleEventHookExecutionId: HOOK_ID,
       hookStartedAt: T0,
       deadline: new Date(DEADLINE * 1000).toISOString(),
+      reportBy: new Date(REPORT_BY * 1000).toISOString(),
       phase: 'resolve',
       ...overrides,
     };
@@ -518,7 +532,10 @@ export class World {
         return { lifecycleEventHookExecutionId: hookId };
       }),
     );
-    this.cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => this.dispatch('GetMetricData', () => this.getMetricData(input)));
+    this.cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      this.now += this.metricLatencySeconds;
+      return this.dispatch('GetMetricData', () => this.getMetricData(input));
+    });
     this.lam.on(GetFunctionCommand).callsFake((input: { FunctionName: string; Qualifier?: string }) =>
       this.dispatch('GetFunction', () => {
         const sha = input.Qualifier ? this.functionVersions.get(input.Qualifier) : undefined;
@@ -595,7 +612,12 @@ export class World {
     const running = order.indexOf(this.lifecycleEvent);
     // Once the running hook has been decided (by a report or by CodeDeploy), its event shows that.
     const decided = [...this.hookOutcomes.values()][0];
-    return order.map((name, i) => ({ lifecycleEventName: name, status: i < running ? 'Succeeded' : i === running ? (decided ?? 'InProgress') : 'Pending' }));
+    const start = this.hookStartTime;
+    return order.map((name, i) => ({
+      lifecycleEventName: name,
+      status: i < running ? 'Succeeded' : i === running ? (decided ?? 'InProgress') : 'Pending',
+      ...(start !== undefined && i <= running ? { startTime: new Date((start - (running - i) * 60) * 1000) } : {}),
+    }));
   }
 
   private getMetricData(input: GetMetricDataCommandInput): Partial<GetMetricDataCommandOutput> {

@@ -36,6 +36,7 @@ describe('a valid hook starts one bake execution', () => {
       lifecycleEventHookExecutionId: HOOK_ID,
       hookStartedAt: T0,
       deadline: new Date((T0 + DEFAULT_DEADLINE_SECONDS) * 1000).toISOString(),
+      reportBy: new Date((T0 + MAX_DEADLINE_SECONDS) * 1000).toISOString(),
     });
     expect(world.calls('GetDeployment')).toBe(0);
     expect(world.reportCalls()).toEqual([]);
@@ -188,18 +189,17 @@ describe('StartExecution failing for the whole budget → the starter reports by
     expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)[0]).toMatchObject({ verdict: 'skipped', reportedStatus: 'Succeeded' });
   });
 
-  it('the deployment unreadable too → Succeeded + Escalation Raised (documented choice: a blocked rollback is worse)', async () => {
+  it('the deployment unreadable too → nothing reported (no Succeeded without evidence after seconds), an escalation, and the invocation fails for a retry', async () => {
     const world = failingWorld();
     world.failAlways('GetDeployment', serverError);
-    await starterOf(world)(hook(), world.context(60_000));
+    await expect(starterOf(world)(hook(), world.context(60_000))).rejects.toThrow(/internal error/);
 
     expect(world.calls('GetDeployment')).toBeGreaterThan(1);
-    expect(world.reportCalls()).toEqual(['Succeeded']);
-    const [verdict] = world.audits(AuditDetailType.DEPLOYMENT_VERDICT);
-    expect(verdict).toMatchObject({ verdict: 'skipped', reportedStatus: 'Succeeded' });
-    expect(verdict.reasons[1]).toContain('GetDeployment failed too');
+    expect(world.reportCalls()).toEqual([]);
+    expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)).toEqual([]);
     const [escalation] = world.audits(AuditDetailType.ESCALATION_RAISED);
-    expect(escalation).toMatchObject({ reportedStatus: 'Succeeded' });
+    expect(escalation.reportedStatus).toBeUndefined();
+    expect(escalation.reasons[1]).toMatch(/GetDeployment failed too .*nothing was reported/);
     expect(world.now - T0).toBeLessThan(60);
   });
 

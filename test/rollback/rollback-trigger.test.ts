@@ -195,11 +195,11 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(actions.some((a) => a === '*' || a.endsWith(':*'))).toBe(false);
     for (const s of statements) {
       const acts = Array.isArray(s.Action) ? s.Action : [s.Action];
-      if (acts.some((a) => a.startsWith('codedeploy:Get') || a === 'codedeploy:PutLifecycleEventHookExecutionStatus')) {
+      if (acts.some((a) => a === 'codedeploy:GetDeployment' || a === 'codedeploy:PutLifecycleEventHookExecutionStatus')) {
         expect(JSON.stringify(s.Resource)).toContain(':deploymentgroup:');
       }
       // Step Functions tracing and log delivery have no resource-level permissions either.
-      const unscoped = ['cloudwatch:GetMetricData', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTaskSets', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
+      const unscoped = ['cloudwatch:GetMetricData', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTaskSets', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
       if (s.Resource === '*') expect(acts.every((a) => unscoped.includes(a) || a.startsWith('logs:') && !a.includes('PutLogEvents'))).toBe(true);
       if (acts.includes('events:PutEvents')) expect(JSON.stringify(s.Resource)).toContain('AuditBus');
     }

@@ -67,8 +67,11 @@ function runBake(world: World, input: BakeExecutionInput, evaluate?: (state: Bak
     definition,
     input,
     evaluate: evaluate ?? ((state) => world.handler(state)),
-    advanceClock: (seconds) => {
-      world.now += seconds;
+    clock: {
+      now: () => world.now,
+      advance: (seconds) => {
+        world.now += seconds;
+      },
     },
     // The report goes through the world's CodeDeploy, whose errors Step Functions names `CodeDeploy.<name>`.
     codedeploy: {
@@ -189,6 +192,27 @@ describe('a release through the hook function, the synthesized machine and the r
     expect(crashes).toBe(1);
     expect(run.path.filter((p) => p === 'Evaluate').length).toBe(1); // retried inside the state
     expectReports(world, { accepted: ['Failed'] });
+  });
+
+  it('the tick that would pass crashes once: run again with the same state at the same time, the same verdict, one report', async () => {
+    const reference = new World({ traffic: traffic.clean() });
+    await release(reference);
+    const passedAt = reference.accepted[0].at;
+
+    const world = new World({ traffic: traffic.clean() });
+    let crashedAt: number | undefined;
+    await release(world, {
+      evaluate: async (state) => {
+        if (state.phase === 'tick' && crashedAt === undefined && world.now >= passedAt) {
+          crashedAt = world.now;
+          throw Object.assign(new Error('Task timed out after 180.00 seconds'), { name: 'Sandbox.Timedout' });
+        }
+        return world.handler(state);
+      },
+    });
+    expect(crashedAt).toBe(passedAt);
+    expectReports(world, { accepted: ['Succeeded'] });
+    expect(world.accepted[0].at).toBe(passedAt);
   });
 
   it('an evaluator that cannot run at all: the machine reports Failed itself and audits why', async () => {

@@ -20,6 +20,11 @@ beforeAll(() => {
   definition = bakeDefinition();
 });
 
+/** An evaluator that cannot run at all (its bundle does not load). */
+const broken = (): never => {
+  throw Object.assign(new Error('Cannot find module'), { name: 'Runtime.ImportModuleError' });
+};
+
 /** A stand-in evaluator: resolve → three ticks → report `status`; audits return done. */
 function scripted(status: 'Succeeded' | 'Failed', ticks = 3) {
   const calls: BakeState[] = [];
@@ -52,7 +57,9 @@ describe('the synthesized bake state machine', () => {
     expect(steps.sort()).toEqual(['Audit already completed', 'Audit verdict', 'Escalate report failure', 'Evaluate']);
     for (const name of steps) {
       expect(states[name].Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.TaskFailed', 'States.Timeout'], MaxAttempts: 3 })]));
-      expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.crash', Next: 'Read deployment' }]);
+      // Before the report a crash fails closed; after it, the hook is decided: audit only, never report again.
+      const next = name === 'Evaluate' ? 'Read deployment' : 'Decided, audit failed';
+      expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.crash', Next: next }]);
     }
     // The report never retries "already completed": a second status is never sent for it.
     expect(states.Report.Retry[0]).toMatchObject({ ErrorEquals: expect.arrayContaining(['CodeDeploy.LifecycleEventAlreadyCompletedException']), MaxAttempts: 0 });
@@ -62,12 +69,12 @@ describe('the synthesized bake state machine', () => {
   it('waits between ticks, reports once, audits the verdict and ends', async () => {
     const codedeploy = new FakeCodeDeploy();
     const { calls, evaluate } = scripted('Succeeded');
-    let clock = 0;
-    const run = await runMachine({ definition, input: INPUT, evaluate, codedeploy, advanceClock: (s) => (clock += s) });
+    let clock = T0;
+    const run = await runMachine({ definition, input: INPUT, evaluate, codedeploy, clock: { now: () => clock, advance: (s) => (clock += s) } });
     expect(run.status).toBe('SUCCEEDED');
     expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Succeeded' }]);
     expect(calls.map((c) => c.phase)).toEqual(['resolve', 'tick', 'tick', 'tick', 'reported']);
-    expect(clock).toBe(180);
+    expect(clock - T0).toBe(180);
     expect(run.path.filter((p) => p === 'Wait').length).toBe(3);
   });
 
@@ -128,9 +135,6 @@ describe('the synthesized bake state machine', () => {
   });
 
   describe('fail closed when the evaluator cannot run', () => {
-    const broken = () => {
-      throw Object.assign(new Error('Cannot find module'), { name: 'Runtime.ImportModuleError' });
-    };
 
     it('reports Failed for a release, audits the decision and an escalation, and fails the execution', async () => {
       const codedeploy = new FakeCodeDeploy();
@@ -162,24 +166,127 @@ describe('the synthesized bake state machine', () => {
       expect(run.auditEntries[0].Detail).toMatchObject({ verdict: 'skipped', reportedStatus: 'Succeeded' });
     });
 
-    it('a deployment that cannot be read either: Succeeded only after waiting for the deadline, with an escalation', async () => {
+    it('a deployment that cannot be read either: read again every minute, Succeeded only at the deadline, with an escalation', async () => {
       const codedeploy = new FakeCodeDeploy();
       codedeploy.deployment = sdkError('CodeDeploy.ThrottlingException');
-      const run = await runMachine({ definition, input: INPUT, evaluate: broken, codedeploy });
-      expect(codedeploy.getDeploymentCalls).toBe(6); // the first try and 5 retries
-      const waited = run.path.indexOf('Wait for the deadline');
-      expect(waited).toBeGreaterThan(-1);
-      expect(run.path.indexOf('Report fail-closed status')).toBeGreaterThan(waited);
+      let clock = T0;
+      const run = await runMachine({ definition, input: INPUT, evaluate: broken, codedeploy, clock: { now: () => clock, advance: (s) => (clock += s) } });
       expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Succeeded' }]);
-      expect(run.auditEntries.map((e) => e.DetailType)).toContain('Escalation Raised');
-      expect(statesOf(definition)['Wait for the deadline']).toMatchObject({ Type: 'Wait', TimestampPath: '$.deadline' });
+      expect(clock).toBeGreaterThanOrEqual(T0 + 3300);
+      expect(clock).toBeLessThan(T0 + 3300 + 120);
+      // Six tries (the first and five retries) every minute until the deadline.
+      expect(codedeploy.getDeploymentCalls).toBe(6 * (run.path.filter((p) => p === 'Read again in a minute').length + 1));
+      expect(run.path.filter((p) => p === 'Read again in a minute').length).toBeGreaterThanOrEqual(55);
+      expect(run.auditEntries.map((e) => e.DetailType)).toEqual(['Deployment Verdict', 'Escalation Raised']);
+      expect(run.auditEntries[0].Detail).toMatchObject({ verdict: 'skipped', reportedStatus: 'Succeeded' });
     });
 
-    it('an answer the machine does not know is treated as a crash', async () => {
+    it('a deployment readable again after ten minutes is judged as it is: a release fails closed', async () => {
       const codedeploy = new FakeCodeDeploy();
-      const run = await runMachine({ definition, input: INPUT, evaluate: (s) => ({ ...s, next: 'sideways' as never }), codedeploy });
+      codedeploy.deployment = sdkError('CodeDeploy.ThrottlingException');
+      let clock = T0;
+      const run = await runMachine({
+        definition,
+        input: INPUT,
+        evaluate: broken,
+        codedeploy,
+        clock: {
+          now: () => clock,
+          advance: (s) => {
+            clock += s;
+            if (clock >= T0 + 600) codedeploy.deployment = { DeploymentId: 'd-ABCDEFGHI', Creator: 'user' };
+          },
+        },
+      });
+      expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Failed' }]);
+      expect(clock).toBeLessThan(T0 + 700);
+      expect(run.auditEntries[0].Detail).toMatchObject({ verdict: 'inconclusive', reportedStatus: 'Failed' });
+    });
+
+    it('a fail-closed report that CodeDeploy refuses is audited without a reported status', async () => {
+      const codedeploy = new FakeCodeDeploy();
+      codedeploy.reportFaults = Array.from({ length: 20 }, () => sdkError('CodeDeploy.InternalFailure', 'boom'));
+      const run = await runMachine({ definition, input: INPUT, evaluate: broken, codedeploy });
+      expect(codedeploy.accepted.size).toBe(0);
+      expect(run.auditEntries[0].Detail.reportedStatus).toBeUndefined();
+      expect((run.auditEntries[0].Detail.reasons as string[])[2]).toMatch(/Failed could not be reported \(CodeDeploy.InternalFailure: boom\)/);
+    });
+
+    it('an evaluator that never decides: at report-by (hook start + 57 min) the machine reports Failed itself', async () => {
+      const codedeploy = new FakeCodeDeploy();
+      let clock = T0;
+      const input = { ...INPUT, reportBy: new Date((T0 + 3420) * 1000).toISOString() };
+      const run = await runMachine({
+        definition,
+        input,
+        evaluate: (state) => ({ ...state, phase: 'tick', next: 'wait', waitSeconds: 60 }),
+        codedeploy,
+        clock: { now: () => clock, advance: (s) => (clock += s) },
+      });
+      expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Failed' }]);
+      expect(clock).toBe(T0 + 3420);
+      expect(run.path).toContain('Report-by passed');
+      expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(/DeadlinePassed/);
+    });
+
+    it('rejected PutEvents entries count as not delivered', async () => {
+      const run = await runMachine({
+        definition,
+        input: INPUT,
+        evaluate: broken,
+        putEvents: () => undefined,
+        putEventsResult: { FailedEntryCount: 2 },
+      });
+      expect(run.path).toContain('Audit not delivered (kept in the execution log)');
+    });
+
+    it.each<[string, (s: BakeState) => BakeState]>([
+      ['an unknown next step', (s) => ({ ...s, next: 'sideways' as never })],
+      ['no next step at all', (s) => ({ ...s, next: undefined })],
+      ['a null next step', (s) => ({ ...s, next: null as never })],
+      ['a wait without seconds', (s) => ({ ...s, next: 'wait', waitSeconds: undefined })],
+      ['a report without a status', (s) => ({ ...s, next: 'report', report: undefined })],
+    ])('%s is treated as a crash: fail closed, never a runtime error that leaves the hook unreported', async (_name, answer) => {
+      const codedeploy = new FakeCodeDeploy();
+      const run = await runMachine({ definition, input: INPUT, evaluate: answer, codedeploy });
       expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Failed' }]);
       expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(/UnexpectedNextStep/);
+    });
+  });
+
+  describe('after the report the hook is decided: never reported twice', () => {
+    it.each<[string, BakeState['phase']]>([
+      ['the verdict audit', 'reported'],
+      ['the already-completed audit', 'already-completed'],
+      ['the report-failure escalation', 'report-failed'],
+    ])('%s crashing: no second report; the machine audits what it knows and fails the execution', async (_name, phase) => {
+      const codedeploy = new FakeCodeDeploy();
+      if (phase === 'already-completed') codedeploy.accepted.set('hook-1', 'Failed');
+      if (phase === 'report-failed') codedeploy.reportFaults = Array.from({ length: 20 }, () => sdkError('CodeDeploy.InternalFailure'));
+      const { evaluate } = scripted('Succeeded', 1);
+      const run = await runMachine({
+        definition,
+        input: INPUT,
+        codedeploy,
+        evaluate: (state) => {
+          if (state.phase === phase) throw Object.assign(new Error('boom'), { name: 'Error' });
+          return evaluate(state);
+        },
+      });
+      expect(run.status).toBe('FAILED');
+      expect(codedeploy.getDeploymentCalls).toBe(0);
+      expect(codedeploy.reports.filter((r) => r.status === 'Failed')).toEqual([]);
+      const detail = run.auditEntries[0].Detail;
+      if (phase === 'reported') expect(detail).toMatchObject({ reportedStatus: 'Succeeded', verdict: 'pass' });
+      else expect(detail.reportedStatus).toBeUndefined();
+    });
+
+    it('an audit step that answers "report" again is not obeyed', async () => {
+      const codedeploy = new FakeCodeDeploy();
+      const { evaluate } = scripted('Succeeded', 1);
+      const run = await runMachine({ definition, input: INPUT, codedeploy, evaluate: (s) => (s.phase === 'reported' ? { ...s, next: 'report' } : evaluate(s)) });
+      expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Succeeded' }]);
+      expect(run.auditEntries[0].Detail).toMatchObject({ reportedStatus: 'Succeeded' });
     });
 
     it('an audit EventBridge refuses does not undo the report; the execution still ends', async () => {

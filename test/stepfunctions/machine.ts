@@ -43,6 +43,18 @@ function withoutJsonToString(definition: Record<string, unknown>): Record<string
   return JSON.parse(JSON.stringify(definition).replace(/"States\.JsonToString\((\$\.[A-Za-z.]+)\)"/g, '"$1"'));
 }
 
+/** Each Wait state becomes a Task bound to a local handler that moves the run's clock instead. */
+function waitsAsTasks(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = Object.fromEntries(
+    Object.entries(definition.States as Record<string, Record<string, unknown>>).map(([name, state]) => {
+      if (state.Type !== 'Wait') return [name, state];
+      const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
+      return [name, { ...rest, Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:local-wait' }];
+    }),
+  );
+  return { ...definition, States: states };
+}
+
 /** Names of the Task states that run the evaluator Lambda. */
 export function lambdaStates(definition: Record<string, unknown>): string[] {
   const states = definition.States as Record<string, { Type: string; Resource?: string }>;
@@ -53,6 +65,16 @@ export function lambdaStates(definition: Record<string, unknown>): string[] {
 
 export function statesOf(definition: Record<string, unknown>): Record<string, Record<string, any>> {
   return definition.States as Record<string, Record<string, any>>;
+}
+
+function ownClock(start: number): { now(): number; advance(seconds: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (seconds) => {
+      now += seconds;
+    },
+  };
 }
 
 /** A CodeDeploy that accepts one status per hook execution, as the API does. */
@@ -113,27 +135,36 @@ export interface RunOptions {
   readonly codedeploy?: FakeCodeDeploy;
   /** PutEvents of the fail-closed audit; throw to simulate EventBridge refusing. */
   readonly putEvents?: (input: { Entries: Array<{ DetailType: string; Detail: string }> }) => unknown;
+  /** What PutEvents answers. @default every entry accepted */
+  readonly putEventsResult?: { FailedEntryCount: number };
   /**
-   * Advances the handlers' clock by the seconds the Wait state before an evaluator step would have
-   * waited (the machine's waits are overridden to 0 ms); a retry of the same step does not advance.
+   * The clock of the run (epoch seconds), shared by the handlers and the machine's context object
+   * (`$$.State.EnteredTime`). Wait states take no time here; each advances the clock by what it
+   * would have waited.
+   * @default a clock of its own, starting at the input's hookStartedAt
    */
-  readonly advanceClock?: (seconds: number) => void;
+  readonly clock?: { now(): number; advance(seconds: number): void };
 }
 
 /** Runs one execution of the synthesized machine to its end. */
 export async function runMachine(options: RunOptions): Promise<RunResult> {
   const codedeploy = options.codedeploy ?? new FakeCodeDeploy();
+  const clock = options.clock ?? ownClock(options.input.hookStartedAt);
   const definition = options.definition;
   const states = statesOf(definition);
   const auditEntries: RunResult['auditEntries'] = [];
   const handlers: Record<string, (input: any) => unknown> = {};
-  let lastInput: string | undefined;
-  for (const name of lambdaStates(definition)) {
-    handlers[name] = (input: BakeState) => {
-      const text = JSON.stringify(input);
-      if (text !== lastInput && input.next === 'wait' && typeof input.waitSeconds === 'number') options.advanceClock?.(input.waitSeconds);
-      lastInput = text;
-      return options.evaluate(input);
+  for (const name of lambdaStates(definition)) handlers[name] = (input: BakeState) => options.evaluate(input);
+  // Wait states run as local tasks that advance the run's clock by what they would have waited.
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== 'Wait') continue;
+    handlers[name] = (input: Record<string, unknown>) => {
+      const at = (path: string) => path.slice(2).split('.').reduce<any>((v, k) => v?.[k], input);
+      if (state.Seconds !== undefined) clock.advance(state.Seconds);
+      else if (state.SecondsPath) clock.advance(Number(at(state.SecondsPath)));
+      else if (state.TimestampPath) clock.advance(Math.max(0, Date.parse(String(at(state.TimestampPath))) / 1000 - clock.now()));
+      else throw new Error(`Wait state ${name}: unsupported form`);
+      return input;
     };
   }
   for (const [name, state] of Object.entries(states)) {
@@ -144,21 +175,19 @@ export async function runMachine(options: RunOptions): Promise<RunResult> {
       handlers[name] = (input) => {
         if (options.putEvents) options.putEvents(input);
         for (const e of input.Entries) auditEntries.push({ DetailType: e.DetailType, Detail: typeof e.Detail === 'string' ? JSON.parse(e.Detail) : e.Detail });
-        return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) };
+        return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })), ...options.putEventsResult };
       };
     }
   }
-  const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
-  for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Wait') waits[name] = 0;
-    if (state.Retry) retries[name] = 0;
-  }
-  const machine = new StateMachine(withoutJsonToString(definition) as never, { validationOptions: { checkArn: false } });
-  const now = new Date().toISOString();
+  for (const [name, state] of Object.entries(states)) if (state.Retry) retries[name] = 0;
+  const machine = new StateMachine(waitsAsTasks(withoutJsonToString(definition)) as never, { validationOptions: { checkArn: false } });
+  // The emulator keeps the context object it is given, so a getter follows the run's clock.
+  const state = { Name: 'state', RetryCount: 0 };
+  Object.defineProperty(state, 'EnteredTime', { enumerable: true, get: () => new Date(clock.now() * 1000).toISOString() });
   const execution = machine.run(options.input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-    context: { Execution: { Id: 'exec', Name: 'exec', StartTime: now }, State: { EnteredTime: now, Name: 'x', RetryCount: 0 } } as never,
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retries },
+    context: { Execution: { Id: 'exec', Name: 'exec', StartTime: new Date(options.input.hookStartedAt * 1000).toISOString() }, State: state } as never,
   });
   const events: ExecutionEvent[] = [];
   const path: string[] = [];
