@@ -252,6 +252,22 @@ describe('the synthesized bake state machine', () => {
       expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Failed' }]);
       expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(/UnexpectedNextStep/);
     });
+
+    it('an audit EventBridge refuses does not undo the report; the execution still ends', async () => {
+      const codedeploy = new FakeCodeDeploy();
+      const run = await runMachine({
+        definition,
+        input: INPUT,
+        evaluate: broken,
+        codedeploy,
+        putEvents: () => {
+          throw sdkError('EventBridge.InternalException');
+        },
+      });
+      expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Failed' }]);
+      expect(run.path).toContain('Audit not delivered (kept in the execution log)');
+      expect(run.status).toBe('FAILED');
+    });
   });
 
   describe('after the report the hook is decided: never reported twice', () => {
@@ -287,22 +303,6 @@ describe('the synthesized bake state machine', () => {
       const run = await runMachine({ definition, input: INPUT, codedeploy, evaluate: (s) => (s.phase === 'reported' ? { ...s, next: 'report' } : evaluate(s)) });
       expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Succeeded' }]);
       expect(run.auditEntries[0].Detail).toMatchObject({ reportedStatus: 'Succeeded' });
-    });
-
-    it('an audit EventBridge refuses does not undo the report; the execution still ends', async () => {
-      const codedeploy = new FakeCodeDeploy();
-      const run = await runMachine({
-        definition,
-        input: INPUT,
-        evaluate: broken,
-        codedeploy,
-        putEvents: () => {
-          throw sdkError('EventBridge.InternalException');
-        },
-      });
-      expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Failed' }]);
-      expect(run.path).toContain('Audit not delivered (kept in the execution log)');
-      expect(run.status).toBe('FAILED');
     });
   });
 });
