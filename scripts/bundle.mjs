@@ -50,8 +50,8 @@ function buildOptions(name) {
     // The Lambda Node.js runtime ships AWS SDK v3.
     external: ['@aws-sdk/*'],
     sourcemap: false,
-    // Third-party license notices (the @stdlib Apache-2.0 headers are ~70 kB) are kept, in
-    // index.js.LEGAL.txt next to the bundle rather than in the code Lambda parses at init.
+    // Third-party license notices are kept in index.js.LEGAL.txt next to the bundle (when there
+    // are any), rather than in the code Lambda parses at init.
     legalComments: 'external',
     charset: 'ascii',
     // Inline, so that no tsconfig.json on disk is ever consulted.

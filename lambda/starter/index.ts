@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
-// Core modules are imported one by one, not through the `lib/core` barrel: the barrel (and
-// decision.ts) bring the canary statistics (@stdlib, ~150 kB) the starter never uses.
+// Core modules are imported one by one, not through the `lib/core` barrel: the barrel brings the
+// emulator, the simulator and the canary statistics the starter never uses.
 import { AuditDetailType, type AuditEventDetail, type Verdict, auditEvent } from '../../lib/core/audit-events';
 import { type BakeExecutionInput, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, bakeExecutionName } from '../../lib/core/bake';
 import type { HookStatus } from '../../lib/core/decision';

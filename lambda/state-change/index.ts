@@ -20,8 +20,8 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-// Core modules are imported one by one, not through the `lib/core` barrel: the barrel (and
-// decision.ts) bring the canary statistics (@stdlib, ~150 kB) this handler never uses.
+// Core modules are imported one by one, not through the `lib/core` barrel: the barrel brings the
+// emulator, the simulator and the canary statistics this handler never uses.
 import { AuditDetailType, type AuditEventDetail, alarmNamesFromErrorMessage, auditEvent } from '../../lib/core/audit-events';
 import { isRollbackDeployment } from '../../lib/core/deployment-kind';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';

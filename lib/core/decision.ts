@@ -65,18 +65,7 @@ export function isBeforeTrafficHook(lifecycleEvent: string | undefined): boolean
   return lifecycleEvent === 'BeforeAllowTraffic' || lifecycleEvent === 'BeforeInstall';
 }
 
-/** CodeDeploy's `creator` for deployments it or CloudFormation started to roll back. */
-const ROLLBACK_CREATORS = new Set(['codeDeployRollback', 'CloudFormationRollback']);
-
-/** Hooks inside a rollback deployment must succeed at once: never block a rollback. */
-export function isRollbackDeployment(creator: string | undefined): boolean {
-  return creator !== undefined && ROLLBACK_CREATORS.has(creator);
-}
-
-/** A deployment in one of these states no longer accepts hook reports. */
-export function isDeploymentFinished(status: string | undefined): boolean {
-  return status === 'Succeeded' || status === 'Failed' || status === 'Stopped';
-}
+export { isDeploymentFinished, isRollbackDeployment } from './deployment-kind';
 
 export interface KnownGood {
   /** Lambda version number, or ECS task definition ARN. */

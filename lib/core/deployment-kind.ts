@@ -1,11 +1,7 @@
 /**
  * What kind of deployment a hook or an event belongs to, without the decision engine: the starter
- * and the state-change handler import this module directly (not the `lib/core` barrel), so their
- * bundles do not carry the canary statistics (@stdlib) that `decision.ts` imports.
- *
- * NOTE: `decision.ts` defines the same two predicates; it should re-export these instead
- * (`export { isRollbackDeployment, isDeploymentFinished } from './deployment-kind'`), leaving one
- * definition. Until then this module is deliberately not re-exported from the barrel.
+ * and the state-change handler import this module directly, so their bundles carry no canary
+ * statistics. `decision.ts` re-exports these predicates (one definition).
  */
 
 /** `creator` values of deployments CodeDeploy or CloudFormation start to roll back. */

@@ -1,9 +1,7 @@
-import betainc from '@stdlib/math-base-special-betainc';
-import betaln from '@stdlib/math-base-special-betaln';
-import betaLogPdf from '@stdlib/stats-base-dists-beta-logpdf';
 import { RollbackTriggersError } from '../errors';
 import { type ProportionCounts, validateCounts } from './counts';
 import { integrate } from './quadrature';
+import { betainc, betaln, betaLogPdf } from './special-functions';
 
 /** Beta(alpha, beta) prior on an arm's bad ratio. */
 export interface BetaPrior {
@@ -63,8 +61,8 @@ const CLOSED_FORM_MAX_TERMS = 1_000;
  * exceeds the baseline's by more than the tolerance. Exact at any count, with no normal
  * approximation: either Evan Miller's closed form ("Formulas for Bayesian A/B Testing", 2015)
  * for P(p_canary > p_baseline), or adaptive Gauss–Kronrod integration of
- * ∫ f_baseline(y) · P(p_canary > g(y)) dy with g(y) = max(y(1 + rel), y + abs), using @stdlib's
- * Beta log-density and regularized incomplete beta function.
+ * ∫ f_baseline(y) · P(p_canary > g(y)) dy with g(y) = max(y(1 + rel), y + abs), using the Beta
+ * log-density and the regularized incomplete beta function of ./special-functions.
  */
 export function betaBinomialProbabilityWorse(
   canary: ProportionCounts,
@@ -130,7 +128,7 @@ function integrated(canary: BetaPosterior, baseline: BetaPosterior, rel: number,
   // Beyond yMax the tolerated ratio reaches 1 and the canary can no longer exceed it.
   const yMax = Math.min(1 / (1 + rel), 1 - abs);
   if (!(yMax > 0)) return 0;
-  const survival = (x: number): number => (x >= 1 ? 0 : x <= 0 ? 1 : betainc(x, canary.alpha, canary.beta, true, true));
+  const survival = (x: number): number => (x >= 1 ? 0 : x <= 0 ? 1 : betainc(x, canary.alpha, canary.beta, true));
   const integrand = (y: number): number => {
     const density = Math.exp(betaLogPdf(y, baseline.alpha, baseline.beta));
     return density === 0 ? 0 : density * survival(threshold(y));

@@ -1,5 +1,5 @@
-import binomcoefln from '@stdlib/math-base-special-binomcoefln';
 import { type ProportionCounts, validateCounts } from './counts';
+import { binomcoefln } from './special-functions';
 
 /** Fisher's exact test on the 2×2 table canary/baseline × bad/good. */
 export interface FisherExactResult {
@@ -29,8 +29,8 @@ const NEGLIGIBLE = 1e-17;
  * events from all events, of which `canary.bad + baseline.bad` are bad. Exact at any count, which
  * is why it judges 3 errors honestly where a normal approximation would not.
  *
- * Probabilities are computed in log space (log binomial coefficients from @stdlib), and each tail
- * is summed outward from its largest term until the rest is provably negligible: the
+ * Probabilities are computed in log space (log binomial coefficients from ./special-functions),
+ * and each tail is summed outward from its largest term until the rest is provably negligible: the
  * hypergeometric pmf is log-concave, so the remaining terms are bounded by a geometric series.
  * The cost therefore grows with the spread of the distribution, not with the request count.
  */

@@ -1,5 +1,5 @@
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { RollbackTriggersError } from '../errors';
+import { normalCdf } from './special-functions';
 
 export type MannWhitneyMethod = 'exact' | 'asymptotic';
 
@@ -86,8 +86,8 @@ export function mannWhitneyU(
     pCanarySlower = tailSum(distribution, u, n1 * n2);
     pCanaryFaster = tailSum(distribution, 0, u);
   } else if (sigma > 0) {
-    pCanarySlower = normalCdf(-standardize(correction), 0, 1);
-    pCanaryFaster = normalCdf(standardize(-correction), 0, 1);
+    pCanarySlower = normalCdf(-standardize(correction));
+    pCanaryFaster = normalCdf(standardize(-correction));
   } else {
     // Every value is tied: no evidence either way.
     pCanarySlower = 1;
@@ -98,7 +98,7 @@ export function mannWhitneyU(
   const pTwoSided =
     method === 'exact' || sigma === 0
       ? Math.min(1, 2 * Math.min(pCanarySlower, pCanaryFaster))
-      : Math.min(1, 2 * normalCdf(-Math.abs(z), 0, 1));
+      : Math.min(1, 2 * normalCdf(-Math.abs(z)));
 
   const commonLanguageEffectSize = u / (n1 * n2);
   return {
