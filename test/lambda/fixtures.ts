@@ -36,7 +36,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { GetFunctionCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
 import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, type EvaluatorConfig, type KnownGood } from '../../lib/core';
@@ -46,6 +46,7 @@ import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHand
 // Constants of the scenario: one Lambda function behind the alias `live`, version 1 → 2.
 
 import { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError } from './scenario';
+import { getFunctionAnswer } from './scenario';
 export { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError, serverError, throttling } from './scenario';
 
 /** The deployment started (and traffic began shifting) ten minutes before the AfterAllowTraffic hook. */
@@ -537,13 +538,7 @@ export class World {
       return this.dispatch('GetMetricData', () => this.getMetricData(input));
     });
     this.lam.on(GetFunctionCommand).callsFake((input: { FunctionName: string; Qualifier?: string }) =>
-      this.dispatch('GetFunction', () => {
-        const sha = input.Qualifier ? this.functionVersions.get(input.Qualifier) : undefined;
-        if (input.FunctionName !== FUNCTION_NAME || sha === undefined) {
-          throw new ResourceNotFoundException({ message: `Function not found: ${input.FunctionName}:${input.Qualifier}`, $metadata: { httpStatusCode: 404 } });
-        }
-        return { Configuration: { FunctionName: FUNCTION_NAME, Version: input.Qualifier, CodeSha256: sha } };
-      }),
+      this.dispatch('GetFunction', () => getFunctionAnswer(this.functionVersions, input)),
     );
     this.eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) =>
       this.dispatch('PutEvents', () => {

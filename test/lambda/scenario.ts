@@ -1,3 +1,5 @@
+import { ResourceNotFoundException } from '@aws-sdk/client-lambda';
+
 /**
  * What every handler test shares: the scenario's constants (one Lambda function behind the alias
  * `live`, version 1 → 2, in one deployment group) and AWS errors shaped as the SDK raises them.
@@ -15,6 +17,18 @@ export const FUNCTION_NAME = 'orders-fn';
 export const ALIAS = 'live';
 export const SHA_V1 = 'v1sha256AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 export const SHA_V2 = 'v2sha256BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=';
+
+/**
+ * Lambda GetFunction as the service answers it for the scenario's function: a version's
+ * CodeSha256, or ResourceNotFoundException for any other function or version.
+ */
+export function getFunctionAnswer(versions: ReadonlyMap<string, string>, input: { FunctionName: string; Qualifier?: string }) {
+  const sha = input.Qualifier ? versions.get(input.Qualifier) : undefined;
+  if (input.FunctionName !== FUNCTION_NAME || sha === undefined) {
+    throw new ResourceNotFoundException({ message: `Function not found: ${input.FunctionName}:${input.Qualifier}`, $metadata: { httpStatusCode: 404 } });
+  }
+  return { Configuration: { FunctionName: FUNCTION_NAME, Version: input.Qualifier, CodeSha256: sha } };
+}
 
 type AwsLikeError = Error & { $metadata: { httpStatusCode?: number }; $fault: 'client' | 'server' };
 

@@ -22,7 +22,7 @@ import {
   type PutLifecycleEventHookExecutionStatusCommandInput,
 } from '@aws-sdk/client-codedeploy';
 import { DescribeTaskDefinitionCommand, DescribeTaskSetsCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { GetFunctionCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
@@ -30,6 +30,7 @@ import type { AuditDetailType, AuditEvent, AuditEventDetail } from '../../lib/co
 import type { AuditSink } from '../../lambda/shared/audit';
 import type { HandlerLogger } from '../../lambda/shared/handler-kit';
 import { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, FUNCTION_NAME, SHA_V1, SHA_V2, T0, awsError } from './scenario';
+import { getFunctionAnswer } from './scenario';
 export { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError, serverError, throttling } from './scenario';
 
 /** What a real hook execution id looks like: ~288 base64 characters with `+`, `/` and `=`. */
@@ -264,13 +265,7 @@ export class World {
       }),
     );
     this.lam.on(GetFunctionCommand).callsFake((input: { FunctionName: string; Qualifier?: string }) =>
-      this.dispatch('GetFunction', () => {
-        const sha = input.Qualifier ? this.functionVersions.get(input.Qualifier) : undefined;
-        if (input.FunctionName !== FUNCTION_NAME || sha === undefined) {
-          throw new ResourceNotFoundException({ message: `Function not found: ${input.FunctionName}:${input.Qualifier}`, $metadata: { httpStatusCode: 404 } });
-        }
-        return { Configuration: { FunctionName: FUNCTION_NAME, Version: input.Qualifier, CodeSha256: sha } };
-      }),
+      this.dispatch('GetFunction', () => getFunctionAnswer(this.functionVersions, input)),
     );
     this.ecs.on(DescribeTaskSetsCommand).callsFake((input: { taskSets: string[] }) =>
       this.dispatch('DescribeTaskSets', () => ({ taskSets: [{ id: input.taskSets[0], taskDefinition: `arn:aws:ecs:us-east-1:123456789012:task-definition/orders:${input.taskSets[0].split('/')[1]}` }] })),
