@@ -171,8 +171,10 @@ export function createStepHandler(deps: StepDeps): StepHandler {
     return compact({
       deploymentId: state.deploymentId,
       lifecycleEventHookExecutionId: state.lifecycleEventHookExecutionId,
-      applicationName: c.applicationName,
-      deploymentGroupName: c.deploymentGroupName,
+      // This trigger's own group first: the notices rule matches on it, and a deployment that could
+      // not be read (or of a foreign group, named in the reasons) must still reach the topic.
+      applicationName: config.applicationName ?? c.applicationName,
+      deploymentGroupName: config.deploymentGroupName ?? c.deploymentGroupName,
       lifecycleEvent: c.lifecycleEvent,
       fromVersion: c.fromVersion,
       toVersion: c.toVersion,

@@ -28,6 +28,12 @@ import { RetryOptions, errorName, withRetry } from '../shared/retry';
 export interface StarterDeps {
   /** ARN of the bake state machine. */
   readonly stateMachineArn: string;
+  /**
+   * The trigger's own CodeDeploy application and deployment group, named in every audit event
+   * (the notices rule matches on the group), even when the deployment could not be read.
+   */
+  readonly applicationName?: string;
+  readonly deploymentGroupName?: string;
   /** Seconds from the hook's start to the machine's deadline. @default DEFAULT_DEADLINE_SECONDS */
   readonly deadlineSeconds?: number;
   readonly sfn: Lazy<SFNClient>;
@@ -114,7 +120,12 @@ export function createStarter(deps: StarterDeps) {
   const audit = neverThrowing(deps.audit, logger);
   const deadlineSeconds = deps.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
   const fallbackReserveSeconds = (deps.fallbackReserveMs ?? 20_000) / 1000;
-  const publish = (events: Array<[AuditDetailType, Detail]>) => audit.publish(events.map(([type, detail]) => auditEvent(type, detail, new Date(deps.now() * 1000))));
+  const own = (detail: Detail): Detail => ({
+    ...detail,
+    applicationName: deps.applicationName ?? detail.applicationName,
+    deploymentGroupName: deps.deploymentGroupName ?? detail.deploymentGroupName,
+  });
+  const publish = (events: Array<[AuditDetailType, Detail]>) => audit.publish(events.map(([type, detail]) => auditEvent(type, own(detail), new Date(deps.now() * 1000))));
 
   /**
    * Retries `call` on throttling, 5xx, timeouts and AccessDenied (IAM propagating right after a
@@ -180,6 +191,26 @@ export function createStarter(deps: StarterDeps) {
       return;
     }
     logger.error('could not start the bake', { error: describeFailure(started.error, started.attempts), name, deploymentId: ids.deploymentId });
+    // The last StartExecution may have started the execution with its answer lost: if it runs,
+    // it reports; reporting here too would be a second status.
+    const executionArn = executionArnFor(deps.stateMachineArn, name);
+    if (executionArn) {
+      const described = await attempt(
+        (abortSignal) => sfn.send(new commands.DescribeExecutionCommand({ executionArn }), { abortSignal }),
+        Math.min(budgetEnd - fallbackReserveSeconds / 2, deps.now() + 5),
+        'DescribeExecution',
+      );
+      if (described.value?.status) {
+        logger.warn('the bake execution exists although StartExecution failed; it reports', { executionArn, status: described.value.status });
+        await publish([
+          [
+            AuditDetailType.TRIGGER_SUPPRESSED,
+            { ...ids, reasons: [`StartExecution failed (${describeFailure(started.error, started.attempts)}) but bake execution ${executionArn} exists (status ${described.value.status}); it reports, nothing else was reported`] },
+          ],
+        ]);
+        return;
+      }
+    }
     await fallback(ids, name, started, budgetEnd);
   };
 
@@ -301,6 +332,8 @@ function runtimeDeps(): StarterDeps {
   const eventBus = process.env[StarterEnv.EVENT_BUS] ?? '';
   return {
     stateMachineArn,
+    applicationName: process.env[StarterEnv.APPLICATION_NAME] || undefined,
+    deploymentGroupName: process.env[StarterEnv.DEPLOYMENT_GROUP_NAME] || undefined,
     deadlineSeconds: deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
     sfn: once(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({})),
     codedeploy: once(async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient({})),

@@ -65,7 +65,7 @@ export function isBeforeTrafficHook(lifecycleEvent: string | undefined): boolean
   return lifecycleEvent === 'BeforeAllowTraffic' || lifecycleEvent === 'BeforeInstall';
 }
 
-export { isDeploymentFinished, isRollbackDeployment } from './deployment-kind';
+export { ROLLBACK_DEPLOYMENT_CREATORS, isDeploymentFinished, isRollbackDeployment } from './deployment-kind';
 
 export interface KnownGood {
   /** Lambda version number, or ECS task definition ARN. */

@@ -14,6 +14,10 @@ export const StarterEnv = {
    * {@link DEFAULT_DEADLINE_SECONDS} when unset; at most {@link MAX_DEADLINE_SECONDS}.
    */
   DEADLINE_SECONDS: 'RT_DEADLINE_SECONDS',
+  /** The trigger's CodeDeploy application, named in every audit event. */
+  APPLICATION_NAME: 'RT_APPLICATION_NAME',
+  /** The trigger's CodeDeploy deployment group, named in every audit event (the notices rule matches on it). */
+  DEPLOYMENT_GROUP_NAME: 'RT_DEPLOYMENT_GROUP_NAME',
 } as const;
 
 /**

@@ -23,7 +23,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { CallAwsService, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType, HOOK_LIMIT_SECONDS } from '../core';
+import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType, HOOK_LIMIT_SECONDS, ROLLBACK_DEPLOYMENT_CREATORS } from '../core';
 
 /** Error names of the AWS SDK integration: `<Service>.<Exception>` (Step Functions developer guide, "AWS SDK service integrations"). */
 const ALREADY_COMPLETED = 'CodeDeploy.LifecycleEventAlreadyCompletedException';
@@ -39,13 +39,21 @@ const FINAL_REPORT_ERRORS = [
 ];
 /** Lambda service errors worth retrying (Step Functions developer guide, "Handling errors": Lambda service exceptions). */
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
-/** Creators of rollback deployments: their hooks must succeed at once (never block a rollback). */
-const ROLLBACK_CREATORS = ['codeDeployRollback', 'CloudFormationRollback'];
+/** The execution's input, read from the context object: a state rebuilt from it needs no step's answer. */
+const EXECUTION_INPUT = {
+  'deploymentId.$': '$$.Execution.Input.deploymentId',
+  'lifecycleEventHookExecutionId.$': '$$.Execution.Input.lifecycleEventHookExecutionId',
+  'hookStartedAt.$': '$$.Execution.Input.hookStartedAt',
+  'deadline.$': '$$.Execution.Input.deadline',
+};
 
 export interface BakeStateMachineProps {
   /** The stateless step Lambda (lambda/evaluator). */
   readonly evaluator: IFunction;
   readonly deploymentGroupArn: string;
+  /** Named in every audit event the machine sends (the notices rule matches on the group name). */
+  readonly applicationName: string;
+  readonly deploymentGroupName: string;
   readonly auditBus: IEventBus;
   readonly logGroup: ILogGroup;
 }
@@ -62,7 +70,7 @@ export class BakeStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: BakeStateMachineProps) {
     super(scope, id);
     const evaluate = this.evaluate(props.evaluator);
-    const audit = this.fallbackAudit(props.auditBus);
+    const audit = this.fallbackAudit(props);
     const failClosed = this.failClosed(props, audit.start);
     const setPhase = (stateId: string, phase: string) => new Pass(this, stateId, { result: Result.fromString(phase), resultPath: '$.phase' });
 
@@ -102,7 +110,7 @@ export class BakeStateMachine extends Construct {
           nextIs('fail'),
           new Fail(this, `${stateId}: failed`, { error: 'ReportFailed', cause: 'The verdict could not be reported to CodeDeploy; an escalation was raised' }),
         )
-        .otherwise(audit.afterDecided);
+        .otherwise(audit.unexpectedAfterDecided);
 
     // The machine's own deadline: past `reportBy` (hook start + 57 min) it stops waiting for the
     // evaluator and reports fail-closed, inside CodeDeploy's one-hour hook limit.
@@ -151,13 +159,14 @@ export class BakeStateMachine extends Construct {
         // No Payload: the function receives the whole state and returns the next one.
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
-        // The evaluator's own timeout is shorter; this only bounds a lost invocation.
-        taskTimeout: Timeout.duration(Duration.minutes(5)),
+        // The evaluator's own timeout (120 s) is shorter; this only bounds a lost invocation.
+        taskTimeout: Timeout.duration(Duration.seconds(130)),
       });
       task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: JitterType.FULL });
       // A crashed or timed-out step runs again with the same state: the evaluator is stateless and
-      // decides the same on the same data.
-      task.addRetry({ errors: [Errors.TASKS_FAILED, Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
+      // decides the same on the same data. One retry of a 2-minute step: a step hanging at the
+      // 55-minute deadline still leaves the fail-closed report inside CodeDeploy's hour.
+      task.addRetry({ errors: [Errors.TASKS_FAILED, Errors.TIMEOUT], interval: Duration.seconds(2), maxAttempts: 1 });
       return task;
     };
   }
@@ -167,9 +176,10 @@ export class BakeStateMachine extends Construct {
     const task = new CallAwsService(this, stateId, {
       service: 'codedeploy',
       action: 'putLifecycleEventHookExecutionStatus',
+      // The ids come from the execution's input (the context object), whatever a step returned.
       parameters: {
-        DeploymentId: JsonPath.stringAt('$.deploymentId'),
-        LifecycleEventHookExecutionId: JsonPath.stringAt('$.lifecycleEventHookExecutionId'),
+        DeploymentId: JsonPath.stringAt('$$.Execution.Input.deploymentId'),
+        LifecycleEventHookExecutionId: JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId'),
         Status: status,
       },
       iamResources: [deploymentGroupArn],
@@ -190,15 +200,19 @@ export class BakeStateMachine extends Construct {
    * timeout would decide, unaudited.
    */
   private failClosed(props: BakeStateMachineProps, audit: { reported: IChainable; notReported: IChainable }): { start: IChainable; unexpected: IChainable } {
+    // What the evaluator returned cannot be trusted to hold even the ids: start again from the
+    // execution's input.
     const unexpected = new Pass(this, 'Unexpected step', {
       comment: 'The evaluator returned a next step the machine does not know, or one without what it needs: treated as a crash',
-      parameters: { Error: 'UnexpectedNextStep', Cause: 'the evaluator returned no known next step (next, waitSeconds or report.status missing or unknown)' },
-      resultPath: '$.crash',
+      parameters: {
+        ...EXECUTION_INPUT,
+        crash: { Error: 'UnexpectedNextStep', Cause: 'the evaluator returned no known next step (next, waitSeconds or report.status missing or unknown)' },
+      },
     });
     const lookup = new CallAwsService(this, 'Read deployment', {
       service: 'codedeploy',
       action: 'getDeployment',
-      parameters: { DeploymentId: JsonPath.stringAt('$.deploymentId') },
+      parameters: { DeploymentId: JsonPath.stringAt('$$.Execution.Input.deploymentId') },
       iamResources: [props.deploymentGroupArn],
       resultSelector: { 'deployment.$': '$.DeploymentInfo' },
       resultPath: '$.lookup',
@@ -232,7 +246,7 @@ export class BakeStateMachine extends Construct {
     report.addCatch(audit.notReported, { errors: [Errors.ALL], resultPath: '$.reportError' });
 
     const isRollback = new Choice(this, 'Rollback deployment?')
-      .when(Condition.and(Condition.isPresent('$.lookup.deployment.Creator'), Condition.or(...ROLLBACK_CREATORS.map((c) => Condition.stringEquals('$.lookup.deployment.Creator', c)))), rollback)
+      .when(Condition.and(Condition.isPresent('$.lookup.deployment.Creator'), Condition.or(...ROLLBACK_DEPLOYMENT_CREATORS.map((c) => Condition.stringEquals('$.lookup.deployment.Creator', c)))), rollback)
       .otherwise(release);
     lookup.next(isRollback);
     unexpected.next(lookup);
@@ -242,17 +256,31 @@ export class BakeStateMachine extends Construct {
   /**
    * Audits straight to EventBridge what the machine decided without the evaluator (which audits
    * otherwise): the fail-closed report, or a decided hook whose evaluator audit step failed. Each
-   * detail says `reportedStatus` only when this execution's report was accepted.
+   * detail says `reportedStatus` only when this execution's report was accepted; the ids come from
+   * the execution's input, and the names of the group (the notices rule matches on them).
    */
-  private fallbackAudit(bus: IEventBus): { start: { reported: IChainable; notReported: IChainable }; afterDecided: IChainable } {
-    const common = {
-      schemaVersion: AUDIT_SCHEMA_VERSION,
-      'idempotencyKey.$': "States.Format('EvaluatorFailed:{}:{}', $.deploymentId, $.lifecycleEventHookExecutionId)",
-      'occurredAt.$': '$$.State.EnteredTime',
-      'deploymentId.$': '$.deploymentId',
-      'lifecycleEventHookExecutionId.$': '$.lifecycleEventHookExecutionId',
+  private fallbackAudit(props: BakeStateMachineProps): {
+    start: { reported: IChainable; notReported: IChainable };
+    afterDecided: IChainable;
+    unexpectedAfterDecided: IChainable;
+  } {
+    // One detail per detail-type: each carries its own idempotency key, as core's auditEvent does.
+    const detail = (stateId: string, parameters: Record<string, unknown>) => {
+      const of = (detailType: string) => ({
+        schemaVersion: AUDIT_SCHEMA_VERSION,
+        'idempotencyKey.$': `States.Format('${detailType.replace(/ /g, '')}:{}:{}:machine', $$.Execution.Input.deploymentId, $$.Execution.Input.lifecycleEventHookExecutionId)`,
+        'occurredAt.$': '$$.State.EnteredTime',
+        'deploymentId.$': '$$.Execution.Input.deploymentId',
+        'lifecycleEventHookExecutionId.$': '$$.Execution.Input.lifecycleEventHookExecutionId',
+        applicationName: props.applicationName,
+        deploymentGroupName: props.deploymentGroupName,
+        ...parameters,
+      });
+      return new Pass(this, stateId, {
+        parameters: { verdict: of(AuditDetailType.DEPLOYMENT_VERDICT), escalation: of(AuditDetailType.ESCALATION_RAISED) },
+        resultPath: '$.audit',
+      });
     };
-    const detail = (stateId: string, parameters: Record<string, unknown>) => new Pass(this, stateId, { parameters: { ...common, ...parameters }, resultPath: '$.auditDetail' });
     const reported = detail('Audit detail: reported', {
       'verdict.$': '$.fallback.verdict',
       'reportedStatus.$': '$.fallback.status',
@@ -270,13 +298,18 @@ export class BakeStateMachine extends Construct {
       parameters: { Error: 'AuditStepFailed', Cause: 'the evaluator did not finish auditing a decided hook' },
       resultPath: '$.auditFailure',
     });
+    // An audit step that answered something unknown: its answer holds nothing to trust.
+    const unexpectedAfterDecided = new Pass(this, 'Decided, unexpected audit answer', {
+      comment: 'The evaluator answered the audit of a decided hook with something the machine does not know; nothing is reported again',
+      parameters: { ...EXECUTION_INPUT, auditFailure: { Error: 'UnexpectedNextStep', Cause: 'the audit step of a decided hook returned no known next step' } },
+    });
     const decidedReported = detail('Audit detail: decided', {
       'verdict.$': '$.report.verdict',
       'reportedStatus.$': '$.report.status',
       'reasons.$': "States.Array('the verdict was reported to CodeDeploy; the evaluator could not audit it', States.JsonToString($.report.reasons))",
     });
-    const decidedNotReported = detail('Audit detail: decided, not reported', {
-      reasons: ['the hook was decided (already completed, or its report failed) but the evaluator could not audit it; this execution reported nothing — see its history'],
+    const decidedUnknown = detail('Audit detail: decided, status unknown', {
+      reasons: ['the hook was decided (reported, already completed, or its report failed) but the evaluator could not audit it — see the execution history'],
     });
     const present = (...paths: string[]) => paths.map((p) => Condition.isPresent(p));
     const wasReported = new Choice(this, 'Was the report accepted?')
@@ -288,20 +321,21 @@ export class BakeStateMachine extends Construct {
         ),
         decidedReported,
       )
-      .otherwise(decidedNotReported);
+      .otherwise(decidedUnknown);
     decided.next(wasReported);
+    unexpectedAfterDecided.next(decidedUnknown);
 
-    const entry = (detailType: string) => ({
+    const entry = (detailType: string, path: string) => ({
       Source: AUDIT_EVENT_SOURCE,
       DetailType: detailType,
-      EventBusName: bus.eventBusArn,
-      Detail: JsonPath.jsonToString(JsonPath.objectAt('$.auditDetail')),
+      EventBusName: props.auditBus.eventBusArn,
+      Detail: JsonPath.jsonToString(JsonPath.objectAt(path)),
     });
     const put = new CallAwsService(this, 'Audit fail-closed decision', {
       service: 'eventbridge',
       action: 'putEvents',
-      parameters: { Entries: [entry(AuditDetailType.DEPLOYMENT_VERDICT), entry(AuditDetailType.ESCALATION_RAISED)] },
-      iamResources: [bus.eventBusArn],
+      parameters: { Entries: [entry(AuditDetailType.DEPLOYMENT_VERDICT, '$.audit.verdict'), entry(AuditDetailType.ESCALATION_RAISED, '$.audit.escalation')] },
+      iamResources: [props.auditBus.eventBusArn],
       iamAction: 'events:PutEvents',
       resultSelector: { 'failedEntryCount.$': '$.FailedEntryCount' },
       resultPath: '$.auditResult',
@@ -315,9 +349,9 @@ export class BakeStateMachine extends Construct {
     const delivered = new Choice(this, 'All entries accepted?')
       .when(Condition.and(Condition.isNumeric('$.auditResult.failedEntryCount'), Condition.numberGreaterThan('$.auditResult.failedEntryCount', 0)), notDelivered)
       .otherwise(failed);
-    for (const d of [reported, notReported, decidedReported, decidedNotReported]) d.next(put);
+    for (const d of [reported, notReported, decidedReported, decidedUnknown]) d.next(put);
     put.next(delivered);
     notDelivered.next(failed);
-    return { start: { reported, notReported }, afterDecided: decided };
+    return { start: { reported, notReported }, afterDecided: decided, unexpectedAfterDecided };
   }
 }

@@ -25,7 +25,6 @@ import {
   EvaluatorSlo,
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
-  MAX_DEADLINE_SECONDS,
   MetricSpec,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
@@ -80,6 +79,8 @@ export interface RollbackTriggerProps {
    * When, after CodeDeploy invokes the hook, the bake decides with what it has: a verdict if there
    * is evidence, otherwise inconclusive. CodeDeploy fails a hook that has not reported within one
    * hour; the rest is the report's time to retry.
+   *
+   * At most 55 minutes.
    *
    * @default Duration.minutes(55)
    */
@@ -206,11 +207,13 @@ export class RollbackTrigger extends Construct {
     const bakeSeconds = (props.bake ?? Duration.minutes(10)).toSeconds();
     const metricDelaySeconds = (props.metricDelay ?? Duration.minutes(3)).toSeconds();
     const deadlineSeconds = (props.deadline ?? Duration.seconds(DEFAULT_DEADLINE_SECONDS)).toSeconds();
-    if (!(Number.isInteger(deadlineSeconds) && deadlineSeconds >= 60 && deadlineSeconds <= MAX_DEADLINE_SECONDS)) {
+    // Past the deadline the last step may still take two 2-minute attempts, and the machine's
+    // report-by (hook start + 57 min) must not cut the deciding tick: 55 min is the latest.
+    if (!(Number.isInteger(deadlineSeconds) && deadlineSeconds >= 60 && deadlineSeconds <= DEFAULT_DEADLINE_SECONDS)) {
       throw new RollbackTriggersError(
         'RT316',
-        `${this.node.path}: deadline must be whole seconds from 1 min to ${formatSeconds(MAX_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
-          `the report needs the rest), got ${formatSeconds(deadlineSeconds)}`,
+        `${this.node.path}: deadline must be whole seconds from 1 min to ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
+          `the last step, the report and its retries need the rest), got ${formatSeconds(deadlineSeconds)}`,
       );
     }
     const maxBake = deadlineSeconds - metricDelaySeconds;
@@ -308,8 +311,9 @@ export class RollbackTrigger extends Construct {
     const runtime = props.runtime ?? newestNodeRuntime();
     const evaluator = this.handler('Evaluator', 'evaluator', runtime, {
       description: `cdk-rollback-triggers bake steps for ${group.node.path} (run by Step Functions)`,
-      // One step: a few AWS reads with time-bounded retries, HTTP probes; the machine retries a crash.
-      timeout: Duration.minutes(3),
+      // One step: AWS reads retried for at most 60 s (STEP_RETRY_BUDGET_SECONDS), then HTTP probes
+      // (at most 30 s, in parallel); the machine retries a crashed step once.
+      timeout: Duration.seconds(120),
       environment: {
         [EvaluatorEnv.CONFIG]: Stack.of(this).toJsonString(config),
         [EvaluatorEnv.STATE_TABLE]: this.stateTable.tableName,
@@ -320,6 +324,8 @@ export class RollbackTrigger extends Construct {
     const bake = new BakeStateMachine(this, 'Bake', {
       evaluator,
       deploymentGroupArn: group.deploymentGroupArn,
+      applicationName: group.application.applicationName,
+      deploymentGroupName: group.deploymentGroupName,
       auditBus: this.auditBus,
       logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
     });
@@ -331,6 +337,8 @@ export class RollbackTrigger extends Construct {
         [StarterEnv.STATE_MACHINE_ARN]: bake.stateMachine.stateMachineArn,
         [StarterEnv.EVENT_BUS]: this.auditBus.eventBusName,
         [StarterEnv.DEADLINE_SECONDS]: String(deadlineSeconds),
+        [StarterEnv.APPLICATION_NAME]: group.application.applicationName,
+        [StarterEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
       },
       // CodeDeploy does not document whether it invokes hooks synchronously: if it is async, a
       // failed start is retried twice and then kept in the dead-letter queue.

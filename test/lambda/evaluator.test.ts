@@ -279,7 +279,8 @@ describe('a deployment of another deployment group', () => {
     expectReports(world, { accepted: [] });
     expect(world.metricCalls()).toHaveLength(0);
     expect(world.calls('ListDeploymentTargets')).toBe(0);
-    const escalation = expectAudit(world, AuditDetailType.ESCALATION_RAISED, { deploymentId: DEPLOYMENT_ID, applicationName: 'billing-app', deploymentGroupName: 'billing-dg' });
+    // Named after this trigger's group, so that its notices rule forwards it; the foreign group is in the reasons.
+    const escalation = expectAudit(world, AuditDetailType.ESCALATION_RAISED, { deploymentId: DEPLOYMENT_ID, applicationName: APPLICATION, deploymentGroupName: DEPLOYMENT_GROUP });
     expect(escalation.reasons[0]).toBe(
       `refused: deployment of group billing-app/billing-dg, this trigger guards ${APPLICATION}/${DEPLOYMENT_GROUP}; nothing was reported (its metrics are not this trigger's, and its IAM is scoped to its own group)`,
     );
@@ -305,7 +306,13 @@ describe('a deployment that cannot be read', () => {
     expect(resolves.at(-1)!.output).toMatchObject({ next: 'report', unreadable: resolves.length });
     expect(world.metricCalls()).toHaveLength(0);
     expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'skipped', reportedStatus: 'Succeeded' });
-    const escalation = expectAudit(world, AuditDetailType.ESCALATION_RAISED, { lifecycleEventHookExecutionId: HOOK_ID, reportedStatus: 'Succeeded' });
+    // The deployment could not be read, yet the escalation names this trigger's group: the notices rule forwards it.
+    const escalation = expectAudit(world, AuditDetailType.ESCALATION_RAISED, {
+      lifecycleEventHookExecutionId: HOOK_ID,
+      reportedStatus: 'Succeeded',
+      applicationName: APPLICATION,
+      deploymentGroupName: DEPLOYMENT_GROUP,
+    });
     expect(escalation.reasons[0]).toMatch(/deadline reached without reading the deployment: reporting Succeeded so a possible rollback is never blocked/);
     expect(escalation.reasons[1]).toMatch(/GetDeployment could not be read \(\d+ attempts\): GetDeployment failed \(UnknownError/);
   });

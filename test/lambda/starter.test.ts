@@ -21,6 +21,15 @@ const hook = (hookId = HOOK_ID, deploymentId = DEPLOYMENT_ID) => ({ DeploymentId
 const NAME_RULE = /^[A-Za-z0-9_-]{1,80}$/;
 const expectedName = (hookId: string, deploymentId = DEPLOYMENT_ID) => `${deploymentId}-${createHash('sha256').update(hookId).digest('hex').slice(0, 32)}`;
 
+describe('audit events name the trigger’s own group, so its notices rule forwards them', () => {
+  it('even for an event that names no deployment at all', async () => {
+    const world = new World();
+    await starterOf(world, { applicationName: 'orders-app', deploymentGroupName: 'orders-dg' })(null, world.context());
+    const [escalation] = world.audits(AuditDetailType.ESCALATION_RAISED);
+    expect(escalation).toMatchObject({ applicationName: 'orders-app', deploymentGroupName: 'orders-dg' });
+  });
+});
+
 describe('a valid hook starts one bake execution', () => {
   it('StartExecution with the derived name and the BakeExecutionInput; nothing reported, nothing audited', async () => {
     const world = new World();
@@ -166,6 +175,17 @@ describe('StartExecution failing for the whole budget → the starter reports by
     world.failAlways('StartExecution', throttling);
     return world;
   }
+
+  it('StartExecution failing after an earlier attempt did start the execution (its answer lost): nothing reported, the running bake reports', async () => {
+    const world = failingWorld();
+    const name = expectedName(HOOK_ID);
+    world.executions.set(name, { arn: executionArnFor(STATE_MACHINE_ARN, name)!, input: '{}', status: 'RUNNING' });
+    await starterOf(world)(hook(), world.context(60_000));
+    expect(world.reportCalls()).toEqual([]);
+    expect(world.calls('GetDeployment')).toBe(0);
+    const [suppressed] = world.audits(AuditDetailType.TRIGGER_SUPPRESSED);
+    expect(suppressed.reasons[0]).toMatch(/exists \(status RUNNING\); it reports/);
+  });
 
   it('a release → Failed (fail closed: it was not judged) + verdict and escalation audits', async () => {
     const world = failingWorld();

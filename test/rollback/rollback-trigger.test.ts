@@ -137,7 +137,9 @@ describe('RollbackTrigger on a Lambda alias', () => {
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
     });
     const hook = template.findResources('AWS::Lambda::Function')[f.stack.getLogicalId(t.hookFunction.node.defaultChild as never)];
-    expect(Object.keys(hook.Properties.Environment.Variables).sort()).toEqual([StarterEnv.DEADLINE_SECONDS, StarterEnv.EVENT_BUS, StarterEnv.STATE_MACHINE_ARN].sort());
+    expect(Object.keys(hook.Properties.Environment.Variables).sort()).toEqual(
+      [StarterEnv.DEADLINE_SECONDS, StarterEnv.EVENT_BUS, StarterEnv.STATE_MACHINE_ARN, StarterEnv.APPLICATION_NAME, StarterEnv.DEPLOYMENT_GROUP_NAME].sort(),
+    );
     expect(hook.Properties.Environment.Variables[StarterEnv.DEADLINE_SECONDS]).toBe('3300');
     // No self-invocation is left: the machine waits, retries and reports.
     const machineRole = f.stack.getLogicalId(t.bakeStateMachine.node.findChild('Role').node.defaultChild as never);
@@ -178,7 +180,8 @@ describe('RollbackTrigger on a Lambda alias', () => {
   });
 
   it('rejects a deadline outside the hour and a runtime that cannot run the JavaScript handlers', () => {
-    expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(59) })).toThrow(/RT316.*deadline must be whole seconds from 1 min to 57 min.*got 59 min/);
+    expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(56) })).toThrow(/RT316.*deadline must be whole seconds from 1 min to 55 min.*got 56 min/);
+    expect(() => trigger(lambdaFixture(), { deadline: Duration.seconds(30) })).toThrow(/RT316.*got 30 s/);
     expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(20), bake: Duration.minutes(30) })).toThrow(/RT305.*at most 17 min/);
     expect(() => trigger(lambdaFixture(), { runtime: Runtime.PYTHON_3_12 })).toThrow(/RT315.*runtime must be a Node.js runtime.*python3.12/);
     const f = lambdaFixture();

@@ -56,7 +56,8 @@ describe('the synthesized bake state machine', () => {
     const steps = lambdaStates(definition);
     expect(steps.sort()).toEqual(['Audit already completed', 'Audit verdict', 'Escalate report failure', 'Evaluate']);
     for (const name of steps) {
-      expect(states[name].Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.TaskFailed', 'States.Timeout'], MaxAttempts: 3 })]));
+      expect(states[name].Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.TaskFailed', 'States.Timeout'], MaxAttempts: 1 })]));
+      expect(states[name].TimeoutSeconds).toBe(130);
       // Before the report a crash fails closed; after it, the hook is decided: audit only, never report again.
       const next = name === 'Evaluate' ? 'Read deployment' : 'Decided, audit failed';
       expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.crash', Next: next }]);
@@ -149,13 +150,16 @@ describe('the synthesized bake state machine', () => {
         lifecycleEventHookExecutionId: 'hook-1',
         verdict: 'inconclusive',
         reportedStatus: 'Failed',
-        idempotencyKey: 'EvaluatorFailed:d-ABCDEFGHI:hook-1',
+        idempotencyKey: 'DeploymentVerdict:d-ABCDEFGHI:hook-1:machine',
       });
+      // Each detail-type has its own key, and both name this trigger's group (the notices rule matches on it).
+      expect(run.auditEntries[1].Detail.idempotencyKey).toBe('EscalationRaised:d-ABCDEFGHI:hook-1:machine');
+      for (const e of run.auditEntries) expect(e.Detail).toMatchObject({ applicationName: 'GroupApplication6E8A938A', deploymentGroupName: 'GroupC77FDACD' });
       expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(/the evaluator could not run \(Runtime.ImportModuleError: Cannot find module\)/);
       // EventBridge takes the detail as a JSON string.
       const put = statesOf(definition)['Audit fail-closed decision'];
-      expect(put.Parameters.Entries.map((e: Record<string, string>) => e['Detail.$'])).toEqual(['States.JsonToString($.auditDetail)', 'States.JsonToString($.auditDetail)']);
-      expect(run.path).not.toContain('Wait for the deadline');
+      expect(put.Parameters.Entries.map((e: Record<string, string>) => e['Detail.$'])).toEqual(['States.JsonToString($.audit.verdict)', 'States.JsonToString($.audit.escalation)']);
+      expect(run.path).not.toContain('Read again in a minute');
     });
 
     it('never blocks a rollback: a rollback deployment is reported Succeeded', async () => {
@@ -246,6 +250,9 @@ describe('the synthesized bake state machine', () => {
       ['a null next step', (s) => ({ ...s, next: null as never })],
       ['a wait without seconds', (s) => ({ ...s, next: 'wait', waitSeconds: undefined })],
       ['a report without a status', (s) => ({ ...s, next: 'report', report: undefined })],
+      ['an answer without the state', () => ({ next: 'sideways' }) as never],
+      ['an empty answer', () => ({}) as never],
+      ['a null answer', () => null as never],
     ])('%s is treated as a crash: fail closed, never a runtime error that leaves the hook unreported', async (_name, answer) => {
       const codedeploy = new FakeCodeDeploy();
       const run = await runMachine({ definition, input: INPUT, evaluate: answer, codedeploy });
@@ -302,7 +309,9 @@ describe('the synthesized bake state machine', () => {
       const { evaluate } = scripted('Succeeded', 1);
       const run = await runMachine({ definition, input: INPUT, codedeploy, evaluate: (s) => (s.phase === 'reported' ? { ...s, next: 'report' } : evaluate(s)) });
       expect(codedeploy.reports).toEqual([{ hookId: 'hook-1', status: 'Succeeded' }]);
-      expect(run.auditEntries[0].Detail).toMatchObject({ reportedStatus: 'Succeeded' });
+      // Its answer is not trusted for anything: the audit says the hook was decided, no more.
+      expect(run.auditEntries[1].Detail.reportedStatus).toBeUndefined();
+      expect((run.auditEntries[1].Detail.reasons as string[])[0]).toMatch(/decided .* could not audit it/);
     });
   });
 });
