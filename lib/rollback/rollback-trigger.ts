@@ -702,9 +702,22 @@ export class RollbackTrigger extends Construct {
 
   private createTopic(): ITopic {
     const key = new Key(this, 'NoticesKey', { enableKeyRotation: true, description: 'Encrypts rollback-triggers notices' });
-    // EventBridge publishes to an encrypted topic only with a customer managed key it may use.
-    key.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    return new Topic(this, 'Notices', { enforceSSL: true, masterKey: key, displayName: 'Rollback notices' });
+    // EventBridge (the notices rule) and CloudWatch (the operational alarms) publish to an
+    // encrypted topic only with a customer managed key they may use (SNS developer guide,
+    // "Encryption at rest": key policy for AWS service event sources).
+    const publishers = [new ServicePrincipal('events.amazonaws.com'), new ServicePrincipal('cloudwatch.amazonaws.com')];
+    for (const principal of publishers) key.grant(principal, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new Topic(this, 'Notices', { enforceSSL: true, masterKey: key, displayName: 'Rollback notices' });
+    // The topic policy replaces SNS's default one: CloudWatch alarms of this account may publish.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    return topic;
   }
 
   private validateDeploymentGroup(cfn: CfnDeploymentGroup, maxAlarms: number, inconclusiveAction: InconclusiveAction): string[] {

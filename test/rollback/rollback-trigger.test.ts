@@ -179,6 +179,19 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(t.operationalAlarms.length).toBe(2);
   });
 
+  it('lets the notices rule and the operational alarms publish to the encrypted topic it creates', () => {
+    const f = lambdaFixture();
+    trigger(f);
+    const template = Template.fromStack(f.stack);
+    const key = Object.values(template.findResources('AWS::KMS::Key'))[0];
+    const keyGrants = key.Properties.KeyPolicy.Statement.filter((st: { Principal?: { Service?: string } }) => st.Principal?.Service);
+    expect(keyGrants.map((st: { Principal: { Service: string } }) => st.Principal.Service).sort()).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
+    for (const st of keyGrants) expect(st.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    const topicPolicy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0];
+    const publishers = topicPolicy.Properties.PolicyDocument.Statement.filter((st: { Effect: string; Action: string }) => st.Effect === 'Allow' && st.Action === 'sns:Publish');
+    expect(publishers.map((st: { Principal: { Service: string } }) => st.Principal.Service).sort()).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
+  });
+
   it('rejects a deadline outside the hour and a runtime that cannot run the JavaScript handlers', () => {
     expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(56) })).toThrow(/RT316.*deadline must be whole seconds from 1 min to 55 min.*got 56 min/);
     expect(() => trigger(lambdaFixture(), { deadline: Duration.seconds(30) })).toThrow(/RT316.*got 30 s/);
