@@ -13,7 +13,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditDetailType, type BakeExecutionInput, type BakeState } from '../../lib/core';
 import { createStarter } from '../../lambda/starter/index';
 import { eventBridgeAudit } from '../../lambda/shared/audit';
-import { CLIENT_CONFIG, DEADLINE, DEPLOYMENT_ID, HOOK_ID, T0, World, expectAudit, expectReports, throttling, traffic } from '../lambda/fixtures';
+import { APPLICATION, CLIENT_CONFIG, DEADLINE, DEPLOYMENT_GROUP, DEPLOYMENT_ID, HOOK_ID, T0, World, expectAudit, expectReports, throttling, traffic } from '../lambda/fixtures';
 import { bakeDefinition, runMachine, type RunResult } from './machine';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:bake';
@@ -151,7 +151,8 @@ describe('a release through the hook function, the synthesized machine and the r
     await release(world);
     expectReports(world, { accepted: ['Succeeded'] });
     expect(world.accepted[0].at).toBeGreaterThanOrEqual(DEADLINE);
-    expectAudit(world, AuditDetailType.ESCALATION_RAISED);
+    // It names the trigger's own group although the deployment was never read: the notices rule matches on it.
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { deploymentGroupName: DEPLOYMENT_GROUP, applicationName: APPLICATION });
   });
 
   it('AfterAllowTestTraffic with GetMetricData denied on every call: never Succeeded', async () => {
