@@ -69,3 +69,18 @@ export function binomial(rng: () => number, n: number, p: number): number {
   }
   return Math.min(n, Math.max(0, Math.round(mean + Math.sqrt(mean * (1 - p)) * gaussian(rng))));
 }
+
+/** Uniform in [a, b). */
+export function uniformBetween(rng: () => number, a: number, b: number): number {
+  return a + (b - a) * rng();
+}
+
+/** A whole number from a to b, both included. */
+export function integerBetween(rng: () => number, a: number, b: number): number {
+  return a + Math.floor((b - a + 1) * rng());
+}
+
+/** Log-uniform in [a, b): as many draws from 2 % to 4 % as from 10 % to 20 %. */
+export function logUniformBetween(rng: () => number, a: number, b: number): number {
+  return a * Math.pow(b / a, rng());
+}

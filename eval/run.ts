@@ -1,12 +1,22 @@
 /**
- * `npm run eval` (tsx eval/run.ts [--seed N] [--seeds N] [--only a,b]): replays the seeded scenario
- * set through the simulator and prints the quality table next to the SRE Workbook reference computed
- * on the same data. Exits 1 when a target is missed on the seed's scenario set, so CI can gate on it.
- * Then the same scenarios over seeds 1 … N (default 100; 0 skips): how often each target holds when
- * only the noise changes. Not gated; it shows what one seed can hide.
+ * `npm run eval` (tsx eval/run.ts [--seed N] [--only a,b] [--seeds N] [--classes a,b]): replays the
+ * seeded scenario set through the simulator and prints the quality table next to the SRE Workbook
+ * reference computed on the same data. Exits 1 when a target is missed on the seed's scenario set,
+ * so CI can gate on it; that gate covers the fixed scenarios of eval/scenarios.ts on one seed and
+ * nothing else.
+ *
+ * `--seeds N` (default 0: the default run stays fast) then replays every fixed scenario and every
+ * scenario class of eval/classes.ts over seeds 1 … N and prints the per-class table of
+ * eval/robustness.ts (detection percentiles from the onset, false-rollback, blind-pass and
+ * inconclusive rates, each class's target). Reported, not gated until the decision work of issue 8.
+ * `--only` limits the fixed scenarios, `--classes` the classes; given one of them alone, the sweep
+ * replays only what it names.
  */
+import { performance } from 'node:perf_hooks';
 import { simulate } from '../lib/core/simulator';
-import { Row, evaluateScenario, formatNotes, formatSummary, formatSweep, formatTable, summarize, sweep } from './evaluate';
+import { SCENARIO_CLASSES } from './classes';
+import { Row, evaluateScenario, formatNotes, formatSummary, formatTable, summarize } from './evaluate';
+import { formatClassNotes, formatClassTable, sweepClasses } from './robustness';
 import { DEFAULT_SEED, SCENARIO_SPECS, generateScenarios } from './scenarios';
 
 function arg(name: string): string | undefined {
@@ -14,24 +24,37 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** A comma-separated list of names, each of which must be known; an error message otherwise. */
+function namesArg(flag: string, known: readonly string[], what: string): { names?: readonly string[]; error?: string } {
+  const given = arg(flag)?.split(',');
+  const unknown = given?.filter((n) => !known.includes(n)) ?? [];
+  return unknown.length > 0 ? { error: `${flag}: unknown ${what} ${unknown.join(', ')}; known: ${known.join(', ')}` } : { names: given };
+}
+
 function main(): number {
+  const started = performance.now();
   const seed = Number(arg('--seed') ?? DEFAULT_SEED);
   if (!Number.isSafeInteger(seed)) {
     console.error(`--seed must be a whole number, got ${arg('--seed')}`);
     return 2;
   }
-  const seeds = Number(arg('--seeds') ?? 100);
+  const seeds = Number(arg('--seeds') ?? 0);
   if (!Number.isSafeInteger(seeds) || seeds < 0) {
     console.error(`--seeds must be a whole number ≥ 0, got ${arg('--seeds')}`);
     return 2;
   }
-  const only = arg('--only')?.split(',');
-  const unknown = only?.filter((n) => !SCENARIO_SPECS.some((s) => s.name === n)) ?? [];
-  if (unknown.length > 0) {
-    console.error(`--only: unknown scenario ${unknown.join(', ')}; known: ${SCENARIO_SPECS.map((s) => s.name).join(', ')}`);
-    return 2;
+  const only = namesArg('--only', SCENARIO_SPECS.map((s) => s.name), 'scenario');
+  const classes = namesArg('--classes', SCENARIO_CLASSES.map((c) => c.name), 'class');
+  for (const { error } of [only, classes]) {
+    if (error) {
+      console.error(error);
+      return 2;
+    }
   }
-  const scenarios = generateScenarios({ seed, names: only });
+  const onlyNames = only.names;
+  const classNames = classes.names;
+
+  const scenarios = generateScenarios({ seed, names: onlyNames });
   console.log(`rollback-triggers eval — seed ${seed}, ${scenarios.length} scenarios, 99.9 % availability SLO (and a 99 % latency SLO), Lambda canary 10 %, bake 10 min\n`);
 
   const rows: Row[] = scenarios.map((s) => evaluateScenario(s, simulate));
@@ -41,14 +64,30 @@ function main(): number {
   for (const s of scenarios) console.log(`  ${s.name}: ${s.truth} — ${s.why}`);
   const summary = summarize(rows);
   if (seeds > 0) {
-    const lines = sweep(
+    const sweepStarted = performance.now();
+    const result = sweepClasses(
       Array.from({ length: seeds }, (_, i) => i + 1),
-      (s) => generateScenarios({ seed: s, names: only }),
       simulate,
+      { scenarios: onlyNames ?? (classNames ? [] : undefined), classes: classNames ?? (onlyNames ? [] : undefined) },
     );
-    console.log(`\nthe same scenarios over seeds 1…${seeds} (new noise each; not gated):\n${formatSweep(lines)}`);
+    const seconds = (performance.now() - sweepStarted) / 1000;
+    const header = `over seeds 1…${seeds}, per class — detection in minutes from the regression's onset (nearest-rank percentiles over all runs, a missed one counting as never)`;
+    console.log(`\n${header}; reported, not gated until the decision work of issue 8:`);
+    if (result.fixed.length > 0) console.log(`\nthe fixed scenarios (parameters fixed, new noise per seed):\n${formatClassTable(result.fixed)}`);
+    if (result.classes.length > 0) {
+      console.log(`\nthe scenario classes of issue 8 (parameters drawn per seed):\n${formatClassTable(result.classes)}`);
+      console.log(`\nclasses:\n${formatClassNotes(result.classes)}`);
+    }
+    const missed = [...result.fixed, ...result.classes].filter((l) => l.met === false).map((l) => l.className);
+    console.log(
+      `\nsweep: ${result.replays} replays (${seeds} seeds) in ${seconds.toFixed(1)} s; targets not met over the seeds: ${missed.length > 0 ? missed.join(', ') : 'none'} ` +
+        '(not gated until the decision work of issue 8: the exit code is the single-seed gate\'s)',
+    );
+  } else {
+    console.log('\nper-class robustness over seeds (issue 8): npm run eval -- --seeds 100');
   }
   console.log(`\nseed ${seed}: ${formatSummary(summary)}`);
+  console.log(`eval took ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return summary.targetsMet ? 0 : 1;
 }
 

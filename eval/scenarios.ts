@@ -63,7 +63,8 @@ export interface Scenario {
   readonly input: SimulationInput;
 }
 
-interface ScenarioSpec {
+/** One scenario's traffic, as functions of the minute relative to the release (also built per seed by eval/classes.ts). */
+export interface ScenarioSpec {
   readonly name: string;
   readonly truth: Truth;
   readonly covers: string;
