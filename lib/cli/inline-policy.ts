@@ -1,6 +1,6 @@
 import {
   DEFAULT_COMPLIANCE_PERIOD_SECONDS,
-  HOOK_LIMIT_SECONDS,
+  DEFAULT_DEADLINE_SECONDS,
   POLICY_SCHEMA_VERSION,
   PolicyAlarm,
   PolicyComposite,
@@ -33,8 +33,7 @@ import type { InlineRollback, InlineSlo } from './series-file';
 
 /** The stack name inline policies get; alarm ids read `inline/<slo>/<tier>/<long|short>`. */
 export const INLINE_STACK = 'inline';
-/** What the RollbackTrigger construct defaults to (DEADLINE_MARGIN_SECONDS, metricDelay). */
-const DEADLINE_MARGIN_SECONDS = 300;
+/** What the RollbackTrigger construct defaults to (deadline, metricDelay). */
 const DEFAULT_METRIC_DELAY_SECONDS = 180;
 const DEFAULT_MAX_ALARMS = 10;
 const DEFAULT_BASELINE_FACTOR = 2;
@@ -133,11 +132,11 @@ function sloPolicy(slo: InlineSlo, where: string, file: string | undefined, regi
 
 function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions): PolicyRollbackTrigger {
   const metricDelaySeconds = options.metricDelaySeconds ?? DEFAULT_METRIC_DELAY_SECONDS;
-  const maxBake = HOOK_LIMIT_SECONDS - DEADLINE_MARGIN_SECONDS - metricDelaySeconds;
+  const maxBake = DEFAULT_DEADLINE_SECONDS - metricDelaySeconds;
   if (options.bakeSeconds <= 0 || options.bakeSeconds > maxBake) {
     throw new InputError(
-      `must be above 0 and at most ${formatSeconds(maxBake)} (CodeDeploy fails a hook after 1 h; ${formatSeconds(DEADLINE_MARGIN_SECONDS)} margin and ` +
-        `${formatSeconds(metricDelaySeconds)} metric delay are reserved), got ${formatSeconds(options.bakeSeconds)}`,
+      `must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} after the hook starts, minus ` +
+        `${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(options.bakeSeconds)}`,
       options.file,
       'deployment',
       'bakeMinutes',
@@ -183,6 +182,7 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
     path: `${INLINE_STACK}/Rollback`,
     platform,
     bakeSeconds: options.bakeSeconds,
+    deadlineSeconds: DEFAULT_DEADLINE_SECONDS,
     inconclusiveAction: options.rollback?.inconclusiveAction ?? 'fail',
     maxAlarms: DEFAULT_MAX_ALARMS,
     alarmPathSuspended: false,

@@ -112,6 +112,8 @@ export interface PolicyRollbackTrigger {
   readonly path: string;
   readonly platform: 'lambda' | 'ecs';
   readonly bakeSeconds: number;
+  /** When the bake decides with what it has, seconds after the hook starts (absent: the default, 55 min). */
+  readonly deadlineSeconds?: number;
   readonly inconclusiveAction: 'fail' | 'pass';
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;

@@ -266,6 +266,7 @@ export class RollbackTrigger extends Construct {
       path: this.node.path,
       platform: target._lambda ? 'lambda' : 'ecs',
       bakeSeconds,
+      deadlineSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
       maxAlarms,
       alarmPathSuspended: suspend,

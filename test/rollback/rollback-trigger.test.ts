@@ -198,8 +198,10 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(20), bake: Duration.minutes(30) })).toThrow(/RT305.*at most 17 min/);
     expect(() => trigger(lambdaFixture(), { runtime: Runtime.PYTHON_3_12 })).toThrow(/RT315.*runtime must be a Node.js runtime.*python3.12/);
     const f = lambdaFixture();
-    trigger(f, { deadline: Duration.minutes(40) });
+    const t = trigger(f, { deadline: Duration.minutes(40) });
     expect(evaluatorConfig(f.stack).deadlineMarginSeconds).toBe(1200);
+    // The policy carries it too, so a replay of the synthesized policy bakes to the same deadline.
+    expect(t._policy.deadlineSeconds).toBe(2400);
   });
 
   it('grants least privilege: CodeDeploy on the group, PutEvents on the bus, GetMetricData on * only', () => {

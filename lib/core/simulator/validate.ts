@@ -145,14 +145,17 @@ export function validateShape(shape: DeploymentShape): void {
 /** Resolves the evaluator settings: given ones, then the rollback trigger's, then the library defaults. */
 export function resolveSettings(
   given: Partial<EvaluatorSettings> | undefined,
-  trigger: { inconclusiveAction: 'fail' | 'pass'; alarms?: ReadonlyArray<{ baseline?: { factor: number } }> } | undefined,
+  trigger: { inconclusiveAction: 'fail' | 'pass'; deadlineSeconds?: number; alarms?: ReadonlyArray<{ baseline?: { factor: number } }> } | undefined,
 ): EvaluatorSettings {
   const s: EvaluatorSettings = {
     tickSeconds: given?.tickSeconds ?? DEFAULT_EVALUATOR_SETTINGS.tickSeconds,
     metricDelaySeconds: given?.metricDelaySeconds ?? DEFAULT_EVALUATOR_SETTINGS.metricDelaySeconds,
     inconclusiveAction: given?.inconclusiveAction ?? trigger?.inconclusiveAction ?? DEFAULT_EVALUATOR_SETTINGS.inconclusiveAction,
     compareWithBaseline: given?.compareWithBaseline ?? DEFAULT_EVALUATOR_SETTINGS.compareWithBaseline,
-    deadlineMarginSeconds: given?.deadlineMarginSeconds ?? DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds,
+    // The trigger's own deadline, as its evaluator applies it (hook start + deadline).
+    deadlineMarginSeconds:
+      given?.deadlineMarginSeconds ??
+      (trigger?.deadlineSeconds !== undefined ? HOOK_LIMIT_SECONDS - trigger.deadlineSeconds : DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds),
     // The evaluator holds back on shared incidents like the trigger's alarms do.
     baselineFactor: given?.baselineFactor ?? trigger?.alarms?.find((a) => a.baseline)?.baseline?.factor ?? 0,
   };

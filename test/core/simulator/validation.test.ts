@@ -152,3 +152,12 @@ describe('simulate rejects bad input with a message naming the minute and the fi
     expect(fails(overrides as Partial<SimulationInput>, 'RT710')).toMatch(message);
   });
 });
+
+describe('the evaluator settings of a replay', () => {
+  it("follow the rollback trigger's own deadline, unless the input sets one", async () => {
+    const { resolveSettings } = await import('../../../lib/core/simulator/validate.js');
+    expect(resolveSettings(undefined, { inconclusiveAction: 'fail', deadlineSeconds: 2_400 }).deadlineMarginSeconds).toBe(1_200);
+    expect(resolveSettings(undefined, { inconclusiveAction: 'fail' }).deadlineMarginSeconds).toBe(300);
+    expect(resolveSettings({ deadlineMarginSeconds: 600 }, { inconclusiveAction: 'fail', deadlineSeconds: 2_400 }).deadlineMarginSeconds).toBe(600);
+  });
+});
