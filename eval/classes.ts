@@ -95,6 +95,13 @@ const NO_ROLLBACK: ClassTarget = { kind: 'no-false-rollback' };
 /** Failure ratios of a regression class: 2 % to 20 % (20× to 200× on 99.9 %), log-uniform. */
 const failing = (rng: () => number) => logUniformBetween(rng, 0.02, 0.2);
 
+/** A regression whose onset is drawn from [first, last] minutes after the release, failing from then on. */
+const startsFailingBetween = (first: number, last: number) => (rng: () => number) => {
+  const onset = integerBetween(rng, first, last);
+  const ratio = failing(rng);
+  return { onsetMinute: onset, params: { onset, ratio }, canaryErrors: from(onset, ratio) };
+};
+
 export const SCENARIO_CLASSES: readonly ScenarioClass[] = [
   {
     name: 'aao-blip',
@@ -158,11 +165,7 @@ export const SCENARIO_CLASSES: readonly ScenarioClass[] = [
     policy: 'availability-all-at-once',
     deployment: allAtOnce,
     target: TEN_MINUTES,
-    draw: (rng) => {
-      const onset = integerBetween(rng, 5, 9);
-      const ratio = failing(rng);
-      return { onsetMinute: onset, params: { onset, ratio }, canaryErrors: from(onset, ratio) };
-    },
+    draw: startsFailingBetween(5, 9),
   },
   {
     name: 'aao-delayed-regression-bake20',
@@ -174,11 +177,7 @@ export const SCENARIO_CLASSES: readonly ScenarioClass[] = [
     policy: 'availability-all-at-once-bake20',
     deployment: { kind: 'all-at-once', bakeMinutes: 20 },
     target: TEN_MINUTES,
-    draw: (rng) => {
-      const onset = integerBetween(rng, 10, 15);
-      const ratio = failing(rng);
-      return { onsetMinute: onset, params: { onset, ratio }, canaryErrors: from(onset, ratio) };
-    },
+    draw: startsFailingBetween(10, 15),
   },
   {
     name: 'canary-delayed-regression',
@@ -188,11 +187,7 @@ export const SCENARIO_CLASSES: readonly ScenarioClass[] = [
     policy: 'availability-canary10',
     deployment: canary(10, 10),
     target: TEN_MINUTES,
-    draw: (rng) => {
-      const onset = integerBetween(rng, 5, 15);
-      const ratio = failing(rng);
-      return { onsetMinute: onset, params: { onset, ratio }, canaryErrors: from(onset, ratio) };
-    },
+    draw: startsFailingBetween(5, 15),
   },
   {
     name: 'linear-failing',

@@ -22,25 +22,17 @@ export function once<T>(create: () => Promise<T>): Lazy<T> {
   };
 }
 
-/** Node's network errors: the request may never have reached the service. Worth a retry. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
-
-export function isNetworkError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && NETWORK_CODES.has(code);
+/** The part of the Lambda context the handlers use. */
+export interface RemainingTime {
+  getRemainingTimeInMillis(): number;
 }
 
 /**
- * Runs `call`, marking a network error (`ECONNREFUSED`… arrive as a plain `Error` with a `code`)
- * as retryable the way the SDK marks its own (`$retryable`), so the shared retry rides it out.
+ * Epoch seconds at which an invocation's budget ends: the Lambda context's remaining time (or
+ * `defaultBudgetMs` without a context), less `reserveMs` kept for what must still happen.
  */
-export async function networkRetryable<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (isNetworkError(e) && (e as { $retryable?: unknown }).$retryable === undefined) Object.assign(e as object, { $retryable: {} });
-    throw e;
-  }
+export function budgetEnd(now: number, context: RemainingTime | undefined, defaultBudgetMs = 60_000, reserveMs = 0): number {
+  return now + ((context?.getRemainingTimeInMillis() ?? defaultBudgetMs) - reserveMs) / 1000;
 }
 
 /** The log methods the handlers use (Powertools' Logger has them); also fits the audit sink's logger. */

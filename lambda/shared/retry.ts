@@ -41,6 +41,11 @@ const THROTTLING = new Set([
 ]);
 const TRANSIENT = new Set(['InternalFailure', 'InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ETIMEDOUT']);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
+/**
+ * Node's network errors arrive as a plain `Error` whose `code` says what failed: the request may
+ * never have reached the service. Worth a retry.
+ */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
 /** A loop bounded by a deadline alone still ends if the clock stands still. */
 const MAX_ATTEMPTS_WITH_DEADLINE = 100;
 
@@ -54,12 +59,13 @@ export function isAccessDenied(e: unknown): boolean {
 }
 
 export function isRetryable(e: unknown, retryAccessDenied = false): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
+  const err = e as { name?: string; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
   const name = errorName(e);
   const status = err?.$metadata?.httpStatusCode;
   return (
     THROTTLING.has(name) ||
     TRANSIENT.has(name) ||
+    (typeof err?.code === 'string' && NETWORK_CODES.has(err.code)) ||
     err?.$retryable !== undefined ||
     (status !== undefined && status >= 500) ||
     (retryAccessDenied && ACCESS_DENIED.has(name))

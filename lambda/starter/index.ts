@@ -22,7 +22,7 @@ import { isDeploymentFinished, isRollbackDeployment } from '../../lib/core/deplo
 import { StarterEnv, deadlineSecondsFromEnv } from '../../lib/core/handler-env';
 import { validateHookEvent } from '../../lib/core/handler-events';
 import type { AuditSink } from '../shared/audit';
-import { HandlerLogger, Lazy, handlerLogger, networkRetryable, neverThrowing, once } from '../shared/handler-kit';
+import { HandlerLogger, Lazy, RemainingTime, budgetEnd, handlerLogger, neverThrowing, once } from '../shared/handler-kit';
 import { RetryOptions, errorName, withRetry } from '../shared/retry';
 
 export interface StarterDeps {
@@ -52,11 +52,6 @@ export interface StarterDeps {
   readonly fallbackReserveMs?: number;
   /** The budget when the handler is called without a Lambda context. @default 60000 */
   readonly defaultBudgetMs?: number;
-}
-
-/** The part of the Lambda context the starter uses. */
-export interface RemainingTime {
-  getRemainingTimeInMillis(): number;
 }
 
 /** Of the fallback's reserve: seconds kept for the report and the audit after GetDeployment's retries. */
@@ -145,7 +140,7 @@ export function createStarter(deps: StarterDeps) {
     try {
       const value = await withRetry(() => {
         attempts++;
-        return networkRetryable(() => call(AbortSignal.timeout(Math.max(1, Math.round((until - deps.now()) * 1000)))));
+        return call(AbortSignal.timeout(Math.max(1, Math.round((until - deps.now()) * 1000))));
       }, options);
       return { value, attempts };
     } catch (error) {
@@ -154,7 +149,7 @@ export function createStarter(deps: StarterDeps) {
   }
 
   return async function starter(event: unknown, context?: RemainingTime): Promise<void> {
-    const budgetEnd = deps.now() + (context?.getRemainingTimeInMillis() ?? deps.defaultBudgetMs ?? 60_000) / 1000;
+    const end = budgetEnd(deps.now(), context, deps.defaultBudgetMs);
 
     const checked = validateHookEvent(event);
     if (!checked.ok) {
@@ -174,12 +169,12 @@ export function createStarter(deps: StarterDeps) {
       [sfn, commands] = await Promise.all([deps.sfn(), import('@aws-sdk/client-sfn')]);
     } catch (e) {
       logger.error('could not load the Step Functions client', { error: errorName(e) });
-      await fallback(ids, name, { error: e, attempts: 0 }, budgetEnd);
+      await fallback(ids, name, { error: e, attempts: 0 }, end);
       return;
     }
     const started = await attempt(
       (abortSignal) => sfn.send(new commands.StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }), { abortSignal }),
-      budgetEnd - fallbackReserveSeconds,
+      end - fallbackReserveSeconds,
       'StartExecution',
     );
     if (started.value) {
@@ -187,7 +182,7 @@ export function createStarter(deps: StarterDeps) {
       return;
     }
     if (errorName(started.error) === 'ExecutionAlreadyExists') {
-      await suppressDuplicate(ids, name, sfn, commands, budgetEnd);
+      await suppressDuplicate(ids, name, sfn, commands, end);
       return;
     }
     logger.error('could not start the bake', { error: describeFailure(started.error, started.attempts), name, deploymentId: ids.deploymentId });
@@ -197,7 +192,7 @@ export function createStarter(deps: StarterDeps) {
     if (executionArn) {
       const described = await attempt(
         (abortSignal) => sfn.send(new commands.DescribeExecutionCommand({ executionArn }), { abortSignal }),
-        Math.min(budgetEnd - fallbackReserveSeconds / 2, deps.now() + 5),
+        Math.min(end - fallbackReserveSeconds / 2, deps.now() + 5),
         'DescribeExecution',
       );
       if (described.value?.status) {
@@ -211,7 +206,7 @@ export function createStarter(deps: StarterDeps) {
         return;
       }
     }
-    await fallback(ids, name, started, budgetEnd);
+    await fallback(ids, name, started, end);
   };
 
   /**

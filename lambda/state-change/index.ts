@@ -27,7 +27,7 @@ import { isRollbackDeployment } from '../../lib/core/deployment-kind';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';
 import { type DeploymentStateChange, HANDLED_DEPLOYMENT_STATES, validateDeploymentStateChange } from '../../lib/core/handler-events';
 import type { AuditSink } from '../shared/audit';
-import { HandlerLogger, Lazy, handlerLogger, networkRetryable, neverThrowing, once } from '../shared/handler-kit';
+import { HandlerLogger, Lazy, RemainingTime, budgetEnd, handlerLogger, neverThrowing, once } from '../shared/handler-kit';
 import type { VersionState } from '../shared/integrity';
 import { errorName, isRetryable, withRetry } from '../shared/retry';
 import { KnownGoodStore } from '../shared/state';
@@ -54,11 +54,6 @@ export interface StateChangeDeps {
   readonly reserveMs?: number;
   /** The budget when the handler is called without a Lambda context. @default 60000 */
   readonly defaultBudgetMs?: number;
-}
-
-/** The part of the Lambda context the handler uses. */
-export interface RemainingTime {
-  getRemainingTimeInMillis(): number;
 }
 
 type Detail = Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt'>;
@@ -96,10 +91,10 @@ export function createStateChangeHandler(deps: StateChangeDeps) {
   const integrityModule = () => import('../shared/integrity.js');
 
   return async function stateChange(event: unknown, context?: RemainingTime): Promise<void> {
-    const until = deps.now() + ((context?.getRemainingTimeInMillis() ?? deps.defaultBudgetMs ?? 60_000) - (deps.reserveMs ?? 5_000)) / 1000;
+    const until = budgetEnd(deps.now(), context, deps.defaultBudgetMs, deps.reserveMs ?? 5_000);
     /** Retries transient failures (AccessDenied included: IAM propagation) until the budget ends. */
     const retry = <T>(call: () => Promise<T>, by: number = until) =>
-      withRetry(() => networkRetryable(call), {
+      withRetry(call, {
         baseDelayMs: 200,
         sleep: deps.sleep,
         deadline: by,
