@@ -89,7 +89,6 @@ const from = (onset: number, ratio: number) => during(onset, Infinity, ratio);
 /** A regression from its onset on: detected within 10 minutes of it (issue 8, item 2). */
 const TEN_MINUTES: ClassTarget = { kind: 'detect', withinMinutes: 10, why: 'issue 8: rolled back within 10 min of the onset' };
 /** A regression from the release with per-version data: the gate's 3-minute target (eval/evaluate.ts). */
-const THREE_MINUTES: ClassTarget = { kind: 'detect', withinMinutes: 3, why: "the gate's per-version target for a regression from the release" };
 const NO_ROLLBACK: ClassTarget = { kind: 'no-false-rollback' };
 
 /** Failure ratios of a regression class: 2 % to 20 % (20× to 200× on 99.9 %), log-uniform. */
@@ -193,10 +192,12 @@ export const SCENARIO_CLASSES: readonly ScenarioClass[] = [
     name: 'linear-failing',
     truth: 'regression',
     covers: 'a linear rollout (10 % every few minutes) of a failing version',
-    why: 'Linear10PercentEvery3Minutes (all traffic at +27 min); the new version fails 2–20 % of its requests from the release on',
+    why:
+      'Linear10PercentEvery3Minutes (all traffic at +27 min); the new version fails 2–20 % of its requests from the release on. ' +
+      'Target 10 min, not 3: at 2 % a 10 % step serves 100 requests a minute, 6 expected errors in 3 minutes against the 4.3 that read as 14.4× (see errors-2pct)',
     policy: 'availability-linear10-every3',
     deployment: linear(10, 3),
-    target: THREE_MINUTES,
+    target: TEN_MINUTES,
     draw: (rng) => {
       const ratio = failing(rng);
       return { onsetMinute: 0, params: { onset: 0, ratio }, canaryErrors: from(0, ratio) };

@@ -60,6 +60,8 @@ export interface Scenario {
   readonly policyName: PolicyName;
   /** Whether the new version's own traffic is visible in the series (per-version datapoints). */
   readonly perVersionData: boolean;
+  /** Minutes of post-release data within which a regression must be caught. @default PER_VERSION_DEADLINE_MINUTES (3) */
+  readonly deadlineMinutes?: number;
   readonly input: SimulationInput;
 }
 
@@ -87,6 +89,11 @@ export interface ScenarioSpec {
   readonly perVersionSeries?: boolean;
   /** Drop every entry from the release on (the metric pipeline went dark). */
   readonly noDataAfterRelease?: boolean;
+  /**
+   * A regression's detection target in minutes from the release, when the 3-minute one is beyond
+   * what the counts can show (a burn close to the page rate on a small canary); `why` says why.
+   */
+  readonly deadlineMinutes?: number;
 }
 
 const canary = (percent: number, intervalMinutes: number): DeploymentShape => ({ kind: 'canary', percent, intervalMinutes, bakeMinutes: BAKE_MINUTES });
@@ -126,10 +133,14 @@ export const SCENARIO_SPECS: readonly ScenarioSpec[] = [
     name: 'errors-2pct',
     truth: 'regression',
     covers: '2 % errors on a 99.9 % SLO',
-    why: 'the new version fails 2 % of requests: 20× burn, above the 14.4× page rate',
+    why:
+      'the new version fails 2 % of requests: 20× burn, above the 14.4× page rate. Target 10 min, not 3: a 10 % canary serves 100 requests a minute, ' +
+      '6 expected errors in 3 minutes against the 4.3 that read as 14.4×, so a page-rate reading by minute 3 happens in about 4 releases of 5; ' +
+      'no rule that rolls back only at the page rate can do better without rolling back healthy canaries on noise',
     policy: 'availability-canary5',
     deployment: canary(10, 5),
     canaryErrors: constant(0.02),
+    deadlineMinutes: 10,
   },
   {
     name: 'slow-burn-both-0.5pct',
@@ -361,6 +372,7 @@ export function generateScenarios(options: GenerateOptions = {}): Scenario[] {
       why: spec.why,
       policyName: spec.policy,
       perVersionData: (spec.perVersionSeries ?? true) && series.some((e) => e.minute >= RELEASE_MINUTE && e.canary !== undefined),
+      ...(spec.deadlineMinutes !== undefined ? { deadlineMinutes: spec.deadlineMinutes } : {}),
       input: { policy, series, releaseMinute: RELEASE_MINUTE, deployment: spec.deployment },
     };
   });

@@ -18,6 +18,7 @@ import {
   type ReadProblem,
   AuditDetailType as Audit,
   EvaluatorEnv,
+  HISTORY_SECONDS,
   MAX_DEADLINE_SECONDS,
   alignToHookStart,
   alreadyCompletedOutcome,
@@ -188,6 +189,7 @@ export function createStepHandler(deps: StepDeps): StepHandler {
       reasons: [...decision.reasons, ...notes],
       observations: decision.observations,
       ...(decision.escalate ? { escalate: true } : {}),
+      ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
       decidedAt: deps.now(),
     };
     logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
@@ -347,7 +349,9 @@ export function createStepHandler(deps: StepDeps): StepHandler {
     const clock = tickClock(deps.now(), state.hookStartedAt, config.metricDelaySeconds);
     // SLOs, both arms, and the Synthetics health checks: one GetMetricData request per tick.
     const queries = [...buildMetricQueries(config, arms), ...buildHealthQueries(config)];
-    const { read, failure } = await readTick(queries, windowStart, clock.end, clock.now, until);
+    // From an hour before the release: the current version's own history is the baseline of
+    // minutes the new version serves alone, and says whether the service was already paging.
+    const { read, failure } = await readTick(queries, windowStart - HISTORY_SECONDS, clock.end, clock.now, until);
     const results = read?.results ?? new Map();
     const notes: string[] = [];
     for (const m of (read?.messages ?? []).slice(0, MAX_NOTES)) notes.push(`CloudWatch: ${clip(m, 500)}`);
@@ -475,7 +479,14 @@ export function createStepHandler(deps: StepDeps): StepHandler {
 
   async function reported(state: BakeState, until: number): Promise<BakeState> {
     const r = state.report!;
-    const detail = { ...auditBase(state), verdict: r.verdict, reasons: r.reasons, observations: r.observations, reportedStatus: r.status };
+    const detail = {
+      ...auditBase(state),
+      verdict: r.verdict,
+      reasons: r.reasons,
+      observations: r.observations,
+      ...(r.incidents && r.incidents.length > 0 ? { incidents: r.incidents } : {}),
+      reportedStatus: r.status,
+    };
     await publish([
       { type: Audit.DEPLOYMENT_VERDICT, detail },
       ...(r.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : []),

@@ -28,7 +28,10 @@ export class AuditEventSchema {
 /** The numbers behind one SLO's part of a verdict (schema version 1). */
 export interface AuditObservation {
   readonly slo: string;
-  /** `canary` (the new version) or `baseline` (the current one). */
+  /**
+   * `canary` (the new version), `baseline` (the current one on the same minutes) or `reference`
+   * (the current one's last minutes of service, which the new version serving alone is compared with).
+   */
   readonly arm: string;
   readonly windowSeconds: number;
   readonly totalEvents: number;
@@ -36,6 +39,15 @@ export interface AuditObservation {
   /** bad ÷ total ÷ error budget; absent without events. */
   readonly burnRate?: number;
   readonly threshold: number;
+}
+
+/** An incident the evaluator found that is not the release's (schema version 1). */
+export interface AuditIncident {
+  /** `pre-existing`: the service was already paging on the current version when the release went out. */
+  readonly kind: string;
+  /** The SLO it burns. */
+  readonly slo: string;
+  readonly reason: string;
 }
 
 /** The `detail` of every audit event (schema version 1). */
@@ -58,6 +70,8 @@ export interface AuditEventDetail {
   readonly reportedStatus?: string;
   readonly reasons: string[];
   readonly observations?: AuditObservation[];
+  /** Incidents that are not the release's: the release was not rolled back for them, and a human was asked to look. */
+  readonly incidents?: AuditIncident[];
   readonly errorCode?: string;
   readonly errorMessage?: string;
   readonly rollbackDeploymentId?: string;

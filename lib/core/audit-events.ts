@@ -29,8 +29,12 @@ export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'skipped';
 /** The numbers behind one SLO's part of a verdict. */
 export interface SloObservation {
   readonly slo: string;
-  /** Which traffic: the new version (canary) or the current one (baseline). */
-  readonly arm: 'canary' | 'baseline';
+  /**
+   * Which traffic: the new version (canary), the current one on the same minutes (baseline), or
+   * the current one's last minutes of service that the new version serving alone was compared with
+   * (reference).
+   */
+  readonly arm: 'canary' | 'baseline' | 'reference';
   readonly windowSeconds: number;
   readonly totalEvents: number;
   readonly badEvents: number;
@@ -58,6 +62,11 @@ export interface AuditEventDetail {
   readonly reportedStatus?: 'Succeeded' | 'Failed';
   readonly reasons: readonly string[];
   readonly observations?: readonly SloObservation[];
+  /**
+   * Incidents the decision found that are not the release's: `pre-existing`, the service was
+   * already paging on the current version when the release went out (no rollback; escalated).
+   */
+  readonly incidents?: ReadonlyArray<{ readonly kind: 'pre-existing'; readonly slo: string; readonly reason: string }>;
   /** Deployment state-change fields (alarm path): CodeDeploy's error code, message and rollback info. */
   readonly errorCode?: string;
   readonly errorMessage?: string;

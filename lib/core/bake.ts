@@ -105,6 +105,8 @@ export interface PendingReport {
   readonly observations: readonly SloObservation[];
   /** Also raise an `Escalation Raised` audit event once reported (a human should look). */
   readonly escalate?: boolean;
+  /** Incidents that are not the release's (a pre-existing incident), named in the audit. */
+  readonly incidents?: ReadonlyArray<{ readonly kind: 'pre-existing'; readonly slo: string; readonly reason: string }>;
   /** Epoch seconds at which the step decided (the first bad signal, for time to recovery). */
   readonly decidedAt?: number;
 }

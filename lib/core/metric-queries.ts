@@ -1,5 +1,6 @@
 import type { Counts, ReadProblem, SloBakeData } from './decision';
 import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo } from './evaluator-config';
+import type { ArmMinute, SloTimeline, TimelineMinute } from './windows';
 
 /**
  * GetMetricData queries for one bake tick: every SLO, both arms, numerator and total, in ONE call
@@ -185,21 +186,54 @@ export function bakeDataFor(
       return { numerator: results.get(ids[0])?.series, total: results.get(ids[1])?.series, problems };
     };
     const canary = read('canary');
+    const baseline = hasBaseline ? read('baseline') : undefined;
     const shortStart = shortWindowStart(windowStart, end, slo.shortWindowSeconds);
     const data: SloBakeData = {
       slo,
       canary: countsFor(slo, canary.numerator, canary.total, windowStart, end),
       canaryShort: countsFor(slo, canary.numerator, canary.total, shortStart, end),
+      timeline: timelineOf(slo, canary, baseline, windowStart, end),
       ...(canary.problems.length > 0 ? { canaryProblems: canary.problems } : {}),
     };
-    if (!hasBaseline) return data;
-    const baseline = read('baseline');
+    if (!baseline) return data;
     return {
       ...data,
       baseline: countsFor(slo, baseline.numerator, baseline.total, windowStart, end),
       ...(baseline.problems.length > 0 ? { baselineProblems: baseline.problems } : {}),
     };
   });
+}
+
+/**
+ * One SLO's minutes, both versions, from whatever the read holds before `end` (the tick reads from
+ * `windowStart − HISTORY_SECONDS`, so the current version's hour before the release is in it). A
+ * minute without a `total` datapoint has no counts for that version (Lambda publishes no
+ * ExecutedVersion datapoint for a version that served nothing).
+ */
+function timelineOf(
+  slo: EvaluatorSlo,
+  canary: { numerator?: Series; total?: Series },
+  baseline: { numerator?: Series; total?: Series } | undefined,
+  releaseAt: number,
+  end: number,
+): SloTimeline {
+  const arm = (s: { numerator?: Series; total?: Series } | undefined, t: number): ArmMinute | undefined => {
+    const total = s?.total?.get(t);
+    if (total === undefined) return undefined;
+    const counted = s?.numerator?.get(t) ?? 0;
+    const bad = slo.numeratorKind === 'bad' ? counted : Math.max(0, total - counted);
+    return { total, bad: Math.min(bad, total) };
+  };
+  const times = new Set<number>();
+  for (const s of [canary.total, baseline?.total]) for (const t of s?.keys() ?? []) if (t < end) times.add(t);
+  const minutes: TimelineMinute[] = [...times]
+    .sort((a, b) => a - b)
+    .map((at) => {
+      const c = arm(canary, at);
+      const b = arm(baseline, at);
+      return { at, ...(c ? { canary: c } : {}), ...(b ? { baseline: b } : {}) };
+    });
+  return { releaseAt, end, minutes };
 }
 
 /** The short window's first minute: `end − shortWindow`, never before the window's start. */

@@ -11,7 +11,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
+import { RELATIVE_ALARM_Z_SQUARED, compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
 import { atConstruct } from './errors';
 import { isUnresolved, metricSignature } from './metrics';
 import { SliCounts } from './sli-counts';
@@ -87,11 +87,16 @@ export function burnRateExpression(counts: SliCounts, windowSeconds: number, err
 
 /**
  * The new version's burn rate, counted only while it fails more than `factor` times as often as
- * the baseline on the same minutes: an incident every version shares (a dependency down) burns
- * the baseline too and does not roll a healthy release back. Without baseline traffic in the
- * window (after all traffic has shifted) the alarm holds: nothing tells a release apart from a
- * shared incident then, and the evaluator, which compares over the whole shift, decides. Nested
- * IFs keep to comparison operators; FILL turns missing baseline counts into zeros.
+ * the baseline on the same minutes, by more than three standard deviations
+ * (`RELATIVE_ALARM_Z_SQUARED`): an incident every version shares (a dependency down) burns the
+ * baseline too and does not roll a healthy release back, nor do a few errors among a canary's
+ * first hundred events. Without baseline traffic in the window, or with less of it than the new
+ * version served (all traffic shifted, or all at once a few minutes on: the window would compare
+ * minutes after the release with minutes before it), the alarm holds: the evaluator judges those
+ * minutes against the current version's own last minutes (lib/core/windows.ts). Nested IFs keep to
+ * comparison operators and products (metric math has no square root in the documented operators we
+ * rely on); FILL turns missing baseline counts into zeros. The emulator's `relativeWindowBurnRate`
+ * evaluates the same rule.
  */
 export function relativeBurnRateExpression(
   canary: SliCounts,
@@ -108,6 +113,9 @@ export function relativeBurnRateExpression(
   const baseTotal = baseline.mode === 'rest-of-blended' ? '(FILL(basetotal, 0) - total)' : 'FILL(basetotal, 0)';
   const baseBad = baseline.mode === 'rest-of-blended' ? `(${badOf('base', baseline.counts)} - ${canaryBad})` : badOf('base', baseline.counts);
   const ratio = `${canaryBad} / total`;
+  // The new version's bad events were it `factor` times as bad as the baseline, and the excess over them.
+  const expected = `(${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal} * total)`;
+  const excess = `(${canaryBad} - ${expected})`;
   const usingMetrics: Record<string, IMetric> = {
     total: canary.total,
     ...(canary.bad ? { bad: canary.bad } : { good: canary.good! }),
@@ -116,8 +124,8 @@ export function relativeBurnRateExpression(
   };
   return new MathExpression({
     expression:
-      `IF(total >= ${minEvents}, IF(${baseTotal} >= ${minEvents}, ` +
-      `IF(${ratio} > ${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal}, ${ratio}, 0), 0), 0) / ${budget}`,
+      `IF(total >= ${minEvents}, IF(${baseTotal} >= ${minEvents}, IF(${baseTotal} >= total, ` +
+      `IF(${excess} > 0, IF(${excess} * ${excess} > ${RELATIVE_ALARM_Z_SQUARED} * (${expected} + 1), ${ratio}, 0), 0), 0), 0), 0) / ${budget}`,
     usingMetrics,
     period: Duration.seconds(windowSeconds),
     label,

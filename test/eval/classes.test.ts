@@ -315,7 +315,7 @@ describe('per-class aggregation', () => {
 
   it('a fixed scenario keeps the single-seed gate as its per-seed target', () => {
     const gateRow = (truth: Row['truth'], targetMet: boolean): Row =>
-      ({ scenario: 's', truth, perVersionData: true, verdict: 'fail', rolledBack: true, detectionMinutes: 4, reference: { firingAtRelease: false }, falseRollback: false, targetMet, misses: [] }) as Row;
+      ({ scenario: 's', truth, perVersionData: true, deadlineMinutes: 3, verdict: 'fail', rolledBack: true, detectionMinutes: 4, reference: { firingAtRelease: false }, falseRollback: false, targetMet, misses: [] }) as Row;
     expect(fixedScenarioRow(gateRow('regression', false), 3)).toMatchObject({ className: 's', truth: 'regression', seed: 3, onsetMinute: 0, detectionMinutes: 4, withinTarget: false });
     expect(fixedScenarioRow(gateRow('regression', true), 3).withinTarget).toBe(true);
     expect(fixedScenarioRow(gateRow('healthy', false), 3)).toMatchObject({ truth: 'no-regression', rolledBack: true });

@@ -7,7 +7,7 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuditDetailType } from '../../lib/core';
+import { AuditDetailType, HISTORY_SECONDS } from '../../lib/core';
 import {
   APPLICATION,
   CREATED_AT,
@@ -63,7 +63,8 @@ describe('AfterAllowTraffic bake', () => {
     const calls = world.metricCalls();
     expect(calls).toHaveLength(14); // one per tick, T0 … T0 + 780
     for (const call of calls) {
-      expect(call.StartTime!.getTime() / 1000).toBe(CREATED_AT);
+      // From an hour before the release: the current version's history in the same call.
+      expect(call.StartTime!.getTime() / 1000).toBe(CREATED_AT - HISTORY_SECONDS);
       expect((call.EndTime!.getTime() / 1000) % 60).toBe(0);
       expect(call.MetricDataQueries!.map((q) => q.Id).sort()).toEqual(['h0', 's0_baseline_n', 's0_baseline_t', 's0_canary_n', 's0_canary_t', 's1_baseline_n', 's1_baseline_t', 's1_canary_n', 's1_canary_t']);
     }

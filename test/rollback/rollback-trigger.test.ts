@@ -59,10 +59,18 @@ describe('RollbackTrigger on a Lambda alias', () => {
     const alarm = Template.fromStack(f.stack).toJSON().Resources[f.stack.getLogicalId(t.rollbackAlarms[0].node.defaultChild as never)].Properties;
     const byId = Object.fromEntries(alarm.Metrics.map((m: any) => [m.Id, m]));
     expect(byId.expr_1.Expression).toBe(
-      // The old version (alias total minus the new version) needs 70 events in the window too:
-      // below that the alarm holds at 0 and the evaluator, comparing over the whole shift, decides.
-      'IF(total >= 70, IF((FILL(basetotal, 0) - total) >= 70, IF(FILL(bad, 0) / total > 2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total), FILL(bad, 0) / total, 0), 0), 0) / 0.001',
+      // The old version (alias total minus the new version) needs 70 events in the window too, and
+      // at least as many as the new version: otherwise the alarm holds at 0 and the evaluator judges
+      // the minutes the new version served alone. The new version's bad events must exceed e, what
+      // 2 × the old ratio predicts, by three standard deviations: (bad − e)² > 9 × (e + 1).
+      'IF(total >= 70, IF((FILL(basetotal, 0) - total) >= 70, IF((FILL(basetotal, 0) - total) >= total, ' +
+        'IF((FILL(bad, 0) - (2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total)) > 0, ' +
+        'IF((FILL(bad, 0) - (2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total)) * ' +
+        '(FILL(bad, 0) - (2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total)) > ' +
+        '9 * ((2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total) + 1), FILL(bad, 0) / total, 0), 0), 0), 0), 0) / 0.001',
     );
+    // MetricDataQuery.Expression is limited to 2,048 characters (CloudWatch API reference); keep half of it spare.
+    expect(byId.expr_1.Expression.length).toBeLessThanOrEqual(1024);
     const names = (id: string) => byId[id].MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort();
     expect(names('bad')).toEqual(['ExecutedVersion', 'FunctionName', 'Resource']);
     expect(names('basebad')).toEqual(['FunctionName', 'Resource']);

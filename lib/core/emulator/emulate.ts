@@ -325,17 +325,34 @@ export interface WindowCounts {
 type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: WindowBaselineModel };
 
 /**
+ * How many standard deviations the new version's bad events must exceed `factor` × what the
+ * baseline's ratio predicts before a relative rollback alarm counts its burn: a one-sided z of 3
+ * (about 1 in 740 per look under a Poisson count), so a handful of errors in the first hundred
+ * events of a canary (2 of 102 reads as 19.6×) does not roll a release back. Squared so the
+ * expression needs only multiplication (`(bad − e) × (bad − e) > 9 × (e + 1)`, the +1 keeping the
+ * variance positive when the baseline shows no errors). Measured with `npm run eval:seeds`.
+ */
+export const RELATIVE_ALARM_Z_SQUARED = 9;
+
+/**
  * The datapoint of a window alarm that compares with a baseline, as `relativeBurnRateExpression`
- * renders it:
+ * renders it (e = factor × baseBad ÷ baseTotal × total, the new version's bad events were it
+ * `factor` times as bad as the baseline):
  *
- * `IF(total >= N, IF(baseTotal >= N, IF(ratio > factor * baseBad / baseTotal, ratio, 0), 0), 0) / errorBudget`
+ * `IF(total >= N, IF(baseTotal >= N, IF(baseTotal >= total, IF(bad > e, IF((bad − e) × (bad − e) > 9 × (e + 1), ratio, 0), 0), 0), 0), 0) / errorBudget`
  *
  * - `undefined` when the new version's window holds no datapoint of `total` (no value: the
  *   alarm's TreatMissingData applies), whatever the baseline holds;
  * - 0 while the new version has fewer than N events in the window;
  * - 0 while the baseline has fewer than N events in the window (`FILL(…, 0)` makes a baseline
  *   without datapoints 0 events): without a baseline on the same minutes the alarm holds;
- * - the comparison is strict: a new version failing exactly `factor` times as often does not burn;
+ * - 0 while the baseline served fewer events than the new version in the window: then most of
+ *   the new version's minutes have no current-version traffic beside them (all at once, after the
+ *   full shift, the last steps of a linear rollout), and the window would set minutes after the
+ *   release against minutes before it — a blip or an incident starting in between would read as
+ *   the release. The evaluator judges those minutes (solo windows, lib/core/windows.ts);
+ * - 0 unless the new version fails more than `factor` times as often, by more than
+ *   {@link RELATIVE_ALARM_Z_SQUARED}'s three standard deviations (strict comparisons);
  * - otherwise the new version's own burn rate, unchanged (the baseline only gates it).
  *
  * As in {@link windowBurnRate}, a zero total never divides (the construct's N is always ≥ 1).
@@ -346,8 +363,22 @@ export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCoun
   const ratio = canary.bad / canary.total;
   // No baseline traffic in the window: the alarm holds (the synthesized expression's inner IF).
   if (!(baseline.total >= alarm.minEvents && baseline.total > 0)) return 0;
-  const baseRatio = baseline.bad / baseline.total;
-  return (ratio > alarm.baseline.factor * baseRatio ? ratio : 0) / alarm.errorBudget;
+  if (!(baseline.total >= canary.total)) return 0;
+  return (significantlyWorse(canary, baseline, alarm.baseline.factor) ? ratio : 0) / alarm.errorBudget;
+}
+
+/**
+ * Whether the new version fails more than `factor` times as often as the baseline, by more than
+ * three standard deviations ({@link RELATIVE_ALARM_Z_SQUARED}): the rollback alarms' gate, and the
+ * evaluator's on the minutes both versions served. `e = factor × baseBad ÷ baseTotal × total`;
+ * true when `bad > e` and `(bad − e)² > 9 × (e + 1)`. A baseline without events predicts nothing:
+ * false.
+ */
+export function significantlyWorse(canary: Pick<WindowCounts, 'total' | 'bad'>, baseline: Pick<WindowCounts, 'total' | 'bad'>, factor: number): boolean {
+  if (!(baseline.total > 0)) return false;
+  const expected = ((factor * baseline.bad) / baseline.total) * canary.total;
+  const excess = canary.bad - expected;
+  return excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1);
 }
 
 /**

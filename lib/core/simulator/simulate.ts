@@ -1,10 +1,22 @@
 import type { SloObservation } from '../audit-events';
 import { type Decision, decideBake } from '../decision';
-import { MAX_EMULATED_MINUTES, emulate, type EmulationResult, relativeWindowBurnRate, type SliPoint, SliIndex, type TimelineEntry, type WindowCounts, windowBurnRate } from '../emulator';
+import {
+  MAX_EMULATED_MINUTES,
+  emulate,
+  type EmulationResult,
+  relativeWindowBurnRate,
+  significantlyWorse,
+  type SliPoint,
+  SliIndex,
+  type TimelineEntry,
+  type WindowCounts,
+  windowBurnRate,
+} from '../emulator';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
 import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, tickClock } from '../bake';
 import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId } from '../metric-queries';
+import { HISTORY_SECONDS } from '../windows';
 import { POLICY_SCHEMA_VERSION, fastestPageTier, type PolicyAlarm, type PolicyRollbackAlarm, type PolicyRollbackTrigger, type PolicySlo, type RollbackPolicy } from '../policy';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
@@ -418,7 +430,8 @@ function runEvaluator(
       ['canary', 'canary'],
       ['baseline', 'stable'],
     ] as const) {
-      const { numerator, total } = armSeries(series, stream, bad, release, lastReadable);
+      // As the step Lambda reads: from the history's start, an hour before the release.
+      const { numerator, total } = armSeries(series, stream, bad, release - HISTORY_SECONDS / 60, lastReadable);
       results.set(queryId(i, arm, 'numerator'), { status: 'Complete', series: numerator });
       results.set(queryId(i, arm, 'total'), { status: 'Complete', series: total });
     }
@@ -476,6 +489,8 @@ function runEvaluator(
     rollback: decision.status === 'Failed',
     status: decision.status,
     observations: decision.observations as SloObservation[],
+    ...(decision.escalate ? { escalate: true } : {}),
+    ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
   };
 }
 
@@ -597,11 +612,19 @@ function baselineComparison(m: RollbackAlarmModel, counts: WindowCounts, base: W
     return `the ${b.name} served ${formatNumber(base.total)} events over the same window (fewer than ${formatNumber(m.minEvents)}), so the alarm holds: without a baseline it cannot tell the release from a shared incident, and the evaluator decides`;
   }
   const baseRatio = base.bad / base.total;
-  const relation = ratio > b.factor * baseRatio ? 'is more than' : 'is not more than';
-  return (
-    `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× the ${b.name}'s ${pct(baseRatio)} ` +
-    `(${formatNumber(base.bad)} of ${formatNumber(base.total)} events) over the same window`
-  );
+  const theirs = `the ${b.name}'s ${pct(baseRatio)} (${formatNumber(base.bad)} of ${formatNumber(base.total)} events) over the same window`;
+  if (!(base.total >= counts.total)) {
+    return (
+      `the ${b.name} served ${formatNumber(base.total)} events over the same window, fewer than the new version's ${formatNumber(counts.total)}, so the alarm holds: ` +
+      'most of the new version\'s minutes had no current-version traffic beside them (the evaluator judges those)'
+    );
+  }
+  const relation = significantlyWorse(counts, base, b.factor)
+    ? 'is more than'
+    : ratio > b.factor * baseRatio
+      ? 'is more than, but not by three standard deviations,'
+      : 'is not more than';
+  return `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× ${theirs}`;
 }
 
 /**
@@ -627,7 +650,7 @@ function sharedBurn(m: RollbackAlarmModel, release: number, last: number, delay:
   if (!first || !peak) return undefined;
   const compared = first.base.total >= m.minEvents && first.base.total > 0;
   const held = compared
-    ? `but it never failed more than ${formatNumber(m.baseline!.factor)}× as often as the ${m.baseline!.name} on the same window`
+    ? `but it never failed more than ${formatNumber(m.baseline!.factor)}× as often as the ${m.baseline!.name} on the same window by three standard deviations while the ${m.baseline!.name} served at least as many events`
     : 'but the alarm held';
   return (
     `${m.id}: the new version's own burn rate reached ${fmt(peak.burn)}× (minute ${peak.t}), ${held} — at minute ${first.t}: ` +

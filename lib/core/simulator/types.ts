@@ -114,6 +114,10 @@ export interface PathOutcome {
   readonly status?: 'Succeeded' | 'Failed';
   /** Evaluator: the numbers behind the verdict, per SLO and arm (as in the audit trail). */
   readonly observations?: readonly SloObservation[];
+  /** Evaluator: the report raises an `Escalation Raised` audit event (a human should look). */
+  readonly escalate?: boolean;
+  /** Evaluator: incidents that are not the release's (a pre-existing incident), as the audit names them. */
+  readonly incidents?: ReadonlyArray<{ readonly kind: 'pre-existing'; readonly slo: string; readonly reason: string }>;
 }
 
 /** Per-minute numbers for the chart. */

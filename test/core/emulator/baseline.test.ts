@@ -64,17 +64,26 @@ describe('relativeWindowBurnRate, the datapoint of one window', () => {
     ['both failing equally: 0', { datapoints: 1, total: 100, bad: 5 }, { datapoints: 60, total: 59_900, bad: 2_995 }, 0],
     // 10 of 100 = 0.1 vs 2 × (50 of 1,000) = 0.1: not strictly above.
     ['exactly factor × the old ratio: 0 (strict >)', { datapoints: 1, total: 100, bad: 10 }, { datapoints: 1, total: 1_000, bad: 50 }, 0],
-    // 11 of 100 = 0.11 > 0.1 → 0.11 ÷ 0.001.
-    ['just above factor × the old ratio: the whole burn, not the excess', { datapoints: 1, total: 100, bad: 11 }, { datapoints: 1, total: 1_000, bad: 50 }, 110],
+    // 11 of 100 = 0.11 > 0.1, but e = 10 and (11 − 10)² = 1 ≤ 9 × 11: noise, not a regression.
+    ['above factor × the old ratio by less than three standard deviations: 0', { datapoints: 1, total: 100, bad: 11 }, { datapoints: 1, total: 1_000, bad: 50 }, 0],
+    // 20 of 100: (20 − 10)² = 100 ≤ 99? no, 100 > 99 → the whole burn, 0.2 ÷ 0.001.
+    ['three standard deviations above factor × the old ratio: the whole burn, not the excess', { datapoints: 1, total: 100, bad: 20 }, { datapoints: 1, total: 1_000, bad: 50 }, 200],
+    // 19 of 100: (19 − 10)² = 81 ≤ 99 → holds.
+    ['just under three standard deviations: 0', { datapoints: 1, total: 100, bad: 19 }, { datapoints: 1, total: 1_000, bad: 50 }, 0],
+    // A clean old version predicts e = 0: (bad − 0)² > 9 × 1 needs 4 bad events (2 of 102 read as 19.6× alone).
+    ['three bad events beside a clean old version: 0 (the first hundred events of a canary)', { datapoints: 1, total: 100, bad: 3 }, { datapoints: 5, total: 4_900, bad: 0 }, 0],
+    ['four bad events beside a clean old version: the burn', { datapoints: 1, total: 100, bad: 4 }, { datapoints: 5, total: 4_900, bad: 0 }, 40],
+    // 100 events of the new version against 99 of the old: most of its minutes have no old traffic beside them.
+    ['an old version that served fewer events than the new one: the alarm holds', { datapoints: 5, total: 100, bad: 100 }, { datapoints: 1, total: 99, bad: 0 }, 0],
     // The old version's 69 events are below the guard: the alarm holds, although the new version's
     // 10 of 100 alone would be 100× (and 10 % < 2 × 100 % anyway; the next row has a clean one).
     ['an old version under 70 events: the alarm holds', { datapoints: 1, total: 100, bad: 10 }, { datapoints: 1, total: 69, bad: 69 }, 0],
     // 69 clean old events: 10 % > 2 × 0 % would burn 100×, but 69 < 70 holds it.
     ['an old version under 70 events holds even when it is clean', { datapoints: 1, total: 100, bad: 10 }, { datapoints: 1, total: 69, bad: 0 }, 0],
-    // 70 clean old events: 10 % > 2 × 0 % → 0.1 ÷ 0.001 = 100×.
-    ['an old version of exactly 70 clean events: the burn counts', { datapoints: 1, total: 100, bad: 10 }, { datapoints: 1, total: 70, bad: 0 }, 100],
-    // 70 events at 50 %: 0.1 > 2 × 0.5 is false.
-    ['an old version of exactly 70 events counts', { datapoints: 1, total: 100, bad: 10 }, { datapoints: 1, total: 70, bad: 35 }, 0],
+    // 70 clean old events beside 70 new: 10 of 70 > 2 × 0 % by (10)² > 9 → 10 ÷ 70 ÷ 0.001.
+    ['an old version of exactly 70 clean events: the burn counts', { datapoints: 1, total: 70, bad: 10 }, { datapoints: 1, total: 70, bad: 0 }, 10 / 70 / 0.001],
+    // 70 events at 50 %: e = 2 × 0.5 × 70 = 70 > 10.
+    ['an old version of exactly 70 events counts', { datapoints: 1, total: 70, bad: 10 }, { datapoints: 1, total: 70, bad: 35 }, 0],
     // FILL makes the old version 0 events < 70: holds, though the new version alone is 100×.
     ['no old datapoint at all (FILL → 0): the alarm holds', { datapoints: 1, total: 100, bad: 10 }, none, 0],
     // 0 of 100 vs 0 of 59,900: 0 > 2 × 0 is false.

@@ -372,7 +372,7 @@ describe('the rollback alarm compares the new version with the current one (base
       expect(result.minutes.find((m) => m.minute === 1)!.burnRates[IDS.rollback]).toBe(0);
     });
 
-    it('and once all traffic has shifted (the current version\'s 5-minute window empty) it still holds: the evaluator decides, and passes at minute 23', () => {
+    it('and once all traffic has shifted (the current version\'s 5-minute window empty) it still holds: the evaluator decides, passes at minute 23 and escalates the pre-existing incident', () => {
       // From minute 10 the alias serves only the new version: the rest of the blended traffic is 0.
       // Minute 15 (window 10 … 14): the new version 5 × 50 = 250 of 5,000 = 5 % → 50× on its own;
       // the current version 0 events (< 70), so the alarm holds at 0 (it used to fire here on the
@@ -384,10 +384,17 @@ describe('the rollback alarm compares the new version with the current one (base
       expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 30).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
       expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
       expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
+      // The solo minutes 10–19 are compared with the current version's last minute of service
+      // (minute 9: 45 of 900 = 5 %), the most it failed over any suffix of its last 5 minutes.
       expect(path(result, 'evaluator').observations).toMatchObject([
         { slo: 'Availability', arm: 'canary', totalEvents: 11_000, badEvents: 550, burnRate: 50 },
         { slo: 'Availability', arm: 'baseline', totalEvents: 9_000, badEvents: 450, burnRate: 50 },
+        { slo: 'Availability', arm: 'reference', windowSeconds: 60, totalEvents: 900, badEvents: 45, burnRate: 50 },
       ]);
+      // The service paged before the release (50× over the hour and the 5 minutes before it): named, escalated, not rolled back.
+      expect(result.outcome).toMatchObject({ escalate: true, incidents: [{ kind: 'pre-existing', slo: 'Availability' }] });
+      expect(result.outcome.reasons.join('\n')).toMatch(/pre-existing incident — the service was already burning its budget at the page rate before the release \(the current version 50× over the hour before it, 50× over its last 5 min/);
+      expect(result.outcome.reasons.join('\n')).toMatch(/no worse than the current version's last minutes of service \(1 min\): 5 % \(45 of 900 events\): what the service was already doing/);
     });
   });
 
@@ -405,23 +412,25 @@ describe('the rollback alarm compares the new version with the current one (base
       const alarm = path(result, 'alarm');
       expect(alarm).toMatchObject({ verdict: 'none', rollback: false });
       expect(alarm.reasons[1]).toBe(
-        `${IDS.rollback}: the new version's own burn rate reached 375× (minute 4), but it never failed more than 2× as often as the current version on the same window — ` +
+        `${IDS.rollback}: the new version's own burn rate reached 375× (minute 4), but it never failed more than 2× as often as the current version on the same window ` +
+          'by three standard deviations while the current version served at least as many events — ' +
           "at minute 3: 33.3 % bad is not more than 2× the current version's 19.1 % (900 of 4700 events) over the same window; an incident both versions share does not roll back",
       );
       expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 23).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
       expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
     });
 
-    it('a shared blip in the canary\'s first two minutes still fires: the new version\'s window holds fewer minutes than its baseline\'s (the gap left, narrowed from 30 min to ~2)', () => {
-      // Blip at minutes 1–2. Minute 2 (window −3 … 1): new 200 requests (minutes 0–1), 100 failed =
-      // 50 % → 500×; current 3 × 1,000 + 2 × 900 = 4,800 requests, 900 failed = 18.8 % (× 2 = 37.5 %):
-      // 50 % > 37.5 %. A blip of b minutes t minutes after the release gives the new version about
-      // b ÷ t and the current one b ÷ 5: more than twice as often while t < 2.5.
+    it('a shared blip in the canary\'s first two minutes now holds too: more than twice as often, but not by three standard deviations (it fired at minute 2 before the significance gate)', () => {
+      // Blip at minutes 1–2. Minute 2 (window −3 … 1): new 100 of 200 requests failed = 50 % → 500×;
+      // current 900 of 4,800 = 18.8 % (× 2 = 37.5 %): 50 % > 37.5 %, but e = 2 × 18.8 % × 200 = 75
+      // expected bad events and (100 − 75)² = 625 ≤ 9 × 76 = 684: not three standard deviations.
+      // (The new version's window holds fewer minutes than its baseline's; the gate absorbs the gap.)
       const result = run(canaryRelease({ canaryErrors: blip(1), stableErrors: blip(1) }));
-      expect(result.outcome).toMatchObject({ path: 'alarm', verdict: 'fail', minute: 2, source: IDS.rollback });
-      expect(result.outcome.reasons[0]).toMatch(
-        /burn rate 500× over the last 5 min \(100 of 200 events bad, minimum 70\); 50 % bad is more than 2× the current version's 18\.8 % \(900 of 4800 events\) over the same window/,
+      expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
+      expect(path(result, 'alarm').reasons[1]).toMatch(
+        /at minute 2: 50 % bad is more than, but not by three standard deviations, 2× the current version's 18\.8 % \(900 of 4800 events\) over the same window/,
       );
+      expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
     });
 
     it('late in a long canary (minutes 40–41) holds: both windows hold the same five minutes at the same rate', () => {
@@ -438,7 +447,7 @@ describe('the rollback alarm compares the new version with the current one (base
       const alarm = path(result, 'alarm');
       expect(alarm).toMatchObject({ verdict: 'none', rollback: false });
       expect(alarm.reasons[1]).toMatch(
-        /reached 300× \(minute 42\), but it never failed more than 2× as often as the current version on the same window — at minute 41: 20 % bad is not more than 2× the current version's 20 % \(900 of 4500 events\)/,
+        /reached 300× \(minute 42\), but it never failed more than 2× as often as the current version on the same window by three standard deviations while the current version served at least as many events — at minute 41: 20 % bad is not more than 2× the current version's 20 % \(900 of 4500 events\)/,
       );
     });
   });
@@ -454,8 +463,10 @@ describe('the rollback alarm compares the new version with the current one (base
     expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 13).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
     expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
     expect(path(result, 'alarm').reasons.join('\n')).toMatch(/the new version's own burn rate reached 1000× \(minute 1\)/);
+    // The workbook's hour, reaching back before the release: 1,000 bad events of the new version
+    // against the hour's 1,000 events (no current-version entries) is 1,000×, and its last minute burns.
     expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 4, source: 'Availability', rollback: true });
-    expect(result.outcome.reasons[0]).toMatch(/burns its error budget at 1000× over 1 min \(1000 of 1000 events bad\)/);
+    expect(result.outcome.reasons[0]).toMatch(/spent 1000× the error budget of the service's last hour \(1000 bad events of its own against 1000 events of both versions in the hour; the workbook pages at 14\.4×\) and still burns at 1000× over its last 1 min/);
   });
 
   it('does not invent the current version from blended entries: a minute without a stable entry has none', () => {
@@ -517,15 +528,21 @@ describe('the rollback alarm compares the new version with the current one (base
       expect(result.minutes.find((m) => m.minute === 1)!.burnRates[BLUE]).toBe(0);
     });
 
-    it('blue reads the canary entries as its baseline', () => {
-      // Blue fails 100 % from minute 0 (900 of 900), green is clean. Minute 1 (window −4 … 0): blue
-      // 4 × 1,000 + 900 = 4,900 requests, 900 failed = 18.4 % → 184×, above 14.4×; green 0 of 100:
-      // 18.4 % > 2 × 0 %.
-      const result = run(canaryRelease({ canaryErrors: () => 0, stableErrors: (m, r) => (m >= 0 ? r : 0) }), {}, ecs);
-      expect(result.outcome).toMatchObject({ path: 'alarm', minute: 1, source: BLUE });
-      expect(result.outcome.reasons[0]).toMatch(
-        /burn rate 184× over the last 5 min \(900 of 4900 events bad, minimum 70\); 18\.4 % bad is more than 2× the green target group \(new version\)'s 0 % \(0 of 100 events\)/,
+    it('blue reads the canary entries as its baseline, and compares only while green served at least as many events', () => {
+      // A 10 % canary: blue (the current task set on this release) fails 100 % from minute 0, green
+      // is clean. Minute 1 (window −4 … 0): blue 900 of 4,900 = 18.4 % → 184×, but green served 100
+      // events, fewer than blue's 4,900: blue's alarm holds (it fires on the release after, when
+      // blue holds the replacement task set and serves the 10 %).
+      const tenPercent = run(canaryRelease({ canaryErrors: () => 0, stableErrors: (m, r) => (m >= 0 ? r : 0) }), {}, ecs);
+      expect(tenPercent.minutes.filter((m) => m.minute >= 0 && m.minute <= 9).every((m) => m.burnRates[BLUE] === 0)).toBe(true);
+      // Blue at 40 % of the traffic, green at 60 % (a later step): from minute 1 (window −4 … 0) blue
+      // 400 of 400 failed; green 600 clean — 600 ≥ 400, 100 % > 2 × 0 %: blue fires on green's entries.
+      const series = buildSeries(-100, 40, (m) =>
+        m < 0 ? { stable: { requests: 1_000, errors: 0 } } : { stable: { requests: 400, errors: 400 }, canary: { requests: 600, errors: 0 } },
       );
+      const result = run(series, {}, ecs);
+      expect(result.outcome).toMatchObject({ path: 'alarm', source: BLUE });
+      expect(result.outcome.reasons[0]).toMatch(/bad is more than 2× the green target group \(new version\)'s 0 %/);
     });
   });
 

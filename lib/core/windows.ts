@@ -1,0 +1,209 @@
+import type { Counts } from './decision';
+import type { EvaluatorSlo } from './evaluator-config';
+
+/**
+ * The windows one bake tick judges an SLO on, cut from its per-minute counts (issue 8: detection
+ * without false rollbacks on every deployment shape). Whose minutes they are decides what a burn
+ * means:
+ *
+ * - **paired** minutes since the release, on which both versions served: the new version is
+ *   compared with the current one on the same minutes, so an incident every version shares (a
+ *   dependency down, a blip) is told apart from the release;
+ * - **solo** minutes since the release, on which the new version served alone (all at once, or
+ *   after the full shift): nothing serves alongside it, so it is compared with the *reference*,
+ *   the current version's own traffic just before it stopped serving (the minutes before an
+ *   all-at-once release, or the last minutes of a canary), read in the same GetMetricData call;
+ * - **history**: the current version over the hour before the release, the workbook's long window
+ *   (SRE Workbook ch. 5, "multiwindow, multi-burn-rate alerts": 14.4× over 1 h and 5 min), to say
+ *   whether the service was already paging when the release went out.
+ */
+
+/** Counts of one version in one minute. */
+export interface ArmMinute {
+  readonly total: number;
+  readonly bad: number;
+}
+
+/** One minute of one SLO's counts, both versions; a version without a datapoint that minute is absent. */
+export interface TimelineMinute {
+  /** Epoch seconds of the minute's start. */
+  readonly at: number;
+  readonly canary?: ArmMinute;
+  readonly baseline?: ArmMinute;
+}
+
+/** One SLO's per-minute counts as one tick read them: the history before the release, and every minute since. */
+export interface SloTimeline {
+  /** Epoch seconds of the release minute (the deployment's createTime, floored): the since-release window's start. */
+  readonly releaseAt: number;
+  /** Epoch seconds the tick's data ends at (exclusive). */
+  readonly end: number;
+  /** Sorted by `at`; minutes from `releaseAt − HISTORY_SECONDS` on. */
+  readonly minutes: readonly TimelineMinute[];
+}
+
+/**
+ * How far before the release every tick reads: the workbook's long window for the 14.4× page tier
+ * (1 h). One GetMetricData call carries it (60 more one-minute datapoints per query, far under the
+ * 100,800 a call returns).
+ */
+export const HISTORY_SECONDS = 3_600;
+
+/**
+ * What one minute of the new version serving alone may add to a solo window, as a multiple of the
+ * page rate: a blip of B minutes adds at most 1.5 × B page-rate minutes, so a blip of up to 3
+ * minutes (4.5) can never make a 5-minute short window burn at the page rate (5), while a
+ * regression at or above the page rate that lasts the short window does. A minute with any bad
+ * event may add one (discrete counts: at a few requests a minute the page rate is a fraction of
+ * one event). Measured with `npm run eval:seeds` (classes aao-blip, aao-delayed-regression).
+ */
+export const SOLO_MINUTE_CAP = 1.5;
+
+/** The windows of one SLO at one tick. */
+export interface SloWindows {
+  /** The new and the current version on the minutes since the release both served, and the new version on those of the short window. */
+  readonly paired: { readonly canary: Counts; readonly baseline: Counts; readonly canaryShort: Counts };
+  /** Minutes since the release the new version served alone. */
+  readonly solo: {
+    /** Solo minutes in the short window. */
+    readonly shortMinutes: number;
+    /**
+     * Whether the whole short window lies in the new version's latest stretch of serving alone
+     * (after the release and after its last paired minute): only then can it be judged, since a
+     * blip fills a window cut short.
+     */
+    readonly fullWindow: boolean;
+    /** The latest stretch of serving alone, capped: the long window beside the short one (at least twice as long). */
+    readonly stretchCapped: Counts;
+    /** Minutes the latest stretch of serving alone spans so far. */
+    readonly stretchMinutes: number;
+    /**
+     * The workbook's long window reaching back before the release: the new version's bad events
+     * in the stretch served alone, over every event of the service (both versions) in the last
+     * hour, as served (uncapped: this is the budget the hour consumed).
+     */
+    readonly hourOfService: Counts;
+    /** The short window's counts as served. */
+    readonly short: Counts;
+    /** The same, each minute's bad events capped at {@link SOLO_MINUTE_CAP} × the page rate (a blip cannot fail it). */
+    readonly shortCapped: Counts;
+    /** Every solo minute since the release, capped alike (for decisive evidence at low traffic). */
+    readonly sinceReleaseCapped: Counts;
+    /** The short window's solo minutes as served, oldest first (is it burning right now?). */
+    readonly recent: readonly ArmMinute[];
+  };
+  /**
+   * The current version just before the solo minutes: of the suffixes of its last short window of
+   * service with enough events, the one that failed most (the most lenient reading of "what the
+   * service was doing"). Undefined when it never served enough events.
+   */
+  readonly reference?: { readonly counts: Counts; readonly minutes: number; readonly endsAt: number; readonly preRelease: boolean };
+  /** The current version before the release: the hour, and the short window. */
+  readonly history: { readonly long: Counts; readonly short: Counts };
+}
+
+const ZERO: Counts = { total: 0, bad: 0, datapoints: 0 };
+const add = (c: Counts, m: ArmMinute | undefined, bad = m?.bad ?? 0): Counts =>
+  m ? { total: c.total + m.total, bad: c.bad + Math.min(bad, m.total), datapoints: c.datapoints + 1 } : c;
+const served = (m: ArmMinute | undefined): m is ArmMinute => m !== undefined && m.total > 0;
+
+/** A minute's bad events as a solo window counts them: capped at {@link SOLO_MINUTE_CAP} × the page rate, at least one. */
+export function cappedBad(slo: Pick<EvaluatorSlo, 'errorBudget' | 'failBurnRate'>, m: ArmMinute): number {
+  return Math.min(m.bad, Math.max(1, SOLO_MINUTE_CAP * slo.failBurnRate * slo.errorBudget * m.total));
+}
+
+/** Cuts one SLO's timeline into the windows the decision judges. */
+export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows {
+  const { releaseAt, end } = timeline;
+  const shortStart = Math.max(releaseAt, end - slo.shortWindowSeconds);
+  let pairedCanary = ZERO;
+  let pairedBaseline = ZERO;
+  let pairedShort = ZERO;
+  let soloShort = ZERO;
+  let soloShortCapped = ZERO;
+  let soloCapped = ZERO;
+  let soloShortMinutes = 0;
+  const recent: ArmMinute[] = [];
+  let firstSolo: number | undefined;
+  let historyLong = ZERO;
+  let historyShort = ZERO;
+  for (const m of timeline.minutes) {
+    if (m.at >= end) break;
+    if (m.at < releaseAt) {
+      if (m.at >= releaseAt - HISTORY_SECONDS) historyLong = add(historyLong, m.baseline);
+      if (m.at >= releaseAt - slo.shortWindowSeconds) historyShort = add(historyShort, m.baseline);
+      continue;
+    }
+    if (!served(m.canary)) continue;
+    const inShort = m.at >= shortStart;
+    if (served(m.baseline)) {
+      pairedCanary = add(pairedCanary, m.canary);
+      pairedBaseline = add(pairedBaseline, m.baseline);
+      if (inShort) pairedShort = add(pairedShort, m.canary);
+      continue;
+    }
+    const capped = cappedBad(slo, m.canary);
+    soloCapped = add(soloCapped, m.canary, capped);
+    if (inShort) {
+      firstSolo ??= m.at;
+      soloShortMinutes++;
+      recent.push(m.canary);
+      soloShort = add(soloShort, m.canary);
+      soloShortCapped = add(soloShortCapped, m.canary, capped);
+    }
+  }
+  // The latest stretch of serving alone starts after the last paired minute (or at the release).
+  let stretchStart = releaseAt;
+  for (const m of timeline.minutes) if (m.at >= releaseAt && m.at < end && served(m.canary) && served(m.baseline)) stretchStart = m.at + 60;
+  let stretchCapped = ZERO;
+  for (const m of timeline.minutes) {
+    if (m.at >= stretchStart && m.at < end && served(m.canary) && !served(m.baseline)) stretchCapped = add(stretchCapped, m.canary, cappedBad(slo, m.canary));
+  }
+  let hourBad = 0;
+  let hourTotal = 0;
+  let hourMinutes = 0;
+  for (const m of timeline.minutes) {
+    if (m.at < end - HISTORY_SECONDS || m.at >= end) continue;
+    const canaryServed = m.at >= releaseAt && served(m.canary);
+    hourTotal += (canaryServed ? m.canary!.total : 0) + (m.baseline?.total ?? 0);
+    if (canaryServed && m.at >= stretchStart && !served(m.baseline)) hourBad += Math.min(m.canary!.bad, m.canary!.total);
+    hourMinutes++;
+  }
+  const hourOfService: Counts = { total: hourTotal, bad: hourBad, datapoints: hourMinutes };
+  // The reference is read before the solo window: the current version's last minutes of service.
+  const referenceBefore = firstSolo ?? end;
+  return {
+    paired: { canary: pairedCanary, baseline: pairedBaseline, canaryShort: pairedShort },
+    solo: {
+      shortMinutes: soloShortMinutes,
+      fullWindow: end - slo.shortWindowSeconds >= stretchStart,
+      stretchCapped,
+      stretchMinutes: Math.max(0, (end - stretchStart) / 60),
+      hourOfService,
+      short: soloShort, shortCapped: soloShortCapped, sinceReleaseCapped: soloCapped, recent },
+    reference: referenceOf(slo, timeline, referenceBefore),
+    history: { long: historyLong, short: historyShort },
+  };
+}
+
+function referenceOf(slo: EvaluatorSlo, timeline: SloTimeline, before: number): SloWindows['reference'] {
+  const old = timeline.minutes.filter((m) => m.at < before && served(m.baseline));
+  if (old.length === 0) return undefined;
+  const last = old[old.length - 1].at;
+  const preRelease = last < timeline.releaseAt;
+  let suffix = ZERO;
+  let best: { counts: Counts; minutes: number } | undefined;
+  for (let i = old.length - 1; i >= 0 && old[i].at > last - slo.shortWindowSeconds; i--) {
+    suffix = add(suffix, old[i].baseline);
+    if (suffix.total < slo.minEvents) continue;
+    if (!best || suffix.bad / suffix.total > best.counts.bad / best.counts.total) best = { counts: suffix, minutes: (last - old[i].at) / 60 + 1 };
+  }
+  if (!best) {
+    // Too little traffic in its last short window: its last hour, when that has enough.
+    let hour = ZERO;
+    for (const m of old) if (m.at > last - HISTORY_SECONDS) hour = add(hour, m.baseline);
+    if (hour.total < slo.minEvents) return undefined;
+    best = { counts: hour, minutes: Math.round(HISTORY_SECONDS / 60) };
+  }
+  return { ...best, endsAt: last + 60, preRelease };
+}
