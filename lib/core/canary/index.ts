@@ -11,5 +11,4 @@ export {
   type BetaPosterior,
   type BetaPrior,
 } from './beta-binomial';
-export { mannWhitneyU, type MannWhitneyMethod, type MannWhitneyOptions, type MannWhitneyResult } from './mann-whitney';
 export * from './judge';

@@ -2,10 +2,10 @@ import { RollbackTriggersError } from '../errors';
 import { type BetaPrior, UNIFORM_PRIOR, betaBinomialProbabilityWorse } from './beta-binomial';
 import { type ProportionCounts, validateCounts } from './counts';
 import { type FisherExactResult, fisherExact } from './fisher';
-import { type MannWhitneyMethod, mannWhitneyU } from './mann-whitney';
 
 // The canary judge: compares the new version (canary) with the old one (baseline) on the same
-// minutes, metric by metric, and combines the classifications into a score as Kayenta does
+// minutes, metric by metric — each a ratio of bad events, judged by Fisher's exact test and a
+// beta-binomial posterior — and combines the classifications into a score as Kayenta does
 // (Netflix & Google, "Automated Canary Analysis", 2018: score = 100 × passed / classified metrics,
 // critical metrics veto). Every result is plain JSON for the audit trail: no Infinity, NaN or
 // undefined (a value that does not exist is null).
@@ -14,7 +14,7 @@ export type MetricClassification = 'pass' | 'marginal' | 'fail' | 'nodata';
 export type CanaryVerdict = 'pass' | 'marginal' | 'fail' | 'inconclusive';
 
 interface MetricInputBase {
-  /** Unique within one judgement, e.g. `errors`, `slow-requests`, `latency-p50`. */
+  /** Unique within one judgement, e.g. `errors`, `slow-requests`. */
   readonly name: string;
   /** A critical metric that fails fails the whole judgement; without data it makes it inconclusive. @default false */
   readonly critical?: boolean;
@@ -31,16 +31,8 @@ export interface ProportionMetricInput extends MetricInputBase {
   readonly thresholds?: ProportionThresholds;
 }
 
-/** Per-sample (or per-minute) values where higher is worse, such as latency in milliseconds. */
-export interface DistributionMetricInput extends MetricInputBase {
-  readonly kind: 'distribution';
-  readonly canary: readonly number[];
-  readonly baseline: readonly number[];
-  /** Per-metric overrides of `CanaryJudgeConfig.distribution`. */
-  readonly thresholds?: DistributionThresholds;
-}
-
-export type CanaryMetricInput = ProportionMetricInput | DistributionMetricInput;
+/** The metrics the judge accepts: proportions only (latency is judged as a ratio of slow requests). */
+export type CanaryMetricInput = ProportionMetricInput;
 
 export interface CanaryInput {
   readonly metrics: readonly CanaryMetricInput[];
@@ -65,29 +57,8 @@ export interface ProportionThresholds {
   readonly prior?: BetaPrior;
 }
 
-export interface DistributionThresholds {
-  /**
-   * A rank-biserial correlation (Cliff's delta) at or below this is too small to matter.
-   * @default 0.147 — the "negligible" bound of Romano et al. (2006)
-   */
-  readonly maxRankBiserial?: number;
-  /** … as is a canary median at most this fraction above the baseline median (0.1 = +10 %). @default 0.1 */
-  readonly maxRelativeIncrease?: number;
-  /** … or at most this much above it, in the metric's unit. @default 0 */
-  readonly maxAbsoluteIncrease?: number;
-  /** Fewer canary values than this: `nodata`. @default 10 */
-  readonly minCanarySamples?: number;
-  /** Fewer baseline values than this: `nodata`. @default 10 */
-  readonly minBaselineSamples?: number;
-  /** Beyond tolerance with the one-sided Mann–Whitney p at or below this: fail. @default 0.01 */
-  readonly failPValue?: number;
-  /** Beyond tolerance with the one-sided p at or below this (but not a fail): marginal. @default 0.05 */
-  readonly marginalPValue?: number;
-}
-
 export interface CanaryJudgeConfig {
   readonly proportion?: ProportionThresholds;
-  readonly distribution?: DistributionThresholds;
   /** Score at or above which the verdict is pass. @default 95 */
   readonly passScore?: number;
   /** Score at or above which (and below passScore) the verdict is marginal; below it, fail. @default 75 */
@@ -101,7 +72,6 @@ export interface CanaryJudgeConfig {
 }
 
 export type ResolvedProportionThresholds = Required<ProportionThresholds>;
-export type ResolvedDistributionThresholds = Required<DistributionThresholds>;
 
 export const DEFAULT_PROPORTION_THRESHOLDS: ResolvedProportionThresholds = Object.freeze({
   maxRelativeIncrease: 0.2,
@@ -112,16 +82,6 @@ export const DEFAULT_PROPORTION_THRESHOLDS: ResolvedProportionThresholds = Objec
   failProbability: 0.95,
   marginalPValue: 0.05,
   prior: UNIFORM_PRIOR,
-});
-
-export const DEFAULT_DISTRIBUTION_THRESHOLDS: ResolvedDistributionThresholds = Object.freeze({
-  maxRankBiserial: 0.147,
-  maxRelativeIncrease: 0.1,
-  maxAbsoluteIncrease: 0,
-  minCanarySamples: 10,
-  minBaselineSamples: 10,
-  failPValue: 0.01,
-  marginalPValue: 0.05,
 });
 
 /** A ratio exactly at the tolerance passes; this keeps float noise (0.01 × 1.2) from deciding. */
@@ -168,42 +128,8 @@ export interface ProportionMetricResult {
   readonly thresholds: ResolvedProportionThresholds;
 }
 
-export interface ArmDistribution {
-  readonly count: number;
-  /** Null without values. */
-  readonly median: number | null;
-}
-
-export interface DistributionMetricResult {
-  readonly kind: 'distribution';
-  readonly name: string;
-  readonly classification: MetricClassification;
-  readonly critical: boolean;
-  readonly weight: number;
-  readonly reasons: readonly string[];
-  readonly canary: ArmDistribution;
-  readonly baseline: ArmDistribution;
-  /** canary median − baseline median. */
-  readonly medianIncrease: number | null;
-  /** medianIncrease / |baseline median|; null when the baseline median is 0. */
-  readonly relativeMedianIncrease: number | null;
-  /** The largest median increase that passes: max(|baseline median| × rel, abs). */
-  readonly toleratedMedianIncrease: number | null;
-  /** Null for `nodata`. */
-  readonly mannWhitney: {
-    readonly method: MannWhitneyMethod;
-    readonly u: number;
-    readonly z: number;
-    readonly pCanarySlower: number;
-    readonly pTwoSided: number;
-    readonly commonLanguageEffectSize: number;
-    readonly rankBiserial: number;
-    readonly hasTies: boolean;
-  } | null;
-  readonly thresholds: ResolvedDistributionThresholds;
-}
-
-export type CanaryMetricResult = ProportionMetricResult | DistributionMetricResult;
+/** One result per input metric, in input order. */
+export type CanaryMetricResult = ProportionMetricResult;
 
 export interface CanaryJudgement {
   readonly verdict: CanaryVerdict;
@@ -232,7 +158,6 @@ export function judgeCanary(input: CanaryInput, config: CanaryJudgeConfig = {}):
   checkRange(marginalScore, 'marginalScore', 0, passScore);
   checkRange(marginalCredit, 'marginalCredit', 0, 1);
   const proportionDefaults = resolveProportion(config.proportion, 'proportion');
-  const distributionDefaults = resolveDistribution(config.distribution, 'distribution');
 
   if (!input || !Array.isArray(input.metrics)) {
     throw new RollbackTriggersError('RT604', `input.metrics must be an array of metrics, got ${String(input?.metrics)}`);
@@ -252,17 +177,13 @@ export function judgeCanary(input: CanaryInput, config: CanaryJudgeConfig = {}):
       throw new RollbackTriggersError('RT604', `metric "${metric.name}": weight must be a finite number above 0, got ${String(weight)}`);
     }
     const critical = metric.critical ?? false;
-    switch (metric.kind) {
-      case 'proportion':
-        return judgeProportion(metric, critical, weight, resolveProportion(metric.thresholds, `metric "${metric.name}" thresholds`, proportionDefaults));
-      case 'distribution':
-        return judgeDistribution(metric, critical, weight, resolveDistribution(metric.thresholds, `metric "${metric.name}" thresholds`, distributionDefaults));
-      default:
-        throw new RollbackTriggersError(
-          'RT604',
-          `metric "${(metric as CanaryMetricInput).name}": kind must be 'proportion' or 'distribution', got ${JSON.stringify((metric as { kind?: unknown }).kind)}`,
-        );
+    if (metric.kind !== 'proportion') {
+      throw new RollbackTriggersError(
+        'RT604',
+        `metric "${(metric as CanaryMetricInput).name}": kind must be 'proportion', got ${JSON.stringify((metric as { kind?: unknown }).kind)}`,
+      );
     }
+    return judgeProportion(metric, critical, weight, resolveProportion(metric.thresholds, `metric "${metric.name}" thresholds`, proportionDefaults));
   });
 
   const counts = { pass: 0, marginal: 0, fail: 0, nodata: 0 };
@@ -371,86 +292,6 @@ function judgeProportion(
   return { ...base, classification, reasons: [reason], toleratedRatio, absoluteIncrease, relativeIncrease, fisher, bayes };
 }
 
-function judgeDistribution(
-  metric: DistributionMetricInput,
-  critical: boolean,
-  weight: number,
-  t: ResolvedDistributionThresholds,
-): DistributionMetricResult {
-  for (const [armName, values] of [['canary', metric.canary], ['baseline', metric.baseline]] as const) {
-    if (!Array.isArray(values)) {
-      throw new RollbackTriggersError('RT602', `metric "${metric.name}" ${armName} must be an array of numbers, got ${String(values)}`);
-    }
-  }
-  const canaryCount = metric.canary.length;
-  const baselineCount = metric.baseline.length;
-  const base = { kind: 'distribution' as const, name: metric.name, critical, weight, thresholds: t };
-
-  const missing: string[] = [];
-  if (canaryCount < t.minCanarySamples) missing.push(`the canary has ${canaryCount} values, fewer than minCanarySamples ${t.minCanarySamples}`);
-  if (baselineCount < t.minBaselineSamples) missing.push(`the baseline has ${baselineCount} values, fewer than minBaselineSamples ${t.minBaselineSamples}`);
-  if (missing.length > 0 || canaryCount === 0 || baselineCount === 0) {
-    return {
-      ...base,
-      classification: 'nodata',
-      reasons: [`too little data to judge: ${missing.join('; ')}`],
-      canary: { count: canaryCount, median: null },
-      baseline: { count: baselineCount, median: null },
-      medianIncrease: null,
-      relativeMedianIncrease: null,
-      toleratedMedianIncrease: null,
-      mannWhitney: null,
-    };
-  }
-
-  const mw = mannWhitneyU(metric.canary, metric.baseline);
-  const medianIncrease = mw.canaryMedian - mw.baselineMedian;
-  const relativeMedianIncrease = mw.baselineMedian !== 0 ? medianIncrease / Math.abs(mw.baselineMedian) : null;
-  const toleratedMedianIncrease = Math.max(Math.abs(mw.baselineMedian) * t.maxRelativeIncrease, t.maxAbsoluteIncrease);
-  const smallEffect = mw.rankBiserial <= t.maxRankBiserial;
-  const smallShift = medianIncrease <= toleratedMedianIncrease * (1 + BOUNDARY_SLACK);
-
-  const numbers =
-    `canary median ${sig(mw.canaryMedian)} (n = ${canaryCount}) vs baseline ${sig(mw.baselineMedian)} (n = ${baselineCount}), ` +
-    `increase ${sig(medianIncrease)} (tolerated ${sig(toleratedMedianIncrease)}), rank-biserial ${sig(mw.rankBiserial)} (tolerated ${t.maxRankBiserial})`;
-  const evidence = `Mann–Whitney one-sided p = ${sig(mw.pCanarySlower)} (${mw.method})`;
-  let classification: MetricClassification;
-  let reason: string;
-  if (smallEffect || smallShift) {
-    classification = 'pass';
-    reason = `${smallEffect ? 'effect size' : 'median shift'} within tolerance: ${numbers}; ${evidence}`;
-  } else if (mw.pCanarySlower <= t.failPValue) {
-    classification = 'fail';
-    reason = `slower beyond tolerance: ${numbers}; ${evidence} ≤ ${t.failPValue}`;
-  } else if (mw.pCanarySlower <= t.marginalPValue) {
-    classification = 'marginal';
-    reason = `slower beyond tolerance on weak evidence: ${numbers}; ${evidence} ≤ ${t.marginalPValue} (fail needs ≤ ${t.failPValue})`;
-  } else {
-    classification = 'pass';
-    reason = `slower but not significantly: ${numbers}; ${evidence} > ${t.marginalPValue}`;
-  }
-  return {
-    ...base,
-    classification,
-    reasons: [reason],
-    canary: { count: canaryCount, median: mw.canaryMedian },
-    baseline: { count: baselineCount, median: mw.baselineMedian },
-    medianIncrease,
-    relativeMedianIncrease,
-    toleratedMedianIncrease,
-    mannWhitney: {
-      method: mw.method,
-      u: mw.u,
-      z: mw.z,
-      pCanarySlower: mw.pCanarySlower,
-      pTwoSided: mw.pTwoSided,
-      commonLanguageEffectSize: mw.commonLanguageEffectSize,
-      rankBiserial: mw.rankBiserial,
-      hasTies: mw.hasTies,
-    },
-  };
-}
-
 function resolveProportion(
   overrides: ProportionThresholds | undefined,
   where: string,
@@ -472,25 +313,6 @@ function resolveProportion(
     if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
       throw new RollbackTriggersError('RT603', `${where}.prior.${field} must be a finite number above 0, got ${String(v)}`);
     }
-  }
-  return t;
-}
-
-function resolveDistribution(
-  overrides: DistributionThresholds | undefined,
-  where: string,
-  defaults: ResolvedDistributionThresholds = DEFAULT_DISTRIBUTION_THRESHOLDS,
-): ResolvedDistributionThresholds {
-  const t = { ...defaults, ...stripUndefined(overrides) };
-  checkRange(t.maxRankBiserial, `${where}.maxRankBiserial`, 0, 1);
-  checkRange(t.maxRelativeIncrease, `${where}.maxRelativeIncrease`, 0, Infinity);
-  checkRange(t.maxAbsoluteIncrease, `${where}.maxAbsoluteIncrease`, 0, Infinity);
-  checkWhole(t.minCanarySamples, `${where}.minCanarySamples`, 1);
-  checkWhole(t.minBaselineSamples, `${where}.minBaselineSamples`, 1);
-  checkOpenUnit(t.failPValue, `${where}.failPValue`);
-  checkOpenUnit(t.marginalPValue, `${where}.marginalPValue`);
-  if (t.marginalPValue < t.failPValue) {
-    throw new RollbackTriggersError('RT603', `${where}.marginalPValue (${t.marginalPValue}) must be ≥ failPValue (${t.failPValue})`);
   }
   return t;
 }
@@ -527,7 +349,7 @@ function pct(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(3))} %`;
 }
 
-/** 3 significant digits, for p-values, probabilities and effect sizes in reasons. */
+/** 3 significant digits, for p-values and probabilities in reasons. */
 function sig(value: number): string {
   return String(Number(value.toPrecision(3)));
 }

@@ -1,7 +1,8 @@
 // Special functions for the canary statistics: log-gamma, log-beta, log binomial coefficients, the
-// regularized incomplete beta function, the Beta log-density and the standard normal CDF.
+// regularized incomplete beta function and the Beta log-density.
 //
-// They replace five @stdlib packages (129 modules, ~80 kB of the evaluator bundle; ~5 kB here).
+// They replace the @stdlib packages the judge used before (129 modules, ~80 kB of the evaluator
+// bundle; ~5 kB here).
 // Each routine is a published algorithm, cited where it is used. test/core/canary/
 // special-functions.test.ts checks them over the ranges the judge uses (parameters 0.5 … 1e9,
 // tails down to 1e-300) against @stdlib where @stdlib is accurate, against exact identities and
@@ -23,8 +24,6 @@
 //       fraction of I_x(a, b) (betacf), and why it is not the one used here (see betaFraction).
 // [D]   T. J. Dekker, "A floating-point technique for extending the available precision", Numer.
 //       Math. 18, 1971 (two-product); D. E. Knuth, TAOCP vol. 2, §4.2.2 (two-sum).
-// [C]   W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23, 1969,
-//       and "Algorithm 715: SPECFUN", ACM TOMS 19(1), 1993, routine ANORM.
 
 /** ln √(2π). */
 const LN_SQRT_2PI = 0.91893853320467274178;
@@ -328,74 +327,4 @@ export function betainc(x: number, a: number, b: number, upper = false): number 
   }
   const tail = betaFraction(b, a, y, x, -lambda, logPowerTerms(b, a, y, x, lnY, lnX, -lambda));
   return upper ? tail : 1 - tail;
-}
-
-// Cody's ANORM [C]: rational Chebyshev approximations of Φ on |x| ≤ 0.66291, 0.66291 < |x| ≤ √32
-// and |x| > √32, relative error below 1e-15 where Φ is representable.
-const ANORM_A = [2.2352520354606839287, 161.02823106855587881, 1067.6894854603709582, 18154.981253343561249, 0.065682337918207449113];
-const ANORM_B = [47.20258190468824187, 976.09855173777669322, 10260.932208618978205, 45507.789335026729956];
-const ANORM_C = [
-  0.39894151208813466764, 8.8831497943883759412, 93.506656132177855979, 597.27027639480026226, 2494.5375852903726711,
-  6848.1904505362823326, 11602.651437647350124, 9842.7148383839780218, 1.0765576773720192317e-8,
-];
-const ANORM_D = [
-  22.266688044328115691, 235.38790178262499861, 1519.377599407554805, 6485.558298266760755, 18615.571640885098091,
-  34900.952721145977266, 38912.003286093271411, 19685.429676859990727,
-];
-const ANORM_P = [0.21589853405795699, 0.1274011611602473639, 0.022235277870649807, 0.001421619193227893466, 2.9112874951168792e-5, 0.02307344176494017303];
-const ANORM_Q = [1.28426009614491121, 0.468238212480865118, 0.0659881378689285515, 0.00378239633202758244, 7.29751555083966205e-5];
-/** 1/√(2π). */
-const INV_SQRT_2PI = 0.39894228040143267794;
-
-/**
- * exp(−x²/2) · r with x² split as in [C]: x = x₁ + (x − x₁), x₁ a multiple of 1/16 (so x₁² is
- * exact), which keeps the rounding of x² out of the exponential far in the tail.
- */
-function gaussianFactor(x: number, r: number): number {
-  const x1 = Math.trunc(x * 16) / 16;
-  const del = (x - x1) * (x + x1);
-  return Math.exp(-x1 * x1 * 0.5) * Math.exp(-del * 0.5) * r;
-}
-
-/**
- * The standard normal distribution function Φ(x) = ½ erfc(−x/√2), by W. J. Cody's ANORM [C]
- * (the routine behind R's pnorm): full relative accuracy in the lower tail down to
- * Φ(−37.519) ≈ 2e-308; 0 below, 1 from x = 8.572 on (where 1 − Φ(x) ≈ 5e-18, below ½ ulp of 1).
- * NaN for NaN.
- */
-export function normalCdf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const y = Math.abs(x);
-  let result: number;
-  if (y <= 0.66291) {
-    const xsq = y > 1.11e-16 ? x * x : 0;
-    let num = ANORM_A[4] * xsq;
-    let den = xsq;
-    for (let i = 0; i < 3; i++) {
-      num = (num + ANORM_A[i]) * xsq;
-      den = (den + ANORM_B[i]) * xsq;
-    }
-    return 0.5 + (x * (num + ANORM_A[3])) / (den + ANORM_B[3]);
-  } else if (y <= 5.656854248) {
-    let num = ANORM_C[8] * y;
-    let den = y;
-    for (let i = 0; i < 7; i++) {
-      num = (num + ANORM_C[i]) * y;
-      den = (den + ANORM_D[i]) * y;
-    }
-    result = gaussianFactor(y, (num + ANORM_C[7]) / (den + ANORM_D[7]));
-  } else if (x < -37.519 || x >= 8.572) {
-    result = 0;
-  } else {
-    const xsq = 1 / (x * x);
-    let num = ANORM_P[5] * xsq;
-    let den = xsq;
-    for (let i = 0; i < 4; i++) {
-      num = (num + ANORM_P[i]) * xsq;
-      den = (den + ANORM_Q[i]) * xsq;
-    }
-    const r = (xsq * (num + ANORM_P[4])) / (den + ANORM_Q[4]);
-    result = gaussianFactor(y, (INV_SQRT_2PI - r) / y);
-  }
-  return x > 0 ? 1 - result : result;
 }

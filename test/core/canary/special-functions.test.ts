@@ -4,11 +4,10 @@ import stdBinomcoefln from '@stdlib/math-base-special-binomcoefln';
 // Not declared in package.json: installed with @stdlib/math-base-special-betaln, which is built on it.
 import stdGammaln from '@stdlib/math-base-special-gammaln';
 import stdBetaLogPdf from '@stdlib/stats-base-dists-beta-logpdf';
-import stdNormalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { integrate } from '../../../lib/core/canary/quadrature';
-import { betainc, betaln, betaLogPdf, binomcoefln, lgamma, normalCdf } from '../../../lib/core/canary/special-functions';
+import { betainc, betaln, betaLogPdf, binomcoefln, lgamma } from '../../../lib/core/canary/special-functions';
 
 // The in-house special functions against @stdlib (which the library used before) and against
 // reference values computed with mpmath 1.3 at 60 significant digits.
@@ -241,39 +240,6 @@ describe('betaLogPdf', () => {
   });
 });
 
-describe('normalCdf', () => {
-  it('known values', () => {
-    expect(normalCdf(0)).toBe(0.5);
-    expect(relativeError(normalCdf(-1.96), 0.024997895148220436213)).toBeLessThan(4 * EPSILON);
-    expect(normalCdf(-1.96)).toBeCloseTo(0.0249979, 7);
-    expect(relativeError(normalCdf(1.96), 0.97500210485177956379)).toBeLessThan(2 * EPSILON);
-    expect(relativeError(normalCdf(-1), 0.15865525393145705141)).toBeLessThan(4 * EPSILON);
-    expect(relativeError(normalCdf(-3), 0.0013498980316300945267)).toBeLessThan(4 * EPSILON);
-    expect(normalCdf(-40)).toBe(0);
-    expect(normalCdf(9)).toBe(1);
-    expect(normalCdf(Number.NaN)).toBeNaN();
-  });
-
-  it('matches mpmath to 4 ulps down to Φ(−37) ≈ 6e-300', () => {
-    for (const [x, reference] of NORMAL_CDF_REFERENCE) {
-      expect(relativeError(normalCdf(x), reference), `normalCdf(${x})`).toBeLessThan(4 * EPSILON);
-    }
-  });
-
-  it('matches @stdlib to 1e-12 relative on [−36, 8.5] and is symmetric', () => {
-    // @stdlib's erfc(−x/√2) inherits the rounding of x/√2, amplified x² times in the tail:
-    // ~1e-13 at x = −30.
-    const x = fc.oneof(unit.map((u) => -36 + 44.5 * u), logUniform(1e-12, 36).map((v) => -v));
-    fc.assert(
-      fc.property(x, (v) => {
-        expect(relativeError(normalCdf(v), stdNormalCdf(v, 0, 1))).toBeLessThanOrEqual(1e-12);
-        if (Math.abs(v) < 8) expect(Math.abs(normalCdf(v) + normalCdf(-v) - 1)).toBeLessThanOrEqual(2 * EPSILON);
-      }),
-      RUNS,
-    );
-  });
-});
-
 describe('betainc (regularized, with the upper tail)', () => {
   it('exact values', () => {
     for (const a of [0.5, 1, 2.5, 17, 1e3, 1e6, 1e8, 1e9]) {
@@ -449,22 +415,6 @@ const BINOMCOEFLN_REFERENCE: readonly (readonly [number, number, number])[] = [
   [1999999999, 77, 1388.4988598746262191],
   [100, 50, 66.783841652017426009],
   [60, 30, 39.311700726011262416],
-];
-
-/** [x, Φ(x)] */
-const NORMAL_CDF_REFERENCE: readonly (readonly [number, number])[] = [
-  [-37, 5.7255712225245768227e-300],
-  [-30.5, 1.3029379131780763509e-204],
-  [-20, 2.7536241186062336951e-89],
-  [-8, 6.2209605742717841235e-16],
-  [-5, 2.8665157187919391167e-7],
-  [-1.96, 0.024997895148220436213],
-  [-0.5, 0.30853753872598689636],
-  [1e-09, 0.5000000003989422804],
-  [0.3, 0.61791142218895263307],
-  [1.96, 0.97500210485177956379],
-  [4, 0.99996832875816688008],
-  [8, 0.9999999999999993779],
 ];
 
 /** [x, a, b, ln f(x; a, b)] at the mean and 0.7, 1.5, 4, 9, 20 and 30 standard deviations away. */
