@@ -449,7 +449,7 @@ export function createStepHandler(deps: StepDeps): StepHandler {
             problems.push({ ...problem, reason: `health check ${check.name}: ${problem.reason}` });
             return;
           }
-          const failure = syntheticsFailure(check, results.get(id)?.series, state.hookStartedAt, end);
+          const failure = syntheticsFailure(check, results.get(id)?.series, { releaseAt: state.context!.windowStart!, from: state.hookStartedAt, to: end });
           if (failure) failures.push(failure);
           return;
         }

@@ -1,6 +1,7 @@
 import type { Counts, ReadProblem, SloBakeData } from './decision';
 import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo } from './evaluator-config';
-import type { ArmMinute, SloTimeline, TimelineMinute } from './windows';
+import { judgeCanary } from './canary/judge';
+import { type ArmMinute, HISTORY_SECONDS, type SloTimeline, type TimelineMinute } from './windows';
 
 /**
  * GetMetricData queries for one bake tick: every SLO, both arms, numerator and total, in ONE call
@@ -80,15 +81,62 @@ export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>
   );
 }
 
-/** The first Synthetics run since `fromSeconds` below the check's minimum, as a failure reason. */
-export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | undefined, fromSeconds: number, toSeconds: number): string | undefined {
+/**
+ * How surprising failed Synthetics runs since the hook started must be, against the canary's own
+ * runs in the hour before the release, to fail the bake: Fisher's one-sided p (the canary judge's
+ * proportion test, failed runs over runs). A run a minute against a clean hour: one failed run is
+ * p ≈ 0.016 (a flake), the first two runs failing p ≈ 0.0005, three of the first five p ≈ 0.0002.
+ */
+export const SYNTHETICS_FAIL_P_VALUE = 0.001;
+/** Runs before the release the canary needs for a comparison; with fewer, any failed run fails (there is nothing to compare with). */
+export const SYNTHETICS_MIN_HISTORY_RUNS = 10;
+
+/** When a Synthetics canary's runs are judged: since the hook started, against the hour before the release. */
+export interface SyntheticsWindow {
+  /** Epoch seconds of the release minute. */
+  readonly releaseAt: number;
+  /** Epoch seconds the judged runs start (the hook's start) and end (exclusive). */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * A Synthetics canary judged statistically, like an SLO: a run below the check's minimum is a
+ * failed run; the runs since the hook started fail the bake when they fail significantly more often
+ * than the same canary's runs in the hour before the release ({@link SYNTHETICS_FAIL_P_VALUE}), so
+ * one flaky run does not roll a release back and a journey the whole service was already failing is
+ * not blamed on it. Without {@link SYNTHETICS_MIN_HISTORY_RUNS} runs before the release there is
+ * nothing to compare with, and any failed run fails. Returns the failure reason, or undefined.
+ */
+export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
   const min = check.minSuccessPercent ?? 100;
-  for (const [t, value] of [...(series ?? new Map<number, number>())].sort(([a], [b]) => a - b)) {
-    if (t >= fromSeconds && t < toSeconds && value < min) {
-      return `health check ${check.name}: Synthetics canary ${check.canaryName} succeeded ${value} % of its steps at ${new Date(t * 1000).toISOString()}, below ${min} %`;
-    }
+  const runs = [...(series ?? new Map<number, number>())].sort(([a], [b]) => a - b);
+  const since = runs.filter(([t]) => t >= window.from && t < window.to);
+  const failed = since.filter(([, v]) => v < min);
+  if (failed.length === 0) return undefined;
+  const [firstAt, firstValue] = failed[0];
+  const what =
+    `health check ${check.name}: Synthetics canary ${check.canaryName} succeeded ${firstValue} % of its steps at ${new Date(firstAt * 1000).toISOString()}, below ${min} %` +
+    ` (${failed.length} of its ${since.length} runs since traffic shifted below ${min} %)`;
+  const before = runs.filter(([t]) => t >= window.releaseAt - HISTORY_SECONDS && t < window.releaseAt);
+  if (before.length < SYNTHETICS_MIN_HISTORY_RUNS) {
+    return `${what}; it ran ${before.length} times in the hour before the release, too few to compare with`;
   }
-  return undefined;
+  const beforeFailed = before.filter(([, v]) => v < min).length;
+  const judgement = judgeCanary({
+    metrics: [
+      {
+        kind: 'proportion',
+        name: check.name,
+        critical: true,
+        canary: { total: since.length, bad: failed.length },
+        baseline: { total: before.length, bad: beforeFailed },
+        thresholds: { minCanaryEvents: 1, minBaselineEvents: SYNTHETICS_MIN_HISTORY_RUNS, failPValue: SYNTHETICS_FAIL_P_VALUE, maxRelativeIncrease: 0, maxAbsoluteIncrease: 0 },
+      },
+    ],
+  });
+  if (judgement.verdict !== 'fail') return undefined;
+  return `${what}; ${beforeFailed} of its ${before.length} runs in the hour before the release were: ${judgement.metrics[0].reasons.join('; ')}`;
 }
 
 /** Datapoints of one query: epoch seconds (minute start) → value. */
@@ -107,18 +155,21 @@ export function countsFor(
   toSeconds: number,
 ): Counts {
   let sumTotal = 0;
-  let sumNumerator = 0;
+  let sumBad = 0;
   let datapoints = 0;
   for (const [t, value] of total ?? new Map<number, number>()) {
     if (t < fromSeconds || t >= toSeconds) continue;
     sumTotal += value;
     datapoints++;
+    // Minute by minute, as the timeline counts them: a `good` count above its total is no negative bad.
+    if (slo.numeratorKind === 'good') sumBad += Math.max(0, value - (numerator?.get(t) ?? 0));
   }
-  for (const [t, value] of numerator ?? new Map<number, number>()) {
-    if (t >= fromSeconds && t < toSeconds) sumNumerator += value;
+  if (slo.numeratorKind === 'bad') {
+    for (const [t, value] of numerator ?? new Map<number, number>()) {
+      if (t >= fromSeconds && t < toSeconds) sumBad += value;
+    }
   }
-  const bad = slo.numeratorKind === 'bad' ? sumNumerator : Math.max(0, sumTotal - sumNumerator);
-  return { total: sumTotal, bad: Math.min(bad, sumTotal), datapoints };
+  return { total: sumTotal, bad: Math.min(sumBad, sumTotal), datapoints };
 }
 
 /** Floors epoch seconds to the minute: GetMetricData wants period-aligned times (EndTime exclusive). */

@@ -1,7 +1,7 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditDetailType } from '../../lib/core';
-import { T0, World, expectAudit, expectReports, trace, traffic } from './fixtures';
+import { CREATED_AT, T0, World, expectAudit, expectReports, trace, traffic } from './fixtures';
 
 const http = { kind: 'http' as const, name: 'checkout-url', url: 'https://canary.example.test/health', timeoutMs: 1_000, failAfter: 3 };
 const synthetics = { kind: 'synthetics' as const, name: 'checkout-journey', canaryName: 'checkout-journey', minSuccessPercent: 100 };
@@ -45,11 +45,13 @@ describe('health checks during the bake', () => {
     expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/last: TimeoutError/);
   });
 
-  it('reads the Synthetics canary in the same GetMetricData call as the SLOs and fails on a failed run', async () => {
+  it('reads the Synthetics canary in the same GetMetricData call as the SLOs and fails when its runs fail significantly more often than before the release', async () => {
     const world = new World({
       config: { healthChecks: [synthetics] },
-      // Healthy SLO traffic; the canary run two minutes after traffic shifted saw half its steps fail.
-      traffic: (id, minute) => (id === 'h0' ? (minute === T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
+      // Healthy SLO traffic; from two minutes after traffic shifted every run sees half its steps
+      // fail, after an hour of clean runs before the release: the two clean runs first, then three
+      // failed of five against none of 60 is Fisher's p ≈ 0.0002, under 0.001 (two of four: 0.003).
+      traffic: (id, minute) => (id === 'h0' ? (minute >= T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
     });
     await world.bake();
     expectReports(world, { accepted: ['Failed'] });
@@ -60,7 +62,39 @@ describe('health checks during the bake', () => {
       MetricName: 'SuccessPercent',
       Dimensions: [{ Name: 'CanaryName', Value: 'checkout-journey' }],
     });
-    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/checkout-journey succeeded 50 % of its steps/);
+    const reason = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0];
+    expect(reason).toMatch(/checkout-journey succeeded 50 % of its steps at .*, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); 0 of its 60 runs in the hour before the release were: .*Fisher one-sided p = 0\.000229/);
+  });
+
+  it('one flaky run after an hour of clean runs is no regression: the bake passes', async () => {
+    const world = new World({
+      config: { healthChecks: [synthetics] },
+      // One failed run of ~13 against none of 60 before the release: Fisher's p ≈ 0.18.
+      traffic: (id, minute) => (id === 'h0' ? (minute === T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
+    });
+    await world.bake();
+    expectReports(world, { accepted: ['Succeeded'] });
+  });
+
+  it('a canary that failed as often before the release is not the release: the bake passes', async () => {
+    const world = new World({
+      config: { healthChecks: [synthetics] },
+      // Every other run fails, before and after the release alike (a flaky dependency of the journey).
+      traffic: (id, minute) => (id === 'h0' ? ((minute / 60) % 2 === 0 ? 50 : 100) : traffic.clean()(id, minute)),
+    });
+    await world.bake();
+    expectReports(world, { accepted: ['Succeeded'] });
+  });
+
+  it('without ten runs in the hour before the release there is nothing to compare with: one failed run fails', async () => {
+    const world = new World({
+      config: { healthChecks: [synthetics] },
+      // The canary was created with the release: no runs before it, one failed run after.
+      traffic: (id, minute) => (id === 'h0' ? (minute < CREATED_AT ? undefined : minute === T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
+    });
+    await world.bake();
+    expectReports(world, { accepted: ['Failed'] });
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/it ran 0 times in the hour before the release, too few to compare with/);
   });
 
   it('ignores Synthetics runs from before traffic shifted', async () => {
