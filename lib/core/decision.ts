@@ -314,7 +314,10 @@ export function decideBake(input: BakeInput): Decision {
     action: 'report',
     status: 'Succeeded',
     verdict: 'pass',
-    reasons: [`${when}: every SLO held on the new version's own traffic`, ...context],
+    reasons: [
+      excused.length > 0 ? `${when}: no burn on the new version's own traffic was the release's` : `${when}: every SLO held on the new version's own traffic`,
+      ...context,
+    ],
     observations,
     // Not the release's doing, and no rollback: but the service is in an incident a human must own.
     ...(incidents.length > 0 ? { escalate: true, ...findings } : {}),
@@ -356,13 +359,16 @@ function windowsFor(data: SloBakeData, baselineReadable: boolean): SloWindows {
   const { slo } = data;
   if (data.timeline) {
     if (baselineReadable) return windowsOf(slo, data.timeline);
+    // Without the current version's counts, nothing says how many events the service's hour held:
+    // the workbook-hour rule has no evidence (an empty hour would make a blip look like the hour's budget).
     const minutes = data.timeline.minutes.map(({ at, canary }) => ({ at, ...(canary ? { canary } : {}) }));
-    return windowsOf(slo, { ...data.timeline, minutes });
+    const windows = windowsOf(slo, { ...data.timeline, minutes });
+    return { ...windows, solo: { ...windows.solo, hourOfService: { total: 0, bad: 0, datapoints: 0 } } };
   }
   const none: Counts = { total: 0, bad: 0, datapoints: 0 };
   return {
     paired: { canary: data.canary, baseline: baselineReadable ? (data.baseline ?? none) : none, canaryShort: data.canaryShort },
-    solo: { shortMinutes: 0, fullWindow: false, stretchCapped: none, stretchMinutes: 0, hourOfService: none, short: none, shortCapped: none, sinceReleaseCapped: none, recent: [] },
+    solo: { shortMinutes: 0, fullWindow: false, stretchCapped: none, stretch: none, stretchMinutes: 0, hourOfService: none, burning: { minutes: 0, counts: none }, short: none, shortCapped: none, sinceReleaseCapped: none, recent: [] },
     history: { long: none, short: none },
   };
 }
@@ -450,6 +456,22 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
         (refSays ? `; ${refSays}` : ''),
     });
   }
+  // A burn that began while the current version served beside it, and was not shared then: the
+  // new version was already significantly worse on the same minutes, so the minutes it serves alone
+  // after the shift continue it (a blip after a clean canary cannot use this). Judged as served over
+  // every minute since the release, as the workbook's long window, while its latest minutes burn.
+  if (factor > 0 && p.canary.total >= slo.minEvents && p.baseline.total >= slo.minEvents && significantlyWorse(p.canary, p.baseline, factor) && latest) {
+    const since: Counts = { total: p.canary.total + s.stretch.total, bad: p.canary.bad + s.stretch.bad, datapoints: p.canary.datapoints + s.stretch.datapoints };
+    const sinceBurn = burnRateOf(since, slo.errorBudget)!;
+    if (s.stretch.total > 0 && sinceBurn >= F) {
+      return withIncident({
+        failure:
+          `${slo.name}: the new version was already worse than the current one on the minutes both served (${pctOf(p.canary)} against ${pctOf(p.baseline)}, ` +
+          `more than ${fmt(factor)}× by three standard deviations), and burns its error budget at ${fmt(sinceBurn)}× since the release (${pctOf(since)}) and ` +
+          `${fmt(burnRateOf(latest.counts, slo.errorBudget))}× over its last ${fmt(latest.minutes)} min alone (${pctOf(latest.counts)}); the threshold is ${fmt(F)}×`,
+      });
+    }
+  }
   if (s.fullWindow && s.shortMinutes > 0 && s.shortCapped.total >= slo.minEvents) {
     const capped = burnRateOf(s.shortCapped, slo.errorBudget)!;
     // The workbook's pair on the stretch served alone: a long window (at least twice the short one)
@@ -457,11 +479,14 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
     const long = s.stretchMinutes * 60 >= 2 * slo.shortWindowSeconds && s.stretchCapped.total >= slo.minEvents ? burnRateOf(s.stretchCapped, slo.errorBudget)! : 0;
     const rawShort = burnRateOf(s.short, slo.errorBudget)!;
     if (capped >= F || (long >= F && rawShort >= F)) {
+      // Both readings said as they are: capped (what is judged) and as served.
       const numbers =
         (capped >= F
-          ? `${fmt(capped)}× over its last ${fmt(s.shortMinutes)} min alone (${pctOf(s.short)})`
-          : `${fmt(long)}× over the ${fmt(s.stretchMinutes)} min it has served alone (${pctOf(s.stretchCapped)}) and ${fmt(rawShort)}× over its last ${fmt(s.shortMinutes)} min (${pctOf(s.short)})`) +
-        `, each minute counted up to ${fmt(SOLO_MINUTE_CAP)}× the page rate so a blip of a few minutes cannot reach it; the threshold is ${fmt(F)}×`;
+          ? `${fmt(capped)}× over its last ${fmt(s.shortMinutes)} min alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.shortCapped.bad)} of ${fmt(s.shortCapped.total)} events), ` +
+            `${fmt(rawShort)}× as served (${pctOf(s.short)})`
+          : `${fmt(long)}× over the ${fmt(s.stretchMinutes)} min it has served alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.stretchCapped.bad)} of ${fmt(s.stretchCapped.total)} events), ` +
+            `and ${fmt(rawShort)}× over its last ${fmt(s.shortMinutes)} min as served (${pctOf(s.short)})`) +
+        `; capped so a blip of a few minutes cannot reach the threshold of ${fmt(F)}×`;
       if (worseThanReference(s.short)) {
         return withIncident({
           failure: `${slo.name}: the new version, serving alone, burns its error budget at ${numbers}` + (refSays ? `; ${refSays}` : '; nothing to compare with (no current-version traffic)'),
@@ -469,6 +494,14 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
       }
       excused = `${slo.name}: the new version, serving alone, burns at ${numbers}, but no worse than ${refSays}: what the service was already doing, not the release`;
     }
+  }
+  if (!excused && s.burning.minutes > 0 && pageRateTail(slo, s.burning.counts) <= 0.001 && !burningNow(slo, s.recent, worseThanReference)) {
+    // A burn that came and went without filling a short window: say what was not rolled back for.
+    const at = (t: number | undefined) => (t === undefined ? '?' : new Date(t * 1000).toISOString().slice(11, 16));
+    excused =
+      `${slo.name}: a blip — the new version burned at ${fmt(burnRateOf(s.burning.counts, slo.errorBudget))}× in ${fmt(s.burning.minutes)} of the minutes it served alone ` +
+      `(${s.burning.first === s.burning.last ? at(s.burning.first) : `${at(s.burning.first)}–${at(s.burning.last)}`} UTC, ${pctOf(s.burning.counts)}), not for a full ${fmt(slo.shortWindowSeconds / 60)}-min window, ` +
+      `nor enough to spend ${fmt(F)}× the budget of the service's last hour: not rolled back`;
   }
   if (!excused) {
     // Burning now, not yet for long enough: a blip ends within minutes, a regression lasts. Not a pass yet.
@@ -484,15 +517,26 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
   return withIncident({ ...(excused ? { excused } : {}) });
 }
 
-/** The latest solo minutes (a suffix of the short window with enough events) that burn at the page rate and are the release's, if any. */
+/**
+ * The new version's latest solo minutes, if they burn at the page rate and are the release's: the
+ * shortest suffix of the short window with the tier's minimum events (one minute at a thousand
+ * requests a minute), so a blip that has ended stops counting as soon as a clean minute follows.
+ */
 function burningNow(slo: EvaluatorSlo, recent: readonly ArmMinute[], isRelease: (c: Counts) => boolean): { counts: Counts; minutes: number } | undefined {
   let c: Counts = { total: 0, bad: 0, datapoints: 0 };
   for (let i = recent.length - 1; i >= 0; i--) {
     c = { total: c.total + recent[i].total, bad: c.bad + recent[i].bad, datapoints: c.datapoints + 1 };
     if (c.total < slo.minEvents) continue;
-    if ((burnRateOf(c, slo.errorBudget) ?? 0) >= slo.failBurnRate && isRelease(c)) return { counts: c, minutes: recent.length - i };
+    return (burnRateOf(c, slo.errorBudget) ?? 0) >= slo.failBurnRate && isRelease(c) ? { counts: c, minutes: recent.length - i } : undefined;
   }
   return undefined;
+}
+
+/** P(X ≥ bad) for X ~ Binomial(total, page-rate ratio) = I_ratio(bad, total − bad + 1): how surprising `bad` is at the page rate. */
+function pageRateTail(slo: EvaluatorSlo, c: Counts): number {
+  if (c.bad <= 0) return 1;
+  if (c.bad > c.total) return 0;
+  return betainc(Math.min(1, slo.failBurnRate * slo.errorBudget), c.bad, c.total - c.bad + 1);
 }
 
 /**
@@ -508,8 +552,7 @@ function decisiveFailure(slo: EvaluatorSlo, w: SloWindows, factor: number, ref: 
   const total = (pairedShared ? 0 : w.paired.canary.total) + w.solo.sinceReleaseCapped.total;
   if (bad <= 0 || total <= 0) return undefined;
   const pageRatio = Math.min(1, slo.failBurnRate * slo.errorBudget);
-  // P(X ≥ bad) for X ~ Binomial(total, page ratio) = I_pageRatio(bad, total − bad + 1).
-  const pValue = bad > total ? 0 : betainc(pageRatio, bad, total - bad + 1);
+  const pValue = pageRateTail(slo, { total, bad, datapoints: 0 });
   if (pValue > DECISIVE_P_VALUE) return undefined;
   const ratio = bad / total;
   if (factor > 0 && ref && ratio <= factor * ratioOf(ref.counts)) return undefined;

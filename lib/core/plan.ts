@@ -1,5 +1,6 @@
+import { DEFAULT_DEADLINE_SECONDS } from './bake';
 import { formatNumber, formatSeconds } from './errors';
-import type { PolicyAlarm, RollbackPolicy } from './policy';
+import type { PolicyAlarm, PolicyRollbackTrigger, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
 import { isHighResolutionPeriod } from './cloudwatch-limits';
 import { budgetSpentAtFire, detectionSeconds } from './slo-math';
@@ -51,6 +52,8 @@ export interface PlanRollbackTrigger {
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
+  /** Which path judges which minutes of a release (issue 8): one line per stretch of the deployment. */
+  readonly coverage: ReadonlyArray<{ readonly minutes: string; readonly judgedBy: string }>;
 }
 
 export interface PlanCost {
@@ -146,12 +149,67 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
           return { errorRatio, seconds: detectionSeconds({ ...a.tier, longWindowSeconds: window, shortWindowSeconds: window }, errorRatio, 60, delay) };
         }),
       })),
+      coverage: coverageOf(r),
     })),
     windowAlarms: sloAlarms.length,
     windowAlarmsRequested: unshared.length,
     cost,
     costWithoutReuse,
   };
+}
+
+/**
+ * Which path judges which minutes of a release, from the rules both paths run (the rollback
+ * alarm: `relativeWindowBurnRate`; the evaluator: `decideBake` over lib/core/windows.ts):
+ * - while both versions serve, the alarm compares them on the same window, as long as the current
+ *   version served at least as many events in it; the evaluator compares them on the same minutes;
+ * - all at once, the alarm's window still holds more minutes before the release than after it for
+ *   its first ⌊window ÷ 2⌋ minutes: it compares the new version with the current one's last minutes;
+ * - the new version alone (all at once, after the full shift): the evaluator, against the current
+ *   version's last minutes of service, over a full short window with each minute capped (a blip of up
+ *   to 3 minutes cannot fail it) or the workbook's hour reaching back before the release; the bake
+ *   goes on while the new version burns at the page rate, up to the deadline;
+ * - after the deployment succeeded: nothing (CodeDeploy polls alarms only during a deployment).
+ */
+function coverageOf(r: PolicyRollbackTrigger): Array<{ minutes: string; judgedBy: string }> {
+  const compared = r.alarms.filter((a) => a.baseline && a.baseline.factor > 0 && a.scope !== 'declared');
+  const windows = [...new Set(r.alarms.map((a) => a.windowSeconds ?? a.tier.longWindowSeconds))];
+  const window = windows.length > 0 ? Math.min(...windows) : undefined;
+  const factor = compared[0]?.baseline?.factor;
+  const bake = formatSeconds(r.bakeSeconds);
+  const deadline = formatSeconds(r.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS);
+  const alarm =
+    r.alarms.length === 0
+      ? 'no rollback alarm'
+      : r.alarmPathSuspended
+        ? 'the rollback alarms are SUSPENDED (AlarmConfiguration.Enabled = false)'
+        : compared.length === 0
+          ? `the rollback alarm${r.alarms.length === 1 ? '' : 's'} on the burn rate alone (${formatSeconds(window!)} window)`
+          : `the rollback alarm${compared.length === 1 ? '' : 's'}, the new version against the current one on the same ${formatSeconds(window!)} window ` +
+            `(more than ${formatNumber(factor!)}× as often, by three standard deviations, while the current version served at least as many events)`;
+  const evaluator = `the evaluator (from AfterAllowTraffic for ${bake}, longer while the new version burns at the page rate, ${deadline} after the hook started at the latest)`;
+  const lines = [
+    { minutes: 'canary and linear steps (both versions serve)', judgedBy: `${alarm}; ${evaluator} on the same minutes once all traffic has shifted` },
+  ];
+  if (compared.length > 0 && window !== undefined) {
+    lines.push({
+      minutes: `all at once, the first ${formatNumber(Math.floor(window / 120))} min`,
+      judgedBy:
+        `the rollback alarm${compared.length === 1 ? '' : 's'}: the new version against the current version's last minutes before the release, ` +
+        `still in the ${formatSeconds(window)} window (more than ${formatNumber(factor!)}× as often, by three standard deviations)`,
+    });
+  }
+  lines.push(
+    {
+      minutes: 'the new version alone (all at once; after the full shift)',
+      judgedBy:
+        `${evaluator}: against the current version's last minutes of service, read in the same call with the hour before the release — ` +
+        "a full short window at the page rate with each minute capped at 1.5× it (a blip of up to 3 min cannot fail), or the workbook's hour reaching back before the release; " +
+        'an incident the service was already paging on before the release is escalated, not rolled back',
+    },
+    { minutes: 'after the deployment succeeded', judgedBy: 'nothing rolls back: CodeDeploy polls alarms only during a deployment (paging still pages)' },
+  );
+  return lines;
 }
 
 function costOf(alarms: ReadonlyArray<Pick<PolicyAlarm, 'metricCount' | 'highResolution'>>, composites: number): PlanCost {
@@ -223,6 +281,8 @@ export function renderPlan(plan: Plan): string {
     lines.push(
       "  Measured on the new version's own traffic: a 10 % canary of a version that fails every request is the 100 % column here, where a blended alarm sees 10 %.",
     );
+    lines.push('  Who judges which minutes of a release:');
+    for (const c of r.coverage) lines.push(`    ${c.minutes}: ${c.judgedBy}`);
   }
   const c = plan.cost;
   const w = plan.costWithoutReuse;

@@ -75,6 +75,8 @@ export interface SloWindows {
     readonly fullWindow: boolean;
     /** The latest stretch of serving alone, capped: the long window beside the short one (at least twice as long). */
     readonly stretchCapped: Counts;
+    /** The same stretch as served. */
+    readonly stretch: Counts;
     /** Minutes the latest stretch of serving alone spans so far. */
     readonly stretchMinutes: number;
     /**
@@ -91,6 +93,11 @@ export interface SloWindows {
     readonly sinceReleaseCapped: Counts;
     /** The short window's solo minutes as served, oldest first (is it burning right now?). */
     readonly recent: readonly ArmMinute[];
+    /**
+     * The minutes of the stretch served alone that burned at the page rate on their own (each with
+     * at least one bad event): where a blip shows, so a pass can say what it did not roll back for.
+     */
+    readonly burning: { readonly minutes: number; readonly first?: number; readonly last?: number; readonly counts: Counts };
   };
   /**
    * The current version just before the solo minutes: of the suffixes of its last short window of
@@ -156,8 +163,15 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
   let stretchStart = releaseAt;
   for (const m of timeline.minutes) if (m.at >= releaseAt && m.at < end && served(m.canary) && served(m.baseline)) stretchStart = m.at + 60;
   let stretchCapped = ZERO;
+  let stretch = ZERO;
+  let burning: SloWindows['solo']['burning'] = { minutes: 0, counts: ZERO };
   for (const m of timeline.minutes) {
-    if (m.at >= stretchStart && m.at < end && served(m.canary) && !served(m.baseline)) stretchCapped = add(stretchCapped, m.canary, cappedBad(slo, m.canary));
+    if (!(m.at >= stretchStart && m.at < end && served(m.canary) && !served(m.baseline))) continue;
+    stretchCapped = add(stretchCapped, m.canary, cappedBad(slo, m.canary));
+    stretch = add(stretch, m.canary);
+    if (m.canary.bad > 0 && m.canary.bad >= slo.failBurnRate * slo.errorBudget * m.canary.total) {
+      burning = { minutes: burning.minutes + 1, first: burning.first ?? m.at, last: m.at, counts: add(burning.counts, m.canary) };
+    }
   }
   let hourBad = 0;
   let hourTotal = 0;
@@ -178,8 +192,10 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
       shortMinutes: soloShortMinutes,
       fullWindow: end - slo.shortWindowSeconds >= stretchStart,
       stretchCapped,
+      stretch,
       stretchMinutes: Math.max(0, (end - stretchStart) / 60),
       hourOfService,
+      burning,
       short: soloShort, shortCapped: soloShortCapped, sinceReleaseCapped: soloCapped, recent },
     reference: referenceOf(slo, timeline, referenceBefore),
     history: { long: historyLong, short: historyShort },

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type ArmMinute,
   BakeInput,
   Counts,
+  type Decision,
   EvaluatorSlo,
+  type SloTimeline,
   compareWithBaseline,
   decideBake,
   decideBeforeTraffic,
@@ -117,5 +120,292 @@ describe('deployment states', () => {
     expect(isRollbackDeployment('CloudFormationRollback')).toBe(true);
     expect(isRollbackDeployment('user')).toBe(false);
     expect(['Succeeded', 'Failed', 'Stopped', 'InProgress'].map(isDeploymentFinished)).toEqual([true, true, true, false]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bakes judged minute by minute: the paired, solo, reference and history windows of a timeline
+// (lib/core/windows.ts). 1000 requests a minute unless said; the page rate is 14.4 × 0.1 % = 1.44 %.
+
+/** The release minute (epoch seconds, on a minute boundary). */
+const RELEASE = 1_800_000_000;
+type Served = { readonly canary?: ArmMinute; readonly baseline?: ArmMinute };
+/** The new version serving alone. */
+const alone = (total: number, bad: number): Served => ({ canary: { total, bad } });
+/** Both versions serving the same minute (a canary). */
+const sideBySide = ([ct, cb]: [number, number], [bt, bb]: [number, number]): Served => ({ canary: { total: ct, bad: cb }, baseline: { total: bt, bad: bb } });
+const times = <T>(n: number, m: T): T[] => Array.from({ length: n }, () => m);
+/** `minutes` minutes of the new version alone at 1000 requests, `bad` (or `bad(i)` in minute i) of them bad. */
+const aloneWith = (minutes: number, bad: number | ((i: number) => number)): Served[] =>
+  Array.from({ length: minutes }, (_, i) => alone(1000, typeof bad === 'number' ? bad : bad(i)));
+const sumOf = (ms: ReadonlyArray<ArmMinute | undefined>): Counts =>
+  ms.reduce<Counts>((c, m) => (m ? { total: c.total + m.total, bad: c.bad + m.bad, datapoints: c.datapoints + 1 } : c), { total: 0, bad: 0, datapoints: 0 });
+
+interface TickOptions {
+  /** The current version's minute, the same for the hour before the release. @default 1000 requests, none bad */
+  readonly history?: ArmMinute;
+  /** Minute (since the release) the hook started and the bake is counted from: the full shift. @default 0 (all at once) */
+  readonly bakeFrom?: number;
+  readonly bakedSeconds?: number;
+  readonly config?: Partial<BakeInput['config']>;
+  /** Leave the timeline out: every minute since the release judged as paired (as before issue 8). */
+  readonly withoutTimeline?: boolean;
+}
+
+/**
+ * One tick that sees the first `n` minutes after the release (`end` = release + n min): the counts
+ * since the release and over the short window summed from the timeline as bakeDataFor does.
+ */
+function tickAt(after: readonly Served[], n: number, o: TickOptions = {}): Decision {
+  const history = o.history ?? { total: 1000, bad: 0 };
+  const seen = after.slice(0, n);
+  const timeline: SloTimeline = {
+    releaseAt: RELEASE,
+    end: RELEASE + 60 * n,
+    minutes: [
+      ...times(60, history).map((baseline, i) => ({ at: RELEASE - 3600 + 60 * i, baseline })),
+      ...seen.map((m, i) => ({ at: RELEASE + 60 * i, ...m })),
+    ],
+  };
+  const short = seen.slice(Math.max(0, n - 5));
+  const bakedSeconds = o.bakedSeconds ?? Math.max(0, n - (o.bakeFrom ?? 0)) * 60;
+  return decideBake({
+    config: { ...config, baselineFactor: 2, ...o.config },
+    bakedSeconds,
+    hookAgeSeconds: bakedSeconds + 60,
+    slos: [
+      {
+        slo,
+        canary: sumOf(seen.map((m) => m.canary)),
+        canaryShort: sumOf(short.map((m) => m.canary)),
+        baseline: sumOf(seen.map((m) => m.baseline)),
+        ...(o.withoutTimeline ? {} : { timeline }),
+      },
+    ],
+  });
+}
+/** The decisions of the ticks at minutes 1 … `last`. */
+const ticks = (after: readonly Served[], last: number, o: TickOptions = {}) => Array.from({ length: last }, (_, i) => tickAt(after, i + 1, o));
+const failed = (d: Decision) => d.action === 'report' && d.status === 'Failed';
+
+describe('bake, all at once: a blip is not a regression', () => {
+  // Minutes 7, 8 and 9 after the release at 20 % errors (200 of 1000).
+  const blip = aloneWith(16, (i) => (i >= 7 && i <= 9 ? 200 : 0));
+
+  it('does not fail a 3-minute blip, waits past bakeSeconds while it burns, then passes once it has ended', () => {
+    // At 10 min the short window holds 600 of 5000 bad (120×) as served, but each minute counts up to
+    // 1.5 × 1.44 % × 1000 = 21.6: 64.8 of 5000 = 12.96×, under 14.4×. The workbook's hour: 600 of
+    // 60 000 events (50 min of history + 10 min of the new version) = 10×, under 14.4×.
+    const decisions = ticks(blip, 16);
+    expect(decisions.filter(failed)).toEqual([]);
+    // At 10 min (the bake of 600 s is over) the latest minute still burns (200 of 1000 = 200×): the
+    // bake goes on instead of passing.
+    expect(decisions[9].action).toBe('continue');
+    expect(decisions[9].reasons[0]).toBe('bake complete, but the new version is burning at the page rate right now');
+    expect(decisions[9].reasons[1]).toMatch(/burns at 200× over its last 1 min \(20 % \(200 of 1000 events\)\): waiting for it to last/);
+    // At 11 min the latest minute is clean: the blip has ended, and the pass says what it did not roll back for.
+    expect(decisions[10]).toMatchObject({ action: 'report', status: 'Succeeded', verdict: 'pass' });
+    expect(decisions[10].reasons[0]).toBe("bake complete: no burn on the new version's own traffic was the release's");
+    expect(decisions[10].reasons.join('\n')).toMatch(/a blip — the new version burned at 200× in 3 of the minutes it served alone .*, not for a full 5-min window/);
+    // Judged as paired minutes (no timeline), the same counts fail: 600 of 10 000 (60×) and 120× over the short window.
+    expect(tickAt(blip, 10, { withoutTimeline: true })).toMatchObject({ status: 'Failed', verdict: 'fail' });
+  });
+
+  it('passes a blip just under the errors the workbook hour pages on (864), and fails one just over', () => {
+    // 3 minutes, 287 + 287 + 286 = 860 errors: 860 of 60 000 in the hour = 14.33× < 14.4×.
+    const under = aloneWith(16, (i) => [287, 287, 286][i - 7] ?? 0);
+    const u = ticks(under, 15);
+    expect(u.filter(failed)).toEqual([]);
+    expect(u[14]).toMatchObject({ status: 'Succeeded', verdict: 'pass' });
+    // 3 × 290 = 870 errors: 14.5×, failed on the tick that sees the third minute (at 9 min, 580: 9.67×).
+    const over = aloneWith(16, (i) => (i >= 7 && i <= 9 ? 290 : 0));
+    expect(tickAt(over, 9).action).toBe('continue');
+    const d = tickAt(over, 10);
+    expect(d).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(/spent 14\.5× the error budget of the service's last hour \(870 bad events of its own against 60000 events/);
+  });
+
+  it('fails a one-minute total outage at once, on the workbook hour', () => {
+    // 1000 of 1000 bad in the first minute: the hour [−59 min, +1 min) holds 59 000 + 1000 events,
+    // 1000 bad = 16.7× ≥ 14.4×, and the minute itself burns at 1000×.
+    const d = tickAt([alone(1000, 1000)], 1);
+    expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(/serving alone, spent 16\.7× the error budget of the service's last hour .* still burns at 1000× over its last 1 min/);
+    // The boundary is 14.4 × 0.1 % × 60 000 = 864 errors: 870 fails, 850 (14.2×) waits to see it last.
+    expect(tickAt([alone(1000, 870)], 1)).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    const below = tickAt([alone(1000, 850)], 1);
+    expect(below.action).toBe('continue');
+    expect(below.reasons[0]).toMatch(/burns at 850× over its last 1 min/);
+  });
+});
+
+describe('bake, all at once: a regression', () => {
+  it('fails a regression at 2 % once it has lasted the short window, with the solo reason', () => {
+    // 20 of 1000 a minute (20×, under the 21.6 cap): at 5 min, 100 of 5000 = 20× ≥ 14.4× on a short
+    // window wholly after the release, against 0 of 1000 for the current version before it.
+    // At 4 min the window reaches before the release (and the hour is 80 of 60 000 = 1.33×): wait.
+    const regression = aloneWith(5, 20);
+    const four = tickAt(regression, 4);
+    expect(four.action).toBe('continue');
+    expect(four.reasons[0]).toMatch(/serving alone, burns at 20× over its last 1 min .*waiting for it to last/);
+    const d = tickAt(regression, 5);
+    expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(/serving alone, burns its error budget at 20× over its last 5 min alone\b.*\(100 of 5000 events\)/);
+    expect(d.reasons[0]).toMatch(/the current version's last minutes before the release \(1 min\): 0 % \(0 of 1000 events\)/);
+  });
+
+  it('does not pass a regression that starts as the bake ends: the bake goes on until it fails', () => {
+    // 2 % from minute 8: at 10 min (bake over) it has burned 2 min, 40 of 5000 capped (8×): a pass
+    // now would let it through. At 12 min the short window [7, 12) holds 4 such minutes:
+    // 80 of 5000 = 16× ≥ 14.4×.
+    const late = aloneWith(13, (i) => (i >= 8 ? 20 : 0));
+    const decisions = ticks(late, 12);
+    expect(decisions.slice(0, 11).filter(failed)).toEqual([]);
+    expect(decisions[9]).toMatchObject({ action: 'continue' });
+    expect(decisions[9].reasons[0]).toBe('bake complete, but the new version is burning at the page rate right now');
+    expect(decisions[10]).toMatchObject({ action: 'continue' });
+    expect(decisions[11]).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    expect(decisions[11].reasons[0]).toMatch(/serving alone, burns its error budget at 16× over its last 5 min alone\b.*\(80 of 5000 events\)/);
+  });
+});
+
+describe('bake into a pre-existing incident', () => {
+  // The current version failed 5 % (50 of 1000) of requests for the whole hour before the release:
+  // 50× over the hour and over the last 5 min, above 14.4× — the service was already paging.
+  const history = { total: 1000, bad: 50 };
+
+  it('passes a new version failing as often, escalates, and names the incident', () => {
+    // The new version alone at 5 %: capped 21.6 a minute → 108 of 5000 = 21.6× ≥ 14.4×, but 5 % is
+    // no more than 2 × the 5 % of the current version's last minutes before the release: excused.
+    const same = aloneWith(10, 50);
+    const decisions = ticks(same, 10, { history });
+    expect(decisions.filter(failed)).toEqual([]);
+    const d = decisions[9];
+    expect(d).toMatchObject({ action: 'report', status: 'Succeeded', verdict: 'pass', escalate: true });
+    expect(d.action === 'report' && d.incidents).toEqual([
+      { kind: 'pre-existing', slo: 'Availability', reason: expect.stringMatching(/pre-existing incident .*50× over the hour before it, 50× over its last 5 min/) },
+    ]);
+    expect(d.reasons.join('\n')).toMatch(/but no worse than the current version's last minutes before the release \(1 min\): 5 % \(50 of 1000 events\)/);
+    // Judged as before issue 8 (no timeline), 5 % is 50× and fails.
+    expect(tickAt(same, 10, { history, withoutTimeline: true })).toMatchObject({ status: 'Failed' });
+  });
+
+  it('still fails a new version failing 20 % during it, and names the incident', () => {
+    // 20 % is more than 2 × 5 %. At 5 min the hour holds 1000 bad of the new version in 60 000
+    // events (16.7×) and its last minute burns at 200×; at 4 min, 800 (13.3×) and a short window
+    // reaching before the release: wait.
+    const worse = aloneWith(5, 200);
+    expect(tickAt(worse, 4, { history }).action).toBe('continue');
+    const d = tickAt(worse, 5, { history });
+    expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(/^Availability: the new version, serving alone, /);
+    expect(d.action === 'report' && d.incidents?.map((i) => i.kind)).toEqual(['pre-existing']);
+  });
+});
+
+describe('bake through a shared incident, from a canary to the full shift', () => {
+  // Canary 10 % for 5 min (100 and 900 requests a minute), then the new version alone at 1000.
+  // The bake (600 s) counts from the full shift, minute 5.
+  const canaryThen = (canaryBad: (i: number) => number, baselineBad: (i: number) => number, alonePerMinute: number, minutes = 15): Served[] =>
+    Array.from({ length: minutes }, (_, i) => (i < 5 ? sideBySide([100, canaryBad(i)], [900, baselineBad(i)]) : alone(1000, alonePerMinute)));
+
+  it('does not fail an incident both versions share that began during the canary and goes on after it', () => {
+    // From minute 3 a dependency fails 5 % of every version's requests. Paired minutes: 10 of 500
+    // (20×) against 90 of 4500 for the current version: not more than 2× as often → shared.
+    // After the shift: capped 108 of 5000 = 21.6×, but no worse than the current version's last
+    // minute of service (45 of 900 = 5 %).
+    const shared = canaryThen((i) => (i >= 3 ? 5 : 0), (i) => (i >= 3 ? 45 : 0), 50);
+    const decisions = ticks(shared, 15, { bakeFrom: 5 });
+    expect(decisions.filter(failed)).toEqual([]);
+    expect(decisions[4].reasons[0]).toMatch(/shared incident — the new version burns at 20× \(2 % \(10 of 500 events\)\)/);
+    const d = decisions[14];
+    expect(d).toMatchObject({ action: 'report', status: 'Succeeded', verdict: 'pass' });
+    expect(d.reasons.join('\n')).toMatch(/no worse than the current version's last minutes of service \(1 min\): 5 % \(45 of 900 events\)/);
+    expect(d.action === 'report' && d.escalate).toBeFalsy();
+  });
+
+  it('fails the new version when the current one was clean until the shift', () => {
+    // The same 5 % after the shift, but the current version served 0 of 900 bad: at minute 10 the
+    // short window [5, 10) is 108 of 5000 capped (21.6×) and 5 % against 0 %.
+    const own = canaryThen(() => 0, () => 0, 50);
+    const decisions = ticks(own, 10, { bakeFrom: 5 });
+    expect(decisions.slice(0, 9).filter(failed)).toEqual([]);
+    expect(decisions[9]).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    expect(decisions[9].reasons[0]).toMatch(/serving alone, burns its error budget at 21\.6× .*the current version's last minutes of service \(1 min\): 0 % \(0 of 900 events\)/);
+  });
+});
+
+describe('bake at low traffic: decisive evidence', () => {
+  // 2 requests a minute, before the release too: the current version's hour (120 events, none bad) is the reference.
+  const history = { total: 2, bad: 0 };
+  const lowAlone = (bad: (i: number) => number, minutes = 10): Served[] => Array.from({ length: minutes }, (_, i) => alone(2, bad(i)));
+
+  it('fails 1 bad event in 2 every minute as soon as a burn at the page rate could hardly produce it', () => {
+    // P(X ≥ k | n, 1.44 %): 2 of 4 is 1.2e-3 (not yet); 3 of 6 is 6e-5 ≤ 1e-4: failed at minute 3.
+    const half = lowAlone(() => 1);
+    expect(tickAt(half, 2, { history }).action).toBe('continue');
+    const d = tickAt(half, 3, { history });
+    expect(d).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(/decisive with few events — 3 of 6 events of the new version bad \(50 %\)/);
+    // … and at the end of the bake, 10 of 20 (p = 6.2e-14).
+    expect(tickAt(half, 10, { history }).reasons[0]).toMatch(/decisive with few events — 10 of 20 events .* probability 6\.21e-14/);
+  });
+
+  it('counts a minute at most one bad event at this traffic: 4 minutes all bad is 4 of 20, inconclusive; 5 fail', () => {
+    // Minutes 6–9 at 2 of 2 bad: capped to 1 each, 4 of 20: P(X ≥ 4) = 1.7e-4 > 1e-4 (as served,
+    // 8 of 20, it would be decisive). Minutes 5–9: 5 of 20, P = 8.0e-6: failed at minute 10.
+    const four = ticks(lowAlone((i) => (i >= 6 ? 2 : 0)), 10, { history });
+    expect(four.filter((d) => d.action === 'report' && d.verdict === 'fail')).toEqual([]);
+    expect(four[9]).toMatchObject({ status: 'Failed', verdict: 'inconclusive' });
+    expect(four[9].reasons.join('\n')).toMatch(/only 20 of the 70 events needed/);
+    const five = ticks(lowAlone((i) => (i >= 5 ? 2 : 0)), 10, { history });
+    expect(five.slice(0, 9).filter(failed)).toEqual([]);
+    expect(five[9]).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    expect(five[9].reasons[0]).toMatch(/decisive with few events — 5 of 20 events/);
+  });
+
+  it('leaves 1 bad event of 3 inconclusive at the end of the bake', () => {
+    // P(X ≥ 1 | 3, 1.44 %) = 1 − 0.9856³ = 0.043: no evidence either way.
+    const few: Served[] = [alone(1, 1), alone(1, 0), alone(1, 0), ...times(7, {})];
+    const d = tickAt(few, 10, { history });
+    expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'inconclusive' });
+    expect(d.reasons).toEqual(['bake complete without enough data (inconclusive → Failed)', 'Availability: only 3 of the 70 events needed']);
+    expect(tickAt(few, 10, { history, config: { inconclusiveAction: 'pass' } })).toMatchObject({ status: 'Succeeded', verdict: 'inconclusive' });
+  });
+
+  it('needs at least 3 of 3 bad: 2 of 2 is P = 2.1e-4, 3 of 3 is P = 3.0e-6', () => {
+    // One request a minute, every one of them bad.
+    const allBad = (n: number): Served[] => [...times(n, alone(1, 1)), ...times(10 - n, {})];
+    expect(tickAt(allBad(2), 10, { history })).toMatchObject({ status: 'Failed', verdict: 'inconclusive' });
+    const d = tickAt(allBad(3), 10, { history });
+    expect(d).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(/decisive with few events — 3 of 3 events of the new version bad \(100 %\); .* probability 0\.00000299, below 0\.0001/);
+  });
+});
+
+describe('bake on paired minutes: the significance gate', () => {
+  // Canary over 5 min: 37, 37, 37, 37, 39 = 187 requests; the current version 600 a minute with 4
+  // bad: 20 of 3000 = 0.667 %. The new version's bad events spread over the five minutes.
+  const paired = (bad: number): Served[] =>
+    Array.from({ length: 5 }, (_, i) => sideBySide([i === 4 ? 39 : 37, Math.floor(bad / 5) + (i < bad % 5 ? 1 : 0)], [600, 4]));
+
+  it.each([
+    // e = 2 × 0.667 % × 187 = 2.49; worse only when (bad − e)² > 9 (e + 1) = 31.4.
+    // 3 of 187 = 1.6 % = 16× ≥ 14.4× since the release and over the short window, but (3 − 2.49)² = 0.26: noise.
+    { bad: 3, status: 'Succeeded' },
+    // 8 of 187 = 4.3 % (42.8×): (8 − 2.49)² = 30.3 ≤ 31.4: still not significant.
+    { bad: 8, status: 'Succeeded' },
+    // 9 of 187 = 4.8 % (48.1×): (9 − 2.49)² = 42.3 > 31.4: the release's.
+    { bad: 9, status: 'Failed' },
+  ])('$bad bad of 187 against the current version at 0.667 % → $status', ({ bad, status }) => {
+    const d = tickAt(paired(bad), 5, { bakedSeconds: 600 });
+    expect(d).toMatchObject({ action: 'report', status });
+    if (status === 'Succeeded') {
+      expect(d.reasons.join('\n')).toMatch(
+        new RegExp(`shared incident — the new version burns at [\\d.]+× \\([\\d.]+ % \\(${bad} of 187 events\\)\\) but the current version fails about as often on the same minutes \\(0\\.667 % \\(20 of 3000 events\\)`),
+      );
+    } else {
+      expect(d.reasons[0]).toMatch(/burns its error budget at 48\.1× over 5 min since the release \(9 of 187 events bad\)/);
+    }
   });
 });

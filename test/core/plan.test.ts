@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lambdaService } from './simulator/fixtures';
 import {
   CLOUDWATCH_ALARM_PRICES_USD,
   DEFAULT_PLAN_ERROR_RATIOS,
@@ -415,5 +416,34 @@ describe('pricing', () => {
     expect(sumUsd([0.1, 0.2])).toBe(0.3);
     expect(sumUsd(Array.from({ length: 17 }, () => 0.1))).toBe(1.7);
     expect(sumUsd([4.7, -4.3])).toBe(0.4);
+  });
+});
+
+describe('which path judges which minutes of a release (issue 8)', () => {
+  const { policy: synthesized } = lambdaService();
+  const plan = buildPlan(synthesized);
+
+  it('names the alarm for the minutes both versions serve and the first minutes of an all-at-once release, the evaluator for the minutes the new version serves alone', () => {
+    const coverage = plan.rollbackTriggers[0].coverage;
+    expect(coverage.map((c) => c.minutes)).toEqual([
+      'canary and linear steps (both versions serve)',
+      // The alarm's 5-minute window holds more minutes before the release than after it for 2 minutes.
+      'all at once, the first 2 min',
+      'the new version alone (all at once; after the full shift)',
+      'after the deployment succeeded',
+    ]);
+    expect(coverage[0].judgedBy).toMatch(/the rollback alarm, the new version against the current one on the same 5 min window \(more than 2× as often, by three standard deviations/);
+    expect(coverage[2].judgedBy).toMatch(/^the evaluator \(from AfterAllowTraffic for 10 min, longer while the new version burns at the page rate, 55 min after the hook started at the latest\)/);
+    expect(coverage[2].judgedBy).toMatch(/a blip of up to 3 min cannot fail/);
+    expect(renderPlan(plan)).toContain('  Who judges which minutes of a release:\n    canary and linear steps (both versions serve): ');
+  });
+
+  it('says when the alarm path is suspended, and drops the all-at-once line when no alarm compares', () => {
+    const trigger = synthesized.rollbackTriggers![0];
+    const suspended = buildPlan({ ...synthesized, rollbackTriggers: [{ ...trigger, alarmPathSuspended: true }] }).rollbackTriggers[0].coverage;
+    expect(suspended[0].judgedBy).toMatch(/^the rollback alarms are SUSPENDED/);
+    const burnOnly = buildPlan({ ...synthesized, rollbackTriggers: [{ ...trigger, alarms: trigger.alarms.map(({ baseline: _b, ...a }) => a) }] }).rollbackTriggers[0].coverage;
+    expect(burnOnly.map((c) => c.minutes)).not.toContain('all at once, the first 2 min');
+    expect(burnOnly[0].judgedBy).toMatch(/^the rollback alarm on the burn rate alone \(5 min window\)/);
   });
 });

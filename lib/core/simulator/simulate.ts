@@ -468,7 +468,8 @@ function runEvaluator(
       'the series has no per-version entries for the new version (canary) after the release: the evaluator reads the new version\'s own metrics ' +
         '(ExecutedVersion or its target group) and saw no datapoints — blended entries are not split into versions, so this release cannot be judged',
     );
-  } else if (!perVersion.stable && settings.compareWithBaseline) {
+  } else if (!perVersion.stable && settings.compareWithBaseline && clock.allTrafficMinute > release) {
+    // All at once, no current-version traffic after the release is the deployment's shape, not a gap in the data.
     notes.push('the series has no entries for the current version (stable) after the release: the canary judge had no baseline to compare with');
   }
   if (lastMinute < release) {
