@@ -9,7 +9,7 @@ import { SCENARIO_SPECS, Scenario, Truth, generateScenarios } from './scenarios'
  * `npm run eval -- --seeds N` (issue 8, item 4): every scenario class, and every fixed scenario of
  * eval/scenarios.ts, over seeds 1 … N, aggregated per class: detection time percentiles counted
  * from the regression's onset, the false-rollback, blind-pass and inconclusive rates, and whether
- * the class's target holds. Reported, not gated (the exit code is the single-seed gate's).
+ * the class's target holds. eval/run.ts gates the sweep on safety (false rollbacks, verdicts on no data, replay errors); detection targets are reported.
  */
 
 /** One release of one class (or fixed scenario) on one seed, as the aggregation reads it. */

@@ -45,6 +45,36 @@ const latency = {
   total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
 };
 
+describe('AfterAllowTraffic bake into an incident that began before the release (issue 8)', () => {
+  it('does not roll back: reports Succeeded, escalates, and the audit names the pre-existing incident', async () => {
+    // All at once at CREATED_AT: the current version served 1,000 a minute failing 5 % (50×) for
+    // the hour before it and serves nothing after; the new version fails exactly as often.
+    const world = new World({
+      config: { baselineFactor: 2 },
+      traffic: (id, minute) => {
+        const before = minute < CREATED_AT;
+        if (id.startsWith('s0_baseline')) return before ? (id.endsWith('_t') ? 1_000 : 50) : undefined;
+        if (id.startsWith('s0_canary')) return before ? undefined : id.endsWith('_t') ? 1_000 : 50;
+        return undefined;
+      },
+    });
+    await world.bake();
+    expectReports(world, { accepted: ['Succeeded'] });
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass', reportedStatus: 'Succeeded' });
+    expect(verdict.incidents).toEqual([
+      {
+        kind: 'pre-existing',
+        slo: 'orders-availability',
+        reason: expect.stringMatching(/pre-existing incident — the service was already burning its budget at the page rate before the release \(the current version 50× over the hour before it, 50× over its last 5 min/),
+      },
+    ]);
+    expect(verdict.reasons.join('\n')).toMatch(/no worse than the current version's last minutes before the release/);
+    expect(verdict.observations).toEqual(expect.arrayContaining([expect.objectContaining({ arm: 'reference', totalEvents: 1_000, badEvents: 50 })]));
+    // A human is asked to look: the same detail, as an escalation.
+    expect(expectAudit(world, AuditDetailType.ESCALATION_RAISED).incidents).toEqual(verdict.incidents);
+  });
+});
+
 describe('AfterAllowTraffic bake', () => {
   it('passes a clean version after the whole bake, reading every SLO, both arms and the Synthetics check in ONE GetMetricData call per tick', async () => {
     const world = new World({
