@@ -28,7 +28,11 @@ export interface SyntheticsHealthCheckProps {
   /** The Synthetics canary's name (the `CanaryName` dimension of `CloudWatchSynthetics` metrics). */
   readonly canaryName: string;
   /**
-   * Any run since traffic shifted whose `SuccessPercent` is below this fails the bake.
+   * A run whose `SuccessPercent` is below this is a failed run. The bake fails when the runs since
+   * traffic shifted fail significantly more often than the same canary's runs in the hour before
+   * the release (Fisher's exact test, p ≤ 0.001: three failed runs of the first five against a
+   * clean hour), so one flaky run does not roll a release back; a canary with fewer than 10 runs
+   * in that hour fails the bake on any failed run.
    *
    * @default 100
    */

@@ -100,8 +100,10 @@ export interface RollbackTriggerProps {
   /**
    * The rollback alarms fire only while the new version fails more than this many times as often
    * as the rest of the traffic on the same minutes (Lambda: the alias minus the new version; ECS:
-   * the other target group). An incident every version shares — a dependency down — then does not
-   * roll a healthy release back. 0 compares with the error budget alone.
+   * the other target group), by three standard deviations. An incident every version shares — a
+   * dependency down — then does not roll a healthy release back. The evaluator applies the same
+   * factor on the minutes both versions served, and against the current version's last minutes of
+   * service on the minutes the new version served alone. 0 compares with the error budget alone.
    *
    * @default 2
    */
