@@ -1,4 +1,4 @@
-# GetMetricData JSON (one query per column: requests, errors[, slow], stable_*, canary_*) → simulator CSV.
+# GetMetricData JSON (one query per column: requests, errors[, slow][, failures], stable_*, canary_*) → simulator CSV.
 (.MetricDataResults | map({key: .Id, value: ([.Timestamps, .Values] | transpose | map({key: .[0], value: .[1]}) | from_entries)}) | from_entries) as $m
 | ($m | keys_unsorted) as $cols
 | ([$m[] | keys[]] | unique) as $times
@@ -6,5 +6,5 @@
   ($times[] as $t
    | [$t] + ($cols | map(. as $c
        | $m[$c][$t]
-         // (if ($c | endswith("errors") or endswith("slow")) and ($m[$c | sub("(errors|slow)$"; "requests")][$t] != null) then 0 else "" end)))
+         // (if ($c | endswith("errors") or endswith("slow") or endswith("failures")) and ($m[$c | sub("(errors|slow|failures)$"; "requests")][$t] != null) then 0 else "" end)))
    | @csv)

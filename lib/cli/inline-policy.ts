@@ -119,7 +119,12 @@ function sloPolicy(slo: InlineSlo, where: string, file: string | undefined, regi
     sli: {
       kind: slo.sli,
       scope: 'blended',
-      description: slo.sli === 'latency' ? 'slow requests / requests (series column "slow")' : 'errors / requests (series column "errors")',
+      description:
+        slo.sli === 'latency'
+          ? 'slow requests / requests (series column "slow")'
+          : slo.sli === 'business-failure'
+            ? 'failed business operations / operations (series column "failures")'
+            : 'errors / requests (series column "errors")',
       resolutionSeconds: 60,
       metricCount: 2,
       latencyThreshold: slo.latencyThreshold,

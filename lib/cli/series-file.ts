@@ -4,11 +4,13 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
 import { InputError } from './input-error';
 
 /**
- * Series files of `rollback-triggers simulate`: per-minute request, error and slow-request counts,
- * blended and optionally per version, in JSON (which may also carry the release minute, the
- * deployment shape and an inline policy) or CSV (the rest comes from flags). Documented in
- * the README ("Simulate a release before it ships"). Every problem is an {@link InputError} naming the file, the CSV line or JSON
- * entry and minute, and the field.
+ * Series files of `rollback-triggers simulate`: per-minute counts of requests, errors, slow requests
+ * (`slow`, for a latency SLO) and failed business operations (`failures`, for a business-failure
+ * SLO), blended and optionally per version, in JSON (which may also carry the release minute, the
+ * deployment shape and an inline policy) or CSV (`failures`, `stable_failures`, `canary_failures`
+ * and the like; the rest comes from flags). Documented in the README ("Simulate a release before it
+ * ships"). Every problem is an {@link InputError} naming the file, the CSV line or JSON entry and
+ * minute, and the field.
  */
 
 /** One SLO of the inline policy shorthand (see inline-policy.ts). */
@@ -63,7 +65,9 @@ export interface SeriesFile {
 }
 
 const SLI_KINDS: readonly SliKind[] = ['error-ratio', 'success-ratio', 'latency', 'business-failure'];
-const COUNT_FIELDS = ['requests', 'errors', 'slow'] as const;
+const COUNT_FIELDS = ['requests', 'errors', 'slow', 'failures'] as const;
+/** The optional counts: summed from the versions only when every version gives them. */
+const OPTIONAL_COUNTS = ['slow', 'failures'] as const;
 const ENTRY_FIELDS = ['minute', ...COUNT_FIELDS, 'stable', 'canary'];
 const TOP_FIELDS = ['$schema', 'description', 'releaseMinute', 'deployment', 'slos', 'rollback', 'evaluator', 'ingestionDelayMinutes', 'series'];
 const EVALUATOR_FIELDS: Record<keyof EvaluatorSettings, 'number' | 'boolean' | 'action'> = {
@@ -255,8 +259,8 @@ function jsonErrorWithLine(text: string, message: string): string {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-const VERSION_COLUMNS = ['stable_requests', 'stable_errors', 'stable_slow', 'canary_requests', 'canary_errors', 'canary_slow'];
-const CSV_COLUMNS = ['minute', 'timestamp', 'requests', 'errors', 'slow', ...VERSION_COLUMNS];
+const VERSION_COLUMNS = ['stable', 'canary'].flatMap((arm) => COUNT_FIELDS.map((f) => `${arm}_${f}`));
+const CSV_COLUMNS = ['minute', 'timestamp', ...COUNT_FIELDS, ...VERSION_COLUMNS];
 
 /**
  * Parses the CSV format: a header naming the columns (any order), one row per minute, `#` comment
@@ -404,24 +408,33 @@ function buildEntry(minute: number, raw: Record<string, unknown>, file: string, 
   const parts = [arms.stable, arms.canary].filter((c): c is MinuteCounts => c !== undefined);
   if (raw.requests === undefined && raw.errors === undefined && parts.length > 0) {
     // Only per-version data: the blended traffic is their sum (a version without requests in a
-    // minute publishes no datapoint, so one part alone is all the traffic).
-    const sum = (f: 'requests' | 'errors' | 'slow') => (parts.every((p) => p[f] !== undefined) ? parts.reduce((n, p) => n + p[f]!, 0) : undefined);
-    blended = { requests: sum('requests')!, errors: sum('errors')!, slow: raw.slow === undefined ? sum('slow') : read('slow', raw.slow) };
+    // minute publishes no datapoint, so one part alone is all the traffic). An optional count is
+    // summed when every version gives it, unless the blended one is given.
+    const sum = (f: CountField) => (parts.every((p) => p[f] !== undefined) ? parts.reduce((n, p) => n + p[f]!, 0) : undefined);
+    const requests = sum('requests')!;
+    const counts: { -readonly [F in CountField]?: number } = { requests, errors: sum('errors')! };
+    for (const f of OPTIONAL_COUNTS) {
+      const given = readCount(raw, f, false, file, where, read, '');
+      if (given !== undefined) amongRequests(given, f, requests, file, where, '');
+      const value = given ?? sum(f);
+      if (value !== undefined) counts[f] = value;
+    }
+    blended = counts as MinuteCounts;
   } else {
     blended = readCounts(raw, file, where, read, '');
-    if (arms.stable && arms.canary) {
-      for (const f of COUNT_FIELDS) {
-        const s = arms.stable[f];
-        const c = arms.canary[f];
-        const b = blended[f];
-        if (s !== undefined && c !== undefined && b !== undefined && s + c !== b) {
-          throw new InputError(
-            `${b} is not the sum of stable${separator}${f} (${s}) and canary${separator}${f} (${c}); give consistent numbers, or leave the blended "${f}" out to have it summed`,
-            file,
-            where,
-            f,
-          );
-        }
+  }
+  if (arms.stable && arms.canary) {
+    for (const f of COUNT_FIELDS) {
+      const s = arms.stable[f];
+      const c = arms.canary[f];
+      const b = blended[f];
+      if (s !== undefined && c !== undefined && b !== undefined && s + c !== b) {
+        throw new InputError(
+          `${b} is not the sum of stable${separator}${f} (${s}) and canary${separator}${f} (${c}); give consistent numbers, or leave the blended "${f}" out to have it summed`,
+          file,
+          where,
+          f,
+        );
       }
     }
   }
@@ -430,29 +443,50 @@ function buildEntry(minute: number, raw: Record<string, unknown>, file: string, 
     requests: blended.requests,
     errors: blended.errors,
     ...(blended.slow !== undefined ? { slow: blended.slow } : {}),
+    ...(blended.failures !== undefined ? { failures: blended.failures } : {}),
     ...(arms.stable ? { stable: arms.stable } : {}),
     ...(arms.canary ? { canary: arms.canary } : {}),
   };
 }
 
+type CountField = (typeof COUNT_FIELDS)[number];
+
+/** What each bad-event count counts among the minute's requests, for the message when it exceeds them. */
+const AMONG_REQUESTS: Record<Exclude<CountField, 'requests'>, string> = {
+  errors: 'errors count failed requests among them',
+  slow: 'slow counts requests over the latency threshold',
+  failures: 'failures count business operations that failed among them (for a business-failure SLO, requests are the business operations)',
+};
+
+/** One count of an entry or a per-version part: a whole number ≥ 0, or undefined when absent and not required. */
+function readCount(raw: Record<string, unknown>, f: CountField, required: boolean, file: string, where: string, read: NumberReader, prefix: string): number | undefined {
+  const value = read(`${prefix}${f}`, raw[f]);
+  if (value === undefined) {
+    if (required) throw new InputError('is required', file, where, `${prefix}${f}`);
+    return undefined;
+  }
+  if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
+    throw new InputError(`must be a whole number ≥ 0 (a count of ${f === 'failures' ? 'business operations' : 'requests'} in the minute), got ${value}`, file, where, `${prefix}${f}`);
+  }
+  return value;
+}
+
+function amongRequests(value: number, f: Exclude<CountField, 'requests'>, requests: number, file: string, where: string, prefix: string): void {
+  if (value > requests) throw new InputError(`${value} is above ${prefix}requests (${requests}); ${AMONG_REQUESTS[f]}`, file, where, `${prefix}${f}`);
+}
+
 function readCounts(raw: Record<string, unknown>, file: string, where: string, read: NumberReader, prefix: string): MinuteCounts {
-  const count = (f: string, required: boolean) => {
-    const value = read(`${prefix}${f}`, raw[f]);
-    if (value === undefined) {
-      if (required) throw new InputError('is required', file, where, `${prefix}${f}`);
-      return undefined;
-    }
-    if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
-      throw new InputError(`must be a whole number ≥ 0 (a count of requests in the minute), got ${value}`, file, where, `${prefix}${f}`);
-    }
-    return value;
-  };
-  const requests = count('requests', true)!;
-  const errors = count('errors', true)!;
-  const slow = count('slow', false);
-  if (errors > requests) throw new InputError(`${errors} is above ${prefix}requests (${requests}); errors count failed requests among them`, file, where, `${prefix}errors`);
-  if (slow !== undefined && slow > requests) throw new InputError(`${slow} is above ${prefix}requests (${requests}); slow counts requests over the latency threshold`, file, where, `${prefix}slow`);
-  return slow === undefined ? { requests, errors } : { requests, errors, slow };
+  const requests = readCount(raw, 'requests', true, file, where, read, prefix)!;
+  const errors = readCount(raw, 'errors', true, file, where, read, prefix)!;
+  amongRequests(errors, 'errors', requests, file, where, prefix);
+  const counts: { -readonly [F in CountField]?: number } = { requests, errors };
+  for (const f of OPTIONAL_COUNTS) {
+    const value = readCount(raw, f, false, file, where, read, prefix);
+    if (value === undefined) continue;
+    amongRequests(value, f, requests, file, where, prefix);
+    counts[f] = value;
+  }
+  return counts as MinuteCounts;
 }
 
 /** Minutes strictly increasing; a non-empty series. */

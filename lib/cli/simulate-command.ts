@@ -215,7 +215,7 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   const bakeMinutes = bakeFlag ?? deploymentInput.bakeMinutes ?? (trigger ? trigger.bakeSeconds / 60 : DEFAULT_BAKE_MINUTES);
   const deployment: DeploymentShape = { ...deploymentInput, bakeMinutes };
   const ingestionDelayMinutes = delaySeconds !== undefined ? delaySeconds / 60 : (data.ingestionDelayMinutes ?? 0);
-  checkSlowCounts(data, policy);
+  checkBadEventCounts(data, policy);
 
   const input: SimulationInput = {
     policy,
@@ -320,17 +320,33 @@ function resolvePolicy(data: SeriesFile, flags: Flags): { policy: RollbackPolicy
   return { policy: inline(DEFAULT_SLOS, data.rollback, data.file), source: { kind: 'default' } };
 }
 
-/** A latency SLO counts slow requests: every entry (and every per-version part) needs `slow`. */
-function checkSlowCounts(data: SeriesFile, policy: RollbackPolicy): void {
-  const latency = policy.slos.find((s) => s.sli.kind === 'latency');
-  if (!latency) return;
+/**
+ * Counts an SLO reads its bad events from, beyond `errors`: a latency SLO counts `slow` requests, a
+ * business-failure SLO `failures` (failed business operations, not errors). Every entry, and every
+ * per-version part of it, needs the count; the message names the field and the SLO that needs it.
+ */
+function checkBadEventCounts(data: SeriesFile, policy: RollbackPolicy): void {
   const sep = data.format === 'csv' ? '_' : '.';
-  data.series.forEach((entry, i) => {
-    const missing = entry.slow === undefined ? 'slow' : entry.stable && entry.stable.slow === undefined ? `stable${sep}slow` : entry.canary && entry.canary.slow === undefined ? `canary${sep}slow` : undefined;
-    if (missing) {
-      throw new InputError(`is required: SLO ${latency.name} is a latency SLO, which counts slow requests (over the latency threshold)`, data.file, data.locate(i), missing);
-    }
-  });
+  const needs = [
+    { field: 'slow', kind: 'latency', why: (slo: string) => `SLO ${slo} is a latency SLO, which counts slow requests (over the latency threshold)` },
+    {
+      field: 'failures',
+      kind: 'business-failure',
+      why: (slo: string) => `SLO ${slo} is a business-failure SLO, which counts failed business operations (not errors) among the requests`,
+    },
+  ] as const;
+  for (const { field, kind, why } of needs) {
+    const slo = policy.slos.find((s) => s.sli.kind === kind);
+    if (!slo) continue;
+    data.series.forEach((entry, i) => {
+      // Given for one version but not the other: name the version's (the blended one could not be summed).
+      const parts = (['stable', 'canary'] as const).flatMap((arm) => (entry[arm] ? [{ arm, counts: entry[arm] }] : []));
+      const lacking = parts.find((p) => p.counts[field] === undefined);
+      const partial = lacking !== undefined && parts.some((p) => p.counts[field] !== undefined);
+      const missing = partial ? `${lacking.arm}${sep}${field}` : entry[field] === undefined ? field : lacking ? `${lacking.arm}${sep}${field}` : undefined;
+      if (missing) throw new InputError(`is required: ${why(slo.name)}`, data.file, data.locate(i), missing);
+    });
+  }
 }
 
 /** Engine errors name `series entry N (minute M)`; point at the file's line or entry instead. */

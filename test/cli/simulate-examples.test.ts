@@ -98,4 +98,35 @@ describe('replaying a CloudWatch export (README)', () => {
       tmp.remove();
     }
   });
+
+  it.skipIf(!hasJq)('writes 0 for a failures count without a datapoint in a minute its requests have one', () => {
+    const tmp = tempDir('rt-sim-jq-');
+    try {
+      const at = (i: number) => `2024-05-01T10:0${i}:00+00:00`;
+      const result = (Id: string, points: Array<[number, number]>) => ({ Id, Label: Id, Timestamps: points.map(([i]) => at(i)), Values: points.map(([, v]) => v), StatusCode: 'Complete' });
+      const exported = join(tmp.dir, 'export.json');
+      writeFileSync(
+        exported,
+        JSON.stringify({
+          MetricDataResults: [
+            result('requests', [
+              [1, 10],
+              [0, 10],
+            ]),
+            result('errors', [[0, 0]]),
+            result('failures', [[1, 2]]),
+          ],
+          Messages: [],
+        }),
+      );
+      const csvFile = join(tmp.dir, 'export.csv');
+      writeFileSync(csvFile, execFileSync('jq', ['-r', '-f', join(DIR, 'cloudwatch-to-csv.jq'), exported], { encoding: 'utf8' }));
+      expect(readSeriesFile(csvFile).series).toEqual([
+        { minute: 0, requests: 10, errors: 0, failures: 0 },
+        { minute: 1, requests: 10, errors: 0, failures: 2 },
+      ]);
+    } finally {
+      tmp.remove();
+    }
+  });
 });

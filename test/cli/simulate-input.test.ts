@@ -34,6 +34,30 @@ const cases: Array<{ name: string; file: string; content: string; args?: string[
   { name: 'errors above requests', file: 'series.json', content: withEntry('{ "minute": 2, "requests": 10, "errors": 11 }'), message: /series\.json: series\[2\] \(minute 2\): field "errors": 11 is above requests \(10\)/ },
   { name: 'slow above requests', file: 'series.json', content: withEntry('{ "minute": 2, "requests": 10, "errors": 0, "slow": 12 }'), message: /series\[2\] \(minute 2\): field "slow": 12 is above requests \(10\)/ },
   {
+    name: 'failures above requests',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "requests": 10, "errors": 0, "failures": 11 }'),
+    message: /series\[2\] \(minute 2\): field "failures": 11 is above requests \(10\); failures count business operations that failed among them/,
+  },
+  {
+    name: 'canary failures above canary requests',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "stable": { "requests": 90, "errors": 0, "failures": 0 }, "canary": { "requests": 10, "errors": 0, "failures": 12 } }'),
+    message: /series\[2\] \(minute 2\): field "canary\.failures": 12 is above canary\.requests \(10\)/,
+  },
+  {
+    name: 'a negative failures count',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "requests": 10, "errors": 0, "failures": -1 }'),
+    message: /series\[2\] \(minute 2\): field "failures": must be a whole number ≥ 0 .*got -1/,
+  },
+  {
+    name: 'blended failures that are not the sum of the versions',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "failures": 3, "stable": { "requests": 90, "errors": 0, "failures": 1 }, "canary": { "requests": 10, "errors": 0, "failures": 1 } }'),
+    message: /series\[2\] \(minute 2\): field "failures": 3 is not the sum of stable\.failures \(1\) and canary\.failures \(1\)/,
+  },
+  {
     name: 'canary errors above canary requests',
     file: 'series.json',
     content: withEntry('{ "minute": 2, "requests": 100, "errors": 20, "stable": { "requests": 90, "errors": 0 }, "canary": { "requests": 10, "errors": 20 } }'),
@@ -95,6 +119,22 @@ const cases: Array<{ name: string; file: string; content: string; args?: string[
     content: `{ ${HEAD}, "slos": [{ "name": "latency", "objectivePercent": 99, "sli": "latency" }], "series": [{ "minute": 0, "requests": 10, "errors": 0, "slow": 1 }, ${ok(1)}] }`,
     message: /series\.json: series\[1\] \(minute 1\): field "slow": is required: SLO latency is a latency SLO/,
   },
+  {
+    name: 'a business-failure SLO without failures counts',
+    file: 'series.json',
+    content: `{ ${HEAD}, "slos": [{ "name": "payments", "objectivePercent": 99.5, "sli": "business-failure" }], "series": [{ "minute": 0, "requests": 10, "errors": 0, "failures": 1 }, ${ok(1)}] }`,
+    message: /series\.json: series\[1\] \(minute 1\): field "failures": is required: SLO payments is a business-failure SLO, which counts failed business operations \(not errors\) among the requests/,
+  },
+  {
+    name: "a business-failure SLO without the new version's failures",
+    file: 'series.json',
+    content:
+      `{ ${HEAD}, "slos": [{ "name": "payments", "objectivePercent": 99.5, "sli": "business-failure" }], "series": [` +
+      '{ "minute": 0, "requests": 100, "errors": 0, "failures": 0 }, ' +
+      '{ "minute": 1, "stable": { "requests": 90, "errors": 0, "failures": 0 }, "canary": { "requests": 10, "errors": 0, "failures": 1 } }, ' +
+      '{ "minute": 2, "stable": { "requests": 90, "errors": 0, "failures": 0 }, "canary": { "requests": 10, "errors": 0 } }] }',
+    message: /series\.json: series\[2\] \(minute 2\): field "canary\.failures": is required: SLO payments is a business-failure SLO/,
+  },
   // CSV
   { name: 'an empty CSV file', file: 'series.csv', content: '\n# only a comment\n', message: /series\.csv: is empty: expected a header/ },
   { name: 'an unknown CSV column', file: 'series.csv', content: 'minute,requests,errors,latency\n0,1,0,5\n', message: /series\.csv: line 1: unknown column "latency"; the columns are minute, timestamp, requests/ },
@@ -103,6 +143,18 @@ const cases: Array<{ name: string; file: string; content: string; args?: string[
   { name: 'a CSV cell that is not a number', file: 'series.csv', content: `${CSV_HEAD}\n0,10,0,0\n1,10,x,0\n`, message: /series\.csv: line 3: field "errors": must be a number, got "x"/ },
   { name: 'a negative CSV count', file: 'series.csv', content: `${CSV_HEAD}\n0,10,0,0\n# a comment line\n1,10,-1,0\n`, message: /series\.csv: line 4: field "errors": must be a whole number ≥ 0 .*got -1/ },
   { name: 'CSV errors above requests', file: 'series.csv', content: `${CSV_HEAD}\n0,10,0,0\n\n1,10,11,0\n`, message: /series\.csv: line 4: field "errors": 11 is above requests \(10\)/ },
+  {
+    name: 'CSV canary failures above canary requests',
+    file: 'series.csv',
+    content: 'minute,stable_requests,stable_errors,stable_failures,canary_requests,canary_errors,canary_failures\n0,10,0,0,,,\n1,9,0,0,1,0,2\n',
+    message: /series\.csv: line 3: field "canary_failures": 2 is above canary_requests \(1\); failures count business operations that failed among them/,
+  },
+  {
+    name: 'a CSV failures cell that is not a number',
+    file: 'series.csv',
+    content: 'minute,requests,errors,failures\n0,10,0,0\n1,10,0,few\n',
+    message: /series\.csv: line 3: field "failures": must be a number, got "few"/,
+  },
   { name: 'CSV minutes that go back', file: 'series.csv', content: `${CSV_HEAD}\n0,10,0,0\n5,10,0,0\n3,10,0,0\n`, message: /series\.csv: line 4: field "minute": 3 is not after the previous entry's minute 5 \(line 3\)/ },
   {
     name: 'a half-filled per-version group',
@@ -270,6 +322,46 @@ describe('series formats', () => {
     expect(data.locate(1)).toBe('line 5');
   });
 
+  it('reads failures (failed business operations) per version, summing the blended count when every version gives it', () => {
+    const data = parseJsonSeries(
+      'f.json',
+      JSON.stringify({
+        series: [
+          { minute: 0, requests: 10, errors: 1, failures: 2 },
+          { minute: 1, stable: { requests: 9, errors: 0, failures: 1 }, canary: { requests: 1, errors: 0, failures: 1 } },
+          { minute: 2, stable: { requests: 9, errors: 0, failures: 1 }, canary: { requests: 1, errors: 0 } },
+          { minute: 3, requests: 10, errors: 0, failures: 2, stable: { requests: 9, errors: 0, failures: 1 }, canary: { requests: 1, errors: 0, failures: 1 } },
+        ],
+      }),
+    );
+    expect(data.series).toEqual([
+      { minute: 0, requests: 10, errors: 1, failures: 2 },
+      { minute: 1, requests: 10, errors: 0, failures: 2, stable: { requests: 9, errors: 0, failures: 1 }, canary: { requests: 1, errors: 0, failures: 1 } },
+      // One version without it: no blended count (a business-failure SLO then asks for it).
+      { minute: 2, requests: 10, errors: 0, stable: { requests: 9, errors: 0, failures: 1 }, canary: { requests: 1, errors: 0 } },
+      { minute: 3, requests: 10, errors: 0, failures: 2, stable: { requests: 9, errors: 0, failures: 1 }, canary: { requests: 1, errors: 0, failures: 1 } },
+    ]);
+  });
+
+  it('reads CSV failures columns: failures, stable_failures, canary_failures, the blended one summed when left out', () => {
+    const blended = parseCsvSeries('f.csv', 'minute,requests,errors,failures,canary_requests,canary_errors,canary_failures\n0,10,1,0,,,\n1,10,0,3,2,0,1\n');
+    expect(blended.series).toEqual([
+      { minute: 0, requests: 10, errors: 1, failures: 0 },
+      { minute: 1, requests: 10, errors: 0, failures: 3, canary: { requests: 2, errors: 0, failures: 1 } },
+    ]);
+    const summed = parseCsvSeries(
+      'f.csv',
+      'canary_failures,minute,stable_requests,stable_errors,stable_failures,canary_requests,canary_errors\n,0,10,0,1,,\n2,1,8,1,0,2,0\n',
+    );
+    expect(summed.series).toEqual([
+      { minute: 0, requests: 10, errors: 0, failures: 1, stable: { requests: 10, errors: 0, failures: 1 } },
+      { minute: 1, requests: 10, errors: 1, failures: 2, stable: { requests: 8, errors: 1, failures: 0 }, canary: { requests: 2, errors: 0, failures: 2 } },
+    ]);
+    expect(() => parseCsvSeries('f.csv', 'minute,requests,errors,failure\n0,1,0,0\n')).toThrow(
+      /unknown column "failure"; the columns are minute, timestamp, requests, errors, slow, failures, stable_requests, stable_errors, stable_slow, stable_failures, canary_requests, canary_errors, canary_slow, canary_failures/,
+    );
+  });
+
   it('reads CSV timestamps as minutes from the first row', () => {
     const data = parseCsvSeries('f.csv', 'timestamp,requests,errors\n2024-05-01T10:00:00Z,1,0\n2024-05-01T10:03:00+00:00,2,0\n');
     expect(data.startTimeMs).toBe(Date.parse('2024-05-01T10:00:00Z'));
@@ -284,6 +376,55 @@ describe('series formats', () => {
     expect(parseDeploymentFlag('Linear10PercentEvery1Minute')).toEqual({ kind: 'linear', percent: 10, intervalMinutes: 1 });
     expect(parseDeploymentFlag('CodeDeployDefault.ECSAllAtOnce')).toEqual({ kind: 'all-at-once' });
     expect(() => parseDeploymentFlag('canary:0:5')).toThrow(/--deployment must be/);
+  });
+});
+
+describe('a business-failure SLO replays the failures columns', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.remove());
+
+  /** A Lambda canary of 10 % for 10 minutes at 1,000 payments a minute, released at minute 60; `canary` gives the new version's errors and failures. */
+  function csv(canary: (requests: number) => { errors: number; failures: number | '' }): string {
+    const rows = ['minute,stable_requests,stable_errors,stable_failures,canary_requests,canary_errors,canary_failures'];
+    for (let m = 0; m <= 90; m++) {
+      const c = m < 60 ? 0 : m < 70 ? 100 : 1_000;
+      const bad = c > 0 ? canary(c) : undefined;
+      rows.push(`${m},${1_000 - c},0,0,${c > 0 ? c : ''},${bad ? bad.errors : ''},${bad ? bad.failures : ''}`);
+    }
+    return rows.join('\n');
+  }
+
+  function simulateCsv(content: string): ReturnType<typeof run> & { doc?: { result: { outcome: Record<string, unknown> } } } {
+    const policy = join(tmp.dir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ slos: [{ name: 'Payments', objectivePercent: 99.5, sli: 'business-failure' }], rollback: { platform: 'lambda' } }));
+    const series = join(tmp.dir, 'payments.csv');
+    writeFileSync(series, content);
+    const json = join(tmp.dir, 'out.json');
+    const result = run(['simulate', series, '--policy', policy, '--release-minute', '60', '--deployment', 'Canary10Percent10Minutes', '--json', json]);
+    return result.code === 0 ? { ...result, doc: JSON.parse(readFileSync(json, 'utf8')) } : result;
+  }
+
+  it('rolls back a new version that fails 10 % of its payments without an error', () => {
+    const { code, err, out, doc } = simulateCsv(csv((requests) => ({ errors: 0, failures: requests / 10 })));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Outcome: ROLLED BACK at minute 61 \(1 min after the release\) — decided by the alarm path \(fail\)/m);
+    expect(doc!.result.outcome).toMatchObject({ path: 'alarm', minute: 61, rollback: true });
+  });
+
+  it('deploys a new version whose errors are not failed payments', () => {
+    const { code, doc } = simulateCsv(csv((requests) => ({ errors: requests / 10, failures: 0 })));
+    expect(code).toBe(0);
+    expect(doc!.result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', rollback: false });
+  });
+
+  it('asks for the new version\'s failures when a row leaves them out', () => {
+    const { code, err } = simulateCsv(csv((requests) => ({ errors: 0, failures: requests === 100 ? '' : 0 })));
+    expect(code).toBe(2);
+    expect(err).toMatch(/payments\.csv: line 62: field "canary_failures": is required: SLO Payments is a business-failure SLO, which counts failed business operations \(not errors\)/);
   });
 });
 

@@ -44,8 +44,9 @@ export function simulate(input: SimulationInput): SimulationResult {
   if (input === null || typeof input !== 'object') throw new RollbackTriggersError('RT701', 'simulate needs an input object { policy, series, releaseMinute, deployment }');
   const { series, releaseMinute: release, deployment } = input;
   const policy = checkPolicy(input.policy);
-  const needsSlow = policy.slos.some((s) => s.sli?.kind === 'latency');
-  validateSeries(series, needsSlow);
+  // Each SLO counts its bad events in one field of the series: every entry must carry it.
+  const needed = new Set(policy.slos.map(badField));
+  validateSeries(series, needed.has('slow'), needed.has('failures'));
   validateRelease(release, series);
   validateShape(deployment);
   const delay = input.ingestionDelayMinutes ?? 0;
@@ -177,7 +178,18 @@ function sloNamed(policy: RollbackPolicy, name: string, where: string): PolicySl
   return slo;
 }
 
-const badField = (slo: PolicySlo): 'errors' | 'slow' => (slo.sli?.kind === 'latency' ? 'slow' : 'errors');
+/** The count an SLO's bad events come from. */
+type BadField = 'errors' | 'slow' | 'failures';
+
+/**
+ * Where an SLO's bad events are in the series: slow requests for a latency SLI, failed business
+ * operations for a business-failure SLI (a declined payment is not an HTTP or Lambda error), errors
+ * for the error- and success-ratio SLIs.
+ */
+function badField(slo: PolicySlo): BadField {
+  const kind = slo.sli?.kind;
+  return kind === 'latency' ? 'slow' : kind === 'business-failure' ? 'failures' : 'errors';
+}
 
 /** The SLOs the evaluator judges: the rollback trigger's objectives (as its configuration lists them), else every SLO with a page tier. */
 interface JudgedSlo {
@@ -318,7 +330,7 @@ function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger
   });
 }
 
-function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, series: readonly SeriesEntry[], bad: 'errors' | 'slow'): RollbackBaselineModel {
+function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, series: readonly SeriesEntry[], bad: BadField): RollbackBaselineModel {
   const where = `rollback trigger ${trigger.path}, alarm of SLO ${a.slo} (${a.scope})`;
   const { mode, factor } = a.baseline ?? ({} as NonNullable<PolicyRollbackAlarm['baseline']>);
   if (mode !== 'rest-of-blended' && mode !== 'separate') {
@@ -391,7 +403,7 @@ function bakeClock(plan: ShiftPlan, release: number, bakeMinutes: number, settin
 }
 
 /** One arm's numerator and total series for `countsFor`: seconds of the minute's start → value. */
-function armSeries(series: readonly SeriesEntry[], stream: 'canary' | 'stable', bad: 'errors' | 'slow', fromMinute: number, toMinute: number) {
+function armSeries(series: readonly SeriesEntry[], stream: 'canary' | 'stable', bad: BadField, fromMinute: number, toMinute: number) {
   const numerator = new Map<number, number>();
   const total = new Map<number, number>();
   for (const entry of series) {
@@ -730,7 +742,7 @@ function countsOf(entry: SeriesEntry, stream: StreamName): MinuteCounts | undefi
 }
 
 /** One stream as an SLI series; minutes without an entry for the stream have no datapoint. */
-function sliSeries(series: readonly SeriesEntry[], stream: StreamName, bad: 'errors' | 'slow'): SliPoint[] {
+function sliSeries(series: readonly SeriesEntry[], stream: StreamName, bad: BadField): SliPoint[] {
   const points: SliPoint[] = [];
   for (const entry of series) {
     const c = countsOf(entry, stream);

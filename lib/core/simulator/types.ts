@@ -8,11 +8,22 @@ import type { RollbackPolicy } from '../policy';
  * Pure data in, pure data out: the CLI reads files and draws; `npm run eval` generates scenarios.
  */
 
-/** One minute of one traffic stream. `slow` counts requests over the latency threshold. */
+/**
+ * One minute of one traffic stream. Each SLO counts its bad events in one field: `slow` for a
+ * latency SLI, `failures` for a business-failure SLI, `errors` for the others.
+ */
 export interface MinuteCounts {
+  /** Requests (for a business-failure SLI: the business operations attempted, failures included). */
   readonly requests: number;
+  /** Failed requests (HTTP 5xx, Lambda errors) among `requests`. */
   readonly errors: number;
+  /** Requests over the latency threshold, among `requests`. Needed by a latency SLO. */
   readonly slow?: number;
+  /**
+   * Business operations that failed (payments declined, orders lost) among `requests`: not HTTP or
+   * Lambda errors — a request can succeed and its operation still fail. Needed by a business-failure SLO.
+   */
+  readonly failures?: number;
 }
 
 /** One entry of a series file. A minute with no entry has no datapoint (unlike `requests: 0`). */

@@ -11,8 +11,8 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
  * - RT702 a minute is not a whole number, or minutes do not increase strictly
  * - RT703 a count is not a whole number ≥ 0 (negative, fractional, missing)
  * - RT704 errors above requests
- * - RT705 slow above requests
- * - RT706 slow missing while a latency SLO needs it
+ * - RT705 slow or failures above requests
+ * - RT706 slow missing while a latency SLO needs it, or failures missing while a business-failure SLO needs it
  * - RT707 the release minute is not a whole number or is before the series' first entry, or the
  *   replay from the first entry to the end of the deployment exceeds 60 days (see {@link validateRelease})
  * - RT708 the deployment shape is invalid (kind, percent outside (0, 100), interval, bake < 0)
@@ -30,11 +30,19 @@ export const DEFAULT_EVALUATOR_SETTINGS: EvaluatorSettings = Object.freeze({
 
 type Stream = 'blended' | 'canary' | 'stable';
 
-/** Validates the series: whole, strictly increasing minutes; whole counts ≥ 0; errors and slow ≤ requests. */
-export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolean): void {
+/**
+ * Validates the series: whole, strictly increasing minutes; whole counts ≥ 0; errors, slow and
+ * failures ≤ requests. `needsSlow` (a latency SLO) and `needsFailures` (a business-failure SLO)
+ * make that count required on every entry and every per-version part.
+ */
+export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolean, needsFailures = false): void {
   if (!Array.isArray(series) || series.length === 0) {
-    throw new RollbackTriggersError('RT701', `the series must be a non-empty array of { minute, requests, errors, slow?, stable?, canary? } entries, got ${describe(series)}`);
+    throw new RollbackTriggersError(
+      'RT701',
+      `the series must be a non-empty array of { minute, requests, errors, slow?, failures?, stable?, canary? } entries, got ${describe(series)}`,
+    );
   }
+  const needs: Needs = { slow: needsSlow, failures: needsFailures };
   let previous: number | undefined;
   series.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -49,29 +57,37 @@ export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolea
     }
     previous = minute;
     const where = `series entry ${i} (minute ${minute})`;
-    validateCounts(where, 'blended', entry, needsSlow);
+    validateCounts(where, 'blended', entry, needs);
     for (const stream of ['canary', 'stable'] as const) {
       const counts = entry[stream];
       if (counts === undefined) continue;
       if (counts === null || typeof counts !== 'object' || Array.isArray(counts)) {
-        throw new RollbackTriggersError('RT701', `${where}: ${stream} must be an object { requests, errors, slow? }, got ${describe(counts)}`);
+        throw new RollbackTriggersError('RT701', `${where}: ${stream} must be an object { requests, errors, slow?, failures? }, got ${describe(counts)}`);
       }
-      validateCounts(where, stream, counts, needsSlow);
+      validateCounts(where, stream, counts, needs);
     }
   });
 }
 
-function validateCounts(where: string, stream: Stream, counts: MinuteCounts, needsSlow: boolean): void {
+/** The optional counts an SLO of the policy reads its bad events from. */
+interface Needs {
+  readonly slow: boolean;
+  readonly failures: boolean;
+}
+
+/** Why a missing optional count is needed (RT706), per field. */
+const NEEDED_BY = {
+  slow: 'a latency SLO of the policy counts slow requests — give slow (requests over the latency threshold) on every entry',
+  failures:
+    'a business-failure SLO of the policy counts failed business operations, not errors — give failures (business operations that failed among requests) on every entry',
+} as const;
+
+function validateCounts(where: string, stream: Stream, counts: MinuteCounts, needs: Needs): void {
   const field = (name: string) => (stream === 'blended' ? name : `${stream}.${name}`);
-  for (const name of ['requests', 'errors', 'slow'] as const) {
+  for (const name of ['requests', 'errors', 'slow', 'failures'] as const) {
     const value = counts[name];
-    if (name === 'slow' && value === undefined) {
-      if (needsSlow) {
-        throw new RollbackTriggersError(
-          'RT706',
-          `${where}: ${field('slow')} is missing, but a latency SLO of the policy counts slow requests — give slow (requests over the latency threshold) on every entry`,
-        );
-      }
+    if ((name === 'slow' || name === 'failures') && value === undefined) {
+      if (needs[name]) throw new RollbackTriggersError('RT706', `${where}: ${field(name)} is missing, but ${NEEDED_BY[name]}`);
       continue;
     }
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -81,8 +97,11 @@ function validateCounts(where: string, stream: Stream, counts: MinuteCounts, nee
   if (counts.errors > counts.requests) {
     throw new RollbackTriggersError('RT704', `${where}: ${field('errors')} (${counts.errors}) must not exceed ${field('requests')} (${counts.requests})`);
   }
-  if (counts.slow !== undefined && counts.slow > counts.requests) {
-    throw new RollbackTriggersError('RT705', `${where}: ${field('slow')} (${counts.slow}) must not exceed ${field('requests')} (${counts.requests})`);
+  for (const name of ['slow', 'failures'] as const) {
+    const value = counts[name];
+    if (value !== undefined && value > counts.requests) {
+      throw new RollbackTriggersError('RT705', `${where}: ${field(name)} (${value}) must not exceed ${field('requests')} (${counts.requests})`);
+    }
   }
 }
 
