@@ -45,6 +45,7 @@ import {
   readProblemOf,
   retryDeadline,
   syntheticsFailure,
+  syntheticsPending,
   tickClock,
 } from '../../lib/core';
 import type { AuditLogger, AuditSink } from '../shared/audit';
@@ -368,7 +369,7 @@ export function createStepHandler(deps: StepDeps): StepHandler {
       slos = slos.map((d) => ({ ...d, canaryProblems: notRead, ...(d.baseline ? { baselineProblems: notRead } : {}) }));
     }
 
-    const { failures: healthFailures, problems: healthProblems, httpFailures } = await runHealthChecks(state, results, failure, clock.end);
+    const { failures: healthFailures, pending: healthPending, problems: healthProblems, httpFailures } = await runHealthChecks(state, results, failure, clock.end);
     readProblems.push(...healthProblems);
 
     const decision = decideBake({
@@ -381,6 +382,7 @@ export function createStepHandler(deps: StepDeps): StepHandler {
       lifecycleEvent: context.lifecycleEvent,
       slos,
       healthFailures,
+      healthPending,
       readProblems,
     });
     const ticked: BakeState = { ...state, phase: 'tick', ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
@@ -433,10 +435,11 @@ export function createStepHandler(deps: StepDeps): StepHandler {
     results: ReadonlyMap<string, QueryResult>,
     callFailure: ReadProblem | undefined,
     end: number,
-  ): Promise<{ failures: string[]; problems: ReadProblem[]; httpFailures: number[] }> {
+  ): Promise<{ failures: string[]; pending: string[]; problems: ReadProblem[]; httpFailures: number[] }> {
     const checks = config.healthChecks ?? [];
     const previous = state.httpFailures ?? [];
     const failures: string[] = [];
+    const pending: string[] = [];
     const problems: ReadProblem[] = [];
     const httpFailures = checks.map(() => 0);
     await Promise.all(
@@ -449,8 +452,11 @@ export function createStepHandler(deps: StepDeps): StepHandler {
             problems.push({ ...problem, reason: `health check ${check.name}: ${problem.reason}` });
             return;
           }
-          const failure = syntheticsFailure(check, results.get(id)?.series, { releaseAt: state.context!.windowStart!, from: state.hookStartedAt, to: end });
+          const window = { releaseAt: state.context!.windowStart!, from: state.hookStartedAt, to: end };
+          const failure = syntheticsFailure(check, results.get(id)?.series, window);
           if (failure) failures.push(failure);
+          const waiting = failure ? undefined : syntheticsPending(check, results.get(id)?.series, window);
+          if (waiting) pending.push(waiting);
           return;
         }
         const problem = await probe(check.url!, check.timeoutMs ?? 5_000);
@@ -458,10 +464,13 @@ export function createStepHandler(deps: StepDeps): StepHandler {
         httpFailures[i] = count;
         if (problem && count >= (check.failAfter ?? 3)) {
           failures.push(`health check ${check.name}: ${count} consecutive failures of GET ${check.url} (last: ${problem})`);
+        } else if (problem) {
+          // Failing now, not yet `failAfter` times in a row: not a pass at the end of the bake.
+          pending.push(`health check ${check.name}: GET ${check.url} failed ${count} time${count === 1 ? '' : 's'} in a row (last: ${problem}): waiting for the next probes`);
         }
       }),
     );
-    return { failures, problems, httpFailures: checks.some((c) => c.kind === 'http') ? httpFailures : [] };
+    return { failures, pending, problems, httpFailures: checks.some((c) => c.kind === 'http') ? httpFailures : [] };
   }
 
   /** One GET; returns what went wrong, or undefined for a 2xx/3xx answer. */

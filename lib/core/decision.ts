@@ -192,6 +192,8 @@ export interface BakeInput {
   readonly slos: readonly SloBakeData[];
   /** Failed health checks this tick (HTTP probes, Synthetics canaries): each fails the bake. */
   readonly healthFailures?: readonly string[];
+  /** Health checks whose latest run failed without failing the bake yet: the bake waits past its end for them. */
+  readonly healthPending?: readonly string[];
   /** Reads this tick that are not one SLO's (a Synthetics canary's metric, the call itself). */
   readonly readProblems?: readonly ReadProblem[];
   /** Comparison of canary with baseline; returns a failure reason or undefined. @default compareWithBaseline */
@@ -236,7 +238,7 @@ export function decideBake(input: BakeInput): Decision {
   const starved: string[] = [];
   const unread: ReadProblem[] = [];
   const excused: string[] = [];
-  const pending: string[] = [];
+  const pending: string[] = [...(input.healthPending ?? [])];
   const incidents: IncidentNote[] = [];
   for (const data of input.slos) {
     const { slo, canary } = data;
@@ -250,12 +252,16 @@ export function decideBake(input: BakeInput): Decision {
     observations.push(observation(slo, 'canary', canary, input.bakedSeconds));
     if (data.baseline && baselineProblems.length === 0) observations.push(observation(slo, 'baseline', data.baseline, input.bakedSeconds));
     if (windows.reference) observations.push(observation(slo, 'reference', windows.reference.counts, windows.reference.minutes * 60));
-    const judged = judgeSlo(slo, windows, input.config.baselineFactor ?? 0, canary);
+    const judged = judgeSlo(slo, windows, input.config.baselineFactor ?? 0, canary, baselineProblems.length > 0);
     if (judged.preExisting) incidents.push({ kind: 'pre-existing', slo: slo.name, reason: judged.preExisting });
     if (judged.excused) excused.push(judged.excused);
     if (judged.pending) pending.push(judged.pending);
     if (judged.failure) {
       failures.push(judged.failure);
+      continue;
+    }
+    if (judged.unreadable) {
+      unread.push(...baselineProblems.map((p) => ({ ...p, reason: `${judged.unreadable}: ${p.reason}` })));
       continue;
     }
     if (judged.starved) {
@@ -300,13 +306,24 @@ export function decideBake(input: BakeInput): Decision {
   if (!bakeOver && !deadlineNear) {
     return { action: 'continue', reasons: [...starved, ...pending, ...context], observations };
   }
-  if (pending.length > 0 && !deadlineNear) {
+  if (pending.length > 0) {
     // The bake is over, but a pass now would let a regression that has just begun through.
-    return { action: 'continue', reasons: [`${when}, but the new version is burning at the page rate right now`, ...pending, ...starved, ...context], observations };
+    if (!deadlineNear) return { action: 'continue', reasons: [`${when}, but the new version is burning at the page rate or failing a health check right now`, ...pending, ...starved, ...context], observations };
+    // At the deadline a burn still going on is no evidence of a healthy release: not a pass.
+    return { ...inconclusive(input.config.inconclusiveAction, `${limit}, and the new version is burning at the page rate or failing its health checks right now`, [...pending, ...starved, ...context], observations, true), ...findings };
   }
   if (starved.length > 0) {
     if (isTestTrafficHook(input.lifecycleEvent)) {
-      return inconclusive('pass', `${when} with too little test traffic at AfterAllowTestTraffic: test traffic flows only when someone sends it, production traffic is judged at AfterAllowTraffic`, [...starved, ...context], observations);
+      return {
+        ...inconclusive(
+          'pass',
+          `${when} with too little test traffic at AfterAllowTestTraffic: test traffic flows only when someone sends it, production traffic is judged at AfterAllowTraffic`,
+          [...starved, ...context],
+          observations,
+          incidents.length > 0,
+        ),
+        ...findings,
+      };
     }
     return { ...inconclusive(input.config.inconclusiveAction, `${when} without enough data`, [...starved, ...context], observations, incidents.length > 0), ...findings };
   }
@@ -344,6 +361,8 @@ interface SloJudgement {
   readonly preExisting?: string;
   /** Burning at the page rate right now, too briefly to tell a blip from a regression: the bake goes on. */
   readonly pending?: string;
+  /** Would fail, but the current version's counts that could excuse it were not read: read again. */
+  readonly unreadable?: string;
 }
 
 /**
@@ -391,7 +410,7 @@ const pctOf = (c: Counts) => `${fmt(ratioOf(c) * 100)} % (${fmt(c.bad)} of ${fmt
  * The history says whether the service was paging before the release: the workbook's page rule
  * (the page rate over the last hour and the last short window) on the current version.
  */
-function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Counts): SloJudgement {
+function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Counts, baselineUnreadable = false): SloJudgement {
   const F = slo.failBurnRate;
   const page = (c: Counts) => c.total >= slo.minEvents && (burnRateOf(c, slo.errorBudget) ?? 0) >= F;
   const preExisting =
@@ -405,9 +424,20 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
   const refSays = ref
     ? `the current version's ${ref.preRelease ? 'last minutes before the release' : 'last minutes of service'} (${fmt(ref.minutes)} min): ${pctOf(ref.counts)}`
     : undefined;
-  /** Whether `c` is the release's: more than `factor` times as bad as the reference, and significantly so. */
+  /**
+   * Whether `c` is the release's: more than `factor` times as bad as the reference's worst stretch,
+   * and significantly worse than its whole last short window (the canary judge: Fisher and the
+   * beta-binomial posterior), so a few clean seconds are never the whole comparison.
+   */
   const worseThanReference = (c: Counts) =>
-    factor === 0 || ref === undefined || (ratioOf(c) > factor * ratioOf(ref.counts) && compareWithBaseline(slo, c, ref.counts) !== undefined);
+    factor === 0 || ref === undefined || (ratioOf(c) > factor * ratioOf(ref.counts) && compareWithBaseline(slo, c, ref.window) !== undefined);
+  /**
+   * A failure of minutes served alone with nothing to compare them with: when the current
+   * version's counts could not be read, nobody knows whether it failed as often (a shared
+   * incident). Not a rollback on that: read again, inconclusive at the deadline.
+   */
+  const unattributable = (why: string): SloJudgement | undefined =>
+    baselineUnreadable ? withIncident({ unreadable: `${why}, but the current version's counts could not be read to tell the release from a shared incident` }) : undefined;
 
   if (canary.datapoints === 0 || canary.total < slo.minEvents) {
     const decisive = decisiveFailure(slo, w, factor, ref);
@@ -446,16 +476,21 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
   // No blip the workbook would not page on can meet it; an outage of a minute or two can.
   const hour = s.hourOfService;
   const hourBurn = hour.total >= slo.minEvents ? burnRateOf(hour, slo.errorBudget)! : 0;
-  const latest = burningNow(slo, s.recent, worseThanReference);
-  if (hourBurn >= F && latest) {
-    return withIncident({
-      failure:
-        `${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour ` +
-        `(${fmt(hour.bad)} bad events of its own against ${fmt(hour.total)} events of both versions in the hour; the workbook pages at ${fmt(F)}×) ` +
-        `and still burns at ${fmt(burnRateOf(latest.counts, slo.errorBudget))}× over its last ${fmt(latest.minutes)} min (${pctOf(latest.counts)})` +
-        (refSays ? `; ${refSays}` : ''),
-    });
+  // The workbook's short window beside its hour: the minutes served alone in the last 5 minutes.
+  const shortBurn5 = s.short.total >= slo.minEvents ? burnRateOf(s.short, slo.errorBudget)! : 0;
+  if (hourBurn >= F && shortBurn5 >= F && worseThanReference(s.short)) {
+    return (
+      unattributable(`${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour`) ??
+      withIncident({
+        failure:
+          `${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour ` +
+          `(${fmt(hour.bad)} bad events of its own against ${fmt(hour.total)} events of both versions in the hour; the workbook pages at ${fmt(F)}×) ` +
+          `and burns at ${fmt(shortBurn5)}× over its last ${fmt(s.shortMinutes)} min (${pctOf(s.short)})` +
+          (refSays ? `; ${refSays}` : ''),
+      })
+    );
   }
+  const latest = burningNow(slo, s.recent, worseThanReference);
   // A burn that began while the current version served beside it, and was not shared then: the
   // new version was already significantly worse on the same minutes, so the minutes it serves alone
   // after the shift continue it (a blip after a clean canary cannot use this). Judged as served over
@@ -486,22 +521,25 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
             `${fmt(rawShort)}× as served (${pctOf(s.short)})`
           : `${fmt(long)}× over the ${fmt(s.stretchMinutes)} min it has served alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.stretchCapped.bad)} of ${fmt(s.stretchCapped.total)} events), ` +
             `and ${fmt(rawShort)}× over its last ${fmt(s.shortMinutes)} min as served (${pctOf(s.short)})`) +
-        `; capped so a blip of a few minutes cannot reach the threshold of ${fmt(F)}×`;
+        `; the threshold is ${fmt(F)}× (the cap keeps a blip of up to 3 minutes under it at 46 requests a minute or more)`;
       if (worseThanReference(s.short)) {
-        return withIncident({
-          failure: `${slo.name}: the new version, serving alone, burns its error budget at ${numbers}` + (refSays ? `; ${refSays}` : '; nothing to compare with (no current-version traffic)'),
-        });
+        return (
+          unattributable(`${slo.name}: the new version, serving alone, burns its error budget at ${numbers}`) ??
+          withIncident({
+            failure: `${slo.name}: the new version, serving alone, burns its error budget at ${numbers}` + (refSays ? `; ${refSays}` : '; nothing to compare with (no current-version traffic)'),
+          })
+        );
       }
-      excused = `${slo.name}: the new version, serving alone, burns at ${numbers}, but no worse than ${refSays}: what the service was already doing, not the release`;
+      excused = `${slo.name}: the new version, serving alone, burns at ${numbers}, but not ${fmt(factor)}× worse than ${refSays}, or not significantly: what the service was already doing, not the release`;
     }
   }
-  if (!excused && s.burning.minutes > 0 && pageRateTail(slo, s.burning.counts) <= 0.001 && !burningNow(slo, s.recent, worseThanReference)) {
+  if (!excused && s.burning.minutes > 0 && hourBurn < F && pageRateTail(slo, s.burning.counts) <= 0.001 && !latest) {
     // A burn that came and went without filling a short window: say what was not rolled back for.
     const at = (t: number | undefined) => (t === undefined ? '?' : new Date(t * 1000).toISOString().slice(11, 16));
     excused =
       `${slo.name}: a blip — the new version burned at ${fmt(burnRateOf(s.burning.counts, slo.errorBudget))}× in ${fmt(s.burning.minutes)} of the minutes it served alone ` +
       `(${s.burning.first === s.burning.last ? at(s.burning.first) : `${at(s.burning.first)}–${at(s.burning.last)}`} UTC, ${pctOf(s.burning.counts)}), not for a full ${fmt(slo.shortWindowSeconds / 60)}-min window, ` +
-      `nor enough to spend ${fmt(F)}× the budget of the service's last hour: not rolled back`;
+      `and spent ${fmt(hourBurn)}× the budget of the service's last hour (the workbook pages at ${fmt(F)}×): not rolled back`;
   }
   if (!excused) {
     // Burning now, not yet for long enough: a blip ends within minutes, a regression lasts. Not a pass yet.

@@ -90,6 +90,12 @@ export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>
 export const SYNTHETICS_FAIL_P_VALUE = 0.001;
 /** Runs before the release the canary needs for a comparison; with fewer, any failed run fails (there is nothing to compare with). */
 export const SYNTHETICS_MIN_HISTORY_RUNS = 10;
+/**
+ * Consecutive failed runs that fail the bake when the canary never failed in the hour before the
+ * release, however few its runs (as HTTP probes' `failAfter`): a canary on a 5-minute schedule runs
+ * only twice or three times in a 10-minute bake, too few for the test above.
+ */
+export const SYNTHETICS_CONSECUTIVE_FAILURES = 3;
 
 /** When a Synthetics canary's runs are judged: since the hook started, against the hour before the release. */
 export interface SyntheticsWindow {
@@ -105,8 +111,10 @@ export interface SyntheticsWindow {
  * failed run; the runs since the hook started fail the bake when they fail significantly more often
  * than the same canary's runs in the hour before the release ({@link SYNTHETICS_FAIL_P_VALUE}), so
  * one flaky run does not roll a release back and a journey the whole service was already failing is
- * not blamed on it. Without {@link SYNTHETICS_MIN_HISTORY_RUNS} runs before the release there is
- * nothing to compare with, and any failed run fails. Returns the failure reason, or undefined.
+ * not blamed on it; {@link SYNTHETICS_CONSECUTIVE_FAILURES} failed runs in a row after a clean hour
+ * fail it too (a canary on a 5-minute schedule). Without {@link SYNTHETICS_MIN_HISTORY_RUNS} runs
+ * before the release there is nothing to compare with, and any failed run fails. Returns the
+ * failure reason, or undefined.
  */
 export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
   const min = check.minSuccessPercent ?? 100;
@@ -123,6 +131,10 @@ export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | 
     return `${what}; it ran ${before.length} times in the hour before the release, too few to compare with`;
   }
   const beforeFailed = before.filter(([, v]) => v < min).length;
+  const latest = since.slice(-SYNTHETICS_CONSECUTIVE_FAILURES);
+  if (beforeFailed === 0 && latest.length === SYNTHETICS_CONSECUTIVE_FAILURES && latest.every(([, v]) => v < min)) {
+    return `${what}; its last ${SYNTHETICS_CONSECUTIVE_FAILURES} runs failed in a row, and none of its ${before.length} runs in the hour before the release did`;
+  }
   const judgement = judgeCanary({
     metrics: [
       {
@@ -137,6 +149,20 @@ export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | 
   });
   if (judgement.verdict !== 'fail') return undefined;
   return `${what}; ${beforeFailed} of its ${before.length} runs in the hour before the release were: ${judgement.metrics[0].reasons.join('; ')}`;
+}
+
+/**
+ * A Synthetics canary whose latest run since the hook started failed, while `syntheticsFailure`
+ * does not fail the bake (yet): the bake goes on past its end until a run passes or the failures
+ * are enough to fail it — a canary on a 5-minute schedule runs only twice in a 10-minute bake.
+ * Returns why the bake waits, or undefined.
+ */
+export function syntheticsPending(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
+  const min = check.minSuccessPercent ?? 100;
+  const since = [...(series ?? new Map<number, number>())].filter(([t]) => t >= window.from && t < window.to).sort(([a], [b]) => a - b);
+  const last = since[since.length - 1];
+  if (last === undefined || last[1] >= min) return undefined;
+  return `health check ${check.name}: the latest run of Synthetics canary ${check.canaryName} (${new Date(last[0] * 1000).toISOString()}) succeeded ${last[1]} % of its steps, below ${min} %: waiting for the next runs`;
 }
 
 /** Datapoints of one query: epoch seconds (minute start) → value. */

@@ -54,8 +54,11 @@ export const HISTORY_SECONDS = 3_600;
  * page rate: a blip of B minutes adds at most 1.5 × B page-rate minutes, so a blip of up to 3
  * minutes (4.5) can never make a 5-minute short window burn at the page rate (5), while a
  * regression at or above the page rate that lasts the short window does. A minute with any bad
- * event may add one (discrete counts: at a few requests a minute the page rate is a fraction of
- * one event). Measured with `npm run eval:seeds` (classes aao-blip, aao-delayed-regression).
+ * event may add one (discrete counts): below about 46 requests a minute (where 1.5 × 1.44 % of a
+ * minute's requests is under one event, for a 99.9 % SLO) that floor is above the cap, a blip can
+ * reach the threshold, and only the comparison with the current version's last minutes and the
+ * tier's minimum events stand between it and a rollback. Measured with `npm run eval:seeds`
+ * (classes aao-blip, aao-delayed-regression).
  */
 export const SOLO_MINUTE_CAP = 1.5;
 
@@ -104,7 +107,14 @@ export interface SloWindows {
    * service with enough events, the one that failed most (the most lenient reading of "what the
    * service was doing"). Undefined when it never served enough events.
    */
-  readonly reference?: { readonly counts: Counts; readonly minutes: number; readonly endsAt: number; readonly preRelease: boolean };
+  readonly reference?: {
+    readonly counts: Counts;
+    readonly minutes: number;
+    /** Its whole last short window of service (else its last hour): the evidence a comparison is tested against. */
+    readonly window: Counts;
+    readonly endsAt: number;
+    readonly preRelease: boolean;
+  };
   /** The current version before the release: the hour, and the short window. */
   readonly history: { readonly long: Counts; readonly short: Counts };
 }
@@ -119,10 +129,26 @@ export function cappedBad(slo: Pick<EvaluatorSlo, 'errorBudget' | 'failBurnRate'
   return Math.min(m.bad, Math.max(1, SOLO_MINUTE_CAP * slo.failBurnRate * slo.errorBudget * m.total));
 }
 
+/**
+ * A minute counts as paired only when the current version served a real share of it (5 %): the
+ * trickle an old Lambda version or task set serves after the shift, or the few seconds of the
+ * minute traffic switched in, would otherwise make a minute the new version served (nearly) alone
+ * "paired" and judge it without the cap. Shares below it are judged as the new version alone.
+ */
+export const PAIRED_MIN_SHARE = 0.05;
+
+const isPaired = (m: TimelineMinute): boolean =>
+  served(m.canary) && served(m.baseline) && m.baseline.total >= PAIRED_MIN_SHARE * (m.baseline.total + m.canary.total);
+
 /** Cuts one SLO's timeline into the windows the decision judges. */
 export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows {
   const { releaseAt, end } = timeline;
   const shortStart = Math.max(releaseAt, end - slo.shortWindowSeconds);
+  const since = timeline.minutes.filter((m) => m.at >= releaseAt && m.at < end && served(m.canary));
+  // Fewer paired minutes than a short window (all at once: the minute traffic switched in) are no
+  // same-minute comparison: those minutes are judged as the new version alone.
+  const candidates = since.filter(isPaired);
+  const pairedMinutes = new Set(candidates.length >= slo.shortWindowSeconds / 60 ? candidates.map((m) => m.at) : []);
   let pairedCanary = ZERO;
   let pairedBaseline = ZERO;
   let pairedShort = ZERO;
@@ -135,53 +161,58 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
   let historyLong = ZERO;
   let historyShort = ZERO;
   for (const m of timeline.minutes) {
-    if (m.at >= end) break;
-    if (m.at < releaseAt) {
-      if (m.at >= releaseAt - HISTORY_SECONDS) historyLong = add(historyLong, m.baseline);
-      if (m.at >= releaseAt - slo.shortWindowSeconds) historyShort = add(historyShort, m.baseline);
-      continue;
-    }
-    if (!served(m.canary)) continue;
+    if (m.at >= releaseAt - HISTORY_SECONDS && m.at < releaseAt) historyLong = add(historyLong, m.baseline);
+    if (m.at >= releaseAt - slo.shortWindowSeconds && m.at < releaseAt) historyShort = add(historyShort, m.baseline);
+  }
+  for (const m of since) {
+    const canary = m.canary!;
     const inShort = m.at >= shortStart;
-    if (served(m.baseline)) {
-      pairedCanary = add(pairedCanary, m.canary);
+    if (pairedMinutes.has(m.at)) {
+      pairedCanary = add(pairedCanary, canary);
       pairedBaseline = add(pairedBaseline, m.baseline);
-      if (inShort) pairedShort = add(pairedShort, m.canary);
+      if (inShort) pairedShort = add(pairedShort, canary);
       continue;
     }
-    const capped = cappedBad(slo, m.canary);
-    soloCapped = add(soloCapped, m.canary, capped);
+    const capped = cappedBad(slo, canary);
+    soloCapped = add(soloCapped, canary, capped);
     if (inShort) {
       firstSolo ??= m.at;
       soloShortMinutes++;
-      recent.push(m.canary);
-      soloShort = add(soloShort, m.canary);
-      soloShortCapped = add(soloShortCapped, m.canary, capped);
+      recent.push(canary);
+      soloShort = add(soloShort, canary);
+      soloShortCapped = add(soloShortCapped, canary, capped);
     }
   }
   // The latest stretch of serving alone starts after the last paired minute (or at the release).
-  let stretchStart = releaseAt;
-  for (const m of timeline.minutes) if (m.at >= releaseAt && m.at < end && served(m.canary) && served(m.baseline)) stretchStart = m.at + 60;
+  const lastPaired = Math.max(-Infinity, ...pairedMinutes);
+  const stretchStart = Number.isFinite(lastPaired) ? lastPaired + 60 : releaseAt;
   let stretchCapped = ZERO;
   let stretch = ZERO;
   let burning: SloWindows['solo']['burning'] = { minutes: 0, counts: ZERO };
-  for (const m of timeline.minutes) {
-    if (!(m.at >= stretchStart && m.at < end && served(m.canary) && !served(m.baseline))) continue;
-    stretchCapped = add(stretchCapped, m.canary, cappedBad(slo, m.canary));
-    stretch = add(stretch, m.canary);
-    if (m.canary.bad > 0 && m.canary.bad >= slo.failBurnRate * slo.errorBudget * m.canary.total) {
-      burning = { minutes: burning.minutes + 1, first: burning.first ?? m.at, last: m.at, counts: add(burning.counts, m.canary) };
+  for (const m of since) {
+    if (m.at < stretchStart || pairedMinutes.has(m.at)) continue;
+    const canary = m.canary!;
+    stretchCapped = add(stretchCapped, canary, cappedBad(slo, canary));
+    stretch = add(stretch, canary);
+    if (canary.bad > 0 && canary.bad >= slo.failBurnRate * slo.errorBudget * canary.total) {
+      burning = { minutes: burning.minutes + 1, first: burning.first ?? m.at, last: m.at, counts: add(burning.counts, canary) };
     }
   }
+  // The workbook's hour reaching back before the release: the new version's bad events served
+  // alone over every event of both versions. Without the current version's minutes before the
+  // release (no current version, or none read) the hour would hold only the new version's minutes
+  // and a blip would read as the hour's budget: no evidence then.
   let hourBad = 0;
   let hourTotal = 0;
   let hourMinutes = 0;
-  for (const m of timeline.minutes) {
-    if (m.at < end - HISTORY_SECONDS || m.at >= end) continue;
-    const canaryServed = m.at >= releaseAt && served(m.canary);
-    hourTotal += (canaryServed ? m.canary!.total : 0) + (m.baseline?.total ?? 0);
-    if (canaryServed && m.at >= stretchStart && !served(m.baseline)) hourBad += Math.min(m.canary!.bad, m.canary!.total);
-    hourMinutes++;
+  if (historyLong.total > 0) {
+    for (const m of timeline.minutes) {
+      if (m.at < end - HISTORY_SECONDS || m.at >= end) continue;
+      const canaryServed = m.at >= releaseAt && served(m.canary);
+      hourTotal += (canaryServed ? m.canary!.total : 0) + (m.baseline?.total ?? 0);
+      if (canaryServed && m.at >= stretchStart && !pairedMinutes.has(m.at)) hourBad += Math.min(m.canary!.bad, m.canary!.total);
+      hourMinutes++;
+    }
   }
   const hourOfService: Counts = { total: hourTotal, bad: hourBad, datapoints: hourMinutes };
   // The reference is read before the solo window: the current version's last minutes of service.
@@ -196,14 +227,25 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
       stretchMinutes: Math.max(0, (end - stretchStart) / 60),
       hourOfService,
       burning,
-      short: soloShort, shortCapped: soloShortCapped, sinceReleaseCapped: soloCapped, recent },
-    reference: referenceOf(slo, timeline, referenceBefore),
+      short: soloShort,
+      shortCapped: soloShortCapped,
+      sinceReleaseCapped: soloCapped,
+      recent,
+    },
+    reference: referenceOf(slo, timeline, referenceBefore, pairedMinutes),
     history: { long: historyLong, short: historyShort },
   };
 }
 
-function referenceOf(slo: EvaluatorSlo, timeline: SloTimeline, before: number): SloWindows['reference'] {
-  const old = timeline.minutes.filter((m) => m.at < before && served(m.baseline));
+/**
+ * The current version's last minutes of service before `before`: the minutes before the release
+ * and the paired ones (not a trickle after the shift). A last minute with less than half the
+ * traffic of the one before it is the minute traffic switched in (seconds of it): left out, so a
+ * few clean seconds are never the whole reference.
+ */
+function referenceOf(slo: EvaluatorSlo, timeline: SloTimeline, before: number, paired: ReadonlySet<number>): SloWindows['reference'] {
+  const old = timeline.minutes.filter((m) => m.at < before && served(m.baseline) && (m.at < timeline.releaseAt || paired.has(m.at)));
+  if (old.length >= 2 && old[old.length - 1].baseline!.total < 0.5 * old[old.length - 2].baseline!.total) old.pop();
   if (old.length === 0) return undefined;
   const last = old[old.length - 1].at;
   const preRelease = last < timeline.releaseAt;
@@ -212,14 +254,17 @@ function referenceOf(slo: EvaluatorSlo, timeline: SloTimeline, before: number): 
   for (let i = old.length - 1; i >= 0 && old[i].at > last - slo.shortWindowSeconds; i--) {
     suffix = add(suffix, old[i].baseline);
     if (suffix.total < slo.minEvents) continue;
-    if (!best || suffix.bad / suffix.total > best.counts.bad / best.counts.total) best = { counts: suffix, minutes: (last - old[i].at) / 60 + 1 };
+    // Ties go to the longer suffix: more events, the same reading.
+    if (!best || suffix.bad / suffix.total >= best.counts.bad / best.counts.total) best = { counts: suffix, minutes: (last - old[i].at) / 60 + 1 };
   }
+  // The evidence a comparison is tested against: the whole last short window, else the last hour.
+  let hour = ZERO;
+  for (const m of old) if (m.at > last - HISTORY_SECONDS) hour = add(hour, m.baseline);
+  const windowCounts = suffix.total >= slo.minEvents ? suffix : hour;
   if (!best) {
     // Too little traffic in its last short window: its last hour, when that has enough.
-    let hour = ZERO;
-    for (const m of old) if (m.at > last - HISTORY_SECONDS) hour = add(hour, m.baseline);
     if (hour.total < slo.minEvents) return undefined;
     best = { counts: hour, minutes: Math.round(HISTORY_SECONDS / 60) };
   }
-  return { ...best, endsAt: last + 60, preRelease };
+  return { ...best, window: windowCounts, endsAt: last + 60, preRelease };
 }

@@ -47,13 +47,11 @@ const repeat = <T>(n: number, m: T): T[] => Array.from({ length: n }, () => m);
 
 describe('windowsOf: paired and solo minutes', () => {
   it('judges a minute as paired only when both versions served, and as solo when the new version served alone', () => {
-    // m0–m2: canary 10 % of 1000 (100 events, 1 bad); m3 the current version reports 0 events
-    // (counts as alone); m4 alone; m5 no traffic at all (skipped); m6 alone; m7 lies at `end`.
+    // m0–m4: canary 10 % of 1000 (100 events, 1 bad); m5 the current version reports 0 events
+    // (counts as alone); m6 alone; m7 no traffic at all (skipped); m8 alone; m9 lies at `end`.
     const t = timeline(
       [
-        both(arm(100, 1), arm(900, 2)),
-        both(arm(100, 1), arm(900, 2)),
-        both(arm(100, 1), arm(900, 2)),
+        ...repeat(5, both(arm(100, 1), arm(900, 2))),
         { canary: arm(1000, 5), baseline: arm(0, 0) },
         alone(1000, 5),
         alone(0, 0),
@@ -61,21 +59,40 @@ describe('windowsOf: paired and solo minutes', () => {
         alone(1000, 1000),
       ],
       hourOf(arm(1000, 0)),
-      R + 7 * 60,
+      R + 9 * 60,
     );
     const w = windowsOf(slo, t);
-    // Paired: 3 minutes, 3 × 100 = 300 events (3 bad) of the new version, 3 × 900 = 2700 (6 bad) of the current one.
-    expect(w.paired.canary).toEqual({ total: 300, bad: 3, datapoints: 3 });
-    expect(w.paired.baseline).toEqual({ total: 2700, bad: 6, datapoints: 3 });
-    // The short window is [R+120, R+420): of the paired minutes only m2.
+    // Paired: 5 minutes, 5 × 100 = 500 events (5 bad) of the new version, 5 × 900 = 4500 (10 bad) of the current one.
+    expect(w.paired.canary).toEqual({ total: 500, bad: 5, datapoints: 5 });
+    expect(w.paired.baseline).toEqual({ total: 4500, bad: 10, datapoints: 5 });
+    // The short window is [R+240, R+540): of the paired minutes only m4.
     expect(w.paired.canaryShort).toEqual({ total: 100, bad: 1, datapoints: 1 });
-    // Solo in the short window: m3, m4, m6 (m5 served nothing; m7 is not before `end`).
+    // Solo in the short window: m5, m6, m8 (m7 served nothing; m9 is not before `end`).
     expect(w.solo.shortMinutes).toBe(3);
     expect(w.solo.short).toEqual({ total: 3000, bad: 15, datapoints: 3 });
     expect(w.solo.recent).toEqual([arm(1000, 5), arm(1000, 5), arm(1000, 5)]);
-    // The stretch served alone starts after the last paired minute (m2): R+180 to R+420 is 4 min.
+    // The stretch served alone starts after the last paired minute (m4): R+300 to R+540 is 4 min.
     expect(w.solo.stretchMinutes).toBe(4);
     expect(w.solo.stretchCapped).toEqual({ total: 3000, bad: 15, datapoints: 3 });
+  });
+
+  it('pairs no minute when fewer than a short window of them were served side by side (the minute traffic switched in)', () => {
+    // Three minutes side by side are no same-minute comparison: judged as the new version alone.
+    const t = timeline([...repeat(3, both(arm(100, 1), arm(900, 2))), ...repeat(4, alone(1000, 5))], hourOf(arm(1000, 0)));
+    const w = windowsOf(slo, t);
+    expect(w.paired.canary).toEqual({ total: 0, bad: 0, datapoints: 0 });
+    expect(w.solo.sinceReleaseCapped).toEqual({ total: 4300, bad: 23, datapoints: 7 });
+    expect(w.solo.stretchMinutes).toBe(7);
+  });
+
+  it('judges a minute in which the current version served a trickle (under 5 %) as the new version alone', () => {
+    // A 10 % canary for 5 min, then the old version keeps 1 request a minute: those minutes are solo.
+    const t = timeline([...repeat(5, both(arm(100, 0), arm(900, 0))), ...repeat(5, both(arm(1000, 200), arm(1, 0)))], hourOf(arm(1000, 0)));
+    const w = windowsOf(slo, t);
+    expect(w.paired.canary).toEqual({ total: 500, bad: 0, datapoints: 5 });
+    expect(w.solo).toMatchObject({ fullWindow: true, shortMinutes: 5, short: { total: 5000, bad: 1000, datapoints: 5 } });
+    // The reference is the current version's last paired minutes, not its trickle.
+    expect(w.reference).toMatchObject({ counts: { total: 4500, bad: 0 }, endsAt: R + 300, preRelease: false });
   });
 
   it('ignores the new version before the release, and counts none of it as paired, solo or history', () => {
@@ -104,13 +121,13 @@ describe('windowsOf: paired and solo minutes', () => {
   });
 
   it('holds the solo short window full only once it lies wholly after the last paired minute (after a canary)', () => {
-    // Canary m0–m2, then the new version alone from R+180: at R+420 the short window [R+120, R+420)
-    // still holds the paired m2; at R+480 it is [R+180, R+480), all alone.
-    const minutes = [...repeat(3, both(arm(100, 0), arm(900, 0))), ...repeat(5, alone(1000, 0))];
-    const seven = windowsOf(slo, timeline(minutes.slice(0, 7), hourOf(arm(1000, 0))));
-    expect(seven.solo).toMatchObject({ fullWindow: false, shortMinutes: 4, stretchMinutes: 4 });
-    const eight = windowsOf(slo, timeline(minutes, hourOf(arm(1000, 0))));
-    expect(eight.solo).toMatchObject({ fullWindow: true, shortMinutes: 5, stretchMinutes: 5 });
+    // Canary m0–m4, then the new version alone from R+300: at R+540 the short window [R+240, R+540)
+    // still holds the paired m4; at R+600 it is [R+300, R+600), all alone.
+    const minutes = [...repeat(5, both(arm(100, 0), arm(900, 0))), ...repeat(5, alone(1000, 0))];
+    const nine = windowsOf(slo, timeline(minutes.slice(0, 9), hourOf(arm(1000, 0))));
+    expect(nine.solo).toMatchObject({ fullWindow: false, shortMinutes: 4, stretchMinutes: 4 });
+    const ten = windowsOf(slo, timeline(minutes, hourOf(arm(1000, 0))));
+    expect(ten.solo).toMatchObject({ fullWindow: true, shortMinutes: 5, stretchMinutes: 5 });
   });
 });
 
@@ -139,14 +156,15 @@ describe('windowsOf: reference', () => {
     // R−360 (1000 with 500 bad) lies outside the last short window: it would make a suffix of 35 %.
     const history = [...repeat(54, arm(100, 0)), arm(1000, 500), arm(100, 0), arm(100, 0), arm(100, 0), arm(100, 10), arm(50, 0)];
     const w = windowsOf(slo, timeline(repeat(5, alone(1000, 0)), history));
-    expect(w.reference).toEqual({ counts: { total: 150, bad: 10, datapoints: 2 }, minutes: 2, endsAt: R, preRelease: true });
+    // The comparison is tested against the whole last short window: 450 events, 10 bad.
+    expect(w.reference).toEqual({ counts: { total: 150, bad: 10, datapoints: 2 }, minutes: 2, window: { total: 450, bad: 10, datapoints: 5 }, endsAt: R, preRelease: true });
   });
 
   it('falls back to the last hour when the last short window has too few events', () => {
     // 10 events a minute: 50 in the last 5 min (< 70); 600 in the hour, 5 of them bad (at R−1800).
     const history = hourOf(arm(10, 0)).map((m, i) => (i === 30 ? arm(10, 5) : m));
     const w = windowsOf(slo, timeline(repeat(5, alone(1000, 0)), history));
-    expect(w.reference).toEqual({ counts: { total: 600, bad: 5, datapoints: 60 }, minutes: 60, endsAt: R, preRelease: true });
+    expect(w.reference).toEqual({ counts: { total: 600, bad: 5, datapoints: 60 }, minutes: 60, window: { total: 600, bad: 5, datapoints: 60 }, endsAt: R, preRelease: true });
   });
 
   it('is undefined when the current version served fewer than minEvents in its last hour', () => {
@@ -159,12 +177,23 @@ describe('windowsOf: reference', () => {
   });
 
   it('after a canary, is the current version\'s last minutes of service, not before the release', () => {
-    // History 1000/0 a minute; canary m0–m2 with the current version at 900 events, 9 bad (1 %);
-    // then the new version alone. Suffixes ending at m2: 900/9 (1 %), 1800/18 (1 %), 2700/27 (1 %),
-    // then 3700/27 (0.73 %) reaching before the release: ties keep the shortest, m2 alone.
-    const minutes = [...repeat(3, both(arm(100, 0), arm(900, 9))), ...repeat(5, alone(1000, 0))];
+    // History 1000/0 a minute; canary m0–m4 with the current version at 900 events, 9 bad (1 %);
+    // then the new version alone. Suffixes ending at m4: 900/9 … 4500/45, all 1 %: ties go to the
+    // longer, the whole last short window.
+    const minutes = [...repeat(5, both(arm(100, 0), arm(900, 9))), ...repeat(5, alone(1000, 0))];
     const w = windowsOf(slo, timeline(minutes, hourOf(arm(1000, 0))));
-    expect(w.reference).toEqual({ counts: { total: 900, bad: 9, datapoints: 1 }, minutes: 1, endsAt: R + 180, preRelease: false });
+    const last5 = { total: 4500, bad: 45, datapoints: 5 };
+    expect(w.reference).toEqual({ counts: last5, minutes: 5, window: last5, endsAt: R + 300, preRelease: false });
+  });
+
+  it('leaves out a last minute of service with less than half the traffic of the one before (the minute traffic switched in)', () => {
+    // A 10 % canary for 5 min (the current version 900 a minute, 1 bad), then the minute of the
+    // shift: the current version served its last 100 events (10 %: paired), then the new version alone.
+    const minutes = [...repeat(5, both(arm(100, 0), arm(900, 1))), both(arm(900, 0), arm(100, 0)), ...repeat(5, alone(1000, 0))];
+    const w = windowsOf(slo, timeline(minutes, hourOf(arm(1000, 0))));
+    // The shift minute (100 < half of 900) is left out: the reference ends with m4, 4500 events, 5 bad.
+    const last5 = { total: 4500, bad: 5, datapoints: 5 };
+    expect(w.reference).toEqual({ counts: last5, minutes: 5, window: last5, endsAt: R + 300, preRelease: false });
   });
 });
 
@@ -245,11 +274,12 @@ describe('bakeDataFor: the timeline from one GetMetricData read', () => {
     const w = windowsOf(slo, data.timeline!);
     expect(w.history.long).toEqual({ total: 10_000, bad: 50, datapoints: 10 });
     expect(w.history.short).toEqual({ total: 5_000, bad: 50, datapoints: 5 });
-    expect(w.paired.canary).toEqual({ total: 200, bad: 0, datapoints: 2 });
-    expect(w.solo.short).toEqual({ total: 3000, bad: 10, datapoints: 3 });
-    // The current version's last short window ends at R+60: suffixes 900/0, 1800/9 (0.5 %),
-    // 2800/29 (1.04 %), 3800/59 (1.55 %), 4800/59 (1.23 %) → 3800/59 over 4 min.
-    expect(w.reference).toEqual({ counts: { total: 3800, bad: 59, datapoints: 4 }, minutes: 4, endsAt: R + 120, preRelease: false });
+    // Two minutes side by side are fewer than a short window: no paired minutes; all five are solo.
+    expect(w.paired.canary).toEqual({ total: 0, bad: 0, datapoints: 0 });
+    expect(w.solo.short).toEqual({ total: 3200, bad: 10, datapoints: 5 });
+    // The reference is the current version before the release (its R and R+60 minutes are not
+    // paired): suffixes from R−60: 1000/20 (2 %), 2000/50 (2.5 %), 3000/50, 4000/50, 5000/50 → 2000/50.
+    expect(w.reference).toEqual({ counts: { total: 2000, bad: 50, datapoints: 2 }, minutes: 2, window: { total: 5000, bad: 50, datapoints: 5 }, endsAt: R, preRelease: true });
   });
 
   it("counts bad events as total − good when the numerator is the good events", () => {

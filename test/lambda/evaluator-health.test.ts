@@ -22,6 +22,17 @@ describe('health checks during the bake', () => {
     expect(vi.mocked(fetch).mock.calls[0][0]).toBe(http.url);
   });
 
+  it('does not pass while the probe is failing at the end of the bake: waits for it to recover (or fail three times)', async () => {
+    // 14 ticks in a clean bake (T0 … T0 + 780); the probe fails on the last two, then answers 200.
+    const fetch = answering([...Array(12).fill(200), 503, 503, 200]);
+    const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
+    await world.bake();
+    expectReports(world, { accepted: ['Succeeded'] });
+    // One tick past the bake's end: the pass waited for the probe to answer again.
+    expect(world.accepted[0].at - T0).toBe(780 + 60);
+    expect(vi.mocked(fetch).mock.calls).toHaveLength(15);
+  });
+
   it('tolerates two failed probes but fails the bake on the third consecutive one', async () => {
     const fetch = answering([503, 503, 200, 503, 503, 503]);
     const world = new World({ traffic: traffic.clean(), config: { healthChecks: [http] }, fetch });
@@ -63,7 +74,19 @@ describe('health checks during the bake', () => {
       Dimensions: [{ Name: 'CanaryName', Value: 'checkout-journey' }],
     });
     const reason = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0];
-    expect(reason).toMatch(/checkout-journey succeeded 50 % of its steps at .*, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); 0 of its 60 runs in the hour before the release were: .*Fisher one-sided p = 0\.000229/);
+    // Three failed runs in a row after a clean hour fail it on the same tick as Fisher would (3 of 5: p ≈ 0.0002).
+    expect(reason).toMatch(/checkout-journey succeeded 50 % of its steps at .*, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); its last 3 runs failed in a row, and none of its 60 runs in the hour before the release did/);
+  });
+
+  it('a canary on a 5-minute schedule fails the bake after three failed runs in a row, too few for the comparison', async () => {
+    const world = new World({
+      config: { healthChecks: [synthetics] },
+      // A run every 5 minutes (12 clean ones in the hour before the release); every run after the shift fails.
+      traffic: (id, minute) => (id === 'h0' ? ((minute / 60) % 5 === 0 ? (minute >= T0 ? 0 : 100) : undefined) : traffic.clean()(id, minute)),
+    });
+    await world.bake();
+    expectReports(world, { accepted: ['Failed'] });
+    expect(expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/its last 3 runs failed in a row, and none of its 12 runs in the hour before the release did/);
   });
 
   it('one flaky run after an hour of clean runs is no regression: the bake passes', async () => {

@@ -68,8 +68,8 @@ describe('AfterAllowTraffic bake into an incident that began before the release 
         reason: expect.stringMatching(/pre-existing incident — the service was already burning its budget at the page rate before the release \(the current version 50× over the hour before it, 50× over its last 5 min/),
       },
     ]);
-    expect(verdict.reasons.join('\n')).toMatch(/no worse than the current version's last minutes before the release/);
-    expect(verdict.observations).toEqual(expect.arrayContaining([expect.objectContaining({ arm: 'reference', totalEvents: 1_000, badEvents: 50 })]));
+    expect(verdict.reasons.join('\n')).toMatch(/not 2× worse than the current version's last minutes before the release \(5 min\): 5 % \(250 of 5000 events\), or not significantly/);
+    expect(verdict.observations).toEqual(expect.arrayContaining([expect.objectContaining({ arm: 'reference', totalEvents: 5_000, badEvents: 250 })]));
     // A human is asked to look: the same detail, as an escalation.
     expect(expectAudit(world, AuditDetailType.ESCALATION_RAISED).incidents).toEqual(verdict.incidents);
   });

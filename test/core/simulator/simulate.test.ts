@@ -385,17 +385,17 @@ describe('the rollback alarm compares the new version with the current one (base
       expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 30).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
       expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
       expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
-      // The solo minutes 10–19 are compared with the current version's last minute of service
-      // (minute 9: 45 of 900 = 5 %), the most it failed over any suffix of its last 5 minutes.
+      // The solo minutes 10–19 are compared with the current version's last minutes of service
+      // (minutes 5–9: 225 of 4,500 = 5 %): every suffix of its last 5 minutes fails 5 %, ties go to the longer.
       expect(path(result, 'evaluator').observations).toMatchObject([
         { slo: 'Availability', arm: 'canary', totalEvents: 11_000, badEvents: 550, burnRate: 50 },
         { slo: 'Availability', arm: 'baseline', totalEvents: 9_000, badEvents: 450, burnRate: 50 },
-        { slo: 'Availability', arm: 'reference', windowSeconds: 60, totalEvents: 900, badEvents: 45, burnRate: 50 },
+        { slo: 'Availability', arm: 'reference', windowSeconds: 300, totalEvents: 4_500, badEvents: 225, burnRate: 50 },
       ]);
       // The service paged before the release (50× over the hour and the 5 minutes before it): named, escalated, not rolled back.
       expect(result.outcome).toMatchObject({ escalate: true, incidents: [{ kind: 'pre-existing', slo: 'Availability' }] });
       expect(result.outcome.reasons.join('\n')).toMatch(/pre-existing incident — the service was already burning its budget at the page rate before the release \(the current version 50× over the hour before it, 50× over its last 5 min/);
-      expect(result.outcome.reasons.join('\n')).toMatch(/no worse than the current version's last minutes of service \(1 min\): 5 % \(45 of 900 events\): what the service was already doing/);
+      expect(result.outcome.reasons.join('\n')).toMatch(/not 2× worse than the current version's last minutes of service \(5 min\): 5 % \(225 of 4500 events\), or not significantly: what the service was already doing/);
     });
   });
 
@@ -457,29 +457,31 @@ describe('the rollback alarm compares the new version with the current one (base
     // Before the release only blended entries; from minute 0 the new version serves everything and
     // fails every request. Minute 1: 1,000 of 1,000 failed → 1,000× on its own; no stable entry in
     // the window (−4 … 0), so the baseline has 0 events (< 70) and the alarm holds at 0. The
-    // evaluator (AfterAllowTraffic from minute 0, data visible up to now − 3 min) sees minute 0 at
-    // minute 4: 1,000 of 1,000 bad → 1,000× ≥ 14.4×, and rolls back.
+    // evaluator (AfterAllowTraffic from minute 0, data visible up to now − 3 min) sees minutes 0–4
+    // at minute 8 and rolls back.
     const series = buildSeries(-100, 40, (m) => (m < 0 ? { blended: { requests: 1_000, errors: 0 } } : { canary: { requests: 1_000, errors: 1_000 } }));
     const result = run(series, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } });
     expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 13).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
     expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
     expect(path(result, 'alarm').reasons.join('\n')).toMatch(/the new version's own burn rate reached 1000× \(minute 1\)/);
-    // The workbook's hour, reaching back before the release: 1,000 bad events of the new version
-    // against the hour's 1,000 events (no current-version entries) is 1,000×, and its last minute burns.
-    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 4, source: 'Availability', rollback: true });
-    expect(result.outcome.reasons[0]).toMatch(/spent 1000× the error budget of the service's last hour \(1000 bad events of its own against 1000 events of both versions in the hour; the workbook pages at 14\.4×\) and still burns at 1000× over its last 1 min/);
+    // Without current-version entries before the release there is no hour of service to weigh the
+    // new version's errors against (the workbook's hour would hold only its own minutes, and a blip
+    // would read as the hour's budget): the evaluator waits for a full 5-minute window served alone,
+    // each minute capped at 1.5× the page rate — 108 of 5,000 = 21.6× — and nothing to compare with.
+    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 8, source: 'Availability', rollback: true });
+    expect(result.outcome.reasons[0]).toMatch(/burns its error budget at 21\.6× over its last 5 min alone .*1000× as served .*nothing to compare with \(no current-version traffic\)/);
   });
 
   it('does not invent the current version from blended entries: a minute without a stable entry has none', () => {
     // Same as above, but the history's blended entries fail 5 %. Read as the current version, the
     // window −4 … 0 would hold 4 × 1,000 = 4,000 events at 5 % (≥ 70, 100 % > 2 × 5 %) and the alarm
     // would fire at minute 1; without stable entries the baseline has 0 events, so it holds and
-    // the evaluator rolls back at minute 4, as above.
+    // the evaluator rolls back at minute 8, as above.
     const series = buildSeries(-100, 40, (m) => (m < 0 ? { blended: { requests: 1_000, errors: 50 } } : { canary: { requests: 1_000, errors: 1_000 } }));
     const result = run(series, { deployment: { kind: 'all-at-once', bakeMinutes: 10 } });
     expect(result.minutes.find((m) => m.minute === 1)!.burnRates[IDS.rollback]).toBe(0);
     expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
-    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 4, source: 'Availability' });
+    expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 8, source: 'Availability' });
   });
 
   describe('ECS: green compares with blue, blue with green (separate target groups)', () => {
