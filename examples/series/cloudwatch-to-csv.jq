@@ -1,5 +1,6 @@
 # GetMetricData JSON (one query per column: requests, errors[, slow][, failures], stable_*, canary_*) → simulator CSV.
-(.MetricDataResults | map({key: .Id, value: ([.Timestamps, .Values] | transpose | map({key: .[0], value: .[1]}) | from_entries)}) | from_entries) as $m
+# A Synthetics canary's SuccessPercent: give its query the Label "synthetics:<canary name>" (an Id cannot hold the colon).
+(.MetricDataResults | map({key: (if ((.Label // "") | startswith("synthetics:")) then .Label else .Id end), value: ([.Timestamps, .Values] | transpose | map({key: .[0], value: .[1]}) | from_entries)}) | from_entries) as $m
 | ($m | keys_unsorted) as $cols
 | ([$m[] | keys[]] | unique) as $times
 | (["timestamp"] + $cols | @csv),

@@ -8,8 +8,9 @@ import { InputError } from './input-error';
  * (`slow`, for a latency SLO) and failed business operations (`failures`, for a business-failure
  * SLO), blended and optionally per version, in JSON (which may also carry the release minute, the
  * deployment shape and an inline policy) or CSV (`failures`, `stable_failures`, `canary_failures`
- * and the like; the rest comes from flags). Documented in the README ("Simulate a release before it
- * ships"). Every problem is an {@link InputError} naming the file, the CSV line or JSON entry and
+ * and the like; the rest comes from flags). Both may carry Synthetics canaries' runs (`synthetics`:
+ * canary name → SuccessPercent; CSV columns `synthetics:<canary name>`). Documented in the README
+ * ("Simulate a release before it ships"). Every problem is an {@link InputError} naming the file, the CSV line or JSON entry and
  * minute, and the field.
  */
 
@@ -68,7 +69,9 @@ const SLI_KINDS: readonly SliKind[] = ['error-ratio', 'success-ratio', 'latency'
 const COUNT_FIELDS = ['requests', 'errors', 'slow', 'failures'] as const;
 /** The optional counts: summed from the versions only when every version gives them. */
 const OPTIONAL_COUNTS = ['slow', 'failures'] as const;
-const ENTRY_FIELDS = ['minute', ...COUNT_FIELDS, 'stable', 'canary'];
+const ENTRY_FIELDS = ['minute', ...COUNT_FIELDS, 'stable', 'canary', 'synthetics'];
+/** CSV columns of Synthetics canaries: `synthetics:<canary name>`, the run's SuccessPercent. */
+const SYNTHETICS_COLUMN = /^synthetics:/i;
 const TOP_FIELDS = ['$schema', 'description', 'releaseMinute', 'deployment', 'slos', 'rollback', 'evaluator', 'ingestionDelayMinutes', 'series'];
 const EVALUATOR_FIELDS: Record<keyof EvaluatorSettings, 'number' | 'boolean' | 'action'> = {
   tickSeconds: 'number',
@@ -119,12 +122,15 @@ export function parseJsonSeries(file: string, text: string): SeriesFile {
     const entry = object(raw, file, where, 'an entry');
     unknownFields(entry, ENTRY_FIELDS, file, where);
     const minute = wholeNumber(entry.minute, file, where, 'minute');
-    series.push(
-      buildEntry(minute, entry, file, where, (field, value) => {
-        if (value === undefined) return undefined;
-        return typeof value === 'number' ? value : typeError(value, file, where, field, 'a number');
-      }),
-    );
+    const read: NumberReader = (field, value) => {
+      if (value === undefined) return undefined;
+      return typeof value === 'number' ? value : typeError(value, file, where, field, 'a number');
+    };
+    const synthetics = optional(entry.synthetics, (v) => {
+      const runs = object(v, file, where, 'synthetics (canary name → SuccessPercent)');
+      return Object.fromEntries(Object.entries(runs).map(([canary, value]) => [canary, successPercent(read(`synthetics.${canary}`, value)!, file, where, `synthetics.${canary}`)]));
+    });
+    series.push({ ...buildEntry(minute, entry, file, where, read), ...(synthetics ? { synthetics } : {}) });
   });
   checkSeries(series, file, locate);
 
@@ -273,11 +279,18 @@ export function parseCsvSeries(file: string, text: string): SeriesFile {
   let headerIndex = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   if (headerIndex < 0) throw new InputError('is empty: expected a header such as "minute,requests,errors"', file);
   const headerLine = `line ${headerIndex + 1}`;
-  const columns = splitCsvLine(lines[headerIndex], file, headerLine).map((c) => c.trim().toLowerCase());
+  // Column names are case-insensitive; a Synthetics canary's name is kept as written.
+  const columns = splitCsvLine(lines[headerIndex], file, headerLine).map((c) => {
+    const name = c.trim();
+    return SYNTHETICS_COLUMN.test(name) ? `synthetics:${name.slice('synthetics:'.length).trim()}` : name.toLowerCase();
+  });
   const seen = new Set<string>();
   for (const column of columns) {
-    if (!CSV_COLUMNS.includes(column)) {
-      throw new InputError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}`, file, headerLine);
+    if (column === 'synthetics:') {
+      throw new InputError('column "synthetics:" names no canary; name it synthetics:<canary name>, as the CanaryName dimension', file, headerLine);
+    }
+    if (!CSV_COLUMNS.includes(column) && !SYNTHETICS_COLUMN.test(column)) {
+      throw new InputError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>`, file, headerLine);
     }
     if (seen.has(column)) throw new InputError(`column "${column}" appears twice`, file, headerLine);
     seen.add(column);
@@ -337,8 +350,15 @@ export function parseCsvSeries(file: string, text: string): SeriesFile {
       }
       counts[arm] = values;
     }
+    const synthetics: Record<string, number> = {};
+    for (const column of columns) {
+      if (!SYNTHETICS_COLUMN.test(column)) continue;
+      const value = cellNumber(row[column], file, where, column);
+      if (value !== undefined) synthetics[column.slice('synthetics:'.length)] = successPercent(value, file, where, column);
+    }
     lineOf.push(i + 1);
-    series.push(buildEntry(minute, counts, file, where, (_field, value) => value as number | undefined, '_'));
+    const entry = buildEntry(minute, counts, file, where, (_field, value) => value as number | undefined, '_');
+    series.push(Object.keys(synthetics).length > 0 ? { ...entry, synthetics } : entry);
   }
   const locate = (index: number) => `line ${lineOf[index]}`;
   checkSeries(series, file, locate);
@@ -467,6 +487,14 @@ function readCount(raw: Record<string, unknown>, f: CountField, required: boolea
   }
   if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
     throw new InputError(`must be a whole number ≥ 0 (a count of ${f === 'failures' ? 'business operations' : 'requests'} in the minute), got ${value}`, file, where, `${prefix}${f}`);
+  }
+  return value;
+}
+
+/** A Synthetics run's SuccessPercent: the share of the canary's steps that passed, 0 to 100. */
+function successPercent(value: number, file: string, where: string, field: string): number {
+  if (!Number.isFinite(value) || value < 0 || value > 100) {
+    throw new InputError(`must be a number from 0 to 100 (the SuccessPercent of the canary's run that minute), got ${value}`, file, where, field);
   }
   return value;
 }

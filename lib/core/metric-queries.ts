@@ -162,7 +162,7 @@ export function syntheticsPending(check: EvaluatorHealthCheck, series: Series | 
   const since = [...(series ?? new Map<number, number>())].filter(([t]) => t >= window.from && t < window.to).sort(([a], [b]) => a - b);
   const last = since[since.length - 1];
   if (last === undefined || last[1] >= min) return undefined;
-  return `health check ${check.name}: the latest run of Synthetics canary ${check.canaryName} (${new Date(last[0] * 1000).toISOString()}) succeeded ${last[1]} % of its steps, below ${min} %: waiting for the next runs`;
+  return `health check ${check.name}: the latest run of Synthetics canary ${check.canaryName} at ${new Date(last[0] * 1000).toISOString()} succeeded ${last[1]} % of its steps, below ${min} %: waiting for the next runs`;
 }
 
 /** Datapoints of one query: epoch seconds (minute start) → value. */

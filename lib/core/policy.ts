@@ -106,6 +106,25 @@ export interface PolicyRollbackAlarm {
   readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly factor: number };
 }
 
+/**
+ * A health check the trigger's evaluator runs on every bake tick besides the SLOs, as the policy
+ * carries it (the evaluator configuration's, without the probe's timeout). The simulator replays a
+ * Synthetics canary from the series' `synthetics` values; an HTTP probe cannot be replayed from
+ * metrics.
+ */
+export interface PolicyHealthCheck {
+  readonly kind: 'http' | 'synthetics';
+  readonly name: string;
+  /** synthetics: the CloudWatch Synthetics canary (the `CanaryName` dimension). */
+  readonly canaryName?: string;
+  /** synthetics: a run below this `SuccessPercent` is a failed run (absent: 100). */
+  readonly minSuccessPercent?: number;
+  /** http: the URL probed with GET (absent when it is only known at deploy time, a token). */
+  readonly url?: string;
+  /** http: consecutive failed probes that fail the bake. */
+  readonly failAfter?: number;
+}
+
 export interface PolicyRollbackTrigger {
   readonly kind: 'rollback';
   readonly name: string;
@@ -118,6 +137,8 @@ export interface PolicyRollbackTrigger {
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;
   readonly alarms: readonly PolicyRollbackAlarm[];
+  /** Health checks the evaluator runs on every bake tick (absent in older policies, and when the trigger has none). */
+  readonly healthChecks?: readonly PolicyHealthCheck[];
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

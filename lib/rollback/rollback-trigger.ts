@@ -22,12 +22,14 @@ import {
   EVALUATOR_CONFIG_SCHEMA_VERSION,
   EvaluatorConfig,
   EvaluatorEnv,
+  EvaluatorHealthCheck,
   EvaluatorSlo,
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   MetricSpec,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
+  PolicyHealthCheck,
   PolicyRollbackAlarm,
   PolicyRollbackTrigger,
   PolicyTier,
@@ -262,6 +264,8 @@ export class RollbackTrigger extends Construct {
       );
     }
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, maxAlarms, inconclusiveAction) });
+    // One list for the evaluator's configuration and the policy the simulator replays.
+    const healthChecks = props.healthChecks?.map((c) => c._config);
     this._policy = {
       kind: 'rollback',
       name: id,
@@ -273,6 +277,7 @@ export class RollbackTrigger extends Construct {
       maxAlarms,
       alarmPathSuspended: suspend,
       alarms: policyAlarms,
+      ...(healthChecks && healthChecks.length > 0 ? { healthChecks: healthChecks.map(policyHealthCheck) } : {}),
     };
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
@@ -299,7 +304,7 @@ export class RollbackTrigger extends Construct {
     this.notificationTopic = props.notificationTopic ?? this.createTopic();
 
     // 2. The bake: a thin starter as the hook, a stateless evaluator run by Step Functions.
-    const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, deadlineSeconds, inconclusiveAction, group);
+    const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, deadlineSeconds, inconclusiveAction, group, healthChecks);
     this.checkEnvironmentSize(config);
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       // SQS-managed encryption: EventBridge and Lambda can write to it without a key policy.
@@ -551,6 +556,7 @@ export class RollbackTrigger extends Construct {
     deadlineSeconds: number,
     inconclusiveAction: InconclusiveAction,
     group: { readonly application: { readonly applicationName: string }; readonly deploymentGroupName: string },
+    healthChecks: EvaluatorHealthCheck[] | undefined,
   ): EvaluatorConfig {
     const slos: EvaluatorSlo[] = [];
     const dimensionSets: Array<Record<string, string>> = [];
@@ -609,7 +615,7 @@ export class RollbackTrigger extends Construct {
       metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? true,
       baselineFactor: props.baselineFactor ?? 2,
-      healthChecks: props.healthChecks?.map((c) => c._config),
+      healthChecks,
       slos,
       dimensionSets,
       targetGroups: ecs
@@ -750,6 +756,29 @@ export class RollbackTrigger extends Construct {
     }
     return errors;
   }
+}
+
+/**
+ * A health check as the policy carries it: the evaluator configuration's entry without the probe's
+ * timeout (the simulator does not probe). A canary name or URL known only at deploy time (a token,
+ * such as a `Canary`'s `canaryName`) is left out: the policy is plain JSON; the simulator then finds
+ * the canary's values in the series under the check's name.
+ */
+function policyHealthCheck(check: EvaluatorHealthCheck): PolicyHealthCheck {
+  const known = (value: string | undefined) => value !== undefined && !Token.isUnresolved(value);
+  return check.kind === 'synthetics'
+    ? {
+        kind: 'synthetics',
+        name: check.name,
+        ...(known(check.canaryName) ? { canaryName: check.canaryName } : {}),
+        minSuccessPercent: check.minSuccessPercent,
+      }
+    : {
+        kind: 'http',
+        name: check.name,
+        ...(known(check.url) ? { url: check.url } : {}),
+        failAfter: check.failAfter,
+      };
 }
 
 /** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */

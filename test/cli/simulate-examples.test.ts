@@ -129,4 +129,42 @@ describe('replaying a CloudWatch export (README)', () => {
       tmp.remove();
     }
   });
+
+  it.skipIf(!hasJq)('names a Synthetics canary\'s column by its query\'s Label synthetics:<canary name>, a minute without a run left empty', () => {
+    const tmp = tempDir('rt-sim-jq-');
+    try {
+      const at = (i: number) => `2024-05-01T10:0${i}:00+00:00`;
+      const result = (Id: string, Label: string, points: Array<[number, number]>) => ({ Id, Label, Timestamps: points.map(([i]) => at(i)), Values: points.map(([, v]) => v), StatusCode: 'Complete' });
+      const exported = join(tmp.dir, 'export.json');
+      writeFileSync(
+        exported,
+        JSON.stringify({
+          MetricDataResults: [
+            result('requests', 'requests', [
+              [2, 10],
+              [1, 10],
+              [0, 10],
+            ]),
+            result('errors', 'errors', [[0, 0]]),
+            result('journey', 'synthetics:journey', [
+              [2, 0],
+              [0, 100],
+            ]),
+          ],
+          Messages: [],
+        }),
+      );
+      const csvFile = join(tmp.dir, 'export.csv');
+      const csv = execFileSync('jq', ['-r', '-f', join(DIR, 'cloudwatch-to-csv.jq'), exported], { encoding: 'utf8' });
+      expect(csv.split('\n')[0]).toBe('"timestamp","requests","errors","synthetics:journey"');
+      writeFileSync(csvFile, csv);
+      expect(readSeriesFile(csvFile).series).toEqual([
+        { minute: 0, requests: 10, errors: 0, synthetics: { journey: 100 } },
+        { minute: 1, requests: 10, errors: 0 },
+        { minute: 2, requests: 10, errors: 0, synthetics: { journey: 0 } },
+      ]);
+    } finally {
+      tmp.remove();
+    }
+  });
 });

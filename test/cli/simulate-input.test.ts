@@ -135,7 +135,32 @@ const cases: Array<{ name: string; file: string; content: string; args?: string[
       '{ "minute": 2, "stable": { "requests": 90, "errors": 0, "failures": 0 }, "canary": { "requests": 10, "errors": 0 } }] }',
     message: /series\.json: series\[2\] \(minute 2\): field "canary\.failures": is required: SLO payments is a business-failure SLO/,
   },
+  {
+    name: 'a Synthetics SuccessPercent above 100',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "requests": 100, "errors": 0, "synthetics": { "journey": 150 } }'),
+    message: /series\.json: series\[2\] \(minute 2\): field "synthetics\.journey": must be a number from 0 to 100 \(the SuccessPercent of the canary's run that minute\), got 150/,
+  },
+  {
+    name: 'a Synthetics SuccessPercent that is a string',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "requests": 100, "errors": 0, "synthetics": { "journey": "100" } }'),
+    message: /series\[2\] \(minute 2\): field "synthetics\.journey": must be a number, got "100"/,
+  },
+  {
+    name: 'synthetics that is not an object',
+    file: 'series.json',
+    content: withEntry('{ "minute": 2, "requests": 100, "errors": 0, "synthetics": [100] }'),
+    message: /series\[2\] \(minute 2\): synthetics \(canary name → SuccessPercent\) must be a JSON object, got an array/,
+  },
   // CSV
+  {
+    name: 'a CSV Synthetics cell below 0',
+    file: 'series.csv',
+    content: 'minute,requests,errors,synthetics:journey\n0,10,0,100\n1,10,0,-5\n',
+    message: /series\.csv: line 3: field "synthetics:journey": must be a number from 0 to 100 \(the SuccessPercent of the canary's run that minute\), got -5/,
+  },
+  { name: 'a CSV Synthetics column without a canary name', file: 'series.csv', content: 'minute,requests,errors,synthetics:\n0,10,0,100\n', message: /series\.csv: line 1: column "synthetics:" names no canary/ },
   { name: 'an empty CSV file', file: 'series.csv', content: '\n# only a comment\n', message: /series\.csv: is empty: expected a header/ },
   { name: 'an unknown CSV column', file: 'series.csv', content: 'minute,requests,errors,latency\n0,1,0,5\n', message: /series\.csv: line 1: unknown column "latency"; the columns are minute, timestamp, requests/ },
   { name: 'a CSV without an errors column', file: 'series.csv', content: 'minute,requests\n0,1\n', message: /series\.csv: line 1: column "errors" is required/ },
@@ -360,6 +385,33 @@ describe('series formats', () => {
     expect(() => parseCsvSeries('f.csv', 'minute,requests,errors,failure\n0,1,0,0\n')).toThrow(
       /unknown column "failure"; the columns are minute, timestamp, requests, errors, slow, failures, stable_requests, stable_errors, stable_slow, stable_failures, canary_requests, canary_errors, canary_slow, canary_failures/,
     );
+  });
+
+  it('reads Synthetics runs: JSON synthetics, CSV synthetics:<canary name> columns, an empty cell as no run', () => {
+    const json = parseJsonSeries(
+      'f.json',
+      JSON.stringify({
+        series: [
+          { minute: 0, requests: 10, errors: 0, synthetics: { journey: 100, 'Checkout-Flow': 0 } },
+          { minute: 1, requests: 10, errors: 0 },
+          { minute: 2, stable: { requests: 9, errors: 0 }, canary: { requests: 1, errors: 0 }, synthetics: { journey: 62.5 } },
+        ],
+      }),
+    );
+    expect(json.series).toEqual([
+      { minute: 0, requests: 10, errors: 0, synthetics: { 'journey': 100, 'Checkout-Flow': 0 } },
+      { minute: 1, requests: 10, errors: 0 },
+      { minute: 2, requests: 10, errors: 0, stable: { requests: 9, errors: 0 }, canary: { requests: 1, errors: 0 }, synthetics: { journey: 62.5 } },
+    ]);
+    // The column prefix is case-insensitive like every column; the canary's name is kept as written.
+    const csv = parseCsvSeries('f.csv', 'minute,requests,errors,SYNTHETICS:journey,"synthetics:Checkout-Flow"\n0,10,0,100,0\n1,10,0,,\n2,10,0,62.5,\n');
+    expect(csv.series).toEqual([
+      { minute: 0, requests: 10, errors: 0, synthetics: { 'journey': 100, 'Checkout-Flow': 0 } },
+      { minute: 1, requests: 10, errors: 0 },
+      { minute: 2, requests: 10, errors: 0, synthetics: { journey: 62.5 } },
+    ]);
+    expect(() => parseCsvSeries('f.csv', 'minute,requests,errors,synthetics:a,synthetics:a\n0,1,0,1,1\n')).toThrow(/column "synthetics:a" appears twice/);
+    expect(() => parseCsvSeries('f.csv', 'minute,requests,errors,synthetic:a\n0,1,0,1\n')).toThrow(/unknown column "synthetic:a"; the columns are .*, canary_failures, synthetics:<canary name>/);
   });
 
   it('reads CSV timestamps as minutes from the first row', () => {

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FargateServiceStack } from '../../examples/fargate-service';
 import { LambdaCanaryStack } from '../../examples/lambda-canary';
-import { AlertSeverity, BurnRateTier, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../lib';
+import { AlertSeverity, BurnRateTier, HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../lib';
 import { readPolicies } from '../../lib/cli/assembly';
 import { policyFromInline } from '../../lib/cli/inline-policy';
 import { RollbackPolicy } from '../../lib/core';
@@ -160,5 +160,90 @@ describe('rollback-triggers simulate --assembly: replay the policy about to be d
     const { code, out } = run(['simulate', join(__dirname, '..', '..', 'examples', 'series', 'broken-canary.json'), '--assembly', tmp.dir, '--stack', 'Other']);
     expect(code).toBe(0);
     expect(out).toMatch(/Policy {6}stack Other of .*: Queue 99 % \(error-ratio\); no rollback trigger/);
+  });
+});
+
+describe('rollback-triggers simulate --assembly: health checks of the synthesized trigger', () => {
+  const tmp = tempDir('rt-sim-health-');
+  beforeAll(() => {
+    const app = new App({ outdir: tmp.dir });
+    const stack = new Stack(app, 'Shop');
+    const alias = liveAlias(stack, lambdaFunction(stack));
+    const group = new LambdaDeploymentGroup(stack, 'Deployment', {
+      alias,
+      deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
+    new RollbackTrigger(stack, 'Rollback', {
+      target: RollbackTarget.lambda({ deploymentGroup: group, alias }),
+      objectives: [slo],
+      healthChecks: [
+        HealthCheck.synthetics({ name: 'journey', canaryName: 'journey' }),
+        HealthCheck.http({ name: 'home', url: 'https://example.test/health' }),
+        // A canary whose name is known only at deploy time (a Canary construct's canaryName, a parameter).
+        HealthCheck.synthetics({ name: 'search', canaryName: new CfnParameter(stack, 'SearchCanary').valueAsString, minSuccessPercent: 90 }),
+      ],
+    });
+    app.synth();
+  });
+  afterAll(() => tmp.remove());
+
+  /** A 10 % canary for 10 minutes released at minute 60, no request failing; the journey's SuccessPercent every minute from `journey(minute)`. */
+  function csv(journey: (minute: number) => number | ''): string {
+    const rows = ['minute,stable_requests,stable_errors,canary_requests,canary_errors,synthetics:journey'];
+    for (let m = 0; m <= 100; m++) {
+      const c = m < 60 ? 0 : m < 70 ? 100 : 1_000;
+      rows.push(`${m},${1_000 - c},0,${c > 0 ? c : ''},${c > 0 ? 0 : ''},${journey(m)}`);
+    }
+    return rows.join('\n');
+  }
+
+  function simulateCsv(content: string) {
+    const series = join(tmp.dir, 'journey.csv');
+    writeFileSync(series, content);
+    const json = join(tmp.dir, 'out.json');
+    const result = run(['simulate', series, '--assembly', tmp.dir, '--release-minute', '60', '--deployment', 'Canary10Percent10Minutes', '--json', json]);
+    return { ...result, doc: result.code === 0 ? JSON.parse(readFileSync(json, 'utf8')) : undefined };
+  }
+
+  it('carries the health checks in the assembly\'s policy, a deploy-time canary name left out', () => {
+    const [policy] = readPolicies(tmp.dir);
+    expect(policy.rollbackTriggers![0].healthChecks).toEqual([
+      { kind: 'synthetics', name: 'journey', canaryName: 'journey', minSuccessPercent: 100 },
+      { kind: 'http', name: 'home', url: 'https://example.test/health', failAfter: 3 },
+      { kind: 'synthetics', name: 'search', minSuccessPercent: 90 },
+    ]);
+  });
+
+  it('rolls back on the journey canary failing after the full shift, read from the CSV synthetics:journey column', () => {
+    const { code, err, out, doc } = simulateCsv(csv((m) => (m >= 72 ? 0 : 100)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Outcome: ROLLED BACK at minute 78 \(18 min after the release\) — decided by the evaluator \(fail, reported Failed\), health check journey$/m);
+    expect(doc.result.outcome).toMatchObject({ path: 'evaluator', minute: 78, rollback: true, source: 'health check journey' });
+    expect(doc.result.outcome.reasons[0]).toMatch(/^health check journey: Synthetics canary journey succeeded 0 % of its steps at minute 72, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\)/);
+    const reasons: string[] = doc.result.outcome.reasons;
+    expect(reasons).toContain(
+      "health check home (HTTP GET https://example.test/health) was not replayed: the series holds metrics, not the probe's answers — in production 3 consecutive failed probes fail the bake",
+    );
+    expect(reasons.some((r) => r.startsWith('health check search (Synthetics canary search) was not replayed: the series has no synthetics values for canary search (its canary name is known only at deploy time: looked up as "search")'))).toBe(true);
+  });
+
+  it('finds a deploy-time canary name\'s runs under the check\'s name', () => {
+    const content = csv((m) => (m >= 72 ? 0 : 100)).replace('synthetics:journey', 'synthetics:search');
+    const { code, doc } = simulateCsv(content);
+    expect(code).toBe(0);
+    // 90 % is the search check's minimum: 0 % fails, as the journey's would.
+    expect(doc.result.outcome).toMatchObject({ path: 'evaluator', minute: 78, rollback: true, source: 'health check search' });
+    expect(doc.result.outcome.reasons[0]).toMatch(/^health check search: Synthetics canary search succeeded 0 % of its steps at minute 72, below 90 %/);
+    expect(doc.result.outcome.reasons).toContain('health check search (its canary name is known only at deploy time: looked up as "search")');
+  });
+
+  it('deploys when the journey only flakes once, and when the CSV has no run of it', () => {
+    expect(simulateCsv(csv((m) => (m === 72 ? 0 : 100))).doc.result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', rollback: false });
+    const none = simulateCsv(csv(() => ''));
+    expect(none.doc.result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', rollback: false });
+    expect(none.doc.result.outcome.reasons.some((r: string) => r.startsWith('health check journey (Synthetics canary journey) was not replayed'))).toBe(true);
   });
 });

@@ -301,6 +301,30 @@ describe('health checks', () => {
     ]);
   });
 
+  it('carries the same checks in the policy the simulator replays (no probe timeout; a deploy-time URL or canary name left out)', () => {
+    const f = lambdaFixture();
+    const t = trigger(f, {
+      healthChecks: [
+        HealthCheck.http({ name: 'home', url: 'https://example.test/health', failAfter: 2, timeout: Duration.seconds(2) }),
+        HealthCheck.synthetics({ name: 'journey', canaryName: 'checkout-journey', minSuccessPercent: 90 }),
+        HealthCheck.http({ name: 'fn', url: f.fn.functionArn }),
+        HealthCheck.synthetics({ name: 'search', canaryName: f.fn.functionName }),
+      ],
+    });
+    expect(t._policy.healthChecks).toEqual([
+      { kind: 'http', name: 'home', url: 'https://example.test/health', failAfter: 2 },
+      { kind: 'synthetics', name: 'journey', canaryName: 'checkout-journey', minSuccessPercent: 90 },
+      { kind: 'http', name: 'fn', failAfter: 3 },
+      { kind: 'synthetics', name: 'search', minSuccessPercent: 100 },
+    ]);
+    expect(evaluatorConfig(f.stack).healthChecks).toHaveLength(4);
+    // In the construct metadata `rollback-triggers plan` and `simulate --assembly` read.
+    const metadata = f.stack.node.findChild('Rollback').node.metadata.find((m) => m.type === 'cdk-rollback-triggers:policy');
+    expect((metadata!.data as { entry: { healthChecks: unknown } }).entry.healthChecks).toEqual(t._policy.healthChecks);
+    // None configured: the policy has none, as older policies.
+    expect(trigger(lambdaFixture())._policy).not.toHaveProperty('healthChecks');
+  });
+
   it('rejects a URL that is not http(s), a failAfter below 1, a timeout beyond a tick and a success share out of range', () => {
     expect(() => HealthCheck.http({ name: 'x', url: 'ftp://example.test' })).toThrow(/RT310.*got "ftp:\/\/example.test"/);
     expect(() => HealthCheck.http({ name: 'x', url: 'https://example.test', failAfter: 0 })).toThrow(/RT311/);

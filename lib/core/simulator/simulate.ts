@@ -15,9 +15,18 @@ import {
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
 import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, tickClock } from '../bake';
-import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId } from '../metric-queries';
+import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId, syntheticsFailure, syntheticsPending } from '../metric-queries';
 import { HISTORY_SECONDS } from '../windows';
-import { POLICY_SCHEMA_VERSION, fastestPageTier, type PolicyAlarm, type PolicyRollbackAlarm, type PolicyRollbackTrigger, type PolicySlo, type RollbackPolicy } from '../policy';
+import {
+  POLICY_SCHEMA_VERSION,
+  fastestPageTier,
+  type PolicyAlarm,
+  type PolicyHealthCheck,
+  type PolicyRollbackAlarm,
+  type PolicyRollbackTrigger,
+  type PolicySlo,
+  type RollbackPolicy,
+} from '../policy';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
 import type { EvaluatorSettings, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
@@ -35,7 +44,9 @@ import { resolveSettings, validateIngestionDelay, validateRelease, validateSerie
  *   ALARM at any minute from the release to the end of the deployment;
  * - the evaluator: `decideBake` with `countsFor` over the per-version entries, tick by tick, with the
  *   Lambda handler's clock (window from the release minute, bake clock from AfterAllowTraffic, data
- *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old);
+ *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old),
+ *   and the trigger's Synthetics health checks judged by `syntheticsFailure` on the series'
+ *   `synthetics` values (HTTP probes cannot be replayed from metrics: the reasons say so);
  * - paging, reported apart: the SLOs' blended burn-rate alarms and composites through `emulate`.
  *
  * Pure: no aws-cdk-lib, no AWS SDK, no Node APIs (the CLI bundles it).
@@ -449,11 +460,31 @@ function runEvaluator(
     }
   });
   const slosJudged = judged.map((j) => j.evaluator);
+  const health = healthReplayOf(series, trigger, clock.windowStart / 60 - HISTORY_SECONDS / 60, lastReadable);
+  // As the step Lambda judges a Synthetics canary: its runs since the hook started against its runs
+  // in the hour before the release (the bake window's start), up to the tick's end.
+  const syntheticsWindow = (t: Tick) => ({ releaseAt: clock.windowStart, from: clock.allTrafficMinute * 60, to: t.end });
   let decision: (Decision & { action: 'report' }) | undefined;
   let at: Tick | undefined;
   for (const t of clock.ticks) {
     const slos = bakeDataFor(slosJudged, arms, results, clock.windowStart, t.end);
-    const d = decideBake({ config: clock.config, bakedSeconds: t.bakedSeconds, hookAgeSeconds: t.hookAgeSeconds, deadlineSeconds: clock.deadlineSeconds, slos });
+    const healthFailures: string[] = [];
+    const healthPending: string[] = [];
+    for (const h of health.synthetics) {
+      const failure = syntheticsFailure(h.check, h.series, syntheticsWindow(t));
+      const waiting = failure === undefined ? syntheticsPending(h.check, h.series, syntheticsWindow(t)) : undefined;
+      if (failure !== undefined) healthFailures.push(onSeriesClock(failure));
+      if (waiting !== undefined) healthPending.push(onSeriesClock(waiting));
+    }
+    const d = decideBake({
+      config: clock.config,
+      bakedSeconds: t.bakedSeconds,
+      hookAgeSeconds: t.hookAgeSeconds,
+      deadlineSeconds: clock.deadlineSeconds,
+      slos,
+      healthFailures,
+      healthPending,
+    });
     if (d.action === 'report') {
       decision = d;
       at = t;
@@ -464,7 +495,7 @@ function runEvaluator(
 
   const minute = at.now / 60;
   const lastRead = at.end / 60 - 1;
-  const named = (prefix: (name: string) => boolean) => judged.map((j) => j.evaluator.name).filter(prefix);
+  const named = (prefix: (name: string) => boolean) => [...judged.map((j) => j.evaluator.name), ...health.names.map((n) => `health check ${n}`)].filter(prefix);
   const source =
     decision.verdict === 'pass'
       ? undefined
@@ -489,6 +520,7 @@ function runEvaluator(
   } else if (lastRead > lastMinute) {
     notes.push(`the series ends at minute ${lastMinute}, before the last minute the evaluator read (${fmtMinute(lastRead)}): later minutes had no datapoints`);
   }
+  notes.push(...health.notes, ...health.synthetics.map((h) => syntheticsSummary(h, syntheticsWindow(at!))));
   if (trigger && Math.abs(trigger.bakeSeconds - bakeMinutes * 60) > 1e-9) {
     notes.push(`the deployment bakes ${formatNumber(bakeMinutes)} min as given; the policy's rollback trigger ${trigger.name} is configured for ${formatNumber(trigger.bakeSeconds / 60)} min`);
   }
@@ -505,6 +537,124 @@ function runEvaluator(
     ...(decision.escalate ? { escalate: true } : {}),
     ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health checks
+
+/** A Synthetics health check of the trigger and its canary's runs, as the step Lambda's `h<i>` query reads them. */
+interface SyntheticsReplay {
+  readonly check: PolicyHealthCheck;
+  /** The series' `synthetics` key the canary's runs are under. */
+  readonly canary: string;
+  /** Minute start in seconds → SuccessPercent. */
+  readonly series: Series;
+}
+
+interface HealthReplay {
+  readonly synthetics: readonly SyntheticsReplay[];
+  /** Every health check's name, for the decision's source. */
+  readonly names: readonly string[];
+  /** What was not replayed, and why. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The trigger's health checks as the replay can run them: each Synthetics check with its canary's
+ * runs from the series (`synthetics[canaryName]`, or the check's name when the policy does not know
+ * the canary's name at synth), read from `fromMinute` to `toMinute` as the step Lambda reads; an HTTP
+ * probe, and a canary without a value in the series, only as a note (no result is invented).
+ */
+function healthReplayOf(series: readonly SeriesEntry[], trigger: PolicyRollbackTrigger | undefined, fromMinute: number, toMinute: number): HealthReplay {
+  const checks = healthChecksOf(trigger);
+  const inSeries = new Set(series.flatMap((e) => Object.keys(e.synthetics ?? {})));
+  const read = new Set<string>();
+  const synthetics: SyntheticsReplay[] = [];
+  const notes: string[] = [];
+  for (const check of checks) {
+    if (check.kind === 'http') {
+      notes.push(
+        `health check ${check.name} (HTTP GET ${check.url ?? 'of a URL known only at deploy time'}) was not replayed: the series holds metrics, not the probe's answers — ` +
+          `in production ${formatNumber(check.failAfter ?? 3)} consecutive failed probes fail the bake`,
+      );
+      continue;
+    }
+    const canary = check.canaryName ?? check.name;
+    const lookedUp = check.canaryName === undefined ? ` (its canary name is known only at deploy time: looked up as "${check.name}")` : '';
+    read.add(canary);
+    if (!inSeries.has(canary)) {
+      notes.push(
+        `health check ${check.name} (Synthetics canary ${canary}) was not replayed: the series has no synthetics values for canary ${canary}${lookedUp} — ` +
+          `give its runs' SuccessPercent (JSON "synthetics": { "${canary}": … }, CSV column synthetics:${canary})`,
+      );
+      continue;
+    }
+    const runs = new Map<number, number>();
+    for (const entry of series) {
+      const value = entry.synthetics?.[canary];
+      if (value !== undefined && entry.minute >= fromMinute && entry.minute <= toMinute) runs.set(entry.minute * 60, value);
+    }
+    // Judged under the name its runs were found by (a deploy-time canary name is not in the policy).
+    synthetics.push({ check: { ...check, canaryName: canary }, canary, series: runs });
+    if (lookedUp) notes.push(`health check ${check.name}${lookedUp}`);
+  }
+  const unread = [...inSeries].filter((c) => !read.has(c));
+  if (unread.length > 0) {
+    notes.push(
+      `the series has synthetics values for canary ${unread.join(', ')}, which no Synthetics health check of ` +
+        `${trigger ? `rollback trigger ${trigger.name}` : 'the policy (it has no rollback trigger)'} reads: not replayed`,
+    );
+  }
+  return { synthetics, names: checks.map((c) => c.name), notes };
+}
+
+/** The trigger's health checks, checked enough to replay them (a policy is a JSON document). */
+function healthChecksOf(trigger: PolicyRollbackTrigger | undefined): readonly PolicyHealthCheck[] {
+  const checks = trigger?.healthChecks;
+  if (checks === undefined) return [];
+  const where = `rollback trigger ${trigger!.path}`;
+  if (!Array.isArray(checks)) throw new RollbackTriggersError('RT709', `${where}: healthChecks must be an array of health checks, got ${JSON.stringify(checks)}`);
+  checks.forEach((c: PolicyHealthCheck, i) => {
+    const at = `${where}: healthChecks[${i}]`;
+    if (c === null || typeof c !== 'object') throw new RollbackTriggersError('RT709', `${at} must be an object { kind, name, … }, got ${JSON.stringify(c)}`);
+    if (c.kind !== 'http' && c.kind !== 'synthetics') throw new RollbackTriggersError('RT709', `${at}: kind must be http or synthetics, got ${JSON.stringify(c.kind) ?? 'nothing'}`);
+    if (typeof c.name !== 'string' || c.name === '') throw new RollbackTriggersError('RT709', `${at}: name must be a non-empty string, got ${JSON.stringify(c.name) ?? 'nothing'}`);
+    if (c.kind === 'synthetics') {
+      if (c.canaryName !== undefined && (typeof c.canaryName !== 'string' || c.canaryName === '')) {
+        throw new RollbackTriggersError('RT709', `${at} (${c.name}): canaryName must be a non-empty string, got ${JSON.stringify(c.canaryName)}`);
+      }
+      const min = c.minSuccessPercent;
+      if (min !== undefined && !(typeof min === 'number' && min > 0 && min <= 100)) {
+        throw new RollbackTriggersError('RT709', `${at} (${c.name}): minSuccessPercent must be above 0 and at most 100, got ${JSON.stringify(min)}`);
+      }
+    }
+  });
+  return checks;
+}
+
+/** What a replayed Synthetics check judged at the decision: its runs since traffic shifted and in the hour before the release. */
+function syntheticsSummary(h: SyntheticsReplay, window: { releaseAt: number; from: number; to: number }): string {
+  const min = h.check.minSuccessPercent ?? 100;
+  const runs = [...h.series];
+  const since = runs.filter(([t]) => t >= window.from && t < window.to);
+  const before = runs.filter(([t]) => t >= window.releaseAt - HISTORY_SECONDS && t < window.releaseAt);
+  const failed = (r: Array<[number, number]>) => r.filter(([, v]) => v < min).length;
+  const span = since.length > 0 ? ` (minutes ${fmtMinute(window.from / 60)} to ${fmtMinute(window.to / 60 - 1)})` : '';
+  return (
+    `health check ${h.check.name}: Synthetics canary ${h.canary} replayed from the series — ${since.length} run${since.length === 1 ? '' : 's'} since traffic shifted${span}, ` +
+    `${failed(since)} below ${formatNumber(min)} %; ${before.length} in the hour before the release, ${failed(before)} below`
+  );
+}
+
+/**
+ * `syntheticsFailure` names the first failed run's time as an ISO date; the series counts minutes,
+ * so the replay names the minute (the judgement and its numbers are core's, unchanged).
+ */
+function onSeriesClock(reason: string): string {
+  return reason.replace(/ at ([-+]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)/, (whole, iso: string) => {
+    const ms = Date.parse(iso);
+    return Number.isFinite(ms) ? ` at minute ${fmtMinute(ms / 60_000)}` : whole;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

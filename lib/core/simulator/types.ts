@@ -34,6 +34,12 @@ export interface SeriesEntry extends MinuteCounts {
   readonly stable?: MinuteCounts;
   /** The new version's own traffic this minute, when known. */
   readonly canary?: MinuteCounts;
+  /**
+   * CloudWatch Synthetics canaries that ran this minute: canary name → the run's `SuccessPercent`
+   * (0–100, the share of its steps that passed). The evaluator replays the rollback trigger's
+   * Synthetics health checks on them; a minute without a value for a canary had no run.
+   */
+  readonly synthetics?: Readonly<Record<string, number>>;
 }
 
 /** How traffic moves to the new version. Percent and minutes as CodeDeploy configs name them. */

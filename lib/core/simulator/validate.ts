@@ -18,6 +18,8 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
  * - RT708 the deployment shape is invalid (kind, percent outside (0, 100), interval, bake < 0)
  * - RT709 the policy cannot be replayed (no SLO, no page tier, unknown trigger or SLO)
  * - RT710 evaluator settings or ingestion delay out of range
+ * - RT711 a Synthetics value is not a number from 0 to 100 (a run's SuccessPercent), or `synthetics`
+ *   is not an object of canary names
  */
 
 export const DEFAULT_EVALUATOR_SETTINGS: EvaluatorSettings = Object.freeze({
@@ -39,7 +41,7 @@ export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolea
   if (!Array.isArray(series) || series.length === 0) {
     throw new RollbackTriggersError(
       'RT701',
-      `the series must be a non-empty array of { minute, requests, errors, slow?, failures?, stable?, canary? } entries, got ${describe(series)}`,
+      `the series must be a non-empty array of { minute, requests, errors, slow?, failures?, stable?, canary?, synthetics? } entries, got ${describe(series)}`,
     );
   }
   const needs: Needs = { slow: needsSlow, failures: needsFailures };
@@ -66,7 +68,24 @@ export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolea
       }
       validateCounts(where, stream, counts, needs);
     }
+    if (entry.synthetics !== undefined) validateSynthetics(where, entry.synthetics);
   });
+}
+
+/** One minute's Synthetics runs: canary name → SuccessPercent, a number from 0 to 100. */
+function validateSynthetics(where: string, synthetics: Readonly<Record<string, number>>): void {
+  if (synthetics === null || typeof synthetics !== 'object' || Array.isArray(synthetics)) {
+    throw new RollbackTriggersError('RT711', `${where}: synthetics must be an object { canaryName: SuccessPercent }, got ${describe(synthetics)}`);
+  }
+  for (const [canary, value] of Object.entries(synthetics)) {
+    if (canary === '') throw new RollbackTriggersError('RT711', `${where}: synthetics has an empty canary name; name each canary as its CanaryName dimension does`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {
+      throw new RollbackTriggersError(
+        'RT711',
+        `${where}: synthetics.${canary} must be a number from 0 to 100 (the SuccessPercent of the canary's run that minute), got ${describe(value)}`,
+      );
+    }
+  }
 }
 
 /** The optional counts an SLO of the policy reads its bad events from. */

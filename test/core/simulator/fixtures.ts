@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../../lib';
+import { HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../../lib';
 import { POLICY_SCHEMA_VERSION, RollbackPolicy, policyFromEntries } from '../../../lib/core';
 import type { MinuteCounts, SeriesEntry } from '../../../lib/core/simulator';
 import { lambdaFunction } from '../../helpers';
@@ -25,6 +25,8 @@ export interface LambdaServiceOptions {
   readonly suspendAlarmPath?: boolean;
   /** Add a 99 % latency SLO (Lambda Duration over 500 ms) to the trigger's objectives. */
   readonly latency?: boolean;
+  /** The trigger's health checks (HealthCheck.synthetics, HealthCheck.http). */
+  readonly healthChecks?: HealthCheck[];
 }
 
 /**
@@ -64,6 +66,7 @@ function synthesizeService(options: LambdaServiceOptions) {
     inconclusiveAction: options.inconclusiveAction,
     bake: options.bakeMinutes === undefined ? undefined : Duration.minutes(options.bakeMinutes),
     suspendAlarmPath: options.suspendAlarmPath,
+    healthChecks: options.healthChecks,
   });
   return { stack, slo, trigger, policy: policyOf(stack) };
 }
