@@ -493,17 +493,20 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
   const latest = burningNow(slo, s.recent, worseThanReference);
   // A burn that began while the current version served beside it, and was not shared then: the
   // new version was already significantly worse on the same minutes, so the minutes it serves alone
-  // after the shift continue it (a blip after a clean canary cannot use this). Judged as served over
-  // every minute since the release, as the workbook's long window, while its latest minutes burn.
-  if (factor > 0 && p.canary.total >= slo.minEvents && p.baseline.total >= slo.minEvents && significantlyWorse(p.canary, p.baseline, factor) && latest) {
+  // after the shift continue it (a blip after a clean canary cannot use this). The workbook's pair
+  // as served: every minute since the release as the long window, its last 5 minutes (paired and
+  // alone) as the short one.
+  if (factor > 0 && p.canary.total >= slo.minEvents && p.baseline.total >= slo.minEvents && significantlyWorse(p.canary, p.baseline, factor) && s.stretch.total > 0) {
     const since: Counts = { total: p.canary.total + s.stretch.total, bad: p.canary.bad + s.stretch.bad, datapoints: p.canary.datapoints + s.stretch.datapoints };
+    const last5: Counts = { total: p.canaryShort.total + s.short.total, bad: p.canaryShort.bad + s.short.bad, datapoints: p.canaryShort.datapoints + s.short.datapoints };
     const sinceBurn = burnRateOf(since, slo.errorBudget)!;
-    if (s.stretch.total > 0 && sinceBurn >= F) {
+    const last5Burn = last5.total >= slo.minEvents ? burnRateOf(last5, slo.errorBudget)! : 0;
+    if (sinceBurn >= F && last5Burn >= F) {
       return withIncident({
         failure:
           `${slo.name}: the new version was already worse than the current one on the minutes both served (${pctOf(p.canary)} against ${pctOf(p.baseline)}, ` +
           `more than ${fmt(factor)}× by three standard deviations), and burns its error budget at ${fmt(sinceBurn)}× since the release (${pctOf(since)}) and ` +
-          `${fmt(burnRateOf(latest.counts, slo.errorBudget))}× over its last ${fmt(latest.minutes)} min alone (${pctOf(latest.counts)}); the threshold is ${fmt(F)}×`,
+          `${fmt(last5Burn)}× over its last ${fmt(slo.shortWindowSeconds / 60)} min (${pctOf(last5)}); the threshold is ${fmt(F)}×`,
       });
     }
   }

@@ -459,3 +459,27 @@ describe('bake: no pass without evidence at the edges (review of issue 8)', () =
     expect(d).toMatchObject({ action: 'report', status: 'Succeeded', verdict: 'inconclusive', escalate: true, incidents: [{ kind: 'pre-existing', slo: 'Availability' }] });
   });
 });
+
+describe('bake: a regression that began during the canary and goes on after the shift', () => {
+  it('fails on the workbook pair as served once the new version was significantly worse beside the current one', () => {
+    // Canary minutes 0–4: the new version 6 of 500 bad (1.2 %, 12×: under the page rate on its own)
+    // against 1 of 4500 for the current version — more than 2× as often by three standard
+    // deviations (e = 0.22, (6 − 0.22)² = 33 > 9 × 1.22). From minute 5 it serves alone, 18 of 1000.
+    // At 6 min: since the release 24 of 1500 = 16×, the last 5 min 23 of 1400 = 16.4×: both ≥ 14.4×.
+    const minutes: Served[] = [
+      ...[1, 1, 1, 1, 2].map((bad, i) => sideBySide([100, bad], [900, i === 0 ? 1 : 0])),
+      ...aloneWith(5, 18),
+    ];
+    // (The canary judge alone would fail 6 of 500 against 1 of 4500 below the page rate: off here.)
+    const judgeOff = { bakeFrom: 5, config: { compareWithBaseline: false } };
+    expect(failed(tickAt(minutes, 5, judgeOff))).toBe(false);
+    const d = tickAt(minutes, 6, judgeOff);
+    expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(
+      /already worse than the current one on the minutes both served \(1\.2 % \(6 of 500 events\) against 0\.0222 % \(1 of 4500 events\).*burns its error budget at 16× since the release \(1\.6 % \(24 of 1500 events\)\) and 16\.4× over its last 5 min/,
+    );
+    // The same minutes after a clean canary are not this rule's: the solo window must fill first.
+    const afterClean: Served[] = [...times(5, sideBySide([100, 0], [900, 0])), ...aloneWith(5, 18)];
+    expect(failed(tickAt(afterClean, 6, judgeOff))).toBe(false);
+  });
+});
