@@ -301,7 +301,7 @@ export function decideBake(input: BakeInput): Decision {
       const decided = inconclusive(input.config.inconclusiveAction, `${deadlineNear ? limit : when}, but metrics could not be read`, [...unreadReasons, ...starved, ...context], observations, permanent || incidents.length > 0);
       return { ...decided, ...findings };
     }
-    return { action: 'continue', reasons: [...unreadReasons, ...starved, ...context], observations };
+    return { action: 'continue', reasons: [...unreadReasons, ...starved, ...pending, ...context], observations };
   }
   if (!bakeOver && !deadlineNear) {
     return { action: 'continue', reasons: [...starved, ...pending, ...context], observations };
@@ -472,8 +472,9 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
 
   const s = w.solo;
   // The workbook's own rule, its hour reaching back before the release: the new version's bad
-  // events spent 14.4 × the budget of the service's last hour, and its latest minutes still burn.
-  // No blip the workbook would not page on can meet it; an outage of a minute or two can.
+  // events spent 14.4 × the budget of the service's last hour, and its last 5 minutes (served
+  // alone) burn at 14.4× too. No blip the workbook would not page on can meet it; an outage of a
+  // minute or two can.
   const hour = s.hourOfService;
   const hourBurn = hour.total >= slo.minEvents ? burnRateOf(hour, slo.errorBudget)! : 0;
   // The workbook's short window beside its hour: the minutes served alone in the last 5 minutes.
@@ -546,7 +547,7 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
   }
   if (!excused) {
     // Burning now, not yet for long enough: a blip ends within minutes, a regression lasts. Not a pass yet.
-    const now = burningNow(slo, s.recent, worseThanReference);
+    const now = latest;
     if (now) {
       return withIncident({
         pending:
