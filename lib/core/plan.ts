@@ -1,9 +1,9 @@
 import { DEFAULT_DEADLINE_SECONDS } from './bake';
 import { formatNumber, formatSeconds } from './errors';
-import type { PolicyAlarm, PolicyRollbackTrigger, RollbackPolicy } from './policy';
+import type { PolicyAlarm, PolicyRollbackTrigger, PolicySlo, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
 import { isHighResolutionPeriod } from './cloudwatch-limits';
-import { budgetSpentAtFire, detectionSeconds } from './slo-math';
+import { DerivedTier, HOURLY_EVALUATION_AFTER_SECONDS, budgetSpentAtFire, detectionRangeSeconds } from './slo-math';
 
 /** Error ratios the plan quotes detection times for: a total outage, 10 % and 2 % errors. */
 export const DEFAULT_PLAN_ERROR_RATIOS: readonly number[] = [1, 0.1, 0.02];
@@ -16,10 +16,22 @@ export interface PlanOptions {
 
 export interface PlanDetection {
   readonly errorRatio: number;
-  /** Seconds of bad traffic until the tier fires, rounded up to CloudWatch's 1-minute evaluation; undefined = never. */
+  /**
+   * Seconds of bad traffic until the tier fires, rounded up to CloudWatch's 1-minute evaluation;
+   * undefined = never. For a tier with a window over a day, evaluated once an hour, the earliest
+   * time (see `latestSeconds`).
+   */
   readonly seconds?: number;
-  /** Share of the compliance period's error budget spent by then. */
+  /**
+   * Only where the time is uncertain — a tier with a window over a day, which CloudWatch evaluates
+   * once an hour: the latest time, up to 59 minutes after `seconds`, depending on where in the
+   * hour the errors start (`detectionRangeSeconds`). Absent when `seconds` is exact.
+   */
+  readonly latestSeconds?: number;
+  /** Share of the compliance period's error budget spent by then (by `seconds`). */
   readonly budgetSpent?: number;
+  /** Share of the budget spent by `latestSeconds`; present with it. */
+  readonly latestBudgetSpent?: number;
 }
 
 export interface PlanTier {
@@ -30,6 +42,11 @@ export interface PlanTier {
   readonly factor: number;
   readonly errorRatioThreshold: number;
   readonly minEventsPerWindow: number;
+  /**
+   * Whether a window alarm of the tier is evaluated once an hour (its window exceeds one day), so
+   * its detection times are ranges.
+   */
+  readonly evaluatedHourly: boolean;
   readonly detections: readonly PlanDetection[];
 }
 
@@ -67,6 +84,8 @@ export interface PlanCost {
 
 export interface Plan {
   readonly stack?: string;
+  /** The ingestion delay added to every detection time. */
+  readonly ingestionDelaySeconds: number;
   readonly slos: readonly PlanSlo[];
   readonly thresholdTriggers: number;
   readonly rollbackTriggers: readonly PlanRollbackTrigger[];
@@ -96,14 +115,8 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       factor: tier.factor,
       errorRatioThreshold: tier.errorRatioThreshold,
       minEventsPerWindow: tier.minEventsPerWindow,
-      detections: ratios.map((errorRatio) => {
-        const seconds = detectionSeconds(tier, errorRatio, 60, delay);
-        return {
-          errorRatio,
-          seconds,
-          budgetSpent: budgetSpentAtFire(tier, errorRatio, slo.objectivePercent, slo.compliancePeriodSeconds, seconds),
-        };
-      }),
+      evaluatedHourly: evaluatedHourly(tier),
+      detections: ratios.map((errorRatio) => detection(tier, errorRatio, delay, slo)),
     })),
   }));
 
@@ -128,6 +141,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
 
   return {
     stack: policy.stack,
+    ingestionDelaySeconds: delay,
     slos,
     thresholdTriggers: policy.thresholdTriggers.length,
     rollbackTriggers: (policy.rollbackTriggers ?? []).map((r) => ({
@@ -146,7 +160,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
         // The rollback alarm is a single window on the new version's own traffic.
         detections: ratios.map((errorRatio) => {
           const window = a.windowSeconds ?? a.tier.longWindowSeconds;
-          return { errorRatio, seconds: detectionSeconds({ ...a.tier, longWindowSeconds: window, shortWindowSeconds: window }, errorRatio, 60, delay) };
+          return detection({ ...a.tier, longWindowSeconds: window, shortWindowSeconds: window }, errorRatio, delay);
         }),
       })),
       coverage: coverageOf(r),
@@ -155,6 +169,30 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
     windowAlarmsRequested: unshared.length,
     cost,
     costWithoutReuse,
+  };
+}
+
+/** Whether CloudWatch evaluates a window alarm of the tier once an hour (a window over a day). */
+function evaluatedHourly(tier: Pick<DerivedTier, 'longWindowSeconds' | 'shortWindowSeconds'>): boolean {
+  return tier.longWindowSeconds > HOURLY_EVALUATION_AFTER_SECONDS || tier.shortWindowSeconds > HOURLY_EVALUATION_AFTER_SECONDS;
+}
+
+/**
+ * When a tier fires at an error ratio: the earliest time, and the latest where an hourly
+ * evaluation makes it uncertain; with the budget spent by each when the SLO is given.
+ */
+function detection(tier: DerivedTier, errorRatio: number, delay: number, slo?: Pick<PolicySlo, 'objectivePercent' | 'compliancePeriodSeconds'>): PlanDetection {
+  const range = detectionRangeSeconds(tier, errorRatio, delay);
+  const spent = (seconds: number | undefined) =>
+    slo && seconds !== undefined ? budgetSpentAtFire(tier, errorRatio, slo.objectivePercent, slo.compliancePeriodSeconds, seconds) : undefined;
+  const seconds = range?.earliestSeconds;
+  const uncertain = range !== undefined && range.latestSeconds > range.earliestSeconds;
+  return {
+    errorRatio,
+    seconds,
+    ...(uncertain ? { latestSeconds: range.latestSeconds } : {}),
+    ...(slo ? { budgetSpent: spent(seconds) } : {}),
+    ...(uncertain && slo ? { latestBudgetSpent: spent(range.latestSeconds) } : {}),
   };
 }
 
@@ -236,6 +274,28 @@ function percent(ratio: number): string {
   return `${formatNumber(Number((ratio * 100).toPrecision(3)))} %`;
 }
 
+/** `9 min`, or `5 min … 1.1 h` where the time is a range. */
+function formatDetection(d: PlanDetection): string {
+  if (d.seconds === undefined) return 'never';
+  return d.latestSeconds === undefined ? formatDuration(d.seconds) : `${formatDuration(d.seconds)} … ${formatDuration(d.latestSeconds)}`;
+}
+
+/** `9 min (2.08 % budget)`, or `5 min … 1.1 h (11.6 … 148 % budget)` where the time is a range. */
+function formatDetectionWithBudget(d: PlanDetection): string {
+  if (d.seconds === undefined) return 'never';
+  const budget =
+    d.latestBudgetSpent === undefined ? percent(d.budgetSpent ?? 0) : `${percent(d.budgetSpent ?? 0).replace(/ %$/, '')} … ${percent(d.latestBudgetSpent)}`;
+  return `${formatDetection(d)} (${budget} budget)`;
+}
+
+/** The one line that says why some detection times are ranges, naming what they belong to. */
+function rangeReason(names: readonly string[]): string {
+  return (
+    `  ${names.join(', ')}: a range, because CloudWatch evaluates an alarm whose period × evaluation periods exceeds one day only once an hour — ` +
+    'it fires up to 59 min after the earliest time, depending on where in the hour the errors start.'
+  );
+}
+
 function table(rows: readonly string[][]): string[] {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd());
@@ -258,9 +318,11 @@ export function renderPlan(plan: Plan): string {
       `${formatNumber(tier.factor)}×`,
       percent(tier.errorRatioThreshold),
       String(tier.minEventsPerWindow),
-      ...tier.detections.map((d) => (d.seconds === undefined ? 'never' : `${formatDuration(d.seconds)} (${percent(d.budgetSpent ?? 0)} budget)`)),
+      ...tier.detections.map(formatDetectionWithBudget),
     ]);
     lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
+    const ranged = slo.tiers.filter((t) => t.detections.some((d) => d.latestSeconds !== undefined)).map((t) => t.name);
+    if (ranged.length > 0) lines.push(rangeReason(ranged));
     lines.push(
       "  Measured on the new version's own traffic: a 10 % canary of a version that fails every request is the 100 % column here, where a blended alarm sees 10 %.",
     );
@@ -276,8 +338,10 @@ export function renderPlan(plan: Plan): string {
     );
     const ratios = r.alarms[0]?.detections.map((d) => d.errorRatio) ?? [];
     const header = ['objective', 'traffic', 'tier', 'burn rate', ...ratios.map((x) => `rolls back at ${percent(x)} errors`)];
-    const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map((d) => formatDuration(d.seconds))]);
+    const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map(formatDetection)]);
     lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
+    const ranged = r.alarms.filter((a) => a.detections.some((d) => d.latestSeconds !== undefined)).map((a) => `${a.slo} ${a.tier}`);
+    if (ranged.length > 0) lines.push(rangeReason(ranged));
     lines.push(
       "  Measured on the new version's own traffic: a 10 % canary of a version that fails every request is the 100 % column here, where a blended alarm sees 10 %.",
     );
@@ -298,6 +362,9 @@ export function renderPlan(plan: Plan): string {
   } else {
     lines.push('Window reuse: no two tiers or SLOs share a window alarm in this stack');
   }
-  lines.push('Detection times assume steady traffic above each tier\'s minimum events and no ingestion delay.');
+  lines.push(
+    `Detection times assume steady traffic above each tier's minimum events, a clean history and ` +
+      (plan.ingestionDelaySeconds > 0 ? `${formatSeconds(plan.ingestionDelaySeconds)} of ingestion delay (included).` : 'no ingestion delay.'),
+  );
   return lines.join('\n');
 }

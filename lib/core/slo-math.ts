@@ -129,9 +129,42 @@ export function secondsToFire(tier: DerivedTier, errorRatio: number): number | u
 }
 
 /**
+ * One day, in seconds: CloudWatch evaluates a metric alarm whose Period × EvaluationPeriods
+ * exceeds it once an hour instead of once a minute.
+ *
+ * CloudWatch User Guide, "Alarm evaluation" → "Alarm evaluation settings"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html#alarm-evaluation-settings):
+ * "For any period of one minute or longer, an alarm is evaluated every minute" (as in the guide's
+ * last GitHub revision, awsdocs/amazon-cloudwatch-user-guide, doc_source/AlarmThatSendsEmail.md)
+ * and — read in the current Chinese edition of the page,
+ * https://docs.amazonaws.cn/zh_cn/AmazonCloudWatch/latest/monitoring/alarm-evaluation.md —
+ * "如果评估周期数乘以每个评估周期的长度得到的结果超过一天，则每小时评估一次警报" ("if the number of
+ * evaluation periods multiplied by the length of each evaluation period exceeds one day, the
+ * alarm is evaluated once per hour"), with a pointer to the page's "evaluating a multi-day alarm"
+ * example. A window alarm has one evaluation period, so this is every window longer than a day:
+ * the workbook's 3-day ticket window, not its 1-day one.
+ */
+export const HOURLY_EVALUATION_AFTER_SECONDS = 86_400;
+
+/** How often an hourly-evaluated alarm is evaluated. */
+export const HOURLY_EVALUATION_INTERVAL_SECONDS = 3_600;
+
+/**
+ * Seconds between two evaluations of a metric alarm with a period of a minute or more: 60, or
+ * 3,600 when Period × EvaluationPeriods exceeds one day ({@link HOURLY_EVALUATION_AFTER_SECONDS}).
+ */
+export function alarmEvaluationIntervalSeconds(periodSeconds: number, evaluationPeriods = 1): number {
+  return periodSeconds * evaluationPeriods > HOURLY_EVALUATION_AFTER_SECONDS ? HOURLY_EVALUATION_INTERVAL_SECONDS : 60;
+}
+
+/**
  * Detection time as CloudWatch would deliver it: alarms with periods of a minute or more are
  * evaluated once a minute on a sliding window, so the continuous time rounds up to the next
  * evaluation; ingestion delay is added on top.
+ *
+ * For a tier with a window over a day, whose alarm is evaluated only once an hour, this is the
+ * earliest time (the errors start so that the window breaches just as an hourly evaluation
+ * comes); {@link detectionRangeSeconds} gives the latest too.
  */
 export function detectionSeconds(
   tier: DerivedTier,
@@ -142,6 +175,37 @@ export function detectionSeconds(
   const seconds = secondsToFire(tier, errorRatio);
   if (seconds === undefined) return undefined;
   return Math.ceil(seconds / evaluationIntervalSeconds - 1e-9) * evaluationIntervalSeconds + ingestionDelaySeconds;
+}
+
+/** When a tier fires: the earliest and the latest time, in seconds after the errors start. */
+export interface DetectionRange {
+  readonly earliestSeconds: number;
+  /** Equal to `earliestSeconds` unless a window of the tier is evaluated once an hour. */
+  readonly latestSeconds: number;
+}
+
+/**
+ * The detection time of a tier as a range. Each window breaches after a whole number of minutes
+ * (threshold × window ÷ error ratio, rounded up); a window alarm evaluated every minute fires then,
+ * one evaluated once an hour ({@link alarmEvaluationIntervalSeconds}: windows over a day) at the
+ * first hourly evaluation from then on — on the spot if the errors started so that it breaches as
+ * an evaluation comes, 59 minutes later if it breaches a minute after one. The tier (long AND
+ * short) fires when the later of its two alarms does; both hourly alarms share the same hours.
+ * The ingestion delay is added to both ends. `undefined` when the tier never fires at that ratio.
+ */
+export function detectionRangeSeconds(tier: DerivedTier, errorRatio: number, ingestionDelaySeconds = 0): DetectionRange | undefined {
+  if (!(errorRatio > 0) || errorRatio < tier.errorRatioThreshold) return undefined;
+  const breach = (windowSeconds: number) => Math.ceil((tier.errorRatioThreshold * windowSeconds) / errorRatio / 60 - 1e-9) * 60;
+  const wait = (windowSeconds: number) => {
+    const interval = alarmEvaluationIntervalSeconds(windowSeconds);
+    return interval > 60 ? interval - 60 : 0;
+  };
+  const long = breach(tier.longWindowSeconds);
+  const short = breach(tier.shortWindowSeconds);
+  return {
+    earliestSeconds: Math.max(long, short) + ingestionDelaySeconds,
+    latestSeconds: Math.max(long + wait(tier.longWindowSeconds), short + wait(tier.shortWindowSeconds)) + ingestionDelaySeconds,
+  };
 }
 
 /** Share of the compliance period's budget spent by the time the tier fires. */

@@ -258,6 +258,58 @@ describe('buildPlan tiers and detections', () => {
     expect(delayed.slos[0].tiers[0].detections.map((d) => d.seconds)).toEqual([240, 720, 2_820]);
   });
 
+  it('gives the 3-day tier, evaluated once an hour, a range: the earliest time and up to 59 minutes later', () => {
+    expect(slo.tiers.map((t) => t.evaluatedHourly)).toEqual([false, false, false, true]);
+    expect(tier('ticket-3d').detections.map((d) => [d.seconds, d.latestSeconds])).toEqual([
+      [300, 300 + 3_540],
+      [2_640, 2_640 + 3_540],
+      [12_960, 12_960 + 3_540],
+    ]);
+    // A whole day is not more than a day: ticket-1d is evaluated every minute, its times exact.
+    for (const name of ['page-1h', 'page-6h', 'ticket-1d']) {
+      for (const d of tier(name).detections) {
+        expect(d.latestSeconds, name).toBeUndefined();
+        expect(d.latestBudgetSpent, name).toBeUndefined();
+      }
+    }
+  });
+
+  it('reports the budget spent by the latest time of a range too', () => {
+    const [outage, tenPercent] = tier('ticket-3d').detections;
+    // 64 minutes of a total outage against a 2,592-second monthly budget: 1.48 budgets.
+    expect(outage.budgetSpent).toBeCloseTo(300 / 2_592, 12);
+    expect(outage.latestBudgetSpent).toBeCloseTo(3_840 / 2_592, 12);
+    expect(tenPercent.latestBudgetSpent).toBeCloseTo((0.1 * 6_180) / 2_592, 12);
+  });
+
+  it('adds the ingestion delay to both ends of a range', () => {
+    const delayed = buildPlan(checkoutPolicy, { ingestionDelaySeconds: 180 });
+    expect(delayed.ingestionDelaySeconds).toBe(180);
+    expect(plan.ingestionDelaySeconds).toBe(0);
+    const outage = delayed.slos[0].tiers[3].detections[0];
+    expect([outage.seconds, outage.latestSeconds]).toEqual([480, 480 + 3_540]);
+  });
+
+  it('gives every tier whose long window exceeds a day a range, and no tier up to a day', () => {
+    const custom = buildPlan(
+      policy(
+        [
+          sloFixture({
+            specs: [
+              { name: 'ticket-25h', severity: 'ticket', budgetFraction: 0.1, longWindowSeconds: 90_000, shortWindowSeconds: 7_500 },
+              { name: 'ticket-24h', severity: 'ticket', budgetFraction: 0.1, longWindowSeconds: 86_400, shortWindowSeconds: 7_200 },
+            ],
+          }),
+        ],
+        [],
+      ),
+    );
+    const [over, exact] = custom.slos[0].tiers;
+    expect([over.evaluatedHourly, exact.evaluatedHourly]).toEqual([true, false]);
+    expect(over.detections.every((d) => d.latestSeconds === d.seconds! + 3_540)).toBe(true);
+    expect(exact.detections.every((d) => d.latestSeconds === undefined)).toBe(true);
+  });
+
   it('uses custom error ratios and reports "never" (undefined) below a tier threshold', () => {
     const custom = buildPlan(checkoutPolicy, { errorRatios: [0.01] });
     const [page1h, page6h] = custom.slos[0].tiers;
@@ -305,6 +357,32 @@ describe('renderPlan', () => {
   it('shows durations of an hour or more in hours', () => {
     expect(rowOf('ticket-3d')).toContain('3.6 h');
     expect(rowOf('page-6h')).toContain('1.8 h');
+  });
+
+  it('prints the 3-day tier’s detection times as ranges, budget included, and ticket-1d’s as single times', () => {
+    expect(rowOf('ticket-3d')).toMatch(/5 min … 1\.1 h \(11\.6 … 148 % budget\)\s+44 min … 1\.7 h \(10\.2 … 23\.8 % budget\)\s+3\.6 h … 4\.6 h \(10 … 12\.7 % budget\)$/);
+    expect(rowOf('ticket-1d')).toMatch(/5 min \(11\.6 % budget\)\s+44 min \(10\.2 % budget\)\s+3\.6 h \(10 % budget\)$/);
+    expect(rowOf('ticket-1d')).not.toContain('…');
+  });
+
+  it('says in one line why the ranges are ranges, right under the table', () => {
+    const reasons = lines.filter((l) => l.includes('a range, because'));
+    expect(reasons).toEqual([
+      '  ticket-3d: a range, because CloudWatch evaluates an alarm whose period × evaluation periods exceeds one day only once an hour — ' +
+        'it fires up to 59 min after the earliest time, depending on where in the hour the errors start.',
+    ]);
+    expect(lines.indexOf(reasons[0])).toBe(lines.indexOf(rowOf('ticket-3d')) + 1);
+  });
+
+  it('prints no range and no reason when no window exceeds a day', () => {
+    const fast = renderPlan(buildPlan(policy([sloFixture({ specs: WORKBOOK_TIERS.slice(0, 3) })])));
+    expect(fast).not.toContain('…');
+    expect(fast).not.toContain('a range, because');
+  });
+
+  it('says which ingestion delay the times include', () => {
+    expect(text).toContain("Detection times assume steady traffic above each tier's minimum events, a clean history and no ingestion delay.");
+    expect(renderPlan(buildPlan(checkoutPolicy, { ingestionDelaySeconds: 180 }))).toContain('a clean history and 3 min of ingestion delay (included).');
   });
 
   it('lists the four tiers in order', () => {
@@ -436,6 +514,18 @@ describe('which path judges which minutes of a release (issue 8)', () => {
     expect(coverage[2].judgedBy).toMatch(/^the evaluator \(from AfterAllowTraffic for 10 min, longer while the new version burns at the page rate, 55 min after the hook started at the latest\)/);
     expect(coverage[2].judgedBy).toMatch(/a blip of up to 3 min cannot fail/);
     expect(renderPlan(plan)).toContain('  Who judges which minutes of a release:\n    canary and linear steps (both versions serve): ');
+  });
+
+  it('gives a rollback alarm its time as a single figure, and a range only if its window exceeded a day', () => {
+    const trigger = synthesized.rollbackTriggers![0];
+    expect(plan.rollbackTriggers[0].alarms[0].detections.every((d) => d.latestSeconds === undefined)).toBe(true);
+    // A hand-made rollback alarm on a 2-day window (the constructs do not make one): evaluated hourly.
+    const long = buildPlan({ ...synthesized, rollbackTriggers: [{ ...trigger, alarms: trigger.alarms.map((a) => ({ ...a, windowSeconds: 2 * 86_400 })) }] });
+    const detections = long.rollbackTriggers[0].alarms[0].detections;
+    expect(detections.every((d) => d.seconds === undefined || d.latestSeconds === d.seconds + 3_540)).toBe(true);
+    const text = renderPlan(long);
+    expect(text).toMatch(/Availability\s+version\s+page-1h\s+14\.4×\s+\d+ (min|h) … \d/);
+    expect(text).toContain('  Availability page-1h: a range, because CloudWatch evaluates an alarm whose period × evaluation periods exceeds one day only once an hour');
   });
 
   it('says when the alarm path is suspended, and drops the all-at-once line when no alarm compares', () => {

@@ -2,14 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_COMPLIANCE_PERIOD_SECONDS,
+  HOURLY_EVALUATION_AFTER_SECONDS,
   RollbackTriggersError,
   WORKBOOK_TIERS,
   budgetSpentAtFire,
   burnRate,
   burnRateFactor,
   canTierFire,
+  alarmEvaluationIntervalSeconds,
   defaultMinEventsPerWindow,
   deriveTier,
+  detectionRangeSeconds,
   detectionSeconds,
   errorBudget,
   formatNumber,
@@ -217,6 +220,59 @@ describe('time to fire of the 14.4× tier for a 99.9 % SLO', () => {
     const nearlyOneMinute = deriveTier(tier({ budgetFraction: 0.0333333333334 }), 50, 3_600);
     expect(secondsToFire(nearlyOneMinute, 1)).toBeGreaterThan(60);
     expect(detectionSeconds(nearlyOneMinute, 1)).toBe(60);
+  });
+});
+
+describe('hourly evaluation of alarms over a day', () => {
+  const ticket1d = deriveTier(TICKET_1D, 99.9, THIRTY_DAYS);
+  const ticket3d = deriveTier(TICKET_3D, 99.9, THIRTY_DAYS);
+
+  it('evaluates an alarm every minute up to a day of period × evaluation periods, once an hour beyond', () => {
+    expect(HOURLY_EVALUATION_AFTER_SECONDS).toBe(DAY);
+    expect(alarmEvaluationIntervalSeconds(60)).toBe(60);
+    expect(alarmEvaluationIntervalSeconds(DAY)).toBe(60);
+    expect(alarmEvaluationIntervalSeconds(DAY + 60)).toBe(3_600);
+    expect(alarmEvaluationIntervalSeconds(3 * DAY)).toBe(3_600);
+    expect(alarmEvaluationIntervalSeconds(3_600, 24)).toBe(60);
+    expect(alarmEvaluationIntervalSeconds(3_600, 25)).toBe(3_600);
+    expect(alarmEvaluationIntervalSeconds(300, 288)).toBe(60);
+  });
+
+  it('gives tiers whose windows are a day or less one time: the range is a point', () => {
+    for (const tier of [fastTier, deriveTier(PAGE_6H, 99.9, THIRTY_DAYS), ticket1d]) {
+      for (const ratio of [1, 0.1, 0.02]) {
+        const range = detectionRangeSeconds(tier, ratio)!;
+        expect(range, `${tier.name} at ${ratio}`).toEqual({ earliestSeconds: detectionSeconds(tier, ratio), latestSeconds: detectionSeconds(tier, ratio) });
+      }
+    }
+  });
+
+  it.each([
+    [1, 300],
+    [0.1, 2_640],
+    [0.02, 12_960],
+  ])('gives the 3-day tier at an error ratio of %d a range from %d s to 59 minutes later', (ratio, earliest) => {
+    expect(detectionRangeSeconds(ticket3d, ratio)).toEqual({ earliestSeconds: earliest, latestSeconds: earliest + 3_540 });
+    expect(detectionSeconds(ticket3d, ratio)).toBe(earliest);
+  });
+
+  it('adds the ingestion delay to both ends', () => {
+    expect(detectionRangeSeconds(ticket3d, 1, 180)).toEqual({ earliestSeconds: 480, latestSeconds: 480 + 3_540 });
+    expect(detectionRangeSeconds(fastTier, 0.1, 120)).toEqual({ earliestSeconds: 660, latestSeconds: 660 });
+  });
+
+  it('is undefined where the tier never fires', () => {
+    expect(detectionRangeSeconds(ticket3d, 0.0009)).toBeUndefined();
+    expect(detectionRangeSeconds(ticket3d, 0)).toBeUndefined();
+    expect(detectionRangeSeconds(ticket3d, Number.NaN)).toBeUndefined();
+  });
+
+  it('waits for the later window: an hourly long window fires on the hour, a minute-evaluated short one when it breaches', () => {
+    // A custom tier whose short window breaches long after the long one would be odd (the short
+    // window is shorter), but both hourly: one shared hour, so still 59 minutes at most.
+    const bothHourly = deriveTier(tier({ longWindowSeconds: 7 * DAY, shortWindowSeconds: 2 * DAY }), 99.9, THIRTY_DAYS);
+    const range = detectionRangeSeconds(bothHourly, 1)!;
+    expect(range.latestSeconds - range.earliestSeconds).toBe(3_540);
   });
 });
 
@@ -546,6 +602,21 @@ describe('properties', () => {
         // Rounding up snaps float noise below 1e-9 minutes down (see the "absorbs float noise" test).
         expect(detected).toBeGreaterThanOrEqual(continuous - 60e-9);
         expect(detected).toBeLessThan(continuous + 60);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('detectionRangeSeconds starts at detectionSeconds and ends at most 59 minutes later, only for windows over a day', () => {
+    fc.assert(
+      fc.property(derivableArb, fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 600 }), ({ derived }, ratio, delay) => {
+        const range = detectionRangeSeconds(derived, ratio, delay);
+        const detected = detectionSeconds(derived, ratio, 60, delay);
+        expect(range === undefined).toBe(detected === undefined);
+        if (range === undefined) return;
+        expect(range.earliestSeconds).toBe(detected);
+        const hourly = derived.longWindowSeconds > DAY || derived.shortWindowSeconds > DAY;
+        expect(range.latestSeconds - range.earliestSeconds).toBe(hourly ? 3_540 : 0);
       }),
       { numRuns: 1_000 },
     );

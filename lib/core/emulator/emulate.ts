@@ -12,8 +12,18 @@ import { MetricIndex, MetricSeries, SliIndex, SliSeries, validateMetricSeries, v
  * M-of-N threshold triggers.
  *
  * Time runs in whole minutes. CloudWatch evaluates alarms whose period is a minute or longer once a
- * minute on a sliding window (CloudWatch alarm evaluation), so the emulator evaluates at every
- * minute t, and the window of a W-minute alarm at t covers minutes t − W … t − 1.
+ * minute on a sliding window, so the emulator evaluates at every minute t, and the window of a
+ * W-minute alarm at t covers minutes t − W … t − 1. A metric alarm whose period × evaluation periods
+ * exceeds one day (the 3-day window of the workbook's slowest ticket tier) is evaluated once an
+ * hour: at the minutes divisible by 60, on the data visible then; its state and datapoint hold in
+ * between. Source: CloudWatch User Guide, "Alarm evaluation"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html): "For any
+ * period of one minute or longer, an alarm is evaluated every minute", and, for alarms whose
+ * evaluation periods × period exceed one day, "the alarm is evaluated once per hour" (quoted from
+ * the page's Chinese edition in `HOURLY_EVALUATION_AFTER_SECONDS`, lib/core/slo-math.ts). Which
+ * minute of the hour CloudWatch picks is not documented; minute 0 of each hour (of minute numbers
+ * counted from the Unix epoch, the top of the UTC hour) is this emulator's choice, and the plan's
+ * detection ranges cover every choice.
  */
 
 export interface EmulatorInput {
@@ -48,6 +58,10 @@ export interface WindowBaselineInput {
   readonly series: SliSeries;
 }
 
+/**
+ * How the emulator evaluates; every field is optional. Unknown fields and values that are not
+ * whole numbers in range are rejected with RT505.
+ */
 export interface EmulatorOptions {
   /**
    * Minutes between the end of a minute and the moment CloudWatch has its data: data for minute m
@@ -70,19 +84,44 @@ export interface EmulatorOptions {
    */
   readonly toMinute?: number;
   /**
-   * Periods beyond EvaluationPeriods in every metric alarm's evaluation range. CloudWatch
-   * retrieves more periods than EvaluationPeriods and, when recent ones are missing, evaluates the
-   * most recent real datapoints among them; the range's size is undocumented ("depends on the
-   * length of the alarm period and whether it is based on a metric with standard resolution or high
-   * resolution"), and the guide's examples retrieve 5 datapoints for 3 evaluation periods, hence 2.
+   * The evaluation-range look-back: periods beyond EvaluationPeriods that every metric alarm
+   * retrieves. CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data"
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html;
+   * quoted from its last GitHub revision, awsdocs/amazon-cloudwatch-user-guide,
+   * doc_source/AlarmThatSendsEmail.md, "How alarm state is evaluated when data is missing"):
+   * "CloudWatch attempts to retrieve a higher number of data points than the number specified as
+   * Evaluation Periods. The exact number of data points it attempts to retrieve depends on the
+   * length of the alarm period and whether it is based on a metric with standard resolution or
+   * high resolution. The time frame of the data points that it attempts to retrieve is the
+   * evaluation range." When recent datapoints are missing it evaluates the most recent real ones
+   * among them. The size is not documented beyond the guide's examples — "CloudWatch retrieves
+   * the 5 most recent data points when evaluating the alarm, in case some of the most recent 3
+   * data points are missing. 5 is the evaluation range for the alarm." — hence 2 beyond 3.
    * For a window alarm (1 of 1) the extra periods are the previous whole windows: after its current
    * window goes without data it keeps evaluating the latest window that had some, for up to 2
    * windows, which is also what lets a 5-minute window see anything when data lands 5 or more
    * minutes late. With 0, a window without data applies TreatMissingData at once.
    *
-   * @default 2
+   * @default 2 ({@link DEFAULT_EXTRA_RANGE_PERIODS})
    */
   readonly evaluationRangeExtraPeriods?: number;
+  /**
+   * Minutes a composite alarm takes to follow its children: a composite evaluated at minute t
+   * reads its children's states at minute t − d (a composite of composites adds d per level).
+   * Until minute `fromMinute` + d a composite has nothing to read and stays INSUFFICIENT_DATA.
+   *
+   * The guide documents no delay: PutCompositeAlarm defines `ALARM(x)` as "TRUE if the named
+   * alarm is in ALARM state", and the only timing the guide gives for composites is in "Alarm
+   * suppression" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Composite_Alarm.html;
+   * quoted from awsdocs/amazon-cloudwatch-user-guide, doc_source/Create_Composite_Alarm.md), where `WaitPeriod`/`ExtensionPeriod` "compensate for any delays that can occur" ("if a
+   * composite alarm changes to OK within 60 seconds of a suppressor alarm changing to OK, set
+   * ExtensionPeriod to 60 seconds"; "We recommend that you set the value for each parameter to 60
+   * seconds, as CloudWatch evaluates metric alarms every minute"). Hence 0, the same-minute
+   * reaction the emulator always had; set 1 to see what a minute of lag per level changes.
+   *
+   * @default 0 ({@link DEFAULT_COMPOSITE_DELAY_MINUTES})
+   */
+  readonly compositeDelayMinutes?: number;
 }
 
 export type EmulatedAlarmKind = 'window' | 'tier' | 'severity' | 'trigger';
@@ -102,6 +141,12 @@ export interface EmulatedAlarm {
   /** Composites: operator and child ids. */
   readonly operator?: 'AND' | 'OR';
   readonly children?: readonly string[];
+  /**
+   * Metric alarms evaluated less often than every minute: 60 for an alarm whose period ×
+   * evaluation periods exceeds one day (evaluated at the minutes divisible by 60). Absent for the
+   * alarms evaluated every minute.
+   */
+  readonly evaluationIntervalMinutes?: number;
 }
 
 /** Every alarm's state after the evaluation at one minute. */
@@ -109,8 +154,9 @@ export interface TimelineEntry {
   readonly minute: number;
   readonly states: Readonly<Record<string, AlarmState>>;
   /**
-   * The datapoint of each metric alarm at that minute: a window alarm's burn rate over its current
-   * window, a trigger's latest visible period; `null` when missing.
+   * The datapoint of each metric alarm at its latest evaluation (that minute, or the last top of
+   * the hour for an alarm evaluated hourly): a window alarm's burn rate over its current window, a
+   * trigger's latest visible period; `null` when missing.
    */
   readonly values: Readonly<Record<string, number | null>>;
 }
@@ -150,6 +196,7 @@ export interface EmulationResult {
   readonly toMinute: number;
   readonly ingestionDelayMinutes: number;
   readonly evaluationRangeExtraPeriods: number;
+  readonly compositeDelayMinutes: number;
   readonly alarms: readonly EmulatedAlarm[];
   readonly timeline: readonly TimelineEntry[];
   /** State changes in order, including the first evaluation leaving INSUFFICIENT_DATA. */
@@ -160,6 +207,11 @@ export interface EmulationResult {
 /** Periods beyond EvaluationPeriods in the evaluation range, after the CloudWatch guide's examples (5 for 3). */
 export const DEFAULT_EXTRA_RANGE_PERIODS = 2;
 
+/** Minutes a composite takes to follow its children by default: none documented, so none. */
+export const DEFAULT_COMPOSITE_DELAY_MINUTES = 0;
+
+const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = ['ingestionDelayMinutes', 'fromMinute', 'toMinute', 'evaluationRangeExtraPeriods', 'compositeDelayMinutes'];
+
 /** The longest run one call emulates (60 days of minutes); split longer replays. */
 export const MAX_EMULATED_MINUTES = 60 * 1_440;
 
@@ -167,9 +219,15 @@ export const MAX_EMULATED_MINUTES = 60 * 1_440;
 export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): EmulationResult {
   const baselines = input.baselines ?? {};
   if (baselines === null || typeof baselines !== 'object') throw new RollbackTriggersError('RT505', `baselines must be an object by window alarm id, got ${String(baselines)}`);
+  validateOptionNames(options);
   const model = compilePolicy(input.policy, Object.fromEntries(Object.entries(baselines).map(([id, b]) => [id, b?.factor])));
-  const delay = wholeOption('ingestionDelayMinutes', options.ingestionDelayMinutes ?? 0);
-  const extraRange = wholeOption('evaluationRangeExtraPeriods', options.evaluationRangeExtraPeriods ?? DEFAULT_EXTRA_RANGE_PERIODS);
+  const delay = wholeOption('ingestionDelayMinutes', options.ingestionDelayMinutes ?? 0, 'minutes of ingestion delay');
+  const extraRange = wholeOption(
+    'evaluationRangeExtraPeriods',
+    options.evaluationRangeExtraPeriods ?? DEFAULT_EXTRA_RANGE_PERIODS,
+    'periods every metric alarm looks back beyond EvaluationPeriods',
+  );
+  const compositeDelay = wholeOption('compositeDelayMinutes', options.compositeDelayMinutes ?? DEFAULT_COMPOSITE_DELAY_MINUTES, 'minutes a composite takes to follow its children');
 
   const sliIndexes = new Map<string, SliIndex>();
   const firstLast: number[] = [];
@@ -223,7 +281,9 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     );
   }
 
-  const states = new Map<string, AlarmState>();
+  // Every alarm starts in INSUFFICIENT_DATA, as CloudWatch creates it; composites with a reaction
+  // delay stay there until they have a minute to read.
+  const states = new Map<string, AlarmState>([...model.windows, ...model.triggers, ...model.composites].map((a) => [a.id, 'INSUFFICIENT_DATA']));
   const timeline: TimelineEntry[] = [];
   const transitions: StateTransition[] = [];
   const firstAlarm = new Map<string, number>();
@@ -235,39 +295,58 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     states.set(id, next);
   };
 
+  // The datapoint of each metric alarm at its latest evaluation (held between hourly evaluations).
+  const lastValues = new Map<string, number | null>();
   for (let t = fromMinute; t <= toMinute; t++) {
-    const visibleTo = t - delay - 1;
     const values: Record<string, number | null> = {};
     for (const w of model.windows) {
-      const index = sliIndexes.get(w.sloPath)!;
-      const baseline = baselineIndexes.get(w.id);
-      const range: (boolean | undefined)[] = [];
-      let current: number | undefined;
-      for (let j = w.evaluationPeriods + extraRange - 1; j >= 0; j--) {
-        const from = t - (j + 1) * w.windowMinutes;
-        const to = Math.min(t - j * w.windowMinutes - 1, visibleTo);
-        // The baseline's metrics share the expression's period and visibility: the same minutes.
-        current = baseline ? relativeWindowBurnRate(w as RelativeWindow, index.window(from, to), baseline.window(from, to)) : windowBurnRate(w, index.window(from, to));
-        range.push(current === undefined ? undefined : isBreaching(current, w.comparison, w.threshold));
+      const at = evaluationMinute(w.evaluationIntervalMinutes, t, fromMinute);
+      if (at !== undefined) {
+        const visibleTo = at - delay - 1;
+        const index = sliIndexes.get(w.sloPath)!;
+        const baseline = baselineIndexes.get(w.id);
+        const range: (boolean | undefined)[] = [];
+        let current: number | undefined;
+        for (let j = w.evaluationPeriods + extraRange - 1; j >= 0; j--) {
+          const from = at - (j + 1) * w.windowMinutes;
+          const to = Math.min(at - j * w.windowMinutes - 1, visibleTo);
+          // The baseline's metrics share the expression's period and visibility: the same minutes.
+          current = baseline ? relativeWindowBurnRate(w as RelativeWindow, index.window(from, to), baseline.window(from, to)) : windowBurnRate(w, index.window(from, to));
+          range.push(current === undefined ? undefined : isBreaching(current, w.comparison, w.threshold));
+        }
+        lastValues.set(w.id, current ?? null);
+        setState(t, w.id, evaluateMOfN(range, w, states.get(w.id) ?? 'INSUFFICIENT_DATA'));
       }
-      values[w.id] = current ?? null;
-      setState(t, w.id, evaluateMOfN(range, w, states.get(w.id) ?? 'INSUFFICIENT_DATA'));
+      values[w.id] = lastValues.get(w.id) ?? null;
     }
     for (const trigger of model.triggers) {
-      const index = metricIndexes.get(trigger.id)!;
-      const range: (boolean | undefined)[] = [];
-      let current: number | undefined;
-      for (let j = trigger.evaluationPeriods + extraRange - 1; j >= 0; j--) {
-        // The datapoint of the period ending with minute t − 1 − j·p; a period's datapoint
-        // appears whole once its last minute is visible (partial periods are not modelled).
-        const key = t - 1 - j * trigger.periodMinutes;
-        current = key <= visibleTo ? index.at(key) : undefined;
-        range.push(current === undefined ? undefined : isBreaching(current, trigger.comparison, trigger.threshold));
+      const at = evaluationMinute(trigger.evaluationIntervalMinutes, t, fromMinute);
+      if (at !== undefined) {
+        const visibleTo = at - delay - 1;
+        const index = metricIndexes.get(trigger.id)!;
+        const range: (boolean | undefined)[] = [];
+        let current: number | undefined;
+        for (let j = trigger.evaluationPeriods + extraRange - 1; j >= 0; j--) {
+          // The datapoint of the period ending with minute at − 1 − j·p; a period's datapoint
+          // appears whole once its last minute is visible (partial periods are not modelled).
+          const key = at - 1 - j * trigger.periodMinutes;
+          current = key <= visibleTo ? index.at(key) : undefined;
+          range.push(current === undefined ? undefined : isBreaching(current, trigger.comparison, trigger.threshold));
+        }
+        lastValues.set(trigger.id, current ?? null);
+        setState(t, trigger.id, evaluateMOfN(range, trigger, states.get(trigger.id) ?? 'INSUFFICIENT_DATA'));
       }
-      values[trigger.id] = current ?? null;
-      setState(t, trigger.id, evaluateMOfN(range, trigger, states.get(trigger.id) ?? 'INSUFFICIENT_DATA'));
+      values[trigger.id] = lastValues.get(trigger.id) ?? null;
     }
-    for (const c of model.composites) setState(t, c.id, compositeState(c, states));
+    for (const c of model.composites) {
+      if (compositeDelay === 0) {
+        setState(t, c.id, compositeState(c, (id) => states.get(id)));
+      } else if (t - compositeDelay >= fromMinute) {
+        // Every state as of minute t − d, composites included (a composite of composites lags per level).
+        const earlier = timeline[t - compositeDelay - fromMinute].states;
+        setState(t, c.id, compositeState(c, (id) => earlier[id]));
+      }
+    }
 
     const snapshot = Object.fromEntries(states) as Record<string, AlarmState>;
     timeline.push({ minute: t, states: snapshot, values });
@@ -291,6 +370,7 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     toMinute,
     ingestionDelayMinutes: delay,
     evaluationRangeExtraPeriods: extraRange,
+    compositeDelayMinutes: compositeDelay,
     alarms: describeAlarms(model),
     timeline,
     transitions,
@@ -386,8 +466,8 @@ export function significantlyWorse(canary: Pick<WindowCounts, 'total' | 'bad'>, 
  * named alarm is in ALARM state", so INSUFFICIENT_DATA children count as not in ALARM, and a
  * composite is INSUFFICIENT_DATA only before its first evaluation.
  */
-function compositeState(c: CompositeModel, states: ReadonlyMap<string, AlarmState>): AlarmState {
-  const inAlarm = (id: string) => states.get(id) === 'ALARM';
+function compositeState(c: CompositeModel, stateOf: (id: string) => AlarmState | undefined): AlarmState {
+  const inAlarm = (id: string) => stateOf(id) === 'ALARM';
   const fires = c.operator === 'AND' ? c.children.every(inAlarm) : c.children.some(inAlarm);
   return fires ? 'ALARM' : 'OK';
 }
@@ -405,6 +485,7 @@ function metricLeaves(model: EmulatorModel): Map<string, string[]> {
 }
 
 function describeAlarms(model: EmulatorModel): EmulatedAlarm[] {
+  const interval = (minutes: number) => (minutes > 1 ? { evaluationIntervalMinutes: minutes } : {});
   const window = (w: WindowAlarmModel): EmulatedAlarm => ({
     id: w.id,
     kind: 'window',
@@ -412,13 +493,46 @@ function describeAlarms(model: EmulatorModel): EmulatedAlarm[] {
     periodMinutes: w.windowMinutes,
     threshold: w.threshold,
     ...(w.baseline ? { baselineFactor: w.baseline.factor } : {}),
+    ...interval(w.evaluationIntervalMinutes),
   });
-  const trigger = (t: TriggerModel): EmulatedAlarm => ({ id: t.id, kind: 'trigger', severity: t.severity, periodMinutes: t.periodMinutes, threshold: t.threshold });
+  const trigger = (t: TriggerModel): EmulatedAlarm => ({
+    id: t.id,
+    kind: 'trigger',
+    severity: t.severity,
+    periodMinutes: t.periodMinutes,
+    threshold: t.threshold,
+    ...interval(t.evaluationIntervalMinutes),
+  });
   const composite = (c: CompositeModel): EmulatedAlarm => ({ id: c.id, kind: c.kind, slo: c.sloPath, severity: c.severity, operator: c.operator, children: c.children });
   return [...model.windows.map(window), ...model.triggers.map(trigger), ...model.composites.map(composite)];
 }
 
-function wholeOption(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RollbackTriggersError('RT505', `${name} must be a whole number ≥ 0, got ${value}`);
+/**
+ * The minute whose data a metric alarm evaluated every `intervalMinutes` is evaluated on at minute
+ * t, or `undefined` when it is not evaluated then (its state holds). Every minute: t. Hourly: the
+ * minutes divisible by 60; at the first minute of the run the alarm already has the state of its
+ * latest hourly evaluation, so it is evaluated as of the last top of the hour.
+ */
+function evaluationMinute(intervalMinutes: number, t: number, fromMinute: number): number | undefined {
+  if (intervalMinutes <= 1) return t;
+  const intoInterval = ((t % intervalMinutes) + intervalMinutes) % intervalMinutes;
+  if (intoInterval === 0) return t;
+  return t === fromMinute ? t - intoInterval : undefined;
+}
+
+function validateOptionNames(options: EmulatorOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new RollbackTriggersError('RT505', `the emulator's options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !(OPTION_NAMES as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new RollbackTriggersError('RT505', `unknown emulator option${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} — the options are ${OPTION_NAMES.join(', ')}`);
+  }
+}
+
+function wholeOption(name: string, value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RollbackTriggersError('RT505', `${name} (${what}) must be a whole number ≥ 0, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
   return value;
 }

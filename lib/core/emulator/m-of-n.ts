@@ -58,8 +58,10 @@ export interface MOfNConfig {
  *
  * `range` holds one entry per period of the evaluation range, oldest first, newest last: `true`
  * breaching, `false` not breaching, `undefined` missing. CloudWatch retrieves more periods than
- * EvaluationPeriods (the "evaluation range"; its exact size is not documented — the guide's
- * examples retrieve 5 for N = 3), so `range.length` must be at least N.
+ * EvaluationPeriods ("The time frame of the data points that it attempts to retrieve is the
+ * evaluation range"; its exact size is not documented — the guide's examples retrieve 5 for
+ * N = 3), so `range.length` must be at least N. How many extra periods the emulator passes is its
+ * `evaluationRangeExtraPeriods` option (`emulate.ts`, default 2).
  *
  * The documented rules, in order:
  * 1. At least N real datapoints in the range: the N most recent real ones decide (ALARM when at

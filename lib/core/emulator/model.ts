@@ -1,6 +1,6 @@
 import { RollbackTriggersError, formatNumber } from '../errors';
 import type { PolicyComposite, RollbackPolicy } from '../policy';
-import type { Severity } from '../slo-math';
+import { type Severity, alarmEvaluationIntervalSeconds } from '../slo-math';
 import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isTreatMissingData } from './m-of-n';
 
 /**
@@ -33,6 +33,11 @@ export interface WindowAlarmModel {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
   readonly treatMissingData: TreatMissingData;
+  /**
+   * Minutes between two evaluations: 1, or 60 when the window × evaluationPeriods exceeds one
+   * day — CloudWatch evaluates such an alarm once an hour (`HOURLY_EVALUATION_AFTER_SECONDS`).
+   */
+  readonly evaluationIntervalMinutes: number;
   /** The traffic the alarm compares with; its series is given with the emulator's input. */
   readonly baseline?: WindowBaselineModel;
 }
@@ -71,6 +76,8 @@ export interface TriggerModel {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
   readonly treatMissingData: TreatMissingData;
+  /** Minutes between two evaluations: 1, or 60 when period × evaluationPeriods exceeds one day. */
+  readonly evaluationIntervalMinutes: number;
   readonly severity: Severity;
 }
 
@@ -100,11 +107,12 @@ export function compilePolicy(policy: RollbackPolicy, baselineFactors: Readonly<
     for (const alarm of slo.alarms) {
       const where = `window alarm "${alarm.id}" of SLO ${slo.path}`;
       claim(alarm.id, where);
+      const windowMinutes = wholeMinutes(where, 'windowSeconds', alarm.windowSeconds);
       windows.push({
         kind: 'window',
         id: alarm.id,
         sloPath: slo.path,
-        windowMinutes: wholeMinutes(where, 'windowSeconds', alarm.windowSeconds),
+        windowMinutes,
         minEvents: nonNegative(where, 'minEvents', alarm.minEvents),
         errorBudget: renderedBudget(where, slo.errorBudget),
         threshold: finite(where, 'threshold', alarm.threshold),
@@ -112,6 +120,7 @@ export function compilePolicy(policy: RollbackPolicy, baselineFactors: Readonly<
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
         treatMissingData: treatment(where, alarm.treatMissingData),
+        evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(windowMinutes * 60, 1) / 60,
         ...(Object.hasOwn(baselineFactors, alarm.id) ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]) } } : {}),
       });
     }
@@ -137,16 +146,18 @@ export function compilePolicy(policy: RollbackPolicy, baselineFactors: Readonly<
     if (!Number.isInteger(t.evaluationPeriods) || t.evaluationPeriods < 1 || !Number.isInteger(t.datapointsToAlarm) || t.datapointsToAlarm < 1 || t.datapointsToAlarm > t.evaluationPeriods) {
       throw new RollbackTriggersError('RT504', `${where}: needs 1 ≤ datapointsToAlarm ≤ evaluationPeriods, got ${t.datapointsToAlarm} of ${t.evaluationPeriods}`);
     }
+    const periodMinutes = wholeMinutes(where, 'periodSeconds', t.periodSeconds);
     return {
       kind: 'trigger',
       id: t.path,
       name: t.name,
-      periodMinutes: wholeMinutes(where, 'periodSeconds', t.periodSeconds),
+      periodMinutes,
       threshold: finite(where, 'threshold', t.threshold),
       comparison: t.comparison,
       evaluationPeriods: t.evaluationPeriods,
       datapointsToAlarm: t.datapointsToAlarm,
       treatMissingData: treatment(where, t.treatMissingData),
+      evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(periodMinutes * 60, t.evaluationPeriods) / 60,
       severity: t.severity,
     };
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { POLICY_SCHEMA_VERSION, RollbackPolicy, detectionSeconds } from '../../../lib/core';
+import { POLICY_SCHEMA_VERSION, RollbackPolicy, detectionRangeSeconds, detectionSeconds } from '../../../lib/core';
 import type { PolicySlo, PolicyThresholdTrigger } from '../../../lib/core';
-import { EmulationResult, SliPoint, emulate, rollingDatapoints } from '../../../lib/core/emulator';
+import { DEFAULT_COMPOSITE_DELAY_MINUTES, DEFAULT_EXTRA_RANGE_PERIODS, EmulationResult, SliPoint, emulate, rollingDatapoints } from '../../../lib/core/emulator';
 import { expectRtError } from '../helpers';
 import { DAY_MINUTES, series, steadyIncident, synthesizedSlo } from './fixtures';
 
@@ -55,12 +55,24 @@ describe('the emulator on the workbook tiers of a 99.9 % SLO at 1,000 requests a
     expect(stateAt(result, PAGE_1H.tier, minute - 1)).toBe('OK');
   });
 
-  it.each([1, 0.1, 0.02])('agrees with the plan (detectionSeconds) on every tier at %s errors', (ratio) => {
-    const result = run(steadyIncident(ratio, 300), { fromMinute: 0, toMinute: 300 });
+  it.each([1, 0.1, 0.02])('agrees with the plan (detectionSeconds, detectionRangeSeconds) on every tier at %s errors', (ratio) => {
+    const result = run(steadyIncident(ratio, 400), { fromMinute: 0, toMinute: 400 });
     for (const tier of tiers) {
       const planned = detectionSeconds(tier, ratio);
+      const range = detectionRangeSeconds(tier, ratio)!;
       expect(planned, tier.name).toBeDefined();
-      expect(firstAlarm(result, `${PATH}/${tier.name}`), tier.name).toBe(planned! / 60);
+      expect(range.earliestSeconds, tier.name).toBe(planned);
+      const fired = firstAlarm(result, `${PATH}/${tier.name}`)!;
+      if (tier.name === 'ticket-3d') {
+        // The 3-day window is evaluated on the hour: the errors start at minute 0, so it breaches
+        // between two evaluations and fires at the next one.
+        expect(fired % 60, tier.name).toBe(0);
+        expect(fired * 60).toBeGreaterThanOrEqual(range.earliestSeconds);
+        expect(fired * 60).toBeLessThanOrEqual(range.latestSeconds);
+      } else {
+        expect(range.latestSeconds, tier.name).toBe(planned);
+        expect(fired, tier.name).toBe(planned! / 60);
+      }
     }
   });
 
@@ -209,6 +221,172 @@ describe('ingestion delay', () => {
   });
 });
 
+describe('alarms over a day are evaluated once an hour (CloudWatch: period × evaluation periods > 1 day)', () => {
+  const TICKET_3D = tierIds('ticket-3d');
+  const TICKET_1D = tierIds('ticket-1d');
+  /** 1,000 requests a minute, clean for three days, then `ratio` of them failing from minute `onset` on. */
+  const incidentFrom = (onset: number, ratio: number, until: number) => series(-3 * DAY_MINUTES, until, 1_000, (m, t) => (m >= onset ? t * ratio : 0));
+
+  it('marks the 3-day window alarm as evaluated every 60 minutes, and no other', () => {
+    const result = run(steadyIncident(0, 5), { fromMinute: 0 });
+    const hourly = result.alarms.filter((a) => a.evaluationIntervalMinutes !== undefined);
+    expect(hourly).toEqual([expect.objectContaining({ id: TICKET_3D.long, periodMinutes: 4_320, evaluationIntervalMinutes: 60 })]);
+    // The 1-day window is exactly one day, not more: every minute.
+    expect(result.alarms.find((a) => a.id === TICKET_1D.long)!.evaluationIntervalMinutes).toBeUndefined();
+  });
+
+  it('changes the 3-day window alarm’s state only on the hour, and holds state and datapoint in between', () => {
+    // A total outage from minute 0: the 3-day window reaches 1× at minute 5 (5 of 4,320 minutes
+    // failed = 1.16×), but it is looked at only at minutes 0, 60, 120 …
+    const result = run(steadyIncident(1, 130), { fromMinute: 0 });
+    const long = result.transitions.filter((t) => t.id === TICKET_3D.long);
+    expect(long.map((t) => [t.minute, t.to])).toEqual([
+      [0, 'OK'],
+      [60, 'ALARM'],
+    ]);
+    for (const minute of [5, 30, 59]) {
+      expect(stateAt(result, TICKET_3D.long, minute), `minute ${minute}`).toBe('OK');
+      expect(valueAt(result, TICKET_3D.long, minute), `minute ${minute}`).toBe(0); // minute 0's datapoint
+    }
+    // At 60 the window holds 60 failed minutes of 4,320: 60,000 / 4,320,000 / 0.001.
+    expect(valueAt(result, TICKET_3D.long, 60)).toBeCloseTo(13.889, 3);
+    expect(valueAt(result, TICKET_3D.long, 119)).toBeCloseTo(13.889, 3);
+    expect(valueAt(result, TICKET_3D.long, 120)).toBeCloseTo(27.778, 3);
+    // Its 6 h short window (evaluated every minute) fired at minute 1, so the tier fires at 60…
+    expect(firstAlarm(result, TICKET_3D.short)).toBe(1);
+    expect(firstAlarm(result, TICKET_3D.tier)).toBe(60);
+    // …while the 1-day tier, evaluated every minute, fires at minute 5 and carries the ticket.
+    expect(firstAlarm(result, TICKET_1D.long)).toBe(5);
+    expect(firstAlarm(result, `${PATH}/ticket`)).toBe(5);
+    // The tier's values at its first ALARM are those of the hourly evaluation.
+    expect(result.summary.tiers.find((t) => t.id === TICKET_3D.tier)!.values[TICKET_3D.long]).toBeCloseTo(13.889, 3);
+  });
+
+  it('recovers only on the hour too', () => {
+    // A 100 % outage in minutes 0 … 9, then clean traffic. Minute by minute the 3-day window would
+    // burn ≥ 1× from minute 5 (5 failed minutes) to minute 4,325 (minutes 5 … 9 still in it) and
+    // drop to 0.93× at 4,326; looked at on the hour it goes to ALARM at 60 and back to OK at 4,380.
+    const points = series(-3 * DAY_MINUTES, 4_400, 1_000, (m, t) => (m >= 0 && m < 10 ? t : 0));
+    const result = run(points, { fromMinute: 0 });
+    expect(result.transitions.filter((t) => t.id === TICKET_3D.long).map((t) => [t.minute, t.to])).toEqual([
+      [0, 'OK'],
+      [60, 'ALARM'],
+      [4_380, 'OK'],
+    ]);
+    expect(valueAt(result, TICKET_3D.long, 4_379)).toBeCloseTo(10_000 / 4_320_000 / 0.001, 9); // minute 4,320's datapoint
+    expect(valueAt(result, TICKET_3D.long, 4_380)).toBe(0);
+  });
+
+  it('fires the 3-day tier within the plan’s range wherever in the hour the errors start, reaching both ends', () => {
+    const tier = checkout.policy.slos[0].tiers.find((t) => t.name === 'ticket-3d')!;
+    for (const ratio of [1, 0.1]) {
+      const range = detectionRangeSeconds(tier, ratio)!;
+      // The plan's earliest is the minute-by-minute time; the latest 59 minutes more.
+      expect(range.earliestSeconds).toBe(detectionSeconds(tier, ratio));
+      expect(range.latestSeconds - range.earliestSeconds).toBe(59 * 60);
+      const afterOnset: number[] = [];
+      for (let onset = 0; onset < 60; onset++) {
+        const result = run(incidentFrom(onset, ratio, onset + 130), { fromMinute: 0 });
+        const fired = firstAlarm(result, TICKET_3D.tier)!;
+        expect(fired % 60, `onset ${onset}`).toBe(0);
+        // The first top of the hour at or after the minute the 3-day window breaches.
+        expect(fired, `onset ${onset}`).toBe(Math.ceil((onset + range.earliestSeconds / 60) / 60) * 60);
+        afterOnset.push((fired - onset) * 60);
+      }
+      expect(Math.min(...afterOnset), `${ratio}`).toBe(range.earliestSeconds);
+      expect(Math.max(...afterOnset), `${ratio}`).toBe(range.latestSeconds);
+    }
+  });
+
+  it('starts a run in the middle of an hour with the state of the hour’s evaluation, on the data up to it', () => {
+    // An outage from minute 0, emulated from minute 30: the 3-day alarm was last evaluated at
+    // minute 0 (data up to minute −1, all clean), so it is OK until minute 60.
+    const result = run(steadyIncident(1, 130), { fromMinute: 30 });
+    expect(stateAt(result, TICKET_3D.long, 30)).toBe('OK');
+    expect(valueAt(result, TICKET_3D.long, 30)).toBe(0);
+    expect(stateAt(result, TICKET_3D.long, 59)).toBe('OK');
+    expect(stateAt(result, TICKET_3D.long, 60)).toBe('ALARM');
+    // Minute-evaluated alarms see minute 30's data at minute 30.
+    expect(stateAt(result, TICKET_1D.long, 30)).toBe('ALARM');
+  });
+
+  it('evaluates hourly on the data visible at the hour: an ingestion delay still counts', () => {
+    // 100 % errors from minute 56: the window breaches at minute 61 without delay, so the next
+    // evaluation is 120. With 5 minutes of delay it breaches at 66: still 120.
+    for (const delay of [0, 5]) {
+      const result = run(incidentFrom(56, 1, 200), { fromMinute: 0, ingestionDelayMinutes: delay });
+      expect(firstAlarm(result, TICKET_3D.long), `delay ${delay}`).toBe(120);
+    }
+    // From minute 50: breaches at 55 (fires at 60); with 6 minutes of delay at 61 (fires at 120).
+    expect(firstAlarm(run(incidentFrom(50, 1, 200), { fromMinute: 0 }), TICKET_3D.long)).toBe(60);
+    expect(firstAlarm(run(incidentFrom(50, 1, 200), { fromMinute: 0, ingestionDelayMinutes: 6 }), TICKET_3D.long)).toBe(120);
+  });
+
+  it('applies to threshold triggers too: 25 hourly periods are evaluated hourly, 24 every minute', () => {
+    const trigger = (evaluationPeriods: number): PolicyThresholdTrigger => ({
+      kind: 'threshold',
+      name: 'Backlog',
+      path: 'Shop/Backlog',
+      comparison: 'GreaterThanThreshold',
+      threshold: 10,
+      periodSeconds: 3_600,
+      evaluationPeriods,
+      datapointsToAlarm: 1,
+      treatMissingData: 'notBreaching',
+      metricCount: 1,
+      highResolution: false,
+      severity: 'ticket',
+    });
+    // The datapoint of the hour ending with each minute: 5 until minute 89, then 50.
+    const datapoints = Array.from({ length: 200 }, (_, minute) => ({ minute, value: minute < 90 ? 5 : 50 }));
+    const runTrigger = (t: PolicyThresholdTrigger) =>
+      emulate({ policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: [], thresholdTriggers: [t] }, sli: {}, metrics: { [t.path]: datapoints } }, { fromMinute: 0, toMinute: 200 });
+    const hourly = runTrigger(trigger(25)); // 25 h > 1 day
+    expect(hourly.alarms[0].evaluationIntervalMinutes).toBe(60);
+    expect(firstAlarm(hourly, 'Shop/Backlog')).toBe(120);
+    expect(valueAt(hourly, 'Shop/Backlog', 119)).toBe(5); // minute 60's datapoint, held
+    const daily = runTrigger(trigger(24)); // exactly 1 day
+    expect(daily.alarms[0].evaluationIntervalMinutes).toBeUndefined();
+    expect(firstAlarm(daily, 'Shop/Backlog')).toBe(91); // minute 90's datapoint, visible at 91
+  });
+});
+
+describe('composite reaction delay (compositeDelayMinutes)', () => {
+  const SEVERITY = `${PATH}/page`;
+
+  it('is 0 by default: composites follow their children in the same minute', () => {
+    const result = run(steadyIncident(1, 20), { fromMinute: 0 });
+    expect(result.compositeDelayMinutes).toBe(0);
+    expect(firstAlarm(result, PAGE_1H.long)).toBe(1);
+    expect(firstAlarm(result, PAGE_1H.tier)).toBe(1);
+    expect(firstAlarm(result, SEVERITY)).toBe(1);
+  });
+
+  it.each([1, 2, 5])('with %s minutes a composite reads its children’s states that many minutes back, per level', (delay) => {
+    const result = run(steadyIncident(1, 30), { fromMinute: 0, compositeDelayMinutes: delay });
+    expect(result.compositeDelayMinutes).toBe(delay);
+    // The window alarms are not delayed.
+    expect(firstAlarm(result, PAGE_1H.long)).toBe(1);
+    expect(firstAlarm(result, PAGE_1H.short)).toBe(1);
+    // The tier follows the windows `delay` minutes later, the severity (a composite of tiers) the tier.
+    expect(firstAlarm(result, PAGE_1H.tier)).toBe(1 + delay);
+    expect(firstAlarm(result, SEVERITY)).toBe(1 + 2 * delay);
+    // Nothing to read before fromMinute + delay: the composites stay INSUFFICIENT_DATA until then.
+    expect(stateAt(result, PAGE_1H.tier, delay - 1)).toBe('INSUFFICIENT_DATA');
+    expect(stateAt(result, PAGE_1H.tier, delay)).toBe('OK');
+    expect(result.transitions.find((t) => t.id === PAGE_1H.tier)).toEqual({ minute: delay, id: PAGE_1H.tier, from: 'INSUFFICIENT_DATA', to: 'OK' });
+  });
+
+  it('delays the recovery the same way', () => {
+    const points = series(-3 * DAY_MINUTES, 60, 1_000, (m, t) => (m >= 0 && m < 10 ? t : 0));
+    const plain = run(points, { fromMinute: 0 });
+    const delayed = run(points, { fromMinute: 0, compositeDelayMinutes: 3 });
+    const okAfterAlarm = (result: EmulationResult) => result.transitions.find((t) => t.id === PAGE_1H.tier && t.from === 'ALARM')!.minute;
+    expect(okAfterAlarm(plain)).toBe(15);
+    expect(okAfterAlarm(delayed)).toBe(18);
+  });
+});
+
 describe('composite AND', () => {
   it('a 90-second blip trips the short window but not the long one, and the tier stays quiet', () => {
     // 10 % of the traffic fails for 90 seconds (minute 0 and half of minute 1): 150 failures.
@@ -318,6 +496,38 @@ describe('input checks', () => {
     expect(expectRtError(() => emulate({ policy: checkout.policy, sli: {} }), 'RT505').message).toMatch(/no SLI series for SLO Shop\/Checkout/);
     expectRtError(() => emulate({ policy: checkout.policy, sli: { [PATH]: [] } }), 'RT505');
     expectRtError(() => run(steadyIncident(0, 5), { ingestionDelayMinutes: -1 }), 'RT505');
+  });
+
+  it('reports the evaluation-range look-back and the composite delay it used, the defaults when not given', () => {
+    const result = run(steadyIncident(0, 5), { fromMinute: 0 });
+    expect(result.evaluationRangeExtraPeriods).toBe(DEFAULT_EXTRA_RANGE_PERIODS);
+    expect(DEFAULT_EXTRA_RANGE_PERIODS).toBe(2);
+    expect(result.compositeDelayMinutes).toBe(DEFAULT_COMPOSITE_DELAY_MINUTES);
+    expect(DEFAULT_COMPOSITE_DELAY_MINUTES).toBe(0);
+    const explicit = run(steadyIncident(0, 5), { fromMinute: 0, evaluationRangeExtraPeriods: 0, compositeDelayMinutes: 1 });
+    expect([explicit.evaluationRangeExtraPeriods, explicit.compositeDelayMinutes]).toEqual([0, 1]);
+  });
+
+  it.each([
+    ['evaluationRangeExtraPeriods', -1, /evaluationRangeExtraPeriods \(periods every metric alarm looks back beyond EvaluationPeriods\) must be a whole number ≥ 0, got -1/],
+    ['evaluationRangeExtraPeriods', 1.5, /evaluationRangeExtraPeriods .* got 1\.5/],
+    ['evaluationRangeExtraPeriods', '2', /evaluationRangeExtraPeriods .* got "2"/],
+    ['evaluationRangeExtraPeriods', Number.NaN, /evaluationRangeExtraPeriods .* got NaN/],
+    ['compositeDelayMinutes', -2, /compositeDelayMinutes \(minutes a composite takes to follow its children\) must be a whole number ≥ 0, got -2/],
+    ['compositeDelayMinutes', 0.5, /compositeDelayMinutes .* got 0\.5/],
+    ['compositeDelayMinutes', Number.POSITIVE_INFINITY, /compositeDelayMinutes .* got Infinity/],
+    ['ingestionDelayMinutes', 2.5, /ingestionDelayMinutes \(minutes of ingestion delay\) must be a whole number ≥ 0, got 2\.5/],
+  ] as const)('rejects %s = %s with RT505', (name, value, message) => {
+    const options = { fromMinute: 0, [name]: value } as unknown as Parameters<typeof emulate>[1];
+    expect(expectRtError(() => run(steadyIncident(0, 5), options), 'RT505').message).toMatch(message);
+  });
+
+  it('rejects unknown options (a misspelt one would otherwise be ignored) and options that are no object', () => {
+    const misspelt = { fromMinute: 0, compositeDelay: 1 } as unknown as Parameters<typeof emulate>[1];
+    expect(expectRtError(() => run(steadyIncident(0, 5), misspelt), 'RT505').message).toMatch(
+      /unknown emulator option compositeDelay — the options are ingestionDelayMinutes, fromMinute, toMinute, evaluationRangeExtraPeriods, compositeDelayMinutes/,
+    );
+    expect(expectRtError(() => run(steadyIncident(0, 5), null as unknown as Parameters<typeof emulate>[1]), 'RT505').message).toMatch(/options must be an object, got null/);
   });
 
   it('rejects composites with unknown children and alarms it cannot emulate', () => {

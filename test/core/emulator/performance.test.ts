@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectionSeconds } from '../../../lib/core';
+import { detectionRangeSeconds, detectionSeconds } from '../../../lib/core';
 import { emulate } from '../../../lib/core/emulator';
 import { DAY_MINUTES, series, synthesizedSlo } from './fixtures';
 
@@ -19,12 +19,17 @@ describe('a week of minutes through the 8 window alarms of the workbook tiers', 
     expect(Object.keys(result.timeline[0].states)).toHaveLength(8 + 4 + 2);
   });
 
-  it('fires only the 3-day ticket tier, when the plan says', () => {
+  it('fires only the 3-day ticket tier, when the plan says: at the first hourly evaluation after its window breaches', () => {
     const first = Object.fromEntries(result.summary.tiers.map((t) => [t.id.split('/').pop(), t.firstAlarmMinute]));
-    // 1× over 3 days: 0.1 % × 4,320 / 0.23 % = 1,878.3 failing minutes → minute 1,879.
-    expect(first).toEqual({ 'page-1h': null, 'page-6h': null, 'ticket-1d': null, 'ticket-3d': 1_879 });
-    expect(first['ticket-3d']).toBe(detectionSeconds(tiers[3], RATIO)! / 60);
-    expect(result.summary.severities.map((s) => s.firstAlarmMinute)).toEqual([null, 1_879]);
+    // 1× over 3 days: 0.1 % × 4,320 / 0.23 % = 1,878.3 failing minutes → breached from minute
+    // 1,879; the 3-day alarm is evaluated once an hour, next at minute 1,920.
+    expect(first).toEqual({ 'page-1h': null, 'page-6h': null, 'ticket-1d': null, 'ticket-3d': 1_920 });
+    expect(detectionSeconds(tiers[3], RATIO)! / 60).toBe(1_879);
+    const range = detectionRangeSeconds(tiers[3], RATIO)!;
+    expect([range.earliestSeconds / 60, range.latestSeconds / 60]).toEqual([1_879, 1_879 + 59]);
+    expect(first['ticket-3d']! * 60).toBeGreaterThanOrEqual(range.earliestSeconds);
+    expect(first['ticket-3d']! * 60).toBeLessThanOrEqual(range.latestSeconds);
+    expect(result.summary.severities.map((s) => s.firstAlarmMinute)).toEqual([null, 1_920]);
   });
 
   it('clears the ticket when the 6 h short window recovers after the errors stop', () => {
@@ -33,9 +38,11 @@ describe('a week of minutes through the 8 window alarms of the workbook tiers', 
     const ticket = `${path}/ticket-3d`;
     expect(result.transitions.filter((t) => t.id === ticket).map((t) => [t.minute, t.to])).toEqual([
       [0, 'OK'],
-      [1_879, 'ALARM'],
+      [1_920, 'ALARM'],
       [7_404, 'OK'],
     ]);
+    // The short window is evaluated every minute, so the tier clears off the hour.
+    expect(result.transitions.filter((t) => t.id === `${ticket}/long`).every((t) => t.minute % 60 === 0)).toBe(true);
     expect(result.timeline[7_404].states[`${ticket}/long`]).toBe('ALARM'); // the 3-day window still burns
   });
 });
@@ -49,14 +56,16 @@ describe('a week of uneven traffic with gaps', () => {
 
   it('gives every window the burn rate of a direct sum over its minutes', () => {
     const byMinute = new Map(points.map((p) => [p.minute, p]));
-    for (const minute of [0, 1, 19, 20, 21, 59, 1_440, 1_459, 2_160, 4_321, 7_199, 7_561, 10_079]) {
+    for (const minute of [0, 1, 19, 20, 21, 59, 60, 1_440, 1_459, 2_160, 4_321, 7_199, 7_561, 10_079]) {
       const entry = result.timeline[minute];
       expect(entry.minute).toBe(minute);
       for (const alarm of policy.slos[0].alarms) {
+        // The 3-day window is evaluated once an hour: between evaluations it shows the last one's.
+        const at = alarm.windowSeconds > 86_400 ? minute - (minute % 60) : minute;
         let datapoints = 0;
         let total = 0;
         let bad = 0;
-        for (let m = minute - alarm.windowSeconds / 60; m < minute; m++) {
+        for (let m = at - alarm.windowSeconds / 60; m < at; m++) {
           const p = byMinute.get(m);
           if (!p) continue;
           datapoints++;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { detectionSeconds, secondsToFire } from '../../../lib/core';
+import { detectionRangeSeconds, detectionSeconds, secondsToFire } from '../../../lib/core';
 import { EmulationResult, SliPoint, emulate } from '../../../lib/core/emulator';
-import { steadyIncident, synthesizedSlo } from './fixtures';
+import { DAY_MINUTES, series, synthesizedSlo } from './fixtures';
 
 const { policy, path: PATH } = synthesizedSlo();
 const slo = policy.slos[0];
@@ -97,9 +97,9 @@ describe('emulator properties', () => {
     );
   });
 
-  it('agrees with the plan (detectionSeconds) for any constant error ratio above a tier’s threshold', () => {
+  it('agrees with the plan (detectionSeconds, detectionRangeSeconds) for any constant error ratio above a tier’s threshold and any onset', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: slo.tiers.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), (tierIndex, u) => {
+      fc.property(fc.integer({ min: 0, max: slo.tiers.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 59 }), (tierIndex, u, onset) => {
         const tier = slo.tiers[tierIndex];
         // Ratios from just above the threshold to 100 %, spread on a log scale.
         const ratio = Math.exp(Math.log(tier.errorRatioThreshold * 1.001) * (1 - u));
@@ -107,9 +107,18 @@ describe('emulator properties', () => {
         // Skip ratios that put the crossing on a whole minute, where float rounding decides.
         fc.pre(Math.abs(minutes - Math.round(minutes)) > 1e-6);
         const planned = detectionSeconds(tier, ratio)! / 60;
-        const result = emulate({ policy, sli: { [PATH]: steadyIncident(ratio, planned + 1) } }, { fromMinute: 0 });
+        const range = detectionRangeSeconds(tier, ratio)!;
+        expect(range.earliestSeconds / 60).toBe(planned);
+        // 1,000 requests a minute, clean for three days, `ratio` failing from minute `onset` on.
+        const points = series(-3 * DAY_MINUTES, onset + range.latestSeconds / 60 + 1, 1_000, (m, t) => (m >= onset ? t * ratio : 0));
+        const result = emulate({ policy, sli: { [PATH]: points } }, { fromMinute: 0 });
         const fired = result.summary.tiers.find((t) => t.id === `${PATH}/${tier.name}`)!.firstAlarmMinute;
-        expect(fired, `${tier.name} at ${ratio}`).toBe(planned);
+        // Windows over a day (ticket-3d's 3 days) are evaluated on the hour: the first hour at or
+        // after the breach, within the plan's range; every other tier exactly when the plan says.
+        const expected = tier.longWindowSeconds > 86_400 ? Math.ceil((onset + planned) / 60) * 60 : onset + planned;
+        expect(fired, `${tier.name} at ${ratio} from minute ${onset}`).toBe(expected);
+        expect((fired! - onset) * 60).toBeGreaterThanOrEqual(range.earliestSeconds);
+        expect((fired! - onset) * 60).toBeLessThanOrEqual(range.latestSeconds);
       }),
       { numRuns: 40 },
     );
