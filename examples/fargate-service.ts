@@ -146,6 +146,9 @@ export class FargateServiceStack extends Stack {
       reason: 'CodeDeploy documents this managed policy as the service role for ECS blue/green; it lets CodeDeploy invoke the AppSpec hook functions.',
     });
 
+    // The targets' 5xx plus the requests routed to the group that got no target response (the load
+    // balancer's own 502/504: a crashed, resetting or hung task). Its rollback alarms read 10 metrics,
+    // CloudWatch's limit; the evaluator's bake reads the 5xx alone (one numerator metric per SLO).
     const availability = new ServiceLevelObjective(this, 'Availability', {
       sli: Sli.targetGroupAvailability(greenTargetGroup),
       objectivePercent: 99.9,

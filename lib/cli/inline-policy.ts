@@ -7,6 +7,7 @@ import {
   PolicyRollbackAlarm,
   PolicyRollbackTrigger,
   PolicySlo,
+  PolicySli,
   PolicyTier,
   RollbackPolicy,
   WORKBOOK_TIERS,
@@ -168,7 +169,7 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
         windowSeconds: tier.shortWindowSeconds,
         minEvents: tier.minEventsPerWindow,
         // The baseline's counts are metrics of the same alarm.
-        metricCount: slo.sli.metricCount * (baseline ? 2 : 1),
+        metricCount: (scope === 'blue' || scope === 'green' ? targetGroupMetricCount(slo.sli) : slo.sli.metricCount) * (baseline ? 2 : 1),
         baseline,
       });
     }
@@ -193,4 +194,14 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
     alarmPathSuspended: false,
     alarms,
   };
+}
+
+/**
+ * Metrics one target group's alarm counts read: an error-ratio SLO on ECS is
+ * `Sli.targetGroupAvailability`, whose bad count is the targets' 5xx plus the requests without a
+ * target response (RequestCount and HTTPCode_Target_2XX/3XX/4XX/5XX_Count: 5 metrics); a latency
+ * SLO reads TargetResponseTime twice (2).
+ */
+function targetGroupMetricCount(sli: PolicySli): number {
+  return sli.kind === 'error-ratio' ? 5 : sli.metricCount;
 }

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { RELATIVE_ALARM_Z_SQUARED, compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
 import { atConstruct } from './errors';
 import { isUnresolved, metricSignature } from './metrics';
-import { SliCounts } from './sli-counts';
+import { SliCounts, numeratorOf } from './sli-counts';
 
 /**
  * One place that owns how burn-rate alarms look (in the spirit of cdk-monitoring-constructs'
@@ -71,11 +71,13 @@ function literalName(alarm: IAlarm, name: string | undefined): void {
  *   the division never sees a zero denominator.
  * - `FILL(bad, 0)`: count metrics such as ALB `HTTPCode_Target_5XX_Count` publish nothing when
  *   there were no errors; a missing numerator means zero, not "no data".
+ * - A bad count no single metric publishes (`SliCounts.derivedBad`) is an expression query `bad`
+ *   over `total` and its parts.
  */
 export function burnRateExpression(counts: SliCounts, windowSeconds: number, errorBudget: number, minEvents: number, label: string): MathExpression {
   const budget = formatNumber(errorBudget);
   const ratio = counts.bad ? 'FILL(bad, 0) / total' : '(total - FILL(good, 0)) / total';
-  const usingMetrics: Record<string, IMetric> = counts.bad ? { bad: counts.bad, total: counts.total } : { good: counts.good!, total: counts.total };
+  const usingMetrics: Record<string, IMetric> = { [counts.bad ? 'bad' : 'good']: numeratorOf(counts), total: counts.total };
   return new MathExpression({
     expression: `IF(total >= ${minEvents}, ${ratio}, 0) / ${budget}`,
     usingMetrics,
@@ -116,11 +118,13 @@ export function relativeBurnRateExpression(
   // The new version's bad events were it `factor` times as bad as the baseline, and the excess over them.
   const expected = `(${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal} * total)`;
   const excess = `(${canaryBad} - ${expected})`;
+  // A derived bad count (ALB target groups) is an expression query of its own; the baseline's copy
+  // reads its metrics under `base`-prefixed ids, as CloudWatch wants ids unique within one alarm.
   const usingMetrics: Record<string, IMetric> = {
     total: canary.total,
-    ...(canary.bad ? { bad: canary.bad } : { good: canary.good! }),
+    [canary.bad ? 'bad' : 'good']: numeratorOf(canary),
     basetotal: baseline.counts.total,
-    ...(baseline.counts.bad ? { basebad: baseline.counts.bad } : { basegood: baseline.counts.good! }),
+    [baseline.counts.bad ? 'basebad' : 'basegood']: numeratorOf(baseline.counts, 'base'),
   };
   return new MathExpression({
     expression:

@@ -42,12 +42,12 @@ import {
   HANDLED_DEPLOYMENT_STATES,
   fastestPageTier,
   formatSeconds,
+  validateMathAlarmSize,
 } from '../core';
 import { BaselineComparison, windowAlarm } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
-import { SliCounts } from '../private/sli-counts';
+import { SliCounts, countsMetricCount } from '../private/sli-counts';
 import { atConstruct } from '../private/errors';
-import { metricFootprint } from '../private/metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
@@ -458,7 +458,10 @@ export class RollbackTrigger extends Construct {
     const executions = new Alarm(this, 'BakeFailuresAlarm', {
       alarmDescription: 'cdk-rollback-triggers: a bake execution failed, timed out or was aborted; its hook was reported fail-closed or needs a human',
       metric: new MathExpression({
-        expression: 'failed + timedOut + aborted',
+        // FILL: the three counts publish only when nonzero; metric math documents missing values
+        // in arithmetic as 0, but every term is filled so no reading of it can drop the minute
+        // (Metric math syntax and functions, CloudWatch User Guide).
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
         usingMetrics: {
           failed: stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
           timedOut: stateMachine.metricTimedOut({ period: Duration.minutes(1), statistic: 'Sum' }),
@@ -514,6 +517,12 @@ export class RollbackTrigger extends Construct {
         scoped.push({ label: 'Declared', sli: slo.sli });
       }
       for (const { label, sli, baseline } of scoped) {
+        // The new version's counts and its baseline's are metrics of the same alarm: ECS target-group
+        // availability reads 5 per target group (RequestCount and the targets' 2xx–5xx), 10 in all,
+        // CloudWatch's limit for a metric-math alarm.
+        const metricCount = countsMetricCount(sli._counts) + (baseline ? countsMetricCount(baseline.counts) : 0);
+        const expressionCount = 1 + (sli._counts.derivedBad ? 1 : 0) + (baseline?.counts.derivedBad ? 1 : 0);
+        atConstruct(this, () => validateMathAlarmSize(`the rollback alarm of SLO ${slo.sloName} (${label.toLowerCase()})`, metricCount, expressionCount));
         const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, {
           baseline,
           counts: sli._counts,
@@ -536,10 +545,7 @@ export class RollbackTrigger extends Construct {
           tier,
           windowSeconds: tier.shortWindowSeconds,
           minEvents: tier.minEventsPerWindow,
-          metricCount: [sli._counts, ...(baseline ? [baseline.counts] : [])].reduce(
-            (n, c) => n + metricFootprint(c.total).metrics + metricFootprint((c.bad ?? c.good)!).metrics,
-            0,
-          ),
+          metricCount,
           baseline: baseline ? { mode: baseline.mode, factor: baseline.factor } : undefined,
         });
         if (label !== 'Blue') slis.push({ slo, sli, tier });
@@ -578,7 +584,15 @@ export class RollbackTrigger extends Construct {
     };
     for (const { slo, sli, tier } of slis) {
       const counts = sli._counts;
-      const numerator = spec(counts.bad ?? counts.good!);
+      if (counts.derivedBad) {
+        // EvaluatorSlo carries ONE numerator metric (buildMetricQueries reads one series per SLO and
+        // arm), so the bake judges the single-metric lower bound; the rollback alarms count it all.
+        Annotations.of(this).addInfo(
+          `SLO ${slo.sloName}: the evaluator reads one numerator metric per SLO, so its bake counts ` +
+            `${counts.derivedBad.singleMetricLowerBound.toString()} only and misses ${counts.derivedBad.lowerBoundMisses}; the rollback alarms count them.`,
+        );
+      }
+      const numerator = spec(counts.derivedBad?.singleMetricLowerBound ?? counts.bad ?? counts.good!);
       const total = spec(counts.total);
       if (!numerator || !total) {
         Annotations.of(this).addWarningV2(

@@ -26,6 +26,7 @@ import {
 import { compositeAlarm, windowAlarm } from '../private/alarm-factory';
 import { atConstruct } from '../private/errors';
 import { isUnresolved, metricFootprint } from '../private/metrics';
+import { countsMetricCount } from '../private/sli-counts';
 import { AlertSeverity, BurnRateTier } from './burn-rate-tier';
 import { Sli } from './sli';
 
@@ -284,7 +285,8 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration)
   const numerator = metricFootprint((counts.bad ?? counts.good)!);
   const denominator = metricFootprint(counts.total);
   validateResolutionForNamespaces('resolution', resolutionSeconds, [...numerator.namespaces, ...denominator.namespaces]);
-  const metricCount = numerator.metrics + denominator.metrics;
+  // Leaf metrics by query id: a derived bad count (ALB target groups) reads `total` itself.
+  const metricCount = countsMetricCount(counts);
   validateMathAlarmSize('the SLI', metricCount, 1 + numerator.expressions + denominator.expressions);
 
   if (props.minEventsPerWindow !== undefined && !(Number.isInteger(props.minEventsPerWindow) && props.minEventsPerWindow >= 1)) {

@@ -5,9 +5,11 @@ import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Alias, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EvaluatorEnv, StarterEnv } from '../../lib/core';
+import { EvaluatorEnv, MAX_EXPRESSIONS_PER_MATH_ALARM, MAX_METRICS_PER_MATH_ALARM, StarterEnv, armScopesFor, buildMetricQueries } from '../../lib/core';
 import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
+import { FargateServiceStack } from '../../examples/fargate-service';
 import { countMetric, lambdaCanary, lambdaFunction, newStack } from '../helpers';
+import { ALB_METRICS_DOCS, DOCUMENTED_TARGET_GROUP_METRICS, HAZARDS, evaluateQueries, returned, windowValues } from '../slo/target-group-hazards';
 
 interface Fixture {
   stack: Stack;
@@ -391,5 +393,117 @@ describe('RollbackTrigger validation', () => {
     task.addContainer('web', { image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'), portMappings: [{ containerPort: 80 }] });
     const ecsService = new FargateService(stack, 'Service', { cluster, taskDefinition: task, deploymentController: { type: DeploymentControllerType.ECS } });
     expect(() => RollbackTarget.ecs({ service: ecsService } as never)).toThrow(/RT302.*CODE_DEPLOY/);
+  });
+});
+
+describe('RollbackTrigger on an ECS service (blue and green target groups)', () => {
+  const stack = new FargateServiceStack(new App(), 'FargateService', { env: { region: 'eu-west-1' } });
+  const trigger = stack.rollbackTrigger;
+  const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Properties: Record<string, any> }> };
+  const availability = trigger._policy.alarms
+    .map((policy, i) => ({ policy, queries: template.Resources[stack.getLogicalId(trigger.rollbackAlarms[i].node.defaultChild as never)].Properties.Metrics as any[] }))
+    .filter((a) => a.policy.slo === 'Availability');
+
+  it('compares each target group with the other within CloudWatch’s 10 metrics per alarm: 5 each', () => {
+    expect(availability.map((a) => a.policy.scope).sort()).toEqual(['blue', 'green']);
+    for (const { policy, queries } of availability) {
+      const stats = queries.filter((m) => m.MetricStat);
+      expect(stats).toHaveLength(MAX_METRICS_PER_MATH_ALARM);
+      expect(policy.metricCount).toBe(MAX_METRICS_PER_MATH_ALARM);
+      expect(stats.map((m) => m.Id).sort()).toEqual(['baset2xx', 'baset3xx', 'baset4xx', 'baset5xx', 'basetotal', 't2xx', 't3xx', 't4xx', 't5xx', 'total']);
+      // The comparison itself, and one expression query per target group's bad count.
+      const expressions = queries.filter((m) => m.Expression);
+      expect(expressions.map((m) => m.Id).sort()).toEqual(['bad', 'basebad', 'expr_1']);
+      expect(expressions.length).toBeLessThanOrEqual(MAX_EXPRESSIONS_PER_MATH_ALARM);
+      expect(returned(queries).Id).toBe('expr_1');
+      // The baseline's copy reads the other target group, under its own ids.
+      expect(queries.find((m) => m.Id === 'basebad').Expression).toBe(queries.find((m) => m.Id === 'bad').Expression.replace(/\b(t[2-5]xx|total)\b/g, 'base$1'));
+      const group = (id: string) => JSON.stringify(stats.find((m) => m.Id === id).MetricStat.Metric.Dimensions);
+      for (const part of ['t2xx', 't3xx', 't4xx', 't5xx']) {
+        expect(group(part)).toBe(group('total'));
+        expect(group(`base${part}`)).toBe(group('basetotal'));
+      }
+      expect(group('basetotal')).not.toBe(group('total'));
+      for (const m of stats) {
+        expect(DOCUMENTED_TARGET_GROUP_METRICS[m.MetricStat.Metric.MetricName], `${m.MetricStat.Metric.MetricName}: ${ALB_METRICS_DOCS}`).toBeDefined();
+        expect(m.MetricStat.Stat).toBe('Sum');
+      }
+      // MetricDataQuery.Expression is limited to 2,048 characters (CloudWatch API reference).
+      for (const e of expressions) expect(e.Expression.length).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  /** The original task set's usual traffic: 9,000 requests in the window, 10 target 5xx. */
+  const healthyBlue = { requests: 9_000, t2xx: 8_950, t4xx: 40, t5xx: 10 };
+
+  // CodeDeploy swaps the roles of the groups every release: each alarm burns when its own group
+  // (the replacement) fails while the other one serves as usual.
+  describe.each(HAZARDS)('rolls back the replacement task set for $name', ({ window, failed }) => {
+    it(`${failed} failed of ${window.requests} against the original task set's usual traffic`, () => {
+      for (const { policy, queries } of availability) {
+        const [canary, baseline] = [window, healthyBlue];
+        const values = evaluateQueries(queries, { ...windowValues(canary), ...windowValues(baseline, 'base') });
+        expect(values.bad).toBe(failed);
+        expect(values.basebad).toBe(10);
+        expect(values[returned(queries).Id]).toBeGreaterThanOrEqual(policy.tier.factor);
+        // The SLI that counted target 5xx only saw (at most) the targets' own errors.
+        const fiveXxOnly = evaluateQueries(
+          queries.map((q) => (q.Id === 'bad' ? { ...q, Expression: 'FILL(t5xx, 0)' } : q.Id === 'basebad' ? { ...q, Expression: 'FILL(baset5xx, 0)' } : q)),
+          { ...windowValues(canary), ...windowValues(baseline, 'base') },
+        );
+        if ((window.t5xx ?? 0) === 0) expect(fiveXxOnly[returned(queries).Id]).toBe(0);
+      }
+    });
+  });
+
+  it('does not roll back when both target groups fail alike (an incident they share)', () => {
+    for (const { queries } of availability) {
+      const green = { requests: 1_000, t2xx: 880, t4xx: 20 };
+      const blue = { requests: 9_000, t2xx: 7_920, t4xx: 180 };
+      const values = evaluateQueries(queries, { ...windowValues(green), ...windowValues(blue, 'base') });
+      expect(values.bad).toBe(100);
+      expect(values.basebad).toBe(900);
+      expect(values[returned(queries).Id]).toBe(0);
+    }
+  });
+
+  it('hands the evaluator the one numerator metric its configuration can carry, and says what it misses', () => {
+    const config = evaluatorConfig(stack);
+    const slo = config.slos.find((s: { name: string }) => s.name === 'Availability');
+    // EvaluatorSlo.numerator is ONE MetricSpec: the bake reads the targets' 5xx, a lower bound.
+    expect(slo).toMatchObject({
+      numeratorKind: 'bad',
+      numerator: { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', stat: 'Sum' },
+      total: { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', stat: 'Sum' },
+    });
+    expect(config.dimensionSets[slo.numerator.dimensionSet]).toEqual({});
+    // Each arm's GetMetricData queries carry its target group's TargetGroup and LoadBalancer.
+    const [blue, green] = config.targetGroups;
+    const arms = armScopesFor(config, { platform: 'ecs', targetTargetGroup: green.name, currentTargetGroup: blue.name });
+    expect(Array.isArray(arms)).toBe(true);
+    const index = config.slos.indexOf(slo);
+    const queries = buildMetricQueries(config, arms as never).filter((q) => q.sloIndex === index);
+    expect(queries.map((q) => [q.arm, q.part, q.metric.metricName])).toEqual([
+      ['canary', 'numerator', 'HTTPCode_Target_5XX_Count'],
+      ['canary', 'total', 'RequestCount'],
+      ['baseline', 'numerator', 'HTTPCode_Target_5XX_Count'],
+      ['baseline', 'total', 'RequestCount'],
+    ]);
+    for (const q of queries) expect(Object.keys(q.metric.dimensions).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
+    expect(queries[0].metric.dimensions).toEqual(green.dimensions);
+    expect(queries[2].metric.dimensions).toEqual(blue.dimensions);
+    Annotations.fromStack(stack).hasInfo(
+      '/FargateService/Rollback',
+      Match.stringLikeRegexp('SLO Availability: the evaluator reads one numerator metric per SLO.*HTTPCode_Target_5XX_Count only.*no target response'),
+    );
+  });
+
+  it('appears in the plan with 10 metrics per availability alarm and 4 per latency alarm', () => {
+    expect(trigger._policy.alarms.map((a) => [a.slo, a.scope, a.metricCount])).toEqual([
+      ['Availability', 'blue', 10],
+      ['Availability', 'green', 10],
+      ['Latency', 'blue', 4],
+      ['Latency', 'green', 4],
+    ]);
   });
 });

@@ -6,6 +6,16 @@ import { ApplicationLoadBalancer, ApplicationTargetGroup, ListenerAction, Target
 import { describe, expect, it } from 'vitest';
 import { ServiceLevelObjective, Sli, SliKind, SliScope } from '../../lib';
 import { countMetric, lambdaFunction, liveAlias, metricAlarms, newStack } from '../helpers';
+import {
+  ALB_METRICS_DOCS,
+  DOCUMENTED_TARGET_GROUP_METRICS,
+  HAZARDS,
+  LOAD_BALANCER_ONLY_METRICS,
+  MORE_RESPONSES_THAN_REQUESTS,
+  evaluateQueries,
+  returned,
+  windowValues,
+} from './target-group-hazards';
 
 /** The metric queries of the stack's 1-hour window alarm, by id. */
 function hourQueries(stack: Stack): Record<string, any> {
@@ -96,15 +106,97 @@ describe('ALB target group SLIs', () => {
     return tg;
   }
 
-  it('divides target 5xx by requests of one target group', () => {
+  /** The stack's 5-minute window alarm (the page tier's short window): its metric queries. */
+  function shortWindowQueries(stack: Stack): any[] {
+    const alarm = Object.values(metricAlarms(stack)).find((a) => a.Properties.Metrics.some((m: any) => m.MetricStat?.Period === 300))!;
+    return alarm.Properties.Metrics;
+  }
+
+  it("counts the targets' 5xx and the requests without a target response over RequestCount of one target group", () => {
     const stack = newStack();
     const sli = Sli.targetGroupAvailability(targetGroup(stack));
     expect(sli.scope).toBe(SliScope.TARGET_GROUP);
+    expect(sli.kind).toBe(SliKind.ERROR_RATIO);
     slo(stack, sli);
     const q = hourQueries(stack);
-    expect(q.bad.MetricStat.Metric).toMatchObject({ Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count' });
-    expect(q.total.MetricStat.Metric.MetricName).toBe('RequestCount');
-    expect(q.bad.MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
+    expect(q.expr_1.Expression).toBe('IF(total >= 70, FILL(bad, 0) / total, 0) / 0.001');
+    // total: RequestCount (a count of requests, not a SampleCount).
+    expect(q.total.MetricStat).toMatchObject({ Stat: 'Sum', Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'RequestCount' } });
+    // bad: its own expression query over total and the targets' 2xx–5xx, never below the 5xx.
+    expect(q.bad.Expression).toBe(
+      'FILL(t5xx, 0) + IF(total - (FILL(t2xx, 0) + FILL(t3xx, 0) + FILL(t4xx, 0) + FILL(t5xx, 0)) > 0, ' +
+        'total - (FILL(t2xx, 0) + FILL(t3xx, 0) + FILL(t4xx, 0) + FILL(t5xx, 0)), 0)',
+    );
+    expect(q.bad.ReturnData).toBe(false);
+    for (const [id, code] of [
+      ['t2xx', '2XX'],
+      ['t3xx', '3XX'],
+      ['t4xx', '4XX'],
+      ['t5xx', '5XX'],
+    ]) {
+      expect(q[id].MetricStat).toMatchObject({ Stat: 'Sum', Period: 3600, Metric: { Namespace: 'AWS/ApplicationELB', MetricName: `HTTPCode_Target_${code}_Count` } });
+      expect(q[id].ReturnData).toBe(false);
+    }
+    // One RequestCount query, read by both expressions.
+    expect(Object.values(q).filter((m: any) => m.MetricStat?.Metric.MetricName === 'RequestCount')).toHaveLength(1);
+  });
+
+  it('reads only metrics the ALB metrics page documents per TargetGroup, with a statistic it documents, and no SampleCount', () => {
+    const stack = newStack();
+    slo(stack, Sli.targetGroupAvailability(targetGroup(stack)));
+    for (const alarm of Object.values(metricAlarms(stack))) {
+      const stats = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat);
+      expect(stats).toHaveLength(5);
+      for (const stat of stats) {
+        const name = stat.Metric.MetricName;
+        const documented = DOCUMENTED_TARGET_GROUP_METRICS[name];
+        expect(documented, `${name} is not documented per TargetGroup on ${ALB_METRICS_DOCS}`).toBeDefined();
+        expect(LOAD_BALANCER_ONLY_METRICS).not.toContain(name);
+        expect(stat.Metric.Namespace).toBe('AWS/ApplicationELB');
+        const dimensions = stat.Metric.Dimensions.map((d: any) => d.Name).sort();
+        expect(documented.targetGroupDimensions).toContainEqual(dimensions);
+        expect(documented.statistics).toContain(stat.Stat);
+      }
+    }
+  });
+
+  it('reads 5 metrics and 2 expressions in each SLO alarm, and records 5 metrics in the policy', () => {
+    const stack = newStack();
+    const objective = slo(stack, Sli.targetGroupAvailability(targetGroup(stack)));
+    const queries = shortWindowQueries(stack);
+    expect(queries.filter((m: any) => m.MetricStat)).toHaveLength(5);
+    expect(queries.filter((m: any) => m.Expression)).toHaveLength(2);
+    expect(objective._policy.sli.metricCount).toBe(5);
+    expect(objective._policy.alarms.every((a) => a.metricCount === 5)).toBe(true);
+  });
+
+  describe.each(HAZARDS)('the SLO alarm counts $name', ({ window, failed }) => {
+    it(`as ${failed} failed requests out of ${window.requests}, where HTTPCode_Target_5XX_Count alone counts ${window.t5xx ?? 0}`, () => {
+      const stack = newStack();
+      slo(stack, Sli.targetGroupAvailability(targetGroup(stack)));
+      const queries = shortWindowQueries(stack);
+      const values = evaluateQueries(queries, windowValues(window));
+      expect(values.bad).toBe(failed);
+      // The 5-minute alarm's burn rate: the failed share over the 0.1 % budget.
+      expect(values[returned(queries).Id]).toBeCloseTo(failed / window.requests! / 0.001, 9);
+      // Every hazard but the targets' own 5xx was invisible to the SLI that counted 5xx only.
+      if (failed > (window.t5xx ?? 0)) expect(values[returned(queries).Id]).toBeGreaterThan(((window.t5xx ?? 0) / window.requests! / 0.001) * 2);
+    });
+  });
+
+  it('never counts fewer failures than the 5xx when responses outnumber the requests of the window', () => {
+    const stack = newStack();
+    slo(stack, Sli.targetGroupAvailability(targetGroup(stack)));
+    const values = evaluateQueries(shortWindowQueries(stack), windowValues(MORE_RESPONSES_THAN_REQUESTS.window));
+    expect(values.bad).toBe(MORE_RESPONSES_THAN_REQUESTS.failed);
+  });
+
+  it('has no datapoint, and no burn, in a window without requests', () => {
+    const stack = newStack();
+    slo(stack, Sli.targetGroupAvailability(targetGroup(stack)));
+    const queries = shortWindowQueries(stack);
+    const values = evaluateQueries(queries, windowValues({ requests: undefined }));
+    expect(values[returned(queries).Id]).toBeUndefined();
   });
 
   it('counts slow requests from TargetResponseTime in seconds', () => {

@@ -7,7 +7,7 @@ import { AlertSeverity, BurnRateTier } from '../../../lib/slo/burn-rate-tier';
 import { ServiceLevelObjective } from '../../../lib/slo/service-level-objective';
 import { Sli } from '../../../lib/slo/sli';
 import { ThresholdTrigger } from '../../../lib/trigger/threshold-trigger';
-import { EmulatorModel, compilePolicy, emulate, relativeWindowBurnRate } from '../../../lib/core/emulator';
+import { EmulatorModel, compilePolicy, emulate, relativeWindowBurnRate, windowBurnRate } from '../../../lib/core/emulator';
 import { formatNumber } from '../../../lib/core';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import fc from 'fast-check';
@@ -15,7 +15,7 @@ import { FargateServiceStack } from '../../../examples/fargate-service';
 import type { RollbackTrigger } from '../../../lib/rollback/rollback-trigger';
 import { lambdaService } from '../simulator/fixtures';
 import { countMetric } from '../../helpers';
-import { parseExpression } from './expression';
+import { Evaluate, READINGS, Reading, Values, parseAlarmQueries, referencedIds } from './expression';
 import { policyOf, shopSli, steadyIncident } from './fixtures';
 
 /**
@@ -25,6 +25,30 @@ import { policyOf, shopSli, steadyIncident } from './fixtures';
  */
 
 type Resource = { Type: string; Properties: Record<string, any> };
+
+/**
+ * What the synthesized expression gives under `reading` where the emulator gives `emulated`. The
+ * two agree under every reading of the metric-math page (`./expression.ts`) but one: when `total`
+ * has no datapoint, `IF(total >= N, …, 0)` has none under the documented reading (as the
+ * emulator says), while a reading that takes a series without a datapoint against a scalar as 0
+ * (`missingBesideScalar: 'zero'`, where the page is silent) gives `0 >= N`: FALSE, a datapoint of 0.
+ * Either way the alarm (TreatMissingData notBreaching, threshold > 0) does not breach.
+ */
+function underReading(reading: Reading, values: Values, emulated: number | undefined): number | undefined {
+  return reading.missingBesideScalar === 'zero' && values.total === undefined ? 0 : emulated;
+}
+
+/** Whether a datapoint breaches a `GreaterThanOrEqualToThreshold` alarm that treats missing data as notBreaching. */
+const breaches = (value: number | undefined, threshold: number) => value !== undefined && value >= threshold;
+
+/** `expression` under every reading gives what the emulator gives, and the same alarm decision. */
+function expectAgreementUnderEveryReading(evaluate: Evaluate, values: Values, emulated: number | undefined, threshold: number, where: string) {
+  for (const { name, reading } of READINGS) {
+    const value = evaluate(values, reading);
+    expect(value, `${where} under ${name} on ${JSON.stringify(values)}`).toBe(underReading(reading, values, emulated));
+    expect(breaches(value, threshold), `${where} under ${name} on ${JSON.stringify(values)}: alarm decision`).toBe(breaches(emulated, threshold));
+  }
+}
 
 /** A stack exercising every shape the constructs render. */
 function referenceStack() {
@@ -135,6 +159,31 @@ describe('the emulator agrees with the synthesized template', () => {
     }
   });
 
+  it('every window alarm’s expression, interpreted under every reading of the metric-math page, gives the emulator’s burn rate', () => {
+    // One window: whether `total` has a datapoint, its events and the bad ones; a count metric
+    // without an event may publish nothing (FILL makes it 0).
+    const windowArb = fc
+      .record({ has: fc.boolean(), total: fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.constantFrom(0, 1, 7, 17, 70, 1_001)), share: fc.double({ min: 0, max: 1, noNaN: true }), publishZero: fc.boolean() })
+      .map(({ has, total, share, publishZero }) => ({ has, total: has ? total : 0, bad: has ? Math.floor(total * share) : 0, publishZero }));
+    for (const w of model.windows) {
+      const props = metricAlarms[ids.get(w.id)!].Properties;
+      const { returned, evaluate } = parseAlarmQueries(props.Metrics);
+      const text = returned.Expression;
+      const goodForm = referencedIds(text).has('good');
+      fc.assert(
+        fc.property(windowArb, ({ has, total, bad, publishZero }) => {
+          const values: Values = {
+            total: has ? total : undefined,
+            ...(goodForm ? { good: has && (total - bad > 0 || publishZero) ? total - bad : undefined } : { bad: has && (bad > 0 || publishZero) ? bad : undefined }),
+          };
+          const emulated = windowBurnRate(w, { datapoints: has ? 1 : 0, total, bad });
+          expectAgreementUnderEveryReading(evaluate, values, emulated, w.threshold, `${w.id}: ${text}`);
+        }),
+        { numRuns: 100 },
+      );
+    }
+  });
+
   it('checks real variety: windows from 5 min to 3 d, both ratio forms, several guards and budgets', () => {
     expect(new Set(model.windows.map((w) => w.windowMinutes))).toEqual(new Set([5, 60, 30, 360, 120, 1_440, 4_320, 10]));
     expect(new Set(model.windows.map((w) => w.errorBudget))).toEqual(new Set([0.001, 0.005]));
@@ -196,10 +245,12 @@ describe('the emulator agrees with the synthesized template', () => {
 /**
  * The rollback alarms a RollbackTrigger attaches to the deployment group compare the new version
  * with a baseline (`relativeBurnRateExpression`). Their synthesized expression is interpreted as
- * CloudWatch evaluates it, on random window sums, and must give exactly what the emulator's
- * `relativeWindowBurnRate` gives for the same traffic: Lambda (`rest-of-blended`: the alias minus
- * the new version) and ECS (`separate`: the other target group), error-ratio (bad / total) and
- * latency (total − good) SLIs.
+ * CloudWatch evaluates it (`./expression.ts`, under the metric-math page's rules and every
+ * reading where the page is silent), on random window sums, and must give exactly what the
+ * emulator's `relativeWindowBurnRate` gives for the same traffic (`underReading`: one known
+ * departure, never a different alarm decision): Lambda (`rest-of-blended`: the alias minus the new
+ * version) and ECS (`separate`: the other target group), error-ratio (bad / total) and latency
+ * (total − good) SLIs.
  */
 describe('the rollback alarms agree with the emulator', () => {
   const lambda = lambdaService({ latency: true });
@@ -253,16 +304,21 @@ describe('the rollback alarms agree with the emulator', () => {
       expect(policyAlarm.windowSeconds, where).toBe(policyAlarm.tier.shortWindowSeconds);
       expect(policyAlarm.windowSeconds, where).toBeLessThan(policyAlarm.tier.longWindowSeconds);
       expect(stats.map((m: any) => m.MetricStat.Period), where).toEqual(stats.map(() => policyAlarm.windowSeconds));
-      const ids = stats.map((m: any) => m.Id).sort();
-      const goodForm = ids.includes('good');
-      expect(ids, where).toEqual(goodForm ? ['basegood', 'basetotal', 'good', 'total'] : ['bad', 'basebad', 'basetotal', 'total']);
+      // One returned expression over the new version's counts and its baseline's. Each count is a
+      // metric or, for a count no single metric publishes (an ALB target group's failed requests),
+      // an expression query of its own over metrics of the same traffic (`bad`, `basebad`).
+      const queries = parseAlarmQueries(props.Metrics);
+      const text = queries.returned.Expression;
+      const named = [...referencedIds(text)].sort();
+      const goodForm = named.includes('good');
+      expect(named, where).toEqual(goodForm ? ['basegood', 'basetotal', 'good', 'total'] : ['bad', 'basebad', 'basetotal', 'total']);
+      expect(queries.metricIds, where).toEqual(expect.arrayContaining(['total', 'basetotal']));
+      expect(queries.expressionIds.filter((id) => id !== queries.returned.Id).every((id) => (goodForm ? ['good', 'basegood'] : ['bad', 'basebad']).includes(id)), where).toBe(true);
       // The baseline reads other traffic than the new version: another dimension set.
       const dimensions = (id: string) => JSON.stringify(stats.find((m: any) => m.Id === id).MetricStat.Metric.Dimensions);
       expect(dimensions('basetotal'), where).not.toBe(dimensions('total'));
-      const math = props.Metrics.filter((m: any) => m.Expression);
-      expect(math, where).toHaveLength(1);
-      expect(math[0].ReturnData, where).toBe(true);
-      const expression = parseExpression(math[0].Expression);
+      // The datapoints of the four counts are given (a derived count's as the datapoint of its query).
+      const expression = queries.evaluate;
 
       const model = {
         minEvents: policyAlarm.minEvents,
@@ -283,7 +339,7 @@ describe('the rollback alarms agree with the emulator', () => {
             ...(goodForm ? { basegood: base.has ? base.total - base.bad : undefined } : { basebad: published(base.has, base.bad, old.publishZero) }),
           };
           const emulated = relativeWindowBurnRate(model, { datapoints: canary.has ? 1 : 0, ...canary }, { datapoints: old.has ? 1 : 0, ...old });
-          expect(expression(values), `${where}: ${math[0].Expression} on ${JSON.stringify(values)}`).toBe(emulated);
+          expectAgreementUnderEveryReading(expression, values, emulated, policyAlarm.tier.factor, `${where}: ${text}`);
         }),
         { numRuns: 400 },
       );
