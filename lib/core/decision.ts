@@ -4,7 +4,7 @@ import { betainc } from './canary/special-functions';
 import { significantlyWorse } from './emulator/emulate';
 import type { EvaluatorConfig, EvaluatorSlo } from './evaluator-config';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
-import { type ArmMinute, SOLO_MINUTE_CAP, type SloTimeline, type SloWindows, windowsOf } from './windows';
+import { type ArmMinute, NO_COUNTS, SOLO_MINUTE_CAP, type SloTimeline, type SloWindows, windowsOf } from './windows';
 
 /**
  * The evaluator's decisions, as pure functions of what the handler read. The Lambda handler only
@@ -382,9 +382,9 @@ function windowsFor(data: SloBakeData, baselineReadable: boolean): SloWindows {
     // the workbook-hour rule has no evidence (an empty hour would make a blip look like the hour's budget).
     const minutes = data.timeline.minutes.map(({ at, canary }) => ({ at, ...(canary ? { canary } : {}) }));
     const windows = windowsOf(slo, { ...data.timeline, minutes });
-    return { ...windows, solo: { ...windows.solo, hourOfService: { total: 0, bad: 0, datapoints: 0 } } };
+    return { ...windows, solo: { ...windows.solo, hourOfService: NO_COUNTS } };
   }
-  const none: Counts = { total: 0, bad: 0, datapoints: 0 };
+  const none = NO_COUNTS;
   return {
     paired: { canary: data.canary, baseline: baselineReadable ? (data.baseline ?? none) : none, canaryShort: data.canaryShort },
     solo: { shortMinutes: 0, fullWindow: false, stretchCapped: none, stretch: none, stretchMinutes: 0, hourOfService: none, burning: { minutes: 0, counts: none }, short: none, shortCapped: none, sinceReleaseCapped: none, recent: [] },

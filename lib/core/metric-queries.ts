@@ -118,15 +118,14 @@ export interface SyntheticsWindow {
  */
 export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
   const min = check.minSuccessPercent ?? 100;
-  const runs = [...(series ?? new Map<number, number>())].sort(([a], [b]) => a - b);
-  const since = runs.filter(([t]) => t >= window.from && t < window.to);
+  const since = runsIn(series, window.from, window.to);
   const failed = since.filter(([, v]) => v < min);
   if (failed.length === 0) return undefined;
   const [firstAt, firstValue] = failed[0];
   const what =
     `health check ${check.name}: Synthetics canary ${check.canaryName} succeeded ${firstValue} % of its steps at ${new Date(firstAt * 1000).toISOString()}, below ${min} %` +
     ` (${failed.length} of its ${since.length} runs since traffic shifted below ${min} %)`;
-  const before = runs.filter(([t]) => t >= window.releaseAt - HISTORY_SECONDS && t < window.releaseAt);
+  const before = runsIn(series, window.releaseAt - HISTORY_SECONDS, window.releaseAt);
   if (before.length < SYNTHETICS_MIN_HISTORY_RUNS) {
     return `${what}; it ran ${before.length} times in the hour before the release, too few to compare with`;
   }
@@ -159,10 +158,15 @@ export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | 
  */
 export function syntheticsPending(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
   const min = check.minSuccessPercent ?? 100;
-  const since = [...(series ?? new Map<number, number>())].filter(([t]) => t >= window.from && t < window.to).sort(([a], [b]) => a - b);
+  const since = runsIn(series, window.from, window.to);
   const last = since[since.length - 1];
   if (last === undefined || last[1] >= min) return undefined;
   return `health check ${check.name}: the latest run of Synthetics canary ${check.canaryName} at ${new Date(last[0] * 1000).toISOString()} succeeded ${last[1]} % of its steps, below ${min} %: waiting for the next runs`;
+}
+
+/** A canary's runs in [from, to), oldest first. */
+function runsIn(series: Series | undefined, from: number, to: number): Array<[number, number]> {
+  return [...(series ?? new Map<number, number>())].filter(([t]) => t >= from && t < to).sort(([a], [b]) => a - b);
 }
 
 /** Datapoints of one query: epoch seconds (minute start) → value. */

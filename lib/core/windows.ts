@@ -119,7 +119,8 @@ export interface SloWindows {
   readonly history: { readonly long: Counts; readonly short: Counts };
 }
 
-const ZERO: Counts = { total: 0, bad: 0, datapoints: 0 };
+/** Counts of no minute at all. */
+export const NO_COUNTS: Counts = Object.freeze({ total: 0, bad: 0, datapoints: 0 });
 const add = (c: Counts, m: ArmMinute | undefined, bad = m?.bad ?? 0): Counts =>
   m ? { total: c.total + m.total, bad: c.bad + Math.min(bad, m.total), datapoints: c.datapoints + 1 } : c;
 const served = (m: ArmMinute | undefined): m is ArmMinute => m !== undefined && m.total > 0;
@@ -149,17 +150,17 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
   // same-minute comparison: those minutes are judged as the new version alone.
   const candidates = since.filter(isPaired);
   const pairedMinutes = new Set(candidates.length >= slo.shortWindowSeconds / 60 ? candidates.map((m) => m.at) : []);
-  let pairedCanary = ZERO;
-  let pairedBaseline = ZERO;
-  let pairedShort = ZERO;
-  let soloShort = ZERO;
-  let soloShortCapped = ZERO;
-  let soloCapped = ZERO;
+  let pairedCanary = NO_COUNTS;
+  let pairedBaseline = NO_COUNTS;
+  let pairedShort = NO_COUNTS;
+  let soloShort = NO_COUNTS;
+  let soloShortCapped = NO_COUNTS;
+  let soloCapped = NO_COUNTS;
   let soloShortMinutes = 0;
   const recent: ArmMinute[] = [];
   let firstSolo: number | undefined;
-  let historyLong = ZERO;
-  let historyShort = ZERO;
+  let historyLong = NO_COUNTS;
+  let historyShort = NO_COUNTS;
   for (const m of timeline.minutes) {
     if (m.at >= releaseAt - HISTORY_SECONDS && m.at < releaseAt) historyLong = add(historyLong, m.baseline);
     if (m.at >= releaseAt - slo.shortWindowSeconds && m.at < releaseAt) historyShort = add(historyShort, m.baseline);
@@ -186,9 +187,9 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
   // The latest stretch of serving alone starts after the last paired minute (or at the release).
   const lastPaired = Math.max(-Infinity, ...pairedMinutes);
   const stretchStart = Number.isFinite(lastPaired) ? lastPaired + 60 : releaseAt;
-  let stretchCapped = ZERO;
-  let stretch = ZERO;
-  let burning: SloWindows['solo']['burning'] = { minutes: 0, counts: ZERO };
+  let stretchCapped = NO_COUNTS;
+  let stretch = NO_COUNTS;
+  let burning: SloWindows['solo']['burning'] = { minutes: 0, counts: NO_COUNTS };
   for (const m of since) {
     if (m.at < stretchStart || pairedMinutes.has(m.at)) continue;
     const canary = m.canary!;
@@ -249,7 +250,7 @@ function referenceOf(slo: EvaluatorSlo, timeline: SloTimeline, before: number, p
   if (old.length === 0) return undefined;
   const last = old[old.length - 1].at;
   const preRelease = last < timeline.releaseAt;
-  let suffix = ZERO;
+  let suffix = NO_COUNTS;
   let best: { counts: Counts; minutes: number } | undefined;
   for (let i = old.length - 1; i >= 0 && old[i].at > last - slo.shortWindowSeconds; i--) {
     suffix = add(suffix, old[i].baseline);
@@ -258,7 +259,7 @@ function referenceOf(slo: EvaluatorSlo, timeline: SloTimeline, before: number, p
     if (!best || suffix.bad / suffix.total >= best.counts.bad / best.counts.total) best = { counts: suffix, minutes: (last - old[i].at) / 60 + 1 };
   }
   // The evidence a comparison is tested against: the whole last short window, else the last hour.
-  let hour = ZERO;
+  let hour = NO_COUNTS;
   for (const m of old) if (m.at > last - HISTORY_SECONDS) hour = add(hour, m.baseline);
   const windowCounts = suffix.total >= slo.minEvents ? suffix : hour;
   if (!best) {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { AVAILABILITY_SLO } from './helpers';
 import {
   type ArmMinute,
   BakeInput,
   Counts,
   type Decision,
-  EvaluatorSlo,
   type SloTimeline,
   compareWithBaseline,
   decideBake,
@@ -13,16 +13,7 @@ import {
   isRollbackDeployment,
 } from '../../lib/core';
 
-const slo: EvaluatorSlo = {
-  name: 'Availability',
-  errorBudget: 0.001,
-  failBurnRate: 14.4,
-  shortWindowSeconds: 300,
-  minEvents: 70,
-  numeratorKind: 'bad',
-  numerator: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensionSet: 0, stat: 'Sum' },
-  total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
-};
+const slo = AVAILABILITY_SLO;
 const counts = (total: number, bad: number, datapoints = 10): Counts => ({ total, bad, datapoints });
 const config = { bakeSeconds: 600, inconclusiveAction: 'fail' as const, deadlineMarginSeconds: 300, compareWithBaseline: true };
 

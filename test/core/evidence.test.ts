@@ -4,10 +4,10 @@
  * and what `resolve` and the steps after the report decide.
  */
 import { describe, expect, it } from 'vitest';
+import { AVAILABILITY_SLO } from './helpers';
 import {
   type BakeInput,
   type Counts,
-  type EvaluatorSlo,
   type QueryResult,
   type ReadProblem,
   alreadyCompletedOutcome,
@@ -25,16 +25,7 @@ import {
   shortWindowStart,
 } from '../../lib/core';
 
-const slo: EvaluatorSlo = {
-  name: 'Availability',
-  errorBudget: 0.001,
-  failBurnRate: 14.4,
-  shortWindowSeconds: 300,
-  minEvents: 70,
-  numeratorKind: 'bad',
-  numerator: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensionSet: 0, stat: 'Sum' },
-  total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
-};
+const slo = AVAILABILITY_SLO;
 const counts = (total: number, bad: number, datapoints = 10): Counts => ({ total, bad, datapoints });
 const config = { bakeSeconds: 600, inconclusiveAction: 'fail' as const, deadlineMarginSeconds: 300, compareWithBaseline: false };
 const transient: ReadProblem = { reason: 'GetMetricData answered InternalError for query s0_canary_n', permanent: false };

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { RollbackTriggersError } from '../../lib/core';
+import { type EvaluatorSlo, RollbackTriggersError } from '../../lib/core';
 
 /**
  * Runs `fn`, asserts it throws a RollbackTriggersError with `code`, and returns the error so the
@@ -18,3 +18,19 @@ export function expectRtError(fn: () => unknown, code: string): RollbackTriggers
   expect(error.message.startsWith(`[${code}] `)).toBe(true);
   return error;
 }
+
+/**
+ * The evaluator's view of a 99.9 % Lambda availability SLO with the workbook's fastest page tier:
+ * 14.4× over 1 h and 5 min, at least 70 events a window. The decision, evidence and window tests
+ * work their numbers out against it.
+ */
+export const AVAILABILITY_SLO: EvaluatorSlo = {
+  name: 'Availability',
+  errorBudget: 0.001,
+  failBurnRate: 14.4,
+  shortWindowSeconds: 300,
+  minEvents: 70,
+  numeratorKind: 'bad',
+  numerator: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensionSet: 0, stat: 'Sum' },
+  total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
+};

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AVAILABILITY_SLO } from './helpers';
 import {
   type ArmMinute,
   type EvaluatorSlo,
@@ -12,16 +13,7 @@ import {
   windowsOf,
 } from '../../lib/core';
 
-const slo: EvaluatorSlo = {
-  name: 'Availability',
-  errorBudget: 0.001,
-  failBurnRate: 14.4,
-  shortWindowSeconds: 300,
-  minEvents: 70,
-  numeratorKind: 'bad',
-  numerator: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensionSet: 0, stat: 'Sum' },
-  total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
-};
+const slo = AVAILABILITY_SLO;
 
 /** The release minute (epoch seconds, on a minute boundary). */
 const R = 1_800_000_000;
