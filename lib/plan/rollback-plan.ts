@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { Plan, RollbackPolicy, buildPlan, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
+import { Plan, RollbackPolicy, buildPlan, detectionRangeSeconds, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { RollbackTrigger } from '../rollback/rollback-trigger';
 import { ThresholdTrigger } from '../trigger/threshold-trigger';
@@ -52,12 +52,28 @@ export class RollbackPlan {
    * @returns undefined when the tier never fires at that ratio
    */
   public detectionSeconds(sloName: string, tierName: string, errorRatio: number): number | undefined {
+    return detectionSeconds(this.tier(sloName, tierName), errorRatio, 60, this.ingestionDelaySeconds);
+  }
+
+  /**
+   * The latest a tier of an SLO fires at a constant error ratio: the same as `detectionSeconds`
+   * for a tier whose windows CloudWatch evaluates every minute; up to 59 minutes later for a
+   * window over a day (the 3-day ticket window), which CloudWatch evaluates once an hour (Alarm
+   * evaluation, CloudWatch User Guide) at a minute of the hour it does not document.
+   *
+   * @returns undefined when the tier never fires at that ratio
+   */
+  public latestDetectionSeconds(sloName: string, tierName: string, errorRatio: number): number | undefined {
+    return detectionRangeSeconds(this.tier(sloName, tierName), errorRatio, this.ingestionDelaySeconds)?.latestSeconds;
+  }
+
+  private tier(sloName: string, tierName: string) {
     const slo = this.policy.slos.find((s) => s.name === sloName);
     const tier = slo?.tiers.find((t) => t.name === tierName);
     if (!tier) {
       throw new Error(`no tier "${tierName}" in SLO "${sloName}" — the plan has SLOs ${this.policy.slos.map((s) => s.name).join(', ') || '(none)'}`);
     }
-    return detectionSeconds(tier, errorRatio, 60, this.ingestionDelaySeconds);
+    return tier;
   }
 
   /** The plan as text, as the CLI prints it. */

@@ -20,6 +20,16 @@ describe('RollbackPlan', () => {
     expect(plan.detectionSeconds('Checkout', 'page-6h', 0.05)).toBe(Math.ceil((0.006 * 21600) / 0.05 / 60) * 60);
   });
 
+  it('gives the latest detection too: an hour later at most for the 3-day window CloudWatch evaluates hourly, the same time for the others', () => {
+    const plan = RollbackPlan.of(stackWithSlo(), { ingestionDelaySeconds: 120 });
+    // ticket-3d at 1 % errors: 0.1 % × 3 days ÷ 1 % = 432 min for the long window (the 6-h short one breaches at 36 min).
+    expect(plan.detectionSeconds('Checkout', 'ticket-3d', 0.01)).toBe(432 * 60 + 120);
+    expect(plan.latestDetectionSeconds('Checkout', 'ticket-3d', 0.01)).toBe((432 + 59) * 60 + 120);
+    expect(plan.latestDetectionSeconds('Checkout', 'page-1h', 0.1)).toBe(plan.detectionSeconds('Checkout', 'page-1h', 0.1));
+    expect(plan.latestDetectionSeconds('Checkout', 'page-1h', 0.01)).toBeUndefined();
+    expect(() => plan.latestDetectionSeconds('Checkout', 'nope', 1)).toThrow(/no tier "nope"/);
+  });
+
   it('adds the ingestion delay', () => {
     const plan = RollbackPlan.of(stackWithSlo(), { ingestionDelaySeconds: 180 });
     expect(plan.detectionSeconds('Checkout', 'page-1h', 1)).toBe(240);
