@@ -13,6 +13,117 @@ export function validateObjectivePercent(objectivePercent: number, prop = 'objec
   }
 }
 
+/**
+ * Every duration prop is a finite, positive, whole number of seconds: CloudWatch periods, the
+ * policy and the plan count in seconds. `rendered` is the value as written
+ * (`Duration.millis(1500)`), so the error shows what the user typed rather than a conversion.
+ */
+export function validateDurationSeconds(prop: string, seconds: number, rendered: string): void {
+  if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(seconds)) {
+    const inSeconds = Number.isFinite(seconds) ? ` (${formatNumber(seconds)} s)` : '';
+    throw new RollbackTriggersError(
+      'RT118',
+      `${prop} must be a whole number of seconds above 0, got ${rendered}${inSeconds} — ` +
+        'CloudWatch periods, the policy and the plan count whole seconds; write it with Duration.seconds(), minutes(), hours() or days()',
+    );
+  }
+}
+
+/** Throws unless `budgetConsumedPercent` is a usable share of the error budget (above 0, at most 100). */
+export function validateBudgetConsumedPercent(prop: string, budgetConsumedPercent: number): void {
+  if (!Number.isFinite(budgetConsumedPercent) || budgetConsumedPercent <= 0 || budgetConsumedPercent > 100) {
+    throw new RollbackTriggersError(
+      'RT102',
+      `${prop} must be above 0 and at most 100 (percent of the compliance period's error budget the tier lets burn within its long window), ` +
+        `got ${budgetConsumedPercent} — the workbook's tiers use 2, 5 and 10`,
+    );
+  }
+}
+
+/** Throws unless `minEventsPerWindow` is a whole number from 1 to 2^53 − 1 (beyond, doubles skip whole counts). */
+export function validateMinEventsPerWindow(minEventsPerWindow: number, prop = 'minEventsPerWindow'): void {
+  if (!Number.isSafeInteger(minEventsPerWindow) || minEventsPerWindow < 1) {
+    throw new RollbackTriggersError(
+      'RT114',
+      `${prop} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (it also keeps the burn-rate division away from zero), got ${minEventsPerWindow}`,
+    );
+  }
+}
+
+/**
+ * The SRE Workbook ("Alerting on SLOs", "Low-traffic services and error budget alerting"): at 10
+ * requests an hour one failed request is a 10 % error ratio, a 100× burn of a 99.9 % SLO, and
+ * pages at once. A tier measures a burn rate only while one bad event, in a window that holds
+ * exactly the minimum number of events N at which the window may fire, stays below the tier's
+ * error-ratio threshold: 1 / N < factor × budget. When it does not, the budget is below what one
+ * request can measure in that window, and a single failure fires the tier.
+ *
+ * The per-tier default ({@link defaultMinEventsPerWindow}) is the smallest N that satisfies the
+ * rule, so it can only fail for an explicit `minEventsPerWindow`: an objective so close to 100 %
+ * that its budget is below one event in N, or an N too small for the objective.
+ */
+export function validateMinEventsMeasureBudget(objectivePercent: number, minEventsPerWindow: number, tiers: readonly DerivedTier[]): void {
+  const failing = tiers.filter((t) => 1 / minEventsPerWindow >= t.errorRatioThreshold);
+  if (failing.length === 0) return;
+  const worst = failing.reduce((a, b) => (b.errorRatioThreshold < a.errorRatioThreshold ? b : a));
+  const budget = errorBudget(objectivePercent);
+  const needed = Math.max(...tiers.map(defaultMinEventsPerWindow));
+  const smallestFactor = Math.min(...tiers.map((t) => t.factor));
+  // The objective at which N events make every tier's threshold exceed 1 / N.
+  const highestObjective = 100 - 100 / (minEventsPerWindow * smallestFactor);
+  const others = failing.length > 1 ? ` (and ${failing.length - 1} other tier${failing.length > 2 ? 's' : ''})` : '';
+  throw new RollbackTriggersError(
+    'RT120',
+    `objectivePercent ${formatNumber(objectivePercent)} leaves an error budget of ${formatNumber(budget * 100)} % of events, less than one request can measure ` +
+      `at minEventsPerWindow ${minEventsPerWindow}: one failed request among ${minEventsPerWindow} events is an error ratio of ${formatNumber(100 / minEventsPerWindow)} %, ` +
+      `a ${formatNumber(1 / (minEventsPerWindow * budget))}× burn, which reaches the threshold of tier "${worst.name}" ` +
+      `(${formatNumber(worst.factor)}×, an error ratio of ${formatNumber(worst.errorRatioThreshold * 100)} %)${others}, so the tier would fire on any single failure ` +
+      `instead of measuring a burn rate (SRE Workbook, "Alerting on SLOs": low-traffic services). Raise minEventsPerWindow to at least ${needed}, ` +
+      `omit it so each tier takes its own minimum` +
+      (highestObjective > 0 ? `, or lower objectivePercent below ${formatNumber(Number(highestObjective.toPrecision(6)))}` : ''),
+  );
+}
+
+/** The smallest error budget an SLO may have: one bad event in a million (objectivePercent 99.9999). */
+export const MIN_ERROR_BUDGET = 1e-6;
+
+/**
+ * Refuses an objective so close to 100 % that its budget is below one bad event in a million.
+ * Below that, the alarms cannot carry it:
+ * - the burn-rate expressions divide by the budget written as a JavaScript number, and below 1e-6
+ *   that is exponent notation (99.99999 % → `1.00000000032e-7`, the double's noise included),
+ *   which CloudWatch's "Metric math syntax and functions" never shows (its scalars are like 2, -5,
+ *   50.25) and aws-cdk-lib itself reads as an unknown query id `e`;
+ * - one request stops being a page by itself only in windows of more than 1 ÷ (factor × budget)
+ *   events ({@link defaultMinEventsPerWindow}): 694,445 requests in the 5-minute window of the
+ *   14.4× tier at 99.99999 %, 2,300 a second.
+ */
+export function validateErrorBudgetMeasurable(objectivePercent: number, prop = 'objectivePercent'): void {
+  validateObjectivePercent(objectivePercent, prop);
+  const budget = errorBudget(objectivePercent);
+  if (budget < MIN_ERROR_BUDGET) {
+    const page = WORKBOOK_TIERS[0];
+    const factor = burnRateFactor(page.budgetFraction, DEFAULT_COMPLIANCE_PERIOD_SECONDS, page.longWindowSeconds);
+    throw new RollbackTriggersError(
+      'RT119',
+      `${prop} ${objectivePercent} leaves an error budget of ${budget} of events, below one bad event in a million: the burn-rate alarms ` +
+        `divide by the budget in CloudWatch metric math, which has no documented notation for ${budget}, ` +
+        `and a window would need over ${Math.floor(1 / (factor * budget))} events before one failed request stops ` +
+        `firing the workbook's ${formatNumber(factor)}× tier by itself — use at most 99.9999 (six nines)`,
+    );
+  }
+}
+
+/**
+ * Seconds of a total outage (every event bad) that spend the whole compliance period's budget:
+ * budget × period. The SRE Workbook ("Extreme availability goals") notes that for very high
+ * objectives this is shorter than any alert can react; CloudWatch evaluates an alarm once a
+ * minute at best for periods of a minute or more.
+ */
+export function fullOutageBudgetSeconds(objectivePercent: number, compliancePeriodSeconds: number): number {
+  return errorBudget(objectivePercent) * compliancePeriodSeconds;
+}
+
 /** The error budget as a fraction of events: 99.9 % → 0.001. */
 export function errorBudget(objectivePercent: number): number {
   validateObjectivePercent(objectivePercent);
@@ -88,7 +199,8 @@ export function deriveTier(tier: TierSpec, objectivePercent: number, complianceP
   if (tier.longWindowSeconds > compliancePeriodSeconds) {
     throw new RollbackTriggersError(
       'RT105',
-      `${where}: longWindow ${formatSeconds(tier.longWindowSeconds)} is longer than the compliance period ${formatSeconds(compliancePeriodSeconds)}`,
+      `${where}: longWindow ${formatSeconds(tier.longWindowSeconds)} is longer than the compliance period ${formatSeconds(compliancePeriodSeconds)} — ` +
+        'lengthen compliancePeriod or shorten the tier\'s longWindow',
     );
   }
   const budget = errorBudget(objectivePercent);

@@ -1,5 +1,7 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { RollbackTriggersError } from '../core/errors';
+import { validateDurationSeconds } from '../core/slo-math';
 
 /** What an alarm over a metric (or a math expression) will read, for CloudWatch's limits and billing. */
 export interface MetricFootprint {
@@ -53,4 +55,35 @@ export function metricSignature(stack: Stack, metric: IMetric): string {
 /** Whether a string or number is only known at deploy time (checks on it are skipped). */
 export function isUnresolved(value: unknown): boolean {
   return Token.isUnresolved(value);
+}
+
+/** One metric-math expression an alarm will evaluate, with the query ids it may reference. */
+export interface MathExpressionUse {
+  readonly expression: string;
+  readonly usingIds: string[];
+  readonly usingMetrics: Record<string, IMetric>;
+}
+
+/** Every math expression inside a metric (a `MathExpression` and the ones nested in its `usingMetrics`). */
+export function mathExpressionsOf(metric: IMetric): MathExpressionUse[] {
+  const math = metric.toMetricConfig().mathExpression;
+  if (!math) return [];
+  return [
+    { expression: math.expression, usingIds: Object.keys(math.usingMetrics), usingMetrics: math.usingMetrics },
+    ...Object.values(math.usingMetrics).flatMap(mathExpressionsOf),
+  ];
+}
+
+/**
+ * The seconds of a duration prop that the alarms and the policy are computed from: a token is
+ * refused (RT109), anything but a positive, finite, whole number of seconds too (RT118), naming
+ * the prop and the value as written (aws-cdk-lib's own `toSeconds()` throws without either).
+ */
+export function literalSeconds(prop: string, duration: Duration): number {
+  if (duration.isUnresolved()) {
+    throw new RollbackTriggersError('RT109', `${prop} must be a literal duration, got a token — its seconds are needed at synth to compute the alarms`);
+  }
+  const seconds = duration.toSeconds({ integral: false });
+  validateDurationSeconds(prop, seconds, duration.toString());
+  return seconds;
 }

@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { RollbackTriggersError, formatSeconds } from '../core/errors';
-import { TierSpec, WORKBOOK_TIERS } from '../core/slo-math';
+import { TierSpec, WORKBOOK_TIERS, validateBudgetConsumedPercent } from '../core/slo-math';
+import { literalSeconds } from '../private/metrics';
 
 /** Who is told when a tier fires. */
 export enum AlertSeverity {
@@ -55,14 +56,34 @@ export class BurnRateTier {
     return [BurnRateTier.PAGE_1H, BurnRateTier.PAGE_6H, BurnRateTier.TICKET_1D, BurnRateTier.TICKET_3D];
   }
 
-  /** A custom tier. */
+  /**
+   * A custom tier. Every prop is checked here, so a mistake points at the tier, not at the SLO
+   * that uses it: severity one of `AlertSeverity`, `budgetConsumedPercent` a literal number above
+   * 0 and at most 100, windows positive whole seconds with the short one shorter.
+   */
   public static of(props: BurnRateTierProps): BurnRateTier {
-    const longSeconds = durationSeconds('longWindow', props.longWindow);
-    const shortSeconds = props.shortWindow ? durationSeconds('shortWindow', props.shortWindow) : longSeconds / 12;
+    if (props.severity !== AlertSeverity.PAGE && props.severity !== AlertSeverity.TICKET) {
+      throw new RollbackTriggersError('RT123', `BurnRateTier.of: severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`);
+    }
+    if (Token.isUnresolved(props.budgetConsumedPercent)) {
+      throw new RollbackTriggersError(
+        'RT113',
+        'BurnRateTier.of: budgetConsumedPercent must be a literal number, got a token — the burn-rate thresholds are computed from it at synth',
+      );
+    }
+    validateBudgetConsumedPercent('BurnRateTier.of: budgetConsumedPercent', props.budgetConsumedPercent);
+    const longSeconds = literalSeconds('BurnRateTier.of: longWindow', props.longWindow);
+    const shortSeconds = props.shortWindow ? literalSeconds('BurnRateTier.of: shortWindow', props.shortWindow) : longSeconds / 12;
     if (!Number.isInteger(shortSeconds)) {
       throw new RollbackTriggersError(
         'RT107',
         `shortWindow defaults to longWindow ÷ 12, which is ${shortSeconds} s for a ${formatSeconds(longSeconds)} long window — set shortWindow explicitly`,
+      );
+    }
+    if (shortSeconds >= longSeconds) {
+      throw new RollbackTriggersError(
+        'RT104',
+        `BurnRateTier.of: shortWindow must be shorter than longWindow, got short ${formatSeconds(shortSeconds)} and long ${formatSeconds(longSeconds)} — the workbook uses long ÷ 12`,
       );
     }
     const name = props.name ?? `${props.severity}-${formatSeconds(longSeconds).replace(' ', '')}`;
@@ -103,11 +124,4 @@ export class BurnRateTier {
   public _toSpec(): TierSpec {
     return this.spec;
   }
-}
-
-function durationSeconds(prop: string, d: Duration): number {
-  if (d.isUnresolved()) {
-    throw new RollbackTriggersError('RT109', `${prop} must be a literal duration, got a token`);
-  }
-  return d.toSeconds();
 }

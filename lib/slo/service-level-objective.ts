@@ -1,5 +1,5 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
-import { IAlarm, IAlarmAction, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { IAlarm, IAlarmAction, IMetric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import {
   DEFAULT_COMPLIANCE_PERIOD_SECONDS,
@@ -16,16 +16,26 @@ import {
   errorBudget,
   formatNumber,
   formatSeconds,
+  fullOutageBudgetSeconds,
+  isHighResolutionPeriod,
+  validateAlarmDescription,
+  validateAlarmMathExpression,
+  validateAlarmNamePart,
+  validateErrorBudgetMeasurable,
   validateEvaluationRange,
+  validateLibraryQueryId,
   validateMathAlarmSize,
+  validateMinEventsMeasureBudget,
+  validateMinEventsPerWindow,
   validateObjectivePercent,
   validatePeriod,
   validateResolutionForNamespaces,
+  validateSubMinutePeriod,
   validateWindowMultiple,
 } from '../core';
 import { compositeAlarm, windowAlarm } from '../private/alarm-factory';
 import { atConstruct } from '../private/errors';
-import { isUnresolved, metricFootprint } from '../private/metrics';
+import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint, metricSignature } from '../private/metrics';
 import { countsMetricCount } from '../private/sli-counts';
 import { AlertSeverity, BurnRateTier } from './burn-rate-tier';
 import { Sli } from './sli';
@@ -34,7 +44,10 @@ import { Sli } from './sli';
 export interface ServiceLevelObjectiveProps {
   /** What is measured: which events are bad, out of which. */
   readonly sli: Sli;
-  /** Target share of good events, in percent, above 0 and below 100 (99.9 for "three nines"). */
+  /**
+   * Target share of good events, in percent, above 0 and at most 99.9999 (99.9 for "three nines"):
+   * a smaller budget than one bad event in a million cannot be written in the alarms' metric math.
+   */
   readonly objectivePercent: number;
   /**
    * The period the objective and its error budget are measured over.
@@ -50,14 +63,17 @@ export interface ServiceLevelObjectiveProps {
   readonly tiers?: BurnRateTier[];
   /**
    * Minimum number of events a window must hold before its tier may fire, so a quiet service does
-   * not page on one failed request.
+   * not page on one failed request. It must be large enough that one failed request among that many
+   * events stays below every tier's error-ratio threshold (1,001 for the workbook tiers of a 99.9 %
+   * SLO); a smaller count would let a single failure fire a tier.
    *
    * @default - per tier, the smallest count at which one bad event stays below the tier's error-ratio threshold (70 for the 14.4× tier of a 99.9 % SLO)
    */
   readonly minEventsPerWindow?: number;
   /**
-   * The granularity the SLI's metrics are published at. Every window must be a multiple of it;
-   * 10, 20 or 30 seconds only for high-resolution custom metrics.
+   * The granularity the SLI's metrics are published at. Every window must be a multiple of it.
+   * Setting 10, 20 or 30 seconds declares the metrics high resolution (custom metrics published
+   * with `StorageResolution` 1; AWS-vended metrics never are), which windows under a minute need.
    *
    * @default Duration.minutes(1)
    */
@@ -75,20 +91,25 @@ export interface ServiceLevelObjectiveProps {
    */
   readonly ticketActions?: IAlarmAction[];
   /**
-   * Prefix for the names of every alarm of this SLO. Names must be unique per account and region.
+   * Prefix for the names of every alarm of this SLO. Names must be unique per account and region,
+   * and may not hold ASCII control characters or a double quote (a composite alarm's rule names
+   * its children in double quotes).
    *
    * @default - CloudFormation generates unique names, so two stacks never collide
    */
   readonly alarmNamePrefix?: string;
   /**
-   * Name of the SLO in alarm names, descriptions, the policy and the plan.
+   * Name of the SLO in alarm names, descriptions, the policy and the plan; unique within a stack
+   * (the plan, the simulator and the evaluator tell SLOs apart by it), not empty, without ASCII
+   * control characters or double quotes.
    *
    * @default - the construct id
    */
   readonly sloName?: string;
   /**
    * Suppress the ticket alarm's actions while the page alarm is in ALARM (the page already says
-   * it), waiting 2 minutes for the page alarm and staying quiet 30 minutes after it clears.
+   * it), waiting 2 minutes for the page alarm and staying quiet 30 minutes after it clears. Needs
+   * both a page and a ticket tier.
    *
    * @default false
    */
@@ -145,14 +166,19 @@ export class ServiceLevelObjective extends Construct {
     this.objectivePercent = props.objectivePercent;
     this.compliancePeriod = props.compliancePeriod ?? Duration.seconds(DEFAULT_COMPLIANCE_PERIOD_SECONDS);
 
-    const checked = atConstruct(this, () => validate(props, this.compliancePeriod));
+    const checked = atConstruct(this, () => validate(props, this.compliancePeriod, this.sloName, Stack.of(this)));
+    atConstruct(this, () => claimSloName(this, this.sloName));
     this.errorBudget = checked.budget;
     warnOnCountStatistics(this, props.sli);
+    for (const warning of checked.warnings) Annotations.of(this).addWarningV2(warning.id, warning.message);
 
     const prefix = props.alarmNamePrefix;
     const nameFor = (...parts: string[]) => (prefix === undefined ? undefined : [prefix, this.sloName, ...parts].join('-'));
-    const description = (what: string) =>
-      `SLO ${this.sloName} (${formatNumber(this.objectivePercent)} % over ${formatSeconds(checked.periodSeconds)}; ${props.sli.description}): ${what}.`;
+    const description = (what: string) => {
+      const text = `SLO ${this.sloName} (${formatNumber(this.objectivePercent)} % over ${formatSeconds(checked.periodSeconds)}; ${props.sli.description}): ${what}.`;
+      atConstruct(this, () => validateAlarmDescription('an alarm description (built from sloName and the SLI description)', text));
+      return text;
+    };
 
     const windowAlarms: IAlarm[] = [];
     const ownedAlarms: PolicyAlarm[] = [];
@@ -268,15 +294,23 @@ interface CheckedProps {
   readonly resolutionSeconds: number;
   readonly metricCount: number;
   readonly tiers: Array<{ tier: BurnRateTier; derived: DerivedTier; minEvents: number }>;
+  /** Warnings for deliberate opt-ins and for values known only at deploy time, with stable ids. */
+  readonly warnings: Array<{ id: string; message: string }>;
 }
 
 /** Every synth-time check of the props, in the order a user would fix them. */
-function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration): CheckedProps {
+function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration, sloName: string, stack: Stack): CheckedProps {
+  const warnings: Array<{ id: string; message: string }> = [];
+  if (!props.sli || !props.sli._counts) {
+    throw new RollbackTriggersError('RT124', `sli is required, got ${String(props.sli)} — build one with Sli.errorRatio(), Sli.lambdaAvailability() or another Sli factory`);
+  }
   if (Token.isUnresolved(props.objectivePercent)) {
     throw new RollbackTriggersError('RT113', 'objectivePercent must be a literal number: the alarm thresholds are computed from it at synth');
   }
   validateObjectivePercent(props.objectivePercent);
+  validateErrorBudgetMeasurable(props.objectivePercent);
   const budget = errorBudget(props.objectivePercent);
+  validateSloName(sloName, props.sloName === undefined);
   const periodSeconds = literalSeconds('compliancePeriod', compliancePeriod);
   const resolutionSeconds = literalSeconds('resolution', props.resolution ?? Duration.minutes(1));
 
@@ -289,20 +323,36 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration)
   const metricCount = countsMetricCount(counts);
   validateMathAlarmSize('the SLI', metricCount, 1 + numerator.expressions + denominator.expressions);
 
-  if (props.minEventsPerWindow !== undefined && !(Number.isInteger(props.minEventsPerWindow) && props.minEventsPerWindow >= 1)) {
-    throw new RollbackTriggersError(
-      'RT114',
-      `minEventsPerWindow must be a whole number of at least 1 (it also keeps the burn-rate division away from zero), got ${props.minEventsPerWindow}`,
-    );
+  if (props.minEventsPerWindow !== undefined) {
+    if (Token.isUnresolved(props.minEventsPerWindow)) {
+      throw new RollbackTriggersError('RT113', "minEventsPerWindow must be a literal number: the alarm expressions compare each window's events with it at synth");
+    }
+    validateMinEventsPerWindow(props.minEventsPerWindow);
   }
-  if (props.alarmNamePrefix !== undefined && !isUnresolved(props.alarmNamePrefix) && props.alarmNamePrefix.length === 0) {
-    throw new RollbackTriggersError('RT115', 'alarmNamePrefix must not be empty — omit it to let CloudFormation generate names');
+  if (props.alarmNamePrefix !== undefined) {
+    if (isUnresolved(props.alarmNamePrefix)) {
+      warnings.push({
+        id: 'cdk-rollback-triggers:unresolvedAlarmName',
+        message:
+          'alarmNamePrefix is a token: its length (alarm names are at most 255 characters) and its characters (no ASCII control characters, no double quote) ' +
+          'could not be checked at synth. Acknowledge this warning if the deploy-time value is known to fit.',
+      });
+    } else if (props.alarmNamePrefix.length === 0) {
+      throw new RollbackTriggersError('RT115', 'alarmNamePrefix must not be empty — omit it to let CloudFormation generate names');
+    } else {
+      validateAlarmNamePart('alarmNamePrefix', props.alarmNamePrefix);
+    }
   }
 
   const tiers = props.tiers ?? BurnRateTier.workbookDefaults();
-  if (tiers.length === 0) {
+  if (!Array.isArray(tiers) || tiers.length === 0) {
     throw new RollbackTriggersError('RT116', 'tiers must name at least one burn-rate tier — omit it for the SRE Workbook defaults');
   }
+  tiers.forEach((tier, i) => {
+    if (!(tier instanceof BurnRateTier)) {
+      throw new RollbackTriggersError('RT116', `tiers[${i}] must be a BurnRateTier (BurnRateTier.PAGE_1H… or BurnRateTier.of()), got ${String(tier)}`);
+    }
+  });
   const seen = new Set<string>();
   const checkedTiers = tiers.map((tier) => {
     if (seen.has(tier.name)) {
@@ -315,19 +365,121 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration)
       ['shortWindow', derived.shortWindowSeconds],
     ] as const) {
       const prop = `tier "${tier.name}" ${role}`;
+      validateSubMinutePeriod(prop, seconds, resolutionSeconds, 'resolution');
       validateWindowMultiple(prop, seconds, resolutionSeconds);
       validatePeriod(prop, seconds);
       // The window is the alarm's period with one evaluation period.
       validateEvaluationRange(prop, seconds, 1);
     }
+    if (derived.factor < 1) {
+      warnings.push({
+        id: 'cdk-rollback-triggers:tierBelowBudgetRate',
+        message:
+          `Tier "${tier.name}" fires at a burn rate of ${formatNumber(derived.factor)}×, below 1×: it alarms while the service spends its budget slower than ` +
+          `the objective allows (${formatNumber(derived.budgetFraction * 100)} % of the budget in ${formatSeconds(derived.longWindowSeconds)} of a ` +
+          `${formatSeconds(periodSeconds)} period). Raise its budgetConsumedPercent, shorten its longWindow, or acknowledge this warning.`,
+      });
+    }
     return { tier, derived, minEvents: props.minEventsPerWindow ?? defaultMinEventsPerWindow(derived) };
   });
-  return { budget, periodSeconds, resolutionSeconds, metricCount, tiers: checkedTiers };
+  if (props.minEventsPerWindow !== undefined) {
+    validateMinEventsMeasureBudget(props.objectivePercent, props.minEventsPerWindow, checkedTiers.map((t) => t.derived));
+  }
+
+  // The SLI's math runs inside every window alarm: the longest window bounds what one evaluation reads.
+  const longestWindow = Math.max(...checkedTiers.map((t) => t.derived.longWindowSeconds));
+  // The query ids the burn-rate alarm gives the SLI's counts (lib/private/alarm-factory.ts).
+  const libraryQueries: Record<string, IMetric | undefined> = { bad: counts.bad, good: counts.good, total: counts.total };
+  for (const [role, metric] of [
+    ['bad', counts.bad],
+    ['good', counts.good],
+    ['total', counts.total],
+  ] as const) {
+    if (metric === undefined) continue;
+    for (const use of mathExpressionsOf(metric)) {
+      const prop = `the SLI's ${role} count`;
+      if (isUnresolved(use.expression)) {
+        warnings.push({
+          id: 'cdk-rollback-triggers:unresolvedMathExpression',
+          message: `${prop} is a math expression given as a token: its functions and query ids could not be checked at synth. Acknowledge this warning if it is known to be valid in an alarm.`,
+        });
+        continue;
+      }
+      for (const [id, used] of Object.entries(use.usingMetrics)) {
+        const own = Object.prototype.hasOwnProperty.call(libraryQueries, id) ? libraryQueries[id] : undefined;
+        if (own !== undefined) validateLibraryQueryId(prop, id, metricSignature(stack, used) === metricSignature(stack, own));
+      }
+      const advice = validateAlarmMathExpression(prop, use.expression, use.usingIds, {
+        evaluationRangeSeconds: longestWindow,
+        highResolution: isHighResolutionPeriod(resolutionSeconds),
+      });
+      for (const message of advice) warnings.push({ id: 'cdk-rollback-triggers:alarmMathFunction', message });
+    }
+  }
+
+  const hasPage = checkedTiers.some((t) => t.tier.severity === AlertSeverity.PAGE);
+  const hasTicket = checkedTiers.some((t) => t.tier.severity === AlertSeverity.TICKET);
+  const missingSeverity = (prop: string, severity: string, why: string) =>
+    new RollbackTriggersError(
+      'RT125',
+      `${prop} ${why}, but no tier is a ${severity} tier (tiers: ${checkedTiers.map((t) => t.tier.name).join(', ')}) — add a ${severity} tier or remove ${prop}`,
+    );
+  if ((props.pageActions?.length ?? 0) > 0 && !hasPage) throw missingSeverity('pageActions', 'page', 'would run when a page tier fires');
+  if ((props.ticketActions?.length ?? 0) > 0 && !hasTicket) throw missingSeverity('ticketActions', 'ticket', 'would run when a ticket tier fires');
+  if (props.suppressTicketsWhilePaging && !hasPage) throw missingSeverity('suppressTicketsWhilePaging', 'page', 'silences tickets while a page tier fires');
+  if (props.suppressTicketsWhilePaging && !hasTicket) throw missingSeverity('suppressTicketsWhilePaging', 'ticket', 'silences the ticket tiers');
+
+  const outageSeconds = fullOutageBudgetSeconds(props.objectivePercent, periodSeconds);
+  if (outageSeconds < ALARM_EVALUATION_SECONDS) {
+    warnings.push({
+      id: 'cdk-rollback-triggers:budgetShorterThanDetection',
+      message:
+        `At ${formatNumber(props.objectivePercent)} % over ${formatSeconds(periodSeconds)}, a total outage spends the whole error budget in ` +
+        `${formatNumber(Number(outageSeconds.toPrecision(3)))} s, before CloudWatch evaluates any alarm (once a minute): the burn-rate tiers can only report ` +
+        'a budget already spent (SRE Workbook, "Alerting on SLOs": extreme availability goals). Lower objectivePercent, lengthen compliancePeriod, or acknowledge this warning.',
+    });
+  }
+  return { budget, periodSeconds, resolutionSeconds, metricCount, tiers: checkedTiers, warnings };
 }
 
-function literalSeconds(prop: string, d: Duration): number {
-  if (d.isUnresolved()) throw new RollbackTriggersError('RT109', `${prop} must be a literal duration, got a token`);
-  return d.toSeconds();
+/** CloudWatch evaluates an alarm with a period of a minute or more once a minute ("Alarm evaluation"). */
+const ALARM_EVALUATION_SECONDS = 60;
+
+/** sloName keys the SLO in the policy, the plan and the evaluator, and is part of alarm names. */
+function validateSloName(sloName: string, fromId: boolean): void {
+  const prop = fromId ? 'sloName (the construct id by default)' : 'sloName';
+  if (isUnresolved(sloName)) {
+    throw new RollbackTriggersError('RT121', `${prop} must be a literal string, got a token — the policy and the plan name the SLO with it at synth`);
+  }
+  if (typeof sloName !== 'string' || sloName.trim().length === 0) {
+    throw new RollbackTriggersError('RT121', `${prop} must not be empty or blank, got ${JSON.stringify(sloName)} — omit it to use the construct id`);
+  }
+  validateAlarmNamePart(prop, sloName);
+}
+
+/** SLO names taken per stack, with the path of the SLO that took each. */
+const sloNames = new WeakMap<Stack, Map<string, string>>();
+
+/**
+ * The simulator, the plan and the evaluator tell the SLOs of a stack apart by name: a second SLO
+ * of the same name would be replayed, priced and judged as the first.
+ */
+function claimSloName(slo: ServiceLevelObjective, name: string): void {
+  const stack = Stack.of(slo);
+  let names = sloNames.get(stack);
+  if (!names) {
+    names = new Map();
+    sloNames.set(stack, names);
+  }
+  const other = names.get(name);
+  if (other !== undefined) {
+    throw new RollbackTriggersError(
+      'RT122',
+      `sloName "${name}" is already the name of ${other} in stack ${stack.node.path}: the plan, the simulator and the evaluator tell SLOs apart by name — ` +
+        'give one of them another sloName',
+    );
+  }
+  names.set(name, slo.node.path);
 }
 
 /** Count metrics averaged or maxed per period give a meaningless ratio; CloudWatch's default is Average. */

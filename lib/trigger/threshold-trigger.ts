@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, IAlarm, IAlarmAction, IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
@@ -6,15 +6,21 @@ import {
   POLICY_SCHEMA_VERSION,
   PolicyThresholdTrigger,
   RollbackTriggersError,
+  isHighResolutionPeriod,
+  validateAlarmDescription,
+  validateAlarmMathExpression,
   validateAlarmName,
   validateDatapointsToAlarm,
   validateEvaluationRange,
   validateMathAlarmSize,
   validatePeriod,
   validateResolutionForNamespaces,
+  validateSubMinutePeriod,
+  validateThreshold,
+  validateWindowMultiple,
 } from '../core';
 import { atConstruct } from '../private/errors';
-import { isUnresolved, metricFootprint } from '../private/metrics';
+import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint } from '../private/metrics';
 import { AlertSeverity } from '../slo/burn-rate-tier';
 
 /** Properties of a {@link ThresholdTrigger}. */
@@ -24,17 +30,28 @@ export interface ThresholdTriggerProps {
    * such as a model's confidence score, or a business count.
    */
   readonly metric: IMetric;
-  /** The value compared with the metric. */
+  /**
+   * The value compared with the metric: a finite number. A token is passed to CloudWatch
+   * unchecked, with a synth warning.
+   */
   readonly threshold: number;
   /** How the metric is compared with the threshold. */
   readonly comparisonOperator: ComparisonOperator;
   /**
    * The period each datapoint aggregates; it replaces the metric's own period (a `Metric`
-   * defaults to 5 minutes).
+   * defaults to 5 minutes). 10, 20 or 30 seconds only with a high-resolution `resolution`.
    *
    * @default Duration.minutes(1)
    */
   readonly period?: Duration;
+  /**
+   * The granularity the metric is published at; the period must be a multiple of it. Setting 10,
+   * 20 or 30 seconds declares the metric high resolution (a custom metric published with
+   * `StorageResolution` 1; AWS-vended metrics never are), which a period under a minute needs.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly resolution?: Duration;
   /**
    * N in "M of N": how many recent periods are looked at.
    *
@@ -68,18 +85,25 @@ export interface ThresholdTriggerProps {
    */
   readonly actions?: IAlarmAction[];
   /**
-   * Name of the alarm.
+   * Name of the alarm: 1 to 255 characters, no ASCII control characters, no double quote (a
+   * composite alarm's rule names its children in double quotes).
    *
    * @default - CloudFormation generates a unique name
    */
   readonly alarmName?: string;
   /**
-   * Description of the alarm.
+   * Description of the alarm, at most 1,024 characters.
    *
    * @default - derived from the condition
    */
   readonly description?: string;
 }
+
+const ANOMALY_COMPARISONS: string[] = [
+  ComparisonOperator.LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
+  ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+  ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+];
 
 const COMPARISON_TEXT: Record<string, string> = {
   [ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD]: '≥',
@@ -102,37 +126,94 @@ export class ThresholdTrigger extends Construct {
 
   constructor(scope: Construct, id: string, props: ThresholdTriggerProps) {
     super(scope, id);
-    const periodSeconds = (props.period ?? Duration.minutes(1)).toSeconds();
+    const warn = (warningId: string, message: string) => Annotations.of(this).addWarningV2(warningId, message);
     const evaluationPeriods = props.evaluationPeriods ?? 3;
     const datapointsToAlarm = props.datapointsToAlarm ?? evaluationPeriods;
     const footprint = metricFootprint(props.metric);
-    atConstruct(this, () => {
+    const periodSeconds = atConstruct(this, () => {
       if (!COMPARISON_TEXT[props.comparisonOperator]) {
         throw new RollbackTriggersError(
           'RT212',
-          `comparisonOperator ${props.comparisonOperator} is for anomaly detection bands; a threshold trigger takes GREATER_THAN…, LESS_THAN… or their OR_EQUAL forms`,
+          ANOMALY_COMPARISONS.includes(props.comparisonOperator)
+            ? `comparisonOperator ${props.comparisonOperator} is for anomaly detection bands; a threshold trigger takes GREATER_THAN…, LESS_THAN… or their OR_EQUAL forms`
+            : `comparisonOperator must be one of ${Object.keys(COMPARISON_TEXT).join(', ')}, got ${JSON.stringify(props.comparisonOperator)}`,
         );
       }
-      validatePeriod('period', periodSeconds);
-      validateResolutionForNamespaces('period', periodSeconds, footprint.namespaces);
-      validateEvaluationRange('the trigger', periodSeconds, evaluationPeriods);
+      if (props.treatMissingData !== undefined && !Object.values(TreatMissingData).includes(props.treatMissingData)) {
+        throw new RollbackTriggersError('RT219', `treatMissingData must be one of ${Object.values(TreatMissingData).join(', ')}, got ${JSON.stringify(props.treatMissingData)}`);
+      }
+      if (props.severity !== undefined && props.severity !== AlertSeverity.PAGE && props.severity !== AlertSeverity.TICKET) {
+        throw new RollbackTriggersError('RT123', `severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`);
+      }
+      if (!(props.metric instanceof Metric || props.metric instanceof MathExpression)) {
+        throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period');
+      }
+      if (!isUnresolved(props.threshold)) validateThreshold('threshold', props.threshold);
+      const period = literalSeconds('period', props.period ?? Duration.minutes(1));
+      const resolution = literalSeconds('resolution', props.resolution ?? Duration.minutes(1));
+      validatePeriod('resolution', resolution);
+      validatePeriod('period', period);
+      validateResolutionForNamespaces('resolution', resolution, footprint.namespaces);
+      validateResolutionForNamespaces('period', period, footprint.namespaces);
+      validateSubMinutePeriod('period', period, resolution, 'resolution');
+      validateWindowMultiple('period', period, resolution, 'the metric resolution');
+      for (const [prop, value] of [
+        ['evaluationPeriods', evaluationPeriods],
+        ['datapointsToAlarm', datapointsToAlarm],
+      ] as const) {
+        if (isUnresolved(value)) {
+          throw new RollbackTriggersError('RT113', `${prop} must be a literal number, got a token — CloudWatch's evaluation-range limit and the plan need it at synth`);
+        }
+      }
+      validateEvaluationRange('the trigger', period, evaluationPeriods);
       validateDatapointsToAlarm('the trigger', datapointsToAlarm, evaluationPeriods);
       validateMathAlarmSize('metric', footprint.metrics, footprint.expressions);
-      if (props.alarmName !== undefined && !isUnresolved(props.alarmName)) validateAlarmName(props.alarmName);
+      for (const use of mathExpressionsOf(props.metric)) {
+        if (isUnresolved(use.expression)) {
+          warn('cdk-rollback-triggers:unresolvedMathExpression', 'metric is a math expression given as a token: its functions and query ids could not be checked at synth.');
+          continue;
+        }
+        const advice = validateAlarmMathExpression('metric', use.expression, use.usingIds, {
+          evaluationRangeSeconds: period * evaluationPeriods,
+          highResolution: isHighResolutionPeriod(period),
+        });
+        for (const message of advice) warn('cdk-rollback-triggers:alarmMathFunction', message);
+      }
+      if (props.alarmName !== undefined) {
+        if (isUnresolved(props.alarmName)) {
+          warn(
+            'cdk-rollback-triggers:unresolvedAlarmName',
+            'alarmName is a token: its length (at most 255 characters) and characters (no ASCII control characters, no double quote) could not be checked at synth.',
+          );
+        } else {
+          validateAlarmName(props.alarmName, 'alarmName');
+        }
+      }
+      return period;
     });
+    if (isUnresolved(props.threshold)) {
+      warn(
+        'cdk-rollback-triggers:unresolvedThreshold',
+        'threshold is a token: whether it is a finite number could not be checked at synth, and the plan and the simulator read it only if it resolves to a number at synth.',
+      );
+    }
 
     this.severity = props.severity ?? AlertSeverity.PAGE;
     const treatMissingData = props.treatMissingData ?? TreatMissingData.NOT_BREACHING;
     const condition = `${COMPARISON_TEXT[props.comparisonOperator]} ${props.threshold} in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${periodSeconds} s`;
+    const description = props.description ?? `Threshold trigger ${this.node.path}: metric ${condition}.`;
+    if (!isUnresolved(description)) {
+      atConstruct(this, () => validateAlarmDescription(props.description !== undefined ? 'description' : 'the derived description (from the construct path)', description));
+    }
     const alarm = new Alarm(this, 'Alarm', {
-      metric: withPeriod(props.metric, Duration.seconds(periodSeconds)),
+      metric: (props.metric as Metric | MathExpression).with({ period: Duration.seconds(periodSeconds) }),
       threshold: props.threshold,
       comparisonOperator: props.comparisonOperator,
       evaluationPeriods,
       datapointsToAlarm,
       treatMissingData,
       alarmName: props.alarmName,
-      alarmDescription: props.description ?? `Threshold trigger ${this.node.path}: metric ${condition}.`,
+      alarmDescription: description,
     }) as Alarm;
     for (const action of props.actions ?? []) alarm.addAlarmAction(action);
     this.alarm = alarm;
@@ -153,9 +234,4 @@ export class ThresholdTrigger extends Construct {
     };
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
   }
-}
-
-function withPeriod(metric: IMetric, period: Duration): IMetric {
-  if (metric instanceof Metric || metric instanceof MathExpression) return metric.with({ period });
-  throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period');
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_ALARM_DESCRIPTION_LENGTH,
   MAX_ALARM_NAME_LENGTH,
   MAX_COMPOSITE_CHILDREN,
   MAX_COMPOSITE_RULE_LENGTH,
@@ -9,13 +10,19 @@ import {
   compositeRule,
   isHighResolutionPeriod,
   isValidPeriod,
+  validateAlarmDescription,
+  validateAlarmMathExpression,
   validateAlarmName,
+  validateAlarmNamePart,
   validateComposite,
   validateDatapointsToAlarm,
   validateEvaluationRange,
+  validateLibraryQueryId,
   validateMathAlarmSize,
   validatePeriod,
   validateResolutionForNamespaces,
+  validateSubMinutePeriod,
+  validateThreshold,
   validateWindowMultiple,
 } from '../../lib/core';
 import { expectRtError } from './helpers';
@@ -272,5 +279,147 @@ describe('validateComposite (RT210, RT211)', () => {
     const rule = compositeRule('OR', names);
     expect(rule.length).toBeGreaterThan(10_240);
     expectRtError(() => validateComposite('severity', names.length, rule), 'RT211');
+  });
+});
+
+describe('validateAlarmName: characters and emptiness (RT215)', () => {
+  it('throws RT215 for an empty name, naming the prop', () => {
+    const error = expectRtError(() => validateAlarmName('', 'alarmName'), 'RT215');
+    expect(error.message).toContain('alarmName must not be empty');
+  });
+
+  it.each([
+    ['a newline', 'shop\nalarm', 'U+000A'],
+    ['a tab', 'shop\talarm', 'U+0009'],
+    ['NUL', 'shop\u0000alarm', 'U+0000'],
+    ['DEL', 'shop\u007falarm', 'U+007F'],
+    ['a double quote', 'shop"alarm', 'double quote'],
+    ['a lone high surrogate', 'shop\ud800alarm', 'lone UTF-16 surrogate'],
+    ['a lone low surrogate', 'shop\udc00alarm', 'lone UTF-16 surrogate'],
+  ])('throws RT215 for %s, saying which character and where', (_, name, what) => {
+    const error = expectRtError(() => validateAlarmName(name, 'alarmName'), 'RT215');
+    expect(error.message).toContain(what);
+    expect(error.message).toContain('position 4');
+    expect(error.message).toContain('ALARM("name")');
+  });
+
+  it.each([
+    ['Unicode letters', 'bücher-verfügbarkeit'],
+    ['an astral character (a valid surrogate pair)', 'shop-🚀'],
+    ['spaces and single quotes', "shop's checkout alarm"],
+    ['a backslash', 'shop\\alarm'],
+    ['colons and slashes', 'shop:checkout/page'],
+  ])('accepts %s', (_, name) => {
+    expect(() => validateAlarmName(name)).not.toThrow();
+  });
+
+  it('checks a name part without the length and emptiness rules of a whole name', () => {
+    expect(() => validateAlarmNamePart('alarmNamePrefix', 'x'.repeat(300))).not.toThrow();
+    expect(expectRtError(() => validateAlarmNamePart('alarmNamePrefix', 'a"b'), 'RT215').message).toMatch(/^\[RT215\] alarmNamePrefix "a\\"b"/);
+  });
+
+  it('rejects every ASCII control character and accepts every other ASCII character', () => {
+    for (let code = 0; code < 128; code++) {
+      const name = `a${String.fromCharCode(code)}b`;
+      if (code < 0x20 || code === 0x7f || code === 0x22) expectRtError(() => validateAlarmName(name), 'RT215');
+      else expect(() => validateAlarmName(name)).not.toThrow();
+    }
+  });
+});
+
+describe('validateAlarmDescription (RT220)', () => {
+  it('passes for 1,024 characters and throws RT220 for 1,025, naming the prop', () => {
+    expect(MAX_ALARM_DESCRIPTION_LENGTH).toBe(1_024);
+    expect(() => validateAlarmDescription('description', 'd'.repeat(1_024))).not.toThrow();
+    const error = expectRtError(() => validateAlarmDescription('description', 'd'.repeat(1_025)), 'RT220');
+    expect(error.message).toContain('description would be 1025 characters');
+  });
+});
+
+describe('validateSubMinutePeriod (RT214)', () => {
+  it('throws RT214 for a sub-minute period at a standard resolution, naming both props', () => {
+    const error = expectRtError(() => validateSubMinutePeriod('period', 10, 60, 'resolution'), 'RT214');
+    expect(error.message).toContain('period is 10 s, below one minute, but resolution is 1 min');
+    expect(error.message).toContain('StorageResolution 1');
+  });
+
+  it('passes once the resolution is declared high, and for periods of a minute or more', () => {
+    expect(() => validateSubMinutePeriod('period', 10, 10, 'resolution')).not.toThrow();
+    expect(() => validateSubMinutePeriod('period', 30, 10, 'resolution')).not.toThrow();
+    expect(() => validateSubMinutePeriod('period', 60, 60, 'resolution')).not.toThrow();
+  });
+});
+
+describe('validateThreshold (RT218)', () => {
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('throws RT218 for %s', (threshold) => {
+    expect(expectRtError(() => validateThreshold('threshold', threshold), 'RT218').message).toContain('"Threshold": null');
+  });
+
+  it.each([0, -5, 0.7, 1e300, -1e300])('accepts %s', (threshold) => {
+    expect(() => validateThreshold('threshold', threshold)).not.toThrow();
+  });
+});
+
+describe('validateWindowMultiple names the resolution it divides by', () => {
+  it('says "the metric resolution" for a trigger', () => {
+    expect(expectRtError(() => validateWindowMultiple('period', 30, 20, 'the metric resolution'), 'RT203').message).toContain(
+      'period must be a whole multiple of the metric resolution 20 s, got 30 s',
+    );
+  });
+});
+
+describe('validateAlarmMathExpression (RT216, RT217)', () => {
+  const minute = { evaluationRangeSeconds: 3_600, highResolution: false };
+
+  it.each([
+    ['SEARCH()', "SUM(SEARCH('{Shop} MetricName=\"Failed\"', 'Sum', 60))", []],
+    ['SEARCH() in lower case', "search('{Shop}', 'Sum', 60)", []],
+    ['METRICS()', 'SUM(METRICS())', ['a', 'b']],
+    ['METRICS() with a filter', 'SUM(METRICS("err"))', ['err1', 'err2']],
+    ['ANOMALY_DETECTION_BAND()', 'ANOMALY_DETECTION_BAND(a, 2)', ['a']],
+  ])('refuses %s with RT216, naming the prop and the expression', (_, expression, ids) => {
+    const error = expectRtError(() => validateAlarmMathExpression("the SLI's bad count", expression, ids, minute), 'RT216');
+    expect(error.message).toContain("the SLI's bad count uses");
+    expect(error.message).toContain(expression);
+  });
+
+  it('refuses a Metrics Insights query over more than 3 hours or at high resolution, and accepts one within', () => {
+    const query = 'SELECT SUM(Failed) FROM SCHEMA("Shop", Service) WHERE Service = \'checkout\'';
+    expect(() => validateAlarmMathExpression('metric', query, [], { evaluationRangeSeconds: 3 * 3_600, highResolution: false })).not.toThrow();
+    expect(expectRtError(() => validateAlarmMathExpression('metric', query, [], { evaluationRangeSeconds: 3 * 3_600 + 60, highResolution: false }), 'RT216').message).toContain(
+      'only the latest 3 hours',
+    );
+    expectRtError(() => validateAlarmMathExpression('metric', query, [], { evaluationRangeSeconds: 600, highResolution: true }), 'RT216');
+  });
+
+  it('ignores function names inside string literals', () => {
+    expect(() => validateAlarmMathExpression('metric', 'SELECT MAX(Latency) FROM SCHEMA("SEARCH", METRICS)', [], minute)).not.toThrow();
+  });
+
+  it('refuses an identifier with no query of that id (RT217), listing the known ids', () => {
+    const error = expectRtError(() => validateAlarmMathExpression('metric', 'errors + throtles', ['errors', 'throttles'], minute), 'RT217');
+    expect(error.message).toContain('"throtles"');
+    expect(error.message).toContain('(errors, throttles)');
+  });
+
+  it('accepts the expressions this library renders and does not read number exponents as ids', () => {
+    const derived = 'FILL(t5xx, 0) + IF(total - (FILL(t2xx, 0) + FILL(t5xx, 0)) > 0, total - (FILL(t2xx, 0) + FILL(t5xx, 0)), 0)';
+    expect(validateAlarmMathExpression('bad', derived, ['total', 't2xx', 't5xx'], minute)).toEqual([]);
+    expect(validateAlarmMathExpression('bad', 'total * (100 - FILL(pr, 100)) / 100', ['total', 'pr'], minute)).toEqual([]);
+    expect(validateAlarmMathExpression('bad', 'a * 1e3 + b / 2.5e-2', ['a', 'b'], minute)).toEqual([]);
+    expect(validateAlarmMathExpression('bad', 'SUM([a, b])', ['a', 'b'], minute)).toEqual([]);
+  });
+
+  it('warns about the functions the User Guide advises against in alarms', () => {
+    expect(validateAlarmMathExpression('metric', 'RUNNING_SUM(a)', ['a'], minute)).toEqual([expect.stringContaining('RUNNING_SUM()')]);
+    expect(validateAlarmMathExpression('metric', 'a - AVG(a)', ['a'], minute)).toEqual([expect.stringContaining('AVG() of a single time series')]);
+    expect(validateAlarmMathExpression('metric', 'REMOVE_EMPTY([a, b])', ['a', 'b'], minute)).toHaveLength(1);
+  });
+});
+
+describe('validateLibraryQueryId (RT221)', () => {
+  it('refuses an id of the alarm bound to another metric, and passes the same metric', () => {
+    expect(expectRtError(() => validateLibraryQueryId("the SLI's bad count", 'total', false), 'RT221').message).toContain('"total" for another metric');
+    expect(() => validateLibraryQueryId("the SLI's bad count", 'total', true)).not.toThrow();
   });
 });

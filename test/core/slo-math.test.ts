@@ -17,7 +17,14 @@ import {
   errorBudget,
   formatNumber,
   formatSeconds,
+  fullOutageBudgetSeconds,
+  MIN_ERROR_BUDGET,
   secondsToFire,
+  validateBudgetConsumedPercent,
+  validateDurationSeconds,
+  validateErrorBudgetMeasurable,
+  validateMinEventsMeasureBudget,
+  validateMinEventsPerWindow,
   validateObjectivePercent,
   type TierSpec,
 } from '../../lib/core';
@@ -439,6 +446,7 @@ describe('RT105: long window longer than the compliance period', () => {
     const error = expectRtError(() => deriveTier(TICKET_3D, 99.9, DAY), 'RT105');
     expect(error.message).toContain('longWindow 3 d');
     expect(error.message).toContain('compliance period 1 d');
+    expect(error.message).toContain('lengthen compliancePeriod or shorten the tier\'s longWindow');
   });
 
   it('accepts a long window equal to the compliance period', () => {
@@ -632,5 +640,98 @@ describe('properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('RT118: durations are positive, finite, whole seconds', () => {
+  it.each([
+    [0, 'Duration.days(0)', '(0 s)'],
+    [Number.NaN, 'Duration.days(NaN)', ''],
+    [Number.POSITIVE_INFINITY, 'Duration.days(Infinity)', ''],
+    [1.5, 'Duration.millis(1500)', '(1.5 s)'],
+    [-60, 'Duration.minutes(-1)', '(-60 s)'],
+  ])('refuses %s s, naming the prop and the value as written', (seconds, rendered, inSeconds) => {
+    const error = expectRtError(() => validateDurationSeconds('compliancePeriod', seconds, rendered), 'RT118');
+    expect(error.message).toContain(`compliancePeriod must be a whole number of seconds above 0, got ${rendered}${inSeconds ? ` ${inSeconds}` : ''} —`);
+  });
+
+  it('accepts any positive whole number of seconds', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 10 * 365 * DAY }), (seconds) => validateDurationSeconds('d', seconds, `${seconds}`)));
+  });
+});
+
+describe('RT102: budgetConsumedPercent', () => {
+  it.each([0, -1, 100.0001, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('refuses %s', (percent) => {
+    expect(expectRtError(() => validateBudgetConsumedPercent('budgetConsumedPercent', percent), 'RT102').message).toContain(`got ${percent}`);
+  });
+
+  it.each([0.001, 2, 5, 10, 100])('accepts %s', (percent) => {
+    expect(() => validateBudgetConsumedPercent('budgetConsumedPercent', percent)).not.toThrow();
+  });
+});
+
+describe('RT114: minEventsPerWindow is a whole number from 1 to 2^53 − 1', () => {
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, 1e300])('refuses %s', (n) => {
+    expectRtError(() => validateMinEventsPerWindow(n), 'RT114');
+  });
+
+  it.each([1, 70, Number.MAX_SAFE_INTEGER])('accepts %s', (n) => {
+    expect(() => validateMinEventsPerWindow(n)).not.toThrow();
+  });
+});
+
+describe('RT119: an objective whose budget is below one event in a million', () => {
+  it('accepts six nines, the smallest budget the alarms can write', () => {
+    expect(MIN_ERROR_BUDGET).toBe(1e-6);
+    expect(errorBudget(99.9999)).toBeCloseTo(1e-6, 15);
+    expect(String(errorBudget(99.9999))).not.toContain('e');
+    expect(() => validateErrorBudgetMeasurable(99.9999)).not.toThrow();
+  });
+
+  it.each([99.99995, 99.99999, 99.9999999999, 99.99999999999999])('refuses %s', (objective) => {
+    const error = expectRtError(() => validateErrorBudgetMeasurable(objective), 'RT119');
+    expect(error.message).toContain(`objectivePercent ${objective} leaves an error budget of`);
+    expect(error.message).toContain('use at most 99.9999 (six nines)');
+  });
+
+  it('says how many events a window would need before one failure stops paging by itself', () => {
+    // 99.99999 % → budget 1e-7 (as the double gives it: 1.00000000032e-7); 1 ÷ (14.4 × 1e-7) ≈ 694,444.
+    expect(expectRtError(() => validateErrorBudgetMeasurable(99.99999), 'RT119').message).toContain('over 694444 events');
+  });
+});
+
+describe('RT120: one failed request at the minimum event count must stay below every threshold', () => {
+  const derived = (objective: number) => WORKBOOK_TIERS.map((t) => deriveTier(t, objective, THIRTY_DAYS));
+
+  it('refuses 99.999 % with minEventsPerWindow 100: one failure in 100 is a 1000× burn', () => {
+    const error = expectRtError(() => validateMinEventsMeasureBudget(99.999, 100, derived(99.999)), 'RT120');
+    expect(error.message).toContain('objectivePercent 99.999 leaves an error budget of 0.001 % of events, less than one request can measure at minEventsPerWindow 100');
+    expect(error.message).toContain('a 1000× burn');
+    // The 1× tier has the lowest threshold, so it is the one named; the other three fail too.
+    expect(error.message).toContain('tier "ticket-3d" (1×, an error ratio of 0.001 %) (and 3 other tiers)');
+    expect(error.message).toContain('Raise minEventsPerWindow to at least 100001');
+    expect(error.message).toContain('lower objectivePercent below 99');
+  });
+
+  it('puts the boundary where one failure equals the threshold: 1,000 events fire a 99.9 % 1× tier, 1,001 do not', () => {
+    expectRtError(() => validateMinEventsMeasureBudget(99.9, 1000, derived(99.9)), 'RT120');
+    expect(() => validateMinEventsMeasureBudget(99.9, 1001, derived(99.9))).not.toThrow();
+  });
+
+  it('never refuses the per-tier defaults', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 95, max: 99.9999, noNaN: true }), fc.constantFrom(...WORKBOOK_TIERS), (objective, spec) => {
+        if (!canTierFire(spec, objective, THIRTY_DAYS)) return;
+        const tier = deriveTier(spec, objective, THIRTY_DAYS);
+        validateMinEventsMeasureBudget(objective, defaultMinEventsPerWindow(tier), [tier]);
+      }),
+    );
+  });
+});
+
+describe('fullOutageBudgetSeconds', () => {
+  it('is 25.92 s for 99.999 % over 30 days and 43.2 min for 99.9 %', () => {
+    expect(fullOutageBudgetSeconds(99.999, THIRTY_DAYS)).toBeCloseTo(25.92, 6);
+    expect(fullOutageBudgetSeconds(99.9, THIRTY_DAYS)).toBeCloseTo(2_592, 6);
   });
 });

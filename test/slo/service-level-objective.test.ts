@@ -3,8 +3,10 @@ import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { AlertSeverity, BurnRateTier, RollbackPlan, ServiceLevelObjective, Sli } from '../../lib';
+import { AlertSeverity, BurnRateTier, type BurnRateTierProps, RollbackPlan, ServiceLevelObjective, Sli } from '../../lib';
+import { RollbackTriggersError } from '../../lib/core';
 import { compositeAlarms, countMetric, lambdaFunction, metricAlarms, newStack } from '../helpers';
 
 const shopSli = () => Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Requests') });
@@ -147,9 +149,10 @@ describe('ServiceLevelObjective options', () => {
   });
 
   it('applies an explicit minEventsPerWindow to every window', () => {
-    const { stack } = defaultSlo(newStack(), { minEventsPerWindow: 25 });
+    // 2,000 is above every workbook tier's own minimum for 99.9 % (1,001 for the 1× tier): RT120.
+    const { stack } = defaultSlo(newStack(), { minEventsPerWindow: 2000 });
     for (const alarm of Object.values(metricAlarms(stack))) {
-      expect(alarm.Properties.Metrics[0].Expression).toMatch(/^IF\(total >= 25,/);
+      expect(alarm.Properties.Metrics[0].Expression).toMatch(/^IF\(total >= 2000,/);
     }
   });
 
@@ -223,9 +226,10 @@ describe('ServiceLevelObjective validation', () => {
     throwsCode('RT106', () => defaultSlo(newStack(), { objectivePercent: 90 }), /page-1h" can never fire .* 144 %/);
   });
 
-  it('rejects a short window that is not shorter than the long window', () => {
-    const tier = BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.hours(1), shortWindow: Duration.hours(1) });
-    throwsCode('RT104', () => defaultSlo(newStack(), { tiers: [tier] }), /shortWindow must be shorter/);
+  it('rejects a short window that is not shorter than the long window where the tier is made', () => {
+    expect(() =>
+      BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.hours(1), shortWindow: Duration.hours(1) }),
+    ).toThrow(/RT104.*BurnRateTier.of: shortWindow must be shorter than longWindow, got short 1 h and long 1 h/);
   });
 
   it('rejects a window that is not a multiple of the resolution', () => {
@@ -317,5 +321,243 @@ describe('BurnRateTier', () => {
 
   it('rejects the names of the severity composites', () => {
     expect(() => BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.hours(1), name: 'page' })).toThrow(/RT108/);
+  });
+});
+
+/** Runs `fn`, expects a RollbackTriggersError with `code` whose message names the SLO's path, and returns the message. */
+function refused(code: string, fn: () => unknown, path = 'TestStack/Checkout'): string {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, `expected ${code}`).toBeInstanceOf(RollbackTriggersError);
+  expect((error as RollbackTriggersError).code).toBe(code);
+  expect((error as Error).message).toContain(path);
+  return (error as Error).message;
+}
+
+const customTier = (props: Partial<BurnRateTierProps> = {}) =>
+  BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.hours(1), ...props });
+
+const warningsOf = (stack: Stack) =>
+  Annotations.fromStack(stack)
+    .findWarning('*', Match.anyValue())
+    .map((w) => String(w.entry.data));
+
+describe('ServiceLevelObjective numbers: finite, in range, tokens refused or warned', () => {
+  it('names compliancePeriod, not a tier, when it is zero', () => {
+    const message = refused('RT118', () => defaultSlo(newStack(), { compliancePeriod: Duration.days(0) }));
+    expect(message).toContain('compliancePeriod must be a whole number of seconds above 0, got Duration.days(0) (0 s)');
+    expect(message).not.toContain('tier');
+  });
+
+  it.each([
+    ['NaN days', Duration.days(Number.NaN), 'Duration.days(NaN)'],
+    ['infinite days', Duration.days(Number.POSITIVE_INFINITY), 'Duration.days(Infinity)'],
+    ['30 days and half a second', Duration.millis(30 * 86_400_000 + 500), 'Duration.millis(2592000500) (2592000.5 s)'],
+  ])('names compliancePeriod and its value for %s (not an aws-cdk-lib conversion error)', (_, compliancePeriod, rendered) => {
+    expect(refused('RT118', () => defaultSlo(newStack(), { compliancePeriod }))).toContain(`compliancePeriod must be a whole number of seconds above 0, got ${rendered}`);
+  });
+
+  it.each([
+    ['NaN', Duration.seconds(Number.NaN), 'Duration.seconds(NaN)'],
+    ['0', Duration.seconds(0), 'Duration.seconds(0) (0 s)'],
+    ['half a second', Duration.millis(500), 'Duration.millis(500) (0.5 s)'],
+  ])('names resolution and its value for %s', (_, resolution, rendered) => {
+    expect(refused('RT118', () => defaultSlo(newStack(), { resolution }))).toContain(`resolution must be a whole number of seconds above 0, got ${rendered}`);
+  });
+
+  it('refuses minEventsPerWindow beyond 2^53 − 1 and as a token (RT114, RT113)', () => {
+    expect(refused('RT114', () => defaultSlo(newStack(), { minEventsPerWindow: 1e300 }))).toContain('got 1e+300');
+    expect(refused('RT113', () => defaultSlo(newStack(), { minEventsPerWindow: Lazy.number({ produce: () => 2000 }) }))).toContain(
+      'minEventsPerWindow must be a literal number',
+    );
+  });
+
+  it('refuses an objective so close to 100 that its budget is below one event in a million (RT119)', () => {
+    const message = refused('RT119', () => defaultSlo(newStack(), { objectivePercent: 99.99999 }));
+    expect(message).toContain('objectivePercent 99.99999 leaves an error budget of 1.00000000032e-7');
+    expect(message).toContain('use at most 99.9999 (six nines)');
+    expect(() => defaultSlo(newStack(), { objectivePercent: 99.9999 })).not.toThrow();
+  });
+
+  it('refuses an explicit minEventsPerWindow at which one failed request fires a tier (RT120)', () => {
+    const message = refused('RT120', () => defaultSlo(newStack(), { objectivePercent: 99.999, minEventsPerWindow: 100 }));
+    expect(message).toContain('one failed request among 100 events is an error ratio of 1 %, a 1000× burn');
+    expect(message).toContain('Raise minEventsPerWindow to at least 100001, omit it so each tier takes its own minimum, or lower objectivePercent below 99');
+    // The defaults of the same objective are fine: each tier takes the smallest count one failure cannot fire.
+    expect(() => defaultSlo(newStack(), { objectivePercent: 99.999 })).not.toThrow();
+  });
+
+  it('warns when a total outage spends the whole budget before any alarm is evaluated (99.999 % over 30 days: 26 s)', () => {
+    const { stack } = defaultSlo(newStack(), { objectivePercent: 99.999 });
+    expect(warningsOf(stack)).toEqual([expect.stringMatching(/a total outage spends the whole error budget in 25\.9 s.*budgetShorterThanDetection/)]);
+    expect(warningsOf(defaultSlo(newStack(), { objectivePercent: 99.99 }).stack)).toEqual([]);
+  });
+
+  it('warns about a tier that fires below a 1× burn', () => {
+    const tier = BurnRateTier.of({ severity: AlertSeverity.TICKET, budgetConsumedPercent: 1, longWindow: Duration.days(3) });
+    const { stack } = defaultSlo(newStack(), { tiers: [tier] });
+    expect(warningsOf(stack)).toEqual([expect.stringMatching(/Tier "ticket-3d" fires at a burn rate of 0\.1×, below 1×.*tierBelowBudgetRate/)]);
+  });
+});
+
+describe('ServiceLevelObjective: math an alarm cannot evaluate', () => {
+  const sliWithBad = (expression: string, usingMetrics: Record<string, Metric> = {}) =>
+    Sli.errorRatio({ badEvents: new MathExpression({ expression, usingMetrics }), totalEvents: countMetric('Requests') });
+
+  it('refuses SEARCH() in an SLI (RT216)', () => {
+    const message = refused('RT216', () => defaultSlo(newStack(), { sli: sliWithBad("SUM(SEARCH('{Shop} MetricName=\"Failed\"', 'Sum', 60))") }));
+    expect(message).toContain("the SLI's bad count uses SEARCH()");
+  });
+
+  it('refuses METRICS() in an SLI: it would also sum the SLI\'s own total (RT216)', () => {
+    const message = refused('RT216', () => defaultSlo(newStack(), { sli: sliWithBad('SUM(METRICS())', { a: countMetric('A'), b: countMetric('B') }) }));
+    expect(message).toContain('METRICS()');
+    expect(message).toContain('SUM([m1, m2])');
+  });
+
+  it('refuses ANOMALY_DETECTION_BAND() and a Metrics Insights query read over the 6-hour and longer windows (RT216)', () => {
+    refused('RT216', () => defaultSlo(newStack(), { sli: sliWithBad('ANOMALY_DETECTION_BAND(a)', { a: countMetric('A') }) }));
+    expect(refused('RT216', () => defaultSlo(newStack(), { sli: sliWithBad('SELECT SUM(Failed) FROM Shop') }))).toContain('only the latest 3 hours');
+  });
+
+  it('refuses an expression that references a query id it does not define (RT217)', () => {
+    expect(refused('RT217', () => defaultSlo(newStack(), { sli: sliWithBad('a + zz', { a: countMetric('A') }) }))).toContain('"zz"');
+  });
+
+  it('warns about AVG() of one series, which the User Guide advises against in alarms', () => {
+    const { stack } = defaultSlo(newStack(), { sli: sliWithBad('a - AVG(a)', { a: countMetric('A') }) });
+    expect(warningsOf(stack).some((w) => /AVG\(\) of a single time series.*alarmMathFunction/.test(w))).toBe(true);
+  });
+
+  it("refuses a query id of the alarm's own (bad, good, total) bound to another metric (RT221), and accepts it for the same metric", () => {
+    const message = refused('RT221', () => defaultSlo(newStack(), { sli: sliWithBad('total - ok', { total: countMetric('Orders'), ok: countMetric('Ok') }) }));
+    expect(message).toContain('"total" for another metric');
+    expect(() => defaultSlo(newStack(), { sli: sliWithBad('total - ok', { total: countMetric('Requests'), ok: countMetric('Ok') }) })).not.toThrow();
+  });
+
+  it('accepts plain metric math: SUM of an array, FILL, IF', () => {
+    expect(() => defaultSlo(newStack(), { sli: sliWithBad('SUM([a, b])', { a: countMetric('A'), b: countMetric('B') }) })).not.toThrow();
+    expect(() => defaultSlo(newStack(), { sli: sliWithBad('IF(a > 0, FILL(a, 0), 0)', { a: countMetric('A') }) })).not.toThrow();
+  });
+});
+
+describe('ServiceLevelObjective: names', () => {
+  it.each([
+    ['a newline', 'shop\ncheckout', 'U+000A'],
+    ['a tab', 'shop\tcheckout', 'U+0009'],
+    ['a double quote', 'shop"checkout', 'double quote'],
+    ['DEL', 'shop\u007fcheckout', 'U+007F'],
+  ])('refuses %s in alarmNamePrefix (RT215)', (_, alarmNamePrefix, what) => {
+    const message = refused('RT215', () => defaultSlo(newStack(), { alarmNamePrefix }));
+    expect(message).toContain('alarmNamePrefix');
+    expect(message).toContain(what);
+  });
+
+  it('refuses control characters and quotes in sloName, which alarm names carry after the prefix (RT215)', () => {
+    expect(refused('RT215', () => defaultSlo(newStack(), { sloName: 'check"out', alarmNamePrefix: 'shop' }))).toContain('sloName "check\\"out"');
+    expect(refused('RT215', () => defaultSlo(newStack(), { sloName: 'check\nout' }))).toContain('U+000A');
+  });
+
+  it('accepts Unicode, spaces and single quotes in names', () => {
+    expect(() => defaultSlo(newStack(), { alarmNamePrefix: "bücher's shop", sloName: 'Kasse 🚀' })).not.toThrow();
+  });
+
+  it('warns that a token alarmNamePrefix could not be checked', () => {
+    const { stack } = defaultSlo(newStack(), { alarmNamePrefix: Aws.STACK_NAME });
+    expect(warningsOf(stack)).toEqual([expect.stringMatching(/alarmNamePrefix is a token.*could not be checked.*unresolvedAlarmName/)]);
+  });
+
+  it.each(['', '   '])('refuses an empty or blank sloName %j (RT121)', (sloName) => {
+    expect(refused('RT121', () => defaultSlo(newStack(), { sloName }))).toContain('sloName must not be empty or blank');
+  });
+
+  it('refuses a token sloName (RT121)', () => {
+    refused('RT121', () => defaultSlo(newStack(), { sloName: Lazy.string({ produce: () => 'x' }) }));
+  });
+
+  it('refuses two SLOs of one stack with the same name, explicit or from the construct id (RT122)', () => {
+    const stack = newStack();
+    new ServiceLevelObjective(stack, 'A', { sli: shopSli(), objectivePercent: 99.9, sloName: 'Checkout' });
+    const message = refused('RT122', () => defaultSlo(stack));
+    expect(message).toContain('sloName "Checkout" is already the name of TestStack/A in stack TestStack');
+  });
+
+  it('refuses the same default name in two nested scopes of one stack, and accepts it in two stacks', () => {
+    const stack = newStack();
+    new ServiceLevelObjective(new Construct(stack, 'ServiceA'), 'Availability', { sli: shopSli(), objectivePercent: 99.9 });
+    refused('RT122', () => new ServiceLevelObjective(new Construct(stack, 'ServiceB'), 'Availability', { sli: shopSli(), objectivePercent: 99.9 }), 'TestStack/ServiceB/Availability');
+    expect(() => defaultSlo(newStack('Other'), { sloName: 'Availability' })).not.toThrow();
+  });
+
+  it('refuses alarm descriptions over 1,024 characters built from a long SLI description (RT220)', () => {
+    const sli = Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Requests'), description: 'd'.repeat(1_000) });
+    expect(refused('RT220', () => defaultSlo(newStack(), { sli }))).toContain('built from sloName and the SLI description');
+  });
+});
+
+describe('ServiceLevelObjective: sub-minute windows need a declared high resolution', () => {
+  it('refuses a 30-second window at the default 1-minute resolution, naming resolution (RT214)', () => {
+    const tier = customTier({ longWindow: Duration.minutes(10), shortWindow: Duration.seconds(30) });
+    const message = refused('RT214', () => defaultSlo(newStack(), { tiers: [tier] }));
+    expect(message).toContain('tier "page-10min" shortWindow is 30 s, below one minute, but resolution is 1 min');
+    expect(message).toContain('declare resolution');
+  });
+
+  it('accepts it once resolution declares the metrics high resolution', () => {
+    const tier = customTier({ longWindow: Duration.minutes(10), shortWindow: Duration.seconds(30) });
+    expect(() => defaultSlo(newStack(), { tiers: [tier], resolution: Duration.seconds(10) })).not.toThrow();
+  });
+});
+
+describe('ServiceLevelObjective: other props', () => {
+  it('refuses a tiers entry that is not a BurnRateTier (RT116)', () => {
+    expect(refused('RT116', () => defaultSlo(newStack(), { tiers: [undefined as unknown as BurnRateTier] }))).toContain('tiers[0] must be a BurnRateTier');
+  });
+
+  it('refuses a missing sli (RT124)', () => {
+    refused('RT124', () => defaultSlo(newStack(), { sli: undefined as unknown as Sli }));
+  });
+
+  it('refuses actions and suppression that no tier would ever use (RT125)', () => {
+    const stack = newStack();
+    const topic = new SnsAction(new Topic(stack, 'Topic'));
+    const pageOnly = [BurnRateTier.PAGE_1H];
+    expect(refused('RT125', () => defaultSlo(stack, { tiers: pageOnly, ticketActions: [topic] }))).toContain('ticketActions would run when a ticket tier fires, but no tier is a ticket tier');
+    refused('RT125', () => defaultSlo(newStack(), { tiers: [BurnRateTier.TICKET_1D], pageActions: [topic] }));
+    refused('RT125', () => defaultSlo(newStack(), { tiers: pageOnly, suppressTicketsWhilePaging: true }));
+    refused('RT125', () => defaultSlo(newStack(), { tiers: [BurnRateTier.TICKET_1D], suppressTicketsWhilePaging: true }));
+  });
+});
+
+describe('BurnRateTier.of checks every prop where the tier is made', () => {
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -1, 101])('refuses budgetConsumedPercent %s (RT102)', (budgetConsumedPercent) => {
+    expect(() => customTier({ budgetConsumedPercent })).toThrow(new RegExp(`RT102.*BurnRateTier.of: budgetConsumedPercent must be above 0 and at most 100.*got ${budgetConsumedPercent}`));
+  });
+
+  it('refuses budgetConsumedPercent as a token (RT113)', () => {
+    expect(() => customTier({ budgetConsumedPercent: Lazy.number({ produce: () => 2 }) })).toThrow(/RT113/);
+  });
+
+  it.each([
+    ['longWindow', { longWindow: Duration.hours(Number.NaN) }, 'Duration.hours(NaN)'],
+    ['longWindow', { longWindow: Duration.hours(0) }, 'Duration.hours(0) (0 s)'],
+    ['longWindow', { longWindow: Duration.hours(Number.POSITIVE_INFINITY) }, 'Duration.hours(Infinity)'],
+    ['longWindow', { longWindow: Duration.millis(1500) }, 'Duration.millis(1500) (1.5 s)'],
+    ['shortWindow', { shortWindow: Duration.seconds(0) }, 'Duration.seconds(0) (0 s)'],
+    ['shortWindow', { shortWindow: Duration.millis(500) }, 'Duration.millis(500) (0.5 s)'],
+  ])('names %s and its value when it is not a positive whole number of seconds (RT118)', (prop, props, rendered) => {
+    expect(() => customTier(props)).toThrow(`BurnRateTier.of: ${prop} must be a whole number of seconds above 0, got ${rendered}`);
+  });
+
+  it('refuses a token window (RT109)', () => {
+    expect(() => customTier({ longWindow: Duration.hours(Lazy.number({ produce: () => 1 })) })).toThrow(/RT109.*longWindow/);
+  });
+
+  it('refuses a severity that is not an AlertSeverity (RT123)', () => {
+    expect(() => customTier({ severity: 'urgent' as AlertSeverity })).toThrow(/RT123.*got "urgent"/);
   });
 });
