@@ -101,10 +101,22 @@ export function renderChart(input: InputSummary, result: SimulationResult): stri
   const plotTop = panels[0]?.top ?? trafficTop;
 
   // Log scale shared by every burn panel so they compare at a glance.
-  const allBurns = minutes.flatMap((m) => Object.values(m.burnRates)).filter((v): v is number => typeof v === 'number' && v > 0);
-  const maxBurn = Math.max(1, ...Object.values(result.thresholds), ...allBurns.slice(0, 200_000));
+  // One pass, no spread: a month of minutes holds over a million burn rates, more arguments than
+  // a call can take (`Math.max(...values)` overflows the stack from about 17,500 minutes on).
+  let maxBurn = 1;
+  let burns = 0;
+  let lowBurns = 0;
+  for (const v of Object.values(result.thresholds)) if (Number.isFinite(v) && v > maxBurn) maxBurn = v;
+  for (const m of minutes) {
+    for (const v of Object.values(m.burnRates)) {
+      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) continue;
+      burns++;
+      if (v < 0.1) lowBurns++;
+      if (v > maxBurn) maxBurn = v;
+    }
+  }
   // Down to 0.1×, or 0.01× when a healthy service burns below 0.1× (zero is drawn on the floor).
-  const decadeLow = allBurns.filter((v) => v < 0.1).length > allBurns.length * 0.05 ? -2 : -1;
+  const decadeLow = lowBurns > burns * 0.05 ? -2 : -1;
   const decadeHigh = Math.max(1, Math.ceil(Math.log10(maxBurn * 1.15)));
 
   const svg: string[] = [];

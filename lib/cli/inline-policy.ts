@@ -15,7 +15,6 @@ import {
   deriveTier,
   fastestPageTier,
   errorBudget,
-  formatSeconds,
 } from '../core';
 import { InputError } from './input-error';
 import type { InlineRollback, InlineSlo } from './series-file';
@@ -34,17 +33,17 @@ import type { InlineRollback, InlineSlo } from './series-file';
 
 /** The stack name inline policies get; alarm ids read `inline/<slo>/<tier>/<long|short>`. */
 export const INLINE_STACK = 'inline';
-/** What the RollbackTrigger construct defaults to (deadline, metricDelay). */
-const DEFAULT_METRIC_DELAY_SECONDS = 180;
 const DEFAULT_MAX_ALARMS = 10;
 const DEFAULT_BASELINE_FACTOR = 2;
 
 export interface InlinePolicyOptions {
   readonly slos: readonly InlineSlo[];
   readonly rollback?: InlineRollback;
+  /**
+   * Checked by the caller against the deadline minus the evaluator's metric delay (RT305 at synth),
+   * so that its message names the flag or the field that gave the bake.
+   */
   readonly bakeSeconds: number;
-  /** @default 180, the RollbackTrigger's default metric delay */
-  readonly metricDelaySeconds?: number;
   /** File the shorthand came from, for messages. */
   readonly file?: string;
 }
@@ -137,17 +136,6 @@ function sloPolicy(slo: InlineSlo, where: string, file: string | undefined, regi
 }
 
 function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions): PolicyRollbackTrigger {
-  const metricDelaySeconds = options.metricDelaySeconds ?? DEFAULT_METRIC_DELAY_SECONDS;
-  const maxBake = DEFAULT_DEADLINE_SECONDS - metricDelaySeconds;
-  if (options.bakeSeconds <= 0 || options.bakeSeconds > maxBake) {
-    throw new InputError(
-      `must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} after the hook starts, minus ` +
-        `${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(options.bakeSeconds)}`,
-      options.file,
-      'deployment',
-      'bakeMinutes',
-    );
-  }
   const platform = options.rollback?.platform ?? 'lambda';
   const alarms: PolicyRollbackAlarm[] = [];
   slos.forEach((slo, i) => {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { buildPlan, renderPlan } from '../core';
 import { simulate } from '../core/simulator';
 import { readPolicies } from './assembly';
-import { runSimulate } from './simulate-command';
+import { FlagSpec, parseFlags } from './flags';
+import { InputError, flagError } from './input-error';
+import { MAX_INGESTION_DELAY_SECONDS, runSimulate } from './simulate-command';
 
 const USAGE = `Usage: rollback-triggers plan [cloud-assembly-dir] [--json] [--ingestion-delay SECONDS]
        rollback-triggers simulate SERIES-FILE [options]   (rollback-triggers simulate --help)
@@ -14,16 +15,18 @@ const USAGE = `Usage: rollback-triggers plan [cloud-assembly-dir] [--json] [--in
   simulate  Replay a per-minute metric series through both rollback paths and the paging
             alarms: when each would act and why; timeline, JSON and an SVG/PNG chart.`;
 
+const PLAN_FLAGS: Record<string, FlagSpec> = {
+  'json': { type: 'boolean' },
+  'ingestion-delay': { type: 'string', value: 'SECONDS' },
+  'help': { type: 'boolean', short: 'h' },
+};
+
 /** Runs the CLI; returns the exit code (0 ok, 1 nothing to plan or internal error, 2 bad usage or input). */
 export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
   if (argv[0] === 'simulate') return runSimulate(argv.slice(1), out, err, simulate);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { 'json': { type: 'boolean' }, 'ingestion-delay': { type: 'string' }, 'help': { type: 'boolean', short: 'h' } },
-    });
+    parsed = parseFlags(argv, PLAN_FLAGS);
   } catch (e) {
     err(`${(e as Error).message}\n\n${USAGE}`);
     return 2;
@@ -33,29 +36,48 @@ export function main(argv: string[], out: (s: string) => void = console.log, err
     out(USAGE);
     return 0;
   }
-  if (command !== 'plan' || rest.length > 0) {
-    err(command === undefined ? USAGE : `unknown command or extra arguments: ${parsed.positionals.join(' ')}\n\n${USAGE}`);
+  if (command === undefined) {
+    err(USAGE);
     return 2;
   }
-  const delayText = parsed.values['ingestion-delay'];
+  if (command !== 'plan') {
+    err(`${flagError(`unknown command "${command}"; the commands are plan and simulate (simulate comes first: rollback-triggers simulate SERIES-FILE …)`).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.length > 0) {
+    err(`${flagError(`plan reads one cloud assembly directory, got ${parsed.positionals.slice(1).join(' ')}`).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const delayText = parsed.values['ingestion-delay'] as string | undefined;
   const ingestionDelaySeconds = delayText === undefined ? 0 : Number(delayText);
-  if (!Number.isFinite(ingestionDelaySeconds) || ingestionDelaySeconds < 0) {
-    err(`--ingestion-delay must be a number of seconds ≥ 0, got "${delayText}"`);
+  if (delayText !== undefined && (!/^\d+$/.test(delayText.trim()) || !(ingestionDelaySeconds <= MAX_INGESTION_DELAY_SECONDS))) {
+    err(
+      flagError(
+        `--ingestion-delay must be whole seconds from 0 to ${MAX_INGESTION_DELAY_SECONDS} (14 days: CloudWatch takes no datapoint older than two weeks), got "${delayText}"`,
+      ).message,
+    );
     return 2;
   }
   let policies;
   try {
-    policies = readPolicies(dir);
+    policies = readPolicies(dir, err);
   } catch (e) {
-    err((e as Error).message);
+    if (!(e instanceof InputError)) throw e;
+    err(e.message);
     return 2;
   }
   if (policies.length === 0) {
     err(`no rollback-triggers SLOs or triggers found in ${dir}`);
     return 1;
   }
-  const plans = policies.map((p) => buildPlan(p, { ingestionDelaySeconds }));
-  out(parsed.values.json ? JSON.stringify(plans, null, 2) : plans.map(renderPlan).join('\n\n'));
+  try {
+    const plans = policies.map((p) => buildPlan(p, { ingestionDelaySeconds }));
+    out(parsed.values.json ? JSON.stringify(plans, null, 2) : plans.map(renderPlan).join('\n\n'));
+  } catch (e) {
+    // The policies are checked: what fails here is a bug, not the input.
+    err(`internal error while planning ${dir}: ${(e as Error).stack ?? String(e)}`);
+    return 1;
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, constants, accessSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError } from './input-error';
+import { FILE_ERROR, InputError, flagError } from './input-error';
 
 /**
  * Writes a set of output files all or nothing: each goes to a temporary file in its own directory
@@ -20,10 +20,10 @@ export function checkOutputPath(path: string, flag: string): void {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new InputError(`${flag} ${path}: the directory ${dir} does not exist or is not writable`);
+    throw flagError(`${flag} ${path}: the directory ${dir} does not exist or is not writable`);
   }
   try {
-    if (statSync(path).isDirectory()) throw new InputError(`${flag} ${path}: is a directory; give a file name`);
+    if (statSync(path).isDirectory()) throw flagError(`${flag} ${path}: is a directory; give a file name`);
   } catch (e) {
     if (e instanceof InputError) throw e;
   }
@@ -52,6 +52,12 @@ export function writeAllOrNothing(files: readonly OutputFile[]): void {
   } catch (e) {
     for (const { temp } of written.slice(renamed)) rmSync(temp, { force: true });
     const done = written.slice(0, renamed).map((w) => w.path);
-    throw new InputError(`could not write the outputs (${done.length > 0 ? `only ${done.join(', ')} written` : 'none was written'}): ${(e as Error).message}`);
+    throw new InputError(
+      `could not write the outputs (${done.length > 0 ? `only ${done.join(', ')} written` : 'none was written'}): ${(e as Error).message}`,
+      undefined,
+      undefined,
+      undefined,
+      FILE_ERROR,
+    );
   }
 }

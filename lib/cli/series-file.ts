@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { SliKind } from '../core';
 import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from '../core/simulator';
-import { InputError } from './input-error';
+import { InputError, flagError } from './input-error';
+import { parseJsonText, readTextFile } from './text-file';
 
 /**
  * Series files of `rollback-triggers simulate`: per-minute counts of requests, errors, slow requests
@@ -84,14 +84,7 @@ const EVALUATOR_FIELDS: Record<keyof EvaluatorSettings, 'number' | 'boolean' | '
 
 /** Reads a series file; `.csv` files are CSV, everything else JSON. */
 export function readSeriesFile(file: string): SeriesFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a series file' : (e as Error).message, file);
-  }
-  text = text.replace(/^\uFEFF/, '');
+  const text = readTextFile(file, 'a series file (JSON, or CSV named .csv)');
   return file.toLowerCase().endsWith('.csv') ? parseCsvSeries(file, text) : parseJsonSeries(file, text);
 }
 
@@ -100,12 +93,7 @@ export function readSeriesFile(file: string): SeriesFile {
 
 /** Parses the JSON format; `file` is only used in messages. */
 export function parseJsonSeries(file: string, text: string): SeriesFile {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`malformed JSON: ${jsonErrorWithLine(text, (e as Error).message)}`, file);
-  }
+  const doc = parseJsonText(file, text, 'a JSON series { "series": [ { "minute": 0, "requests": 100, "errors": 0 }, … ] }');
   const top = object(doc, file, undefined, 'the document');
   unknownFields(top, TOP_FIELDS, file, undefined);
 
@@ -143,7 +131,13 @@ export function parseJsonSeries(file: string, text: string): SeriesFile {
     slos: optional(top.slos, (v) => parseInlineSlos(v, file)),
     rollback: optional(top.rollback, (v) => parseRollback(v, file)),
     evaluator: optional(top.evaluator, (v) => parseEvaluator(v, file)),
-    ingestionDelayMinutes: optional(top.ingestionDelayMinutes, (v) => wholeNumber(v, file, undefined, 'ingestionDelayMinutes')),
+    ingestionDelayMinutes: optional(top.ingestionDelayMinutes, (v) => {
+      const minutes = wholeNumber(v, file, undefined, 'ingestionDelayMinutes');
+      if (minutes > MAX_INGESTION_DELAY_MINUTES) {
+        throw new InputError(`must be at most ${MAX_INGESTION_DELAY_MINUTES} (14 days: CloudWatch takes no datapoint older than two weeks), got ${minutes}`, file, undefined, 'ingestionDelayMinutes');
+      }
+      return minutes;
+    }),
     series,
     locate,
   };
@@ -169,7 +163,7 @@ function parseDeployment(raw: unknown, file: string): DeploymentInput {
   return {
     kind,
     percent: percentOf(d.percent, file, 'deployment', 'percent'),
-    intervalMinutes: positiveWhole(d.intervalMinutes, file, 'deployment', 'intervalMinutes'),
+    intervalMinutes: intervalOf(d.intervalMinutes, file, 'deployment', 'intervalMinutes'),
     bakeMinutes,
   };
 }
@@ -205,7 +199,7 @@ function parseInlineSlos(raw: unknown, file: string): InlineSlo[] {
       tiers,
       minEventsPerWindow: optional(s.minEventsPerWindow, (v) => positiveWhole(v, file, where, 'minEventsPerWindow')),
       latencyThreshold: optional(s.latencyThreshold, (v) => {
-        if (typeof v !== 'number' || !(v > 0)) throw new InputError(`must be a number above 0, got ${describe(v)}`, file, where, 'latencyThreshold');
+        if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new InputError(`must be a finite number above 0, got ${describe(v)}`, file, where, 'latencyThreshold');
         return v;
       }),
       suppressTicketsWhilePaging: optional(s.suppressTicketsWhilePaging, (v) =>
@@ -251,17 +245,6 @@ function parseEvaluator(raw: unknown, file: string): Partial<EvaluatorSettings> 
   return settings as Partial<EvaluatorSettings>;
 }
 
-/** Turns `Unexpected token } in JSON at position 42` into the same message with line and column. */
-function jsonErrorWithLine(text: string, message: string): string {
-  const match = /at position (\d+)/.exec(message);
-  if (!match || /\(line \d+/.test(message)) return message;
-  const position = Number(match[1]);
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `${message} (line ${line} column ${column})`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // CSV
 
@@ -279,6 +262,10 @@ export function parseCsvSeries(file: string, text: string): SeriesFile {
   let headerIndex = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   if (headerIndex < 0) throw new InputError('is empty: expected a header such as "minute,requests,errors"', file);
   const headerLine = `line ${headerIndex + 1}`;
+  const separator = [';', '\t'].find((c) => !lines[headerIndex].includes(',') && lines[headerIndex].includes(c));
+  if (separator !== undefined) {
+    throw new InputError(`the header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}; CSV columns are separated by commas ("minute,requests,errors")`, file, headerLine);
+  }
   // Column names are case-insensitive; a Synthetics canary's name is kept as written.
   const columns = splitCsvLine(lines[headerIndex], file, headerLine).map((c) => {
     const name = c.trim();
@@ -485,7 +472,7 @@ function readCount(raw: Record<string, unknown>, f: CountField, required: boolea
     if (required) throw new InputError('is required', file, where, `${prefix}${f}`);
     return undefined;
   }
-  if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
+  if (!Number.isSafeInteger(value) || value < 0) {
     throw new InputError(`must be a whole number ≥ 0 (a count of ${f === 'failures' ? 'business operations' : 'requests'} in the minute), got ${value}`, file, where, `${prefix}${f}`);
   }
   return value;
@@ -547,18 +534,31 @@ function unknownFields(value: Record<string, unknown>, known: readonly string[],
 
 function wholeNumber(value: unknown, file: string, where: string | undefined, field: string): number {
   if (value === undefined) throw new InputError('is required', file, where, field);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(`must be a whole number ≥ 0, got ${describe(value)}`, file, where, field);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new InputError(`must be a whole number ≥ 0, got ${describe(value)}`, file, where, field);
   return value;
 }
 
 function positiveWhole(value: unknown, file: string, where: string | undefined, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new InputError(`must be a whole number ≥ 1, got ${describe(value)}`, file, where, field);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new InputError(`must be a whole number ≥ 1, got ${describe(value)}`, file, where, field);
   return value;
 }
 
 function percentOf(value: unknown, file: string, where: string | undefined, field: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 99) {
     throw new InputError(`must be a whole percentage from 1 to 99 (as CodeDeploy configs take it), got ${describe(value)}`, file, where, field);
+  }
+  return value;
+}
+
+/** The longest ingestion delay, in minutes: CloudWatch takes datapoints up to two weeks old (PutMetricData). */
+export const MAX_INGESTION_DELAY_MINUTES = 14 * 1_440;
+
+/** CodeDeploy shifts traffic in whole-minute intervals of at most 2,880 (2 days; CreateDeploymentConfig's TimeBasedCanary/TimeBasedLinear). */
+export const MAX_INTERVAL_MINUTES = 2_880;
+
+function intervalOf(value: unknown, file: string, where: string | undefined, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_INTERVAL_MINUTES) {
+    throw new InputError(`must be a whole number of minutes from 1 to ${MAX_INTERVAL_MINUTES} (CodeDeploy's longest interval, 2 days), got ${describe(value)}`, file, where, field);
   }
   return value;
 }
@@ -576,6 +576,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
+  // JSON reads a number too large for a double (1e999) as Infinity, which JSON.stringify prints as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} (a number too large to hold)`;
   return JSON.stringify(value);
 }
 
@@ -585,38 +587,33 @@ function describe(value: unknown): string {
  * `AllAtOnce`, with or without the `CodeDeployDefault.Lambda` / `ECS` prefix).
  */
 export function parseDeploymentFlag(text: string): DeploymentInput {
-  const bad = () =>
-    new InputError(
+  const name = text.trim().replace(/^CodeDeployDefault\.(Lambda|ECS)/i, '');
+  if (/^(all-at-once|allatonce)$/i.test(name)) return { kind: 'all-at-once' };
+  // Any numbers, signed or not, so a wrong one is named rather than the whole shape refused.
+  const match =
+    /^(canary|linear):([^:]*):([^:]*)$/i.exec(name) ?? /^(canary)(\d+)Percent(\d+)Minutes?$/i.exec(name) ?? /^(linear)(\d+)PercentEvery(\d+)Minutes?$/i.exec(name);
+  if (!match) {
+    throw flagError(
       `--deployment must be all-at-once, canary:PERCENT:MINUTES, linear:PERCENT:MINUTES or a CodeDeploy config name such as Canary10Percent5Minutes, got "${text}"`,
     );
-  const name = text.replace(/^CodeDeployDefault\.(Lambda|ECS)/i, '');
-  if (/^(all-at-once|allatonce)$/i.test(name)) return { kind: 'all-at-once' };
-  let match = /^(canary|linear):(\d+):(\d+)$/i.exec(name);
-  if (!match) {
-    const config = /^(canary)(\d+)Percent(\d+)Minutes?$/i.exec(name) ?? /^(linear)(\d+)PercentEvery(\d+)Minutes?$/i.exec(name);
-    match = config;
   }
-  if (!match) throw bad();
+  const kind = match[1].toLowerCase() as 'canary' | 'linear';
+  const step = kind === 'canary' ? 'the canary step' : 'every linear step';
   const percent = Number(match[2]);
+  if (!/^\d+$/.test(match[2].trim()) || !(percent >= 1 && percent <= 99)) {
+    throw flagError(`--deployment ${text}: PERCENT must be a whole percentage from 1 to 99 (the traffic ${step} shifts, as CodeDeploy configs take it), got "${match[2]}"`);
+  }
   const intervalMinutes = Number(match[3]);
-  if (percent < 1 || percent > 99 || intervalMinutes < 1) throw bad();
-  return { kind: match[1].toLowerCase() as 'canary' | 'linear', percent, intervalMinutes };
+  if (!/^\d+$/.test(match[3].trim()) || !(intervalMinutes >= 1 && intervalMinutes <= MAX_INTERVAL_MINUTES)) {
+    throw flagError(`--deployment ${text}: MINUTES must be a whole number of minutes from 1 to ${MAX_INTERVAL_MINUTES} (CodeDeploy's longest interval, 2 days), got "${match[3]}"`);
+  }
+  return { kind, percent, intervalMinutes };
 }
 
 /** An inline policy on its own (`--policy FILE`): `{ "slos": [...], "rollback": {...} }`. */
 export function readPolicyFile(file: string): { readonly slos: readonly InlineSlo[]; readonly rollback?: InlineRollback } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  } catch (e) {
-    throw new InputError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message, file);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`malformed JSON: ${jsonErrorWithLine(text, (e as Error).message)}`, file);
-  }
+  const what = 'an inline policy file { "slos": [...], "rollback": {...} }';
+  const doc = parseJsonText(file, readTextFile(file, what), what);
   const top = object(doc, file, undefined, 'the document');
   unknownFields(top, ['$schema', 'slos', 'rollback'], file, undefined);
   if (top.slos === undefined) throw new InputError('is required', file, undefined, 'slos');

@@ -1,14 +1,14 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { RollbackPolicy, RollbackTriggersError, formatNumber } from '../core';
-import type { DeploymentShape, SimulationInput, SimulationResult } from '../core/simulator';
+import { extname, resolve } from 'node:path';
+import { DEFAULT_DEADLINE_SECONDS, HOOK_LIMIT_SECONDS, MAX_EMULATED_MINUTES, PolicyRollbackTrigger, RollbackPolicy, RollbackTriggersError, formatNumber, formatSeconds } from '../core';
+import { DEFAULT_EVALUATOR_SETTINGS, type DeploymentShape, type SimulationInput, type SimulationResult, shiftPlan } from '../core/simulator';
 import { readPolicies } from './assembly';
 import { renderChart } from './chart';
+import { FlagSpec, parseFlags } from './flags';
 import { policyFromInline } from './inline-policy';
-import { InputError } from './input-error';
+import { InputError, flagError } from './input-error';
 import { OutputFile, checkOutputPath, writeAllOrNothing } from './output-files';
 import { PngUnavailableError, svgToPng } from './png';
-import { DeploymentInput, InlineRollback, InlineSlo, SeriesFile, parseDeploymentFlag, readPolicyFile, readSeriesFile } from './series-file';
+import { DeploymentInput, InlineRollback, InlineSlo, MAX_INGESTION_DELAY_MINUTES, SeriesFile, parseDeploymentFlag, readPolicyFile, readSeriesFile } from './series-file';
 import { renderTimeline } from './timeline';
 
 export const SIMULATE_USAGE = `Usage: rollback-triggers simulate SERIES-FILE [options]
@@ -45,6 +45,28 @@ export type SimulateEngine = (input: SimulationInput) => SimulationResult;
 
 /** Runs past this many minutes print progress on stderr. */
 export const PROGRESS_MINUTES = 10_000;
+
+/**
+ * The longest ingestion delay the CLI takes, in seconds: CloudWatch accepts datapoints up to two
+ * weeks old (PutMetricData), so a later one never lands.
+ */
+export const MAX_INGESTION_DELAY_SECONDS = MAX_INGESTION_DELAY_MINUTES * 60;
+
+const SIMULATE_FLAGS: Record<string, FlagSpec> = {
+  'assembly': { type: 'string', value: 'DIR' },
+  'stack': { type: 'string', value: 'NAME' },
+  'trigger': { type: 'string', value: 'NAME' },
+  'policy': { type: 'string', value: 'FILE' },
+  'release-minute': { type: 'string', value: 'N' },
+  'release-time': { type: 'string', value: 'ISO' },
+  'deployment': { type: 'string', value: 'SHAPE' },
+  'bake-minutes': { type: 'string', value: 'N' },
+  'ingestion-delay': { type: 'string', value: 'SECONDS' },
+  'json': { type: 'string', value: 'FILE or -' },
+  'chart': { type: 'string', value: 'FILE.svg' },
+  'png': { type: 'string', value: 'FILE.png' },
+  'help': { type: 'boolean', short: 'h' },
+};
 
 const DEFAULT_SLOS: readonly InlineSlo[] = [{ name: 'availability', objectivePercent: 99.9, sli: 'error-ratio' }];
 const DEFAULT_BAKE_MINUTES = 10;
@@ -83,30 +105,12 @@ export interface InputSummary {
 export function runSimulate(argv: string[], out: (s: string) => void, err: (s: string) => void, engine: SimulateEngine): number {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'assembly': { type: 'string' },
-        'stack': { type: 'string' },
-        'trigger': { type: 'string' },
-        'policy': { type: 'string' },
-        'release-minute': { type: 'string' },
-        'release-time': { type: 'string' },
-        'deployment': { type: 'string' },
-        'bake-minutes': { type: 'string' },
-        'ingestion-delay': { type: 'string' },
-        'json': { type: 'string' },
-        'chart': { type: 'string' },
-        'png': { type: 'string' },
-        'help': { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseFlags(argv, SIMULATE_FLAGS);
   } catch (e) {
     err(`${(e as Error).message}\n\n${SIMULATE_USAGE}`);
     return 2;
   }
-  const flags = parsed.values;
+  const flags = parsed.values as Flags & { readonly help?: boolean };
   if (flags.help) {
     out(SIMULATE_USAGE);
     return 0;
@@ -149,14 +153,28 @@ interface Flags {
 
 function simulateFile(file: string, flags: Flags, out: (s: string) => void, err: (s: string) => void, engine: SimulateEngine): number {
   // Flags first: a typo should not wait for a large file to be read.
-  if (flags.assembly !== undefined && flags.policy !== undefined) throw new InputError('give either --assembly or --policy, not both');
-  if (flags.stack !== undefined && flags.assembly === undefined) throw new InputError('--stack needs --assembly');
-  if (flags['release-minute'] !== undefined && flags['release-time'] !== undefined) throw new InputError('give either --release-minute or --release-time, not both');
-  const releaseFlag = optionalWhole(flags['release-minute'], '--release-minute', 0);
-  const bakeFlag = optionalWhole(flags['bake-minutes'], '--bake-minutes', 1);
-  const delaySeconds = optionalWhole(flags['ingestion-delay'], '--ingestion-delay', 0);
+  if (flags.assembly !== undefined && flags.policy !== undefined) throw flagError('give either --assembly or --policy, not both');
+  if (flags.stack !== undefined && flags.assembly === undefined) throw flagError('--stack needs --assembly');
+  if (flags.trigger !== undefined && flags.assembly === undefined) throw flagError('--trigger needs --assembly (an inline policy has one rollback trigger)');
+  if (flags['release-minute'] !== undefined && flags['release-time'] !== undefined) throw flagError('give either --release-minute or --release-time, not both');
+  const releaseFlag = optionalWhole(flags['release-minute'], '--release-minute', 0, Number.MAX_SAFE_INTEGER, 'a whole number ≥ 0');
+  const maxBakeMinutes = DEFAULT_DEADLINE_SECONDS / 60;
+  const bakeFlag = optionalWhole(
+    flags['bake-minutes'],
+    '--bake-minutes',
+    1,
+    maxBakeMinutes,
+    `whole minutes from 1 to ${maxBakeMinutes} (the evaluator reports at the latest ${maxBakeMinutes} min after its hook starts)`,
+  );
+  const delaySeconds = optionalWhole(
+    flags['ingestion-delay'],
+    '--ingestion-delay',
+    0,
+    MAX_INGESTION_DELAY_SECONDS,
+    `whole seconds from 0 to ${MAX_INGESTION_DELAY_SECONDS} (14 days: CloudWatch takes no datapoint older than two weeks)`,
+  );
   if (delaySeconds !== undefined && delaySeconds % 60 !== 0) {
-    throw new InputError(`--ingestion-delay must be a multiple of 60 seconds (the simulation runs in whole minutes), got ${delaySeconds}`);
+    throw flagError(`--ingestion-delay must be a multiple of 60 seconds (the simulation runs in whole minutes), got "${flags['ingestion-delay']}"`);
   }
   const deploymentFlag = flags.deployment === undefined ? undefined : parseDeploymentFlag(flags.deployment);
   const outputs = [
@@ -164,13 +182,22 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
     ['--chart', flags.chart],
     ['--png', flags.png],
   ] as const;
-  if (flags.chart === '-' || flags.png === '-') throw new InputError('--chart and --png need a file name');
+  if (flags.chart === '-' || flags.png === '-') throw flagError('--chart and --png need a file name; only --json writes to stdout ("-")');
+  // A PNG named .svg (or the reverse) opens as a broken image.
+  for (const [flag, path, other, otherFlag] of [
+    ['--chart', flags.chart, '.png', '--png'],
+    ['--png', flags.png, '.svg', '--chart'],
+  ] as const) {
+    if (path !== undefined && extname(path).toLowerCase() === other) {
+      throw flagError(`${flag} ${path}: ${flag} writes ${flag === '--chart' ? 'SVG' : 'PNG'}, not ${other.slice(1).toUpperCase()}; name the file ${flag === '--chart' ? '.svg' : '.png'}, or give it to ${otherFlag}`);
+    }
+  }
   const claimed = new Map<string, string>([[resolve(file), 'the series file']]);
   for (const [flag, path] of outputs) {
     if (path === undefined || path === '-') continue;
     checkOutputPath(path, flag);
     const other = claimed.get(resolve(path));
-    if (other) throw new InputError(`${flag} ${path}: is also ${other}; give each output its own file`);
+    if (other) throw flagError(`${flag} ${path}: is also ${other}; give each output its own file`);
     claimed.set(resolve(path), flag);
   }
 
@@ -184,8 +211,16 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   };
   progress(`read ${data.series.length.toLocaleString('en-US')} entries (minutes ${first}–${last}) from ${file}`);
 
+  // The bake, and who gave it: a flag's error names the flag, a file's the file's field.
+  const givenBake: Bake | undefined =
+    bakeFlag !== undefined
+      ? { minutes: bakeFlag, from: { flag: '--bake-minutes', text: flags['bake-minutes']! } }
+      : data.deployment?.bakeMinutes !== undefined
+        ? { minutes: data.deployment.bakeMinutes, from: { file: data.file, where: 'deployment', field: 'bakeMinutes' } }
+        : undefined;
+
   // Policy.
-  const { policy, source, rollbackTrigger } = resolvePolicy(data, flags);
+  const { policy, source, rollbackTrigger } = resolvePolicy(data, flags, givenBake?.minutes ?? DEFAULT_BAKE_MINUTES, err);
   const trigger = rollbackTrigger === undefined ? policy.rollbackTriggers?.[0] : policy.rollbackTriggers?.find((t) => t.name === rollbackTrigger || t.path === rollbackTrigger);
 
   // Release and deployment.
@@ -200,8 +235,17 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
     );
   }
   // A release after the last entry is allowed: "no data after the release" is a case to replay.
-  if (releaseMinute < first) {
-    throw new InputError(`${releaseMinute} is before the series, which starts at minute ${first}`, file, undefined, flags['release-minute'] !== undefined ? '--release-minute' : 'releaseMinute');
+  const releaseError = (rule: string) =>
+    flags['release-minute'] !== undefined
+      ? flagError(`--release-minute ${flags['release-minute']}: ${rule}`)
+      : flags['release-time'] !== undefined
+        ? flagError(`--release-time ${flags['release-time']} (minute ${releaseMinute}): ${rule}`)
+        : new InputError(`${releaseMinute} ${rule}`, file, undefined, 'releaseMinute');
+  if (releaseMinute < first) throw releaseError(`is before the series, which starts at minute ${first}`);
+  if (releaseMinute - first >= MAX_EMULATED_MINUTES) {
+    throw releaseError(
+      `is ${releaseMinute - first} minutes after the series' first entry (minute ${first}); one replay covers less than ${MAX_EMULATED_MINUTES} minutes (60 days) from there — drop older entries`,
+    );
   }
   const deploymentInput: DeploymentInput | undefined = deploymentFlag ? { ...deploymentFlag, bakeMinutes: data.deployment?.bakeMinutes } : data.deployment;
   if (deploymentInput === undefined) {
@@ -212,9 +256,28 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       data.format === 'csv' ? undefined : 'deployment',
     );
   }
-  const bakeMinutes = bakeFlag ?? deploymentInput.bakeMinutes ?? (trigger ? trigger.bakeSeconds / 60 : DEFAULT_BAKE_MINUTES);
+  const bakeMinutes = givenBake?.minutes ?? (trigger ? trigger.bakeSeconds / 60 : DEFAULT_BAKE_MINUTES);
+  // A trigger from the assembly was checked at synth with its own metric delay; a bake given here is checked against the replay's.
+  if (givenBake !== undefined || source.kind !== 'assembly') {
+    checkBake(givenBake ?? { minutes: bakeMinutes, from: { file: data.file, where: 'deployment', field: 'bakeMinutes' } }, source.kind === 'assembly' ? trigger : undefined, data);
+  }
   const deployment: DeploymentShape = { ...deploymentInput, bakeMinutes };
   const ingestionDelayMinutes = delaySeconds !== undefined ? delaySeconds / 60 : (data.ingestionDelayMinutes ?? 0);
+  // One replay runs from the first entry to the end of the deployment (the hook reports within the
+  // hour after the full shift) and past the last entry by the ingestion delay: name what makes it too long.
+  const shiftEnd = shiftPlan(deployment, releaseMinute).allTrafficMinute;
+  if (shiftEnd + HOOK_LIMIT_SECONDS / 60 - first >= MAX_EMULATED_MINUTES) {
+    const rule =
+      `shifts all traffic at minute ${shiftEnd}, ${shiftEnd - releaseMinute} minutes after the release; with the hour of the hook, the replay from the ` +
+      `series' first entry (minute ${first}) would exceed the ${MAX_EMULATED_MINUTES} minutes (60 days) one replay covers — use fewer or shorter steps`;
+    if (deploymentFlag) throw flagError(`--deployment ${flags.deployment}: ${rule}`);
+    throw new InputError(rule, file, undefined, 'deployment');
+  }
+  if (last + ingestionDelayMinutes + 1 - first >= MAX_EMULATED_MINUTES) {
+    const rule = `delays the last entry (minute ${last}) past the ${MAX_EMULATED_MINUTES} minutes (60 days) one replay covers from the first entry (minute ${first})`;
+    if (delaySeconds !== undefined) throw flagError(`--ingestion-delay ${flags['ingestion-delay']}: ${rule}`);
+    throw new InputError(`${ingestionDelayMinutes} ${rule}`, file, undefined, 'ingestionDelayMinutes');
+  }
   checkBadEventCounts(data, policy);
 
   const input: SimulationInput = {
@@ -279,39 +342,75 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   return 0;
 }
 
-function resolvePolicy(data: SeriesFile, flags: Flags): { policy: RollbackPolicy; source: PolicySource; rollbackTrigger?: string } {
-  const bakeSeconds = () => 60 * (optionalWhole(flags['bake-minutes'], '--bake-minutes', 1) ?? data.deployment?.bakeMinutes ?? DEFAULT_BAKE_MINUTES);
+/** A bake in minutes and where it came from. */
+interface Bake {
+  readonly minutes: number;
+  readonly from: { readonly flag: string; readonly text: string } | { readonly file: string; readonly where: string; readonly field: string };
+}
+
+/**
+ * The evaluator must report before its deadline (the synthesized rollback trigger's, else 55 min
+ * after the hook starts), and reads each minute a metric delay late: the bake fits between them
+ * (RT305 at synth). The error names the flag or the file's field that gave the bake.
+ */
+function checkBake(bake: Bake, trigger: PolicyRollbackTrigger | undefined, data: SeriesFile): void {
+  const deadlineSeconds = trigger?.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
+  const metricDelaySeconds = data.evaluator?.metricDelaySeconds ?? DEFAULT_EVALUATOR_SETTINGS.metricDelaySeconds;
+  const maxBakeSeconds = deadlineSeconds - metricDelaySeconds;
+  if (maxBakeSeconds <= 0) {
+    throw new InputError(
+      `must leave time for a bake: below the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, got ${formatSeconds(metricDelaySeconds)}`,
+      data.file,
+      'evaluator',
+      'metricDelaySeconds',
+    );
+  }
+  if (bake.minutes * 60 <= maxBakeSeconds) return;
+  const rule =
+    `must be at most ${formatSeconds(maxBakeSeconds)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts` +
+    `${trigger?.deadlineSeconds !== undefined ? ` (rollback trigger ${trigger.name})` : ''}, minus ${formatSeconds(metricDelaySeconds)} metric delay)`;
+  if ('flag' in bake.from) throw flagError(`${bake.from.flag} ${bake.from.text}: ${rule}`);
+  throw new InputError(`${rule}, got ${formatNumber(bake.minutes)} min`, bake.from.file, bake.from.where, bake.from.field);
+}
+
+function resolvePolicy(
+  data: SeriesFile,
+  flags: Flags,
+  bakeMinutes: number,
+  warn: (message: string) => void,
+): { policy: RollbackPolicy; source: PolicySource; rollbackTrigger?: string } {
+  // The inline trigger bakes what is given; checkBake checks it before the replay.
   const inline = (slos: readonly InlineSlo[], rollback: InlineRollback | undefined, file: string | undefined) =>
-    policyFromInline({ slos, rollback, bakeSeconds: bakeSeconds(), metricDelaySeconds: data.evaluator?.metricDelaySeconds, file });
+    policyFromInline({ slos, rollback, bakeSeconds: bakeMinutes * 60, file });
 
   if (flags.assembly !== undefined) {
     let policies: RollbackPolicy[];
     try {
-      policies = readPolicies(flags.assembly);
+      policies = readPolicies(flags.assembly, warn);
     } catch (e) {
-      throw new InputError(`--assembly ${flags.assembly}: ${(e as Error).message}`);
+      if (!(e instanceof InputError)) throw e;
+      throw new InputError(`--assembly ${flags.assembly}: ${e.message}`);
     }
     const withSlos = policies.filter((p) => p.slos.length > 0);
     const names = policies.map((p) => p.stack ?? '(unnamed)').join(', ');
     let policy: RollbackPolicy | undefined;
     if (flags.stack !== undefined) {
       policy = policies.find((p) => p.stack === flags.stack);
-      if (!policy) throw new InputError(`--stack ${flags.stack}: no such stack with a rollback-triggers policy in ${flags.assembly} (stacks: ${names || 'none'})`);
-      if (policy.slos.length === 0) throw new InputError(`--stack ${flags.stack}: the stack has no ServiceLevelObjective to replay`);
+      if (!policy) throw flagError(`--stack ${flags.stack}: no such stack with a rollback-triggers policy in ${flags.assembly} (stacks: ${names || 'none'})`);
+      if (policy.slos.length === 0) throw flagError(`--stack ${flags.stack}: the stack has no ServiceLevelObjective to replay`);
     } else if (withSlos.length === 1) {
       policy = withSlos[0];
     } else if (withSlos.length === 0) {
-      throw new InputError(`--assembly ${flags.assembly}: no rollback-triggers SLOs found — run "cdk synth" on an app that uses ServiceLevelObjective`);
+      throw flagError(`--assembly ${flags.assembly}: no rollback-triggers SLOs found — run "cdk synth" on an app that uses ServiceLevelObjective`);
     } else {
-      throw new InputError(`--assembly ${flags.assembly} holds several stacks with SLOs (${withSlos.map((p) => p.stack).join(', ')}): pick one with --stack`);
+      throw flagError(`--assembly ${flags.assembly} holds several stacks with SLOs (${withSlos.map((p) => p.stack).join(', ')}): pick one with --stack`);
     }
     const triggers = policy.rollbackTriggers ?? [];
     if (flags.trigger !== undefined && !triggers.some((t) => t.name === flags.trigger || t.path === flags.trigger)) {
-      throw new InputError(`--trigger ${flags.trigger}: stack ${policy.stack} has ${triggers.map((t) => `${t.name} (${t.path})`).join(', ') || 'no rollback trigger'}`);
+      throw flagError(`--trigger ${flags.trigger}: stack ${policy.stack} has ${triggers.map((t) => `${t.name} (${t.path})`).join(', ') || 'no rollback trigger'}`);
     }
     return { policy, source: { kind: 'assembly', path: flags.assembly, stack: policy.stack }, rollbackTrigger: flags.trigger };
   }
-  if (flags.trigger !== undefined) throw new InputError('--trigger needs --assembly (an inline policy has one rollback trigger)');
   if (flags.policy !== undefined) {
     const p = readPolicyFile(flags.policy);
     return { policy: inline(p.slos, p.rollback, flags.policy), source: { kind: 'policy-file', path: flags.policy } };
@@ -357,20 +456,22 @@ function engineInputError(e: RollbackTriggersError, data: SeriesFile): InputErro
 }
 
 function releaseFromTime(text: string, data: SeriesFile): number {
-  if (data.startTimeMs === undefined) throw new InputError('--release-time needs a CSV file with a timestamp column; use --release-minute');
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new InputError(`--release-time must be an ISO 8601 time such as 2024-05-01T10:30:00Z, got "${text}"`);
+  if (data.startTimeMs === undefined) throw flagError('--release-time needs a CSV file with a timestamp column; use --release-minute');
+  // Date.parse also reads "May 1 2024" and other local-time shapes; only ISO 8601 says what it means.
+  const ms = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text.trim()) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw flagError(`--release-time must be an ISO 8601 time such as 2024-05-01T10:30:00Z, got "${text}"`);
   const minute = (ms - data.startTimeMs) / 60_000;
   if (!Number.isInteger(minute) || minute < 0) {
-    throw new InputError(`--release-time ${text} must fall on a whole minute at or after the first row (${new Date(data.startTimeMs).toISOString()})`);
+    throw flagError(`--release-time ${text} must fall on a whole minute at or after the first row (${new Date(data.startTimeMs).toISOString()})`);
   }
   return minute;
 }
 
-function optionalWhole(text: string | undefined, flag: string, min: number): number | undefined {
+/** A flag's whole number from `min` to `max`; `allowed` says so in words, for the message. */
+function optionalWhole(text: string | undefined, flag: string, min: number, max: number, allowed: string): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) throw new InputError(`${flag} must be a whole number ≥ ${min}, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) throw flagError(`${flag} must be ${allowed}, got "${text}"`);
   return value;
 }
 

@@ -236,7 +236,7 @@ describe('rollback-triggers simulate: bad input', () => {
   });
 
   it('rejects a missing file and an output directory that does not exist, before reading', () => {
-    expect(run(['simulate', join(tmp.dir, 'nope.json')])).toMatchObject({ code: 2, err: `${join(tmp.dir, 'nope.json')}: no such file` });
+    expect(run(['simulate', join(tmp.dir, 'nope.json')])).toMatchObject({ code: 2, err: `${join(tmp.dir, 'nope.json')}: no such file (RT713)` });
     const missingDir = run(['simulate', 'examples/series/broken-canary.json', '--chart', join(tmp.dir, 'no', 'such', 'dir', 'c.svg')]);
     expect(missingDir.code).toBe(2);
     expect(missingDir.err).toMatch(/--chart .*c\.svg: the directory .*dir does not exist or is not writable/);
@@ -245,9 +245,9 @@ describe('rollback-triggers simulate: bad input', () => {
   it('refuses to write two outputs, or an output over the series file, to one path', () => {
     const file = join(tmp.dir, 'series.json');
     writeFileSync(file, withEntry(ok(2)));
-    const same = join(tmp.dir, 'chart.svg');
-    expect(run(['simulate', file, '--chart', same, '--png', same])).toMatchObject({ code: 2, err: `--png ${same}: is also --chart; give each output its own file` });
-    expect(run(['simulate', file, '--json', file])).toMatchObject({ code: 2, err: `--json ${file}: is also the series file; give each output its own file` });
+    const same = join(tmp.dir, 'chart');
+    expect(run(['simulate', file, '--chart', same, '--png', same])).toMatchObject({ code: 2, err: `--png ${same}: is also --chart; give each output its own file (RT712)` });
+    expect(run(['simulate', file, '--json', file])).toMatchObject({ code: 2, err: `--json ${file}: is also the series file; give each output its own file (RT712)` });
     expect(readFileSync(file, 'utf8')).toBe(withEntry(ok(2)));
     expect(tmp.files()).toEqual(['series.json']);
   });
@@ -258,7 +258,7 @@ describe('rollback-triggers simulate: bad input', () => {
     expect(none.err).toMatch(/^simulate needs a series file\n\nUsage: rollback-triggers simulate/);
     const unknown = run(['simulate', 'x.json', '--chrt', 'c.svg']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/Unknown option '--chrt'/);
+    expect(unknown.err).toMatch(/^unknown option --chrt \(did you mean --chart\?\) \(RT712\)\n\nUsage: rollback-triggers simulate/);
     expect(run(['simulate', 'a.json', 'b.json']).err).toMatch(/^one series file at a time/);
   });
 
@@ -427,7 +427,8 @@ describe('series formats', () => {
     expect(parseDeploymentFlag('CodeDeployDefault.LambdaCanary10Percent5Minutes')).toEqual({ kind: 'canary', percent: 10, intervalMinutes: 5 });
     expect(parseDeploymentFlag('Linear10PercentEvery1Minute')).toEqual({ kind: 'linear', percent: 10, intervalMinutes: 1 });
     expect(parseDeploymentFlag('CodeDeployDefault.ECSAllAtOnce')).toEqual({ kind: 'all-at-once' });
-    expect(() => parseDeploymentFlag('canary:0:5')).toThrow(/--deployment must be/);
+    expect(() => parseDeploymentFlag('canary:0:5')).toThrow(/--deployment canary:0:5: PERCENT must be a whole percentage from 1 to 99/);
+    expect(() => parseDeploymentFlag('canary:10')).toThrow(/--deployment must be all-at-once, canary:PERCENT:MINUTES/);
   });
 });
 
