@@ -197,7 +197,7 @@ function loadStepHandler(): CreateStepHandler | string {
 
 function config(sloCount: number): EvaluatorConfig {
   return {
-    schemaVersion: 1,
+    schemaVersion: core.EVALUATOR_CONFIG_SCHEMA_VERSION,
     platform: 'lambda',
     bakeSeconds: 600,
     tickSeconds: 60,

@@ -1,5 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { AuditEvent, AuditEventDetail } from '../../lib/core';
+import type { AuditEvent, AuditEventDetail } from '../../lib/core/audit-events';
 
 // PutEvents: at most 10 entries per call; failures are reported per entry. Only InternalFailure and
 // ThrottlingException are worth retrying (EventBridge PutEvents API reference).

@@ -39,32 +39,10 @@ export async function getDeployment(client: CodeDeployClient, deploymentId: stri
  * `lambdaFunctionInfo.currentVersion/targetVersion`, ECS's `taskSetsInfo` (Blue = original).
  */
 export async function findTargets(client: CodeDeployClient, deploymentId: string, maxPages = MAX_TARGET_PAGES): Promise<DeploymentTargets> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  let pages = 0;
-  do {
-    if (pages >= maxPages) {
-      // A Lambda or ECS deployment has one target; a token that never ends is a fault, not a list.
-      throw Object.assign(new Error(`ListDeploymentTargets of ${deploymentId} still had more pages after ${maxPages}`), { name: 'TooManyPages' });
-    }
-    const page = await client.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken }));
-    pages++;
-    ids.push(...(page.targetIds ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const ids = await listTargetIds(client, deploymentId, maxPages);
   if (ids.length === 0) return { platform: 'other' };
   const out = await client.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: ids.slice(0, 25) }));
   const target = out.deploymentTargets?.[0];
-  // The hook being run is the InProgress event; once decided (a duplicate invocation, or a report
-  // whose response was lost), it is the latest hook event that is no longer Pending.
-  const running = (list: Array<{ lifecycleEventName?: string; status?: string }> | undefined) =>
-    list?.find((e) => e.status === 'InProgress')?.lifecycleEventName ??
-    [...(list ?? [])].reverse().find((e) => HOOK_EVENTS.has(e.lifecycleEventName ?? '') && e.status !== 'Pending')?.lifecycleEventName;
-  const events = (list: Array<{ lifecycleEventName?: string; status?: string; startTime?: Date }> | undefined) =>
-    list?.map((e) => {
-      const startTime = e.startTime instanceof Date ? Math.floor(e.startTime.getTime() / 1000) : NaN;
-      return { name: e.lifecycleEventName, status: e.status, ...(Number.isFinite(startTime) ? { startTime } : {}) };
-    });
   if (target?.lambdaTarget) {
     const info = target.lambdaTarget.lambdaFunctionInfo;
     return {
@@ -72,8 +50,8 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
       functionName: info?.functionName,
       currentVersion: info?.currentVersion,
       targetVersion: info?.targetVersion,
-      runningLifecycleEvent: running(target.lambdaTarget.lifecycleEvents),
-      lifecycleEvents: events(target.lambdaTarget.lifecycleEvents),
+      runningLifecycleEvent: runningEvent(target.lambdaTarget.lifecycleEvents),
+      lifecycleEvents: eventsOf(target.lambdaTarget.lifecycleEvents),
     };
   }
   if (target?.ecsTarget) {
@@ -87,11 +65,48 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
       currentTargetGroup: blue?.targetGroup?.name,
       targetTargetGroup: green?.targetGroup?.name,
       ecsServiceArn: target.ecsTarget.targetArn,
-      runningLifecycleEvent: running(target.ecsTarget.lifecycleEvents),
-      lifecycleEvents: events(target.ecsTarget.lifecycleEvents),
+      runningLifecycleEvent: runningEvent(target.ecsTarget.lifecycleEvents),
+      lifecycleEvents: eventsOf(target.ecsTarget.lifecycleEvents),
     };
   }
   return { platform: 'other' };
+}
+
+async function listTargetIds(client: CodeDeployClient, deploymentId: string, maxPages: number): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    if (pages >= maxPages) {
+      // A Lambda or ECS deployment has one target; a token that never ends is a fault, not a list.
+      throw Object.assign(new Error(`ListDeploymentTargets of ${deploymentId} still had more pages after ${maxPages}`), { name: 'TooManyPages' });
+    }
+    const page = await client.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken }));
+    pages++;
+    ids.push(...(page.targetIds ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return ids;
+}
+
+type LifecycleEvents = Array<{ lifecycleEventName?: string; status?: string; startTime?: Date }> | undefined;
+
+/**
+ * The hook being run is the InProgress event; once decided (a duplicate invocation, or a report
+ * whose response was lost), it is the latest hook event that is no longer Pending.
+ */
+function runningEvent(list: LifecycleEvents): string | undefined {
+  return (
+    list?.find((e) => e.status === 'InProgress')?.lifecycleEventName ??
+    [...(list ?? [])].reverse().find((e) => HOOK_EVENTS.has(e.lifecycleEventName ?? '') && e.status !== 'Pending')?.lifecycleEventName
+  );
+}
+
+function eventsOf(list: LifecycleEvents): DeploymentTargets['lifecycleEvents'] {
+  return list?.map((e) => {
+    const startTime = e.startTime instanceof Date ? Math.floor(e.startTime.getTime() / 1000) : NaN;
+    return { name: e.lifecycleEventName, status: e.status, ...(Number.isFinite(startTime) ? { startTime } : {}) };
+  });
 }
 
 /** Pages of ListDeploymentTargets read at most. */

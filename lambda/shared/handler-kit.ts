@@ -22,6 +22,19 @@ export function once<T>(create: () => Promise<T>): Lazy<T> {
   };
 }
 
+/** The Lambda runtime's pause. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The Lambda runtime's audit sink: PutEvents to `eventBus`, its client and module loaded on first use. */
+export function eventBridgeAuditOnFirstUse(eventBus: string, logger: HandlerLogger, pause: (ms: number) => Promise<void>): Lazy<AuditSink> {
+  return once(async () => {
+    const [{ EventBridgeClient }, { eventBridgeAudit }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('./audit.js')]);
+    return eventBridgeAudit(new EventBridgeClient({}), eventBus, logger, pause);
+  });
+}
+
 /** The part of the Lambda context the handlers use. */
 export interface RemainingTime {
   getRemainingTimeInMillis(): number;

@@ -1,5 +1,7 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { DeploymentTargets } from './codedeploy';
+import type { Lazy } from './handler-kit';
 
 // The commands are loaded on first use: a handler that never checks a version (most invocations of
 // the state-change handler, every tick of the bake) never loads the Lambda or ECS SDK modules.
@@ -13,7 +15,29 @@ export interface VersionState {
   readonly integrity?: string;
 }
 
-export async function lambdaVersionState(client: LambdaClient, functionName: string, version: string): Promise<VersionState> {
+/**
+ * One of a deployment's versions (`targets.currentVersion` or `targets.targetVersion`) as it is
+ * now, read on its platform with `retry`; undefined when the targets do not name it.
+ */
+export async function deployedVersionState(
+  targets: DeploymentTargets,
+  version: string | undefined,
+  clients: { readonly lambda: Lazy<LambdaClient>; readonly ecs: Lazy<ECSClient> },
+  retry: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<VersionState | undefined> {
+  const { functionName, ecsServiceArn } = targets;
+  if (targets.platform === 'lambda' && functionName && version) {
+    const client = await clients.lambda();
+    return retry(() => lambdaVersionState(client, functionName, version));
+  }
+  if (targets.platform === 'ecs' && ecsServiceArn && version) {
+    const client = await clients.ecs();
+    return retry(() => ecsTaskSetState(client, ecsServiceArn, version));
+  }
+  return undefined;
+}
+
+async function lambdaVersionState(client: LambdaClient, functionName: string, version: string): Promise<VersionState> {
   const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
   try {
     const out = await client.send(new GetFunctionCommand({ FunctionName: functionName, Qualifier: version }));
@@ -32,7 +56,7 @@ function clusterAndService(serviceArn: string): { cluster: string; service: stri
 }
 
 /** The task definition behind a task set, and whether it is still ACTIVE (a rollback needs it). */
-export async function ecsTaskSetState(client: ECSClient, serviceArn: string, taskSetId: string): Promise<VersionState> {
+async function ecsTaskSetState(client: ECSClient, serviceArn: string, taskSetId: string): Promise<VersionState> {
   const { cluster, service } = clusterAndService(serviceArn);
   const { DescribeTaskSetsCommand } = await import('@aws-sdk/client-ecs');
   const sets = await client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] }));
@@ -41,7 +65,7 @@ export async function ecsTaskSetState(client: ECSClient, serviceArn: string, tas
   return ecsTaskDefinitionState(client, taskDefinition);
 }
 
-export async function ecsTaskDefinitionState(client: ECSClient, taskDefinition: string): Promise<VersionState> {
+async function ecsTaskDefinitionState(client: ECSClient, taskDefinition: string): Promise<VersionState> {
   const { DescribeTaskDefinitionCommand } = await import('@aws-sdk/client-ecs');
   const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition }));
   const def = out.taskDefinition;

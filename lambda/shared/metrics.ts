@@ -1,5 +1,5 @@
 import { type CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandOutput, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { type MetricQuery, type QueryResult, isFutureDatapoint } from '../../lib/core';
+import { type QueryResult, type ReadQuery, isFutureDatapoint } from '../../lib/core/metric-queries';
 
 /** Pages one read follows at most (NextToken); a read that needs more is partial, not evidence. */
 export const MAX_METRIC_PAGES = 20;
@@ -36,6 +36,10 @@ export interface ReadMetricsOptions {
  * `PartialData`, and a query no page carried is `Missing`. StartTime and EndTime are
  * period-aligned; EndTime is exclusive (GetMetricData API reference).
  *
+ * An expression query (metric math over other queries of the call) is sent as `Expression`. A
+ * query with `returnData` false gets no result (GetMetricData returns the queries whose ReturnData
+ * is true), so it is not in `results`: what it read is judged on the expression that reads it.
+ *
  * With `until`, the read is bounded by the time left: each request gets an `abortSignal` that
  * fires at `until` (and is abandoned then, whatever the SDK does with the signal), and no page is
  * requested once it has passed. A first page that did not arrive in time throws a `TimeoutError`
@@ -44,36 +48,20 @@ export interface ReadMetricsOptions {
  */
 export async function readMetrics(
   client: CloudWatchClient,
-  queries: ReadonlyArray<Pick<MetricQuery, 'id' | 'metric' | 'periodSeconds'>>,
+  queries: readonly ReadQuery[],
   startSeconds: number,
   endSeconds: number,
   options: ReadMetricsOptions,
 ): Promise<MetricRead> {
-  const series = new Map<string, Map<number, number>>(queries.map((q) => [q.id, new Map()]));
-  const status = new Map<string, string>();
-  const resultMessages = new Map<string, string[]>();
+  const returned = queries.filter((q) => q.returnData !== false);
   if (endSeconds <= startSeconds) {
     // No finished minute to read yet: nothing is missing.
-    return { results: new Map(queries.map((q) => [q.id, { status: 'Complete', series: new Map() }])), messages: [], pages: 0, futureDatapoints: 0 };
+    return { results: new Map(returned.map((q) => [q.id, { status: 'Complete', series: new Map() }])), messages: [], pages: 0, futureDatapoints: 0 };
   }
-  const metricDataQueries: MetricDataQuery[] = queries.map((q) => ({
-    Id: q.id,
-    ReturnData: true,
-    MetricStat: {
-      Metric: {
-        Namespace: q.metric.namespace,
-        MetricName: q.metric.metricName,
-        Dimensions: Object.entries(q.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-      },
-      Period: q.periodSeconds,
-      Stat: q.metric.stat,
-    },
-  }));
+  const read = pagedRead(returned, options.nowSeconds);
+  const metricDataQueries = queries.map(toMetricDataQuery);
   const maxPages = options.maxPages ?? MAX_METRIC_PAGES;
   const clock = options.clock ?? (() => Date.now() / 1000);
-  const messages: string[] = [];
-  let futureDatapoints = 0;
-  let pages = 0;
   let nextToken: string | undefined;
   /** Set when the step's budget ran out with more pages to read. */
   let outOfTime = false;
@@ -87,47 +75,95 @@ export async function readMetrics(
     });
     const out = options.until === undefined ? await client.send(command) : await sendWithin(client, command, options.until, clock);
     if (out === 'no time left' || out === 'timed out') {
-      if (pages === 0) {
-        const budget = `the step's time budget (until ${new Date(options.until! * 1000).toISOString()})`;
-        const message = out === 'timed out' ? `GetMetricData did not answer within ${budget}` : `no time left in ${budget} to call GetMetricData`;
-        throw Object.assign(new Error(message), { name: 'TimeoutError' });
-      }
+      if (read.pages() === 0) throw outOfBudget(out, options.until!);
       outOfTime = true;
       break;
     }
-    pages++;
-    for (const m of out.Messages ?? []) messages.push(`${m.Code ?? 'Message'}: ${m.Value ?? ''}`);
-    for (const result of out.MetricDataResults ?? []) {
-      const target = result.Id ? series.get(result.Id) : undefined;
-      if (!target) continue;
-      status.set(result.Id!, result.StatusCode ?? 'Missing');
-      for (const m of result.Messages ?? []) resultMessages.set(result.Id!, [...(resultMessages.get(result.Id!) ?? []), `${m.Code ?? 'Message'}: ${m.Value ?? ''}`]);
-      (result.Timestamps ?? []).forEach((ts, i) => {
-        const value = result.Values?.[i];
-        if (value === undefined) return;
-        const t = Math.floor(new Date(ts).getTime() / 1000);
-        if (isFutureDatapoint(t, options.nowSeconds)) {
-          futureDatapoints++;
-          return;
-        }
-        target.set(t, value);
-      });
-    }
+    read.add(out);
     nextToken = out.NextToken;
-  } while (nextToken && pages < maxPages);
+  } while (nextToken && read.pages() < maxPages);
   if (outOfTime) {
     // As with the page cap: results still PartialData keep that status, unread queries are Missing.
-    messages.push(`the read stopped after ${pages} page${pages === 1 ? '' : 's'} when the step's time budget ran out, with more to come (NextToken): queries not yet complete are not evidence`);
+    const pages = read.pages();
+    read.messages.push(`the read stopped after ${pages} page${pages === 1 ? '' : 's'} when the step's time budget ran out, with more to come (NextToken): queries not yet complete are not evidence`);
   } else if (nextToken) {
     // Results still PartialData keep that status: not evidence.
-    messages.push(`the read stopped after ${maxPages} pages with more to come (NextToken): queries not yet complete are not evidence`);
+    read.messages.push(`the read stopped after ${maxPages} pages with more to come (NextToken): queries not yet complete are not evidence`);
   }
-  const results = new Map<string, QueryResult>();
-  for (const q of queries) {
-    const messagesOfResult = resultMessages.get(q.id);
-    results.set(q.id, { status: status.get(q.id) ?? 'Missing', series: series.get(q.id)!, ...(messagesOfResult ? { messages: messagesOfResult } : {}) });
+  return read.result();
+}
+
+function toMetricDataQuery(q: ReadQuery): MetricDataQuery {
+  if (q.expression !== undefined) {
+    // No Period: the expression's datapoints are its metrics' one-minute ones (as aws-cdk-lib
+    // renders a math expression over metrics in an alarm).
+    return { Id: q.id, ReturnData: q.returnData !== false, Expression: q.expression };
   }
-  return { results, messages, pages, futureDatapoints };
+  const metric = q.metric!;
+  return {
+    Id: q.id,
+    ReturnData: q.returnData !== false,
+    MetricStat: {
+      Metric: {
+        Namespace: metric.namespace,
+        MetricName: metric.metricName,
+        Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      },
+      Period: q.periodSeconds,
+      Stat: metric.stat,
+    },
+  };
+}
+
+/** The first page did not arrive within the step's budget: the call failed, nothing was read. */
+function outOfBudget(why: 'no time left' | 'timed out', until: number): Error {
+  const budget = `the step's time budget (until ${new Date(until * 1000).toISOString()})`;
+  const message = why === 'timed out' ? `GetMetricData did not answer within ${budget}` : `no time left in ${budget} to call GetMetricData`;
+  return Object.assign(new Error(message), { name: 'TimeoutError' });
+}
+
+/** What the pages of one read gave so far: each returned query's datapoints, last status and messages. */
+function pagedRead(returned: readonly ReadQuery[], nowSeconds: number) {
+  const series = new Map<string, Map<number, number>>(returned.map((q) => [q.id, new Map()]));
+  const status = new Map<string, string>();
+  const resultMessages = new Map<string, string[]>();
+  const messages: string[] = [];
+  let futureDatapoints = 0;
+  let pages = 0;
+  const describe = (m: { Code?: string; Value?: string }) => `${m.Code ?? 'Message'}: ${m.Value ?? ''}`;
+  return {
+    messages,
+    pages: () => pages,
+    add(page: GetMetricDataCommandOutput): void {
+      pages++;
+      for (const m of page.Messages ?? []) messages.push(describe(m));
+      for (const result of page.MetricDataResults ?? []) {
+        const target = result.Id ? series.get(result.Id) : undefined;
+        if (!target) continue;
+        status.set(result.Id!, result.StatusCode ?? 'Missing');
+        for (const m of result.Messages ?? []) resultMessages.set(result.Id!, [...(resultMessages.get(result.Id!) ?? []), describe(m)]);
+        (result.Timestamps ?? []).forEach((ts, i) => {
+          const value = result.Values?.[i];
+          if (value === undefined) return;
+          const t = Math.floor(new Date(ts).getTime() / 1000);
+          if (isFutureDatapoint(t, nowSeconds)) {
+            futureDatapoints++;
+            return;
+          }
+          target.set(t, value);
+        });
+      }
+    },
+    /** A query still partial keeps `PartialData`; one no page carried is `Missing`. */
+    result(): MetricRead {
+      const results = new Map<string, QueryResult>();
+      for (const q of returned) {
+        const messagesOfResult = resultMessages.get(q.id);
+        results.set(q.id, { status: status.get(q.id) ?? 'Missing', series: series.get(q.id)!, ...(messagesOfResult ? { messages: messagesOfResult } : {}) });
+      }
+      return { results, messages, pages, futureDatapoints };
+    },
+  };
 }
 
 /**

@@ -72,6 +72,19 @@ export function isRetryable(e: unknown, retryAccessDenied = false): boolean {
   );
 }
 
+/**
+ * Options that retry until `deadline` (epoch seconds on `clock.now`), AccessDenied included: right
+ * after a deploy the handler's IAM policy may not have propagated yet.
+ */
+export function retryUntil(
+  deadline: number,
+  clock: Pick<RetryOptions, 'sleep'> & { readonly now: () => number },
+  onRetry: RetryOptions['onRetry'],
+  baseDelayMs = 200,
+): RetryOptions {
+  return { baseDelayMs, sleep: clock.sleep, now: clock.now, deadline, retryAccessDenied: true, onRetry };
+}
+
 export async function withRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
   const now = options.now ?? (() => Date.now() / 1000);
   const attempts = options.attempts ?? (options.deadline === undefined ? 5 : MAX_ATTEMPTS_WITH_DEADLINE);

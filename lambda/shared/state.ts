@@ -96,32 +96,23 @@ export class KnownGoodStore {
    * library) is replaced.
    */
   async put(applicationName: string, deploymentGroupName: string, knownGood: KnownGood, source: KnownGoodSource, now: number): Promise<PutKnownGoodResult> {
-    const { PutItemCommand } = await commands();
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            [PK]: { S: knownGoodKey(applicationName, deploymentGroupName) },
-            [A.VERSION]: { S: knownGood.version },
-            ...(knownGood.integrity !== undefined ? { [A.INTEGRITY]: { S: knownGood.integrity } } : {}),
-            [A.DEPLOYMENT_ID]: { S: source.deploymentId },
-            [A.DEPLOYED_AT]: { N: String(source.completedAt) },
-            [A.RECORDED_AT]: { N: String(now) },
-          },
-          ConditionExpression:
-            'attribute_not_exists(#pk) OR attribute_not_exists(#deployedAt) OR #deployedAt < :deployedAt OR (#deployedAt = :deployedAt AND #deploymentId = :deploymentId)',
-          ExpressionAttributeNames: { '#pk': PK, '#deployedAt': A.DEPLOYED_AT, '#deploymentId': A.DEPLOYMENT_ID },
-          ExpressionAttributeValues: { ':deployedAt': { N: String(source.completedAt) }, ':deploymentId': { S: source.deploymentId } },
-        }),
-      );
-      return { recorded: true };
-    } catch (e) {
-      if (!isConditionFailed(e)) throw e;
-      // Only to say which record stands; failing to read it changes nothing.
-      const standing = await this.get(applicationName, deploymentGroupName).catch(() => undefined);
-      return { recorded: false, standing };
-    }
+    const written = await this.putIf(
+      {
+        [PK]: { S: knownGoodKey(applicationName, deploymentGroupName) },
+        [A.VERSION]: { S: knownGood.version },
+        ...(knownGood.integrity !== undefined ? { [A.INTEGRITY]: { S: knownGood.integrity } } : {}),
+        [A.DEPLOYMENT_ID]: { S: source.deploymentId },
+        [A.DEPLOYED_AT]: { N: String(source.completedAt) },
+        [A.RECORDED_AT]: { N: String(now) },
+      },
+      'attribute_not_exists(#pk) OR attribute_not_exists(#deployedAt) OR #deployedAt < :deployedAt OR (#deployedAt = :deployedAt AND #deploymentId = :deploymentId)',
+      { '#pk': PK, '#deployedAt': A.DEPLOYED_AT, '#deploymentId': A.DEPLOYMENT_ID },
+      { ':deployedAt': { N: String(source.completedAt) }, ':deploymentId': { S: source.deploymentId } },
+    );
+    if (written) return { recorded: true };
+    // Only to say which record stands; failing to read it changes nothing.
+    const standing = await this.get(applicationName, deploymentGroupName).catch(() => undefined);
+    return { recorded: false, standing };
   }
 
   /**
@@ -130,26 +121,16 @@ export class KnownGoodStore {
    * first (false when an earlier or equal one stands).
    */
   async recordFirstBadSignal(deploymentId: string, at: number): Promise<boolean> {
-    const { PutItemCommand } = await commands();
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            [PK]: { S: badSignalKey(deploymentId) },
-            [BadSignalAttribute.FIRST_BAD_AT]: { N: String(at) },
-            [TTL]: { N: String(Math.ceil(at) + BAD_SIGNAL_RETENTION_SECONDS) },
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #firstBadAt > :at',
-          ExpressionAttributeNames: { '#pk': PK, '#firstBadAt': BadSignalAttribute.FIRST_BAD_AT },
-          ExpressionAttributeValues: { ':at': { N: String(at) } },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      throw e;
-    }
+    return this.putIf(
+      {
+        [PK]: { S: badSignalKey(deploymentId) },
+        [BadSignalAttribute.FIRST_BAD_AT]: { N: String(at) },
+        [TTL]: { N: String(Math.ceil(at) + BAD_SIGNAL_RETENTION_SECONDS) },
+      },
+      'attribute_not_exists(#pk) OR #firstBadAt > :at',
+      { '#pk': PK, '#firstBadAt': BadSignalAttribute.FIRST_BAD_AT },
+      { ':at': { N: String(at) } },
+    );
   }
 
   /** Epoch seconds of the deployment's first bad signal; `undefined` when none was recorded. */
@@ -161,5 +142,22 @@ export class KnownGoodStore {
     const at = optionalNumber(out.Item, BadSignalAttribute.FIRST_BAD_AT, key);
     if (at === undefined) throw new MalformedRecordError(`bad-signal record ${key} has no ${BadSignalAttribute.FIRST_BAD_AT}`);
     return at;
+  }
+
+  /** One conditional PutItem: true when written, false when the condition held it back. */
+  private async putIf(
+    item: Record<string, AttributeValue>,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
+    const { PutItemCommand } = await commands();
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.table, Item: item, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
   }
 }

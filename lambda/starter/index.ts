@@ -22,8 +22,8 @@ import { isDeploymentFinished, isRollbackDeployment } from '../../lib/core/deplo
 import { StarterEnv, deadlineSecondsFromEnv } from '../../lib/core/handler-env';
 import { validateHookEvent } from '../../lib/core/handler-events';
 import type { AuditSink } from '../shared/audit';
-import { HandlerLogger, Lazy, RemainingTime, budgetEnd, handlerLogger, neverThrowing, once } from '../shared/handler-kit';
-import { RetryOptions, errorName, withRetry } from '../shared/retry';
+import { HandlerLogger, Lazy, RemainingTime, budgetEnd, eventBridgeAuditOnFirstUse, handlerLogger, neverThrowing, once, sleep } from '../shared/handler-kit';
+import { errorName, retryUntil, withRetry } from '../shared/retry';
 
 export interface StarterDeps {
   /** ARN of the bake state machine. */
@@ -110,201 +110,217 @@ function describeFailure(error: unknown, attempts: number): string {
   return `${errorName(error)}${attempts > 1 ? ` after ${attempts} attempts` : ''}`;
 }
 
+/** What every invocation uses: the deps, the settings with their defaults, the never-throwing audit. */
+interface Starter {
+  readonly deps: StarterDeps;
+  readonly logger: HandlerLogger;
+  readonly deadlineSeconds: number;
+  readonly fallbackReserveSeconds: number;
+  publish(events: Array<[AuditDetailType, Detail]>): Promise<void>;
+}
+
+/** The Step Functions client and the module of its commands. */
+interface Sfn {
+  readonly client: SFNClient;
+  readonly commands: typeof import('@aws-sdk/client-sfn');
+}
+
 export function createStarter(deps: StarterDeps) {
-  const { logger } = deps;
-  const audit = neverThrowing(deps.audit, logger);
-  const deadlineSeconds = deps.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
-  const fallbackReserveSeconds = (deps.fallbackReserveMs ?? 20_000) / 1000;
+  const audit = neverThrowing(deps.audit, deps.logger);
+  // The trigger's own group first: the notices rule matches on it.
   const own = (detail: Detail): Detail => ({
     ...detail,
     applicationName: deps.applicationName ?? detail.applicationName,
     deploymentGroupName: deps.deploymentGroupName ?? detail.deploymentGroupName,
   });
-  const publish = (events: Array<[AuditDetailType, Detail]>) => audit.publish(events.map(([type, detail]) => auditEvent(type, own(detail), new Date(deps.now() * 1000))));
-
-  /**
-   * Retries `call` on throttling, 5xx, timeouts and AccessDenied (IAM propagating right after a
-   * deploy) until `until` (epoch seconds): bounded by the time left, never by a count. Each attempt
-   * gets an abort signal for the time left, so one hung request cannot overrun the invocation.
-   */
-  async function attempt<T>(call: (signal: AbortSignal) => Promise<T>, until: number, what: string): Promise<Attempted<T>> {
-    let attempts = 0;
-    const options: RetryOptions = {
-      baseDelayMs: 200,
-      sleep: deps.sleep,
-      deadline: until,
-      now: deps.now,
-      retryAccessDenied: true,
-      onRetry: (e, n) => logger.warn(`${what} failed; retrying`, { error: errorName(e), attempt: n }),
-    };
-    try {
-      const value = await withRetry(() => {
-        attempts++;
-        return call(AbortSignal.timeout(Math.max(1, Math.round((until - deps.now()) * 1000))));
-      }, options);
-      return { value, attempts };
-    } catch (error) {
-      return { error, attempts };
-    }
-  }
-
-  return async function starter(event: unknown, context?: RemainingTime): Promise<void> {
-    const end = budgetEnd(deps.now(), context, deps.defaultBudgetMs);
-
-    const checked = validateHookEvent(event);
-    if (!checked.ok) {
-      // Retrying garbage helps nobody: refuse it loudly and return.
-      logger.error('invalid hook event', { problem: checked.problem, event: preview(event) });
-      await publish([[AuditDetailType.ESCALATION_RAISED, { deploymentId: checked.deploymentId ?? 'unknown', reasons: [`invalid hook event: ${checked.problem}`] }]]);
-      return;
-    }
-    const ids: Ids = { deploymentId: checked.event.DeploymentId, lifecycleEventHookExecutionId: checked.event.LifecycleEventHookExecutionId };
-    // Built once: a retry whose earlier attempt did start the execution (its response lost) sends
-    // the same name and input, which Step Functions answers with that same execution.
-    const { name, input } = bakeStart(ids, deps.now(), deadlineSeconds);
-
-    let sfn: SFNClient;
-    let commands: typeof import('@aws-sdk/client-sfn');
-    try {
-      [sfn, commands] = await Promise.all([deps.sfn(), import('@aws-sdk/client-sfn')]);
-    } catch (e) {
-      logger.error('could not load the Step Functions client', { error: errorName(e) });
-      await fallback(ids, name, { error: e, attempts: 0 }, end);
-      return;
-    }
-    const started = await attempt(
-      (abortSignal) => sfn.send(new commands.StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input) }), { abortSignal }),
-      end - fallbackReserveSeconds,
-      'StartExecution',
-    );
-    if (started.value) {
-      logger.info('bake started', { executionArn: started.value.executionArn, name, deploymentId: ids.deploymentId, deadline: input.deadline });
-      return;
-    }
-    if (errorName(started.error) === 'ExecutionAlreadyExists') {
-      await suppressDuplicate(ids, name, sfn, commands, end);
-      return;
-    }
-    logger.error('could not start the bake', { error: describeFailure(started.error, started.attempts), name, deploymentId: ids.deploymentId });
-    // The last StartExecution may have started the execution with its answer lost: if it runs,
-    // it reports; reporting here too would be a second status.
-    const executionArn = executionArnFor(deps.stateMachineArn, name);
-    if (executionArn) {
-      const described = await attempt(
-        (abortSignal) => sfn.send(new commands.DescribeExecutionCommand({ executionArn }), { abortSignal }),
-        Math.min(end - fallbackReserveSeconds / 2, deps.now() + 5),
-        'DescribeExecution',
-      );
-      if (described.value?.status) {
-        logger.warn('the bake execution exists although StartExecution failed; it reports', { executionArn, status: described.value.status });
-        await publish([
-          [
-            AuditDetailType.TRIGGER_SUPPRESSED,
-            { ...ids, reasons: [`StartExecution failed (${describeFailure(started.error, started.attempts)}) but bake execution ${executionArn} exists (status ${described.value.status}); it reports, nothing else was reported`] },
-          ],
-        ]);
-        return;
-      }
-    }
-    await fallback(ids, name, started, end);
+  const s: Starter = {
+    deps,
+    logger: deps.logger,
+    deadlineSeconds: deps.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+    fallbackReserveSeconds: (deps.fallbackReserveMs ?? 20_000) / 1000,
+    publish: (events) => audit.publish(events.map(([type, detail]) => auditEvent(type, own(detail), new Date(deps.now() * 1000)))),
   };
+  return (event: unknown, context?: RemainingTime): Promise<void> => start(s, event, context);
+}
 
-  /**
-   * A second start for a hook whose execution exists (a duplicate invocation, or a re-delivery after
-   * the execution closed): nothing is started or reported again; the audit names the execution and
-   * its status.
-   */
-  async function suppressDuplicate(ids: Ids, name: string, sfn: SFNClient, commands: typeof import('@aws-sdk/client-sfn'), budgetEnd: number): Promise<void> {
-    const executionArn = executionArnFor(deps.stateMachineArn, name);
-    let status = 'unknown';
-    if (executionArn) {
-      const described = await attempt(
-        (abortSignal) => sfn.send(new commands.DescribeExecutionCommand({ executionArn }), { abortSignal }),
-        budgetEnd - AUDIT_RESERVE_SECONDS,
-        'DescribeExecution',
-      );
-      status = described.value?.status ?? `unknown (DescribeExecution: ${describeFailure(described.error, described.attempts)})`;
-    }
-    logger.info('duplicate hook invocation: the bake execution already exists', { name, executionArn, status });
-    await publish([
-      [
-        AuditDetailType.TRIGGER_SUPPRESSED,
-        { ...ids, reasons: [`duplicate hook invocation: bake execution ${executionArn ?? name} already exists (status ${status}); nothing was started or reported again`] },
-      ],
-    ]);
+/** Validate the hook event, start its bake execution, and deal with a start that did not happen. */
+async function start(s: Starter, event: unknown, context: RemainingTime | undefined): Promise<void> {
+  const end = budgetEnd(s.deps.now(), context, s.deps.defaultBudgetMs);
+  const ids = await hookIds(s, event);
+  if (!ids) return;
+  // Built once: a retry whose earlier attempt did start the execution (its response lost) sends
+  // the same name and input, which Step Functions answers with that same execution.
+  const { name, input } = bakeStart(ids, s.deps.now(), s.deadlineSeconds);
+  let sfn: Sfn;
+  try {
+    const [client, commands] = await Promise.all([s.deps.sfn(), import('@aws-sdk/client-sfn')]);
+    sfn = { client, commands };
+  } catch (e) {
+    s.logger.error('could not load the Step Functions client', { error: errorName(e) });
+    return fallback(s, ids, name, { error: e, attempts: 0 }, end);
   }
+  const started = await attempt(
+    s,
+    (abortSignal) => sfn.client.send(new sfn.commands.StartExecutionCommand({ stateMachineArn: s.deps.stateMachineArn, name, input: JSON.stringify(input) }), { abortSignal }),
+    end - s.fallbackReserveSeconds,
+    'StartExecution',
+  );
+  if (started.value) {
+    s.logger.info('bake started', { executionArn: started.value.executionArn, name, deploymentId: ids.deploymentId, deadline: input.deadline });
+    return;
+  }
+  if (errorName(started.error) === 'ExecutionAlreadyExists') return suppressDuplicate(s, ids, name, sfn, end);
+  return startFailed(s, ids, name, sfn, started, end);
+}
 
-  /**
-   * Step Functions could not be reached for the whole budget: the hook must not be left to
-   * CodeDeploy's one-hour timeout. Report directly, as the machine's fail-closed path would: a
-   * rollback deployment → Succeeded (never block a rollback); any other readable deployment →
-   * Failed (fail closed: the release was not judged). A deployment that cannot be read either is
-   * not reported at all — no Succeeded without evidence after seconds: the escalation names it and
-   * the invocation fails, so an asynchronous invocation is retried and then kept in the
-   * dead-letter queue (whose alarm pages), and a synchronous one leaves the decision to
-   * CodeDeploy's one-hour timeout (which fails the deployment). Every case raises an escalation:
-   * the bake machine could not be started.
-   */
-  async function fallback(ids: Ids, name: string, start: Attempted<unknown>, budgetEnd: number): Promise<void> {
-    const why = `could not start the bake execution ${name} (StartExecution: ${describeFailure(start.error, start.attempts)})`;
-    let cd: CodeDeployClient;
-    let codedeploy: typeof import('../shared/codedeploy.js');
-    try {
-      [cd, codedeploy] = await Promise.all([deps.codedeploy(), import('../shared/codedeploy.js')]);
-    } catch (e) {
-      await publish([[AuditDetailType.ESCALATION_RAISED, { ...ids, reasons: [why, `the CodeDeploy client could not be loaded (${errorName(e)}): the hook is left unreported`] }]]);
-      throw e;
-    }
+/** The hook's ids, or undefined for an invalid event (refused loudly: retrying garbage helps nobody). */
+async function hookIds(s: Starter, event: unknown): Promise<Ids | undefined> {
+  const checked = validateHookEvent(event);
+  if (checked.ok) return { deploymentId: checked.event.DeploymentId, lifecycleEventHookExecutionId: checked.event.LifecycleEventHookExecutionId };
+  s.logger.error('invalid hook event', { problem: checked.problem, event: preview(event) });
+  await s.publish([[AuditDetailType.ESCALATION_RAISED, { deploymentId: checked.deploymentId ?? 'unknown', reasons: [`invalid hook event: ${checked.problem}`] }]]);
+  return undefined;
+}
 
-    const read = await attempt(() => codedeploy.getDeployment(cd, ids.deploymentId), budgetEnd - REPORT_RESERVE_SECONDS, 'GetDeployment');
-    const deployment: DeploymentInfo | undefined = read.value;
-    const base: Detail = { ...ids, applicationName: deployment?.applicationName, deploymentGroupName: deployment?.deploymentGroupName, reasons: [] };
-    if (deployment && isDeploymentFinished(deployment.status)) {
-      await publish([
-        [AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: [`deployment already ${deployment.status}; nothing to report`, why] }],
-        [AuditDetailType.ESCALATION_RAISED, { ...base, reasons: [why] }],
-      ]);
+/**
+ * Retries `call` on throttling, 5xx, timeouts and AccessDenied (IAM propagating right after a
+ * deploy) until `until` (epoch seconds): bounded by the time left, never by a count. Each attempt
+ * gets an abort signal for the time left, so one hung request cannot overrun the invocation.
+ */
+async function attempt<T>(s: Starter, call: (signal: AbortSignal) => Promise<T>, until: number, what: string): Promise<Attempted<T>> {
+  let attempts = 0;
+  const options = retryUntil(until, s.deps, (e, n) => s.logger.warn(`${what} failed; retrying`, { error: errorName(e), attempt: n }));
+  try {
+    const value = await withRetry(() => {
+      attempts++;
+      return call(AbortSignal.timeout(Math.max(1, Math.round((until - s.deps.now()) * 1000))));
+    }, options);
+    return { value, attempts };
+  } catch (error) {
+    return { error, attempts };
+  }
+}
+
+function describeExecution(s: Starter, sfn: Sfn, executionArn: string, until: number) {
+  return attempt(s, (abortSignal) => sfn.client.send(new sfn.commands.DescribeExecutionCommand({ executionArn }), { abortSignal }), until, 'DescribeExecution');
+}
+
+/**
+ * A second start for a hook whose execution exists (a duplicate invocation, or a re-delivery after
+ * the execution closed): nothing is started or reported again; the audit names the execution and
+ * its status.
+ */
+async function suppressDuplicate(s: Starter, ids: Ids, name: string, sfn: Sfn, end: number): Promise<void> {
+  const executionArn = executionArnFor(s.deps.stateMachineArn, name);
+  let status = 'unknown';
+  if (executionArn) {
+    const described = await describeExecution(s, sfn, executionArn, end - AUDIT_RESERVE_SECONDS);
+    status = described.value?.status ?? `unknown (DescribeExecution: ${describeFailure(described.error, described.attempts)})`;
+  }
+  s.logger.info('duplicate hook invocation: the bake execution already exists', { name, executionArn, status });
+  await s.publish([
+    [
+      AuditDetailType.TRIGGER_SUPPRESSED,
+      { ...ids, reasons: [`duplicate hook invocation: bake execution ${executionArn ?? name} already exists (status ${status}); nothing was started or reported again`] },
+    ],
+  ]);
+}
+
+/** StartExecution failed for its whole budget: unless the execution exists after all, fall back. */
+async function startFailed(s: Starter, ids: Ids, name: string, sfn: Sfn, started: Attempted<unknown>, end: number): Promise<void> {
+  const failure = describeFailure(started.error, started.attempts);
+  s.logger.error('could not start the bake', { error: failure, name, deploymentId: ids.deploymentId });
+  // The last StartExecution may have started the execution with its answer lost: if it runs,
+  // it reports; reporting here too would be a second status.
+  const executionArn = executionArnFor(s.deps.stateMachineArn, name);
+  if (executionArn) {
+    const described = await describeExecution(s, sfn, executionArn, Math.min(end - s.fallbackReserveSeconds / 2, s.deps.now() + 5));
+    if (described.value?.status) {
+      s.logger.warn('the bake execution exists although StartExecution failed; it reports', { executionArn, status: described.value.status });
+      const reason = `StartExecution failed (${failure}) but bake execution ${executionArn} exists (status ${described.value.status}); it reports, nothing else was reported`;
+      await s.publish([[AuditDetailType.TRIGGER_SUPPRESSED, { ...ids, reasons: [reason] }]]);
       return;
     }
-    if (deployment === undefined) {
-      const failure = describeFailure(read.error, read.attempts);
-      logger.error('fallback: the deployment could not be read either; the hook is not reported', { error: failure });
-      await publish([
-        [
-          AuditDetailType.ESCALATION_RAISED,
-          { ...base, reasons: [why, `GetDeployment failed too (${failure}): nothing was reported — a rollback or a release cannot be told apart without it`] },
-        ],
-      ]);
-      throw read.error ?? new Error('GetDeployment returned nothing');
-    }
-    const choice: { status: HookStatus; verdict: Verdict; reason: string } = isRollbackDeployment(deployment.creator)
-      ? { status: 'Succeeded', verdict: 'skipped', reason: `deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked` }
-      : { status: 'Failed', verdict: 'inconclusive', reason: 'failing closed: the release was not judged' };
-    const reasons = [why, choice.reason];
-
-    // A denied report changed nothing, and a repeat of an applied one fails as already completed:
-    // retrying it is safe.
-    const reported = await attempt(
-      () => codedeploy.reportHook(cd, ids.deploymentId, ids.lifecycleEventHookExecutionId, choice.status),
-      budgetEnd - AUDIT_RESERVE_SECONDS,
-      'PutLifecycleEventHookExecutionStatus',
-    );
-    if (reported.value === undefined) {
-      const failure = describeFailure(reported.error, reported.attempts);
-      logger.error('fallback: the hook could not be reported', { error: failure, status: choice.status });
-      await publish([[AuditDetailType.ESCALATION_RAISED, { ...base, verdict: choice.verdict, reasons: [`could not report ${choice.status} to CodeDeploy (${failure})`, ...reasons] }]]);
-      // If CodeDeploy invoked the hook asynchronously, Lambda retries this invocation and a later
-      // attempt may start the bake or report; otherwise CodeDeploy's one-hour timeout decides.
-      throw reported.error;
-    }
-    const applied = reported.value === 'reported';
-    await publish([
-      applied
-        ? [AuditDetailType.DEPLOYMENT_VERDICT, { ...base, verdict: choice.verdict, reportedStatus: choice.status, reasons }]
-        : [AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: [`CodeDeploy had already completed this hook (what it applied is unknown here); ${choice.status} was not applied`, ...reasons] }],
-      [AuditDetailType.ESCALATION_RAISED, { ...base, verdict: choice.verdict, ...(applied ? { reportedStatus: choice.status } : {}), reasons }],
-    ]);
   }
+  await fallback(s, ids, name, started, end);
+}
+
+/** The CodeDeploy client and the module of its calls. */
+interface CodeDeploy {
+  readonly client: CodeDeployClient;
+  readonly calls: typeof import('../shared/codedeploy.js');
+}
+
+/**
+ * Step Functions could not be reached for the whole budget: the hook must not be left to
+ * CodeDeploy's one-hour timeout. Report directly, as the machine's fail-closed path would: a
+ * rollback deployment → Succeeded (never block a rollback); any other readable deployment →
+ * Failed (fail closed: the release was not judged). A deployment that cannot be read either is
+ * not reported at all — no Succeeded without evidence after seconds: the escalation names it and
+ * the invocation fails, so an asynchronous invocation is retried and then kept in the
+ * dead-letter queue (whose alarm pages), and a synchronous one leaves the decision to
+ * CodeDeploy's one-hour timeout (which fails the deployment). Every case raises an escalation:
+ * the bake machine could not be started.
+ */
+async function fallback(s: Starter, ids: Ids, name: string, start: Attempted<unknown>, end: number): Promise<void> {
+  const why = `could not start the bake execution ${name} (StartExecution: ${describeFailure(start.error, start.attempts)})`;
+  let cd: CodeDeploy;
+  try {
+    const [client, calls] = await Promise.all([s.deps.codedeploy(), import('../shared/codedeploy.js')]);
+    cd = { client, calls };
+  } catch (e) {
+    await s.publish([[AuditDetailType.ESCALATION_RAISED, { ...ids, reasons: [why, `the CodeDeploy client could not be loaded (${errorName(e)}): the hook is left unreported`] }]]);
+    throw e;
+  }
+  const read = await attempt(s, () => cd.calls.getDeployment(cd.client, ids.deploymentId), end - REPORT_RESERVE_SECONDS, 'GetDeployment');
+  const deployment: DeploymentInfo | undefined = read.value;
+  const base: Detail = { ...ids, applicationName: deployment?.applicationName, deploymentGroupName: deployment?.deploymentGroupName, reasons: [] };
+  if (deployment && isDeploymentFinished(deployment.status)) {
+    await s.publish([
+      [AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: [`deployment already ${deployment.status}; nothing to report`, why] }],
+      [AuditDetailType.ESCALATION_RAISED, { ...base, reasons: [why] }],
+    ]);
+    return;
+  }
+  if (deployment === undefined) {
+    const failure = describeFailure(read.error, read.attempts);
+    s.logger.error('fallback: the deployment could not be read either; the hook is not reported', { error: failure });
+    const reason = `GetDeployment failed too (${failure}): nothing was reported — a rollback or a release cannot be told apart without it`;
+    await s.publish([[AuditDetailType.ESCALATION_RAISED, { ...base, reasons: [why, reason] }]]);
+    throw read.error ?? new Error('GetDeployment returned nothing');
+  }
+  await reportWithoutMachine(s, cd, ids, base, deployment, why, end);
+}
+
+/** The fallback's report: Succeeded for a rollback, Failed for a release; audited, and escalated. */
+async function reportWithoutMachine(s: Starter, cd: CodeDeploy, ids: Ids, base: Detail, deployment: DeploymentInfo, why: string, end: number): Promise<void> {
+  const choice: { status: HookStatus; verdict: Verdict; reason: string } = isRollbackDeployment(deployment.creator)
+    ? { status: 'Succeeded', verdict: 'skipped', reason: `deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked` }
+    : { status: 'Failed', verdict: 'inconclusive', reason: 'failing closed: the release was not judged' };
+  const reasons = [why, choice.reason];
+  // A denied report changed nothing, and a repeat of an applied one fails as already completed:
+  // retrying it is safe.
+  const reported = await attempt(
+    s,
+    () => cd.calls.reportHook(cd.client, ids.deploymentId, ids.lifecycleEventHookExecutionId, choice.status),
+    end - AUDIT_RESERVE_SECONDS,
+    'PutLifecycleEventHookExecutionStatus',
+  );
+  if (reported.value === undefined) {
+    const failure = describeFailure(reported.error, reported.attempts);
+    s.logger.error('fallback: the hook could not be reported', { error: failure, status: choice.status });
+    await s.publish([[AuditDetailType.ESCALATION_RAISED, { ...base, verdict: choice.verdict, reasons: [`could not report ${choice.status} to CodeDeploy (${failure})`, ...reasons] }]]);
+    // If CodeDeploy invoked the hook asynchronously, Lambda retries this invocation and a later
+    // attempt may start the bake or report; otherwise CodeDeploy's one-hour timeout decides.
+    throw reported.error;
+  }
+  const applied = reported.value === 'reported';
+  await s.publish([
+    applied
+      ? [AuditDetailType.DEPLOYMENT_VERDICT, { ...base, verdict: choice.verdict, reportedStatus: choice.status, reasons }]
+      : [AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: [`CodeDeploy had already completed this hook (what it applied is unknown here); ${choice.status} was not applied`, ...reasons] }],
+    [AuditDetailType.ESCALATION_RAISED, { ...base, verdict: choice.verdict, ...(applied ? { reportedStatus: choice.status } : {}), reasons }],
+  ]);
 }
 
 /** Default wiring for the Lambda runtime, created on the first invocation. */
@@ -317,7 +333,6 @@ export async function handler(event: unknown, context?: RemainingTime): Promise<
 
 function runtimeDeps(): StarterDeps {
   const logger = handlerLogger(new Logger({ serviceName: 'rollback-triggers-starter' }));
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const rawDeadline = process.env[StarterEnv.DEADLINE_SECONDS];
   const deadlineSeconds = deadlineSecondsFromEnv(rawDeadline);
   if (deadlineSeconds === undefined) logger.error(`${StarterEnv.DEADLINE_SECONDS} is not a number; using the default`, { value: rawDeadline, default: DEFAULT_DEADLINE_SECONDS });
@@ -332,10 +347,7 @@ function runtimeDeps(): StarterDeps {
     deadlineSeconds: deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
     sfn: once(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({})),
     codedeploy: once(async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient({})),
-    audit: once(async () => {
-      const [{ EventBridgeClient }, { eventBridgeAudit }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('../shared/audit.js')]);
-      return eventBridgeAudit(new EventBridgeClient({}), eventBus, logger, sleep);
-    }),
+    audit: eventBridgeAuditOnFirstUse(eventBus, logger, sleep),
     logger,
     now: () => Date.now() / 1000,
     sleep,

@@ -27,9 +27,10 @@ import { isRollbackDeployment } from '../../lib/core/deployment-kind';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';
 import { type DeploymentStateChange, HANDLED_DEPLOYMENT_STATES, validateDeploymentStateChange } from '../../lib/core/handler-events';
 import type { AuditSink } from '../shared/audit';
-import { HandlerLogger, Lazy, RemainingTime, budgetEnd, handlerLogger, neverThrowing, once } from '../shared/handler-kit';
+import type { DeploymentTargets } from '../shared/codedeploy';
+import { HandlerLogger, Lazy, RemainingTime, budgetEnd, eventBridgeAuditOnFirstUse, handlerLogger, neverThrowing, once, sleep } from '../shared/handler-kit';
 import type { VersionState } from '../shared/integrity';
-import { errorName, isRetryable, withRetry } from '../shared/retry';
+import { errorName, isRetryable, retryUntil, withRetry } from '../shared/retry';
 import { KnownGoodStore } from '../shared/state';
 
 export interface StateChangeDeps {
@@ -83,222 +84,241 @@ function transient(e: unknown): boolean {
 
 const seconds = (date: Date | undefined): number | undefined => (date ? date.getTime() / 1000 : undefined);
 
+/** What every invocation uses: the deps and the never-throwing audit. */
+interface Handler {
+  readonly deps: StateChangeDeps;
+  readonly logger: HandlerLogger;
+  publish(type: AuditDetailType, detail: Detail): Promise<void>;
+}
+
+/** One event being handled: the change, its audit base, and reads retried within the invocation's budget. */
+interface Invocation extends Handler {
+  readonly change: DeploymentStateChange;
+  readonly base: Detail;
+  /** Retries transient failures (AccessDenied included: IAM propagation) until `by` (the invocation's budget). */
+  retry<T>(call: () => Promise<T>, by?: number): Promise<T>;
+  /** A deployment that does not exist is {@link Permanent}. */
+  getDeployment(deploymentId: string, by?: number): Promise<DeploymentInfo>;
+  findTargets(deploymentId: string): Promise<DeploymentTargets>;
+}
+
 export function createStateChangeHandler(deps: StateChangeDeps) {
-  const { logger } = deps;
-  const audit = neverThrowing(deps.audit, logger);
-  const publish = (type: AuditDetailType, detail: Detail) => audit.publish([auditEvent(type, detail, new Date(deps.now() * 1000))]);
-  const codedeployModule = () => import('../shared/codedeploy.js');
-  const integrityModule = () => import('../shared/integrity.js');
-
-  return async function stateChange(event: unknown, context?: RemainingTime): Promise<void> {
-    const until = budgetEnd(deps.now(), context, deps.defaultBudgetMs, deps.reserveMs ?? 5_000);
-    /** Retries transient failures (AccessDenied included: IAM propagation) until the budget ends. */
-    const retry = <T>(call: () => Promise<T>, by: number = until) =>
-      withRetry(call, {
-        baseDelayMs: 200,
-        sleep: deps.sleep,
-        deadline: by,
-        now: deps.now,
-        retryAccessDenied: true,
-        onRetry: (e, attempt) => logger.warn('retrying after a transient failure', { error: errorName(e), attempt }),
-      });
-
-    const checked = validateDeploymentStateChange(event);
-    if (!checked.ok) {
-      logger.error('ignoring an invalid deployment state-change event', { problem: checked.problem });
-      return;
-    }
-    const change = checked.event;
-    if (!HANDLED.has(change.state)) {
-      logger.info('ignoring deployment state', { deploymentId: change.deploymentId, state: change.state });
-      return;
-    }
-    if (!ours(change.application, change.deploymentGroup)) {
-      logger.info('ignoring a deployment of another deployment group', { deploymentId: change.deploymentId, application: change.application, deploymentGroup: change.deploymentGroup });
-      return;
-    }
-    const base: Detail = { deploymentId: change.deploymentId, applicationName: deps.applicationName, deploymentGroupName: deps.deploymentGroupName, reasons: [] };
-
-    try {
-      const [cd, codedeploy] = await Promise.all([deps.codedeploy(), codedeployModule()]);
-      const getDeployment = (id: string, by?: number) =>
-        retry(async () => {
-          try {
-            return await codedeploy.getDeployment(cd, id);
-          } catch (e) {
-            if (errorName(e) === 'DeploymentDoesNotExistException') throw new Permanent(`deployment ${id} does not exist`, e);
-            throw e;
-          }
-        }, by);
-      const deployment = await getDeployment(change.deploymentId);
-      // The event's names decided nothing on their own: the deployment itself must be ours.
-      if (!ours(deployment.applicationName, deployment.deploymentGroupName, true)) {
-        logger.info('ignoring a deployment of another deployment group', {
-          deploymentId: change.deploymentId,
-          application: deployment.applicationName,
-          deploymentGroup: deployment.deploymentGroupName,
-        });
-        return;
-      }
-      const completedAt = seconds(deployment.completeTime) ?? deps.now();
-      const rollback = isRollbackDeployment(deployment.creator);
-      if (change.state === 'SUCCESS') {
-        if (rollback) await rollbackCompleted(change, deployment, completedAt, base, getDeployment, retry);
-        else await recordKnownGood(change, completedAt, base, cd, codedeploy, retry);
-        return;
-      }
-      if (rollback) {
-        await publish(AuditDetailType.ESCALATION_RAISED, {
-          ...base,
-          errorCode: deployment.errorInformation?.code,
-          errorMessage: deployment.errorInformation?.message,
-          reasons: [`the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`],
-        });
-        return;
-      }
-      await rollbackTriggered(change, deployment, completedAt, base, retry);
-    } catch (e) {
-      if (transient(e)) {
-        // Thrown: Lambda's async retries, then the dead-letter queue, keep the event.
-        logger.error('transient failure; the event will be retried', { deploymentId: change.deploymentId, state: change.state, error: errorName(e) });
-        throw e;
-      }
-      const why = e instanceof Permanent ? e.message : `${errorName(e)}: ${(e as Error)?.message ?? String(e)}`;
-      logger.error('deployment state change not processed', { deploymentId: change.deploymentId, state: change.state, error: why });
-      await publish(AuditDetailType.ESCALATION_RAISED, {
-        ...base,
-        reasons: [
-          change.state === 'SUCCESS'
-            ? `deployment succeeded but could not be processed (${why}): no known-good version was recorded`
-            : `deployment ${change.state} could not be processed (${why}): details unavailable`,
-        ],
-      });
-    }
+  const audit = neverThrowing(deps.audit, deps.logger);
+  const handler: Handler = {
+    deps,
+    logger: deps.logger,
+    publish: (type, detail) => audit.publish([auditEvent(type, detail, new Date(deps.now() * 1000))]),
   };
+  return (event: unknown, context?: RemainingTime): Promise<void> => stateChange(handler, event, context);
+}
 
-  /** Whether the names are this trigger's; absent names pass unless `strict`. */
-  function ours(application: string | undefined, group: string | undefined, strict = false): boolean {
-    if (strict) return application === deps.applicationName && group === deps.deploymentGroupName;
-    return (application === undefined || application === deps.applicationName) && (group === undefined || group === deps.deploymentGroupName);
+/** Handle a change of this trigger's group; escalate what cannot be processed, throw what may heal. */
+async function stateChange(h: Handler, event: unknown, context: RemainingTime | undefined): Promise<void> {
+  const until = budgetEnd(h.deps.now(), context, h.deps.defaultBudgetMs, h.deps.reserveMs ?? 5_000);
+  const change = changeToHandle(h, event);
+  if (!change) return;
+  const base: Detail = { deploymentId: change.deploymentId, applicationName: h.deps.applicationName, deploymentGroupName: h.deps.deploymentGroupName, reasons: [] };
+  try {
+    await handleChange(await invocation(h, change, base, until));
+  } catch (e) {
+    await notProcessed(h, change, base, e);
   }
+}
 
-  async function rollbackCompleted(
-    change: DeploymentStateChange,
-    deployment: DeploymentInfo,
-    completedAt: number,
-    base: Detail,
-    getDeployment: (id: string, by?: number) => Promise<DeploymentInfo>,
-    retry: <T>(call: () => Promise<T>, by?: number) => Promise<T>,
-  ): Promise<void> {
-    const triggering = deployment.rollbackInfo?.rollbackTriggeringDeploymentId;
-    const notes: string[] = [];
-    let firstBad: number | undefined;
-    if (triggering) {
-      const by = deps.now() + OPTIONAL_READ_SECONDS;
-      try {
-        const store = await deps.store();
-        firstBad = await retry(() => store.firstBadSignal(triggering), by);
-      } catch (e) {
-        logger.warn('could not read the first bad signal', { error: errorName(e), triggering });
-        notes.push(`first bad signal of ${triggering} unreadable (${errorName(e)}); measured from its completion`);
-      }
-      if (firstBad === undefined) {
-        // Without a recorded signal, the triggering deployment's end is the best bound we have.
-        const original = await getDeployment(triggering, deps.now() + OPTIONAL_READ_SECONDS).catch((e: unknown) => {
-          logger.warn('could not read the rolled-back deployment', { error: errorName(e), triggering });
-          return undefined;
-        });
-        firstBad = seconds(original?.completeTime);
-      }
-    }
-    const timeToRecoverySeconds = firstBad !== undefined ? Math.max(0, Math.round(completedAt - firstBad)) : undefined;
-    if (timeToRecoverySeconds !== undefined) {
-      deps.metrics.addDimension(TIME_TO_RECOVERY_METRIC.dimension, deps.deploymentGroupName);
-      deps.metrics.addMetric(TIME_TO_RECOVERY_METRIC.metricName, MetricUnit.Seconds, timeToRecoverySeconds);
-      deps.metrics.publishStoredMetrics();
-    } else {
-      notes.push('time to recovery unknown: no bad signal and no completion time of the rolled-back deployment');
-    }
-    await publish(AuditDetailType.ROLLBACK_COMPLETED, {
-      ...base,
-      rollbackDeploymentId: change.deploymentId,
-      reasons: [`rollback deployment ${change.deploymentId} succeeded${triggering ? ` (rolled back ${triggering})` : ''}`, ...notes],
-      timeToRecoverySeconds,
+/** The event's change when it is valid, of a handled state and of this trigger's group; else logged and ignored. */
+function changeToHandle(h: Handler, event: unknown): DeploymentStateChange | undefined {
+  const checked = validateDeploymentStateChange(event);
+  if (!checked.ok) {
+    h.logger.error('ignoring an invalid deployment state-change event', { problem: checked.problem });
+    return undefined;
+  }
+  const change = checked.event;
+  if (!HANDLED.has(change.state)) {
+    h.logger.info('ignoring deployment state', { deploymentId: change.deploymentId, state: change.state });
+    return undefined;
+  }
+  if (!ours(h.deps, change.application, change.deploymentGroup)) {
+    h.logger.info('ignoring a deployment of another deployment group', { deploymentId: change.deploymentId, application: change.application, deploymentGroup: change.deploymentGroup });
+    return undefined;
+  }
+  return change;
+}
+
+/** Whether the names are this trigger's; absent names pass unless `strict`. */
+function ours(deps: StateChangeDeps, application: string | undefined, group: string | undefined, strict = false): boolean {
+  if (strict) return application === deps.applicationName && group === deps.deploymentGroupName;
+  return (application === undefined || application === deps.applicationName) && (group === undefined || group === deps.deploymentGroupName);
+}
+
+async function invocation(h: Handler, change: DeploymentStateChange, base: Detail, until: number): Promise<Invocation> {
+  const [client, codedeploy] = await Promise.all([h.deps.codedeploy(), import('../shared/codedeploy.js')]);
+  const onRetry = (e: unknown, attempt: number) => h.logger.warn('retrying after a transient failure', { error: errorName(e), attempt });
+  const retry = <T>(call: () => Promise<T>, by: number = until) => withRetry(call, retryUntil(by, h.deps, onRetry));
+  return {
+    ...h,
+    change,
+    base,
+    retry,
+    getDeployment: (id, by) =>
+      retry(async () => {
+        try {
+          return await codedeploy.getDeployment(client, id);
+        } catch (e) {
+          if (errorName(e) === 'DeploymentDoesNotExistException') throw new Permanent(`deployment ${id} does not exist`, e);
+          throw e;
+        }
+      }, by),
+    findTargets: (id) => retry(() => codedeploy.findTargets(client, id)),
+  };
+}
+
+/** Read the deployment (it must be ours), then act on what ended: a release or a rollback, succeeded or not. */
+async function handleChange(inv: Invocation): Promise<void> {
+  const { change } = inv;
+  const deployment = await inv.getDeployment(change.deploymentId);
+  // The event's names decided nothing on their own: the deployment itself must be ours.
+  if (!ours(inv.deps, deployment.applicationName, deployment.deploymentGroupName, true)) {
+    inv.logger.info('ignoring a deployment of another deployment group', {
+      deploymentId: change.deploymentId,
+      application: deployment.applicationName,
+      deploymentGroup: deployment.deploymentGroupName,
+    });
+    return;
+  }
+  const completedAt = seconds(deployment.completeTime) ?? inv.deps.now();
+  const rollback = isRollbackDeployment(deployment.creator);
+  if (change.state === 'SUCCESS') return rollback ? rollbackCompleted(inv, deployment, completedAt) : recordKnownGood(inv, completedAt);
+  if (rollback) {
+    return inv.publish(AuditDetailType.ESCALATION_RAISED, {
+      ...inv.base,
+      errorCode: deployment.errorInformation?.code,
+      errorMessage: deployment.errorInformation?.message,
+      reasons: [`the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`],
     });
   }
+  return rollbackTriggered(inv, deployment, completedAt);
+}
 
-  async function recordKnownGood(
-    change: DeploymentStateChange,
-    completedAt: number,
-    base: Detail,
-    cd: CodeDeployClient,
-    codedeploy: typeof import('../shared/codedeploy.js'),
-    retry: <T>(call: () => Promise<T>, by?: number) => Promise<T>,
-  ): Promise<void> {
-    const targets = await retry(() => codedeploy.findTargets(cd, change.deploymentId));
-    const integrity = await integrityModule();
-    let state: VersionState;
-    if (targets.platform === 'lambda' && targets.functionName && targets.targetVersion) {
-      const client = await deps.lambda();
-      state = await retry(() => integrity.lambdaVersionState(client, targets.functionName!, targets.targetVersion!));
-    } else if (targets.platform === 'ecs' && targets.ecsServiceArn && targets.targetVersion) {
-      const client = await deps.ecs();
-      state = await retry(() => integrity.ecsTaskSetState(client, targets.ecsServiceArn!, targets.targetVersion!));
-    } else {
-      throw new Permanent(`the deployed version could not be identified (platform ${targets.platform}, target ${targets.targetVersion ?? 'none'})`);
-    }
-    if (!state.exists) throw new Permanent(`the deployed version ${state.version} no longer exists`);
-    const store = await deps.store();
-    const known = { version: state.version, integrity: state.integrity };
-    const result = await retry(() => store.put(deps.applicationName, deps.deploymentGroupName, known, { deploymentId: change.deploymentId, completedAt }, deps.now()));
-    if (!result.recorded) {
-      // A later deployment's version stands: this SUCCESS arrived late (a retry, a redrive).
-      logger.warn('known-good not recorded: a later deployment’s record stands', {
-        deploymentId: change.deploymentId,
-        completedAt,
-        standing: result.standing ? { deploymentId: result.standing.deploymentId, version: result.standing.version, deployedAt: result.standing.deployedAt } : 'unreadable',
-      });
-      return;
-    }
-    await publish(AuditDetailType.KNOWN_GOOD_RECORDED, {
-      ...base,
-      fromVersion: targets.currentVersion,
-      toVersion: state.version,
-      reasons: [`recorded ${state.version} (${state.integrity ?? 'no fingerprint'}) as known-good`],
-    });
+/** A transient failure is thrown (Lambda's async retries, then the dead-letter queue, keep the event); any other is escalated. */
+async function notProcessed(h: Handler, change: DeploymentStateChange, base: Detail, e: unknown): Promise<void> {
+  if (transient(e)) {
+    h.logger.error('transient failure; the event will be retried', { deploymentId: change.deploymentId, state: change.state, error: errorName(e) });
+    throw e;
   }
+  const why = e instanceof Permanent ? e.message : `${errorName(e)}: ${(e as Error)?.message ?? String(e)}`;
+  h.logger.error('deployment state change not processed', { deploymentId: change.deploymentId, state: change.state, error: why });
+  await h.publish(AuditDetailType.ESCALATION_RAISED, {
+    ...base,
+    reasons: [
+      change.state === 'SUCCESS'
+        ? `deployment succeeded but could not be processed (${why}): no known-good version was recorded`
+        : `deployment ${change.state} could not be processed (${why}): details unavailable`,
+    ],
+  });
+}
 
-  async function rollbackTriggered(
-    change: DeploymentStateChange,
-    deployment: DeploymentInfo,
-    completedAt: number,
-    base: Detail,
-    retry: <T>(call: () => Promise<T>, by?: number) => Promise<T>,
-  ): Promise<void> {
-    // The deployment's end bounds its first bad signal; the evaluator's verdict, if earlier, stands.
-    try {
-      const store = await deps.store();
-      await retry(() => store.recordFirstBadSignal(change.deploymentId, completedAt), deps.now() + OPTIONAL_READ_SECONDS);
-    } catch (e) {
-      logger.warn('could not record the first bad signal (time to recovery will use the deployment’s end)', { error: errorName(e) });
-    }
-    const error = deployment.errorInformation;
-    const alarmNames = alarmNamesFromErrorMessage(error?.message);
-    const rollbackDeploymentId = deployment.rollbackInfo?.rollbackDeploymentId;
-    await publish(AuditDetailType.ROLLBACK_TRIGGERED, {
-      ...base,
-      verdict: 'fail',
-      errorCode: error?.code,
-      errorMessage: error?.message,
-      rollbackDeploymentId,
-      alarmNames,
-      reasons: [
-        alarmNames.length > 0 ? `stopped by alarm ${alarmNames.join(', ')}` : `deployment ${change.state}: ${error?.code ?? 'no error code'}`,
-        ...(deployment.rollbackInfo?.rollbackMessage ? [deployment.rollbackInfo.rollbackMessage] : []),
-        ...(rollbackDeploymentId ? [] : ['no rollback deployment recorded for it (yet)']),
-      ],
-    });
+/** SUCCESS of a rollback: `Rollback Completed`, with the time to recovery (audit and metric). */
+async function rollbackCompleted(inv: Invocation, deployment: DeploymentInfo, completedAt: number): Promise<void> {
+  const triggering = deployment.rollbackInfo?.rollbackTriggeringDeploymentId;
+  const notes: string[] = [];
+  const firstBad = triggering ? await firstBadSignal(inv, triggering, notes) : undefined;
+  const timeToRecoverySeconds = firstBad !== undefined ? Math.max(0, Math.round(completedAt - firstBad)) : undefined;
+  if (timeToRecoverySeconds !== undefined) {
+    const { metrics } = inv.deps;
+    metrics.addDimension(TIME_TO_RECOVERY_METRIC.dimension, inv.deps.deploymentGroupName);
+    metrics.addMetric(TIME_TO_RECOVERY_METRIC.metricName, MetricUnit.Seconds, timeToRecoverySeconds);
+    metrics.publishStoredMetrics();
+  } else {
+    notes.push('time to recovery unknown: no bad signal and no completion time of the rolled-back deployment');
   }
+  await inv.publish(AuditDetailType.ROLLBACK_COMPLETED, {
+    ...inv.base,
+    rollbackDeploymentId: inv.change.deploymentId,
+    reasons: [`rollback deployment ${inv.change.deploymentId} succeeded${triggering ? ` (rolled back ${triggering})` : ''}`, ...notes],
+    timeToRecoverySeconds,
+  });
+}
+
+/**
+ * When the rolled-back deployment first went bad: its recorded first bad signal or, without one,
+ * its completion (the best bound there is). Each read is optional: what fails is noted, not thrown.
+ */
+async function firstBadSignal(inv: Invocation, triggering: string, notes: string[]): Promise<number | undefined> {
+  const by = inv.deps.now() + OPTIONAL_READ_SECONDS;
+  try {
+    const store = await inv.deps.store();
+    const recorded = await inv.retry(() => store.firstBadSignal(triggering), by);
+    if (recorded !== undefined) return recorded;
+  } catch (e) {
+    inv.logger.warn('could not read the first bad signal', { error: errorName(e), triggering });
+    notes.push(`first bad signal of ${triggering} unreadable (${errorName(e)}); measured from its completion`);
+  }
+  const original = await inv.getDeployment(triggering, inv.deps.now() + OPTIONAL_READ_SECONDS).catch((e: unknown) => {
+    inv.logger.warn('could not read the rolled-back deployment', { error: errorName(e), triggering });
+    return undefined;
+  });
+  return seconds(original?.completeTime);
+}
+
+/** SUCCESS of a release: its version, with its integrity fingerprint, becomes the known-good one. */
+async function recordKnownGood(inv: Invocation, completedAt: number): Promise<void> {
+  const { change, deps } = inv;
+  const targets = await inv.findTargets(change.deploymentId);
+  const state = await deployedVersion(inv, targets);
+  if (!state.exists) throw new Permanent(`the deployed version ${state.version} no longer exists`);
+  const store = await deps.store();
+  const known = { version: state.version, integrity: state.integrity };
+  const result = await inv.retry(() => store.put(deps.applicationName, deps.deploymentGroupName, known, { deploymentId: change.deploymentId, completedAt }, deps.now()));
+  if (!result.recorded) {
+    // A later deployment's version stands: this SUCCESS arrived late (a retry, a redrive).
+    inv.logger.warn('known-good not recorded: a later deployment’s record stands', {
+      deploymentId: change.deploymentId,
+      completedAt,
+      standing: result.standing ? { deploymentId: result.standing.deploymentId, version: result.standing.version, deployedAt: result.standing.deployedAt } : 'unreadable',
+    });
+    return;
+  }
+  await inv.publish(AuditDetailType.KNOWN_GOOD_RECORDED, {
+    ...inv.base,
+    fromVersion: targets.currentVersion,
+    toVersion: state.version,
+    reasons: [`recorded ${state.version} (${state.integrity ?? 'no fingerprint'}) as known-good`],
+  });
+}
+
+/** The deployed version as it is now: the Lambda version's CodeSha256, or the ECS task set's task definition. */
+async function deployedVersion(inv: Invocation, targets: DeploymentTargets): Promise<VersionState> {
+  const { deployedVersionState } = await import('../shared/integrity.js');
+  const state = await deployedVersionState(targets, targets.targetVersion, inv.deps, inv.retry);
+  if (state) return state;
+  throw new Permanent(`the deployed version could not be identified (platform ${targets.platform}, target ${targets.targetVersion ?? 'none'})`);
+}
+
+/** FAILURE or STOP of a release: `Rollback Triggered`, with the alarms that stopped it. */
+async function rollbackTriggered(inv: Invocation, deployment: DeploymentInfo, completedAt: number): Promise<void> {
+  // The deployment's end bounds its first bad signal; the evaluator's verdict, if earlier, stands.
+  try {
+    const store = await inv.deps.store();
+    await inv.retry(() => store.recordFirstBadSignal(inv.change.deploymentId, completedAt), inv.deps.now() + OPTIONAL_READ_SECONDS);
+  } catch (e) {
+    inv.logger.warn('could not record the first bad signal (time to recovery will use the deployment’s end)', { error: errorName(e) });
+  }
+  const error = deployment.errorInformation;
+  const alarmNames = alarmNamesFromErrorMessage(error?.message);
+  const rollbackDeploymentId = deployment.rollbackInfo?.rollbackDeploymentId;
+  await inv.publish(AuditDetailType.ROLLBACK_TRIGGERED, {
+    ...inv.base,
+    verdict: 'fail',
+    errorCode: error?.code,
+    errorMessage: error?.message,
+    rollbackDeploymentId,
+    alarmNames,
+    reasons: [
+      alarmNames.length > 0 ? `stopped by alarm ${alarmNames.join(', ')}` : `deployment ${inv.change.state}: ${error?.code ?? 'no error code'}`,
+      ...(deployment.rollbackInfo?.rollbackMessage ? [deployment.rollbackInfo.rollbackMessage] : []),
+      ...(rollbackDeploymentId ? [] : ['no rollback deployment recorded for it (yet)']),
+    ],
+  });
 }
 
 /** Default wiring for the Lambda runtime, created on the first invocation. */
@@ -312,7 +332,6 @@ export async function handler(event: unknown, context?: RemainingTime): Promise<
 function runtimeDeps(): StateChangeDeps {
   const serviceName = 'rollback-triggers-state-change';
   const logger = handlerLogger(new Logger({ serviceName }));
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const env = (name: string) => {
     const value = process.env[name];
     if (!value) logger.error(`${name} is not set`);
@@ -327,10 +346,7 @@ function runtimeDeps(): StateChangeDeps {
     lambda: once(async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({})),
     ecs: once(async () => new (await import('@aws-sdk/client-ecs')).ECSClient({})),
     store: once(async () => new KnownGoodStore(new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}), table)),
-    audit: once(async () => {
-      const [{ EventBridgeClient }, { eventBridgeAudit }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('../shared/audit.js')]);
-      return eventBridgeAudit(new EventBridgeClient({}), eventBus, logger, sleep);
-    }),
+    audit: eventBridgeAuditOnFirstUse(eventBus, logger, sleep),
     logger,
     metrics: new Metrics({ namespace: TIME_TO_RECOVERY_METRIC.namespace, serviceName }),
     now: () => Date.now() / 1000,

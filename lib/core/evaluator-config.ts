@@ -11,7 +11,11 @@ export const EvaluatorEnv = {
   EVENT_BUS: 'RT_EVENT_BUS',
 } as const;
 
-export const EVALUATOR_CONFIG_SCHEMA_VERSION = 1;
+/**
+ * The configuration's shape. 2: an SLO's numerator may be metric math (`numeratorMath`). The
+ * construct and the handler ship together, so an evaluator refuses any other version.
+ */
+export const EVALUATOR_CONFIG_SCHEMA_VERSION = 2;
 /** Lambda's limit on the total size of a function's environment variables. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
@@ -20,8 +24,39 @@ export interface MetricSpec {
   readonly metricName: string;
   /** Index into {@link EvaluatorConfig.dimensionSets}: SLOs of one target share their dimensions. */
   readonly dimensionSet: number;
-  /** Statistic per one-minute datapoint: Sum, SampleCount or TC(:x); summable over minutes. */
+  /**
+   * Statistic per one-minute datapoint: Sum or SampleCount, summable over minutes. A share such as
+   * percentile rank `PR(:x)` is not summable: it is read only as a part of {@link NumeratorMath},
+   * which turns it into a count minute by minute.
+   */
   readonly stat: string;
+}
+
+/** A metric a {@link NumeratorMath} reads: its name and statistic; namespace and dimensions are the total's. */
+export interface MetricPart {
+  readonly metricName: string;
+  readonly stat: string;
+}
+
+/**
+ * A numerator no single metric publishes, computed by CloudWatch metric math from one-minute
+ * datapoints in the tick's GetMetricData call, exactly as the rollback alarm computes it over its
+ * window: an ALB target group's failed requests (its targets' 5xx plus the requests that got no
+ * target response), or the requests slower than a latency threshold (the total times the share
+ * above the threshold, from percentile rank).
+ */
+export interface NumeratorMath {
+  /**
+   * The expression, `{name}` standing for the query of part `name` and `{total}` for the SLO's
+   * total, for example `FLOOR({total} * (100 - FILL({pr}, 100)) / 100 + 0.5)`.
+   */
+  readonly expression: string;
+  /**
+   * The metrics it reads besides the total, by name (a lowercase letter, then lowercase letters and
+   * digits). They share the total's namespace and dimension set (the configuration must fit in
+   * Lambda's 4 KB of environment), so only their names and statistics are stored.
+   */
+  readonly parts: Readonly<Record<string, MetricPart>>;
 }
 
 /** One SLO as the evaluator judges it during a bake, on one version's own traffic. */
@@ -36,7 +71,10 @@ export interface EvaluatorSlo {
   readonly minEvents: number;
   /** `bad`: numerator counts failures; `good`: numerator counts successes. */
   readonly numeratorKind: 'bad' | 'good';
-  readonly numerator: MetricSpec;
+  /** The numerator when one metric counts it; exactly one of `numerator` and `numeratorMath` is set. */
+  readonly numerator?: MetricSpec;
+  /** The numerator when metric math over the total and a few more metrics of the same traffic counts it. */
+  readonly numeratorMath?: NumeratorMath;
   readonly total: MetricSpec;
 }
 
@@ -116,5 +154,26 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
     throw new Error(`${EvaluatorEnv.CONFIG} has schemaVersion ${String(config.schemaVersion)}, this evaluator reads ${EVALUATOR_CONFIG_SCHEMA_VERSION}`);
   }
   if (!Array.isArray(config.slos) || config.slos.length === 0) throw new Error(`${EvaluatorEnv.CONFIG} names no SLO`);
+  config.slos.forEach((slo, i) => {
+    const problem = numeratorProblem(slo);
+    if (problem) throw new Error(`${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);
+  });
   return config;
+}
+
+/** A part's name: it becomes the suffix of a GetMetricData query id (letters, digits, underscore; a lowercase first letter). */
+const PART_NAME = /^[a-z][a-z0-9]*$/;
+
+/** Why an SLO's numerator cannot be read, or undefined: one of `numerator` and `numeratorMath`, well formed. */
+export function numeratorProblem(slo: Pick<EvaluatorSlo, 'numerator' | 'numeratorMath'>): string | undefined {
+  if ((slo.numerator === undefined) === (slo.numeratorMath === undefined)) return 'needs exactly one of numerator and numeratorMath';
+  const math = slo.numeratorMath;
+  if (!math) return undefined;
+  const names = Object.keys(math.parts ?? {});
+  if (names.length === 0) return 'has a numeratorMath without parts';
+  const badName = names.find((n) => !PART_NAME.test(n) || n === 'total');
+  if (badName !== undefined) return `has a numeratorMath part named "${badName}": use a lowercase letter, then lowercase letters and digits, and not "total"`;
+  const unknown = [...math.expression.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).find((n) => n !== 'total' && !names.includes(n));
+  if (unknown !== undefined) return `has a numeratorMath expression naming {${unknown}}, which is neither a part nor {total}`;
+  return undefined;
 }

@@ -1,12 +1,14 @@
 import type { Counts, ReadProblem, SloBakeData } from './decision';
-import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo } from './evaluator-config';
+import { RollbackTriggersError } from './errors';
+import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo, MetricSpec } from './evaluator-config';
 import { judgeCanary } from './canary/judge';
 import { type ArmMinute, HISTORY_SECONDS, type SloTimeline, type TimelineMinute } from './windows';
 
 /**
  * GetMetricData queries for one bake tick: every SLO, both arms, numerator and total, in ONE call
- * (a call takes up to 500 queries; 20 SLOs need 80). One-minute datapoints are summed per window
- * afterwards, so the same call serves the bake window and the short window.
+ * (a call takes up to 500 queries, {@link MAX_QUERIES_PER_CALL}; 20 SLOs of two plain metrics need
+ * 80). One-minute datapoints are summed per window afterwards, so the same call serves the bake
+ * window and the short window.
  */
 
 export type Arm = 'canary' | 'baseline';
@@ -18,15 +20,36 @@ export interface ArmScope {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
-export interface MetricQuery {
-  /** GetMetricData query id: lowercase start, letters, digits and underscores. */
+/** One GetMetricData query (a `MetricDataQuery`): a metric, or metric math over other queries of the same call. */
+export interface ReadQuery {
+  /** GetMetricData query id: lowercase start, letters, digits and underscores; unique in the call. */
   readonly id: string;
-  readonly sloIndex: number;
-  readonly arm: Arm;
-  readonly part: 'numerator' | 'total';
-  readonly metric: { readonly namespace: string; readonly metricName: string; readonly stat: string; readonly dimensions: Readonly<Record<string, string>> };
+  /** The metric read; unset for an expression. */
+  readonly metric?: { readonly namespace: string; readonly metricName: string; readonly stat: string; readonly dimensions: Readonly<Record<string, string>> };
+  /**
+   * Metric math over the ids of other queries of the call: "A math expression can use the Id of the
+   * other metrics or queries to refer to those metrics" (GetMetricData API reference,
+   * MetricDataQuery.Expression).
+   */
+  readonly expression?: string;
+  /**
+   * false for a metric read only by an expression: "If you are performing this call just to do math
+   * expressions and do not also need the raw data returned, you can specify false"
+   * (MetricDataQuery.ReturnData). GetMetricData returns no result for it. Default true.
+   */
+  readonly returnData?: boolean;
   readonly periodSeconds: 60;
 }
+
+export interface MetricQuery extends ReadQuery {
+  readonly sloIndex: number;
+  readonly arm: Arm;
+  /** `term`: a metric a numerator's expression reads (`returnData` false). */
+  readonly part: 'numerator' | 'total' | 'term';
+}
+
+/** GetMetricData takes at most 500 queries per call (GetMetricData API reference), those with ReturnData false included. */
+export const MAX_QUERIES_PER_CALL = 500;
 
 /** The GetMetricData id of one SLO's numerator or total for one arm: `s0_canary_n`, `s2_baseline_t`. */
 export function queryId(sloIndex: number, arm: Arm, part: 'numerator' | 'total'): string {
@@ -38,36 +61,71 @@ export function healthQueryId(index: number): string {
   return `h${index}`;
 }
 
+/**
+ * Every SLO's queries for every arm. A plain numerator is one metric query; a metric-math numerator
+ * ({@link NumeratorMath}) is one expression query under the numerator's id, reading its parts
+ * (queries with ReturnData false, ids prefixed with the numerator's: `s0_canary_n_t5xx`) and the
+ * arm's total (`s0_canary_t`, itself returned).
+ */
 export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimensionSets'>, arms: readonly ArmScope[]): MetricQuery[] {
   const queries: MetricQuery[] = [];
   config.slos.forEach((slo, sloIndex) => {
     for (const scope of arms) {
-      for (const part of ['numerator', 'total'] as const) {
-        const spec = part === 'numerator' ? slo.numerator : slo.total;
-        queries.push({
-          id: queryId(sloIndex, scope.arm, part),
-          sloIndex,
-          arm: scope.arm,
-          part,
-          metric: {
-            namespace: spec.namespace,
-            metricName: spec.metricName,
-            stat: spec.stat,
-            dimensions: { ...config.dimensionSets[spec.dimensionSet], ...scope.dimensions },
-          },
-          periodSeconds: 60,
-        });
+      const arm = scope.arm;
+      const metric = (spec: Pick<MetricSpec, 'namespace' | 'metricName' | 'stat' | 'dimensionSet'>) => ({
+        namespace: spec.namespace,
+        metricName: spec.metricName,
+        stat: spec.stat,
+        dimensions: { ...config.dimensionSets[spec.dimensionSet], ...scope.dimensions },
+      });
+      const numeratorId = queryId(sloIndex, arm, 'numerator');
+      const totalId = queryId(sloIndex, arm, 'total');
+      if (slo.numeratorMath) {
+        const partId = (name: string) => `${numeratorId}_${name}`;
+        for (const [name, part] of Object.entries(slo.numeratorMath.parts)) {
+          // Parts share the total's namespace and dimension set (NumeratorMath.parts).
+          queries.push({ id: partId(name), sloIndex, arm, part: 'term', metric: metric({ ...slo.total, ...part }), returnData: false, periodSeconds: 60 });
+        }
+        const expression = slo.numeratorMath.expression.replace(/\{([a-z][a-z0-9]*)\}/g, (_, name: string) => (name === 'total' ? totalId : partId(name)));
+        queries.push({ id: numeratorId, sloIndex, arm, part: 'numerator', expression, returnData: true, periodSeconds: 60 });
+      } else {
+        queries.push({ id: numeratorId, sloIndex, arm, part: 'numerator', metric: metric(slo.numerator!), returnData: true, periodSeconds: 60 });
       }
+      queries.push({ id: totalId, sloIndex, arm, part: 'total', metric: metric(slo.total), returnData: true, periodSeconds: 60 });
     }
   });
   return queries;
 }
 
 /**
+ * How many queries one tick sends in its one GetMetricData call: both arms of every SLO and the
+ * Synthetics health checks. The configuration's 4 KB bound keeps it far below
+ * {@link MAX_QUERIES_PER_CALL}; the construct checks it anyway (RT317), since one call per tick is
+ * what makes a tick's reads one consistent snapshot.
+ */
+export function queriesPerTick(config: Pick<EvaluatorConfig, 'slos' | 'dimensionSets' | 'healthChecks'>): number {
+  const arms: ArmScope[] = [
+    { arm: 'canary', dimensions: {} },
+    { arm: 'baseline', dimensions: {} },
+  ];
+  return buildMetricQueries(config, arms).length + buildHealthQueries(config).length;
+}
+
+/** Throws RT317 when one tick would need more queries than one GetMetricData call takes. */
+export function validateQueriesPerTick(prop: string, count: number): void {
+  if (count > MAX_QUERIES_PER_CALL) {
+    throw new RollbackTriggersError(
+      'RT317',
+      `${prop}: one bake tick would send ${count} GetMetricData queries, but one call takes at most ${MAX_QUERIES_PER_CALL} — split the objectives over two triggers`,
+    );
+  }
+}
+
+/**
  * Queries for the Synthetics health checks, to ride in the same GetMetricData call: one per canary,
  * `CloudWatchSynthetics` `SuccessPercent` (percent of the run's steps that passed).
  */
-export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>): Array<Pick<MetricQuery, 'id' | 'metric' | 'periodSeconds'>> {
+export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>): ReadQuery[] {
   return (config.healthChecks ?? []).flatMap((check, i) =>
     check.kind === 'synthetics' && check.canaryName
       ? [
@@ -262,6 +320,8 @@ export function bakeDataFor(
   const hasBaseline = arms.some((a) => a.arm === 'baseline');
   return slos.map((slo, i) => {
     const read = (arm: Arm) => {
+      // A metric-math numerator is judged on its expression's result alone: its parts are not
+      // returned (ReturnData false), so only the expression's StatusCode can say the read was whole.
       const ids = [queryId(i, arm, 'numerator'), queryId(i, arm, 'total')];
       const problems = ids.flatMap((id) => readProblemOf(id, results.get(id)) ?? []);
       return { numerator: results.get(ids[0])?.series, total: results.get(ids[1])?.series, problems };

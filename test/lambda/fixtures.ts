@@ -10,8 +10,9 @@
  *   lifecycle events show what was applied.
  * - The deployment's target lists its lifecycle events with their status and, once started, their
  *   `startTime` (CodeDeploy's clock of the hook, `hookStartTime`).
- * - CloudWatch answers GetMetricData with one-minute datapoints for the query ids it is sent,
- *   honouring StartTime (inclusive) and EndTime (exclusive), with per-result StatusCode, top-level
+ * - CloudWatch answers GetMetricData with one-minute datapoints for the query ids it is sent
+ *   (an expression's computed from the queries it names, no result for a query with ReturnData
+ *   false), honouring StartTime (inclusive) and EndTime (exclusive), with per-result StatusCode, top-level
  *   Messages, pages (NextToken), a latency per call (`metricLatencySeconds`) and, for clock-skew
  *   tests, datapoints stamped in the future.
  * - EventBridge rejects a request over 256 KB as the API does, and per-entry errors on demand.
@@ -39,8 +40,9 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type P
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
-import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, type EvaluatorConfig, type KnownGood } from '../../lib/core';
+import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, EVALUATOR_CONFIG_SCHEMA_VERSION, type EvaluatorConfig, type KnownGood } from '../../lib/core';
 import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHandler } from '../../lambda/evaluator/index';
+import { parseExpression, referencedIds } from '../core/emulator/expression';
 
 // ---------------------------------------------------------------------------------------------
 // Constants of the scenario: one Lambda function behind the alias `live`, version 1 → 2.
@@ -65,7 +67,7 @@ export const TG_GREEN = 'orders-green';
 export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
   const dimensions = { FunctionName: FUNCTION_NAME, Resource: `${FUNCTION_NAME}:${ALIAS}` };
   return {
-    schemaVersion: 1,
+    schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
     platform: 'lambda',
     applicationName: APPLICATION,
     deploymentGroupName: DEPLOYMENT_GROUP,
@@ -109,6 +111,49 @@ export function ecsConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorCo
     targetGroups: [
       { name: TG_BLUE, dimensions: { TargetGroup: `targetgroup/${TG_BLUE}/1111`, LoadBalancer: 'app/orders/abcd' } },
       { name: TG_GREEN, dimensions: { TargetGroup: `targetgroup/${TG_GREEN}/2222`, LoadBalancer: 'app/orders/abcd' } },
+    ],
+    ...overrides,
+  };
+}
+
+/**
+ * ECS blue/green behind an ALB, as `Sli.targetGroupAvailability` configures the evaluator: failed
+ * requests = the targets' 5xx + the requests routed to the group that got no target response.
+ */
+export function albConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
+  const base = ecsConfig(overrides);
+  const code = (n: number) => ({ metricName: `HTTPCode_Target_${n}XX_Count`, stat: 'Sum' });
+  const responses = 'FILL({t2xx}, 0) + FILL({t3xx}, 0) + FILL({t4xx}, 0) + FILL({t5xx}, 0)';
+  return {
+    ...base,
+    slos: [
+      {
+        ...base.slos[0],
+        numerator: undefined,
+        numeratorMath: {
+          expression: `FILL({t5xx}, 0) + IF({total} - (${responses}) > 0, {total} - (${responses}), 0)`,
+          parts: { t2xx: code(2), t3xx: code(3), t4xx: code(4), t5xx: code(5) },
+        },
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** 99 % of invocations at or below 300 ms, as `Sli.lambdaLatency(alias, 300 ms)` configures the evaluator. */
+export function latencyConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
+  const base = lambdaConfig(overrides);
+  return {
+    ...base,
+    slos: [
+      {
+        ...base.slos[0],
+        name: 'orders-latency',
+        errorBudget: 0.01,
+        minEvents: 7,
+        numerator: undefined,
+        numeratorMath: { expression: 'FLOOR({total} * (100 - FILL({pr}, 100)) / 100 + 0.5)', parts: { pr: { metricName: 'Duration', stat: 'PR(:300)' } } },
+      },
     ],
     ...overrides,
   };
@@ -621,14 +666,26 @@ export class World {
     const end = input.EndTime!.getTime() / 1000;
     const page = input.NextToken === undefined ? 0 : Number(input.NextToken.replace('page-', ''));
     const pages = this.endlessMetricPages ? Infinity : this.metricPages;
-    const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => {
+    const queries = input.MetricDataQueries ?? [];
+    // A metric's datapoint is the traffic model's; an expression's is computed from the queries it
+    // names, minute by minute, by the metric-math interpreter the alarm tests use.
+    const valueOf = (id: string, minute: number, path: readonly string[] = []): number | undefined => {
+      const q = queries.find((o) => o.Id === id);
+      if (q === undefined) throw new Error(`GetMetricData: an expression names ${id}, which is no query of the call (ValidationError)`);
+      if (q.Expression === undefined) return this.trafficModel(id, minute);
+      if (path.includes(id)) throw new Error(`GetMetricData: expressions refer to each other: ${[...path, id].join(' → ')}`);
+      const values = Object.fromEntries([...referencedIds(q.Expression)].map((ref) => [ref, valueOf(ref, minute, [...path, id])]));
+      return parseExpression(q.Expression)(values);
+    };
+    // GetMetricData returns only the queries whose ReturnData is true (the default).
+    const results: MetricDataResult[] = queries.filter((q) => q.ReturnData !== false).map((q) => {
       const id = q.Id!;
       const forced = this.statusModel(id, page, call);
       // Forbidden and InternalError results carry no datapoints.
       if (forced === 'Forbidden' || forced === 'InternalError') return { Id: id, Label: id, Timestamps: [], Values: [], StatusCode: forced } as MetricDataResult;
       const points: Array<[number, number]> = [];
       for (let minute = Math.ceil(start / 60) * 60; minute < end; minute += 60) {
-        const value = this.trafficModel(id, minute);
+        const value = valueOf(id, minute);
         if (value !== undefined) points.push([minute, value]);
       }
       if (page === 0) points.push(...this.skewedDatapoints(id, this.now));

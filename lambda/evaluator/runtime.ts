@@ -1,0 +1,208 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { type AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
+import type { BakeState, CaughtError, PendingReport } from '../../lib/core/bake';
+import type { Decision, KnownGood } from '../../lib/core/decision';
+import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
+import type { AuditLogger, AuditSink } from '../shared/audit';
+import type { DeploymentTargets } from '../shared/codedeploy';
+import { type Lazy, once } from '../shared/handler-kit';
+import { type RetryOptions, errorName, isRetryable, retryUntil, withRetry } from '../shared/retry';
+
+/** SDK clients the steps use. Any not given is created on first use. */
+export interface StepClients {
+  readonly codedeploy?: CodeDeployClient;
+  readonly cloudwatch?: CloudWatchClient;
+  readonly dynamodb?: DynamoDBClient;
+  readonly lambda?: LambdaClient;
+  readonly ecs?: ECSClient;
+  readonly events?: EventBridgeClient;
+}
+
+/** What the steps need of the known-good store (lambda/shared/state.ts `KnownGoodStore`). */
+export interface KnownGoodReader {
+  /** Throws when the record cannot be read: never "none recorded" on an error. */
+  get(applicationName: string, deploymentGroupName: string): Promise<KnownGood | undefined>;
+  recordFirstBadSignal(deploymentId: string, at: number): Promise<unknown>;
+}
+
+export interface StepLogger extends AuditLogger {
+  info(message: string, extra: Record<string, unknown>): void;
+}
+
+export interface StepDeps {
+  readonly config: EvaluatorConfig;
+  /** DynamoDB table of known-good records and first bad signals. */
+  readonly stateTable: string;
+  /** EventBridge bus of the audit trail. */
+  readonly eventBus: string;
+  /** SDK clients (tests pass mocked ones); the rest are created on first use. */
+  readonly clients?: StepClients;
+  /** @default new KnownGoodStore(dynamodb, stateTable) */
+  readonly knownGood?: KnownGoodReader;
+  readonly logger: StepLogger;
+  /** Epoch seconds. */
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** HTTP client for health checks. @default the runtime's fetch */
+  readonly fetch?: typeof fetch;
+  /** Seconds one step may spend retrying AWS calls. @default STEP_RETRY_BUDGET_SECONDS (60) */
+  readonly retryBudgetSeconds?: number;
+  /** First retry pause. @default 200 */
+  readonly retryBaseDelayMs?: number;
+}
+
+export type AuditBase = Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>;
+export type AuditEntry = { type: AuditDetailType; detail: AuditBase & { reasons: readonly string[] } };
+export type Report = Decision & { action: 'report' };
+
+/** Runtime SDK options: bounded requests, and few SDK-level attempts (the step retries by time itself). */
+const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } };
+
+function lazyClient<T>(given: T | undefined, make: () => Promise<T>): Lazy<T> {
+  return given ? () => Promise.resolve(given) : once(make);
+}
+
+/**
+ * What every step uses, created once per Lambda environment: the configuration, the SDK clients and
+ * the modules that import SDK commands (both loaded on first use, so module init stays small),
+ * time-bounded retries, the audit, and the hand-over of a decision to the machine's report.
+ */
+export class StepRuntime {
+  readonly config: EvaluatorConfig;
+  readonly logger: StepLogger;
+  readonly cloudwatch: Lazy<CloudWatchClient>;
+  readonly lambda: Lazy<LambdaClient>;
+  readonly ecs: Lazy<ECSClient>;
+  readonly knownGood: Lazy<KnownGoodReader>;
+  private readonly codedeploy: Lazy<CodeDeployClient>;
+  private readonly codedeployCalls = once(() => import('../shared/codedeploy.js'));
+  private readonly auditSink: Lazy<AuditSink>;
+
+  constructor(readonly deps: StepDeps) {
+    const given = deps.clients ?? {};
+    this.config = deps.config;
+    this.logger = deps.logger;
+    this.codedeploy = lazyClient(given.codedeploy, async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient(CLIENT_OPTIONS));
+    this.cloudwatch = lazyClient(given.cloudwatch, async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(CLIENT_OPTIONS));
+    this.lambda = lazyClient(given.lambda, async () => new (await import('@aws-sdk/client-lambda')).LambdaClient(CLIENT_OPTIONS));
+    this.ecs = lazyClient(given.ecs, async () => new (await import('@aws-sdk/client-ecs')).ECSClient(CLIENT_OPTIONS));
+    const dynamodb = lazyClient(given.dynamodb, async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(CLIENT_OPTIONS));
+    const events = lazyClient(given.events, async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(CLIENT_OPTIONS));
+    this.knownGood = lazyClient(deps.knownGood, async () => new (await import('../shared/state.js')).KnownGoodStore(await dynamodb(), deps.stateTable));
+    this.auditSink = once(async () => (await import('../shared/audit.js')).eventBridgeAudit(await events(), deps.eventBus, deps.logger, deps.sleep));
+  }
+
+  /** Epoch seconds. */
+  now(): number {
+    return this.deps.now();
+  }
+
+  /**
+   * The group this trigger guards. RollbackTrigger's evaluatorConfig always names it; a
+   * configuration without it is a deployment bug: the step fails loudly, and the machine's
+   * Catch-all reports fail-closed.
+   */
+  guardedGroup(): { applicationName: string; deploymentGroupName: string } {
+    const { applicationName, deploymentGroupName } = this.config;
+    if (!applicationName || !deploymentGroupName) throw new Error(`${EvaluatorEnv.CONFIG} names no applicationName or deploymentGroupName`);
+    return { applicationName, deploymentGroupName };
+  }
+
+  /** Time-bounded retries: until `until` (the step's budget, never past the report's last chance). */
+  retry(until: number): RetryOptions {
+    return retryUntil(until, this.deps, (error, attempt) => this.logger.warn('AWS call failed; retrying', { error: describeError(error), attempt }), this.deps.retryBaseDelayMs);
+  }
+
+  /** An AWS failure is expected and decided by the rules; anything else is a bug: crash, let the machine retry. */
+  expected(e: unknown): string {
+    const err = e as { $metadata?: unknown } | undefined;
+    if (err?.$metadata === undefined && !isRetryable(e, true) && errorName(e) !== 'TooManyPages' && errorName(e) !== 'MalformedRecordError') throw e;
+    return describeError(e);
+  }
+
+  async getDeployment(deploymentId: string, until: number): Promise<DeploymentInfo> {
+    const [{ getDeployment }, client] = await Promise.all([this.codedeployCalls(), this.codedeploy()]);
+    return withRetry(() => getDeployment(client, deploymentId), this.retry(until));
+  }
+
+  async findTargets(deploymentId: string, until: number): Promise<DeploymentTargets> {
+    const [{ findTargets }, client] = await Promise.all([this.codedeployCalls(), this.codedeploy()]);
+    return withRetry(() => findTargets(client, deploymentId), this.retry(until));
+  }
+
+  /** Never throws: an audit failure never delays or flips a decision. */
+  async publish(entries: readonly AuditEntry[]): Promise<void> {
+    const at = new Date(this.now() * 1000);
+    const built = entries.map((e) => auditEvent(e.type, e.detail, at));
+    try {
+      await (await this.auditSink()).publish(built);
+    } catch (e) {
+      for (const event of built) this.logger.error('audit event not delivered', { auditFallback: event, error: errorName(e) });
+    }
+  }
+
+  /** What every audit event of the hook names. */
+  auditBase(state: BakeState): AuditBase {
+    const c = state.context ?? {};
+    return compact({
+      deploymentId: state.deploymentId,
+      lifecycleEventHookExecutionId: state.lifecycleEventHookExecutionId,
+      // This trigger's own group, not the deployment's: the notices rule matches on it, and a
+      // deployment that could not be read (or of a foreign group, named in the reasons) must still
+      // reach the topic.
+      applicationName: this.config.applicationName,
+      deploymentGroupName: this.config.deploymentGroupName,
+      lifecycleEvent: c.lifecycleEvent,
+      fromVersion: c.fromVersion,
+      toVersion: c.toVersion,
+    });
+  }
+
+  /** Hands a decision to the machine, which reports its status to CodeDeploy. */
+  toReport(state: BakeState, decision: Report, notes: readonly string[] = []): BakeState {
+    const report: PendingReport = {
+      status: decision.status,
+      verdict: decision.verdict,
+      reasons: [...decision.reasons, ...notes],
+      observations: decision.observations,
+      ...(decision.escalate ? { escalate: true } : {}),
+      ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
+      decidedAt: this.now(),
+    };
+    this.logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
+    return out(state, { next: 'report', report });
+  }
+}
+
+/** The next state: the input with `patch`, without fields that no longer apply. */
+export function out(state: BakeState, patch: Partial<BakeState>): BakeState {
+  const next: Record<string, unknown> = { ...state, ...patch };
+  if (next.next !== 'wait') delete next.waitSeconds;
+  if (next.next !== 'report' && next.phase === 'tick') delete next.report;
+  return compact(next) as unknown as BakeState;
+}
+
+/** Drops `undefined` fields: the state travels as JSON. */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
+
+export function describeError(e: unknown): string {
+  const message = (e as Error | undefined)?.message;
+  const name = errorName(e);
+  return message && message !== name ? `${name}: ${clip(message, 300)}` : name;
+}
+
+/** What a Catch of the machine put on the state (the report's error), for a reason. */
+export function describeCaught(error: CaughtError | undefined, unnamed: string): string {
+  return `${error?.Error ?? unnamed}${error?.Cause ? `: ${clip(error.Cause, 500)}` : ''}`;
+}

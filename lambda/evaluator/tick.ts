@@ -1,0 +1,61 @@
+import { AuditDetailType as Audit } from '../../lib/core/audit-events';
+import { type BakeState, type TickClock, bakeDeadline, nextWaitSeconds, tickClock } from '../../lib/core/bake';
+import { decideBake } from '../../lib/core/decision';
+import { isDeploymentFinished } from '../../lib/core/deployment-kind';
+import { runHealthChecks } from './health';
+import { readNotes, readTick, sloEvidence } from './read';
+import { type StepRuntime, out } from './runtime';
+
+/**
+ * One bake tick: unless CodeDeploy already decided, gather the evidence (one GetMetricData call,
+ * the health checks), let core decide, and report or wait for the next tick.
+ */
+export async function tick(rt: StepRuntime, state: BakeState, until: number, statusKnown = false): Promise<BakeState> {
+  if (!statusKnown && (await finishedDuringBake(rt, state, until))) return out(state, { next: 'done' });
+  const { config } = rt;
+  const deadline = bakeDeadline(state, config.deadlineMarginSeconds);
+  const clock = tickClock(rt.now(), state.hookStartedAt, config.metricDelaySeconds);
+  const evidence = await gatherEvidence(rt, state, clock, until);
+  const decision = decideBake({
+    config,
+    bakedSeconds: clock.bakedSeconds,
+    // The hook's age when deciding, after the reads: a read that took the step's budget up to or
+    // past the deadline decides now, not one more tick (and one more budget) later.
+    hookAgeSeconds: rt.now() - state.hookStartedAt,
+    deadlineSeconds: deadline - state.hookStartedAt,
+    lifecycleEvent: state.context!.lifecycleEvent,
+    slos: evidence.slos,
+    healthFailures: evidence.health.failures,
+    healthPending: evidence.health.pending,
+    readProblems: evidence.readProblems,
+  });
+  const { httpFailures } = evidence.health;
+  const ticked: BakeState = { ...state, phase: 'tick', ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
+  if (decision.action === 'report') return rt.toReport(ticked, decision, evidence.notes);
+  rt.logger.info('bake continues', { deploymentId: state.deploymentId, tick: ticked.ticks, bakedSeconds: clock.bakedSeconds, reasons: [...decision.reasons, ...evidence.notes] });
+  return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), config.tickSeconds, deadline) });
+}
+
+/** Whether the deployment ended while the bake ran (audited: CodeDeploy decided, nothing to report). */
+async function finishedDuringBake(rt: StepRuntime, state: BakeState, until: number): Promise<boolean> {
+  try {
+    const current = await rt.getDeployment(state.deploymentId, until);
+    if (!isDeploymentFinished(current.status)) return false;
+    await rt.publish([{ type: Audit.TRIGGER_SUPPRESSED, detail: { ...rt.auditBase(state), reasons: [`deployment ${current.status} during the bake; CodeDeploy decided, nothing to report`] } }]);
+    return true;
+  } catch (e) {
+    // Only a shortcut: the metrics decide, and CodeDeploy refuses a report to a finished deployment.
+    rt.logger.warn('GetDeployment failed during the bake; judging the metrics', { error: rt.expected(e) });
+    return false;
+  }
+}
+
+/** What the tick judges on: each SLO's data, the health checks, what could not be read, CloudWatch's notes. */
+async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number) {
+  const { arms, windowStart } = state.context!;
+  const { read, failure } = await readTick(rt, arms!, windowStart!, clock, until);
+  const results = read?.results ?? new Map();
+  const slos = sloEvidence(rt.config, arms!, results, windowStart!, clock.end, failure);
+  const health = await runHealthChecks(rt, state, results, failure, clock.end);
+  return { slos, health, readProblems: [...(failure ? [failure] : []), ...health.problems], notes: readNotes(read) };
+}
