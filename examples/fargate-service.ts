@@ -148,7 +148,7 @@ export class FargateServiceStack extends Stack {
 
     // The targets' 5xx plus the requests routed to the group that got no target response (the load
     // balancer's own 502/504: a crashed, resetting or hung task). Its rollback alarms read 10 metrics,
-    // CloudWatch's limit; the evaluator's bake reads the 5xx alone (one numerator metric per SLO).
+    // CloudWatch's limit; the evaluator's bake counts the same, minute by minute.
     const availability = new ServiceLevelObjective(this, 'Availability', {
       sli: Sli.targetGroupAvailability(greenTargetGroup),
       objectivePercent: 99.9,

@@ -11,7 +11,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { RELATIVE_ALARM_Z_SQUARED, compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
+import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED, RollbackTriggersError, compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
 import { atConstruct } from './errors';
 import { isUnresolved, metricSignature } from './metrics';
 import { SliCounts, numeratorOf } from './sli-counts';
@@ -32,6 +32,12 @@ export interface WindowAlarmRequest {
   readonly label: string;
   readonly description: string;
   readonly alarmName?: string;
+  /**
+   * What the alarm name is built from, for errors about it.
+   *
+   * @default - an SLO's name: alarmNamePrefix, sloName and the tier
+   */
+  readonly alarmNameProp?: string;
   /** Compare with the rest of the traffic on the same minutes (rollback alarms). */
   readonly baseline?: BaselineComparison;
 }
@@ -55,6 +61,26 @@ export interface WindowAlarm {
 }
 
 const registries = new WeakMap<Stack, Map<string, Alarm>>();
+/** The props an SLO's alarm names are built from (`<alarmNamePrefix>-<sloName>-<tier>[-long|-short]`). */
+const SLO_ALARM_NAME_PROP = 'the alarm name built from alarmNamePrefix, sloName and the tier';
+
+/**
+ * `validateAlarmName` under the prop the name is built from. Its length error (RT209) names no
+ * prop of its own: the prop is put in front, so the user knows which values to shorten.
+ */
+function checkAlarmName(owner: Construct, name: string, prop: string): void {
+  atConstruct(owner, () => {
+    try {
+      validateAlarmName(name, prop);
+    } catch (e) {
+      if (e instanceof RollbackTriggersError && e.code === 'RT209') {
+        throw new RollbackTriggersError('RT209', `${prop}: ${e.message.replace(/^\[RT209\] /, '')}`);
+      }
+      throw e;
+    }
+  });
+}
+
 /** Literal names given to alarms, so composite rules over them can be measured at synth. */
 const literalNames = new WeakMap<IAlarm, string>();
 
@@ -99,6 +125,30 @@ export function burnRateExpression(counts: SliCounts, windowSeconds: number, err
  * comparison operators and products (metric math has no square root in the documented operators we
  * rely on); FILL turns missing baseline counts into zeros. The emulator's `relativeWindowBurnRate`
  * evaluates the same rule.
+ *
+ * `rest-of-blended` (Lambda) reads two series families that CloudWatch may publish apart: the alias
+ * (`FunctionName`, `Resource`) and the new version through it (`… , ExecutedVersion`). The Lambda
+ * metrics page documents both dimension sets, not that a minute of each arrives together, and the
+ * old version's own series cannot be named at synth (its number is whatever the alias served
+ * before). Two guards hold the alarm when one side is behind the other:
+ * - the alias must show at least half the new version's bad events (it carries the new version's
+ *   traffic: fewer means it has not published the minutes those errors are in — an incident's
+ *   first minutes, seen only by the version);
+ * - the new version must fail more than `RELATIVE_ALARM_BLENDED_FACTOR` (1.9) times as often as the
+ *   whole alias it is part of, which bounds what a late minute on either side makes of a shared
+ *   incident (the constant's comment gives the arithmetic).
+ * What they leave, measured in test/core/emulator/lag.test.ts: on a service without background
+ * errors no shared incident fires with the alias up to 4 minutes or the version up to 2 behind in
+ * the 5-minute window; with background errors on the current version, an incident's first minute
+ * at a small canary share can still read as the release's. The price: beside a clean current
+ * version nothing changes below a 1 ÷ 1.9 share of traffic on the new version (the dominance guard
+ * holds the alarm above half anyway); beside a failing one the new version must fail
+ * 1.9 × (1 − share) ÷ (1 − 1.9 × share) times as often (2.1× at a 10 % canary, 4.75× at 40 %), where
+ * `factor` alone asks for `factor` times; a version regressing while the alias is L minutes behind
+ * fires up to 2L − 1 minutes later (the alias must show half its errors; L when the version is the late one).
+ * `separate` (ECS) compares two target groups of one load balancer: the old version's own series,
+ * of the same metric family (`TargetGroup`, `LoadBalancer`) and published by the same load
+ * balancer (test/core/emulator/lag.test.ts shows what one target group published apart would do).
  */
 export function relativeBurnRateExpression(
   canary: SliCounts,
@@ -113,7 +163,9 @@ export function relativeBurnRateExpression(
     counts.bad ? `FILL(${prefix}bad, 0)` : `(FILL(${prefix}total, 0) - FILL(${prefix}good, 0))`;
   const canaryBad = canary.bad ? 'FILL(bad, 0)' : '(total - FILL(good, 0))';
   const baseTotal = baseline.mode === 'rest-of-blended' ? '(FILL(basetotal, 0) - total)' : 'FILL(basetotal, 0)';
-  const baseBad = baseline.mode === 'rest-of-blended' ? `(${badOf('base', baseline.counts)} - ${canaryBad})` : badOf('base', baseline.counts);
+  // rest-of-blended: `base…` is the whole alias, both versions.
+  const aliasBad = badOf('base', baseline.counts);
+  const baseBad = baseline.mode === 'rest-of-blended' ? `(${aliasBad} - ${canaryBad})` : aliasBad;
   const ratio = `${canaryBad} / total`;
   // The new version's bad events were it `factor` times as bad as the baseline, and the excess over them.
   const expected = `(${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal} * total)`;
@@ -126,10 +178,15 @@ export function relativeBurnRateExpression(
     basetotal: baseline.counts.total,
     [baseline.counts.bad ? 'basebad' : 'basegood']: numeratorOf(baseline.counts, 'base'),
   };
+  const significant = `IF(${excess} > 0, IF(${excess} * ${excess} > ${RELATIVE_ALARM_Z_SQUARED} * (${expected} + 1), ${ratio}, 0), 0)`;
+  // rest-of-blended: the alias's series may arrive apart from the version's (see above). Products,
+  // not ratios: no division by a total that may be 0.
+  const consistent =
+    baseline.mode === 'rest-of-blended'
+      ? `IF(2 * ${aliasBad} >= ${canaryBad}, IF(${canaryBad} * FILL(basetotal, 0) > ${formatNumber(RELATIVE_ALARM_BLENDED_FACTOR)} * ${aliasBad} * total, ${significant}, 0), 0)`
+      : significant;
   return new MathExpression({
-    expression:
-      `IF(total >= ${minEvents}, IF(${baseTotal} >= ${minEvents}, IF(${baseTotal} >= total, ` +
-      `IF(${excess} > 0, IF(${excess} * ${excess} > ${RELATIVE_ALARM_Z_SQUARED} * (${expected} + 1), ${ratio}, 0), 0), 0), 0), 0) / ${budget}`,
+    expression: `IF(total >= ${minEvents}, IF(${baseTotal} >= ${minEvents}, IF(${baseTotal} >= total, ${consistent}, 0), 0), 0) / ${budget}`,
     usingMetrics,
     period: Duration.seconds(windowSeconds),
     label,
@@ -152,7 +209,7 @@ export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRe
   if (existing) return { alarm: existing, reused: true };
 
   if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) {
-    atConstruct(owner, () => validateAlarmName(request.alarmName!));
+    checkAlarmName(owner, request.alarmName, request.alarmNameProp ?? SLO_ALARM_NAME_PROP);
   }
   const alarm = new Alarm(owner, id, {
     metric: expression,
@@ -176,6 +233,12 @@ export interface CompositeRequest {
   readonly children: IAlarm[];
   readonly description: string;
   readonly alarmName?: string;
+  /**
+   * What the alarm name is built from, for errors about it.
+   *
+   * @default - an SLO's name: alarmNamePrefix, sloName and the tier or severity
+   */
+  readonly alarmNameProp?: string;
   readonly actions?: IAlarmAction[];
   readonly suppressor?: IAlarm;
 }
@@ -189,10 +252,10 @@ export function compositeAlarm(owner: Construct, id: string, request: CompositeR
   // is only knowable at synth then, so it is checked only then.
   const known = request.children.map((c) => literalNames.get(c));
   const measurable = known.every((n) => n !== undefined) ? compositeRule(request.operator, known as string[]) : undefined;
-  atConstruct(owner, () => {
-    validateComposite(`composite alarm ${id}`, request.children.length, measurable);
-    if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) validateAlarmName(request.alarmName);
-  });
+  atConstruct(owner, () => validateComposite(`composite alarm ${id}`, request.children.length, measurable));
+  if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) {
+    checkAlarmName(owner, request.alarmName, request.alarmNameProp ?? SLO_ALARM_NAME_PROP);
+  }
   const composite = new CompositeAlarm(owner, id, {
     // Composite rules accept alarm names as well as ARNs; names keep the rule short.
     alarmRule: AlarmRule.fromString(compositeRule(request.operator, request.children.map((c) => c.alarmName))),

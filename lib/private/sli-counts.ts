@@ -9,7 +9,8 @@ export interface SliCounts {
   /**
    * Set when no single metric counts the bad events: `bad` is then metric math over `total` and a
    * few more metrics of the same traffic (an ALB target group: its target 5xx plus the requests that
-   * got no target response).
+   * got no target response; a latency SLI: the total times the share of samples above the
+   * threshold). The evaluator reads the same math minute by minute (`EvaluatorSlo.numeratorMath`).
    */
   readonly derivedBad?: DerivedBad;
 }
@@ -23,15 +24,12 @@ export interface SliCounts {
 export interface DerivedBad {
   /** Metrics the term reads besides `total`, by query id (lowercase letters and digits). */
   readonly parts: Readonly<Record<string, IMetric>>;
-  /** The term, given the query id of a part (or of `total`). */
-  readonly render: (id: (name: string) => string) => string;
   /**
-   * The one metric the evaluator reads instead: its configuration carries a single numerator
-   * metric per SLO (`EvaluatorSlo.numerator`), so it judges a lower bound of the bad events.
+   * The term, given the query id of a part (or of `total`). It must mean the same per minute (the
+   * evaluator) as over a whole window (the alarms): sums of counts, and shares of samples weighted
+   * by the window's count.
    */
-  readonly singleMetricLowerBound: IMetric;
-  /** What the lower bound misses, for the synth annotation. */
-  readonly lowerBoundMisses: string;
+  readonly render: (id: (name: string) => string) => string;
   /** The term for humans: alarm descriptions and comments. */
   readonly description: string;
 }

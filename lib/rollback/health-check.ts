@@ -42,22 +42,43 @@ export interface SyntheticsHealthCheckProps {
 /** A health check the evaluator runs on every bake tick, besides the SLOs. */
 export class HealthCheck {
   public static http(props: HttpHealthCheckProps): HealthCheck {
+    validateName('HealthCheck.http', props.name);
     if (!Token.isUnresolved(props.url) && !/^https?:\/\/[^\s]+$/.test(props.url)) {
       throw new RollbackTriggersError('RT310', `health check ${props.name}: url must be an http:// or https:// URL, got "${props.url}"`);
     }
     const failAfter = props.failAfter ?? 3;
+    if (Token.isUnresolved(failAfter)) {
+      throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a literal number, got a token — the evaluator and the policy count failed probes with it`);
+    }
     if (!Number.isInteger(failAfter) || failAfter < 1) {
       throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a whole number of at least 1, got ${failAfter}`);
     }
-    const timeoutMs = (props.timeout ?? Duration.seconds(5)).toMilliseconds();
-    if (timeoutMs <= 0 || timeoutMs > 30_000) {
-      throw new RollbackTriggersError('RT312', `health check ${props.name}: timeout must be above 0 and at most 30 seconds (one probe per one-minute tick), got ${timeoutMs} ms`);
+    const timeout = props.timeout ?? Duration.seconds(5);
+    if (timeout.isUnresolved()) {
+      throw new RollbackTriggersError('RT312', `health check ${props.name}: timeout must be a literal duration, got a token — the evaluator's configuration carries it in milliseconds`);
+    }
+    const timeoutMs = timeout.toMilliseconds({ integral: false });
+    if (!(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 30_000)) {
+      throw new RollbackTriggersError(
+        'RT312',
+        `health check ${props.name}: timeout must be whole milliseconds above 0 and at most 30 seconds (one probe per one-minute tick), got ${timeout.toString()}`,
+      );
     }
     return new HealthCheck({ kind: 'http', name: props.name, url: props.url, timeoutMs, failAfter });
   }
 
   public static synthetics(props: SyntheticsHealthCheckProps): HealthCheck {
+    validateName('HealthCheck.synthetics', props.name);
+    if (typeof props.canaryName !== 'string' || (!Token.isUnresolved(props.canaryName) && props.canaryName.trim().length === 0)) {
+      throw new RollbackTriggersError(
+        'RT329',
+        `health check ${props.name}: canaryName must name a Synthetics canary (the CanaryName dimension its runs are read under), got ${JSON.stringify(props.canaryName)}`,
+      );
+    }
     const min = props.minSuccessPercent ?? 100;
+    if (Token.isUnresolved(min)) {
+      throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be a literal number, got a token — the evaluator and the policy judge runs with it`);
+    }
     if (!(min > 0 && min <= 100)) {
       throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be above 0 and at most 100, got ${min}`);
     }
@@ -73,5 +94,20 @@ export class HealthCheck {
   private constructor(config: EvaluatorHealthCheck) {
     this.name = config.name;
     this._config = config;
+  }
+}
+
+/**
+ * A health check's name keys it in the evaluator's reasons, the audit events and the simulator's
+ * series (`synthetics:<name>`): it must be a literal, non-blank string (RT329). Duplicates are
+ * checked by the trigger that holds the checks.
+ */
+function validateName(factory: string, name: unknown): void {
+  if (typeof name !== 'string' || Token.isUnresolved(name) || name.trim().length === 0) {
+    const got = typeof name === 'string' && Token.isUnresolved(name) ? 'a token' : JSON.stringify(name);
+    throw new RollbackTriggersError(
+      'RT329',
+      `${factory}: name must be a literal, non-blank string, got ${got} — it names the check in the evaluator's reasons, the audit events and the simulator's series`,
+    );
   }
 }

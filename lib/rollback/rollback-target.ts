@@ -3,7 +3,9 @@ import { EcsDeploymentGroup, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-coded
 import { CfnService, IBaseService } from 'aws-cdk-lib/aws-ecs';
 import { IApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import { RollbackTriggersError } from '../core/errors';
+import { checkAliasOfGroup, compareResolved } from './target-checks';
 
 /** A Lambda alias released by a CodeDeploy deployment group with traffic shifting. */
 export interface LambdaRollbackTargetProps {
@@ -36,10 +38,14 @@ export interface EcsRollbackTargetProps {
  */
 export class RollbackTarget {
   public static lambda(props: LambdaRollbackTargetProps): RollbackTarget {
+    required('RollbackTarget.lambda', props, 'deploymentGroup', LambdaDeploymentGroup, 'a LambdaDeploymentGroup of this app (an imported group takes no alarms or hooks)');
+    required('RollbackTarget.lambda', props, 'alias', Alias, 'the Alias the deployment group shifts');
+    checkAliasOfGroup(props.deploymentGroup, props.alias);
     return new RollbackTarget('lambda', props, undefined);
   }
 
   public static ecs(props: EcsRollbackTargetProps): RollbackTarget {
+    required('RollbackTarget.ecs', props, 'service', Construct, 'the ECS service the deployment group releases');
     const cfn = props.service.node.defaultChild;
     if (cfn instanceof CfnService) {
       const controller = Stack.of(props.service).resolve(cfn.deploymentController) as { type?: string } | undefined;
@@ -47,6 +53,33 @@ export class RollbackTarget {
         throw new RollbackTriggersError(
           'RT302',
           `service ${props.service.node.path} uses the ${controller?.type ?? 'ECS'} deployment controller; CodeDeploy blue/green needs deploymentController: { type: DeploymentControllerType.CODE_DEPLOY }`,
+        );
+      }
+    }
+    required('RollbackTarget.ecs', props, 'deploymentGroup', EcsDeploymentGroup, 'an EcsDeploymentGroup of this app (an imported group takes no alarms)');
+    required('RollbackTarget.ecs', props, 'blueTargetGroup', Construct, "the deployment group's blue target group");
+    required('RollbackTarget.ecs', props, 'greenTargetGroup', Construct, "the deployment group's green target group");
+    const stack = Stack.of(props.deploymentGroup);
+    if (props.blueTargetGroup === props.greenTargetGroup || compareResolved(stack, props.blueTargetGroup.targetGroupArn, props.greenTargetGroup.targetGroupArn) === 'same') {
+      throw new RollbackTriggersError(
+        'RT320',
+        `RollbackTarget.ecs: blueTargetGroup and greenTargetGroup are the same target group (${props.blueTargetGroup.node.path}${props.blueTargetGroup === props.greenTargetGroup ? '' : ` and ${props.greenTargetGroup.node.path}`}): ` +
+          'CodeDeploy moves traffic between two target groups, and an alarm that compares a group with itself never fires (and would be attached twice) — ' +
+          "pass the deployment group's blueGreenDeploymentConfig.blueTargetGroup and greenTargetGroup",
+      );
+    }
+    for (const [prop, tg] of [
+      ['blueTargetGroup', props.blueTargetGroup],
+      ['greenTargetGroup', props.greenTargetGroup],
+    ] as const) {
+      try {
+        tg.metrics.requestCount();
+      } catch (e) {
+        // aws-cdk-lib: an imported target group has metrics only when imported with its load balancer.
+        throw new RollbackTriggersError(
+          'RT336',
+          `RollbackTarget.ecs: ${prop} ${tg.node.path} has no CloudWatch metrics (${(e as Error).message}) — the rollback alarms read its RequestCount and responses per ` +
+            'TargetGroup and LoadBalancer: import it with loadBalancerArns, or pass the ApplicationTargetGroup itself',
         );
       }
     }
@@ -65,5 +98,14 @@ export class RollbackTarget {
     this.platform = platform;
     this._lambda = lambda;
     this._ecs = ecs;
+  }
+}
+
+/** A prop a target cannot do without, of the class it must be (jsii callers are not type-checked). */
+function required(factory: string, props: object | undefined, prop: string, type: abstract new (...args: never[]) => unknown, what: string): void {
+  const value = (props as Record<string, unknown> | undefined)?.[prop];
+  if (!(value instanceof type)) {
+    const got = value === undefined || value === null ? String(value) : ((value as object).constructor?.name ?? typeof value);
+    throw new RollbackTriggersError('RT334', `${factory}: ${prop} must be ${what}, got ${got}`);
   }
 }

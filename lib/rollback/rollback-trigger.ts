@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, IAlarm, IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
@@ -18,7 +18,6 @@ import { Construct } from 'constructs';
 import {
   AUDIT_EVENT_SOURCE,
   AuditDetailType,
-  DEFAULT_DEADLINE_SECONDS,
   EVALUATOR_CONFIG_SCHEMA_VERSION,
   EvaluatorConfig,
   EvaluatorEnv,
@@ -26,7 +25,9 @@ import {
   EvaluatorSlo,
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  MetricPart,
   MetricSpec,
+  NumeratorMath,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
   PolicyHealthCheck,
@@ -42,16 +43,21 @@ import {
   HANDLED_DEPLOYMENT_STATES,
   fastestPageTier,
   formatSeconds,
+  queriesPerTick,
+  validateAlarmDescription,
   validateMathAlarmSize,
+  validateQueriesPerTick,
 } from '../core';
 import { BaselineComparison, windowAlarm } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
-import { SliCounts, countsMetricCount } from '../private/sli-counts';
+import { DerivedBad, SliCounts, countsMetricCount } from '../private/sli-counts';
 import { atConstruct } from '../private/errors';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
 import { RollbackTarget } from './rollback-target';
+import { checkDeploymentShape, checkEcsTargetOfGroup, checkSliTarget, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from './target-checks';
+import { LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from './trigger-props';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
 export enum InconclusiveAction {
@@ -117,14 +123,15 @@ export interface RollbackTriggerProps {
    */
   readonly healthChecks?: HealthCheck[];
   /**
-   * CloudWatch ingestion delay the evaluator allows before trusting a minute's data.
+   * CloudWatch ingestion delay the evaluator allows before trusting a minute's data. Whole seconds
+   * above 0, and at most the `deadline` minus one minute (a one-minute bake must fit after it).
    *
    * @default Duration.minutes(3)
    */
   readonly metricDelay?: Duration;
   /**
-   * Alarms a deployment group may carry. The CodeDeploy API reference says 10; the quotas page says
-   * 50 (adjustable). Raise it if your account's quota is higher.
+   * Alarms a deployment group may carry, a whole number of at least 1. The CodeDeploy API reference
+   * says 10; the quotas page says 50 (adjustable). Raise it if your account's quota is higher.
    *
    * @default 10
    */
@@ -139,13 +146,14 @@ export interface RollbackTriggerProps {
    */
   readonly suspendAlarmPath?: boolean;
   /**
-   * Bus that receives the audit events.
+   * Bus that receives the audit events, in the trigger's own Region and account.
    *
    * @default - a new bus with an archive of the audit events
    */
   readonly auditBus?: IEventBus;
   /**
-   * How long the created bus archives audit events.
+   * How long the created bus archives audit events: whole days, at least 1 (EventBridge reads a
+   * retention of 0 days as "forever"). Only for the bus the trigger creates: refused with `auditBus`.
    *
    * @default Duration.days(365)
    */
@@ -204,41 +212,18 @@ export class RollbackTrigger extends Construct {
 
   constructor(scope: Construct, id: string, props: RollbackTriggerProps) {
     super(scope, id);
+    // Every prop within its own bounds first, then the objects against each other.
+    const { bakeSeconds, metricDelaySeconds, deadlineSeconds, maxAlarms, baselineFactor } = checkTriggerProps(this, props, Object.values(InconclusiveAction));
     const target = props.target;
-    if (props.objectives.length === 0) {
-      throw new RollbackTriggersError('RT301', `${this.node.path}: objectives must name at least one ServiceLevelObjective`);
-    }
-    const bakeSeconds = (props.bake ?? Duration.minutes(10)).toSeconds();
-    const metricDelaySeconds = (props.metricDelay ?? Duration.minutes(3)).toSeconds();
-    const deadlineSeconds = (props.deadline ?? Duration.seconds(DEFAULT_DEADLINE_SECONDS)).toSeconds();
-    // Past the deadline the last step may still take two 2-minute attempts, and the machine's
-    // report-by (hook start + 57 min) must not cut the deciding tick: 55 min is the latest.
-    if (!(Number.isInteger(deadlineSeconds) && deadlineSeconds >= 60 && deadlineSeconds <= DEFAULT_DEADLINE_SECONDS)) {
-      throw new RollbackTriggersError(
-        'RT316',
-        `${this.node.path}: deadline must be whole seconds from 1 min to ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
-          `the last step, the report and its retries need the rest), got ${formatSeconds(deadlineSeconds)}`,
-      );
-    }
-    const maxBake = deadlineSeconds - metricDelaySeconds;
-    if (bakeSeconds <= 0 || bakeSeconds > maxBake) {
-      throw new RollbackTriggersError(
-        'RT305',
-        `${this.node.path}: bake must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, ` +
-          `minus ${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(bakeSeconds)}`,
-      );
-    }
-    const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? 10;
     const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
+    const group = target._lambda?.deploymentGroup ?? target._ecs!.deploymentGroup;
+    const guard = checkUnguarded(this, group);
+    checkEcsTargetOfGroup(this, target);
+    checkDeploymentShape(this, group, target._lambda ? 'lambda' : 'ecs');
 
     // 1. Alarm path: each SLO's fastest page tier on the new version's own traffic.
-    const baselineFactor = props.baselineFactor ?? 2;
-    if (!(Number.isFinite(baselineFactor) && baselineFactor >= 0)) {
-      throw new RollbackTriggersError('RT314', `${this.node.path}: baselineFactor must be 0 (off) or a positive number, got ${baselineFactor}`);
-    }
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, baselineFactor);
     this.rollbackAlarms = alarms;
-    const group = target._lambda?.deploymentGroup ?? target._ecs!.deploymentGroup;
     const fromContext = this.node.tryGetContext(SUSPEND_ALARM_PATH_CONTEXT);
     const suspend = props.suspendAlarmPath ?? (fromContext === true || fromContext === 'true');
     if (alarms.length > maxAlarms) {
@@ -318,7 +303,7 @@ export class RollbackTrigger extends Construct {
     });
     const runtime = props.runtime ?? newestNodeRuntime();
     const evaluator = this.handler('Evaluator', 'evaluator', runtime, {
-      description: `cdk-rollback-triggers bake steps for ${group.node.path} (run by Step Functions)`,
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers bake steps for ${p} (run by Step Functions)`, group.node.path),
       // One step: AWS reads retried for at most 60 s (STEP_RETRY_BUDGET_SECONDS), then HTTP probes
       // (at most 30 s, in parallel); the machine retries a crashed step once.
       timeout: Duration.seconds(120),
@@ -339,7 +324,7 @@ export class RollbackTrigger extends Construct {
     });
     this.bakeStateMachine = bake.stateMachine;
     const starter = this.handler('Starter', 'starter', runtime, {
-      description: `cdk-rollback-triggers lifecycle hook of ${group.node.path}: starts the bake`,
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers lifecycle hook of ${p}: starts the bake`, group.node.path),
       timeout: Duration.minutes(3),
       environment: {
         [StarterEnv.STATE_MACHINE_ARN]: bake.stateMachine.stateMachineArn,
@@ -354,7 +339,7 @@ export class RollbackTrigger extends Construct {
     });
     this.hookFunction = starter;
     const stateChange = this.handler('StateChange', 'state-change', runtime, {
-      description: `cdk-rollback-triggers deployment state changes of ${group.node.path}: known-good versions and rollback audit`,
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.node.path),
       timeout: Duration.minutes(2),
       environment: {
         [StateChangeEnv.STATE_TABLE]: this.stateTable.tableName,
@@ -385,12 +370,22 @@ export class RollbackTrigger extends Construct {
           );
         }
       });
+    } else if (!Resource.isOwnedResource(group.role)) {
+      // ECS hooks are named in each deployment's AppSpec. aws-cdk-lib attaches AWSCodeDeployRoleForECS
+      // (which may invoke the hook, see the README) only to a role it creates or owns: an imported
+      // role gets the grant here (a policy attached to it, when it was imported mutable).
+      starter.grantInvoke(group.role);
+      Validations.of(group.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(starter.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: 'CodeDeploy invokes the hook function named in the AppSpec; grantInvoke names the function and its versions only.',
+      });
     }
+    warnUnlessRoleMayInvoke(this, group.node.path, group.role, starter.functionArn);
 
     // Deployment state changes: known-good on success, audit of every rollback (alarm path included).
     // EventBridge retries a failed delivery, then keeps the event in the dead-letter queue.
     new Rule(this, 'DeploymentStateChange', {
-      description: `Audits rollbacks and records known-good versions of ${group.node.path}`,
+      description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.node.path),
       eventPattern: {
         source: [CODEDEPLOY_EVENT_SOURCE],
         detailType: [DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE],
@@ -399,7 +394,7 @@ export class RollbackTrigger extends Construct {
       targets: [new LambdaFunction(stateChange, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });
     new Rule(this, 'RollbackNotices', {
-      description: `Sends rollbacks and escalations of ${group.node.path} to the notification topic`,
+      description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Sends rollbacks and escalations of ${p} to the notification topic`, group.node.path),
       eventBus: this.auditBus,
       eventPattern: {
         source: [AUDIT_EVENT_SOURCE],
@@ -409,6 +404,7 @@ export class RollbackTrigger extends Construct {
       targets: [new SnsTopic(this.notificationTopic, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });
     this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
+    guard();
   }
 
   /** One of the trigger's Lambda functions, loaded from its prebuilt bundle in `assets/`. */
@@ -486,11 +482,17 @@ export class RollbackTrigger extends Construct {
     const alarms: IAlarm[] = [];
     const policyAlarms: PolicyRollbackAlarm[] = [];
     const slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> = [];
+    const owners = new Map<IAlarm, string>();
     for (const slo of objectives) {
       const tier = fastestPageTier(slo._policy.tiers);
       if (!tier) {
-        throw new RollbackTriggersError('RT307', `${slo.node.path} has no page tier; the rollback path rolls back on the fastest page tier`);
+        throw new RollbackTriggersError(
+          'RT307',
+          `${this.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), which has no page tier; the rollback path rolls back on the fastest page tier — give it one (BurnRateTier.PAGE_1H)`,
+        );
       }
+      // Its SLI must measure this target's traffic, not another function's or target group's.
+      checkSliTarget(this, slo, target);
       const scoped: Array<{ label: string; sli: Sli; baseline?: BaselineComparison }> = [];
       const compare = (counts: SliCounts | undefined, mode: BaselineComparison['mode']): BaselineComparison | undefined =>
         counts && baselineFactor > 0 ? { counts, mode, factor: baselineFactor } : undefined;
@@ -523,6 +525,11 @@ export class RollbackTrigger extends Construct {
         const metricCount = countsMetricCount(sli._counts) + (baseline ? countsMetricCount(baseline.counts) : 0);
         const expressionCount = 1 + (sli._counts.derivedBad ? 1 : 0) + (baseline?.counts.derivedBad ? 1 : 0);
         atConstruct(this, () => validateMathAlarmSize(`the rollback alarm of SLO ${slo.sloName} (${label.toLowerCase()})`, metricCount, expressionCount));
+        const description =
+          `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.shortWindowSeconds)} ≥ ${tier.factor}× on ` +
+          `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name})` +
+          (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.');
+        atConstruct(this, () => validateAlarmDescription(`the description of the rollback alarm of SLO ${slo.sloName} (built from its sloName)`, description));
         const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, {
           baseline,
           counts: sli._counts,
@@ -533,11 +540,19 @@ export class RollbackTrigger extends Construct {
           factor: tier.factor,
           minEvents: tier.minEventsPerWindow,
           label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.shortWindowSeconds)}`,
-          description:
-            `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.shortWindowSeconds)} ≥ ${tier.factor}× on ` +
-            `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name})` +
-            (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.'),
+          description,
         });
+        // Two objectives with the same SLI and objective render the same alarm (the factory reuses
+        // it): CodeDeploy would get it twice, and the plan would count one SLO's alarm for both.
+        const owner = owners.get(alarm);
+        if (owner !== undefined) {
+          throw new RollbackTriggersError(
+            'RT326',
+            `${this.node.path}: objectives contains SLO ${slo.sloName} and SLO ${owner}, which measure the same SLI with the same objective and tier: ` +
+              'they share one rollback alarm, which would be attached to the deployment group twice — pass one of them',
+          );
+        }
+        owners.set(alarm, slo.sloName);
         alarms.push(alarm);
         policyAlarms.push({
           slo: slo.sloName,
@@ -582,22 +597,26 @@ export class RollbackTrigger extends Construct {
       }
       return { namespace: stat.namespace, metricName: stat.metricName, dimensionSet: index, stat: stat.statistic };
     };
+    // A derived bad count, as the evaluator computes it per minute: the alarm's own expression, its
+    // parts stored by name and statistic only (they read the total's namespace and dimensions).
+    const math = (derived: DerivedBad, total: MetricSpec): NumeratorMath | undefined => {
+      const parts: Record<string, MetricPart> = {};
+      for (const [name, metric] of Object.entries(derived.parts)) {
+        const part = spec(metric);
+        if (!part || part.namespace !== total.namespace || part.dimensionSet !== total.dimensionSet) return undefined;
+        parts[name] = { metricName: part.metricName, stat: part.stat };
+      }
+      return { expression: derived.render((name) => `{${name}}`), parts };
+    };
     for (const { slo, sli, tier } of slis) {
       const counts = sli._counts;
-      if (counts.derivedBad) {
-        // EvaluatorSlo carries ONE numerator metric (buildMetricQueries reads one series per SLO and
-        // arm), so the bake judges the single-metric lower bound; the rollback alarms count it all.
-        Annotations.of(this).addInfo(
-          `SLO ${slo.sloName}: the evaluator reads one numerator metric per SLO, so its bake counts ` +
-            `${counts.derivedBad.singleMetricLowerBound.toString()} only and misses ${counts.derivedBad.lowerBoundMisses}; the rollback alarms count them.`,
-        );
-      }
-      const numerator = spec(counts.derivedBad?.singleMetricLowerBound ?? counts.bad ?? counts.good!);
       const total = spec(counts.total);
-      if (!numerator || !total) {
+      const numeratorMath = counts.derivedBad && total ? math(counts.derivedBad, total) : undefined;
+      const numerator = counts.derivedBad ? undefined : spec(counts.bad ?? counts.good!);
+      if (!total || (!numerator && !numeratorMath)) {
         Annotations.of(this).addWarningV2(
           'cdk-rollback-triggers:evaluatorSkipsMath',
-          `SLO ${slo.sloName}'s SLI uses metric math; the evaluator reads plain metrics only, so only the alarm path guards this SLO`,
+          `SLO ${slo.sloName}'s SLI uses metric math of its own; the evaluator reads plain metrics and the library's derived counts only, so only the alarm path guards this SLO`,
         );
         continue;
       }
@@ -608,7 +627,7 @@ export class RollbackTrigger extends Construct {
         shortWindowSeconds: tier.shortWindowSeconds,
         minEvents: tier.minEventsPerWindow,
         numeratorKind: counts.bad ? 'bad' : 'good',
-        numerator,
+        ...(numeratorMath ? { numeratorMath } : { numerator }),
         total,
       });
     }
@@ -616,7 +635,7 @@ export class RollbackTrigger extends Construct {
       throw new RollbackTriggersError('RT308', `${this.node.path}: no objective can be read by the evaluator (all use metric math)`);
     }
     const ecs = props.target._ecs;
-    return {
+    const config: EvaluatorConfig = {
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: ecs ? 'ecs' : 'lambda',
       bakeSeconds,
@@ -641,6 +660,9 @@ export class RollbackTrigger extends Construct {
           }))
         : undefined,
     };
+    // Each tick reads everything in one GetMetricData call: one consistent snapshot.
+    validateQueriesPerTick(`${this.node.path}: the evaluator`, queriesPerTick(config));
+    return config;
   }
 
   private checkEnvironmentSize(config: EvaluatorConfig): void {
@@ -759,6 +781,7 @@ export class RollbackTrigger extends Construct {
         'The deployment group ignores alarm-poll failures (the alarm path fails open) while the evaluator fails closed on missing data; choose one policy.',
       );
     }
+    errors.push(...compositeAlarmsOfGroup(this, cfn));
     const rollback = stack.resolve(cfn.autoRollbackConfiguration) as { enabled?: boolean; events?: string[] } | undefined;
     const needed = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'];
     const missing = needed.filter((e) => !(rollback?.enabled !== false && rollback?.events?.includes(e)));

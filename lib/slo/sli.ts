@@ -78,9 +78,9 @@ export interface SlowRequestSliProps extends SliOptions {
 }
 
 /**
- * A latency SLI from a latency metric with per-request samples: the share of samples above
- * `threshold`, counted with CloudWatch's trimmed-count statistic `TC(:threshold)` (samples at or
- * below the threshold) against `SampleCount`.
+ * A latency SLI from a latency metric with one sample per request: total = the metric's
+ * `SampleCount`, slow = `SampleCount` × (100 − `PR(:threshold)`) / 100, where the percentile rank
+ * `PR(:threshold)` is the percentage of samples at or below the threshold.
  */
 export interface LatencySliProps extends SliOptions {
   /** The latency metric, one sample per request (for example Lambda `Duration`); its statistic is replaced. */
@@ -130,14 +130,20 @@ export class Sli {
     return new Sli(SliKind.LATENCY, props.scope, props.description ?? 'slow requests / requests', { bad: props.slowRequests, total: props.totalRequests });
   }
 
-  /** Share of samples of a latency metric above a threshold. */
+  /**
+   * Share of samples of a latency metric above a threshold: `SampleCount` samples in all, of which
+   * `SampleCount` × (100 − `PR(:threshold)`) / 100 are slower than the threshold.
+   */
   public static latency(props: LatencySliProps): Sli {
     assertPositive('threshold', props.threshold);
+    // "SampleCount is the number of data points during the period" (CloudWatch statistics
+    // definitions): the number of requests for a metric published with one value per request.
+    const samples = props.latency.with({ statistic: Stats.SAMPLE_COUNT });
     return new Sli(
       SliKind.LATENCY,
       props.scope,
       props.description ?? `share of samples above ${props.threshold}`,
-      latencyCounts(props.latency, props.threshold),
+      latencyCounts(props.latency, props.threshold, samples),
       props.threshold,
     );
   }
@@ -154,13 +160,22 @@ export class Sli {
     return sli;
   }
 
-  /** Share of Lambda invocations whose `Duration` exceeds the threshold. */
+  /**
+   * Share of Lambda invocations whose `Duration` exceeds the threshold: `Invocations` in all, of
+   * which `Invocations` × (100 − `PR(:threshold)` of `Duration`) / 100 are slow.
+   */
   public static lambdaLatency(target: IFunction, threshold: Duration, options: LambdaSliOptions = {}): Sli {
     const thresholdMs = threshold.toMilliseconds();
     assertPositive('threshold', thresholdMs);
     const { dimensions, scope, label } = lambdaDimensions(target, options);
-    const duration = new Metric({ namespace: 'AWS/Lambda', metricName: 'Duration', dimensionsMap: dimensions, statistic: Stats.SAMPLE_COUNT });
-    const sli = new Sli(SliKind.LATENCY, scope, `Lambda invocations of ${label} slower than ${thresholdMs} ms`, latencyCounts(duration, thresholdMs), thresholdMs);
+    // "Types of metrics for Lambda functions",
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html: Invocations, "The
+    // number of times that your function code is invoked, including successful invocations and
+    // invocations that result in a function error", viewed with Sum; Duration, "The amount of time
+    // that your function code spends processing an event", in milliseconds, one value per invocation.
+    const invocations = new Metric({ namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionsMap: dimensions, statistic: Stats.SUM });
+    const duration = new Metric({ namespace: 'AWS/Lambda', metricName: 'Duration', dimensionsMap: dimensions });
+    const sli = new Sli(SliKind.LATENCY, scope, `Lambda invocations of ${label} slower than ${thresholdMs} ms`, latencyCounts(duration, thresholdMs, invocations), thresholdMs);
     sli.rebind = {
       forVersion: (version) => Sli.lambdaLatency(target, threshold, { executedVersion: version }),
       whole: () => Sli.lambdaLatency(target, threshold),
@@ -211,9 +226,6 @@ export class Sli {
         const noResponse = `${id('total')} - (${responses})`;
         return `FILL(${id('t5xx')}, 0) + IF(${noResponse} > 0, ${noResponse}, 0)`;
       },
-      singleMetricLowerBound: parts.t5xx,
-      lowerBoundMisses:
-        "the requests routed to the target group that got no target response (the load balancer's own 502 and 504: connections refused or reset, timeouts)",
       description: 'target 5xx + requests without a target response',
     };
     const sli = new Sli(SliKind.ERROR_RATIO, SliScope.TARGET_GROUP, 'ALB target 5xx and requests without a target response / requests of the target group', {
@@ -225,22 +237,30 @@ export class Sli {
     return sli;
   }
 
-  /** Share of an ALB target group's requests whose `TargetResponseTime` exceeds the threshold. */
+  /**
+   * Share of an ALB target group's requests whose `TargetResponseTime` exceeds the threshold:
+   * `RequestCount` in all, of which `RequestCount` × (100 − `PR(:threshold)` of
+   * `TargetResponseTime`) / 100 are slow. A request that got no response from a target (a timeout,
+   * a reset) has no `TargetResponseTime` sample, so its latency is never measured: it counts as slow
+   * only in the share the answered requests of the window were slow. It is a failure in
+   * {@link Sli.targetGroupAvailability}, which counts it.
+   */
   public static targetGroupLatency(targetGroup: IApplicationTargetGroup, threshold: Duration): Sli {
     const thresholdSeconds = threshold.toMilliseconds() / 1000;
     assertPositive('threshold', thresholdSeconds);
-    // TargetResponseTime: "The time elapsed, in seconds, after the request leaves the load balancer
-    // until the target starts to send the response headers." Statistics: "The most useful statistics
-    // are Average and pNN.NN (percentiles)." Dimensions include TargetGroup, LoadBalancer. The page
-    // does not define its SampleCount as a count of responses ("The SampleCount statistic is the
-    // number of samples measured. [...] this statistic is typically not useful"): this SLI assumes one
-    // sample per target response, and a request without a target response has no sample at all.
-    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+    // "CloudWatch metrics for your Application Load Balancer",
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html,
+    // both per TargetGroup and LoadBalancer. TargetResponseTime: "The time elapsed, in seconds, after
+    // the request leaves the load balancer until the target starts to send the response headers."
+    // Its SampleCount the page calls "typically not useful", so the total is RequestCount ("The
+    // most useful statistic is Sum"), and the share of samples at or below the threshold is its
+    // percentile rank, weighted by the window's requests.
+    const requests = targetGroup.metrics.requestCount({ statistic: Stats.SUM });
     const sli = new Sli(
       SliKind.LATENCY,
       SliScope.TARGET_GROUP,
       `ALB requests of the target group slower than ${thresholdSeconds} s`,
-      latencyCounts(asMetric(targetGroup.metrics.targetResponseTime()), thresholdSeconds),
+      latencyCounts(asMetric(targetGroup.metrics.targetResponseTime()), thresholdSeconds, requests),
       thresholdSeconds,
     );
     sli.rebind = { forTargetGroup: (tg) => Sli.targetGroupLatency(tg, threshold) };
@@ -315,10 +335,26 @@ export class Sli {
   }
 }
 
-function latencyCounts(latency: Metric, threshold: number): SliCounts {
-  // TC(:x) counts samples at or below x: CloudWatch's range bounds are exclusive below, inclusive
-  // above (CloudWatch statistics definitions), so total − TC(:x) is the count of samples above x.
-  return { good: latency.with({ statistic: `TC(:${threshold})` }), total: latency.with({ statistic: Stats.SAMPLE_COUNT }) };
+/**
+ * Slow requests as metric math: `total` × (100 − `PR(:threshold)`) / 100. "Percentile rank (PR) is
+ * the percentage of values that meet a fixed threshold. For example, PR(:300) returns the
+ * percentage of data points that have a value of 300 or less", and "Percentile rank is exclusive on
+ * the lower bound and inclusive on the upper bound" (CloudWatch statistics definitions,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html), so
+ * 100 − PR is the percentage above the threshold. An alarm's period is its whole window, so PR is
+ * the window's share of slow samples and the product the window's slow requests; the evaluator
+ * computes it per minute and sums. FILL(pr, 100): a window without samples has no slow ones.
+ * FLOOR(… + 0.5) rounds to whole requests (FLOOR is a documented metric-math function): computed
+ * in floating point, 3 slow of 7 comes back as 3.0000000000000004 and 1 of 3 as
+ * 0.9999999999999999, and a rollback alarm compares the new version's count with its baseline's.
+ */
+function latencyCounts(latency: Metric, threshold: number, total: IMetric): SliCounts {
+  const derivedBad: DerivedBad = {
+    parts: { pr: latency.with({ statistic: Stats.percentileRank(threshold) }) },
+    render: (id) => `FLOOR(${id('total')} * (100 - FILL(${id('pr')}, 100)) / 100 + 0.5)`,
+    description: `samples above ${threshold}`,
+  };
+  return { bad: derivedBadExpression(derivedBad, total, ''), total, derivedBad };
 }
 
 function lambdaDimensions(target: IFunction, options: LambdaSliOptions): { dimensions: Record<string, string>; scope: SliScope; label: string } {

@@ -1,5 +1,5 @@
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { ApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +112,16 @@ describe.each([
       if (acts.every((a) => unscoped.has(a))) expect(s.Resource).toBe('*');
       else expect(s.Resource).toEqual(stack.resolve(stack.deploymentGroup.deploymentGroupArn));
     }
+  });
+
+  it("wires the target, its deployment group and the SLIs consistently: no refusal, and nothing the trigger's checks could not verify", () => {
+    // The cross-object checks of issue 13 (RT320–RT336) pass, and none of them had to give up on a
+    // name known only at deploy time (those warn).
+    const stack = build();
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('*', Match.anyValue())
+      .map((w) => String(w.entry.data));
+    expect(warnings.filter((w) => /Unchecked\]$/.test(w))).toEqual([]);
   });
 
   it('grants no wildcard action anywhere in the stack', () => {

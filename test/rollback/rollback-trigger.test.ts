@@ -5,11 +5,12 @@ import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Alias, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EvaluatorEnv, MAX_EXPRESSIONS_PER_MATH_ALARM, MAX_METRICS_PER_MATH_ALARM, StarterEnv, armScopesFor, buildMetricQueries } from '../../lib/core';
+import { EVALUATOR_CONFIG_SCHEMA_VERSION, EvaluatorEnv, MAX_EXPRESSIONS_PER_MATH_ALARM, MAX_METRICS_PER_MATH_ALARM, StarterEnv, armScopesFor, buildMetricQueries } from '../../lib/core';
+import { parseExpression, referencedIds } from '../core/emulator/expression';
 import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
 import { FargateServiceStack } from '../../examples/fargate-service';
 import { countMetric, lambdaCanary, lambdaFunction, newStack } from '../helpers';
-import { ALB_METRICS_DOCS, DOCUMENTED_TARGET_GROUP_METRICS, HAZARDS, evaluateQueries, returned, windowValues } from '../slo/target-group-hazards';
+import { ALB_METRICS_DOCS, DOCUMENTED_TARGET_GROUP_METRICS, HAZARDS, MORE_RESPONSES_THAN_REQUESTS, evaluateQueries, returned, windowValues } from '../slo/target-group-hazards';
 
 interface Fixture {
   stack: Stack;
@@ -65,11 +66,15 @@ describe('RollbackTrigger on a Lambda alias', () => {
       // at least as many as the new version: otherwise the alarm holds at 0 and the evaluator judges
       // the minutes the new version served alone. The new version's bad events must exceed e, what
       // 2 × the old ratio predicts, by three standard deviations: (bad − e)² > 9 × (e + 1).
+      // The alias (which carries the new version's traffic) must show at least half its bad events,
+      // and the new version must fail more than 1.9× as often as the whole alias: the guards against
+      // the two series arriving apart (test/core/emulator/lag.test.ts).
       'IF(total >= 70, IF((FILL(basetotal, 0) - total) >= 70, IF((FILL(basetotal, 0) - total) >= total, ' +
+        'IF(2 * FILL(basebad, 0) >= FILL(bad, 0), IF(FILL(bad, 0) * FILL(basetotal, 0) > 1.9 * FILL(basebad, 0) * total, ' +
         'IF((FILL(bad, 0) - (2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total)) > 0, ' +
         'IF((FILL(bad, 0) - (2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total)) * ' +
         '(FILL(bad, 0) - (2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total)) > ' +
-        '9 * ((2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total) + 1), FILL(bad, 0) / total, 0), 0), 0), 0), 0) / 0.001',
+        '9 * ((2 * (FILL(basebad, 0) - FILL(bad, 0)) / (FILL(basetotal, 0) - total) * total) + 1), FILL(bad, 0) / total, 0), 0), 0), 0), 0), 0), 0) / 0.001',
     );
     // MetricDataQuery.Expression is limited to 2,048 characters (CloudWatch API reference); keep half of it spare.
     expect(byId.expr_1.Expression.length).toBeLessThanOrEqual(1024);
@@ -106,7 +111,7 @@ describe('RollbackTrigger on a Lambda alias', () => {
     trigger(f);
     const config = evaluatorConfig(f.stack);
     expect(config).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: 'lambda',
       bakeSeconds: 600,
       inconclusiveAction: 'fail',
@@ -467,35 +472,67 @@ describe('RollbackTrigger on an ECS service (blue and green target groups)', () 
     }
   });
 
-  it('hands the evaluator the one numerator metric its configuration can carry, and says what it misses', () => {
+  it("hands the evaluator the alarm's own count of failed requests, read as metric math in the tick's one call", () => {
     const config = evaluatorConfig(stack);
     const slo = config.slos.find((s: { name: string }) => s.name === 'Availability');
-    // EvaluatorSlo.numerator is ONE MetricSpec: the bake reads the targets' 5xx, a lower bound.
-    expect(slo).toMatchObject({
-      numeratorKind: 'bad',
-      numerator: { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', stat: 'Sum' },
-      total: { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', stat: 'Sum' },
-    });
-    expect(config.dimensionSets[slo.numerator.dimensionSet]).toEqual({});
+    expect(slo.numerator).toBeUndefined();
+    expect(slo).toMatchObject({ numeratorKind: 'bad', total: { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', stat: 'Sum' } });
+    // Exactly the rollback alarm's `bad` expression, its ids as placeholders, its parts by name and statistic.
+    const alarm = availability[0].queries;
+    expect(slo.numeratorMath.expression.replace(/\{(\w+)\}/g, '$1')).toBe(alarm.find((m) => m.Id === 'bad').Expression);
+    const stats = Object.fromEntries(alarm.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat]));
+    for (const name of ['t2xx', 't3xx', 't4xx', 't5xx']) {
+      expect(slo.numeratorMath.parts[name]).toEqual({ metricName: stats[name].Metric.MetricName, stat: stats[name].Stat });
+    }
+    expect(config.dimensionSets[slo.total.dimensionSet]).toEqual({});
     // Each arm's GetMetricData queries carry its target group's TargetGroup and LoadBalancer.
     const [blue, green] = config.targetGroups;
     const arms = armScopesFor(config, { platform: 'ecs', targetTargetGroup: green.name, currentTargetGroup: blue.name });
     expect(Array.isArray(arms)).toBe(true);
     const index = config.slos.indexOf(slo);
     const queries = buildMetricQueries(config, arms as never).filter((q) => q.sloIndex === index);
-    expect(queries.map((q) => [q.arm, q.part, q.metric.metricName])).toEqual([
-      ['canary', 'numerator', 'HTTPCode_Target_5XX_Count'],
-      ['canary', 'total', 'RequestCount'],
-      ['baseline', 'numerator', 'HTTPCode_Target_5XX_Count'],
-      ['baseline', 'total', 'RequestCount'],
-    ]);
-    for (const q of queries) expect(Object.keys(q.metric.dimensions).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
-    expect(queries[0].metric.dimensions).toEqual(green.dimensions);
-    expect(queries[2].metric.dimensions).toEqual(blue.dimensions);
-    Annotations.fromStack(stack).hasInfo(
-      '/FargateService/Rollback',
-      Match.stringLikeRegexp('SLO Availability: the evaluator reads one numerator metric per SLO.*HTTPCode_Target_5XX_Count only.*no target response'),
+    const s = `s${index}`;
+    expect(queries.map((q) => [q.id, q.part, q.returnData, q.metric?.metricName ?? 'expression'])).toEqual(
+      (['canary', 'baseline'] as const).flatMap((arm) => [
+        [`${s}_${arm}_n_t2xx`, 'term', false, 'HTTPCode_Target_2XX_Count'],
+        [`${s}_${arm}_n_t3xx`, 'term', false, 'HTTPCode_Target_3XX_Count'],
+        [`${s}_${arm}_n_t4xx`, 'term', false, 'HTTPCode_Target_4XX_Count'],
+        [`${s}_${arm}_n_t5xx`, 'term', false, 'HTTPCode_Target_5XX_Count'],
+        [`${s}_${arm}_n`, 'numerator', true, 'expression'],
+        [`${s}_${arm}_t`, 'total', true, 'RequestCount'],
+      ]),
     );
+    for (const q of queries.filter((q) => q.metric)) expect(Object.keys(q.metric!.dimensions).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
+    for (const q of queries.filter((q) => q.metric && q.arm === 'canary')) expect(q.metric!.dimensions).toEqual(green.dimensions);
+    for (const q of queries.filter((q) => q.metric && q.arm === 'baseline')) expect(q.metric!.dimensions).toEqual(blue.dimensions);
+    // The new version's expression reads its own arm's queries only, and counts every hazard as the alarm does.
+    const expression = queries.find((q) => q.id === `${s}_canary_n`)!.expression!;
+    expect([...referencedIds(expression)].sort()).toEqual([`${s}_canary_n_t2xx`, `${s}_canary_n_t3xx`, `${s}_canary_n_t4xx`, `${s}_canary_n_t5xx`, `${s}_canary_t`]);
+    for (const { window, failed } of [...HAZARDS, MORE_RESPONSES_THAN_REQUESTS]) {
+      const values = { [`${s}_canary_t`]: window.requests, ...Object.fromEntries(['t2xx', 't3xx', 't4xx', 't5xx'].map((n) => [`${s}_canary_n_${n}`, window[n as 't2xx']])) };
+      expect(parseExpression(expression)(values)).toBe(failed);
+    }
+    // Nothing left to apologise for at synth.
+    expect(Annotations.fromStack(stack).findInfo('/FargateService/Rollback', Match.stringLikeRegexp('lower bound|one numerator metric'))).toHaveLength(0);
+  });
+
+  it('hands the evaluator the latency SLO as requests × the share above the threshold, from percentile rank', () => {
+    const config = evaluatorConfig(stack);
+    const slo = config.slos.find((s: { name: string }) => s.name === 'Latency');
+    expect(slo).toMatchObject({
+      numeratorKind: 'bad',
+      numeratorMath: { expression: 'FLOOR({total} * (100 - FILL({pr}, 100)) / 100 + 0.5)', parts: { pr: { metricName: 'TargetResponseTime', stat: 'PR(:0.25)' } } },
+      total: { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', stat: 'Sum' },
+    });
+    // The rollback alarms' own count, statistic and total.
+    for (const [i, policy] of trigger._policy.alarms.entries()) {
+      if (policy.slo !== 'Latency') continue;
+      const queries = template.Resources[stack.getLogicalId(trigger.rollbackAlarms[i].node.defaultChild as never)].Properties.Metrics as any[];
+      const byId = Object.fromEntries(queries.map((m) => [m.Id, m]));
+      expect(slo.numeratorMath.expression.replace(/\{(\w+)\}/g, '$1')).toBe(byId.bad.Expression);
+      expect(byId.pr.MetricStat).toMatchObject({ Stat: 'PR(:0.25)', Metric: { MetricName: 'TargetResponseTime' } });
+      expect(byId.total.MetricStat).toMatchObject({ Stat: 'Sum', Metric: { MetricName: 'RequestCount' } });
+    }
   });
 
   it('appears in the plan with 10 metrics per availability alarm and 4 per latency alarm', () => {

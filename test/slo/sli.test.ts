@@ -79,16 +79,54 @@ describe('Lambda SLIs', () => {
     expect(() => Sli.lambdaAvailability(fn, { executedVersion: fn.currentVersion })).toThrow(/RT110.*through an alias/);
   });
 
-  it('counts slow invocations with a trimmed count of Duration against its sample count', () => {
+  it('counts slow invocations as Invocations × the share of Duration above the threshold (percentile rank)', () => {
     const stack = newStack();
     const sli = Sli.lambdaLatency(liveAlias(stack), Duration.millis(300));
     expect(sli.kind).toBe(SliKind.LATENCY);
     expect(sli.latencyThreshold).toBe(300);
     slo(stack, sli, 99);
     const q = hourQueries(stack);
-    expect(q.expr_1.Expression).toBe('IF(total >= 7, (total - FILL(good, 0)) / total, 0) / 0.01');
-    expect(q.good.MetricStat).toMatchObject({ Stat: 'TC(:300)', Metric: { MetricName: 'Duration' } });
-    expect(q.total.MetricStat).toMatchObject({ Stat: 'SampleCount', Metric: { MetricName: 'Duration' } });
+    expect(q.expr_1.Expression).toBe('IF(total >= 7, FILL(bad, 0) / total, 0) / 0.01');
+    // bad: its own expression query; PR(:300) is the percentage of samples at or below 300 ms.
+    expect(q.bad).toMatchObject({ Expression: 'FLOOR(total * (100 - FILL(pr, 100)) / 100 + 0.5)', ReturnData: false });
+    expect(q.pr.MetricStat).toMatchObject({ Stat: 'PR(:300)', Period: 3600, Metric: { Namespace: 'AWS/Lambda', MetricName: 'Duration' } });
+    expect(q.total.MetricStat).toMatchObject({ Stat: 'Sum', Period: 3600, Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations' } });
+    expect(q.pr.MetricStat.Metric.Dimensions).toEqual(q.total.MetricStat.Metric.Dimensions);
+    expect(Object.keys(q).sort()).toEqual(['bad', 'expr_1', 'pr', 'total']);
+  });
+
+  it('reads no trimmed count and no SampleCount in any Lambda latency alarm', () => {
+    const stack = newStack();
+    slo(stack, Sli.lambdaLatency(liveAlias(stack), Duration.millis(300)), 99);
+    const stats = Object.values(metricAlarms(stack)).flatMap((a) => a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Stat));
+    expect(stats.length).toBeGreaterThan(0);
+    expect(new Set(stats)).toEqual(new Set(['Sum', 'PR(:300)']));
+  });
+
+  it('gives a window’s slow invocations from its percentile rank, and none without Duration samples', () => {
+    const stack = newStack();
+    slo(stack, Sli.lambdaLatency(liveAlias(stack), Duration.millis(300)), 99);
+    const queries = Object.values(metricAlarms(stack)).find((a) => a.Properties.Metrics.some((m: any) => m.MetricStat?.Period === 3600))!.Properties.Metrics;
+    // 2,000 invocations in the hour, 97.5 % of them at or below 300 ms: 50 slow, 2.5 % over a 1 % budget.
+    const values = evaluateQueries(queries, { total: 2_000, pr: 97.5 });
+    expect(values.bad).toBe(50);
+    expect(values[returned(queries).Id]).toBeCloseTo(2.5, 9);
+    // Invocations but no Duration datapoint: no slow invocation, a burn rate of 0.
+    expect(evaluateQueries(queries, { total: 2_000, pr: undefined })[returned(queries).Id]).toBe(0);
+  });
+
+  it('counts whole slow invocations: total × (100 − PR) / 100 in floating point is rounded', () => {
+    const stack = newStack();
+    slo(stack, Sli.lambdaLatency(liveAlias(stack), Duration.millis(300)), 99);
+    const queries = Object.values(metricAlarms(stack)).find((a) => a.Properties.Metrics.some((m: any) => m.MetricStat?.Period === 3600))!.Properties.Metrics;
+    // Unrounded, half of these come out a hair off (3 of 7 as 3.0000000000000004, some a hair
+    // under): a rollback alarm subtracting the new version's count from the alias's would see -1e-13.
+    for (let total = 1; total <= 300; total++) {
+      for (let slow = 0; slow <= total; slow++) {
+        const value = evaluateQueries(queries, { total, pr: (100 * (total - slow)) / total }).bad;
+        if (value !== slow) expect(value, `${slow} slow of ${total}`).toBe(slow);
+      }
+    }
   });
 
   it('rejects a non-positive latency threshold', () => {
@@ -199,12 +237,26 @@ describe('ALB target group SLIs', () => {
     expect(values[returned(queries).Id]).toBeUndefined();
   });
 
-  it('counts slow requests from TargetResponseTime in seconds', () => {
+  it('counts slow requests as RequestCount × the share of TargetResponseTime above the threshold (in seconds), with no SampleCount', () => {
     const stack = newStack();
     slo(stack, Sli.targetGroupLatency(targetGroup(stack), Duration.millis(250)), 99);
     const q = hourQueries(stack);
-    expect(q.good.MetricStat).toMatchObject({ Stat: 'TC(:0.25)', Metric: { MetricName: 'TargetResponseTime' } });
-    expect(q.total.MetricStat.Stat).toBe('SampleCount');
+    expect(q.expr_1.Expression).toBe('IF(total >= 7, FILL(bad, 0) / total, 0) / 0.01');
+    expect(q.bad).toMatchObject({ Expression: 'FLOOR(total * (100 - FILL(pr, 100)) / 100 + 0.5)', ReturnData: false });
+    expect(q.pr.MetricStat).toMatchObject({ Stat: 'PR(:0.25)', Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'TargetResponseTime' } });
+    expect(q.total.MetricStat).toMatchObject({ Stat: 'Sum', Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'RequestCount' } });
+    // Both per TargetGroup and LoadBalancer, as the ALB page documents them.
+    for (const id of ['pr', 'total']) expect(q[id].MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
+    for (const alarm of Object.values(metricAlarms(stack))) {
+      for (const m of alarm.Properties.Metrics.filter((m: any) => m.MetricStat)) expect(m.MetricStat.Stat).not.toBe('SampleCount');
+    }
+  });
+
+  it('reads 2 metrics in each latency alarm (RequestCount and TargetResponseTime) and records 2 in the policy', () => {
+    const stack = newStack();
+    const objective = slo(stack, Sli.targetGroupLatency(targetGroup(stack), Duration.millis(250)), 99);
+    expect(objective._policy.sli.metricCount).toBe(2);
+    expect(shortWindowQueries(stack).filter((m: any) => m.MetricStat)).toHaveLength(2);
   });
 });
 
@@ -222,10 +274,13 @@ describe('raw-metric SLIs', () => {
     expect(sli.description).toBe('failed operations / attempted operations');
   });
 
-  it('builds a latency SLI from any per-request latency metric', () => {
+  it('builds a latency SLI from any per-request latency metric: SampleCount × the share above the threshold', () => {
     const stack = newStack();
     slo(stack, Sli.latency({ latency: new Metric({ namespace: 'Shop', metricName: 'Latency' }), threshold: 120, description: 'checkout under 120 ms' }), 99);
-    expect(hourQueries(stack).good.MetricStat.Stat).toBe('TC(:120)');
+    const q = hourQueries(stack);
+    expect(q.bad.Expression).toBe('FLOOR(total * (100 - FILL(pr, 100)) / 100 + 0.5)');
+    expect(q.pr.MetricStat).toMatchObject({ Stat: 'PR(:120)', Metric: { Namespace: 'Shop', MetricName: 'Latency' } });
+    expect(q.total.MetricStat).toMatchObject({ Stat: 'SampleCount', Metric: { Namespace: 'Shop', MetricName: 'Latency' } });
   });
 
   it('uses a slow-request count as given', () => {

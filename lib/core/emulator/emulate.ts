@@ -55,7 +55,17 @@ export interface EmulatorInput {
 export interface WindowBaselineInput {
   /** The alarm burns only while the new version's error ratio is strictly above `factor` × the baseline's. */
   readonly factor: number;
+  /** The old version's own traffic (for `rest-of-blended`, what the alias served beside the new version). */
   readonly series: SliSeries;
+  /**
+   * How the alarm reads the baseline, as the policy's rollback alarm records it: `separate` reads
+   * the old version's own series (ECS: the other target group); `rest-of-blended` reads the whole
+   * alias (the new version's traffic and this series) and subtracts the new version's, with the
+   * guards `relativeBurnRateExpression` adds for series that arrive apart.
+   *
+   * @default 'separate'
+   */
+  readonly mode?: 'rest-of-blended' | 'separate';
 }
 
 /**
@@ -122,6 +132,17 @@ export interface EmulatorOptions {
    * @default 0 ({@link DEFAULT_COMPOSITE_DELAY_MINUTES})
    */
   readonly compositeDelayMinutes?: number;
+  /**
+   * Minutes one series arrives after the others, on top of `ingestionDelayMinutes`, by series: an
+   * SLO's path (its SLI series: for a rollback alarm, the new version's own) or
+   * `baseline:<window alarm id>` (that alarm's baseline metrics: the whole alias for
+   * `rest-of-blended`, the other target group for `separate`). Data for minute m of that series is
+   * visible from minute m + ingestionDelayMinutes + d + 1 on. Nothing documents that two series of
+   * one minute arrive together: this models a minute published late on one side.
+   *
+   * @default - every series arrives with `ingestionDelayMinutes`
+   */
+  readonly seriesDelayMinutes?: Readonly<Record<string, number>>;
 }
 
 export type EmulatedAlarmKind = 'window' | 'tier' | 'severity' | 'trigger';
@@ -210,7 +231,14 @@ export const DEFAULT_EXTRA_RANGE_PERIODS = 2;
 /** Minutes a composite takes to follow its children by default: none documented, so none. */
 export const DEFAULT_COMPOSITE_DELAY_MINUTES = 0;
 
-const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = ['ingestionDelayMinutes', 'fromMinute', 'toMinute', 'evaluationRangeExtraPeriods', 'compositeDelayMinutes'];
+const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = [
+  'ingestionDelayMinutes',
+  'fromMinute',
+  'toMinute',
+  'evaluationRangeExtraPeriods',
+  'compositeDelayMinutes',
+  'seriesDelayMinutes',
+];
 
 /** The longest run one call emulates (60 days of minutes); split longer replays. */
 export const MAX_EMULATED_MINUTES = 60 * 1_440;
@@ -220,7 +248,11 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
   const baselines = input.baselines ?? {};
   if (baselines === null || typeof baselines !== 'object') throw new RollbackTriggersError('RT505', `baselines must be an object by window alarm id, got ${String(baselines)}`);
   validateOptionNames(options);
-  const model = compilePolicy(input.policy, Object.fromEntries(Object.entries(baselines).map(([id, b]) => [id, b?.factor])));
+  const model = compilePolicy(
+    input.policy,
+    Object.fromEntries(Object.entries(baselines).map(([id, b]) => [id, b?.factor])),
+    Object.fromEntries(Object.entries(baselines).flatMap(([id, b]) => (b?.mode === undefined ? [] : [[id, b.mode]]))),
+  );
   const delay = wholeOption('ingestionDelayMinutes', options.ingestionDelayMinutes ?? 0, 'minutes of ingestion delay');
   const extraRange = wholeOption(
     'evaluationRangeExtraPeriods',
@@ -255,6 +287,7 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     baselineIndexes.set(w.id, new SliIndex(series));
     if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
   }
+  const lateBy = seriesDelays(options.seriesDelayMinutes, model);
   const metricIndexes = new Map<string, MetricIndex>();
   for (const t of model.triggers) {
     const series = input.metrics?.[t.id];
@@ -309,9 +342,24 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
         let current: number | undefined;
         for (let j = w.evaluationPeriods + extraRange - 1; j >= 0; j--) {
           const from = at - (j + 1) * w.windowMinutes;
-          const to = Math.min(at - j * w.windowMinutes - 1, visibleTo);
-          // The baseline's metrics share the expression's period and visibility: the same minutes.
-          current = baseline ? relativeWindowBurnRate(w as RelativeWindow, index.window(from, to), baseline.window(from, to)) : windowBurnRate(w, index.window(from, to));
+          const to = at - j * w.windowMinutes - 1;
+          // Each series is read as far as it has arrived (seriesDelayMinutes; the same minutes without).
+          const canary = index.window(from, Math.min(to, visibleTo - (lateBy.get(w.sloPath) ?? 0)));
+          if (!baseline) {
+            current = windowBurnRate(w, canary);
+          } else {
+            const baseTo = Math.min(to, visibleTo - (lateBy.get(`baseline:${w.id}`) ?? 0));
+            const old = baseline.window(from, baseTo);
+            if (w.baseline!.mode === 'rest-of-blended') {
+              // The alarm reads the whole alias (both versions, as far as the alias has arrived) and
+              // subtracts the new version's counts as far as they have arrived.
+              const aliasPart = index.window(from, baseTo);
+              const alias = { datapoints: Math.max(aliasPart.datapoints, old.datapoints), total: aliasPart.total + old.total, bad: aliasPart.bad + old.bad };
+              current = relativeWindowBurnRate(w as RelativeWindow, canary, remainderOf(alias, canary), alias);
+            } else {
+              current = relativeWindowBurnRate(w as RelativeWindow, canary, old);
+            }
+          }
           range.push(current === undefined ? undefined : isBreaching(current, w.comparison, w.threshold));
         }
         lastValues.set(w.id, current ?? null);
@@ -402,7 +450,7 @@ export interface WindowCounts {
   readonly bad: number;
 }
 
-type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: WindowBaselineModel };
+type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: Pick<WindowBaselineModel, 'factor'> };
 
 /**
  * How many standard deviations the new version's bad events must exceed `factor` × what the
@@ -415,11 +463,25 @@ type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { re
 export const RELATIVE_ALARM_Z_SQUARED = 9;
 
 /**
+ * How many times as often as the whole alias the new version must fail before a `rest-of-blended`
+ * rollback alarm counts its burn: a guard against the alias's series and the new version's
+ * arriving apart (nothing documents that a minute of both arrives together). A shared incident j
+ * minutes into a W-minute window reads j ÷ W on the version and (j − L) ÷ (W − L) on an alias L
+ * minutes behind; the version reads more than g times worse only while j < g·W·L ÷ (g·W + L − W),
+ * which never outlasts the L minutes the alias lacks (where the half-the-bad-events guard holds)
+ * for L = 1 while W ≤ 20, and for every L in the 5-minute window the rollback alarms use by
+ * default; a version L minutes behind reads at most W ÷ (W − L) times worse (5 ÷ 3 for 2 minutes
+ * of 5). Below 2, so that a new version serving half the traffic beside a clean one (1.9 × ½ < 1)
+ * still fires. Measured over a grid of shares, lags and incidents in test/core/emulator/lag.test.ts.
+ */
+export const RELATIVE_ALARM_BLENDED_FACTOR = 1.9;
+
+/**
  * The datapoint of a window alarm that compares with a baseline, as `relativeBurnRateExpression`
  * renders it (e = factor × baseBad ÷ baseTotal × total, the new version's bad events were it
  * `factor` times as bad as the baseline):
  *
- * `IF(total >= N, IF(baseTotal >= N, IF(baseTotal >= total, IF(bad > e, IF((bad − e) × (bad − e) > 9 × (e + 1), ratio, 0), 0), 0), 0), 0) / errorBudget`
+ * `IF(total >= N, IF(baseTotal >= N, IF(baseTotal >= total, [blended guards] IF(bad > e, IF((bad − e) × (bad − e) > 9 × (e + 1), ratio, 0), 0), 0), 0), 0) / errorBudget`
  *
  * - `undefined` when the new version's window holds no datapoint of `total` (no value: the
  *   alarm's TreatMissingData applies), whatever the baseline holds;
@@ -431,20 +493,32 @@ export const RELATIVE_ALARM_Z_SQUARED = 9;
  *   full shift, the last steps of a linear rollout), and the window would set minutes after the
  *   release against minutes before it — a blip or an incident starting in between would read as
  *   the release. The evaluator judges those minutes (solo windows, lib/core/windows.ts);
+ * - with `blended` (rest-of-blended: `baseline` is the alias minus the new version, as read), 0
+ *   while the alias shows fewer than half the new version's bad events (`2 × aliasBad >= bad`
+ *   fails: the alias, which carries the new version's traffic, has not published the minutes those
+ *   errors are in) or the new version does not fail more than {@link RELATIVE_ALARM_BLENDED_FACTOR}
+ *   times as often as the whole alias (`bad × aliasTotal > 1.9 × aliasBad × total`): the guards
+ *   against series that arrive apart;
  * - 0 unless the new version fails more than `factor` times as often, by more than
  *   {@link RELATIVE_ALARM_Z_SQUARED}'s three standard deviations (strict comparisons);
  * - otherwise the new version's own burn rate, unchanged (the baseline only gates it).
  *
  * As in {@link windowBurnRate}, a zero total never divides (the construct's N is always ≥ 1).
  */
-export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCounts, baseline: WindowCounts): number | undefined {
+export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCounts, baseline: WindowCounts, blended?: WindowCounts): number | undefined {
   if (canary.datapoints === 0) return undefined;
   if (!(canary.total >= alarm.minEvents && canary.total > 0)) return 0;
   const ratio = canary.bad / canary.total;
   // No baseline traffic in the window: the alarm holds (the synthesized expression's inner IF).
   if (!(baseline.total >= alarm.minEvents && baseline.total > 0)) return 0;
   if (!(baseline.total >= canary.total)) return 0;
+  if (blended && !(2 * blended.bad >= canary.bad && canary.bad * blended.total > RELATIVE_ALARM_BLENDED_FACTOR * blended.bad * canary.total)) return 0;
   return (significantlyWorse(canary, baseline, alarm.baseline.factor) ? ratio : 0) / alarm.errorBudget;
+}
+
+/** The alias minus the new version, as `rest-of-blended` reads it: negative when the two arrive apart. */
+export function remainderOf(alias: WindowCounts, canary: WindowCounts): WindowCounts {
+  return { datapoints: alias.datapoints, total: alias.total - canary.total, bad: alias.bad - canary.bad };
 }
 
 /**
@@ -518,6 +592,23 @@ function evaluationMinute(intervalMinutes: number, t: number, fromMinute: number
   const intoInterval = ((t % intervalMinutes) + intervalMinutes) % intervalMinutes;
   if (intoInterval === 0) return t;
   return t === fromMinute ? t - intoInterval : undefined;
+}
+
+/** `seriesDelayMinutes`, checked: every key names a series of the run, every value a whole number ≥ 0. */
+function seriesDelays(delays: EmulatorOptions['seriesDelayMinutes'], model: EmulatorModel): Map<string, number> {
+  if (delays === undefined) return new Map();
+  if (delays === null || typeof delays !== 'object' || Array.isArray(delays)) {
+    throw new RollbackTriggersError('RT505', `seriesDelayMinutes must be an object of minutes by series, got ${delays === null ? 'null' : Array.isArray(delays) ? 'an array' : typeof delays}`);
+  }
+  const known = [...new Set(model.windows.map((w) => w.sloPath)), ...model.windows.filter((w) => w.baseline).map((w) => `baseline:${w.id}`)];
+  return new Map(
+    Object.entries(delays).map(([key, value]) => {
+      if (!known.includes(key)) {
+        throw new RollbackTriggersError('RT505', `seriesDelayMinutes names "${key}", which is no series of this run — the series are ${known.join(', ') || 'none'}`);
+      }
+      return [key, wholeOption(`seriesDelayMinutes["${key}"]`, value, 'minutes that series arrives late')];
+    }),
+  );
 }
 
 function validateOptionNames(options: EmulatorOptions): void {

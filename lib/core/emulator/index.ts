@@ -27,6 +27,8 @@
  *   undocumented; `evaluationRangeExtraPeriods` defaults to the guide's examples (5 for 3: 2);
  * - the minute of the hour CloudWatch evaluates a multi-day alarm at is undocumented: minute 0;
  * - no composite reaction delay is documented: `compositeDelayMinutes` defaults to 0;
+ * - nothing documents that two series of one minute arrive together: `seriesDelayMinutes` makes
+ *   one series late (the alias behind the version's own series, one target group behind the other);
  * - a trigger period's datapoint appears whole once its last minute is visible (window alarms do
  *   aggregate partially visible windows);
  * - ActionsSuppressor only silences actions; states are emulated, actions are not.

@@ -15,8 +15,8 @@ import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isT
  * to the window, compared `>=` the threshold in 1 of 1 datapoints.
  *
  * With a {@link WindowBaselineModel baseline} (the rollback alarms, `relativeBurnRateExpression`):
- * `IF(total >= N, IF(ratio > factor * IF(baseTotal >= N, baseBad / baseTotal, 0), ratio, 0), 0) / errorBudget`
- * with `ratio = bad / total`, the baseline's counts summed over the same window.
+ * the new version's burn rate, counted only while it fails significantly more than `factor` times
+ * as often as the baseline on the same window (`relativeWindowBurnRate` spells out the rule).
  */
 export interface WindowAlarmModel {
   readonly kind: 'window';
@@ -49,6 +49,8 @@ export interface WindowAlarmModel {
 export interface WindowBaselineModel {
   /** The multiplier exactly as the expression renders it (`formatNumber(factor)`); 0 compares with nothing. */
   readonly factor: number;
+  /** How the alarm reads the baseline (`WindowBaselineInput.mode`). */
+  readonly mode: 'rest-of-blended' | 'separate';
 }
 
 /** A composite alarm: `(ALARM(a) AND ALARM(b))` per tier, `(ALARM(t1) OR ALARM(t2) …)` per severity. */
@@ -95,7 +97,11 @@ export interface EmulatorModel {
  * `baselineFactors` gives, by window alarm id, the factor of the alarms that compare with a
  * baseline (a policy's SLO alarms never do; the simulator's rollback alarms may).
  */
-export function compilePolicy(policy: RollbackPolicy, baselineFactors: Readonly<Record<string, number>> = {}): EmulatorModel {
+export function compilePolicy(
+  policy: RollbackPolicy,
+  baselineFactors: Readonly<Record<string, number>> = {},
+  baselineModes: Readonly<Record<string, WindowBaselineModel['mode']>> = {},
+): EmulatorModel {
   const ids = new Set<string>();
   const claim = (id: string, what: string) => {
     if (ids.has(id)) throw new RollbackTriggersError('RT503', `the policy defines the alarm id "${id}" twice (second time: ${what})`);
@@ -121,7 +127,9 @@ export function compilePolicy(policy: RollbackPolicy, baselineFactors: Readonly<
         datapointsToAlarm: 1,
         treatMissingData: treatment(where, alarm.treatMissingData),
         evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(windowMinutes * 60, 1) / 60,
-        ...(Object.hasOwn(baselineFactors, alarm.id) ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]) } } : {}),
+        ...(Object.hasOwn(baselineFactors, alarm.id)
+          ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]), mode: baselineMode(where, baselineModes[alarm.id]) } }
+          : {}),
       });
     }
   }
@@ -243,6 +251,11 @@ function treatment(where: string, value: string): TreatMissingData {
 }
 
 /** The expression multiplies by the factor as `formatNumber` printed it. */
+function baselineMode(where: string, mode: unknown): WindowBaselineModel['mode'] {
+  if (mode === undefined || mode === 'separate' || mode === 'rest-of-blended') return mode ?? 'separate';
+  throw new RollbackTriggersError('RT504', `${where}: the baseline mode must be 'rest-of-blended' or 'separate', got ${JSON.stringify(mode)}`);
+}
+
 function renderedFactor(where: string, factor: number): number {
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
     throw new RollbackTriggersError('RT504', `${where}: the baseline factor must be a finite number ≥ 0, got ${String(factor)}`);

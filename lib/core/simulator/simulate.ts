@@ -99,7 +99,9 @@ export function simulate(input: SimulationInput): SimulationResult {
           {
             policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: rollbackAlarms.map((a) => a.slo), thresholdTriggers: [] },
             sli: Object.fromEntries(rollbackAlarms.map((a) => [a.id, a.series])),
-            baselines: Object.fromEntries(rollbackAlarms.flatMap((a) => (a.baseline ? [[a.id, { factor: a.baseline.factor, series: a.baseline.series }]] : []))),
+            baselines: Object.fromEntries(
+              rollbackAlarms.flatMap((a) => (a.baseline ? [[a.id, { factor: a.baseline.factor, mode: a.baseline.mode, series: a.baseline.series }]] : [])),
+            ),
           },
           emulatorOptions,
         )
@@ -265,6 +267,8 @@ interface RollbackAlarmModel {
 interface RollbackBaselineModel {
   /** The factor as the expression renders it. */
   readonly factor: number;
+  /** How the alarm reads it: the whole alias minus the new version, or the other target group. */
+  readonly mode: 'rest-of-blended' | 'separate';
   readonly stream: 'canary' | 'stable';
   /** The baseline's traffic, for the reasons ("the current version"). */
   readonly name: string;
@@ -358,7 +362,7 @@ function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, seri
   }
   const stream = a.scope === 'blue' ? 'canary' : 'stable';
   const name = a.scope === 'version' ? 'current version' : a.scope === 'green' ? 'blue target group (current version)' : 'green target group (new version)';
-  return { factor: Number(formatNumber(factor)), stream, name, series: sliSeries(series, stream, bad) };
+  return { factor: Number(formatNumber(factor)), mode, stream, name, series: sliSeries(series, stream, bad) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,7 +750,10 @@ function latestWindow(m: RollbackAlarmModel, t: number, delay: number): { from: 
 /** The alarm's datapoint over a window of the new version's and the baseline's counts. */
 function alarmValue(m: RollbackAlarmModel, counts: WindowCounts, base: WindowCounts | undefined): number | undefined {
   const alarm = { minEvents: m.minEvents, errorBudget: m.errorBudget };
-  return m.baseline && base ? relativeWindowBurnRate({ ...alarm, baseline: { factor: m.baseline.factor } }, counts, base) : windowBurnRate(alarm, counts);
+  if (!m.baseline || !base) return windowBurnRate(alarm, counts);
+  // rest-of-blended reads the whole alias: both versions' counts, as the expression's guards see them.
+  const blended = m.baseline.mode === 'rest-of-blended' ? { datapoints: Math.max(counts.datapoints, base.datapoints), total: counts.total + base.total, bad: counts.bad + base.bad } : undefined;
+  return relativeWindowBurnRate({ ...alarm, baseline: { factor: m.baseline.factor } }, counts, base, blended);
 }
 
 /** The numbers behind a rollback alarm at minute t: the window CloudWatch saw, with the ingestion delay. */

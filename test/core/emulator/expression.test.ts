@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { FargateServiceStack } from '../../../examples/fargate-service';
 import { lambdaService } from '../simulator/fixtures';
 import { DOCUMENTED, Evaluate, READINGS, Reading, Values, parseAlarmQueries, parseExpression, readingName } from './expression';
+import { Sli } from '../../../lib/slo/sli';
+import { countMetric } from '../../helpers';
 import { synthesizedSlo } from './fixtures';
 
 /**
@@ -68,6 +70,13 @@ describe('the interpreter follows the metric-math page', () => {
     // A datapoint is a number; "no datapoint" is none, never NaN.
     expect(() => parseExpression('a')({ a: Number.NaN })).toThrow(/finite/);
     expect(() => parseExpression('a + c')({ a: 1 })).toThrow(/no value given for metric id c/);
+  });
+
+  it('FLOOR and CEIL: datapoint by datapoint, none where there is none', () => {
+    expect(evaluateRows('FLOOR(a + 0.5)', [{ a: 2.4 }, { a: 2.5 }, { a: 3.0000000000000004 }, { a: 29.999999999999996 }, { a: _ }])).toEqual([2, 3, 3, 30, _]);
+    expect(evaluateRows('CEIL(a)', [{ a: 2.1 }, { a: -2.1 }, { a: _ }])).toEqual([3, -2, _]);
+    expect(parseExpression('FLOOR(a) + FLOOR(2.7)')({ a: 1.5 })).toBe(3);
+    expect(() => parseExpression('FLOOR(a, b)')({ a: 1, b: 2 })).toThrow(/one time series/);
   });
 
   it('each reading the page contradicts does contradict one of its sentences or examples (so the options are wired)', () => {
@@ -171,7 +180,9 @@ describe('the library’s synthesized expressions under every reading', () => {
   const lambda = lambdaService({ latency: true });
   const fargate = new FargateServiceStack(new App(), 'Fargate', { env: { region: 'eu-west-1' } });
   const slo = synthesizedSlo();
-  const alarms = mathAlarms([lambda.stack, fargate, slo.stack]);
+  // The good/total form: no rollback alarm renders it any more (latency SLIs count bad requests).
+  const successRatio = synthesizedSlo({ sli: Sli.successRatio({ goodEvents: countMetric('Ok'), totalEvents: countMetric('All') }) });
+  const alarms = mathAlarms([lambda.stack, fargate, slo.stack, successRatio.stack]);
 
   const relative = alarms.filter((a) => a.text.includes('basetotal'));
   const burnRate = alarms.filter((a) => !a.text.includes('basetotal') && /^IF\(total >= \d+, (FILL\(bad, 0\)|\(total - FILL\(good, 0\)\)) \/ total, 0\) \/ [0-9.e-]+$/.test(a.text));
@@ -183,6 +194,8 @@ describe('the library’s synthesized expressions under every reading', () => {
     budget: Number(/ \/ ([0-9.e-]+)$/.exec(a.text)![1]),
     goodForm: a.text.includes('good'),
     blended: a.text.includes('(FILL(basetotal, 0) - total)'),
+    // How `bad` is counted: one metric, a target group's derived count, or a latency SLI's from the percentile rank.
+    count: a.metricIds.includes('pr') ? 'latency' : a.metricIds.includes('t5xx') ? 'target-group' : 'metric',
   });
   type Counts = { readonly total?: number; readonly bad?: number };
   /**
@@ -201,12 +214,14 @@ describe('the library’s synthesized expressions under every reading', () => {
 
   it('covers every math alarm the constructs render: the rollback alarms, the burn-rate windows, the bake failures', () => {
     // Lambda: rest-of-blended (the alias minus the new version); ECS: separate (the other target
-    // group, blue and green); error-ratio (bad) and latency (good) SLIs.
-    expect(new Set(relative.map((a) => `${shape(a).blended ? 'blended' : 'separate'}/${shape(a).goodForm ? 'good' : 'bad'}`))).toEqual(
-      new Set(['blended/bad', 'blended/good', 'separate/bad', 'separate/good']),
+    // group, blue and green); error-ratio SLIs (one metric, or a target group's derived count) and
+    // latency SLIs (derived from the percentile rank), all counting bad events.
+    expect(new Set(relative.map((a) => `${shape(a).blended ? 'blended' : 'separate'}/${shape(a).goodForm ? 'good' : 'bad'}/${shape(a).count}`))).toEqual(
+      new Set(['blended/bad/metric', 'blended/bad/latency', 'separate/bad/target-group', 'separate/bad/latency']),
     );
     expect(burnRate.length).toBeGreaterThanOrEqual(8);
     expect(new Set(burnRate.map((a) => shape(a).goodForm))).toEqual(new Set([true, false]));
+    expect(new Set(burnRate.map((a) => shape(a).count))).toEqual(new Set(['metric', 'target-group', 'latency']));
     expect(bakeFailures).toHaveLength(2);
     const covered = new Set([...relative, ...burnRate, ...bakeFailures]);
     expect(alarms.filter((a) => !covered.has(a)).map((a) => `${a.where}: ${a.text}`)).toEqual([]);

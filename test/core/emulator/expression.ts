@@ -1,6 +1,6 @@
 /**
  * A small interpreter of the CloudWatch metric-math subset the constructs render (numbers, metric
- * ids, + - * /, comparisons, AND / OR, IF, FILL), so a synthesized expression can be evaluated as
+ * ids, + - * /, comparisons, AND / OR, IF, FILL, FLOOR and CEIL), so a synthesized expression can be evaluated as
  * CloudWatch would and compared with the emulator. It evaluates ONE timestamp of the alarm's
  * period grid: each metric id has a datapoint there (a number) or none (`undefined`).
  *
@@ -35,6 +35,9 @@
  * - FILL (#metric-math-syntax-functions-list): "Fills the missing values of a time series", and in
  *   an alarm "the most recent minute never has data. In this case, FILL replaces that missing data
  *   point with the requested value": FILL gives a datapoint at every timestamp of the grid.
+ * - FLOOR and CEIL (same list): "Returns the floor of each metric. The floor is the largest integer
+ *   less than or equal to each value", and the ceiling "the smallest integer greater than or equal
+ *   to each value": datapoint by datapoint.
  *
  * Where the page is silent, or where a reading contrary to it is worth ruling out, {@link Reading}
  * names the alternatives; {@link DOCUMENTED} is the page's rules (and, where it is silent, the
@@ -339,6 +342,16 @@ function compile(text: string): Compiled {
           const [ts, filler] = args;
           if (ts.scalar) throw new Error(`FILL of a scalar in ${text}`);
           return ts.value === NO_DATAPOINT ? series(filler.value) : ts;
+        }
+        if (node.name === 'FLOOR' || node.name === 'CEIL') {
+          // "Returns the floor of each metric. The floor is the largest integer less than or equal
+          // to each value" (CEIL: "the smallest integer greater than or equal"): per datapoint; a
+          // timestamp without one stays without one.
+          if (args.length !== 1) throw new Error(`${node.name} takes one time series in ${text}`);
+          const [ts] = args;
+          const round = node.name === 'FLOOR' ? Math.floor : Math.ceil;
+          if (ts.scalar) return { scalar: true, value: round(ts.value) };
+          return ts.value === NO_DATAPOINT ? NONE : series(round(ts.value));
         }
         if (node.name === 'IF') {
           if (args.length < 2 || args.length > 3) throw new Error(`IF takes 2 or 3 arguments in ${text}`);

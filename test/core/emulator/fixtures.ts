@@ -56,8 +56,11 @@ export function steadyIncident(errorRatio: number, untilMinute: number, requests
  */
 export const ROLLBACK_ALARM = { id: 'Svc/Rollback/Availability/version/page-1h', windowSeconds: 3_600, threshold: 14.4, minEvents: 70, errorBudget: 0.001, factor: 2 } as const;
 
-/** A policy of that one window alarm, as the simulator wraps each rollback alarm for the emulator. */
-export function rollbackAlarmPolicy(): RollbackPolicy {
+/**
+ * A policy of that one window alarm, as the simulator wraps each rollback alarm for the emulator;
+ * `windowSeconds` 300 is the window the constructs give it (the tier's short window).
+ */
+export function rollbackAlarmPolicy(windowSeconds: number = ROLLBACK_ALARM.windowSeconds): RollbackPolicy {
   const { policy } = synthesizedSlo();
   const slo = policy.slos[0];
   return {
@@ -72,7 +75,7 @@ export function rollbackAlarmPolicy(): RollbackPolicy {
         alarms: [
           {
             id: ROLLBACK_ALARM.id,
-            windowSeconds: ROLLBACK_ALARM.windowSeconds,
+            windowSeconds,
             threshold: ROLLBACK_ALARM.threshold,
             minEvents: ROLLBACK_ALARM.minEvents,
             treatMissingData: 'notBreaching',

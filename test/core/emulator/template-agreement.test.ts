@@ -1,6 +1,8 @@
 import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
+import { ApplicationLoadBalancer, ApplicationTargetGroup, ListenerAction, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
 import { detectionSeconds } from '../../../lib/core';
 import { AlertSeverity, BurnRateTier } from '../../../lib/slo/burn-rate-tier';
@@ -14,7 +16,7 @@ import fc from 'fast-check';
 import { FargateServiceStack } from '../../../examples/fargate-service';
 import type { RollbackTrigger } from '../../../lib/rollback/rollback-trigger';
 import { lambdaService } from '../simulator/fixtures';
-import { countMetric } from '../../helpers';
+import { countMetric, liveAlias } from '../../helpers';
 import { Evaluate, READINGS, Reading, Values, parseAlarmQueries, referencedIds } from './expression';
 import { policyOf, shopSli, steadyIncident } from './fixtures';
 
@@ -49,6 +51,13 @@ function expectAgreementUnderEveryReading(evaluate: Evaluate, values: Values, em
     expect(breaches(value, threshold), `${where} under ${name} on ${JSON.stringify(values)}: alarm decision`).toBe(breaches(emulated, threshold));
   }
 }
+
+/**
+ * A window's percentile rank `PR(:threshold)` as CloudWatch computes it over the alarm's period
+ * (the whole window): the percentage of the window's samples at or below the threshold, `total −
+ * bad` of `total`, whatever minute each fell in. A window without samples has no datapoint.
+ */
+const percentileRank = (w: { has: boolean; total: number; bad: number }) => (w.has && w.total > 0 ? (100 * (w.total - w.bad)) / w.total : undefined);
 
 /** A stack exercising every shape the constructs render. */
 function referenceStack() {
@@ -243,14 +252,74 @@ describe('the emulator agrees with the synthesized template', () => {
 });
 
 /**
+ * The latency SLIs (`Sli.latency`, `Sli.lambdaLatency`, `Sli.targetGroupLatency`) count slow
+ * requests as `total × (100 − PR(:threshold)) / 100`, rounded to whole requests: the alarm's period
+ * is the whole window, so the window's percentile rank is the sample-weighted share of its samples
+ * at or below the threshold, and the product the window's slow requests. Their window alarms,
+ * interpreted from the metrics CloudWatch holds (the total and the percentile rank), give the
+ * emulator's burn rate from the same window's counts.
+ */
+describe('the latency SLIs’ window alarms agree with the emulator', () => {
+  const stack = new Stack(new App(), 'Latency');
+  new ServiceLevelObjective(stack, 'Generic', { sli: Sli.latency({ latency: new Metric({ namespace: 'Shop', metricName: 'Latency' }), threshold: 120 }), objectivePercent: 99 });
+  new ServiceLevelObjective(stack, 'Lambda', { sli: Sli.lambdaLatency(liveAlias(stack), Duration.millis(300)), objectivePercent: 99.5 });
+  const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+  const targetGroup = new ApplicationTargetGroup(stack, 'Green', { vpc, port: 80, targetType: TargetType.IP });
+  new ApplicationLoadBalancer(stack, 'Lb', { vpc }).addListener('Http', { port: 80, defaultAction: ListenerAction.forward([targetGroup]) });
+  new ServiceLevelObjective(stack, 'Alb', { sli: Sli.targetGroupLatency(targetGroup, Duration.millis(250)), objectivePercent: 99.9 });
+  const model = compilePolicy(policyOf(stack));
+  const metricAlarms = (Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> }).Resources;
+  const ids = logicalIds(stack, model);
+
+  it('every window alarm reads the total and the percentile rank of the same samples, over the window', () => {
+    expect(model.windows).toHaveLength(3 * 8);
+    const stats = new Set<string>();
+    for (const w of model.windows) {
+      const byId = Object.fromEntries((metricAlarms[ids.get(w.id)!].Properties.Metrics as any[]).map((m) => [m.Id, m]));
+      expect(Object.keys(byId).sort(), w.id).toEqual(['bad', 'expr_1', 'pr', 'total']);
+      expect(byId.bad.Expression, w.id).toBe('FLOOR(total * (100 - FILL(pr, 100)) / 100 + 0.5)');
+      expect(byId.pr.MetricStat.Metric.Dimensions, w.id).toEqual(byId.total.MetricStat.Metric.Dimensions);
+      expect([byId.pr.MetricStat.Period, byId.total.MetricStat.Period], w.id).toEqual([w.windowMinutes * 60, w.windowMinutes * 60]);
+      stats.add(`${byId.total.MetricStat.Metric.MetricName}:${byId.total.MetricStat.Stat} ${byId.pr.MetricStat.Metric.MetricName}:${byId.pr.MetricStat.Stat}`);
+    }
+    expect(stats).toEqual(new Set(['Latency:SampleCount Latency:PR(:120)', 'Invocations:Sum Duration:PR(:300)', 'RequestCount:Sum TargetResponseTime:PR(:0.25)']));
+  });
+
+  it('every window alarm’s expression, from the window’s total and percentile rank, gives the emulator’s burn rate under every reading', () => {
+    const windowArb = fc
+      .record({ has: fc.boolean(), total: fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.constantFrom(0, 1, 7, 70, 700, 1_001)), share: fc.double({ min: 0, max: 1, noNaN: true }) })
+      .map(({ has, total, share }) => ({ has, total: has ? total : 0, bad: has ? Math.floor(total * share) : 0 }));
+    for (const w of model.windows) {
+      const { returned, evaluate } = parseAlarmQueries(metricAlarms[ids.get(w.id)!].Properties.Metrics);
+      fc.assert(
+        fc.property(windowArb, (window) => {
+          const values: Values = { total: window.has ? window.total : undefined, pr: percentileRank(window) };
+          const emulated = windowBurnRate(w, { datapoints: window.has ? 1 : 0, ...window });
+          expectAgreementUnderEveryReading(evaluate, values, emulated, w.threshold, `${w.id}: ${returned.Expression}`);
+        }),
+        { numRuns: 100 },
+      );
+    }
+  });
+
+  it('a window with requests but no latency sample has no slow request: FILL(pr, 100)', () => {
+    for (const w of model.windows) {
+      const { evaluate } = parseAlarmQueries(metricAlarms[ids.get(w.id)!].Properties.Metrics);
+      for (const { reading } of READINGS) expect(evaluate({ total: 5_000, pr: undefined }, reading), w.id).toBe(0);
+    }
+  });
+});
+
+/**
  * The rollback alarms a RollbackTrigger attaches to the deployment group compare the new version
  * with a baseline (`relativeBurnRateExpression`). Their synthesized expression is interpreted as
  * CloudWatch evaluates it (`./expression.ts`, under the metric-math page's rules and every
  * reading where the page is silent), on random window sums, and must give exactly what the
  * emulator's `relativeWindowBurnRate` gives for the same traffic (`underReading`: one known
  * departure, never a different alarm decision): Lambda (`rest-of-blended`: the alias minus the new
- * version) and ECS (`separate`: the other target group), error-ratio (bad / total) and latency
- * (total − good) SLIs.
+ * version) and ECS (`separate`: the other target group), error-ratio SLIs (bad given as its
+ * query's datapoint) and latency SLIs (bad computed from the window's total and percentile rank;
+ * the alias's rank is over the samples of every version).
  */
 describe('the rollback alarms agree with the emulator', () => {
   const lambda = lambdaService({ latency: true });
@@ -311,6 +380,9 @@ describe('the rollback alarms agree with the emulator', () => {
       const text = queries.returned.Expression;
       const named = [...referencedIds(text)].sort();
       const goodForm = named.includes('good');
+      // A latency SLI: its bad counts are computed from each window's total and percentile rank.
+      const latencyForm = queries.metricIds.includes('pr');
+      if (latencyForm) expect([...queries.metricIds].sort(), where).toEqual(['basepr', 'basetotal', 'pr', 'total']);
       expect(named, where).toEqual(goodForm ? ['basegood', 'basetotal', 'good', 'total'] : ['bad', 'basebad', 'basetotal', 'total']);
       expect(queries.metricIds, where).toEqual(expect.arrayContaining(['total', 'basetotal']));
       expect(queries.expressionIds.filter((id) => id !== queries.returned.Id).every((id) => (goodForm ? ['good', 'basegood'] : ['bad', 'basebad']).includes(id)), where).toBe(true);
@@ -332,13 +404,17 @@ describe('the rollback alarms agree with the emulator', () => {
           const published = (has: boolean, value: number, publishZero: boolean) => (has && (value > 0 || publishZero) ? value : undefined);
           const blended = policyAlarm.baseline!.mode === 'rest-of-blended';
           const base = blended ? { has: canary.has || old.has, total: canary.total + old.total, bad: canary.bad + old.bad } : old;
-          const values = {
-            total: canary.has ? canary.total : undefined,
-            ...(goodForm ? { good: canary.has ? canary.total - canary.bad : undefined } : { bad: published(canary.has, canary.bad, canary.publishZero) }),
-            basetotal: base.has ? base.total : undefined,
-            ...(goodForm ? { basegood: base.has ? base.total - base.bad : undefined } : { basebad: published(base.has, base.bad, old.publishZero) }),
-          };
-          const emulated = relativeWindowBurnRate(model, { datapoints: canary.has ? 1 : 0, ...canary }, { datapoints: old.has ? 1 : 0, ...old });
+          const values = latencyForm
+            ? { total: canary.has ? canary.total : undefined, pr: percentileRank(canary), basetotal: base.has ? base.total : undefined, basepr: percentileRank(base) }
+            : {
+                total: canary.has ? canary.total : undefined,
+                ...(goodForm ? { good: canary.has ? canary.total - canary.bad : undefined } : { bad: published(canary.has, canary.bad, canary.publishZero) }),
+                basetotal: base.has ? base.total : undefined,
+                ...(goodForm ? { basegood: base.has ? base.total - base.bad : undefined } : { basebad: published(base.has, base.bad, old.publishZero) }),
+              };
+          // Blended: the alias as read (both versions), for the guards against series that arrive apart.
+          const alias = blended ? { datapoints: base.has ? 1 : 0, total: base.total, bad: base.bad } : undefined;
+          const emulated = relativeWindowBurnRate(model, { datapoints: canary.has ? 1 : 0, ...canary }, { datapoints: old.has ? 1 : 0, ...old }, alias);
           expectAgreementUnderEveryReading(expression, values, emulated, policyAlarm.tier.factor, `${where}: ${text}`);
         }),
         { numRuns: 400 },

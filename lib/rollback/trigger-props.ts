@@ -1,0 +1,205 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DEFAULT_DEADLINE_SECONDS, RollbackTriggersError, formatSeconds } from '../core';
+import { literalSeconds } from '../private/metrics';
+import { ServiceLevelObjective } from '../slo/service-level-objective';
+import { HealthCheck } from './health-check';
+import { RollbackTarget } from './rollback-target';
+import type { RollbackTriggerProps } from './rollback-trigger';
+import { checkAuditDestinations } from './target-checks';
+
+/** The numbers a RollbackTrigger is built from, each checked against its own bounds first. */
+export interface CheckedTriggerProps {
+  readonly bakeSeconds: number;
+  readonly metricDelaySeconds: number;
+  readonly deadlineSeconds: number;
+  readonly maxAlarms: number;
+  readonly baselineFactor: number;
+}
+
+/** The deployment groups already guarded, by the path of the trigger that guards each. */
+const guarded = new WeakMap<Construct, string>();
+
+/**
+ * Checks every prop of a RollbackTrigger on its own, before anything is built, so an error names
+ * the prop that is wrong rather than one computed from it: `metricDelay` is bounded by the deadline
+ * itself (not through `bake`), a token or a fraction of a second in a duration is refused with the
+ * prop's name (RT109, RT118), a cap of alarms must be a whole number (RT332).
+ */
+export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): CheckedTriggerProps {
+  const path = scope.node.path;
+  const at = (check: () => number) => {
+    try {
+      return check();
+    } catch (e) {
+      if (e instanceof RollbackTriggersError) throw new RollbackTriggersError(e.code, `${path}: ${e.message.replace(/^\[[A-Z0-9]+\] /, '')}`);
+      throw e;
+    }
+  };
+  if (props === undefined || props === null || typeof props !== 'object') {
+    throw new RollbackTriggersError('RT334', `${path}: props are required ({ target, objectives })`);
+  }
+  if (!(props.target instanceof RollbackTarget)) {
+    throw new RollbackTriggersError('RT334', `${path}: target must be RollbackTarget.lambda({ … }) or RollbackTarget.ecs({ … }), got ${describe(props.target)}`);
+  }
+  if (!Array.isArray(props.objectives)) {
+    throw new RollbackTriggersError('RT334', `${path}: objectives must be a list of ServiceLevelObjective, got ${describe(props.objectives)}`);
+  }
+  if (props.objectives.length === 0) {
+    throw new RollbackTriggersError('RT301', `${path}: objectives must name at least one ServiceLevelObjective`);
+  }
+  props.objectives.forEach((slo, i) => {
+    if (!ServiceLevelObjective.isServiceLevelObjective(slo)) {
+      throw new RollbackTriggersError('RT334', `${path}: objectives[${i}] must be a ServiceLevelObjective, got ${describe(slo)}`);
+    }
+    const first = props.objectives.indexOf(slo);
+    if (first !== i) {
+      throw new RollbackTriggersError(
+        'RT326',
+        `${path}: objectives[${i}] is SLO ${slo.sloName} (${slo.node.path}) again, as objectives[${first}]: its rollback alarm would be attached to the deployment group twice — list each SLO once`,
+      );
+    }
+  });
+
+  // The hook's one-hour clock bounds the deadline, the deadline bounds the metric delay (a bake of
+  // at least one minute must fit after it), and both bound the bake.
+  const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(DEFAULT_DEADLINE_SECONDS)));
+  // Past the deadline the last step may still take two 2-minute attempts, and the machine's
+  // report-by (hook start + 57 min) must not cut the deciding tick: 55 min is the latest.
+  if (!(deadlineSeconds >= 60 && deadlineSeconds <= DEFAULT_DEADLINE_SECONDS)) {
+    throw new RollbackTriggersError(
+      'RT316',
+      `${path}: deadline must be whole seconds from 1 min to ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
+        `the last step, the report and its retries need the rest), got ${formatSeconds(deadlineSeconds)}`,
+    );
+  }
+  const metricDelaySeconds = at(() => literalSeconds('metricDelay', props.metricDelay ?? Duration.minutes(3)));
+  if (metricDelaySeconds > deadlineSeconds - 60) {
+    throw new RollbackTriggersError(
+      'RT333',
+      `${path}: metricDelay must be at most ${formatSeconds(deadlineSeconds - 60)} (the deadline of ${formatSeconds(deadlineSeconds)} minus a one-minute bake: the evaluator ` +
+        `trusts a minute only metricDelay after it ends), got ${formatSeconds(metricDelaySeconds)} — CloudWatch data usually arrives within a few minutes; keep the default 3 min unless yours is later`,
+    );
+  }
+  const bakeSeconds = at(() => literalSeconds('bake', props.bake ?? Duration.minutes(10)));
+  const maxBake = deadlineSeconds - metricDelaySeconds;
+  if (bakeSeconds > maxBake) {
+    throw new RollbackTriggersError(
+      'RT305',
+      `${path}: bake must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, ` +
+        `minus ${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(bakeSeconds)}`,
+    );
+  }
+
+  const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? 10;
+  if (Token.isUnresolved(maxAlarms) || typeof maxAlarms !== 'number' || !Number.isInteger(maxAlarms) || maxAlarms < 1) {
+    throw new RollbackTriggersError(
+      'RT332',
+      `${path}: maxAlarmsPerDeploymentGroup must be a whole number of at least 1, got ${Token.isUnresolved(maxAlarms) ? 'a token' : describe(maxAlarms)} — ` +
+        "your account's quota of alarms per deployment group (the CodeDeploy API reference says 10, the quotas page 50, adjustable); omit it for 10",
+    );
+  }
+  if (props.inconclusiveAction !== undefined && !inconclusiveActions.includes(props.inconclusiveAction)) {
+    throw new RollbackTriggersError(
+      'RT334',
+      `${path}: inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describe(props.inconclusiveAction)}`,
+    );
+  }
+  const baselineFactor = props.baselineFactor ?? 2;
+  if (Token.isUnresolved(baselineFactor)) {
+    throw new RollbackTriggersError('RT314', `${path}: baselineFactor must be a literal number, got a token — the rollback alarms' expressions are written with it at synth`);
+  }
+  if (!(typeof baselineFactor === 'number' && Number.isFinite(baselineFactor) && baselineFactor >= 0)) {
+    throw new RollbackTriggersError('RT314', `${path}: baselineFactor must be 0 (off) or a positive number, got ${describe(baselineFactor)}`);
+  }
+
+  if (props.healthChecks !== undefined) {
+    if (!Array.isArray(props.healthChecks)) {
+      throw new RollbackTriggersError('RT334', `${path}: healthChecks must be a list of HealthCheck, got ${describe(props.healthChecks)}`);
+    }
+    const names = new Map<string, number>();
+    props.healthChecks.forEach((check, i) => {
+      if (!(check instanceof HealthCheck)) {
+        throw new RollbackTriggersError('RT334', `${path}: healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`);
+      }
+      const first = names.get(check.name);
+      if (first !== undefined) {
+        throw new RollbackTriggersError(
+          'RT329',
+          `${path}: healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons, the audit events and the simulator's series ` +
+            '(synthetics:<name>) tell checks apart by name — give each check its own name, and list each check once',
+        );
+      }
+      names.set(check.name, i);
+    });
+  }
+
+  if (props.auditRetention !== undefined) {
+    if (props.auditBus !== undefined) {
+      throw new RollbackTriggersError(
+        'RT331',
+        `${path}: auditRetention applies to the bus the trigger creates, but auditBus is given (${props.auditBus.node.path}), so it would be ignored — ` +
+          'archive your own bus (EventBus.archive) with the retention you want, or drop auditBus',
+      );
+    }
+    // EventBridge archive RetentionDays: "If set to 0, events are retained indefinitely" (CreateArchive):
+    // 0 days would keep every audit event forever, the opposite of what it says.
+    if (!props.auditRetention.isUnresolved() && props.auditRetention.toSeconds({ integral: false }) === 0) {
+      throw new RollbackTriggersError(
+        'RT331',
+        `${path}: auditRetention must be at least 1 day, got ${props.auditRetention.toString()} — EventBridge reads a retention of 0 days as "keep forever"; ` +
+          'omit auditRetention for 365 days, or give the days to keep',
+      );
+    }
+    const seconds = at(() => literalSeconds('auditRetention', props.auditRetention!));
+    if (seconds % 86_400 !== 0) {
+      throw new RollbackTriggersError(
+        'RT331',
+        `${path}: auditRetention must be whole days of at least 1 (EventBridge archives keep events for RetentionDays), got ${props.auditRetention.toString()} — use Duration.days()`,
+      );
+    }
+  }
+  checkAuditDestinations(scope, props.auditBus, props.notificationTopic);
+  return { bakeSeconds, metricDelaySeconds, deadlineSeconds, maxAlarms, baselineFactor };
+}
+
+/**
+ * One trigger per deployment group: a second one would attach its alarms beside the first's, and
+ * CodeDeploy runs one function per lifecycle hook (RT335). Checked first, recorded once the trigger
+ * is built (a trigger that failed to build guards nothing).
+ */
+export function checkUnguarded(scope: Construct, group: Construct): () => void {
+  const other = guarded.get(group);
+  if (other !== undefined) {
+    throw new RollbackTriggersError(
+      'RT335',
+      `${scope.node.path}: deployment group ${group.node.path} is already guarded by RollbackTrigger ${other}: CodeDeploy runs one function per lifecycle hook, and the ` +
+        "second trigger's alarms would sit beside the first's — give all objectives to one trigger",
+    );
+  }
+  return () => guarded.set(group, scope.node.path);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
+}
+
+/** Lambda `Description`: 0 to 256 characters (Lambda API reference, CreateFunction). */
+export const LAMBDA_DESCRIPTION_LIMIT = 256;
+/** EventBridge rule `Description`: at most 512 characters (EventBridge API reference, PutRule). */
+export const RULE_DESCRIPTION_LIMIT = 512;
+
+/**
+ * A description that names a construct path, shortened from the left (`…/Service/Deployment`) when a
+ * deep path would take it over the service's limit: the tail is the part that tells groups apart.
+ */
+export function withinLimit(limit: number, make: (path: string) => string, path: string): string {
+  const full = make(path);
+  if (full.length <= limit) return full;
+  const room = limit - make('').length - 1;
+  return make(`…${path.slice(path.length - Math.max(room, 0))}`);
+}
