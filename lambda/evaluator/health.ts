@@ -1,5 +1,6 @@
 import type { BakeState } from '../../lib/core/bake';
 import type { ReadProblem } from '../../lib/core/decision';
+import { HEALTH_CHECK_DEFAULTS } from '../../lib/core/defaults';
 import type { EvaluatorHealthCheck } from '../../lib/core/evaluator-config';
 import { type QueryResult, healthQueryId, readProblemOf, syntheticsFailure, syntheticsPending } from '../../lib/core/metric-queries';
 import { errorName } from '../shared/retry';
@@ -62,10 +63,10 @@ function judgeCanary(
 }
 
 async function probeCheck(rt: StepRuntime, check: EvaluatorHealthCheck, index: number, previous: readonly number[], found: HealthEvidence): Promise<void> {
-  const problem = await probe(rt.deps.fetch ?? fetch, check.url!, check.timeoutMs ?? 5_000);
+  const problem = await probe(rt.deps.fetch ?? fetch, check.url!, check.timeoutMs ?? HEALTH_CHECK_DEFAULTS.httpTimeoutMs);
   const count = problem ? (previous[index] ?? 0) + 1 : 0;
   found.httpFailures[index] = count;
-  if (problem && count >= (check.failAfter ?? 3)) {
+  if (problem && count >= (check.failAfter ?? HEALTH_CHECK_DEFAULTS.httpFailAfter)) {
     found.failures.push(`health check ${check.name}: ${count} consecutive failures of GET ${check.url} (last: ${problem})`);
   } else if (problem) {
     // Failing now, not yet `failAfter` times in a row: not a pass at the end of the bake.

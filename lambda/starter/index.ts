@@ -16,7 +16,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 // Core modules are imported one by one, not through the `lib/core` barrel: the barrel brings the
 // emulator, the simulator and the canary statistics the starter never uses.
 import { AuditDetailType, type AuditEventDetail, type Verdict, auditEvent } from '../../lib/core/audit-events';
-import { type BakeExecutionInput, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, bakeExecutionName } from '../../lib/core/bake';
+import { type BakeExecutionInput, MAX_DEADLINE_SECONDS, bakeExecutionName } from '../../lib/core/bake';
+import { DEFAULT_DEADLINE_SECONDS } from '../../lib/core/defaults';
 import type { HookStatus } from '../../lib/core/decision';
 import { isDeploymentFinished, isRollbackDeployment } from '../../lib/core/deployment-kind';
 import { StarterEnv, deadlineSecondsFromEnv } from '../../lib/core/handler-env';

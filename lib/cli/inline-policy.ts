@@ -1,20 +1,24 @@
 import {
-  DEFAULT_COMPLIANCE_PERIOD_SECONDS,
-  DEFAULT_DEADLINE_SECONDS,
+  DeclarationError,
   POLICY_SCHEMA_VERSION,
-  PolicyAlarm,
-  PolicyComposite,
   PolicyRollbackAlarm,
   PolicyRollbackTrigger,
-  PolicySlo,
   PolicySli,
-  PolicyTier,
+  PolicySlo,
+  ROLLBACK_TRIGGER_DEFAULTS,
   RollbackPolicy,
+  RollbackTriggersError,
+  SLO_DEFAULTS,
+  SloDeclaration,
+  TierSpec,
   WORKBOOK_TIERS,
-  defaultMinEventsPerWindow,
-  deriveTier,
   fastestPageTier,
-  errorBudget,
+  ownWindows,
+  planSlo,
+  rollbackAlarmEntry,
+  rollbackArmScopes,
+  rollbackTriggerPolicyEntry,
+  sloPolicyEntry,
 } from '../core';
 import { InputError } from './input-error';
 import type { InlineRollback, InlineSlo } from './series-file';
@@ -28,13 +32,13 @@ import type { InlineRollback, InlineSlo } from './series-file';
  *
  * Same tier derivation, minimum-event guard, alarm ids, composites and rollback alarms (each SLO's
  * fastest page tier on the new version's own traffic) as lib/slo/service-level-objective.ts and
- * lib/rollback/rollback-trigger.ts — built from the pure core, so the CLI needs no CDK code.
+ * lib/rollback/rollback-trigger.ts: all three call the policy builder of the core
+ * (lib/core/policy-builder.ts) with the same defaults (lib/core/defaults.ts), so the CLI needs no
+ * CDK code and refuses what the constructs refuse.
  */
 
 /** The stack name inline policies get; alarm ids read `inline/<slo>/<tier>/<long|short>`. */
 export const INLINE_STACK = 'inline';
-const DEFAULT_MAX_ALARMS = 10;
-const DEFAULT_BASELINE_FACTOR = 2;
 
 export interface InlinePolicyOptions {
   readonly slos: readonly InlineSlo[];
@@ -50,8 +54,7 @@ export interface InlinePolicyOptions {
 
 /** Builds the policy; throws an {@link InputError} naming the SLO and field at fault. */
 export function policyFromInline(options: InlinePolicyOptions): RollbackPolicy {
-  const registry = new Map<string, string>();
-  const slos = options.slos.map((slo, i) => sloPolicy(slo, `slos[${i}]`, options.file, registry));
+  const slos = options.slos.map((slo, i) => sloPolicy(slo, `slos[${i}]`, options.file));
   return {
     schemaVersion: POLICY_SCHEMA_VERSION,
     stack: INLINE_STACK,
@@ -61,61 +64,22 @@ export function policyFromInline(options: InlinePolicyOptions): RollbackPolicy {
   };
 }
 
-function sloPolicy(slo: InlineSlo, where: string, file: string | undefined, registry: Map<string, string>): PolicySlo {
-  const path = `${INLINE_STACK}/${slo.name}`;
-  const periodSeconds = slo.compliancePeriodDays === undefined ? DEFAULT_COMPLIANCE_PERIOD_SECONDS : slo.compliancePeriodDays * 86_400;
-  const budget = errorBudget(slo.objectivePercent);
-  const names = slo.tiers ?? WORKBOOK_TIERS.map((t) => t.name);
-  const tiers: PolicyTier[] = [];
-  const alarms: PolicyAlarm[] = [];
-  const composites: PolicyComposite[] = [];
-  for (const name of names) {
-    const spec = WORKBOOK_TIERS.find((t) => t.name === name);
-    if (!spec) throw new InputError(`unknown tier "${name}"; the SRE Workbook tiers are ${WORKBOOK_TIERS.map((t) => t.name).join(', ')}`, file, where, 'tiers');
-    if (tiers.some((t) => t.name === name)) throw new InputError(`names the tier "${name}" twice`, file, where, 'tiers');
-    let derived;
-    try {
-      derived = deriveTier(spec, slo.objectivePercent, periodSeconds);
-    } catch (e) {
-      throw new InputError(`${(e as Error).message} — list the tiers that can fire in "tiers"`, file, where, 'tiers');
-    }
-    const minEvents = slo.minEventsPerWindow ?? defaultMinEventsPerWindow(derived);
-    // The constructs share identical window alarms within a stack (same metrics, expression,
-    // window and threshold); inline SLOs of the same SLI read the same series.
-    const window = (role: 'long' | 'short', windowSeconds: number) => {
-      const key = `${slo.sli}|${slo.latencyThreshold ?? ''}|${budget}|${minEvents}|${windowSeconds}|${derived.factor}`;
-      const existing = registry.get(key);
-      if (existing !== undefined) return existing;
-      const id = `${path}/${name}/${role}`;
-      registry.set(key, id);
-      alarms.push({ id, windowSeconds, threshold: derived.factor, minEvents, treatMissingData: 'notBreaching', metricCount: 2, highResolution: windowSeconds < 60 });
-      return id;
-    };
-    const longAlarm = window('long', derived.longWindowSeconds);
-    const shortAlarm = window('short', derived.shortWindowSeconds);
-    composites.push({ id: `${path}/${name}`, kind: 'tier', severity: derived.severity, operator: 'AND', children: [longAlarm, shortAlarm] });
-    tiers.push({ ...derived, minEventsPerWindow: minEvents, longAlarm, shortAlarm });
-  }
-  const hasPage = tiers.some((t) => t.severity === 'page');
-  for (const severity of ['page', 'ticket'] as const) {
-    const children = tiers.filter((t) => t.severity === severity).map((t) => `${path}/${t.name}`);
-    if (children.length === 0) continue;
-    composites.push({
-      id: `${path}/${severity}`,
-      kind: 'severity',
-      severity,
-      operator: 'OR',
-      children,
-      suppressedBy: severity === 'ticket' && slo.suppressTicketsWhilePaging && hasPage ? `${path}/page` : undefined,
-    });
-  }
+/** The shorthand's fields, by the declaration field the core blames. */
+const INLINE_FIELD: Record<string, string> = { compliancePeriodSeconds: 'compliancePeriodDays', sli: 'sli' };
+
+/** The SLO declaration the shorthand stands for: what `new ServiceLevelObjective(stack, name, …)` declares. */
+export function inlineSloDeclaration(slo: InlineSlo, where = 'slos', file?: string): SloDeclaration {
   return {
-    kind: 'slo',
     name: slo.name,
-    path,
+    path: `${INLINE_STACK}/${slo.name}`,
     objectivePercent: slo.objectivePercent,
-    compliancePeriodSeconds: periodSeconds,
-    errorBudget: budget,
+    compliancePeriodSeconds: slo.compliancePeriodDays === undefined ? undefined : slo.compliancePeriodDays * 86_400,
+    tiers: slo.tiers?.map((name) => {
+      const spec = WORKBOOK_TIERS.find((t) => t.name === name);
+      if (!spec) throw new InputError(`unknown tier "${name}"; the SRE Workbook tiers are ${WORKBOOK_TIERS.map((t) => t.name).join(', ')}`, file, where, 'tiers');
+      return spec as TierSpec;
+    }),
+    minEventsPerWindow: slo.minEventsPerWindow,
     sli: {
       kind: slo.sli,
       scope: 'blended',
@@ -125,63 +89,58 @@ function sloPolicy(slo: InlineSlo, where: string, file: string | undefined, regi
           : slo.sli === 'business-failure'
             ? 'failed business operations / operations (series column "failures")'
             : 'errors / requests (series column "errors")',
-      resolutionSeconds: 60,
+      resolutionSeconds: SLO_DEFAULTS.resolutionSeconds,
       metricCount: 2,
       latencyThreshold: slo.latencyThreshold,
     },
-    tiers,
-    alarms,
-    composites,
+    suppressTicketsWhilePaging: slo.suppressTicketsWhilePaging,
   };
+}
+
+function sloPolicy(slo: InlineSlo, where: string, file: string | undefined): PolicySlo {
+  const declaration = inlineSloDeclaration(slo, where, file);
+  try {
+    const plan = planSlo(declaration, SLO_DEFAULTS, 'name');
+    // Every window alarm is the SLO's own, as the construct creates it under its tier.
+    return sloPolicyEntry(declaration, plan, ownWindows(declaration, plan));
+  } catch (e) {
+    if (!(e instanceof RollbackTriggersError)) throw e;
+    const field = e instanceof DeclarationError ? (INLINE_FIELD[e.field] ?? e.field) : undefined;
+    throw new InputError(e.message.replace(/^\[[A-Z0-9]+\] /, ''), file, where, field, e.code);
+  }
 }
 
 function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions): PolicyRollbackTrigger {
   const platform = options.rollback?.platform ?? 'lambda';
+  const factor = options.rollback?.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor;
   const alarms: PolicyRollbackAlarm[] = [];
   slos.forEach((slo, i) => {
     // The rollback path rolls back on each SLO's fastest page tier (RollbackTrigger, RT307).
     const tier = fastestPageTier(slo.tiers);
-    if (!tier) throw new InputError('has no page tier; the rollback path rolls back on the fastest page tier — keep page-1h or page-6h', options.file, `slos[${i}]`, 'tiers');
+    if (!tier) {
+      throw new InputError('has no page tier; the rollback path rolls back on the fastest page tier — keep page-1h or page-6h', options.file, `slos[${i}]`, 'tiers', 'RT307');
+    }
     // Per-version SLIs give one alarm on the new version (Lambda) or one per target group (ECS),
     // each compared with the rest of the traffic (RollbackTrigger's baselineFactor); service-wide
     // metrics give one alarm on the SLI as declared (blended), with nothing to compare with.
-    const perVersion = options.rollback?.perVersionMetrics !== false;
-    const factor = options.rollback?.baselineFactor ?? DEFAULT_BASELINE_FACTOR;
-    const scopes: PolicyRollbackAlarm['scope'][] = !perVersion ? ['declared'] : platform === 'lambda' ? ['version'] : ['blue', 'green'];
-    for (const scope of scopes) {
-      const baseline = perVersion && factor > 0 ? { mode: platform === 'lambda' ? ('rest-of-blended' as const) : ('separate' as const), factor } : undefined;
-      alarms.push({
-        slo: slo.name,
-        scope,
-        tier,
-        windowSeconds: tier.shortWindowSeconds,
-        minEvents: tier.minEventsPerWindow,
-        // The baseline's counts are metrics of the same alarm.
-        metricCount: (scope === 'blue' || scope === 'green' ? targetGroupMetricCount(slo.sli) : slo.sli.metricCount) * (baseline ? 2 : 1),
-        baseline,
-      });
+    for (const { scope, mode } of rollbackArmScopes(platform, options.rollback?.perVersionMetrics !== false)) {
+      const metricCount = scope === 'blue' || scope === 'green' ? targetGroupMetricCount(slo.sli) : slo.sli.metricCount;
+      alarms.push(rollbackAlarmEntry(slo.name, tier, { scope, metricCount, baseline: mode ? { mode, metricCount } : undefined }, factor));
     }
   });
-  if (alarms.length > DEFAULT_MAX_ALARMS) {
-    throw new InputError(
-      `the rollback path needs ${alarms.length} alarms on the deployment group, above CodeDeploy's 10 (API reference); simulate fewer SLOs`,
-      options.file,
-      undefined,
-      'slos',
-    );
+  try {
+    return rollbackTriggerPolicyEntry({
+      name: 'Rollback',
+      path: `${INLINE_STACK}/Rollback`,
+      platform,
+      bakeSeconds: options.bakeSeconds,
+      inconclusiveAction: options.rollback?.inconclusiveAction,
+      alarms,
+    });
+  } catch (e) {
+    if (!(e instanceof RollbackTriggersError)) throw e;
+    throw new InputError(`${e.message.replace(/^\[[A-Z0-9]+\] /, '')} — simulate fewer SLOs`, options.file, undefined, 'slos', e.code);
   }
-  return {
-    kind: 'rollback',
-    name: 'Rollback',
-    path: `${INLINE_STACK}/Rollback`,
-    platform,
-    bakeSeconds: options.bakeSeconds,
-    deadlineSeconds: DEFAULT_DEADLINE_SECONDS,
-    inconclusiveAction: options.rollback?.inconclusiveAction ?? 'fail',
-    maxAlarms: DEFAULT_MAX_ALARMS,
-    alarmPathSuspended: false,
-    alarms,
-  };
 }
 
 /**

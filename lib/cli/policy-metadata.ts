@@ -64,7 +64,7 @@ export function checkPolicyEntry(data: unknown, at: EntryLocation, warn: (messag
 
 /**
  * Checks what spans the entries of one stack: alarm and composite ids unique, every id a tier or
- * composite names defined, each tier's alarms on its windows and threshold, each rollback alarm on
+ * composite names defined, each tier's alarms its SLO's own, on its windows and threshold, each rollback alarm on
  * an SLO (of the stack, else of another stack of `assembly`) and one of its tiers.
  */
 export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: readonly CheckedEntry[] = entries): void {
@@ -75,7 +75,7 @@ export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: rea
     const c: Checker = new Checker(at, () => undefined);
     entry.alarms.forEach((a, i) => {
       if (alarms.has(a.id) || composites.has(a.id)) c.fail(`data.entry.alarms[${i}].id`, `"${a.id}" is the id of another alarm of the stack; ids are construct paths, unique in a stack`);
-      // An SLO's window alarms read its SLI's metrics (a shared one reads the same metrics).
+      // An SLO's window alarms read its SLI's metrics.
       if (a.metricCount !== entry.sli.metricCount) c.fail(`data.entry.alarms[${i}].metricCount`, `is ${a.metricCount}, the SLI reads ${entry.sli.metricCount} metrics (sli.metricCount); ${DERIVED}`);
       alarms.set(a.id, { window: a.windowSeconds, threshold: a.threshold, minEvents: a.minEvents });
     });
@@ -100,9 +100,10 @@ export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: rea
         ['shortAlarm', t.shortWindowSeconds],
       ] as const) {
         const id = t[role];
-        const alarm = alarms.get(id);
+        // Every SLO owns the window alarms its tiers use (SLOs never share one).
+        const alarm = entry.alarms.some((a) => a.id === id) ? alarms.get(id) : undefined;
         const path = `data.entry.tiers[${i}].${role}`;
-        if (!alarm) c.fail(path, `"${id}" is not the id of a window alarm of the stack (an SLO's alarms[].id)`);
+        if (!alarm) c.fail(path, `"${id}" is not the id of a window alarm of this SLO (its alarms[].id); ${DERIVED}`);
         if (alarm.window !== window) c.fail(path, `alarm "${id}" has a ${formatNumber(alarm.window)} s window, the tier's ${role === 'longAlarm' ? 'long' : 'short'} window is ${formatNumber(window)} s; ${DERIVED}`);
         if (!same(alarm.threshold, t.factor)) c.fail(path, `alarm "${id}" has threshold ${formatNumber(alarm.threshold)}, the tier's burn-rate factor is ${formatNumber(t.factor)}; ${DERIVED}`);
         if (alarm.minEvents !== t.minEventsPerWindow) c.fail(path, `alarm "${id}" has minEvents ${alarm.minEvents}, the tier's minEventsPerWindow is ${t.minEventsPerWindow}; ${DERIVED}`);

@@ -1,11 +1,11 @@
 import { extname, resolve } from 'node:path';
-import { DEFAULT_DEADLINE_SECONDS, HOOK_LIMIT_SECONDS, MAX_EMULATED_MINUTES, PolicyRollbackTrigger, RollbackPolicy, RollbackTriggersError, formatNumber, formatSeconds } from '../core';
+import { DEFAULT_DEADLINE_SECONDS, HOOK_LIMIT_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, MAX_EMULATED_MINUTES, PolicyRollbackTrigger, RollbackPolicy, RollbackTriggersError, formatNumber, formatSeconds } from '../core';
 import { DEFAULT_EVALUATOR_SETTINGS, type DeploymentShape, type SimulationInput, type SimulationResult, shiftPlan } from '../core/simulator';
 import { readPolicies } from './assembly';
 import { renderChart } from './chart';
 import { FlagSpec, parseFlags } from './flags';
 import { policyFromInline } from './inline-policy';
-import { InputError, flagError } from './input-error';
+import { InputError, flagError, seriesError } from './input-error';
 import { OutputFile, checkOutputPath, writeAllOrNothing } from './output-files';
 import { PngUnavailableError, svgToPng } from './png';
 import { DeploymentInput, InlineRollback, InlineSlo, MAX_INGESTION_DELAY_MINUTES, SeriesFile, parseDeploymentFlag, readPolicyFile, readSeriesFile } from './series-file';
@@ -69,7 +69,7 @@ const SIMULATE_FLAGS: Record<string, FlagSpec> = {
 };
 
 const DEFAULT_SLOS: readonly InlineSlo[] = [{ name: 'availability', objectivePercent: 99.9, sli: 'error-ratio' }];
-const DEFAULT_BAKE_MINUTES = 10;
+const DEFAULT_BAKE_MINUTES = ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds / 60;
 
 /** Where the policy came from, for the timeline and the JSON. */
 export interface PolicySource {
@@ -116,7 +116,7 @@ export function runSimulate(argv: string[], out: (s: string) => void, err: (s: s
     return 0;
   }
   if (parsed.positionals.length !== 1) {
-    err(`${parsed.positionals.length === 0 ? 'simulate needs a series file' : `one series file at a time, got ${parsed.positionals.join(' ')}`}\n\n${SIMULATE_USAGE}`);
+    err(`${flagError(parsed.positionals.length === 0 ? 'simulate needs a series file' : `one series file at a time, got ${parsed.positionals.join(' ')}`).message}\n\n${SIMULATE_USAGE}`);
     return 2;
   }
   const file = parsed.positionals[0];
@@ -227,7 +227,7 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   let releaseMinute = releaseFlag ?? data.releaseMinute;
   if (flags['release-time'] !== undefined) releaseMinute = releaseFromTime(flags['release-time'], data);
   if (releaseMinute === undefined) {
-    throw new InputError(
+    throw seriesError(
       data.format === 'csv' ? 'the release minute is required: give --release-minute (or --release-time)' : 'is required (or give --release-minute)',
       file,
       undefined,
@@ -240,7 +240,7 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       ? flagError(`--release-minute ${flags['release-minute']}: ${rule}`)
       : flags['release-time'] !== undefined
         ? flagError(`--release-time ${flags['release-time']} (minute ${releaseMinute}): ${rule}`)
-        : new InputError(`${releaseMinute} ${rule}`, file, undefined, 'releaseMinute');
+        : seriesError(`${releaseMinute} ${rule}`, file, undefined, 'releaseMinute');
   if (releaseMinute < first) throw releaseError(`is before the series, which starts at minute ${first}`);
   if (releaseMinute - first >= MAX_EMULATED_MINUTES) {
     throw releaseError(
@@ -249,7 +249,7 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   }
   const deploymentInput: DeploymentInput | undefined = deploymentFlag ? { ...deploymentFlag, bakeMinutes: data.deployment?.bakeMinutes } : data.deployment;
   if (deploymentInput === undefined) {
-    throw new InputError(
+    throw seriesError(
       data.format === 'csv' ? 'the deployment shape is required: give --deployment (all-at-once, canary:10:5, linear:10:1…)' : 'is required (or give --deployment)',
       file,
       undefined,
@@ -271,12 +271,12 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       `shifts all traffic at minute ${shiftEnd}, ${shiftEnd - releaseMinute} minutes after the release; with the hour of the hook, the replay from the ` +
       `series' first entry (minute ${first}) would exceed the ${MAX_EMULATED_MINUTES} minutes (60 days) one replay covers — use fewer or shorter steps`;
     if (deploymentFlag) throw flagError(`--deployment ${flags.deployment}: ${rule}`);
-    throw new InputError(rule, file, undefined, 'deployment');
+    throw seriesError(rule, file, undefined, 'deployment');
   }
   if (last + ingestionDelayMinutes + 1 - first >= MAX_EMULATED_MINUTES) {
     const rule = `delays the last entry (minute ${last}) past the ${MAX_EMULATED_MINUTES} minutes (60 days) one replay covers from the first entry (minute ${first})`;
     if (delaySeconds !== undefined) throw flagError(`--ingestion-delay ${flags['ingestion-delay']}: ${rule}`);
-    throw new InputError(`${ingestionDelayMinutes} ${rule}`, file, undefined, 'ingestionDelayMinutes');
+    throw seriesError(`${ingestionDelayMinutes} ${rule}`, file, undefined, 'ingestionDelayMinutes');
   }
   checkBadEventCounts(data, policy);
 
@@ -358,7 +358,7 @@ function checkBake(bake: Bake, trigger: PolicyRollbackTrigger | undefined, data:
   const metricDelaySeconds = data.evaluator?.metricDelaySeconds ?? DEFAULT_EVALUATOR_SETTINGS.metricDelaySeconds;
   const maxBakeSeconds = deadlineSeconds - metricDelaySeconds;
   if (maxBakeSeconds <= 0) {
-    throw new InputError(
+    throw seriesError(
       `must leave time for a bake: below the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, got ${formatSeconds(metricDelaySeconds)}`,
       data.file,
       'evaluator',
@@ -370,7 +370,7 @@ function checkBake(bake: Bake, trigger: PolicyRollbackTrigger | undefined, data:
     `must be at most ${formatSeconds(maxBakeSeconds)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts` +
     `${trigger?.deadlineSeconds !== undefined ? ` (rollback trigger ${trigger.name})` : ''}, minus ${formatSeconds(metricDelaySeconds)} metric delay)`;
   if ('flag' in bake.from) throw flagError(`${bake.from.flag} ${bake.from.text}: ${rule}`);
-  throw new InputError(`${rule}, got ${formatNumber(bake.minutes)} min`, bake.from.file, bake.from.where, bake.from.field);
+  throw seriesError(`${rule}, got ${formatNumber(bake.minutes)} min`, bake.from.file, bake.from.where, bake.from.field);
 }
 
 function resolvePolicy(
@@ -443,7 +443,7 @@ function checkBadEventCounts(data: SeriesFile, policy: RollbackPolicy): void {
       const lacking = parts.find((p) => p.counts[field] === undefined);
       const partial = lacking !== undefined && parts.some((p) => p.counts[field] !== undefined);
       const missing = partial ? `${lacking.arm}${sep}${field}` : entry[field] === undefined ? field : lacking ? `${lacking.arm}${sep}${field}` : undefined;
-      if (missing) throw new InputError(`is required: ${why(slo.name)}`, data.file, data.locate(i), missing);
+      if (missing) throw seriesError(`is required: ${why(slo.name)}`, data.file, data.locate(i), missing);
     });
   }
 }

@@ -149,8 +149,6 @@ export function bakeExecutionName(deploymentId: string, hookExecutionIdSha256Hex
   return `${safeDeployment}-${hookExecutionIdSha256Hex.slice(0, 32)}`;
 }
 
-/** Default deadline: decide 55 minutes after the hook started, 5 minutes inside CodeDeploy's hour. */
-export const DEFAULT_DEADLINE_SECONDS = HOOK_LIMIT_SECONDS - 300;
 /**
  * The latest deadline allowed: the report (retried for up to ~2.5 minutes by the state machine)
  * must still reach CodeDeploy inside its one-hour hook limit.

@@ -1,4 +1,5 @@
-import { DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS } from './bake';
+import { MAX_DEADLINE_SECONDS } from './bake';
+import { DEFAULT_DEADLINE_SECONDS } from './defaults';
 
 /**
  * Environment of the hook starter Lambda (lambda/starter): the CodeDeploy hook target that

@@ -1,9 +1,11 @@
 // The pure core: SLO arithmetic, CloudWatch limits, the policy schema and the plan.
 // Imports nothing from aws-cdk-lib or the AWS SDK, so the Lambda bundle and the CLI stay small.
 export * from './errors';
+export * from './defaults';
 export * from './slo-math';
 export * from './cloudwatch-limits';
 export * from './policy';
+export * from './policy-builder';
 export * from './pricing';
 export * from './plan';
 export * from './audit-events';

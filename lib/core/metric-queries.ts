@@ -1,4 +1,5 @@
 import type { Counts, ReadProblem, SloBakeData } from './decision';
+import { HEALTH_CHECK_DEFAULTS } from './defaults';
 import { RollbackTriggersError } from './errors';
 import type { EvaluatorConfig, EvaluatorHealthCheck, EvaluatorSlo, MetricSpec } from './evaluator-config';
 import { judgeCanary } from './canary/judge';
@@ -123,7 +124,11 @@ export function validateQueriesPerTick(prop: string, count: number): void {
 
 /**
  * Queries for the Synthetics health checks, to ride in the same GetMetricData call: one per canary,
- * `CloudWatchSynthetics` `SuccessPercent` (percent of the run's steps that passed).
+ * `CloudWatchSynthetics` `SuccessPercent`, "The percentage of the runs of this canary that succeed
+ * and find no failures", dimension `CanaryName`, statistic Average ("CloudWatch metrics published
+ * by canaries", CloudWatch User Guide,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_metrics.html):
+ * per minute, the share of that minute's runs that succeeded (100 or 0 for one run).
  */
 export function buildHealthQueries(config: Pick<EvaluatorConfig, 'healthChecks'>): ReadQuery[] {
   return (config.healthChecks ?? []).flatMap((check, i) =>
@@ -175,13 +180,13 @@ export interface SyntheticsWindow {
  * failure reason, or undefined.
  */
 export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
-  const min = check.minSuccessPercent ?? 100;
+  const min = check.minSuccessPercent ?? HEALTH_CHECK_DEFAULTS.minSuccessPercent;
   const since = runsIn(series, window.from, window.to);
   const failed = since.filter(([, v]) => v < min);
   if (failed.length === 0) return undefined;
   const [firstAt, firstValue] = failed[0];
   const what =
-    `health check ${check.name}: Synthetics canary ${check.canaryName} succeeded ${firstValue} % of its steps at ${new Date(firstAt * 1000).toISOString()}, below ${min} %` +
+    `health check ${check.name}: Synthetics canary ${check.canaryName} had ${firstValue} % of its runs succeed at ${new Date(firstAt * 1000).toISOString()}, below ${min} %` +
     ` (${failed.length} of its ${since.length} runs since traffic shifted below ${min} %)`;
   const before = runsIn(series, window.releaseAt - HISTORY_SECONDS, window.releaseAt);
   if (before.length < SYNTHETICS_MIN_HISTORY_RUNS) {
@@ -215,11 +220,11 @@ export function syntheticsFailure(check: EvaluatorHealthCheck, series: Series | 
  * Returns why the bake waits, or undefined.
  */
 export function syntheticsPending(check: EvaluatorHealthCheck, series: Series | undefined, window: SyntheticsWindow): string | undefined {
-  const min = check.minSuccessPercent ?? 100;
+  const min = check.minSuccessPercent ?? HEALTH_CHECK_DEFAULTS.minSuccessPercent;
   const since = runsIn(series, window.from, window.to);
   const last = since[since.length - 1];
   if (last === undefined || last[1] >= min) return undefined;
-  return `health check ${check.name}: the latest run of Synthetics canary ${check.canaryName} at ${new Date(last[0] * 1000).toISOString()} succeeded ${last[1]} % of its steps, below ${min} %: waiting for the next runs`;
+  return `health check ${check.name}: the latest run of Synthetics canary ${check.canaryName} at ${new Date(last[0] * 1000).toISOString()} had ${last[1]} % of its runs succeed, below ${min} %: waiting for the next runs`;
 }
 
 /** A canary's runs in [from, to), oldest first. */

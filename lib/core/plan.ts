@@ -1,8 +1,7 @@
-import { DEFAULT_DEADLINE_SECONDS } from './bake';
+import { DEFAULT_DEADLINE_SECONDS } from './defaults';
 import { formatNumber, formatSeconds } from './errors';
 import type { PolicyAlarm, PolicyRollbackTrigger, PolicySlo, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
-import { isHighResolutionPeriod } from './cloudwatch-limits';
 import { DerivedTier, HOURLY_EVALUATION_AFTER_SECONDS, budgetSpentAtFire, detectionRangeSeconds } from './slo-math';
 
 /** Error ratios the plan quotes detection times for: a total outage, 10 % and 2 % errors. */
@@ -89,12 +88,9 @@ export interface Plan {
   readonly slos: readonly PlanSlo[];
   readonly thresholdTriggers: number;
   readonly rollbackTriggers: readonly PlanRollbackTrigger[];
-  /** Burn-rate window alarms created, and how many the SLOs asked for before sharing. */
+  /** Burn-rate window alarms the SLOs create: two per tier, each SLO its own. */
   readonly windowAlarms: number;
-  readonly windowAlarmsRequested: number;
   readonly cost: PlanCost;
-  /** What the same SLOs would cost if no window alarm were shared between tiers or SLOs. */
-  readonly costWithoutReuse: PlanCost;
 }
 
 export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Plan {
@@ -128,17 +124,6 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
   ];
   const cost = costOf([...sloAlarms, ...triggerAlarms], composites);
 
-  // Without reuse every SLO creates its own long and short alarm per tier.
-  const unshared = policy.slos.flatMap((slo) =>
-    slo.tiers.flatMap((tier) =>
-      [tier.longWindowSeconds, tier.shortWindowSeconds].map((windowSeconds) => ({
-        metricCount: slo.sli.metricCount,
-        highResolution: isHighResolutionPeriod(windowSeconds),
-      })),
-    ),
-  );
-  const costWithoutReuse = costOf([...unshared, ...triggerAlarms], composites);
-
   return {
     stack: policy.stack,
     ingestionDelaySeconds: delay,
@@ -166,9 +151,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       coverage: coverageOf(r),
     })),
     windowAlarms: sloAlarms.length,
-    windowAlarmsRequested: unshared.length,
     cost,
-    costWithoutReuse,
   };
 }
 
@@ -349,19 +332,11 @@ export function renderPlan(plan: Plan): string {
     for (const c of r.coverage) lines.push(`    ${c.minutes}: ${c.judgedBy}`);
   }
   const c = plan.cost;
-  const w = plan.costWithoutReuse;
   lines.push('');
   lines.push(
     `Alarms: ${c.metricAlarms} metric (${c.highResolutionAlarms} high-resolution, ${c.billedMetrics} billed metrics), ${c.compositeAlarms} composite — ` +
       `$${c.monthlyUsd.toFixed(2)}/month at us-east-1 list prices`,
   );
-  if (plan.windowAlarmsRequested !== plan.windowAlarms) {
-    lines.push(
-      `Window reuse: ${plan.windowAlarmsRequested - plan.windowAlarms} of ${plan.windowAlarmsRequested} window alarms shared, saving $${sumUsd([w.monthlyUsd, -c.monthlyUsd]).toFixed(2)}/month`,
-    );
-  } else {
-    lines.push('Window reuse: no two tiers or SLOs share a window alarm in this stack');
-  }
   lines.push(
     `Detection times assume steady traffic above each tier's minimum events, a clean history and ` +
       (plan.ingestionDelaySeconds > 0 ? `${formatSeconds(plan.ingestionDelaySeconds)} of ingestion delay (included).` : 'no ingestion delay.'),

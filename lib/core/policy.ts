@@ -39,7 +39,7 @@ export interface PolicyAlarm {
 
 export interface PolicyTier extends DerivedTier {
   readonly minEventsPerWindow: number;
-  /** Ids of the window alarms (possibly shared with other SLOs of the stack). */
+  /** Ids of the tier's window alarms, among its SLO's own `alarms`. */
   readonly longAlarm: string;
   readonly shortAlarm: string;
 }
@@ -64,7 +64,7 @@ export interface PolicySlo {
   readonly errorBudget: number;
   readonly sli: PolicySli;
   readonly tiers: readonly PolicyTier[];
-  /** Alarms this SLO created (alarms it reuses are owned by the SLO that created them). */
+  /** The window alarms this SLO created: every alarm its tiers use (SLOs never share alarms). */
   readonly alarms: readonly PolicyAlarm[];
   readonly composites: readonly PolicyComposite[];
 }

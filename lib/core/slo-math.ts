@@ -1,7 +1,6 @@
 import { RollbackTriggersError, formatNumber, formatSeconds } from './errors';
 
-/** 30 days, the compliance period the SRE Workbook's tier factors are quoted for. */
-export const DEFAULT_COMPLIANCE_PERIOD_SECONDS = 30 * 86_400;
+import { DEFAULT_COMPLIANCE_PERIOD_SECONDS } from './defaults';
 
 /** Throws unless `objectivePercent` is a usable SLO target (strictly between 0 and 100). */
 export function validateObjectivePercent(objectivePercent: number, prop = 'objectivePercent'): void {

@@ -18,8 +18,18 @@ import { SliCounts, numeratorOf } from './sli-counts';
 
 /**
  * One place that owns how burn-rate alarms look (in the spirit of cdk-monitoring-constructs'
- * AlarmFactory): the math, missing-data treatment, naming, and reuse of identical window alarms
- * within a stack.
+ * AlarmFactory): the math, missing-data treatment and naming.
+ *
+ * It holds no state. Every alarm is created under the construct that asks for it (an SLO's tier,
+ * a RollbackTrigger), so its logical id is that construct's and no other's: deleting one SLO never
+ * replaces another's alarms. Identical window alarms of two SLOs are therefore not shared any more
+ * (they were, through a module-level registry, which put one SLO's alarms under another's path).
+ * What that costs: only SLOs of one stack with the same SLI metrics and objective, and a tier of the
+ * same windows and budget share, ever shared: the same objective declared twice, say for two teams'
+ * actions. The example app has no such pair ($0 more a month); where one exists, each duplicated
+ * tier bills its two windows' metrics again ($0.40 a month per tier on a 2-metric SLI, $1.60 for the
+ * four workbook tiers). A user who wants one set of alarms declares the SLO once with every action
+ * (`pageActions` and `ticketActions` take lists).
  */
 
 export interface WindowAlarmRequest {
@@ -54,13 +64,17 @@ export interface BaselineComparison {
   readonly factor: number;
 }
 
-export interface WindowAlarm {
-  readonly alarm: Alarm;
-  /** True when an identical alarm created earlier in the stack was returned. */
-  readonly reused: boolean;
+/**
+ * An alarm the factory created, with the literal name it was given: a composite over alarms whose
+ * names are all literal can have its rule measured at synth. The name travels with the alarm
+ * (no lookup table), so the construct that holds the alarm holds its name.
+ */
+export interface FactoryAlarm<A extends IAlarm = IAlarm> {
+  readonly alarm: A;
+  /** @default - a name CloudFormation generates, or one only known at deploy time (a token) */
+  readonly literalName?: string;
 }
 
-const registries = new WeakMap<Stack, Map<string, Alarm>>();
 /** The props an SLO's alarm names are built from (`<alarmNamePrefix>-<sloName>-<tier>[-long|-short]`). */
 const SLO_ALARM_NAME_PROP = 'the alarm name built from alarmNamePrefix, sloName and the tier';
 
@@ -81,11 +95,9 @@ function checkAlarmName(owner: Construct, name: string, prop: string): void {
   });
 }
 
-/** Literal names given to alarms, so composite rules over them can be measured at synth. */
-const literalNames = new WeakMap<IAlarm, string>();
-
-function literalName(alarm: IAlarm, name: string | undefined): void {
-  if (name !== undefined && !isUnresolved(name)) literalNames.set(alarm, name);
+/** The name as given when it is known at synth. */
+function literalName(name: string | undefined): string | undefined {
+  return name !== undefined && !isUnresolved(name) ? name : undefined;
 }
 
 /**
@@ -193,21 +205,22 @@ export function relativeBurnRateExpression(
   });
 }
 
-export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRequest): WindowAlarm {
-  const stack = Stack.of(owner);
-  const expression = request.baseline
+function windowExpression(request: WindowAlarmRequest): MathExpression {
+  return request.baseline
     ? relativeBurnRateExpression(request.counts, request.baseline, request.windowSeconds, request.errorBudget, request.minEvents, request.label)
     : burnRateExpression(request.counts, request.windowSeconds, request.errorBudget, request.minEvents, request.label);
-  // An explicitly named alarm is its own alarm: sharing it would hand one SLO another's name.
-  const key = `${metricSignature(stack, expression)}|${request.windowSeconds}|${request.factor}|${request.alarmName ?? ''}`;
-  let registry = registries.get(stack);
-  if (!registry) {
-    registry = new Map();
-    registries.set(stack, registry);
-  }
-  const existing = registry.get(key);
-  if (existing) return { alarm: existing, reused: true };
+}
 
+/**
+ * What makes two window alarms identical (the metrics, the expression, the window and the
+ * threshold), for a construct that must refuse duplicates among its own alarms (RT326).
+ */
+export function windowAlarmSignature(scope: Construct, request: WindowAlarmRequest): string {
+  return `${metricSignature(Stack.of(scope), windowExpression(request))}|${request.windowSeconds}|${request.factor}`;
+}
+
+export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRequest): FactoryAlarm<Alarm> {
+  const expression = windowExpression(request);
   if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) {
     checkAlarmName(owner, request.alarmName, request.alarmNameProp ?? SLO_ALARM_NAME_PROP);
   }
@@ -223,14 +236,12 @@ export function windowAlarm(owner: Construct, id: string, request: WindowAlarmRe
     alarmDescription: request.description,
     alarmName: request.alarmName,
   });
-  literalName(alarm, request.alarmName);
-  registry.set(key, alarm);
-  return { alarm, reused: false };
+  return { alarm, literalName: literalName(request.alarmName) };
 }
 
 export interface CompositeRequest {
   readonly operator: 'AND' | 'OR';
-  readonly children: IAlarm[];
+  readonly children: ReadonlyArray<FactoryAlarm>;
   readonly description: string;
   readonly alarmName?: string;
   /**
@@ -247,10 +258,10 @@ export interface CompositeRequest {
 export const SUPPRESSOR_WAIT = Duration.minutes(2);
 export const SUPPRESSOR_EXTENSION = Duration.minutes(30);
 
-export function compositeAlarm(owner: Construct, id: string, request: CompositeRequest): CompositeAlarm {
+export function compositeAlarm(owner: Construct, id: string, request: CompositeRequest): FactoryAlarm<CompositeAlarm> {
   // Child names are generated by CloudFormation unless the user gave a prefix; the rule's length
   // is only knowable at synth then, so it is checked only then.
-  const known = request.children.map((c) => literalNames.get(c));
+  const known = request.children.map((c) => c.literalName);
   const measurable = known.every((n) => n !== undefined) ? compositeRule(request.operator, known as string[]) : undefined;
   atConstruct(owner, () => validateComposite(`composite alarm ${id}`, request.children.length, measurable));
   if (request.alarmName !== undefined && !isUnresolved(request.alarmName)) {
@@ -258,7 +269,7 @@ export function compositeAlarm(owner: Construct, id: string, request: CompositeR
   }
   const composite = new CompositeAlarm(owner, id, {
     // Composite rules accept alarm names as well as ARNs; names keep the rule short.
-    alarmRule: AlarmRule.fromString(compositeRule(request.operator, request.children.map((c) => c.alarmName))),
+    alarmRule: AlarmRule.fromString(compositeRule(request.operator, request.children.map((c) => c.alarm.alarmName))),
     alarmDescription: request.description,
     compositeAlarmName: request.alarmName,
     // PutCompositeAlarm requires both periods whenever an ActionsSuppressor is set.
@@ -267,6 +278,5 @@ export function compositeAlarm(owner: Construct, id: string, request: CompositeR
     actionsSuppressorExtensionPeriod: request.suppressor ? SUPPRESSOR_EXTENSION : undefined,
   });
   for (const action of request.actions ?? []) composite.addAlarmAction(action);
-  literalName(composite, request.alarmName);
-  return composite;
+  return { alarm: composite, literalName: literalName(request.alarmName) };
 }

@@ -1,5 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { EvaluatorHealthCheck, RollbackTriggersError } from '../core';
+import { EvaluatorHealthCheck, HEALTH_CHECK_DEFAULTS, RollbackTriggersError } from '../core';
 
 /** An HTTP health check probed on every bake tick. */
 export interface HttpHealthCheckProps {
@@ -46,14 +46,14 @@ export class HealthCheck {
     if (!Token.isUnresolved(props.url) && !/^https?:\/\/[^\s]+$/.test(props.url)) {
       throw new RollbackTriggersError('RT310', `health check ${props.name}: url must be an http:// or https:// URL, got "${props.url}"`);
     }
-    const failAfter = props.failAfter ?? 3;
+    const failAfter = props.failAfter ?? HEALTH_CHECK_DEFAULTS.httpFailAfter;
     if (Token.isUnresolved(failAfter)) {
       throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a literal number, got a token — the evaluator and the policy count failed probes with it`);
     }
     if (!Number.isInteger(failAfter) || failAfter < 1) {
       throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a whole number of at least 1, got ${failAfter}`);
     }
-    const timeout = props.timeout ?? Duration.seconds(5);
+    const timeout = props.timeout ?? Duration.millis(HEALTH_CHECK_DEFAULTS.httpTimeoutMs);
     if (timeout.isUnresolved()) {
       throw new RollbackTriggersError('RT312', `health check ${props.name}: timeout must be a literal duration, got a token — the evaluator's configuration carries it in milliseconds`);
     }
@@ -75,7 +75,7 @@ export class HealthCheck {
         `health check ${props.name}: canaryName must name a Synthetics canary (the CanaryName dimension its runs are read under), got ${JSON.stringify(props.canaryName)}`,
       );
     }
-    const min = props.minSuccessPercent ?? 100;
+    const min = props.minSuccessPercent ?? HEALTH_CHECK_DEFAULTS.minSuccessPercent;
     if (Token.isUnresolved(min)) {
       throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be a literal number, got a token — the evaluator and the policy judge runs with it`);
     }

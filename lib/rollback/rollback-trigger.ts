@@ -31,6 +31,7 @@ import {
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
   PolicyHealthCheck,
+  ROLLBACK_TRIGGER_DEFAULTS,
   PolicyRollbackAlarm,
   PolicyRollbackTrigger,
   PolicyTier,
@@ -44,11 +45,13 @@ import {
   fastestPageTier,
   formatSeconds,
   queriesPerTick,
+  rollbackAlarmEntry,
+  rollbackTriggerPolicyEntry,
   validateAlarmDescription,
   validateMathAlarmSize,
   validateQueriesPerTick,
 } from '../core';
-import { BaselineComparison, windowAlarm } from '../private/alarm-factory';
+import { BaselineComparison, WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
 import { DerivedBad, SliCounts, countsMetricCount } from '../private/sli-counts';
 import { atConstruct } from '../private/errors';
@@ -251,8 +254,7 @@ export class RollbackTrigger extends Construct {
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, maxAlarms, inconclusiveAction) });
     // One list for the evaluator's configuration and the policy the simulator replays.
     const healthChecks = props.healthChecks?.map((c) => c._config);
-    this._policy = {
-      kind: 'rollback',
+    this._policy = rollbackTriggerPolicyEntry({
       name: id,
       path: this.node.path,
       platform: target._lambda ? 'lambda' : 'ecs',
@@ -262,8 +264,8 @@ export class RollbackTrigger extends Construct {
       maxAlarms,
       alarmPathSuspended: suspend,
       alarms: policyAlarms,
-      ...(healthChecks && healthChecks.length > 0 ? { healthChecks: healthChecks.map(policyHealthCheck) } : {}),
-    };
+      healthChecks: healthChecks?.map(policyHealthCheck),
+    });
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
     // 3. State and audit trail.
@@ -282,7 +284,7 @@ export class RollbackTrigger extends Construct {
       bus.archive('AuditArchive', {
         description: 'Every rollback-triggers audit event',
         eventPattern: { source: [AUDIT_EVENT_SOURCE] },
-        retention: props.auditRetention ?? Duration.days(365),
+        retention: props.auditRetention ?? Duration.days(ROLLBACK_TRIGGER_DEFAULTS.auditRetentionDays),
       });
       this.auditBus = bus;
     }
@@ -456,7 +458,10 @@ export class RollbackTrigger extends Construct {
       metric: new MathExpression({
         // FILL: the three counts publish only when nonzero; metric math documents missing values
         // in arithmetic as 0, but every term is filled so no reading of it can drop the minute
-        // (Metric math syntax and functions, CloudWatch User Guide).
+        // (Metric math syntax and functions, CloudWatch User Guide). The counts are the state
+        // machine's ExecutionsFailed, ExecutionsTimedOut and ExecutionsAborted, per StateMachineArn
+        // ("Monitoring Step Functions metrics using Amazon CloudWatch", Step Functions Developer
+        // Guide, https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html).
         expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
         usingMetrics: {
           failed: stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
@@ -482,7 +487,8 @@ export class RollbackTrigger extends Construct {
     const alarms: IAlarm[] = [];
     const policyAlarms: PolicyRollbackAlarm[] = [];
     const slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> = [];
-    const owners = new Map<IAlarm, string>();
+    /** SLO name by alarm signature: two identical rollback alarms would only count twice. */
+    const owners = new Map<string, string>();
     for (const slo of objectives) {
       const tier = fastestPageTier(slo._policy.tiers);
       if (!tier) {
@@ -530,7 +536,7 @@ export class RollbackTrigger extends Construct {
           `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name})` +
           (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.');
         atConstruct(this, () => validateAlarmDescription(`the description of the rollback alarm of SLO ${slo.sloName} (built from its sloName)`, description));
-        const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, {
+        const request: WindowAlarmRequest = {
           baseline,
           counts: sli._counts,
           // The short window: on a new version the long one would only hold the minutes since the
@@ -541,10 +547,11 @@ export class RollbackTrigger extends Construct {
           minEvents: tier.minEventsPerWindow,
           label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.shortWindowSeconds)}`,
           description,
-        });
-        // Two objectives with the same SLI and objective render the same alarm (the factory reuses
-        // it): CodeDeploy would get it twice, and the plan would count one SLO's alarm for both.
-        const owner = owners.get(alarm);
+        };
+        // Two objectives with the same SLI and objective render identical alarms: the group would
+        // poll the same burn rate twice, against its alarm cap, and the plan count it for both.
+        const signature = windowAlarmSignature(this, request);
+        const owner = owners.get(signature);
         if (owner !== undefined) {
           throw new RollbackTriggersError(
             'RT326',
@@ -552,17 +559,22 @@ export class RollbackTrigger extends Construct {
               'they share one rollback alarm, which would be attached to the deployment group twice — pass one of them',
           );
         }
-        owners.set(alarm, slo.sloName);
+        owners.set(signature, slo.sloName);
+        // Created under the trigger: its logical id is the trigger's and the SLO's construct id.
+        const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, request);
         alarms.push(alarm);
-        policyAlarms.push({
-          slo: slo.sloName,
-          scope: label === 'NewVersion' ? 'version' : label === 'Blue' ? 'blue' : label === 'Green' ? 'green' : 'declared',
-          tier,
-          windowSeconds: tier.shortWindowSeconds,
-          minEvents: tier.minEventsPerWindow,
-          metricCount,
-          baseline: baseline ? { mode: baseline.mode, factor: baseline.factor } : undefined,
-        });
+        policyAlarms.push(
+          rollbackAlarmEntry(
+            slo.sloName,
+            tier,
+            {
+              scope: label === 'NewVersion' ? 'version' : label === 'Blue' ? 'blue' : label === 'Green' ? 'green' : 'declared',
+              metricCount: countsMetricCount(sli._counts),
+              baseline: baseline ? { mode: baseline.mode, metricCount: countsMetricCount(baseline.counts) } : undefined,
+            },
+            baselineFactor,
+          ),
+        );
         if (label !== 'Blue') slis.push({ slo, sli, tier });
       }
     }
@@ -639,15 +651,15 @@ export class RollbackTrigger extends Construct {
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: ecs ? 'ecs' : 'lambda',
       bakeSeconds,
-      tickSeconds: 60,
+      tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
       deadlineMarginSeconds: HOOK_LIMIT_SECONDS - deadlineSeconds,
       // The evaluator refuses deployments of any other group (a hook wired to the wrong group).
       applicationName: group.application.applicationName,
       deploymentGroupName: group.deploymentGroupName,
       metricDelaySeconds,
-      compareWithBaseline: props.compareWithBaseline ?? true,
-      baselineFactor: props.baselineFactor ?? 2,
+      compareWithBaseline: props.compareWithBaseline ?? ROLLBACK_TRIGGER_DEFAULTS.compareWithBaseline,
+      baselineFactor: props.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor,
       healthChecks,
       slos,
       dimensionSets,

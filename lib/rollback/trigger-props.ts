@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_DEADLINE_SECONDS, RollbackTriggersError, formatSeconds } from '../core';
+import { DEFAULT_DEADLINE_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
 import { literalSeconds } from '../private/metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from './health-check';
@@ -63,7 +63,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
 
   // The hook's one-hour clock bounds the deadline, the deadline bounds the metric delay (a bake of
   // at least one minute must fit after it), and both bound the bake.
-  const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(DEFAULT_DEADLINE_SECONDS)));
+  const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.deadlineSeconds)));
   // Past the deadline the last step may still take two 2-minute attempts, and the machine's
   // report-by (hook start + 57 min) must not cut the deciding tick: 55 min is the latest.
   if (!(deadlineSeconds >= 60 && deadlineSeconds <= DEFAULT_DEADLINE_SECONDS)) {
@@ -73,7 +73,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
         `the last step, the report and its retries need the rest), got ${formatSeconds(deadlineSeconds)}`,
     );
   }
-  const metricDelaySeconds = at(() => literalSeconds('metricDelay', props.metricDelay ?? Duration.minutes(3)));
+  const metricDelaySeconds = at(() => literalSeconds('metricDelay', props.metricDelay ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.metricDelaySeconds)));
   if (metricDelaySeconds > deadlineSeconds - 60) {
     throw new RollbackTriggersError(
       'RT333',
@@ -81,7 +81,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
         `trusts a minute only metricDelay after it ends), got ${formatSeconds(metricDelaySeconds)} — CloudWatch data usually arrives within a few minutes; keep the default 3 min unless yours is later`,
     );
   }
-  const bakeSeconds = at(() => literalSeconds('bake', props.bake ?? Duration.minutes(10)));
+  const bakeSeconds = at(() => literalSeconds('bake', props.bake ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds)));
   const maxBake = deadlineSeconds - metricDelaySeconds;
   if (bakeSeconds > maxBake) {
     throw new RollbackTriggersError(
@@ -91,7 +91,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
     );
   }
 
-  const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? 10;
+  const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? ROLLBACK_TRIGGER_DEFAULTS.maxAlarmsPerDeploymentGroup;
   if (Token.isUnresolved(maxAlarms) || typeof maxAlarms !== 'number' || !Number.isInteger(maxAlarms) || maxAlarms < 1) {
     throw new RollbackTriggersError(
       'RT332',
@@ -105,7 +105,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
       `${path}: inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describe(props.inconclusiveAction)}`,
     );
   }
-  const baselineFactor = props.baselineFactor ?? 2;
+  const baselineFactor = props.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor;
   if (Token.isUnresolved(baselineFactor)) {
     throw new RollbackTriggersError('RT314', `${path}: baselineFactor must be a literal number, got a token — the rollback alarms' expressions are written with it at synth`);
   }

@@ -2,38 +2,30 @@ import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import { IAlarm, IAlarmAction, IMetric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import {
-  DEFAULT_COMPLIANCE_PERIOD_SECONDS,
   DerivedTier,
+  PlannedSlo,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
-  PolicyAlarm,
-  PolicyComposite,
   PolicySlo,
-  PolicyTier,
   RollbackTriggersError,
-  defaultMinEventsPerWindow,
-  deriveTier,
-  errorBudget,
+  SLO_DEFAULTS,
+  SloDeclaration,
   formatNumber,
   formatSeconds,
   fullOutageBudgetSeconds,
   isHighResolutionPeriod,
+  ownWindows,
+  planSlo,
+  sloPolicyEntry,
   validateAlarmDescription,
   validateAlarmMathExpression,
   validateAlarmNamePart,
-  validateErrorBudgetMeasurable,
-  validateEvaluationRange,
   validateLibraryQueryId,
   validateMathAlarmSize,
-  validateMinEventsMeasureBudget,
-  validateMinEventsPerWindow,
-  validateObjectivePercent,
   validatePeriod,
   validateResolutionForNamespaces,
-  validateSubMinutePeriod,
-  validateWindowMultiple,
 } from '../core';
-import { compositeAlarm, windowAlarm } from '../private/alarm-factory';
+import { FactoryAlarm, compositeAlarm, windowAlarm } from '../private/alarm-factory';
 import { atConstruct } from '../private/errors';
 import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint, metricSignature } from '../private/metrics';
 import { countsMetricCount } from '../private/sli-counts';
@@ -123,7 +115,8 @@ const SLO_SYMBOL = Symbol.for('cdk-rollback-triggers.ServiceLevelObjective');
  *
  * For every tier it creates a long-window and a short-window burn-rate alarm (each alarm's period
  * is its window), ANDs them in a composite per tier, and ORs the tiers into one composite per
- * severity that carries the actions. Identical window alarms are shared within a stack.
+ * severity that carries the actions. Every alarm is created under the SLO (its tier's scope), so
+ * adding or deleting another SLO never changes its logical ids; two SLOs never share an alarm.
  */
 export class ServiceLevelObjective extends Construct {
   /** Whether a construct is a ServiceLevelObjective (works across copies of the library). */
@@ -137,7 +130,7 @@ export class ServiceLevelObjective extends Construct {
   public readonly compliancePeriod: Duration;
   /** The error budget as a fraction of events (0.001 for 99.9 %). */
   public readonly errorBudget: number;
-  /** Every long- and short-window alarm the tiers use, including ones shared with other SLOs. */
+  /** Every long- and short-window alarm the tiers use, all created by this SLO. */
   public readonly windowAlarms: IAlarm[];
   /** One composite per tier: long window AND short window. */
   public readonly tierAlarms: IAlarm[];
@@ -164,9 +157,9 @@ export class ServiceLevelObjective extends Construct {
     this.sli = props.sli;
     this.sloName = props.sloName ?? id;
     this.objectivePercent = props.objectivePercent;
-    this.compliancePeriod = props.compliancePeriod ?? Duration.seconds(DEFAULT_COMPLIANCE_PERIOD_SECONDS);
+    this.compliancePeriod = props.compliancePeriod ?? Duration.seconds(SLO_DEFAULTS.compliancePeriodSeconds);
 
-    const checked = atConstruct(this, () => validate(props, this.compliancePeriod, this.sloName, Stack.of(this)));
+    const checked = atConstruct(this, () => validate(props, this.compliancePeriod, this.sloName, this.node.path, Stack.of(this)));
     atConstruct(this, () => claimSloName(this, this.sloName));
     this.errorBudget = checked.budget;
     warnOnCountStatistics(this, props.sli);
@@ -181,16 +174,13 @@ export class ServiceLevelObjective extends Construct {
     };
 
     const windowAlarms: IAlarm[] = [];
-    const ownedAlarms: PolicyAlarm[] = [];
     const tierAlarms: IAlarm[] = [];
-    const policyTiers: PolicyTier[] = [];
-    const composites: PolicyComposite[] = [];
-    const tierAlarmsBySeverity = new Map<AlertSeverity, IAlarm[]>();
+    const tierAlarmsBySeverity = new Map<AlertSeverity, FactoryAlarm[]>();
 
     checked.tiers.forEach(({ tier, derived, minEvents }) => {
       const tierScope = new Construct(this, tier.name);
       const makeWindow = (role: 'long' | 'short', windowSeconds: number) => {
-        const result = windowAlarm(tierScope, role === 'long' ? 'LongWindowAlarm' : 'ShortWindowAlarm', {
+        const created = windowAlarm(tierScope, role === 'long' ? 'LongWindowAlarm' : 'ShortWindowAlarm', {
           counts: props.sli._counts,
           windowSeconds,
           errorBudget: checked.budget,
@@ -203,60 +193,36 @@ export class ServiceLevelObjective extends Construct {
           ),
           alarmName: nameFor(tier.name, role),
         });
-        if (!result.reused) {
-          const alarmId = `${this.node.path}/${tier.name}/${role}`;
-          policyIds.set(result.alarm, alarmId);
-          ownedAlarms.push({
-            id: alarmId,
-            windowSeconds,
-            threshold: derived.factor,
-            minEvents,
-            treatMissingData: 'notBreaching',
-            metricCount: checked.metricCount,
-            highResolution: windowSeconds < 60,
-          });
-        }
-        windowAlarms.push(result.alarm);
-        return { alarm: result.alarm, policyId: policyIds.get(result.alarm)! };
+        windowAlarms.push(created.alarm);
+        return created;
       };
       const long = makeWindow('long', derived.longWindowSeconds);
       const short = makeWindow('short', derived.shortWindowSeconds);
       const composite = compositeAlarm(tierScope, 'Alarm', {
         operator: 'AND',
-        children: [long.alarm, short.alarm],
+        children: [long, short],
         description: description(
           `tier ${tier.name}, burn rate ≥ ${formatNumber(derived.factor)}× over both ${formatSeconds(derived.longWindowSeconds)} and ${formatSeconds(derived.shortWindowSeconds)}`,
         ),
         alarmName: nameFor(tier.name),
       });
-      tierAlarms.push(composite);
+      tierAlarms.push(composite.alarm);
       const list = tierAlarmsBySeverity.get(tier.severity) ?? [];
       list.push(composite);
       tierAlarmsBySeverity.set(tier.severity, list);
-      const compositeId = `${this.node.path}/${tier.name}`;
-      composites.push({ id: compositeId, kind: 'tier', severity: derived.severity, operator: 'AND', children: [long.policyId, short.policyId] });
-      policyTiers.push({ ...derived, minEventsPerWindow: minEvents, longAlarm: long.policyId, shortAlarm: short.policyId });
     });
 
     const severityAlarm = (severity: AlertSeverity, actions: IAlarmAction[] | undefined, suppressor?: IAlarm) => {
       const children = tierAlarmsBySeverity.get(severity);
       if (!children) return undefined;
       const sev = severity === AlertSeverity.PAGE ? 'page' : 'ticket';
-      const alarm = compositeAlarm(this, sev === 'page' ? 'PageAlarm' : 'TicketAlarm', {
+      const { alarm } = compositeAlarm(this, sev === 'page' ? 'PageAlarm' : 'TicketAlarm', {
         operator: 'OR',
         children,
         description: description(`any ${sev} tier firing`),
         alarmName: nameFor(sev),
         actions,
         suppressor,
-      });
-      composites.push({
-        id: `${this.node.path}/${sev}`,
-        kind: 'severity',
-        severity: sev,
-        operator: 'OR',
-        children: checked.tiers.filter((t) => t.tier.severity === severity).map((t) => `${this.node.path}/${t.tier.name}`),
-        suppressedBy: suppressor ? `${this.node.path}/page` : undefined,
       });
       return alarm;
     };
@@ -265,25 +231,8 @@ export class ServiceLevelObjective extends Construct {
     this.windowAlarms = windowAlarms;
     this.tierAlarms = tierAlarms;
 
-    this._policy = {
-      kind: 'slo',
-      name: this.sloName,
-      path: this.node.path,
-      objectivePercent: this.objectivePercent,
-      compliancePeriodSeconds: checked.periodSeconds,
-      errorBudget: checked.budget,
-      sli: {
-        kind: props.sli._coreKind(),
-        scope: props.sli._coreScope(),
-        description: props.sli.description,
-        resolutionSeconds: checked.resolutionSeconds,
-        metricCount: checked.metricCount,
-        latencyThreshold: props.sli.latencyThreshold,
-      },
-      tiers: policyTiers,
-      alarms: ownedAlarms,
-      composites,
-    };
+    // Every window alarm is the SLO's own (created under its tier's scope).
+    this._policy = sloPolicyEntry(checked.declaration, checked.plan, ownWindows(checked.declaration, checked.plan));
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
   }
 }
@@ -294,12 +243,15 @@ interface CheckedProps {
   readonly resolutionSeconds: number;
   readonly metricCount: number;
   readonly tiers: Array<{ tier: BurnRateTier; derived: DerivedTier; minEvents: number }>;
+  /** The SLO in the policy's terms, and the core's checked plan of it (lib/core/policy-builder.ts). */
+  readonly declaration: SloDeclaration;
+  readonly plan: PlannedSlo;
   /** Warnings for deliberate opt-ins and for values known only at deploy time, with stable ids. */
   readonly warnings: Array<{ id: string; message: string }>;
 }
 
 /** Every synth-time check of the props, in the order a user would fix them. */
-function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration, sloName: string, stack: Stack): CheckedProps {
+function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration, sloName: string, path: string, stack: Stack): CheckedProps {
   const warnings: Array<{ id: string; message: string }> = [];
   if (!props.sli || !props.sli._counts) {
     throw new RollbackTriggersError('RT124', `sli is required, got ${String(props.sli)} — build one with Sli.errorRatio(), Sli.lambdaAvailability() or another Sli factory`);
@@ -307,12 +259,9 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
   if (Token.isUnresolved(props.objectivePercent)) {
     throw new RollbackTriggersError('RT113', 'objectivePercent must be a literal number: the alarm thresholds are computed from it at synth');
   }
-  validateObjectivePercent(props.objectivePercent);
-  validateErrorBudgetMeasurable(props.objectivePercent);
-  const budget = errorBudget(props.objectivePercent);
   validateSloName(sloName, props.sloName === undefined);
   const periodSeconds = literalSeconds('compliancePeriod', compliancePeriod);
-  const resolutionSeconds = literalSeconds('resolution', props.resolution ?? Duration.minutes(1));
+  const resolutionSeconds = literalSeconds('resolution', props.resolution ?? Duration.seconds(SLO_DEFAULTS.resolutionSeconds));
 
   validatePeriod('resolution', resolutionSeconds);
   const counts = props.sli._counts;
@@ -327,7 +276,6 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
     if (Token.isUnresolved(props.minEventsPerWindow)) {
       throw new RollbackTriggersError('RT113', "minEventsPerWindow must be a literal number: the alarm expressions compare each window's events with it at synth");
     }
-    validateMinEventsPerWindow(props.minEventsPerWindow);
   }
   if (props.alarmNamePrefix !== undefined) {
     if (isUnresolved(props.alarmNamePrefix)) {
@@ -353,24 +301,28 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
       throw new RollbackTriggersError('RT116', `tiers[${i}] must be a BurnRateTier (BurnRateTier.PAGE_1H… or BurnRateTier.of()), got ${String(tier)}`);
     }
   });
-  const seen = new Set<string>();
-  const checkedTiers = tiers.map((tier) => {
-    if (seen.has(tier.name)) {
-      throw new RollbackTriggersError('RT117', `tiers contains "${tier.name}" twice — give custom tiers distinct names`);
-    }
-    seen.add(tier.name);
-    const derived = deriveTier(tier._toSpec(), props.objectivePercent, periodSeconds);
-    for (const [role, seconds] of [
-      ['longWindow', derived.longWindowSeconds],
-      ['shortWindow', derived.shortWindowSeconds],
-    ] as const) {
-      const prop = `tier "${tier.name}" ${role}`;
-      validateSubMinutePeriod(prop, seconds, resolutionSeconds, 'resolution');
-      validateWindowMultiple(prop, seconds, resolutionSeconds);
-      validatePeriod(prop, seconds);
-      // The window is the alarm's period with one evaluation period.
-      validateEvaluationRange(prop, seconds, 1);
-    }
+  // The objective, the name, the minimum events and the tiers: the core's checks, the CLI's too.
+  const declaration: SloDeclaration = {
+    name: sloName,
+    path,
+    objectivePercent: props.objectivePercent,
+    compliancePeriodSeconds: periodSeconds,
+    tiers: tiers.map((tier) => tier._toSpec()),
+    minEventsPerWindow: props.minEventsPerWindow,
+    sli: {
+      kind: props.sli._coreKind(),
+      scope: props.sli._coreScope(),
+      description: props.sli.description,
+      resolutionSeconds,
+      metricCount,
+      latencyThreshold: props.sli.latencyThreshold,
+    },
+    suppressTicketsWhilePaging: props.suppressTicketsWhilePaging,
+  };
+  const plan = planSlo(declaration, SLO_DEFAULTS, props.sloName === undefined ? 'sloName (the construct id by default)' : 'sloName');
+  const budget = plan.errorBudget;
+  const checkedTiers = plan.tiers.map(({ derived, minEvents }, i) => {
+    const tier = tiers[i];
     if (derived.factor < 1) {
       warnings.push({
         id: 'cdk-rollback-triggers:tierBelowBudgetRate',
@@ -380,11 +332,8 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
           `${formatSeconds(periodSeconds)} period). Raise its budgetConsumedPercent, shorten its longWindow, or acknowledge this warning.`,
       });
     }
-    return { tier, derived, minEvents: props.minEventsPerWindow ?? defaultMinEventsPerWindow(derived) };
+    return { tier, derived, minEvents };
   });
-  if (props.minEventsPerWindow !== undefined) {
-    validateMinEventsMeasureBudget(props.objectivePercent, props.minEventsPerWindow, checkedTiers.map((t) => t.derived));
-  }
 
   // The SLI's math runs inside every window alarm: the longest window bounds what one evaluation reads.
   const longestWindow = Math.max(...checkedTiers.map((t) => t.derived.longWindowSeconds));
@@ -426,8 +375,7 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
     );
   if ((props.pageActions?.length ?? 0) > 0 && !hasPage) throw missingSeverity('pageActions', 'page', 'would run when a page tier fires');
   if ((props.ticketActions?.length ?? 0) > 0 && !hasTicket) throw missingSeverity('ticketActions', 'ticket', 'would run when a ticket tier fires');
-  if (props.suppressTicketsWhilePaging && !hasPage) throw missingSeverity('suppressTicketsWhilePaging', 'page', 'silences tickets while a page tier fires');
-  if (props.suppressTicketsWhilePaging && !hasTicket) throw missingSeverity('suppressTicketsWhilePaging', 'ticket', 'silences the ticket tiers');
+  // suppressTicketsWhilePaging without a page and a ticket tier: planSlo (RT125).
 
   const outageSeconds = fullOutageBudgetSeconds(props.objectivePercent, periodSeconds);
   if (outageSeconds < ALARM_EVALUATION_SECONDS) {
@@ -439,7 +387,7 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
         'a budget already spent (SRE Workbook, "Alerting on SLOs": extreme availability goals). Lower objectivePercent, lengthen compliancePeriod, or acknowledge this warning.',
     });
   }
-  return { budget, periodSeconds, resolutionSeconds, metricCount, tiers: checkedTiers, warnings };
+  return { budget, periodSeconds, resolutionSeconds, metricCount, tiers: checkedTiers, declaration, plan, warnings };
 }
 
 /** CloudWatch evaluates an alarm with a period of a minute or more once a minute ("Alarm evaluation"). */
@@ -454,7 +402,7 @@ function validateSloName(sloName: string, fromId: boolean): void {
   if (typeof sloName !== 'string' || sloName.trim().length === 0) {
     throw new RollbackTriggersError('RT121', `${prop} must not be empty or blank, got ${JSON.stringify(sloName)} — omit it to use the construct id`);
   }
-  validateAlarmNamePart(prop, sloName);
+  // Its characters (RT215) are checked with the rest of the declaration (planSlo).
 }
 
 /** SLO names taken per stack, with the path of the SLO that took each. */
@@ -496,6 +444,3 @@ function warnOnCountStatistics(scope: IConstruct, sli: Sli): void {
     );
   }
 }
-
-/** Policy ids of window alarms, so an SLO that reuses another SLO's alarm can reference it. */
-const policyIds = new WeakMap<IAlarm, string>();

@@ -105,7 +105,7 @@ const cases: Array<{ name: string; file: string; content: string; args?: string[
     name: 'a 90 % objective with the default tiers (the 14.4× tier can never fire)',
     file: 'series.json',
     content: `{ ${HEAD}, "slos": [{ "name": "batch", "objectivePercent": 90 }], "series": [${ok(0)}, ${ok(1)}] }`,
-    message: /series\.json: slos\[0\]: field "tiers": \[RT106\] tier "page-1h" can never fire for a 90 % objective/,
+    message: /series\.json: slos\[0\]: field "tiers": tier "page-1h" can never fire for a 90 % objective.* \(RT106\)$/,
   },
   {
     name: 'an unknown tier name',
@@ -255,7 +255,7 @@ describe('rollback-triggers simulate: bad input', () => {
   it('rejects usage errors with the usage text', () => {
     const none = run(['simulate']);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/^simulate needs a series file\n\nUsage: rollback-triggers simulate/);
+    expect(none.err).toMatch(/^simulate needs a series file \(RT712\)\n\nUsage: rollback-triggers simulate/);
     const unknown = run(['simulate', 'x.json', '--chrt', 'c.svg']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^unknown option --chrt \(did you mean --chart\?\) \(RT712\)\n\nUsage: rollback-triggers simulate/);

@@ -34,13 +34,10 @@ function sloFixture(options: {
   name?: string;
   path?: string;
   specs?: readonly TierSpec[];
-  /** Which window alarms the SLO owns; the rest are assumed reused from another SLO. */
-  ownAlarm?: (tierName: string, role: 'long' | 'short') => boolean;
   metricCount?: number;
 } = {}): PolicySlo {
   const path = options.path ?? SLO_PATH;
   const metricCount = options.metricCount ?? 2;
-  const owns = options.ownAlarm ?? (() => true);
   const tiers: PolicyTier[] = [];
   const alarms: PolicyAlarm[] = [];
   const composites: PolicyComposite[] = [];
@@ -50,7 +47,6 @@ function sloFixture(options: {
     const ids = { long: `${path}/${spec.name}/long`, short: `${path}/${spec.name}/short` };
     for (const role of ['long', 'short'] as const) {
       const windowSeconds = role === 'long' ? spec.longWindowSeconds : spec.shortWindowSeconds;
-      if (!owns(spec.name, role)) continue;
       alarms.push({
         id: ids[role],
         windowSeconds,
@@ -104,16 +100,12 @@ function policy(slos: readonly PolicySlo[], thresholdTriggers: readonly PolicyTh
 const checkout = sloFixture();
 const checkoutPolicy = policy([checkout]);
 
-/** The same SLO, but reusing the two page-6h window alarms from another SLO: owns 6 of 8. */
-const reusingSlo = sloFixture({ ownAlarm: (tierName) => tierName !== 'page-6h' });
-
 describe('the hand-built fixture', () => {
   it('has 4 tiers, 8 window alarms of 2 metrics and 6 composites', () => {
     expect(checkout.tiers.map((t) => t.name)).toEqual(['page-1h', 'page-6h', 'ticket-1d', 'ticket-3d']);
     expect(checkout.alarms).toHaveLength(8);
     expect(checkout.alarms.every((a) => a.metricCount === 2 && !a.highResolution)).toBe(true);
     expect(checkout.composites).toHaveLength(6);
-    expect(reusingSlo.alarms).toHaveLength(6);
   });
 });
 
@@ -159,39 +151,22 @@ describe('buildPlan cost', () => {
   });
 });
 
-describe('buildPlan costWithoutReuse', () => {
-  it('equals the cost when every SLO owns all the alarms it requested', () => {
-    const plan = buildPlan(checkoutPolicy);
-    expect(plan.costWithoutReuse).toEqual(plan.cost);
-  });
-
-  it('is larger when an SLO requested 8 window alarms but owns only 6', () => {
-    const plan = buildPlan(policy([reusingSlo]));
-    expect(plan.cost).toMatchObject({ metricAlarms: 7, billedMetrics: 13, compositeAlarms: 6, monthlyUsd: 4.3 });
-    expect(plan.costWithoutReuse).toMatchObject({ metricAlarms: 9, billedMetrics: 17, compositeAlarms: 6, monthlyUsd: 4.7 });
-    expect(plan.costWithoutReuse.monthlyUsd).toBeGreaterThan(plan.cost.monthlyUsd);
-  });
-
-  it('counts a second SLO that reuses all its windows as 8 extra alarms without reuse', () => {
-    const twin = sloFixture({ name: 'twin', path: 'CheckoutStack/Twin', ownAlarm: () => false });
+describe('buildPlan cost: every SLO pays for its own alarms', () => {
+  it('counts a second SLO with the same SLI and tiers as 8 more window alarms (SLOs never share one)', () => {
+    const twin = sloFixture({ name: 'twin', path: 'CheckoutStack/Twin' });
     const plan = buildPlan(policy([checkout, twin]));
-    expect(plan.cost.metricAlarms).toBe(9);
-    expect(plan.cost.compositeAlarms).toBe(12);
-    expect(plan.costWithoutReuse.metricAlarms).toBe(17);
-    expect(plan.costWithoutReuse.billedMetrics).toBe(33);
-    expect(plan.costWithoutReuse.monthlyUsd).toBe(9.3); // 33 × 0.10 + 12 × 0.50
+    expect(plan.windowAlarms).toBe(16);
+    expect(plan.cost).toMatchObject({ metricAlarms: 17, billedMetrics: 33, compositeAlarms: 12 });
+    expect(plan.cost.monthlyUsd).toBe(9.3); // 33 × 0.10 + 12 × 0.50
   });
 
-  // Regression: the unshared estimate once priced every window of an SLO as high resolution when
-  // any one window was.
-  it('equals the cost when nothing is shared, even if only some windows are high resolution', () => {
+  it('prices each window by its own resolution when only some windows are high resolution', () => {
     const fast = sloFixture({
       specs: [{ name: 'page-fast', severity: 'page', budgetFraction: 0.02, longWindowSeconds: 360, shortWindowSeconds: 30 }],
     });
     expect(fast.alarms.map((a) => a.highResolution)).toEqual([false, true]);
     const plan = buildPlan(policy([fast], []));
     expect(plan.cost).toMatchObject({ metricAlarms: 2, highResolutionAlarms: 1, monthlyUsd: 1.8 }); // 2×0.30 + 2×0.10 + 2×0.50
-    expect(plan.costWithoutReuse).toEqual(plan.cost);
   });
 });
 
@@ -399,20 +374,8 @@ describe('renderPlan', () => {
     expect(text).toContain('Alarms: 9 metric (0 high-resolution, 17 billed metrics), 6 composite — $4.70/month at us-east-1 list prices');
   });
 
-  it('says no window alarm is shared when nothing is reused', () => {
-    expect(text).toContain('Window reuse: no two tiers or SLOs share a window alarm in this stack');
-  });
-
-  it('reports the saving when window alarms are shared', () => {
-    const reused = renderPlan(buildPlan(policy([reusingSlo])));
-    expect(reused).toContain('$4.30/month');
-    expect(reused).toMatch(/Window reuse: 2 of \d+ window alarms shared, saving \$0\.40\/month/);
-  });
-
-  // Regression: threshold-trigger alarms were once counted as window alarms in this total.
-  it('counts only window alarms in the reuse total, not threshold triggers', () => {
-    const reused = renderPlan(buildPlan(policy([reusingSlo])));
-    expect(reused).toContain('Window reuse: 2 of 8 window alarms shared');
+  it('has no window-reuse line: SLOs never share alarms', () => {
+    expect(text).not.toContain('Window reuse');
   });
 
   it('renders "never" for a ratio below a tier threshold', () => {

@@ -30,8 +30,7 @@ export interface EmulatorInput {
   readonly policy: RollbackPolicy;
   /**
    * The SLI series of each SLO, by the SLO's `path`. Every SLO that creates window alarms needs
-   * one; give `[]` for "no data at all". SLOs that only reuse other SLOs' alarms read the series
-   * of the SLO that created them.
+   * one; give `[]` for "no data at all".
    */
   readonly sli: Readonly<Record<string, SliSeries>>;
   /**

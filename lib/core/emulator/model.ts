@@ -21,7 +21,7 @@ import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isT
 export interface WindowAlarmModel {
   readonly kind: 'window';
   readonly id: string;
-  /** Path of the SLO that created the alarm: its SLI series feeds it, also for SLOs that reuse it. */
+  /** Path of the SLO that created the alarm (the only SLO that uses it): its SLI series feeds it. */
   readonly sloPath: string;
   /** The alarm's period, which is the window. */
   readonly windowMinutes: number;
@@ -91,8 +91,9 @@ export interface EmulatorModel {
 }
 
 /**
- * Resolves a policy into the alarms to emulate. Window alarms are collected from every SLO first,
- * because an SLO that reuses an identical alarm of another SLO only references its id.
+ * Resolves a policy into the alarms to emulate. A tier composite reads its own SLO's window alarms
+ * only: SLOs never share an alarm (lib/private/alarm-factory.ts), so each alarm reads the SLI
+ * series of the SLO that lists it.
  *
  * `baselineFactors` gives, by window alarm id, the factor of the alarms that compare with a
  * baseline (a policy's SLO alarms never do; the simulator's rollback alarms may).
@@ -181,6 +182,9 @@ export function compilePolicy(
     for (const child of c.children) {
       if (!ids.has(child)) {
         throw new RollbackTriggersError('RT503', `composite "${c.id}" references "${child}", which no SLO or trigger of the policy defines`);
+      }
+      if (c.kind === 'tier' && !windows.some((w) => w.id === child && w.sloPath === c.sloPath)) {
+        throw new RollbackTriggersError('RT503', `tier composite "${c.id}" reads "${child}", which is no window alarm of its SLO ${c.sloPath}: every SLO owns the alarms its tiers use`);
       }
     }
   }

@@ -12,6 +12,7 @@ import {
   type WindowCounts,
   windowBurnRate,
 } from '../emulator';
+import { HEALTH_CHECK_DEFAULTS } from '../defaults';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
 import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, tickClock } from '../bake';
@@ -579,7 +580,7 @@ function healthReplayOf(series: readonly SeriesEntry[], trigger: PolicyRollbackT
     if (check.kind === 'http') {
       notes.push(
         `health check ${check.name} (HTTP GET ${check.url ?? 'of a URL known only at deploy time'}) was not replayed: the series holds metrics, not the probe's answers — ` +
-          `in production ${formatNumber(check.failAfter ?? 3)} consecutive failed probes fail the bake`,
+          `in production ${formatNumber(check.failAfter ?? HEALTH_CHECK_DEFAULTS.httpFailAfter)} consecutive failed probes fail the bake`,
       );
       continue;
     }
@@ -638,7 +639,7 @@ function healthChecksOf(trigger: PolicyRollbackTrigger | undefined): readonly Po
 
 /** What a replayed Synthetics check judged at the decision: its runs since traffic shifted and in the hour before the release. */
 function syntheticsSummary(h: SyntheticsReplay, window: { releaseAt: number; from: number; to: number }): string {
-  const min = h.check.minSuccessPercent ?? 100;
+  const min = h.check.minSuccessPercent ?? HEALTH_CHECK_DEFAULTS.minSuccessPercent;
   const runs = [...h.series];
   const since = runs.filter(([t]) => t >= window.from && t < window.to);
   const before = runs.filter(([t]) => t >= window.releaseAt - HISTORY_SECONDS && t < window.releaseAt);

@@ -1,4 +1,5 @@
 import { MAX_EMULATED_MINUTES } from '../emulator';
+import { ROLLBACK_TRIGGER_DEFAULTS } from '../defaults';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { HOOK_LIMIT_SECONDS } from '../evaluator-config';
 import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from './types';
@@ -22,12 +23,13 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
  *   is not an object of canary names
  */
 
+/** The evaluator a RollbackTrigger configures by default (lib/core/defaults.ts). */
 export const DEFAULT_EVALUATOR_SETTINGS: EvaluatorSettings = Object.freeze({
-  tickSeconds: 60,
-  metricDelaySeconds: 180,
-  inconclusiveAction: 'fail',
-  compareWithBaseline: true,
-  deadlineMarginSeconds: 300,
+  tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
+  metricDelaySeconds: ROLLBACK_TRIGGER_DEFAULTS.metricDelaySeconds,
+  inconclusiveAction: ROLLBACK_TRIGGER_DEFAULTS.inconclusiveAction,
+  compareWithBaseline: ROLLBACK_TRIGGER_DEFAULTS.compareWithBaseline,
+  deadlineMarginSeconds: HOOK_LIMIT_SECONDS - ROLLBACK_TRIGGER_DEFAULTS.deadlineSeconds,
 });
 
 type Stream = 'blended' | 'canary' | 'stable';

@@ -458,10 +458,11 @@ describe('threshold triggers', () => {
 });
 
 describe('policies with several SLOs', () => {
-  it('resolves window alarms another SLO created and reads that SLO’s series for them', () => {
+  it('refuses a tier composite that reads another SLO’s window alarms: every SLO owns its alarms', () => {
     const { policy } = synthesizedSlo();
     const owner = policy.slos[0];
-    // A second SLO on the same SLI and objective reuses every window alarm (as the construct does).
+    // A second SLO on the same SLI and objective whose tiers read the first one's window alarms
+    // (what the constructs rendered while they shared identical alarms).
     const reuser: PolicySlo = {
       ...owner,
       name: 'CheckoutAgain',
@@ -474,9 +475,8 @@ describe('policies with several SLOs', () => {
       })),
     };
     const shared: RollbackPolicy = { ...policy, slos: [owner, reuser] };
-    const result = emulate({ policy: shared, sli: { [owner.path]: steadyIncident(1, 30) } }, { fromMinute: 0 });
-    expect(firstAlarm(result, 'Shop/CheckoutAgain/page-1h')).toBe(1);
-    expect(firstAlarm(result, 'Shop/CheckoutAgain/page')).toBe(1);
+    const error = expectRtError(() => emulate({ policy: shared, sli: { [owner.path]: steadyIncident(1, 30) } }, { fromMinute: 0 }), 'RT503');
+    expect(error.message).toMatch(/tier composite "Shop\/CheckoutAgain\/page-1h" reads "Shop\/Checkout\/page-1h\/long", which is no window alarm of its SLO Shop\/CheckoutAgain/);
   });
 });
 

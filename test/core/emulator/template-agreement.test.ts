@@ -64,7 +64,7 @@ function referenceStack() {
   const stack = new Stack(new App(), 'Shop');
   // Workbook tiers, tickets suppressed while paging.
   new ServiceLevelObjective(stack, 'Checkout', { sli: shopSli(), objectivePercent: 99.9, suppressTicketsWhilePaging: true });
-  // Same SLI and objective: reuses every window alarm of Checkout, creates only composites.
+  // Same SLI and objective: window alarms identical to Checkout's, but its own (SLOs never share).
   new ServiceLevelObjective(stack, 'CheckoutTeamB', { sli: shopSli(), objectivePercent: 99.9 });
   // Good/total form, another objective, custom tiers, minimum events and literal alarm names.
   new ServiceLevelObjective(stack, 'Payments', {
@@ -137,7 +137,7 @@ describe('the emulator agrees with the synthesized template', () => {
   const ids = logicalIds(stack, model);
 
   it('emulates exactly the alarms in the template, no more, no fewer', () => {
-    expect(model.windows).toHaveLength(8 + 4); // Checkout's 8 (shared with CheckoutTeamB) + Payments' 4
+    expect(model.windows).toHaveLength(8 + 8 + 4); // Checkout's 8, CheckoutTeamB's own 8, Payments' 4
     expect(model.composites).toHaveLength(6 + 6 + 4); // tiers + severities of Checkout, CheckoutTeamB, Payments
     expect(new Set([...model.windows, ...model.triggers].map((a) => ids.get(a.id)))).toEqual(new Set(Object.keys(metricAlarms)));
     expect(new Set(model.composites.map((c) => ids.get(c.id)))).toEqual(new Set(Object.keys(composites)));
@@ -209,9 +209,9 @@ describe('the emulator agrees with the synthesized template', () => {
       const suppressor = props.ActionsSuppressor ? (stack.resolve(props.ActionsSuppressor)['Fn::GetAtt']?.[0] as string) : undefined;
       expect(suppressor, c.id).toBe(c.suppressedBy === undefined ? undefined : ids.get(c.suppressedBy));
     }
-    // Shared children: CheckoutTeamB's page-1h composite reads Checkout's window alarms.
+    // CheckoutTeamB's page-1h composite reads its own window alarms, not Checkout's identical ones.
     const teamB = model.composites.find((c) => c.id === 'Shop/CheckoutTeamB/page-1h')!;
-    expect(teamB.children).toEqual(['Shop/Checkout/page-1h/long', 'Shop/Checkout/page-1h/short']);
+    expect(teamB.children).toEqual(['Shop/CheckoutTeamB/page-1h/long', 'Shop/CheckoutTeamB/page-1h/short']);
   });
 
   it('every threshold trigger has the template’s period, M of N, comparison, threshold and missing-data treatment', () => {
@@ -232,7 +232,7 @@ describe('the emulator agrees with the synthesized template', () => {
     const result = emulate(
       {
         policy,
-        sli: { 'Shop/Checkout': steadyIncident(1, 30), 'Shop/Payments': Array.from({ length: 2 * 1_440 + 31 }, (_, i) => payments(i - 2 * 1_440)) },
+        sli: { 'Shop/Checkout': steadyIncident(1, 30), 'Shop/CheckoutTeamB': steadyIncident(1, 30), 'Shop/Payments': Array.from({ length: 2 * 1_440 + 31 }, (_, i) => payments(i - 2 * 1_440)) },
         metrics: { 'Shop/Confidence': [] },
       },
       { fromMinute: 0 },
