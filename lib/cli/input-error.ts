@@ -35,6 +35,13 @@ export const FILE_ERROR = 'RT713';
 export const ASSEMBLY_ERROR = 'RT714';
 /** A rollback-triggers policy entry in a cloud assembly that is malformed or contradicts itself (hand-edited). */
 export const POLICY_METADATA_ERROR = 'RT715';
+/** A series file (JSON or CSV) whose content breaks a rule: a field, a column, a row or an entry. */
+export const SERIES_FILE_ERROR = 'RT716';
+
+/** A series-file error: `series.json: series[3] (minute 12): field "errors": … (RT716)`. */
+export function seriesError(message: string, file?: string, where?: string, field?: string): InputError {
+  return new InputError(message, file, where, field, SERIES_FILE_ERROR);
+}
 
 /** A flag error: `--bake-minutes must be …, got "-5" (RT712)`. */
 export function flagError(message: string): InputError {

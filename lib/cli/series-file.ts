@@ -1,6 +1,6 @@
 import type { SliKind } from '../core';
 import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from '../core/simulator';
-import { InputError, flagError } from './input-error';
+import { flagError, seriesError } from './input-error';
 import { parseJsonText, readTextFile } from './text-file';
 
 /**
@@ -98,8 +98,8 @@ export function parseJsonSeries(file: string, text: string): SeriesFile {
   unknownFields(top, TOP_FIELDS, file, undefined);
 
   const rawSeries = top.series;
-  if (rawSeries === undefined) throw new InputError('is required: the per-minute entries', file, undefined, 'series');
-  if (!Array.isArray(rawSeries)) throw new InputError(`must be an array of per-minute entries, got ${describe(rawSeries)}`, file, undefined, 'series');
+  if (rawSeries === undefined) throw seriesError('is required: the per-minute entries', file, undefined, 'series');
+  if (!Array.isArray(rawSeries)) throw seriesError(`must be an array of per-minute entries, got ${describe(rawSeries)}`, file, undefined, 'series');
   const series: SeriesEntry[] = [];
   const locate = (i: number) => {
     const minute = (rawSeries[i] as { minute?: unknown } | null)?.minute;
@@ -134,7 +134,7 @@ export function parseJsonSeries(file: string, text: string): SeriesFile {
     ingestionDelayMinutes: optional(top.ingestionDelayMinutes, (v) => {
       const minutes = wholeNumber(v, file, undefined, 'ingestionDelayMinutes');
       if (minutes > MAX_INGESTION_DELAY_MINUTES) {
-        throw new InputError(`must be at most ${MAX_INGESTION_DELAY_MINUTES} (14 days: CloudWatch takes no datapoint older than two weeks), got ${minutes}`, file, undefined, 'ingestionDelayMinutes');
+        throw seriesError(`must be at most ${MAX_INGESTION_DELAY_MINUTES} (14 days: CloudWatch takes no datapoint older than two weeks), got ${minutes}`, file, undefined, 'ingestionDelayMinutes');
       }
       return minutes;
     }),
@@ -148,17 +148,17 @@ function parseDeployment(raw: unknown, file: string): DeploymentInput {
   unknownFields(d, ['kind', 'percent', 'intervalMinutes', 'bakeMinutes'], file, 'deployment');
   const kind = d.kind;
   if (kind !== 'all-at-once' && kind !== 'canary' && kind !== 'linear') {
-    throw new InputError(`must be "all-at-once", "canary" or "linear", got ${describe(kind)}`, file, 'deployment', 'kind');
+    throw seriesError(`must be "all-at-once", "canary" or "linear", got ${describe(kind)}`, file, 'deployment', 'kind');
   }
   const bakeMinutes = optional(d.bakeMinutes, (v) => positiveWhole(v, file, 'deployment', 'bakeMinutes'));
   if (kind === 'all-at-once') {
     for (const f of ['percent', 'intervalMinutes']) {
-      if (d[f] !== undefined) throw new InputError('is not used by an all-at-once deployment; remove it', file, 'deployment', f);
+      if (d[f] !== undefined) throw seriesError('is not used by an all-at-once deployment; remove it', file, 'deployment', f);
     }
     return { kind, bakeMinutes };
   }
   for (const f of ['percent', 'intervalMinutes']) {
-    if (d[f] === undefined) throw new InputError(`is required for a ${kind} deployment`, file, 'deployment', f);
+    if (d[f] === undefined) throw seriesError(`is required for a ${kind} deployment`, file, 'deployment', f);
   }
   return {
     kind,
@@ -169,25 +169,25 @@ function parseDeployment(raw: unknown, file: string): DeploymentInput {
 }
 
 function parseInlineSlos(raw: unknown, file: string): InlineSlo[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw new InputError(`must be a non-empty array of SLOs, got ${describe(raw)}`, file, undefined, 'slos');
+  if (!Array.isArray(raw) || raw.length === 0) throw seriesError(`must be a non-empty array of SLOs, got ${describe(raw)}`, file, undefined, 'slos');
   const names = new Set<string>();
   return raw.map((item, i) => {
     const where = `slos[${i}]`;
     const s = object(item, file, where, 'an SLO');
     unknownFields(s, ['name', 'objectivePercent', 'sli', 'compliancePeriodDays', 'tiers', 'minEventsPerWindow', 'latencyThreshold', 'suppressTicketsWhilePaging'], file, where);
     if (typeof s.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(s.name)) {
-      throw new InputError(`must be 1 to 64 letters, digits, spaces, dots, dashes or underscores, got ${describe(s.name)}`, file, where, 'name');
+      throw seriesError(`must be 1 to 64 letters, digits, spaces, dots, dashes or underscores, got ${describe(s.name)}`, file, where, 'name');
     }
-    if (names.has(s.name)) throw new InputError(`"${s.name}" names two SLOs; give each a distinct name`, file, where, 'name');
+    if (names.has(s.name)) throw seriesError(`"${s.name}" names two SLOs; give each a distinct name`, file, where, 'name');
     names.add(s.name);
     if (typeof s.objectivePercent !== 'number' || !(s.objectivePercent > 0 && s.objectivePercent < 100)) {
-      throw new InputError(`must be a number above 0 and below 100, got ${describe(s.objectivePercent)} — use 99.9 for "three nines"`, file, where, 'objectivePercent');
+      throw seriesError(`must be a number above 0 and below 100, got ${describe(s.objectivePercent)} — use 99.9 for "three nines"`, file, where, 'objectivePercent');
     }
     const sli = s.sli ?? 'error-ratio';
-    if (!SLI_KINDS.includes(sli as SliKind)) throw new InputError(`must be one of ${SLI_KINDS.join(', ')}, got ${describe(sli)}`, file, where, 'sli');
+    if (!SLI_KINDS.includes(sli as SliKind)) throw seriesError(`must be one of ${SLI_KINDS.join(', ')}, got ${describe(sli)}`, file, where, 'sli');
     const tiers = optional(s.tiers, (v) => {
       if (!Array.isArray(v) || v.length === 0 || v.some((t) => typeof t !== 'string')) {
-        throw new InputError(`must be a non-empty array of tier names, got ${describe(v)}`, file, where, 'tiers');
+        throw seriesError(`must be a non-empty array of tier names, got ${describe(v)}`, file, where, 'tiers');
       }
       return v as string[];
     });
@@ -199,7 +199,7 @@ function parseInlineSlos(raw: unknown, file: string): InlineSlo[] {
       tiers,
       minEventsPerWindow: optional(s.minEventsPerWindow, (v) => positiveWhole(v, file, where, 'minEventsPerWindow')),
       latencyThreshold: optional(s.latencyThreshold, (v) => {
-        if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new InputError(`must be a finite number above 0, got ${describe(v)}`, file, where, 'latencyThreshold');
+        if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw seriesError(`must be a finite number above 0, got ${describe(v)}`, file, where, 'latencyThreshold');
         return v;
       }),
       suppressTicketsWhilePaging: optional(s.suppressTicketsWhilePaging, (v) =>
@@ -213,10 +213,10 @@ function parseRollback(raw: unknown, file: string): InlineRollback {
   const r = object(raw, file, undefined, 'rollback');
   unknownFields(r, ['platform', 'inconclusiveAction', 'perVersionMetrics', 'baselineFactor'], file, 'rollback');
   if (r.platform !== undefined && r.platform !== 'lambda' && r.platform !== 'ecs') {
-    throw new InputError(`must be "lambda" or "ecs", got ${describe(r.platform)}`, file, 'rollback', 'platform');
+    throw seriesError(`must be "lambda" or "ecs", got ${describe(r.platform)}`, file, 'rollback', 'platform');
   }
   if (r.inconclusiveAction !== undefined && r.inconclusiveAction !== 'fail' && r.inconclusiveAction !== 'pass') {
-    throw new InputError(`must be "fail" or "pass", got ${describe(r.inconclusiveAction)}`, file, 'rollback', 'inconclusiveAction');
+    throw seriesError(`must be "fail" or "pass", got ${describe(r.inconclusiveAction)}`, file, 'rollback', 'inconclusiveAction');
   }
   if (r.perVersionMetrics !== undefined && typeof r.perVersionMetrics !== 'boolean') typeError(r.perVersionMetrics, file, 'rollback', 'perVersionMetrics', 'true or false');
   if (r.baselineFactor !== undefined && !(typeof r.baselineFactor === 'number' && Number.isFinite(r.baselineFactor) && r.baselineFactor >= 0)) {
@@ -260,11 +260,11 @@ const CSV_COLUMNS = ['minute', 'timestamp', ...COUNT_FIELDS, ...VERSION_COLUMNS]
 export function parseCsvSeries(file: string, text: string): SeriesFile {
   const lines = text.split(/\r?\n/);
   let headerIndex = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (headerIndex < 0) throw new InputError('is empty: expected a header such as "minute,requests,errors"', file);
+  if (headerIndex < 0) throw seriesError('is empty: expected a header such as "minute,requests,errors"', file);
   const headerLine = `line ${headerIndex + 1}`;
   const separator = [';', '\t'].find((c) => !lines[headerIndex].includes(',') && lines[headerIndex].includes(c));
   if (separator !== undefined) {
-    throw new InputError(`the header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}; CSV columns are separated by commas ("minute,requests,errors")`, file, headerLine);
+    throw seriesError(`the header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}; CSV columns are separated by commas ("minute,requests,errors")`, file, headerLine);
   }
   // Column names are case-insensitive; a Synthetics canary's name is kept as written.
   const columns = splitCsvLine(lines[headerIndex], file, headerLine).map((c) => {
@@ -274,29 +274,29 @@ export function parseCsvSeries(file: string, text: string): SeriesFile {
   const seen = new Set<string>();
   for (const column of columns) {
     if (column === 'synthetics:') {
-      throw new InputError('column "synthetics:" names no canary; name it synthetics:<canary name>, as the CanaryName dimension', file, headerLine);
+      throw seriesError('column "synthetics:" names no canary; name it synthetics:<canary name>, as the CanaryName dimension', file, headerLine);
     }
     if (!CSV_COLUMNS.includes(column) && !SYNTHETICS_COLUMN.test(column)) {
-      throw new InputError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>`, file, headerLine);
+      throw seriesError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>`, file, headerLine);
     }
-    if (seen.has(column)) throw new InputError(`column "${column}" appears twice`, file, headerLine);
+    if (seen.has(column)) throw seriesError(`column "${column}" appears twice`, file, headerLine);
     seen.add(column);
   }
   const hasMinute = seen.has('minute');
   const hasTimestamp = seen.has('timestamp');
   if (hasMinute === hasTimestamp) {
-    throw new InputError(`the header needs exactly one of the columns "minute" or "timestamp", got: ${columns.join(',')}`, file, headerLine);
+    throw seriesError(`the header needs exactly one of the columns "minute" or "timestamp", got: ${columns.join(',')}`, file, headerLine);
   }
   for (const arm of ['stable', 'canary']) {
     const armColumns = columns.filter((c) => c.startsWith(`${arm}_`));
     if (armColumns.length > 0 && !(seen.has(`${arm}_requests`) && seen.has(`${arm}_errors`))) {
-      throw new InputError(`columns ${arm}_requests and ${arm}_errors are both required when any ${arm}_ column is given`, file, headerLine);
+      throw seriesError(`columns ${arm}_requests and ${arm}_errors are both required when any ${arm}_ column is given`, file, headerLine);
     }
   }
   const perVersion = seen.has('stable_requests') && seen.has('canary_requests');
   for (const required of ['requests', 'errors']) {
     if (!seen.has(required) && !perVersion) {
-      throw new InputError(`column "${required}" is required (or both stable_ and canary_ columns, from which it is summed)`, file, headerLine);
+      throw seriesError(`column "${required}" is required (or both stable_ and canary_ columns, from which it is summed)`, file, headerLine);
     }
   }
 
@@ -309,18 +309,18 @@ export function parseCsvSeries(file: string, text: string): SeriesFile {
     const where = `line ${i + 1}`;
     const cells = splitCsvLine(line, file, where);
     if (cells.length !== columns.length) {
-      throw new InputError(`expected ${columns.length} fields (${columns.join(',')}), got ${cells.length}`, file, where);
+      throw seriesError(`expected ${columns.length} fields (${columns.join(',')}), got ${cells.length}`, file, where);
     }
     const row: Record<string, string> = {};
     columns.forEach((c, k) => (row[c] = cells[k].trim()));
     let minute: number;
     if (hasTimestamp) {
       const ms = Date.parse(row.timestamp);
-      if (row.timestamp === '' || Number.isNaN(ms)) throw new InputError(`must be an ISO 8601 time such as 2024-05-01T10:00:00Z, got "${row.timestamp}"`, file, where, 'timestamp');
+      if (row.timestamp === '' || Number.isNaN(ms)) throw seriesError(`must be an ISO 8601 time such as 2024-05-01T10:00:00Z, got "${row.timestamp}"`, file, where, 'timestamp');
       startTimeMs ??= ms;
       const offset = (ms - startTimeMs) / 60_000;
       if (!Number.isInteger(offset)) {
-        throw new InputError(`must fall on a whole minute after the first row (${new Date(startTimeMs).toISOString()}), got "${row.timestamp}"`, file, where, 'timestamp');
+        throw seriesError(`must fall on a whole minute after the first row (${new Date(startTimeMs).toISOString()}), got "${row.timestamp}"`, file, where, 'timestamp');
       }
       minute = offset;
     } else {
@@ -333,7 +333,7 @@ export function parseCsvSeries(file: string, text: string): SeriesFile {
       const values = Object.fromEntries(COUNT_FIELDS.map((f) => [f, cellNumber(row[`${arm}_${f}`], file, where, `${arm}_${f}`)]));
       if (Object.values(values).every((v) => v === undefined)) continue;
       for (const f of ['requests', 'errors']) {
-        if (values[f] === undefined) throw new InputError(`is empty while other ${arm}_ cells of this row are not; fill it or clear them all`, file, where, `${arm}_${f}`);
+        if (values[f] === undefined) throw seriesError(`is empty while other ${arm}_ cells of this row are not; fill it or clear them all`, file, where, `${arm}_${f}`);
       }
       counts[arm] = values;
     }
@@ -361,7 +361,7 @@ function splitCsvLine(line: string, file: string, where: string): string[] {
       let value = '';
       i++;
       for (;;) {
-        if (i >= line.length) throw new InputError('a quoted field is not closed', file, where);
+        if (i >= line.length) throw seriesError('a quoted field is not closed', file, where);
         if (line[i] === '"') {
           if (line[i + 1] === '"') {
             value += '"';
@@ -376,7 +376,7 @@ function splitCsvLine(line: string, file: string, where: string): string[] {
       cells.push(value);
       const rest = line.slice(i).match(/^\s*/)![0].length;
       i += rest;
-      if (i < line.length && line[i] !== ',') throw new InputError('unexpected text after a quoted field', file, where);
+      if (i < line.length && line[i] !== ',') throw seriesError('unexpected text after a quoted field', file, where);
     } else {
       const end = line.indexOf(',', i);
       cells.push(end < 0 ? line.slice(i) : line.slice(i, end));
@@ -391,7 +391,7 @@ function cellNumber(cell: string | undefined, file: string, where: string, field
   if (cell === undefined || cell === '') return undefined;
   const value = Number(cell);
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(cell) || !Number.isFinite(value)) {
-    throw new InputError(`must be a number, got "${cell}"`, file, where, field);
+    throw seriesError(`must be a number, got "${cell}"`, file, where, field);
   }
   return value;
 }
@@ -436,7 +436,7 @@ function buildEntry(minute: number, raw: Record<string, unknown>, file: string, 
       const c = arms.canary[f];
       const b = blended[f];
       if (s !== undefined && c !== undefined && b !== undefined && s + c !== b) {
-        throw new InputError(
+        throw seriesError(
           `${b} is not the sum of stable${separator}${f} (${s}) and canary${separator}${f} (${c}); give consistent numbers, or leave the blended "${f}" out to have it summed`,
           file,
           where,
@@ -469,25 +469,25 @@ const AMONG_REQUESTS: Record<Exclude<CountField, 'requests'>, string> = {
 function readCount(raw: Record<string, unknown>, f: CountField, required: boolean, file: string, where: string, read: NumberReader, prefix: string): number | undefined {
   const value = read(`${prefix}${f}`, raw[f]);
   if (value === undefined) {
-    if (required) throw new InputError('is required', file, where, `${prefix}${f}`);
+    if (required) throw seriesError('is required', file, where, `${prefix}${f}`);
     return undefined;
   }
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InputError(`must be a whole number ≥ 0 (a count of ${f === 'failures' ? 'business operations' : 'requests'} in the minute), got ${value}`, file, where, `${prefix}${f}`);
+    throw seriesError(`must be a whole number ≥ 0 (a count of ${f === 'failures' ? 'business operations' : 'requests'} in the minute), got ${value}`, file, where, `${prefix}${f}`);
   }
   return value;
 }
 
-/** A Synthetics run's SuccessPercent: the share of the canary's steps that passed, 0 to 100. */
+/** A minute's Synthetics SuccessPercent: the share of the canary's runs that succeeded, 0 to 100. */
 function successPercent(value: number, file: string, where: string, field: string): number {
   if (!Number.isFinite(value) || value < 0 || value > 100) {
-    throw new InputError(`must be a number from 0 to 100 (the SuccessPercent of the canary's run that minute), got ${value}`, file, where, field);
+    throw seriesError(`must be a number from 0 to 100 (the SuccessPercent of the canary's run that minute), got ${value}`, file, where, field);
   }
   return value;
 }
 
 function amongRequests(value: number, f: Exclude<CountField, 'requests'>, requests: number, file: string, where: string, prefix: string): void {
-  if (value > requests) throw new InputError(`${value} is above ${prefix}requests (${requests}); ${AMONG_REQUESTS[f]}`, file, where, `${prefix}${f}`);
+  if (value > requests) throw seriesError(`${value} is above ${prefix}requests (${requests}); ${AMONG_REQUESTS[f]}`, file, where, `${prefix}${f}`);
 }
 
 function readCounts(raw: Record<string, unknown>, file: string, where: string, read: NumberReader, prefix: string): MinuteCounts {
@@ -506,10 +506,10 @@ function readCounts(raw: Record<string, unknown>, file: string, where: string, r
 
 /** Minutes strictly increasing; a non-empty series. */
 function checkSeries(series: readonly SeriesEntry[], file: string, locate: (i: number) => string): void {
-  if (series.length === 0) throw new InputError('has no entries: give at least one minute of data', file, undefined, 'series');
+  if (series.length === 0) throw seriesError('has no entries: give at least one minute of data', file, undefined, 'series');
   for (let i = 1; i < series.length; i++) {
     if (series[i].minute <= series[i - 1].minute) {
-      throw new InputError(
+      throw seriesError(
         `${series[i].minute} is not after the previous entry's minute ${series[i - 1].minute} (${locate(i - 1)}); minutes must be strictly increasing, one entry per minute`,
         file,
         locate(i),
@@ -520,32 +520,32 @@ function checkSeries(series: readonly SeriesEntry[], file: string, locate: (i: n
 }
 
 function object(value: unknown, file: string, where: string | undefined, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${what} must be a JSON object, got ${describe(value)}`, file, where);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw seriesError(`${what} must be a JSON object, got ${describe(value)}`, file, where);
   return value as Record<string, unknown>;
 }
 
 function unknownFields(value: Record<string, unknown>, known: readonly string[], file: string, where: string | undefined, prefix = ''): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new InputError(`unknown field; the fields here are ${known.filter((k) => k !== '$schema').join(', ')}`, file, where, `${prefix}${key}`);
+      throw seriesError(`unknown field; the fields here are ${known.filter((k) => k !== '$schema').join(', ')}`, file, where, `${prefix}${key}`);
     }
   }
 }
 
 function wholeNumber(value: unknown, file: string, where: string | undefined, field: string): number {
-  if (value === undefined) throw new InputError('is required', file, where, field);
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new InputError(`must be a whole number ≥ 0, got ${describe(value)}`, file, where, field);
+  if (value === undefined) throw seriesError('is required', file, where, field);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw seriesError(`must be a whole number ≥ 0, got ${describe(value)}`, file, where, field);
   return value;
 }
 
 function positiveWhole(value: unknown, file: string, where: string | undefined, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new InputError(`must be a whole number ≥ 1, got ${describe(value)}`, file, where, field);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw seriesError(`must be a whole number ≥ 1, got ${describe(value)}`, file, where, field);
   return value;
 }
 
 function percentOf(value: unknown, file: string, where: string | undefined, field: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 99) {
-    throw new InputError(`must be a whole percentage from 1 to 99 (as CodeDeploy configs take it), got ${describe(value)}`, file, where, field);
+    throw seriesError(`must be a whole percentage from 1 to 99 (as CodeDeploy configs take it), got ${describe(value)}`, file, where, field);
   }
   return value;
 }
@@ -558,7 +558,7 @@ export const MAX_INTERVAL_MINUTES = 2_880;
 
 function intervalOf(value: unknown, file: string, where: string | undefined, field: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_INTERVAL_MINUTES) {
-    throw new InputError(`must be a whole number of minutes from 1 to ${MAX_INTERVAL_MINUTES} (CodeDeploy's longest interval, 2 days), got ${describe(value)}`, file, where, field);
+    throw seriesError(`must be a whole number of minutes from 1 to ${MAX_INTERVAL_MINUTES} (CodeDeploy's longest interval, 2 days), got ${describe(value)}`, file, where, field);
   }
   return value;
 }
@@ -568,7 +568,7 @@ function optional<T>(value: unknown, read: (v: unknown) => T): T | undefined {
 }
 
 function typeError(value: unknown, file: string, where: string | undefined, field: string, expected: string): never {
-  throw new InputError(`must be ${expected}, got ${describe(value)}`, file, where, field);
+  throw seriesError(`must be ${expected}, got ${describe(value)}`, file, where, field);
 }
 
 function describe(value: unknown): string {
@@ -616,6 +616,6 @@ export function readPolicyFile(file: string): { readonly slos: readonly InlineSl
   const doc = parseJsonText(file, readTextFile(file, what), what);
   const top = object(doc, file, undefined, 'the document');
   unknownFields(top, ['$schema', 'slos', 'rollback'], file, undefined);
-  if (top.slos === undefined) throw new InputError('is required', file, undefined, 'slos');
+  if (top.slos === undefined) throw seriesError('is required', file, undefined, 'slos');
   return { slos: parseInlineSlos(top.slos, file), rollback: optional(top.rollback, (v) => parseRollback(v, file)) };
 }

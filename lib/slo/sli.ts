@@ -151,6 +151,11 @@ export class Sli {
   /** Lambda errors over invocations, for a function, a version or an alias (optionally one version behind it). */
   public static lambdaAvailability(target: IFunction, options: LambdaSliOptions = {}): Sli {
     const { dimensions, scope, label } = lambdaDimensions(target, options);
+    // "Types of metrics for Lambda functions",
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html: Errors, "The
+    // number of invocations that result in a function error"; Invocations, every invocation,
+    // function errors included; both viewed with Sum.
+
     const metric = (metricName: string) => new Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: dimensions, statistic: Stats.SUM });
     const sli = new Sli(SliKind.ERROR_RATIO, scope, `Lambda Errors / Invocations of ${label}`, { bad: metric('Errors'), total: metric('Invocations') });
     sli.rebind = {
@@ -357,6 +362,12 @@ function latencyCounts(latency: Metric, threshold: number, total: IMetric): SliC
   return { bad: derivedBadExpression(derivedBad, total, ''), total, derivedBad };
 }
 
+/**
+ * Lambda's dimensions, as the Lambda Developer Guide's metrics pages list them: `FunctionName`;
+ * `Resource`, a version or an alias (`name:qualifier`); `ExecutedVersion`, the version that ran,
+ * for invocations through an alias — hence the new version's own traffic is `Resource` = the alias
+ * with `ExecutedVersion` = its number.
+ */
 function lambdaDimensions(target: IFunction, options: LambdaSliOptions): { dimensions: Record<string, string>; scope: SliScope; label: string } {
   const alias = target as Partial<IAlias>;
   const version = target as Partial<IVersion>;

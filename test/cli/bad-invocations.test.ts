@@ -65,14 +65,14 @@ const refused: Array<{ name: string; args: string[]; message: RegExp }> = [
   { name: 'a directory as the series file', args: ['simulate', '{dir}/folder.json'], message: /^{dir}\/folder\.json: is a directory, not a series file .*\(RT713\)$/ },
   { name: 'an empty JSON file', args: ['simulate', '{dir}/empty.json'], message: /^{dir}\/empty\.json: is empty; expected a JSON series .*\(RT713\)$/ },
   { name: 'a JSON file with only a byte-order mark and blanks', args: ['simulate', '{dir}/blank.json'], message: /^{dir}\/blank\.json: is empty; expected a JSON series/ },
-  { name: 'an empty CSV file', args: ['simulate', '{dir}/empty.csv', '--release-minute', '0', '--deployment', 'all-at-once'], message: /^{dir}\/empty\.csv: is empty: expected a header such as "minute,requests,errors"$/ },
+  { name: 'an empty CSV file', args: ['simulate', '{dir}/empty.csv', '--release-minute', '0', '--deployment', 'all-at-once'], message: /^{dir}\/empty\.csv: is empty: expected a header such as "minute,requests,errors" \(RT716\)$/ },
   { name: 'a binary (gzip) file', args: ['simulate', '{dir}/series.json.gz'], message: /^{dir}\/series\.json\.gz: is not a text file \(a NUL byte at offset 3\); expected a series file .*\(RT713\)$/ },
   { name: 'a file that is not UTF-8', args: ['simulate', '{dir}/latin1.csv', '--release-minute', '0', '--deployment', 'all-at-once'], message: /^{dir}\/latin1\.csv: is not a text file \(bytes that are not UTF-8\)/ },
-  { name: 'a JSON array instead of an object', args: ['simulate', '{dir}/array.json'], message: /^{dir}\/array\.json: the document must be a JSON object, got an array$/ },
-  { name: 'a file ingestion delay beyond two weeks', args: ['simulate', '{dir}/delay.json'], message: /^{dir}\/delay\.json: field "ingestionDelayMinutes": must be at most 20160 \(14 days: .*\), got 30000$/ },
-  { name: 'a file number too large to hold (1e999)', args: ['simulate', '{dir}/latency.json'], message: /^{dir}\/latency\.json: slos\[0\]: field "latencyThreshold": must be a finite number above 0, got Infinity \(a number too large to hold\)$/ },
-  { name: 'a minute beyond a safe integer', args: ['simulate', '{dir}/minute.json'], message: /^{dir}\/minute\.json: series\[0\] \(minute 1e\+300\): field "minute": must be a whole number ≥ 0, got 1e\+300$/ },
-  { name: 'a CSV count beyond a safe integer', args: ['simulate', '{dir}/count.csv', '--release-minute', '0', '--deployment', 'all-at-once'], message: /^{dir}\/count\.csv: line 2: field "requests": must be a whole number ≥ 0 .*got 100000000000000000000$/ },
+  { name: 'a JSON array instead of an object', args: ['simulate', '{dir}/array.json'], message: /^{dir}\/array\.json: the document must be a JSON object, got an array \(RT716\)$/ },
+  { name: 'a file ingestion delay beyond two weeks', args: ['simulate', '{dir}/delay.json'], message: /^{dir}\/delay\.json: field "ingestionDelayMinutes": must be at most 20160 \(14 days: .*\), got 30000 \(RT716\)$/ },
+  { name: 'a file number too large to hold (1e999)', args: ['simulate', '{dir}/latency.json'], message: /^{dir}\/latency\.json: slos\[0\]: field "latencyThreshold": must be a finite number above 0, got Infinity \(a number too large to hold\) \(RT716\)$/ },
+  { name: 'a minute beyond a safe integer', args: ['simulate', '{dir}/minute.json'], message: /^{dir}\/minute\.json: series\[0\] \(minute 1e\+300\): field "minute": must be a whole number ≥ 0, got 1e\+300 \(RT716\)$/ },
+  { name: 'a CSV count beyond a safe integer', args: ['simulate', '{dir}/count.csv', '--release-minute', '0', '--deployment', 'all-at-once'], message: /^{dir}\/count\.csv: line 2: field "requests": must be a whole number ≥ 0 .*got 100000000000000000000 \(RT716\)$/ },
   { name: 'a CSV separated by semicolons', args: ['simulate', '{dir}/semicolons.csv', '--release-minute', '0', '--deployment', 'all-at-once'], message: /^{dir}\/semicolons\.csv: line 1: the header is separated by semicolons; CSV columns are separated by commas/ },
   { name: '"-" for standard input', args: ['simulate', '-'], message: /^-: standard input is not read: save the input to a file and give its name \(RT713\)$/ },
   { name: 'a policy file that does not exist', args: [...S, '--policy', '{dir}/nope.json'], message: /^{dir}\/nope\.json: no such file \(RT713\)$/ },
@@ -159,6 +159,8 @@ describe('bad invocations: exit 2, the flag or the file named, nothing written',
       const first = err.split('\n\n')[0];
       expect(first.split('\n')).toHaveLength(1);
       expect(first).toMatch(new RegExp(c.message.source.replace(/\{dir\}/g, esc(tmp.dir)).replace(/\{asm\}/g, esc(asm.dir))));
+      // Every refusal carries its rule's code.
+      expect(first).toMatch(/\(RT\d{3}\)$|^\[RT\d{3}\]|\[RT\d{3}\]/);
       expect(readdirSync(join(tmp.dir, 'out'))).toEqual([]);
     });
   }
@@ -197,6 +199,6 @@ describe('a bake that is too long names who gave it', () => {
     const series = join(tmp.dir, 'bake53.json');
     const { code, err } = run(['simulate', series, '--policy', join(tmp.dir, 'policy.json')]);
     expect(code).toBe(2);
-    expect(err).toBe(`${series}: deployment: field "bakeMinutes": must be at most 52 min (the deadline of 55 min after the hook starts, minus 3 min metric delay), got 53 min`);
+    expect(err).toBe(`${series}: deployment: field "bakeMinutes": must be at most 52 min (the deadline of 55 min after the hook starts, minus 3 min metric delay), got 53 min (RT716)`);
   });
 });

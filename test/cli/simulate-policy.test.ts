@@ -222,7 +222,7 @@ describe('rollback-triggers simulate --assembly: health checks of the synthesize
     expect(code).toBe(0);
     expect(out).toMatch(/^Outcome: ROLLED BACK at minute 78 \(18 min after the release\) — decided by the evaluator \(fail, reported Failed\), health check journey$/m);
     expect(doc.result.outcome).toMatchObject({ path: 'evaluator', minute: 78, rollback: true, source: 'health check journey' });
-    expect(doc.result.outcome.reasons[0]).toMatch(/^health check journey: Synthetics canary journey succeeded 0 % of its steps at minute 72, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\)/);
+    expect(doc.result.outcome.reasons[0]).toMatch(/^health check journey: Synthetics canary journey had 0 % of its runs succeed at minute 72, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\)/);
     const reasons: string[] = doc.result.outcome.reasons;
     expect(reasons).toContain(
       "health check home (HTTP GET https://example.test/health) was not replayed: the series holds metrics, not the probe's answers — in production 3 consecutive failed probes fail the bake",
@@ -236,7 +236,7 @@ describe('rollback-triggers simulate --assembly: health checks of the synthesize
     expect(code).toBe(0);
     // 90 % is the search check's minimum: 0 % fails, as the journey's would.
     expect(doc.result.outcome).toMatchObject({ path: 'evaluator', minute: 78, rollback: true, source: 'health check search' });
-    expect(doc.result.outcome.reasons[0]).toMatch(/^health check search: Synthetics canary search succeeded 0 % of its steps at minute 72, below 90 %/);
+    expect(doc.result.outcome.reasons[0]).toMatch(/^health check search: Synthetics canary search had 0 % of its runs succeed at minute 72, below 90 %/);
     expect(doc.result.outcome.reasons).toContain('health check search (its canary name is known only at deploy time: looked up as "search")');
   });
 

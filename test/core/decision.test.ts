@@ -421,7 +421,7 @@ describe('bake: no pass without evidence at the edges (review of issue 8)', () =
 
   it('a health check whose latest run failed keeps a finished bake open, and is inconclusive at the deadline', () => {
     const clean = aloneWith(12, 0);
-    const waiting = ['health check journey: the latest run of Synthetics canary journey (…) succeeded 50 % of its steps, below 100 %: waiting for the next runs'];
+    const waiting = ['health check journey: the latest run of Synthetics canary journey (…) had 50 % of its runs succeed, below 100 %: waiting for the next runs'];
     expect(decideBake({ ...inputAt(clean, 12), healthPending: waiting }).action).toBe('continue');
     expect(decideBake({ ...inputAt(clean, 12), healthPending: waiting, hookAgeSeconds: 3_300, deadlineSeconds: 3_300 })).toMatchObject({ status: 'Failed', verdict: 'inconclusive' });
     expect(decideBake(inputAt(clean, 12))).toMatchObject({ status: 'Succeeded', verdict: 'pass' });

@@ -59,7 +59,7 @@ describe('health checks during the bake', () => {
   it('reads the Synthetics canary in the same GetMetricData call as the SLOs and fails when its runs fail significantly more often than before the release', async () => {
     const world = new World({
       config: { healthChecks: [synthetics] },
-      // Healthy SLO traffic; from two minutes after traffic shifted every run sees half its steps
+      // Healthy SLO traffic; from two minutes after traffic shifted every minute has half its runs
       // fail, after an hour of clean runs before the release: the two clean runs first, then three
       // failed of five against none of 60 is Fisher's p ≈ 0.0002, under 0.001 (two of four: 0.003).
       traffic: (id, minute) => (id === 'h0' ? (minute >= T0 + 120 ? 50 : 100) : traffic.clean()(id, minute)),
@@ -75,7 +75,7 @@ describe('health checks during the bake', () => {
     });
     const reason = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0];
     // Three failed runs in a row after a clean hour fail it on the same tick as Fisher would (3 of 5: p ≈ 0.0002).
-    expect(reason).toMatch(/checkout-journey succeeded 50 % of its steps at .*, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); its last 3 runs failed in a row, and none of its 60 runs in the hour before the release did/);
+    expect(reason).toMatch(/checkout-journey had 50 % of its runs succeed at .*, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); its last 3 runs failed in a row, and none of its 60 runs in the hour before the release did/);
   });
 
   it('a canary on a 5-minute schedule fails the bake after three failed runs in a row, too few for the comparison', async () => {

@@ -36,7 +36,7 @@ export interface SeriesEntry extends MinuteCounts {
   readonly canary?: MinuteCounts;
   /**
    * CloudWatch Synthetics canaries that ran this minute: canary name → the run's `SuccessPercent`
-   * (0–100, the share of its steps that passed). The evaluator replays the rollback trigger's
+   * (0–100, the share of that minute's runs that succeeded). The evaluator replays the rollback trigger's
    * Synthetics health checks on them; a minute without a value for a canary had no run.
    */
   readonly synthetics?: Readonly<Record<string, number>>;

@@ -59,7 +59,7 @@ describe('a Synthetics health check is replayed as the evaluator judges it', () 
     // in a row, against none of the hour's 60 runs: Failed.
     expect(result.outcome).toMatchObject({ path: 'evaluator', minute: 18, verdict: 'fail', rollback: true, status: 'Failed', source: 'health check journey' });
     expect(result.outcome.reasons[0]).toMatch(
-      /^health check journey: Synthetics canary journey succeeded 0 % of its steps at minute 12, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); /,
+      /^health check journey: Synthetics canary journey had 0 % of its runs succeed at minute 12, below 100 % \(3 of its 5 runs since traffic shifted below 100 %\); /,
     );
     expect(result.outcome.reasons).toContain(
       'health check journey: Synthetics canary journey replayed from the series — 5 runs since traffic shifted (minutes 10 to 14), 3 below 100 %; 60 in the hour before the release, 0 below',
@@ -87,7 +87,7 @@ describe('a Synthetics health check is replayed as the evaluator judges it', () 
     const result = run(series);
     expect(result.outcome).toMatchObject({ path: 'evaluator', minute: 20, verdict: 'fail', rollback: true, status: 'Failed', source: 'health check journey' });
     const reason = result.outcome.reasons[0];
-    expect(reason).toMatch(/^health check journey: Synthetics canary journey succeeded 0 % of its steps at minute 12, below 100 % \(3 of its 7 runs since traffic shifted below 100 %\); /);
+    expect(reason).toMatch(/^health check journey: Synthetics canary journey had 0 % of its runs succeed at minute 12, below 100 % \(3 of its 7 runs since traffic shifted below 100 %\); /);
     expect(reason).toMatch(/0 of its 60 runs in the hour before the release were: .*canary 42\.9 % \(3\/7\) vs baseline 0 % \(0\/60\).*Fisher one-sided p = 0\.000731/);
     expect(reason).toBe(syntheticsFailure(journey._config, runsOf(series), { releaseAt: 0, from: 600, to: 1020 })!.replace(new Date(720_000).toISOString(), 'minute 12'));
   });
