@@ -6,7 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { AlertSeverity, BurnRateTier, type BurnRateTierProps, RollbackPlan, ServiceLevelObjective, Sli } from '../../lib';
-import { RollbackTriggersError } from '../../lib/core';
+import { expectRtError } from '../core/helpers';
 import { compositeAlarms, countMetric, lambdaFunction, metricAlarms, newStack } from '../helpers';
 
 const shopSli = () => Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Requests') });
@@ -327,16 +327,9 @@ describe('BurnRateTier', () => {
 
 /** Runs `fn`, expects a RollbackTriggersError with `code` whose message names the SLO's path, and returns the message. */
 function refused(code: string, fn: () => unknown, path = 'TestStack/Checkout'): string {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}`).toBeInstanceOf(RollbackTriggersError);
-  expect((error as RollbackTriggersError).code).toBe(code);
-  expect((error as Error).message).toContain(path);
-  return (error as Error).message;
+  const { message } = expectRtError(fn, code);
+  expect(message).toContain(path);
+  return message;
 }
 
 const customTier = (props: Partial<BurnRateTierProps> = {}) =>

@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ComparisonOperator, MathExpression, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { AlertSeverity, ThresholdTrigger } from '../../lib';
-import { RollbackTriggersError } from '../../lib/core';
+import { expectRtError } from '../core/helpers';
 import { countMetric, lambdaFunction, newStack } from '../helpers';
 
 const confidence = () => new Metric({ namespace: 'Agents', metricName: 'Confidence', statistic: Stats.AVERAGE });
@@ -71,16 +71,7 @@ describe('ThresholdTrigger', () => {
     expect(() => trigger({ period: Duration.seconds(45) })).toThrow(/RT201.*got 45 s/);
     // A sub-minute period needs the metric declared high resolution (RT214, tested below).
     expect(() => trigger({ period: Duration.seconds(10), resolution: Duration.seconds(10) })).not.toThrow();
-    const stack = newStack();
-    expect(
-      () =>
-        new ThresholdTrigger(stack, 'T', {
-          metric: lambdaFunction(stack).metricErrors(),
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          threshold: 1,
-          period: Duration.seconds(10),
-        }),
-    ).toThrow(/RT202.*AWS\/Lambda/);
+    expect(() => onLambdaErrors({ period: Duration.seconds(10) })).toThrow(/RT202.*AWS\/Lambda/);
   });
 
   it('rejects metric math over more than 10 metrics', () => {
@@ -97,18 +88,22 @@ describe('ThresholdTrigger', () => {
   });
 });
 
+/** A trigger on an AWS-vended metric (Lambda Errors), which is never high resolution. */
+function onLambdaErrors(props: { period?: Duration; resolution?: Duration }): ThresholdTrigger {
+  const stack = newStack();
+  return new ThresholdTrigger(stack, 'T', {
+    metric: lambdaFunction(stack).metricErrors(),
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    threshold: 1,
+    ...props,
+  });
+}
+
 /** Expects a coded error that names the trigger's path, and returns its message. */
 function refused(code: string, fn: () => unknown): string {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}`).toBeInstanceOf(RollbackTriggersError);
-  expect((error as RollbackTriggersError).code).toBe(code);
-  expect((error as Error).message).toContain('TestStack/Confidence');
-  return (error as Error).message;
+  const { message } = expectRtError(fn, code);
+  expect(message).toContain('TestStack/Confidence');
+  return message;
 }
 
 const warningsOf = (stack: Stack) =>
@@ -157,17 +152,7 @@ describe('ThresholdTrigger: sub-minute periods need a declared high resolution',
 
   it('refuses a period that is no multiple of the resolution, and a high resolution on AWS-vended metrics', () => {
     expect(refused('RT203', () => trigger({ period: Duration.seconds(30), resolution: Duration.seconds(20) }))).toContain('multiple of the metric resolution 20 s');
-    const stack = newStack();
-    expect(
-      () =>
-        new ThresholdTrigger(stack, 'T', {
-          metric: lambdaFunction(stack).metricErrors(),
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          threshold: 1,
-          resolution: Duration.seconds(10),
-          period: Duration.minutes(1),
-        }),
-    ).toThrow(/RT202.*resolution is 10 s, but AWS\/Lambda/);
+    expect(() => onLambdaErrors({ resolution: Duration.seconds(10), period: Duration.minutes(1) })).toThrow(/RT202.*resolution is 10 s, but AWS\/Lambda/);
   });
 });
 
