@@ -147,7 +147,7 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
  * Metrics one target group's alarm counts read: an error-ratio SLO on ECS is
  * `Sli.targetGroupAvailability`, whose bad count is the targets' 5xx plus the requests without a
  * target response (RequestCount and HTTPCode_Target_2XX/3XX/4XX/5XX_Count: 5 metrics); a latency
- * SLO reads TargetResponseTime twice (2).
+ * SLO reads RequestCount and the percentile rank of TargetResponseTime (2).
  */
 function targetGroupMetricCount(sli: PolicySli): number {
   return sli.kind === 'error-ratio' ? 5 : sli.metricCount;

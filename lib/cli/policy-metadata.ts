@@ -311,7 +311,7 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
       const b = c.object(a.baseline, bp);
       c.known(b, bp, ['mode', 'factor']);
       c.oneOf(b, bp, 'mode', [platform === 'lambda' ? 'rest-of-blended' : 'separate'] as const, `how a ${platform} rollback alarm finds the traffic it compares with`);
-      c.number(b, bp, 'factor', { min: 0, rule: 'a number ≥ 0 (0 compares with the budget alone)' });
+      c.number(b, bp, 'factor', { above: 0, rule: 'a number above 0 (a trigger with baselineFactor 0 renders no baseline at all)' });
     }
   });
   if (e.healthChecks !== undefined) {

@@ -37,8 +37,9 @@ export const ROLLBACK_TRIGGER_DEFAULTS = Object.freeze({
   /** Ten minutes watching the new version: two short windows of the workbook's 14.4× tier (5 min). */
   bakeSeconds: 600,
   /**
-   * CloudWatch delivers a minute's datapoints a few minutes late (GetMetricData: "data arrives
-   * with a delay"); the evaluator trusts a minute only this long after it ends.
+   * CloudWatch's datapoints for a minute can arrive minutes after it ends (AWS services publish
+   * their metrics in batches; nothing documents a bound): the evaluator trusts a minute only this
+   * long after it ends, and reads incomplete minutes again on the next tick.
    */
   metricDelaySeconds: 180,
   /** See {@link DEFAULT_DEADLINE_SECONDS}. */
@@ -66,6 +67,6 @@ export const HEALTH_CHECK_DEFAULTS = Object.freeze({
   httpTimeoutMs: 5_000,
   /** Three consecutive failed probes (three ticks): one lost packet does not roll a release back. */
   httpFailAfter: 3,
-  /** A canary run fails unless every step succeeds (Synthetics `SuccessPercent` is 100 for a clean run). */
+  /** A minute fails unless every canary run in it succeeds (Synthetics `SuccessPercent`, the share of runs that succeeded, is 100). */
   minSuccessPercent: 100,
 });

@@ -106,7 +106,8 @@ export interface EvaluatorConfig {
   /**
    * The CodeDeploy application and deployment group this trigger guards. A hook of a deployment of
    * any other group is refused with an escalation: its metrics are not this trigger's, and the
-   * evaluator's IAM is scoped to its own group. Absent (an older configuration): not checked.
+   * evaluator's IAM is scoped to its own group. The constructs always set both; the evaluator's
+   * step refuses a configuration without them (fail closed).
    */
   readonly applicationName?: string;
   readonly deploymentGroupName?: string;
@@ -161,7 +162,7 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
   return config;
 }
 
-/** A part's name: it becomes the suffix of a GetMetricData query id (letters, digits, underscore; a lowercase first letter). */
+/** A part's name: it becomes the suffix of a GetMetricData query id (lowercase letters and digits, a letter first; no underscore, which separates the id's parts). */
 const PART_NAME = /^[a-z][a-z0-9]*$/;
 
 /** Why an SLO's numerator cannot be read, or undefined: one of `numerator` and `numeratorMath`, well formed. */

@@ -30,9 +30,9 @@ import {
  * (lib/core/defaults.ts), so a declaration renders the same JSON whoever declares it, and the CLI
  * refuses what the constructs refuse.
  *
- * An SLO is built in two steps, because the constructs create (and may share) CloudWatch alarms
- * between them: {@link planSlo} checks the declaration and derives its tiers; the caller then names
- * each tier's window alarms; {@link sloPolicyEntry} renders the entry.
+ * An SLO is built in two steps, because the constructs create its CloudWatch alarms in between:
+ * {@link planSlo} checks the declaration and derives its tiers; the caller then names each tier's
+ * window alarms (every SLO owns its own); {@link sloPolicyEntry} renders the entry.
  */
 
 /** A declaration's field is wrong: the core error, with the field it blames for the CLI's messages. */

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { Plan, RollbackPolicy, buildPlan, detectionRangeSeconds, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
+import { Plan, RollbackPolicy, RollbackTriggersError, buildPlan, detectionRangeSeconds, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { RollbackTrigger } from '../rollback/rollback-trigger';
 import { ThresholdTrigger } from '../trigger/threshold-trigger';
@@ -71,7 +71,8 @@ export class RollbackPlan {
     const slo = this.policy.slos.find((s) => s.name === sloName);
     const tier = slo?.tiers.find((t) => t.name === tierName);
     if (!tier) {
-      throw new Error(`no tier "${tierName}" in SLO "${sloName}" — the plan has SLOs ${this.policy.slos.map((s) => s.name).join(', ') || '(none)'}`);
+      const known = slo ? `SLO "${sloName}" has tiers ${slo.tiers.map((t) => t.name).join(', ')}` : `the plan has SLOs ${this.policy.slos.map((s) => s.name).join(', ') || '(none)'}`;
+      throw new RollbackTriggersError('RT126', `no tier "${tierName}" in SLO "${sloName}": ${known}`);
     }
     return tier;
   }

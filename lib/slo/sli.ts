@@ -83,7 +83,13 @@ export interface SlowRequestSliProps extends SliOptions {
  * `PR(:threshold)` is the percentage of samples at or below the threshold.
  */
 export interface LatencySliProps extends SliOptions {
-  /** The latency metric, one sample per request (for example Lambda `Duration`); its statistic is replaced. */
+  /**
+   * The latency metric, one sample per request (for example Lambda `Duration`); its statistic is
+   * replaced. Publish each request's value: CloudWatch computes percentiles (and so the percentile
+   * rank) from raw values, not from statistic sets, and a window without a percentile rank counts
+   * no slow request here (`FILL(pr, 100)`): a metric published only as statistic sets would never
+   * read slow.
+   */
   readonly latency: Metric;
   /** The slowest acceptable latency, in the metric's own unit (milliseconds for Lambda `Duration`). */
   readonly threshold: number;

@@ -48,6 +48,7 @@ describe('RollbackPlan', () => {
   });
 
   it('names the SLOs it has when asked for an unknown one', () => {
-    expect(() => RollbackPlan.of(stackWithSlo()).detectionSeconds('Nope', 'page-1h', 1)).toThrow(/SLOs Checkout/);
+    expect(() => RollbackPlan.of(stackWithSlo()).detectionSeconds('Nope', 'page-1h', 1)).toThrow(/^\[RT126\] .*the plan has SLOs Checkout/);
+    expect(() => RollbackPlan.of(stackWithSlo()).latestDetectionSeconds('Checkout', 'page-2h', 1)).toThrow(/^\[RT126\] .*SLO "Checkout" has tiers page-1h, page-6h, ticket-1d, ticket-3d/);
   });
 });

@@ -254,12 +254,13 @@ function treatment(where: string, value: string): TreatMissingData {
   return value;
 }
 
-/** The expression multiplies by the factor as `formatNumber` printed it. */
+/** How the alarm reads its baseline; 'separate' when the input does not say. */
 function baselineMode(where: string, mode: unknown): WindowBaselineModel['mode'] {
   if (mode === undefined || mode === 'separate' || mode === 'rest-of-blended') return mode ?? 'separate';
   throw new RollbackTriggersError('RT504', `${where}: the baseline mode must be 'rest-of-blended' or 'separate', got ${JSON.stringify(mode)}`);
 }
 
+/** The expression multiplies by the factor as `formatNumber` printed it. */
 function renderedFactor(where: string, factor: number): number {
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
     throw new RollbackTriggersError('RT504', `${where}: the baseline factor must be a finite number ≥ 0, got ${String(factor)}`);

@@ -5,6 +5,7 @@ import {
   emulate,
   type EmulationResult,
   relativeWindowBurnRate,
+  RELATIVE_ALARM_BLENDED_FACTOR,
   significantlyWorse,
   type SliPoint,
   SliIndex,
@@ -795,7 +796,16 @@ function baselineComparison(m: RollbackAlarmModel, counts: WindowCounts, base: W
     : ratio > b.factor * baseRatio
       ? 'is more than, but not by three standard deviations,'
       : 'is not more than';
-  return `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× ${theirs}`;
+  const compared = `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× ${theirs}`;
+  if (b.mode !== 'rest-of-blended' || relation !== 'is more than') return compared;
+  // The guards against the alias and the version arriving apart (relativeBurnRateExpression).
+  const aliasBad = counts.bad + base.bad;
+  const aliasTotal = counts.total + base.total;
+  if (!(2 * aliasBad >= counts.bad)) return `${compared}; the alias showed fewer than half the new version's bad events, so the alarm holds (a minute the alias has not published yet)`;
+  if (!(counts.bad * aliasTotal > RELATIVE_ALARM_BLENDED_FACTOR * aliasBad * counts.total)) {
+    return `${compared}; but not more than ${formatNumber(RELATIVE_ALARM_BLENDED_FACTOR)}× the whole alias's ${pct(aliasTotal > 0 ? aliasBad / aliasTotal : 0)}, so the alarm holds (the guard against series that arrive apart)`;
+  }
+  return compared;
 }
 
 /**
