@@ -278,6 +278,8 @@ export interface RollbackTriggerDeclaration {
   readonly maxAlarms?: number;
   /** @default false */
   readonly alarmPathSuspended?: boolean;
+  /** @default ROLLBACK_TRIGGER_DEFAULTS.baselineFactor */
+  readonly baselineFactor?: number;
   readonly alarms: readonly PolicyRollbackAlarm[];
   /** @default - none */
   readonly healthChecks?: readonly PolicyHealthCheck[];
@@ -307,6 +309,7 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     inconclusiveAction: decl.inconclusiveAction ?? defaults.inconclusiveAction,
     maxAlarms,
     alarmPathSuspended: decl.alarmPathSuspended ?? false,
+    baselineFactor: decl.baselineFactor ?? defaults.baselineFactor,
     alarms: [...decl.alarms],
     ...(healthChecks.length > 0 ? { healthChecks: [...healthChecks] } : {}),
   };

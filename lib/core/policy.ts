@@ -136,6 +136,11 @@ export interface PolicyRollbackTrigger {
   readonly inconclusiveAction: 'fail' | 'pass';
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;
+  /**
+   * The evaluator's `baselineFactor` (0: the burn rate alone), which the alarms' baselines do not
+   * show when no alarm has one (blended or declared SLIs). Absent: the library default.
+   */
+  readonly baselineFactor?: number;
   readonly alarms: readonly PolicyRollbackAlarm[];
   /** Health checks the evaluator runs on every bake tick (absent in older policies, and when the trigger has none). */
   readonly healthChecks?: readonly PolicyHealthCheck[];

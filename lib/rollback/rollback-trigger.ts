@@ -263,6 +263,7 @@ export class RollbackTrigger extends Construct {
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
       maxAlarms,
       alarmPathSuspended: suspend,
+      baselineFactor,
       alarms: policyAlarms,
       healthChecks: healthChecks?.map(policyHealthCheck),
     });

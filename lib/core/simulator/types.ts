@@ -59,7 +59,7 @@ export interface EvaluatorSettings {
   readonly inconclusiveAction: 'fail' | 'pass';
   readonly compareWithBaseline: boolean;
   readonly deadlineMarginSeconds: number;
-  /** See EvaluatorConfig.baselineFactor; default: the rollback trigger's, else 0. */
+  /** See EvaluatorConfig.baselineFactor; default: the rollback trigger's (its policy entry records it), else 0. */
   readonly baselineFactor?: number;
 }
 

@@ -185,7 +185,7 @@ export function validateShape(shape: DeploymentShape): void {
 /** Resolves the evaluator settings: given ones, then the rollback trigger's, then the library defaults. */
 export function resolveSettings(
   given: Partial<EvaluatorSettings> | undefined,
-  trigger: { inconclusiveAction: 'fail' | 'pass'; deadlineSeconds?: number; alarms?: ReadonlyArray<{ baseline?: { factor: number } }> } | undefined,
+  trigger: { inconclusiveAction: 'fail' | 'pass'; deadlineSeconds?: number; baselineFactor?: number } | undefined,
 ): EvaluatorSettings {
   const s: EvaluatorSettings = {
     tickSeconds: given?.tickSeconds ?? DEFAULT_EVALUATOR_SETTINGS.tickSeconds,
@@ -196,8 +196,9 @@ export function resolveSettings(
     deadlineMarginSeconds:
       given?.deadlineMarginSeconds ??
       (trigger?.deadlineSeconds !== undefined ? HOOK_LIMIT_SECONDS - trigger.deadlineSeconds : DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds),
-    // The evaluator holds back on shared incidents like the trigger's alarms do.
-    baselineFactor: given?.baselineFactor ?? trigger?.alarms?.find((a) => a.baseline)?.baseline?.factor ?? 0,
+    // The trigger's evaluator factor as the construct configures it (the policy records it); with
+    // no trigger, the burn rate alone.
+    baselineFactor: given?.baselineFactor ?? (trigger ? (trigger.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor) : 0),
   };
   if (typeof s.tickSeconds !== 'number' || !Number.isFinite(s.tickSeconds) || s.tickSeconds < 1) {
     throw new RollbackTriggersError('RT710', `evaluator.tickSeconds must be a number of at least 1, got ${describe(s.tickSeconds)}`);

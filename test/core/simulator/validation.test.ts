@@ -160,4 +160,14 @@ describe('the evaluator settings of a replay', () => {
     expect(resolveSettings(undefined, { inconclusiveAction: 'fail' }).deadlineMarginSeconds).toBe(300);
     expect(resolveSettings({ deadlineMarginSeconds: 600 }, { inconclusiveAction: 'fail', deadlineSeconds: 2_400 }).deadlineMarginSeconds).toBe(600);
   });
+
+  it("judge with the trigger's evaluator baselineFactor as its policy records it, also when no rollback alarm has a baseline (blended SLIs)", async () => {
+    const { resolveSettings } = await import('../../../lib/core/simulator/validate.js');
+    // The construct configures its evaluator with baselineFactor ?? 2 whatever its alarms compare with.
+    expect(resolveSettings(undefined, { inconclusiveAction: 'fail', baselineFactor: 3 }).baselineFactor).toBe(3);
+    expect(resolveSettings(undefined, { inconclusiveAction: 'fail', baselineFactor: 0 }).baselineFactor).toBe(0);
+    expect(resolveSettings(undefined, { inconclusiveAction: 'fail' }).baselineFactor).toBe(2);
+    expect(resolveSettings(undefined, undefined).baselineFactor).toBe(0);
+    expect(lambdaService().policy.rollbackTriggers![0].baselineFactor).toBe(2);
+  });
 });
