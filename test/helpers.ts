@@ -21,8 +21,12 @@ export function liveAlias(stack: Stack, fn: Function = lambdaFunction(stack)): A
   return new Alias(stack, `${fn.node.id}Live`, { aliasName: 'live', version: fn.currentVersion });
 }
 
-/** A Lambda alias released 10 % canary by a deployment group that rolls back, and a 99.9 % SLO on it. */
-export function lambdaCanary(stack: Stack = newStack(), groupProps: Partial<LambdaDeploymentGroupProps> = {}) {
+/**
+ * A function, its `live` alias and a deployment group releasing it 10 % canary (5 minutes unless
+ * `groupProps` says otherwise) that rolls back on failure, stop and alarm, as RollbackTrigger
+ * requires (RT303).
+ */
+export function lambdaCanaryGroup(stack: Stack, groupProps: Partial<LambdaDeploymentGroupProps> = {}) {
   const fn = lambdaFunction(stack);
   const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
   const group = new LambdaDeploymentGroup(stack, 'Group', {
@@ -31,6 +35,12 @@ export function lambdaCanary(stack: Stack = newStack(), groupProps: Partial<Lamb
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     ...groupProps,
   });
+  return { fn, alias, group };
+}
+
+/** A Lambda alias released 10 % canary by a deployment group that rolls back, and a 99.9 % SLO on it. */
+export function lambdaCanary(stack: Stack = newStack(), groupProps: Partial<LambdaDeploymentGroupProps> = {}) {
+  const { fn, alias, group } = lambdaCanaryGroup(stack, groupProps);
   const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
   return { stack, fn, alias, group, slo };
 }

@@ -42,6 +42,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
 import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, EVALUATOR_CONFIG_SCHEMA_VERSION, type EvaluatorConfig, type KnownGood } from '../../lib/core';
 import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHandler } from '../../lambda/evaluator/index';
+import { AVAILABILITY_SLO } from '../core/helpers';
 import { parseExpression, referencedIds } from '../core/emulator/expression';
 
 // ---------------------------------------------------------------------------------------------
@@ -78,16 +79,7 @@ export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): Evaluato
     metricDelaySeconds: 180,
     compareWithBaseline: false,
     slos: [
-      {
-        name: 'orders-availability',
-        errorBudget: 0.001,
-        failBurnRate: 14.4,
-        shortWindowSeconds: 300,
-        minEvents: 70,
-        numeratorKind: 'bad',
-        numerator: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensionSet: 0, stat: 'Sum' },
-        total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
-      },
+      { ...AVAILABILITY_SLO, name: 'orders-availability' },
     ],
     dimensionSets: [dimensions],
     ...overrides,

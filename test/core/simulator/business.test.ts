@@ -1,12 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { LambdaDeploymentConfig } from 'aws-cdk-lib/aws-codedeploy';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SliScope } from '../../../lib';
 import type { RollbackPolicy } from '../../../lib/core';
 import { type MinuteCounts, type PathOutcome, type SeriesEntry, type SimulationResult, simulate } from '../../../lib/core/simulator';
-import { lambdaFunction } from '../../helpers';
+import { lambdaCanaryGroup } from '../../helpers';
 import { expectRtError } from '../helpers';
 import { CANARY_10_FOR_10, policyOf } from './fixtures';
 
@@ -24,13 +23,7 @@ import { CANARY_10_FOR_10, policyOf } from './fixtures';
 
 function synthesize(withAvailability: boolean): RollbackPolicy {
   const stack = new Stack(new App(), 'Shop');
-  const fn = lambdaFunction(stack);
-  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
-  const group = new LambdaDeploymentGroup(stack, 'Group', {
-    alias,
-    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
-    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-  });
+  const { fn, alias, group } = lambdaCanaryGroup(stack, { deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES });
   const payments = (metricName: string) =>
     new Metric({ namespace: 'Checkout', metricName, dimensionsMap: { FunctionName: fn.functionName, Resource: `${fn.functionName}:live` }, statistic: Stats.SUM });
   const objectives = [

@@ -1,11 +1,10 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
-import { Alias } from 'aws-cdk-lib/aws-lambda';
+import { LambdaDeploymentConfig } from 'aws-cdk-lib/aws-codedeploy';
 import { IConstruct } from 'constructs';
 import { HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../../lib';
 import { POLICY_SCHEMA_VERSION, RollbackPolicy, policyFromEntries } from '../../../lib/core';
 import type { MinuteCounts, SeriesEntry } from '../../../lib/core/simulator';
-import { lambdaFunction } from '../../helpers';
+import { lambdaCanaryGroup } from '../../helpers';
 
 /**
  * The policy of every SLO and rollback trigger under `scope`, collected from the constructs'
@@ -47,14 +46,7 @@ const services = new Map<string, ReturnType<typeof synthesizeService>>();
 
 function synthesizeService(options: LambdaServiceOptions) {
   const stack = new Stack(new App(), 'Svc');
-  const fn = lambdaFunction(stack);
-  const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
-  const group = new LambdaDeploymentGroup(stack, 'Group', {
-    alias,
-    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
-    // As RollbackTrigger requires at synth (RT303).
-    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-  });
+  const { alias, group } = lambdaCanaryGroup(stack, { deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES });
   const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
   const objectives = [slo];
   if (options.latency) {
