@@ -5,7 +5,7 @@ import { IApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2'
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { RollbackTriggersError } from '../core/errors';
-import { checkAliasOfGroup, compareResolved } from './target-checks';
+import { checkAliasOfGroup, compareResolved } from '../private/target-checks';
 
 /** A Lambda alias released by a CodeDeploy deployment group with traffic shifting. */
 export interface LambdaRollbackTargetProps {

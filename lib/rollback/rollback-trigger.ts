@@ -59,8 +59,8 @@ import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
 import { RollbackTarget } from './rollback-target';
-import { checkDeploymentShape, checkEcsTargetOfGroup, checkSliTarget, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from './target-checks';
-import { LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from './trigger-props';
+import { checkDeploymentShape, checkEcsTargetOfGroup, checkSliTarget, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
+import { LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
 export enum InconclusiveAction {

@@ -1,11 +1,11 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_DEADLINE_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
-import { literalSeconds } from '../private/metrics';
+import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
-import { HealthCheck } from './health-check';
-import { RollbackTarget } from './rollback-target';
-import type { RollbackTriggerProps } from './rollback-trigger';
+import { HealthCheck } from '../rollback/health-check';
+import { RollbackTarget } from '../rollback/rollback-target';
+import type { RollbackTriggerProps } from '../rollback/rollback-trigger';
 import { checkAuditDestinations } from './target-checks';
 
 /** The numbers a RollbackTrigger is built from, each checked against its own bounds first. */

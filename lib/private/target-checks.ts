@@ -9,7 +9,7 @@ import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { RollbackTriggersError, formatNumber } from '../core/errors';
 import type { ServiceLevelObjective } from '../slo/service-level-objective';
-import type { RollbackTarget } from './rollback-target';
+import type { RollbackTarget } from '../rollback/rollback-target';
 
 // Cross-object consistency of a RollbackTrigger: the target, its deployment group, the SLIs of its
 // objectives and its audit destinations must name the same things, or the rollback path watches
