@@ -121,7 +121,7 @@ export function synthesizePolicy(name: PolicyName): RollbackPolicy {
       );
     }
     new RollbackTrigger(stack, 'Rollback', {
-      target: RollbackTarget.lambda({ deploymentGroup: group, alias }),
+      target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }),
       objectives,
       bake: Duration.minutes(spec.bakeMinutes ?? BAKE_MINUTES),
     });

@@ -159,7 +159,7 @@ export class FargateServiceStack extends Stack {
     });
 
     this.rollbackTrigger = new RollbackTrigger(this, 'Rollback', {
-      target: RollbackTarget.ecs({ deploymentGroup: this.deploymentGroup, service, blueTargetGroup, greenTargetGroup }),
+      target: RollbackTarget.ecsService({ deploymentGroup: this.deploymentGroup, service, blueTargetGroup, greenTargetGroup }),
       objectives: [availability, latency],
     });
 

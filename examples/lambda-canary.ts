@@ -41,7 +41,7 @@ export class LambdaCanaryStack extends Stack {
     });
 
     this.rollbackTrigger = new RollbackTrigger(this, 'Rollback', {
-      target: RollbackTarget.lambda({ deploymentGroup: this.deploymentGroup, alias: live }),
+      target: RollbackTarget.lambdaAlias({ deploymentGroup: this.deploymentGroup, alias: live }),
       objectives: [availability, latency],
     });
 

@@ -4,12 +4,12 @@ import { CfnDeploymentConfig, CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedep
 import { IApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { IEventBus } from 'aws-cdk-lib/aws-events';
 import { IRole } from 'aws-cdk-lib/aws-iam';
-import { CfnAlias } from 'aws-cdk-lib/aws-lambda';
+import { Alias, CfnAlias } from 'aws-cdk-lib/aws-lambda';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { RollbackTriggersError, formatNumber } from '../core/errors';
 import type { ServiceLevelObjective } from '../slo/service-level-objective';
-import type { RollbackTarget } from '../rollback/rollback-target';
+import type { EcsServiceRollbackTargetProps } from '../rollback/rollback-target';
 
 // Cross-object consistency of a RollbackTrigger: the target, its deployment group, the SLIs of its
 // objectives and its audit destinations must name the same things, or the rollback path watches
@@ -110,7 +110,7 @@ export function checkAliasOfGroup(group: Construct, alias: Construct): void {
           .find((c) => c instanceof CfnDeploymentGroup && c.ref === shiftedBy);
   throw new RollbackTriggersError(
     'RT321',
-    `RollbackTarget.lambda: alias ${alias.node.path} is ${other ? `released by deployment group ${other.node.scope?.node.path ?? other.node.path}` : 'not released by any CodeDeploy deployment group'}, ` +
+    `RollbackTarget.lambdaAlias: alias ${alias.node.path} is ${other ? `released by deployment group ${other.node.scope?.node.path ?? other.node.path}` : 'not released by any CodeDeploy deployment group'}, ` +
       `not by deploymentGroup ${group.node.path}: the rollback alarms and hooks would guard deployments that never move this alias — ` +
       "pass the alias given to the deployment group's `alias` prop (a deployment group shifts exactly one alias)",
   );
@@ -122,9 +122,7 @@ export function checkAliasOfGroup(group: Construct, alias: Construct): void {
  * read the target groups' metrics, the evaluator the service's task sets (RT322, RT323). Names only
  * known at deploy time are warned about.
  */
-export function checkEcsTargetOfGroup(scope: Construct, target: RollbackTarget): void {
-  const ecs = target._ecs;
-  if (!ecs) return;
+export function checkEcsTargetOfGroup(scope: Construct, ecs: EcsServiceRollbackTargetProps): void {
   const cfn = ecs.deploymentGroup.node.defaultChild;
   if (!(cfn instanceof CfnDeploymentGroup)) return;
   const stack = Stack.of(cfn);
@@ -218,73 +216,80 @@ function namesVersion(resolved: unknown): boolean {
  * AWS/ApplicationELB TargetGroup, AWS/ECS ServiceName); metrics of other namespaces carry no target
  * to compare (their scope is the user's declaration).
  */
-export function checkSliTarget(scope: Construct, slo: ServiceLevelObjective, target: RollbackTarget): void {
-  const stack = Stack.of(scope);
+export function checkLambdaSliTarget(scope: Construct, slo: ServiceLevelObjective, alias: Alias): void {
+  const { stack, metrics, unchecked, refuse } = sliTargetCheck(scope, slo);
+  const functionName = alias.version.lambda.functionName;
+  const aliasResource = `${functionName}:${alias.aliasName}`;
+  const how = `declare it on the target's alias, for example Sli.lambdaAvailability(${alias.node.id}) — the trigger scopes it to the new version itself`;
+  for (const m of metrics.filter((x) => x.namespace === 'AWS/Lambda')) {
+    const fn = m.dimensions.FunctionName;
+    if (fn !== undefined) {
+      const c = compareResolved(stack, fn, functionName);
+      if (c === 'different') refuse(`function ${describeValue(stack, fn)} (FunctionName), not the target's function ${alias.version.lambda.node.path}`, how);
+      if (c === 'unknown') unchecked.add(`FunctionName ${describeValue(stack, fn)}`);
+    }
+    const resource = m.dimensions.Resource;
+    if (resource === undefined) continue;
+    const c = compareResolved(stack, resource, aliasResource);
+    if (c === 'same') continue;
+    if (c === 'unknown') {
+      unchecked.add(`Resource ${describeValue(stack, resource)}`);
+      continue;
+    }
+    if (namesVersion(stack.resolve(resource))) {
+      throw new RollbackTriggersError(
+        'RT325',
+        `${scope.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI is declared on a Lambda version (Resource ${describeValue(stack, resource)}), ` +
+          `not on alias ${alias.node.path}: Lambda documents the ExecutedVersion dimension for invocations through an alias and does not say that they are counted under ` +
+          `the version's Resource, so the rollback alarm would read traffic of undocumented extent — ${how}`,
+      );
+    }
+    refuse(`another qualifier of the function (Resource ${describeValue(stack, resource)}), not alias ${alias.node.path} that deploymentGroup shifts`, how);
+  }
+  warnUnchecked(scope, slo, unchecked);
+}
+
+/** {@link checkLambdaSliTarget} for an ECS target: its blue or green target group, or its service. */
+export function checkEcsSliTarget(scope: Construct, slo: ServiceLevelObjective, ecs: EcsServiceRollbackTargetProps): void {
+  const { stack, metrics, unchecked, refuse } = sliTargetCheck(scope, slo);
+  const how = `declare it on the target's blue or green target group, for example Sli.targetGroupAvailability(${ecs.greenTargetGroup.node.id}) — the trigger watches both`;
+  for (const m of metrics) {
+    const tg = m.namespace === 'AWS/ApplicationELB' ? m.dimensions.TargetGroup : undefined;
+    if (tg !== undefined) {
+      const cs = [ecs.blueTargetGroup, ecs.greenTargetGroup].map((g) => compareResolved(stack, tg, targetGroupDimension(g)));
+      if (cs.includes('same')) continue;
+      if (cs.every((c) => c === 'different')) refuse(`target group ${describeValue(stack, tg)}, neither blueTargetGroup ${ecs.blueTargetGroup.node.path} nor greenTargetGroup ${ecs.greenTargetGroup.node.path}`, how);
+      unchecked.add(`TargetGroup ${describeValue(stack, tg)}`);
+    }
+    const service = m.namespace === 'AWS/ECS' ? m.dimensions.ServiceName : undefined;
+    if (service !== undefined) {
+      const c = compareResolved(stack, service, ecs.service.serviceName);
+      if (c === 'different') refuse(`ECS service ${describeValue(stack, service)}, not the target's service ${ecs.service.node.path}`, 'declare it on the target service or its target groups');
+      if (c === 'unknown') unchecked.add(`ServiceName ${describeValue(stack, service)}`);
+    }
+  }
+  warnUnchecked(scope, slo, unchecked);
+}
+
+/** What both SLI target checks start from: the SLI's leaf metrics and the refusal they share (RT324). */
+function sliTargetCheck(scope: Construct, slo: ServiceLevelObjective) {
   const counts = slo.sli._counts;
-  const metrics = [counts.bad, counts.good, counts.total].flatMap(leafMetrics);
-  const unchecked = new Set<string>();
-  const refuse = (what: string, instead: string) => {
+  const refuse = (what: string, instead: string): never => {
     throw new RollbackTriggersError(
       'RT324',
       `${scope.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI measures ${what}: its rollback alarm would watch traffic this release never serves and never fire — ${instead}`,
     );
   };
-  if (target._lambda) {
-    const alias = target._lambda.alias;
-    const functionName = alias.version.lambda.functionName;
-    const aliasResource = `${functionName}:${alias.aliasName}`;
-    const how = `declare it on the target's alias, for example Sli.lambdaAvailability(${alias.node.id}) — the trigger scopes it to the new version itself`;
-    for (const m of metrics.filter((x) => x.namespace === 'AWS/Lambda')) {
-      const fn = m.dimensions.FunctionName;
-      if (fn !== undefined) {
-        const c = compareResolved(stack, fn, functionName);
-        if (c === 'different') refuse(`function ${describeValue(stack, fn)} (FunctionName), not the target's function ${alias.version.lambda.node.path}`, how);
-        if (c === 'unknown') unchecked.add(`FunctionName ${describeValue(stack, fn)}`);
-      }
-      const resource = m.dimensions.Resource;
-      if (resource === undefined) continue;
-      const c = compareResolved(stack, resource, aliasResource);
-      if (c === 'same') continue;
-      if (c === 'unknown') {
-        unchecked.add(`Resource ${describeValue(stack, resource)}`);
-        continue;
-      }
-      if (namesVersion(stack.resolve(resource))) {
-        throw new RollbackTriggersError(
-          'RT325',
-          `${scope.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI is declared on a Lambda version (Resource ${describeValue(stack, resource)}), ` +
-            `not on alias ${alias.node.path}: Lambda documents the ExecutedVersion dimension for invocations through an alias and does not say that they are counted under ` +
-            `the version's Resource, so the rollback alarm would read traffic of undocumented extent — ${how}`,
-        );
-      }
-      refuse(`another qualifier of the function (Resource ${describeValue(stack, resource)}), not alias ${alias.node.path} that deploymentGroup shifts`, how);
-    }
-  } else if (target._ecs) {
-    const ecs = target._ecs;
-    const how = `declare it on the target's blue or green target group, for example Sli.targetGroupAvailability(${ecs.greenTargetGroup.node.id}) — the trigger watches both`;
-    for (const m of metrics) {
-      const tg = m.namespace === 'AWS/ApplicationELB' ? m.dimensions.TargetGroup : undefined;
-      if (tg !== undefined) {
-        const cs = [ecs.blueTargetGroup, ecs.greenTargetGroup].map((g) => compareResolved(stack, tg, targetGroupDimension(g)));
-        if (cs.includes('same')) continue;
-        if (cs.every((c) => c === 'different')) refuse(`target group ${describeValue(stack, tg)}, neither blueTargetGroup ${ecs.blueTargetGroup.node.path} nor greenTargetGroup ${ecs.greenTargetGroup.node.path}`, how);
-        unchecked.add(`TargetGroup ${describeValue(stack, tg)}`);
-      }
-      const service = m.namespace === 'AWS/ECS' ? m.dimensions.ServiceName : undefined;
-      if (service !== undefined) {
-        const c = compareResolved(stack, service, ecs.service.serviceName);
-        if (c === 'different') refuse(`ECS service ${describeValue(stack, service)}, not the target's service ${ecs.service.node.path}`, 'declare it on the target service or its target groups');
-        if (c === 'unknown') unchecked.add(`ServiceName ${describeValue(stack, service)}`);
-      }
-    }
-  }
-  if (unchecked.size > 0) {
-    Annotations.of(scope).addWarningV2(
-      'cdk-rollback-triggers:sliTargetUnchecked',
-      `SLO ${slo.sloName}: could not check at synth that ${[...unchecked].join(', ')} names the rollback target (a value known only at deploy time). ` +
-        "If it names another function or target group, the rollback alarm watches traffic this release never serves.",
-    );
-  }
+  return { stack: Stack.of(scope), metrics: [counts.bad, counts.good, counts.total].flatMap(leafMetrics), unchecked: new Set<string>(), refuse };
+}
+
+function warnUnchecked(scope: Construct, slo: ServiceLevelObjective, unchecked: ReadonlySet<string>): void {
+  if (unchecked.size === 0) return;
+  Annotations.of(scope).addWarningV2(
+    'cdk-rollback-triggers:sliTargetUnchecked',
+    `SLO ${slo.sloName}: could not check at synth that ${[...unchecked].join(', ')} names the rollback target (a value known only at deploy time). ` +
+      "If it names another function or target group, the rollback alarm watches traffic this release never serves.",
+  );
 }
 
 /**

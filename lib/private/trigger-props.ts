@@ -40,7 +40,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
     throw new RollbackTriggersError('RT334', `${path}: props are required ({ target, objectives })`);
   }
   if (!(props.target instanceof RollbackTarget)) {
-    throw new RollbackTriggersError('RT334', `${path}: target must be RollbackTarget.lambda({ … }) or RollbackTarget.ecs({ … }), got ${describe(props.target)}`);
+    throw new RollbackTriggersError('RT334', `${path}: target must be RollbackTarget.lambdaAlias({ … }) or RollbackTarget.ecsService({ … }), got ${describe(props.target)}`);
   }
   if (!Array.isArray(props.objectives)) {
     throw new RollbackTriggersError('RT334', `${path}: objectives must be a list of ServiceLevelObjective, got ${describe(props.objectives)}`);

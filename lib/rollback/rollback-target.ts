@@ -1,14 +1,15 @@
-import { Stack } from 'aws-cdk-lib';
 import { EcsDeploymentGroup, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
-import { CfnService, IBaseService } from 'aws-cdk-lib/aws-ecs';
+import { IBaseService } from 'aws-cdk-lib/aws-ecs';
 import { IApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { IRole } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { RollbackTriggersError } from '../core/errors';
-import { checkAliasOfGroup, compareResolved } from '../private/target-checks';
+import { EcsServiceTarget } from '../private/targets/ecs-service';
+import { LambdaAliasTarget } from '../private/targets/lambda-alias';
+import { TargetImpl } from '../private/targets/target-impl';
 
 /** A Lambda alias released by a CodeDeploy deployment group with traffic shifting. */
-export interface LambdaRollbackTargetProps {
+export interface LambdaAliasRollbackTargetProps {
   /**
    * The deployment group that shifts the alias. The concrete class is needed: alarms and hooks are
    * added to it (`addAlarm`, `addPreHook`, `addPostHook`), which an imported group cannot take.
@@ -19,7 +20,7 @@ export interface LambdaRollbackTargetProps {
 }
 
 /** An ECS service released blue/green by CodeDeploy behind an Application Load Balancer. */
-export interface EcsRollbackTargetProps {
+export interface EcsServiceRollbackTargetProps {
   /**
    * The deployment group of the service. The concrete class is needed to add alarms; ECS hooks
    * are declared in the AppSpec of each deployment instead (see the README).
@@ -27,85 +28,73 @@ export interface EcsRollbackTargetProps {
   readonly deploymentGroup: EcsDeploymentGroup;
   /** The service; it must use the CODE_DEPLOY deployment controller. */
   readonly service: IBaseService;
-  /** The target groups CodeDeploy swaps. Both are watched: blue and green trade roles every release. */
+  /** The blue target group of the deployment group. Both are watched: blue and green trade roles every release. */
   readonly blueTargetGroup: IApplicationTargetGroup;
+  /** The green target group of the deployment group. */
   readonly greenTargetGroup: IApplicationTargetGroup;
+}
+
+/** The compute platform CodeDeploy releases a {@link RollbackTarget} on. */
+export enum RollbackPlatform {
+  /** A Lambda alias shifted between versions. */
+  LAMBDA = 'lambda',
+  /** An ECS service swapped between two target groups (blue/green). */
+  ECS = 'ecs',
+}
+
+/** What a {@link RollbackTarget} gives the trigger it is bound to. */
+export interface RollbackTargetConfig {
+  /** The platform the target is released on. */
+  readonly platform: RollbackPlatform;
+  /** The CodeDeploy application of the deployment group. */
+  readonly applicationName: string;
+  /** The deployment group that releases the target; it carries the rollback alarms. */
+  readonly deploymentGroupName: string;
+  /** ARN of the deployment group. */
+  readonly deploymentGroupArn: string;
+  /** The role CodeDeploy uses for the deployment group; it invokes the lifecycle hooks. */
+  readonly deploymentRole: IRole;
 }
 
 /**
  * What a {@link RollbackTrigger} guards: a Lambda alias or an ECS service under CodeDeploy
- * blue/green. A closed set, so an enum-like class rather than a union.
+ * blue/green. A closed set, so an enum-like class with one implementation per platform.
  */
 export class RollbackTarget {
-  public static lambda(props: LambdaRollbackTargetProps): RollbackTarget {
-    required('RollbackTarget.lambda', props, 'deploymentGroup', LambdaDeploymentGroup, 'a LambdaDeploymentGroup of this app (an imported group takes no alarms or hooks)');
-    required('RollbackTarget.lambda', props, 'alias', Alias, 'the Alias the deployment group shifts');
-    checkAliasOfGroup(props.deploymentGroup, props.alias);
-    return new RollbackTarget('lambda', props, undefined);
+  /** A Lambda alias shifted by a `LambdaDeploymentGroup` (canary, linear or all at once). */
+  public static lambdaAlias(props: LambdaAliasRollbackTargetProps): RollbackTarget {
+    return new RollbackTarget(new LambdaAliasTarget(props));
   }
 
-  public static ecs(props: EcsRollbackTargetProps): RollbackTarget {
-    required('RollbackTarget.ecs', props, 'service', Construct, 'the ECS service the deployment group releases');
-    const cfn = props.service.node.defaultChild;
-    if (cfn instanceof CfnService) {
-      const controller = Stack.of(props.service).resolve(cfn.deploymentController) as { type?: string } | undefined;
-      if (controller?.type !== 'CODE_DEPLOY') {
-        throw new RollbackTriggersError(
-          'RT302',
-          `service ${props.service.node.path} uses the ${controller?.type ?? 'ECS'} deployment controller; CodeDeploy blue/green needs deploymentController: { type: DeploymentControllerType.CODE_DEPLOY }`,
-        );
-      }
-    }
-    required('RollbackTarget.ecs', props, 'deploymentGroup', EcsDeploymentGroup, 'an EcsDeploymentGroup of this app (an imported group takes no alarms)');
-    required('RollbackTarget.ecs', props, 'blueTargetGroup', Construct, "the deployment group's blue target group");
-    required('RollbackTarget.ecs', props, 'greenTargetGroup', Construct, "the deployment group's green target group");
-    const stack = Stack.of(props.deploymentGroup);
-    if (props.blueTargetGroup === props.greenTargetGroup || compareResolved(stack, props.blueTargetGroup.targetGroupArn, props.greenTargetGroup.targetGroupArn) === 'same') {
-      throw new RollbackTriggersError(
-        'RT320',
-        `RollbackTarget.ecs: blueTargetGroup and greenTargetGroup are the same target group (${props.blueTargetGroup.node.path}${props.blueTargetGroup === props.greenTargetGroup ? '' : ` and ${props.greenTargetGroup.node.path}`}): ` +
-          'CodeDeploy moves traffic between two target groups, and an alarm that compares a group with itself never fires (and would be attached twice) — ' +
-          "pass the deployment group's blueGreenDeploymentConfig.blueTargetGroup and greenTargetGroup",
-      );
-    }
-    for (const [prop, tg] of [
-      ['blueTargetGroup', props.blueTargetGroup],
-      ['greenTargetGroup', props.greenTargetGroup],
-    ] as const) {
-      try {
-        tg.metrics.requestCount();
-      } catch (e) {
-        // aws-cdk-lib: an imported target group has metrics only when imported with its load balancer.
-        throw new RollbackTriggersError(
-          'RT336',
-          `RollbackTarget.ecs: ${prop} ${tg.node.path} has no CloudWatch metrics (${(e as Error).message}) — the rollback alarms read its RequestCount and responses per ` +
-            'TargetGroup and LoadBalancer: import it with loadBalancerArns, or pass the ApplicationTargetGroup itself',
-        );
-      }
-    }
-    return new RollbackTarget('ecs', undefined, props);
+  /** An ECS service released blue/green by an `EcsDeploymentGroup` behind an Application Load Balancer. */
+  public static ecsService(props: EcsServiceRollbackTargetProps): RollbackTarget {
+    return new RollbackTarget(new EcsServiceTarget(props));
   }
 
-  /** `lambda` or `ecs`. */
-  public readonly platform: string;
+  /** The platform the target is released on. */
+  public readonly platform: RollbackPlatform;
 
   /** @internal */
-  public readonly _lambda?: LambdaRollbackTargetProps;
-  /** @internal */
-  public readonly _ecs?: EcsRollbackTargetProps;
+  public readonly _impl: TargetImpl;
 
-  private constructor(platform: 'lambda' | 'ecs', lambda: LambdaRollbackTargetProps | undefined, ecs: EcsRollbackTargetProps | undefined) {
-    this.platform = platform;
-    this._lambda = lambda;
-    this._ecs = ecs;
+  private constructor(impl: TargetImpl) {
+    this._impl = impl;
+    this.platform = impl.platform === 'lambda' ? RollbackPlatform.LAMBDA : RollbackPlatform.ECS;
   }
-}
 
-/** A prop a target cannot do without, of the class it must be (jsii callers are not type-checked). */
-function required(factory: string, props: object | undefined, prop: string, type: abstract new (...args: never[]) => unknown, what: string): void {
-  const value = (props as Record<string, unknown> | undefined)?.[prop];
-  if (!(value instanceof type)) {
-    const got = value === undefined || value === null ? String(value) : ((value as object).constructor?.name ?? typeof value);
-    throw new RollbackTriggersError('RT334', `${factory}: ${prop} must be ${what}, got ${got}`);
+  /**
+   * Binds the target to the trigger that guards it: checks the target against its deployment group
+   * (the service and target groups it releases), with `scope` named in any error.
+   */
+  public bind(scope: Construct): RollbackTargetConfig {
+    this._impl.checkAgainstGroup(scope);
+    const group = this._impl.deploymentGroup;
+    return {
+      platform: this.platform,
+      applicationName: group.application.applicationName,
+      deploymentGroupName: group.deploymentGroupName,
+      deploymentGroupArn: group.deploymentGroupArn,
+      deploymentRole: group.role,
+    };
   }
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, IAlarm, IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
@@ -51,15 +51,16 @@ import {
   validateMathAlarmSize,
   validateQueriesPerTick,
 } from '../core';
-import { BaselineComparison, WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
+import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
-import { DerivedBad, SliCounts, countsMetricCount } from '../private/sli-counts';
+import { DerivedBad, countsMetricCount } from '../private/sli-counts';
 import { atConstruct } from '../private/errors';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
 import { RollbackTarget } from './rollback-target';
-import { checkDeploymentShape, checkEcsTargetOfGroup, checkSliTarget, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
+import { checkDeploymentShape, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
+import { TargetImpl } from '../private/targets/target-impl';
 import { LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
@@ -72,7 +73,7 @@ export enum InconclusiveAction {
 
 /** Properties of a {@link RollbackTrigger}. */
 export interface RollbackTriggerProps {
-  /** The deployment to guard: `RollbackTarget.lambda(...)` or `RollbackTarget.ecs(...)`. */
+  /** The deployment to guard: `RollbackTarget.lambdaAlias(...)` or `RollbackTarget.ecsService(...)`. */
   readonly target: RollbackTarget;
   /**
    * The SLOs whose page tier rolls a release back. Each is re-measured on the new version's own
@@ -217,12 +218,12 @@ export class RollbackTrigger extends Construct {
     super(scope, id);
     // Every prop within its own bounds first, then the objects against each other.
     const { bakeSeconds, metricDelaySeconds, deadlineSeconds, maxAlarms, baselineFactor } = checkTriggerProps(this, props, Object.values(InconclusiveAction));
-    const target = props.target;
+    const target = props.target._impl;
     const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
-    const group = target._lambda?.deploymentGroup ?? target._ecs!.deploymentGroup;
+    const group = target.deploymentGroup;
     const guard = checkUnguarded(this, group);
-    checkEcsTargetOfGroup(this, target);
-    checkDeploymentShape(this, group, target._lambda ? 'lambda' : 'ecs');
+    props.target.bind(this);
+    checkDeploymentShape(this, group, target.platform);
 
     // 1. Alarm path: each SLO's fastest page tier on the new version's own traffic.
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, baselineFactor);
@@ -237,11 +238,7 @@ export class RollbackTrigger extends Construct {
       );
     }
     for (const alarm of alarms) group.addAlarm(alarm);
-    if (target._lambda) {
-      // The alarms watch the version being deployed (a CloudFormation attribute): update them
-      // before the alias update starts the CodeDeploy deployment.
-      for (const alarm of alarms) target._lambda.alias.node.addDependency(alarm);
-    }
+    target.watchAlarms(alarms);
     if (suspend) {
       // CodeDeploy's own switch (AlarmConfiguration.Enabled = false, "ignore alarm configuration"):
       // the alarms stay attached but are not polled, so a deployment can start while one is in ALARM.
@@ -257,7 +254,7 @@ export class RollbackTrigger extends Construct {
     this._policy = rollbackTriggerPolicyEntry({
       name: id,
       path: this.node.path,
-      platform: target._lambda ? 'lambda' : 'ecs',
+      platform: target.platform,
       bakeSeconds,
       deadlineSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
@@ -355,34 +352,7 @@ export class RollbackTrigger extends Construct {
     this.stateChangeFunction = stateChange;
     this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, group.deploymentGroupArn, target);
 
-    if (target._lambda) {
-      atConstruct(this, () => {
-        try {
-          target._lambda!.deploymentGroup.addPreHook(starter);
-          target._lambda!.deploymentGroup.addPostHook(starter);
-          // aws-cdk-lib lets the group's role invoke the hook and its versions (`<starter>:*`).
-          Validations.of(target._lambda!.deploymentGroup.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(starter.node.defaultChild as CfnElement)}.Arn>:*]`,
-            reason: 'addPreHook/addPostHook let CodeDeploy invoke the hook function and its versions; no other function is named.',
-          });
-        } catch (e) {
-          throw new RollbackTriggersError(
-            'RT304',
-            `deployment group ${group.node.path} already has a pre- or post-traffic hook (${(e as Error).message}); CodeDeploy runs one function per hook — ` +
-              'remove the other hook, or call it from your own hook instead',
-          );
-        }
-      });
-    } else if (!Resource.isOwnedResource(group.role)) {
-      // ECS hooks are named in each deployment's AppSpec. aws-cdk-lib attaches AWSCodeDeployRoleForECS
-      // (which may invoke the hook, see the README) only to a role it creates or owns: an imported
-      // role gets the grant here (a policy attached to it, when it was imported mutable).
-      starter.grantInvoke(group.role);
-      Validations.of(group.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(starter.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: 'CodeDeploy invokes the hook function named in the AppSpec; grantInvoke names the function and its versions only.',
-      });
-    }
+    target.attachHook(this, starter);
     warnUnlessRoleMayInvoke(this, group.node.path, group.role, starter.functionArn);
 
     // Deployment state changes: known-good on success, audit of every rollback (alarm path included).
@@ -482,7 +452,7 @@ export class RollbackTrigger extends Construct {
 
   private rollbackAlarmsFor(
     objectives: ServiceLevelObjective[],
-    target: RollbackTarget,
+    target: TargetImpl,
     baselineFactor: number,
   ): { alarms: IAlarm[]; slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>; policyAlarms: PolicyRollbackAlarm[] } {
     const alarms: IAlarm[] = [];
@@ -499,21 +469,8 @@ export class RollbackTrigger extends Construct {
         );
       }
       // Its SLI must measure this target's traffic, not another function's or target group's.
-      checkSliTarget(this, slo, target);
-      const scoped: Array<{ label: string; sli: Sli; baseline?: BaselineComparison }> = [];
-      const compare = (counts: SliCounts | undefined, mode: BaselineComparison['mode']): BaselineComparison | undefined =>
-        counts && baselineFactor > 0 ? { counts, mode, factor: baselineFactor } : undefined;
-      if (target._lambda) {
-        const sli = slo.sli._forVersion(target._lambda.alias.version);
-        if (sli) scoped.push({ label: 'NewVersion', sli, baseline: compare(slo.sli._whole()?._counts, 'rest-of-blended') });
-      } else {
-        const ecs = target._ecs!;
-        const blue = slo.sli._forTargetGroup(ecs.blueTargetGroup);
-        const green = slo.sli._forTargetGroup(ecs.greenTargetGroup);
-        // Blue and green swap roles every release: each is compared with the other.
-        if (blue) scoped.push({ label: 'Blue', sli: blue, baseline: compare(green?._counts, 'separate') });
-        if (green) scoped.push({ label: 'Green', sli: green, baseline: compare(blue?._counts, 'separate') });
-      }
+      target.checkSli(this, slo);
+      const scoped = target.scopedSlis(slo, baselineFactor);
       if (scoped.length === 0) {
         if (slo.sli.scope === SliScope.BLENDED) {
           Annotations.of(this).addWarningV2(
@@ -647,10 +604,10 @@ export class RollbackTrigger extends Construct {
     if (slos.length === 0) {
       throw new RollbackTriggersError('RT308', `${this.node.path}: no objective can be read by the evaluator (all use metric math)`);
     }
-    const ecs = props.target._ecs;
+    const target = props.target._impl;
     const config: EvaluatorConfig = {
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
-      platform: ecs ? 'ecs' : 'lambda',
+      platform: target.platform,
       bakeSeconds,
       tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
@@ -664,14 +621,7 @@ export class RollbackTrigger extends Construct {
       healthChecks,
       slos,
       dimensionSets,
-      targetGroups: ecs
-        ? [ecs.blueTargetGroup, ecs.greenTargetGroup].map((tg) => ({
-            name: tg.targetGroupName,
-            dimensions: Object.fromEntries(
-              Object.entries(tg.metrics.requestCount().toMetricConfig().metricStat?.dimensions ?? []).map(([, d]) => [d.name, String(d.value)]),
-            ),
-          }))
-        : undefined,
+      targetGroups: target.evaluatorTargetGroups(),
     };
     // Each tick reads everything in one GetMetricData call: one consistent snapshot.
     validateQueriesPerTick(`${this.node.path}: the evaluator`, queriesPerTick(config));
@@ -692,7 +642,7 @@ export class RollbackTrigger extends Construct {
   private grantHandlers(
     fns: { evaluator: Function; starter: Function; stateChange: Function; stateMachine: StateMachine },
     deploymentGroupArn: string,
-    target: RollbackTarget,
+    target: TargetImpl,
   ): void {
     const { evaluator, starter, stateChange, stateMachine } = fns;
     // Service Authorization Reference for CodeDeploy: GetDeployment takes the deploymentgroup
@@ -726,16 +676,7 @@ export class RollbackTrigger extends Construct {
       'AwsSolutions-IAM5[Resource::*]':
         'cloudwatch:GetMetricData, codedeploy:ListDeploymentTargets, codedeploy:BatchGetDeploymentTargets, ecs:DescribeTaskSets and ecs:DescribeTaskDefinition support no resource-level permissions.',
     };
-    for (const fn of [evaluator, stateChange]) {
-      if (target._lambda) {
-        const fnArn = target._lambda.alias.version.lambda.functionArn;
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetFunction'], resources: [`${fnArn}:*`] }));
-        acknowledgements[`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(target._lambda.alias.version.lambda.node.defaultChild as CfnElement)}.Arn>:*]`] =
-          "Reads the code SHA-256 of the deployed function's versions (known-good integrity); versions are only known at run time.";
-      } else {
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskSets', 'ecs:DescribeTaskDefinition'], resources: ['*'] }));
-      }
-    }
+    for (const fn of [evaluator, stateChange]) Object.assign(acknowledgements, target.grantReads(this, fn));
     for (const fn of [evaluator, stateChange]) {
       for (const [id, reason] of Object.entries(acknowledgements)) Validations.of(fn).acknowledge({ id, reason });
     }

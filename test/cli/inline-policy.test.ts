@@ -33,7 +33,7 @@ function fromConstructs(slo: InlineSlo): RollbackPolicy {
     minEventsPerWindow: slo.minEventsPerWindow,
     suppressTicketsWhilePaging: slo.suppressTicketsWhilePaging,
   });
-  const trigger = new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [objective] });
+  const trigger = new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [objective] });
   return { schemaVersion: 1, stack: 'S', slos: [objective._policy], thresholdTriggers: [], rollbackTriggers: [trigger._policy] };
 }
 

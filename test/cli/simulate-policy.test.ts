@@ -63,7 +63,7 @@ describe('the inline policy shorthand builds the policy the constructs would', (
         suppressTicketsWhilePaging: true,
       });
       new RollbackTrigger(stack, 'Rollback', {
-        target: RollbackTarget.lambda({ deploymentGroup: group, alias }),
+        target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }),
         objectives: [slo],
         bake: Duration.minutes(20),
         inconclusiveAction: InconclusiveAction.PASS,
@@ -87,7 +87,7 @@ describe('the inline policy shorthand builds the policy the constructs would', (
         autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       });
       const slo = new ServiceLevelObjective(stack, 'orders', { sli: Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Orders') }), objectivePercent: 99.9 });
-      new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo] });
+      new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [slo] });
     });
     const inline = policyFromInline({ slos: [{ name: 'orders', objectivePercent: 99.9, sli: 'error-ratio' }], rollback: { perVersionMetrics: false }, bakeSeconds: 600 });
     expect(normalized(inline, 'Declared')).toEqual(normalized(fromConstructs, 'Declared'));
@@ -176,7 +176,7 @@ describe('rollback-triggers simulate --assembly: health checks of the synthesize
     });
     const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
     new RollbackTrigger(stack, 'Rollback', {
-      target: RollbackTarget.lambda({ deploymentGroup: group, alias }),
+      target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }),
       objectives: [slo],
       healthChecks: [
         HealthCheck.synthetics({ name: 'journey', canaryName: 'journey' }),

@@ -29,7 +29,7 @@ import { countMetric, lambdaCanary, lambdaFunction, newStack } from '../helpers'
 type Props = Partial<RollbackTriggerProps>;
 
 function lambdaTrigger(props: Props = {}, f = lambdaCanary()) {
-  return new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
+  return new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
 }
 
 /** The code and message of what `build` throws: a coded error, nothing else. */
@@ -77,7 +77,7 @@ function ecsFixture(options: { stack?: Stack; role?: (stack: Stack) => Role | Re
   });
   const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.targetGroupAvailability(green), objectivePercent: 99.9 });
   const target = (overrides: Partial<{ service: FargateService; blueTargetGroup: IApplicationTargetGroup; greenTargetGroup: IApplicationTargetGroup }> = {}) =>
-    RollbackTarget.ecs({ deploymentGroup: group, service: web, blueTargetGroup: blue, greenTargetGroup: green, ...overrides });
+    RollbackTarget.ecsService({ deploymentGroup: group, service: web, blueTargetGroup: blue, greenTargetGroup: green, ...overrides });
   return { stack, web, other, blue, green, unrelated, listener, group, slo, target };
 }
 
@@ -92,14 +92,14 @@ describe('the rollback path watches the wrong thing: refused', () => {
   it("RT321: a Lambda target whose alias is not the deployment group's alias", () => {
     const f = lambdaCanary();
     const beta = new Alias(f.stack, 'Beta', { aliasName: 'beta', version: f.fn.currentVersion });
-    const { code, message } = refusal(() => RollbackTarget.lambda({ deploymentGroup: f.group, alias: beta }));
+    const { code, message } = refusal(() => RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: beta }));
     expect(code).toBe('RT321');
     expect(message).toMatch(/alias TestStack\/Beta is not released by any CodeDeploy deployment group, not by deploymentGroup TestStack\/Group/);
     // An alias another group releases is named with that group.
     const g = lambdaCanary();
     const otherAlias = new Alias(g.stack, 'Beta', { aliasName: 'beta', version: g.fn.currentVersion });
     new LambdaDeploymentGroup(g.stack, 'BetaGroup', { alias: otherAlias });
-    expect(refusal(() => RollbackTarget.lambda({ deploymentGroup: g.group, alias: otherAlias })).message).toMatch(/released by deployment group TestStack\/BetaGroup, not by deploymentGroup TestStack\/Group/);
+    expect(refusal(() => RollbackTarget.lambdaAlias({ deploymentGroup: g.group, alias: otherAlias })).message).toMatch(/released by deployment group TestStack\/BetaGroup, not by deploymentGroup TestStack\/Group/);
   });
 
   it("RT322: an ECS target whose service is not the deployment group's", () => {
@@ -150,7 +150,7 @@ describe('the rollback path watches the wrong thing: refused', () => {
     const alias = new Alias(stack, 'Live', { aliasName: 'live', version });
     const group = new LambdaDeploymentGroup(stack, 'Group', { alias, autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true } });
     const slo = new ServiceLevelObjective(stack, 'OnV3', { sli: Sli.lambdaAvailability(version), objectivePercent: 99.9 });
-    const imported = refusal(() => new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo] }));
+    const imported = refusal(() => new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [slo] }));
     expect(imported.code).toBe('RT325');
     expect(imported.message).toMatch(/Resource "orders:3"/);
   });
@@ -177,7 +177,7 @@ describe('the rollback path watches the wrong thing: refused', () => {
       blueGreenDeploymentConfig: { blueTargetGroup: e.blue, greenTargetGroup: e.green, listener: e.listener },
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
-    new RollbackTrigger(e.stack, 'Rollback', { target: RollbackTarget.ecs({ deploymentGroup: group, service: imported, blueTargetGroup: e.blue, greenTargetGroup: e.green }), objectives: [e.slo] });
+    new RollbackTrigger(e.stack, 'Rollback', { target: RollbackTarget.ecsService({ deploymentGroup: group, service: imported, blueTargetGroup: e.blue, greenTargetGroup: e.green }), objectives: [e.slo] });
     expect(warnings(e.stack).join('\n')).toMatch(/could not check that the imported service TestStack\/Imported uses the CODE_DEPLOY deployment controller.*\[ack: cdk-rollback-triggers:ecsTargetUnchecked\]/);
   });
 });
@@ -368,7 +368,7 @@ describe("the other engineer's checks, wired in where the trigger builds names a
     const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
     const group = new LambdaDeploymentGroup(scope, 'Group', { alias, autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true } });
     const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
-    new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo] });
+    new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [slo] });
     expect(group.node.path.length).toBeGreaterThan(256);
     const template = Template.fromStack(stack);
     const descriptions = Object.values(template.findResources('AWS::Lambda::Function')).flatMap((r) => (r.Properties.Description ? [r.Properties.Description as string] : []));
@@ -381,13 +381,13 @@ describe("the other engineer's checks, wired in where the trigger builds names a
 describe('inputs of the wrong kind and wiring that cannot work: refused', () => {
   it('RT334: a missing target, an objective or health check of the wrong kind, an unknown inconclusiveAction, an imported deployment group', () => {
     const f = lambdaCanary();
-    expect(refusal(() => new RollbackTrigger(f.stack, 'A', { objectives: [f.slo] } as never)).message).toMatch(/RT334.*TestStack\/A: target must be RollbackTarget.lambda/);
+    expect(refusal(() => new RollbackTrigger(f.stack, 'A', { objectives: [f.slo] } as never)).message).toMatch(/RT334.*TestStack\/A: target must be RollbackTarget.lambdaAlias/);
     expect(refusal(() => lambdaTrigger({ objectives: [f.slo, undefined as never] }, f)).message).toMatch(/RT334.*objectives\[1\] must be a ServiceLevelObjective, got undefined/);
     expect(refusal(() => lambdaTrigger({ healthChecks: [{ name: 'x' } as never] })).message).toMatch(/RT334.*healthChecks\[0\] must be HealthCheck.http/);
     expect(refusal(() => lambdaTrigger({ inconclusiveAction: 'maybe' as InconclusiveAction })).message).toMatch(/RT334.*inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got "maybe"/);
     const g = lambdaCanary();
     const imported = LambdaDeploymentGroup.fromLambdaDeploymentGroupAttributes(g.stack, 'Imported', { application: g.group.application, deploymentGroupName: 'live' });
-    expect(refusal(() => RollbackTarget.lambda({ deploymentGroup: imported as never, alias: g.alias })).message).toMatch(/RT334.*deploymentGroup must be a LambdaDeploymentGroup of this app/);
+    expect(refusal(() => RollbackTarget.lambdaAlias({ deploymentGroup: imported as never, alias: g.alias })).message).toMatch(/RT334.*deploymentGroup must be a LambdaDeploymentGroup of this app/);
   });
 
   it('RT335: a second trigger on a deployment group another trigger guards', () => {

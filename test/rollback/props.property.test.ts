@@ -101,7 +101,7 @@ function build(stack: Stack, slo: SloCase, t: TriggerCase): RollbackTrigger {
     const fn = lambdaFunction(stack);
     const alias = new Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
     const group = new LambdaDeploymentGroup(stack, 'Group', { alias, deploymentConfig, autoRollback: rollbackOn });
-    target = () => RollbackTarget.lambda({ deploymentGroup: group, alias });
+    target = () => RollbackTarget.lambdaAlias({ deploymentGroup: group, alias });
     sli = () =>
       ({
         availability: () => Sli.lambdaAvailability(alias),
@@ -122,7 +122,7 @@ function build(stack: Stack, slo: SloCase, t: TriggerCase): RollbackTrigger {
     alb.addListener('Test', { port: 8080, protocol: ApplicationProtocol.HTTP, defaultAction: ListenerAction.forward([green]) });
     alb.addListener('Other', { port: 8081, protocol: ApplicationProtocol.HTTP, defaultAction: ListenerAction.forward([other]) });
     const group = new EcsDeploymentGroup(stack, 'Group', { service, blueGreenDeploymentConfig: { blueTargetGroup: blue, greenTargetGroup: green, listener }, autoRollback: rollbackOn });
-    target = () => RollbackTarget.ecs({ deploymentGroup: group, service, blueTargetGroup: blue, greenTargetGroup: t.sameTargetGroups ? blue : green });
+    target = () => RollbackTarget.ecsService({ deploymentGroup: group, service, blueTargetGroup: blue, greenTargetGroup: t.sameTargetGroups ? blue : green });
     sli = () =>
       ({
         availability: () => Sli.targetGroupAvailability(green),

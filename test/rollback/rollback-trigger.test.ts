@@ -25,7 +25,7 @@ function lambdaFixture(stack: Stack = newStack(), groupProps: Partial<Constructo
 }
 
 function trigger(f: Fixture, props: Partial<ConstructorParameters<typeof RollbackTrigger>[2]> = {}) {
-  return new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
+  return new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
 }
 
 function evaluatorConfig(stack: Stack): any {
@@ -397,7 +397,7 @@ describe('RollbackTrigger validation', () => {
     const task = new FargateTaskDefinition(stack, 'Task');
     task.addContainer('web', { image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'), portMappings: [{ containerPort: 80 }] });
     const ecsService = new FargateService(stack, 'Service', { cluster, taskDefinition: task, deploymentController: { type: DeploymentControllerType.ECS } });
-    expect(() => RollbackTarget.ecs({ service: ecsService } as never)).toThrow(/RT302.*CODE_DEPLOY/);
+    expect(() => RollbackTarget.ecsService({ service: ecsService } as never)).toThrow(/RT302.*CODE_DEPLOY/);
   });
 });
 

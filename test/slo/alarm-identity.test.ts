@@ -15,7 +15,7 @@ type Resource = { Type: string; Properties: Record<string, unknown>; path: strin
 /** The example-shaped stack: a Lambda canary rolled back on its SLO, and three more SLOs, two of them identical. */
 function alarmsOf(without?: SloId): Record<string, Resource> {
   const f = lambdaCanary(newStack());
-  new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo] });
+  new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo] });
   const shop = () => Sli.errorRatio({ badEvents: countMetric('Failed'), totalEvents: countMetric('Requests') });
   const props: Record<SloId, ConstructorParameters<typeof ServiceLevelObjective>[2]> = {
     // Same SLI and objective: these two once shared their window alarms, under Checkout's path.

@@ -29,7 +29,7 @@ P.withResolvers ??= function withResolvers<T>() {
 /** The trigger's state machine definition, synthesized from a Lambda canary stack. */
 export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}): Record<string, unknown> {
   const { stack, group, alias, slo } = lambdaCanary();
-  new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives: [slo], ...props });
+  new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [slo], ...props });
   return synthesizedDefinition(stack);
 }
 

@@ -38,7 +38,7 @@ function synthesize(withAvailability: boolean): RollbackPolicy {
     }),
   ];
   if (withAvailability) objectives.push(new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 }));
-  new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambda({ deploymentGroup: group, alias }), objectives });
+  new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives });
   return policyOf(stack);
 }
 

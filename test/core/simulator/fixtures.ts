@@ -53,7 +53,7 @@ function synthesizeService(options: LambdaServiceOptions) {
     objectives.push(new ServiceLevelObjective(stack, 'Latency', { sli: Sli.lambdaLatency(alias, Duration.millis(500)), objectivePercent: 99 }));
   }
   const trigger = new RollbackTrigger(stack, 'Rollback', {
-    target: RollbackTarget.lambda({ deploymentGroup: group, alias }),
+    target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }),
     objectives,
     inconclusiveAction: options.inconclusiveAction,
     bake: options.bakeMinutes === undefined ? undefined : Duration.minutes(options.bakeMinutes),
