@@ -330,7 +330,7 @@ export async function handler(event: unknown, context?: RemainingTime): Promise<
 }
 
 function runtimeDeps(): StateChangeDeps {
-  const serviceName = 'rollback-triggers-state-change';
+  const serviceName = TIME_TO_RECOVERY_METRIC.service;
   const logger = handlerLogger(new Logger({ serviceName }));
   const env = (name: string) => {
     const value = process.env[name];

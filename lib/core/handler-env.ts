@@ -42,6 +42,8 @@ export const TIME_TO_RECOVERY_METRIC = {
   metricName: 'TimeToRecovery',
   /** Dimension carrying the deployment group's name. */
   dimension: 'DeploymentGroup',
+  /** Powertools Metrics adds `service` (the handler's serviceName) to every metric it publishes. */
+  service: 'rollback-triggers-state-change',
   unit: 'Seconds',
 } as const;
 

@@ -6,6 +6,7 @@ import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
 import { RollbackTarget } from '../rollback/rollback-target';
 import type { RollbackTriggerProps } from '../rollback/rollback-trigger';
+import { atConstruct } from './errors';
 import { checkAuditDestinations } from './target-checks';
 
 /** The numbers a RollbackTrigger is built from, each checked against its own bounds first. */
@@ -17,9 +18,6 @@ export interface CheckedTriggerProps {
   readonly baselineFactor: number;
 }
 
-/** The deployment groups already guarded, by the path of the trigger that guards each. */
-const guarded = new WeakMap<Construct, string>();
-
 /**
  * Checks every prop of a RollbackTrigger on its own, before anything is built, so an error names
  * the prop that is wrong rather than one computed from it: `metricDelay` is bounded by the deadline
@@ -28,14 +26,7 @@ const guarded = new WeakMap<Construct, string>();
  */
 export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): CheckedTriggerProps {
   const path = scope.node.path;
-  const at = (check: () => number) => {
-    try {
-      return check();
-    } catch (e) {
-      if (e instanceof RollbackTriggersError) throw new RollbackTriggersError(e.code, `${path}: ${e.message.replace(/^\[[A-Z0-9]+\] /, '')}`);
-      throw e;
-    }
-  };
+  const at = (check: () => number) => atConstruct(scope, check);
   if (props === undefined || props === null || typeof props !== 'object') {
     throw new RollbackTriggersError('RT334', `${path}: props are required ({ target, objectives })`);
   }
@@ -168,16 +159,16 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
  * CodeDeploy runs one function per lifecycle hook (RT335). Checked first, recorded once the trigger
  * is built (a trigger that failed to build guards nothing).
  */
-export function checkUnguarded(scope: Construct, group: Construct): () => void {
-  const other = guarded.get(group);
+export function checkUnguarded(scope: Construct, group: Construct): void {
+  // The app's tree is the registry (no module state): a trigger marks its group once it is built.
+  const other = scope.node.root.node.findAll().find((c) => c !== scope && (c as { _guardedGroup?: Construct })._guardedGroup === group);
   if (other !== undefined) {
     throw new RollbackTriggersError(
       'RT335',
-      `${scope.node.path}: deployment group ${group.node.path} is already guarded by RollbackTrigger ${other}: CodeDeploy runs one function per lifecycle hook, and the ` +
+      `${scope.node.path}: deployment group ${group.node.path} is already guarded by RollbackTrigger ${other.node.path}: CodeDeploy runs one function per lifecycle hook, and the ` +
         "second trigger's alarms would sit beside the first's — give all objectives to one trigger",
     );
   }
-  return () => guarded.set(group, scope.node.path);
 }
 
 function describe(value: unknown): string {

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, IAlarm, IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, IAlarm, IMetric, MathExpression, Metric, MetricOptions, TreatMissingData, Unit } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, IEventBus, OnEventOptions, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -39,6 +39,7 @@ import {
   StarterEnv,
   StateChangeEnv,
   StateTableSchema,
+  TIME_TO_RECOVERY_METRIC,
   CODEDEPLOY_EVENT_SOURCE,
   DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE,
   HANDLED_DEPLOYMENT_STATES,
@@ -61,7 +62,7 @@ import { HealthCheck } from './health-check';
 import { RollbackTarget } from './rollback-target';
 import { checkDeploymentShape, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
 import { TargetImpl } from '../private/targets/target-impl';
-import { LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
+import { CheckedTriggerProps, LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
 export enum InconclusiveAction {
@@ -176,8 +177,6 @@ export interface RollbackTriggerProps {
   readonly runtime?: Runtime;
 }
 
-/** The context key that suspends the alarm path for one deploy. */
-export const SUSPEND_ALARM_PATH_CONTEXT = 'cdk-rollback-triggers:suspendAlarmPath';
 const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
 
 /**
@@ -192,6 +191,12 @@ const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
  * 3. Known-good state and an audit trail on EventBridge for every verdict and rollback.
  */
 export class RollbackTrigger extends Construct {
+  /**
+   * The context key that suspends the alarm path for one deploy
+   * (`cdk deploy -c cdk-rollback-triggers:suspendAlarmPath=true`), like `suspendAlarmPath`.
+   */
+  public static readonly SUSPEND_ALARM_PATH_CONTEXT = 'cdk-rollback-triggers:suspendAlarmPath';
+
   /** The lifecycle hook function (BeforeAllowTraffic / AfterAllowTraffic): starts the bake's execution. */
   public readonly hookFunction: IFunction;
   /** The stateless evaluator run by the bake's state machine: resolve, checks, ticks, audit. */
@@ -206,30 +211,135 @@ export class RollbackTrigger extends Construct {
   public readonly operationalAlarms: IAlarm[];
   /** Known-good versions and first bad signals (what must outlive one execution). */
   public readonly stateTable: ITable;
+  /** The bus every audit event lands on. */
   public readonly auditBus: IEventBus;
+  /** The topic that receives rollback and escalation notices. */
   public readonly notificationTopic: ITopic;
   /** The alarms attached to the deployment group (the alarm path). */
   public readonly rollbackAlarms: IAlarm[];
+  /** Name of the deployment group the trigger guards. */
+  public readonly deploymentGroupName: string;
+
+  /** @internal the deployment group this trigger guards, once built (one trigger per group). */
+  public _guardedGroup?: Construct;
 
   /** @internal */
   public readonly _policy: PolicyRollbackTrigger;
 
   constructor(scope: Construct, id: string, props: RollbackTriggerProps) {
     super(scope, id);
-    // Every prop within its own bounds first, then the objects against each other.
-    const { bakeSeconds, metricDelaySeconds, deadlineSeconds, maxAlarms, baselineFactor } = checkTriggerProps(this, props, Object.values(InconclusiveAction));
+    // 1. Every prop within its own bounds first, then the objects against each other.
+    const checked = checkTriggerProps(this, props, Object.values(InconclusiveAction));
     const target = props.target._impl;
-    const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
     const group = target.deploymentGroup;
-    const guard = checkUnguarded(this, group);
+    checkUnguarded(this, group);
     props.target.bind(this);
     checkDeploymentShape(this, group, target.platform);
+    const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
 
-    // 1. Alarm path: each SLO's fastest page tier on the new version's own traffic.
-    const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, baselineFactor);
+    // 2. Alarm path: each SLO's fastest page tier on the new version's own traffic.
+    const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, checked.baselineFactor);
     this.rollbackAlarms = alarms;
-    const fromContext = this.node.tryGetContext(SUSPEND_ALARM_PATH_CONTEXT);
-    const suspend = props.suspendAlarmPath ?? (fromContext === true || fromContext === 'true');
+    const suspend = this.attachAlarms(props, target, alarms, checked.maxAlarms);
+    this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, checked.maxAlarms, inconclusiveAction) });
+
+    // 3. The policy the plan and the simulator read, with the checks the evaluator runs.
+    const healthChecks = props.healthChecks?.map((c) => c._config);
+    this._policy = rollbackTriggerPolicyEntry({
+      name: id,
+      path: this.node.path,
+      platform: target.platform,
+      bakeSeconds: checked.bakeSeconds,
+      deadlineSeconds: checked.deadlineSeconds,
+      inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
+      maxAlarms: checked.maxAlarms,
+      alarmPathSuspended: suspend,
+      baselineFactor: checked.baselineFactor,
+      alarms: policyAlarms,
+      healthChecks: healthChecks?.map(policyHealthCheck),
+    });
+    this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
+
+    // 4. State and audit trail: what outlives one execution, and where every decision lands.
+    this.stateTable = this.createStateTable();
+    this.auditBus = props.auditBus ?? this.createAuditBus(props.auditRetention);
+    this.notificationTopic = props.notificationTopic ?? this.createTopic();
+    this.deadLetterQueue = this.createDeadLetterQueue();
+
+    // 5. The bake: a thin starter as the hook, a stateless evaluator run by Step Functions.
+    const config = this.evaluatorConfig(props, slis, checked, inconclusiveAction, group, healthChecks);
+    this.checkEnvironmentSize(config);
+    const runtime = props.runtime ?? newestNodeRuntime();
+    const evaluator = this.evaluatorHandler(runtime, config, group.node.path);
+    const bake = new BakeStateMachine(this, 'Bake', {
+      evaluator,
+      deploymentGroupArn: group.deploymentGroupArn,
+      applicationName: group.application.applicationName,
+      deploymentGroupName: group.deploymentGroupName,
+      auditBus: this.auditBus,
+      logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
+    });
+    const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, group);
+    const stateChange = this.stateChangeHandler(runtime, group);
+    this.evaluatorFunction = evaluator;
+    this.bakeStateMachine = bake.stateMachine;
+    this.hookFunction = starter;
+    this.stateChangeFunction = stateChange;
+    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, group.deploymentGroupArn, target);
+    target.attachHook(this, starter);
+    warnUnlessRoleMayInvoke(this, group.node.path, group.role, starter.functionArn);
+
+    // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
+    // alarms on lost work.
+    this.routeEvents(group, stateChange);
+    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
+    this.deploymentGroupName = group.deploymentGroupName;
+    this._guardedGroup = group;
+  }
+
+  /**
+   * The time from a release's first bad signal to the end of its rollback, in seconds, one
+   * datapoint per completed rollback of this trigger's deployment group (published by the
+   * state-change handler with Powertools Metrics, whose `service` dimension names the handler).
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricTimeToRecovery(props?: MetricOptions): Metric {
+    return new Metric({
+      namespace: TIME_TO_RECOVERY_METRIC.namespace,
+      metricName: TIME_TO_RECOVERY_METRIC.metricName,
+      dimensionsMap: { service: TIME_TO_RECOVERY_METRIC.service, [TIME_TO_RECOVERY_METRIC.dimension]: this.deploymentGroupName },
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+      unit: Unit.SECONDS,
+      ...props,
+    });
+  }
+
+  /**
+   * An EventBridge rule on the audit bus that matches every rollback of this trigger's deployment
+   * group (`Rollback Triggered`, by the evaluator or by an alarm): add a target to act on it.
+   */
+  public onRollback(id: string, options?: OnEventOptions): Rule {
+    const rule = new Rule(this, id, {
+      description: options?.description,
+      ruleName: options?.ruleName,
+      crossStackScope: options?.crossStackScope,
+      eventBus: this.auditBus,
+    });
+    rule.addEventPattern({
+      source: [AUDIT_EVENT_SOURCE],
+      detailType: [AuditDetailType.ROLLBACK_TRIGGERED],
+      detail: { deploymentGroupName: [this.deploymentGroupName] },
+    });
+    rule.addEventPattern(options?.eventPattern);
+    if (options?.target) rule.addTarget(options.target);
+    return rule;
+  }
+
+  /** Attaches the alarms to the deployment group (within its cap); returns whether the alarm path is suspended. */
+  private attachAlarms(props: RollbackTriggerProps, target: TargetImpl, alarms: IAlarm[], maxAlarms: number): boolean {
+    const group = target.deploymentGroup;
     if (alarms.length > maxAlarms) {
       throw new RollbackTriggersError(
         'RT306',
@@ -239,6 +349,8 @@ export class RollbackTrigger extends Construct {
     }
     for (const alarm of alarms) group.addAlarm(alarm);
     target.watchAlarms(alarms);
+    const fromContext = this.node.tryGetContext(RollbackTrigger.SUSPEND_ALARM_PATH_CONTEXT);
+    const suspend = props.suspendAlarmPath ?? (fromContext === true || fromContext === 'true');
     if (suspend) {
       // CodeDeploy's own switch (AlarmConfiguration.Enabled = false, "ignore alarm configuration"):
       // the alarms stay attached but are not polled, so a deployment can start while one is in ALARM.
@@ -248,26 +360,11 @@ export class RollbackTrigger extends Construct {
         'The alarm path is suspended: CodeDeploy ignores the SLO alarms of this deployment group, so only the evaluator hook can roll this release back. Remove the setting once the fix is out.',
       );
     }
-    this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, maxAlarms, inconclusiveAction) });
-    // One list for the evaluator's configuration and the policy the simulator replays.
-    const healthChecks = props.healthChecks?.map((c) => c._config);
-    this._policy = rollbackTriggerPolicyEntry({
-      name: id,
-      path: this.node.path,
-      platform: target.platform,
-      bakeSeconds,
-      deadlineSeconds,
-      inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
-      maxAlarms,
-      alarmPathSuspended: suspend,
-      baselineFactor,
-      alarms: policyAlarms,
-      healthChecks: healthChecks?.map(policyHealthCheck),
-    });
-    this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
+    return suspend;
+  }
 
-    // 3. State and audit trail.
-    this.stateTable = new Table(this, 'StateTable', {
+  private createStateTable(): ITable {
+    return new Table(this, 'StateTable', {
       partitionKey: { name: StateTableSchema.PARTITION_KEY, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
@@ -275,35 +372,35 @@ export class RollbackTrigger extends Construct {
       timeToLiveAttribute: StateTableSchema.TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    if (props.auditBus) {
-      this.auditBus = props.auditBus;
-    } else {
-      const bus = new EventBus(this, 'AuditBus', { description: 'cdk-rollback-triggers audit events' });
-      bus.archive('AuditArchive', {
-        description: 'Every rollback-triggers audit event',
-        eventPattern: { source: [AUDIT_EVENT_SOURCE] },
-        retention: props.auditRetention ?? Duration.days(ROLLBACK_TRIGGER_DEFAULTS.auditRetentionDays),
-      });
-      this.auditBus = bus;
-    }
-    this.notificationTopic = props.notificationTopic ?? this.createTopic();
+  }
 
-    // 2. The bake: a thin starter as the hook, a stateless evaluator run by Step Functions.
-    const config = this.evaluatorConfig(props, slis, bakeSeconds, metricDelaySeconds, deadlineSeconds, inconclusiveAction, group, healthChecks);
-    this.checkEnvironmentSize(config);
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+  private createAuditBus(retention: Duration | undefined): IEventBus {
+    const bus = new EventBus(this, 'AuditBus', { description: 'cdk-rollback-triggers audit events' });
+    bus.archive('AuditArchive', {
+      description: 'Every rollback-triggers audit event',
+      eventPattern: { source: [AUDIT_EVENT_SOURCE] },
+      retention: retention ?? Duration.days(ROLLBACK_TRIGGER_DEFAULTS.auditRetentionDays),
+    });
+    return bus;
+  }
+
+  private createDeadLetterQueue(): IQueue {
+    const queue = new Queue(this, 'DeadLetters', {
       // SQS-managed encryption: EventBridge and Lambda can write to it without a key policy.
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
+    Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue of the trigger’s Lambda functions and EventBridge targets; a DLQ of a DLQ would only move the problem.',
     });
-    const runtime = props.runtime ?? newestNodeRuntime();
-    const evaluator = this.handler('Evaluator', 'evaluator', runtime, {
-      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers bake steps for ${p} (run by Step Functions)`, group.node.path),
+    return queue;
+  }
+
+  private evaluatorHandler(runtime: Runtime, config: EvaluatorConfig, groupPath: string): Function {
+    return this.handler('Evaluator', 'evaluator', runtime, {
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers bake steps for ${p} (run by Step Functions)`, groupPath),
       // One step: AWS reads retried for at most 60 s (STEP_RETRY_BUDGET_SECONDS), then HTTP probes
       // (at most 30 s, in parallel); the machine retries a crashed step once.
       timeout: Duration.seconds(120),
@@ -313,21 +410,14 @@ export class RollbackTrigger extends Construct {
         [EvaluatorEnv.EVENT_BUS]: this.auditBus.eventBusName,
       },
     });
-    this.evaluatorFunction = evaluator;
-    const bake = new BakeStateMachine(this, 'Bake', {
-      evaluator,
-      deploymentGroupArn: group.deploymentGroupArn,
-      applicationName: group.application.applicationName,
-      deploymentGroupName: group.deploymentGroupName,
-      auditBus: this.auditBus,
-      logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
-    });
-    this.bakeStateMachine = bake.stateMachine;
-    const starter = this.handler('Starter', 'starter', runtime, {
+  }
+
+  private starterHandler(runtime: Runtime, stateMachine: IStateMachine, deadlineSeconds: number, group: TargetImpl['deploymentGroup']): Function {
+    return this.handler('Starter', 'starter', runtime, {
       description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers lifecycle hook of ${p}: starts the bake`, group.node.path),
       timeout: Duration.minutes(3),
       environment: {
-        [StarterEnv.STATE_MACHINE_ARN]: bake.stateMachine.stateMachineArn,
+        [StarterEnv.STATE_MACHINE_ARN]: stateMachine.stateMachineArn,
         [StarterEnv.EVENT_BUS]: this.auditBus.eventBusName,
         [StarterEnv.DEADLINE_SECONDS]: String(deadlineSeconds),
         [StarterEnv.APPLICATION_NAME]: group.application.applicationName,
@@ -337,8 +427,10 @@ export class RollbackTrigger extends Construct {
       // failed start is retried twice and then kept in the dead-letter queue.
       asyncDeadLetters: true,
     });
-    this.hookFunction = starter;
-    const stateChange = this.handler('StateChange', 'state-change', runtime, {
+  }
+
+  private stateChangeHandler(runtime: Runtime, group: TargetImpl['deploymentGroup']): Function {
+    return this.handler('StateChange', 'state-change', runtime, {
       description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.node.path),
       timeout: Duration.minutes(2),
       environment: {
@@ -349,14 +441,14 @@ export class RollbackTrigger extends Construct {
       },
       asyncDeadLetters: true,
     });
-    this.stateChangeFunction = stateChange;
-    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, group.deploymentGroupArn, target);
+  }
 
-    target.attachHook(this, starter);
-    warnUnlessRoleMayInvoke(this, group.node.path, group.role, starter.functionArn);
-
-    // Deployment state changes: known-good on success, audit of every rollback (alarm path included).
-    // EventBridge retries a failed delivery, then keeps the event in the dead-letter queue.
+  /**
+   * Deployment state changes: known-good on success, audit of every rollback (alarm path included);
+   * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
+   * keeps the event in the dead-letter queue.
+   */
+  private routeEvents(group: TargetImpl['deploymentGroup'], stateChange: IFunction): void {
     new Rule(this, 'DeploymentStateChange', {
       description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.node.path),
       eventPattern: {
@@ -376,8 +468,6 @@ export class RollbackTrigger extends Construct {
       },
       targets: [new SnsTopic(this.notificationTopic, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });
-    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
-    guard();
   }
 
   /** One of the trigger's Lambda functions, loaded from its prebuilt bundle in `assets/`. */
@@ -542,13 +632,12 @@ export class RollbackTrigger extends Construct {
   private evaluatorConfig(
     props: RollbackTriggerProps,
     slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>,
-    bakeSeconds: number,
-    metricDelaySeconds: number,
-    deadlineSeconds: number,
+    checked: CheckedTriggerProps,
     inconclusiveAction: InconclusiveAction,
     group: { readonly application: { readonly applicationName: string }; readonly deploymentGroupName: string },
     healthChecks: EvaluatorHealthCheck[] | undefined,
   ): EvaluatorConfig {
+    const { bakeSeconds, metricDelaySeconds, deadlineSeconds, baselineFactor } = checked;
     const slos: EvaluatorSlo[] = [];
     const dimensionSets: Array<Record<string, string>> = [];
     const setKeys: string[] = [];
@@ -617,7 +706,7 @@ export class RollbackTrigger extends Construct {
       deploymentGroupName: group.deploymentGroupName,
       metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? ROLLBACK_TRIGGER_DEFAULTS.compareWithBaseline,
-      baselineFactor: props.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor,
+      baselineFactor,
       healthChecks,
       slos,
       dimensionSets,
@@ -776,7 +865,7 @@ function policyHealthCheck(check: EvaluatorHealthCheck): PolicyHealthCheck {
 const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
 
 /** The newest Node.js runtime the installed aws-cdk-lib knows (nodejs20.x is flagged deprecated). */
-export function newestNodeRuntime(): Runtime {
+function newestNodeRuntime(): Runtime {
   const candidates = Object.entries(Runtime)
     .filter(([key, value]) => /^NODEJS_\d+_X$/.test(key) && value instanceof Runtime && value.family === RuntimeFamily.NODEJS)
     .map(([key, value]) => ({ major: Number(key.split('_')[1]), runtime: value as Runtime }))

@@ -7,7 +7,7 @@ import { Alias, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EVALUATOR_CONFIG_SCHEMA_VERSION, EvaluatorEnv, MAX_EXPRESSIONS_PER_MATH_ALARM, MAX_METRICS_PER_MATH_ALARM, StarterEnv, armScopesFor, buildMetricQueries } from '../../lib/core';
 import { parseExpression, referencedIds } from '../core/emulator/expression';
-import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, SUSPEND_ALARM_PATH_CONTEXT } from '../../lib';
+import { HealthCheck, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../lib';
 import { FargateServiceStack } from '../../examples/fargate-service';
 import { countMetric, lambdaCanary, lambdaFunction, newStack } from '../helpers';
 import { ALB_METRICS_DOCS, DOCUMENTED_TARGET_GROUP_METRICS, HAZARDS, MORE_RESPONSES_THAN_REQUESTS, evaluateQueries, returned, windowValues } from '../slo/target-group-hazards';
@@ -273,7 +273,7 @@ describe('RollbackTrigger on a Lambda alias', () => {
   });
 
   it('can suspend the alarm path through context to deploy a fix', () => {
-    const app = new App({ context: { [SUSPEND_ALARM_PATH_CONTEXT]: 'true' } });
+    const app = new App({ context: { [RollbackTrigger.SUSPEND_ALARM_PATH_CONTEXT]: 'true' } });
     const f = lambdaFixture(new Stack(app, 'TestStack'));
     trigger(f);
     const group = Object.values(Template.fromStack(f.stack).findResources('AWS::CodeDeploy::DeploymentGroup'))[0];

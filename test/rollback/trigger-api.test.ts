@@ -1,0 +1,83 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { describe, expect, it } from 'vitest';
+import { AUDIT_EVENT_SOURCE, AuditDetailType, TIME_TO_RECOVERY_METRIC } from '../../lib/core';
+import { RollbackPlatform, RollbackTarget, RollbackTrigger } from '../../lib';
+import { lambdaCanary } from '../helpers';
+
+function lambdaTrigger(f = lambdaCanary()) {
+  const target = RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias });
+  return { f, target, trigger: new RollbackTrigger(f.stack, 'Rollback', { target, objectives: [f.slo] }) };
+}
+
+describe('RollbackTrigger helpers (what CDK users look for)', () => {
+  it('metricTimeToRecovery reads the metric the state-change handler publishes: same namespace, name and dimensions', () => {
+    const { f, trigger } = lambdaTrigger();
+    const stat = f.stack.resolve(trigger.metricTimeToRecovery().toMetricConfig().metricStat);
+    expect(stat).toMatchObject({ namespace: TIME_TO_RECOVERY_METRIC.namespace, metricName: TIME_TO_RECOVERY_METRIC.metricName, statistic: 'Maximum', unitFilter: 'Seconds' });
+    // The handler publishes with Powertools Metrics under its serviceName: render one EMF record the
+    // way it does and compare the dimension names a CloudWatch query must match exactly.
+    const metrics = new Metrics({ namespace: TIME_TO_RECOVERY_METRIC.namespace, serviceName: TIME_TO_RECOVERY_METRIC.service });
+    metrics.addDimension(TIME_TO_RECOVERY_METRIC.dimension, 'live');
+    metrics.addMetric(TIME_TO_RECOVERY_METRIC.metricName, MetricUnit.Seconds, 95);
+    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };
+    const published = emf._aws.CloudWatchMetrics[0];
+    expect(published.Namespace).toBe(TIME_TO_RECOVERY_METRIC.namespace);
+    const names = (stat.dimensions as Array<{ name: string; value: unknown }>).map((d) => d.name).sort();
+    expect(names).toEqual([...published.Dimensions[0]].sort());
+    const byName = Object.fromEntries((stat.dimensions as Array<{ name: string; value: unknown }>).map((d) => [d.name, d.value]));
+    expect(byName.service).toBe(emf.service);
+    expect(byName[TIME_TO_RECOVERY_METRIC.dimension]).toEqual(f.stack.resolve(f.group.deploymentGroupName));
+    expect(f.stack.resolve(trigger.metricTimeToRecovery({ statistic: 'Average' }).toMetricConfig().metricStat?.statistic)).toBe('Average');
+  });
+
+  it('onRollback adds a rule on the audit bus for this group’s rollbacks, with the target given', () => {
+    const { f, trigger } = lambdaTrigger();
+    const queue = new Queue(f.stack, 'Pager');
+    const rule = trigger.onRollback('ToPager', { target: new SqsQueue(queue) });
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: f.stack.resolve(trigger.auditBus.eventBusName),
+      EventPattern: {
+        source: [AUDIT_EVENT_SOURCE],
+        'detail-type': [AuditDetailType.ROLLBACK_TRIGGERED],
+        detail: { deploymentGroupName: [f.stack.resolve(f.group.deploymentGroupName)] },
+      },
+      Targets: [Match.objectLike({ Arn: f.stack.resolve(queue.queueArn) })],
+    });
+    expect(rule.node.scope).toBe(trigger);
+  });
+
+  it('bind() names the platform and the deployment group the trigger guards', () => {
+    const { f, target } = lambdaTrigger();
+    expect(target.platform).toBe(RollbackPlatform.LAMBDA);
+    const config = target.bind(f.stack);
+    expect(config.platform).toBe(RollbackPlatform.LAMBDA);
+    expect(f.stack.resolve(config.deploymentGroupName)).toEqual(f.stack.resolve(f.group.deploymentGroupName));
+    expect(f.stack.resolve(config.deploymentGroupArn)).toEqual(f.stack.resolve(f.group.deploymentGroupArn));
+    expect(config.deploymentRole).toBe(f.group.role);
+  });
+
+  it('exposes the suspend context key as a static member every jsii language sees', () => {
+    expect(RollbackTrigger.SUSPEND_ALARM_PATH_CONTEXT).toBe('cdk-rollback-triggers:suspendAlarmPath');
+  });
+});
+
+describe('one trigger per deployment group, without module state', () => {
+  it('two apps built in one process each guard their own group of the same name', () => {
+    for (const _ of [1, 2]) {
+      const app = new App();
+      expect(() => lambdaTrigger(lambdaCanary(new Stack(app, 'Same')))).not.toThrow();
+    }
+  });
+
+  it('a trigger that failed to build guards nothing: a corrected one on the same group is accepted', () => {
+    const f = lambdaCanary();
+    const target = RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias });
+    expect(() => new RollbackTrigger(f.stack, 'Broken', { target, objectives: [f.slo], maxAlarmsPerDeploymentGroup: 0 })).toThrow(/RT332/);
+    expect(() => new RollbackTrigger(f.stack, 'Rollback', { target, objectives: [f.slo] })).not.toThrow();
+  });
+});
