@@ -1,4 +1,4 @@
-import { formatNumber, formatSeconds } from '../core';
+import { RollbackPolicy, formatNumber, formatSeconds } from '../core';
 import type { DeploymentPhase, PathOutcome, SimulationResult } from '../core/simulator';
 import { AlarmInfo, catalogAlarms, formatBurn, scopeLabel } from './alarm-catalog';
 import type { InputSummary } from './simulate-command';
@@ -57,57 +57,109 @@ function haloText(attributes: string, text: string): string {
   return `<text ${outline} fill="#ffffff" stroke="#ffffff" stroke-width="3.5" stroke-linejoin="round" aria-hidden="true">${text}</text><text ${attributes}>${text}</text>`;
 }
 
+/** A burn-rate panel: its title, the window alarms it draws, and where its plot starts. */
 interface Panel {
   readonly title: string;
   readonly alarms: readonly AlarmInfo[];
   readonly top: number;
 }
 
+/** The chart of one simulation, as an SVG document (see the top of this file). */
 export function renderChart(input: InputSummary, result: SimulationResult): string {
-  const catalog = catalogAlarms(input.policy, result);
-  const minutes = result.minutes;
-  const firstMinute = Math.min(minutes[0]?.minute ?? input.firstMinute, input.firstMinute);
-  const lastMinute = Math.max(minutes[minutes.length - 1]?.minute ?? input.lastMinute, input.lastMinute);
-  const x0 = firstMinute;
-  const x1 = lastMinute + 1;
-  const x = (minute: number) => LEFT + ((Math.min(Math.max(minute, x0), x1) - x0) / (x1 - x0)) * PLOT_WIDTH;
+  const alarms = catalogAlarms(input.policy, result).alarms;
+  const markers = markerList(input, result);
+  const legend = legendEntries(alarms, result);
+  const layout = chartLayout(input, result, panelContents(input.policy, alarms), markers.length, Math.ceil(legend.length / 3));
+  const sampled = sample(result, layout.x0, layout.x1);
+  const scale = burnScale(result);
+  const phases = phaseBands(result.phases, layout);
+  const marks = drawMarkers(markers, layout);
+  // SVG paints in document order: bands and marker lines behind the data, labels on top of everything.
+  const svg = [
+    ...chartHeader(input, result, layout.height),
+    ...phases.bands,
+    '<g id="marker-lines">',
+    ...marks.lines,
+    '</g>',
+    '<g id="phase-labels">',
+    ...phases.labels,
+    '</g>',
+    ...layout.panels.flatMap((panel) => burnPanel(panel, scale, sampled, layout.x)),
+    ...trafficPanel(sampled, layout),
+    ...timeAxis(input.startTime, layout),
+    '<g id="markers">',
+    ...marks.labels,
+    '</g>',
+    ...legendItems(legend, layout.legendTop),
+    '</svg>',
+  ];
+  return svg.join('\n') + '\n';
+}
 
-  const decisions = result.paths.filter((p) => p.minute !== undefined);
-  const markerRows = decisions.length + 1; // + the release
-  const header = 58 + markerRows * 15;
+// Layout and scales ---------------------------------------------------------------------------
 
-  // Panels: one per SLO with alarms, then "other" for alarms the policy does not name.
-  const panels: Panel[] = [];
-  let top = header + 22;
-  const sloNames = [...input.policy.slos.map((s) => s.name)];
+/** Where everything goes, top to bottom: title and marker labels, burn panels, traffic panel, time axis, legend. */
+interface Layout {
+  /** The minutes drawn, from `x0` to `x1` (exclusive), and the x coordinate of a minute, clamped to them. */
+  readonly x0: number;
+  readonly x1: number;
+  readonly x: (minute: number) => number;
+  readonly panels: readonly Panel[];
+  /** Top of the first panel: the phase bands start there. */
+  readonly plotTop: number;
+  readonly trafficTop: number;
+  /** Bottom of the traffic panel: the time axis and the marker lines end there. */
+  readonly plotBottom: number;
+  readonly legendTop: number;
+  readonly height: number;
+}
+
+/** Panels: one per SLO with alarms, then "other" for alarms the policy does not name. */
+function panelContents(policy: RollbackPolicy, alarms: readonly AlarmInfo[]): Array<Omit<Panel, 'top'>> {
+  const panels: Array<Omit<Panel, 'top'>> = [];
+  const sloNames = [...policy.slos.map((s) => s.name)];
   for (const name of sloNames) {
-    const alarms = catalog.alarms.filter((a) => a.slo === name);
-    if (alarms.length === 0) continue;
-    const slo = input.policy.slos.find((s) => s.name === name)!;
-    panels.push({ title: `${name}: ${formatNumber(slo.objectivePercent)} % ${slo.sli.kind} — burn rate (× error budget, log scale)`, alarms, top });
-    top += BURN_HEIGHT + PANEL_GAP;
+    const own = alarms.filter((a) => a.slo === name);
+    if (own.length === 0) continue;
+    const slo = policy.slos.find((s) => s.name === name)!;
+    panels.push({ title: `${name}: ${formatNumber(slo.objectivePercent)} % ${slo.sli.kind} — burn rate (× error budget, log scale)`, alarms: own });
   }
-  const orphans = catalog.alarms.filter((a) => a.slo === undefined || !sloNames.includes(a.slo));
-  if (orphans.length > 0) {
-    panels.push({ title: 'other alarms — burn rate (log scale)', alarms: orphans, top });
-    top += BURN_HEIGHT + PANEL_GAP;
-  }
-  const trafficTop = top;
+  const orphans = alarms.filter((a) => a.slo === undefined || !sloNames.includes(a.slo));
+  if (orphans.length > 0) panels.push({ title: 'other alarms — burn rate (log scale)', alarms: orphans });
+  return panels;
+}
+
+function chartLayout(input: InputSummary, result: SimulationResult, panels: ReadonlyArray<Omit<Panel, 'top'>>, markerRows: number, legendRows: number): Layout {
+  const minutes = result.minutes;
+  const x0 = Math.min(minutes[0]?.minute ?? input.firstMinute, input.firstMinute);
+  const x1 = Math.max(minutes[minutes.length - 1]?.minute ?? input.lastMinute, input.lastMinute) + 1;
+  const x = (minute: number) => LEFT + ((Math.min(Math.max(minute, x0), x1) - x0) / (x1 - x0)) * PLOT_WIDTH;
+  // The title and outcome lines, then one row per marker label.
+  const header = 58 + markerRows * 15;
+  const placed = panels.map((panel, i) => ({ ...panel, top: header + 22 + i * (BURN_HEIGHT + PANEL_GAP) }));
+  const trafficTop = header + 22 + placed.length * (BURN_HEIGHT + PANEL_GAP);
   const plotBottom = trafficTop + TRAFFIC_HEIGHT;
   const legendTop = plotBottom + 48;
-  const legend = legendEntries(catalog.alarms, result);
-  const legendRows = Math.ceil(legend.length / 3);
-  const height = legendTop + legendRows * 18 + 16;
-  const plotTop = panels[0]?.top ?? trafficTop;
+  return { x0, x1, x, panels: placed, plotTop: placed[0]?.top ?? trafficTop, trafficTop, plotBottom, legendTop, height: legendTop + legendRows * 18 + 16 };
+}
 
-  // Log scale shared by every burn panel so they compare at a glance.
-  // One pass, no spread: a month of minutes holds over a million burn rates, more arguments than
-  // a call can take (`Math.max(...values)` overflows the stack from about 17,500 minutes on).
+/** The decades of the burn-rate axis, as powers of ten. */
+interface BurnScale {
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * Log scale shared by every burn panel so they compare at a glance. One pass, no spread: a month
+ * of minutes holds over a million burn rates, more arguments than a call can take
+ * (`Math.max(...values)` overflows the stack from about 17,500 minutes on).
+ */
+function burnScale(result: SimulationResult): BurnScale {
   let maxBurn = 1;
   let burns = 0;
   let lowBurns = 0;
   for (const v of Object.values(result.thresholds)) if (Number.isFinite(v) && v > maxBurn) maxBurn = v;
-  for (const m of minutes) {
+  for (const m of result.minutes) {
     for (const v of Object.values(m.burnRates)) {
       if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) continue;
       burns++;
@@ -116,53 +168,82 @@ export function renderChart(input: InputSummary, result: SimulationResult): stri
     }
   }
   // Down to 0.1×, or 0.01× when a healthy service burns below 0.1× (zero is drawn on the floor).
-  const decadeLow = lowBurns > burns * 0.05 ? -2 : -1;
-  const decadeHigh = Math.max(1, Math.ceil(Math.log10(maxBurn * 1.15)));
+  return { low: lowBurns > burns * 0.05 ? -2 : -1, high: Math.max(1, Math.ceil(Math.log10(maxBurn * 1.15))) };
+}
 
-  const svg: string[] = [];
-  svg.push(
+// Header and phases ---------------------------------------------------------------------------
+
+/** The document's start: size, title, background, then the file name and the outcome. */
+function chartHeader(input: InputSummary, result: SimulationResult, height: number): string[] {
+  return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" font-size="12">`,
     `<title>${esc(`rollback-triggers simulate ${input.file}`)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
-  );
-
-  // Title and outcome.
-  svg.push(`<text x="${LEFT}" y="24" font-size="17" font-weight="bold">${esc(`${basename(input.file)}${input.description ? ` — ${input.description}` : ''}`)}</text>`);
-  svg.push(
+    `<text x="${LEFT}" y="24" font-size="17" font-weight="bold">${esc(`${basename(input.file)}${input.description ? ` — ${input.description}` : ''}`)}</text>`,
     `<text x="${LEFT}" y="44" font-size="12" fill="#333333">${esc(`${deploymentLine(input.deployment)}; released at minute ${minuteLabel(input.releaseMinute, input.startTime)}. ${outcomeText(result.outcome, input.startTime)}`)}</text>`,
-  );
+  ];
+}
 
-  // Phase bands, across every panel; labels inside the top of the first panel, left to right,
-  // skipped where they would overlap the previous one.
-  svg.push('<g id="phases">');
-  const phaseLabels: string[] = [];
+/**
+ * Phase bands, across every panel; labels inside the top of the first panel, left to right,
+ * skipped where they would overlap the previous one.
+ */
+function phaseBands(phases: readonly DeploymentPhase[], layout: Layout): { bands: string[]; labels: string[] } {
+  const bands = ['<g id="phases">'];
+  const labels: string[] = [];
   let labelEnd = -Infinity;
-  for (const phase of result.phases) {
-    const fill = phase.name === 'after' ? (phase.canaryShare === 0 ? '#fcbba1' : '#c7e9c0') : PHASE_FILL[phase.name];
-    const left = x(phase.fromMinute);
-    const right = x(phase.toMinute);
+  for (const phase of phases) {
+    const left = layout.x(phase.fromMinute);
+    const right = layout.x(phase.toMinute);
     if (right <= left) continue;
-    const label = phase.name === 'after' ? (phase.canaryShare === 0 ? 'after: rolled back (the series goes on as given)' : 'after: deployed') : `${phaseName(phase)}${phase.name === 'bake' ? '' : ` ${formatNumber(Number((phase.canaryShare * 100).toFixed(1)))} %`}`;
-    svg.push(
+    const fill = phaseFill(phase);
+    const label = phaseLabel(phase);
+    bands.push(
       `<g class="phase phase-${phase.name}" data-from="${phase.fromMinute}" data-to="${phase.toMinute}" data-share="${phase.canaryShare}">`,
       `<title>${esc(`${label}: minutes ${phase.fromMinute}–${phase.toMinute}`)}</title>`,
     );
     if (fill) {
-      svg.push(`<rect x="${r(left)}" y="${plotTop}" width="${r(right - left)}" height="${plotBottom - plotTop}" fill="${fill}" fill-opacity="0.35"/>`);
+      bands.push(`<rect x="${r(left)}" y="${layout.plotTop}" width="${r(right - left)}" height="${layout.plotBottom - layout.plotTop}" fill="${fill}" fill-opacity="0.35"/>`);
       const textWidth = label.length * 6.3;
       const centered = (left + right) / 2 - textWidth / 2;
       const start = right - left >= textWidth + 6 ? centered : left + 3;
       if (start >= labelEnd + 8 && start + textWidth <= LEFT + PLOT_WIDTH) {
-        phaseLabels.push(haloText(`class="phase-label" x="${r(start)}" y="${plotTop + 14}" font-size="11" fill="#333333"`, esc(label)));
+        labels.push(haloText(`class="phase-label" x="${r(start)}" y="${layout.plotTop + 14}" font-size="11" fill="#333333"`, esc(label)));
         labelEnd = start + textWidth;
       }
     }
-    svg.push('</g>');
+    bands.push('</g>');
   }
-  svg.push('</g>');
+  bands.push('</g>');
+  return { bands, labels };
+}
 
-  // Decision markers and the release: lines behind the data, labels on top of everything.
-  const markers: Array<{ kind: string; minute: number; color: string; label: string; strong: boolean }> = [
+/** The band's colour: "after" is red once rolled back, green once deployed; "before" has none. */
+function phaseFill(phase: DeploymentPhase): string | undefined {
+  return phase.name === 'after' ? (phase.canaryShare === 0 ? '#fcbba1' : '#c7e9c0') : PHASE_FILL[phase.name];
+}
+
+function phaseLabel(phase: DeploymentPhase): string {
+  if (phase.name === 'after') return phase.canaryShare === 0 ? 'after: rolled back (the series goes on as given)' : 'after: deployed';
+  return `${phaseName(phase)}${phase.name === 'bake' ? '' : ` ${formatNumber(Number((phase.canaryShare * 100).toFixed(1)))} %`}`;
+}
+
+// Markers -------------------------------------------------------------------------------------
+
+/** A vertical marker with a labelled arrow head: the release or a path's decision. */
+interface Marker {
+  readonly kind: string;
+  readonly minute: number;
+  readonly color: string;
+  readonly label: string;
+  /** The decision that made the outcome: drawn thick and bold. */
+  readonly strong: boolean;
+}
+
+/** The release, then every path that decided at a minute, in the result's order (one label row each). */
+function markerList(input: InputSummary, result: SimulationResult): Marker[] {
+  const decisions = result.paths.filter((p) => p.minute !== undefined);
+  return [
     { kind: 'release', minute: input.releaseMinute, color: '#000000', label: `release at minute ${minuteLabel(input.releaseMinute, input.startTime)}`, strong: false },
     ...decisions.map((p) => ({
       kind: p.path,
@@ -172,115 +253,152 @@ export function renderChart(input: InputSummary, result: SimulationResult): stri
       strong: sameDecision(p, result.outcome),
     })),
   ];
-  const markerLines: string[] = [];
-  const markerLabels: string[] = [];
+}
+
+/** Each marker's line (down to the time axis) and its label (arrow head and text), drawn apart. */
+function drawMarkers(markers: readonly Marker[], layout: Layout): { lines: string[]; labels: string[] } {
+  const lines: string[] = [];
+  const labels: string[] = [];
   markers.forEach((m, row) => {
-    const xx = r(x(m.minute));
+    const xx = r(layout.x(m.minute));
     const labelY = 62 + row * 15;
     const anchor = xx > LEFT + PLOT_WIDTH * 0.7 ? 'end' : 'start';
     const dx = anchor === 'end' ? -5 : 5;
     const data = `class="marker marker-${m.kind}" data-minute="${m.minute}"`;
-    markerLines.push(
-      `<line ${data} x1="${xx}" x2="${xx}" y1="${labelY - 4}" y2="${plotBottom}" stroke="${m.color}" stroke-width="${m.strong ? 2.2 : 1.2}"${m.kind === 'release' || m.strong ? '' : ' stroke-dasharray="4 3"'}/>`,
+    lines.push(
+      `<line ${data} x1="${xx}" x2="${xx}" y1="${labelY - 4}" y2="${layout.plotBottom}" stroke="${m.color}" stroke-width="${m.strong ? 2.2 : 1.2}"${m.kind === 'release' || m.strong ? '' : ' stroke-dasharray="4 3"'}/>`,
     );
-    markerLabels.push(
+    labels.push(
       `<g ${data}>`,
       `<path d="M${xx - 5},${labelY - 9} L${xx + 5},${labelY - 9} L${xx},${labelY - 3} Z" fill="${m.color}"/>`,
       haloText(`x="${xx + dx}" y="${labelY}" text-anchor="${anchor}" font-size="11" fill="${m.color}"${m.strong ? ' font-weight="bold"' : ''}`, esc(m.label)),
       '</g>',
     );
   });
-  svg.push('<g id="marker-lines">', ...markerLines, '</g>');
-  svg.push('<g id="phase-labels">', ...phaseLabels, '</g>');
+  return { lines, labels };
+}
 
-  // Burn panels.
-  const sampled = sample(result, x0, x1);
-  for (const panel of panels) {
-    const y = (v: number) => {
-      const clamped = Math.min(Math.max(Math.log10(Math.max(v, 10 ** decadeLow)), decadeLow), decadeHigh);
-      return panel.top + BURN_HEIGHT - ((clamped - decadeLow) / (decadeHigh - decadeLow)) * BURN_HEIGHT;
-    };
-    svg.push(`<g class="panel burn-panel">`);
-    svg.push(haloText(`x="${LEFT}" y="${panel.top - 8}" font-size="12" font-weight="bold"`, esc(panel.title)));
-    svg.push(`<rect x="${LEFT}" y="${panel.top}" width="${PLOT_WIDTH}" height="${BURN_HEIGHT}" fill="none" stroke="#999999"/>`);
-    for (let d = decadeLow; d <= decadeHigh; d++) {
-      const yy = r(y(10 ** d));
-      svg.push(`<line x1="${LEFT}" x2="${LEFT + PLOT_WIDTH}" y1="${yy}" y2="${yy}" stroke="#e0e0e0"/>`);
-      svg.push(`<text x="${LEFT - 6}" y="${yy + 4}" text-anchor="end" font-size="11" fill="#555555">${d === decadeLow ? `≤${formatNumber(10 ** d)}×` : `${formatNumber(10 ** d)}×`}</text>`);
-    }
-    // Thresholds: one dashed line per distinct factor, labelled with the tiers at that factor.
-    const byFactor = new Map<number, AlarmInfo[]>();
-    for (const a of panel.alarms) byFactor.set(a.threshold, [...(byFactor.get(a.threshold) ?? []), a]);
-    svg.push('<g class="thresholds">');
-    const labelYs: number[] = [];
-    for (const [factor, alarms] of [...byFactor.entries()].sort((a, b) => b[0] - a[0])) {
-      const tierNames = [...new Set(alarms.map((a) => a.tier).filter((t): t is string => t !== undefined))];
-      const color = alarms.some((a) => a.path === 'paging') ? tierColor(alarms.find((a) => a.path === 'paging')!.tier) : SCOPE_COLORS.version;
-      const yy = r(y(factor));
-      let labelY = yy + 4;
-      while (labelYs.some((other) => Math.abs(other - labelY) < 12)) labelY += 12;
-      labelYs.push(labelY);
-      svg.push(
-        `<line class="threshold" data-threshold="${factor}" x1="${LEFT}" x2="${LEFT + PLOT_WIDTH}" y1="${yy}" y2="${yy}" stroke="${color}" stroke-width="1.2" stroke-dasharray="7 4"/>`,
-        `<text x="${LEFT + PLOT_WIDTH + 6}" y="${labelY}" font-size="11" fill="${color}">${esc(`${formatBurn(factor)} ${tierNames.join(', ')}`)}</text>`,
-      );
-    }
-    svg.push('</g>');
-    // Lines: paging first (thin), rollback alarms on top (thick).
-    const ordered = [...panel.alarms].sort((a, b) => (a.path === b.path ? 0 : a.path === 'paging' ? -1 : 1));
-    for (const alarm of ordered) {
-      const style = lineStyle(alarm);
-      const d = linePath(sampled.minutes, (i) => sampled.burn(alarm.id, i), x, y);
-      if (d === '') continue;
-      svg.push(
-        `<path class="burn burn-${alarm.path}" data-alarm="${esc(alarm.id)}" d="${d}" fill="none" stroke="${style.color}" stroke-width="${style.width}"` +
-          `${style.dash ? ` stroke-dasharray="${style.dash}"` : ''} stroke-linejoin="round"><title>${esc(`${alarm.label} (${alarm.id})`)}</title></path>`,
-      );
-    }
-    svg.push('</g>');
+// Burn panels ---------------------------------------------------------------------------------
+
+function burnPanel(panel: Panel, scale: BurnScale, sampled: Sampled, x: (minute: number) => number): string[] {
+  const y = (v: number) => {
+    const clamped = Math.min(Math.max(Math.log10(Math.max(v, 10 ** scale.low)), scale.low), scale.high);
+    return panel.top + BURN_HEIGHT - ((clamped - scale.low) / (scale.high - scale.low)) * BURN_HEIGHT;
+  };
+  return [
+    `<g class="panel burn-panel">`,
+    haloText(`x="${LEFT}" y="${panel.top - 8}" font-size="12" font-weight="bold"`, esc(panel.title)),
+    `<rect x="${LEFT}" y="${panel.top}" width="${PLOT_WIDTH}" height="${BURN_HEIGHT}" fill="none" stroke="#999999"/>`,
+    ...decadeGrid(scale, y),
+    ...thresholdLines(panel.alarms, y),
+    ...burnLines(panel.alarms, sampled, x, y),
+    '</g>',
+  ];
+}
+
+/** A grid line and a label per decade; the lowest reads "≤" (lower values and zero sit on it). */
+function decadeGrid(scale: BurnScale, y: (v: number) => number): string[] {
+  const svg: string[] = [];
+  for (let d = scale.low; d <= scale.high; d++) {
+    const yy = r(y(10 ** d));
+    svg.push(`<line x1="${LEFT}" x2="${LEFT + PLOT_WIDTH}" y1="${yy}" y2="${yy}" stroke="#e0e0e0"/>`);
+    svg.push(`<text x="${LEFT - 6}" y="${yy + 4}" text-anchor="end" font-size="11" fill="#555555">${d === scale.low ? `≤${formatNumber(10 ** d)}×` : `${formatNumber(10 ** d)}×`}</text>`);
   }
+  return svg;
+}
 
-  // Traffic panel.
+/** Thresholds: one dashed line per distinct factor, labelled with the tiers at that factor. */
+function thresholdLines(alarms: readonly AlarmInfo[], y: (v: number) => number): string[] {
+  const byFactor = new Map<number, AlarmInfo[]>();
+  for (const a of alarms) byFactor.set(a.threshold, [...(byFactor.get(a.threshold) ?? []), a]);
+  const svg = ['<g class="thresholds">'];
+  const labelYs: number[] = [];
+  for (const [factor, atFactor] of [...byFactor.entries()].sort((a, b) => b[0] - a[0])) {
+    const tierNames = [...new Set(atFactor.map((a) => a.tier).filter((t): t is string => t !== undefined))];
+    const color = atFactor.some((a) => a.path === 'paging') ? tierColor(atFactor.find((a) => a.path === 'paging')!.tier) : SCOPE_COLORS.version;
+    const yy = r(y(factor));
+    // Labels of close factors move down until they no longer overlap.
+    let labelY = yy + 4;
+    while (labelYs.some((other) => Math.abs(other - labelY) < 12)) labelY += 12;
+    labelYs.push(labelY);
+    svg.push(
+      `<line class="threshold" data-threshold="${factor}" x1="${LEFT}" x2="${LEFT + PLOT_WIDTH}" y1="${yy}" y2="${yy}" stroke="${color}" stroke-width="1.2" stroke-dasharray="7 4"/>`,
+      `<text x="${LEFT + PLOT_WIDTH + 6}" y="${labelY}" font-size="11" fill="${color}">${esc(`${formatBurn(factor)} ${tierNames.join(', ')}`)}</text>`,
+    );
+  }
+  svg.push('</g>');
+  return svg;
+}
+
+/** Lines: paging first (thin), rollback alarms on top (thick). */
+function burnLines(alarms: readonly AlarmInfo[], sampled: Sampled, x: (minute: number) => number, y: (v: number) => number): string[] {
+  const svg: string[] = [];
+  const ordered = [...alarms].sort((a, b) => (a.path === b.path ? 0 : a.path === 'paging' ? -1 : 1));
+  for (const alarm of ordered) {
+    const style = lineStyle(alarm);
+    const d = linePath(sampled.minutes, (i) => sampled.burn(alarm.id, i), x, y);
+    if (d === '') continue;
+    svg.push(
+      `<path class="burn burn-${alarm.path}" data-alarm="${esc(alarm.id)}" d="${d}" fill="none" stroke="${style.color}" stroke-width="${style.width}"` +
+        `${style.dash ? ` stroke-dasharray="${style.dash}"` : ''} stroke-linejoin="round"><title>${esc(`${alarm.label} (${alarm.id})`)}</title></path>`,
+    );
+  }
+  return svg;
+}
+
+// Traffic panel, time axis, legend ------------------------------------------------------------
+
+function trafficPanel(sampled: Sampled, layout: Layout): string[] {
   const trafficMax = niceMax(Math.max(1, ...sampled.minutes.map((_, i) => sampled.traffic('blended', i) ?? (sampled.traffic('stable', i) ?? 0) + (sampled.traffic('canary', i) ?? 0))));
-  const ty = (v: number) => trafficTop + TRAFFIC_HEIGHT - (v / trafficMax) * TRAFFIC_HEIGHT;
-  svg.push('<g class="panel traffic-panel">');
-  svg.push(`<text x="${LEFT}" y="${trafficTop - 8}" font-size="12" font-weight="bold">requests per minute, by version</text>`);
+  const ty = (v: number) => layout.trafficTop + TRAFFIC_HEIGHT - (v / trafficMax) * TRAFFIC_HEIGHT;
+  const svg = ['<g class="panel traffic-panel">', `<text x="${LEFT}" y="${layout.trafficTop - 8}" font-size="12" font-weight="bold">requests per minute, by version</text>`];
   for (const tick of linearTicks(trafficMax)) {
     const yy = r(ty(tick));
     svg.push(`<line x1="${LEFT}" x2="${LEFT + PLOT_WIDTH}" y1="${yy}" y2="${yy}" stroke="#e0e0e0"/>`);
     svg.push(`<text x="${LEFT - 6}" y="${yy + 4}" text-anchor="end" font-size="11" fill="#555555">${compact(tick)}</text>`);
   }
+  svg.push(...trafficAreas(sampled, layout.x, ty));
+  svg.push(`<rect x="${LEFT}" y="${layout.trafficTop}" width="${PLOT_WIDTH}" height="${TRAFFIC_HEIGHT}" fill="none" stroke="#999999"/>`);
+  svg.push('</g>');
+  return svg;
+}
+
+/** Requests per minute: blended where there are no per-version counts, else old and new version stacked. */
+function trafficAreas(sampled: Sampled, x: (minute: number) => number, ty: (v: number) => number): string[] {
   const blended = areaPath(sampled.minutes, () => 0, (i) => sampled.traffic('blended', i), x, ty);
   const stable = areaPath(sampled.minutes, () => 0, (i) => sampled.traffic('stable', i), x, ty);
   const canary = areaPath(sampled.minutes, (i) => sampled.traffic('stable', i) ?? 0, (i) => {
     const c = sampled.traffic('canary', i);
     return c === undefined ? undefined : c + (sampled.traffic('stable', i) ?? 0);
   }, x, ty);
+  const svg: string[] = [];
   if (blended) svg.push(`<path class="traffic traffic-blended" d="${blended}" fill="${TRAFFIC.blended}" fill-opacity="0.8"/>`);
   if (stable) svg.push(`<path class="traffic traffic-stable" d="${stable}" fill="${TRAFFIC.stable}"/>`);
   if (canary) svg.push(`<path class="traffic traffic-canary" d="${canary}" fill="${TRAFFIC.canary}"/>`);
-  svg.push(`<rect x="${LEFT}" y="${trafficTop}" width="${PLOT_WIDTH}" height="${TRAFFIC_HEIGHT}" fill="none" stroke="#999999"/>`);
-  svg.push('</g>');
+  return svg;
+}
 
-  // Time axis under the traffic panel, ticks on every panel.
-  svg.push('<g class="axis">');
-  for (const tick of timeTicks(x0, x1)) {
-    const xx = r(x(tick));
-    svg.push(`<line x1="${xx}" x2="${xx}" y1="${plotBottom}" y2="${plotBottom + 5}" stroke="#555555"/>`);
-    svg.push(`<text x="${xx}" y="${plotBottom + 18}" text-anchor="middle" font-size="11" fill="#555555">${esc(timeLabel(tick, input.startTime))}</text>`);
+/** Time axis under the traffic panel: minutes of the series, or UTC times when the series has timestamps. */
+function timeAxis(startTime: string | undefined, layout: Layout): string[] {
+  const svg = ['<g class="axis">'];
+  for (const tick of timeTicks(layout.x0, layout.x1)) {
+    const xx = r(layout.x(tick));
+    svg.push(`<line x1="${xx}" x2="${xx}" y1="${layout.plotBottom}" y2="${layout.plotBottom + 5}" stroke="#555555"/>`);
+    svg.push(`<text x="${xx}" y="${layout.plotBottom + 18}" text-anchor="middle" font-size="11" fill="#555555">${esc(timeLabel(tick, startTime))}</text>`);
   }
   svg.push(
-    `<text x="${LEFT + PLOT_WIDTH / 2}" y="${plotBottom + 34}" text-anchor="middle" font-size="11" fill="#333333">${input.startTime ? 'time (UTC)' : 'minute of the series'}</text>`,
+    `<text x="${LEFT + PLOT_WIDTH / 2}" y="${layout.plotBottom + 34}" text-anchor="middle" font-size="11" fill="#333333">${startTime ? 'time (UTC)' : 'minute of the series'}</text>`,
   );
   svg.push('</g>');
+  return svg;
+}
 
-  svg.push('<g id="markers">', ...markerLabels, '</g>');
-
-  // Legend.
-  svg.push('<g id="legend">');
-  legend.forEach((entry, i) => {
+/** The legend, three entries a row: a line sample (or a swatch for areas) and its label. */
+function legendItems(entries: readonly LegendEntry[], top: number): string[] {
+  const svg = ['<g id="legend">'];
+  entries.forEach((entry, i) => {
     const lx = LEFT + (i % 3) * 360;
-    const ly = legendTop + Math.floor(i / 3) * 18;
+    const ly = top + Math.floor(i / 3) * 18;
     svg.push(
       entry.area
         ? `<rect x="${lx}" y="${ly - 8}" width="26" height="10" fill="${entry.color}"/>`
@@ -289,12 +407,10 @@ export function renderChart(input: InputSummary, result: SimulationResult): stri
     );
   });
   svg.push('</g>');
-
-  svg.push('</svg>');
-  return svg.join('\n') + '\n';
+  return svg;
 }
 
-// ---------------------------------------------------------------------------------------------
+// Styles, sampling, paths, ticks and text -----------------------------------------------------
 
 interface LineStyle {
   readonly color: string;
