@@ -1,6 +1,7 @@
 export * from './slo/burn-rate-tier';
 export * from './slo/sli';
 export * from './slo/service-level-objective';
+export * from './trigger/alarm-trigger';
 export * from './trigger/threshold-trigger';
 export * from './plan/rollback-plan';
 export * from './rollback/health-check';

@@ -4,6 +4,8 @@ import { DEFAULT_DEADLINE_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersEr
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
+import { AlertSeverity } from '../slo/burn-rate-tier';
+import type { IAlarmTrigger } from '../trigger/alarm-trigger';
 import { RollbackTarget } from '../rollback/rollback-target';
 import type { RollbackTriggerProps } from '../rollback/rollback-trigger';
 import { atConstruct } from './errors';
@@ -26,7 +28,18 @@ export interface CheckedTriggerProps {
  */
 export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): CheckedTriggerProps {
   const path = scope.node.path;
-  const at = (check: () => number) => atConstruct(scope, check);
+  checkShape(path, props);
+  const timing = checkTiming(scope, props);
+  const numbers = checkNumbers(path, props, inconclusiveActions);
+  checkHealthChecks(path, props.healthChecks);
+  checkAlarmTriggers(path, props.alarmTriggers);
+  checkAuditRetention(scope, props);
+  checkAuditDestinations(scope, props.auditBus, props.notificationTopic);
+  return { ...timing, ...numbers };
+}
+
+/** The props object, its target and its objectives, of the kinds they must be (jsii callers are not type-checked). */
+function checkShape(path: string, props: RollbackTriggerProps): void {
   if (props === undefined || props === null || typeof props !== 'object') {
     throw new RollbackTriggersError('RT334', `${path}: props are required ({ target, objectives })`);
   }
@@ -51,7 +64,12 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
       );
     }
   });
+}
 
+/** Deadline, metric delay and bake, each bounded by the one before it. */
+function checkTiming(scope: Construct, props: RollbackTriggerProps): Pick<CheckedTriggerProps, 'deadlineSeconds' | 'metricDelaySeconds' | 'bakeSeconds'> {
+  const path = scope.node.path;
+  const at = (check: () => number) => atConstruct(scope, check);
   // The hook's one-hour clock bounds the deadline, the deadline bounds the metric delay (a bake of
   // at least one minute must fit after it), and both bound the bake.
   const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.deadlineSeconds)));
@@ -81,7 +99,11 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
         `minus ${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(bakeSeconds)}`,
     );
   }
+  return { deadlineSeconds, metricDelaySeconds, bakeSeconds };
+}
 
+/** The alarm cap, the inconclusive action and the baseline factor. */
+function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): Pick<CheckedTriggerProps, 'maxAlarms' | 'baselineFactor'> {
   const maxAlarms = props.maxAlarmsPerDeploymentGroup ?? ROLLBACK_TRIGGER_DEFAULTS.maxAlarmsPerDeploymentGroup;
   if (Token.isUnresolved(maxAlarms) || typeof maxAlarms !== 'number' || !Number.isInteger(maxAlarms) || maxAlarms < 1) {
     throw new RollbackTriggersError(
@@ -103,13 +125,18 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
   if (!(typeof baselineFactor === 'number' && Number.isFinite(baselineFactor) && baselineFactor >= 0)) {
     throw new RollbackTriggersError('RT314', `${path}: baselineFactor must be 0 (off) or a positive number, got ${describe(baselineFactor)}`);
   }
+  return { maxAlarms, baselineFactor };
+}
 
-  if (props.healthChecks !== undefined) {
-    if (!Array.isArray(props.healthChecks)) {
-      throw new RollbackTriggersError('RT334', `${path}: healthChecks must be a list of HealthCheck, got ${describe(props.healthChecks)}`);
+/** Each health check once, by a name of its own. */
+function checkHealthChecks(path: string, healthChecks: RollbackTriggerProps['healthChecks']): void {
+  if (healthChecks === undefined) return;
+  {
+    if (!Array.isArray(healthChecks)) {
+      throw new RollbackTriggersError('RT334', `${path}: healthChecks must be a list of HealthCheck, got ${describe(healthChecks)}`);
     }
     const names = new Map<string, number>();
-    props.healthChecks.forEach((check, i) => {
+    healthChecks.forEach((check, i) => {
       if (!(check instanceof HealthCheck)) {
         throw new RollbackTriggersError('RT334', `${path}: healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`);
       }
@@ -124,7 +151,12 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
       names.set(check.name, i);
     });
   }
+}
 
+/** The retention of the bus the trigger creates: whole days, at least one, and only for that bus. */
+function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): void {
+  const path = scope.node.path;
+  const at = (check: () => number) => atConstruct(scope, check);
   if (props.auditRetention !== undefined) {
     if (props.auditBus !== undefined) {
       throw new RollbackTriggersError(
@@ -150,8 +182,33 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
       );
     }
   }
-  checkAuditDestinations(scope, props.auditBus, props.notificationTopic);
-  return { bakeSeconds, metricDelaySeconds, deadlineSeconds, maxAlarms, baselineFactor };
+}
+
+/**
+ * Alarm-backed triggers whose alarms the deployment group polls beside the SLO alarms: constructs
+ * with an alarm, each listed once, of severity PAGE (a ticket never rolls a release back, RT337).
+ */
+function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmTriggers']): void {
+  if (triggers === undefined) return;
+  if (!Array.isArray(triggers)) {
+    throw new RollbackTriggersError('RT334', `${path}: alarmTriggers must be a list of alarm triggers (ThresholdTrigger), got ${describe(triggers)}`);
+  }
+  triggers.forEach((t: IAlarmTrigger, i) => {
+    if (!Construct.isConstruct(t) || !(t as { alarm?: unknown }).alarm) {
+      throw new RollbackTriggersError('RT334', `${path}: alarmTriggers[${i}] must be an alarm trigger (a ThresholdTrigger, or a construct with an alarm and a severity), got ${describe(t)}`);
+    }
+    const first = triggers.indexOf(t);
+    if (first !== i) {
+      throw new RollbackTriggersError('RT337', `${path}: alarmTriggers[${i}] is ${t.node.path} again, as alarmTriggers[${first}]: its alarm would be attached to the deployment group twice — list each trigger once`);
+    }
+    if (t.severity !== AlertSeverity.PAGE) {
+      throw new RollbackTriggersError(
+        'RT337',
+        `${path}: alarmTriggers[${i}] (${t.node.path}) has severity ${describe(t.severity)}: only a PAGE trigger may roll a release back — ` +
+          'give it severity: AlertSeverity.PAGE, or leave it out and route its alarm to a ticket',
+      );
+    }
+  });
 }
 
 /**

@@ -59,9 +59,10 @@ import { atConstruct } from '../private/errors';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
+import { IAlarmTrigger } from '../trigger/alarm-trigger';
 import { RollbackTarget } from './rollback-target';
 import { checkDeploymentShape, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
-import { TargetImpl } from '../private/targets/target-impl';
+import { ScopedSli, TargetImpl } from '../private/targets/target-impl';
 import { CheckedTriggerProps, LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
@@ -121,6 +122,15 @@ export interface RollbackTriggerProps {
    * @default 2
    */
   readonly baselineFactor?: number;
+  /**
+   * Alarm-backed triggers of severity PAGE (a `ThresholdTrigger` on a p99 latency or a business
+   * gauge) whose alarms the deployment group also polls: CodeDeploy rolls the release back while one
+   * is in ALARM. Their metrics are used as declared (not re-scoped to the new version), they count
+   * against `maxAlarmsPerDeploymentGroup`, and the evaluator does not read them.
+   *
+   * @default - none
+   */
+  readonly alarmTriggers?: IAlarmTrigger[];
   /**
    * Health checks run on every bake tick besides the SLOs: HTTP probes and Synthetics canaries.
    *
@@ -239,8 +249,8 @@ export class RollbackTrigger extends Construct {
 
     // 2. Alarm path: each SLO's fastest page tier on the new version's own traffic.
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, checked.baselineFactor);
-    this.rollbackAlarms = alarms;
-    const suspend = this.attachAlarms(props, target, alarms, checked.maxAlarms);
+    this.rollbackAlarms = [...alarms, ...(props.alarmTriggers ?? []).map((t) => t.alarm)];
+    const suspend = this.attachAlarms(props, target, this.rollbackAlarms, checked.maxAlarms);
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, checked.maxAlarms, inconclusiveAction) });
 
     // 3. The policy the plan and the simulator read, with the checks the evaluator runs.
@@ -344,7 +354,7 @@ export class RollbackTrigger extends Construct {
       throw new RollbackTriggersError(
         'RT306',
         `${this.node.path}: the rollback path needs ${alarms.length} alarms on deployment group ${group.node.path}, above the cap of ${maxAlarms} ` +
-          '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or raise maxAlarmsPerDeploymentGroup to your quota',
+          '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or alarm triggers, or raise maxAlarmsPerDeploymentGroup to your quota',
       );
     }
     for (const alarm of alarms) group.addAlarm(alarm);
@@ -544,10 +554,10 @@ export class RollbackTrigger extends Construct {
     objectives: ServiceLevelObjective[],
     target: TargetImpl,
     baselineFactor: number,
-  ): { alarms: IAlarm[]; slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>; policyAlarms: PolicyRollbackAlarm[] } {
+  ): { alarms: IAlarm[]; slis: ScopedObjective[]; policyAlarms: PolicyRollbackAlarm[] } {
     const alarms: IAlarm[] = [];
     const policyAlarms: PolicyRollbackAlarm[] = [];
-    const slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }> = [];
+    const slis: ScopedObjective[] = [];
     /** SLO name by alarm signature: two identical rollback alarms would only count twice. */
     const owners = new Map<string, string>();
     for (const slo of objectives) {
@@ -562,133 +572,101 @@ export class RollbackTrigger extends Construct {
       target.checkSli(this, slo);
       const scoped = target.scopedSlis(slo, baselineFactor);
       if (scoped.length === 0) {
-        if (slo.sli.scope === SliScope.BLENDED) {
-          Annotations.of(this).addWarningV2(
-            'cdk-rollback-triggers:blendedSli',
-            `SLO ${slo.sloName} measures all traffic blended: a 10 % canary of a version that fails every request looks like 10 % errors, ` +
-              'so its alarm needs ~9 minutes where a per-version one needs ~1. Use a convenience SLI (Sli.lambdaAvailability(alias), Sli.targetGroupAvailability(tg)) ' +
-              'or a raw SLI scoped to the new version.',
-          );
-        }
+        if (slo.sli.scope === SliScope.BLENDED) this.warnBlended(slo);
         scoped.push({ label: 'Declared', sli: slo.sli });
       }
-      for (const { label, sli, baseline } of scoped) {
-        // The new version's counts and its baseline's are metrics of the same alarm: ECS target-group
-        // availability reads 5 per target group (RequestCount and the targets' 2xx–5xx), 10 in all,
-        // CloudWatch's limit for a metric-math alarm.
-        const metricCount = countsMetricCount(sli._counts) + (baseline ? countsMetricCount(baseline.counts) : 0);
-        const expressionCount = 1 + (sli._counts.derivedBad ? 1 : 0) + (baseline?.counts.derivedBad ? 1 : 0);
-        atConstruct(this, () => validateMathAlarmSize(`the rollback alarm of SLO ${slo.sloName} (${label.toLowerCase()})`, metricCount, expressionCount));
-        const description =
-          `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.shortWindowSeconds)} ≥ ${tier.factor}× on ` +
-          `${label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`} (tier ${tier.name})` +
-          (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.');
-        atConstruct(this, () => validateAlarmDescription(`the description of the rollback alarm of SLO ${slo.sloName} (built from its sloName)`, description));
-        const request: WindowAlarmRequest = {
-          baseline,
-          counts: sli._counts,
-          // The short window: on a new version the long one would only hold the minutes since the
-          // release, while the baseline's covers the whole hour (unequal windows, a shared blip fires).
-          windowSeconds: tier.shortWindowSeconds,
-          errorBudget: slo.errorBudget,
-          factor: tier.factor,
-          minEvents: tier.minEventsPerWindow,
-          label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.shortWindowSeconds)}`,
-          description,
-        };
-        // Two objectives with the same SLI and objective render identical alarms: the group would
-        // poll the same burn rate twice, against its alarm cap, and the plan count it for both.
-        const signature = windowAlarmSignature(this, request);
-        const owner = owners.get(signature);
-        if (owner !== undefined) {
-          throw new RollbackTriggersError(
-            'RT326',
-            `${this.node.path}: objectives contains SLO ${slo.sloName} and SLO ${owner}, which measure the same SLI with the same objective and tier: ` +
-              'they share one rollback alarm, which would be attached to the deployment group twice — pass one of them',
-          );
-        }
-        owners.set(signature, slo.sloName);
-        // Created under the trigger: its logical id is the trigger's and the SLO's construct id.
-        const { alarm } = windowAlarm(this, `${slo.node.id}${label}${tier.name}`, request);
+      for (const one of scoped) {
+        const alarm = this.rollbackAlarm(slo, tier, one, owners);
         alarms.push(alarm);
         policyAlarms.push(
           rollbackAlarmEntry(
             slo.sloName,
             tier,
             {
-              scope: label === 'NewVersion' ? 'version' : label === 'Blue' ? 'blue' : label === 'Green' ? 'green' : 'declared',
-              metricCount: countsMetricCount(sli._counts),
-              baseline: baseline ? { mode: baseline.mode, metricCount: countsMetricCount(baseline.counts) } : undefined,
+              scope: POLICY_SCOPE[one.label],
+              metricCount: countsMetricCount(one.sli._counts),
+              baseline: one.baseline ? { mode: one.baseline.mode, metricCount: countsMetricCount(one.baseline.counts) } : undefined,
             },
             baselineFactor,
           ),
         );
-        if (label !== 'Blue') slis.push({ slo, sli, tier });
+        // The evaluator reads blue and green itself: one entry per objective.
+        if (one.label !== 'Blue') slis.push({ slo, sli: one.sli, tier });
       }
     }
     return { alarms, slis, policyAlarms };
   }
 
+  private warnBlended(slo: ServiceLevelObjective): void {
+    Annotations.of(this).addWarningV2(
+      'cdk-rollback-triggers:blendedSli',
+      `SLO ${slo.sloName} measures all traffic blended: a 10 % canary of a version that fails every request looks like 10 % errors, ` +
+        'so its alarm needs ~9 minutes where a per-version one needs ~1. Use a convenience SLI (Sli.lambdaAvailability(alias), Sli.targetGroupAvailability(tg)) ' +
+        'or a raw SLI scoped to the new version.',
+    );
+  }
+
+  /** One rollback alarm: the tier's short window on one scoped SLI, against its baseline. */
+  private rollbackAlarm(slo: ServiceLevelObjective, tier: PolicyTier, { label, sli, baseline }: ScopedSli, owners: Map<string, string>): IAlarm {
+    // The new version's counts and its baseline's are metrics of the same alarm: ECS target-group
+    // availability reads 5 per target group (RequestCount and the targets' 2xx–5xx), 10 in all,
+    // CloudWatch's limit for a metric-math alarm.
+    const metricCount = countsMetricCount(sli._counts) + (baseline ? countsMetricCount(baseline.counts) : 0);
+    const expressionCount = 1 + (sli._counts.derivedBad ? 1 : 0) + (baseline?.counts.derivedBad ? 1 : 0);
+    atConstruct(this, () => validateMathAlarmSize(`the rollback alarm of SLO ${slo.sloName} (${label.toLowerCase()})`, metricCount, expressionCount));
+    const traffic = label === 'NewVersion' ? "the deployed version's own traffic" : `the ${label.toLowerCase()} traffic`;
+    const description =
+      `Rollback trigger for SLO ${slo.sloName}: burn rate over ${formatSeconds(tier.shortWindowSeconds)} ≥ ${tier.factor}× on ${traffic} (tier ${tier.name})` +
+      (baseline ? `, while it fails more than ${baseline.factor}× as often as the rest of the traffic.` : '.');
+    atConstruct(this, () => validateAlarmDescription(`the description of the rollback alarm of SLO ${slo.sloName} (built from its sloName)`, description));
+    const request: WindowAlarmRequest = {
+      baseline,
+      counts: sli._counts,
+      // The short window: on a new version the long one would only hold the minutes since the
+      // release, while the baseline's covers the whole hour (unequal windows, a shared blip fires).
+      windowSeconds: tier.shortWindowSeconds,
+      errorBudget: slo.errorBudget,
+      factor: tier.factor,
+      minEvents: tier.minEventsPerWindow,
+      label: `${slo.sloName} burn rate of the ${label === 'NewVersion' ? 'deployed version' : label.toLowerCase()} over ${formatSeconds(tier.shortWindowSeconds)}`,
+      description,
+    };
+    // Two objectives with the same SLI and objective render identical alarms: the group would
+    // poll the same burn rate twice, against its alarm cap, and the plan count it for both.
+    const signature = windowAlarmSignature(this, request);
+    const owner = owners.get(signature);
+    if (owner !== undefined) {
+      throw new RollbackTriggersError(
+        'RT326',
+        `${this.node.path}: objectives contains SLO ${slo.sloName} and SLO ${owner}, which measure the same SLI with the same objective and tier: ` +
+          'they share one rollback alarm, which would be attached to the deployment group twice — pass one of them',
+      );
+    }
+    owners.set(signature, slo.sloName);
+    // Created under the trigger: its logical id is the trigger's and the SLO's construct id.
+    return windowAlarm(this, `${slo.node.id}${label}${tier.name}`, request).alarm;
+  }
+
   private evaluatorConfig(
     props: RollbackTriggerProps,
-    slis: Array<{ slo: ServiceLevelObjective; sli: Sli; tier: PolicyTier }>,
+    slis: ScopedObjective[],
     checked: CheckedTriggerProps,
     inconclusiveAction: InconclusiveAction,
     group: { readonly application: { readonly applicationName: string }; readonly deploymentGroupName: string },
     healthChecks: EvaluatorHealthCheck[] | undefined,
   ): EvaluatorConfig {
-    const { bakeSeconds, metricDelaySeconds, deadlineSeconds, baselineFactor } = checked;
+    const specs = new EvaluatorMetricSpecs(Stack.of(this));
     const slos: EvaluatorSlo[] = [];
-    const dimensionSets: Array<Record<string, string>> = [];
-    const setKeys: string[] = [];
-    const spec = (metric: IMetric): MetricSpec | undefined => {
-      const stat = metric.toMetricConfig().metricStat;
-      if (!stat) return undefined;
-      // The arm's own dimensions are set at run time: the deployed version, or blue/green target group.
-      const dimensions = Object.fromEntries(
-        (stat.dimensions ?? []).filter((d) => !RUNTIME_DIMENSIONS.has(d.name)).map((d) => [d.name, Token.asString(d.value)]),
-      );
-      const key = JSON.stringify(Stack.of(this).resolve(dimensions));
-      let index = setKeys.indexOf(key);
-      if (index < 0) {
-        index = setKeys.push(key) - 1;
-        dimensionSets.push(dimensions);
-      }
-      return { namespace: stat.namespace, metricName: stat.metricName, dimensionSet: index, stat: stat.statistic };
-    };
-    // A derived bad count, as the evaluator computes it per minute: the alarm's own expression, its
-    // parts stored by name and statistic only (they read the total's namespace and dimensions).
-    const math = (derived: DerivedBad, total: MetricSpec): NumeratorMath | undefined => {
-      const parts: Record<string, MetricPart> = {};
-      for (const [name, metric] of Object.entries(derived.parts)) {
-        const part = spec(metric);
-        if (!part || part.namespace !== total.namespace || part.dimensionSet !== total.dimensionSet) return undefined;
-        parts[name] = { metricName: part.metricName, stat: part.stat };
-      }
-      return { expression: derived.render((name) => `{${name}}`), parts };
-    };
-    for (const { slo, sli, tier } of slis) {
-      const counts = sli._counts;
-      const total = spec(counts.total);
-      const numeratorMath = counts.derivedBad && total ? math(counts.derivedBad, total) : undefined;
-      const numerator = counts.derivedBad ? undefined : spec(counts.bad ?? counts.good!);
-      if (!total || (!numerator && !numeratorMath)) {
+    for (const scoped of slis) {
+      const slo = specs.slo(scoped);
+      if (slo) {
+        slos.push(slo);
+      } else {
         Annotations.of(this).addWarningV2(
           'cdk-rollback-triggers:evaluatorSkipsMath',
-          `SLO ${slo.sloName}'s SLI uses metric math of its own; the evaluator reads plain metrics and the library's derived counts only, so only the alarm path guards this SLO`,
+          `SLO ${scoped.slo.sloName}'s SLI uses metric math of its own; the evaluator reads plain metrics and the library's derived counts only, so only the alarm path guards this SLO`,
         );
-        continue;
       }
-      slos.push({
-        name: slo.sloName,
-        errorBudget: slo.errorBudget,
-        failBurnRate: tier.factor,
-        shortWindowSeconds: tier.shortWindowSeconds,
-        minEvents: tier.minEventsPerWindow,
-        numeratorKind: counts.bad ? 'bad' : 'good',
-        ...(numeratorMath ? { numeratorMath } : { numerator }),
-        total,
-      });
     }
     if (slos.length === 0) {
       throw new RollbackTriggersError('RT308', `${this.node.path}: no objective can be read by the evaluator (all use metric math)`);
@@ -697,19 +675,19 @@ export class RollbackTrigger extends Construct {
     const config: EvaluatorConfig = {
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: target.platform,
-      bakeSeconds,
+      bakeSeconds: checked.bakeSeconds,
       tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
-      deadlineMarginSeconds: HOOK_LIMIT_SECONDS - deadlineSeconds,
+      deadlineMarginSeconds: HOOK_LIMIT_SECONDS - checked.deadlineSeconds,
       // The evaluator refuses deployments of any other group (a hook wired to the wrong group).
       applicationName: group.application.applicationName,
       deploymentGroupName: group.deploymentGroupName,
-      metricDelaySeconds,
+      metricDelaySeconds: checked.metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? ROLLBACK_TRIGGER_DEFAULTS.compareWithBaseline,
-      baselineFactor,
+      baselineFactor: checked.baselineFactor,
       healthChecks,
       slos,
-      dimensionSets,
+      dimensionSets: specs.dimensionSets,
       targetGroups: target.evaluatorTargetGroups(),
     };
     // Each tick reads everything in one GetMetricData call: one consistent snapshot.
@@ -863,6 +841,74 @@ function policyHealthCheck(check: EvaluatorHealthCheck): PolicyHealthCheck {
 
 /** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
 const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
+
+/** An objective as the evaluator reads it: one scoped SLI and the tier it fails on. */
+interface ScopedObjective {
+  readonly slo: ServiceLevelObjective;
+  readonly sli: Sli;
+  readonly tier: PolicyTier;
+}
+
+/** The policy's name for the traffic a rollback alarm watches. */
+const POLICY_SCOPE: Record<ScopedSli['label'], PolicyRollbackAlarm['scope']> = { NewVersion: 'version', Blue: 'blue', Green: 'green', Declared: 'declared' };
+
+/**
+ * The evaluator's metric specs: each metric by namespace, name and statistic, its dimensions stored
+ * once per distinct set (the environment is 4 KB), without the dimensions the evaluator sets per arm.
+ */
+class EvaluatorMetricSpecs {
+  public readonly dimensionSets: Array<Record<string, string>> = [];
+  private readonly setKeys: string[] = [];
+
+  constructor(private readonly stack: Stack) {}
+
+  /** The objective's evaluator entry, or undefined when its SLI uses metric math of its own. */
+  public slo({ slo, sli, tier }: ScopedObjective): EvaluatorSlo | undefined {
+    const counts = sli._counts;
+    const total = this.spec(counts.total);
+    const numeratorMath = counts.derivedBad && total ? this.math(counts.derivedBad, total) : undefined;
+    const numerator = counts.derivedBad ? undefined : this.spec(counts.bad ?? counts.good!);
+    if (!total || (!numerator && !numeratorMath)) return undefined;
+    return {
+      name: slo.sloName,
+      errorBudget: slo.errorBudget,
+      failBurnRate: tier.factor,
+      shortWindowSeconds: tier.shortWindowSeconds,
+      minEvents: tier.minEventsPerWindow,
+      numeratorKind: counts.bad ? 'bad' : 'good',
+      ...(numeratorMath ? { numeratorMath } : { numerator }),
+      total,
+    };
+  }
+
+  private spec(metric: IMetric): MetricSpec | undefined {
+    const stat = metric.toMetricConfig().metricStat;
+    if (!stat) return undefined;
+    // The arm's own dimensions are set at run time: the deployed version, or blue/green target group.
+    const dimensions = Object.fromEntries((stat.dimensions ?? []).filter((d) => !RUNTIME_DIMENSIONS.has(d.name)).map((d) => [d.name, Token.asString(d.value)]));
+    const key = JSON.stringify(this.stack.resolve(dimensions));
+    let index = this.setKeys.indexOf(key);
+    if (index < 0) {
+      index = this.setKeys.push(key) - 1;
+      this.dimensionSets.push(dimensions);
+    }
+    return { namespace: stat.namespace, metricName: stat.metricName, dimensionSet: index, stat: stat.statistic };
+  }
+
+  /**
+   * A derived bad count, as the evaluator computes it per minute: the alarm's own expression, its
+   * parts stored by name and statistic only (they read the total's namespace and dimensions).
+   */
+  private math(derived: DerivedBad, total: MetricSpec): NumeratorMath | undefined {
+    const parts: Record<string, MetricPart> = {};
+    for (const [name, metric] of Object.entries(derived.parts)) {
+      const part = this.spec(metric);
+      if (!part || part.namespace !== total.namespace || part.dimensionSet !== total.dimensionSet) return undefined;
+      parts[name] = { metricName: part.metricName, stat: part.stat };
+    }
+    return { expression: derived.render((name) => `{${name}}`), parts };
+  }
+}
 
 /** The newest Node.js runtime the installed aws-cdk-lib knows (nodejs20.x is flagged deprecated). */
 function newestNodeRuntime(): Runtime {

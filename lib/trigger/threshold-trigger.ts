@@ -22,6 +22,7 @@ import {
 import { atConstruct } from '../private/errors';
 import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint } from '../private/metrics';
 import { AlertSeverity } from '../slo/burn-rate-tier';
+import { IAlarmTrigger } from './alarm-trigger';
 
 /** Properties of a {@link ThresholdTrigger}. */
 export interface ThresholdTriggerProps {
@@ -73,7 +74,7 @@ export interface ThresholdTriggerProps {
    */
   readonly treatMissingData?: TreatMissingData;
   /**
-   * Whether the trigger pages or opens a ticket (the rollback wiring attaches page triggers).
+   * Whether the trigger pages or opens a ticket. A `RollbackTrigger` attaches PAGE triggers only.
    *
    * @default AlertSeverity.PAGE
    */
@@ -116,9 +117,10 @@ const COMPARISON_TEXT: Record<string, string> = {
  * A plain threshold trigger with an M-of-N window: a p99 latency ceiling, a business gauge such as
  * "confidence below 0.7 in 3 consecutive minutes", or any metric that is not an SLO ratio.
  */
-export class ThresholdTrigger extends Construct {
-  /** The alarm; attach it where a rollback or page should follow. */
+export class ThresholdTrigger extends Construct implements IAlarmTrigger {
+  /** The alarm; a `RollbackTrigger` attaches it to its deployment group when given in `alarmTriggers`. */
   public readonly alarm: IAlarm;
+  /** Whether the trigger pages or opens a ticket (only a paging trigger may roll back). */
   public readonly severity: AlertSeverity;
 
   /** @internal */
@@ -131,64 +133,11 @@ export class ThresholdTrigger extends Construct {
     const datapointsToAlarm = props.datapointsToAlarm ?? evaluationPeriods;
     const footprint = metricFootprint(props.metric);
     const periodSeconds = atConstruct(this, () => {
-      if (!COMPARISON_TEXT[props.comparisonOperator]) {
-        throw new RollbackTriggersError(
-          'RT212',
-          ANOMALY_COMPARISONS.includes(props.comparisonOperator)
-            ? `comparisonOperator ${props.comparisonOperator} is for anomaly detection bands; a threshold trigger takes GREATER_THAN…, LESS_THAN… or their OR_EQUAL forms`
-            : `comparisonOperator must be one of ${Object.keys(COMPARISON_TEXT).join(', ')}, got ${JSON.stringify(props.comparisonOperator)}`,
-        );
-      }
-      if (props.treatMissingData !== undefined && !Object.values(TreatMissingData).includes(props.treatMissingData)) {
-        throw new RollbackTriggersError('RT219', `treatMissingData must be one of ${Object.values(TreatMissingData).join(', ')}, got ${JSON.stringify(props.treatMissingData)}`);
-      }
-      if (props.severity !== undefined && props.severity !== AlertSeverity.PAGE && props.severity !== AlertSeverity.TICKET) {
-        throw new RollbackTriggersError('RT123', `severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`);
-      }
-      if (!(props.metric instanceof Metric || props.metric instanceof MathExpression)) {
-        throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period');
-      }
-      if (!isUnresolved(props.threshold)) validateThreshold('threshold', props.threshold);
-      const period = literalSeconds('period', props.period ?? Duration.minutes(1));
-      const resolution = literalSeconds('resolution', props.resolution ?? Duration.minutes(1));
-      validatePeriod('resolution', resolution);
-      validatePeriod('period', period);
-      validateResolutionForNamespaces('resolution', resolution, footprint.namespaces);
-      validateResolutionForNamespaces('period', period, footprint.namespaces);
-      validateSubMinutePeriod('period', period, resolution, 'resolution');
-      validateWindowMultiple('period', period, resolution, 'the metric resolution');
-      for (const [prop, value] of [
-        ['evaluationPeriods', evaluationPeriods],
-        ['datapointsToAlarm', datapointsToAlarm],
-      ] as const) {
-        if (isUnresolved(value)) {
-          throw new RollbackTriggersError('RT113', `${prop} must be a literal number, got a token — CloudWatch's evaluation-range limit and the plan need it at synth`);
-        }
-      }
-      validateEvaluationRange('the trigger', period, evaluationPeriods);
-      validateDatapointsToAlarm('the trigger', datapointsToAlarm, evaluationPeriods);
+      checkKinds(props);
+      const period = checkTiming(props, footprint.namespaces, evaluationPeriods, datapointsToAlarm);
       validateMathAlarmSize('metric', footprint.metrics, footprint.expressions);
-      for (const use of mathExpressionsOf(props.metric)) {
-        if (isUnresolved(use.expression)) {
-          warn('cdk-rollback-triggers:unresolvedMathExpression', 'metric is a math expression given as a token: its functions and query ids could not be checked at synth.');
-          continue;
-        }
-        const advice = validateAlarmMathExpression('metric', use.expression, use.usingIds, {
-          evaluationRangeSeconds: period * evaluationPeriods,
-          highResolution: isHighResolutionPeriod(period),
-        });
-        for (const message of advice) warn('cdk-rollback-triggers:alarmMathFunction', message);
-      }
-      if (props.alarmName !== undefined) {
-        if (isUnresolved(props.alarmName)) {
-          warn(
-            'cdk-rollback-triggers:unresolvedAlarmName',
-            'alarmName is a token: its length (at most 255 characters) and characters (no ASCII control characters, no double quote) could not be checked at synth.',
-          );
-        } else {
-          validateAlarmName(props.alarmName, 'alarmName');
-        }
-      }
+      checkMath(props.metric, period, evaluationPeriods, warn);
+      checkAlarmName(props.alarmName, warn);
       return period;
     });
     if (isUnresolved(props.threshold)) {
@@ -233,5 +182,79 @@ export class ThresholdTrigger extends Construct {
       severity: this.severity === AlertSeverity.PAGE ? 'page' : 'ticket',
     };
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
+  }
+}
+
+type Warn = (warningId: string, message: string) => void;
+
+/** The enum-like props and the metric's class (jsii callers are not type-checked). */
+function checkKinds(props: ThresholdTriggerProps): void {
+  if (!COMPARISON_TEXT[props.comparisonOperator]) {
+    throw new RollbackTriggersError(
+      'RT212',
+      ANOMALY_COMPARISONS.includes(props.comparisonOperator)
+        ? `comparisonOperator ${props.comparisonOperator} is for anomaly detection bands; a threshold trigger takes GREATER_THAN…, LESS_THAN… or their OR_EQUAL forms`
+        : `comparisonOperator must be one of ${Object.keys(COMPARISON_TEXT).join(', ')}, got ${JSON.stringify(props.comparisonOperator)}`,
+    );
+  }
+  if (props.treatMissingData !== undefined && !Object.values(TreatMissingData).includes(props.treatMissingData)) {
+    throw new RollbackTriggersError('RT219', `treatMissingData must be one of ${Object.values(TreatMissingData).join(', ')}, got ${JSON.stringify(props.treatMissingData)}`);
+  }
+  if (props.severity !== undefined && props.severity !== AlertSeverity.PAGE && props.severity !== AlertSeverity.TICKET) {
+    throw new RollbackTriggersError('RT123', `severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`);
+  }
+  if (!(props.metric instanceof Metric || props.metric instanceof MathExpression)) {
+    throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period');
+  }
+  if (!isUnresolved(props.threshold)) validateThreshold('threshold', props.threshold);
+}
+
+/** Period, resolution and M of N against CloudWatch's limits; returns the period in seconds. */
+function checkTiming(props: ThresholdTriggerProps, namespaces: readonly string[], evaluationPeriods: number, datapointsToAlarm: number): number {
+  const period = literalSeconds('period', props.period ?? Duration.minutes(1));
+  const resolution = literalSeconds('resolution', props.resolution ?? Duration.minutes(1));
+  validatePeriod('resolution', resolution);
+  validatePeriod('period', period);
+  validateResolutionForNamespaces('resolution', resolution, namespaces);
+  validateResolutionForNamespaces('period', period, namespaces);
+  validateSubMinutePeriod('period', period, resolution, 'resolution');
+  validateWindowMultiple('period', period, resolution, 'the metric resolution');
+  for (const [prop, value] of [
+    ['evaluationPeriods', evaluationPeriods],
+    ['datapointsToAlarm', datapointsToAlarm],
+  ] as const) {
+    if (isUnresolved(value)) {
+      throw new RollbackTriggersError('RT113', `${prop} must be a literal number, got a token — CloudWatch's evaluation-range limit and the plan need it at synth`);
+    }
+  }
+  validateEvaluationRange('the trigger', period, evaluationPeriods);
+  validateDatapointsToAlarm('the trigger', datapointsToAlarm, evaluationPeriods);
+  return period;
+}
+
+/** The functions and query ids of every math expression the alarm evaluates (warnings, not errors). */
+function checkMath(metric: IMetric, period: number, evaluationPeriods: number, warn: Warn): void {
+  for (const use of mathExpressionsOf(metric)) {
+    if (isUnresolved(use.expression)) {
+      warn('cdk-rollback-triggers:unresolvedMathExpression', 'metric is a math expression given as a token: its functions and query ids could not be checked at synth.');
+      continue;
+    }
+    const advice = validateAlarmMathExpression('metric', use.expression, use.usingIds, {
+      evaluationRangeSeconds: period * evaluationPeriods,
+      highResolution: isHighResolutionPeriod(period),
+    });
+    for (const message of advice) warn('cdk-rollback-triggers:alarmMathFunction', message);
+  }
+}
+
+function checkAlarmName(alarmName: string | undefined, warn: Warn): void {
+  if (alarmName === undefined) return;
+  if (isUnresolved(alarmName)) {
+    warn(
+      'cdk-rollback-triggers:unresolvedAlarmName',
+      'alarmName is a token: its length (at most 255 characters) and characters (no ASCII control characters, no double quote) could not be checked at synth.',
+    );
+  } else {
+    validateAlarmName(alarmName, 'alarmName');
   }
 }

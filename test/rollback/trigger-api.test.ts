@@ -5,7 +5,8 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT_SOURCE, AuditDetailType, TIME_TO_RECOVERY_METRIC } from '../../lib/core';
-import { RollbackPlatform, RollbackTarget, RollbackTrigger } from '../../lib';
+import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
+import { AlertSeverity, RollbackPlatform, RollbackTarget, RollbackTrigger, ThresholdTrigger } from '../../lib';
 import { lambdaCanary } from '../helpers';
 
 function lambdaTrigger(f = lambdaCanary()) {
@@ -79,5 +80,41 @@ describe('one trigger per deployment group, without module state', () => {
     const target = RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias });
     expect(() => new RollbackTrigger(f.stack, 'Broken', { target, objectives: [f.slo], maxAlarmsPerDeploymentGroup: 0 })).toThrow(/RT332/);
     expect(() => new RollbackTrigger(f.stack, 'Rollback', { target, objectives: [f.slo] })).not.toThrow();
+  });
+});
+
+describe('alarm triggers attached to the rollback (alarmTriggers)', () => {
+  function p99(f: ReturnType<typeof lambdaCanary>, id = 'P99', severity = AlertSeverity.PAGE) {
+    return new ThresholdTrigger(f.stack, id, {
+      metric: f.fn.metricDuration({ statistic: 'p99' }),
+      threshold: 800,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      severity,
+    });
+  }
+
+  it("a ThresholdTrigger's alarm is polled by the deployment group beside the SLO alarm, and counts against the cap", () => {
+    const f = lambdaCanary();
+    const latency = p99(f);
+    const trigger = new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], alarmTriggers: [latency] });
+    expect(trigger.rollbackAlarms).toContain(latency.alarm);
+    const alarms = Template.fromStack(f.stack).findResources('AWS::CodeDeploy::DeploymentGroup');
+    const names = Object.values(alarms)[0].Properties.AlarmConfiguration.Alarms.map((a: { Name: unknown }) => a.Name);
+    expect(names).toHaveLength(2);
+    expect(names).toContainEqual(f.stack.resolve(latency.alarm.alarmName));
+    const g = lambdaCanary();
+    expect(() =>
+      new RollbackTrigger(g.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: g.group, alias: g.alias }), objectives: [g.slo], alarmTriggers: [p99(g)], maxAlarmsPerDeploymentGroup: 1 }),
+    ).toThrow(/RT306.*needs 2 alarms.*cap of 1/);
+  });
+
+  it('RT337: a ticket-severity trigger, or one listed twice, is refused; RT334: something that is not an alarm trigger', () => {
+    const f = lambdaCanary();
+    const target = RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias });
+    const ticket = p99(f, 'Ticket', AlertSeverity.TICKET);
+    expect(() => new RollbackTrigger(f.stack, 'A', { target, objectives: [f.slo], alarmTriggers: [ticket] })).toThrow(/RT337.*alarmTriggers\[0\] \(TestStack\/Ticket\) has severity "ticket": only a PAGE trigger/);
+    const page = p99(f);
+    expect(() => new RollbackTrigger(f.stack, 'B', { target, objectives: [f.slo], alarmTriggers: [page, page] })).toThrow(/RT337.*alarmTriggers\[1\] is TestStack\/P99 again/);
+    expect(() => new RollbackTrigger(f.stack, 'C', { target, objectives: [f.slo], alarmTriggers: [{ alarm: undefined } as never] })).toThrow(/RT334.*alarmTriggers\[0\] must be an alarm trigger/);
   });
 });
