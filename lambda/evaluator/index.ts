@@ -19,6 +19,7 @@
  * the barrel brings parts of the emulator and the simulator the handler never uses.
  */
 import { type BakeState, checkBakeState, retryDeadline } from '../../lib/core/bake';
+import { RollbackTriggersError } from '../../lib/core/errors';
 import { EvaluatorEnv, parseEvaluatorConfig } from '../../lib/core/evaluator-config';
 import { sleep } from '../shared/handler-kit';
 import { alreadyCompleted, reportFailed, reported } from './report';
@@ -64,7 +65,7 @@ function jsonLogger(service: string): StepLogger {
 function requiredEnv(name: string): string {
   const value = process.env[name];
   // A deployment bug: every step fails loudly, and the machine's Catch-all reports fail-closed.
-  if (!value) throw new Error(`${name} is not set`);
+  if (!value) throw new RollbackTriggersError('RT402', `${name} is not set`);
   return value;
 }
 

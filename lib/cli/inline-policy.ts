@@ -106,7 +106,7 @@ function sloPolicy(slo: InlineSlo, where: string, file: string | undefined): Pol
   } catch (e) {
     if (!(e instanceof RollbackTriggersError)) throw e;
     const field = e instanceof DeclarationError ? (INLINE_FIELD[e.field] ?? e.field) : undefined;
-    throw new InputError(e.message.replace(/^\[[A-Z0-9]+\] /, ''), file, where, field, e.code);
+    throw new InputError(e.detail, file, where, field, e.code);
   }
 }
 
@@ -139,7 +139,7 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
     });
   } catch (e) {
     if (!(e instanceof RollbackTriggersError)) throw e;
-    throw new InputError(`${e.message.replace(/^\[[A-Z0-9]+\] /, '')} — simulate fewer SLOs`, options.file, undefined, 'slos', e.code);
+    throw new InputError(`${e.detail} — simulate fewer SLOs`, options.file, undefined, 'slos', e.code);
   }
 }
 

@@ -6,7 +6,10 @@ import {
   MAX_METRICS_PER_MATH_ALARM,
   POLICY_SCHEMA_VERSION,
   PolicyEntry,
+  PolicyRollbackAlarm,
+  PolicyRollbackTrigger,
   PolicySlo,
+  PolicyTier,
   burnRateFactor,
   errorBudget,
   formatNumber,
@@ -68,9 +71,33 @@ export function checkPolicyEntry(data: unknown, at: EntryLocation, warn: (messag
  * an SLO (of the stack, else of another stack of `assembly`) and one of its tiers.
  */
 export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: readonly CheckedEntry[] = entries): void {
+  const slos = entries.filter((e): e is SloEntry => e.entry.kind === 'slo');
+  const ids = collectAlarmIds(slos);
+  for (const { entry, at } of slos) {
+    const c: Checker = new Checker(at, () => undefined);
+    checkTierAlarms(c, entry, ids.alarms);
+    checkSeverityComposites(c, entry);
+    checkCompositeReferences(c, entry, ids);
+  }
+  for (const { entry, at } of entries.filter((e): e is RollbackEntry => e.entry.kind === 'rollback')) {
+    const c: Checker = new Checker(at, () => undefined);
+    entry.alarms.forEach((a, i) => checkRollbackAlarm(c, a, `data.entry.alarms[${i}]`, slos, assembly));
+  }
+}
+
+type SloEntry = CheckedEntry & { entry: PolicySlo };
+type RollbackEntry = CheckedEntry & { entry: PolicyRollbackTrigger };
+
+/** The ids of a stack's alarms: each window alarm with the numbers its tier must match, and the composites. */
+interface StackAlarmIds {
+  readonly alarms: ReadonlyMap<string, { readonly window: number; readonly threshold: number; readonly minEvents: number }>;
+  readonly composites: ReadonlySet<string>;
+}
+
+/** Every window alarm and composite of the stack's SLOs, each id once; a window alarm reads its SLI's metrics. */
+function collectAlarmIds(slos: readonly SloEntry[]): StackAlarmIds {
   const alarms = new Map<string, { window: number; threshold: number; minEvents: number }>();
   const composites = new Set<string>();
-  const slos = entries.filter((e): e is CheckedEntry & { entry: PolicySlo } => e.entry.kind === 'slo');
   for (const { entry, at } of slos) {
     const c: Checker = new Checker(at, () => undefined);
     entry.alarms.forEach((a, i) => {
@@ -84,76 +111,90 @@ export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: rea
       composites.add(k.id);
     });
   }
-  for (const { entry, at } of slos) {
-    const c: Checker = new Checker(at, () => undefined);
-    entry.tiers.forEach((t, i) => {
-      // Each tier is the AND of its two windows, a composite named after the tier (`<slo path>/<tier>`).
-      const composite = entry.composites.find((k) => k.id === `${entry.path}/${t.name}`);
-      if (!composite || composite.kind !== 'tier' || composite.children.length !== 2 || composite.children[0] !== t.longAlarm || composite.children[1] !== t.shortAlarm) {
-        c.fail(
-          `data.entry.tiers[${i}].name`,
-          `tier "${t.name}" has no composite "${entry.path}/${t.name}" of kind "tier" over its longAlarm and shortAlarm in the SLO's composites; ${DERIVED}`,
-        );
-      }
-      for (const [role, window] of [
-        ['longAlarm', t.longWindowSeconds],
-        ['shortAlarm', t.shortWindowSeconds],
-      ] as const) {
-        const id = t[role];
-        // Every SLO owns the window alarms its tiers use (SLOs never share one).
-        const alarm = entry.alarms.some((a) => a.id === id) ? alarms.get(id) : undefined;
-        const path = `data.entry.tiers[${i}].${role}`;
-        if (!alarm) c.fail(path, `"${id}" is not the id of a window alarm of this SLO (its alarms[].id); ${DERIVED}`);
-        if (alarm.window !== window) c.fail(path, `alarm "${id}" has a ${formatNumber(alarm.window)} s window, the tier's ${role === 'longAlarm' ? 'long' : 'short'} window is ${formatNumber(window)} s; ${DERIVED}`);
-        if (!same(alarm.threshold, t.factor)) c.fail(path, `alarm "${id}" has threshold ${formatNumber(alarm.threshold)}, the tier's burn-rate factor is ${formatNumber(t.factor)}; ${DERIVED}`);
-        if (alarm.minEvents !== t.minEventsPerWindow) c.fail(path, `alarm "${id}" has minEvents ${alarm.minEvents}, the tier's minEventsPerWindow is ${t.minEventsPerWindow}; ${DERIVED}`);
-      }
-    });
-    // One composite per severity that has tiers, `<slo path>/page` or `/ticket`: the OR of those tiers' composites.
-    for (const severity of ['page', 'ticket'] as const) {
-      const expected = entry.tiers.filter((t) => t.severity === severity).map((t) => `${entry.path}/${t.name}`);
-      const index = entry.composites.findIndex((k) => k.id === `${entry.path}/${severity}`);
-      const k = entry.composites[index];
-      if (expected.length === 0 && !k) continue;
-      if (!k) c.fail('data.entry.composites', `has no composite "${entry.path}/${severity}" (the OR of the ${severity} tiers ${expected.join(', ')}); ${DERIVED}`);
-      if (k.kind !== 'severity' || k.severity !== severity || k.children.length !== expected.length || k.children.some((child, j) => child !== expected[j])) {
-        c.fail(`data.entry.composites[${index}]`, `must be the ${severity} composite of kind "severity" over the ${severity} tiers' composites (${expected.join(', ') || 'none'}); ${DERIVED}`);
-      }
+  return { alarms, composites };
+}
+
+/** Each tier has its composite, and its two window alarms are its SLO's own, on its windows, burn-rate factor and minimum of events. */
+function checkTierAlarms(c: Checker, entry: PolicySlo, alarms: StackAlarmIds['alarms']): void {
+  entry.tiers.forEach((t, i) => {
+    // Each tier is the AND of its two windows, a composite named after the tier (`<slo path>/<tier>`).
+    const composite = entry.composites.find((k) => k.id === `${entry.path}/${t.name}`);
+    if (!composite || composite.kind !== 'tier' || composite.children.length !== 2 || composite.children[0] !== t.longAlarm || composite.children[1] !== t.shortAlarm) {
+      c.fail(
+        `data.entry.tiers[${i}].name`,
+        `tier "${t.name}" has no composite "${entry.path}/${t.name}" of kind "tier" over its longAlarm and shortAlarm in the SLO's composites; ${DERIVED}`,
+      );
     }
-    entry.composites.forEach((k, i) => {
-      if (k.kind === 'tier' && !entry.tiers.some((t) => k.id === `${entry.path}/${t.name}`)) {
-        c.fail(`data.entry.composites[${i}].id`, `"${k.id}" is a tier composite, but the SLO has no tier "${k.id.slice(entry.path.length + 1)}" (${entry.tiers.map((t) => t.name).join(', ')}); ${DERIVED}`);
-      }
-      k.children.forEach((child, j) => {
-        if (!alarms.has(child) && !composites.has(child)) c.fail(`data.entry.composites[${i}].children[${j}]`, `"${child}" is not the id of an alarm or composite of the stack`);
-      });
-      if (k.suppressedBy !== undefined && !composites.has(k.suppressedBy)) c.fail(`data.entry.composites[${i}].suppressedBy`, `"${k.suppressedBy}" is not the id of a composite of the stack`);
-    });
+    for (const [role, window] of [
+      ['longAlarm', t.longWindowSeconds],
+      ['shortAlarm', t.shortWindowSeconds],
+    ] as const) {
+      const id = t[role];
+      // Every SLO owns the window alarms its tiers use (SLOs never share one).
+      const alarm = entry.alarms.some((a) => a.id === id) ? alarms.get(id) : undefined;
+      const path = `data.entry.tiers[${i}].${role}`;
+      if (!alarm) c.fail(path, `"${id}" is not the id of a window alarm of this SLO (its alarms[].id); ${DERIVED}`);
+      if (alarm.window !== window) c.fail(path, `alarm "${id}" has a ${formatNumber(alarm.window)} s window, the tier's ${role === 'longAlarm' ? 'long' : 'short'} window is ${formatNumber(window)} s; ${DERIVED}`);
+      if (!same(alarm.threshold, t.factor)) c.fail(path, `alarm "${id}" has threshold ${formatNumber(alarm.threshold)}, the tier's burn-rate factor is ${formatNumber(t.factor)}; ${DERIVED}`);
+      if (alarm.minEvents !== t.minEventsPerWindow) c.fail(path, `alarm "${id}" has minEvents ${alarm.minEvents}, the tier's minEventsPerWindow is ${t.minEventsPerWindow}; ${DERIVED}`);
+    }
+  });
+}
+
+/** One composite per severity that has tiers, `<slo path>/page` or `/ticket`: the OR of those tiers' composites. */
+function checkSeverityComposites(c: Checker, entry: PolicySlo): void {
+  for (const severity of ['page', 'ticket'] as const) {
+    const expected = entry.tiers.filter((t) => t.severity === severity).map((t) => `${entry.path}/${t.name}`);
+    const index = entry.composites.findIndex((k) => k.id === `${entry.path}/${severity}`);
+    const k = entry.composites[index];
+    if (expected.length === 0 && !k) continue;
+    if (!k) c.fail('data.entry.composites', `has no composite "${entry.path}/${severity}" (the OR of the ${severity} tiers ${expected.join(', ')}); ${DERIVED}`);
+    if (k.kind !== 'severity' || k.severity !== severity || k.children.length !== expected.length || k.children.some((child, j) => child !== expected[j])) {
+      c.fail(`data.entry.composites[${index}]`, `must be the ${severity} composite of kind "severity" over the ${severity} tiers' composites (${expected.join(', ') || 'none'}); ${DERIVED}`);
+    }
   }
-  for (const { entry, at } of entries) {
-    if (entry.kind !== 'rollback') continue;
-    const c: Checker = new Checker(at, () => undefined);
-    entry.alarms.forEach((a, i) => {
-      const path = `data.entry.alarms[${i}]`;
-      const named = (e: CheckedEntry): e is CheckedEntry & { entry: PolicySlo } => e.entry.kind === 'slo' && e.entry.name === a.slo;
-      const slo = (slos.find(named) ?? assembly.find(named))?.entry;
-      if (!slo) c.fail(`${path}.slo`, `"${a.slo}" is not the name of an SLO of the stack (${slos.map((s) => s.entry.name).join(', ') || 'none'}) or of the assembly`);
-      const tier = slo.tiers.find((t) => t.name === a.tier.name);
-      if (!tier) c.fail(`${path}.tier.name`, `"${a.tier.name}" is not a tier of SLO ${slo.name} (${slo.tiers.map((t) => t.name).join(', ')})`);
-      if (a.windowSeconds !== undefined && a.windowSeconds !== tier.shortWindowSeconds) {
-        c.fail(`${path}.windowSeconds`, `is ${a.windowSeconds}, the short window of tier ${tier.name} is ${tier.shortWindowSeconds} (a rollback alarm watches the tier's short window); ${DERIVED}`);
-      }
-      if (a.minEvents !== tier.minEventsPerWindow) {
-        c.fail(`${path}.minEvents`, `is ${a.minEvents}, tier ${tier.name} of SLO ${slo.name} has minEventsPerWindow ${tier.minEventsPerWindow}; ${DERIVED}`);
-      }
-      const copy = a.tier as Partial<(typeof slo.tiers)[number]>;
-      for (const field of ['severity', 'budgetFraction', 'longWindowSeconds', 'shortWindowSeconds', 'factor', 'errorRatioThreshold', 'minEventsPerWindow', 'longAlarm', 'shortAlarm'] as const) {
-        if (copy[field] === undefined && !(field in a.tier)) continue;
-        if (copy[field] !== tier[field] && !(typeof tier[field] === 'number' && same(copy[field] as number, tier[field] as number))) {
-          c.fail(`${path}.tier.${field}`, `is ${describe(copy[field])}, tier ${tier.name} of SLO ${slo.name} has ${describe(tier[field])}; ${DERIVED}`);
-        }
-      }
+}
+
+/** A tier composite has its tier; every child and suppressor is an alarm or composite of the stack. */
+function checkCompositeReferences(c: Checker, entry: PolicySlo, ids: StackAlarmIds): void {
+  entry.composites.forEach((k, i) => {
+    if (k.kind === 'tier' && !entry.tiers.some((t) => k.id === `${entry.path}/${t.name}`)) {
+      c.fail(`data.entry.composites[${i}].id`, `"${k.id}" is a tier composite, but the SLO has no tier "${k.id.slice(entry.path.length + 1)}" (${entry.tiers.map((t) => t.name).join(', ')}); ${DERIVED}`);
+    }
+    k.children.forEach((child, j) => {
+      if (!ids.alarms.has(child) && !ids.composites.has(child)) c.fail(`data.entry.composites[${i}].children[${j}]`, `"${child}" is not the id of an alarm or composite of the stack`);
     });
+    if (k.suppressedBy !== undefined && !ids.composites.has(k.suppressedBy)) c.fail(`data.entry.composites[${i}].suppressedBy`, `"${k.suppressedBy}" is not the id of a composite of the stack`);
+  });
+}
+
+/**
+ * A rollback alarm is on a tier of an SLO (the stack's, else the assembly's), on the tier's short
+ * window, with its minimum of events and a faithful copy of the tier.
+ */
+function checkRollbackAlarm(c: Checker, a: PolicyRollbackAlarm, path: string, slos: readonly SloEntry[], assembly: readonly CheckedEntry[]): void {
+  const named = (e: CheckedEntry): e is SloEntry => e.entry.kind === 'slo' && e.entry.name === a.slo;
+  const slo = (slos.find(named) ?? assembly.find(named))?.entry;
+  if (!slo) c.fail(`${path}.slo`, `"${a.slo}" is not the name of an SLO of the stack (${slos.map((s) => s.entry.name).join(', ') || 'none'}) or of the assembly`);
+  const tier = slo.tiers.find((t) => t.name === a.tier.name);
+  if (!tier) c.fail(`${path}.tier.name`, `"${a.tier.name}" is not a tier of SLO ${slo.name} (${slo.tiers.map((t) => t.name).join(', ')})`);
+  if (a.windowSeconds !== undefined && a.windowSeconds !== tier.shortWindowSeconds) {
+    c.fail(`${path}.windowSeconds`, `is ${a.windowSeconds}, the short window of tier ${tier.name} is ${tier.shortWindowSeconds} (a rollback alarm watches the tier's short window); ${DERIVED}`);
+  }
+  if (a.minEvents !== tier.minEventsPerWindow) {
+    c.fail(`${path}.minEvents`, `is ${a.minEvents}, tier ${tier.name} of SLO ${slo.name} has minEventsPerWindow ${tier.minEventsPerWindow}; ${DERIVED}`);
+  }
+  checkTierCopy(c, a, path, slo.name, tier);
+}
+
+/** The rollback alarm's copy of its tier: each field it carries as the SLO's tier has it (numbers up to float noise). */
+function checkTierCopy(c: Checker, a: PolicyRollbackAlarm, path: string, sloName: string, tier: PolicyTier): void {
+  const copy = a.tier as Partial<PolicyTier>;
+  for (const field of ['severity', 'budgetFraction', 'longWindowSeconds', 'shortWindowSeconds', 'factor', 'errorRatioThreshold', 'minEventsPerWindow', 'longAlarm', 'shortAlarm'] as const) {
+    if (copy[field] === undefined && !(field in a.tier)) continue;
+    if (copy[field] !== tier[field] && !(typeof tier[field] === 'number' && same(copy[field] as number, tier[field] as number))) {
+      c.fail(`${path}.tier.${field}`, `is ${describe(copy[field])}, tier ${tier.name} of SLO ${sloName} has ${describe(tier[field])}; ${DERIVED}`);
+    }
   }
 }
 
@@ -276,15 +317,17 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');
-  const deadline =
-    e.deadlineSeconds === undefined
-      ? DEFAULT_DEADLINE_SECONDS
-      : c.number(e, p, 'deadlineSeconds', { integer: true, min: 60, max: DEFAULT_DEADLINE_SECONDS, rule: `whole seconds from 60 to ${DEFAULT_DEADLINE_SECONDS} after the hook starts (CodeDeploy fails a hook after 1 h)` });
+  const deadline = c.number(e, p, 'deadlineSeconds', {
+    integer: true,
+    min: 60,
+    max: DEFAULT_DEADLINE_SECONDS,
+    rule: `whole seconds from 60 to ${DEFAULT_DEADLINE_SECONDS} after the hook starts (CodeDeploy fails a hook after 1 h)`,
+  });
   c.number(e, p, 'bakeSeconds', { above: 0, max: deadline, rule: `seconds above 0 and at most the deadline (${formatNumber(deadline)} s)` });
   c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports');
   const maxAlarms = c.number(e, p, 'maxAlarms', { integer: true, min: 1, rule: 'a whole number ≥ 1 (alarms per deployment group)' });
   c.boolean(e, p, 'alarmPathSuspended');
-  if (e.baselineFactor !== undefined) c.number(e, p, 'baselineFactor', { min: 0, rule: 'a number ≥ 0 (0: the evaluator judges the burn rate alone)' });
+  c.number(e, p, 'baselineFactor', { min: 0, rule: 'a number ≥ 0 (0: the evaluator judges the burn rate alone)' });
   const alarms = c.array(e, p, 'alarms', 'the rollback alarms on the deployment group');
   if (alarms.length > maxAlarms) c.fail(`${p}.alarms`, `holds ${alarms.length} alarms, above maxAlarms (${maxAlarms})`);
   const scopes = platform === 'lambda' ? (['version', 'declared'] as const) : (['blue', 'green', 'declared'] as const);
@@ -304,7 +347,7 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
     if (tier.longAlarm !== undefined) c.text(tier, tp, 'longAlarm');
     if (tier.shortAlarm !== undefined) c.text(tier, tp, 'shortAlarm');
     if (tier.severity !== 'page') c.fail(`${tp}.severity`, `must be "page": the rollback path rolls back on an SLO's fastest page tier, got ${describe(tier.severity)}`);
-    if (a.windowSeconds !== undefined) c.window(a, ap, 'windowSeconds');
+    c.window(a, ap, 'windowSeconds');
     c.number(a, ap, 'minEvents', { integer: true, min: 1, rule: 'a whole number ≥ 1' });
     c.metricCount(a, ap, 'metricCount');
     if (a.baseline !== undefined) {

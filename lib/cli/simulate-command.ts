@@ -151,37 +151,91 @@ interface Flags {
   readonly 'png'?: string;
 }
 
+/** The flags' values, read and checked before the series file is. */
+interface FlagValues {
+  readonly releaseMinute?: number;
+  readonly bakeMinutes?: number;
+  readonly ingestionDelaySeconds?: number;
+  readonly deployment?: DeploymentInput;
+}
+
+/** The first and last minute of the series. */
+interface Span {
+  readonly first: number;
+  readonly last: number;
+}
+
+type Progress = (message: string) => void;
+
+/** The engine's input as the CLI builds it: the ingestion delay always resolved. */
+type ReplayInput = SimulationInput & { readonly ingestionDelayMinutes: number };
+
 function simulateFile(file: string, flags: Flags, out: (s: string) => void, err: (s: string) => void, engine: SimulateEngine): number {
   // Flags first: a typo should not wait for a large file to be read.
+  const given = readFlags(file, flags);
+  const started = Date.now();
+  const data = readSeriesFile(file);
+  const span: Span = { first: data.series[0].minute, last: data.series[data.series.length - 1].minute };
+  const progress = progressReporter(span, started, err);
+  progress(`read ${data.series.length.toLocaleString('en-US')} entries (minutes ${span.first}–${span.last}) from ${file}`);
+
+  const bake = givenBake(given, flags, data);
+  const { policy, source, rollbackTrigger } = resolvePolicy(data, flags, bake?.minutes ?? DEFAULT_BAKE_MINUTES, err);
+  const trigger = rollbackTrigger === undefined ? policy.rollbackTriggers?.[0] : policy.rollbackTriggers?.find((t) => t.name === rollbackTrigger || t.path === rollbackTrigger);
+  const releaseMinute = releaseMinuteOf(file, flags, given, data, span);
+  const deployment = deploymentOf(file, given, data, bake, trigger, source);
+  const ingestionDelayMinutes = given.ingestionDelaySeconds !== undefined ? given.ingestionDelaySeconds / 60 : (data.ingestionDelayMinutes ?? 0);
+  checkReplayLength(file, flags, given, span, releaseMinute, deployment, ingestionDelayMinutes);
+  checkBadEventCounts(data, policy);
+
+  const input: ReplayInput = { policy, series: data.series, releaseMinute, deployment, evaluator: data.evaluator, ingestionDelayMinutes, rollbackTrigger };
+  const result = replay(engine, input, data, progress);
+  const summary = inputSummary(file, data, span, input, trigger, source);
+  const json = JSON.stringify({ schemaVersion: 1, input: summary, result }, null, 2) + '\n';
+  const files = outputFiles(flags, json, summary, result, progress);
+  writeAllOrNothing(files);
+  progress(`done${files.length > 0 ? `, wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
+  printResult(out, flags, json, summary, result, files);
+  return 0;
+}
+
+/** Checks the flags that conflict or need each other, reads the values, and checks the output paths. */
+function readFlags(file: string, flags: Flags): FlagValues {
   if (flags.assembly !== undefined && flags.policy !== undefined) throw flagError('give either --assembly or --policy, not both');
   if (flags.stack !== undefined && flags.assembly === undefined) throw flagError('--stack needs --assembly');
   if (flags.trigger !== undefined && flags.assembly === undefined) throw flagError('--trigger needs --assembly (an inline policy has one rollback trigger)');
   if (flags['release-minute'] !== undefined && flags['release-time'] !== undefined) throw flagError('give either --release-minute or --release-time, not both');
-  const releaseFlag = optionalWhole(flags['release-minute'], '--release-minute', 0, Number.MAX_SAFE_INTEGER, 'a whole number ≥ 0');
+  const values = readFlagValues(flags);
+  checkOutputFlags(file, flags);
+  return values;
+}
+
+function readFlagValues(flags: Flags): FlagValues {
+  const releaseMinute = optionalWhole(flags['release-minute'], '--release-minute', 0, Number.MAX_SAFE_INTEGER, 'a whole number ≥ 0');
   const maxBakeMinutes = DEFAULT_DEADLINE_SECONDS / 60;
-  const bakeFlag = optionalWhole(
+  const bakeMinutes = optionalWhole(
     flags['bake-minutes'],
     '--bake-minutes',
     1,
     maxBakeMinutes,
     `whole minutes from 1 to ${maxBakeMinutes} (the evaluator reports at the latest ${maxBakeMinutes} min after its hook starts)`,
   );
-  const delaySeconds = optionalWhole(
+  const ingestionDelaySeconds = optionalWhole(
     flags['ingestion-delay'],
     '--ingestion-delay',
     0,
     MAX_INGESTION_DELAY_SECONDS,
     `whole seconds from 0 to ${MAX_INGESTION_DELAY_SECONDS} (14 days: CloudWatch takes no datapoint older than two weeks)`,
   );
-  if (delaySeconds !== undefined && delaySeconds % 60 !== 0) {
+  if (ingestionDelaySeconds !== undefined && ingestionDelaySeconds % 60 !== 0) {
     throw flagError(`--ingestion-delay must be a multiple of 60 seconds (the simulation runs in whole minutes), got "${flags['ingestion-delay']}"`);
   }
-  const deploymentFlag = flags.deployment === undefined ? undefined : parseDeploymentFlag(flags.deployment);
-  const outputs = [
-    ['--json', flags.json],
-    ['--chart', flags.chart],
-    ['--png', flags.png],
-  ] as const;
+  const deployment = flags.deployment === undefined ? undefined : parseDeploymentFlag(flags.deployment);
+  return { releaseMinute, bakeMinutes, ingestionDelaySeconds, deployment };
+}
+
+/** Each output a file of its own, named for what it holds, in a directory that exists. */
+function checkOutputFlags(file: string, flags: Flags): void {
   if (flags.chart === '-' || flags.png === '-') throw flagError('--chart and --png need a file name; only --json writes to stdout ("-")');
   // A PNG named .svg (or the reverse) opens as a broken image.
   for (const [flag, path, other, otherFlag] of [
@@ -192,6 +246,11 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       throw flagError(`${flag} ${path}: ${flag} writes ${flag === '--chart' ? 'SVG' : 'PNG'}, not ${other.slice(1).toUpperCase()}; name the file ${flag === '--chart' ? '.svg' : '.png'}, or give it to ${otherFlag}`);
     }
   }
+  const outputs = [
+    ['--json', flags.json],
+    ['--chart', flags.chart],
+    ['--png', flags.png],
+  ] as const;
   const claimed = new Map<string, string>([[resolve(file), 'the series file']]);
   for (const [flag, path] of outputs) {
     if (path === undefined || path === '-') continue;
@@ -200,31 +259,26 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
     if (other) throw flagError(`${flag} ${path}: is also ${other}; give each output its own file`);
     claimed.set(resolve(path), flag);
   }
+}
 
-  const started = Date.now();
-  const data = readSeriesFile(file);
-  const first = data.series[0].minute;
-  const last = data.series[data.series.length - 1].minute;
-  const long = last - first + 1 > PROGRESS_MINUTES;
-  const progress = (message: string) => {
+/** Progress on stderr, timed from `started`, for runs long enough to wait for. */
+function progressReporter(span: Span, started: number, err: (s: string) => void): Progress {
+  const long = span.last - span.first + 1 > PROGRESS_MINUTES;
+  return (message) => {
     if (long) err(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${message}`);
   };
-  progress(`read ${data.series.length.toLocaleString('en-US')} entries (minutes ${first}–${last}) from ${file}`);
+}
 
-  // The bake, and who gave it: a flag's error names the flag, a file's the file's field.
-  const givenBake: Bake | undefined =
-    bakeFlag !== undefined
-      ? { minutes: bakeFlag, from: { flag: '--bake-minutes', text: flags['bake-minutes']! } }
-      : data.deployment?.bakeMinutes !== undefined
-        ? { minutes: data.deployment.bakeMinutes, from: { file: data.file, where: 'deployment', field: 'bakeMinutes' } }
-        : undefined;
+/** The bake, and who gave it: a flag's error names the flag, a file's the file's field. */
+function givenBake(given: FlagValues, flags: Flags, data: SeriesFile): Bake | undefined {
+  if (given.bakeMinutes !== undefined) return { minutes: given.bakeMinutes, from: { flag: '--bake-minutes', text: flags['bake-minutes']! } };
+  if (data.deployment?.bakeMinutes !== undefined) return { minutes: data.deployment.bakeMinutes, from: { file: data.file, where: 'deployment', field: 'bakeMinutes' } };
+  return undefined;
+}
 
-  // Policy.
-  const { policy, source, rollbackTrigger } = resolvePolicy(data, flags, givenBake?.minutes ?? DEFAULT_BAKE_MINUTES, err);
-  const trigger = rollbackTrigger === undefined ? policy.rollbackTriggers?.[0] : policy.rollbackTriggers?.find((t) => t.name === rollbackTrigger || t.path === rollbackTrigger);
-
-  // Release and deployment.
-  let releaseMinute = releaseFlag ?? data.releaseMinute;
+/** The release minute, from a flag or the file, within what one replay covers. */
+function releaseMinuteOf(file: string, flags: Flags, given: FlagValues, data: SeriesFile, span: Span): number {
+  let releaseMinute = given.releaseMinute ?? data.releaseMinute;
   if (flags['release-time'] !== undefined) releaseMinute = releaseFromTime(flags['release-time'], data);
   if (releaseMinute === undefined) {
     throw seriesError(
@@ -241,13 +295,25 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       : flags['release-time'] !== undefined
         ? flagError(`--release-time ${flags['release-time']} (minute ${releaseMinute}): ${rule}`)
         : seriesError(`${releaseMinute} ${rule}`, file, undefined, 'releaseMinute');
-  if (releaseMinute < first) throw releaseError(`is before the series, which starts at minute ${first}`);
-  if (releaseMinute - first >= MAX_EMULATED_MINUTES) {
+  if (releaseMinute < span.first) throw releaseError(`is before the series, which starts at minute ${span.first}`);
+  if (releaseMinute - span.first >= MAX_EMULATED_MINUTES) {
     throw releaseError(
-      `is ${releaseMinute - first} minutes after the series' first entry (minute ${first}); one replay covers less than ${MAX_EMULATED_MINUTES} minutes (60 days) from there — drop older entries`,
+      `is ${releaseMinute - span.first} minutes after the series' first entry (minute ${span.first}); one replay covers less than ${MAX_EMULATED_MINUTES} minutes (60 days) from there — drop older entries`,
     );
   }
-  const deploymentInput: DeploymentInput | undefined = deploymentFlag ? { ...deploymentFlag, bakeMinutes: data.deployment?.bakeMinutes } : data.deployment;
+  return releaseMinute;
+}
+
+/** The deployment shape, from a flag or the file, with its bake: given, else the rollback trigger's, else the default. */
+function deploymentOf(
+  file: string,
+  given: FlagValues,
+  data: SeriesFile,
+  bake: Bake | undefined,
+  trigger: PolicyRollbackTrigger | undefined,
+  source: PolicySource,
+): DeploymentShape {
+  const deploymentInput: DeploymentInput | undefined = given.deployment ? { ...given.deployment, bakeMinutes: data.deployment?.bakeMinutes } : data.deployment;
   if (deploymentInput === undefined) {
     throw seriesError(
       data.format === 'csv' ? 'the deployment shape is required: give --deployment (all-at-once, canary:10:5, linear:10:1…)' : 'is required (or give --deployment)',
@@ -256,39 +322,37 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       data.format === 'csv' ? undefined : 'deployment',
     );
   }
-  const bakeMinutes = givenBake?.minutes ?? (trigger ? trigger.bakeSeconds / 60 : DEFAULT_BAKE_MINUTES);
+  const bakeMinutes = bake?.minutes ?? (trigger ? trigger.bakeSeconds / 60 : DEFAULT_BAKE_MINUTES);
   // A trigger from the assembly was checked at synth with its own metric delay; a bake given here is checked against the replay's.
-  if (givenBake !== undefined || source.kind !== 'assembly') {
-    checkBake(givenBake ?? { minutes: bakeMinutes, from: { file: data.file, where: 'deployment', field: 'bakeMinutes' } }, source.kind === 'assembly' ? trigger : undefined, data);
+  if (bake !== undefined || source.kind !== 'assembly') {
+    checkBake(bake ?? { minutes: bakeMinutes, from: { file: data.file, where: 'deployment', field: 'bakeMinutes' } }, source.kind === 'assembly' ? trigger : undefined, data);
   }
-  const deployment: DeploymentShape = { ...deploymentInput, bakeMinutes };
-  const ingestionDelayMinutes = delaySeconds !== undefined ? delaySeconds / 60 : (data.ingestionDelayMinutes ?? 0);
-  // One replay runs from the first entry to the end of the deployment (the hook reports within the
-  // hour after the full shift) and past the last entry by the ingestion delay: name what makes it too long.
+  return { ...deploymentInput, bakeMinutes };
+}
+
+/**
+ * One replay runs from the first entry to the end of the deployment (the hook reports within the
+ * hour after the full shift) and past the last entry by the ingestion delay: name what makes it too long.
+ */
+function checkReplayLength(file: string, flags: Flags, given: FlagValues, span: Span, releaseMinute: number, deployment: DeploymentShape, ingestionDelayMinutes: number): void {
+  const { first, last } = span;
   const shiftEnd = shiftPlan(deployment, releaseMinute).allTrafficMinute;
   if (shiftEnd + HOOK_LIMIT_SECONDS / 60 - first >= MAX_EMULATED_MINUTES) {
     const rule =
       `shifts all traffic at minute ${shiftEnd}, ${shiftEnd - releaseMinute} minutes after the release; with the hour of the hook, the replay from the ` +
       `series' first entry (minute ${first}) would exceed the ${MAX_EMULATED_MINUTES} minutes (60 days) one replay covers — use fewer or shorter steps`;
-    if (deploymentFlag) throw flagError(`--deployment ${flags.deployment}: ${rule}`);
+    if (given.deployment) throw flagError(`--deployment ${flags.deployment}: ${rule}`);
     throw seriesError(rule, file, undefined, 'deployment');
   }
   if (last + ingestionDelayMinutes + 1 - first >= MAX_EMULATED_MINUTES) {
     const rule = `delays the last entry (minute ${last}) past the ${MAX_EMULATED_MINUTES} minutes (60 days) one replay covers from the first entry (minute ${first})`;
-    if (delaySeconds !== undefined) throw flagError(`--ingestion-delay ${flags['ingestion-delay']}: ${rule}`);
+    if (given.ingestionDelaySeconds !== undefined) throw flagError(`--ingestion-delay ${flags['ingestion-delay']}: ${rule}`);
     throw seriesError(`${ingestionDelayMinutes} ${rule}`, file, undefined, 'ingestionDelayMinutes');
   }
-  checkBadEventCounts(data, policy);
+}
 
-  const input: SimulationInput = {
-    policy,
-    series: data.series,
-    releaseMinute,
-    deployment,
-    evaluator: data.evaluator,
-    ingestionDelayMinutes,
-    rollbackTrigger,
-  };
+/** Runs the engine; its input errors point at the file's line or entry. */
+function replay(engine: SimulateEngine, input: SimulationInput, data: SeriesFile, progress: Progress): SimulationResult {
   progress('simulating (alarm emulator, evaluator, paging)…');
   let result: SimulationResult;
   try {
@@ -298,28 +362,33 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
     throw e;
   }
   progress('simulated');
+  return result;
+}
 
-  const summary: InputSummary = {
+function inputSummary(file: string, data: SeriesFile, span: Span, input: ReplayInput, trigger: PolicyRollbackTrigger | undefined, source: PolicySource): InputSummary {
+  return {
     file,
     format: data.format,
     description: data.description,
     entries: data.series.length,
-    firstMinute: first,
-    lastMinute: last,
-    missingMinutes: last - first + 1 - data.series.length,
+    firstMinute: span.first,
+    lastMinute: span.last,
+    missingMinutes: span.last - span.first + 1 - data.series.length,
     canaryEntries: data.series.filter((e) => e.canary !== undefined).length,
     stableEntries: data.series.filter((e) => e.stable !== undefined).length,
     startTime: data.startTimeMs === undefined ? undefined : new Date(data.startTimeMs).toISOString(),
-    releaseMinute,
-    deployment,
-    ingestionDelayMinutes,
+    releaseMinute: input.releaseMinute,
+    deployment: input.deployment,
+    ingestionDelayMinutes: input.ingestionDelayMinutes,
     rollbackTrigger: trigger?.path,
     policySource: source,
-    policy,
+    policy: input.policy,
   };
+}
 
+/** The files to write, in the order json, chart, png; the chart is drawn only when asked for. */
+function outputFiles(flags: Flags, json: string, summary: InputSummary, result: SimulationResult, progress: Progress): OutputFile[] {
   const files: OutputFile[] = [];
-  const json = JSON.stringify({ schemaVersion: 1, input: summary, result }, null, 2) + '\n';
   if (flags.json !== undefined && flags.json !== '-') files.push({ path: flags.json, content: json });
   if (flags.chart !== undefined || flags.png !== undefined) {
     progress('drawing the chart…');
@@ -330,16 +399,17 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
       files.push({ path: flags.png, content: svgToPng(svg) });
     }
   }
-  writeAllOrNothing(files);
-  progress(`done${files.length > 0 ? `, wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
+  return files;
+}
 
+/** `--json -` prints the JSON alone; otherwise the timeline and each file written. */
+function printResult(out: (s: string) => void, flags: Flags, json: string, summary: InputSummary, result: SimulationResult, files: readonly OutputFile[]): void {
   if (flags.json === '-') {
     out(json.trimEnd());
   } else {
     out(renderTimeline(summary, result));
     for (const f of files) out(`wrote ${f.path}`);
   }
-  return 0;
 }
 
 /** A bake in minutes and where it came from. */
@@ -450,8 +520,8 @@ function checkBadEventCounts(data: SeriesFile, policy: RollbackPolicy): void {
 
 /** Engine errors name `series entry N (minute M)`; point at the file's line or entry instead. */
 function engineInputError(e: RollbackTriggersError, data: SeriesFile): InputError {
-  const match = /^\[RT\d+\] series entry (\d+)(?: \(minute [^)]*\))?: /.exec(e.message);
-  if (match) return new InputError(`${e.message.slice(match[0].length)} (${e.code})`, data.file, data.locate(Number(match[1])));
+  const match = /^series entry (\d+)(?: \(minute [^)]*\))?: /.exec(e.detail);
+  if (match) return new InputError(`${e.detail.slice(match[0].length)} (${e.code})`, data.file, data.locate(Number(match[1])));
   return new InputError(e.message, data.file);
 }
 

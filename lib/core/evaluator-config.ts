@@ -1,3 +1,5 @@
+import { RollbackTriggersError } from './errors';
+
 /**
  * What the constructs hand to the evaluator Lambda: environment variable names and the JSON
  * configuration it reads. Shared here so the bundle never imports aws-cdk-lib.
@@ -147,19 +149,33 @@ export const HOOK_LIMIT_SECONDS = 3_600;
 /** One Lambda invocation runs at most 15 minutes. */
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
-/** Parses and checks the configuration; throws with the field at fault (a deploy-time bug, not user input). */
+/**
+ * Parses and checks the configuration; throws with the field at fault. A deploy-time bug, not user
+ * input: the step fails, and the bake machine's catch-all reports it fail-closed.
+ */
 export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig {
-  if (!text) throw new Error(`${EvaluatorEnv.CONFIG} is not set`);
-  const config = JSON.parse(text) as EvaluatorConfig;
+  if (!text) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} is not set`);
+  const config = parseJson(text);
   if (config.schemaVersion !== EVALUATOR_CONFIG_SCHEMA_VERSION) {
-    throw new Error(`${EvaluatorEnv.CONFIG} has schemaVersion ${String(config.schemaVersion)}, this evaluator reads ${EVALUATOR_CONFIG_SCHEMA_VERSION}`);
+    throw new RollbackTriggersError('RT403', `${EvaluatorEnv.CONFIG} has schemaVersion ${String(config.schemaVersion)}, this evaluator reads ${EVALUATOR_CONFIG_SCHEMA_VERSION}`);
   }
-  if (!Array.isArray(config.slos) || config.slos.length === 0) throw new Error(`${EvaluatorEnv.CONFIG} names no SLO`);
+  if (!Array.isArray(config.slos) || config.slos.length === 0) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} names no SLO`);
   config.slos.forEach((slo, i) => {
     const problem = numeratorProblem(slo);
-    if (problem) throw new Error(`${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);
+    if (problem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);
   });
   return config;
+}
+
+function parseJson(text: string): EvaluatorConfig {
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} is not JSON: ${(e as Error).message}`);
+  }
+  if (config === null || typeof config !== 'object') throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} is not a JSON object`);
+  return config as EvaluatorConfig;
 }
 
 /** A part's name: it becomes the suffix of a GetMetricData query id (lowercase letters and digits, a letter first; no underscore, which separates the id's parts). */

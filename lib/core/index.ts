@@ -1,5 +1,6 @@
 // The pure core: SLO arithmetic, CloudWatch limits, the policy schema and the plan.
 // Imports nothing from aws-cdk-lib or the AWS SDK, so the Lambda bundle and the CLI stay small.
+export * from './error-codes';
 export * from './errors';
 export * from './defaults';
 export * from './slo-math';

@@ -1,4 +1,3 @@
-import { DEFAULT_DEADLINE_SECONDS } from './defaults';
 import { formatNumber, formatSeconds } from './errors';
 import type { PolicyAlarm, PolicyRollbackTrigger, PolicySlo, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
@@ -144,7 +143,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
         factor: a.tier.factor,
         // The rollback alarm is a single window on the new version's own traffic.
         detections: ratios.map((errorRatio) => {
-          const window = a.windowSeconds ?? a.tier.longWindowSeconds;
+          const window = a.windowSeconds;
           return detection({ ...a.tier, longWindowSeconds: window, shortWindowSeconds: window }, errorRatio, delay);
         }),
       })),
@@ -194,11 +193,11 @@ function detection(tier: DerivedTier, errorRatio: number, delay: number, slo?: P
  */
 function coverageOf(r: PolicyRollbackTrigger): Array<{ minutes: string; judgedBy: string }> {
   const compared = r.alarms.filter((a) => a.baseline && a.baseline.factor > 0 && a.scope !== 'declared');
-  const windows = [...new Set(r.alarms.map((a) => a.windowSeconds ?? a.tier.longWindowSeconds))];
+  const windows = [...new Set(r.alarms.map((a) => a.windowSeconds))];
   const window = windows.length > 0 ? Math.min(...windows) : undefined;
   const factor = compared[0]?.baseline?.factor;
   const bake = formatSeconds(r.bakeSeconds);
-  const deadline = formatSeconds(r.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS);
+  const deadline = formatSeconds(r.deadlineSeconds);
   const alarm =
     r.alarms.length === 0
       ? 'no rollback alarm'

@@ -1,6 +1,7 @@
 import { validateAlarmNamePart, validateEvaluationRange, validatePeriod, validateSubMinutePeriod, validateWindowMultiple } from './cloudwatch-limits';
 import { ROLLBACK_TRIGGER_DEFAULTS, SLO_DEFAULTS } from './defaults';
 import { RollbackTriggersError } from './errors';
+import type { ErrorCode } from './error-codes';
 import type {
   PolicyAlarm,
   PolicyComposite,
@@ -38,12 +39,12 @@ import {
 /** A declaration's field is wrong: the core error, with the field it blames for the CLI's messages. */
 export class DeclarationError extends RollbackTriggersError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     /** The declaration's field at fault (`objectivePercent`, `minEventsPerWindow`, `tiers`, `name`, `compliancePeriodSeconds`). */
     public readonly field: keyof SloDeclaration,
   ) {
-    super(code, message);
+    super(code, message, { prop: field });
     this.name = 'DeclarationError';
   }
 }
@@ -86,7 +87,7 @@ function blame<T>(field: keyof SloDeclaration, check: () => T): T {
     return check();
   } catch (e) {
     if (e instanceof RollbackTriggersError && !(e instanceof DeclarationError)) {
-      throw new DeclarationError(e.code, e.message.replace(/^\[[A-Z0-9]+\] /, ''), field);
+      throw new DeclarationError(e.code, e.detail, field);
     }
     throw e;
   }

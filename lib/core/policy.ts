@@ -1,3 +1,4 @@
+import { RollbackTriggersError } from './errors';
 import type { DerivedTier, Severity } from './slo-math';
 
 /**
@@ -93,9 +94,9 @@ export interface PolicyRollbackAlarm {
   /**
    * The alarm's window: the tier's short window. On a new version the long window would hold only
    * the minutes since the release anyway, and the short one compares it with its baseline on
-   * (nearly) the same minutes. Absent in older policies: the tier's long window.
+   * (nearly) the same minutes.
    */
-  readonly windowSeconds?: number;
+  readonly windowSeconds: number;
   readonly minEvents: number;
   readonly metricCount: number;
   /**
@@ -131,18 +132,18 @@ export interface PolicyRollbackTrigger {
   readonly path: string;
   readonly platform: 'lambda' | 'ecs';
   readonly bakeSeconds: number;
-  /** When the bake decides with what it has, seconds after the hook starts (absent: the default, 55 min). */
-  readonly deadlineSeconds?: number;
+  /** When the bake decides with what it has, seconds after the hook starts. */
+  readonly deadlineSeconds: number;
   readonly inconclusiveAction: 'fail' | 'pass';
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;
   /**
    * The evaluator's `baselineFactor` (0: the burn rate alone), which the alarms' baselines do not
-   * show when no alarm has one (blended or declared SLIs). Absent: the library default.
+   * show when no alarm has one (blended or declared SLIs).
    */
-  readonly baselineFactor?: number;
+  readonly baselineFactor: number;
   readonly alarms: readonly PolicyRollbackAlarm[];
-  /** Health checks the evaluator runs on every bake tick (absent in older policies, and when the trigger has none). */
+  /** Health checks the evaluator runs on every bake tick; absent when the trigger has none. */
   readonly healthChecks?: readonly PolicyHealthCheck[];
 }
 
@@ -172,10 +173,14 @@ export function policyFromEntries(entries: readonly unknown[], stack?: string): 
   const rollbackTriggers: PolicyRollbackTrigger[] = [];
   for (const raw of entries) {
     const entry = raw as { schemaVersion?: number; entry?: PolicyEntry };
-    if (entry.schemaVersion !== POLICY_SCHEMA_VERSION || entry.entry === undefined) {
-      throw new Error(
+    if (entry.schemaVersion !== POLICY_SCHEMA_VERSION) {
+      throw new RollbackTriggersError(
+        'RT401',
         `policy entry has schemaVersion ${String(entry.schemaVersion)}, this tool reads version ${POLICY_SCHEMA_VERSION} — upgrade cdk-rollback-triggers`,
       );
+    }
+    if (entry.entry === undefined) {
+      throw new RollbackTriggersError('RT401', `policy entry has no entry: this tool reads version ${POLICY_SCHEMA_VERSION} entries { schemaVersion, entry }`);
     }
     if (entry.entry.kind === 'slo') slos.push(entry.entry);
     else if (entry.entry.kind === 'threshold') thresholdTriggers.push(entry.entry);

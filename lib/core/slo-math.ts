@@ -8,6 +8,7 @@ export function validateObjectivePercent(objectivePercent: number, prop = 'objec
     throw new RollbackTriggersError(
       'RT101',
       `${prop} must be above 0 and below 100, got ${objectivePercent} — use 99.9 for "three nines"`,
+      { prop },
     );
   }
 }
@@ -45,6 +46,7 @@ export function validateMinEventsPerWindow(minEventsPerWindow: number, prop = 'm
     throw new RollbackTriggersError(
       'RT114',
       `${prop} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (it also keeps the burn-rate division away from zero), got ${minEventsPerWindow}`,
+      { prop },
     );
   }
 }
@@ -80,6 +82,7 @@ export function validateMinEventsMeasureBudget(objectivePercent: number, minEven
       `instead of measuring a burn rate (SRE Workbook, "Alerting on SLOs": low-traffic services). Raise minEventsPerWindow to at least ${needed}, ` +
       `omit it so each tier takes its own minimum` +
       (highestObjective > 0 ? `, or lower objectivePercent below ${formatNumber(Number(highestObjective.toPrecision(6)))}` : ''),
+    { prop: 'minEventsPerWindow' },
   );
 }
 
@@ -109,6 +112,7 @@ export function validateErrorBudgetMeasurable(objectivePercent: number, prop = '
         `divide by the budget in CloudWatch metric math, which has no documented notation for ${budget}, ` +
         `and a window would need over ${Math.floor(1 / (factor * budget))} events before one failed request stops ` +
         `firing the workbook's ${formatNumber(factor)}× tier by itself — use at most 99.9999 (six nines)`,
+      { prop },
     );
   }
 }

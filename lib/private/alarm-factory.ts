@@ -88,7 +88,7 @@ function checkAlarmName(owner: Construct, name: string, prop: string): void {
       validateAlarmName(name, prop);
     } catch (e) {
       if (e instanceof RollbackTriggersError && e.code === 'RT209') {
-        throw new RollbackTriggersError('RT209', `${prop}: ${e.message.replace(/^\[RT209\] /, '')}`);
+        throw new RollbackTriggersError('RT209', `${prop}: ${e.detail}`, { prop });
       }
       throw e;
     }

@@ -3,14 +3,15 @@ import { RollbackTriggersError } from '../core/errors';
 
 /**
  * Runs a check and re-throws a core error with the construct path in front of it, so a synth
- * failure points at the construct the user wrote (`Stack/CheckoutSlo: [RT101] objectivePercent …`).
+ * failure points at the construct the user wrote (`[RT101] Stack/CheckoutSlo: objectivePercent …`).
+ * An error that already names a construct keeps it: the innermost construct is the precise one.
  */
 export function atConstruct<T>(scope: IConstruct, check: () => T): T {
   try {
     return check();
   } catch (e) {
-    if (e instanceof RollbackTriggersError) {
-      throw new RollbackTriggersError(e.code, `${scope.node.path}: ${e.message.replace(/^\[[A-Z0-9]+\] /, '')}`);
+    if (e instanceof RollbackTriggersError && e.constructPath === undefined) {
+      throw new RollbackTriggersError(e.code, e.detail, { constructPath: scope.node.path, prop: e.prop });
     }
     throw e;
   }

@@ -101,9 +101,17 @@ describe('parseEvaluatorConfig: the numerator', () => {
     expect(parse({}).slos[0].numeratorMath!.parts.t5xx).toEqual({ metricName: 'HTTPCode_Target_5XX_Count', stat: 'Sum' });
   });
 
-  it('refuses a configuration of the schema before metric-math numerators', () => {
+  it('refuses a configuration of the schema before metric-math numerators (RT403)', () => {
     expect(EVALUATOR_CONFIG_SCHEMA_VERSION).toBe(2);
-    expect(() => parse({}, 1 as never)).toThrow(/schemaVersion 1, this evaluator reads 2/);
+    expect(expectRtError(() => parse({}, 1 as never), 'RT403').message).toMatch(/schemaVersion 1, this evaluator reads 2/);
+  });
+
+  it('refuses a configuration that is missing, not JSON or names no SLO (RT402)', () => {
+    expect(expectRtError(() => parseEvaluatorConfig(undefined), 'RT402').message).toBe('[RT402] RT_EVALUATOR_CONFIG is not set');
+    expect(expectRtError(() => parseEvaluatorConfig('{"slos": ['), 'RT402').message).toMatch(/^\[RT402\] RT_EVALUATOR_CONFIG is not JSON: /);
+    expect(expectRtError(() => parseEvaluatorConfig('7'), 'RT402').message).toMatch(/is not a JSON object/);
+    expect(expectRtError(() => parseEvaluatorConfig(JSON.stringify({ ...config([ALB_SLO]), slos: [] })), 'RT402').message).toMatch(/names no SLO/);
+    expect(expectRtError(() => parse({ numeratorMath: undefined }), 'RT402').message).toMatch(/needs exactly one of numerator and numeratorMath/);
   });
 
   it('refuses a numerator that is neither or both of a metric and metric math', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lambdaService } from './simulator/fixtures';
+import { expectRtError } from './helpers';
 import {
   CLOUDWATCH_ALARM_PRICES_USD,
   DEFAULT_PLAN_ERROR_RATIOS,
@@ -430,7 +431,12 @@ describe('policyFromEntries', () => {
   });
 
   it('throws when an entry has no body', () => {
-    expect(() => policyFromEntries([{ schemaVersion: 1 }])).toThrow(/this tool reads version 1/);
+    expect(() => policyFromEntries([{ schemaVersion: 1 }])).toThrow(/has no entry: this tool reads version 1 entries/);
+  });
+
+  it('refuses an entry it cannot read with RT401', () => {
+    expect(expectRtError(() => policyFromEntries([{ schemaVersion: 2, entry: checkout }]), 'RT401').message).toMatch(/upgrade cdk-rollback-triggers/);
+    expectRtError(() => policyFromEntries([{ schemaVersion: 1 }]), 'RT401');
   });
 
   it('uses a namespaced metadata type', () => {

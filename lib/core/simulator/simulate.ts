@@ -167,28 +167,46 @@ export function simulate(input: SimulationInput): SimulationResult {
 function checkPolicy(policy: RollbackPolicy): RollbackPolicy {
   if (policy === null || typeof policy !== 'object') throw new RollbackTriggersError('RT709', `policy must be a rollback policy document, got ${String(policy)}`);
   if (!Array.isArray(policy.slos) || policy.slos.length === 0) {
-    throw new RollbackTriggersError('RT709', 'the policy has no SLO: both rollback paths judge burn rates of SLOs — synthesize a stack with a ServiceLevelObjective, or give one inline');
+    throw new RollbackTriggersError('RT717', 'the policy has no SLO: both rollback paths judge burn rates of SLOs — synthesize a stack with a ServiceLevelObjective, or give one inline');
   }
   return policy;
 }
 
 function pickTrigger(policy: RollbackPolicy, wanted: string | undefined): PolicyRollbackTrigger | undefined {
   const triggers = policy.rollbackTriggers ?? [];
-  if (wanted === undefined) return triggers[0];
-  const found = triggers.find((t) => t.name === wanted || t.path === wanted);
-  if (!found) {
+  const found = wanted === undefined ? triggers[0] : triggers.find((t) => t.name === wanted || t.path === wanted);
+  if (wanted !== undefined && !found) {
     throw new RollbackTriggersError(
-      'RT709',
+      'RT718',
       `rollbackTrigger "${wanted}" is not in the policy, which has ${triggers.map((t) => `${t.name} (${t.path})`).join(', ') || 'no rollback trigger'}`,
     );
   }
-  return found;
+  return found && withWrittenFields(found);
+}
+
+/**
+ * Refuses a trigger without the fields the constructs always write: a default in their place
+ * (the default deadline and factor, the tier's long window) would replay another trigger than the
+ * one deployed.
+ */
+function withWrittenFields(trigger: PolicyRollbackTrigger): PolicyRollbackTrigger {
+  const missing = [
+    ...(['deadlineSeconds', 'baselineFactor'] as const).filter((field) => typeof trigger[field] !== 'number'),
+    ...(trigger.alarms ?? []).flatMap((a, i) => (typeof a.windowSeconds === 'number' ? [] : [`alarms[${i}].windowSeconds`])),
+  ];
+  if (missing.length > 0) {
+    throw new RollbackTriggersError(
+      'RT724',
+      `rollback trigger ${trigger.path} has no ${missing.join(', ')}, which the constructs always write — synthesize the app again with this release of cdk-rollback-triggers`,
+    );
+  }
+  return trigger;
 }
 
 function sloNamed(policy: RollbackPolicy, name: string, where: string): PolicySlo {
   const slo = policy.slos.find((s) => s.name === name);
   if (!slo) {
-    throw new RollbackTriggersError('RT709', `${where} names SLO "${name}", which the policy does not hold (SLOs: ${policy.slos.map((s) => s.name).join(', ')})`);
+    throw new RollbackTriggersError('RT719', `${where} names SLO "${name}", which the policy does not hold (SLOs: ${policy.slos.map((s) => s.name).join(', ')})`);
   }
   return slo;
 }
@@ -236,7 +254,7 @@ function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger 
       if (alarm.scope === 'blue' || out.some((j) => j.slo.name === alarm.slo)) continue;
       out.push(judged(sloNamed(policy, alarm.slo, `rollback trigger ${trigger.path}`), alarm.tier, alarm.minEvents));
     }
-    if (out.length === 0) throw new RollbackTriggersError('RT709', `rollback trigger ${trigger.path} has no alarm, so no SLO for the evaluator to judge`);
+    if (out.length === 0) throw new RollbackTriggersError('RT720', `rollback trigger ${trigger.path} has no alarm, so no SLO for the evaluator to judge`);
     return out;
   }
   const out = policy.slos.flatMap((slo) => {
@@ -244,7 +262,7 @@ function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger 
     return tier ? [judged(slo, tier, tier.minEventsPerWindow)] : [];
   });
   if (out.length === 0) {
-    throw new RollbackTriggersError('RT709', `no SLO of the policy has a page tier (${policy.slos.map((s) => s.name).join(', ')}): the rollback paths judge the fastest page tier`);
+    throw new RollbackTriggersError('RT721', `no SLO of the policy has a page tier (${policy.slos.map((s) => s.name).join(', ')}): the rollback paths judge the fastest page tier`);
   }
   return out;
 }
@@ -313,7 +331,7 @@ function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger
               : "the new version's traffic (the SLI as declared)";
     const alarm: PolicyAlarm = {
       id,
-      windowSeconds: rollbackWindowSeconds(a),
+      windowSeconds: a.windowSeconds,
       threshold: a.tier.factor,
       minEvents: a.minEvents,
       treatMissingData: 'notBreaching',
@@ -351,14 +369,14 @@ function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, seri
   const where = `rollback trigger ${trigger.path}, alarm of SLO ${a.slo} (${a.scope})`;
   const { mode, factor } = a.baseline ?? ({} as NonNullable<PolicyRollbackAlarm['baseline']>);
   if (mode !== 'rest-of-blended' && mode !== 'separate') {
-    throw new RollbackTriggersError('RT709', `${where}: baseline.mode must be rest-of-blended or separate, got ${JSON.stringify(mode) ?? 'nothing'}`);
+    throw new RollbackTriggersError('RT722', `${where}: baseline.mode must be rest-of-blended or separate, got ${JSON.stringify(mode) ?? 'nothing'}`);
   }
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
-    throw new RollbackTriggersError('RT709', `${where}: baseline.factor must be a finite number ≥ 0, got ${typeof factor === 'number' ? formatNumber(factor) : String(factor)}`);
+    throw new RollbackTriggersError('RT722', `${where}: baseline.factor must be a finite number ≥ 0, got ${typeof factor === 'number' ? formatNumber(factor) : String(factor)}`);
   }
   if (a.scope === 'declared') {
     throw new RollbackTriggersError(
-      'RT709',
+      'RT722',
       `${where}: a declared-scope alarm measures the SLI as given, so the series has no other traffic to compare it with — remove its baseline (the constructs give declared alarms none)`,
     );
   }
@@ -619,19 +637,19 @@ function healthChecksOf(trigger: PolicyRollbackTrigger | undefined): readonly Po
   const checks = trigger?.healthChecks;
   if (checks === undefined) return [];
   const where = `rollback trigger ${trigger!.path}`;
-  if (!Array.isArray(checks)) throw new RollbackTriggersError('RT709', `${where}: healthChecks must be an array of health checks, got ${JSON.stringify(checks)}`);
+  if (!Array.isArray(checks)) throw new RollbackTriggersError('RT723', `${where}: healthChecks must be an array of health checks, got ${JSON.stringify(checks)}`);
   checks.forEach((c: PolicyHealthCheck, i) => {
     const at = `${where}: healthChecks[${i}]`;
-    if (c === null || typeof c !== 'object') throw new RollbackTriggersError('RT709', `${at} must be an object { kind, name, … }, got ${JSON.stringify(c)}`);
-    if (c.kind !== 'http' && c.kind !== 'synthetics') throw new RollbackTriggersError('RT709', `${at}: kind must be http or synthetics, got ${JSON.stringify(c.kind) ?? 'nothing'}`);
-    if (typeof c.name !== 'string' || c.name === '') throw new RollbackTriggersError('RT709', `${at}: name must be a non-empty string, got ${JSON.stringify(c.name) ?? 'nothing'}`);
+    if (c === null || typeof c !== 'object') throw new RollbackTriggersError('RT723', `${at} must be an object { kind, name, … }, got ${JSON.stringify(c)}`);
+    if (c.kind !== 'http' && c.kind !== 'synthetics') throw new RollbackTriggersError('RT723', `${at}: kind must be http or synthetics, got ${JSON.stringify(c.kind) ?? 'nothing'}`);
+    if (typeof c.name !== 'string' || c.name === '') throw new RollbackTriggersError('RT723', `${at}: name must be a non-empty string, got ${JSON.stringify(c.name) ?? 'nothing'}`);
     if (c.kind === 'synthetics') {
       if (c.canaryName !== undefined && (typeof c.canaryName !== 'string' || c.canaryName === '')) {
-        throw new RollbackTriggersError('RT709', `${at} (${c.name}): canaryName must be a non-empty string, got ${JSON.stringify(c.canaryName)}`);
+        throw new RollbackTriggersError('RT723', `${at} (${c.name}): canaryName must be a non-empty string, got ${JSON.stringify(c.canaryName)}`);
       }
       const min = c.minSuccessPercent;
       if (min !== undefined && !(typeof min === 'number' && min > 0 && min <= 100)) {
-        throw new RollbackTriggersError('RT709', `${at} (${c.name}): minSuccessPercent must be above 0 and at most 100, got ${JSON.stringify(min)}`);
+        throw new RollbackTriggersError('RT723', `${at} (${c.name}): minSuccessPercent must be above 0 and at most 100, got ${JSON.stringify(min)}`);
       }
     }
   });
@@ -746,7 +764,7 @@ function alarmPathOutcome(
 
 /** The latest window CloudWatch evaluates at minute t (the alarm's window, with the ingestion delay). */
 function latestWindow(m: RollbackAlarmModel, t: number, delay: number): { from: number; to: number } {
-  return { from: t - rollbackWindowSeconds(m.alarm) / 60, to: Math.min(t - 1, t - delay - 1) };
+  return { from: t - m.alarm.windowSeconds / 60, to: Math.min(t - 1, t - delay - 1) };
 }
 
 /** The alarm's datapoint over a window of the new version's and the baseline's counts. */
@@ -760,7 +778,7 @@ function alarmValue(m: RollbackAlarmModel, counts: WindowCounts, base: WindowCou
 
 /** The numbers behind a rollback alarm at minute t: the window CloudWatch saw, with the ingestion delay. */
 function describeAlarm(m: RollbackAlarmModel, t: number, delay: number): string {
-  const w = rollbackWindowSeconds(m.alarm) / 60;
+  const w = m.alarm.windowSeconds / 60;
   const { from, to: visibleTo } = latestWindow(m, t, delay);
   const counts = new SliIndex(m.series).window(from, visibleTo);
   const base = m.baseline ? new SliIndex(m.baseline.series).window(from, visibleTo) : undefined;
@@ -922,8 +940,3 @@ function sliSeries(series: readonly SeriesEntry[], stream: StreamName, bad: BadF
 const fmt = (n: number) => formatNumber(Number(n.toPrecision(3)));
 const pct = (ratio: number) => `${fmt(ratio * 100)} %`;
 const fmtMinute = (m: number) => formatNumber(Number(m.toFixed(3)));
-
-/** A rollback alarm's window; policies written before `windowSeconds` used the tier's long window. */
-function rollbackWindowSeconds(alarm: PolicyRollbackAlarm): number {
-  return alarm.windowSeconds ?? alarm.tier.longWindowSeconds;
-}

@@ -17,10 +17,16 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
  * - RT707 the release minute is not a whole number or is before the series' first entry, or the
  *   replay from the first entry to the end of the deployment exceeds 60 days (see {@link validateRelease})
  * - RT708 the deployment shape is invalid (kind, percent outside (0, 100), interval, bake < 0)
- * - RT709 the policy cannot be replayed (no SLO, no page tier, unknown trigger or SLO)
+ * - RT709 the policy is not a rollback policy document (an object)
  * - RT710 evaluator settings or ingestion delay out of range
  * - RT711 a Synthetics value is not a number from 0 to 100 (a run's SuccessPercent), or `synthetics`
  *   is not an object of canary names
+ *
+ * The policy's own checks are in simulate.ts, one code per problem: RT717 no SLO, RT718 a
+ * `rollbackTrigger` the policy does not hold, RT719 a rollback alarm naming an SLO it does not hold,
+ * RT720 a trigger without alarms, RT721 no SLO with a page tier, RT722 a baseline that cannot be
+ * replayed, RT723 malformed health checks, RT724 a trigger without a field the constructs always
+ * write. RT712–RT716 are the CLI's (lib/cli/input-error.ts).
  */
 
 /** The evaluator a RollbackTrigger configures by default (lib/core/defaults.ts). */
@@ -185,7 +191,7 @@ export function validateShape(shape: DeploymentShape): void {
 /** Resolves the evaluator settings: given ones, then the rollback trigger's, then the library defaults. */
 export function resolveSettings(
   given: Partial<EvaluatorSettings> | undefined,
-  trigger: { inconclusiveAction: 'fail' | 'pass'; deadlineSeconds?: number; baselineFactor?: number } | undefined,
+  trigger: { inconclusiveAction: 'fail' | 'pass'; deadlineSeconds: number; baselineFactor: number } | undefined,
 ): EvaluatorSettings {
   const s: EvaluatorSettings = {
     tickSeconds: given?.tickSeconds ?? DEFAULT_EVALUATOR_SETTINGS.tickSeconds,
@@ -193,12 +199,10 @@ export function resolveSettings(
     inconclusiveAction: given?.inconclusiveAction ?? trigger?.inconclusiveAction ?? DEFAULT_EVALUATOR_SETTINGS.inconclusiveAction,
     compareWithBaseline: given?.compareWithBaseline ?? DEFAULT_EVALUATOR_SETTINGS.compareWithBaseline,
     // The trigger's own deadline, as its evaluator applies it (hook start + deadline).
-    deadlineMarginSeconds:
-      given?.deadlineMarginSeconds ??
-      (trigger?.deadlineSeconds !== undefined ? HOOK_LIMIT_SECONDS - trigger.deadlineSeconds : DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds),
+    deadlineMarginSeconds: given?.deadlineMarginSeconds ?? (trigger ? HOOK_LIMIT_SECONDS - trigger.deadlineSeconds : DEFAULT_EVALUATOR_SETTINGS.deadlineMarginSeconds),
     // The trigger's evaluator factor as the construct configures it (the policy records it); with
     // no trigger, the burn rate alone.
-    baselineFactor: given?.baselineFactor ?? (trigger ? (trigger.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor) : 0),
+    baselineFactor: given?.baselineFactor ?? trigger?.baselineFactor ?? 0,
   };
   if (typeof s.tickSeconds !== 'number' || !Number.isFinite(s.tickSeconds) || s.tickSeconds < 1) {
     throw new RollbackTriggersError('RT710', `evaluator.tickSeconds must be a number of at least 1, got ${describe(s.tickSeconds)}`);

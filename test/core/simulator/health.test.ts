@@ -182,10 +182,10 @@ describe('synthetics values are validated (RT711)', () => {
     expect(() => run(release((m) => (m === 3 ? 0 : m === 4 ? 33.3 : 100)))).not.toThrow();
   });
 
-  it('refuses a policy health check it cannot replay (RT709)', () => {
+  it('refuses a policy health check it cannot replay (RT723)', () => {
     const trigger = withJourney.policy.rollbackTriggers![0];
     const policy = { ...withJourney.policy, rollbackTriggers: [{ ...trigger, healthChecks: [{ kind: 'ping', name: 'x' }] }] } as unknown as RollbackPolicy;
-    expect(expectRtError(() => run(release(() => 100), policy), 'RT709').message).toBe('[RT709] rollback trigger Svc/Rollback: healthChecks[0]: kind must be http or synthetics, got "ping"');
+    expect(expectRtError(() => run(release(() => 100), policy), 'RT723').message).toBe('[RT723] rollback trigger Svc/Rollback: healthChecks[0]: kind must be http or synthetics, got "ping"');
   });
 });
 

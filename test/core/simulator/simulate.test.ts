@@ -553,10 +553,10 @@ describe('the rollback alarm compares the new version with the current one (base
     ['a declared-scope alarm', { scope: 'declared' }, /a declared-scope alarm measures the SLI as given, so the series has no other traffic to compare it with/],
     ['an unknown mode', { baseline: { mode: 'median', factor: 2 } }, /baseline\.mode must be rest-of-blended or separate, got "median"/],
     ['a negative factor', { baseline: { mode: 'rest-of-blended', factor: -1 } }, /baseline\.factor must be a finite number ≥ 0, got -1/],
-  ])('RT709 for a baseline it cannot replay: %s', (_what, patch, message) => {
+  ])('RT722 for a baseline it cannot replay: %s', (_what, patch, message) => {
     const trigger = service.policy.rollbackTriggers![0];
     const policy: RollbackPolicy = { ...service.policy, rollbackTriggers: [{ ...trigger, alarms: trigger.alarms.map((a) => ({ ...a, ...patch }) as typeof a) }] };
-    expect(expectRtError(() => run(canaryRelease({ canaryErrors: () => 0 }), {}, policy), 'RT709').message).toMatch(message);
+    expect(expectRtError(() => run(canaryRelease({ canaryErrors: () => 0 }), {}, policy), 'RT722').message).toMatch(message);
   });
 
   it('without a baseline in the policy, the burn alone counts, as before', () => {

@@ -119,21 +119,46 @@ describe('simulate rejects bad input with a message naming the minute and the fi
     expect(fails({ deployment: deployment as SimulationInput['deployment'] }, 'RT708')).toMatch(message);
   });
 
-  it('RT709 a policy without SLOs', () => {
-    const empty: RollbackPolicy = { schemaVersion: 1, slos: [], thresholdTriggers: [], rollbackTriggers: [] };
-    expect(fails({ policy: empty }, 'RT709')).toMatch(/the policy has no SLO/);
+  it('RT709 a policy that is not a document', () => {
+    expect(fails({ policy: null as unknown as RollbackPolicy }, 'RT709')).toMatch(/policy must be a rollback policy document, got null/);
   });
 
-  it('RT709 a rollback trigger the policy does not hold, or one naming an unknown SLO', () => {
-    expect(fails({ rollbackTrigger: 'Other' }, 'RT709')).toMatch(/rollbackTrigger "Other" is not in the policy, which has Rollback \(Svc\/Rollback\)/);
+  it('RT717 a policy without SLOs', () => {
+    const empty: RollbackPolicy = { schemaVersion: 1, slos: [], thresholdTriggers: [], rollbackTriggers: [] };
+    expect(fails({ policy: empty }, 'RT717')).toMatch(/the policy has no SLO/);
+  });
+
+  it('RT718 a rollback trigger the policy does not hold', () => {
+    expect(fails({ rollbackTrigger: 'Other' }, 'RT718')).toMatch(/rollbackTrigger "Other" is not in the policy, which has Rollback \(Svc\/Rollback\)/);
+  });
+
+  it('RT719 a rollback trigger naming an SLO the policy does not hold', () => {
     const orphan: RollbackPolicy = { ...service.policy, slos: service.policy.slos.map((s) => ({ ...s, name: 'Renamed' })) };
-    expect(fails({ policy: orphan }, 'RT709')).toMatch(/rollback trigger Svc\/Rollback names SLO "Availability", which the policy does not hold \(SLOs: Renamed\)/);
+    expect(fails({ policy: orphan }, 'RT719')).toMatch(/rollback trigger Svc\/Rollback names SLO "Availability", which the policy does not hold \(SLOs: Renamed\)/);
+  });
+
+  it('RT720 a rollback trigger without alarms', () => {
+    const bare: RollbackPolicy = { ...service.policy, rollbackTriggers: service.policy.rollbackTriggers!.map((t) => ({ ...t, alarms: [] })) };
+    expect(fails({ policy: bare }, 'RT720')).toMatch(/rollback trigger Svc\/Rollback has no alarm/);
+  });
+
+  it('RT721 a policy without a page tier', () => {
     const ticketsOnly: RollbackPolicy = {
       ...service.policy,
       rollbackTriggers: [],
       slos: service.policy.slos.map((s) => ({ ...s, tiers: s.tiers.filter((t) => t.severity === 'ticket') })),
     };
-    expect(fails({ policy: ticketsOnly }, 'RT709')).toMatch(/no SLO of the policy has a page tier/);
+    expect(fails({ policy: ticketsOnly }, 'RT721')).toMatch(/no SLO of the policy has a page tier/);
+  });
+
+  it.each([
+    ['deadlineSeconds', (t: any) => ({ ...t, deadlineSeconds: undefined }), /has no deadlineSeconds,/],
+    ['baselineFactor', (t: any) => ({ ...t, baselineFactor: undefined }), /has no baselineFactor,/],
+    ['an alarm\'s windowSeconds', (t: any) => ({ ...t, alarms: t.alarms.map((a: any) => ({ ...a, windowSeconds: undefined })) }), /has no alarms\[0\]\.windowSeconds,/],
+  ])('RT724 a rollback trigger without %s, which the constructs always write', (_field, patch, message) => {
+    const older: RollbackPolicy = { ...service.policy, rollbackTriggers: service.policy.rollbackTriggers!.map(patch) };
+    expect(fails({ policy: older }, 'RT724')).toMatch(message);
+    expect(fails({ policy: older }, 'RT724')).toMatch(/synthesize the app again with this release/);
   });
 
   it('selects a rollback trigger by name or path', () => {
@@ -156,18 +181,19 @@ describe('simulate rejects bad input with a message naming the minute and the fi
 describe('the evaluator settings of a replay', () => {
   it("follow the rollback trigger's own deadline, unless the input sets one", async () => {
     const { resolveSettings } = await import('../../../lib/core/simulator/validate.js');
-    expect(resolveSettings(undefined, { inconclusiveAction: 'fail', deadlineSeconds: 2_400 }).deadlineMarginSeconds).toBe(1_200);
-    expect(resolveSettings(undefined, { inconclusiveAction: 'fail' }).deadlineMarginSeconds).toBe(300);
-    expect(resolveSettings({ deadlineMarginSeconds: 600 }, { inconclusiveAction: 'fail', deadlineSeconds: 2_400 }).deadlineMarginSeconds).toBe(600);
+    const trigger = { inconclusiveAction: 'fail' as const, deadlineSeconds: 2_400, baselineFactor: 2 };
+    expect(resolveSettings(undefined, trigger).deadlineMarginSeconds).toBe(1_200);
+    expect(resolveSettings(undefined, undefined).deadlineMarginSeconds).toBe(300);
+    expect(resolveSettings({ deadlineMarginSeconds: 600 }, trigger).deadlineMarginSeconds).toBe(600);
   });
 
   it("judge with the trigger's evaluator baselineFactor as its policy records it, also when no rollback alarm has a baseline (blended SLIs)", async () => {
     const { resolveSettings } = await import('../../../lib/core/simulator/validate.js');
-    // The construct configures its evaluator with baselineFactor ?? 2 whatever its alarms compare with.
-    expect(resolveSettings(undefined, { inconclusiveAction: 'fail', baselineFactor: 3 }).baselineFactor).toBe(3);
-    expect(resolveSettings(undefined, { inconclusiveAction: 'fail', baselineFactor: 0 }).baselineFactor).toBe(0);
-    expect(resolveSettings(undefined, { inconclusiveAction: 'fail' }).baselineFactor).toBe(2);
+    const trigger = { inconclusiveAction: 'fail' as const, deadlineSeconds: 3_300 };
+    expect(resolveSettings(undefined, { ...trigger, baselineFactor: 3 }).baselineFactor).toBe(3);
+    expect(resolveSettings(undefined, { ...trigger, baselineFactor: 0 }).baselineFactor).toBe(0);
     expect(resolveSettings(undefined, undefined).baselineFactor).toBe(0);
+    // The construct records the factor it configures its evaluator with (default 2).
     expect(lambdaService().policy.rollbackTriggers![0].baselineFactor).toBe(2);
   });
 });
