@@ -1,8 +1,9 @@
 import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
-import { IAlarm, IAlarmAction, IMetric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { IAlarm, IAlarmAction, IMetric, MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import {
   DerivedTier,
+  MAX_EVALUATION_RANGE_SECONDS,
   PlannedSlo,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
@@ -22,13 +23,15 @@ import {
   validateAlarmNamePart,
   validateLibraryQueryId,
   validateMathAlarmSize,
+  validateMinEventsPerWindow,
   validatePeriod,
   validateResolutionForNamespaces,
+  validateWindowMultiple,
 } from '../core';
-import { FactoryAlarm, compositeAlarm, windowAlarm } from '../private/alarm-factory';
+import { FactoryAlarm, burnRateExpression, compositeAlarm, windowAlarm } from '../private/alarm-factory';
 import { atConstruct } from '../private/errors';
 import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint, metricSignature } from '../private/metrics';
-import { countsMetricCount } from '../private/sli-counts';
+import { SliCounts, countsMetricCount } from '../private/sli-counts';
 import { AlertSeverity, BurnRateTier } from './burn-rate-tier';
 import { Sli } from './sli';
 
@@ -108,7 +111,45 @@ export interface ServiceLevelObjectiveProps {
   readonly suppressTicketsWhilePaging?: boolean;
 }
 
+/**
+ * Options shared by the metrics a {@link ServiceLevelObjective} offers for dashboards and alarms.
+ */
+export interface SloMetricOptions {
+  /**
+   * Label of the metric in graph legends and on single-value widgets.
+   *
+   * @default - the SLO's name and what the metric measures, for example `Checkout burn rate over 1 h`
+   */
+  readonly label?: string;
+  /**
+   * Color of the metric on graphs, as a six-digit hex code (`#d62728`).
+   *
+   * @default - CloudWatch picks a color
+   */
+  readonly color?: string;
+}
+
+/** Options of {@link ServiceLevelObjective.metricBurnRate}. */
+export interface BurnRateMetricOptions extends SloMetricOptions {
+  /**
+   * Fewest events a window must hold for its burn rate to count; a window with fewer reads 0, the
+   * low-traffic guard the SLO's own window alarms apply (with their per-tier minimum). 1 shows the
+   * burn of every window with traffic: on a quiet service one failed request among a handful then
+   * reads as a burn of hundreds. Give a tier's minimum (the plan prints it) to see what its alarm
+   * sees.
+   *
+   * @default 1
+   */
+  readonly minEventsPerWindow?: number;
+}
+
 const SLO_SYMBOL = Symbol.for('cdk-rollback-triggers.ServiceLevelObjective');
+/**
+ * The sloName an SLO holds in its stack, set once its checks have passed: an SLO whose constructor
+ * threw takes no name. A per-instance property (no module state), keyed with `Symbol.for` so every
+ * copy of the library in one app sees the names of the others.
+ */
+const SLO_NAME_CLAIM = Symbol.for('cdk-rollback-triggers.ServiceLevelObjective.sloName');
 
 /**
  * A service level objective with multi-window, multi-burn-rate alarms.
@@ -150,6 +191,9 @@ export class ServiceLevelObjective extends Construct {
   /** @internal */
   public readonly _policy: PolicySlo;
 
+  /** The granularity the SLI's metrics are published at, in seconds (`resolution`). */
+  private readonly resolutionSeconds: number;
+
   constructor(scope: Construct, id: string, props: ServiceLevelObjectiveProps) {
     super(scope, id);
     Object.defineProperty(this, SLO_SYMBOL, { value: true });
@@ -162,79 +206,234 @@ export class ServiceLevelObjective extends Construct {
     const checked = atConstruct(this, () => validate(props, this.compliancePeriod, this.sloName, this.node.path, Stack.of(this)));
     atConstruct(this, () => claimSloName(this, this.sloName));
     this.errorBudget = checked.budget;
+    this.resolutionSeconds = checked.resolutionSeconds;
     warnOnCountStatistics(this, props.sli);
     for (const warning of checked.warnings) Annotations.of(this).addWarningV2(warning.id, warning.message);
 
-    const prefix = props.alarmNamePrefix;
-    const nameFor = (...parts: string[]) => (prefix === undefined ? undefined : [prefix, this.sloName, ...parts].join('-'));
-    const description = (what: string) => {
-      const text = `SLO ${this.sloName} (${formatNumber(this.objectivePercent)} % over ${formatSeconds(checked.periodSeconds)}; ${props.sli.description}): ${what}.`;
-      atConstruct(this, () => validateAlarmDescription('an alarm description (built from sloName and the SLI description)', text));
-      return text;
-    };
-
-    const windowAlarms: IAlarm[] = [];
-    const tierAlarms: IAlarm[] = [];
-    const tierAlarmsBySeverity = new Map<AlertSeverity, FactoryAlarm[]>();
-
-    checked.tiers.forEach(({ tier, derived, minEvents }) => {
-      const tierScope = new Construct(this, tier.name);
-      const makeWindow = (role: 'long' | 'short', windowSeconds: number) => {
-        const created = windowAlarm(tierScope, role === 'long' ? 'LongWindowAlarm' : 'ShortWindowAlarm', {
-          counts: props.sli._counts,
-          windowSeconds,
-          errorBudget: checked.budget,
-          factor: derived.factor,
-          minEvents,
-          label: `${this.sloName} burn rate over ${formatSeconds(windowSeconds)}`,
-          description: description(
-            `burn rate over ${formatSeconds(windowSeconds)} ≥ ${formatNumber(derived.factor)}× ` +
-              `(${role} window of tier ${tier.name}: ${formatNumber(derived.budgetFraction * 100)} % of the budget in ${formatSeconds(derived.longWindowSeconds)})`,
-          ),
-          alarmName: nameFor(tier.name, role),
-        });
-        windowAlarms.push(created.alarm);
-        return created;
-      };
-      const long = makeWindow('long', derived.longWindowSeconds);
-      const short = makeWindow('short', derived.shortWindowSeconds);
-      const composite = compositeAlarm(tierScope, 'Alarm', {
-        operator: 'AND',
-        children: [long, short],
-        description: description(
-          `tier ${tier.name}, burn rate ≥ ${formatNumber(derived.factor)}× over both ${formatSeconds(derived.longWindowSeconds)} and ${formatSeconds(derived.shortWindowSeconds)}`,
-        ),
-        alarmName: nameFor(tier.name),
-      });
-      tierAlarms.push(composite.alarm);
-      const list = tierAlarmsBySeverity.get(tier.severity) ?? [];
-      list.push(composite);
-      tierAlarmsBySeverity.set(tier.severity, list);
-    });
-
-    const severityAlarm = (severity: AlertSeverity, actions: IAlarmAction[] | undefined, suppressor?: IAlarm) => {
-      const children = tierAlarmsBySeverity.get(severity);
-      if (!children) return undefined;
-      const sev = severity === AlertSeverity.PAGE ? 'page' : 'ticket';
-      const { alarm } = compositeAlarm(this, sev === 'page' ? 'PageAlarm' : 'TicketAlarm', {
-        operator: 'OR',
-        children,
-        description: description(`any ${sev} tier firing`),
-        alarmName: nameFor(sev),
-        actions,
-        suppressor,
-      });
-      return alarm;
-    };
-    this.pageAlarm = severityAlarm(AlertSeverity.PAGE, props.pageActions);
-    this.ticketAlarm = severityAlarm(AlertSeverity.TICKET, props.ticketActions, props.suppressTicketsWhilePaging ? this.pageAlarm : undefined);
-    this.windowAlarms = windowAlarms;
-    this.tierAlarms = tierAlarms;
+    const alarms = createAlarms(this, props, checked);
+    this.pageAlarm = alarms.pageAlarm;
+    this.ticketAlarm = alarms.ticketAlarm;
+    this.windowAlarms = alarms.windowAlarms;
+    this.tierAlarms = alarms.tierAlarms;
 
     // Every window alarm is the SLO's own (created under its tier's scope).
     this._policy = sloPolicyEntry(checked.declaration, checked.plan, ownWindows(checked.declaration, checked.plan));
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
   }
+
+  /**
+   * The SLO's burn rate over a window: the share of bad events among the window's events, divided
+   * by the error budget (1 = spending the budget exactly at the rate the objective allows; 14.4 =
+   * a 30-day budget's 2 % gone in an hour). It is the expression of the SLO's own window alarms
+   * (`IF(total >= N, FILL(bad, 0) / total, 0) / budget`, built by the same function from the same
+   * SLI counts) with the window as its period, so a graph of it shows what those alarms compare
+   * with their thresholds. Its query ids carry a suffix of the SLO and the window, so the burn
+   * rates of several windows and SLOs share one graph.
+   *
+   * Each datapoint covers one window that starts at its timestamp. Create the dashboard with
+   * `periodOverride: PeriodOverride.INHERIT` and leave the widget's `period` unset: with `auto`,
+   * CloudWatch adapts every graph's period to the time range (CloudWatch API Reference, "Dashboard
+   * Body Structure and Syntax"), which would change the window. A graph reaching further back than
+   * 15 days shows data only for windows that are multiples of 5 minutes, further than 63 days of
+   * 1 hour (CloudWatch API Reference, `MetricStat` `Period`).
+   *
+   * @param window the window the burn rate is measured over: whole minutes, from 1 minute to
+   * 7 days, and a multiple of the SLO's `resolution`. 7 days is the longest period a CloudWatch
+   * alarm evaluates (PutMetricAlarm: `Period` × `EvaluationPeriods` ≤ 604,800 s), so the metric
+   * works in an alarm as well as on a dashboard; for the whole compliance period, see
+   * {@link metricErrorBudgetRemaining}.
+   * @param options label, color and low-traffic guard
+   * @returns a metric-math expression (`IMetric`) whose period is the window, for a `GraphWidget`,
+   * a `SingleValueWidget` or an alarm
+   *
+   * @example
+   * declare const stack: Stack;
+   * declare const slo: ServiceLevelObjective;
+   * const dashboard = new cloudwatch.Dashboard(stack, 'Slo', { periodOverride: cloudwatch.PeriodOverride.INHERIT });
+   * dashboard.addWidgets(new cloudwatch.GraphWidget({
+   *   title: 'Checkout burn rate',
+   *   left: [slo.metricBurnRate(Duration.hours(1)), slo.metricBurnRate(Duration.minutes(5), { color: '#d62728' })],
+   *   leftAnnotations: [{ value: 14.4, label: 'page: 2 % of the budget in 1 h' }],
+   * }));
+   */
+  public metricBurnRate(window: Duration, options: BurnRateMetricOptions = {}): IMetric {
+    const windowSeconds = atConstruct(this, () => burnRateWindowSeconds(window, this.resolutionSeconds));
+    const minEvents = atConstruct(this, () => metricMinEvents(options.minEventsPerWindow));
+    const label = options.label ?? `${this.sloName} burn rate over ${formatSeconds(windowSeconds)}`;
+    const expression = burnRateExpression(this.sli._counts, windowSeconds, this.errorBudget, minEvents, label);
+    return withQueryIdSuffix(options.color === undefined ? expression : expression.with({ color: options.color }), this.queryIdSuffix(windowSeconds));
+  }
+
+  /**
+   * The share of the error budget left over one compliance period, in PERCENT of the budget:
+   * 100 − 100 × (bad ÷ total over the period) ÷ budget. 100 is an untouched budget, 0 a spent one,
+   * and below 0 the objective was missed. The burn rate over a whole period is the share of the
+   * budget the period consumed, so this is the SLO's burn-rate expression (the window alarms'
+   * function and SLI counts) with the compliance period as its window. A period without traffic
+   * has no datapoint.
+   *
+   * The query's period is the compliance period itself (30 days by default, 2,592,000 s).
+   * CloudWatch documents no maximum period for a query: a `MetricStat` period is "a multiple of
+   * 60" with a "Minimum value of 1" (CloudWatch API Reference, `MetricStat`), a dashboard metric's
+   * period "A multiple of 60, with a minimum of 60" (CloudWatch API Reference, "Dashboard Body
+   * Structure and Syntax"). What bounds it: a datapoint whose period starts more than 63 days ago is
+   * returned only for periods that are multiples of 1 hour (`MetricStat` `Period`), and data is kept
+   * at 1-hour resolution for 455 days (`GetMetricData`). The compliance period must therefore be
+   * whole hours and at most 455 days, or this method throws (RT127).
+   *
+   * A datapoint covers the compliance period that starts at its timestamp, and a graph's datapoints
+   * start at the start of its time range (`GetMetricData` `StartTime`, rounded down to the minute,
+   * 5 minutes or hour by age). Give the widget a time range of exactly the compliance period
+   * (`start: '-P30D'`) to read the budget left in the last 30 days; a range of several periods shows
+   * one point per period. As with {@link metricBurnRate}, keep the dashboard's `periodOverride` at
+   * `INHERIT`. It is no rolling window, and it is for dashboards only: CloudWatch refuses an alarm
+   * whose period is over 7 days (PutMetricAlarm), and the SLO's burn-rate tiers are the alarms on
+   * the budget.
+   *
+   * @param options label and color
+   * @returns a metric-math expression (`IMetric`) in percent of the error budget, whose period is
+   * the compliance period
+   *
+   * @example
+   * declare const stack: Stack;
+   * declare const slo: ServiceLevelObjective;
+   * const dashboard = new cloudwatch.Dashboard(stack, 'Budget', { periodOverride: cloudwatch.PeriodOverride.INHERIT });
+   * dashboard.addWidgets(
+   *   new cloudwatch.SingleValueWidget({ title: 'Budget left, last 30 days (%)', metrics: [slo.metricErrorBudgetRemaining()], start: '-P30D' }),
+   *   new cloudwatch.GraphWidget({ title: 'Budget left per 30 days (%)', left: [slo.metricErrorBudgetRemaining()], start: '-P180D', leftYAxis: { max: 100 } }),
+   * );
+   */
+  public metricErrorBudgetRemaining(options: SloMetricOptions = {}): IMetric {
+    const periodSeconds = atConstruct(this, () => budgetPeriodSeconds(this.compliancePeriod));
+    // A period with traffic but no bad event burns nothing: the guard only keeps the division off 0.
+    const consumed = burnRateExpression(this.sli._counts, periodSeconds, this.errorBudget, 1, `${this.sloName} error budget consumed`);
+    const remaining = new MathExpression({
+      expression: '100 - 100 * consumed',
+      usingMetrics: { consumed },
+      period: Duration.seconds(periodSeconds),
+      label: options.label ?? `${this.sloName} error budget remaining (% over ${formatSeconds(periodSeconds)})`,
+      color: options.color,
+    });
+    return withQueryIdSuffix(remaining, this.queryIdSuffix(periodSeconds));
+  }
+
+  /** What makes the query ids of this SLO's metrics over one period unique in any graph: the SLO's address and the period. */
+  private queryIdSuffix(periodSeconds: number): string {
+    return `_${this.node.addr.slice(2, 12)}_${periodSeconds}`;
+  }
+}
+
+/** The alarms an SLO creates, for its public fields. */
+interface SloAlarms {
+  readonly windowAlarms: IAlarm[];
+  readonly tierAlarms: IAlarm[];
+  readonly pageAlarm?: IAlarm;
+  readonly ticketAlarm?: IAlarm;
+}
+
+/** Builds alarm names and descriptions the same way for every alarm of one SLO. */
+interface AlarmText {
+  /** `<alarmNamePrefix>-<sloName>-<parts>`, or undefined to let CloudFormation name the alarm. */
+  readonly nameFor: (...parts: string[]) => string | undefined;
+  readonly description: (what: string) => string;
+}
+
+function alarmText(slo: ServiceLevelObjective, props: ServiceLevelObjectiveProps, periodSeconds: number): AlarmText {
+  const prefix = props.alarmNamePrefix;
+  return {
+    nameFor: (...parts) => (prefix === undefined ? undefined : [prefix, slo.sloName, ...parts].join('-')),
+    description: (what) => {
+      const text = `SLO ${slo.sloName} (${formatNumber(slo.objectivePercent)} % over ${formatSeconds(periodSeconds)}; ${props.sli.description}): ${what}.`;
+      atConstruct(slo, () => validateAlarmDescription('an alarm description (built from sloName and the SLI description)', text));
+      return text;
+    },
+  };
+}
+
+/** Every alarm of the SLO: the window alarms and composite of each tier, then one composite per severity. */
+function createAlarms(slo: ServiceLevelObjective, props: ServiceLevelObjectiveProps, checked: CheckedProps): SloAlarms {
+  const text = alarmText(slo, props, checked.periodSeconds);
+  const windowAlarms: IAlarm[] = [];
+  const tierAlarms: IAlarm[] = [];
+  const tierAlarmsBySeverity = new Map<AlertSeverity, FactoryAlarm[]>();
+  for (const checkedTier of checked.tiers) {
+    const created = createTierAlarms(slo, props.sli, checked.budget, checkedTier, text);
+    windowAlarms.push(created.long.alarm, created.short.alarm);
+    tierAlarms.push(created.composite.alarm);
+    const list = tierAlarmsBySeverity.get(checkedTier.tier.severity) ?? [];
+    list.push(created.composite);
+    tierAlarmsBySeverity.set(checkedTier.tier.severity, list);
+  }
+  const pageAlarm = severityAlarm(slo, AlertSeverity.PAGE, tierAlarmsBySeverity, text, props.pageActions);
+  const ticketAlarm = severityAlarm(slo, AlertSeverity.TICKET, tierAlarmsBySeverity, text, props.ticketActions, props.suppressTicketsWhilePaging ? pageAlarm : undefined);
+  return { windowAlarms, tierAlarms, pageAlarm, ticketAlarm };
+}
+
+/** A tier's long- and short-window alarms and the composite that ANDs them, under the tier's own scope. */
+function createTierAlarms(slo: ServiceLevelObjective, sli: Sli, budget: number, checkedTier: CheckedTier, text: AlarmText) {
+  const { tier, derived, minEvents } = checkedTier;
+  const tierScope = new Construct(slo, tier.name);
+  const makeWindow = (role: 'long' | 'short', windowSeconds: number) =>
+    windowAlarm(tierScope, role === 'long' ? 'LongWindowAlarm' : 'ShortWindowAlarm', {
+      counts: sli._counts,
+      windowSeconds,
+      errorBudget: budget,
+      factor: derived.factor,
+      minEvents,
+      label: `${slo.sloName} burn rate over ${formatSeconds(windowSeconds)}`,
+      description: text.description(
+        `burn rate over ${formatSeconds(windowSeconds)} ≥ ${formatNumber(derived.factor)}× ` +
+          `(${role} window of tier ${tier.name}: ${formatNumber(derived.budgetFraction * 100)} % of the budget in ${formatSeconds(derived.longWindowSeconds)})`,
+      ),
+      alarmName: text.nameFor(tier.name, role),
+    });
+  const long = makeWindow('long', derived.longWindowSeconds);
+  const short = makeWindow('short', derived.shortWindowSeconds);
+  const composite = compositeAlarm(tierScope, 'Alarm', {
+    operator: 'AND',
+    children: [long, short],
+    description: text.description(
+      `tier ${tier.name}, burn rate ≥ ${formatNumber(derived.factor)}× over both ${formatSeconds(derived.longWindowSeconds)} and ${formatSeconds(derived.shortWindowSeconds)}`,
+    ),
+    alarmName: text.nameFor(tier.name),
+  });
+  return { long, short, composite };
+}
+
+/** The composite that ORs a severity's tiers and carries its actions; undefined when no tier has that severity. */
+function severityAlarm(
+  slo: ServiceLevelObjective,
+  severity: AlertSeverity,
+  tierAlarmsBySeverity: ReadonlyMap<AlertSeverity, FactoryAlarm[]>,
+  text: AlarmText,
+  actions: IAlarmAction[] | undefined,
+  suppressor?: IAlarm,
+): IAlarm | undefined {
+  const children = tierAlarmsBySeverity.get(severity);
+  if (!children) return undefined;
+  const sev = severity === AlertSeverity.PAGE ? 'page' : 'ticket';
+  const { alarm } = compositeAlarm(slo, sev === 'page' ? 'PageAlarm' : 'TicketAlarm', {
+    operator: 'OR',
+    children,
+    description: text.description(`any ${sev} tier firing`),
+    alarmName: text.nameFor(sev),
+    actions,
+    suppressor,
+  });
+  return alarm;
+}
+
+/** A tier with its thresholds derived for this SLO and its minimum events per window. */
+interface CheckedTier {
+  readonly tier: BurnRateTier;
+  readonly derived: DerivedTier;
+  readonly minEvents: number;
+}
+
+/** A warning for a deliberate opt-in or a value known only at deploy time, with a stable id. */
+interface Warning {
+  readonly id: string;
+  readonly message: string;
 }
 
 interface CheckedProps {
@@ -242,65 +441,23 @@ interface CheckedProps {
   readonly periodSeconds: number;
   readonly resolutionSeconds: number;
   readonly metricCount: number;
-  readonly tiers: Array<{ tier: BurnRateTier; derived: DerivedTier; minEvents: number }>;
+  readonly tiers: CheckedTier[];
   /** The SLO in the policy's terms, and the core's checked plan of it (lib/core/policy-builder.ts). */
   readonly declaration: SloDeclaration;
   readonly plan: PlannedSlo;
   /** Warnings for deliberate opt-ins and for values known only at deploy time, with stable ids. */
-  readonly warnings: Array<{ id: string; message: string }>;
+  readonly warnings: Warning[];
 }
 
 /** Every synth-time check of the props, in the order a user would fix them. */
 function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration, sloName: string, path: string, stack: Stack): CheckedProps {
-  const warnings: Array<{ id: string; message: string }> = [];
-  if (!props.sli || !props.sli._counts) {
-    throw new RollbackTriggersError('RT124', `sli is required, got ${String(props.sli)} — build one with Sli.errorRatio(), Sli.lambdaAvailability() or another Sli factory`);
+  const warnings: Warning[] = [];
+  const { periodSeconds, resolutionSeconds, metricCount } = validateSliAndPeriods(props, compliancePeriod, sloName);
+  if (props.minEventsPerWindow !== undefined && Token.isUnresolved(props.minEventsPerWindow)) {
+    throw new RollbackTriggersError('RT113', "minEventsPerWindow must be a literal number: the alarm expressions compare each window's events with it at synth");
   }
-  if (Token.isUnresolved(props.objectivePercent)) {
-    throw new RollbackTriggersError('RT113', 'objectivePercent must be a literal number: the alarm thresholds are computed from it at synth');
-  }
-  validateSloName(sloName, props.sloName === undefined);
-  const periodSeconds = literalSeconds('compliancePeriod', compliancePeriod);
-  const resolutionSeconds = literalSeconds('resolution', props.resolution ?? Duration.seconds(SLO_DEFAULTS.resolutionSeconds));
-
-  validatePeriod('resolution', resolutionSeconds);
-  const counts = props.sli._counts;
-  const numerator = metricFootprint((counts.bad ?? counts.good)!);
-  const denominator = metricFootprint(counts.total);
-  validateResolutionForNamespaces('resolution', resolutionSeconds, [...numerator.namespaces, ...denominator.namespaces]);
-  // Leaf metrics by query id: a derived bad count (ALB target groups) reads `total` itself.
-  const metricCount = countsMetricCount(counts);
-  validateMathAlarmSize('the SLI', metricCount, 1 + numerator.expressions + denominator.expressions);
-
-  if (props.minEventsPerWindow !== undefined) {
-    if (Token.isUnresolved(props.minEventsPerWindow)) {
-      throw new RollbackTriggersError('RT113', "minEventsPerWindow must be a literal number: the alarm expressions compare each window's events with it at synth");
-    }
-  }
-  if (props.alarmNamePrefix !== undefined) {
-    if (isUnresolved(props.alarmNamePrefix)) {
-      warnings.push({
-        id: 'cdk-rollback-triggers:unresolvedAlarmName',
-        message:
-          'alarmNamePrefix is a token: its length (alarm names are at most 255 characters) and its characters (no ASCII control characters, no double quote) ' +
-          'could not be checked at synth. Acknowledge this warning if the deploy-time value is known to fit.',
-      });
-    } else if (props.alarmNamePrefix.length === 0) {
-      throw new RollbackTriggersError('RT115', 'alarmNamePrefix must not be empty — omit it to let CloudFormation generate names');
-    } else {
-      validateAlarmNamePart('alarmNamePrefix', props.alarmNamePrefix);
-    }
-  }
-
-  const tiers = props.tiers ?? BurnRateTier.workbookDefaults();
-  if (!Array.isArray(tiers) || tiers.length === 0) {
-    throw new RollbackTriggersError('RT116', 'tiers must name at least one burn-rate tier — omit it for the SRE Workbook defaults');
-  }
-  tiers.forEach((tier, i) => {
-    if (!(tier instanceof BurnRateTier)) {
-      throw new RollbackTriggersError('RT116', `tiers[${i}] must be a BurnRateTier (BurnRateTier.PAGE_1H… or BurnRateTier.of()), got ${String(tier)}`);
-    }
-  });
+  validateAlarmNamePrefix(props.alarmNamePrefix, warnings);
+  const tiers = validateTierList(props.tiers);
   // The objective, the name, the minimum events and the tiers: the core's checks, the CLI's too.
   const declaration: SloDeclaration = {
     name: sloName,
@@ -320,23 +477,91 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
     suppressTicketsWhilePaging: props.suppressTicketsWhilePaging,
   };
   const plan = planSlo(declaration, SLO_DEFAULTS, props.sloName === undefined ? 'sloName (the construct id by default)' : 'sloName');
-  const budget = plan.errorBudget;
-  const checkedTiers = plan.tiers.map(({ derived, minEvents }, i) => {
-    const tier = tiers[i];
-    if (derived.factor < 1) {
-      warnings.push({
-        id: 'cdk-rollback-triggers:tierBelowBudgetRate',
-        message:
-          `Tier "${tier.name}" fires at a burn rate of ${formatNumber(derived.factor)}×, below 1×: it alarms while the service spends its budget slower than ` +
-          `the objective allows (${formatNumber(derived.budgetFraction * 100)} % of the budget in ${formatSeconds(derived.longWindowSeconds)} of a ` +
-          `${formatSeconds(periodSeconds)} period). Raise its budgetConsumedPercent, shorten its longWindow, or acknowledge this warning.`,
-      });
-    }
-    return { tier, derived, minEvents };
-  });
+  const checkedTiers = plan.tiers.map(({ derived, minEvents }, i): CheckedTier => ({ tier: tiers[i], derived, minEvents }));
+  for (const checkedTier of checkedTiers) warnings.push(...tierBelowBudgetRateWarning(checkedTier, periodSeconds));
 
   // The SLI's math runs inside every window alarm: the longest window bounds what one evaluation reads.
   const longestWindow = Math.max(...checkedTiers.map((t) => t.derived.longWindowSeconds));
+  warnings.push(...checkSliMath(props.sli._counts, stack, longestWindow, resolutionSeconds));
+  validateActions(props, checkedTiers);
+  warnings.push(...budgetShorterThanDetectionWarning(props.objectivePercent, periodSeconds));
+  return { budget: plan.errorBudget, periodSeconds, resolutionSeconds, metricCount, tiers: checkedTiers, declaration, plan, warnings };
+}
+
+/** The SLI, the objective and the name are usable, the durations literal, and the SLI's metrics fit one math alarm. */
+function validateSliAndPeriods(props: ServiceLevelObjectiveProps, compliancePeriod: Duration, sloName: string) {
+  if (!props.sli || !props.sli._counts) {
+    throw new RollbackTriggersError('RT124', `sli is required, got ${String(props.sli)} — build one with Sli.errorRatio(), Sli.lambdaAvailability() or another Sli factory`);
+  }
+  if (Token.isUnresolved(props.objectivePercent)) {
+    throw new RollbackTriggersError('RT113', 'objectivePercent must be a literal number: the alarm thresholds are computed from it at synth');
+  }
+  validateSloName(sloName, props.sloName === undefined);
+  const periodSeconds = literalSeconds('compliancePeriod', compliancePeriod);
+  const resolutionSeconds = literalSeconds('resolution', props.resolution ?? Duration.seconds(SLO_DEFAULTS.resolutionSeconds));
+
+  validatePeriod('resolution', resolutionSeconds);
+  const counts = props.sli._counts;
+  const numerator = metricFootprint((counts.bad ?? counts.good)!);
+  const denominator = metricFootprint(counts.total);
+  validateResolutionForNamespaces('resolution', resolutionSeconds, [...numerator.namespaces, ...denominator.namespaces]);
+  // Leaf metrics by query id: a derived bad count (ALB target groups) reads `total` itself.
+  const metricCount = countsMetricCount(counts);
+  validateMathAlarmSize('the SLI', metricCount, 1 + numerator.expressions + denominator.expressions);
+  return { periodSeconds, resolutionSeconds, metricCount };
+}
+
+/** alarmNamePrefix: checked when literal, a warning when only known at deploy time. */
+function validateAlarmNamePrefix(prefix: string | undefined, warnings: Warning[]): void {
+  if (prefix === undefined) return;
+  if (isUnresolved(prefix)) {
+    warnings.push({
+      id: 'cdk-rollback-triggers:unresolvedAlarmName',
+      message:
+        'alarmNamePrefix is a token: its length (alarm names are at most 255 characters) and its characters (no ASCII control characters, no double quote) ' +
+        'could not be checked at synth. Acknowledge this warning if the deploy-time value is known to fit.',
+    });
+  } else if (prefix.length === 0) {
+    throw new RollbackTriggersError('RT115', 'alarmNamePrefix must not be empty — omit it to let CloudFormation generate names');
+  } else {
+    validateAlarmNamePart('alarmNamePrefix', prefix);
+  }
+}
+
+/** The tiers as given (the workbook's by default): a non-empty list of BurnRateTier. */
+function validateTierList(given: BurnRateTier[] | undefined): BurnRateTier[] {
+  const tiers = given ?? BurnRateTier.workbookDefaults();
+  if (!Array.isArray(tiers) || tiers.length === 0) {
+    throw new RollbackTriggersError('RT116', 'tiers must name at least one burn-rate tier — omit it for the SRE Workbook defaults');
+  }
+  tiers.forEach((tier, i) => {
+    if (!(tier instanceof BurnRateTier)) {
+      throw new RollbackTriggersError('RT116', `tiers[${i}] must be a BurnRateTier (BurnRateTier.PAGE_1H… or BurnRateTier.of()), got ${String(tier)}`);
+    }
+  });
+  return tiers;
+}
+
+/** A tier below 1× alarms while the budget lasts the period: a deliberate opt-in at most. */
+function tierBelowBudgetRateWarning({ tier, derived }: CheckedTier, periodSeconds: number): Warning[] {
+  if (derived.factor >= 1) return [];
+  return [
+    {
+      id: 'cdk-rollback-triggers:tierBelowBudgetRate',
+      message:
+        `Tier "${tier.name}" fires at a burn rate of ${formatNumber(derived.factor)}×, below 1×: it alarms while the service spends its budget slower than ` +
+        `the objective allows (${formatNumber(derived.budgetFraction * 100)} % of the budget in ${formatSeconds(derived.longWindowSeconds)} of a ` +
+        `${formatSeconds(periodSeconds)} period). Raise its budgetConsumedPercent, shorten its longWindow, or acknowledge this warning.`,
+    },
+  ];
+}
+
+/**
+ * Every math expression in the SLI's counts: no query id of the burn-rate alarm's own bound to
+ * another metric, and only functions an alarm evaluates (warnings for the ones it advises against).
+ */
+function checkSliMath(counts: SliCounts, stack: Stack, longestWindow: number, resolutionSeconds: number): Warning[] {
+  const warnings: Warning[] = [];
   // The query ids the burn-rate alarm gives the SLI's counts (lib/private/alarm-factory.ts).
   const libraryQueries: Record<string, IMetric | undefined> = { bad: counts.bad, good: counts.good, total: counts.total };
   for (const [role, metric] of [
@@ -365,7 +590,11 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
       for (const message of advice) warnings.push({ id: 'cdk-rollback-triggers:alarmMathFunction', message });
     }
   }
+  return warnings;
+}
 
+/** Actions on a severity no tier has would never run (RT125). */
+function validateActions(props: ServiceLevelObjectiveProps, checkedTiers: readonly CheckedTier[]): void {
   const hasPage = checkedTiers.some((t) => t.tier.severity === AlertSeverity.PAGE);
   const hasTicket = checkedTiers.some((t) => t.tier.severity === AlertSeverity.TICKET);
   const missingSeverity = (prop: string, severity: string, why: string) =>
@@ -376,18 +605,21 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
   if ((props.pageActions?.length ?? 0) > 0 && !hasPage) throw missingSeverity('pageActions', 'page', 'would run when a page tier fires');
   if ((props.ticketActions?.length ?? 0) > 0 && !hasTicket) throw missingSeverity('ticketActions', 'ticket', 'would run when a ticket tier fires');
   // suppressTicketsWhilePaging without a page and a ticket tier: planSlo (RT125).
+}
 
-  const outageSeconds = fullOutageBudgetSeconds(props.objectivePercent, periodSeconds);
-  if (outageSeconds < ALARM_EVALUATION_SECONDS) {
-    warnings.push({
+/** A budget a total outage spends before the first alarm evaluation can only be reported spent. */
+function budgetShorterThanDetectionWarning(objectivePercent: number, periodSeconds: number): Warning[] {
+  const outageSeconds = fullOutageBudgetSeconds(objectivePercent, periodSeconds);
+  if (outageSeconds >= ALARM_EVALUATION_SECONDS) return [];
+  return [
+    {
       id: 'cdk-rollback-triggers:budgetShorterThanDetection',
       message:
-        `At ${formatNumber(props.objectivePercent)} % over ${formatSeconds(periodSeconds)}, a total outage spends the whole error budget in ` +
+        `At ${formatNumber(objectivePercent)} % over ${formatSeconds(periodSeconds)}, a total outage spends the whole error budget in ` +
         `${formatNumber(Number(outageSeconds.toPrecision(3)))} s, before CloudWatch evaluates any alarm (once a minute): the burn-rate tiers can only report ` +
         'a budget already spent (SRE Workbook, "Alerting on SLOs": extreme availability goals). Lower objectivePercent, lengthen compliancePeriod, or acknowledge this warning.',
-    });
-  }
-  return { budget, periodSeconds, resolutionSeconds, metricCount, tiers: checkedTiers, declaration, plan, warnings };
+    },
+  ];
 }
 
 /** CloudWatch evaluates an alarm with a period of a minute or more once a minute ("Alarm evaluation"). */
@@ -405,29 +637,30 @@ function validateSloName(sloName: string, fromId: boolean): void {
   // Its characters (RT215) are checked with the rest of the declaration (planSlo).
 }
 
-/** SLO names taken per stack, with the path of the SLO that took each. */
-const sloNames = new WeakMap<Stack, Map<string, string>>();
-
 /**
  * The simulator, the plan and the evaluator tell the SLOs of a stack apart by name: a second SLO
- * of the same name would be replayed, priced and judged as the first.
+ * of the same name would be replayed, priced and judged as the first. The names taken are read
+ * from the stack's construct tree, where every SLO records the name it holds (no module state:
+ * two apps, or two stacks, never see each other's SLOs). Constructs of a nested stack belong to
+ * that stack, as they did.
  */
 function claimSloName(slo: ServiceLevelObjective, name: string): void {
   const stack = Stack.of(slo);
-  let names = sloNames.get(stack);
-  if (!names) {
-    names = new Map();
-    sloNames.set(stack, names);
-  }
-  const other = names.get(name);
-  if (other !== undefined) {
+  const holder = stack.node
+    .findAll()
+    .find((c) => c !== slo && ServiceLevelObjective.isServiceLevelObjective(c) && claimedName(c) === name && Stack.of(c) === stack);
+  if (holder !== undefined) {
     throw new RollbackTriggersError(
       'RT122',
-      `sloName "${name}" is already the name of ${other} in stack ${stack.node.path}: the plan, the simulator and the evaluator tell SLOs apart by name — ` +
+      `sloName "${name}" is already the name of ${holder.node.path} in stack ${stack.node.path}: the plan, the simulator and the evaluator tell SLOs apart by name — ` +
         'give one of them another sloName',
     );
   }
-  names.set(name, slo.node.path);
+  Object.defineProperty(slo, SLO_NAME_CLAIM, { value: name });
+}
+
+function claimedName(slo: IConstruct): string | undefined {
+  return (slo as unknown as Record<symbol, string | undefined>)[SLO_NAME_CLAIM];
 }
 
 /** Count metrics averaged or maxed per period give a meaningless ratio; CloudWatch's default is Average. */
@@ -443,4 +676,93 @@ function warnOnCountStatistics(scope: IConstruct, sli: Sli): void {
         'Set statistic: Stats.SUM on the metrics, or acknowledge this warning if the metric already is a per-period count.',
     );
   }
+}
+
+/**
+ * The longest window `metricBurnRate` accepts: the longest period a CloudWatch alarm evaluates
+ * (PutMetricAlarm: "Period multiplied by EvaluationPeriods can't be more than 604,800 seconds"),
+ * so the metric is valid in an alarm as well as on a dashboard.
+ */
+const MAX_BURN_RATE_WINDOW_SECONDS = MAX_EVALUATION_RANGE_SECONDS;
+
+/**
+ * `metricErrorBudgetRemaining` reads the whole compliance period as one CloudWatch period. A
+ * datapoint whose period starts more than 63 days ago is returned only for a period that is a
+ * multiple of 3,600 s, and 1-hour data is kept 455 days (CloudWatch API Reference, `MetricStat`
+ * `Period` and `GetMetricData`, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html). Whole
+ * hours are valid whatever the time range of the graph reaches back to.
+ */
+const BUDGET_PERIOD_MULTIPLE_SECONDS = 3_600;
+const MAX_BUDGET_PERIOD_SECONDS = 455 * 86_400;
+
+/** A burn-rate window's seconds: literal, whole minutes up to 7 days, and a multiple of the SLO's resolution. */
+function burnRateWindowSeconds(window: Duration, resolutionSeconds: number): number {
+  const prop = 'metricBurnRate: window';
+  const seconds = literalSeconds(prop, window);
+  if (seconds % 60 !== 0 || seconds > MAX_BURN_RATE_WINDOW_SECONDS) {
+    throw new RollbackTriggersError(
+      'RT127',
+      `${prop} must be whole minutes from 1 minute to 7 days, got ${window.toString()} (${formatSeconds(seconds)}) — ` +
+        'CloudWatch reads standard-resolution metrics in periods that are multiples of 60 seconds, and an alarm evaluates at most 7 days; ' +
+        'for the whole compliance period use metricErrorBudgetRemaining()',
+    );
+  }
+  validateWindowMultiple(prop, seconds, resolutionSeconds, 'the SLO resolution');
+  return seconds;
+}
+
+/** The low-traffic guard of a burn-rate metric: a literal whole number of events from 1. */
+function metricMinEvents(minEventsPerWindow: number | undefined): number {
+  if (minEventsPerWindow === undefined) return 1;
+  if (Token.isUnresolved(minEventsPerWindow)) {
+    throw new RollbackTriggersError('RT113', "metricBurnRate: minEventsPerWindow must be a literal number: the expression compares each window's events with it at synth");
+  }
+  validateMinEventsPerWindow(minEventsPerWindow, 'metricBurnRate: minEventsPerWindow');
+  return minEventsPerWindow;
+}
+
+/** The compliance period as the period of one CloudWatch query: whole hours, at most 455 days. */
+function budgetPeriodSeconds(compliancePeriod: Duration): number {
+  const seconds = literalSeconds('compliancePeriod', compliancePeriod);
+  if (seconds % BUDGET_PERIOD_MULTIPLE_SECONDS !== 0 || seconds > MAX_BUDGET_PERIOD_SECONDS) {
+    throw new RollbackTriggersError(
+      'RT127',
+      `metricErrorBudgetRemaining reads the compliance period as one CloudWatch period, so compliancePeriod must be whole hours up to 455 days, ` +
+        `got ${compliancePeriod.toString()} (${formatSeconds(seconds)}) — CloudWatch returns data older than 63 days only in periods that are multiples of 1 hour, ` +
+        'and keeps 1-hour data 455 days',
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The same metric with every query id of its math suffixed, so the metrics of several SLOs, and of
+ * several windows of one SLO, fit in one graph: aws-cdk-lib refuses two different metrics under one
+ * id in a graph or an alarm (`CannotShareSameIdForDifferentMetrics`), and every burn-rate
+ * expression names its counts as the window alarms do (`bad` or `good`, `total`). Only the ids
+ * change (outside quoted strings, as aws-cdk-lib reads identifiers); the math is the alarms'. An
+ * expression given as a token is left as it is.
+ */
+function withQueryIdSuffix(metric: IMetric, suffix: string): IMetric {
+  if (!(metric instanceof MathExpression) || isUnresolved(metric.expression)) return metric;
+  const ids = Object.keys(metric.usingMetrics);
+  const idPattern = new RegExp(`\\b(?:${ids.join('|')})\\b`, 'g');
+  const expression =
+    ids.length === 0
+      ? metric.expression
+      : metric.expression
+          .split(/("[^"]*"|'[^']*')/)
+          .map((part, i) => (i % 2 === 1 ? part : part.replace(idPattern, (id) => `${id}${suffix}`)))
+          .join('');
+  return new MathExpression({
+    expression,
+    usingMetrics: Object.fromEntries(Object.entries(metric.usingMetrics).map(([id, used]) => [`${id}${suffix}`, withQueryIdSuffix(used, suffix)])),
+    period: metric.period,
+    label: metric.label,
+    color: metric.color,
+    visible: metric.visible,
+    searchAccount: metric.searchAccount,
+    searchRegion: metric.searchRegion,
+  });
 }

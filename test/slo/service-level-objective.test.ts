@@ -1,5 +1,5 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Aws, Duration, Lazy, NestedStack, Stack } from 'aws-cdk-lib';
 import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -485,6 +485,39 @@ describe('ServiceLevelObjective: names', () => {
     new ServiceLevelObjective(new Construct(stack, 'ServiceA'), 'Availability', { sli: shopSli(), objectivePercent: 99.9 });
     refused('RT122', () => new ServiceLevelObjective(new Construct(stack, 'ServiceB'), 'Availability', { sli: shopSli(), objectivePercent: 99.9 }), 'TestStack/ServiceB/Availability');
     expect(() => defaultSlo(newStack('Other'), { sloName: 'Availability' })).not.toThrow();
+  });
+
+  it('accepts the same name in two stacks of one app, and in two apps (the names taken are read from each stack, not kept by the library)', () => {
+    const app = new App();
+    defaultSlo(new Stack(app, 'A'));
+    expect(() => defaultSlo(new Stack(app, 'B'))).not.toThrow();
+    for (let i = 0; i < 2; i++) expect(() => defaultSlo(new Stack(new App(), 'TestStack'))).not.toThrow();
+  });
+
+  it('keeps a nested stack’s names apart from its parent’s, as Stack.of does', () => {
+    const stack = newStack();
+    defaultSlo(stack);
+    expect(() => new ServiceLevelObjective(new NestedStack(stack, 'Nested'), 'Checkout', { sli: shopSli(), objectivePercent: 99.9 })).not.toThrow();
+    const nested = new NestedStack(stack, 'Nested2');
+    new ServiceLevelObjective(nested, 'A', { sli: shopSli(), objectivePercent: 99.9, sloName: 'Same' });
+    refused('RT122', () => new ServiceLevelObjective(nested, 'B', { sli: shopSli(), objectivePercent: 99.9, sloName: 'Same' }), 'TestStack/Nested2/B');
+  });
+
+  it('lets an SLO refused by its own checks take no name', () => {
+    const stack = newStack();
+    refused('RT101', () => new ServiceLevelObjective(stack, 'First', { sli: shopSli(), objectivePercent: 100, sloName: 'Checkout' }), 'TestStack/First');
+    expect(() => defaultSlo(stack)).not.toThrow();
+  });
+
+  it('refuses the duplicate when it is constructed, naming the first SLO of that name in the construct tree', () => {
+    const stack = newStack();
+    new ServiceLevelObjective(new Construct(stack, 'Team'), 'A', { sli: shopSli(), objectivePercent: 99.9, sloName: 'Checkout' });
+    new ServiceLevelObjective(stack, 'B', { sli: shopSli(), objectivePercent: 99.5 });
+    const message = refused('RT122', () => defaultSlo(stack));
+    expect(message).toBe(
+      '[RT122] TestStack/Checkout: sloName "Checkout" is already the name of TestStack/Team/A in stack TestStack: the plan, the simulator and the evaluator ' +
+        'tell SLOs apart by name — give one of them another sloName',
+    );
   });
 
   it('refuses alarm descriptions over 1,024 characters built from a long SLI description (RT220)', () => {
