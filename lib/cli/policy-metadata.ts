@@ -313,7 +313,7 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
 }
 
 function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks']);
+  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');
@@ -329,7 +329,11 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   c.boolean(e, p, 'alarmPathSuspended');
   c.number(e, p, 'baselineFactor', { min: 0, rule: 'a number ≥ 0 (0: the evaluator judges the burn rate alone)' });
   const alarms = c.array(e, p, 'alarms', 'the rollback alarms on the deployment group');
-  if (alarms.length > maxAlarms) c.fail(`${p}.alarms`, `holds ${alarms.length} alarms, above maxAlarms (${maxAlarms})`);
+  const alarmTriggers = e.alarmTriggers === undefined ? [] : c.array(e, p, 'alarmTriggers', 'the construct paths of the alarm triggers on the deployment group');
+  alarmTriggers.forEach((_, i) => c.text(alarmTriggers as unknown as Record<string, unknown>, `${p}.alarmTriggers`, i));
+  if (alarms.length + alarmTriggers.length > maxAlarms) {
+    c.fail(`${p}.alarms`, `holds ${alarms.length} alarms${alarmTriggers.length > 0 ? ` and ${alarmTriggers.length} alarm triggers` : ''}, above maxAlarms (${maxAlarms})`);
+  }
   const scopes = platform === 'lambda' ? (['version', 'declared'] as const) : (['blue', 'green', 'declared'] as const);
   alarms.forEach((raw, i) => {
     const ap = `${p}.alarms[${i}]`;

@@ -126,9 +126,10 @@ export const ERROR_CODES = {
     source: 'synth',
   },
   RT126: { meaning: 'RollbackPlan.detectionSeconds() or latestDetectionSeconds() names an SLO or tier the plan does not have', prop: 'sloName, tierName', source: 'synth' },
-  RT127: {
-    meaning: "an SLO metric's window is not whole minutes up to 7 days (metricBurnRate), or its compliance period not whole hours up to 455 days (metricErrorBudgetRemaining)",
-    prop: 'window, compliancePeriod',
+  RT127: { meaning: "metricBurnRate's window is not whole minutes from 1 minute to 7 days", prop: 'window', source: 'synth' },
+  RT128: {
+    meaning: "metricErrorBudgetRemaining cannot read the SLO's compliance period as one CloudWatch period (whole hours up to 455 days)",
+    prop: 'compliancePeriod',
     source: 'synth',
   },
 
@@ -202,7 +203,8 @@ export const ERROR_CODES = {
   },
   RT335: { meaning: 'another RollbackTrigger already guards the deployment group', prop: 'target', source: 'synth' },
   RT336: { meaning: 'an imported target group without its load balancer (it has no CloudWatch metrics)', prop: 'blueTargetGroup, greenTargetGroup', source: 'synth' },
-  RT337: { meaning: 'an alarm trigger listed twice, or of severity TICKET (only a paging trigger may roll a release back)', prop: 'alarmTriggers', source: 'synth' },
+  RT337: { meaning: 'an alarm trigger of severity TICKET: only a paging trigger may roll a release back', prop: 'alarmTriggers', source: 'synth' },
+  RT338: { meaning: 'an alarm trigger is listed twice: its alarm would be attached to the deployment group twice', prop: 'alarmTriggers', source: 'synth' },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration

@@ -63,7 +63,10 @@ export interface PlanRollbackTrigger {
   readonly platform: string;
   readonly bakeSeconds: number;
   readonly inconclusiveAction: string;
+  /** Alarms on the deployment group: the rollback alarms and the alarm triggers' alarms. */
   readonly alarmCount: number;
+  /** Construct paths of the alarm triggers (ThresholdTrigger) among them. */
+  readonly alarmTriggers: readonly string[];
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
@@ -133,7 +136,8 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       platform: r.platform,
       bakeSeconds: r.bakeSeconds,
       inconclusiveAction: r.inconclusiveAction,
-      alarmCount: r.alarms.length,
+      alarmCount: r.alarms.length + (r.alarmTriggers?.length ?? 0),
+      alarmTriggers: r.alarmTriggers ?? [],
       maxAlarms: r.maxAlarms,
       alarmPathSuspended: r.alarmPathSuspended,
       alarms: r.alarms.map((a) => ({
@@ -322,6 +326,7 @@ export function renderPlan(plan: Plan): string {
     const header = ['objective', 'traffic', 'tier', 'burn rate', ...ratios.map((x) => `rolls back at ${percent(x)} errors`)];
     const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map(formatDetection)]);
     lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
+    if (r.alarmTriggers.length > 0) lines.push(`  Alarm triggers on the deployment group (their own thresholds, not re-scoped to the new version): ${r.alarmTriggers.join(', ')}`);
     const ranged = r.alarms.filter((a) => a.detections.some((d) => d.latestSeconds !== undefined)).map((a) => `${a.slo} ${a.tier}`);
     if (ranged.length > 0) lines.push(rangeReason(ranged));
     lines.push(

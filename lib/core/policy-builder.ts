@@ -284,6 +284,8 @@ export interface RollbackTriggerDeclaration {
   readonly alarms: readonly PolicyRollbackAlarm[];
   /** @default - none */
   readonly healthChecks?: readonly PolicyHealthCheck[];
+  /** Construct paths of the alarm triggers attached beside the rollback alarms. @default - none */
+  readonly alarmTriggers?: readonly string[];
 }
 
 /**
@@ -292,10 +294,12 @@ export interface RollbackTriggerDeclaration {
  */
 export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, defaults = ROLLBACK_TRIGGER_DEFAULTS): PolicyRollbackTrigger {
   const maxAlarms = decl.maxAlarms ?? defaults.maxAlarmsPerDeploymentGroup;
-  if (decl.alarms.length > maxAlarms) {
+  const alarmTriggers = decl.alarmTriggers ?? [];
+  const alarmCount = decl.alarms.length + alarmTriggers.length;
+  if (alarmCount > maxAlarms) {
     throw new RollbackTriggersError(
       'RT306',
-      `${decl.path}: the rollback path needs ${decl.alarms.length} alarms on the deployment group, above the cap of ${maxAlarms} ` +
+      `${decl.path}: the rollback path needs ${alarmCount} alarms on the deployment group, above the cap of ${maxAlarms} ` +
         '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or raise maxAlarmsPerDeploymentGroup to your quota',
     );
   }
@@ -313,5 +317,6 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     baselineFactor: decl.baselineFactor ?? defaults.baselineFactor,
     alarms: [...decl.alarms],
     ...(healthChecks.length > 0 ? { healthChecks: [...healthChecks] } : {}),
+    ...(alarmTriggers.length > 0 ? { alarmTriggers: [...alarmTriggers] } : {}),
   };
 }

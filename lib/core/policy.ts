@@ -145,6 +145,12 @@ export interface PolicyRollbackTrigger {
   readonly alarms: readonly PolicyRollbackAlarm[];
   /** Health checks the evaluator runs on every bake tick; absent when the trigger has none. */
   readonly healthChecks?: readonly PolicyHealthCheck[];
+  /**
+   * Construct paths of the alarm triggers (`ThresholdTrigger`) whose alarms the deployment group
+   * polls beside the rollback alarms; absent when the trigger has none. The simulator does not
+   * replay them (their metrics are not in a series).
+   */
+  readonly alarmTriggers?: readonly string[];
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

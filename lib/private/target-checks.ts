@@ -7,7 +7,7 @@ import { IRole } from 'aws-cdk-lib/aws-iam';
 import { Alias, CfnAlias } from 'aws-cdk-lib/aws-lambda';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { RollbackTriggersError, formatNumber } from '../core/errors';
+import { RollbackTriggersError, errorText, formatNumber } from '../core/errors';
 import type { ServiceLevelObjective } from '../slo/service-level-objective';
 import type { EcsServiceRollbackTargetProps } from '../rollback/rollback-target';
 
@@ -373,9 +373,12 @@ export function compositeAlarmsOfGroup(scope: Construct, cfn: CfnDeploymentGroup
     }
     if (found instanceof CfnCompositeAlarm) {
       errors.push(
-        `[RT327] deployment group ${groupPath} carries composite alarm ${found.node.scope?.node.path ?? found.node.path}: CodeDeploy does not document that it honours ` +
-          'composite alarms (CloudWatch DescribeAlarms returns only metric alarms unless asked for composites), so it may never stop a deployment — ' +
-          'attach its metric alarms to the deployment group instead',
+        errorText(
+          'RT327',
+          `deployment group ${groupPath} carries composite alarm ${found.node.scope?.node.path ?? found.node.path}: CodeDeploy does not document that it honours ` +
+            'composite alarms (CloudWatch DescribeAlarms returns only metric alarms unless asked for composites), so it may never stop a deployment — ' +
+            'attach its metric alarms to the deployment group instead',
+        ),
       );
     } else if (!(found instanceof CfnAlarm)) {
       unknown.push(typeof name === 'string' ? `"${name}"` : JSON.stringify(name));

@@ -186,7 +186,7 @@ function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): voi
 
 /**
  * Alarm-backed triggers whose alarms the deployment group polls beside the SLO alarms: constructs
- * with an alarm, each listed once, of severity PAGE (a ticket never rolls a release back, RT337).
+ * with an alarm, each listed once, of severity PAGE (a ticket never rolls a release back, RT337), each listed once (RT338).
  */
 function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmTriggers']): void {
   if (triggers === undefined) return;
@@ -199,7 +199,7 @@ function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmT
     }
     const first = triggers.indexOf(t);
     if (first !== i) {
-      throw new RollbackTriggersError('RT337', `${path}: alarmTriggers[${i}] is ${t.node.path} again, as alarmTriggers[${first}]: its alarm would be attached to the deployment group twice — list each trigger once`);
+      throw new RollbackTriggersError('RT338', `${path}: alarmTriggers[${i}] is ${t.node.path} again, as alarmTriggers[${first}]: its alarm would be attached to the deployment group twice — list each trigger once`);
     }
     if (t.severity !== AlertSeverity.PAGE) {
       throw new RollbackTriggersError(

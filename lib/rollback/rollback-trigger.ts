@@ -37,6 +37,7 @@ import {
   PolicyTier,
   RollbackTriggersError,
   StarterEnv,
+  errorText,
   StateChangeEnv,
   StateTableSchema,
   TIME_TO_RECOVERY_METRIC,
@@ -267,6 +268,7 @@ export class RollbackTrigger extends Construct {
       baselineFactor: checked.baselineFactor,
       alarms: policyAlarms,
       healthChecks: healthChecks?.map(policyHealthCheck),
+      alarmTriggers: props.alarmTriggers?.map((t) => t.node.path),
     });
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
@@ -793,7 +795,7 @@ export class RollbackTrigger extends Construct {
     const count = alarmConfig?.alarms?.length ?? 0;
     if (count > maxAlarms) {
       errors.push(
-        `[RT306] deployment group ${cfn.node.path} carries ${count} alarms, above the cap of ${maxAlarms} (CodeDeploy API reference: 10). Raise maxAlarmsPerDeploymentGroup if your quota is higher`,
+        errorText('RT306', `deployment group ${cfn.node.path} carries ${count} alarms, above the cap of ${maxAlarms} (CodeDeploy API reference: 10). Raise maxAlarmsPerDeploymentGroup if your quota is higher`),
       );
     }
     if (alarmConfig?.ignorePollAlarmFailure === true && inconclusiveAction === InconclusiveAction.FAIL) {
@@ -808,8 +810,10 @@ export class RollbackTrigger extends Construct {
     const missing = needed.filter((e) => !(rollback?.enabled !== false && rollback?.events?.includes(e)));
     if (missing.length > 0) {
       errors.push(
-        `[RT303] deployment group ${cfn.node.path} does not roll back on ${missing.join(', ')}; ` +
-          'set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true }',
+        errorText(
+          'RT303',
+          `deployment group ${cfn.node.path} does not roll back on ${missing.join(', ')}; set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true }`,
+        ),
       );
     }
     return errors;

@@ -279,7 +279,7 @@ export class ServiceLevelObjective extends Construct {
    * Structure and Syntax"). What bounds it: a datapoint whose period starts more than 63 days ago is
    * returned only for periods that are multiples of 1 hour (`MetricStat` `Period`), and data is kept
    * at 1-hour resolution for 455 days (`GetMetricData`). The compliance period must therefore be
-   * whole hours and at most 455 days, or this method throws (RT127).
+   * whole hours and at most 455 days, or this method throws (RT128).
    *
    * A datapoint covers the compliance period that starts at its timestamp, and a graph's datapoints
    * start at the start of its time range (`GetMetricData` `StartTime`, rounded down to the minute,
@@ -727,7 +727,7 @@ function budgetPeriodSeconds(compliancePeriod: Duration): number {
   const seconds = literalSeconds('compliancePeriod', compliancePeriod);
   if (seconds % BUDGET_PERIOD_MULTIPLE_SECONDS !== 0 || seconds > MAX_BUDGET_PERIOD_SECONDS) {
     throw new RollbackTriggersError(
-      'RT127',
+      'RT128',
       `metricErrorBudgetRemaining reads the compliance period as one CloudWatch period, so compliancePeriod must be whole hours up to 455 days, ` +
         `got ${compliancePeriod.toString()} (${formatSeconds(seconds)}) — CloudWatch returns data older than 63 days only in periods that are multiples of 1 hour, ` +
         'and keeps 1-hour data 455 days',

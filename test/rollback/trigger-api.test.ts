@@ -6,7 +6,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT_SOURCE, AuditDetailType, TIME_TO_RECOVERY_METRIC } from '../../lib/core';
 import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
-import { AlertSeverity, RollbackPlatform, RollbackTarget, RollbackTrigger, ThresholdTrigger } from '../../lib';
+import { AlertSeverity, RollbackPlan, RollbackPlatform, RollbackTarget, RollbackTrigger, ThresholdTrigger } from '../../lib';
+import { readPolicies } from '../../lib/cli/assembly';
 import { lambdaCanary } from '../helpers';
 
 function lambdaTrigger(f = lambdaCanary()) {
@@ -108,13 +109,28 @@ describe('alarm triggers attached to the rollback (alarmTriggers)', () => {
     ).toThrow(/RT306.*needs 2 alarms.*cap of 1/);
   });
 
-  it('RT337: a ticket-severity trigger, or one listed twice, is refused; RT334: something that is not an alarm trigger', () => {
+  it('RT337: a ticket-severity trigger is refused; RT338: one listed twice; RT334: something that is not an alarm trigger', () => {
     const f = lambdaCanary();
     const target = RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias });
     const ticket = p99(f, 'Ticket', AlertSeverity.TICKET);
     expect(() => new RollbackTrigger(f.stack, 'A', { target, objectives: [f.slo], alarmTriggers: [ticket] })).toThrow(/RT337.*alarmTriggers\[0\] \(TestStack\/Ticket\) has severity "ticket": only a PAGE trigger/);
     const page = p99(f);
-    expect(() => new RollbackTrigger(f.stack, 'B', { target, objectives: [f.slo], alarmTriggers: [page, page] })).toThrow(/RT337.*alarmTriggers\[1\] is TestStack\/P99 again/);
+    expect(() => new RollbackTrigger(f.stack, 'B', { target, objectives: [f.slo], alarmTriggers: [page, page] })).toThrow(/RT338.*alarmTriggers\[1\] is TestStack\/P99 again/);
     expect(() => new RollbackTrigger(f.stack, 'C', { target, objectives: [f.slo], alarmTriggers: [{ alarm: undefined } as never] })).toThrow(/RT334.*alarmTriggers\[0\] must be an alarm trigger/);
+  });
+});
+
+describe('alarm triggers in the policy, the plan and the CLI', () => {
+  it('the policy names them, the plan counts them against the cap, and the CLI reads the synthesized policy back', () => {
+    const app = new App();
+    const f = lambdaCanary(new Stack(app, 'Shop'));
+    const latency = new ThresholdTrigger(f.stack, 'P99', { metric: f.fn.metricDuration({ statistic: 'p99' }), threshold: 800, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD });
+    new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], alarmTriggers: [latency] });
+    const text = RollbackPlan.of(f.stack).render();
+    expect(text).toMatch(/Rollback trigger Rollback \(lambda\): 2 of at most 10 alarms on the deployment group/);
+    expect(text).toMatch(/Alarm triggers on the deployment group \(their own thresholds, not re-scoped to the new version\): Shop\/P99/);
+    const dir = app.synth().directory;
+    const [policy] = readPolicies(dir, (w) => expect.fail(w));
+    expect(policy.rollbackTriggers?.[0].alarmTriggers).toEqual(['Shop/P99']);
   });
 });

@@ -318,9 +318,9 @@ describe('metricErrorBudgetRemaining', () => {
   it.each([
     ['not whole hours', Duration.minutes(30 * 1_440 + 30), 'got Duration.minutes(43230) (43230 min)'],
     ['longer than 455 days', Duration.days(456), 'got Duration.days(456) (456 d)'],
-  ])('refuses a compliance period %s, which CloudWatch cannot return as one period (RT127)', (_, compliancePeriod, got) => {
+  ])('refuses a compliance period %s, which CloudWatch cannot return as one period (RT128)', (_, compliancePeriod, got) => {
     const slo = checkout(newStack(), { compliancePeriod });
-    const { message } = expectRtError(() => slo.metricErrorBudgetRemaining(), 'RT127');
+    const { message } = expectRtError(() => slo.metricErrorBudgetRemaining(), 'RT128');
     expect(message).toContain('TestStack/Checkout: metricErrorBudgetRemaining reads the compliance period as one CloudWatch period');
     expect(message).toContain('compliancePeriod must be whole hours up to 455 days');
     expect(message).toContain(got);
