@@ -106,10 +106,13 @@ export class BurnRateTier {
 
   /** Name of the tier, unique within one SLO. */
   public readonly name: string;
+  /** Whether the tier pages or opens a ticket. */
   public readonly severity: AlertSeverity;
   /** Share of the budget the tier tolerates within its long window, in percent. */
   public readonly budgetConsumedPercent: number;
+  /** The window the burn rate is measured over (the workbook's 1 h for the fastest page tier). */
   public readonly longWindow: Duration;
+  /** The window that must burn too, so the alarm resets soon after the errors stop (by default 1/12 of the long one). */
   public readonly shortWindow: Duration;
 
   private constructor(private readonly spec: TierSpec) {

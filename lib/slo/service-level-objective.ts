@@ -165,9 +165,13 @@ export class ServiceLevelObjective extends Construct {
     return typeof x === 'object' && x !== null && SLO_SYMBOL in x;
   }
 
+  /** The SLO's name: in alarm names and descriptions, the plan, the policy and the audit events. */
   public readonly sloName: string;
+  /** What the SLO measures: good, bad and total events. */
   public readonly sli: Sli;
+  /** The share of good events the SLO promises, in percent (99.9). */
   public readonly objectivePercent: number;
+  /** The period the objective and its error budget are measured over. */
   public readonly compliancePeriod: Duration;
   /** The error budget as a fraction of events (0.001 for 99.9 %). */
   public readonly errorBudget: number;
