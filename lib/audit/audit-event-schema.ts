@@ -27,17 +27,26 @@ export class AuditEventSchema {
 
 /** The numbers behind one SLO's part of a verdict (schema version 1). */
 export interface AuditObservation {
+  /** The SLO's name. */
   readonly slo: string;
   /**
    * `canary` (the new version), `baseline` (the current one on the same minutes) or `reference`
    * (the current one's last minutes of service, which the new version serving alone is compared with).
    */
   readonly arm: string;
+  /** The seconds of traffic the counts cover. */
   readonly windowSeconds: number;
+  /** Events (requests or operations) the SLI counted in the window. */
   readonly totalEvents: number;
+  /** Of those, the bad ones (errors, slow requests or failed operations, as the SLI counts them). */
   readonly badEvents: number;
-  /** bad ÷ total ÷ error budget; absent without events. */
+  /**
+   * bad ÷ total ÷ error budget.
+   *
+   * @default - absent when the window holds no events (no burn rate to compute)
+   */
   readonly burnRate?: number;
+  /** The burn rate at which the evaluator fails the bake for this SLO. */
   readonly threshold: number;
 }
 
@@ -47,38 +56,122 @@ export interface AuditIncident {
   readonly kind: string;
   /** The SLO it burns. */
   readonly slo: string;
+  /** What the evaluator saw, in words. */
   readonly reason: string;
 }
 
 /** The `detail` of every audit event (schema version 1). */
 export interface AuditEventDetail {
+  /** The schema version of this detail (`AuditEventSchema.SCHEMA_VERSION`). */
   readonly schemaVersion: number;
   /** Equal for repeats of one decision: drop duplicates on it (PutEvents does not de-duplicate). */
   readonly idempotencyKey: string;
   /** ISO 8601. */
   readonly occurredAt: string;
+  /** The CodeDeploy deployment the event is about (`unknown` for a hook event too malformed to name one). */
   readonly deploymentId: string;
+  /**
+   * The CodeDeploy application of the rollback trigger's deployment group.
+   *
+   * @default - absent only when the function that emits the event was not given its deployment group (RollbackTrigger always gives it)
+   */
   readonly applicationName?: string;
+  /**
+   * The rollback trigger's deployment group.
+   *
+   * @default - absent only when the function that emits the event was not given its deployment group (RollbackTrigger always gives it)
+   */
   readonly deploymentGroupName?: string;
+  /**
+   * The lifecycle hook invocation the event is about.
+   *
+   * @default - absent on events of a deployment's state change (`Rollback Triggered`, `Rollback Completed`, `Known Good Recorded` and their escalations) and on the escalation of a hook event too malformed to name one
+   */
   readonly lifecycleEventHookExecutionId?: string;
+  /**
+   * The lifecycle event the hook runs in (`AfterAllowTraffic`, `AfterAllowTestTraffic`, …).
+   *
+   * @default - absent unless the evaluator read it from the deployment's targets before the event (never on the hook starter's or the state-change events)
+   */
   readonly lifecycleEvent?: string;
+  /**
+   * Version (Lambda) or task set / task definition (ECS) traffic moves away from.
+   *
+   * @default - absent unless the evaluator read the deployment's targets before the event, or on `Known Good Recorded`; and when CodeDeploy names no current version
+   */
   readonly fromVersion?: string;
+  /**
+   * Version (Lambda) or task set / task definition (ECS) traffic moves to.
+   *
+   * @default - absent unless the evaluator read the deployment's targets before the event, or on `Known Good Recorded`; and when CodeDeploy names no target version
+   */
   readonly toVersion?: string;
-  /** `pass`, `fail`, `inconclusive` or `skipped`. */
+  /**
+   * `pass`, `fail`, `inconclusive` or `skipped`.
+   *
+   * @default - absent on `Rollback Completed` and `Known Good Recorded`, and on suppressions and escalations that carry no verdict (raised before a hook was judged, or about a deployment's state change)
+   */
   readonly verdict?: string;
-  /** `Succeeded` or `Failed`: what CodeDeploy was told. */
+  /**
+   * `Succeeded` or `Failed`: what CodeDeploy was told.
+   *
+   * @default - absent when this library told CodeDeploy nothing for the event (every event but `Deployment Verdict` and the escalations raised with one)
+   */
   readonly reportedStatus?: string;
+  /** Why, in words: the decision's reasons, or what happened. */
   readonly reasons: string[];
+  /**
+   * The numbers behind the evaluator's verdict, one per SLO and traffic arm.
+   *
+   * @default - absent on events without an evaluator's judgement (the hook starter's and the state-change events, and the evaluator's before it judged), and when trimming dropped them (see `trimmed`)
+   */
   readonly observations?: AuditObservation[];
-  /** Incidents that are not the release's: the release was not rolled back for them, and a human was asked to look. */
+  /**
+   * Incidents that are not the release's: the release was not rolled back for them, and a human was asked to look.
+   *
+   * @default - absent unless the evaluator found such an incident (only on its `Deployment Verdict` and the escalation raised with it)
+   */
   readonly incidents?: AuditIncident[];
+  /**
+   * CodeDeploy's error code for a failed or stopped deployment (`ALARM_ACTIVE`, …).
+   *
+   * @default - absent except on `Rollback Triggered` and the escalation of a failed rollback deployment, and there when CodeDeploy gives no error information
+   */
   readonly errorCode?: string;
+  /**
+   * CodeDeploy's error message for a failed or stopped deployment (it names the alarms that stopped it).
+   *
+   * @default - absent except on `Rollback Triggered` and the escalation of a failed rollback deployment, and there when CodeDeploy gives no error information
+   */
   readonly errorMessage?: string;
+  /**
+   * The rollback deployment: the one CodeDeploy started (`Rollback Triggered`), or the one that succeeded (`Rollback Completed`).
+   *
+   * @default - absent on other events, and on `Rollback Triggered` when CodeDeploy has recorded no rollback deployment (yet)
+   */
   readonly rollbackDeploymentId?: string;
+  /**
+   * The alarms that stopped the deployment, read from CodeDeploy's error message (empty when it names none).
+   *
+   * @default - absent except on `Rollback Triggered`
+   */
   readonly alarmNames?: string[];
+  /**
+   * Seconds from the rolled-back deployment's first bad signal (or its end) to the rollback's success.
+   *
+   * @default - absent except on `Rollback Completed`, and there when the time the rolled-back deployment went bad is unknown (no first bad signal recorded, and its end unreadable)
+   */
   readonly timeToRecoverySeconds?: number;
-  /** The entry was over PutEvents' 256 KB limit and was trimmed: numbers kept, long reasons dropped. */
+  /**
+   * The entry was over PutEvents' 256 KB limit and was trimmed: numbers kept, long reasons dropped.
+   *
+   * @default - absent when the event was not trimmed
+   */
   readonly trimmed?: boolean;
-  /** How many reasons the trimming dropped. */
+  /**
+   * How many reasons the trimming dropped.
+   *
+   * @default - absent when the event was not trimmed
+   */
   readonly trimmedReasons?: number;
 }

@@ -9,9 +9,9 @@ import { parseJsonText, readTextFile } from './text-file';
  * SLO), blended and optionally per version, in JSON (which may also carry the release minute, the
  * deployment shape and an inline policy) or CSV (`failures`, `stable_failures`, `canary_failures`
  * and the like; the rest comes from flags). Both may carry Synthetics canaries' runs (`synthetics`:
- * canary name → SuccessPercent; CSV columns `synthetics:<canary name>`). Documented in the README
- * ("Simulate a release before it ships"). Every problem is an {@link InputError} naming the file, the CSV line or JSON entry and
- * minute, and the field.
+ * canary name → SuccessPercent; CSV columns `synthetics:<canary name>`). Documented in
+ * docs/simulator.md ("The JSON series format", "The CSV format"). Every problem is an
+ * {@link InputError} naming the file, the CSV line or JSON entry and minute, and the field.
  */
 
 /** One SLO of the inline policy shorthand (see inline-policy.ts). */
@@ -259,97 +259,144 @@ const CSV_COLUMNS = ['minute', 'timestamp', ...COUNT_FIELDS, ...VERSION_COLUMNS]
  */
 export function parseCsvSeries(file: string, text: string): SeriesFile {
   const lines = text.split(/\r?\n/);
-  let headerIndex = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (headerIndex < 0) throw seriesError('is empty: expected a header such as "minute,requests,errors"', file);
-  const headerLine = `line ${headerIndex + 1}`;
-  const separator = [';', '\t'].find((c) => !lines[headerIndex].includes(',') && lines[headerIndex].includes(c));
+  const header = readCsvHeader(lines, file);
+  const clock: CsvClock = {};
+  const series: SeriesEntry[] = [];
+  const lineOf: number[] = [];
+  for (let i = header.index + 1; i < lines.length; i++) {
+    if (isBlankOrComment(lines[i])) continue;
+    series.push(csvEntry(lines[i], header, clock, file, `line ${i + 1}`));
+    lineOf.push(i + 1);
+  }
+  const locate = (index: number) => `line ${lineOf[index]}`;
+  checkSeries(series, file, locate);
+  return { file, format: 'csv', series, startTimeMs: clock.startTimeMs, locate };
+}
+
+/** The header: its line's index, the column names as read, and which are there. */
+interface CsvHeader {
+  readonly index: number;
+  readonly columns: readonly string[];
+  readonly seen: ReadonlySet<string>;
+}
+
+/** With a `timestamp` column: the first row's time, in epoch milliseconds (minute 0). */
+interface CsvClock {
+  startTimeMs?: number;
+}
+
+function isBlankOrComment(line: string): boolean {
+  return line.trim() === '' || line.trimStart().startsWith('#');
+}
+
+/** The first line that is neither blank nor a comment, checked as a header. */
+function readCsvHeader(lines: readonly string[], file: string): CsvHeader {
+  const index = lines.findIndex((l) => !isBlankOrComment(l));
+  if (index < 0) throw seriesError('is empty: expected a header such as "minute,requests,errors"', file);
+  const where = `line ${index + 1}`;
+  const separator = [';', '\t'].find((c) => !lines[index].includes(',') && lines[index].includes(c));
   if (separator !== undefined) {
-    throw seriesError(`the header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}; CSV columns are separated by commas ("minute,requests,errors")`, file, headerLine);
+    throw seriesError(`the header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}; CSV columns are separated by commas ("minute,requests,errors")`, file, where);
   }
   // Column names are case-insensitive; a Synthetics canary's name is kept as written.
-  const columns = splitCsvLine(lines[headerIndex], file, headerLine).map((c) => {
+  const columns = splitCsvLine(lines[index], file, where).map((c) => {
     const name = c.trim();
     return SYNTHETICS_COLUMN.test(name) ? `synthetics:${name.slice('synthetics:'.length).trim()}` : name.toLowerCase();
   });
+  const seen = checkColumnNames(columns, file, where);
+  checkColumnSet(columns, seen, file, where);
+  return { index, columns, seen };
+}
+
+/** Each column known (or a named Synthetics canary) and given once; returns the set of them. */
+function checkColumnNames(columns: readonly string[], file: string, where: string): Set<string> {
   const seen = new Set<string>();
   for (const column of columns) {
     if (column === 'synthetics:') {
-      throw seriesError('column "synthetics:" names no canary; name it synthetics:<canary name>, as the CanaryName dimension', file, headerLine);
+      throw seriesError('column "synthetics:" names no canary; name it synthetics:<canary name>, as the CanaryName dimension', file, where);
     }
     if (!CSV_COLUMNS.includes(column) && !SYNTHETICS_COLUMN.test(column)) {
-      throw seriesError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>`, file, headerLine);
+      throw seriesError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>`, file, where);
     }
-    if (seen.has(column)) throw seriesError(`column "${column}" appears twice`, file, headerLine);
+    if (seen.has(column)) throw seriesError(`column "${column}" appears twice`, file, where);
     seen.add(column);
   }
-  const hasMinute = seen.has('minute');
-  const hasTimestamp = seen.has('timestamp');
-  if (hasMinute === hasTimestamp) {
-    throw seriesError(`the header needs exactly one of the columns "minute" or "timestamp", got: ${columns.join(',')}`, file, headerLine);
+  return seen;
+}
+
+/** One of minute or timestamp; each version's requests and errors together; the blended counts, or both versions to sum. */
+function checkColumnSet(columns: readonly string[], seen: ReadonlySet<string>, file: string, where: string): void {
+  if (seen.has('minute') === seen.has('timestamp')) {
+    throw seriesError(`the header needs exactly one of the columns "minute" or "timestamp", got: ${columns.join(',')}`, file, where);
   }
   for (const arm of ['stable', 'canary']) {
     const armColumns = columns.filter((c) => c.startsWith(`${arm}_`));
     if (armColumns.length > 0 && !(seen.has(`${arm}_requests`) && seen.has(`${arm}_errors`))) {
-      throw seriesError(`columns ${arm}_requests and ${arm}_errors are both required when any ${arm}_ column is given`, file, headerLine);
+      throw seriesError(`columns ${arm}_requests and ${arm}_errors are both required when any ${arm}_ column is given`, file, where);
     }
   }
   const perVersion = seen.has('stable_requests') && seen.has('canary_requests');
   for (const required of ['requests', 'errors']) {
     if (!seen.has(required) && !perVersion) {
-      throw seriesError(`column "${required}" is required (or both stable_ and canary_ columns, from which it is summed)`, file, headerLine);
+      throw seriesError(`column "${required}" is required (or both stable_ and canary_ columns, from which it is summed)`, file, where);
     }
   }
+}
 
-  const series: SeriesEntry[] = [];
-  const lineOf: number[] = [];
-  let startTimeMs: number | undefined;
-  for (let i = headerIndex + 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-    const where = `line ${i + 1}`;
-    const cells = splitCsvLine(line, file, where);
-    if (cells.length !== columns.length) {
-      throw seriesError(`expected ${columns.length} fields (${columns.join(',')}), got ${cells.length}`, file, where);
-    }
-    const row: Record<string, string> = {};
-    columns.forEach((c, k) => (row[c] = cells[k].trim()));
-    let minute: number;
-    if (hasTimestamp) {
-      const ms = Date.parse(row.timestamp);
-      if (row.timestamp === '' || Number.isNaN(ms)) throw seriesError(`must be an ISO 8601 time such as 2024-05-01T10:00:00Z, got "${row.timestamp}"`, file, where, 'timestamp');
-      startTimeMs ??= ms;
-      const offset = (ms - startTimeMs) / 60_000;
-      if (!Number.isInteger(offset)) {
-        throw seriesError(`must fall on a whole minute after the first row (${new Date(startTimeMs).toISOString()}), got "${row.timestamp}"`, file, where, 'timestamp');
-      }
-      minute = offset;
-    } else {
-      minute = wholeNumber(cellNumber(row.minute, file, where, 'minute'), file, where, 'minute');
-    }
-    const counts: Record<string, unknown> = {};
-    for (const field of COUNT_FIELDS) counts[field] = cellNumber(row[field], file, where, field);
-    for (const arm of ['stable', 'canary']) {
-      if (!seen.has(`${arm}_requests`)) continue;
-      const values = Object.fromEntries(COUNT_FIELDS.map((f) => [f, cellNumber(row[`${arm}_${f}`], file, where, `${arm}_${f}`)]));
-      if (Object.values(values).every((v) => v === undefined)) continue;
-      for (const f of ['requests', 'errors']) {
-        if (values[f] === undefined) throw seriesError(`is empty while other ${arm}_ cells of this row are not; fill it or clear them all`, file, where, `${arm}_${f}`);
-      }
-      counts[arm] = values;
-    }
-    const synthetics: Record<string, number> = {};
-    for (const column of columns) {
-      if (!SYNTHETICS_COLUMN.test(column)) continue;
-      const value = cellNumber(row[column], file, where, column);
-      if (value !== undefined) synthetics[column.slice('synthetics:'.length)] = successPercent(value, file, where, column);
-    }
-    lineOf.push(i + 1);
-    const entry = buildEntry(minute, counts, file, where, (_field, value) => value as number | undefined, '_');
-    series.push(Object.keys(synthetics).length > 0 ? { ...entry, synthetics } : entry);
+/** One row as an entry: its minute, its counts (blended and per version) and its Synthetics runs. */
+function csvEntry(line: string, header: CsvHeader, clock: CsvClock, file: string, where: string): SeriesEntry {
+  const cells = splitCsvLine(line, file, where);
+  if (cells.length !== header.columns.length) {
+    throw seriesError(`expected ${header.columns.length} fields (${header.columns.join(',')}), got ${cells.length}`, file, where);
   }
-  const locate = (index: number) => `line ${lineOf[index]}`;
-  checkSeries(series, file, locate);
-  return { file, format: 'csv', series, startTimeMs, locate };
+  const row: Record<string, string> = {};
+  header.columns.forEach((c, k) => (row[c] = cells[k].trim()));
+  const minute = header.seen.has('timestamp')
+    ? timestampMinute(row.timestamp, clock, file, where)
+    : wholeNumber(cellNumber(row.minute, file, where, 'minute'), file, where, 'minute');
+  const counts = csvCounts(row, header.seen, file, where);
+  const synthetics = csvSynthetics(row, header.columns, file, where);
+  const entry = buildEntry(minute, counts, file, where, (_field, value) => value as number | undefined, '_');
+  return Object.keys(synthetics).length > 0 ? { ...entry, synthetics } : entry;
+}
+
+/** A row's timestamp as minutes after the first row's, which sets the clock. */
+function timestampMinute(timestamp: string, clock: CsvClock, file: string, where: string): number {
+  const ms = Date.parse(timestamp);
+  if (timestamp === '' || Number.isNaN(ms)) throw seriesError(`must be an ISO 8601 time such as 2024-05-01T10:00:00Z, got "${timestamp}"`, file, where, 'timestamp');
+  clock.startTimeMs ??= ms;
+  const offset = (ms - clock.startTimeMs) / 60_000;
+  if (!Number.isInteger(offset)) {
+    throw seriesError(`must fall on a whole minute after the first row (${new Date(clock.startTimeMs).toISOString()}), got "${timestamp}"`, file, where, 'timestamp');
+  }
+  return offset;
+}
+
+/** The row's counts as `buildEntry` reads them; a version whose cells are all empty is left out. */
+function csvCounts(row: Record<string, string>, seen: ReadonlySet<string>, file: string, where: string): Record<string, unknown> {
+  const counts: Record<string, unknown> = {};
+  for (const field of COUNT_FIELDS) counts[field] = cellNumber(row[field], file, where, field);
+  for (const arm of ['stable', 'canary']) {
+    if (!seen.has(`${arm}_requests`)) continue;
+    const values = Object.fromEntries(COUNT_FIELDS.map((f) => [f, cellNumber(row[`${arm}_${f}`], file, where, `${arm}_${f}`)]));
+    if (Object.values(values).every((v) => v === undefined)) continue;
+    for (const f of ['requests', 'errors']) {
+      if (values[f] === undefined) throw seriesError(`is empty while other ${arm}_ cells of this row are not; fill it or clear them all`, file, where, `${arm}_${f}`);
+    }
+    counts[arm] = values;
+  }
+  return counts;
+}
+
+/** The row's Synthetics runs by canary name; an empty cell is no run. */
+function csvSynthetics(row: Record<string, string>, columns: readonly string[], file: string, where: string): Record<string, number> {
+  const synthetics: Record<string, number> = {};
+  for (const column of columns) {
+    if (!SYNTHETICS_COLUMN.test(column)) continue;
+    const value = cellNumber(row[column], file, where, column);
+    if (value !== undefined) synthetics[column.slice('synthetics:'.length)] = successPercent(value, file, where, column);
+  }
+  return synthetics;
 }
 
 /** Splits one CSV line; double-quoted fields may hold commas and doubled quotes. */

@@ -30,8 +30,11 @@ export class RollbackPlan {
 
   /** Monthly cost of the alarms at us-east-1 list prices, in USD. */
   public readonly monthlyCostUsd: number;
+  /** Metric alarms created: each SLO's window alarms, each threshold trigger's alarm and each rollback trigger's alarms. */
   public readonly metricAlarmCount: number;
+  /** Composite alarms created: each SLO's tier and severity composites. */
   public readonly compositeAlarmCount: number;
+  /** SLOs under the scope. */
   public readonly sloCount: number;
 
   private readonly plan: Plan;

@@ -41,6 +41,12 @@ export interface SyntheticsHealthCheckProps {
 
 /** A health check the evaluator runs on every bake tick, besides the SLOs. */
 export class HealthCheck {
+  /**
+   * An HTTP probe: a GET of the URL on every bake tick.
+   *
+   * A status from 200 to 399 passes, and `failAfter` consecutive failed probes fail the bake. The
+   * simulator cannot replay a probe from metrics: it says so in the evaluator's reasons.
+   */
   public static http(props: HttpHealthCheckProps): HealthCheck {
     validateName('HealthCheck.http', props.name);
     if (!Token.isUnresolved(props.url) && !/^https?:\/\/[^\s]+$/.test(props.url)) {
@@ -67,6 +73,12 @@ export class HealthCheck {
     return new HealthCheck({ kind: 'http', name: props.name, url: props.url, timeoutMs, failAfter });
   }
 
+  /**
+   * A CloudWatch Synthetics canary whose runs (`SuccessPercent`) are read on every bake tick.
+   *
+   * The bake fails when the runs since traffic shifted fail significantly more often than the
+   * canary's runs in the hour before the release (see `minSuccessPercent`).
+   */
   public static synthetics(props: SyntheticsHealthCheckProps): HealthCheck {
     validateName('HealthCheck.synthetics', props.name);
     if (typeof props.canaryName !== 'string' || (!Token.isUnresolved(props.canaryName) && props.canaryName.trim().length === 0)) {
