@@ -144,8 +144,8 @@ function checkHealthChecks(path: string, healthChecks: RollbackTriggerProps['hea
       if (first !== undefined) {
         throw new RollbackTriggersError(
           'RT329',
-          `${path}: healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons, the audit events and the simulator's series ` +
-            '(synthetics:<name>) tell checks apart by name — give each check its own name, and list each check once',
+          `${path}: healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons and the audit events tell checks apart by name ` +
+            '(and the simulator looks up the runs of a canary named only at deploy time by it) — give each check its own name, and list each check once',
         );
       }
       names.set(check.name, i);

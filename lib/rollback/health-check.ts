@@ -110,8 +110,9 @@ export class HealthCheck {
 }
 
 /**
- * A health check's name keys it in the evaluator's reasons, the audit events and the simulator's
- * series (`synthetics:<name>`): it must be a literal, non-blank string (RT329). Duplicates are
+ * A health check's name keys it in the evaluator's reasons and the audit events, and the simulator
+ * looks a canary's runs up by it when the canary's name is known only at deploy time: it must be a
+ * literal, non-blank string (RT329). Duplicates are
  * checked by the trigger that holds the checks.
  */
 function validateName(factory: string, name: unknown): void {
