@@ -233,111 +233,222 @@ const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : String(Number(
  * escalates and names the incident.
  */
 export function decideBake(input: BakeInput): Decision {
-  const observations: SloObservation[] = [];
-  const failures: string[] = [...(input.healthFailures ?? [])];
-  const starved: string[] = [];
-  const unread: ReadProblem[] = [];
-  const excused: string[] = [];
-  const pending: string[] = [...(input.healthPending ?? [])];
-  const incidents: IncidentNote[] = [];
-  for (const data of input.slos) {
-    const { slo, canary } = data;
-    const baselineProblems = data.baselineProblems ?? [];
-    if ((data.canaryProblems ?? []).length > 0) {
-      unread.push(...data.canaryProblems!.map((p) => ({ ...p, reason: `${slo.name}: ${p.reason}` })));
-      continue;
-    }
-    // A baseline that could not be read can neither excuse the new version nor serve as its reference.
-    const windows = windowsFor(data, baselineProblems.length === 0);
-    observations.push(observation(slo, 'canary', canary, input.bakedSeconds));
-    if (data.baseline && baselineProblems.length === 0) observations.push(observation(slo, 'baseline', data.baseline, input.bakedSeconds));
-    if (windows.reference) observations.push(observation(slo, 'reference', windows.reference.counts, windows.reference.minutes * 60));
-    const judged = judgeSlo(slo, windows, input.config.baselineFactor ?? 0, canary, baselineProblems.length > 0);
-    if (judged.preExisting) incidents.push({ kind: 'pre-existing', slo: slo.name, reason: judged.preExisting });
-    if (judged.excused) excused.push(judged.excused);
-    if (judged.pending) pending.push(judged.pending);
-    if (judged.failure) {
-      failures.push(judged.failure);
-      continue;
-    }
-    if (judged.unreadable) {
-      unread.push(...baselineProblems.map((p) => ({ ...p, reason: `${judged.unreadable}: ${p.reason}` })));
-      continue;
-    }
-    if (judged.starved) {
-      starved.push(judged.starved);
-      continue;
-    }
-    if (input.config.compareWithBaseline && data.baseline) {
-      if (baselineProblems.length > 0) {
-        // The comparison is part of the judgement: without it this SLO has not passed.
-        unread.push(...baselineProblems.map((p) => ({ ...p, reason: `${slo.name} (current version, for the canary judge): ${p.reason}` })));
-        continue;
-      }
-      // On the same minutes only: after the full shift the current version serves nothing to compare with.
-      const reason = (input.compare ?? compareWithBaseline)(slo, windows.paired.canary, windows.paired.baseline);
-      if (reason) failures.push(`${slo.name}: ${reason}`);
-    }
-  }
-  unread.push(...(input.readProblems ?? []));
-  const unreadReasons = unread.map((p) => (p.permanent ? `${p.reason} (configuration error: waiting will not fix it)` : p.reason));
-  const incidentReasons = incidents.map((i) => i.reason);
-  const findings = incidents.length > 0 ? { incidents } : {};
-  // Failing needs no complete picture: what was read shows the new version is bad.
-  if (failures.length > 0) {
-    return { action: 'report', status: 'Failed', verdict: 'fail', reasons: [...failures, ...unreadReasons, ...incidentReasons], observations, ...findings };
-  }
+  const tally = openTally(input);
+  for (const data of input.slos) tallySlo(tally, data, input);
+  tally.unread.push(...(input.readProblems ?? []));
+  return verdictOf(input, tally);
+}
 
+/** What the SLOs and health checks of one tick said, gathered before the verdict. */
+interface BakeTally {
+  readonly observations: SloObservation[];
+  readonly failures: string[];
+  readonly starved: string[];
+  readonly unread: ReadProblem[];
+  readonly excused: string[];
+  readonly pending: string[];
+  readonly incidents: IncidentNote[];
+}
+
+/** A failed health check fails the bake; one that failed its latest run holds it open. */
+function openTally(input: BakeInput): BakeTally {
+  return {
+    observations: [],
+    failures: [...(input.healthFailures ?? [])],
+    starved: [],
+    unread: [],
+    excused: [],
+    pending: [...(input.healthPending ?? [])],
+    incidents: [],
+  };
+}
+
+/** Reads one SLO's arms, judges its windows, then compares it with the current version. */
+function tallySlo(tally: BakeTally, data: SloBakeData, input: BakeInput): void {
+  const { slo, canary } = data;
+  const baselineProblems = data.baselineProblems ?? [];
+  if ((data.canaryProblems ?? []).length > 0) {
+    tally.unread.push(...data.canaryProblems!.map((p) => ({ ...p, reason: `${slo.name}: ${p.reason}` })));
+    return;
+  }
+  // A baseline that could not be read can neither excuse the new version nor serve as its reference.
+  const windows = windowsFor(data, baselineProblems.length === 0);
+  tally.observations.push(...observationsOf(data, windows, input.bakedSeconds));
+  const judged = judgeSlo(slo, windows, input.config.baselineFactor ?? 0, canary, baselineProblems.length > 0);
+  if (fileJudgement(tally, slo, judged, baselineProblems) === 'settled') return;
+  if (input.config.compareWithBaseline && data.baseline) compareArms(tally, input, data, windows);
+}
+
+/** The new version since the release, the current version (when read) and the reference. */
+function observationsOf(data: SloBakeData, windows: SloWindows, bakedSeconds: number): SloObservation[] {
+  const { slo } = data;
+  const observations = [observation(slo, 'canary', data.canary, bakedSeconds)];
+  if (data.baseline && (data.baselineProblems ?? []).length === 0) observations.push(observation(slo, 'baseline', data.baseline, bakedSeconds));
+  if (windows.reference) observations.push(observation(slo, 'reference', windows.reference.counts, windows.reference.minutes * 60));
+  return observations;
+}
+
+/** Files what `judgeSlo` said; `settled` when the SLO failed, waits for a read or lacks traffic (no comparison then). */
+function fileJudgement(tally: BakeTally, slo: EvaluatorSlo, judged: SloJudgement, baselineProblems: readonly ReadProblem[]): 'settled' | 'open' {
+  if (judged.preExisting) tally.incidents.push({ kind: 'pre-existing', slo: slo.name, reason: judged.preExisting });
+  if (judged.excused) tally.excused.push(judged.excused);
+  if (judged.pending) tally.pending.push(judged.pending);
+  if (judged.failure) {
+    tally.failures.push(judged.failure);
+    return 'settled';
+  }
+  if (judged.unreadable) {
+    tally.unread.push(...baselineProblems.map((p) => ({ ...p, reason: `${judged.unreadable}: ${p.reason}` })));
+    return 'settled';
+  }
+  if (judged.starved) {
+    tally.starved.push(judged.starved);
+    return 'settled';
+  }
+  return 'open';
+}
+
+/** The canary judge: the new version against the current one on the minutes both served. */
+function compareArms(tally: BakeTally, input: BakeInput, data: SloBakeData, windows: SloWindows): void {
+  const { slo } = data;
+  const baselineProblems = data.baselineProblems ?? [];
+  if (baselineProblems.length > 0) {
+    // The comparison is part of the judgement: without it this SLO has not passed.
+    tally.unread.push(...baselineProblems.map((p) => ({ ...p, reason: `${slo.name} (current version, for the canary judge): ${p.reason}` })));
+    return;
+  }
+  // On the same minutes only: after the full shift the current version serves nothing to compare with.
+  const reason = (input.compare ?? compareWithBaseline)(slo, windows.paired.canary, windows.paired.baseline);
+  if (reason) tally.failures.push(`${slo.name}: ${reason}`);
+}
+
+/** Where the bake stands on its clock: over, near CodeDeploy's hour, and how to say so. */
+interface BakeClock {
+  readonly bakeOver: boolean;
+  readonly deadlineNear: boolean;
+  /** How far CodeDeploy's one-hour limit is. */
+  readonly limit: string;
+  /** `bake complete`, or the limit. */
+  readonly when: string;
+}
+
+function bakeClock(input: BakeInput): BakeClock {
   const deadline = input.deadlineSeconds ?? HOOK_LIMIT_SECONDS - input.config.deadlineMarginSeconds;
   const bakeOver = input.bakedSeconds >= input.config.bakeSeconds;
-  const deadlineNear = input.hookAgeSeconds >= deadline;
   const limit = `CodeDeploy's one-hour hook limit is ${Math.round(HOOK_LIMIT_SECONDS - input.hookAgeSeconds)} s away`;
-  const when = bakeOver ? 'bake complete' : limit;
-  const context = [...incidentReasons, ...excused];
-  if (unread.length > 0) {
-    const permanent = unread.some((p) => p.permanent);
-    if (deadlineNear || (bakeOver && permanent)) {
-      // Said as it is: a transient problem waits for the deadline, a configuration error does not.
-      const decided = inconclusive(input.config.inconclusiveAction, `${deadlineNear ? limit : when}, but metrics could not be read`, [...unreadReasons, ...starved, ...context], observations, permanent || incidents.length > 0);
-      return { ...decided, ...findings };
-    }
-    return { action: 'continue', reasons: [...unreadReasons, ...starved, ...pending, ...context], observations };
+  return { bakeOver, deadlineNear: input.hookAgeSeconds >= deadline, limit, when: bakeOver ? 'bake complete' : limit };
+}
+
+/** The tally said as reasons: reads that failed, incidents not the release's, and what goes with every verdict. */
+interface TallyReasons {
+  readonly unread: string[];
+  readonly incidents: string[];
+  /** Incidents and excused burns: said with every verdict after a failure. */
+  readonly context: string[];
+  /** The incidents for the report, when there are any. */
+  readonly findings: { incidents?: IncidentNote[] };
+}
+
+function reasonsOf(tally: BakeTally): TallyReasons {
+  const incidents = tally.incidents.map((i) => i.reason);
+  return {
+    unread: tally.unread.map((p) => (p.permanent ? `${p.reason} (configuration error: waiting will not fix it)` : p.reason)),
+    incidents,
+    context: [...incidents, ...tally.excused],
+    findings: tally.incidents.length > 0 ? { incidents: tally.incidents } : {},
+  };
+}
+
+/** The tick's verdict, in order of precedence: fail, unread, baking, pending, starved, pass. */
+function verdictOf(input: BakeInput, tally: BakeTally): Decision {
+  const said = reasonsOf(tally);
+  const { observations, starved, pending } = tally;
+  // Failing needs no complete picture: what was read shows the new version is bad.
+  if (tally.failures.length > 0) {
+    return { action: 'report', status: 'Failed', verdict: 'fail', reasons: [...tally.failures, ...said.unread, ...said.incidents], observations, ...said.findings };
   }
-  if (!bakeOver && !deadlineNear) {
-    return { action: 'continue', reasons: [...starved, ...pending, ...context], observations };
+  const clock = bakeClock(input);
+  if (tally.unread.length > 0) return unreadVerdict(input, tally, clock, said);
+  if (!clock.bakeOver && !clock.deadlineNear) {
+    return { action: 'continue', reasons: [...starved, ...pending, ...said.context], observations };
   }
-  if (pending.length > 0) {
-    // The bake is over, but a pass now would let a regression that has just begun through.
-    if (!deadlineNear) return { action: 'continue', reasons: [`${when}, but the new version is burning at the page rate or failing a health check right now`, ...pending, ...starved, ...context], observations };
-    // At the deadline a burn still going on is no evidence of a healthy release: not a pass.
-    return { ...inconclusive(input.config.inconclusiveAction, `${limit}, and the new version is burning at the page rate or failing its health checks right now`, [...pending, ...starved, ...context], observations, true), ...findings };
+  if (pending.length > 0) return pendingVerdict(input, tally, clock, said);
+  if (starved.length > 0) return starvedVerdict(input, tally, clock, said);
+  return passVerdict(tally, clock, said);
+}
+
+/** Metrics that could not be read: a transient problem waits for the deadline, a configuration error for the end of the bake. */
+function unreadVerdict(input: BakeInput, tally: BakeTally, clock: BakeClock, said: TallyReasons): Decision {
+  const { observations, starved, pending } = tally;
+  const permanent = tally.unread.some((p) => p.permanent);
+  if (clock.deadlineNear || (clock.bakeOver && permanent)) {
+    // Said as it is: a transient problem waits for the deadline, a configuration error does not.
+    const decided = inconclusive(
+      input.config.inconclusiveAction,
+      `${clock.deadlineNear ? clock.limit : clock.when}, but metrics could not be read`,
+      [...said.unread, ...starved, ...said.context],
+      observations,
+      permanent || tally.incidents.length > 0,
+    );
+    return { ...decided, ...said.findings };
   }
-  if (starved.length > 0) {
-    if (isTestTrafficHook(input.lifecycleEvent)) {
-      return {
-        ...inconclusive(
-          'pass',
-          `${when} with too little test traffic at AfterAllowTestTraffic: test traffic flows only when someone sends it, production traffic is judged at AfterAllowTraffic`,
-          [...starved, ...context],
-          observations,
-          incidents.length > 0,
-        ),
-        ...findings,
-      };
-    }
-    return { ...inconclusive(input.config.inconclusiveAction, `${when} without enough data`, [...starved, ...context], observations, incidents.length > 0), ...findings };
+  return { action: 'continue', reasons: [...said.unread, ...starved, ...pending, ...said.context], observations };
+}
+
+/** The bake is over, but a pass now would let a regression that has just begun through. */
+function pendingVerdict(input: BakeInput, tally: BakeTally, clock: BakeClock, said: TallyReasons): Decision {
+  const { observations, starved, pending } = tally;
+  if (!clock.deadlineNear) {
+    return {
+      action: 'continue',
+      reasons: [`${clock.when}, but the new version is burning at the page rate or failing a health check right now`, ...pending, ...starved, ...said.context],
+      observations,
+    };
   }
+  // At the deadline a burn still going on is no evidence of a healthy release: not a pass.
+  return {
+    ...inconclusive(
+      input.config.inconclusiveAction,
+      `${clock.limit}, and the new version is burning at the page rate or failing its health checks right now`,
+      [...pending, ...starved, ...said.context],
+      observations,
+      true,
+    ),
+    ...said.findings,
+  };
+}
+
+/** Too little traffic at the end: inconclusive, except at AfterAllowTestTraffic (`isTestTrafficHook`). */
+function starvedVerdict(input: BakeInput, tally: BakeTally, clock: BakeClock, said: TallyReasons): Decision {
+  const { observations, starved } = tally;
+  const escalate = tally.incidents.length > 0;
+  if (isTestTrafficHook(input.lifecycleEvent)) {
+    return {
+      ...inconclusive(
+        'pass',
+        `${clock.when} with too little test traffic at AfterAllowTestTraffic: test traffic flows only when someone sends it, production traffic is judged at AfterAllowTraffic`,
+        [...starved, ...said.context],
+        observations,
+        escalate,
+      ),
+      ...said.findings,
+    };
+  }
+  return { ...inconclusive(input.config.inconclusiveAction, `${clock.when} without enough data`, [...starved, ...said.context], observations, escalate), ...said.findings };
+}
+
+function passVerdict(tally: BakeTally, clock: BakeClock, said: TallyReasons): Decision {
   return {
     action: 'report',
     status: 'Succeeded',
     verdict: 'pass',
     reasons: [
-      excused.length > 0 ? `${when}: no burn on the new version's own traffic was the release's` : `${when}: every SLO held on the new version's own traffic`,
-      ...context,
+      tally.excused.length > 0 ? `${clock.when}: no burn on the new version's own traffic was the release's` : `${clock.when}: every SLO held on the new version's own traffic`,
+      ...said.context,
     ],
-    observations,
+    observations: tally.observations,
     // Not the release's doing, and no rollback: but the service is in an incident a human must own.
-    ...(incidents.length > 0 ? { escalate: true, ...findings } : {}),
+    ...(tally.incidents.length > 0 ? { escalate: true, ...said.findings } : {}),
   };
 }
 
@@ -411,152 +522,234 @@ const pctOf = (c: Counts) => `${fmt(ratioOf(c) * 100)} % (${fmt(c.bad)} of ${fmt
  * (the page rate over the last hour and the last short window) on the current version.
  */
 function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Counts, baselineUnreadable = false): SloJudgement {
+  const preExisting = preExistingIncident(slo, w);
+  const withIncident = (judged: SloJudgement): SloJudgement => (preExisting ? { ...judged, preExisting } : judged);
+  const j = judgingCase(slo, w, factor, baselineUnreadable);
+  if (canary.datapoints === 0 || canary.total < slo.minEvents) return withIncident(judgeFewEvents(j, canary));
+  // The rules in order of precedence: the first that fails the release (or must read again) decides.
+  const paired = judgePaired(j);
+  if (paired?.failure) return withIncident(paired);
+  const hour = judgeWorkbookHour(j);
+  if (hour) return withIncident(hour);
+  const continued = judgeContinuedBurn(j);
+  if (continued) return withIncident(continued);
+  const alone = judgeSoloWindow(j);
+  if (alone?.failure || alone?.unreadable) return withIncident(alone);
+  const latest = burningNow(slo, w.solo.recent, j.worseThanReference);
+  // No rule failed it: say why a burn was not the release's (the solo window's reading before the paired one's), or name a blip.
+  const excused = alone?.excused ?? paired?.excused ?? blipNote(j, latest);
+  // Burning now, not yet for long enough: a blip ends within minutes, a regression lasts. Not a pass yet.
+  if (!excused && latest) return withIncident({ pending: pendingNote(j, latest) });
+  return withIncident({ ...(excused ? { excused } : {}) });
+}
+
+/** The workbook's page rule on the current version before the release: was the service already paging? */
+function preExistingIncident(slo: EvaluatorSlo, w: SloWindows): string | undefined {
   const F = slo.failBurnRate;
   const page = (c: Counts) => c.total >= slo.minEvents && (burnRateOf(c, slo.errorBudget) ?? 0) >= F;
-  const preExisting =
-    page(w.history.long) && page(w.history.short)
-      ? `${slo.name}: pre-existing incident — the service was already burning its budget at the page rate before the release ` +
-        `(the current version ${fmt(burnRateOf(w.history.long, slo.errorBudget))}× over the hour before it, ${fmt(burnRateOf(w.history.short, slo.errorBudget))}× over its last ` +
-        `${fmt(slo.shortWindowSeconds / 60)} min; threshold ${fmt(F)}×): the release is not rolled back for it, a human should look`
-      : undefined;
-  const withIncident = (j: SloJudgement): SloJudgement => (preExisting ? { ...j, preExisting } : j);
-  const ref = w.reference;
-  const refSays = ref
-    ? `the current version's ${ref.preRelease ? 'last minutes before the release' : 'last minutes of service'} (${fmt(ref.minutes)} min): ${pctOf(ref.counts)}`
-    : undefined;
+  if (!(page(w.history.long) && page(w.history.short))) return undefined;
+  return (
+    `${slo.name}: pre-existing incident — the service was already burning its budget at the page rate before the release ` +
+    `(the current version ${fmt(burnRateOf(w.history.long, slo.errorBudget))}× over the hour before it, ${fmt(burnRateOf(w.history.short, slo.errorBudget))}× over its last ` +
+    `${fmt(slo.shortWindowSeconds / 60)} min; threshold ${fmt(F)}×): the release is not rolled back for it, a human should look`
+  );
+}
+
+/** What every step of `judgeSlo` reads: the SLO, its windows, and how they compare with the reference. */
+interface JudgingCase {
+  readonly slo: EvaluatorSlo;
+  readonly w: SloWindows;
+  readonly factor: number;
+  readonly baselineUnreadable: boolean;
+  /** The reference said in a reason; undefined without one. */
+  readonly refSays?: string;
   /**
    * Whether `c` is the release's: more than `factor` times as bad as the reference's worst stretch,
    * and significantly worse than its whole last short window (the canary judge: Fisher and the
    * beta-binomial posterior), so a few clean seconds are never the whole comparison.
    */
-  const worseThanReference = (c: Counts) =>
-    factor === 0 || ref === undefined || (ratioOf(c) > factor * ratioOf(ref.counts) && compareWithBaseline(slo, c, ref.window) !== undefined);
-  /**
-   * A failure of minutes served alone with nothing to compare them with: when the current
-   * version's counts could not be read, nobody knows whether it failed as often (a shared
-   * incident). Not a rollback on that: read again, inconclusive at the deadline.
-   */
-  const unattributable = (why: string): SloJudgement | undefined =>
-    baselineUnreadable ? withIncident({ unreadable: `${why}, but the current version's counts could not be read to tell the release from a shared incident` }) : undefined;
+  readonly worseThanReference: (c: Counts) => boolean;
+}
 
-  if (canary.datapoints === 0 || canary.total < slo.minEvents) {
-    const decisive = decisiveFailure(slo, w, factor, ref);
-    if (decisive) return withIncident({ failure: decisive });
-    return withIncident({
-      starved:
-        canary.datapoints === 0
-          ? `${slo.name}: no datapoints for the new version (a misdimensioned metric fails open in CloudWatch; here it is inconclusive)`
-          : `${slo.name}: only ${canary.total} of the ${slo.minEvents} events needed`,
-    });
-  }
+function judgingCase(slo: EvaluatorSlo, w: SloWindows, factor: number, baselineUnreadable: boolean): JudgingCase {
+  const ref = w.reference;
+  return {
+    slo,
+    w,
+    factor,
+    baselineUnreadable,
+    refSays: ref
+      ? `the current version's ${ref.preRelease ? 'last minutes before the release' : 'last minutes of service'} (${fmt(ref.minutes)} min): ${pctOf(ref.counts)}`
+      : undefined,
+    worseThanReference: (c: Counts) =>
+      factor === 0 || ref === undefined || (ratioOf(c) > factor * ratioOf(ref.counts) && compareWithBaseline(slo, c, ref.window) !== undefined),
+  };
+}
 
-  let excused: string | undefined;
+/**
+ * A failure of minutes served alone with nothing to compare them with: when the current
+ * version's counts could not be read, nobody knows whether it failed as often (a shared
+ * incident). Not a rollback on that: read again, inconclusive at the deadline.
+ */
+function unattributable(j: JudgingCase, why: string): SloJudgement | undefined {
+  return j.baselineUnreadable ? { unreadable: `${why}, but the current version's counts could not be read to tell the release from a shared incident` } : undefined;
+}
+
+/** Fewer events than the tier's minimum: starved, unless the few there are fail decisively. */
+function judgeFewEvents({ slo, w, factor }: JudgingCase, canary: Counts): SloJudgement {
+  const decisive = decisiveFailure(slo, w, factor, w.reference);
+  if (decisive) return { failure: decisive };
+  return {
+    starved:
+      canary.datapoints === 0
+        ? `${slo.name}: no datapoints for the new version (a misdimensioned metric fails open in CloudWatch; here it is inconclusive)`
+        : `${slo.name}: only ${canary.total} of the ${slo.minEvents} events needed`,
+  };
+}
+
+/**
+ * The paired minutes: the new version burns at the page rate since the release and over the
+ * short window, and fails more than `factor` × the current version (a failure), or not (excused).
+ */
+function judgePaired({ slo, w, factor }: JudgingCase): SloJudgement | undefined {
+  const F = slo.failBurnRate;
   const p = w.paired;
   const burn = burnRateOf(p.canary, slo.errorBudget);
   const shortBurn = burnRateOf(p.canaryShort, slo.errorBudget);
-  if (p.canary.total >= slo.minEvents && burn !== undefined && burn >= F && shortBurn !== undefined && shortBurn >= F) {
-    // As the rollback alarms judge it: worse than `factor` × the current version by three standard deviations.
-    const shared = factor > 0 && p.baseline.total >= slo.minEvents && !significantlyWorse(p.canary, p.baseline, factor);
-    if (!shared) {
-      return withIncident({
-        failure:
-          `${slo.name}: the new version burns its error budget at ${fmt(burn)}× over ${fmt(p.canary.datapoints)} min since the release ` +
-          `(${p.canary.bad} of ${p.canary.total} events bad) and ${fmt(shortBurn)}× over the short window; the threshold is ${fmt(F)}×` +
-          (p.baseline.total > 0 ? `; the current version on the same minutes: ${pctOf(p.baseline)}` : ''),
-      });
-    }
-    excused =
-      `${slo.name}: shared incident — the new version burns at ${fmt(burn)}× (${pctOf(p.canary)}) but the current version fails about as often on the same minutes ` +
-      `(${pctOf(p.baseline)}: not more than ${fmt(factor)}× as often by three standard deviations): not the release`;
+  if (!(p.canary.total >= slo.minEvents && burn !== undefined && burn >= F && shortBurn !== undefined && shortBurn >= F)) return undefined;
+  // As the rollback alarms judge it: worse than `factor` × the current version by three standard deviations.
+  const shared = factor > 0 && p.baseline.total >= slo.minEvents && !significantlyWorse(p.canary, p.baseline, factor);
+  if (!shared) {
+    return {
+      failure:
+        `${slo.name}: the new version burns its error budget at ${fmt(burn)}× over ${fmt(p.canary.datapoints)} min since the release ` +
+        `(${p.canary.bad} of ${p.canary.total} events bad) and ${fmt(shortBurn)}× over the short window; the threshold is ${fmt(F)}×` +
+        (p.baseline.total > 0 ? `; the current version on the same minutes: ${pctOf(p.baseline)}` : ''),
+    };
   }
+  return {
+    excused:
+      `${slo.name}: shared incident — the new version burns at ${fmt(burn)}× (${pctOf(p.canary)}) but the current version fails about as often on the same minutes ` +
+      `(${pctOf(p.baseline)}: not more than ${fmt(factor)}× as often by three standard deviations): not the release`,
+  };
+}
 
-  const s = w.solo;
-  // The workbook's own rule, its hour reaching back before the release: the new version's bad
-  // events spent 14.4 × the budget of the service's last hour, and its last 5 minutes (served
-  // alone) burn at 14.4× too. No blip the workbook would not page on can meet it; an outage of a
-  // minute or two can.
+/** The budget of the service's last hour that the new version's solo bad events spent; 0 below the tier's minimum. */
+function hourBurnOf(slo: EvaluatorSlo, w: SloWindows): number {
+  const hour = w.solo.hourOfService;
+  return hour.total >= slo.minEvents ? burnRateOf(hour, slo.errorBudget)! : 0;
+}
+
+/**
+ * The workbook's own rule, its hour reaching back before the release: the new version's bad
+ * events spent 14.4 × the budget of the service's last hour, and its last 5 minutes (served
+ * alone) burn at 14.4× too. No blip the workbook would not page on can meet it; an outage of a
+ * minute or two can.
+ */
+function judgeWorkbookHour(j: JudgingCase): SloJudgement | undefined {
+  const { slo } = j;
+  const F = slo.failBurnRate;
+  const s = j.w.solo;
   const hour = s.hourOfService;
-  const hourBurn = hour.total >= slo.minEvents ? burnRateOf(hour, slo.errorBudget)! : 0;
+  const hourBurn = hourBurnOf(slo, j.w);
   // The workbook's short window beside its hour: the minutes served alone in the last 5 minutes.
   const shortBurn5 = s.short.total >= slo.minEvents ? burnRateOf(s.short, slo.errorBudget)! : 0;
-  if (hourBurn >= F && shortBurn5 >= F && worseThanReference(s.short)) {
+  if (!(hourBurn >= F && shortBurn5 >= F && j.worseThanReference(s.short))) return undefined;
+  return (
+    unattributable(j, `${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour`) ?? {
+      failure:
+        `${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour ` +
+        `(${fmt(hour.bad)} bad events of its own against ${fmt(hour.total)} events of both versions in the hour; the workbook pages at ${fmt(F)}×) ` +
+        `and burns at ${fmt(shortBurn5)}× over its last ${fmt(s.shortMinutes)} min (${pctOf(s.short)})` +
+        (j.refSays ? `; ${j.refSays}` : ''),
+    }
+  );
+}
+
+/**
+ * A burn that began while the current version served beside it, and was not shared then: the
+ * new version was already significantly worse on the same minutes, so the minutes it serves alone
+ * after the shift continue it (a blip after a clean canary cannot use this). The workbook's pair
+ * as served: every minute since the release as the long window, its last 5 minutes (paired and
+ * alone) as the short one.
+ */
+function judgeContinuedBurn({ slo, w, factor }: JudgingCase): SloJudgement | undefined {
+  const F = slo.failBurnRate;
+  const p = w.paired;
+  const s = w.solo;
+  if (!(factor > 0 && p.canary.total >= slo.minEvents && p.baseline.total >= slo.minEvents && significantlyWorse(p.canary, p.baseline, factor) && s.stretch.total > 0)) {
+    return undefined;
+  }
+  const since: Counts = { total: p.canary.total + s.stretch.total, bad: p.canary.bad + s.stretch.bad, datapoints: p.canary.datapoints + s.stretch.datapoints };
+  const last5: Counts = { total: p.canaryShort.total + s.short.total, bad: p.canaryShort.bad + s.short.bad, datapoints: p.canaryShort.datapoints + s.short.datapoints };
+  const sinceBurn = burnRateOf(since, slo.errorBudget)!;
+  const last5Burn = last5.total >= slo.minEvents ? burnRateOf(last5, slo.errorBudget)! : 0;
+  if (!(sinceBurn >= F && last5Burn >= F)) return undefined;
+  return {
+    failure:
+      `${slo.name}: the new version was already worse than the current one on the minutes both served (${pctOf(p.canary)} against ${pctOf(p.baseline)}, ` +
+      `more than ${fmt(factor)}× by three standard deviations), and burns its error budget at ${fmt(sinceBurn)}× since the release (${pctOf(since)}) and ` +
+      `${fmt(last5Burn)}× over its last ${fmt(slo.shortWindowSeconds / 60)} min (${pctOf(last5)}); the threshold is ${fmt(F)}×`,
+  };
+}
+
+/**
+ * A full short window served alone, each minute capped at the page rate × {@link SOLO_MINUTE_CAP}:
+ * a failure when it (or the stretch beside it) burns at the page rate and is worse than the
+ * reference, excused when it is not.
+ */
+function judgeSoloWindow(j: JudgingCase): SloJudgement | undefined {
+  const { slo, factor } = j;
+  const F = slo.failBurnRate;
+  const s = j.w.solo;
+  if (!(s.fullWindow && s.shortMinutes > 0 && s.shortCapped.total >= slo.minEvents)) return undefined;
+  const capped = burnRateOf(s.shortCapped, slo.errorBudget)!;
+  // The workbook's pair on the stretch served alone: a long window (at least twice the short one)
+  // at the page rate for significance, while the short window says it is still burning.
+  const long = s.stretchMinutes * 60 >= 2 * slo.shortWindowSeconds && s.stretchCapped.total >= slo.minEvents ? burnRateOf(s.stretchCapped, slo.errorBudget)! : 0;
+  const rawShort = burnRateOf(s.short, slo.errorBudget)!;
+  if (!(capped >= F || (long >= F && rawShort >= F))) return undefined;
+  // Both readings said as they are: capped (what is judged) and as served.
+  const numbers =
+    (capped >= F
+      ? `${fmt(capped)}× over its last ${fmt(s.shortMinutes)} min alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.shortCapped.bad)} of ${fmt(s.shortCapped.total)} events), ` +
+        `${fmt(rawShort)}× as served (${pctOf(s.short)})`
+      : `${fmt(long)}× over the ${fmt(s.stretchMinutes)} min it has served alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.stretchCapped.bad)} of ${fmt(s.stretchCapped.total)} events), ` +
+        `and ${fmt(rawShort)}× over its last ${fmt(s.shortMinutes)} min as served (${pctOf(s.short)})`) +
+    `; the threshold is ${fmt(F)}× (the cap keeps a blip of up to 3 minutes under it at 46 requests a minute or more)`;
+  if (j.worseThanReference(s.short)) {
     return (
-      unattributable(`${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour`) ??
-      withIncident({
-        failure:
-          `${slo.name}: the new version, serving alone, spent ${fmt(hourBurn)}× the error budget of the service's last hour ` +
-          `(${fmt(hour.bad)} bad events of its own against ${fmt(hour.total)} events of both versions in the hour; the workbook pages at ${fmt(F)}×) ` +
-          `and burns at ${fmt(shortBurn5)}× over its last ${fmt(s.shortMinutes)} min (${pctOf(s.short)})` +
-          (refSays ? `; ${refSays}` : ''),
-      })
+      unattributable(j, `${slo.name}: the new version, serving alone, burns its error budget at ${numbers}`) ?? {
+        failure: `${slo.name}: the new version, serving alone, burns its error budget at ${numbers}` + (j.refSays ? `; ${j.refSays}` : '; nothing to compare with (no current-version traffic)'),
+      }
     );
   }
-  const latest = burningNow(slo, s.recent, worseThanReference);
-  // A burn that began while the current version served beside it, and was not shared then: the
-  // new version was already significantly worse on the same minutes, so the minutes it serves alone
-  // after the shift continue it (a blip after a clean canary cannot use this). The workbook's pair
-  // as served: every minute since the release as the long window, its last 5 minutes (paired and
-  // alone) as the short one.
-  if (factor > 0 && p.canary.total >= slo.minEvents && p.baseline.total >= slo.minEvents && significantlyWorse(p.canary, p.baseline, factor) && s.stretch.total > 0) {
-    const since: Counts = { total: p.canary.total + s.stretch.total, bad: p.canary.bad + s.stretch.bad, datapoints: p.canary.datapoints + s.stretch.datapoints };
-    const last5: Counts = { total: p.canaryShort.total + s.short.total, bad: p.canaryShort.bad + s.short.bad, datapoints: p.canaryShort.datapoints + s.short.datapoints };
-    const sinceBurn = burnRateOf(since, slo.errorBudget)!;
-    const last5Burn = last5.total >= slo.minEvents ? burnRateOf(last5, slo.errorBudget)! : 0;
-    if (sinceBurn >= F && last5Burn >= F) {
-      return withIncident({
-        failure:
-          `${slo.name}: the new version was already worse than the current one on the minutes both served (${pctOf(p.canary)} against ${pctOf(p.baseline)}, ` +
-          `more than ${fmt(factor)}× by three standard deviations), and burns its error budget at ${fmt(sinceBurn)}× since the release (${pctOf(since)}) and ` +
-          `${fmt(last5Burn)}× over its last ${fmt(slo.shortWindowSeconds / 60)} min (${pctOf(last5)}); the threshold is ${fmt(F)}×`,
-      });
-    }
-  }
-  if (s.fullWindow && s.shortMinutes > 0 && s.shortCapped.total >= slo.minEvents) {
-    const capped = burnRateOf(s.shortCapped, slo.errorBudget)!;
-    // The workbook's pair on the stretch served alone: a long window (at least twice the short one)
-    // at the page rate for significance, while the short window says it is still burning.
-    const long = s.stretchMinutes * 60 >= 2 * slo.shortWindowSeconds && s.stretchCapped.total >= slo.minEvents ? burnRateOf(s.stretchCapped, slo.errorBudget)! : 0;
-    const rawShort = burnRateOf(s.short, slo.errorBudget)!;
-    if (capped >= F || (long >= F && rawShort >= F)) {
-      // Both readings said as they are: capped (what is judged) and as served.
-      const numbers =
-        (capped >= F
-          ? `${fmt(capped)}× over its last ${fmt(s.shortMinutes)} min alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.shortCapped.bad)} of ${fmt(s.shortCapped.total)} events), ` +
-            `${fmt(rawShort)}× as served (${pctOf(s.short)})`
-          : `${fmt(long)}× over the ${fmt(s.stretchMinutes)} min it has served alone counting each minute up to ${fmt(SOLO_MINUTE_CAP)}× the page rate (${fmt(s.stretchCapped.bad)} of ${fmt(s.stretchCapped.total)} events), ` +
-            `and ${fmt(rawShort)}× over its last ${fmt(s.shortMinutes)} min as served (${pctOf(s.short)})`) +
-        `; the threshold is ${fmt(F)}× (the cap keeps a blip of up to 3 minutes under it at 46 requests a minute or more)`;
-      if (worseThanReference(s.short)) {
-        return (
-          unattributable(`${slo.name}: the new version, serving alone, burns its error budget at ${numbers}`) ??
-          withIncident({
-            failure: `${slo.name}: the new version, serving alone, burns its error budget at ${numbers}` + (refSays ? `; ${refSays}` : '; nothing to compare with (no current-version traffic)'),
-          })
-        );
-      }
-      excused = `${slo.name}: the new version, serving alone, burns at ${numbers}, but not ${fmt(factor)}× worse than ${refSays}, or not significantly: what the service was already doing, not the release`;
-    }
-  }
-  if (!excused && s.burning.minutes > 0 && hourBurn < F && pageRateTail(slo, s.burning.counts) <= 0.001 && !latest) {
-    // A burn that came and went without filling a short window: say what was not rolled back for.
-    const at = (t: number | undefined) => (t === undefined ? '?' : new Date(t * 1000).toISOString().slice(11, 16));
-    excused =
-      `${slo.name}: a blip — the new version burned at ${fmt(burnRateOf(s.burning.counts, slo.errorBudget))}× in ${fmt(s.burning.minutes)} of the minutes it served alone ` +
-      `(${s.burning.first === s.burning.last ? at(s.burning.first) : `${at(s.burning.first)}–${at(s.burning.last)}`} UTC, ${pctOf(s.burning.counts)}), not for a full ${fmt(slo.shortWindowSeconds / 60)}-min window, ` +
-      `and spent ${fmt(hourBurn)}× the budget of the service's last hour (the workbook pages at ${fmt(F)}×): not rolled back`;
-  }
-  if (!excused) {
-    // Burning now, not yet for long enough: a blip ends within minutes, a regression lasts. Not a pass yet.
-    const now = latest;
-    if (now) {
-      return withIncident({
-        pending:
-          `${slo.name}: the new version, serving alone, burns at ${fmt(burnRateOf(now.counts, slo.errorBudget))}× over its last ${fmt(now.minutes)} min (${pctOf(now.counts)}): ` +
-          `waiting for it to last (a regression: the short window, each minute capped at ${fmt(SOLO_MINUTE_CAP)}× the page rate, reaches ${fmt(F)}×) or end (a blip)`,
-      });
-    }
-  }
-  return withIncident({ ...(excused ? { excused } : {}) });
+  return {
+    excused: `${slo.name}: the new version, serving alone, burns at ${numbers}, but not ${fmt(factor)}× worse than ${j.refSays}, or not significantly: what the service was already doing, not the release`,
+  };
+}
+
+/** A burn that came and went without filling a short window: say what was not rolled back for. */
+function blipNote({ slo, w }: JudgingCase, latest: ReturnType<typeof burningNow>): string | undefined {
+  const F = slo.failBurnRate;
+  const s = w.solo;
+  const hourBurn = hourBurnOf(slo, w);
+  if (!(s.burning.minutes > 0 && hourBurn < F && pageRateTail(slo, s.burning.counts) <= 0.001 && !latest)) return undefined;
+  const at = (t: number | undefined) => (t === undefined ? '?' : new Date(t * 1000).toISOString().slice(11, 16));
+  return (
+    `${slo.name}: a blip — the new version burned at ${fmt(burnRateOf(s.burning.counts, slo.errorBudget))}× in ${fmt(s.burning.minutes)} of the minutes it served alone ` +
+    `(${s.burning.first === s.burning.last ? at(s.burning.first) : `${at(s.burning.first)}–${at(s.burning.last)}`} UTC, ${pctOf(s.burning.counts)}), not for a full ${fmt(slo.shortWindowSeconds / 60)}-min window, ` +
+    `and spent ${fmt(hourBurn)}× the budget of the service's last hour (the workbook pages at ${fmt(F)}×): not rolled back`
+  );
+}
+
+/** Burning at the page rate right now, too briefly to tell a blip from a regression. */
+function pendingNote({ slo }: JudgingCase, now: NonNullable<ReturnType<typeof burningNow>>): string {
+  const F = slo.failBurnRate;
+  return (
+    `${slo.name}: the new version, serving alone, burns at ${fmt(burnRateOf(now.counts, slo.errorBudget))}× over its last ${fmt(now.minutes)} min (${pctOf(now.counts)}): ` +
+    `waiting for it to last (a regression: the short window, each minute capped at ${fmt(SOLO_MINUTE_CAP)}× the page rate, reaches ${fmt(F)}×) or end (a blip)`
+  );
 }
 
 /**

@@ -146,63 +146,120 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
   const { releaseAt, end } = timeline;
   const shortStart = Math.max(releaseAt, end - slo.shortWindowSeconds);
   const since = timeline.minutes.filter((m) => m.at >= releaseAt && m.at < end && served(m.canary));
-  // Fewer paired minutes than a short window (all at once: the minute traffic switched in) are no
-  // same-minute comparison: those minutes are judged as the new version alone.
-  const candidates = since.filter(isPaired);
-  const pairedMinutes = new Set(candidates.length >= slo.shortWindowSeconds / 60 ? candidates.map((m) => m.at) : []);
-  let pairedCanary = NO_COUNTS;
-  let pairedBaseline = NO_COUNTS;
-  let pairedShort = NO_COUNTS;
-  let soloShort = NO_COUNTS;
-  let soloShortCapped = NO_COUNTS;
-  let soloCapped = NO_COUNTS;
-  let soloShortMinutes = 0;
-  const recent: ArmMinute[] = [];
-  let firstSolo: number | undefined;
-  let historyLong = NO_COUNTS;
-  let historyShort = NO_COUNTS;
-  for (const m of timeline.minutes) {
-    if (m.at >= releaseAt - HISTORY_SECONDS && m.at < releaseAt) historyLong = add(historyLong, m.baseline);
-    if (m.at >= releaseAt - slo.shortWindowSeconds && m.at < releaseAt) historyShort = add(historyShort, m.baseline);
-  }
-  for (const m of since) {
-    const canary = m.canary!;
-    const inShort = m.at >= shortStart;
-    if (pairedMinutes.has(m.at)) {
-      pairedCanary = add(pairedCanary, canary);
-      pairedBaseline = add(pairedBaseline, m.baseline);
-      if (inShort) pairedShort = add(pairedShort, canary);
-      continue;
-    }
-    const capped = cappedBad(slo, canary);
-    soloCapped = add(soloCapped, canary, capped);
-    if (inShort) {
-      firstSolo ??= m.at;
-      soloShortMinutes++;
-      recent.push(canary);
-      soloShort = add(soloShort, canary);
-      soloShortCapped = add(soloShortCapped, canary, capped);
-    }
-  }
+  const pairedMinutes = pairedMinutesOf(slo, since);
+  const history = historyOf(slo, timeline);
+  const solo = soloOf(slo, since, pairedMinutes, shortStart);
   // The latest stretch of serving alone starts after the last paired minute (or at the release).
   const lastPaired = Math.max(-Infinity, ...pairedMinutes);
   const stretchStart = Number.isFinite(lastPaired) ? lastPaired + 60 : releaseAt;
-  let stretchCapped = NO_COUNTS;
+  const stretch = stretchOf(slo, since, pairedMinutes, stretchStart);
+  // The reference is read before the solo window: the current version's last minutes of service.
+  const referenceBefore = solo.firstSolo ?? end;
+  return {
+    paired: pairedOf(since, pairedMinutes, shortStart),
+    solo: {
+      shortMinutes: solo.shortMinutes,
+      fullWindow: end - slo.shortWindowSeconds >= stretchStart,
+      stretchCapped: stretch.capped,
+      stretch: stretch.served,
+      stretchMinutes: Math.max(0, (end - stretchStart) / 60),
+      hourOfService: hourOfServiceOf(timeline, history.long, stretchStart, pairedMinutes),
+      burning: stretch.burning,
+      short: solo.short,
+      shortCapped: solo.shortCapped,
+      sinceReleaseCapped: solo.sinceReleaseCapped,
+      recent: solo.recent,
+    },
+    reference: referenceOf(slo, timeline, referenceBefore, pairedMinutes),
+    history,
+  };
+}
+
+/**
+ * The minutes since the release judged as paired. Fewer paired minutes than a short window (all
+ * at once: the minute traffic switched in) are no same-minute comparison: those minutes are judged
+ * as the new version alone.
+ */
+function pairedMinutesOf(slo: EvaluatorSlo, since: readonly TimelineMinute[]): Set<number> {
+  const candidates = since.filter(isPaired);
+  return new Set(candidates.length >= slo.shortWindowSeconds / 60 ? candidates.map((m) => m.at) : []);
+}
+
+/** The current version over the hour and the short window before the release. */
+function historyOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows['history'] {
+  const { releaseAt } = timeline;
+  let long = NO_COUNTS;
+  let short = NO_COUNTS;
+  for (const m of timeline.minutes) {
+    if (m.at >= releaseAt - HISTORY_SECONDS && m.at < releaseAt) long = add(long, m.baseline);
+    if (m.at >= releaseAt - slo.shortWindowSeconds && m.at < releaseAt) short = add(short, m.baseline);
+  }
+  return { long, short };
+}
+
+/** Both versions on the paired minutes since the release, and the new version on those of the short window. */
+function pairedOf(since: readonly TimelineMinute[], pairedMinutes: ReadonlySet<number>, shortStart: number): SloWindows['paired'] {
+  let canary = NO_COUNTS;
+  let baseline = NO_COUNTS;
+  let canaryShort = NO_COUNTS;
+  for (const m of since) {
+    if (!pairedMinutes.has(m.at)) continue;
+    canary = add(canary, m.canary);
+    baseline = add(baseline, m.baseline);
+    if (m.at >= shortStart) canaryShort = add(canaryShort, m.canary);
+  }
+  return { canary, baseline, canaryShort };
+}
+
+/** The new version on its solo minutes since the release, and on those of the short window (capped and as served). */
+function soloOf(slo: EvaluatorSlo, since: readonly TimelineMinute[], pairedMinutes: ReadonlySet<number>, shortStart: number) {
+  let short = NO_COUNTS;
+  let shortCapped = NO_COUNTS;
+  let sinceReleaseCapped = NO_COUNTS;
+  let shortMinutes = 0;
+  const recent: ArmMinute[] = [];
+  let firstSolo: number | undefined;
+  for (const m of since) {
+    if (pairedMinutes.has(m.at)) continue;
+    const canary = m.canary!;
+    const capped = cappedBad(slo, canary);
+    sinceReleaseCapped = add(sinceReleaseCapped, canary, capped);
+    if (m.at >= shortStart) {
+      firstSolo ??= m.at;
+      shortMinutes++;
+      recent.push(canary);
+      short = add(short, canary);
+      shortCapped = add(shortCapped, canary, capped);
+    }
+  }
+  return { short, shortCapped, sinceReleaseCapped, shortMinutes, recent, firstSolo };
+}
+
+/** The latest stretch of serving alone: capped, as served, and the minutes of it that burned at the page rate. */
+function stretchOf(slo: EvaluatorSlo, since: readonly TimelineMinute[], pairedMinutes: ReadonlySet<number>, stretchStart: number) {
+  let capped = NO_COUNTS;
   let stretch = NO_COUNTS;
   let burning: SloWindows['solo']['burning'] = { minutes: 0, counts: NO_COUNTS };
   for (const m of since) {
     if (m.at < stretchStart || pairedMinutes.has(m.at)) continue;
     const canary = m.canary!;
-    stretchCapped = add(stretchCapped, canary, cappedBad(slo, canary));
+    capped = add(capped, canary, cappedBad(slo, canary));
     stretch = add(stretch, canary);
     if (canary.bad > 0 && canary.bad >= slo.failBurnRate * slo.errorBudget * canary.total) {
       burning = { minutes: burning.minutes + 1, first: burning.first ?? m.at, last: m.at, counts: add(burning.counts, canary) };
     }
   }
-  // The workbook's hour reaching back before the release: the new version's bad events served
-  // alone over every event of both versions. Without the current version's minutes before the
-  // release (no current version, or none read) the hour would hold only the new version's minutes
-  // and a blip would read as the hour's budget: no evidence then.
+  return { capped, served: stretch, burning };
+}
+
+/**
+ * The workbook's hour reaching back before the release: the new version's bad events served
+ * alone over every event of both versions. Without the current version's minutes before the
+ * release (no current version, or none read) the hour would hold only the new version's minutes
+ * and a blip would read as the hour's budget: no evidence then.
+ */
+function hourOfServiceOf(timeline: SloTimeline, historyLong: Counts, stretchStart: number, pairedMinutes: ReadonlySet<number>): Counts {
+  const { releaseAt, end } = timeline;
   let hourBad = 0;
   let hourTotal = 0;
   let hourMinutes = 0;
@@ -215,27 +272,7 @@ export function windowsOf(slo: EvaluatorSlo, timeline: SloTimeline): SloWindows 
       hourMinutes++;
     }
   }
-  const hourOfService: Counts = { total: hourTotal, bad: hourBad, datapoints: hourMinutes };
-  // The reference is read before the solo window: the current version's last minutes of service.
-  const referenceBefore = firstSolo ?? end;
-  return {
-    paired: { canary: pairedCanary, baseline: pairedBaseline, canaryShort: pairedShort },
-    solo: {
-      shortMinutes: soloShortMinutes,
-      fullWindow: end - slo.shortWindowSeconds >= stretchStart,
-      stretchCapped,
-      stretch,
-      stretchMinutes: Math.max(0, (end - stretchStart) / 60),
-      hourOfService,
-      burning,
-      short: soloShort,
-      shortCapped: soloShortCapped,
-      sinceReleaseCapped: soloCapped,
-      recent,
-    },
-    reference: referenceOf(slo, timeline, referenceBefore, pairedMinutes),
-    history: { long: historyLong, short: historyShort },
-  };
+  return { total: hourTotal, bad: hourBad, datapoints: hourMinutes };
 }
 
 /**

@@ -69,79 +69,19 @@ export class BakeStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: BakeStateMachineProps) {
     super(scope, id);
+    // The order in which states are joined sets the order of the definition's States (CDK walks
+    // each state's incoming transitions in join order): moving a join changes the template.
     const evaluate = this.evaluate(props.evaluator);
     const audit = this.fallbackAudit(props);
     const failClosed = this.failClosed(props, audit.start);
-    const setPhase = (stateId: string, phase: string) => new Pass(this, stateId, { result: Result.fromString(phase), resultPath: '$.phase' });
-
-    const evaluateStep = evaluate('Evaluate');
-    const wait = new Wait(this, 'Wait', { comment: 'Until the next tick (or the retry of an unreadable deployment)', time: WaitTime.secondsPath('$.waitSeconds') });
     const report = this.report('Report', props.deploymentGroupArn, JsonPath.stringAt('$.report.status'));
-    const afterReport = evaluate('Audit verdict');
-    const afterAlreadyCompleted = evaluate('Audit already completed');
-    const afterReportFailed = evaluate('Escalate report failure');
-
-    // A Choice whose Variable is missing fails the execution with States.Runtime, which no Catch
-    // catches (Step Functions developer guide, "Error names"): every path a rule reads is checked
-    // with IsPresent first, in the same And/Or (evaluated in order, as the guide's IsPresent example
-    // relies on).
-    const absentOr = (path: string, condition: Condition) => Condition.or(Condition.not(Condition.isPresent(path)), condition);
-    const malformed = Condition.or(
-      Condition.not(Condition.isPresent('$.next')),
-      Condition.not(Condition.isString('$.next')),
-      Condition.and(Condition.stringEquals('$.next', 'wait'), absentOr('$.waitSeconds', Condition.not(Condition.isNumeric('$.waitSeconds')))),
-      Condition.and(Condition.stringEquals('$.next', 'report'), absentOr('$.report.status', Condition.not(Condition.isString('$.report.status')))),
-    );
-    const next = new Choice(this, 'Next step')
-      .when(malformed, failClosed.unexpected)
-      .when(Condition.stringEquals('$.next', 'wait'), wait)
-      .when(Condition.stringEquals('$.next', 'report'), report)
-      .when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done'))
-      .otherwise(failClosed.unexpected);
-
-    // After the report, the hook is decided: a crash or a strange answer there must never report
-    // again (a second status would be refused as already completed, and the fail-closed audit
-    // would contradict what CodeDeploy applied). It is audited straight from the machine instead.
-    const nextIs = (value: string) => Condition.and(Condition.isPresent('$.next'), Condition.isString('$.next'), Condition.stringEquals('$.next', value));
-    const afterDecided = (stateId: string) =>
-      new Choice(this, stateId)
-        .when(nextIs('done'), new Succeed(this, `${stateId}: done`))
-        .when(
-          nextIs('fail'),
-          new Fail(this, `${stateId}: failed`, { error: 'ReportFailed', cause: 'The verdict could not be reported to CodeDeploy; an escalation was raised' }),
-        )
-        .otherwise(audit.unexpectedAfterDecided);
-
-    // The machine's own deadline: past `reportBy` (hook start + 57 min) it stops waiting for the
-    // evaluator and reports fail-closed, inside CodeDeploy's one-hour hook limit.
-    const clock = new Pass(this, 'Clock', { parameters: { 'now.$': '$$.State.EnteredTime' }, resultPath: '$.clock' });
-    const pastReportBy = new Choice(this, 'Past report-by?')
-      .when(
-        Condition.and(Condition.isPresent('$.reportBy'), Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.reportBy')),
-        new Pass(this, 'Report-by passed', {
-          parameters: { Error: 'DeadlinePassed', Cause: 'the evaluator had not decided by the report-by time (hook start + 57 min)' },
-          resultPath: '$.crash',
-        }).next(failClosed.start),
-      )
-      .otherwise(evaluateStep);
-
-    wait.next(clock).next(pastReportBy);
-    report.addCatch(setPhase('Already completed', 'already-completed').next(afterAlreadyCompleted), { errors: [ALREADY_COMPLETED], resultPath: '$.reportError' });
-    report.addCatch(setPhase('Report failed', 'report-failed').next(afterReportFailed), { errors: [Errors.ALL], resultPath: '$.reportError' });
-    report.next(setPhase('Reported', 'reported').next(afterReport));
-    evaluateStep.addCatch(failClosed.start, { errors: [Errors.ALL], resultPath: '$.crash' });
-    for (const step of [afterReport, afterAlreadyCompleted, afterReportFailed]) {
-      step.addCatch(audit.afterDecided, { errors: [Errors.ALL], resultPath: '$.crash' });
-    }
-    evaluateStep.next(next);
-    afterReport.next(afterDecided('After verdict'));
-    afterAlreadyCompleted.next(afterDecided('After already completed'));
-    afterReportFailed.next(afterDecided('After report failure'));
+    const evaluateStep = this.tickLoop(evaluate, report, failClosed);
+    this.afterReport(report, evaluate, audit);
 
     this.stateMachine = new StateMachine(this, 'Resource', {
       comment: 'cdk-rollback-triggers: bakes a CodeDeploy release and reports its lifecycle hook once',
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(setPhase('Start', 'resolve').next(evaluateStep)),
+      definitionBody: DefinitionBody.fromChainable(this.setPhase('Start', 'resolve').next(evaluateStep)),
       // A guard against a runaway loop only: CodeDeploy fails an unreported hook after one hour,
       // and the evaluator decides by the deadline (55 min by default).
       timeout: Duration.seconds(HOOK_LIMIT_SECONDS + 600),
@@ -149,6 +89,98 @@ export class BakeStateMachine extends Construct {
       logs: { destination: props.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
     this.stateMachine.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  }
+
+  /**
+   * The bake's loop: evaluate; on the evaluator's word wait (minding the report-by time) and
+   * evaluate again, report, or stop. A crash of the step goes to the fail-closed report.
+   */
+  private tickLoop(evaluate: (stateId: string) => LambdaInvoke, report: CallAwsService, failClosed: { start: IChainable; unexpected: IChainable }): LambdaInvoke {
+    const evaluateStep = evaluate('Evaluate');
+    const wait = new Wait(this, 'Wait', { comment: 'Until the next tick (or the retry of an unreadable deployment)', time: WaitTime.secondsPath('$.waitSeconds') });
+    const next = this.nextStep(wait, report, failClosed.unexpected);
+    wait.next(this.reportByGuard(failClosed.start, evaluateStep));
+    evaluateStep.addCatch(failClosed.start, { errors: [Errors.ALL], resultPath: '$.crash' });
+    evaluateStep.next(next);
+    return evaluateStep;
+  }
+
+  /**
+   * Where the evaluator's answer leads: wait, report or done; anything else is a crash.
+   *
+   * A Choice whose Variable is missing fails the execution with States.Runtime, which no Catch
+   * catches (Step Functions developer guide, "Error names"): every path a rule reads is checked
+   * with IsPresent first, in the same And/Or (evaluated in order, as the guide's IsPresent example
+   * relies on).
+   */
+  private nextStep(wait: Wait, report: CallAwsService, unexpected: IChainable): Choice {
+    const absentOr = (path: string, condition: Condition) => Condition.or(Condition.not(Condition.isPresent(path)), condition);
+    const malformed = Condition.or(
+      Condition.not(Condition.isPresent('$.next')),
+      Condition.not(Condition.isString('$.next')),
+      Condition.and(Condition.stringEquals('$.next', 'wait'), absentOr('$.waitSeconds', Condition.not(Condition.isNumeric('$.waitSeconds')))),
+      Condition.and(Condition.stringEquals('$.next', 'report'), absentOr('$.report.status', Condition.not(Condition.isString('$.report.status')))),
+    );
+    return new Choice(this, 'Next step')
+      .when(malformed, unexpected)
+      .when(Condition.stringEquals('$.next', 'wait'), wait)
+      .when(Condition.stringEquals('$.next', 'report'), report)
+      .when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done'))
+      .otherwise(unexpected);
+  }
+
+  /**
+   * The machine's own deadline: past `reportBy` (hook start + 57 min) it stops waiting for the
+   * evaluator and reports fail-closed, inside CodeDeploy's one-hour hook limit.
+   */
+  private reportByGuard(failClosed: IChainable, evaluateStep: LambdaInvoke): IChainable {
+    const clock = new Pass(this, 'Clock', { parameters: { 'now.$': '$$.State.EnteredTime' }, resultPath: '$.clock' });
+    const pastReportBy = new Choice(this, 'Past report-by?')
+      .when(
+        Condition.and(Condition.isPresent('$.reportBy'), Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.reportBy')),
+        new Pass(this, 'Report-by passed', {
+          parameters: { Error: 'DeadlinePassed', Cause: 'the evaluator had not decided by the report-by time (hook start + 57 min)' },
+          resultPath: '$.crash',
+        }).next(failClosed),
+      )
+      .otherwise(evaluateStep);
+    return clock.next(pastReportBy);
+  }
+
+  /**
+   * After the report, the hook is decided: the evaluator audits the verdict, or reads what
+   * CodeDeploy applied when the report was refused as already completed, or escalates a report
+   * that failed. A crash or a strange answer there must never report again (a second status would
+   * be refused as already completed, and the fail-closed audit would contradict what CodeDeploy
+   * applied): it is audited straight from the machine instead.
+   */
+  private afterReport(report: CallAwsService, evaluate: (stateId: string) => LambdaInvoke, audit: { afterDecided: IChainable; unexpectedAfterDecided: IChainable }): void {
+    const afterReport = evaluate('Audit verdict');
+    const afterAlreadyCompleted = evaluate('Audit already completed');
+    const afterReportFailed = evaluate('Escalate report failure');
+    report.addCatch(this.setPhase('Already completed', 'already-completed').next(afterAlreadyCompleted), { errors: [ALREADY_COMPLETED], resultPath: '$.reportError' });
+    report.addCatch(this.setPhase('Report failed', 'report-failed').next(afterReportFailed), { errors: [Errors.ALL], resultPath: '$.reportError' });
+    report.next(this.setPhase('Reported', 'reported').next(afterReport));
+    for (const step of [afterReport, afterAlreadyCompleted, afterReportFailed]) {
+      step.addCatch(audit.afterDecided, { errors: [Errors.ALL], resultPath: '$.crash' });
+    }
+    afterReport.next(this.afterDecided('After verdict', audit.unexpectedAfterDecided));
+    afterAlreadyCompleted.next(this.afterDecided('After already completed', audit.unexpectedAfterDecided));
+    afterReportFailed.next(this.afterDecided('After report failure', audit.unexpectedAfterDecided));
+  }
+
+  /** The end of a decided hook: done, failed (the report could not be made), or an answer audited by the machine. */
+  private afterDecided(stateId: string, unexpected: IChainable): Choice {
+    const nextIs = (value: string) => Condition.and(Condition.isPresent('$.next'), Condition.isString('$.next'), Condition.stringEquals('$.next', value));
+    return new Choice(this, stateId)
+      .when(nextIs('done'), new Succeed(this, `${stateId}: done`))
+      .when(nextIs('fail'), new Fail(this, `${stateId}: failed`, { error: 'ReportFailed', cause: 'The verdict could not be reported to CodeDeploy; an escalation was raised' }))
+      .otherwise(unexpected);
+  }
+
+  /** Records in `$.phase` where the machine is, for the audit of a decided hook. */
+  private setPhase(stateId: string, phase: string): Pass {
+    return new Pass(this, stateId, { result: Result.fromString(phase), resultPath: '$.phase' });
   }
 
   /** A Lambda step: the whole state in, the whole next state out. */
@@ -264,51 +296,61 @@ export class BakeStateMachine extends Construct {
     afterDecided: IChainable;
     unexpectedAfterDecided: IChainable;
   } {
-    // One detail per detail-type: each carries its own idempotency key, as core's auditEvent does.
-    const detail = (stateId: string, parameters: Record<string, unknown>) => {
-      const of = (detailType: string) => ({
-        schemaVersion: AUDIT_SCHEMA_VERSION,
-        'idempotencyKey.$': `States.Format('${detailType.replace(/ /g, '')}:{}:{}:machine', $$.Execution.Input.deploymentId, $$.Execution.Input.lifecycleEventHookExecutionId)`,
-        'occurredAt.$': '$$.State.EnteredTime',
-        'deploymentId.$': '$$.Execution.Input.deploymentId',
-        'lifecycleEventHookExecutionId.$': '$$.Execution.Input.lifecycleEventHookExecutionId',
-        applicationName: props.applicationName,
-        deploymentGroupName: props.deploymentGroupName,
-        ...parameters,
-      });
-      return new Pass(this, stateId, {
-        parameters: { verdict: of(AuditDetailType.DEPLOYMENT_VERDICT), escalation: of(AuditDetailType.ESCALATION_RAISED) },
-        resultPath: '$.audit',
-      });
-    };
-    const reported = detail('Audit detail: reported', {
+    const reported = this.auditDetail(props, 'Audit detail: reported', {
       'verdict.$': '$.fallback.verdict',
       'reportedStatus.$': '$.fallback.status',
       'reasons.$': "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason)",
     });
-    const notReported = detail('Audit detail: not reported', {
+    const notReported = this.auditDetail(props, 'Audit detail: not reported', {
       'verdict.$': '$.fallback.verdict',
       'reasons.$':
         "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason, States.Format('{} could not be reported ({}: {})', $.fallback.status, $.reportError.Error, $.reportError.Cause))",
     });
-    // The hook was decided (reported, refused as already completed, or not reportable) before the
-    // evaluator's own audit of it failed: audit what the machine knows, report nothing.
+    const decidedHook = this.decidedHookAudit(props);
+    const put = this.putAuditEvents(props);
+    for (const d of [reported, notReported, decidedHook.reported, decidedHook.unknown]) d.next(put);
+    return { start: { reported, notReported }, afterDecided: decidedHook.decided, unexpectedAfterDecided: decidedHook.unexpected };
+  }
+
+  /** One detail per detail-type: each carries its own idempotency key, as core's auditEvent does. */
+  private auditDetail(props: BakeStateMachineProps, stateId: string, parameters: Record<string, unknown>): Pass {
+    const of = (detailType: string) => ({
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      'idempotencyKey.$': `States.Format('${detailType.replace(/ /g, '')}:{}:{}:machine', $$.Execution.Input.deploymentId, $$.Execution.Input.lifecycleEventHookExecutionId)`,
+      'occurredAt.$': '$$.State.EnteredTime',
+      'deploymentId.$': '$$.Execution.Input.deploymentId',
+      'lifecycleEventHookExecutionId.$': '$$.Execution.Input.lifecycleEventHookExecutionId',
+      applicationName: props.applicationName,
+      deploymentGroupName: props.deploymentGroupName,
+      ...parameters,
+    });
+    return new Pass(this, stateId, {
+      parameters: { verdict: of(AuditDetailType.DEPLOYMENT_VERDICT), escalation: of(AuditDetailType.ESCALATION_RAISED) },
+      resultPath: '$.audit',
+    });
+  }
+
+  /**
+   * The hook was decided (reported, refused as already completed, or not reportable) before the
+   * evaluator's own audit of it failed: audit what the machine knows, report nothing.
+   */
+  private decidedHookAudit(props: BakeStateMachineProps): { decided: Pass; unexpected: Pass; reported: Pass; unknown: Pass } {
     const decided = new Pass(this, 'Decided, audit failed', {
       comment: 'The hook was decided before the evaluator could audit it; nothing is reported again',
       parameters: { Error: 'AuditStepFailed', Cause: 'the evaluator did not finish auditing a decided hook' },
       resultPath: '$.auditFailure',
     });
     // An audit step that answered something unknown: its answer holds nothing to trust.
-    const unexpectedAfterDecided = new Pass(this, 'Decided, unexpected audit answer', {
+    const unexpected = new Pass(this, 'Decided, unexpected audit answer', {
       comment: 'The evaluator answered the audit of a decided hook with something the machine does not know; nothing is reported again',
       parameters: { ...EXECUTION_INPUT, auditFailure: { Error: 'UnexpectedNextStep', Cause: 'the audit step of a decided hook returned no known next step' } },
     });
-    const decidedReported = detail('Audit detail: decided', {
+    const reported = this.auditDetail(props, 'Audit detail: decided', {
       'verdict.$': '$.report.verdict',
       'reportedStatus.$': '$.report.status',
       'reasons.$': "States.Array('the verdict was reported to CodeDeploy; the evaluator could not audit it', States.JsonToString($.report.reasons))",
     });
-    const decidedUnknown = detail('Audit detail: decided, status unknown', {
+    const unknown = this.auditDetail(props, 'Audit detail: decided, status unknown', {
       reasons: ['the hook was decided (reported, already completed, or its report failed) but the evaluator could not audit it — see the execution history'],
     });
     const present = (...paths: string[]) => paths.map((p) => Condition.isPresent(p));
@@ -319,12 +361,16 @@ export class BakeStateMachine extends Construct {
           Condition.isString('$.phase'),
           Condition.stringEquals('$.phase', 'reported'),
         ),
-        decidedReported,
+        reported,
       )
-      .otherwise(decidedUnknown);
+      .otherwise(unknown);
     decided.next(wasReported);
-    unexpectedAfterDecided.next(decidedUnknown);
+    unexpected.next(unknown);
+    return { decided, unexpected, reported, unknown };
+  }
 
+  /** PutEvents of the two details, then the end of the execution: failed, so the fallback shows. */
+  private putAuditEvents(props: BakeStateMachineProps): CallAwsService {
     const entry = (detailType: string, path: string) => ({
       Source: AUDIT_EVENT_SOURCE,
       DetailType: detailType,
@@ -349,9 +395,8 @@ export class BakeStateMachine extends Construct {
     const delivered = new Choice(this, 'All entries accepted?')
       .when(Condition.and(Condition.isNumeric('$.auditResult.failedEntryCount'), Condition.numberGreaterThan('$.auditResult.failedEntryCount', 0)), notDelivered)
       .otherwise(failed);
-    for (const d of [reported, notReported, decidedReported, decidedUnknown]) d.next(put);
     put.next(delivered);
     notDelivered.next(failed);
-    return { start: { reported, notReported }, afterDecided: decided, unexpectedAfterDecided };
+    return put;
   }
 }

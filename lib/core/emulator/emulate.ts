@@ -252,6 +252,27 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     Object.fromEntries(Object.entries(baselines).map(([id, b]) => [id, b?.factor])),
     Object.fromEntries(Object.entries(baselines).flatMap(([id, b]) => (b?.mode === undefined ? [] : [[id, b.mode]]))),
   );
+  const pace = paceOf(options);
+  const series = indexSeries(input, baselines, model, options);
+  const run: RunSettings = { ...pace, ...spanOf(options, series.firstLast, pace.delay) };
+  const record = evaluateEveryMinute(model, series, run);
+  return resultOf(model, record, run);
+}
+
+/** How the run evaluates: the ingestion delay, the evaluation range, the composites' lag. */
+interface RunPace {
+  readonly delay: number;
+  readonly extraRange: number;
+  readonly compositeDelay: number;
+}
+
+/** The pace, and the minutes evaluated (both inclusive). */
+interface RunSettings extends RunPace {
+  readonly fromMinute: number;
+  readonly toMinute: number;
+}
+
+function paceOf(options: EmulatorOptions): RunPace {
   const delay = wholeOption('ingestionDelayMinutes', options.ingestionDelayMinutes ?? 0, 'minutes of ingestion delay');
   const extraRange = wholeOption(
     'evaluationRangeExtraPeriods',
@@ -259,23 +280,57 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     'periods every metric alarm looks back beyond EvaluationPeriods',
   );
   const compositeDelay = wholeOption('compositeDelayMinutes', options.compositeDelayMinutes ?? DEFAULT_COMPOSITE_DELAY_MINUTES, 'minutes a composite takes to follow its children');
+  return { delay, extraRange, compositeDelay };
+}
 
-  const sliIndexes = new Map<string, SliIndex>();
+/** Every series of the run, indexed for window sums, and how late each one arrives. */
+interface RunSeries {
+  /** SLI series by SLO path. */
+  readonly sli: ReadonlyMap<string, SliIndex>;
+  /** Baseline series by window alarm id. */
+  readonly baselines: ReadonlyMap<string, SliIndex>;
+  /** Trigger datapoints by trigger id. */
+  readonly metrics: ReadonlyMap<string, MetricIndex>;
+  readonly lateBy: ReadonlyMap<string, number>;
+  /** The first and last minute of every series that has any. */
+  readonly firstLast: readonly number[];
+}
+
+/** Checks and indexes every series the model reads, in the order the errors are reported. */
+function indexSeries(input: EmulatorInput, baselines: Readonly<Record<string, WindowBaselineInput>>, model: EmulatorModel, options: EmulatorOptions): RunSeries {
   const firstLast: number[] = [];
+  const sli = indexSliSeries(input.sli, model, firstLast);
+  const baselineIndexes = indexBaselineSeries(baselines, model, firstLast);
+  const lateBy = seriesDelays(options.seriesDelayMinutes, model);
+  const metrics = indexMetricSeries(input.metrics, model, firstLast);
+  return { sli, baselines: baselineIndexes, metrics, lateBy, firstLast };
+}
+
+/** The first and last minute of a series, into `firstLast`. */
+function noteEdges(firstLast: number[], series: readonly { readonly minute: number }[]): void {
+  if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+}
+
+function indexSliSeries(sli: EmulatorInput['sli'], model: EmulatorModel, firstLast: number[]): Map<string, SliIndex> {
+  const indexes = new Map<string, SliIndex>();
   for (const w of model.windows) {
-    if (sliIndexes.has(w.sloPath)) continue;
-    const series = input.sli[w.sloPath];
+    if (indexes.has(w.sloPath)) continue;
+    const series = sli[w.sloPath];
     if (series === undefined) {
       throw new RollbackTriggersError(
         'RT505',
-        `no SLI series for SLO ${w.sloPath}: give one per SLO that creates alarms (an empty array means no data) — sli has ${Object.keys(input.sli).join(', ') || 'nothing'}`,
+        `no SLI series for SLO ${w.sloPath}: give one per SLO that creates alarms (an empty array means no data) — sli has ${Object.keys(sli).join(', ') || 'nothing'}`,
       );
     }
     validateSliSeries(`SLI series of ${w.sloPath}`, series);
-    sliIndexes.set(w.sloPath, new SliIndex(series));
-    if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+    indexes.set(w.sloPath, new SliIndex(series));
+    noteEdges(firstLast, series);
   }
-  const baselineIndexes = new Map<string, SliIndex>();
+  return indexes;
+}
+
+function indexBaselineSeries(baselines: Readonly<Record<string, WindowBaselineInput>>, model: EmulatorModel, firstLast: number[]): Map<string, SliIndex> {
+  const indexes = new Map<string, SliIndex>();
   for (const w of model.windows) {
     if (!w.baseline) continue;
     const series = baselines[w.id].series;
@@ -283,21 +338,28 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
       throw new RollbackTriggersError('RT505', `no baseline series for window alarm ${w.id}: give baselines["${w.id}"].series (an empty array means no baseline traffic)`);
     }
     validateSliSeries(`baseline series of ${w.id}`, series);
-    baselineIndexes.set(w.id, new SliIndex(series));
-    if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+    indexes.set(w.id, new SliIndex(series));
+    noteEdges(firstLast, series);
   }
-  const lateBy = seriesDelays(options.seriesDelayMinutes, model);
-  const metricIndexes = new Map<string, MetricIndex>();
+  return indexes;
+}
+
+function indexMetricSeries(metrics: EmulatorInput['metrics'], model: EmulatorModel, firstLast: number[]): Map<string, MetricIndex> {
+  const indexes = new Map<string, MetricIndex>();
   for (const t of model.triggers) {
-    const series = input.metrics?.[t.id];
+    const series = metrics?.[t.id];
     if (series === undefined) {
       throw new RollbackTriggersError('RT505', `no datapoints for threshold trigger ${t.id}: give metrics["${t.id}"] (an empty array means no data)`);
     }
     validateMetricSeries(`datapoints of ${t.id}`, series);
-    metricIndexes.set(t.id, new MetricIndex(series));
-    if (series.length > 0) firstLast.push(series[0].minute, series[series.length - 1].minute);
+    indexes.set(t.id, new MetricIndex(series));
+    noteEdges(firstLast, series);
   }
+  return indexes;
+}
 
+/** The minutes to evaluate: as given, else from the first datapoint to a minute after the last is visible. */
+function spanOf(options: EmulatorOptions, firstLast: readonly number[], delay: number): { fromMinute: number; toMinute: number } {
   const fromMinute = options.fromMinute ?? (firstLast.length ? Math.min(...firstLast) : undefined);
   const toMinute = options.toMinute ?? (firstLast.length ? Math.max(...firstLast) + delay + 1 : undefined);
   if (fromMinute === undefined || toMinute === undefined) {
@@ -312,115 +374,148 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
       `minutes ${fromMinute} to ${toMinute} are ${toMinute - fromMinute + 1} evaluations; one run emulates at most ${MAX_EMULATED_MINUTES} (60 days) — split the replay or set fromMinute/toMinute`,
     );
   }
+  return { fromMinute, toMinute };
+}
 
-  // Every alarm starts in INSUFFICIENT_DATA, as CloudWatch creates it; composites with a reaction
-  // delay stay there until they have a minute to read.
-  const states = new Map<string, AlarmState>([...model.windows, ...model.triggers, ...model.composites].map((a) => [a.id, 'INSUFFICIENT_DATA']));
-  const timeline: TimelineEntry[] = [];
-  const transitions: StateTransition[] = [];
-  const firstAlarm = new Map<string, number>();
-  const valuesAtFirst = new Map<string, Record<string, number | null>>();
-  const leaves = metricLeaves(model);
-  const setState = (minute: number, id: string, next: AlarmState) => {
-    const previous = states.get(id) ?? 'INSUFFICIENT_DATA';
-    if (next !== previous) transitions.push({ minute, id, from: previous, to: next });
-    states.set(id, next);
-  };
+/** Every alarm's state through the run, and what the result reports of it. */
+class RunRecord {
+  public readonly states: Map<string, AlarmState>;
+  public readonly timeline: TimelineEntry[] = [];
+  public readonly transitions: StateTransition[] = [];
+  public readonly firstAlarm = new Map<string, number>();
+  public readonly valuesAtFirst = new Map<string, Record<string, number | null>>();
+  /** The datapoint of each metric alarm at its latest evaluation (held between hourly evaluations). */
+  public readonly lastValues = new Map<string, number | null>();
+  private readonly leaves: Map<string, string[]>;
 
-  // The datapoint of each metric alarm at its latest evaluation (held between hourly evaluations).
-  const lastValues = new Map<string, number | null>();
-  for (let t = fromMinute; t <= toMinute; t++) {
-    const values: Record<string, number | null> = {};
-    for (const w of model.windows) {
-      const at = evaluationMinute(w.evaluationIntervalMinutes, t, fromMinute);
-      if (at !== undefined) {
-        const visibleTo = at - delay - 1;
-        const index = sliIndexes.get(w.sloPath)!;
-        const baseline = baselineIndexes.get(w.id);
-        const range: (boolean | undefined)[] = [];
-        let current: number | undefined;
-        for (let j = w.evaluationPeriods + extraRange - 1; j >= 0; j--) {
-          const from = at - (j + 1) * w.windowMinutes;
-          const to = at - j * w.windowMinutes - 1;
-          // Each series is read as far as it has arrived (seriesDelayMinutes; the same minutes without).
-          const canary = index.window(from, Math.min(to, visibleTo - (lateBy.get(w.sloPath) ?? 0)));
-          if (!baseline) {
-            current = windowBurnRate(w, canary);
-          } else {
-            const baseTo = Math.min(to, visibleTo - (lateBy.get(`baseline:${w.id}`) ?? 0));
-            const old = baseline.window(from, baseTo);
-            if (w.baseline!.mode === 'rest-of-blended') {
-              // The alarm reads the whole alias (both versions, as far as the alias has arrived) and
-              // subtracts the new version's counts as far as they have arrived.
-              const aliasPart = index.window(from, baseTo);
-              const alias = { datapoints: Math.max(aliasPart.datapoints, old.datapoints), total: aliasPart.total + old.total, bad: aliasPart.bad + old.bad };
-              current = relativeWindowBurnRate(w as RelativeWindow, canary, remainderOf(alias, canary), alias);
-            } else {
-              current = relativeWindowBurnRate(w as RelativeWindow, canary, old);
-            }
-          }
-          range.push(current === undefined ? undefined : isBreaching(current, w.comparison, w.threshold));
-        }
-        lastValues.set(w.id, current ?? null);
-        setState(t, w.id, evaluateMOfN(range, w, states.get(w.id) ?? 'INSUFFICIENT_DATA'));
-      }
-      values[w.id] = lastValues.get(w.id) ?? null;
-    }
-    for (const trigger of model.triggers) {
-      const at = evaluationMinute(trigger.evaluationIntervalMinutes, t, fromMinute);
-      if (at !== undefined) {
-        const visibleTo = at - delay - 1;
-        const index = metricIndexes.get(trigger.id)!;
-        const range: (boolean | undefined)[] = [];
-        let current: number | undefined;
-        for (let j = trigger.evaluationPeriods + extraRange - 1; j >= 0; j--) {
-          // The datapoint of the period ending with minute at − 1 − j·p; a period's datapoint
-          // appears whole once its last minute is visible (partial periods are not modelled).
-          const key = at - 1 - j * trigger.periodMinutes;
-          current = key <= visibleTo ? index.at(key) : undefined;
-          range.push(current === undefined ? undefined : isBreaching(current, trigger.comparison, trigger.threshold));
-        }
-        lastValues.set(trigger.id, current ?? null);
-        setState(t, trigger.id, evaluateMOfN(range, trigger, states.get(trigger.id) ?? 'INSUFFICIENT_DATA'));
-      }
-      values[trigger.id] = lastValues.get(trigger.id) ?? null;
-    }
-    for (const c of model.composites) {
-      if (compositeDelay === 0) {
-        setState(t, c.id, compositeState(c, (id) => states.get(id)));
-      } else if (t - compositeDelay >= fromMinute) {
-        // Every state as of minute t − d, composites included (a composite of composites lags per level).
-        const earlier = timeline[t - compositeDelay - fromMinute].states;
-        setState(t, c.id, compositeState(c, (id) => earlier[id]));
-      }
-    }
-
-    const snapshot = Object.fromEntries(states) as Record<string, AlarmState>;
-    timeline.push({ minute: t, states: snapshot, values });
-    for (const [id, state] of states) {
-      if (state !== 'ALARM' || firstAlarm.has(id)) continue;
-      firstAlarm.set(id, t);
-      valuesAtFirst.set(id, Object.fromEntries((leaves.get(id) ?? []).map((leaf) => [leaf, values[leaf] ?? null])));
-    }
+  constructor(model: EmulatorModel) {
+    // Every alarm starts in INSUFFICIENT_DATA, as CloudWatch creates it; composites with a reaction
+    // delay stay there until they have a minute to read.
+    this.states = new Map<string, AlarmState>([...model.windows, ...model.triggers, ...model.composites].map((a) => [a.id, 'INSUFFICIENT_DATA']));
+    this.leaves = metricLeaves(model);
   }
 
+  public stateOf(id: string): AlarmState {
+    return this.states.get(id) ?? 'INSUFFICIENT_DATA';
+  }
+
+  public setState(minute: number, id: string, next: AlarmState): void {
+    const previous = this.stateOf(id);
+    if (next !== previous) this.transitions.push({ minute, id, from: previous, to: next });
+    this.states.set(id, next);
+  }
+
+  /** Closes minute t: its states and datapoints into the timeline, and every alarm in ALARM for the first time. */
+  public closeMinute(t: number, values: Record<string, number | null>): void {
+    const snapshot = Object.fromEntries(this.states) as Record<string, AlarmState>;
+    this.timeline.push({ minute: t, states: snapshot, values });
+    for (const [id, state] of this.states) {
+      if (state !== 'ALARM' || this.firstAlarm.has(id)) continue;
+      this.firstAlarm.set(id, t);
+      this.valuesAtFirst.set(id, Object.fromEntries((this.leaves.get(id) ?? []).map((leaf) => [leaf, values[leaf] ?? null])));
+    }
+  }
+}
+
+/** One minute at a time: the window alarms, then the triggers, then the composites (children first). */
+function evaluateEveryMinute(model: EmulatorModel, series: RunSeries, run: RunSettings): RunRecord {
+  const record = new RunRecord(model);
+  // The datapoint of period j before an evaluation at minute `at`, per metric alarm.
+  const windows = model.windows.map((w) => ({ alarm: w, datapoint: (at: number, j: number) => windowDatapoint(w, series, run.delay, at, j) }));
+  const triggers = model.triggers.map((t) => ({ alarm: t, datapoint: (at: number, j: number) => triggerDatapoint(t, series, run.delay, at, j) }));
+  for (let t = run.fromMinute; t <= run.toMinute; t++) {
+    const values: Record<string, number | null> = {};
+    for (const { alarm, datapoint } of windows) values[alarm.id] = evaluateMetricAlarm(record, alarm, t, run, datapoint);
+    for (const { alarm, datapoint } of triggers) values[alarm.id] = evaluateMetricAlarm(record, alarm, t, run, datapoint);
+    for (const c of model.composites) evaluateComposite(record, c, t, run);
+    record.closeMinute(t, values);
+  }
+  return record;
+}
+
+/**
+ * A metric alarm at minute t, when it is evaluated then: its evaluation range, oldest period
+ * first, through M of N. Returns its datapoint at its latest evaluation (null when missing).
+ */
+function evaluateMetricAlarm(
+  record: RunRecord,
+  alarm: WindowAlarmModel | TriggerModel,
+  t: number,
+  run: RunSettings,
+  datapoint: (at: number, j: number) => number | undefined,
+): number | null {
+  const at = evaluationMinute(alarm.evaluationIntervalMinutes, t, run.fromMinute);
+  if (at !== undefined) {
+    const range: (boolean | undefined)[] = [];
+    let current: number | undefined;
+    for (let j = alarm.evaluationPeriods + run.extraRange - 1; j >= 0; j--) {
+      current = datapoint(at, j);
+      range.push(current === undefined ? undefined : isBreaching(current, alarm.comparison, alarm.threshold));
+    }
+    record.lastValues.set(alarm.id, current ?? null);
+    record.setState(t, alarm.id, evaluateMOfN(range, alarm, record.stateOf(alarm.id)));
+  }
+  return record.lastValues.get(alarm.id) ?? null;
+}
+
+/** A window alarm's datapoint over its j-th window before minute `at`, on the data visible then. */
+function windowDatapoint(w: WindowAlarmModel, series: RunSeries, delay: number, at: number, j: number): number | undefined {
+  const visibleTo = at - delay - 1;
+  const from = at - (j + 1) * w.windowMinutes;
+  const to = at - j * w.windowMinutes - 1;
+  const index = series.sli.get(w.sloPath)!;
+  const baseline = series.baselines.get(w.id);
+  // Each series is read as far as it has arrived (seriesDelayMinutes; the same minutes without).
+  const canary = index.window(from, Math.min(to, visibleTo - (series.lateBy.get(w.sloPath) ?? 0)));
+  if (!baseline) return windowBurnRate(w, canary);
+  const baseTo = Math.min(to, visibleTo - (series.lateBy.get(`baseline:${w.id}`) ?? 0));
+  const old = baseline.window(from, baseTo);
+  if (w.baseline!.mode !== 'rest-of-blended') return relativeWindowBurnRate(w as RelativeWindow, canary, old);
+  // The alarm reads the whole alias (both versions, as far as the alias has arrived) and
+  // subtracts the new version's counts as far as they have arrived.
+  const aliasPart = index.window(from, baseTo);
+  const alias = { datapoints: Math.max(aliasPart.datapoints, old.datapoints), total: aliasPart.total + old.total, bad: aliasPart.bad + old.bad };
+  return relativeWindowBurnRate(w as RelativeWindow, canary, remainderOf(alias, canary), alias);
+}
+
+/**
+ * A trigger's datapoint of the period ending with minute at − 1 − j·p; a period's datapoint
+ * appears whole once its last minute is visible (partial periods are not modelled).
+ */
+function triggerDatapoint(trigger: TriggerModel, series: RunSeries, delay: number, at: number, j: number): number | undefined {
+  const key = at - 1 - j * trigger.periodMinutes;
+  return key <= at - delay - 1 ? series.metrics.get(trigger.id)!.at(key) : undefined;
+}
+
+/** A composite reads its children's states at minute t, or t − d with a reaction delay. */
+function evaluateComposite(record: RunRecord, c: CompositeModel, t: number, run: RunSettings): void {
+  if (run.compositeDelay === 0) {
+    record.setState(t, c.id, compositeState(c, (id) => record.states.get(id)));
+  } else if (t - run.compositeDelay >= run.fromMinute) {
+    // Every state as of minute t − d, composites included (a composite of composites lags per level).
+    const earlier = record.timeline[t - run.compositeDelay - run.fromMinute].states;
+    record.setState(t, c.id, compositeState(c, (id) => earlier[id]));
+  }
+}
+
+function resultOf(model: EmulatorModel, record: RunRecord, run: RunSettings): EmulationResult {
   const first = (id: string, kind: EmulatedAlarmKind, slo?: string, severity?: Severity): FirstAlarm => ({
     id,
     kind,
     ...(slo !== undefined ? { slo } : {}),
     ...(severity !== undefined ? { severity } : {}),
-    firstAlarmMinute: firstAlarm.get(id) ?? null,
-    values: valuesAtFirst.get(id) ?? {},
+    firstAlarmMinute: record.firstAlarm.get(id) ?? null,
+    values: record.valuesAtFirst.get(id) ?? {},
   });
   return {
-    fromMinute,
-    toMinute,
-    ingestionDelayMinutes: delay,
-    evaluationRangeExtraPeriods: extraRange,
-    compositeDelayMinutes: compositeDelay,
+    fromMinute: run.fromMinute,
+    toMinute: run.toMinute,
+    ingestionDelayMinutes: run.delay,
+    evaluationRangeExtraPeriods: run.extraRange,
+    compositeDelayMinutes: run.compositeDelay,
     alarms: describeAlarms(model),
-    timeline,
-    transitions,
+    timeline: record.timeline,
+    transitions: record.transitions,
     summary: {
       tiers: model.composites.filter((c) => c.kind === 'tier').map((c) => first(c.id, 'tier', c.sloPath, c.severity)),
       severities: model.composites.filter((c) => c.kind === 'severity').map((c) => first(c.id, 'severity', c.sloPath, c.severity)),

@@ -1,5 +1,5 @@
 import { RollbackTriggersError, formatNumber } from '../errors';
-import type { PolicyComposite, RollbackPolicy } from '../policy';
+import type { PolicyAlarm, PolicyComposite, PolicySlo, PolicyThresholdTrigger, RollbackPolicy } from '../policy';
 import { type Severity, alarmEvaluationIntervalSeconds } from '../slo-math';
 import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isTreatMissingData } from './m-of-n';
 
@@ -104,36 +104,62 @@ export function compilePolicy(
   baselineModes: Readonly<Record<string, WindowBaselineModel['mode']>> = {},
 ): EmulatorModel {
   const ids = new Set<string>();
-  const claim = (id: string, what: string) => {
+  const claim = claimIn(ids);
+  const windows = policy.slos.flatMap((slo) => slo.alarms.map((alarm) => toWindowAlarm(alarm, slo, claim, baselineFactors, baselineModes)));
+  checkBaselinesNameWindows(baselineFactors, windows);
+  const triggers = policy.thresholdTriggers.map((t) => toTrigger(t, claim));
+  const composites = new Map<string, CompositeModel>();
+  for (const slo of policy.slos) {
+    for (const c of slo.composites) {
+      claim(c.id, `composite of SLO ${slo.path}`);
+      composites.set(c.id, toComposite(c, slo.path));
+    }
+  }
+  checkCompositeChildren(composites.values(), ids, windows);
+  return { windows, composites: topologicalOrder(composites), triggers };
+}
+
+/** Records an alarm id in `ids`, refusing one the policy already defines. */
+type Claim = (id: string, what: string) => void;
+
+function claimIn(ids: Set<string>): Claim {
+  return (id, what) => {
     if (ids.has(id)) throw new RollbackTriggersError('RT503', `the policy defines the alarm id "${id}" twice (second time: ${what})`);
     ids.add(id);
   };
+}
 
-  const windows: WindowAlarmModel[] = [];
-  for (const slo of policy.slos) {
-    for (const alarm of slo.alarms) {
-      const where = `window alarm "${alarm.id}" of SLO ${slo.path}`;
-      claim(alarm.id, where);
-      const windowMinutes = wholeMinutes(where, 'windowSeconds', alarm.windowSeconds);
-      windows.push({
-        kind: 'window',
-        id: alarm.id,
-        sloPath: slo.path,
-        windowMinutes,
-        minEvents: nonNegative(where, 'minEvents', alarm.minEvents),
-        errorBudget: renderedBudget(where, slo.errorBudget),
-        threshold: finite(where, 'threshold', alarm.threshold),
-        comparison: 'GreaterThanOrEqualToThreshold',
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: treatment(where, alarm.treatMissingData),
-        evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(windowMinutes * 60, 1) / 60,
-        ...(Object.hasOwn(baselineFactors, alarm.id)
-          ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]), mode: baselineMode(where, baselineModes[alarm.id]) } }
-          : {}),
-      });
-    }
-  }
+function toWindowAlarm(
+  alarm: PolicyAlarm,
+  slo: PolicySlo,
+  claim: Claim,
+  baselineFactors: Readonly<Record<string, number>>,
+  baselineModes: Readonly<Record<string, WindowBaselineModel['mode']>>,
+): WindowAlarmModel {
+  const where = `window alarm "${alarm.id}" of SLO ${slo.path}`;
+  claim(alarm.id, where);
+  const windowMinutes = wholeMinutes(where, 'windowSeconds', alarm.windowSeconds);
+  return {
+    kind: 'window',
+    id: alarm.id,
+    sloPath: slo.path,
+    windowMinutes,
+    minEvents: nonNegative(where, 'minEvents', alarm.minEvents),
+    errorBudget: renderedBudget(where, slo.errorBudget),
+    threshold: finite(where, 'threshold', alarm.threshold),
+    comparison: 'GreaterThanOrEqualToThreshold',
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: treatment(where, alarm.treatMissingData),
+    evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(windowMinutes * 60, 1) / 60,
+    ...(Object.hasOwn(baselineFactors, alarm.id)
+      ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]), mode: baselineMode(where, baselineModes[alarm.id]) } }
+      : {}),
+  };
+}
+
+/** A baseline for an id that is no window alarm would be silently ignored: refused instead. */
+function checkBaselinesNameWindows(baselineFactors: Readonly<Record<string, number>>, windows: readonly WindowAlarmModel[]): void {
   for (const id of Object.keys(baselineFactors)) {
     if (!windows.some((w) => w.id === id)) {
       throw new RollbackTriggersError(
@@ -142,43 +168,39 @@ export function compilePolicy(
       );
     }
   }
+}
 
-  const triggers: TriggerModel[] = policy.thresholdTriggers.map((t) => {
-    const where = `threshold trigger ${t.path}`;
-    claim(t.path, where);
-    if (!isComparisonOperatorName(t.comparison)) {
-      throw new RollbackTriggersError(
-        'RT504',
-        `${where}: comparison ${t.comparison} cannot be emulated — use GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold`,
-      );
-    }
-    if (!Number.isInteger(t.evaluationPeriods) || t.evaluationPeriods < 1 || !Number.isInteger(t.datapointsToAlarm) || t.datapointsToAlarm < 1 || t.datapointsToAlarm > t.evaluationPeriods) {
-      throw new RollbackTriggersError('RT504', `${where}: needs 1 ≤ datapointsToAlarm ≤ evaluationPeriods, got ${t.datapointsToAlarm} of ${t.evaluationPeriods}`);
-    }
-    const periodMinutes = wholeMinutes(where, 'periodSeconds', t.periodSeconds);
-    return {
-      kind: 'trigger',
-      id: t.path,
-      name: t.name,
-      periodMinutes,
-      threshold: finite(where, 'threshold', t.threshold),
-      comparison: t.comparison,
-      evaluationPeriods: t.evaluationPeriods,
-      datapointsToAlarm: t.datapointsToAlarm,
-      treatMissingData: treatment(where, t.treatMissingData),
-      evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(periodMinutes * 60, t.evaluationPeriods) / 60,
-      severity: t.severity,
-    };
-  });
-
-  const composites = new Map<string, CompositeModel>();
-  for (const slo of policy.slos) {
-    for (const c of slo.composites) {
-      claim(c.id, `composite of SLO ${slo.path}`);
-      composites.set(c.id, toComposite(c, slo.path));
-    }
+function toTrigger(t: PolicyThresholdTrigger, claim: Claim): TriggerModel {
+  const where = `threshold trigger ${t.path}`;
+  claim(t.path, where);
+  if (!isComparisonOperatorName(t.comparison)) {
+    throw new RollbackTriggersError(
+      'RT504',
+      `${where}: comparison ${t.comparison} cannot be emulated — use GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold`,
+    );
   }
-  for (const c of composites.values()) {
+  if (!Number.isInteger(t.evaluationPeriods) || t.evaluationPeriods < 1 || !Number.isInteger(t.datapointsToAlarm) || t.datapointsToAlarm < 1 || t.datapointsToAlarm > t.evaluationPeriods) {
+    throw new RollbackTriggersError('RT504', `${where}: needs 1 ≤ datapointsToAlarm ≤ evaluationPeriods, got ${t.datapointsToAlarm} of ${t.evaluationPeriods}`);
+  }
+  const periodMinutes = wholeMinutes(where, 'periodSeconds', t.periodSeconds);
+  return {
+    kind: 'trigger',
+    id: t.path,
+    name: t.name,
+    periodMinutes,
+    threshold: finite(where, 'threshold', t.threshold),
+    comparison: t.comparison,
+    evaluationPeriods: t.evaluationPeriods,
+    datapointsToAlarm: t.datapointsToAlarm,
+    treatMissingData: treatment(where, t.treatMissingData),
+    evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(periodMinutes * 60, t.evaluationPeriods) / 60,
+    severity: t.severity,
+  };
+}
+
+/** Every child is an alarm of the policy, and a tier reads only its own SLO's window alarms. */
+function checkCompositeChildren(composites: Iterable<CompositeModel>, ids: ReadonlySet<string>, windows: readonly WindowAlarmModel[]): void {
+  for (const c of composites) {
     for (const child of c.children) {
       if (!ids.has(child)) {
         throw new RollbackTriggersError('RT503', `composite "${c.id}" references "${child}", which no SLO or trigger of the policy defines`);
@@ -188,7 +210,6 @@ export function compilePolicy(
       }
     }
   }
-  return { windows, composites: topologicalOrder(composites), triggers };
 }
 
 function toComposite(c: PolicyComposite, sloPath: string): CompositeModel {
