@@ -199,6 +199,7 @@ function config(sloCount: number): EvaluatorConfig {
   return {
     schemaVersion: core.EVALUATOR_CONFIG_SCHEMA_VERSION,
     platform: 'lambda',
+    mode: 'enforce',
     bakeSeconds: 600,
     tickSeconds: 60,
     inconclusiveAction: 'fail',

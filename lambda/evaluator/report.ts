@@ -19,6 +19,7 @@ export async function reported(rt: StepRuntime, state: BakeState, until: number)
     observations: r.observations,
     ...(r.incidents && r.incidents.length > 0 ? { incidents: r.incidents } : {}),
     reportedStatus: r.status,
+    ...(r.wouldRollback ? { wouldRollback: true } : {}),
   };
   await rt.publish([{ type: Audit.DEPLOYMENT_VERDICT, detail }, ...(r.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : [])]);
   if (r.status === 'Failed') await recordFirstBadSignal(rt, state, r.decidedAt ?? rt.now(), until);
@@ -44,7 +45,7 @@ export async function alreadyCompleted(rt: StepRuntime, state: BakeState, until:
   const seen = await readCompletedHook(rt, state, until);
   const outcome = alreadyCompletedOutcome({ sent: r.status, ...seen });
   const said = state.reportError ? [`CodeDeploy answered ${describeCaught(state.reportError, 'an error')}`] : [];
-  const base = { ...rt.auditBase(state), lifecycleEvent: seen.lifecycleEvent, verdict: r.verdict, observations: r.observations };
+  const base = { ...rt.auditBase(state), lifecycleEvent: seen.lifecycleEvent, verdict: r.verdict, observations: r.observations, ...(r.wouldRollback ? { wouldRollback: true } : {}) };
   const detail =
     outcome.applied === 'ours'
       ? { ...base, reportedStatus: r.status, reasons: [...outcome.reasons, ...r.reasons] }

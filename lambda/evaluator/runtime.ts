@@ -5,7 +5,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
-import type { BakeState, CaughtError, PendingReport } from '../../lib/core/bake';
+import { type BakeState, type CaughtError, type PendingReport, shadowed } from '../../lib/core/bake';
 import type { Decision, KnownGood } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
 import type { AuditLogger, AuditSink } from '../shared/audit';
@@ -165,7 +165,7 @@ export class StepRuntime {
 
   /** Hands a decision to the machine, which reports its status to CodeDeploy. */
   toReport(state: BakeState, decision: Report, notes: readonly string[] = []): BakeState {
-    const report: PendingReport = {
+    const decided: PendingReport = {
       status: decision.status,
       verdict: decision.verdict,
       reasons: [...decision.reasons, ...notes],
@@ -174,6 +174,8 @@ export class StepRuntime {
       ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
       decidedAt: this.now(),
     };
+    // Shadow mode never fails a hook: it reports Succeeded and audits what enforcing would do.
+    const report = this.config.mode === 'shadow' ? shadowed(decided) : decided;
     this.logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
     return out(state, { next: 'report', report });
   }

@@ -35,6 +35,8 @@ export interface StarterDeps {
    */
   readonly applicationName?: string;
   readonly deploymentGroupName?: string;
+  /** Shadow mode: the fallback reports Succeeded where it would fail closed (audited with `wouldRollback`). */
+  readonly shadow?: boolean;
   /** Seconds from the hook's start to the machine's deadline. @default DEFAULT_DEADLINE_SECONDS */
   readonly deadlineSeconds?: number;
   readonly sfn: Lazy<SFNClient>;
@@ -297,8 +299,11 @@ async function fallback(s: Starter, ids: Ids, name: string, start: Attempted<unk
 async function reportWithoutMachine(s: Starter, cd: CodeDeploy, ids: Ids, base: Detail, deployment: DeploymentInfo, why: string, end: number): Promise<void> {
   const choice: { status: HookStatus; verdict: Verdict; reason: string } = isRollbackDeployment(deployment.creator)
     ? { status: 'Succeeded', verdict: 'skipped', reason: `deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked` }
-    : { status: 'Failed', verdict: 'inconclusive', reason: 'failing closed: the release was not judged' };
+    : s.deps.shadow
+      ? { status: 'Succeeded', verdict: 'inconclusive', reason: 'the release was not judged: enforcing would fail closed; shadow mode reported Succeeded' }
+      : { status: 'Failed', verdict: 'inconclusive', reason: 'failing closed: the release was not judged' };
   const reasons = [why, choice.reason];
+  const shadow = s.deps.shadow && !isRollbackDeployment(deployment.creator) ? { wouldRollback: true } : {};
   // A denied report changed nothing, and a repeat of an applied one fails as already completed:
   // retrying it is safe.
   const reported = await attempt(
@@ -318,7 +323,7 @@ async function reportWithoutMachine(s: Starter, cd: CodeDeploy, ids: Ids, base: 
   const applied = reported.value === 'reported';
   await s.publish([
     applied
-      ? [AuditDetailType.DEPLOYMENT_VERDICT, { ...base, verdict: choice.verdict, reportedStatus: choice.status, reasons }]
+      ? [AuditDetailType.DEPLOYMENT_VERDICT, { ...base, ...shadow, verdict: choice.verdict, reportedStatus: choice.status, reasons }]
       : [AuditDetailType.TRIGGER_SUPPRESSED, { ...base, reasons: [`CodeDeploy had already completed this hook (what it applied is unknown here); ${choice.status} was not applied`, ...reasons] }],
     [AuditDetailType.ESCALATION_RAISED, { ...base, verdict: choice.verdict, ...(applied ? { reportedStatus: choice.status } : {}), reasons }],
   ]);
@@ -345,6 +350,7 @@ function runtimeDeps(): StarterDeps {
     stateMachineArn,
     applicationName: process.env[StarterEnv.APPLICATION_NAME] || undefined,
     deploymentGroupName: process.env[StarterEnv.DEPLOYMENT_GROUP_NAME] || undefined,
+    shadow: process.env[StarterEnv.SHADOW] === 'true',
     deadlineSeconds: deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
     sfn: once(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({})),
     codedeploy: once(async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient({})),

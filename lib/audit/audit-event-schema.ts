@@ -118,6 +118,13 @@ export interface AuditEventDetail {
    * @default - absent when this library told CodeDeploy nothing for the event (every event but `Deployment Verdict` and the escalations raised with one)
    */
   readonly reportedStatus?: string;
+  /**
+   * True when the trigger runs in shadow mode and the verdict would have rolled the release back:
+   * `reportedStatus` is then `Succeeded`.
+   *
+   * @default - absent outside shadow mode, and when the verdict would not have rolled back
+   */
+  readonly wouldRollback?: boolean;
   /** Why, in words: the decision's reasons, or what happened. */
   readonly reasons: string[];
   /**

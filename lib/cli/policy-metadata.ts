@@ -313,7 +313,7 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
 }
 
 function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers']);
+  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');
@@ -327,6 +327,7 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports');
   const maxAlarms = c.number(e, p, 'maxAlarms', { integer: true, min: 1, rule: 'a whole number ≥ 1 (alarms per deployment group)' });
   c.boolean(e, p, 'alarmPathSuspended');
+  if (e.shadow !== undefined) c.boolean(e, p, 'shadow');
   c.number(e, p, 'baselineFactor', { min: 0, rule: 'a number ≥ 0 (0: the evaluator judges the burn rate alone)' });
   const alarms = c.array(e, p, 'alarms', 'the rollback alarms on the deployment group');
   const alarmTriggers = e.alarmTriggers === undefined ? [] : c.array(e, p, 'alarmTriggers', 'the construct paths of the alarm triggers on the deployment group');

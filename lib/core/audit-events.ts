@@ -60,6 +60,8 @@ export interface AuditEventDetail {
   readonly verdict?: Verdict;
   /** What CodeDeploy was told, if anything. */
   readonly reportedStatus?: 'Succeeded' | 'Failed';
+  /** Shadow mode: the verdict would have rolled the release back (Succeeded was reported). */
+  readonly wouldRollback?: boolean;
   readonly reasons: readonly string[];
   readonly observations?: readonly SloObservation[];
   /**

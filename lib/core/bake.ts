@@ -109,6 +109,21 @@ export interface PendingReport {
   readonly incidents?: ReadonlyArray<{ readonly kind: 'pre-existing'; readonly slo: string; readonly reason: string }>;
   /** Epoch seconds at which the step decided (the first bad signal, for time to recovery). */
   readonly decidedAt?: number;
+  /** Shadow mode: the verdict would have failed the hook (rolled the release back); Succeeded was reported. */
+  readonly wouldRollback?: boolean;
+}
+
+/** What shadow mode says in place of a Failed report (the audit's first reason). */
+export const SHADOW_REASON = 'shadow mode: the trigger would have reported Failed and rolled the release back; it reported Succeeded';
+
+/**
+ * A report as shadow mode sends it: a Failed status becomes Succeeded with `wouldRollback`, so the
+ * audit trail shows what enforcing would have done while CodeDeploy is never stopped; any other
+ * report is unchanged. One function for the evaluator, and the simulator's replay of shadow mode.
+ */
+export function shadowed<R extends Pick<PendingReport, 'status' | 'reasons'>>(report: R): R & { wouldRollback?: boolean } {
+  if (report.status !== 'Failed') return report;
+  return { ...report, status: 'Succeeded', wouldRollback: true, reasons: [SHADOW_REASON, ...report.reasons] };
 }
 
 /** The error a Catch put on the state (Step Functions' `{ Error, Cause }`). */

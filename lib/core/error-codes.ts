@@ -205,6 +205,7 @@ export const ERROR_CODES = {
   RT336: { meaning: 'an imported target group without its load balancer (it has no CloudWatch metrics)', prop: 'blueTargetGroup, greenTargetGroup', source: 'synth' },
   RT337: { meaning: 'an alarm trigger of severity TICKET: only a paging trigger may roll a release back', prop: 'alarmTriggers', source: 'synth' },
   RT338: { meaning: 'an alarm trigger is listed twice: its alarm would be attached to the deployment group twice', prop: 'alarmTriggers', source: 'synth' },
+  RT339: { meaning: 'suspendAlarmPath in shadow mode, which attaches no alarm path to suspend', prop: 'suspendAlarmPath', source: 'synth' },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration

@@ -106,6 +106,11 @@ export interface EvaluatorConfig {
   readonly schemaVersion: typeof EVALUATOR_CONFIG_SCHEMA_VERSION;
   readonly platform: 'lambda' | 'ecs';
   /**
+   * `shadow`: judge and audit as usual, but report Succeeded where the verdict would fail the hook
+   * (audited with `wouldRollback`). The constructs always set it.
+   */
+  readonly mode: 'enforce' | 'shadow';
+  /**
    * The CodeDeploy application and deployment group this trigger guards. A hook of a deployment of
    * any other group is refused with an escalation: its metrics are not this trigger's, and the
    * evaluator's IAM is scoped to its own group. The constructs always set both; the evaluator's
@@ -158,6 +163,10 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
   const config = parseJson(text);
   if (config.schemaVersion !== EVALUATOR_CONFIG_SCHEMA_VERSION) {
     throw new RollbackTriggersError('RT403', `${EvaluatorEnv.CONFIG} has schemaVersion ${String(config.schemaVersion)}, this evaluator reads ${EVALUATOR_CONFIG_SCHEMA_VERSION}`);
+  }
+  if (config.mode !== 'enforce' && config.mode !== 'shadow') {
+    // Fail closed: a configuration that does not say it is a shadow is not read as one.
+    throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has mode ${JSON.stringify(config.mode)}, expected "enforce" or "shadow"`);
   }
   if (!Array.isArray(config.slos) || config.slos.length === 0) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} names no SLO`);
   config.slos.forEach((slo, i) => {

@@ -19,6 +19,8 @@ export const StarterEnv = {
   APPLICATION_NAME: 'RT_APPLICATION_NAME',
   /** The trigger's CodeDeploy deployment group, named in every audit event (the notices rule matches on it). */
   DEPLOYMENT_GROUP_NAME: 'RT_DEPLOYMENT_GROUP_NAME',
+  /** `true` in shadow mode: the fallback reports Succeeded where it would fail closed. Unset: enforce. */
+  SHADOW: 'RT_SHADOW',
 } as const;
 
 /**

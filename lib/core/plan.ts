@@ -69,6 +69,8 @@ export interface PlanRollbackTrigger {
   readonly alarmTriggers: readonly string[];
   readonly maxAlarms: number;
   readonly alarmPathSuspended: boolean;
+  /** Shadow mode: the alarms are not attached and the hook always reports Succeeded. */
+  readonly shadow: boolean;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
   /** Which path judges which minutes of a release (issue 8): one line per stretch of the deployment. */
   readonly coverage: ReadonlyArray<{ readonly minutes: string; readonly judgedBy: string }>;
@@ -140,6 +142,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       alarmTriggers: r.alarmTriggers ?? [],
       maxAlarms: r.maxAlarms,
       alarmPathSuspended: r.alarmPathSuspended,
+      shadow: r.shadow === true,
       alarms: r.alarms.map((a) => ({
         slo: a.slo,
         scope: a.scope,
@@ -319,9 +322,12 @@ export function renderPlan(plan: Plan): string {
   for (const r of plan.rollbackTriggers) {
     lines.push('');
     lines.push(
-      `Rollback trigger ${r.name} (${r.platform}): ${r.alarmCount} of at most ${r.maxAlarms} alarms on the deployment group` +
+      `Rollback trigger ${r.name} (${r.platform}): ${r.alarmCount} of at most ${r.maxAlarms} alarms ${r.shadow ? 'created, NOT attached to' : 'on'} the deployment group` +
         `${r.alarmPathSuspended ? ' (alarm path SUSPENDED)' : ''}; evaluator bakes ${formatSeconds(r.bakeSeconds)}, inconclusive → ${r.inconclusiveAction}`,
     );
+    if (r.shadow) {
+      lines.push('  SHADOW mode: never rolls a release back; the audit trail says what it would have done (wouldRollback). The times below are when it would roll back.');
+    }
     const ratios = r.alarms[0]?.detections.map((d) => d.errorRatio) ?? [];
     const header = ['objective', 'traffic', 'tier', 'burn rate', ...ratios.map((x) => `rolls back at ${percent(x)} errors`)];
     const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map(formatDetection)]);

@@ -286,6 +286,8 @@ export interface RollbackTriggerDeclaration {
   readonly healthChecks?: readonly PolicyHealthCheck[];
   /** Construct paths of the alarm triggers attached beside the rollback alarms. @default - none */
   readonly alarmTriggers?: readonly string[];
+  /** Shadow mode. @default false */
+  readonly shadow?: boolean;
 }
 
 /**
@@ -318,5 +320,6 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     alarms: [...decl.alarms],
     ...(healthChecks.length > 0 ? { healthChecks: [...healthChecks] } : {}),
     ...(alarmTriggers.length > 0 ? { alarmTriggers: [...alarmTriggers] } : {}),
+    ...(decl.shadow ? { shadow: true } : {}),
   };
 }

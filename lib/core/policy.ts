@@ -151,6 +151,8 @@ export interface PolicyRollbackTrigger {
    * replay them (their metrics are not in a series).
    */
   readonly alarmTriggers?: readonly string[];
+  /** True in shadow mode (a dry run that never stops a release); absent when the trigger enforces. */
+  readonly shadow?: boolean;
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

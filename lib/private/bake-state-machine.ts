@@ -56,6 +56,8 @@ export interface BakeStateMachineProps {
   readonly deploymentGroupName: string;
   readonly auditBus: IEventBus;
   readonly logGroup: ILogGroup;
+  /** Shadow mode: where the machine would fail closed it reports Succeeded, audited with `wouldRollback`. */
+  readonly shadow?: boolean;
 }
 
 /**
@@ -251,10 +253,13 @@ export class BakeStateMachine extends Construct {
     });
     lookup.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: JitterType.FULL });
 
-    const fallback = (stateId: string, status: 'Succeeded' | 'Failed', verdict: string, reason: string) =>
-      new Pass(this, stateId, { parameters: { status, verdict, reason }, resultPath: '$.fallback' });
+    // Shadow mode carries `wouldRollback` on every fallback, so its audit can say what enforcing does.
+    const fallback = (stateId: string, status: 'Succeeded' | 'Failed', verdict: string, reason: string, wouldRollback = false) =>
+      new Pass(this, stateId, { parameters: { status, verdict, reason, ...(props.shadow ? { wouldRollback } : {}) }, resultPath: '$.fallback' });
     const rollback = fallback('Rollback: succeed', 'Succeeded', 'skipped', 'hooks of a rollback deployment succeed at once: a rollback is never blocked');
-    const release = fallback('Release: fail closed', 'Failed', 'inconclusive', 'the release was not judged: fail closed');
+    const release = props.shadow
+      ? fallback('Release: shadow, succeed', 'Succeeded', 'inconclusive', 'the release was not judged: enforcing would fail closed; shadow mode reported Succeeded', true)
+      : fallback('Release: fail closed', 'Failed', 'inconclusive', 'the release was not judged: fail closed');
     const unreadable = fallback(
       'Unreadable: succeed at the deadline',
       'Succeeded',
@@ -296,12 +301,15 @@ export class BakeStateMachine extends Construct {
     afterDecided: IChainable;
     unexpectedAfterDecided: IChainable;
   } {
+    const shadow = props.shadow ? { 'wouldRollback.$': '$.fallback.wouldRollback' } : {};
     const reported = this.auditDetail(props, 'Audit detail: reported', {
+      ...shadow,
       'verdict.$': '$.fallback.verdict',
       'reportedStatus.$': '$.fallback.status',
       'reasons.$': "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason)",
     });
     const notReported = this.auditDetail(props, 'Audit detail: not reported', {
+      ...shadow,
       'verdict.$': '$.fallback.verdict',
       'reasons.$':
         "States.Array(States.Format('the evaluator could not run ({}: {})', $.crash.Error, $.crash.Cause), $.fallback.reason, States.Format('{} could not be reported ({}: {})', $.fallback.status, $.reportError.Error, $.reportError.Cause))",

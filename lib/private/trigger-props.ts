@@ -26,9 +26,10 @@ export interface CheckedTriggerProps {
  * itself (not through `bake`), a token or a fraction of a second in a duration is refused with the
  * prop's name (RT109, RT118), a cap of alarms must be a whole number (RT332).
  */
-export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): CheckedTriggerProps {
+export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[], modes: readonly string[]): CheckedTriggerProps {
   const path = scope.node.path;
   checkShape(path, props);
+  checkMode(path, props, modes);
   const timing = checkTiming(scope, props);
   const numbers = checkNumbers(path, props, inconclusiveActions);
   checkHealthChecks(path, props.healthChecks);
@@ -64,6 +65,20 @@ function checkShape(path: string, props: RollbackTriggerProps): void {
       );
     }
   });
+}
+
+/** The mode, and what shadow mode cannot take: suspending an alarm path it never attaches (RT339). */
+function checkMode(path: string, props: RollbackTriggerProps, modes: readonly string[]): void {
+  if (props.mode === undefined) return;
+  if (!modes.includes(props.mode)) {
+    throw new RollbackTriggersError('RT334', `${path}: mode must be TriggerMode.ENFORCE or TriggerMode.SHADOW, got ${describe(props.mode)}`);
+  }
+  if (props.mode === 'shadow' && props.suspendAlarmPath === true) {
+    throw new RollbackTriggersError(
+      'RT339',
+      `${path}: suspendAlarmPath is set in shadow mode, which never attaches the alarm path — it would only switch off the other alarms of the deployment group; drop suspendAlarmPath`,
+    );
+  }
 }
 
 /** Deadline, metric delay and bake, each bounded by the one before it. */

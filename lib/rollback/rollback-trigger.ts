@@ -74,6 +74,19 @@ export enum InconclusiveAction {
   PASS = 'pass',
 }
 
+/** Whether a {@link RollbackTrigger} acts on its verdicts or only audits them. */
+export enum TriggerMode {
+  /** Roll a release back: the alarms are attached to the deployment group, a failing verdict fails the hook. */
+  ENFORCE = 'enforce',
+  /**
+   * Dry run: the alarms, the hook and the bake all run and audit what they would do
+   * (`wouldRollback: true` on the verdict), but the alarms are not attached to the deployment group
+   * and the hook always reports Succeeded, so no release is ever stopped. For adopting the library
+   * on a live service.
+   */
+  SHADOW = 'shadow',
+}
+
 /** Properties of a {@link RollbackTrigger}. */
 export interface RollbackTriggerProps {
   /** The deployment to guard: `RollbackTarget.lambdaAlias(...)` or `RollbackTarget.ecsService(...)`. */
@@ -100,6 +113,15 @@ export interface RollbackTriggerProps {
    * @default Duration.minutes(55)
    */
   readonly deadline?: Duration;
+  /**
+   * Act on verdicts, or only audit what the trigger would have done (shadow mode, a dry run that
+   * never stops a release). In shadow mode the deployment group carries no alarm of the trigger's,
+   * so its `autoRollback.deploymentInAlarm` must be false unless it has alarms of its own
+   * (aws-cdk-lib refuses it on a group without alarms).
+   *
+   * @default TriggerMode.ENFORCE
+   */
+  readonly mode?: TriggerMode;
   /**
    * What an inconclusive bake (too few events, no datapoints) reports to CodeDeploy.
    *
@@ -240,7 +262,8 @@ export class RollbackTrigger extends Construct {
   constructor(scope: Construct, id: string, props: RollbackTriggerProps) {
     super(scope, id);
     // 1. Every prop within its own bounds first, then the objects against each other.
-    const checked = checkTriggerProps(this, props, Object.values(InconclusiveAction));
+    const checked = checkTriggerProps(this, props, Object.values(InconclusiveAction), Object.values(TriggerMode));
+    const shadow = props.mode === TriggerMode.SHADOW;
     const target = props.target._impl;
     const group = target.deploymentGroup;
     checkUnguarded(this, group);
@@ -251,8 +274,8 @@ export class RollbackTrigger extends Construct {
     // 2. Alarm path: each SLO's fastest page tier on the new version's own traffic.
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, checked.baselineFactor);
     this.rollbackAlarms = [...alarms, ...(props.alarmTriggers ?? []).map((t) => t.alarm)];
-    const suspend = this.attachAlarms(props, target, this.rollbackAlarms, checked.maxAlarms);
-    this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, checked.maxAlarms, inconclusiveAction) });
+    const suspend = shadow ? this.leaveAlarmsDetached() : this.attachAlarms(props, target, this.rollbackAlarms, checked.maxAlarms);
+    this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, checked.maxAlarms, inconclusiveAction, shadow) });
 
     // 3. The policy the plan and the simulator read, with the checks the evaluator runs.
     const healthChecks = props.healthChecks?.map((c) => c._config);
@@ -269,6 +292,7 @@ export class RollbackTrigger extends Construct {
       alarms: policyAlarms,
       healthChecks: healthChecks?.map(policyHealthCheck),
       alarmTriggers: props.alarmTriggers?.map((t) => t.node.path),
+      shadow,
     });
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
@@ -290,8 +314,9 @@ export class RollbackTrigger extends Construct {
       deploymentGroupName: group.deploymentGroupName,
       auditBus: this.auditBus,
       logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
+      shadow,
     });
-    const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, group);
+    const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, group, shadow);
     const stateChange = this.stateChangeHandler(runtime, group);
     this.evaluatorFunction = evaluator;
     this.bakeStateMachine = bake.stateMachine;
@@ -347,6 +372,14 @@ export class RollbackTrigger extends Construct {
     rule.addEventPattern(options?.eventPattern);
     if (options?.target) rule.addTarget(options.target);
     return rule;
+  }
+
+  /** Shadow mode: the alarms exist (and are audited by CloudWatch) but CodeDeploy never polls them. */
+  private leaveAlarmsDetached(): boolean {
+    Annotations.of(this).addInfo(
+      'Shadow mode: the rollback alarms are not attached to the deployment group and the hook always reports Succeeded; the audit trail shows what enforcing would have done (wouldRollback).',
+    );
+    return false;
   }
 
   /** Attaches the alarms to the deployment group (within its cap); returns whether the alarm path is suspended. */
@@ -424,7 +457,7 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private starterHandler(runtime: Runtime, stateMachine: IStateMachine, deadlineSeconds: number, group: TargetImpl['deploymentGroup']): Function {
+  private starterHandler(runtime: Runtime, stateMachine: IStateMachine, deadlineSeconds: number, group: TargetImpl['deploymentGroup'], shadow: boolean): Function {
     return this.handler('Starter', 'starter', runtime, {
       description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers lifecycle hook of ${p}: starts the bake`, group.node.path),
       timeout: Duration.minutes(3),
@@ -434,6 +467,8 @@ export class RollbackTrigger extends Construct {
         [StarterEnv.DEADLINE_SECONDS]: String(deadlineSeconds),
         [StarterEnv.APPLICATION_NAME]: group.application.applicationName,
         [StarterEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
+        // Shadow mode: the fallback reports Succeeded where it would fail closed.
+        ...(shadow ? { [StarterEnv.SHADOW]: 'true' } : {}),
       },
       // CodeDeploy does not document whether it invokes hooks synchronously: if it is async, a
       // failed start is retried twice and then kept in the dead-letter queue.
@@ -677,6 +712,7 @@ export class RollbackTrigger extends Construct {
     const config: EvaluatorConfig = {
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: target.platform,
+      mode: props.mode === TriggerMode.SHADOW ? 'shadow' : 'enforce',
       bakeSeconds: checked.bakeSeconds,
       tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
@@ -788,7 +824,7 @@ export class RollbackTrigger extends Construct {
     return topic;
   }
 
-  private validateDeploymentGroup(cfn: CfnDeploymentGroup, maxAlarms: number, inconclusiveAction: InconclusiveAction): string[] {
+  private validateDeploymentGroup(cfn: CfnDeploymentGroup, maxAlarms: number, inconclusiveAction: InconclusiveAction, shadow: boolean): string[] {
     const errors: string[] = [];
     const stack = Stack.of(this);
     const alarmConfig = stack.resolve(cfn.alarmConfiguration) as { alarms?: unknown[]; ignorePollAlarmFailure?: boolean } | undefined;
@@ -806,13 +842,15 @@ export class RollbackTrigger extends Construct {
     }
     errors.push(...compositeAlarmsOfGroup(this, cfn));
     const rollback = stack.resolve(cfn.autoRollbackConfiguration) as { enabled?: boolean; events?: string[] } | undefined;
-    const needed = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'];
+    // Shadow mode attaches no alarm, and aws-cdk-lib refuses deploymentInAlarm on a group without one.
+    const needed = shadow ? ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST'] : ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'];
     const missing = needed.filter((e) => !(rollback?.enabled !== false && rollback?.events?.includes(e)));
     if (missing.length > 0) {
       errors.push(
         errorText(
           'RT303',
-          `deployment group ${cfn.node.path} does not roll back on ${missing.join(', ')}; set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true }`,
+          `deployment group ${cfn.node.path} does not roll back on ${missing.join(', ')}; set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: ${!shadow} }` +
+            (shadow ? ' (shadow mode attaches no alarm, so deploymentInAlarm stays false)' : ''),
         ),
       );
     }

@@ -35,6 +35,7 @@ function config(slos: EvaluatorSlo[], extra: Partial<EvaluatorConfig> = {}): Eva
   return {
     schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
     platform: 'ecs',
+    mode: 'enforce',
     bakeSeconds: 600,
     tickSeconds: 60,
     inconclusiveAction: 'fail',

@@ -70,6 +70,7 @@ export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): Evaluato
   return {
     schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
     platform: 'lambda',
+    mode: 'enforce',
     applicationName: APPLICATION,
     deploymentGroupName: DEPLOYMENT_GROUP,
     bakeSeconds: 600,

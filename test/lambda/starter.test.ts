@@ -234,6 +234,18 @@ describe('StartExecution failing for the whole budget → the starter reports by
     expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)[0].reasons[0]).toContain('StartExecution: StateMachineDoesNotExist)');
   });
 
+  it('shadow mode: the fallback reports Succeeded where it would fail closed, audited with wouldRollback', async () => {
+    const world = new World();
+    world.addDeployment(DEPLOYMENT_ID);
+    world.failAlways('StartExecution', () => awsError('StateMachineDoesNotExist', 400));
+    await starterOf(world, { shadow: true })(hook(), world.context(60_000));
+    expect(world.reportCalls()).toEqual(['Succeeded']);
+    const verdict = world.audits(AuditDetailType.DEPLOYMENT_VERDICT)[0];
+    expect(verdict).toMatchObject({ verdict: 'inconclusive', reportedStatus: 'Succeeded', wouldRollback: true });
+    expect(verdict.reasons).toContain('the release was not judged: enforcing would fail closed; shadow mode reported Succeeded');
+    expect(world.audits(AuditDetailType.ESCALATION_RAISED)).toHaveLength(1);
+  });
+
   it('the Step Functions client cannot even be loaded → the fallback still reports', async () => {
     const world = new World();
     world.addDeployment(DEPLOYMENT_ID);

@@ -113,6 +113,7 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(config).toMatchObject({
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: 'lambda',
+      mode: 'enforce',
       bakeSeconds: 600,
       inconclusiveAction: 'fail',
       compareWithBaseline: true,

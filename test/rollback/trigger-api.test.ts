@@ -1,12 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_EVENT_SOURCE, AuditDetailType, TIME_TO_RECOVERY_METRIC } from '../../lib/core';
+import { AUDIT_EVENT_SOURCE, AuditDetailType, EvaluatorEnv, StarterEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core';
 import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
-import { AlertSeverity, RollbackPlan, RollbackPlatform, RollbackTarget, RollbackTrigger, ThresholdTrigger } from '../../lib';
+import { AlertSeverity, RollbackPlan, RollbackPlatform, RollbackTarget, RollbackTrigger, ThresholdTrigger, TriggerMode } from '../../lib';
 import { readPolicies } from '../../lib/cli/assembly';
 import { lambdaCanary } from '../helpers';
 
@@ -132,5 +132,43 @@ describe('alarm triggers in the policy, the plan and the CLI', () => {
     const dir = app.synth().directory;
     const [policy] = readPolicies(dir, (w) => expect.fail(w));
     expect(policy.rollbackTriggers?.[0].alarmTriggers).toEqual(['Shop/P99']);
+  });
+});
+
+describe('shadow mode (TriggerMode.SHADOW)', () => {
+  const shadowGroup = { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } };
+
+  it('creates the alarms but attaches none; the evaluator, the hook fallback, the policy and the plan know it is a shadow', () => {
+    const f = lambdaCanary(undefined, shadowGroup);
+    const trigger = new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], mode: TriggerMode.SHADOW });
+    const template = Template.fromStack(f.stack);
+    expect(trigger.rollbackAlarms).toHaveLength(1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8 + 1 + 2); // SLO windows, the rollback alarm, the operational alarms
+    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0];
+    expect(group.Properties.AlarmConfiguration?.Alarms ?? []).toEqual([]);
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')).map((r) => r.Properties.Environment?.Variables ?? {});
+    expect(fns.some((v) => v[StarterEnv.SHADOW] === 'true')).toBe(true);
+    expect(fns.find((v) => v[EvaluatorEnv.CONFIG])![EvaluatorEnv.CONFIG]).toMatchObject({ 'Fn::Join': ['', expect.arrayContaining([expect.stringContaining('"mode":"shadow"')])] });
+    expect(trigger._policy.shadow).toBe(true);
+    expect(RollbackPlan.of(f.stack).render()).toMatch(/1 of at most 10 alarms created, NOT attached to the deployment group[^\n]*\n {2}SHADOW mode: never rolls a release back/);
+    expect(Annotations.fromStack(f.stack).findInfo('/TestStack/Rollback', Match.stringLikeRegexp('Shadow mode'))).toHaveLength(1);
+  });
+
+  it('enforcing (the default) attaches the alarms and says nothing of shadows', () => {
+    const { f, trigger } = lambdaTrigger();
+    expect(trigger._policy.shadow).toBeUndefined();
+    const group = Object.values(Template.fromStack(f.stack).findResources('AWS::CodeDeploy::DeploymentGroup'))[0];
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(1);
+    expect(RollbackPlan.of(f.stack).render()).not.toMatch(/SHADOW/);
+  });
+
+  it('RT339: suspendAlarmPath in shadow mode; RT334: an unknown mode; RT303 still needs rollback on failure and stop', () => {
+    const f = lambdaCanary(undefined, shadowGroup);
+    const target = RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias });
+    expect(() => new RollbackTrigger(f.stack, 'A', { target, objectives: [f.slo], mode: TriggerMode.SHADOW, suspendAlarmPath: true })).toThrow(/RT339.*suspendAlarmPath is set in shadow mode/);
+    expect(() => new RollbackTrigger(f.stack, 'B', { target, objectives: [f.slo], mode: 'dry' as TriggerMode })).toThrow(/RT334.*mode must be TriggerMode.ENFORCE or TriggerMode.SHADOW, got "dry"/);
+    const g = lambdaCanary(undefined, { autoRollback: { failedDeployment: true, stoppedDeployment: false, deploymentInAlarm: false } });
+    new RollbackTrigger(g.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: g.group, alias: g.alias }), objectives: [g.slo], mode: TriggerMode.SHADOW });
+    expect(() => Template.fromStack(g.stack)).toThrow(/RT303.*does not roll back on DEPLOYMENT_STOP_ON_REQUEST;.*deploymentInAlarm: false \}.*shadow mode attaches no alarm/);
   });
 });

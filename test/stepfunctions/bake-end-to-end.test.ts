@@ -15,12 +15,15 @@ import { createStarter } from '../../lambda/starter/index';
 import { eventBridgeAudit } from '../../lambda/shared/audit';
 import { APPLICATION, CLIENT_CONFIG, DEADLINE, DEPLOYMENT_GROUP, DEPLOYMENT_ID, HOOK_ID, T0, World, expectAudit, expectReports, throttling, traffic } from '../lambda/fixtures';
 import { bakeDefinition, runMachine, type RunResult } from './machine';
+import { TriggerMode } from '../../lib';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:bake';
 
 let definition: Record<string, unknown>;
+let shadowDefinition: Record<string, unknown>;
 beforeAll(() => {
   definition = bakeDefinition();
+  shadowDefinition = bakeDefinition({ mode: TriggerMode.SHADOW });
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -32,7 +35,7 @@ class LocalStepFunctions {
   readonly mock = mockClient(this.client);
   readonly executions = new Map<string, { input: string; run: Promise<RunResult>; status: string }>();
 
-  constructor(world: World, evaluate?: (state: BakeState) => Promise<BakeState>) {
+  constructor(world: World, evaluate?: (state: BakeState) => Promise<BakeState>, shadow = false) {
     this.mock.on(StartExecutionCommand).callsFake(async (input: { name: string; input: string }) => {
       const existing = this.executions.get(input.name);
       // Standard workflows: the same name and input while open is the same execution; otherwise
@@ -42,7 +45,7 @@ class LocalStepFunctions {
       }
       if (!existing) {
         const record = { input: input.input, status: 'RUNNING', run: undefined as unknown as Promise<RunResult> };
-        record.run = runBake(world, JSON.parse(input.input), evaluate).then((r) => {
+        record.run = runBake(world, JSON.parse(input.input), evaluate, shadow).then((r) => {
           record.status = r.status;
           return r;
         });
@@ -62,9 +65,9 @@ class LocalStepFunctions {
 }
 
 /** One execution of the synthesized machine, its tasks bound to the world's real handlers and fakes. */
-function runBake(world: World, input: BakeExecutionInput, evaluate?: (state: BakeState) => Promise<BakeState>): Promise<RunResult> {
+function runBake(world: World, input: BakeExecutionInput, evaluate?: (state: BakeState) => Promise<BakeState>, shadow = false): Promise<RunResult> {
   return runMachine({
-    definition,
+    definition: shadow ? shadowDefinition : definition,
     input,
     evaluate: evaluate ?? ((state) => world.handler(state)),
     clock: {
@@ -91,8 +94,9 @@ function runBake(world: World, input: BakeExecutionInput, evaluate?: (state: Bak
   });
 }
 
-function hook(world: World, sfn: LocalStepFunctions) {
+function hook(world: World, sfn: LocalStepFunctions, shadow = false) {
   return createStarter({
+    shadow,
     stateMachineArn: STATE_MACHINE_ARN,
     sfn: async () => sfn.client,
     codedeploy: async () => world.codedeploy,
@@ -105,9 +109,9 @@ function hook(world: World, sfn: LocalStepFunctions) {
   });
 }
 
-async function release(world: World, options: { evaluate?: (state: BakeState) => Promise<BakeState> } = {}): Promise<RunResult> {
-  const sfn = new LocalStepFunctions(world, options.evaluate);
-  await hook(world, sfn)({ DeploymentId: DEPLOYMENT_ID, LifecycleEventHookExecutionId: HOOK_ID }, { getRemainingTimeInMillis: () => 170_000 });
+async function release(world: World, options: { evaluate?: (state: BakeState) => Promise<BakeState>; shadow?: boolean } = {}): Promise<RunResult> {
+  const sfn = new LocalStepFunctions(world, options.evaluate, options.shadow);
+  await hook(world, sfn, options.shadow)({ DeploymentId: DEPLOYMENT_ID, LifecycleEventHookExecutionId: HOOK_ID }, { getRemainingTimeInMillis: () => 170_000 });
   const runs = await sfn.settle();
   expect(runs.length).toBe(1);
   return runs[0];
@@ -267,5 +271,46 @@ describe('a release through the hook function, the synthesized machine and the r
     expect(run.status).toBe('SUCCEEDED');
     expectReports(world, { accepted: [] });
     expectAudit(world, AuditDetailType.TRIGGER_SUPPRESSED);
+  });
+});
+
+describe('shadow mode (TriggerMode.SHADOW): the whole bake runs and audits, CodeDeploy is never told Failed', () => {
+  const shadowWorld = (traffic: NonNullable<ConstructorParameters<typeof World>[0]>['traffic']) => new World({ traffic, config: { mode: 'shadow' } });
+
+  it('a regression that enforcing rolls back: Succeeded reported, the verdict audited as fail with wouldRollback', async () => {
+    const world = shadowWorld(traffic.broken(0.3));
+    const run = await release(world, { shadow: true });
+    expect(run.status).toBe('SUCCEEDED');
+    expectReports(world, { accepted: ['Succeeded'] });
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Succeeded', wouldRollback: true });
+    expect(verdict.reasons[0]).toMatch(/^shadow mode: the trigger would have reported Failed/);
+  });
+
+  it('a clean release: Succeeded as when enforcing, and no wouldRollback', async () => {
+    const world = shadowWorld(traffic.clean());
+    await release(world, { shadow: true });
+    expectReports(world, { accepted: ['Succeeded'] });
+    const verdict = expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'pass', reportedStatus: 'Succeeded' });
+    expect(verdict.wouldRollback).toBeUndefined();
+  });
+
+  it('no data for the whole hook (inconclusive, fail closed when enforcing): Succeeded, audited with wouldRollback', async () => {
+    const world = shadowWorld(traffic.none());
+    await release(world, { shadow: true });
+    expectReports(world, { accepted: ['Succeeded'] });
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Succeeded', wouldRollback: true });
+  });
+
+  it('an evaluator that cannot run at all: the machine itself reports Succeeded, audits wouldRollback and escalates', async () => {
+    const world = shadowWorld(traffic.clean());
+    const run = await release(world, {
+      shadow: true,
+      evaluate: async () => {
+        throw Object.assign(new Error("Cannot find module 'index'"), { name: 'Runtime.ImportModuleError' });
+      },
+    });
+    expectReports(world, { accepted: ['Succeeded'] });
+    expect(run.auditEntries.map((e) => e.DetailType)).toEqual(['Deployment Verdict', 'Escalation Raised']);
+    expect(run.auditEntries[0].Detail).toMatchObject({ reportedStatus: 'Succeeded', verdict: 'inconclusive', wouldRollback: true });
   });
 });

@@ -10,7 +10,7 @@
  */
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { BakeExecutionInput, BakeState } from '../../lib/core';
-import { RollbackTarget, RollbackTrigger, type RollbackTriggerProps } from '../../lib';
+import { RollbackTarget, RollbackTrigger, type RollbackTriggerProps, TriggerMode } from '../../lib';
 import { lambdaCanary } from '../helpers';
 import { synthesizedDefinition } from './definition';
 
@@ -28,7 +28,9 @@ P.withResolvers ??= function withResolvers<T>() {
 
 /** The trigger's state machine definition, synthesized from a Lambda canary stack. */
 export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}): Record<string, unknown> {
-  const { stack, group, alias, slo } = lambdaCanary();
+  // Shadow mode attaches no alarm: aws-cdk-lib refuses deploymentInAlarm on a group without one.
+  const shadow = props.mode === TriggerMode.SHADOW;
+  const { stack, group, alias, slo } = lambdaCanary(undefined, shadow ? { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } } : {});
   new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [slo], ...props });
   return synthesizedDefinition(stack);
 }
