@@ -54,6 +54,61 @@ import { resolveSettings, validateIngestionDelay, validateRelease, validateSerie
  * Pure: no aws-cdk-lib, no AWS SDK, no Node APIs (the CLI bundles it).
  */
 export function simulate(input: SimulationInput): SimulationResult {
+  const { policy, series, release, deployment, delay } = checkInput(input);
+  const trigger = pickTrigger(policy, input.rollbackTrigger);
+  const settings = resolveSettings(input.evaluator, trigger);
+  const evaluatorSlos = evaluatorSlosOf(policy, trigger);
+  const rollbackAlarms = trigger ? rollbackAlarmsOf(policy, trigger, series) : [];
+
+  const plan = shiftPlan(deployment, release);
+  const clock = bakeClock(plan, release, deployment.bakeMinutes, settings);
+  const span = replaySpan(series, release, delay, clock.nominalEndMinute);
+  const emulatorOptions = { ingestionDelayMinutes: delay, fromMinute: span.firstMinute, toMinute: span.toMinute };
+  const paging = emulatePaging(policy, series, emulatorOptions);
+  const rollback = emulateRollbackAlarms(rollbackAlarms, emulatorOptions);
+
+  const perVersion = perVersionAfter(series, release);
+  const evaluator = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, span.lastMinute, perVersion, trigger);
+  const alarmPath = withTriggerChoice(
+    alarmPathOutcome(rollback, rollbackAlarms, trigger, release, clock.nominalEndMinute, delay, perVersion.canary, span.lastMinute),
+    policy,
+    trigger,
+    input.rollbackTrigger,
+  );
+  const pagingPath = pagingOutcome(paging, policy, release);
+  const outcome = firstToRollBack(alarmPath, evaluator);
+
+  return {
+    phases: phasesOf(plan, {
+      firstMinute: span.firstMinute,
+      releaseMinute: release,
+      bakeMinutes: deployment.bakeMinutes,
+      decisionMinute: outcome.minute!,
+      rolledBack: outcome.rollback === true,
+      endMinute: span.toMinute + 1,
+    }),
+    thresholds: windowThresholds(paging, rollback),
+    minutes: chartMinutes(series, paging, rollback),
+    outcome,
+    paths: [alarmPath, evaluator, pagingPath],
+    evaluatorSettings: settings,
+    ingestionDelayMinutes: delay,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The replay's input, span and emulations
+
+interface CheckedInput {
+  readonly policy: RollbackPolicy;
+  readonly series: SimulationInput['series'];
+  readonly release: number;
+  readonly deployment: SimulationInput['deployment'];
+  /** Ingestion delay in minutes. */
+  readonly delay: number;
+}
+
+function checkInput(input: SimulationInput): CheckedInput {
   if (input === null || typeof input !== 'object') throw new RollbackTriggersError('RT701', 'simulate needs an input object { policy, series, releaseMinute, deployment }');
   const { series, releaseMinute: release, deployment } = input;
   const policy = checkPolicy(input.policy);
@@ -64,18 +119,20 @@ export function simulate(input: SimulationInput): SimulationResult {
   validateShape(deployment);
   const delay = input.ingestionDelayMinutes ?? 0;
   validateIngestionDelay(delay);
+  return { policy, series, release, deployment, delay };
+}
 
-  const trigger = pickTrigger(policy, input.rollbackTrigger);
-  const settings = resolveSettings(input.evaluator, trigger);
-  const evaluatorSlos = evaluatorSlosOf(policy, trigger);
-  const rollbackAlarms = trigger ? rollbackAlarmsOf(policy, trigger, series) : [];
+/** The minutes the replay covers: the series' first entry to the end of the deployment. */
+interface ReplaySpan {
+  readonly firstMinute: number;
+  readonly lastMinute: number;
+  readonly toMinute: number;
+}
 
+function replaySpan(series: readonly SeriesEntry[], release: number, delay: number, nominalEnd: number): ReplaySpan {
   const firstMinute = series[0].minute;
   const lastMinute = series[series.length - 1].minute;
-  const plan = shiftPlan(deployment, release);
-  const clock = bakeClock(plan, release, deployment.bakeMinutes, settings);
   // The deployment ends, at the latest, when the bake is over (or the hook's deadline is near).
-  const nominalEnd = clock.nominalEndMinute;
   const toMinute = Math.max(lastMinute + delay + 1, Math.ceil(nominalEnd));
   if (toMinute - firstMinute + 1 > MAX_EMULATED_MINUTES) {
     throw new RollbackTriggersError(
@@ -84,81 +141,80 @@ export function simulate(input: SimulationInput): SimulationResult {
         `(minute ${toMinute}): ${toMinute - firstMinute + 1} minutes, more than the ${MAX_EMULATED_MINUTES} (60 days) one replay covers — drop older entries`,
     );
   }
-  const emulatorOptions = { ingestionDelayMinutes: delay, fromMinute: firstMinute, toMinute };
+  return { firstMinute, lastMinute, toMinute };
+}
 
-  // Paging: every SLO's blended alarms and composites (threshold triggers have no series here).
-  const paging = emulate(
+type EmulatorOptions = Parameters<typeof emulate>[1];
+
+/** Paging: every SLO's blended alarms and composites (threshold triggers have no series here). */
+function emulatePaging(policy: RollbackPolicy, series: readonly SeriesEntry[], options: EmulatorOptions): EmulationResult {
+  return emulate(
     {
       policy: { schemaVersion: POLICY_SCHEMA_VERSION, stack: policy.stack, slos: policy.slos, thresholdTriggers: [] },
       sli: Object.fromEntries(policy.slos.map((s) => [s.path, sliSeries(series, 'blended', badField(s))])),
     },
-    emulatorOptions,
+    options,
   );
-  // Alarm path: one window alarm per rollback alarm, on the traffic its scope names.
-  const rollback =
-    rollbackAlarms.length > 0
-      ? emulate(
-          {
-            policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: rollbackAlarms.map((a) => a.slo), thresholdTriggers: [] },
-            sli: Object.fromEntries(rollbackAlarms.map((a) => [a.id, a.series])),
-            baselines: Object.fromEntries(
-              rollbackAlarms.flatMap((a) => (a.baseline ? [[a.id, { factor: a.baseline.factor, mode: a.baseline.mode, series: a.baseline.series }]] : [])),
-            ),
-          },
-          emulatorOptions,
-        )
-      : undefined;
+}
 
-  const perVersion = {
+/** Alarm path: one window alarm per rollback alarm, on the traffic its scope names. */
+function emulateRollbackAlarms(rollbackAlarms: readonly RollbackAlarmModel[], options: EmulatorOptions): EmulationResult | undefined {
+  if (rollbackAlarms.length === 0) return undefined;
+  return emulate(
+    {
+      policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: rollbackAlarms.map((a) => a.slo), thresholdTriggers: [] },
+      sli: Object.fromEntries(rollbackAlarms.map((a) => [a.id, a.series])),
+      baselines: Object.fromEntries(
+        rollbackAlarms.flatMap((a) => (a.baseline ? [[a.id, { factor: a.baseline.factor, mode: a.baseline.mode, series: a.baseline.series }]] : [])),
+      ),
+    },
+    options,
+  );
+}
+
+/** Whether the series has per-version entries after the release. */
+interface PerVersion {
+  readonly canary: boolean;
+  readonly stable: boolean;
+}
+
+function perVersionAfter(series: readonly SeriesEntry[], release: number): PerVersion {
+  return {
     canary: series.some((e) => e.canary !== undefined && e.minute >= release),
     stable: series.some((e) => e.stable !== undefined && e.minute >= release),
   };
-  const evaluator = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, lastMinute, perVersion, trigger);
-  let alarmPath = alarmPathOutcome(rollback, rollbackAlarms, trigger, release, nominalEnd, delay, perVersion.canary, lastMinute);
+}
+
+/** The alarm path's reasons, plus which trigger was replayed when the policy has several and none was chosen. */
+function withTriggerChoice(alarmPath: PathOutcome, policy: RollbackPolicy, trigger: PolicyRollbackTrigger | undefined, wanted: string | undefined): PathOutcome {
   const triggerCount = policy.rollbackTriggers?.length ?? 0;
-  if (trigger && triggerCount > 1 && input.rollbackTrigger === undefined) {
-    alarmPath = {
-      ...alarmPath,
-      reasons: [...alarmPath.reasons, `the policy has ${triggerCount} rollback triggers; this replay deploys the first, ${trigger.name} (${trigger.path}) — choose another with rollbackTrigger`],
-    };
-  }
-  const pagingPath = pagingOutcome(paging, policy, release);
+  if (!(trigger && triggerCount > 1 && wanted === undefined)) return alarmPath;
+  return {
+    ...alarmPath,
+    reasons: [...alarmPath.reasons, `the policy has ${triggerCount} rollback triggers; this replay deploys the first, ${trigger.name} (${trigger.path}) — choose another with rollbackTrigger`],
+  };
+}
 
-  // The first path to roll back wins; an alarm and the evaluator in the same minute: the alarm.
+/** The first path to roll back wins; an alarm and the evaluator in the same minute: the alarm. */
+function firstToRollBack(alarmPath: PathOutcome, evaluator: PathOutcome): PathOutcome {
   const alarmFirst = alarmPath.rollback === true && alarmPath.minute !== undefined && alarmPath.minute <= evaluator.minute!;
-  const outcome: PathOutcome = alarmFirst
-    ? {
-        ...alarmPath,
-        reasons: [
-          ...alarmPath.reasons,
-          `the evaluator had not decided yet (on its own it would have reported ${evaluator.status} — ${evaluator.verdict} — at minute ${fmtMinute(evaluator.minute!)})`,
-        ],
-      }
-    : evaluator;
-  const decisionMinute = outcome.minute!;
+  if (!alarmFirst) return evaluator;
+  return {
+    ...alarmPath,
+    reasons: [
+      ...alarmPath.reasons,
+      `the evaluator had not decided yet (on its own it would have reported ${evaluator.status} — ${evaluator.verdict} — at minute ${fmtMinute(evaluator.minute!)})`,
+    ],
+  };
+}
 
-  const phases = phasesOf(plan, {
-    firstMinute,
-    releaseMinute: release,
-    bakeMinutes: deployment.bakeMinutes,
-    decisionMinute,
-    rolledBack: outcome.rollback === true,
-    endMinute: toMinute + 1,
-  });
-
+/** Each window alarm's threshold, by alarm id, for the chart. */
+function windowThresholds(paging: EmulationResult, rollback: EmulationResult | undefined): Record<string, number> {
   const thresholds: Record<string, number> = {};
   for (const result of [paging, rollback]) {
     for (const alarm of result?.alarms ?? []) if (alarm.kind === 'window' && alarm.threshold !== undefined) thresholds[alarm.id] = alarm.threshold;
   }
-  return {
-    phases,
-    thresholds,
-    minutes: chartMinutes(series, paging, rollback),
-    outcome,
-    paths: [alarmPath, evaluator, pagingPath],
-    evaluatorSettings: settings,
-    ingestionDelayMinutes: delay,
-  };
+  return thresholds;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,17 +515,31 @@ function runEvaluator(
   bakeMinutes: number,
   release: number,
   lastMinute: number,
-  perVersion: { canary: boolean; stable: boolean },
+  perVersion: PerVersion,
   trigger: PolicyRollbackTrigger | undefined,
 ): PathOutcome {
   // The hook lasts at most an hour: later minutes are never read.
   const lastReadable = clock.allTrafficMinute + Math.ceil(HOOK_LIMIT_SECONDS / 60) + 1;
-  // The series as the step Lambda's GetMetricData results, by core's query ids, every one Complete.
-  // A release always has a current version: the Lambda reads its arm even when it has no data.
-  const arms: ArmScope[] = [
-    { arm: 'canary', dimensions: {} },
-    { arm: 'baseline', dimensions: {} },
+  const results = queryResultsOf(series, judged, release, lastReadable);
+  const health = healthReplayOf(series, trigger, clock.windowStart / 60 - HISTORY_SECONDS / 60, lastReadable);
+  const { decision, at } = firstReport(judged, results, health, clock);
+  const source = decisionSource(decision, judged, health);
+  const notes = [
+    ...readNotes(settings, clock, at, release, lastMinute, perVersion),
+    ...health.notes,
+    ...health.synthetics.map((h) => syntheticsSummary(h, syntheticsWindow(clock, at))),
+    ...bakeMismatch(trigger, bakeMinutes),
   ];
+  return evaluatorOutcome(decision, at.now / 60, release, source, notes);
+}
+
+type Report = Decision & { action: 'report' };
+
+/**
+ * The series as the step Lambda's GetMetricData results, by core's query ids, every one Complete,
+ * read as the step Lambda reads: from the history's start, an hour before the release.
+ */
+function queryResultsOf(series: readonly SeriesEntry[], judged: readonly JudgedSlo[], release: number, lastReadable: number): Map<string, QueryResult> {
   const results = new Map<string, QueryResult>();
   judged.forEach((j, i) => {
     const bad = badField(j.slo);
@@ -477,29 +547,33 @@ function runEvaluator(
       ['canary', 'canary'],
       ['baseline', 'stable'],
     ] as const) {
-      // As the step Lambda reads: from the history's start, an hour before the release.
       const { numerator, total } = armSeries(series, stream, bad, release - HISTORY_SECONDS / 60, lastReadable);
       results.set(queryId(i, arm, 'numerator'), { status: 'Complete', series: numerator });
       results.set(queryId(i, arm, 'total'), { status: 'Complete', series: total });
     }
   });
+  return results;
+}
+
+/**
+ * As the step Lambda judges a Synthetics canary: its runs since the hook started against its runs
+ * in the hour before the release (the bake window's start), up to the tick's end.
+ */
+function syntheticsWindow(clock: BakeClock, t: Tick) {
+  return { releaseAt: clock.windowStart, from: clock.allTrafficMinute * 60, to: t.end };
+}
+
+/** The step Lambda's ticks, in order, up to the first whose `decideBake` reports. */
+function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, QueryResult>, health: HealthReplay, clock: BakeClock): { decision: Report; at: Tick } {
+  // A release always has a current version: the Lambda reads its arm even when it has no data.
+  const arms: ArmScope[] = [
+    { arm: 'canary', dimensions: {} },
+    { arm: 'baseline', dimensions: {} },
+  ];
   const slosJudged = judged.map((j) => j.evaluator);
-  const health = healthReplayOf(series, trigger, clock.windowStart / 60 - HISTORY_SECONDS / 60, lastReadable);
-  // As the step Lambda judges a Synthetics canary: its runs since the hook started against its runs
-  // in the hour before the release (the bake window's start), up to the tick's end.
-  const syntheticsWindow = (t: Tick) => ({ releaseAt: clock.windowStart, from: clock.allTrafficMinute * 60, to: t.end });
-  let decision: (Decision & { action: 'report' }) | undefined;
-  let at: Tick | undefined;
   for (const t of clock.ticks) {
     const slos = bakeDataFor(slosJudged, arms, results, clock.windowStart, t.end);
-    const healthFailures: string[] = [];
-    const healthPending: string[] = [];
-    for (const h of health.synthetics) {
-      const failure = syntheticsFailure(h.check, h.series, syntheticsWindow(t));
-      const waiting = failure === undefined ? syntheticsPending(h.check, h.series, syntheticsWindow(t)) : undefined;
-      if (failure !== undefined) healthFailures.push(onSeriesClock(failure));
-      if (waiting !== undefined) healthPending.push(onSeriesClock(waiting));
-    }
+    const { healthFailures, healthPending } = healthAt(health, clock, t);
     const d = decideBake({
       config: clock.config,
       bakedSeconds: t.bakedSeconds,
@@ -509,21 +583,34 @@ function runEvaluator(
       healthFailures,
       healthPending,
     });
-    if (d.action === 'report') {
-      decision = d;
-      at = t;
-      break;
-    }
+    if (d.action === 'report') return { decision: d, at: t };
   }
-  if (!decision || !at) throw new Error('internal: the evaluator replay did not reach a decision before the hook deadline');
+  throw new Error('internal: the evaluator replay did not reach a decision before the hook deadline');
+}
 
-  const minute = at.now / 60;
+/** The Synthetics checks' failures and pending runs at one tick, on the series' clock. */
+function healthAt(health: HealthReplay, clock: BakeClock, t: Tick): { healthFailures: string[]; healthPending: string[] } {
+  const healthFailures: string[] = [];
+  const healthPending: string[] = [];
+  for (const h of health.synthetics) {
+    const failure = syntheticsFailure(h.check, h.series, syntheticsWindow(clock, t));
+    const waiting = failure === undefined ? syntheticsPending(h.check, h.series, syntheticsWindow(clock, t)) : undefined;
+    if (failure !== undefined) healthFailures.push(onSeriesClock(failure));
+    if (waiting !== undefined) healthPending.push(onSeriesClock(waiting));
+  }
+  return { healthFailures, healthPending };
+}
+
+/** The SLOs and health checks a failing or inconclusive decision names in its reasons. */
+function decisionSource(decision: Report, judged: readonly JudgedSlo[], health: HealthReplay): string | undefined {
+  if (decision.verdict === 'pass') return undefined;
+  const names = [...judged.map((j) => j.evaluator.name), ...health.names.map((n) => `health check ${n}`)];
+  return names.filter((name) => decision.reasons.some((r) => r.startsWith(`${name}: `))).join(', ') || (decision.verdict === 'fail' ? 'health check' : 'evaluator');
+}
+
+/** What the evaluator read: the minutes it judged, and the per-version entries or minutes the series lacked. */
+function readNotes(settings: EvaluatorSettings, clock: BakeClock, at: Tick, release: number, lastMinute: number, perVersion: PerVersion): string[] {
   const lastRead = at.end / 60 - 1;
-  const named = (prefix: (name: string) => boolean) => [...judged.map((j) => j.evaluator.name), ...health.names.map((n) => `health check ${n}`)].filter(prefix);
-  const source =
-    decision.verdict === 'pass'
-      ? undefined
-      : named((name) => decision.reasons.some((r) => r.startsWith(`${name}: `))).join(', ') || (decision.verdict === 'fail' ? 'health check' : 'evaluator');
   const notes: string[] = [
     `AfterAllowTraffic from minute ${fmtMinute(clock.allTrafficMinute)} (all traffic on the new version); ` +
       (lastRead >= release
@@ -544,10 +631,17 @@ function runEvaluator(
   } else if (lastRead > lastMinute) {
     notes.push(`the series ends at minute ${lastMinute}, before the last minute the evaluator read (${fmtMinute(lastRead)}): later minutes had no datapoints`);
   }
-  notes.push(...health.notes, ...health.synthetics.map((h) => syntheticsSummary(h, syntheticsWindow(at!))));
-  if (trigger && Math.abs(trigger.bakeSeconds - bakeMinutes * 60) > 1e-9) {
-    notes.push(`the deployment bakes ${formatNumber(bakeMinutes)} min as given; the policy's rollback trigger ${trigger.name} is configured for ${formatNumber(trigger.bakeSeconds / 60)} min`);
-  }
+  return notes;
+}
+
+/** A note when the deployment bakes for another time than the policy's rollback trigger is configured for. */
+function bakeMismatch(trigger: PolicyRollbackTrigger | undefined, bakeMinutes: number): string[] {
+  return trigger && Math.abs(trigger.bakeSeconds - bakeMinutes * 60) > 1e-9
+    ? [`the deployment bakes ${formatNumber(bakeMinutes)} min as given; the policy's rollback trigger ${trigger.name} is configured for ${formatNumber(trigger.bakeSeconds / 60)} min`]
+    : [];
+}
+
+function evaluatorOutcome(decision: Report, minute: number, release: number, source: string | undefined, notes: readonly string[]): PathOutcome {
   return {
     path: 'evaluator',
     minute,
