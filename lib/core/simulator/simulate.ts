@@ -16,7 +16,7 @@ import {
 import { HEALTH_CHECK_DEFAULTS } from '../defaults';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
-import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, tickClock } from '../bake';
+import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, shadowed, tickClock } from '../bake';
 import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId, syntheticsFailure, syntheticsPending } from '../metric-queries';
 import { HISTORY_SECONDS } from '../windows';
 import {
@@ -530,7 +530,8 @@ function runEvaluator(
     ...health.synthetics.map((h) => syntheticsSummary(h, syntheticsWindow(clock, at))),
     ...bakeMismatch(trigger, bakeMinutes),
   ];
-  return evaluatorOutcome(decision, at.now / 60, release, source, notes);
+  // Shadow mode: the same function the evaluator applies before it reports.
+  return evaluatorOutcome(trigger?.shadow ? shadowed(decision) : decision, at.now / 60, release, source, notes);
 }
 
 type Report = Decision & { action: 'report' };
@@ -641,7 +642,7 @@ function bakeMismatch(trigger: PolicyRollbackTrigger | undefined, bakeMinutes: n
     : [];
 }
 
-function evaluatorOutcome(decision: Report, minute: number, release: number, source: string | undefined, notes: readonly string[]): PathOutcome {
+function evaluatorOutcome(decision: Report & { wouldRollback?: boolean }, minute: number, release: number, source: string | undefined, notes: readonly string[]): PathOutcome {
   return {
     path: 'evaluator',
     minute,
@@ -650,6 +651,7 @@ function evaluatorOutcome(decision: Report, minute: number, release: number, sou
     ...(source !== undefined ? { source } : {}),
     reasons: [...decision.reasons, ...notes],
     rollback: decision.status === 'Failed',
+    ...(decision.wouldRollback ? { wouldRollback: true } : {}),
     status: decision.status,
     observations: decision.observations as SloObservation[],
     ...(decision.escalate ? { escalate: true } : {}),
@@ -813,6 +815,17 @@ function alarmPathOutcome(
     const earlier = fired.ids.filter((m) => entryAt(result, t - 1)?.states[m.id] === 'ALARM');
     if (t === release && earlier.length > 0) {
       reasons.push('already in ALARM when the deployment started: CodeDeploy stops a deployment whose alarm is in ALARM at once');
+    }
+    if (trigger.shadow) {
+      return {
+        path: 'alarm',
+        minute: t,
+        detectionMinutes: t - release,
+        verdict: 'none',
+        rollback: false,
+        wouldRollback: true,
+        reasons: ['shadow mode: the alarms are not attached to the deployment group, so CodeDeploy does not poll them', ...reasons.map((r) => `would have rolled back: ${r}`)],
+      };
     }
     if (trigger.alarmPathSuspended) {
       return {

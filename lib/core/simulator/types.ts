@@ -127,6 +127,8 @@ export interface PathOutcome {
    * Always false for paging, which notifies and never rolls back.
    */
   readonly rollback?: boolean;
+  /** Shadow mode: this path would have rolled the deployment back had the trigger enforced. */
+  readonly wouldRollback?: boolean;
   /** Evaluator: the status reported to CodeDeploy. */
   readonly status?: 'Succeeded' | 'Failed';
   /** Evaluator: the numbers behind the verdict, per SLO and arm (as in the audit trail). */

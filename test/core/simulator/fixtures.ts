@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { LambdaDeploymentConfig } from 'aws-cdk-lib/aws-codedeploy';
 import { IConstruct } from 'constructs';
-import { HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../../lib';
+import { HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, TriggerMode } from '../../../lib';
 import { POLICY_SCHEMA_VERSION, RollbackPolicy, policyFromEntries } from '../../../lib/core';
 import type { MinuteCounts, SeriesEntry } from '../../../lib/core/simulator';
 import { lambdaCanaryGroup } from '../../helpers';
@@ -22,6 +22,7 @@ export interface LambdaServiceOptions {
   readonly inconclusiveAction?: InconclusiveAction;
   readonly bakeMinutes?: number;
   readonly suspendAlarmPath?: boolean;
+  readonly mode?: TriggerMode;
   /** Add a 99 % latency SLO (Lambda Duration over 500 ms) to the trigger's objectives. */
   readonly latency?: boolean;
   /** The trigger's health checks (HealthCheck.synthetics, HealthCheck.http). */
@@ -46,7 +47,12 @@ const services = new Map<string, ReturnType<typeof synthesizeService>>();
 
 function synthesizeService(options: LambdaServiceOptions) {
   const stack = new Stack(new App(), 'Svc');
-  const { alias, group } = lambdaCanaryGroup(stack, { deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES });
+  const shadow = options.mode === TriggerMode.SHADOW;
+  const { alias, group } = lambdaCanaryGroup(stack, {
+    deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
+    // Shadow mode attaches no alarm: aws-cdk-lib refuses deploymentInAlarm on a group without one.
+    ...(shadow ? { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } } : {}),
+  });
   const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
   const objectives = [slo];
   if (options.latency) {
@@ -58,6 +64,7 @@ function synthesizeService(options: LambdaServiceOptions) {
     inconclusiveAction: options.inconclusiveAction,
     bake: options.bakeMinutes === undefined ? undefined : Duration.minutes(options.bakeMinutes),
     suspendAlarmPath: options.suspendAlarmPath,
+    mode: options.mode,
     healthChecks: options.healthChecks,
   });
   return { stack, slo, trigger, policy: policyOf(stack) };

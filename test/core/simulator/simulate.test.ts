@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InconclusiveAction } from '../../../lib';
+import { InconclusiveAction, TriggerMode } from '../../../lib';
 import type { RollbackPolicy } from '../../../lib/core';
 import { PathOutcome, SimulationInput, SimulationResult, simulate } from '../../../lib/core/simulator';
 import { expectRtError } from '../helpers';
@@ -142,6 +142,17 @@ describe('a total outage of the canary version (10 % for 10 min, per-version dat
     expect(path(result2, 'alarm').reasons[0]).toMatch(/suspended/);
     expect(path(result2, 'alarm').reasons[1]).toMatch(/would have rolled back: alarm .* at minute 1/);
     expect(result2.outcome).toMatchObject({ path: 'evaluator', verdict: 'fail', minute: 10 });
+  });
+
+  it('shadow mode: neither path rolls back; both say they would have, at the minutes enforcing would', () => {
+    const shadow = run(outage, {}, lambdaService({ mode: TriggerMode.SHADOW }).policy);
+    const enforcing = run(outage);
+    expect(path(shadow, 'alarm')).toMatchObject({ verdict: 'none', rollback: false, wouldRollback: true, minute: path(enforcing, 'alarm').minute });
+    expect(path(shadow, 'alarm').reasons[0]).toMatch(/shadow mode: the alarms are not attached/);
+    expect(path(shadow, 'alarm').reasons[1]).toMatch(/would have rolled back: alarm/);
+    expect(path(shadow, 'evaluator')).toMatchObject({ verdict: 'fail', status: 'Succeeded', rollback: false, wouldRollback: true, minute: path(enforcing, 'evaluator').minute });
+    expect(path(shadow, 'evaluator').reasons[0]).toMatch(/^shadow mode: the trigger would have reported Failed/);
+    expect(shadow.outcome.rollback ?? false).toBe(false);
   });
 });
 
