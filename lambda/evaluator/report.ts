@@ -9,7 +9,10 @@ import { type StepRuntime, describeCaught, describeError, out } from './runtime'
  * execution.
  */
 
-/** The report was accepted: audit the verdict; on Failed, record the first bad signal. */
+/**
+ * The report was accepted: audit the verdict; on Failed (or a shadow verdict that would have
+ * failed), record the first bad signal — it also keeps a shadow release off the known-good record.
+ */
 export async function reported(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
   const r = state.report!;
   const detail = {
@@ -22,7 +25,7 @@ export async function reported(rt: StepRuntime, state: BakeState, until: number)
     ...(r.wouldRollback ? { wouldRollback: true } : {}),
   };
   await rt.publish([{ type: Audit.DEPLOYMENT_VERDICT, detail }, ...(r.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : [])]);
-  if (r.status === 'Failed') await recordFirstBadSignal(rt, state, r.decidedAt ?? rt.now(), until);
+  if (r.status === 'Failed' || r.wouldRollback) await recordFirstBadSignal(rt, state, r.decidedAt ?? rt.now(), until);
   return out(state, { next: 'done' });
 }
 

@@ -258,7 +258,8 @@ interface CodeDeploy {
  * Step Functions could not be reached for the whole budget: the hook must not be left to
  * CodeDeploy's one-hour timeout. Report directly, as the machine's fail-closed path would: a
  * rollback deployment → Succeeded (never block a rollback); any other readable deployment →
- * Failed (fail closed: the release was not judged). A deployment that cannot be read either is
+ * Failed (fail closed: the release was not judged; Succeeded in shadow mode, which then needs no
+ * read: it reports Succeeded for both). A deployment that cannot be read either is
  * not reported at all — no Succeeded without evidence after seconds: the escalation names it and
  * the invocation fails, so an asynchronous invocation is retried and then kept in the
  * dead-letter queue (whose alarm pages), and a synchronous one leaves the decision to
@@ -285,6 +286,10 @@ async function fallback(s: Starter, ids: Ids, name: string, start: Attempted<unk
     ]);
     return;
   }
+  if (deployment === undefined && s.deps.shadow) {
+    // Shadow mode reports Succeeded for a rollback and a release alike: no need to tell them apart.
+    return reportWithoutMachine(s, cd, ids, base, {}, `${why}; GetDeployment failed too (${describeFailure(read.error, read.attempts)})`, end);
+  }
   if (deployment === undefined) {
     const failure = describeFailure(read.error, read.attempts);
     s.logger.error('fallback: the deployment could not be read either; the hook is not reported', { error: failure });
@@ -295,7 +300,7 @@ async function fallback(s: Starter, ids: Ids, name: string, start: Attempted<unk
   await reportWithoutMachine(s, cd, ids, base, deployment, why, end);
 }
 
-/** The fallback's report: Succeeded for a rollback, Failed for a release; audited, and escalated. */
+/** The fallback's report: Succeeded for a rollback, Failed for a release (Succeeded in shadow mode); audited, and escalated. */
 async function reportWithoutMachine(s: Starter, cd: CodeDeploy, ids: Ids, base: Detail, deployment: DeploymentInfo, why: string, end: number): Promise<void> {
   const choice: { status: HookStatus; verdict: Verdict; reason: string } = isRollbackDeployment(deployment.creator)
     ? { status: 'Succeeded', verdict: 'skipped', reason: `deployment created by ${deployment.creator}: hooks of a rollback succeed at once, a rollback is never blocked` }

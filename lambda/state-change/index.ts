@@ -263,6 +263,13 @@ async function firstBadSignal(inv: Invocation, triggering: string, notes: string
 /** SUCCESS of a release: its version, with its integrity fingerprint, becomes the known-good one. */
 async function recordKnownGood(inv: Invocation, completedAt: number): Promise<void> {
   const { change, deps } = inv;
+  // A release the evaluator judged bad that still succeeded (shadow mode reports Succeeded where it
+  // would roll back) is no version to go back to.
+  const judgedBad = await inv.retry(async () => (await deps.store()).firstBadSignal(change.deploymentId));
+  if (judgedBad !== undefined) {
+    inv.logger.warn('known-good not recorded: the evaluator judged this deployment bad (shadow mode)', { deploymentId: change.deploymentId, firstBadAt: judgedBad });
+    return;
+  }
   const targets = await inv.findTargets(change.deploymentId);
   const state = await deployedVersion(inv, targets);
   if (!state.exists) throw new Permanent(`the deployed version ${state.version} no longer exists`);

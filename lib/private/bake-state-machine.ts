@@ -260,25 +260,14 @@ export class BakeStateMachine extends Construct {
     const release = props.shadow
       ? fallback('Release: shadow, succeed', 'Succeeded', 'inconclusive', 'the release was not judged: enforcing would fail closed; shadow mode reported Succeeded', true)
       : fallback('Release: fail closed', 'Failed', 'inconclusive', 'the release was not judged: fail closed');
-    const unreadable = fallback(
-      'Unreadable: succeed at the deadline',
-      'Succeeded',
-      'skipped',
-      'the deployment could not be read until the deadline: Succeeded so a possible rollback is not blocked; the alarm path still guards a release',
-    );
-    // An unreadable deployment is read again every minute until the deadline; only then the
-    // documented choice (Succeeded, escalated) applies — never after a minute of failed reads.
-    const clock = new Pass(this, 'Clock (unreadable)', { parameters: { 'now.$': '$$.State.EnteredTime' }, resultPath: '$.clock' });
-    const retryRead = new Wait(this, 'Read again in a minute', { time: WaitTime.duration(Duration.minutes(1)) });
-    const deadlineReached = new Choice(this, 'Deadline reached?')
-      .when(Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.deadline'), unreadable)
-      .otherwise(retryRead);
-    lookup.addCatch(clock, { errors: [Errors.ALL], resultPath: '$.lookupError' });
-    clock.next(deadlineReached);
-    retryRead.next(lookup);
+    // Shadow mode reports Succeeded for a rollback and a release alike: an unreadable deployment
+    // needs no minute-by-minute wait for the deadline (and the wait's states must not exist then:
+    // Step Functions refuses a definition with unreachable states).
+    const unreadable = props.shadow ? undefined : this.readUntilDeadline(lookup, fallback);
+    if (props.shadow) lookup.addCatch(release, { errors: [Errors.ALL], resultPath: '$.lookupError' });
 
     const report = this.report('Report fail-closed status', props.deploymentGroupArn, JsonPath.stringAt('$.fallback.status'));
-    for (const decided of [rollback, release, unreadable]) decided.next(report);
+    for (const decided of [rollback, release, ...(unreadable ? [unreadable] : [])]) decided.next(report);
     report.next(audit.reported);
     report.addCatch(audit.notReported, { errors: [Errors.ALL], resultPath: '$.reportError' });
 
@@ -288,6 +277,29 @@ export class BakeStateMachine extends Construct {
     lookup.next(isRollback);
     unexpected.next(lookup);
     return { start: lookup, unexpected };
+  }
+
+  /**
+   * An unreadable deployment is read again every minute until the deadline; only then the
+   * documented choice (Succeeded, escalated) applies — never after a minute of failed reads.
+   * Returns the state that decides Succeeded at the deadline.
+   */
+  private readUntilDeadline(lookup: CallAwsService, fallback: (stateId: string, status: 'Succeeded' | 'Failed', verdict: string, reason: string) => Pass): Pass {
+    const unreadable = fallback(
+      'Unreadable: succeed at the deadline',
+      'Succeeded',
+      'skipped',
+      'the deployment could not be read until the deadline: Succeeded so a possible rollback is not blocked; the alarm path still guards a release',
+    );
+    const clock = new Pass(this, 'Clock (unreadable)', { parameters: { 'now.$': '$$.State.EnteredTime' }, resultPath: '$.clock' });
+    const retryRead = new Wait(this, 'Read again in a minute', { time: WaitTime.duration(Duration.minutes(1)) });
+    const deadlineReached = new Choice(this, 'Deadline reached?')
+      .when(Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.deadline'), unreadable)
+      .otherwise(retryRead);
+    lookup.addCatch(clock, { errors: [Errors.ALL], resultPath: '$.lookupError' });
+    clock.next(deadlineReached);
+    retryRead.next(lookup);
+    return unreadable;
   }
 
   /**

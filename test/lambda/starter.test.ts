@@ -246,6 +246,16 @@ describe('StartExecution failing for the whole budget → the starter reports by
     expect(world.audits(AuditDetailType.ESCALATION_RAISED)).toHaveLength(1);
   });
 
+  it('shadow mode: Step Functions and GetDeployment both failing still reports Succeeded (no read is needed to tell a rollback from a release)', async () => {
+    const world = new World();
+    world.addDeployment(DEPLOYMENT_ID);
+    world.failAlways('StartExecution', () => awsError('StateMachineDoesNotExist', 400));
+    world.failAlways('GetDeployment', serverError);
+    await starterOf(world, { shadow: true })(hook(), world.context(60_000));
+    expect(world.reportCalls()).toEqual(['Succeeded']);
+    expect(world.audits(AuditDetailType.DEPLOYMENT_VERDICT)[0]).toMatchObject({ reportedStatus: 'Succeeded', wouldRollback: true });
+  });
+
   it('the Step Functions client cannot even be loaded → the fallback still reports', async () => {
     const world = new World();
     world.addDeployment(DEPLOYMENT_ID);

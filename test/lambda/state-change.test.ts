@@ -68,6 +68,15 @@ describe('SUCCESS of a release records the known-good version', () => {
     expect(world.reportCalls()).toEqual([]);
   });
 
+  it('a release the evaluator judged bad that still succeeded (shadow mode) is not recorded as known-good', async () => {
+    const world = new World();
+    world.addDeployment('d-SHADOWAA1', { status: 'Succeeded', completeTime: at(T0 + 900) });
+    await store.recordFirstBadSignal('d-SHADOWAA1', T0 + 60); // the shadow evaluator's would-rollback verdict
+    await handlerOf(world)(stateChange('d-SHADOWAA1', 'SUCCESS'), world.context());
+    await expect(store.get(APPLICATION, DEPLOYMENT_GROUP)).resolves.toBeUndefined();
+    expect(world.audits(AuditDetailType.KNOWN_GOOD_RECORDED)).toEqual([]);
+  });
+
   it('ECS: the green task set’s task definition and its images', async () => {
     const world = new World();
     world.addDeployment('d-ECSAAAAA1', { status: 'Succeeded', completeTime: at(T0 + 900), platform: 'ecs', currentVersion: '5', targetVersion: '6' });
