@@ -8,6 +8,7 @@ import { type AuditDetailType, type AuditEventDetail, auditEvent } from '../../l
 import { type BakeState, type CaughtError, type PendingReport, shadowed } from '../../lib/core/bake';
 import type { Decision, KnownGood } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
+import { RollbackTriggersError } from '../../lib/core/errors';
 import type { AuditLogger, AuditSink } from '../shared/audit';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { type Lazy, once } from '../shared/handler-kit';
@@ -109,7 +110,7 @@ export class StepRuntime {
    */
   guardedGroup(): { applicationName: string; deploymentGroupName: string } {
     const { applicationName, deploymentGroupName } = this.config;
-    if (!applicationName || !deploymentGroupName) throw new Error(`${EvaluatorEnv.CONFIG} names no applicationName or deploymentGroupName`);
+    if (!applicationName || !deploymentGroupName) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} names no applicationName or deploymentGroupName`);
     return { applicationName, deploymentGroupName };
   }
 

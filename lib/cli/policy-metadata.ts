@@ -326,12 +326,15 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   c.number(e, p, 'bakeSeconds', { above: 0, max: deadline, rule: `seconds above 0 and at most the deadline (${formatNumber(deadline)} s)` });
   c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports');
   const maxAlarms = c.number(e, p, 'maxAlarms', { integer: true, min: 1, rule: 'a whole number ≥ 1 (alarms per deployment group)' });
-  c.boolean(e, p, 'alarmPathSuspended');
-  if (e.shadow !== undefined) c.boolean(e, p, 'shadow');
+  const suspended = c.boolean(e, p, 'alarmPathSuspended');
+  if (e.shadow !== undefined && c.boolean(e, p, 'shadow') && suspended) c.fail(`${p}.alarmPathSuspended`, 'is true in shadow mode, which attaches no alarm path to suspend (RT339)');
   c.number(e, p, 'baselineFactor', { min: 0, rule: 'a number ≥ 0 (0: the evaluator judges the burn rate alone)' });
   const alarms = c.array(e, p, 'alarms', 'the rollback alarms on the deployment group');
   const alarmTriggers = e.alarmTriggers === undefined ? [] : c.array(e, p, 'alarmTriggers', 'the construct paths of the alarm triggers on the deployment group');
-  alarmTriggers.forEach((_, i) => c.text(alarmTriggers as unknown as Record<string, unknown>, `${p}.alarmTriggers`, i));
+  alarmTriggers.forEach((_, i) => {
+    const path = c.text(alarmTriggers as unknown as Record<string, unknown>, `${p}.alarmTriggers`, i);
+    if (alarmTriggers.indexOf(path) !== i) c.fail(`${p}.alarmTriggers[${i}]`, `names ${path} again (RT338)`);
+  });
   if (alarms.length + alarmTriggers.length > maxAlarms) {
     c.fail(`${p}.alarms`, `holds ${alarms.length} alarms${alarmTriggers.length > 0 ? ` and ${alarmTriggers.length} alarm triggers` : ''}, above maxAlarms (${maxAlarms})`);
   }

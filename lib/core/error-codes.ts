@@ -167,7 +167,7 @@ export const ERROR_CODES = {
   // RT3xx: RollbackTrigger wiring
   RT301: { meaning: 'no objective is given', prop: 'objectives', source: 'synth' },
   RT302: { meaning: 'an ECS service without the CODE_DEPLOY deployment controller', prop: 'target', source: 'synth' },
-  RT303: { meaning: 'the deployment group does not roll back on failure, stop and alarm', prop: 'target', source: 'synth' },
+  RT303: { meaning: 'the deployment group does not roll back on failure, stop and alarm (failure and stop in shadow mode)', prop: 'target', source: 'synth' },
   RT304: { meaning: 'the deployment group already has a pre- or post-traffic hook (CodeDeploy runs one function per hook)', prop: 'target', source: 'synth' },
   RT305: { meaning: 'bake is not above 0, or longer than the deadline minus the metric delay', prop: 'bake', source: 'synth' },
   RT306: { meaning: 'the deployment group would carry more alarms than maxAlarmsPerDeploymentGroup (default 10)', prop: 'maxAlarmsPerDeploymentGroup', source: 'synth' },
@@ -198,7 +198,7 @@ export const ERROR_CODES = {
   RT333: { meaning: 'metricDelay is above the deadline minus one minute', prop: 'metricDelay', source: 'synth' },
   RT334: {
     meaning: 'a prop of the wrong kind (jsii callers are not type-checked): a missing target, an objective or health check of another class, an unknown enum value',
-    prop: 'target, objectives, healthChecks, inconclusiveAction',
+    prop: 'target, objectives, healthChecks, alarmTriggers, inconclusiveAction, mode',
     source: 'synth',
   },
   RT335: { meaning: 'another RollbackTrigger already guards the deployment group', prop: 'target', source: 'synth' },
@@ -211,7 +211,7 @@ export const ERROR_CODES = {
   // RT4xx: policy documents and the evaluator configuration
   RT401: { meaning: 'a policy entry has another schemaVersion than this release reads, or no entry: upgrade cdk-rollback-triggers', prop: 'schemaVersion', source: 'api' },
   RT402: {
-    meaning: "the evaluator's environment is incomplete or its configuration is not JSON or malformed (no SLO, a numerator it cannot read)",
+    meaning: "the evaluator's environment is incomplete or its configuration is not JSON or malformed (no mode, no group, no SLO, a numerator it cannot read)",
     prop: 'RT_EVALUATOR_CONFIG, RT_STATE_TABLE, RT_EVENT_BUS',
     source: 'runtime',
   },

@@ -332,7 +332,9 @@ export function renderPlan(plan: Plan): string {
     const header = ['objective', 'traffic', 'tier', 'burn rate', ...ratios.map((x) => `rolls back at ${percent(x)} errors`)];
     const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map(formatDetection)]);
     lines.push(...table([header, ...rows]).map((l) => `  ${l}`));
-    if (r.alarmTriggers.length > 0) lines.push(`  Alarm triggers on the deployment group (their own thresholds, not re-scoped to the new version): ${r.alarmTriggers.join(', ')}`);
+    if (r.alarmTriggers.length > 0) {
+      lines.push(`  Alarm triggers ${r.shadow ? 'for' : 'on'} the deployment group (their own thresholds, not re-scoped to the new version): ${r.alarmTriggers.join(', ')}`);
+    }
     const ranged = r.alarms.filter((a) => a.detections.some((d) => d.latestSeconds !== undefined)).map((a) => `${a.slo} ${a.tier}`);
     if (ranged.length > 0) lines.push(rangeReason(ranged));
     lines.push(

@@ -302,7 +302,8 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     throw new RollbackTriggersError(
       'RT306',
       `${decl.path}: the rollback path needs ${alarmCount} alarms on the deployment group, above the cap of ${maxAlarms} ` +
-        '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or raise maxAlarmsPerDeploymentGroup to your quota',
+        '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable; counted in shadow mode too, which attaches them once it enforces). ' +
+        'Use fewer objectives or alarm triggers, or raise maxAlarmsPerDeploymentGroup to your quota',
     );
   }
   const healthChecks = decl.healthChecks ?? [];

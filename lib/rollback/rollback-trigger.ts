@@ -61,7 +61,7 @@ import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { Sli, SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
 import { IAlarmTrigger } from '../trigger/alarm-trigger';
-import { RollbackTarget } from './rollback-target';
+import { RollbackTarget, RollbackTargetConfig } from './rollback-target';
 import { checkDeploymentShape, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
 import { ScopedSli, TargetImpl } from '../private/targets/target-impl';
 import { CheckedTriggerProps, LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
@@ -81,8 +81,9 @@ export enum TriggerMode {
   /**
    * Dry run: the alarms, the hook and the bake all run and audit what they would do
    * (`wouldRollback: true` on the verdict), but the alarms are not attached to the deployment group
-   * and the hook always reports Succeeded, so no release is ever stopped. For adopting the library
-   * on a live service.
+   * and the hook reports Succeeded wherever it would report Failed, so the trigger never stops a
+   * release (a report CodeDeploy never accepts still leaves the hook to its one-hour timeout). For
+   * adopting the library on a live service.
    */
   SHADOW = 'shadow',
 }
@@ -248,7 +249,10 @@ export class RollbackTrigger extends Construct {
   public readonly auditBus: IEventBus;
   /** The topic that receives rollback and escalation notices. */
   public readonly notificationTopic: ITopic;
-  /** The alarms attached to the deployment group (the alarm path). */
+  /**
+   * The alarms of the alarm path: each objective's rollback alarm and the alarm triggers' alarms,
+   * attached to the deployment group (created but not attached in shadow mode).
+   */
   public readonly rollbackAlarms: IAlarm[];
   /** Name of the deployment group the trigger guards. */
   public readonly deploymentGroupName: string;
@@ -267,14 +271,15 @@ export class RollbackTrigger extends Construct {
     const target = props.target._impl;
     const group = target.deploymentGroup;
     checkUnguarded(this, group);
-    props.target.bind(this);
+    // What the target gives the trigger: the names, ARN and role of its deployment group.
+    const bound: BoundGroup = { ...props.target.bind(this), path: group.node.path };
     checkDeploymentShape(this, group, target.platform);
     const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
 
     // 2. Alarm path: each SLO's fastest page tier on the new version's own traffic.
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, checked.baselineFactor);
     this.rollbackAlarms = [...alarms, ...(props.alarmTriggers ?? []).map((t) => t.alarm)];
-    const suspend = shadow ? this.leaveAlarmsDetached() : this.attachAlarms(props, target, this.rollbackAlarms, checked.maxAlarms);
+    const suspend = shadow ? this.leaveAlarmsDetached() : this.attachAlarms(props, target, alarms, checked.maxAlarms);
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, checked.maxAlarms, inconclusiveAction, shadow) });
 
     // 3. The policy the plan and the simulator read, with the checks the evaluator runs.
@@ -303,34 +308,34 @@ export class RollbackTrigger extends Construct {
     this.deadLetterQueue = this.createDeadLetterQueue();
 
     // 5. The bake: a thin starter as the hook, a stateless evaluator run by Step Functions.
-    const config = this.evaluatorConfig(props, slis, checked, inconclusiveAction, group, healthChecks);
+    const config = this.evaluatorConfig(props, slis, checked, inconclusiveAction, bound, healthChecks);
     this.checkEnvironmentSize(config);
     const runtime = props.runtime ?? newestNodeRuntime();
-    const evaluator = this.evaluatorHandler(runtime, config, group.node.path);
+    const evaluator = this.evaluatorHandler(runtime, config, bound.path);
     const bake = new BakeStateMachine(this, 'Bake', {
       evaluator,
-      deploymentGroupArn: group.deploymentGroupArn,
-      applicationName: group.application.applicationName,
-      deploymentGroupName: group.deploymentGroupName,
+      deploymentGroupArn: bound.deploymentGroupArn,
+      applicationName: bound.applicationName,
+      deploymentGroupName: bound.deploymentGroupName,
       auditBus: this.auditBus,
       logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
       shadow,
     });
-    const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, group, shadow);
-    const stateChange = this.stateChangeHandler(runtime, group);
+    const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, bound, shadow);
+    const stateChange = this.stateChangeHandler(runtime, bound);
     this.evaluatorFunction = evaluator;
     this.bakeStateMachine = bake.stateMachine;
     this.hookFunction = starter;
     this.stateChangeFunction = stateChange;
-    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, group.deploymentGroupArn, target);
+    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, bound.deploymentGroupArn, target);
     target.attachHook(this, starter);
-    warnUnlessRoleMayInvoke(this, group.node.path, group.role, starter.functionArn);
+    warnUnlessRoleMayInvoke(this, bound.path, bound.deploymentRole, starter.functionArn);
 
     // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
     // alarms on lost work.
-    this.routeEvents(group, stateChange);
+    this.routeEvents(bound, stateChange);
     this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
-    this.deploymentGroupName = group.deploymentGroupName;
+    this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
   }
 
@@ -355,7 +360,8 @@ export class RollbackTrigger extends Construct {
 
   /**
    * An EventBridge rule on the audit bus that matches every rollback of this trigger's deployment
-   * group (`Rollback Triggered`, by the evaluator or by an alarm): add a target to act on it.
+   * group (`Rollback Triggered`: a deployment that failed or was stopped — by the evaluator, an
+   * alarm or a person): add a target to act on it.
    */
   public onRollback(id: string, options?: OnEventOptions): Rule {
     const rule = new Rule(this, id, {
@@ -377,14 +383,15 @@ export class RollbackTrigger extends Construct {
   /** Shadow mode: the alarms exist (and are audited by CloudWatch) but CodeDeploy never polls them. */
   private leaveAlarmsDetached(): boolean {
     Annotations.of(this).addInfo(
-      'Shadow mode: the rollback alarms are not attached to the deployment group and the hook always reports Succeeded; the audit trail shows what enforcing would have done (wouldRollback).',
+      'Shadow mode: the rollback alarms are not attached to the deployment group and the hook reports Succeeded wherever it would report Failed; the audit trail shows what enforcing would have done (wouldRollback).',
     );
     return false;
   }
 
   /** Attaches the alarms to the deployment group (within its cap); returns whether the alarm path is suspended. */
-  private attachAlarms(props: RollbackTriggerProps, target: TargetImpl, alarms: IAlarm[], maxAlarms: number): boolean {
+  private attachAlarms(props: RollbackTriggerProps, target: TargetImpl, sloAlarms: IAlarm[], maxAlarms: number): boolean {
     const group = target.deploymentGroup;
+    const alarms = this.rollbackAlarms;
     if (alarms.length > maxAlarms) {
       throw new RollbackTriggersError(
         'RT306',
@@ -393,7 +400,8 @@ export class RollbackTrigger extends Construct {
       );
     }
     for (const alarm of alarms) group.addAlarm(alarm);
-    target.watchAlarms(alarms);
+    // Only the SLO alarms read the deployed version; the alarm triggers' metrics are the user's own.
+    target.watchAlarms(sloAlarms);
     const fromContext = this.node.tryGetContext(RollbackTrigger.SUSPEND_ALARM_PATH_CONTEXT);
     const suspend = props.suspendAlarmPath ?? (fromContext === true || fromContext === 'true');
     if (suspend) {
@@ -457,15 +465,15 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private starterHandler(runtime: Runtime, stateMachine: IStateMachine, deadlineSeconds: number, group: TargetImpl['deploymentGroup'], shadow: boolean): Function {
+  private starterHandler(runtime: Runtime, stateMachine: IStateMachine, deadlineSeconds: number, group: BoundGroup, shadow: boolean): Function {
     return this.handler('Starter', 'starter', runtime, {
-      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers lifecycle hook of ${p}: starts the bake`, group.node.path),
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers lifecycle hook of ${p}: starts the bake`, group.path),
       timeout: Duration.minutes(3),
       environment: {
         [StarterEnv.STATE_MACHINE_ARN]: stateMachine.stateMachineArn,
         [StarterEnv.EVENT_BUS]: this.auditBus.eventBusName,
         [StarterEnv.DEADLINE_SECONDS]: String(deadlineSeconds),
-        [StarterEnv.APPLICATION_NAME]: group.application.applicationName,
+        [StarterEnv.APPLICATION_NAME]: group.applicationName,
         [StarterEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
         // Shadow mode: the fallback reports Succeeded where it would fail closed.
         ...(shadow ? { [StarterEnv.SHADOW]: 'true' } : {}),
@@ -476,14 +484,14 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private stateChangeHandler(runtime: Runtime, group: TargetImpl['deploymentGroup']): Function {
+  private stateChangeHandler(runtime: Runtime, group: BoundGroup): Function {
     return this.handler('StateChange', 'state-change', runtime, {
-      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.node.path),
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.path),
       timeout: Duration.minutes(2),
       environment: {
         [StateChangeEnv.STATE_TABLE]: this.stateTable.tableName,
         [StateChangeEnv.EVENT_BUS]: this.auditBus.eventBusName,
-        [StateChangeEnv.APPLICATION_NAME]: group.application.applicationName,
+        [StateChangeEnv.APPLICATION_NAME]: group.applicationName,
         [StateChangeEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
       },
       asyncDeadLetters: true,
@@ -495,18 +503,18 @@ export class RollbackTrigger extends Construct {
    * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
    * keeps the event in the dead-letter queue.
    */
-  private routeEvents(group: TargetImpl['deploymentGroup'], stateChange: IFunction): void {
+  private routeEvents(group: BoundGroup, stateChange: IFunction): void {
     new Rule(this, 'DeploymentStateChange', {
-      description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.node.path),
+      description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.path),
       eventPattern: {
         source: [CODEDEPLOY_EVENT_SOURCE],
         detailType: [DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE],
-        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: [...HANDLED_DEPLOYMENT_STATES] },
+        detail: { application: [group.applicationName], deploymentGroup: [group.deploymentGroupName], state: [...HANDLED_DEPLOYMENT_STATES] },
       },
       targets: [new LambdaFunction(stateChange, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
     });
     new Rule(this, 'RollbackNotices', {
-      description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Sends rollbacks and escalations of ${p} to the notification topic`, group.node.path),
+      description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Sends rollbacks and escalations of ${p} to the notification topic`, group.path),
       eventBus: this.auditBus,
       eventPattern: {
         source: [AUDIT_EVENT_SOURCE],
@@ -689,7 +697,7 @@ export class RollbackTrigger extends Construct {
     slis: ScopedObjective[],
     checked: CheckedTriggerProps,
     inconclusiveAction: InconclusiveAction,
-    group: { readonly application: { readonly applicationName: string }; readonly deploymentGroupName: string },
+    group: BoundGroup,
     healthChecks: EvaluatorHealthCheck[] | undefined,
   ): EvaluatorConfig {
     const specs = new EvaluatorMetricSpecs(Stack.of(this));
@@ -718,7 +726,7 @@ export class RollbackTrigger extends Construct {
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
       deadlineMarginSeconds: HOOK_LIMIT_SECONDS - checked.deadlineSeconds,
       // The evaluator refuses deployments of any other group (a hook wired to the wrong group).
-      applicationName: group.application.applicationName,
+      applicationName: group.applicationName,
       deploymentGroupName: group.deploymentGroupName,
       metricDelaySeconds: checked.metricDelaySeconds,
       compareWithBaseline: props.compareWithBaseline ?? ROLLBACK_TRIGGER_DEFAULTS.compareWithBaseline,
@@ -883,6 +891,9 @@ function policyHealthCheck(check: EvaluatorHealthCheck): PolicyHealthCheck {
 
 /** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
 const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
+
+/** The deployment group as the target's bind() gives it, with its construct path for messages. */
+type BoundGroup = RollbackTargetConfig & { readonly path: string };
 
 /** An objective as the evaluator reads it: one scoped SLI and the tier it fails on. */
 interface ScopedObjective {

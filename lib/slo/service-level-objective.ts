@@ -145,8 +145,8 @@ export interface BurnRateMetricOptions extends SloMetricOptions {
 
 const SLO_SYMBOL = Symbol.for('cdk-rollback-triggers.ServiceLevelObjective');
 /**
- * The sloName an SLO holds in its stack, set once its checks have passed: an SLO whose constructor
- * threw takes no name. A per-instance property (no module state), keyed with `Symbol.for` so every
+ * The sloName an SLO holds in its stack, set at the end of its constructor: an SLO whose
+ * constructor threw takes no name. A per-instance property (no module state), keyed with `Symbol.for` so every
  * copy of the library in one app sees the names of the others.
  */
 const SLO_NAME_CLAIM = Symbol.for('cdk-rollback-triggers.ServiceLevelObjective.sloName');
@@ -208,7 +208,7 @@ export class ServiceLevelObjective extends Construct {
     this.compliancePeriod = props.compliancePeriod ?? Duration.seconds(SLO_DEFAULTS.compliancePeriodSeconds);
 
     const checked = atConstruct(this, () => validate(props, this.compliancePeriod, this.sloName, this.node.path, Stack.of(this)));
-    atConstruct(this, () => claimSloName(this, this.sloName));
+    atConstruct(this, () => checkSloNameFree(this, this.sloName));
     this.errorBudget = checked.budget;
     this.resolutionSeconds = checked.resolutionSeconds;
     warnOnCountStatistics(this, props.sli);
@@ -223,6 +223,8 @@ export class ServiceLevelObjective extends Construct {
     // Every window alarm is the SLO's own (created under its tier's scope).
     this._policy = sloPolicyEntry(checked.declaration, checked.plan, ownWindows(checked.declaration, checked.plan));
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
+    // Last: an SLO whose constructor threw (alarm limits included) holds no name.
+    Object.defineProperty(this, SLO_NAME_CLAIM, { value: this.sloName });
   }
 
   /**
@@ -648,7 +650,7 @@ function validateSloName(sloName: string, fromId: boolean): void {
  * two apps, or two stacks, never see each other's SLOs). Constructs of a nested stack belong to
  * that stack, as they did.
  */
-function claimSloName(slo: ServiceLevelObjective, name: string): void {
+function checkSloNameFree(slo: ServiceLevelObjective, name: string): void {
   const stack = Stack.of(slo);
   const holder = stack.node
     .findAll()
@@ -660,7 +662,6 @@ function claimSloName(slo: ServiceLevelObjective, name: string): void {
         'give one of them another sloName',
     );
   }
-  Object.defineProperty(slo, SLO_NAME_CLAIM, { value: name });
 }
 
 function claimedName(slo: IConstruct): string | undefined {

@@ -103,6 +103,10 @@ describe('alarm triggers attached to the rollback (alarmTriggers)', () => {
     const names = Object.values(alarms)[0].Properties.AlarmConfiguration.Alarms.map((a: { Name: unknown }) => a.Name);
     expect(names).toHaveLength(2);
     expect(names).toContainEqual(f.stack.resolve(latency.alarm.alarmName));
+    // The alias update waits for the SLO alarm (it reads the deployed version), not for the trigger's own.
+    const alias = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Alias'))[0];
+    expect(alias.DependsOn).toContain(f.stack.getLogicalId(trigger.rollbackAlarms[0].node.defaultChild as never));
+    expect(alias.DependsOn).not.toContain(f.stack.getLogicalId(latency.alarm.node.defaultChild as never));
     const g = lambdaCanary();
     expect(() =>
       new RollbackTrigger(g.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: g.group, alias: g.alias }), objectives: [g.slo], alarmTriggers: [p99(g)], maxAlarmsPerDeploymentGroup: 1 }),

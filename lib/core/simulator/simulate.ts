@@ -860,7 +860,7 @@ function alarmPathOutcome(
   }
   if (trigger.alarmTriggers && trigger.alarmTriggers.length > 0) {
     // Their metrics are the user's own (a p99, a gauge): a series has no datapoints for them.
-    reasons.push(`the deployment group also polls the alarm trigger(s) ${trigger.alarmTriggers.join(', ')}, which were not replayed: a rollback they would cause is not shown`);
+    reasons.push(`the trigger also has the alarm trigger(s) ${trigger.alarmTriggers.join(', ')}, which were not replayed: a rollback they would cause is not shown`);
   }
   if (lastMinute < release) {
     reasons.push(`the series ends at minute ${lastMinute}, before the release (minute ${release}): the alarms had no datapoint from the release on`);
