@@ -75,7 +75,7 @@ export class RollbackPlan {
     const tier = slo?.tiers.find((t) => t.name === tierName);
     if (!tier) {
       const known = slo ? `SLO "${sloName}" has tiers ${slo.tiers.map((t) => t.name).join(', ')}` : `the plan has SLOs ${this.policy.slos.map((s) => s.name).join(', ') || '(none)'}`;
-      throw new RollbackTriggersError('RT126', `no tier "${tierName}" in SLO "${sloName}": ${known}`);
+      throw new RollbackTriggersError('RT126', `no tier "${tierName}" in SLO "${sloName}": ${known}`, { prop: slo ? 'tierName' : 'sloName' });
     }
     return tier;
   }

@@ -16,3 +16,18 @@ export function atConstruct<T>(scope: IConstruct, check: () => T): T {
     throw e;
   }
 }
+
+/**
+ * Runs a core check that names a prop only in its text (`validateDurationSeconds(label, …)`) and
+ * re-throws its error with `prop` set, so tools read the prop without parsing the message.
+ */
+export function withProp<T>(prop: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof RollbackTriggersError && e.prop === undefined) {
+      throw new RollbackTriggersError(e.code, e.detail, { constructPath: e.constructPath, prop });
+    }
+    throw e;
+  }
+}

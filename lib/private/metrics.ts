@@ -2,6 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { RollbackTriggersError } from '../core/errors';
 import { validateDurationSeconds } from '../core/slo-math';
+import { withProp } from './errors';
 
 /** What an alarm over a metric (or a math expression) will read, for CloudWatch's limits and billing. */
 export interface MetricFootprint {
@@ -78,12 +79,14 @@ export function mathExpressionsOf(metric: IMetric): MathExpressionUse[] {
  * The seconds of a duration prop that the alarms and the policy are computed from: a token is
  * refused (RT109), anything but a positive, finite, whole number of seconds too (RT118), naming
  * the prop and the value as written (aws-cdk-lib's own `toSeconds()` throws without either).
+ * `label` is the prop as the message names it (`BurnRateTier.of: longWindow`), `field` the prop
+ * alone as the error's `prop` carries it (`longWindow`).
  */
-export function literalSeconds(prop: string, duration: Duration): number {
+export function literalSeconds(label: string, duration: Duration, field = label): number {
   if (duration.isUnresolved()) {
-    throw new RollbackTriggersError('RT109', `${prop} must be a literal duration, got a token — its seconds are needed at synth to compute the alarms`);
+    throw new RollbackTriggersError('RT109', `${label} must be a literal duration, got a token — its seconds are needed at synth to compute the alarms`, { prop: field });
   }
   const seconds = duration.toSeconds({ integral: false });
-  validateDurationSeconds(prop, seconds, duration.toString());
+  withProp(field, () => validateDurationSeconds(label, seconds, duration.toString()));
   return seconds;
 }

@@ -113,6 +113,7 @@ export function checkAliasOfGroup(group: Construct, alias: Construct): void {
     `RollbackTarget.lambdaAlias: alias ${alias.node.path} is ${other ? `released by deployment group ${other.node.scope?.node.path ?? other.node.path}` : 'not released by any CodeDeploy deployment group'}, ` +
       `not by deploymentGroup ${group.node.path}: the rollback alarms and hooks would guard deployments that never move this alias — ` +
       "pass the alias given to the deployment group's `alias` prop (a deployment group shifts exactly one alias)",
+    { prop: 'alias' },
   );
 }
 
@@ -134,9 +135,10 @@ export function checkEcsTargetOfGroup(scope: Construct, ecs: EcsServiceRollbackT
     if (byName === 'different' || byCluster === 'different') {
       throw new RollbackTriggersError(
         'RT322',
-        `${scope.node.path}: target service ${ecs.service.node.path} is not the service of deploymentGroup ${ecs.deploymentGroup.node.path} ` +
+        `target service ${ecs.service.node.path} is not the service of deploymentGroup ${ecs.deploymentGroup.node.path} ` +
           `(it releases service ${describeValue(stack, services[0].serviceName)} of cluster ${describeValue(stack, services[0].clusterName)}): ` +
           "the evaluator would judge task sets CodeDeploy never deploys — pass the service given to the deployment group's `service` prop",
+        { constructPath: scope.node.path, prop: 'service' },
       );
     }
     if (byName === 'unknown' || byCluster === 'unknown') unchecked.push(`that service ${ecs.service.node.path} is the one deploymentGroup releases`);
@@ -153,9 +155,10 @@ export function checkEcsTargetOfGroup(scope: Construct, ecs: EcsServiceRollbackT
       if (comparisons.every((c) => c === 'different')) {
         throw new RollbackTriggersError(
           'RT323',
-          `${scope.node.path}: target ${prop} ${tg.node.path} is not one of the two target groups deploymentGroup ${ecs.deploymentGroup.node.path} swaps ` +
+          `target ${prop} ${tg.node.path} is not one of the two target groups deploymentGroup ${ecs.deploymentGroup.node.path} swaps ` +
             `(${groupNames.map((n) => describeValue(stack, n)).join(' and ')}): its alarms would watch traffic no release goes to — ` +
             "pass the deployment group's blueGreenDeploymentConfig.blueTargetGroup and greenTargetGroup",
+          { constructPath: scope.node.path, prop },
         );
       }
       unchecked.push(`that ${prop} ${tg.node.path} is one of the target groups deploymentGroup swaps`);
@@ -216,8 +219,8 @@ function namesVersion(resolved: unknown): boolean {
  * AWS/ApplicationELB TargetGroup, AWS/ECS ServiceName); metrics of other namespaces carry no target
  * to compare (their scope is the user's declaration).
  */
-export function checkLambdaSliTarget(scope: Construct, slo: ServiceLevelObjective, alias: Alias): void {
-  const { stack, metrics, unchecked, refuse } = sliTargetCheck(scope, slo);
+export function checkLambdaSliTarget(scope: Construct, slo: ServiceLevelObjective, prop: string, alias: Alias): void {
+  const { stack, metrics, unchecked, refuse } = sliTargetCheck(scope, slo, prop);
   const functionName = alias.version.lambda.functionName;
   const aliasResource = `${functionName}:${alias.aliasName}`;
   const how = `declare it on the target's alias, for example Sli.lambdaAvailability(${alias.node.id}) — the trigger scopes it to the new version itself`;
@@ -239,9 +242,10 @@ export function checkLambdaSliTarget(scope: Construct, slo: ServiceLevelObjectiv
     if (namesVersion(stack.resolve(resource))) {
       throw new RollbackTriggersError(
         'RT325',
-        `${scope.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI is declared on a Lambda version (Resource ${describeValue(stack, resource)}), ` +
+        `objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI is declared on a Lambda version (Resource ${describeValue(stack, resource)}), ` +
           `not on alias ${alias.node.path}: Lambda documents the ExecutedVersion dimension for invocations through an alias and does not say that they are counted under ` +
           `the version's Resource, so the rollback alarm would read traffic of undocumented extent — ${how}`,
+        { constructPath: scope.node.path, prop },
       );
     }
     refuse(`another qualifier of the function (Resource ${describeValue(stack, resource)}), not alias ${alias.node.path} that deploymentGroup shifts`, how);
@@ -250,8 +254,8 @@ export function checkLambdaSliTarget(scope: Construct, slo: ServiceLevelObjectiv
 }
 
 /** {@link checkLambdaSliTarget} for an ECS target: its blue or green target group, or its service. */
-export function checkEcsSliTarget(scope: Construct, slo: ServiceLevelObjective, ecs: EcsServiceRollbackTargetProps): void {
-  const { stack, metrics, unchecked, refuse } = sliTargetCheck(scope, slo);
+export function checkEcsSliTarget(scope: Construct, slo: ServiceLevelObjective, prop: string, ecs: EcsServiceRollbackTargetProps): void {
+  const { stack, metrics, unchecked, refuse } = sliTargetCheck(scope, slo, prop);
   const how = `declare it on the target's blue or green target group, for example Sli.targetGroupAvailability(${ecs.greenTargetGroup.node.id}) — the trigger watches both`;
   for (const m of metrics) {
     const tg = m.namespace === 'AWS/ApplicationELB' ? m.dimensions.TargetGroup : undefined;
@@ -271,13 +275,17 @@ export function checkEcsSliTarget(scope: Construct, slo: ServiceLevelObjective, 
   warnUnchecked(scope, slo, unchecked);
 }
 
-/** What both SLI target checks start from: the SLI's leaf metrics and the refusal they share (RT324). */
-function sliTargetCheck(scope: Construct, slo: ServiceLevelObjective) {
+/**
+ * What both SLI target checks start from: the SLI's leaf metrics and the refusal they share (RT324).
+ * `prop` is the objective as the trigger's props list it (`objectives[1]`).
+ */
+function sliTargetCheck(scope: Construct, slo: ServiceLevelObjective, prop: string) {
   const counts = slo.sli._counts;
   const refuse = (what: string, instead: string): never => {
     throw new RollbackTriggersError(
       'RT324',
-      `${scope.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI measures ${what}: its rollback alarm would watch traffic this release never serves and never fire — ${instead}`,
+      `objectives contains SLO ${slo.sloName} (${slo.node.path}), whose SLI measures ${what}: its rollback alarm would watch traffic this release never serves and never fire — ${instead}`,
+      { constructPath: scope.node.path, prop },
     );
   };
   return { stack: Stack.of(scope), metrics: [counts.bad, counts.good, counts.total].flatMap(leafMetrics), unchecked: new Set<string>(), refuse };
@@ -318,11 +326,13 @@ export function checkDeploymentShape(scope: Construct, group: Construct & { read
       ? { kind: 'linear', interval: routing.timeBasedLinear.linearInterval, percentage: routing.timeBasedLinear.linearPercentage }
       : undefined;
   if (!step) return;
-  const where = `${scope.node.path}: deploymentGroup ${group.node.path} uses deployment configuration ${config.node.path}`;
+  // The construct path goes in the error's constructPath (the message's prefix), and in front of the warning.
+  const where = `deploymentGroup ${group.node.path} uses deployment configuration ${config.node.path}`;
+  const context = { constructPath: scope.node.path, prop: 'target' };
   if (typeof step.interval !== 'number' || typeof step.percentage !== 'number') {
     Annotations.of(scope).addWarningV2(
       'cdk-rollback-triggers:deploymentShapeUnchecked',
-      `${where}, whose ${step.kind} interval or percentage is known only at deploy time: could not check it against CodeDeploy's limits.`,
+      `${scope.node.path}: ${where}, whose ${step.kind} interval or percentage is known only at deploy time: could not check it against CodeDeploy's limits.`,
     );
     return;
   }
@@ -332,10 +342,11 @@ export function checkDeploymentShape(scope: Construct, group: Construct & { read
       'RT328',
       `${where}, a ${step.kind} step of ${formatNumber(step.percentage)} %: CodeDeploy takes a whole percentage from 1 to ${maxPercent}` +
         `${platform === 'lambda' ? ' per increment (CodeDeploy quotas)' : ''} — use an integer percentage in that range, or an all-at-once configuration`,
+      context,
     );
   }
   if (!Number.isInteger(step.interval) || step.interval < 1) {
-    throw new RollbackTriggersError('RT328', `${where}, a ${step.kind} interval of ${formatNumber(step.interval)} min: CodeDeploy takes whole minutes of at least 1`);
+    throw new RollbackTriggersError('RT328', `${where}, a ${step.kind} interval of ${formatNumber(step.interval)} min: CodeDeploy takes whole minutes of at least 1`, context);
   }
   // Canary: the second shift comes one interval after the first. Linear: ceil(100 / step) shifts,
   // one interval apart (the lower reading: a config refused here is beyond the limit either way).
@@ -345,6 +356,7 @@ export function checkDeploymentShape(scope: Construct, group: Construct & { read
       'RT328',
       `${where}, which shifts traffic over ${shiftMinutes} minutes (${step.kind}, ${step.percentage} % every ${step.interval} min): CodeDeploy allows at most ` +
         `${MAX_LAMBDA_SHIFT_MINUTES} minutes between the first and the last traffic shift of a Lambda deployment (CodeDeploy quotas) — use a shorter interval or a larger step`,
+      context,
     );
   }
 }
@@ -415,11 +427,12 @@ export function checkAuditDestinations(scope: Construct, auditBus: IEventBus | u
       }
       throw new RollbackTriggersError(
         'RT330',
-        `${scope.node.path}: ${prop} ${resource.node.path} is in ${field} ${theirs}, the trigger in ${ours}: ` +
+        `${prop} ${resource.node.path} is in ${field} ${theirs}, the trigger in ${ours}: ` +
           (prop === 'auditBus'
             ? 'its handlers put audit events by bus name in their own Region and account, and the notices rule is created on the bus — '
             : 'CloudWatch alarm actions and EventBridge rules publish to a topic of their own Region — ') +
           `pass a ${prop === 'auditBus' ? 'bus' : 'topic'} of ${field} ${ours}${prop === 'auditBus' ? ' (forward events to other Regions with a rule whose target is the remote bus)' : ''}`,
+        { constructPath: scope.node.path, prop },
       );
     }
   };

@@ -42,26 +42,27 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
 /** The props object, its target and its objectives, of the kinds they must be (jsii callers are not type-checked). */
 function checkShape(path: string, props: RollbackTriggerProps): void {
   if (props === undefined || props === null || typeof props !== 'object') {
-    throw new RollbackTriggersError('RT334', `${path}: props are required ({ target, objectives })`);
+    throw new RollbackTriggersError('RT334', 'props are required ({ target, objectives })', { constructPath: path });
   }
   if (!(props.target instanceof RollbackTarget)) {
-    throw new RollbackTriggersError('RT334', `${path}: target must be RollbackTarget.lambdaAlias({ … }) or RollbackTarget.ecsService({ … }), got ${describe(props.target)}`);
+    throw new RollbackTriggersError('RT334', `target must be RollbackTarget.lambdaAlias({ … }) or RollbackTarget.ecsService({ … }), got ${describe(props.target)}`, { constructPath: path, prop: 'target' });
   }
   if (!Array.isArray(props.objectives)) {
-    throw new RollbackTriggersError('RT334', `${path}: objectives must be a list of ServiceLevelObjective, got ${describe(props.objectives)}`);
+    throw new RollbackTriggersError('RT334', `objectives must be a list of ServiceLevelObjective, got ${describe(props.objectives)}`, { constructPath: path, prop: 'objectives' });
   }
   if (props.objectives.length === 0) {
-    throw new RollbackTriggersError('RT301', `${path}: objectives must name at least one ServiceLevelObjective`);
+    throw new RollbackTriggersError('RT301', 'objectives must name at least one ServiceLevelObjective', { constructPath: path, prop: 'objectives' });
   }
   props.objectives.forEach((slo, i) => {
     if (!ServiceLevelObjective.isServiceLevelObjective(slo)) {
-      throw new RollbackTriggersError('RT334', `${path}: objectives[${i}] must be a ServiceLevelObjective, got ${describe(slo)}`);
+      throw new RollbackTriggersError('RT334', `objectives[${i}] must be a ServiceLevelObjective, got ${describe(slo)}`, { constructPath: path, prop: `objectives[${i}]` });
     }
     const first = props.objectives.indexOf(slo);
     if (first !== i) {
       throw new RollbackTriggersError(
         'RT326',
-        `${path}: objectives[${i}] is SLO ${slo.sloName} (${slo.node.path}) again, as objectives[${first}]: its rollback alarm would be attached to the deployment group twice — list each SLO once`,
+        `objectives[${i}] is SLO ${slo.sloName} (${slo.node.path}) again, as objectives[${first}]: its rollback alarm would be attached to the deployment group twice — list each SLO once`,
+        { constructPath: path, prop: `objectives[${i}]` },
       );
     }
   });
@@ -71,12 +72,13 @@ function checkShape(path: string, props: RollbackTriggerProps): void {
 function checkMode(path: string, props: RollbackTriggerProps, modes: readonly string[]): void {
   if (props.mode === undefined) return;
   if (!modes.includes(props.mode)) {
-    throw new RollbackTriggersError('RT334', `${path}: mode must be TriggerMode.ENFORCE or TriggerMode.SHADOW, got ${describe(props.mode)}`);
+    throw new RollbackTriggersError('RT334', `mode must be TriggerMode.ENFORCE or TriggerMode.SHADOW, got ${describe(props.mode)}`, { constructPath: path, prop: 'mode' });
   }
   if (props.mode === 'shadow' && props.suspendAlarmPath === true) {
     throw new RollbackTriggersError(
       'RT339',
-      `${path}: suspendAlarmPath is set in shadow mode, which never attaches the alarm path — it would only switch off the other alarms of the deployment group; drop suspendAlarmPath`,
+      'suspendAlarmPath is set in shadow mode, which never attaches the alarm path — it would only switch off the other alarms of the deployment group; drop suspendAlarmPath',
+      { constructPath: path, prop: 'suspendAlarmPath' },
     );
   }
 }
@@ -93,16 +95,18 @@ function checkTiming(scope: Construct, props: RollbackTriggerProps): Pick<Checke
   if (!(deadlineSeconds >= 60 && deadlineSeconds <= DEFAULT_DEADLINE_SECONDS)) {
     throw new RollbackTriggersError(
       'RT316',
-      `${path}: deadline must be whole seconds from 1 min to ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
+      `deadline must be whole seconds from 1 min to ${formatSeconds(DEFAULT_DEADLINE_SECONDS)} (CodeDeploy fails a hook after 1 h; ` +
         `the last step, the report and its retries need the rest), got ${formatSeconds(deadlineSeconds)}`,
+      { constructPath: path, prop: 'deadline' },
     );
   }
   const metricDelaySeconds = at(() => literalSeconds('metricDelay', props.metricDelay ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.metricDelaySeconds)));
   if (metricDelaySeconds > deadlineSeconds - 60) {
     throw new RollbackTriggersError(
       'RT333',
-      `${path}: metricDelay must be at most ${formatSeconds(deadlineSeconds - 60)} (the deadline of ${formatSeconds(deadlineSeconds)} minus a one-minute bake: the evaluator ` +
+      `metricDelay must be at most ${formatSeconds(deadlineSeconds - 60)} (the deadline of ${formatSeconds(deadlineSeconds)} minus a one-minute bake: the evaluator ` +
         `trusts a minute only metricDelay after it ends), got ${formatSeconds(metricDelaySeconds)} — CloudWatch data usually arrives within a few minutes; keep the default 3 min unless yours is later`,
+      { constructPath: path, prop: 'metricDelay' },
     );
   }
   const bakeSeconds = at(() => literalSeconds('bake', props.bake ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds)));
@@ -110,8 +114,9 @@ function checkTiming(scope: Construct, props: RollbackTriggerProps): Pick<Checke
   if (bakeSeconds > maxBake) {
     throw new RollbackTriggersError(
       'RT305',
-      `${path}: bake must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, ` +
+      `bake must be above 0 and at most ${formatSeconds(maxBake)} (the deadline of ${formatSeconds(deadlineSeconds)} after the hook starts, ` +
         `minus ${formatSeconds(metricDelaySeconds)} metric delay), got ${formatSeconds(bakeSeconds)}`,
+      { constructPath: path, prop: 'bake' },
     );
   }
   return { deadlineSeconds, metricDelaySeconds, bakeSeconds };
@@ -123,22 +128,24 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
   if (Token.isUnresolved(maxAlarms) || typeof maxAlarms !== 'number' || !Number.isInteger(maxAlarms) || maxAlarms < 1) {
     throw new RollbackTriggersError(
       'RT332',
-      `${path}: maxAlarmsPerDeploymentGroup must be a whole number of at least 1, got ${Token.isUnresolved(maxAlarms) ? 'a token' : describe(maxAlarms)} — ` +
+      `maxAlarmsPerDeploymentGroup must be a whole number of at least 1, got ${Token.isUnresolved(maxAlarms) ? 'a token' : describe(maxAlarms)} — ` +
         "your account's quota of alarms per deployment group (the CodeDeploy API reference says 10, the quotas page 50, adjustable); omit it for 10",
+      { constructPath: path, prop: 'maxAlarmsPerDeploymentGroup' },
     );
   }
   if (props.inconclusiveAction !== undefined && !inconclusiveActions.includes(props.inconclusiveAction)) {
     throw new RollbackTriggersError(
       'RT334',
-      `${path}: inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describe(props.inconclusiveAction)}`,
+      `inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describe(props.inconclusiveAction)}`,
+      { constructPath: path, prop: 'inconclusiveAction' },
     );
   }
   const baselineFactor = props.baselineFactor ?? ROLLBACK_TRIGGER_DEFAULTS.baselineFactor;
   if (Token.isUnresolved(baselineFactor)) {
-    throw new RollbackTriggersError('RT314', `${path}: baselineFactor must be a literal number, got a token — the rollback alarms' expressions are written with it at synth`);
+    throw new RollbackTriggersError('RT314', "baselineFactor must be a literal number, got a token — the rollback alarms' expressions are written with it at synth", { constructPath: path, prop: 'baselineFactor' });
   }
   if (!(typeof baselineFactor === 'number' && Number.isFinite(baselineFactor) && baselineFactor >= 0)) {
-    throw new RollbackTriggersError('RT314', `${path}: baselineFactor must be 0 (off) or a positive number, got ${describe(baselineFactor)}`);
+    throw new RollbackTriggersError('RT314', `baselineFactor must be 0 (off) or a positive number, got ${describe(baselineFactor)}`, { constructPath: path, prop: 'baselineFactor' });
   }
   return { maxAlarms, baselineFactor };
 }
@@ -148,19 +155,20 @@ function checkHealthChecks(path: string, healthChecks: RollbackTriggerProps['hea
   if (healthChecks === undefined) return;
   {
     if (!Array.isArray(healthChecks)) {
-      throw new RollbackTriggersError('RT334', `${path}: healthChecks must be a list of HealthCheck, got ${describe(healthChecks)}`);
+      throw new RollbackTriggersError('RT334', `healthChecks must be a list of HealthCheck, got ${describe(healthChecks)}`, { constructPath: path, prop: 'healthChecks' });
     }
     const names = new Map<string, number>();
     healthChecks.forEach((check, i) => {
       if (!(check instanceof HealthCheck)) {
-        throw new RollbackTriggersError('RT334', `${path}: healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`);
+        throw new RollbackTriggersError('RT334', `healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`, { constructPath: path, prop: `healthChecks[${i}]` });
       }
       const first = names.get(check.name);
       if (first !== undefined) {
         throw new RollbackTriggersError(
           'RT329',
-          `${path}: healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons and the audit events tell checks apart by name ` +
+          `healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons and the audit events tell checks apart by name ` +
             '(and the simulator looks up the runs of a canary named only at deploy time by it) — give each check its own name, and list each check once',
+          { constructPath: path, prop: `healthChecks[${i}]` },
         );
       }
       names.set(check.name, i);
@@ -176,8 +184,9 @@ function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): voi
     if (props.auditBus !== undefined) {
       throw new RollbackTriggersError(
         'RT331',
-        `${path}: auditRetention applies to the bus the trigger creates, but auditBus is given (${props.auditBus.node.path}), so it would be ignored — ` +
+        `auditRetention applies to the bus the trigger creates, but auditBus is given (${props.auditBus.node.path}), so it would be ignored — ` +
           'archive your own bus (EventBus.archive) with the retention you want, or drop auditBus',
+        { constructPath: path, prop: 'auditRetention' },
       );
     }
     // EventBridge archive RetentionDays: "If set to 0, events are retained indefinitely" (CreateArchive):
@@ -185,15 +194,17 @@ function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): voi
     if (!props.auditRetention.isUnresolved() && props.auditRetention.toSeconds({ integral: false }) === 0) {
       throw new RollbackTriggersError(
         'RT331',
-        `${path}: auditRetention must be at least 1 day, got ${props.auditRetention.toString()} — EventBridge reads a retention of 0 days as "keep forever"; ` +
+        `auditRetention must be at least 1 day, got ${props.auditRetention.toString()} — EventBridge reads a retention of 0 days as "keep forever"; ` +
           'omit auditRetention for 365 days, or give the days to keep',
+        { constructPath: path, prop: 'auditRetention' },
       );
     }
     const seconds = at(() => literalSeconds('auditRetention', props.auditRetention!));
     if (seconds % 86_400 !== 0) {
       throw new RollbackTriggersError(
         'RT331',
-        `${path}: auditRetention must be whole days of at least 1 (EventBridge archives keep events for RetentionDays), got ${props.auditRetention.toString()} — use Duration.days()`,
+        `auditRetention must be whole days of at least 1 (EventBridge archives keep events for RetentionDays), got ${props.auditRetention.toString()} — use Duration.days()`,
+        { constructPath: path, prop: 'auditRetention' },
       );
     }
   }
@@ -206,21 +217,22 @@ function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): voi
 function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmTriggers']): void {
   if (triggers === undefined) return;
   if (!Array.isArray(triggers)) {
-    throw new RollbackTriggersError('RT334', `${path}: alarmTriggers must be a list of alarm triggers (ThresholdTrigger), got ${describe(triggers)}`);
+    throw new RollbackTriggersError('RT334', `alarmTriggers must be a list of alarm triggers (ThresholdTrigger), got ${describe(triggers)}`, { constructPath: path, prop: 'alarmTriggers' });
   }
   triggers.forEach((t: IAlarmTrigger, i) => {
     if (!Construct.isConstruct(t) || !(t as { alarm?: unknown }).alarm) {
-      throw new RollbackTriggersError('RT334', `${path}: alarmTriggers[${i}] must be an alarm trigger (a ThresholdTrigger, or a construct with an alarm and a severity), got ${describe(t)}`);
+      throw new RollbackTriggersError('RT334', `alarmTriggers[${i}] must be an alarm trigger (a ThresholdTrigger, or a construct with an alarm and a severity), got ${describe(t)}`, { constructPath: path, prop: `alarmTriggers[${i}]` });
     }
     const first = triggers.indexOf(t);
     if (first !== i) {
-      throw new RollbackTriggersError('RT338', `${path}: alarmTriggers[${i}] is ${t.node.path} again, as alarmTriggers[${first}]: its alarm would be attached to the deployment group twice — list each trigger once`);
+      throw new RollbackTriggersError('RT338', `alarmTriggers[${i}] is ${t.node.path} again, as alarmTriggers[${first}]: its alarm would be attached to the deployment group twice — list each trigger once`, { constructPath: path, prop: `alarmTriggers[${i}]` });
     }
     if (t.severity !== AlertSeverity.PAGE) {
       throw new RollbackTriggersError(
         'RT337',
-        `${path}: alarmTriggers[${i}] (${t.node.path}) has severity ${describe(t.severity)}: only a PAGE trigger may roll a release back — ` +
+        `alarmTriggers[${i}] (${t.node.path}) has severity ${describe(t.severity)}: only a PAGE trigger may roll a release back — ` +
           'give it severity: AlertSeverity.PAGE, or leave it out and route its alarm to a ticket',
+        { constructPath: path, prop: `alarmTriggers[${i}]` },
       );
     }
   });
@@ -237,8 +249,9 @@ export function checkUnguarded(scope: Construct, group: Construct): void {
   if (other !== undefined) {
     throw new RollbackTriggersError(
       'RT335',
-      `${scope.node.path}: deployment group ${group.node.path} is already guarded by RollbackTrigger ${other.node.path}: CodeDeploy runs one function per lifecycle hook, and the ` +
+      `deployment group ${group.node.path} is already guarded by RollbackTrigger ${other.node.path}: CodeDeploy runs one function per lifecycle hook, and the ` +
         "second trigger's alarms would sit beside the first's — give all objectives to one trigger",
+      { constructPath: scope.node.path, prop: 'target' },
     );
   }
 }

@@ -50,24 +50,25 @@ export class HealthCheck {
   public static http(props: HttpHealthCheckProps): HealthCheck {
     validateName('HealthCheck.http', props.name);
     if (!Token.isUnresolved(props.url) && !/^https?:\/\/[^\s]+$/.test(props.url)) {
-      throw new RollbackTriggersError('RT310', `health check ${props.name}: url must be an http:// or https:// URL, got "${props.url}"`);
+      throw new RollbackTriggersError('RT310', `health check ${props.name}: url must be an http:// or https:// URL, got "${props.url}"`, { prop: 'url' });
     }
     const failAfter = props.failAfter ?? HEALTH_CHECK_DEFAULTS.httpFailAfter;
     if (Token.isUnresolved(failAfter)) {
-      throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a literal number, got a token — the evaluator and the policy count failed probes with it`);
+      throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a literal number, got a token — the evaluator and the policy count failed probes with it`, { prop: 'failAfter' });
     }
     if (!Number.isInteger(failAfter) || failAfter < 1) {
-      throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a whole number of at least 1, got ${failAfter}`);
+      throw new RollbackTriggersError('RT311', `health check ${props.name}: failAfter must be a whole number of at least 1, got ${failAfter}`, { prop: 'failAfter' });
     }
     const timeout = props.timeout ?? Duration.millis(HEALTH_CHECK_DEFAULTS.httpTimeoutMs);
     if (timeout.isUnresolved()) {
-      throw new RollbackTriggersError('RT312', `health check ${props.name}: timeout must be a literal duration, got a token — the evaluator's configuration carries it in milliseconds`);
+      throw new RollbackTriggersError('RT312', `health check ${props.name}: timeout must be a literal duration, got a token — the evaluator's configuration carries it in milliseconds`, { prop: 'timeout' });
     }
     const timeoutMs = timeout.toMilliseconds({ integral: false });
     if (!(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 30_000)) {
       throw new RollbackTriggersError(
         'RT312',
         `health check ${props.name}: timeout must be whole milliseconds above 0 and at most 30 seconds (one probe per one-minute tick), got ${timeout.toString()}`,
+        { prop: 'timeout' },
       );
     }
     return new HealthCheck({ kind: 'http', name: props.name, url: props.url, timeoutMs, failAfter });
@@ -85,14 +86,15 @@ export class HealthCheck {
       throw new RollbackTriggersError(
         'RT329',
         `health check ${props.name}: canaryName must name a Synthetics canary (the CanaryName dimension its runs are read under), got ${JSON.stringify(props.canaryName)}`,
+        { prop: 'canaryName' },
       );
     }
     const min = props.minSuccessPercent ?? HEALTH_CHECK_DEFAULTS.minSuccessPercent;
     if (Token.isUnresolved(min)) {
-      throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be a literal number, got a token — the evaluator and the policy judge runs with it`);
+      throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be a literal number, got a token — the evaluator and the policy judge runs with it`, { prop: 'minSuccessPercent' });
     }
     if (!(min > 0 && min <= 100)) {
-      throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be above 0 and at most 100, got ${min}`);
+      throw new RollbackTriggersError('RT313', `health check ${props.name}: minSuccessPercent must be above 0 and at most 100, got ${min}`, { prop: 'minSuccessPercent' });
     }
     return new HealthCheck({ kind: 'synthetics', name: props.name, canaryName: props.canaryName, minSuccessPercent: min });
   }
@@ -121,6 +123,7 @@ function validateName(factory: string, name: unknown): void {
     throw new RollbackTriggersError(
       'RT329',
       `${factory}: name must be a literal, non-blank string, got ${got} — it names the check in the evaluator's reasons, the audit events and the simulator's series`,
+      { prop: 'name' },
     );
   }
 }

@@ -395,8 +395,9 @@ export class RollbackTrigger extends Construct {
     if (alarms.length > maxAlarms) {
       throw new RollbackTriggersError(
         'RT306',
-        `${this.node.path}: the rollback path needs ${alarms.length} alarms on deployment group ${group.node.path}, above the cap of ${maxAlarms} ` +
+        `the rollback path needs ${alarms.length} alarms on deployment group ${group.node.path}, above the cap of ${maxAlarms} ` +
           '(CodeDeploy API reference: 10 per group; the quotas page lists 50, adjustable). Use fewer objectives or alarm triggers, or raise maxAlarmsPerDeploymentGroup to your quota',
+        { constructPath: this.node.path, prop: 'maxAlarmsPerDeploymentGroup' },
       );
     }
     for (const alarm of alarms) group.addAlarm(alarm);
@@ -538,7 +539,10 @@ export class RollbackTrigger extends Construct {
       throw new RollbackTriggersError('RT399', `the ${bundle} bundle ${dir}/index.js is missing — run "npm run bundle" (part of "npm run build")`);
     }
     if (runtime.family !== RuntimeFamily.NODEJS) {
-      throw new RollbackTriggersError('RT315', `${this.node.path}: runtime must be a Node.js runtime (the handlers are JavaScript bundles), got ${runtime.name}`);
+      throw new RollbackTriggersError('RT315', `runtime must be a Node.js runtime (the handlers are JavaScript bundles), got ${runtime.name}`, {
+        constructPath: this.node.path,
+        prop: 'runtime',
+      });
     }
     const fn = new Function(this, id, {
       description: options.description,
@@ -605,23 +609,25 @@ export class RollbackTrigger extends Construct {
     const slis: ScopedObjective[] = [];
     /** SLO name by alarm signature: two identical rollback alarms would only count twice. */
     const owners = new Map<string, string>();
-    for (const slo of objectives) {
+    objectives.forEach((slo, i) => {
+      const prop = `objectives[${i}]`;
       const tier = fastestPageTier(slo._policy.tiers);
       if (!tier) {
         throw new RollbackTriggersError(
           'RT307',
-          `${this.node.path}: objectives contains SLO ${slo.sloName} (${slo.node.path}), which has no page tier; the rollback path rolls back on the fastest page tier — give it one (BurnRateTier.PAGE_1H)`,
+          `objectives contains SLO ${slo.sloName} (${slo.node.path}), which has no page tier; the rollback path rolls back on the fastest page tier — give it one (BurnRateTier.PAGE_1H)`,
+          { constructPath: this.node.path, prop },
         );
       }
       // Its SLI must measure this target's traffic, not another function's or target group's.
-      target.checkSli(this, slo);
+      target.checkSli(this, slo, prop);
       const scoped = target.scopedSlis(slo, baselineFactor);
       if (scoped.length === 0) {
         if (slo.sli.scope === SliScope.BLENDED) this.warnBlended(slo);
         scoped.push({ label: 'Declared', sli: slo.sli });
       }
       for (const one of scoped) {
-        const alarm = this.rollbackAlarm(slo, tier, one, owners);
+        const alarm = this.rollbackAlarm(slo, prop, tier, one, owners);
         alarms.push(alarm);
         policyAlarms.push(
           rollbackAlarmEntry(
@@ -638,7 +644,7 @@ export class RollbackTrigger extends Construct {
         // The evaluator reads blue and green itself: one entry per objective.
         if (one.label !== 'Blue') slis.push({ slo, sli: one.sli, tier });
       }
-    }
+    });
     return { alarms, slis, policyAlarms };
   }
 
@@ -651,8 +657,8 @@ export class RollbackTrigger extends Construct {
     );
   }
 
-  /** One rollback alarm: the tier's short window on one scoped SLI, against its baseline. */
-  private rollbackAlarm(slo: ServiceLevelObjective, tier: PolicyTier, { label, sli, baseline }: ScopedSli, owners: Map<string, string>): IAlarm {
+  /** One rollback alarm: the tier's short window on one scoped SLI, against its baseline; `prop` names the objective (`objectives[1]`). */
+  private rollbackAlarm(slo: ServiceLevelObjective, prop: string, tier: PolicyTier, { label, sli, baseline }: ScopedSli, owners: Map<string, string>): IAlarm {
     // The new version's counts and its baseline's are metrics of the same alarm: ECS target-group
     // availability reads 5 per target group (RequestCount and the targets' 2xx–5xx), 10 in all,
     // CloudWatch's limit for a metric-math alarm.
@@ -683,8 +689,9 @@ export class RollbackTrigger extends Construct {
     if (owner !== undefined) {
       throw new RollbackTriggersError(
         'RT326',
-        `${this.node.path}: objectives contains SLO ${slo.sloName} and SLO ${owner}, which measure the same SLI with the same objective and tier: ` +
+        `objectives contains SLO ${slo.sloName} and SLO ${owner}, which measure the same SLI with the same objective and tier: ` +
           'they share one rollback alarm, which would be attached to the deployment group twice — pass one of them',
+        { constructPath: this.node.path, prop },
       );
     }
     owners.set(signature, slo.sloName);
@@ -714,7 +721,7 @@ export class RollbackTrigger extends Construct {
       }
     }
     if (slos.length === 0) {
-      throw new RollbackTriggersError('RT308', `${this.node.path}: no objective can be read by the evaluator (all use metric math)`);
+      throw new RollbackTriggersError('RT308', 'no objective can be read by the evaluator (all use metric math)', { constructPath: this.node.path, prop: 'objectives' });
     }
     const target = props.target._impl;
     const config: EvaluatorConfig = {
@@ -747,7 +754,8 @@ export class RollbackTrigger extends Construct {
     if (estimate > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
       throw new RollbackTriggersError(
         'RT309',
-        `${this.node.path}: the evaluator configuration needs about ${estimate} bytes of environment, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; split the objectives over two triggers`,
+        `the evaluator configuration needs about ${estimate} bytes of environment, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; split the objectives over two triggers`,
+        { constructPath: this.node.path, prop: 'objectives' },
       );
     }
   }

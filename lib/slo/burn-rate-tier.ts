@@ -63,33 +63,36 @@ export class BurnRateTier {
    */
   public static of(props: BurnRateTierProps): BurnRateTier {
     if (props.severity !== AlertSeverity.PAGE && props.severity !== AlertSeverity.TICKET) {
-      throw new RollbackTriggersError('RT123', `BurnRateTier.of: severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`);
+      throw new RollbackTriggersError('RT123', `BurnRateTier.of: severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`, { prop: 'severity' });
     }
     if (Token.isUnresolved(props.budgetConsumedPercent)) {
       throw new RollbackTriggersError(
         'RT113',
         'BurnRateTier.of: budgetConsumedPercent must be a literal number, got a token — the burn-rate thresholds are computed from it at synth',
+        { prop: 'budgetConsumedPercent' },
       );
     }
     validateBudgetConsumedPercent('BurnRateTier.of: budgetConsumedPercent', props.budgetConsumedPercent);
-    const longSeconds = literalSeconds('BurnRateTier.of: longWindow', props.longWindow);
-    const shortSeconds = props.shortWindow ? literalSeconds('BurnRateTier.of: shortWindow', props.shortWindow) : longSeconds / 12;
+    const longSeconds = literalSeconds('BurnRateTier.of: longWindow', props.longWindow, 'longWindow');
+    const shortSeconds = props.shortWindow ? literalSeconds('BurnRateTier.of: shortWindow', props.shortWindow, 'shortWindow') : longSeconds / 12;
     if (!Number.isInteger(shortSeconds)) {
       throw new RollbackTriggersError(
         'RT107',
         `shortWindow defaults to longWindow ÷ 12, which is ${shortSeconds} s for a ${formatSeconds(longSeconds)} long window — set shortWindow explicitly`,
+        { prop: 'shortWindow' },
       );
     }
     if (shortSeconds >= longSeconds) {
       throw new RollbackTriggersError(
         'RT104',
         `BurnRateTier.of: shortWindow must be shorter than longWindow, got short ${formatSeconds(shortSeconds)} and long ${formatSeconds(longSeconds)} — the workbook uses long ÷ 12`,
+        { prop: 'shortWindow' },
       );
     }
     const name = props.name ?? `${props.severity}-${formatSeconds(longSeconds).replace(' ', '')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(name) || name === 'page' || name === 'ticket') {
       // "page" and "ticket" name the severity composites in the policy and the construct tree.
-      throw new RollbackTriggersError('RT108', `tier name must be 1 to 64 letters, digits or dashes, and not "page" or "ticket", got "${name}"`);
+      throw new RollbackTriggersError('RT108', `tier name must be 1 to 64 letters, digits or dashes, and not "page" or "ticket", got "${name}"`, { prop: 'name' });
     }
     return new BurnRateTier({
       name,

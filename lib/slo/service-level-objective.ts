@@ -460,7 +460,7 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
   const warnings: Warning[] = [];
   const { periodSeconds, resolutionSeconds, metricCount } = validateSliAndPeriods(props, compliancePeriod, sloName);
   if (props.minEventsPerWindow !== undefined && Token.isUnresolved(props.minEventsPerWindow)) {
-    throw new RollbackTriggersError('RT113', "minEventsPerWindow must be a literal number: the alarm expressions compare each window's events with it at synth");
+    throw new RollbackTriggersError('RT113', "minEventsPerWindow must be a literal number: the alarm expressions compare each window's events with it at synth", { prop: 'minEventsPerWindow' });
   }
   validateAlarmNamePrefix(props.alarmNamePrefix, warnings);
   const tiers = validateTierList(props.tiers);
@@ -497,10 +497,10 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
 /** The SLI, the objective and the name are usable, the durations literal, and the SLI's metrics fit one math alarm. */
 function validateSliAndPeriods(props: ServiceLevelObjectiveProps, compliancePeriod: Duration, sloName: string) {
   if (!props.sli || !props.sli._counts) {
-    throw new RollbackTriggersError('RT124', `sli is required, got ${String(props.sli)} — build one with Sli.errorRatio(), Sli.lambdaAvailability() or another Sli factory`);
+    throw new RollbackTriggersError('RT124', `sli is required, got ${String(props.sli)} — build one with Sli.errorRatio(), Sli.lambdaAvailability() or another Sli factory`, { prop: 'sli' });
   }
   if (Token.isUnresolved(props.objectivePercent)) {
-    throw new RollbackTriggersError('RT113', 'objectivePercent must be a literal number: the alarm thresholds are computed from it at synth');
+    throw new RollbackTriggersError('RT113', 'objectivePercent must be a literal number: the alarm thresholds are computed from it at synth', { prop: 'objectivePercent' });
   }
   validateSloName(sloName, props.sloName === undefined);
   const periodSeconds = literalSeconds('compliancePeriod', compliancePeriod);
@@ -528,7 +528,7 @@ function validateAlarmNamePrefix(prefix: string | undefined, warnings: Warning[]
         'could not be checked at synth. Acknowledge this warning if the deploy-time value is known to fit.',
     });
   } else if (prefix.length === 0) {
-    throw new RollbackTriggersError('RT115', 'alarmNamePrefix must not be empty — omit it to let CloudFormation generate names');
+    throw new RollbackTriggersError('RT115', 'alarmNamePrefix must not be empty — omit it to let CloudFormation generate names', { prop: 'alarmNamePrefix' });
   } else {
     validateAlarmNamePart('alarmNamePrefix', prefix);
   }
@@ -538,11 +538,11 @@ function validateAlarmNamePrefix(prefix: string | undefined, warnings: Warning[]
 function validateTierList(given: BurnRateTier[] | undefined): BurnRateTier[] {
   const tiers = given ?? BurnRateTier.workbookDefaults();
   if (!Array.isArray(tiers) || tiers.length === 0) {
-    throw new RollbackTriggersError('RT116', 'tiers must name at least one burn-rate tier — omit it for the SRE Workbook defaults');
+    throw new RollbackTriggersError('RT116', 'tiers must name at least one burn-rate tier — omit it for the SRE Workbook defaults', { prop: 'tiers' });
   }
   tiers.forEach((tier, i) => {
     if (!(tier instanceof BurnRateTier)) {
-      throw new RollbackTriggersError('RT116', `tiers[${i}] must be a BurnRateTier (BurnRateTier.PAGE_1H… or BurnRateTier.of()), got ${String(tier)}`);
+      throw new RollbackTriggersError('RT116', `tiers[${i}] must be a BurnRateTier (BurnRateTier.PAGE_1H… or BurnRateTier.of()), got ${String(tier)}`, { prop: `tiers[${i}]` });
     }
   });
   return tiers;
@@ -607,6 +607,7 @@ function validateActions(props: ServiceLevelObjectiveProps, checkedTiers: readon
     new RollbackTriggersError(
       'RT125',
       `${prop} ${why}, but no tier is a ${severity} tier (tiers: ${checkedTiers.map((t) => t.tier.name).join(', ')}) — add a ${severity} tier or remove ${prop}`,
+      { prop },
     );
   if ((props.pageActions?.length ?? 0) > 0 && !hasPage) throw missingSeverity('pageActions', 'page', 'would run when a page tier fires');
   if ((props.ticketActions?.length ?? 0) > 0 && !hasTicket) throw missingSeverity('ticketActions', 'ticket', 'would run when a ticket tier fires');
@@ -635,10 +636,10 @@ const ALARM_EVALUATION_SECONDS = 60;
 function validateSloName(sloName: string, fromId: boolean): void {
   const prop = fromId ? 'sloName (the construct id by default)' : 'sloName';
   if (isUnresolved(sloName)) {
-    throw new RollbackTriggersError('RT121', `${prop} must be a literal string, got a token — the policy and the plan name the SLO with it at synth`);
+    throw new RollbackTriggersError('RT121', `${prop} must be a literal string, got a token — the policy and the plan name the SLO with it at synth`, { prop: 'sloName' });
   }
   if (typeof sloName !== 'string' || sloName.trim().length === 0) {
-    throw new RollbackTriggersError('RT121', `${prop} must not be empty or blank, got ${JSON.stringify(sloName)} — omit it to use the construct id`);
+    throw new RollbackTriggersError('RT121', `${prop} must not be empty or blank, got ${JSON.stringify(sloName)} — omit it to use the construct id`, { prop: 'sloName' });
   }
   // Its characters (RT215) are checked with the rest of the declaration (planSlo).
 }
@@ -660,6 +661,7 @@ function checkSloNameFree(slo: ServiceLevelObjective, name: string): void {
       'RT122',
       `sloName "${name}" is already the name of ${holder.node.path} in stack ${stack.node.path}: the plan, the simulator and the evaluator tell SLOs apart by name — ` +
         'give one of them another sloName',
+      { prop: 'sloName' },
     );
   }
 }
@@ -704,13 +706,14 @@ const MAX_BUDGET_PERIOD_SECONDS = 455 * 86_400;
 /** A burn-rate window's seconds: literal, whole minutes up to 7 days, and a multiple of the SLO's resolution. */
 function burnRateWindowSeconds(window: Duration, resolutionSeconds: number): number {
   const prop = 'metricBurnRate: window';
-  const seconds = literalSeconds(prop, window);
+  const seconds = literalSeconds(prop, window, 'window');
   if (seconds % 60 !== 0 || seconds > MAX_BURN_RATE_WINDOW_SECONDS) {
     throw new RollbackTriggersError(
       'RT127',
       `${prop} must be whole minutes from 1 minute to 7 days, got ${window.toString()} (${formatSeconds(seconds)}) — ` +
         'CloudWatch reads standard-resolution metrics in periods that are multiples of 60 seconds, and an alarm evaluates at most 7 days; ' +
         'for the whole compliance period use metricErrorBudgetRemaining()',
+      { prop: 'window' },
     );
   }
   validateWindowMultiple(prop, seconds, resolutionSeconds, 'the SLO resolution');
@@ -721,7 +724,7 @@ function burnRateWindowSeconds(window: Duration, resolutionSeconds: number): num
 function metricMinEvents(minEventsPerWindow: number | undefined): number {
   if (minEventsPerWindow === undefined) return 1;
   if (Token.isUnresolved(minEventsPerWindow)) {
-    throw new RollbackTriggersError('RT113', "metricBurnRate: minEventsPerWindow must be a literal number: the expression compares each window's events with it at synth");
+    throw new RollbackTriggersError('RT113', "metricBurnRate: minEventsPerWindow must be a literal number: the expression compares each window's events with it at synth", { prop: 'minEventsPerWindow' });
   }
   validateMinEventsPerWindow(minEventsPerWindow, 'metricBurnRate: minEventsPerWindow');
   return minEventsPerWindow;
@@ -736,6 +739,7 @@ function budgetPeriodSeconds(compliancePeriod: Duration): number {
       `metricErrorBudgetRemaining reads the compliance period as one CloudWatch period, so compliancePeriod must be whole hours up to 455 days, ` +
         `got ${compliancePeriod.toString()} (${formatSeconds(seconds)}) — CloudWatch returns data older than 63 days only in periods that are multiples of 1 hour, ` +
         'and keeps 1-hour data 455 days',
+      { prop: 'compliancePeriod' },
     );
   }
   return seconds;

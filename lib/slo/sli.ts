@@ -391,6 +391,7 @@ function lambdaDimensions(target: IFunction, options: LambdaSliOptions): { dimen
     throw new RollbackTriggersError(
       'RT110',
       'executedVersion needs an alias as the target: Lambda publishes the ExecutedVersion dimension only for invocations through an alias',
+      { prop: 'executedVersion' },
     );
   }
   if (version.version !== undefined && version.lambda !== undefined) {
@@ -402,13 +403,13 @@ function lambdaDimensions(target: IFunction, options: LambdaSliOptions): { dimen
 
 function assertPositive(prop: string, value: number): void {
   if (!(value > 0) || !Number.isFinite(value)) {
-    throw new RollbackTriggersError('RT111', `${prop} must be a positive number, got ${value}`);
+    throw new RollbackTriggersError('RT111', `${prop} must be a positive number, got ${value}`, { prop });
   }
 }
 
 function asMetric(metric: IMetric): Metric {
   if (!(metric instanceof Metric)) {
-    throw new RollbackTriggersError('RT112', 'the target group latency metric is not a plain CloudWatch metric; use Sli.latency() with your own metric');
+    throw new RollbackTriggersError('RT112', 'the target group latency metric is not a plain CloudWatch metric; use Sli.latency() with your own metric', { prop: 'targetGroup' });
   }
   return metric;
 }

@@ -195,16 +195,17 @@ function checkKinds(props: ThresholdTriggerProps): void {
       ANOMALY_COMPARISONS.includes(props.comparisonOperator)
         ? `comparisonOperator ${props.comparisonOperator} is for anomaly detection bands; a threshold trigger takes GREATER_THAN…, LESS_THAN… or their OR_EQUAL forms`
         : `comparisonOperator must be one of ${Object.keys(COMPARISON_TEXT).join(', ')}, got ${JSON.stringify(props.comparisonOperator)}`,
+      { prop: 'comparisonOperator' },
     );
   }
   if (props.treatMissingData !== undefined && !Object.values(TreatMissingData).includes(props.treatMissingData)) {
-    throw new RollbackTriggersError('RT219', `treatMissingData must be one of ${Object.values(TreatMissingData).join(', ')}, got ${JSON.stringify(props.treatMissingData)}`);
+    throw new RollbackTriggersError('RT219', `treatMissingData must be one of ${Object.values(TreatMissingData).join(', ')}, got ${JSON.stringify(props.treatMissingData)}`, { prop: 'treatMissingData' });
   }
   if (props.severity !== undefined && props.severity !== AlertSeverity.PAGE && props.severity !== AlertSeverity.TICKET) {
-    throw new RollbackTriggersError('RT123', `severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`);
+    throw new RollbackTriggersError('RT123', `severity must be AlertSeverity.PAGE or AlertSeverity.TICKET, got ${JSON.stringify(props.severity)}`, { prop: 'severity' });
   }
   if (!(props.metric instanceof Metric || props.metric instanceof MathExpression)) {
-    throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period');
+    throw new RollbackTriggersError('RT213', 'metric must be a Metric or a MathExpression so the trigger can set its period', { prop: 'metric' });
   }
   if (!isUnresolved(props.threshold)) validateThreshold('threshold', props.threshold);
 }
@@ -224,7 +225,7 @@ function checkTiming(props: ThresholdTriggerProps, namespaces: readonly string[]
     ['datapointsToAlarm', datapointsToAlarm],
   ] as const) {
     if (isUnresolved(value)) {
-      throw new RollbackTriggersError('RT113', `${prop} must be a literal number, got a token — CloudWatch's evaluation-range limit and the plan need it at synth`);
+      throw new RollbackTriggersError('RT113', `${prop} must be a literal number, got a token — CloudWatch's evaluation-range limit and the plan need it at synth`, { prop });
     }
   }
   validateEvaluationRange('the trigger', period, evaluationPeriods);

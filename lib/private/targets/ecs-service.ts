@@ -32,8 +32,8 @@ export class EcsServiceTarget implements TargetImpl {
     checkEcsTargetOfGroup(scope, this.props);
   }
 
-  public checkSli(scope: Construct, slo: ServiceLevelObjective): void {
-    checkEcsSliTarget(scope, slo, this.props);
+  public checkSli(scope: Construct, slo: ServiceLevelObjective, prop: string): void {
+    checkEcsSliTarget(scope, slo, prop, this.props);
   }
 
   public scopedSlis(slo: ServiceLevelObjective, baselineFactor: number): ScopedSli[] {
@@ -88,6 +88,7 @@ function checkCodeDeployController(props: EcsServiceRollbackTargetProps): void {
     throw new RollbackTriggersError(
       'RT302',
       `service ${props.service.node.path} uses the ${controller?.type ?? 'ECS'} deployment controller; CodeDeploy blue/green needs deploymentController: { type: DeploymentControllerType.CODE_DEPLOY }`,
+      { prop: 'service' },
     );
   }
 }
@@ -101,6 +102,7 @@ function checkTwoTargetGroups(factory: string, props: EcsServiceRollbackTargetPr
       `${factory}: blueTargetGroup and greenTargetGroup are the same target group (${blue.node.path}${blue === green ? '' : ` and ${green.node.path}`}): ` +
         'CodeDeploy moves traffic between two target groups, and an alarm that compares a group with itself never fires (and would be attached twice) — ' +
         "pass the deployment group's blueGreenDeploymentConfig.blueTargetGroup and greenTargetGroup",
+      { prop: 'greenTargetGroup' },
     );
   }
   for (const [prop, tg] of [
@@ -115,6 +117,7 @@ function checkTwoTargetGroups(factory: string, props: EcsServiceRollbackTargetPr
         'RT336',
         `${factory}: ${prop} ${tg.node.path} has no CloudWatch metrics (${(e as Error).message}) — the rollback alarms read its RequestCount and responses per ` +
           'TargetGroup and LoadBalancer: import it with loadBalancerArns, or pass the ApplicationTargetGroup itself',
+        { prop },
       );
     }
   }

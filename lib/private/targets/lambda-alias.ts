@@ -33,8 +33,8 @@ export class LambdaAliasTarget implements TargetImpl {
     // Done by the factory: the alias is the one the group shifts (RT321).
   }
 
-  public checkSli(scope: Construct, slo: ServiceLevelObjective): void {
-    checkLambdaSliTarget(scope, slo, this.alias);
+  public checkSli(scope: Construct, slo: ServiceLevelObjective, prop: string): void {
+    checkLambdaSliTarget(scope, slo, prop, this.alias);
   }
 
   public scopedSlis(slo: ServiceLevelObjective, baselineFactor: number): ScopedSli[] {
@@ -62,6 +62,7 @@ export class LambdaAliasTarget implements TargetImpl {
           'RT304',
           `deployment group ${this.deploymentGroup.node.path} already has a pre- or post-traffic hook (${(e as Error).message}); CodeDeploy runs one function per hook — ` +
             'remove the other hook, or call it from your own hook instead',
+          { prop: 'target' },
         );
       }
     });

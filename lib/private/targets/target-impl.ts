@@ -28,8 +28,8 @@ export interface TargetImpl {
   readonly deploymentGroup: LambdaDeploymentGroup | EcsDeploymentGroup;
   /** Checks the target against its deployment group, with the trigger as the scope of the message. */
   checkAgainstGroup(scope: Construct): void;
-  /** Refuses an objective whose SLI measures traffic this target never serves. */
-  checkSli(scope: Construct, slo: ServiceLevelObjective): void;
+  /** Refuses an objective whose SLI measures traffic this target never serves; `prop` names it as listed (`objectives[1]`). */
+  checkSli(scope: Construct, slo: ServiceLevelObjective, prop: string): void;
   /** The SLIs of an objective the rollback alarms watch, each with the baseline it is compared with. */
   scopedSlis(slo: ServiceLevelObjective, baselineFactor: number): ScopedSli[];
   /** Called with the rollback alarms once they are attached to the deployment group. */
@@ -50,6 +50,6 @@ export function requireProp(factory: string, props: object | undefined, prop: st
   const value = (props as Record<string, unknown> | undefined)?.[prop];
   if (!(value instanceof type)) {
     const got = value === undefined || value === null ? String(value) : ((value as object).constructor?.name ?? typeof value);
-    throw new RollbackTriggersError('RT334', `${factory}: ${prop} must be ${what}, got ${got}`);
+    throw new RollbackTriggersError('RT334', `${factory}: ${prop} must be ${what}, got ${got}`, { prop });
   }
 }
