@@ -153,27 +153,25 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
 /** Each health check once, by a name of its own. */
 function checkHealthChecks(path: string, healthChecks: RollbackTriggerProps['healthChecks']): void {
   if (healthChecks === undefined) return;
-  {
-    if (!Array.isArray(healthChecks)) {
-      throw new RollbackTriggersError('RT334', `healthChecks must be a list of HealthCheck, got ${describe(healthChecks)}`, { constructPath: path, prop: 'healthChecks' });
-    }
-    const names = new Map<string, number>();
-    healthChecks.forEach((check, i) => {
-      if (!(check instanceof HealthCheck)) {
-        throw new RollbackTriggersError('RT334', `healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`, { constructPath: path, prop: `healthChecks[${i}]` });
-      }
-      const first = names.get(check.name);
-      if (first !== undefined) {
-        throw new RollbackTriggersError(
-          'RT329',
-          `healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons and the audit events tell checks apart by name ` +
-            '(and the simulator looks up the runs of a canary named only at deploy time by it) — give each check its own name, and list each check once',
-          { constructPath: path, prop: `healthChecks[${i}]` },
-        );
-      }
-      names.set(check.name, i);
-    });
+  if (!Array.isArray(healthChecks)) {
+    throw new RollbackTriggersError('RT334', `healthChecks must be a list of HealthCheck, got ${describe(healthChecks)}`, { constructPath: path, prop: 'healthChecks' });
   }
+  const names = new Map<string, number>();
+  healthChecks.forEach((check, i) => {
+    if (!(check instanceof HealthCheck)) {
+      throw new RollbackTriggersError('RT334', `healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`, { constructPath: path, prop: `healthChecks[${i}]` });
+    }
+    const first = names.get(check.name);
+    if (first !== undefined) {
+      throw new RollbackTriggersError(
+        'RT329',
+        `healthChecks[${i}] is named "${check.name}" like healthChecks[${first}]: the evaluator's reasons and the audit events tell checks apart by name ` +
+          '(and the simulator looks up the runs of a canary named only at deploy time by it) — give each check its own name, and list each check once',
+        { constructPath: path, prop: `healthChecks[${i}]` },
+      );
+    }
+    names.set(check.name, i);
+  });
 }
 
 /** The retention of the bus the trigger creates: whole days, at least one, and only for that bus. */
@@ -212,7 +210,7 @@ function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): voi
 
 /**
  * Alarm-backed triggers whose alarms the deployment group polls beside the SLO alarms: constructs
- * with an alarm, each listed once, of severity PAGE (a ticket never rolls a release back, RT337), each listed once (RT338).
+ * with an alarm, of severity PAGE (a ticket never rolls a release back, RT337), each listed once (RT338).
  */
 function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmTriggers']): void {
   if (triggers === undefined) return;
