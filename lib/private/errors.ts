@@ -17,6 +17,15 @@ export function atConstruct<T>(scope: IConstruct, check: () => T): T {
   }
 }
 
+/** A prop's value as a refusal shows it: a literal as written, an object by its class (`Alias`). */
+export function describeProp(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
+}
+
 /**
  * Runs a core check that names a prop only in its text (`validateDurationSeconds(label, …)`) and
  * re-throws its error with `prop` set, so tools read the prop without parsing the message.

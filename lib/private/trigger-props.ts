@@ -8,7 +8,7 @@ import { AlertSeverity } from '../slo/burn-rate-tier';
 import type { IAlarmTrigger } from '../trigger/alarm-trigger';
 import { RollbackTarget } from '../rollback/rollback-target';
 import type { RollbackTriggerProps } from '../rollback/rollback-trigger';
-import { atConstruct } from './errors';
+import { atConstruct, describeProp } from './errors';
 import { checkAuditDestinations } from './target-checks';
 
 /** The numbers a RollbackTrigger is built from, each checked against its own bounds first. */
@@ -45,17 +45,17 @@ function checkShape(path: string, props: RollbackTriggerProps): void {
     throw new RollbackTriggersError('RT334', 'props are required ({ target, objectives })', { constructPath: path });
   }
   if (!(props.target instanceof RollbackTarget)) {
-    throw new RollbackTriggersError('RT334', `target must be RollbackTarget.lambdaAlias({ … }) or RollbackTarget.ecsService({ … }), got ${describe(props.target)}`, { constructPath: path, prop: 'target' });
+    throw new RollbackTriggersError('RT334', `target must be RollbackTarget.lambdaAlias({ … }) or RollbackTarget.ecsService({ … }), got ${describeProp(props.target)}`, { constructPath: path, prop: 'target' });
   }
   if (!Array.isArray(props.objectives)) {
-    throw new RollbackTriggersError('RT334', `objectives must be a list of ServiceLevelObjective, got ${describe(props.objectives)}`, { constructPath: path, prop: 'objectives' });
+    throw new RollbackTriggersError('RT334', `objectives must be a list of ServiceLevelObjective, got ${describeProp(props.objectives)}`, { constructPath: path, prop: 'objectives' });
   }
   if (props.objectives.length === 0) {
     throw new RollbackTriggersError('RT301', 'objectives must name at least one ServiceLevelObjective', { constructPath: path, prop: 'objectives' });
   }
   props.objectives.forEach((slo, i) => {
     if (!ServiceLevelObjective.isServiceLevelObjective(slo)) {
-      throw new RollbackTriggersError('RT334', `objectives[${i}] must be a ServiceLevelObjective, got ${describe(slo)}`, { constructPath: path, prop: `objectives[${i}]` });
+      throw new RollbackTriggersError('RT334', `objectives[${i}] must be a ServiceLevelObjective, got ${describeProp(slo)}`, { constructPath: path, prop: `objectives[${i}]` });
     }
     const first = props.objectives.indexOf(slo);
     if (first !== i) {
@@ -72,7 +72,7 @@ function checkShape(path: string, props: RollbackTriggerProps): void {
 function checkMode(path: string, props: RollbackTriggerProps, modes: readonly string[]): void {
   if (props.mode === undefined) return;
   if (!modes.includes(props.mode)) {
-    throw new RollbackTriggersError('RT334', `mode must be TriggerMode.ENFORCE or TriggerMode.SHADOW, got ${describe(props.mode)}`, { constructPath: path, prop: 'mode' });
+    throw new RollbackTriggersError('RT334', `mode must be TriggerMode.ENFORCE or TriggerMode.SHADOW, got ${describeProp(props.mode)}`, { constructPath: path, prop: 'mode' });
   }
   if (props.mode === 'shadow' && props.suspendAlarmPath === true) {
     throw new RollbackTriggersError(
@@ -128,7 +128,7 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
   if (Token.isUnresolved(maxAlarms) || typeof maxAlarms !== 'number' || !Number.isInteger(maxAlarms) || maxAlarms < 1) {
     throw new RollbackTriggersError(
       'RT332',
-      `maxAlarmsPerDeploymentGroup must be a whole number of at least 1, got ${Token.isUnresolved(maxAlarms) ? 'a token' : describe(maxAlarms)} — ` +
+      `maxAlarmsPerDeploymentGroup must be a whole number of at least 1, got ${Token.isUnresolved(maxAlarms) ? 'a token' : describeProp(maxAlarms)} — ` +
         "your account's quota of alarms per deployment group (the CodeDeploy API reference says 10, the quotas page 50, adjustable); omit it for 10",
       { constructPath: path, prop: 'maxAlarmsPerDeploymentGroup' },
     );
@@ -136,7 +136,7 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
   if (props.inconclusiveAction !== undefined && !inconclusiveActions.includes(props.inconclusiveAction)) {
     throw new RollbackTriggersError(
       'RT334',
-      `inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describe(props.inconclusiveAction)}`,
+      `inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describeProp(props.inconclusiveAction)}`,
       { constructPath: path, prop: 'inconclusiveAction' },
     );
   }
@@ -145,7 +145,7 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
     throw new RollbackTriggersError('RT314', "baselineFactor must be a literal number, got a token — the rollback alarms' expressions are written with it at synth", { constructPath: path, prop: 'baselineFactor' });
   }
   if (!(typeof baselineFactor === 'number' && Number.isFinite(baselineFactor) && baselineFactor >= 0)) {
-    throw new RollbackTriggersError('RT314', `baselineFactor must be 0 (off) or a positive number, got ${describe(baselineFactor)}`, { constructPath: path, prop: 'baselineFactor' });
+    throw new RollbackTriggersError('RT314', `baselineFactor must be 0 (off) or a positive number, got ${describeProp(baselineFactor)}`, { constructPath: path, prop: 'baselineFactor' });
   }
   return { maxAlarms, baselineFactor };
 }
@@ -154,12 +154,12 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
 function checkHealthChecks(path: string, healthChecks: RollbackTriggerProps['healthChecks']): void {
   if (healthChecks === undefined) return;
   if (!Array.isArray(healthChecks)) {
-    throw new RollbackTriggersError('RT334', `healthChecks must be a list of HealthCheck, got ${describe(healthChecks)}`, { constructPath: path, prop: 'healthChecks' });
+    throw new RollbackTriggersError('RT334', `healthChecks must be a list of HealthCheck, got ${describeProp(healthChecks)}`, { constructPath: path, prop: 'healthChecks' });
   }
   const names = new Map<string, number>();
   healthChecks.forEach((check, i) => {
     if (!(check instanceof HealthCheck)) {
-      throw new RollbackTriggersError('RT334', `healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describe(check)}`, { constructPath: path, prop: `healthChecks[${i}]` });
+      throw new RollbackTriggersError('RT334', `healthChecks[${i}] must be HealthCheck.http({ … }) or HealthCheck.synthetics({ … }), got ${describeProp(check)}`, { constructPath: path, prop: `healthChecks[${i}]` });
     }
     const first = names.get(check.name);
     if (first !== undefined) {
@@ -215,11 +215,11 @@ function checkAuditRetention(scope: Construct, props: RollbackTriggerProps): voi
 function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmTriggers']): void {
   if (triggers === undefined) return;
   if (!Array.isArray(triggers)) {
-    throw new RollbackTriggersError('RT334', `alarmTriggers must be a list of alarm triggers (ThresholdTrigger), got ${describe(triggers)}`, { constructPath: path, prop: 'alarmTriggers' });
+    throw new RollbackTriggersError('RT334', `alarmTriggers must be a list of alarm triggers (ThresholdTrigger), got ${describeProp(triggers)}`, { constructPath: path, prop: 'alarmTriggers' });
   }
   triggers.forEach((t: IAlarmTrigger, i) => {
     if (!Construct.isConstruct(t) || !(t as { alarm?: unknown }).alarm) {
-      throw new RollbackTriggersError('RT334', `alarmTriggers[${i}] must be an alarm trigger (a ThresholdTrigger, or a construct with an alarm and a severity), got ${describe(t)}`, { constructPath: path, prop: `alarmTriggers[${i}]` });
+      throw new RollbackTriggersError('RT334', `alarmTriggers[${i}] must be an alarm trigger (a ThresholdTrigger, or a construct with an alarm and a severity), got ${describeProp(t)}`, { constructPath: path, prop: `alarmTriggers[${i}]` });
     }
     const first = triggers.indexOf(t);
     if (first !== i) {
@@ -228,7 +228,7 @@ function checkAlarmTriggers(path: string, triggers: RollbackTriggerProps['alarmT
     if (t.severity !== AlertSeverity.PAGE) {
       throw new RollbackTriggersError(
         'RT337',
-        `alarmTriggers[${i}] (${t.node.path}) has severity ${describe(t.severity)}: only a PAGE trigger may roll a release back — ` +
+        `alarmTriggers[${i}] (${t.node.path}) has severity ${describeProp(t.severity)}: only a PAGE trigger may roll a release back — ` +
           'give it severity: AlertSeverity.PAGE, or leave it out and route its alarm to a ticket',
         { constructPath: path, prop: `alarmTriggers[${i}]` },
       );
@@ -252,14 +252,6 @@ export function checkUnguarded(scope: Construct, group: Construct): void {
       { constructPath: scope.node.path, prop: 'target' },
     );
   }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
 }
 
 /** Lambda `Description`: 0 to 256 characters (Lambda API reference, CreateFunction). */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, IAlarm, IMetric, MathExpression, Metric, MetricOptions, TreatMissingData, Unit } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, IAlarm, MathExpression, Metric, MetricOptions, TreatMissingData, Unit } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -25,9 +25,6 @@ import {
   EvaluatorSlo,
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
-  MetricPart,
-  MetricSpec,
-  NumeratorMath,
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
   PolicyHealthCheck,
@@ -55,10 +52,11 @@ import {
 } from '../core';
 import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
-import { DerivedBad, countsMetricCount } from '../private/sli-counts';
+import { countsMetricCount } from '../private/sli-counts';
+import { EvaluatorMetricSpecs, ScopedObjective } from '../private/evaluator-specs';
 import { atConstruct } from '../private/errors';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
-import { Sli, SliScope } from '../slo/sli';
+import { SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
 import { IAlarmTrigger } from '../trigger/alarm-trigger';
 import { RollbackTarget, RollbackTargetConfig } from './rollback-target';
@@ -897,79 +895,11 @@ function policyHealthCheck(check: EvaluatorHealthCheck): PolicyHealthCheck {
       };
 }
 
-/** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
-const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
-
 /** The deployment group as the target's bind() gives it, with its construct path for messages. */
 type BoundGroup = RollbackTargetConfig & { readonly path: string };
 
-/** An objective as the evaluator reads it: one scoped SLI and the tier it fails on. */
-interface ScopedObjective {
-  readonly slo: ServiceLevelObjective;
-  readonly sli: Sli;
-  readonly tier: PolicyTier;
-}
-
 /** The policy's name for the traffic a rollback alarm watches. */
 const POLICY_SCOPE: Record<ScopedSli['label'], PolicyRollbackAlarm['scope']> = { NewVersion: 'version', Blue: 'blue', Green: 'green', Declared: 'declared' };
-
-/**
- * The evaluator's metric specs: each metric by namespace, name and statistic, its dimensions stored
- * once per distinct set (the environment is 4 KB), without the dimensions the evaluator sets per arm.
- */
-class EvaluatorMetricSpecs {
-  public readonly dimensionSets: Array<Record<string, string>> = [];
-  private readonly setKeys: string[] = [];
-
-  constructor(private readonly stack: Stack) {}
-
-  /** The objective's evaluator entry, or undefined when its SLI uses metric math of its own. */
-  public slo({ slo, sli, tier }: ScopedObjective): EvaluatorSlo | undefined {
-    const counts = sli._counts;
-    const total = this.spec(counts.total);
-    const numeratorMath = counts.derivedBad && total ? this.math(counts.derivedBad, total) : undefined;
-    const numerator = counts.derivedBad ? undefined : this.spec(counts.bad ?? counts.good!);
-    if (!total || (!numerator && !numeratorMath)) return undefined;
-    return {
-      name: slo.sloName,
-      errorBudget: slo.errorBudget,
-      failBurnRate: tier.factor,
-      shortWindowSeconds: tier.shortWindowSeconds,
-      minEvents: tier.minEventsPerWindow,
-      numeratorKind: counts.bad ? 'bad' : 'good',
-      ...(numeratorMath ? { numeratorMath } : { numerator }),
-      total,
-    };
-  }
-
-  private spec(metric: IMetric): MetricSpec | undefined {
-    const stat = metric.toMetricConfig().metricStat;
-    if (!stat) return undefined;
-    // The arm's own dimensions are set at run time: the deployed version, or blue/green target group.
-    const dimensions = Object.fromEntries((stat.dimensions ?? []).filter((d) => !RUNTIME_DIMENSIONS.has(d.name)).map((d) => [d.name, Token.asString(d.value)]));
-    const key = JSON.stringify(this.stack.resolve(dimensions));
-    let index = this.setKeys.indexOf(key);
-    if (index < 0) {
-      index = this.setKeys.push(key) - 1;
-      this.dimensionSets.push(dimensions);
-    }
-    return { namespace: stat.namespace, metricName: stat.metricName, dimensionSet: index, stat: stat.statistic };
-  }
-
-  /**
-   * A derived bad count, as the evaluator computes it per minute: the alarm's own expression, its
-   * parts stored by name and statistic only (they read the total's namespace and dimensions).
-   */
-  private math(derived: DerivedBad, total: MetricSpec): NumeratorMath | undefined {
-    const parts: Record<string, MetricPart> = {};
-    for (const [name, metric] of Object.entries(derived.parts)) {
-      const part = this.spec(metric);
-      if (!part || part.namespace !== total.namespace || part.dimensionSet !== total.dimensionSet) return undefined;
-      parts[name] = { metricName: part.metricName, stat: part.stat };
-    }
-    return { expression: derived.render((name) => `{${name}}`), parts };
-  }
-}
 
 /** The newest Node.js runtime the installed aws-cdk-lib knows (nodejs20.x is flagged deprecated). */
 function newestNodeRuntime(): Runtime {

@@ -6,6 +6,7 @@ import { EvaluatorConfig, RollbackTriggersError } from '../../core';
 import type { ServiceLevelObjective } from '../../slo/service-level-objective';
 import type { Sli } from '../../slo/sli';
 import { BaselineComparison } from '../alarm-factory';
+import { describeProp } from '../errors';
 
 /**
  * One SLI a rollback alarm watches: the new version's own traffic (Lambda), the blue or the green
@@ -49,7 +50,6 @@ export interface TargetImpl {
 export function requireProp(factory: string, props: object | undefined, prop: string, type: abstract new (...args: never[]) => unknown, what: string): void {
   const value = (props as Record<string, unknown> | undefined)?.[prop];
   if (!(value instanceof type)) {
-    const got = value === undefined || value === null ? String(value) : ((value as object).constructor?.name ?? typeof value);
-    throw new RollbackTriggersError('RT334', `${factory}: ${prop} must be ${what}, got ${got}`, { prop });
+    throw new RollbackTriggersError('RT334', `${factory}: ${prop} must be ${what}, got ${describeProp(value)}`, { prop });
   }
 }

@@ -1,0 +1,77 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { EvaluatorSlo, MetricPart, MetricSpec, NumeratorMath, PolicyTier } from '../core';
+import type { ServiceLevelObjective } from '../slo/service-level-objective';
+import type { Sli } from '../slo/sli';
+import { DerivedBad } from './sli-counts';
+
+// What a RollbackTrigger hands its evaluator about each objective: plain metric specs (namespace,
+// name, statistic, a shared dimension set) that lambda/ reads at run time without aws-cdk-lib.
+
+/** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
+const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
+
+/** An objective as the evaluator reads it: one scoped SLI and the tier it fails on. */
+export interface ScopedObjective {
+  readonly slo: ServiceLevelObjective;
+  readonly sli: Sli;
+  readonly tier: PolicyTier;
+}
+
+/**
+ * The evaluator's metric specs: each metric by namespace, name and statistic, its dimensions stored
+ * once per distinct set (the environment is 4 KB), without the dimensions the evaluator sets per arm.
+ */
+export class EvaluatorMetricSpecs {
+  public readonly dimensionSets: Array<Record<string, string>> = [];
+  private readonly setKeys: string[] = [];
+
+  constructor(private readonly stack: Stack) {}
+
+  /** The objective's evaluator entry, or undefined when its SLI uses metric math of its own. */
+  public slo({ slo, sli, tier }: ScopedObjective): EvaluatorSlo | undefined {
+    const counts = sli._counts;
+    const total = this.spec(counts.total);
+    const numeratorMath = counts.derivedBad && total ? this.math(counts.derivedBad, total) : undefined;
+    const numerator = counts.derivedBad ? undefined : this.spec(counts.bad ?? counts.good!);
+    if (!total || (!numerator && !numeratorMath)) return undefined;
+    return {
+      name: slo.sloName,
+      errorBudget: slo.errorBudget,
+      failBurnRate: tier.factor,
+      shortWindowSeconds: tier.shortWindowSeconds,
+      minEvents: tier.minEventsPerWindow,
+      numeratorKind: counts.bad ? 'bad' : 'good',
+      ...(numeratorMath ? { numeratorMath } : { numerator }),
+      total,
+    };
+  }
+
+  private spec(metric: IMetric): MetricSpec | undefined {
+    const stat = metric.toMetricConfig().metricStat;
+    if (!stat) return undefined;
+    // The arm's own dimensions are set at run time: the deployed version, or blue/green target group.
+    const dimensions = Object.fromEntries((stat.dimensions ?? []).filter((d) => !RUNTIME_DIMENSIONS.has(d.name)).map((d) => [d.name, Token.asString(d.value)]));
+    const key = JSON.stringify(this.stack.resolve(dimensions));
+    let index = this.setKeys.indexOf(key);
+    if (index < 0) {
+      index = this.setKeys.push(key) - 1;
+      this.dimensionSets.push(dimensions);
+    }
+    return { namespace: stat.namespace, metricName: stat.metricName, dimensionSet: index, stat: stat.statistic };
+  }
+
+  /**
+   * A derived bad count, as the evaluator computes it per minute: the alarm's own expression, its
+   * parts stored by name and statistic only (they read the total's namespace and dimensions).
+   */
+  private math(derived: DerivedBad, total: MetricSpec): NumeratorMath | undefined {
+    const parts: Record<string, MetricPart> = {};
+    for (const [name, metric] of Object.entries(derived.parts)) {
+      const part = this.spec(metric);
+      if (!part || part.namespace !== total.namespace || part.dimensionSet !== total.dimensionSet) return undefined;
+      parts[name] = { metricName: part.metricName, stat: part.stat };
+    }
+    return { expression: derived.render((name) => `{${name}}`), parts };
+  }
+}
