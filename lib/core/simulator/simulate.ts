@@ -808,56 +808,69 @@ function alarmPathOutcome(
     const ids = models.filter((m) => entryAt(result, t)?.states[m.id] === 'ALARM');
     if (ids.length > 0) fired = { minute: t, ids };
   }
+  if (fired) return firedOutcome(result, fired, trigger, release, delay);
+  const reasons = [
+    ...(trigger.alarmPathSuspended ? [ALARM_PATH_SUSPENDED] : []),
+    ...models.flatMap((m) => quietAlarmReasons(result, m, release, end, delay)),
+    ...unreplayedReasons(models, trigger, release, hasCanary, lastMinute),
+  ];
+  return { path: 'alarm', verdict: 'none', rollback: false, reasons };
+}
+
+const ALARM_PATH_SUSPENDED = 'the alarm path is suspended (AlarmConfiguration.Enabled = false): CodeDeploy does not poll the alarms of this deployment group';
+
+/** A rollback alarm in ALARM during the deployment: a rollback, unless the path is a shadow or suspended. */
+function firedOutcome(
+  result: EmulationResult,
+  fired: { minute: number; ids: RollbackAlarmModel[] },
+  trigger: PolicyRollbackTrigger,
+  release: number,
+  delay: number,
+): PathOutcome {
+  const t = fired.minute;
+  const reasons = fired.ids.map((m) => describeAlarm(m, t, delay));
+  const earlier = fired.ids.filter((m) => entryAt(result, t - 1)?.states[m.id] === 'ALARM');
+  if (t === release && earlier.length > 0) {
+    reasons.push('already in ALARM when the deployment started: CodeDeploy stops a deployment whose alarm is in ALARM at once');
+  }
+  const would = reasons.map((r) => `would have rolled back: ${r}`);
+  if (trigger.shadow) {
+    return {
+      path: 'alarm',
+      minute: t,
+      detectionMinutes: t - release,
+      verdict: 'none',
+      rollback: false,
+      wouldRollback: true,
+      reasons: ['shadow mode: the alarms are not attached to the deployment group, so CodeDeploy does not poll them', ...would],
+    };
+  }
+  if (trigger.alarmPathSuspended) return { path: 'alarm', verdict: 'none', rollback: false, reasons: [ALARM_PATH_SUSPENDED, ...would] };
+  return { path: 'alarm', minute: t, detectionMinutes: t - release, verdict: 'fail', source: fired.ids[0].id, reasons, rollback: true };
+}
+
+/** Why one rollback alarm did not fire during the deployment: its peak, a shared burn, a late ALARM. */
+function quietAlarmReasons(result: EmulationResult, m: RollbackAlarmModel, release: number, end: number, delay: number): string[] {
+  const last = Math.floor(end);
   const window = `from the release (minute ${release}) to the end of the deployment (minute ${fmtMinute(end)})`;
-  if (fired) {
-    const t = fired.minute;
-    const reasons = fired.ids.map((m) => describeAlarm(m, t, delay));
-    const earlier = fired.ids.filter((m) => entryAt(result, t - 1)?.states[m.id] === 'ALARM');
-    if (t === release && earlier.length > 0) {
-      reasons.push('already in ALARM when the deployment started: CodeDeploy stops a deployment whose alarm is in ALARM at once');
-    }
-    if (trigger.shadow) {
-      return {
-        path: 'alarm',
-        minute: t,
-        detectionMinutes: t - release,
-        verdict: 'none',
-        rollback: false,
-        wouldRollback: true,
-        reasons: ['shadow mode: the alarms are not attached to the deployment group, so CodeDeploy does not poll them', ...reasons.map((r) => `would have rolled back: ${r}`)],
-      };
-    }
-    if (trigger.alarmPathSuspended) {
-      return {
-        path: 'alarm',
-        verdict: 'none',
-        rollback: false,
-        reasons: [
-          'the alarm path is suspended (AlarmConfiguration.Enabled = false): CodeDeploy does not poll the alarms of this deployment group',
-          ...reasons.map((r) => `would have rolled back: ${r}`),
-        ],
-      };
-    }
-    return { path: 'alarm', minute: t, detectionMinutes: t - release, verdict: 'fail', source: fired.ids[0].id, reasons, rollback: true };
+  let peak: number | undefined;
+  for (let t = release; t <= last; t++) {
+    const v = entryAt(result, t)?.values[m.id];
+    if (typeof v === 'number' && (peak === undefined || v > peak)) peak = v;
   }
+  const reasons = [`${m.id} stayed below ${fmt(m.alarm.tier.factor)}× ${window} on ${m.traffic}: peak ${peak === undefined ? 'no datapoint' : `${fmt(peak)}×`}`];
+  const shared = m.baseline ? sharedBurn(m, release, last, delay) : undefined;
+  if (shared) reasons.push(shared);
+  const late = result.timeline.find((e) => e.minute > last && e.states[m.id] === 'ALARM');
+  if (late) {
+    reasons.push(`${m.id} went into ALARM at minute ${late.minute}, after the deployment ended: CodeDeploy no longer polls alarms once a deployment is over`);
+  }
+  return reasons;
+}
+
+/** What the replay could not see: alarm triggers, a series that ends early, no per-version entries. */
+function unreplayedReasons(models: readonly RollbackAlarmModel[], trigger: PolicyRollbackTrigger, release: number, hasCanary: boolean, lastMinute: number): string[] {
   const reasons: string[] = [];
-  if (trigger.alarmPathSuspended) reasons.push('the alarm path is suspended (AlarmConfiguration.Enabled = false): CodeDeploy does not poll the alarms of this deployment group');
-  for (const m of models) {
-    let peak: number | undefined;
-    for (let t = release; t <= last; t++) {
-      const v = entryAt(result, t)?.values[m.id];
-      if (typeof v === 'number' && (peak === undefined || v > peak)) peak = v;
-    }
-    reasons.push(
-      `${m.id} stayed below ${fmt(m.alarm.tier.factor)}× ${window} on ${m.traffic}: peak ${peak === undefined ? 'no datapoint' : `${fmt(peak)}×`}`,
-    );
-    const shared = m.baseline ? sharedBurn(m, release, last, delay) : undefined;
-    if (shared) reasons.push(shared);
-    const late = result.timeline.find((e) => e.minute > last && e.states[m.id] === 'ALARM');
-    if (late) {
-      reasons.push(`${m.id} went into ALARM at minute ${late.minute}, after the deployment ended: CodeDeploy no longer polls alarms once a deployment is over`);
-    }
-  }
   if (trigger.alarmTriggers && trigger.alarmTriggers.length > 0) {
     // Their metrics are the user's own (a p99, a gauge): a series has no datapoints for them.
     reasons.push(`the trigger also has the alarm trigger(s) ${trigger.alarmTriggers.join(', ')}, which were not replayed: a rollback they would cause is not shown`);
@@ -870,7 +883,7 @@ function alarmPathOutcome(
         '(TreatMissingData notBreaching → OK), so they could not fire',
     );
   }
-  return { path: 'alarm', verdict: 'none', rollback: false, reasons };
+  return reasons;
 }
 
 /** The latest window CloudWatch evaluates at minute t (the alarm's window, with the ingestion delay). */
