@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bundles the Lambda handlers into assets/<entry>/index.js, the same bytes on every build.
+ * Bundles the Lambda handlers into assets/<entry>/index.js, and the CLI's AWS SDK (for `approve`
+ * and `reject`) into assets/cli/aws-clients.js, the same bytes on every build.
  *
  *   node scripts/bundle.mjs [--outdir <dir>] [--quiet]
  *
@@ -12,10 +13,14 @@
  *   output does not depend on the current directory or on where the repository is checked out;
  * - no source map, legal comments and charset fixed, and the output is checked for absolute paths;
  * - each assets/<entry>/ holds exactly index.js and, when the bundled code has license notices,
- *   index.js.LEGAL.txt (the CDK asset hash covers the whole directory).
+ *   index.js.LEGAL.txt (the CDK asset hash covers the whole directory); assets/cli/ likewise holds
+ *   only the CLI bundles and their notices.
  *
- * Also writes <outdir>/manifest.json: per entry its sha256, size, the external modules it requires
- * and the packages bundled into it.
+ * The Lambda bundles leave `@aws-sdk/*` to the runtime; the CLI bundle inlines the SDK, since the
+ * package has no runtime dependencies and the CLI requires it only when `approve`/`reject` run.
+ *
+ * Also writes <outdir>/manifest.json: per Lambda entry (`entries`) and per CLI bundle (`cli`) its
+ * sha256, size, the external modules it requires and the packages bundled into it.
  * Uses esbuild's JS API, so it runs with `node` alone.
  */
 import { createHash } from 'node:crypto';
@@ -27,19 +32,32 @@ import * as esbuild from 'esbuild';
 /** The Lambda entry points: lambda/<name>/index.ts → assets/<name>/index.js. */
 export const ENTRIES = ['starter', 'evaluator', 'state-change'];
 
+/** The CLI's bundles: lib/cli/<name>.ts → assets/cli/<name>.js, with the AWS SDK inlined. */
+export const CLI_BUNDLES = ['aws-clients'];
+
 /** Directories under lambda/ that are not entry points. */
 const NOT_ENTRIES = ['shared'];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** What to bundle where: a Lambda handler (SDK external) or a CLI bundle (SDK inlined). */
+function lambdaTarget(name) {
+  // The Lambda Node.js runtime ships AWS SDK v3.
+  return { name, entry: `lambda/${name}/index.ts`, dir: name, file: 'index.js', external: ['@aws-sdk/*'] };
+}
+
+function cliTarget(name) {
+  return { name, entry: `lib/cli/${name}.ts`, dir: 'cli', file: `${name}.js`, external: [] };
+}
+
 /** Fixed esbuild options: nothing here may depend on the machine, the directory or build order. */
-function buildOptions(name) {
+function buildOptions(target) {
   const devTsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.dev.json'), 'utf8'));
   if (devTsconfig.extends !== undefined) throw new Error('tsconfig.dev.json uses "extends": inline the options here, tsconfigRaw does not follow it');
   return {
     absWorkingDir: ROOT,
-    entryPoints: [`lambda/${name}/index.ts`],
-    outfile: `out/${name}/index.js`,
+    entryPoints: [target.entry],
+    outfile: `out/${target.dir}/${target.file}`,
     write: false,
     metafile: true,
     bundle: true,
@@ -47,11 +65,10 @@ function buildOptions(name) {
     target: 'node20',
     format: 'cjs',
     minify: true,
-    // The Lambda Node.js runtime ships AWS SDK v3.
-    external: ['@aws-sdk/*'],
+    external: target.external,
     sourcemap: false,
-    // Third-party license notices are kept in index.js.LEGAL.txt next to the bundle (when there
-    // are any), rather than in the code Lambda parses at init.
+    // Third-party license notices are kept in <file>.LEGAL.txt next to the bundle (when there are
+    // any), rather than in the code Lambda (or the CLI) parses at load.
     legalComments: 'external',
     charset: 'ascii',
     // Inline, so that no tsconfig.json on disk is ever consulted.
@@ -100,16 +117,18 @@ function summarizePackages(names) {
 }
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-const LEGAL_FILE = 'index.js.LEGAL.txt';
+const LEGAL_SUFFIX = '.LEGAL.txt';
 
-/** Bundles one entry in memory; returns its files and what went into them. */
-async function bundleOne(name) {
-  const result = await esbuild.build(buildOptions(name));
+/** Bundles one target in memory; returns its files and what went into them. */
+async function bundleOne(target) {
+  const { name, dir, file: js } = target;
+  const legalFile = `${js}${LEGAL_SUFFIX}`;
+  const result = await esbuild.build(buildOptions(target));
   if (result.errors.length > 0) throw new Error(`${name}: ${result.errors.map((e) => e.text).join('; ')}`);
   const files = new Map(result.outputFiles.map((f) => [basename(f.path), f.contents]));
-  const unexpected = [...files.keys()].filter((f) => f !== 'index.js' && f !== LEGAL_FILE);
-  if (!files.has('index.js') || unexpected.length > 0) {
-    throw new Error(`${name}: expected index.js (and ${LEGAL_FILE}), got ${[...files.keys()].join(', ')}`);
+  const unexpected = [...files.keys()].filter((f) => f !== js && f !== legalFile);
+  if (!files.has(js) || unexpected.length > 0) {
+    throw new Error(`${name}: expected ${js} (and ${legalFile}), got ${[...files.keys()].join(', ')}`);
   }
   // The repository's own location, and the path of the checkout this project is developed in.
   const roots = new Set([ROOT, realpathSync(ROOT), '/work/']);
@@ -119,20 +138,21 @@ async function bundleOne(name) {
       if (text.includes(root)) throw new Error(`${name}: ${file} contains the absolute path ${root}`);
     }
   }
-  const output = result.metafile.outputs[`out/${name}/index.js`];
+  const output = result.metafile.outputs[`out/${dir}/${js}`];
   const externals = [...new Set(output.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path))].sort();
   const packages = summarizePackages([...new Set(Object.keys(output.inputs).map(packageOf).filter(Boolean))].sort());
-  const code = files.get('index.js');
-  const legal = files.get(LEGAL_FILE);
+  const code = files.get(js);
+  const legal = files.get(legalFile);
   return {
     name,
+    dir,
     files,
     warnings: result.warnings,
     info: {
-      file: `${name}/index.js`,
+      file: `${dir}/${js}`,
       sha256: sha256(code),
       bytes: code.length,
-      ...(legal ? { legal: { file: `${name}/${LEGAL_FILE}`, sha256: sha256(legal), bytes: legal.length } } : {}),
+      ...(legal ? { legal: { file: `${dir}/${legalFile}`, sha256: sha256(legal), bytes: legal.length } } : {}),
       externals,
       packages,
     },
@@ -144,24 +164,28 @@ async function bundleOne(name) {
  * Returns the manifest.
  */
 export async function bundle({ outdir = join(ROOT, 'assets'), quiet = false } = {}) {
-  const built = await Promise.all(findEntries().map(bundleOne));
-  const manifest = { esbuild: esbuild.version, entries: {} };
+  const lambdas = await Promise.all(findEntries().map((name) => bundleOne(lambdaTarget(name))));
+  const clis = await Promise.all(CLI_BUNDLES.map((name) => bundleOne(cliTarget(name))));
+  const manifest = { esbuild: esbuild.version, entries: {}, cli: {} };
   mkdirSync(outdir, { recursive: true });
-  for (const b of built) {
-    const dir = join(outdir, b.name);
-    // Only the bundle (and its license notices) in the asset directory: a stale file would change
-    // the CDK asset hash.
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    for (const [file, contents] of b.files) writeFileSync(join(dir, file), contents);
-    manifest.entries[b.name] = b.info;
+  // Only the bundles (and their license notices) in each directory: a stale file would change the
+  // CDK asset hash (or ship in the package).
+  for (const dir of new Set([...lambdas, ...clis].map((b) => b.dir))) {
+    rmSync(join(outdir, dir), { recursive: true, force: true });
+    mkdirSync(join(outdir, dir), { recursive: true });
   }
+  for (const b of [...lambdas, ...clis]) {
+    for (const [file, contents] of b.files) writeFileSync(join(outdir, b.dir, file), contents);
+  }
+  for (const b of lambdas) manifest.entries[b.name] = b.info;
+  for (const b of clis) manifest.cli[b.name] = b.info;
   writeFileSync(join(outdir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   if (!quiet) {
-    for (const b of built) {
-      for (const w of b.warnings) console.warn(`bundle ${b.name}: warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
-      const legal = b.info.legal ? ` (+ ${(b.info.legal.bytes / 1000).toFixed(1)} kB of license notices in ${LEGAL_FILE})` : '';
-      console.log(`bundle ${b.name.padEnd(12)} ${(b.info.bytes / 1000).toFixed(1).padStart(6)} kB  sha256 ${b.info.sha256.slice(0, 16)}${legal}`);
+    for (const b of [...lambdas, ...clis]) {
+      const label = b.dir === b.name ? b.name : `${b.dir}/${b.name}`;
+      for (const w of b.warnings) console.warn(`bundle ${label}: warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
+      const legal = b.info.legal ? ` (+ ${(b.info.legal.bytes / 1000).toFixed(1)} kB of license notices in ${basename(b.info.legal.file)})` : '';
+      console.log(`bundle ${label.padEnd(16)} ${(b.info.bytes / 1000).toFixed(1).padStart(6)} kB  sha256 ${b.info.sha256.slice(0, 16)}${legal}`);
     }
   }
   return manifest;

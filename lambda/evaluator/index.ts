@@ -7,6 +7,7 @@
  *   the BeforeAllowTraffic checks or start the bake;
  * - `tick` (./tick.ts): one GetMetricData call (./read.ts) and the health checks (./health.ts),
  *   then core's decision;
+ * - after the approval gate's wait (./approval.ts): audit the answer, report the status it gives;
  * - after the machine's report (./report.ts): audit what CodeDeploy applied.
  *
  * It never throws for an expected AWS failure (those are retried within a time budget, then
@@ -22,6 +23,7 @@ import { type BakeState, checkBakeState, retryDeadline } from '../../lib/core/ba
 import { RollbackTriggersError } from '../../lib/core/errors';
 import { EvaluatorEnv, parseEvaluatorConfig } from '../../lib/core/evaluator-config';
 import { sleep } from '../shared/handler-kit';
+import { answered } from './approval';
 import { alreadyCompleted, reportFailed, reported } from './report';
 import { resolve } from './resolve';
 import { type StepDeps, type StepLogger, StepRuntime } from './runtime';
@@ -47,6 +49,8 @@ export function createStepHandler(deps: StepDeps): StepHandler {
         return alreadyCompleted(rt, state, until);
       case 'report-failed':
         return reportFailed(rt, state);
+      case 'approval':
+        return answered(rt, state);
     }
   };
 }

@@ -23,6 +23,7 @@ export async function reported(rt: StepRuntime, state: BakeState, until: number)
     ...(r.incidents && r.incidents.length > 0 ? { incidents: r.incidents } : {}),
     reportedStatus: r.status,
     ...(r.wouldRollback ? { wouldRollback: true } : {}),
+    ...(r.approval ? { approval: r.approval } : {}),
   };
   await rt.publish([{ type: Audit.DEPLOYMENT_VERDICT, detail }, ...(r.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : [])]);
   if (r.status === 'Failed' || r.wouldRollback) await recordFirstBadSignal(rt, state, r.decidedAt ?? rt.now(), until);

@@ -5,8 +5,9 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
-import { type BakeState, type CaughtError, type PendingReport, shadowed } from '../../lib/core/bake';
-import type { Decision, KnownGood } from '../../lib/core/decision';
+import { type ApprovalSettings, approvalRequest, needsApproval } from '../../lib/core/approval';
+import { type BakeState, type CaughtError, MAX_DEADLINE_SECONDS, type PendingReport, parseDeadline, shadowed } from '../../lib/core/bake';
+import { type Decision, type KnownGood, inconclusiveStatus } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
 import { RollbackTriggersError } from '../../lib/core/errors';
 import type { AuditLogger, AuditSink } from '../shared/audit';
@@ -175,10 +176,30 @@ export class StepRuntime {
       ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
       decidedAt: this.now(),
     };
+    const gate = this.config.approval;
+    if (gate && needsApproval({ ...decided, lifecycleEvent: state.context?.lifecycleEvent }, gate)) return this.askFirst(state, decided, gate);
     // Shadow mode never fails a hook: it reports Succeeded and audits what enforcing would do.
     const report = this.config.mode === 'shadow' ? shadowed(decided) : decided;
     this.logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
     return out(state, { next: 'report', report });
+  }
+
+  /**
+   * The approval gate: the machine asks a human and waits (the report holds the status sent when
+   * nobody answers); with too little of the hook's hour left, that status is reported at once,
+   * escalated. Never in shadow mode (the constructs refuse the combination).
+   */
+  private askFirst(state: BakeState, decided: PendingReport, gate: ApprovalSettings): BakeState {
+    const reportBy = state.reportBy !== undefined ? parseDeadline(state.reportBy, 'reportBy') : state.hookStartedAt + MAX_DEADLINE_SECONDS;
+    const fallback = inconclusiveStatus(this.config.inconclusiveAction);
+    const asked = approvalRequest(decided, gate, fallback, this.now(), reportBy);
+    const held: PendingReport = { ...decided, status: fallback };
+    if ('notAsked' in asked) {
+      this.logger.warn('approval not asked', { deploymentId: state.deploymentId, reason: asked.notAsked });
+      return out(state, { next: 'report', report: { ...held, reasons: [asked.notAsked, ...decided.reasons], escalate: true, approval: { result: 'not-asked' } } });
+    }
+    this.logger.info('asking for approval', { deploymentId: state.deploymentId, question: asked.request.question, timeoutSeconds: asked.request.timeoutSeconds });
+    return out(state, { next: 'approve', report: held, approval: asked.request });
   }
 }
 
@@ -186,7 +207,9 @@ export class StepRuntime {
 export function out(state: BakeState, patch: Partial<BakeState>): BakeState {
   const next: Record<string, unknown> = { ...state, ...patch };
   if (next.next !== 'wait') delete next.waitSeconds;
-  if (next.next !== 'report' && next.phase === 'tick') delete next.report;
+  if (next.next !== 'report' && next.next !== 'approve' && next.phase === 'tick') delete next.report;
+  // The question travels only while it is asked and answered.
+  if (next.next !== 'approve' && next.phase !== 'approval') delete next.approval;
   return compact(next) as unknown as BakeState;
 }
 

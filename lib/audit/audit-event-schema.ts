@@ -21,6 +21,10 @@ export class AuditEventSchema {
   public static readonly TRIGGER_SUPPRESSED: string = AuditDetailType.TRIGGER_SUPPRESSED;
   /** A human is needed. */
   public static readonly ESCALATION_RAISED: string = AuditDetailType.ESCALATION_RAISED;
+  /** The approval gate asks a human; carries the question, the task token and how to answer. */
+  public static readonly APPROVAL_REQUESTED: string = AuditDetailType.APPROVAL_REQUESTED;
+  /** The approval gate's wait ended: approved, rejected or timed out, and who answered. */
+  public static readonly APPROVAL_ANSWERED: string = AuditDetailType.APPROVAL_ANSWERED;
 
   private constructor() {}
 }
@@ -58,6 +62,76 @@ export interface AuditIncident {
   readonly slo: string;
   /** What the evaluator saw, in words. */
   readonly reason: string;
+}
+
+/** The approval gate's part of an audit event (schema version 1). */
+export interface AuditApproval {
+  /**
+   * How the wait ended: `approved`, `rejected`, `timed-out` (no answer in time, or the request could not be sent) or `not-asked` (no time left in the hook's hour).
+   *
+   * @default - absent on `Approval Requested` (nothing has been answered yet)
+   */
+  readonly result?: string;
+  /**
+   * What is ambiguous, and what each answer reports.
+   *
+   * @default - absent on the verdict an answer decided (the question is on `Approval Requested`)
+   */
+  readonly question?: string;
+  /**
+   * Seconds the bake waits for an answer (the configured `approvalTimeout`, cut to the hook's hour).
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * ISO 8601: when the wait ends without an answer.
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly expiresAt?: string;
+  /**
+   * What an approval reports (`Succeeded`).
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly onApprove?: string;
+  /**
+   * What a rejection reports (`Failed`).
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly onReject?: string;
+  /**
+   * What no answer reports (`approvalTimeoutAction`).
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly onTimeout?: string;
+  /**
+   * Who answered: the caller identity the CLI read with STS, else the answer's `approvedBy`.
+   *
+   * @default - absent when nobody answered, or the answer named nobody (CloudTrail records the SendTask call)
+   */
+  readonly answeredBy?: string;
+  /**
+   * `caller-identity` or `approved-by`: where `answeredBy` comes from.
+   *
+   * @default - absent without `answeredBy`
+   */
+  readonly answeredBySource?: string;
+}
+
+/** The commands that answer an approval request (schema version 1). */
+export interface AuditHowToAnswer {
+  /** `npx rollback-triggers approve --execution …` */
+  readonly approve: string;
+  /** `npx rollback-triggers reject --execution …` */
+  readonly reject: string;
+  /** The `aws stepfunctions send-task-success` equivalent (put the event's `taskToken` in). */
+  readonly awsCliApprove: string;
+  /** The `aws stepfunctions send-task-failure` equivalent (put the event's `taskToken` in). */
+  readonly awsCliReject: string;
 }
 
 /** The `detail` of every audit event (schema version 1). */
@@ -139,6 +213,31 @@ export interface AuditEventDetail {
    * @default - absent unless the evaluator found such an incident (only on its `Deployment Verdict` and the escalation raised with it)
    */
   readonly incidents?: AuditIncident[];
+  /**
+   * The approval gate: the question (`Approval Requested`), or how the wait ended and who answered
+   * (`Approval Answered`, and the `Deployment Verdict` the answer decided).
+   *
+   * @default - absent unless the trigger's `inconclusiveAction` is `ESCALATE` and the verdict asked a human
+   */
+  readonly approval?: AuditApproval;
+  /**
+   * The task token that answers the approval request (SendTaskSuccess / SendTaskFailure).
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly taskToken?: string;
+  /**
+   * The bake execution waiting for an answer.
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly executionArn?: string;
+  /**
+   * The commands that answer the approval request.
+   *
+   * @default - absent except on `Approval Requested`
+   */
+  readonly howToAnswer?: AuditHowToAnswer;
   /**
    * CodeDeploy's error code for a failed or stopped deployment (`ALARM_ACTIVE`, …).
    *

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { buildPlan, renderPlan } from '../core';
 import { simulate } from '../core/simulator';
+import { type AnswerKind, type ApprovalAwsFactory, runAnswer } from './answer-command';
 import { readPolicies } from './assembly';
 import { FlagSpec, parseFlags } from './flags';
 import { InputError, flagError } from './input-error';
@@ -8,12 +9,32 @@ import { MAX_INGESTION_DELAY_SECONDS, runSimulate } from './simulate-command';
 
 const USAGE = `Usage: rollback-triggers plan [cloud-assembly-dir] [--json] [--ingestion-delay SECONDS]
        rollback-triggers simulate SERIES-FILE [options]   (rollback-triggers simulate --help)
+       rollback-triggers approve|reject (--execution ARN | --deployment ID --state-machine ARN)
+                         [--by NAME] [--reason TEXT] [--region REGION]   (rollback-triggers approve --help)
 
   plan      Print what the SLOs of a synthesized app will do: burn-rate thresholds,
             detection times at 100 %, 10 % and 2 % errors, alarm count and monthly cost.
             cloud-assembly-dir defaults to cdk.out.
   simulate  Replay a per-minute metric series through both rollback paths and the paging
-            alarms: when each would act and why; timeline, JSON and an SVG/PNG chart.`;
+            alarms: when each would act and why; timeline, JSON and an SVG/PNG chart.
+  approve   Answer a bake's pending approval question: the release continues (SendTaskSuccess).
+  reject    Answer it with a rejection: the release is rolled back (SendTaskFailure).`;
+
+const ANSWER_COMMANDS: readonly string[] = ['approve', 'reject'];
+
+/**
+ * The binary's entry point: approve and reject call AWS, so they are asynchronous; every other
+ * command runs through {@link main}. `aws` replaces the bundled SDK (tests).
+ */
+export async function runCli(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+  aws?: ApprovalAwsFactory,
+): Promise<number> {
+  if (ANSWER_COMMANDS.includes(argv[0])) return runAnswer(argv[0] as AnswerKind, argv.slice(1), out, err, aws);
+  return main(argv, out, err);
+}
 
 const PLAN_FLAGS: Record<string, FlagSpec> = {
   'json': { type: 'boolean' },
@@ -21,9 +42,16 @@ const PLAN_FLAGS: Record<string, FlagSpec> = {
   'help': { type: 'boolean', short: 'h' },
 };
 
-/** Runs the CLI; returns the exit code (0 ok, 1 nothing to plan or internal error, 2 bad usage or input). */
+/**
+ * Runs the synchronous commands (plan, simulate); returns the exit code (0 ok, 1 nothing to plan or
+ * internal error, 2 bad usage or input). approve and reject run through {@link runCli}.
+ */
 export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
   if (argv[0] === 'simulate') return runSimulate(argv.slice(1), out, err, simulate);
+  if (ANSWER_COMMANDS.includes(argv[0])) {
+    err(`internal error: ${argv[0]} calls AWS and runs through runCli(), not main()`);
+    return 1;
+  }
   let parsed;
   try {
     parsed = parseFlags(argv, PLAN_FLAGS);
@@ -41,7 +69,7 @@ export function main(argv: string[], out: (s: string) => void = console.log, err
     return 2;
   }
   if (command !== 'plan') {
-    err(`${flagError(`unknown command "${command}"; the commands are plan and simulate (simulate comes first: rollback-triggers simulate SERIES-FILE …)`).message}\n\n${USAGE}`);
+    err(`${flagError(`unknown command "${command}"; the commands are plan and simulate (simulate comes first: rollback-triggers simulate SERIES-FILE …), approve and reject`).message}\n\n${USAGE}`);
     return 2;
   }
   if (rest.length > 0) {
@@ -87,5 +115,13 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-  process.exitCode = main(process.argv.slice(2));
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(`internal error: ${(e as Error).stack ?? String(e)}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import {
   DEFAULT_DEADLINE_SECONDS,
+  MAX_DEADLINE_SECONDS,
   MAX_COMPOSITE_CHILDREN,
   MAX_EVALUATION_RANGE_SECONDS,
   MAX_EVALUATION_RANGE_SHORT_PERIOD_SECONDS,
@@ -313,7 +314,7 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
 }
 
 function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow']);
+  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');
@@ -324,7 +325,10 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
     rule: `whole seconds from 60 to ${DEFAULT_DEADLINE_SECONDS} after the hook starts (CodeDeploy fails a hook after 1 h)`,
   });
   c.number(e, p, 'bakeSeconds', { above: 0, max: deadline, rule: `seconds above 0 and at most the deadline (${formatNumber(deadline)} s)` });
-  c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports');
+  c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports (with the approval gate: what no answer reports)');
+  if (e.approvalTimeoutSeconds !== undefined) {
+    c.number(e, p, 'approvalTimeoutSeconds', { integer: true, min: 60, max: MAX_DEADLINE_SECONDS - deadline, rule: `whole seconds from 60 to ${formatNumber(MAX_DEADLINE_SECONDS - deadline)} (after the deadline, by hook start + ${MAX_DEADLINE_SECONDS} s)` });
+  }
   const maxAlarms = c.number(e, p, 'maxAlarms', { integer: true, min: 1, rule: 'a whole number ≥ 1 (alarms per deployment group)' });
   const suspended = c.boolean(e, p, 'alarmPathSuspended');
   if (e.shadow !== undefined && c.boolean(e, p, 'shadow') && suspended) c.fail(`${p}.alarmPathSuspended`, 'is true in shadow mode, which attaches no alarm path to suspend (RT339)');

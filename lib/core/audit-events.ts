@@ -21,6 +21,13 @@ export const AuditDetailType = {
   TRIGGER_SUPPRESSED: 'Trigger Suppressed',
   /** Something needs a human: the known-good version is missing or altered, or reporting failed. */
   ESCALATION_RAISED: 'Escalation Raised',
+  /**
+   * The approval gate asks a human (inconclusive verdict, or a pass during a pre-existing
+   * incident): carries the question, the numbers, the task token and how to answer.
+   */
+  APPROVAL_REQUESTED: 'Approval Requested',
+  /** The approval gate's wait ended: approved, rejected, timed out, or not asked (no time left). */
+  APPROVAL_ANSWERED: 'Approval Answered',
 } as const;
 export type AuditDetailType = (typeof AuditDetailType)[keyof typeof AuditDetailType];
 
@@ -41,6 +48,21 @@ export interface SloObservation {
   /** bad ÷ total ÷ error budget; undefined without events. */
   readonly burnRate?: number;
   readonly threshold: number;
+}
+
+/** The approval gate's part of an audit event. */
+export interface AuditApproval {
+  /** How the wait ended (`Approval Answered`, and the verdict it decided). */
+  readonly result?: 'approved' | 'rejected' | 'timed-out' | 'not-asked';
+  readonly question?: string;
+  readonly timeoutSeconds?: number;
+  readonly expiresAt?: string;
+  readonly onApprove?: 'Succeeded' | 'Failed';
+  readonly onReject?: 'Succeeded' | 'Failed';
+  readonly onTimeout?: 'Succeeded' | 'Failed';
+  /** Who answered: the caller identity the CLI read, else the answer's `approvedBy`. */
+  readonly answeredBy?: string;
+  readonly answeredBySource?: 'caller-identity' | 'approved-by';
 }
 
 export interface AuditEventDetail {
@@ -69,6 +91,14 @@ export interface AuditEventDetail {
    * already paging on the current version when the release went out (no rollback; escalated).
    */
   readonly incidents?: ReadonlyArray<{ readonly kind: 'pre-existing'; readonly slo: string; readonly reason: string }>;
+  /** The approval gate: the question (`Approval Requested`), then how it ended and who answered. */
+  readonly approval?: AuditApproval;
+  /** `Approval Requested`: the token SendTaskSuccess / SendTaskFailure answer with. */
+  readonly taskToken?: string;
+  /** `Approval Requested`: the bake execution waiting for the answer. */
+  readonly executionArn?: string;
+  /** `Approval Requested`: the commands that answer it. */
+  readonly howToAnswer?: { readonly approve: string; readonly reject: string; readonly awsCliApprove: string; readonly awsCliReject: string };
   /** Deployment state-change fields (alarm path): CodeDeploy's error code, message and rollback info. */
   readonly errorCode?: string;
   readonly errorMessage?: string;

@@ -1,3 +1,4 @@
+import type { ApprovalRequest, ApprovalResult } from './approval';
 import type { SloObservation, Verdict } from './audit-events';
 import type { HookStatus } from './decision';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
@@ -57,12 +58,16 @@ export type BakePhase =
   /** The report met LifecycleEventAlreadyCompletedException: read what CodeDeploy applied, audit it. */
   | 'already-completed'
   /** The report failed every retry: raise an escalation (the machine then fails). */
-  | 'report-failed';
+  | 'report-failed'
+  /** The approval gate's wait ended (`approval.answer` or `approval.error`): audit the answer, report its status. */
+  | 'approval';
 
 /**
  * What the machine does after a step: `wait` `waitSeconds` then run the evaluator again with the
  * returned state; `report` the returned `report.status` to CodeDeploy; `done` end (succeeded);
- * `fail` end (failed: the execution's status shows something needs a human).
+ * `fail` end (failed: the execution's status shows something needs a human); `approve` ask a human
+ * (the approval gate, lib/core/approval.ts) with `approval`, `report` holding the status reported
+ * when nobody answers.
  *
  * The machine (lib/rollback/bake-state-machine.ts):
  *
@@ -81,7 +86,7 @@ export type BakePhase =
  *   Succeeded (a rollback is never blocked; the alarm path still guards a release); then
  *   events:putEvents of the verdict and an escalation, then Fail.
  */
-export type BakeNext = 'wait' | 'report' | 'done' | 'fail';
+export type BakeNext = 'wait' | 'report' | 'done' | 'fail' | 'approve';
 
 /** Versions and arms of one deployment, read once by `resolve` and carried through the bake. */
 export interface BakeContext {
@@ -111,6 +116,8 @@ export interface PendingReport {
   readonly decidedAt?: number;
   /** Shadow mode: the verdict would have failed the hook (rolled the release back); Succeeded was reported. */
   readonly wouldRollback?: boolean;
+  /** The approval gate decided the status: how, and who answered. */
+  readonly approval?: { readonly result: ApprovalResult; readonly answeredBy?: string; readonly answeredBySource?: 'caller-identity' | 'approved-by' };
 }
 
 /** What shadow mode says in place of a Failed report (the audit's first reason). */
@@ -150,6 +157,8 @@ export interface BakeState extends BakeExecutionInput {
   readonly unreadable?: number;
   /** Set by the report's Catch: why the report failed or was refused. */
   readonly reportError?: CaughtError;
+  /** For `next: 'approve'` and phase `approval`: the question asked, then its answer or error. */
+  readonly approval?: ApprovalRequest;
 }
 
 /**
@@ -160,8 +169,12 @@ export interface BakeState extends BakeExecutionInput {
  * closed fails with ExecutionAlreadyExists (StartExecution is idempotent for Standard workflows).
  */
 export function bakeExecutionName(deploymentId: string, hookExecutionIdSha256Hex: string): string {
-  const safeDeployment = deploymentId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 47);
-  return `${safeDeployment}-${hookExecutionIdSha256Hex.slice(0, 32)}`;
+  return `${bakeExecutionNamePrefix(deploymentId)}${hookExecutionIdSha256Hex.slice(0, 32)}`;
+}
+
+/** What every bake execution of one deployment's name starts with (the CLI finds them by it). */
+export function bakeExecutionNamePrefix(deploymentId: string): string {
+  return `${deploymentId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 47)}-`;
 }
 
 /**
@@ -284,7 +297,7 @@ export function bakeWindowStart(createTimeSeconds: number | undefined, hookStart
 // Input checks: the starter validates hook events; a step still refuses a garbled state loudly
 // (the machine's Catch-all then reports the fail-closed status) instead of acting on `undefined`.
 
-const PHASES: ReadonlySet<string> = new Set<BakePhase>(['resolve', 'tick', 'reported', 'already-completed', 'report-failed']);
+const PHASES: ReadonlySet<string> = new Set<BakePhase>(['resolve', 'tick', 'reported', 'already-completed', 'report-failed', 'approval']);
 
 /** Returns the state when its ids, times and phase are usable; throws a clear error otherwise. */
 export function checkBakeState(value: unknown): BakeState {
@@ -315,8 +328,18 @@ export function checkBakeState(value: unknown): BakeState {
     if (typeof c!.windowStart !== 'number' || !Number.isFinite(c!.windowStart)) fail('a tick needs context.windowStart (epoch seconds)');
   }
   if ((s.phase === 'reported' || s.phase === 'already-completed') && !isReport(s.report)) fail(`phase ${s.phase} needs the report that was sent`);
+  if (s.phase === 'approval') {
+    if (!isReport(s.report)) fail('phase approval needs the report held for the answer');
+    if (!isApprovalRequest(s.approval)) fail('phase approval needs the approval request that was asked');
+  }
   if (s.httpFailures !== undefined && (!Array.isArray(s.httpFailures) || s.httpFailures.some((n) => typeof n !== 'number'))) fail('httpFailures must be an array of numbers');
   return value as BakeState;
+}
+
+function isApprovalRequest(a: unknown): a is ApprovalRequest {
+  const r = a as ApprovalRequest | undefined;
+  const status = (x: unknown) => x === 'Succeeded' || x === 'Failed';
+  return !!r && typeof r.timeoutSeconds === 'number' && typeof r.expiresAt === 'string' && status(r.onApprove) && status(r.onReject) && status(r.onTimeout);
 }
 
 function isReport(r: unknown): r is PendingReport {

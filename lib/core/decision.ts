@@ -4,6 +4,7 @@ import { betainc } from './canary/special-functions';
 import { significantlyWorse } from './emulator/emulate';
 import type { EvaluatorConfig, EvaluatorSlo } from './evaluator-config';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
+import { isTestTrafficHook } from './deployment-kind';
 import { type ArmMinute, NO_COUNTS, SOLO_MINUTE_CAP, type SloTimeline, type SloWindows, windowsOf } from './windows';
 
 /**
@@ -56,21 +57,12 @@ export function inconclusive(
   };
 }
 
-/**
- * AfterAllowTestTraffic (ECS): test traffic flows only when someone sends it, and production
- * traffic is judged next, at AfterAllowTraffic. So at this hook too little traffic passes; metrics
- * that could not be read never do.
- */
-export function isTestTrafficHook(lifecycleEvent: string | undefined): boolean {
-  return lifecycleEvent === 'AfterAllowTestTraffic';
-}
-
 /** Lifecycle events that check the release before traffic reaches it (no bake). */
 export function isBeforeTrafficHook(lifecycleEvent: string | undefined): boolean {
   return lifecycleEvent === 'BeforeAllowTraffic' || lifecycleEvent === 'BeforeInstall';
 }
 
-export { ROLLBACK_DEPLOYMENT_CREATORS, isDeploymentFinished, isRollbackDeployment } from './deployment-kind';
+export { ROLLBACK_DEPLOYMENT_CREATORS, isDeploymentFinished, isRollbackDeployment, isTestTrafficHook } from './deployment-kind';
 
 export interface KnownGood {
   /** Lambda version number, or ECS task definition ARN. */

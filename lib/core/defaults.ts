@@ -59,6 +59,8 @@ export const ROLLBACK_TRIGGER_DEFAULTS = Object.freeze({
   compareWithBaseline: true,
   /** Audit events archived a year by the bus the trigger creates. */
   auditRetentionDays: 365,
+  /** The approval gate waits half an hour for a human (within the hook's hour, after a 27-minute deadline). */
+  approvalTimeoutSeconds: 1_800,
 });
 
 /** What a health check declaration falls back to. */

@@ -16,3 +16,12 @@ export function isRollbackDeployment(creator: string | undefined): boolean {
 export function isDeploymentFinished(status: string | undefined): boolean {
   return status === 'Succeeded' || status === 'Failed' || status === 'Stopped';
 }
+
+/**
+ * AfterAllowTestTraffic (ECS): test traffic flows only when someone sends it, and production
+ * traffic is judged next, at AfterAllowTraffic. So at this hook too little traffic passes; metrics
+ * that could not be read never do.
+ */
+export function isTestTrafficHook(lifecycleEvent: string | undefined): boolean {
+  return lifecycleEvent === 'AfterAllowTestTraffic';
+}

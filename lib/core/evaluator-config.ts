@@ -1,3 +1,5 @@
+import type { ApprovalSettings } from './approval';
+import { MIN_APPROVAL_SECONDS } from './approval';
 import { RollbackTriggersError } from './errors';
 
 /**
@@ -122,8 +124,13 @@ export interface EvaluatorConfig {
   readonly bakeSeconds: number;
   /** Seconds between metric reads during the bake. */
   readonly tickSeconds: number;
-  /** What an inconclusive bake (too little data) reports: `fail` (default, fail closed) or `pass`. */
+  /**
+   * What an inconclusive bake (too little data) reports: `fail` (default, fail closed) or `pass`.
+   * With `approval`, what it reports when nobody answers.
+   */
   readonly inconclusiveAction: 'fail' | 'pass';
+  /** The approval gate: inconclusive verdicts (and passes during a pre-existing incident) ask a human first. */
+  readonly approval?: ApprovalSettings;
   /** Report at the latest this long before CodeDeploy's one-hour hook limit. */
   readonly deadlineMarginSeconds: number;
   /** CloudWatch ingestion delay: minutes newer than this are not trusted to be complete. */
@@ -169,6 +176,10 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
     throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has mode ${JSON.stringify(config.mode)}, expected "enforce" or "shadow"`);
   }
   if (!Array.isArray(config.slos) || config.slos.length === 0) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} names no SLO`);
+  const wait = config.approval?.timeoutSeconds;
+  if (config.approval !== undefined && !(Number.isInteger(wait) && wait! >= MIN_APPROVAL_SECONDS && wait! <= HOOK_LIMIT_SECONDS)) {
+    throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has approval.timeoutSeconds ${JSON.stringify(wait)}, expected whole seconds from ${MIN_APPROVAL_SECONDS} to ${HOOK_LIMIT_SECONDS}`);
+  }
   config.slos.forEach((slo, i) => {
     const problem = numeratorProblem(slo);
     if (problem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);

@@ -21,3 +21,4 @@ export * from './bake';
 export * from './state-table';
 export * from './handler-env';
 export * from './handler-events';
+export * from './approval';

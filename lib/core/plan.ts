@@ -71,6 +71,8 @@ export interface PlanRollbackTrigger {
   readonly alarmPathSuspended: boolean;
   /** Shadow mode: the alarms are not attached and the hook always reports Succeeded. */
   readonly shadow: boolean;
+  /** The approval gate's wait, seconds; absent without a gate. */
+  readonly approvalTimeoutSeconds?: number;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
   /** Which path judges which minutes of a release (issue 8): one line per stretch of the deployment. */
   readonly coverage: ReadonlyArray<{ readonly minutes: string; readonly judgedBy: string }>;
@@ -143,6 +145,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       maxAlarms: r.maxAlarms,
       alarmPathSuspended: r.alarmPathSuspended,
       shadow: r.shadow === true,
+      ...(r.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: r.approvalTimeoutSeconds } : {}),
       alarms: r.alarms.map((a) => ({
         slo: a.slo,
         scope: a.scope,
@@ -323,8 +326,14 @@ export function renderPlan(plan: Plan): string {
     lines.push('');
     lines.push(
       `Rollback trigger ${r.name} (${r.platform}): ${r.alarmCount} of at most ${r.maxAlarms} alarms ${r.shadow ? 'created, NOT attached to' : 'on'} the deployment group` +
-        `${r.alarmPathSuspended ? ' (alarm path SUSPENDED)' : ''}; evaluator bakes ${formatSeconds(r.bakeSeconds)}, inconclusive → ${r.inconclusiveAction}`,
+        `${r.alarmPathSuspended ? ' (alarm path SUSPENDED)' : ''}; evaluator bakes ${formatSeconds(r.bakeSeconds)}, inconclusive → ` +
+        (r.approvalTimeoutSeconds === undefined ? r.inconclusiveAction : `ask a human (approval gate, ${formatSeconds(r.approvalTimeoutSeconds)}; no answer → ${r.inconclusiveAction})`),
     );
+    if (r.approvalTimeoutSeconds !== undefined) {
+      lines.push(
+        '  Approval gate: an inconclusive verdict, or a pass during an incident that is not the release\u2019s, waits for `rollback-triggers approve|reject --execution ARN` (the Approval Requested notice has the command).',
+      );
+    }
     if (r.shadow) {
       lines.push('  SHADOW mode: never rolls a release back; the audit trail says what it would have done (wouldRollback). The times below are when it would roll back.');
     }

@@ -288,6 +288,8 @@ export interface RollbackTriggerDeclaration {
   readonly alarmTriggers?: readonly string[];
   /** Shadow mode. @default false */
   readonly shadow?: boolean;
+  /** The approval gate's wait; `inconclusiveAction` is then what no answer reports. @default - no gate */
+  readonly approvalTimeoutSeconds?: number;
 }
 
 /**
@@ -322,5 +324,6 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     ...(healthChecks.length > 0 ? { healthChecks: [...healthChecks] } : {}),
     ...(alarmTriggers.length > 0 ? { alarmTriggers: [...alarmTriggers] } : {}),
     ...(decl.shadow ? { shadow: true } : {}),
+    ...(decl.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: decl.approvalTimeoutSeconds } : {}),
   };
 }

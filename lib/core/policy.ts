@@ -153,6 +153,11 @@ export interface PolicyRollbackTrigger {
   readonly alarmTriggers?: readonly string[];
   /** True in shadow mode (a dry run that never stops a release); absent when the trigger enforces. */
   readonly shadow?: boolean;
+  /**
+   * The approval gate's wait (InconclusiveAction.ESCALATE): inconclusive verdicts ask a human, and
+   * `inconclusiveAction` is what no answer reports. Absent without a gate.
+   */
+  readonly approvalTimeoutSeconds?: number;
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

@@ -9,6 +9,7 @@ import {
   Errors,
   Fail,
   IChainable,
+  IntegrationPattern,
   JitterType,
   JsonPath,
   LogLevel,
@@ -17,13 +18,14 @@ import {
   StateMachine,
   StateMachineType,
   Succeed,
+  TaskInput,
   Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { CallAwsService, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { CallAwsService, EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType, HOOK_LIMIT_SECONDS, ROLLBACK_DEPLOYMENT_CREATORS } from '../core';
+import { APPROVAL_REJECTED_ERROR, AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType, HOOK_LIMIT_SECONDS, ROLLBACK_DEPLOYMENT_CREATORS } from '../core';
 
 /** Error names of the AWS SDK integration: `<Service>.<Exception>` (Step Functions developer guide, "AWS SDK service integrations"). */
 const ALREADY_COMPLETED = 'CodeDeploy.LifecycleEventAlreadyCompletedException';
@@ -58,6 +60,11 @@ export interface BakeStateMachineProps {
   readonly logGroup: ILogGroup;
   /** Shadow mode: where the machine would fail closed it reports Succeeded, audited with `wouldRollback`. */
   readonly shadow?: boolean;
+  /**
+   * The approval gate: the machine can ask a human (`next: 'approve'`) and wait for the answer.
+   * Without it the states do not exist, and an evaluator asking for one is treated as a crash.
+   */
+  readonly approval?: boolean;
 }
 
 /**
@@ -77,7 +84,7 @@ export class BakeStateMachine extends Construct {
     const audit = this.fallbackAudit(props);
     const failClosed = this.failClosed(props, audit.start);
     const report = this.report('Report', props.deploymentGroupArn, JsonPath.stringAt('$.report.status'));
-    const evaluateStep = this.tickLoop(evaluate, report, failClosed);
+    const evaluateStep = this.tickLoop(evaluate, report, failClosed, props);
     this.afterReport(report, evaluate, audit);
 
     this.stateMachine = new StateMachine(this, 'Resource', {
@@ -97,10 +104,16 @@ export class BakeStateMachine extends Construct {
    * The bake's loop: evaluate; on the evaluator's word wait (minding the report-by time) and
    * evaluate again, report, or stop. A crash of the step goes to the fail-closed report.
    */
-  private tickLoop(evaluate: (stateId: string) => LambdaInvoke, report: CallAwsService, failClosed: { start: IChainable; unexpected: IChainable }): LambdaInvoke {
+  private tickLoop(
+    evaluate: (stateId: string) => LambdaInvoke,
+    report: CallAwsService,
+    failClosed: { start: IChainable; unexpected: IChainable },
+    props: BakeStateMachineProps,
+  ): LambdaInvoke {
     const evaluateStep = evaluate('Evaluate');
     const wait = new Wait(this, 'Wait', { comment: 'Until the next tick (or the retry of an unreadable deployment)', time: WaitTime.secondsPath('$.waitSeconds') });
-    const next = this.nextStep(wait, report, failClosed.unexpected);
+    const ask = props.approval ? this.askForApproval(props, evaluateStep) : undefined;
+    const next = this.nextStep(wait, report, failClosed.unexpected, ask);
     wait.next(this.reportByGuard(failClosed.start, evaluateStep));
     evaluateStep.addCatch(failClosed.start, { errors: [Errors.ALL], resultPath: '$.crash' });
     evaluateStep.next(next);
@@ -115,20 +128,86 @@ export class BakeStateMachine extends Construct {
    * with IsPresent first, in the same And/Or (evaluated in order, as the guide's IsPresent example
    * relies on).
    */
-  private nextStep(wait: Wait, report: CallAwsService, unexpected: IChainable): Choice {
+  private nextStep(wait: Wait, report: CallAwsService, unexpected: IChainable, ask: IChainable | undefined): Choice {
     const absentOr = (path: string, condition: Condition) => Condition.or(Condition.not(Condition.isPresent(path)), condition);
+    const missing = (...paths: string[]) => Condition.or(...paths.map((p) => Condition.not(Condition.isPresent(p))));
     const malformed = Condition.or(
       Condition.not(Condition.isPresent('$.next')),
       Condition.not(Condition.isString('$.next')),
       Condition.and(Condition.stringEquals('$.next', 'wait'), absentOr('$.waitSeconds', Condition.not(Condition.isNumeric('$.waitSeconds')))),
       Condition.and(Condition.stringEquals('$.next', 'report'), absentOr('$.report.status', Condition.not(Condition.isString('$.report.status')))),
+      // Every path the request's Parameters read: a missing one is a States.Runtime no Catch catches.
+      ...(ask
+        ? [
+            Condition.and(
+              Condition.stringEquals('$.next', 'approve'),
+              Condition.or(
+                missing('$.approval', '$.report.verdict', '$.report.reasons', '$.report.observations'),
+                absentOr('$.approval.timeoutSeconds', Condition.not(Condition.isNumeric('$.approval.timeoutSeconds'))),
+              ),
+            ),
+          ]
+        : []),
     );
-    return new Choice(this, 'Next step')
+    const choice = new Choice(this, 'Next step')
       .when(malformed, unexpected)
       .when(Condition.stringEquals('$.next', 'wait'), wait)
-      .when(Condition.stringEquals('$.next', 'report'), report)
-      .when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done'))
-      .otherwise(unexpected);
+      .when(Condition.stringEquals('$.next', 'report'), report);
+    if (ask) choice.when(Condition.stringEquals('$.next', 'approve'), ask);
+    return choice.when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done')).otherwise(unexpected);
+  }
+
+  /**
+   * The approval gate: an `Approval Requested` audit event carrying the task token (EventBridge
+   * PutEvents, `.waitForTaskToken`: the execution waits for SendTaskSuccess / SendTaskFailure on the
+   * token; Step Functions developer guide, "Wait for a Callback with Task Token"), routed to the
+   * notification topic. The wait ends by the evaluator's `timeoutSeconds` (TimeoutSecondsPath,
+   * cut by the evaluator to the report-by time). An answer, a rejection, the timeout or a request
+   * EventBridge refused all go to the evaluator, which applies core's rule and reports.
+   *
+   * No Retry: a rejection arrives as an error too, and retrying would ask again.
+   */
+  private askForApproval(props: BakeStateMachineProps, evaluateStep: LambdaInvoke): EventBridgePutEvents {
+    const executionArn = JsonPath.stringAt('$$.Execution.Id');
+    const ask = new EventBridgePutEvents(this, 'Ask for approval', {
+      comment: 'Approval gate: waits for SendTaskSuccess (approve) or SendTaskFailure Rejected (reject) on the task token, or the timeout',
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      entries: [
+        {
+          eventBus: props.auditBus,
+          source: AUDIT_EVENT_SOURCE,
+          detailType: AuditDetailType.APPROVAL_REQUESTED,
+          detail: TaskInput.fromObject({
+            schemaVersion: AUDIT_SCHEMA_VERSION,
+            idempotencyKey: JsonPath.format(`${AuditDetailType.APPROVAL_REQUESTED.replace(/ /g, '')}:{}:{}`, JsonPath.stringAt('$$.Execution.Input.deploymentId'), JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId')),
+            occurredAt: JsonPath.stringAt('$$.State.EnteredTime'),
+            deploymentId: JsonPath.stringAt('$$.Execution.Input.deploymentId'),
+            lifecycleEventHookExecutionId: JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId'),
+            applicationName: props.applicationName,
+            deploymentGroupName: props.deploymentGroupName,
+            verdict: JsonPath.stringAt('$.report.verdict'),
+            reasons: JsonPath.listAt('$.report.reasons'),
+            observations: JsonPath.listAt('$.report.observations'),
+            approval: JsonPath.objectAt('$.approval'),
+            executionArn,
+            taskToken: JsonPath.taskToken,
+            howToAnswer: {
+              approve: JsonPath.format('npx rollback-triggers approve --execution {}', executionArn),
+              reject: JsonPath.format('npx rollback-triggers reject --execution {}', executionArn),
+              awsCliApprove: `aws stepfunctions send-task-success --task-token "$TASK_TOKEN" --task-output '{"approvedBy":"YOUR NAME"}'`,
+              awsCliReject: `aws stepfunctions send-task-failure --task-token "$TASK_TOKEN" --error ${APPROVAL_REJECTED_ERROR} --cause '{"approvedBy":"YOUR NAME","reason":"WHY"}'`,
+            },
+          }),
+        },
+      ],
+      taskTimeout: Timeout.at('$.approval.timeoutSeconds'),
+      resultPath: '$.approval.answer',
+    });
+    const answered = this.setPhase('Answered', 'approval');
+    ask.addCatch(answered, { errors: [Errors.ALL], resultPath: '$.approval.error' });
+    ask.next(answered);
+    answered.next(evaluateStep);
+    return ask;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_DEADLINE_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
+import { DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
@@ -18,6 +18,8 @@ export interface CheckedTriggerProps {
   readonly deadlineSeconds: number;
   readonly maxAlarms: number;
   readonly baselineFactor: number;
+  /** With InconclusiveAction.ESCALATE: the approval gate's wait, whole seconds. */
+  readonly approvalTimeoutSeconds?: number;
 }
 
 /**
@@ -30,13 +32,61 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
   const path = scope.node.path;
   checkShape(path, props);
   checkMode(path, props, modes);
-  const timing = checkTiming(scope, props);
   const numbers = checkNumbers(path, props, inconclusiveActions);
+  const approvalTimeoutSeconds = checkApproval(scope, props, inconclusiveActions);
+  const timing = checkTiming(scope, props, approvalTimeoutSeconds);
   checkHealthChecks(path, props.healthChecks);
   checkAlarmTriggers(path, props.alarmTriggers);
   checkAuditRetention(scope, props);
   checkAuditDestinations(scope, props.auditBus, props.notificationTopic);
-  return { ...timing, ...numbers };
+  return { ...timing, ...numbers, ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}) };
+}
+
+/**
+ * The approval gate's props: only with InconclusiveAction.ESCALATE (RT341), never in shadow mode
+ * (RT340), a timeout of whole seconds from a minute that leaves room for a deadline (RT342), and a
+ * timeout action that does not escalate again (RT343). Returns the wait, or undefined without a gate.
+ */
+function checkApproval(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): number | undefined {
+  const path = scope.node.path;
+  const escalate = props.inconclusiveAction === 'escalate';
+  if (!escalate) {
+    if (props.approvalTimeout !== undefined || props.approvalTimeoutAction !== undefined) {
+      const prop = props.approvalTimeout !== undefined ? 'approvalTimeout' : 'approvalTimeoutAction';
+      throw new RollbackTriggersError(
+        'RT341',
+        `${prop} is set, but inconclusiveAction is ${describeProp(props.inconclusiveAction ?? 'fail')}: only InconclusiveAction.ESCALATE asks for approval — set it, or drop ${prop}`,
+        { constructPath: path, prop },
+      );
+    }
+    return undefined;
+  }
+  if (props.mode === 'shadow') {
+    throw new RollbackTriggersError(
+      'RT340',
+      'inconclusiveAction is InconclusiveAction.ESCALATE in shadow mode: shadow mode never stops a release, so there is nothing to ask a human — use InconclusiveAction.FAIL (audited as wouldRollback) or TriggerMode.ENFORCE',
+      { constructPath: path, prop: 'inconclusiveAction' },
+    );
+  }
+  const action = props.approvalTimeoutAction;
+  if (action !== undefined && (action === 'escalate' || !inconclusiveActions.includes(action))) {
+    throw new RollbackTriggersError(
+      'RT343',
+      `approvalTimeoutAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS (what is reported when nobody answers), got ${describeProp(action)}`,
+      { constructPath: path, prop: 'approvalTimeoutAction' },
+    );
+  }
+  const seconds = atConstruct(scope, () => literalSeconds('approvalTimeout', props.approvalTimeout ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.approvalTimeoutSeconds)));
+  // A deadline of at least a minute must fit before it (RT316's lower bound).
+  const most = MAX_DEADLINE_SECONDS - 60;
+  if (!(seconds >= MIN_APPROVAL_SECONDS && seconds <= most)) {
+    throw new RollbackTriggersError(
+      'RT342',
+      `approvalTimeout must be whole seconds from ${formatSeconds(MIN_APPROVAL_SECONDS)} to ${formatSeconds(most)} (the bake's deadline of at least 1 min and the wait must end by hook start + ${formatSeconds(MAX_DEADLINE_SECONDS)}, inside CodeDeploy's hour), got ${formatSeconds(seconds)}`,
+      { constructPath: path, prop: 'approvalTimeout' },
+    );
+  }
+  return seconds;
 }
 
 /** The props object, its target and its objectives, of the kinds they must be (jsii callers are not type-checked). */
@@ -84,12 +134,23 @@ function checkMode(path: string, props: RollbackTriggerProps, modes: readonly st
 }
 
 /** Deadline, metric delay and bake, each bounded by the one before it. */
-function checkTiming(scope: Construct, props: RollbackTriggerProps): Pick<CheckedTriggerProps, 'deadlineSeconds' | 'metricDelaySeconds' | 'bakeSeconds'> {
+function checkTiming(scope: Construct, props: RollbackTriggerProps, approvalTimeoutSeconds: number | undefined): Pick<CheckedTriggerProps, 'deadlineSeconds' | 'metricDelaySeconds' | 'bakeSeconds'> {
   const path = scope.node.path;
   const at = (check: () => number) => atConstruct(scope, check);
   // The hook's one-hour clock bounds the deadline, the deadline bounds the metric delay (a bake of
-  // at least one minute must fit after it), and both bound the bake.
-  const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.deadlineSeconds)));
+  // at least one minute must fit after it), and both bound the bake. The approval gate's wait comes
+  // after the deadline and must end by the report-by time too.
+  const byApproval = approvalTimeoutSeconds === undefined ? undefined : MAX_DEADLINE_SECONDS - approvalTimeoutSeconds;
+  const defaultDeadline = Math.min(ROLLBACK_TRIGGER_DEFAULTS.deadlineSeconds, byApproval ?? Infinity);
+  const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(defaultDeadline)));
+  if (byApproval !== undefined && deadlineSeconds > byApproval) {
+    throw new RollbackTriggersError(
+      'RT342',
+      `deadline plus approvalTimeout must end by hook start + ${formatSeconds(MAX_DEADLINE_SECONDS)} (the report's last chance inside CodeDeploy's hour), ` +
+        `got ${formatSeconds(deadlineSeconds)} + ${formatSeconds(approvalTimeoutSeconds!)} — shorten one (the deadline defaults to ${formatSeconds(byApproval)} with this approvalTimeout)`,
+      { constructPath: path, prop: 'deadline' },
+    );
+  }
   // Past the deadline the last step may still take two 2-minute attempts, and the machine's
   // report-by (hook start + 57 min) must not cut the deciding tick: 55 min is the latest.
   if (!(deadlineSeconds >= 60 && deadlineSeconds <= DEFAULT_DEADLINE_SECONDS)) {
@@ -136,7 +197,7 @@ function checkNumbers(path: string, props: RollbackTriggerProps, inconclusiveAct
   if (props.inconclusiveAction !== undefined && !inconclusiveActions.includes(props.inconclusiveAction)) {
     throw new RollbackTriggersError(
       'RT334',
-      `inconclusiveAction must be InconclusiveAction.FAIL or InconclusiveAction.PASS, got ${describeProp(props.inconclusiveAction)}`,
+      `inconclusiveAction must be InconclusiveAction.FAIL, InconclusiveAction.PASS or InconclusiveAction.ESCALATE, got ${describeProp(props.inconclusiveAction)}`,
       { constructPath: path, prop: 'inconclusiveAction' },
     );
   }

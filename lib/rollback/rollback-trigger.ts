@@ -7,7 +7,7 @@ import { CfnDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AttributeType, BillingMode, ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, IEventBus, OnEventOptions, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Code, Function, IFunction, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -70,6 +70,13 @@ export enum InconclusiveAction {
   FAIL = 'fail',
   /** Let the deployment continue; the alarm path still watches it. */
   PASS = 'pass',
+  /**
+   * Ask a human (the approval gate): the bake waits up to `approvalTimeout` for an answer to the
+   * `Approval Requested` notice — approve lets the release continue, reject rolls it back, no
+   * answer applies `approvalTimeoutAction`. A pass during an incident that is not the release's
+   * (pre-existing) asks too. Not in shadow mode.
+   */
+  ESCALATE = 'escalate',
 }
 
 /** Whether a {@link RollbackTrigger} acts on its verdicts or only audits them. */
@@ -107,9 +114,9 @@ export interface RollbackTriggerProps {
    * is evidence, otherwise inconclusive. CodeDeploy fails a hook that has not reported within one
    * hour; the rest is the report's time to retry.
    *
-   * At most 55 minutes.
+   * At most 55 minutes; with `InconclusiveAction.ESCALATE`, at most 57 minutes minus `approvalTimeout`.
    *
-   * @default Duration.minutes(55)
+   * @default - Duration.minutes(55); with `InconclusiveAction.ESCALATE`, 57 minutes minus `approvalTimeout` (27 minutes by default)
    */
   readonly deadline?: Duration;
   /**
@@ -122,11 +129,28 @@ export interface RollbackTriggerProps {
    */
   readonly mode?: TriggerMode;
   /**
-   * What an inconclusive bake (too few events, no datapoints) reports to CodeDeploy.
+   * What an inconclusive bake (too few events, no datapoints) reports to CodeDeploy, or
+   * `InconclusiveAction.ESCALATE` to ask a human first (the approval gate).
    *
    * @default InconclusiveAction.FAIL
    */
   readonly inconclusiveAction?: InconclusiveAction;
+  /**
+   * With `InconclusiveAction.ESCALATE`: how long the bake waits for an answer. Whole seconds from
+   * 1 minute; the deadline plus this must end by the report-by time (hook start + 57 min), so the
+   * verdict still reaches CodeDeploy inside its one-hour hook limit. At run time the wait is also
+   * cut to what is left of that hour.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly approvalTimeout?: Duration;
+  /**
+   * With `InconclusiveAction.ESCALATE`: what the bake reports when nobody answers in time (or the
+   * request could not be sent): `FAIL` rolls the release back (fail closed), `PASS` lets it continue.
+   *
+   * @default InconclusiveAction.FAIL
+   */
+  readonly approvalTimeoutAction?: InconclusiveAction;
   /**
    * Also compare the new version with the current one on the same minutes (canary judge).
    *
@@ -255,6 +279,9 @@ export class RollbackTrigger extends Construct {
   /** Name of the deployment group the trigger guards. */
   public readonly deploymentGroupName: string;
 
+  /** Whether the bake has the approval gate (InconclusiveAction.ESCALATE). */
+  private readonly approvalGate: boolean;
+
   /** @internal the deployment group this trigger guards, once built (one trigger per group). */
   public _guardedGroup?: Construct;
 
@@ -273,6 +300,8 @@ export class RollbackTrigger extends Construct {
     const bound: BoundGroup = { ...props.target.bind(this), path: group.node.path };
     checkDeploymentShape(this, group, target.platform);
     const inconclusiveAction = props.inconclusiveAction ?? InconclusiveAction.FAIL;
+    // With the approval gate, what the evaluator reports on an inconclusive verdict nobody answered.
+    const unanswered = inconclusiveAction === InconclusiveAction.ESCALATE ? (props.approvalTimeoutAction ?? InconclusiveAction.FAIL) : inconclusiveAction;
 
     // 2. Alarm path: each SLO's fastest page tier on the new version's own traffic.
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, checked.baselineFactor);
@@ -288,7 +317,7 @@ export class RollbackTrigger extends Construct {
       platform: target.platform,
       bakeSeconds: checked.bakeSeconds,
       deadlineSeconds: checked.deadlineSeconds,
-      inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
+      inconclusiveAction: unanswered === InconclusiveAction.PASS ? 'pass' : 'fail',
       maxAlarms: checked.maxAlarms,
       alarmPathSuspended: suspend,
       baselineFactor: checked.baselineFactor,
@@ -296,6 +325,7 @@ export class RollbackTrigger extends Construct {
       healthChecks: healthChecks?.map(policyHealthCheck),
       alarmTriggers: props.alarmTriggers?.map((t) => t.node.path),
       shadow,
+      approvalTimeoutSeconds: checked.approvalTimeoutSeconds,
     });
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
@@ -306,7 +336,7 @@ export class RollbackTrigger extends Construct {
     this.deadLetterQueue = this.createDeadLetterQueue();
 
     // 5. The bake: a thin starter as the hook, a stateless evaluator run by Step Functions.
-    const config = this.evaluatorConfig(props, slis, checked, inconclusiveAction, bound, healthChecks);
+    const config = this.evaluatorConfig(props, slis, checked, unanswered, bound, healthChecks);
     this.checkEnvironmentSize(config);
     const runtime = props.runtime ?? newestNodeRuntime();
     const evaluator = this.evaluatorHandler(runtime, config, bound.path);
@@ -318,6 +348,7 @@ export class RollbackTrigger extends Construct {
       auditBus: this.auditBus,
       logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
       shadow,
+      approval: checked.approvalTimeoutSeconds !== undefined,
     });
     const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, bound, shadow);
     const stateChange = this.stateChangeHandler(runtime, bound);
@@ -331,7 +362,8 @@ export class RollbackTrigger extends Construct {
 
     // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
     // alarms on lost work.
-    this.routeEvents(bound, stateChange);
+    this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
+    this.routeEvents(bound, stateChange, this.approvalGate);
     this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
     this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
@@ -376,6 +408,22 @@ export class RollbackTrigger extends Construct {
     rule.addEventPattern(options?.eventPattern);
     if (options?.target) rule.addTarget(options.target);
     return rule;
+  }
+
+  /**
+   * Lets `grantee` answer the approval gate's questions (`InconclusiveAction.ESCALATE`): the
+   * `rollback-triggers approve|reject` CLI reads the bake execution's history for the task token
+   * (states:GetExecutionHistory, ListExecutions, DescribeExecution…) and answers with
+   * states:SendTaskSuccess or states:SendTaskFailure on this trigger's state machine.
+   */
+  public grantApprove(grantee: IGrantable): Grant {
+    if (!this.approvalGate) {
+      throw new RollbackTriggersError('RT344', 'grantApprove is called on a trigger without the approval gate: set inconclusiveAction: InconclusiveAction.ESCALATE, or drop the grant', {
+        constructPath: this.node.path,
+        prop: 'inconclusiveAction',
+      });
+    }
+    return this.bakeStateMachine.grantRead(grantee).combine(this.bakeStateMachine.grantTaskResponse(grantee));
   }
 
   /** Shadow mode: the alarms exist (and are audited by CloudWatch) but CodeDeploy never polls them. */
@@ -502,7 +550,7 @@ export class RollbackTrigger extends Construct {
    * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
    * keeps the event in the dead-letter queue.
    */
-  private routeEvents(group: BoundGroup, stateChange: IFunction): void {
+  private routeEvents(group: BoundGroup, stateChange: IFunction, approval: boolean): void {
     new Rule(this, 'DeploymentStateChange', {
       description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.path),
       eventPattern: {
@@ -517,7 +565,13 @@ export class RollbackTrigger extends Construct {
       eventBus: this.auditBus,
       eventPattern: {
         source: [AUDIT_EVENT_SOURCE],
-        detailType: [AuditDetailType.ROLLBACK_TRIGGERED, AuditDetailType.ESCALATION_RAISED, AuditDetailType.ROLLBACK_COMPLETED],
+        detailType: [
+          AuditDetailType.ROLLBACK_TRIGGERED,
+          AuditDetailType.ESCALATION_RAISED,
+          AuditDetailType.ROLLBACK_COMPLETED,
+          // The approval gate's question (with its task token) and how it was answered.
+          ...(approval ? [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPROVAL_ANSWERED] : []),
+        ],
         detail: { deploymentGroupName: [group.deploymentGroupName] },
       },
       targets: [new SnsTopic(this.notificationTopic, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetterQueue })],
@@ -729,6 +783,7 @@ export class RollbackTrigger extends Construct {
       bakeSeconds: checked.bakeSeconds,
       tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
+      ...(checked.approvalTimeoutSeconds !== undefined ? { approval: { timeoutSeconds: checked.approvalTimeoutSeconds } } : {}),
       deadlineMarginSeconds: HOOK_LIMIT_SECONDS - checked.deadlineSeconds,
       // The evaluator refuses deployments of any other group (a hook wired to the wrong group).
       applicationName: group.applicationName,

@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const REPO = join(__dirname, '..', '..');
 /** The issue's target for each Lambda bundle, minified with `@aws-sdk/*` external (1 kB = 1000 bytes). */
 const MAX_BUNDLE_BYTES = 100_000;
+/** The CLI's AWS SDK bundle (SFN and STS clients, credential chain inlined): ~510 kB; the cap catches a pulled-in extra SDK. */
+const MAX_CLI_BUNDLE_BYTES = 750_000;
 /** A tsconfig.json that changes esbuild's output if esbuild reads it (checked below). */
 const DECOY_TSCONFIG = {
   compilerOptions: { alwaysStrict: false, strict: false, useDefineForClassFields: false, experimentalDecorators: true, target: 'es5' },
@@ -38,6 +40,13 @@ interface EntryInfo extends FileInfo {
 interface Manifest {
   esbuild: string;
   entries: Record<string, EntryInfo>;
+  /** The CLI's bundles: assets/cli/<name>.js, the AWS SDK inlined. */
+  cli: Record<string, EntryInfo>;
+}
+
+/** Every file the manifest lists: the bundles and their license notices, Lambda and CLI. */
+function allFiles(m: Manifest): FileInfo[] {
+  return [...Object.values(m.entries), ...Object.values(m.cli)].flatMap((e) => (e.legal ? [e, e.legal] : [e]));
 }
 
 let tmp: string;
@@ -157,7 +166,7 @@ describe('scripts/bundle.mjs', () => {
 
   it('writes byte-identical bundles whatever tsconfig.json, checkout path or working directory', () => {
     expect(manifestB).toEqual(manifestA);
-    for (const info of Object.values(manifestA.entries).flatMap((e) => (e.legal ? [e, e.legal] : [e]))) {
+    for (const info of allFiles(manifestA)) {
       const a = readFileSync(join(outA, info.file));
       const b = readFileSync(join(outB, info.file));
       expect(b.equals(a), `${info.file}: the two builds differ`).toBe(true);
@@ -167,7 +176,7 @@ describe('scripts/bundle.mjs', () => {
   });
 
   it('embeds no absolute path', () => {
-    for (const info of Object.values(manifestA.entries).flatMap((e) => (e.legal ? [e, e.legal] : [e]))) {
+    for (const info of allFiles(manifestA)) {
       const text = readFileSync(join(outA, info.file), 'utf8');
       for (const path of ['/work/', tmp, REPO]) expect(text.includes(path), `${info.file} contains ${path}`).toBe(false);
       expect(text).not.toMatch(/sourceMappingURL/);
@@ -189,5 +198,31 @@ describe('scripts/bundle.mjs', () => {
     const sizes = Object.fromEntries(Object.entries(manifestA.entries).map(([name, info]) => [name, info.bytes]));
     const over = Object.entries(sizes).filter(([, bytes]) => bytes > MAX_BUNDLE_BYTES);
     expect(over, `bundles over ${MAX_BUNDLE_BYTES} bytes: ${JSON.stringify(sizes)}`).toEqual([]);
+  });
+
+  it('bundles the CLI\'s AWS SDK into assets/cli/aws-clients.js, the SDK inlined', () => {
+    expect(Object.keys(manifestA.cli)).toEqual(['aws-clients']);
+    const info = manifestA.cli['aws-clients'];
+    expect(info.file).toBe('cli/aws-clients.js');
+    expect(readdirSync(join(outA, 'cli')).sort()).toEqual(info.legal ? ['aws-clients.js', 'aws-clients.js.LEGAL.txt'] : ['aws-clients.js']);
+    // Nothing left to require at run time: the package has no dependencies.
+    expect(info.externals).toEqual([]);
+    expect(info.packages).toEqual(expect.arrayContaining([expect.stringMatching(/^@aws-sdk\/\* \(\d+\)$/), '@smithy/core']));
+    const text = readFileSync(join(outA, info.file), 'utf8');
+    const required = [...new Set([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))];
+    // The CRT signer is an optional require inside a try (SigV4a only); the rest are Node built-ins.
+    expect(required.filter((r) => !r.startsWith('node:') && r !== '@aws-sdk/signature-v4-crt')).toEqual([]);
+    // It loads on its own, from a directory without node_modules.
+    const exported = execFileSync(process.execPath, ['-e', `process.stdout.write(Object.keys(require(${JSON.stringify(join(outA, info.file))})).sort().join(','))`], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    expect(exported).toBe('DescribeExecutionCommand,GetCallerIdentityCommand,GetExecutionHistoryCommand,ListExecutionsCommand,SFNClient,STSClient,SendTaskFailureCommand,SendTaskSuccessCommand');
+  });
+
+  it(`keeps the CLI bundle within ${MAX_CLI_BUNDLE_BYTES / 1000} kB minified`, () => {
+    const bytes = manifestA.cli['aws-clients'].bytes;
+    expect(bytes, `cli/aws-clients.js is ${bytes} bytes`).toBeLessThanOrEqual(MAX_CLI_BUNDLE_BYTES);
   });
 });

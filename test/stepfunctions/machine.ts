@@ -45,6 +45,24 @@ function withoutJsonToString(definition: Record<string, unknown>): Record<string
   return JSON.parse(JSON.stringify(definition).replace(/"States\.JsonToString\((\$\.[A-Za-z.]+)\)"/g, '"$1"'));
 }
 
+/**
+ * Step Functions resolves a Task's TimeoutSecondsPath against the state's input (developer guide,
+ * "Task workflow state": "a timeout value dynamically from the state input"); aws-local-stepfunctions
+ * 3.0.0 resolves it against the effective input (after Parameters). The approval gate's task reads
+ * `$.approval.timeoutSeconds` from its input, which its Parameters carry as
+ * `Entries[0].Detail.approval`: the harness points the path there, so the run waits what the
+ * real one would. bake-machine tests assert the real definition's path.
+ */
+function timeoutPathsOnEffectiveInput(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = Object.fromEntries(
+    Object.entries(definition.States as Record<string, Record<string, unknown>>).map(([name, state]) => {
+      if (state.TimeoutSecondsPath !== '$.approval.timeoutSeconds') return [name, state];
+      return [name, { ...state, TimeoutSecondsPath: '$.Entries[0].Detail.approval.timeoutSeconds' }];
+    }),
+  );
+  return { ...definition, States: states };
+}
+
 /** Each Wait state becomes a Task bound to a local handler that moves the run's clock instead. */
 function waitsAsTasks(definition: Record<string, unknown>): Record<string, unknown> {
   const states = Object.fromEntries(
@@ -146,7 +164,17 @@ export interface RunOptions {
    * @default a clock of its own, starting at the input's hookStartedAt
    */
   readonly clock?: { now(): number; advance(seconds: number): void };
+  /**
+   * The approval gate's human: gets the `Approval Requested` entry the machine sends (PutEvents,
+   * `.waitForTaskToken`) and answers — a return value is SendTaskSuccess's output, a thrown error
+   * SendTaskFailure (its name the error: `Rejected`), or `States.Timeout` for no answer in time.
+   * @default no gate expected: the task fails the test
+   */
+  readonly answer?: (entry: { DetailType: string; Source: string; Detail: Record<string, any> }) => unknown;
 }
+
+/** The task token the harness's context object carries (`$$.Task.Token`). */
+export const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAZ-token-of-the-approval-gate';
 
 /** Runs one execution of the synthesized machine to its end. */
 export async function runMachine(options: RunOptions): Promise<RunResult> {
@@ -171,6 +199,14 @@ export async function runMachine(options: RunOptions): Promise<RunResult> {
   }
   for (const [name, state] of Object.entries(states)) {
     if (state.Type !== 'Task') continue;
+    if (state.Resource?.endsWith(':events:putEvents.waitForTaskToken')) {
+      handlers[name] = (input: { Entries: Array<{ DetailType: string; Source: string; Detail: Record<string, any> }> }) => {
+        const entry = input.Entries[0];
+        auditEntries.push({ DetailType: entry.DetailType, Detail: entry.Detail });
+        if (!options.answer) throw new Error(`the machine asked for approval but the test gave no answer: ${JSON.stringify(entry.Detail)}`);
+        return options.answer(entry);
+      };
+    }
     if (state.Resource?.endsWith(':codedeploy:putLifecycleEventHookExecutionStatus')) handlers[name] = (input) => codedeploy.report(input);
     if (state.Resource?.endsWith(':codedeploy:getDeployment')) handlers[name] = () => codedeploy.getDeployment();
     if (state.Resource?.endsWith(':eventbridge:putEvents')) {
@@ -183,13 +219,17 @@ export async function runMachine(options: RunOptions): Promise<RunResult> {
   }
   const retries: Record<string, number> = {};
   for (const [name, state] of Object.entries(states)) if (state.Retry) retries[name] = 0;
-  const machine = new StateMachine(waitsAsTasks(withoutJsonToString(definition)) as never, { validationOptions: { checkArn: false } });
+  const machine = new StateMachine(timeoutPathsOnEffectiveInput(waitsAsTasks(withoutJsonToString(definition))) as never, { validationOptions: { checkArn: false } });
   // The emulator keeps the context object it is given, so a getter follows the run's clock.
   const state = { Name: 'state', RetryCount: 0 };
   Object.defineProperty(state, 'EnteredTime', { enumerable: true, get: () => new Date(clock.now() * 1000).toISOString() });
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retries },
-    context: { Execution: { Id: 'exec', Name: 'exec', StartTime: new Date(options.input.hookStartedAt * 1000).toISOString() }, State: state } as never,
+    context: {
+      Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:bake:exec', Name: 'exec', StartTime: new Date(options.input.hookStartedAt * 1000).toISOString() },
+      State: state,
+      Task: { Token: TASK_TOKEN },
+    } as never,
   });
   const events: ExecutionEvent[] = [];
   const path: string[] = [];

@@ -1,0 +1,189 @@
+/**
+ * The approval gate end to end: the SYNTHESIZED state machine of a trigger with
+ * `inconclusiveAction: ESCALATE` runs on aws-local-stepfunctions, its Lambda tasks on the real
+ * evaluator against the fake AWS world; the `.waitForTaskToken` PutEvents task is answered by the
+ * test as a human would (SendTaskSuccess, SendTaskFailure `Rejected`, or no answer: `States.Timeout`).
+ */
+import { PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InconclusiveAction } from '../../lib';
+import { APPROVAL_REJECTED_ERROR, AuditDetailType, type BakeExecutionInput, MAX_DEADLINE_SECONDS, STATES_TIMEOUT_ERROR } from '../../lib/core';
+import { DEPLOYMENT_ID, HOOK_ID, T0, World, expectAudit, expectReports, traffic } from '../lambda/fixtures';
+import { TASK_TOKEN, bakeDefinition, runMachine, statesOf } from './machine';
+
+/** The default gate: a 30-minute wait after a 27-minute deadline (57 min − 30 min). */
+const DEADLINE_SECONDS = MAX_DEADLINE_SECONDS - 1_800;
+
+let definition: Record<string, unknown>;
+beforeAll(() => {
+  definition = bakeDefinition({ inconclusiveAction: InconclusiveAction.ESCALATE });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function gatedWorld(options: { traffic?: ReturnType<typeof traffic.clean>; timeoutSeconds?: number } = {}): World {
+  // As RollbackTrigger configures an ESCALATE trigger: the deadline leaves room for the wait.
+  return new World({ traffic: options.traffic ?? traffic.clean(0), config: { approval: { timeoutSeconds: options.timeoutSeconds ?? 1_800 }, deadlineMarginSeconds: 3_600 - DEADLINE_SECONDS } });
+}
+
+function input(): BakeExecutionInput {
+  return {
+    deploymentId: DEPLOYMENT_ID,
+    lifecycleEventHookExecutionId: HOOK_ID,
+    hookStartedAt: T0,
+    deadline: new Date((T0 + DEADLINE_SECONDS) * 1000).toISOString(),
+    reportBy: new Date((T0 + MAX_DEADLINE_SECONDS) * 1000).toISOString(),
+  };
+}
+
+async function bake(world: World, answer?: Parameters<typeof runMachine>[0]['answer']) {
+  return runMachine({
+    definition,
+    input: input(),
+    evaluate: (state) => world.handler(state),
+    answer,
+    clock: {
+      now: () => world.now,
+      advance: (s) => {
+        world.now += s;
+      },
+    },
+    // The report goes through the world's CodeDeploy (one status per hook, as the API accepts).
+    codedeploy: {
+      reports: [],
+      report: async (p: { DeploymentId: string; LifecycleEventHookExecutionId: string; Status: string }) => {
+        await world.codedeploy.send(
+          new PutLifecycleEventHookExecutionStatusCommand({ deploymentId: p.DeploymentId, lifecycleEventHookExecutionId: p.LifecycleEventHookExecutionId, status: p.Status as 'Failed' }),
+        );
+        return {};
+      },
+      getDeployment: () => ({ DeploymentInfo: { Creator: 'user' } }),
+    } as never,
+  });
+}
+
+/** SendTaskFailure as the harness passes it: the error's name is Step Functions' Error, its message the Cause. */
+function rejection(cause: unknown): Error {
+  return Object.assign(new Error(JSON.stringify(cause)), { name: APPROVAL_REJECTED_ERROR });
+}
+
+describe('the approval gate on the synthesized machine', () => {
+  it('asks with an Approval Requested event that carries the token, the numbers and the commands; an approval reports Succeeded', async () => {
+    const world = gatedWorld();
+    let asked: Record<string, any> | undefined;
+    const run = await bake(world, (entry) => {
+      asked = { ...entry.Detail, detailType: entry.DetailType, source: entry.Source };
+      world.now += 600; // a human takes ten minutes
+      return { approvedBy: 'jane', callerIdentity: 'arn:aws:sts::123456789012:assumed-role/oncall/jane' };
+    });
+    expect(run.status, run.error).toBe('SUCCEEDED');
+    expect(asked).toMatchObject({
+      detailType: AuditDetailType.APPROVAL_REQUESTED,
+      source: 'rollback-triggers',
+      deploymentId: DEPLOYMENT_ID,
+      lifecycleEventHookExecutionId: HOOK_ID,
+      // The synthesized definition names the group by its template reference.
+      applicationName: expect.any(String),
+      deploymentGroupName: expect.any(String),
+      verdict: 'inconclusive',
+      taskToken: TASK_TOKEN,
+      approval: { timeoutSeconds: 1_800, onApprove: 'Succeeded', onReject: 'Failed', onTimeout: 'Failed' },
+      howToAnswer: {
+        approve: 'npx rollback-triggers approve --execution arn:aws:states:us-east-1:123456789012:execution:bake:exec',
+        reject: 'npx rollback-triggers reject --execution arn:aws:states:us-east-1:123456789012:execution:bake:exec',
+      },
+    });
+    expect(asked!.approval.question).toMatch(/inconclusive.*Approve to let the release continue/);
+    expect(asked!.observations.length).toBeGreaterThan(0);
+    expect(asked!.howToAnswer.awsCliApprove).toContain('aws stepfunctions send-task-success');
+    // Asked at the end of the bake (10 min + 3 min delay), well before the deadline.
+    expectReports(world, { accepted: ['Succeeded'] });
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { approval: { result: 'approved', answeredBy: 'arn:aws:sts::123456789012:assumed-role/oncall/jane', answeredBySource: 'caller-identity' } });
+    expect(answered.reasons[0]).toMatch(/^approved by jane as arn:aws:sts::.*: Succeeded/);
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'inconclusive', reportedStatus: 'Succeeded', approval: { result: 'approved' } });
+  });
+
+  it('a rejection reports Failed, with who rejected and why', async () => {
+    const world = gatedWorld();
+    const run = await bake(world, () => {
+      throw rejection({ approvedBy: 'sam', reason: 'the dashboard looks wrong' });
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expectReports(world, { accepted: ['Failed'] });
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { reportedStatus: 'Failed', approval: { result: 'rejected', answeredBy: 'sam', answeredBySource: 'approved-by' } });
+    expect(answered.reasons[0]).toBe('rejected by sam (the dashboard looks wrong): Failed');
+  });
+
+  it('no answer in time: the timeout action (fail closed by default), escalated', async () => {
+    const world = gatedWorld();
+    const run = await bake(world, () => {
+      world.now += 1_800;
+      throw Object.assign(new Error('timed out'), { name: STATES_TIMEOUT_ERROR });
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.accepted[0].at - T0).toBeLessThanOrEqual(MAX_DEADLINE_SECONDS);
+    expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { approval: { result: 'timed-out' } });
+    expectAudit(world, AuditDetailType.ESCALATION_RAISED, { reportedStatus: 'Failed' });
+  });
+
+  it('an approval request EventBridge refuses: the timeout action at once, never a hook left unreported', async () => {
+    const world = gatedWorld();
+    await bake(world, () => {
+      throw Object.assign(new Error('throttled'), { name: 'EventBridge.EventBridgeException' });
+    });
+    expectReports(world, { accepted: ['Failed'] });
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { approval: { result: 'timed-out' } });
+    expect(answered.reasons[0]).toMatch(/could not be sent or answered \(EventBridge\.EventBridgeException/);
+  });
+
+  it('the wait is cut to the report-by time: asked at the deadline, it waits only what is left of the hour', async () => {
+    // No datapoints at all: inconclusive only at the deadline.
+    const world = gatedWorld({ traffic: traffic.none() });
+    let timeoutSeconds = 0;
+    await bake(world, (entry) => {
+      timeoutSeconds = entry.Detail.approval.timeoutSeconds;
+      return {};
+    });
+    expect(timeoutSeconds).toBeGreaterThanOrEqual(60);
+    expect(timeoutSeconds).toBeLessThanOrEqual(MAX_DEADLINE_SECONDS - DEADLINE_SECONDS + 60);
+    expectReports(world, { accepted: ['Succeeded'] });
+    // An answer without a name: approved, and the audit says it did not name anyone.
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { approval: { result: 'approved' } });
+    expect(answered.reasons[0]).toMatch(/did not say by whom/);
+  });
+
+  it('a failing verdict on evidence is never held for approval: rolled back at once', async () => {
+    const world = gatedWorld({ traffic: traffic.broken(0.3) });
+    const run = await bake(world);
+    expect(run.status).toBe('SUCCEEDED');
+    expectReports(world, { accepted: ['Failed'] });
+    expect(world.audits(AuditDetailType.APPROVAL_REQUESTED)).toHaveLength(0);
+    expect(run.path).not.toContain('Ask for approval');
+  });
+
+  it('the machine refuses an approve step without the question (a garbled answer): fail-closed report, never a stuck wait', async () => {
+    const world = gatedWorld();
+    const run = await runMachine({
+      definition,
+      input: input(),
+      evaluate: (state) => ({ ...state, next: 'approve', report: { status: 'Failed', verdict: 'inconclusive', reasons: [], observations: [] } }) as never,
+      clock: { now: () => world.now, advance: (s) => void (world.now += s) },
+    });
+    expect(run.path).toContain('Unexpected step');
+    expect(run.path).not.toContain('Ask for approval');
+  });
+});
+
+describe('the gate in the template', () => {
+  it('exists only with ESCALATE: a wait-for-token PutEvents to the audit bus with the timeout read from the state', () => {
+    const gated = Object.values(statesOf(definition)).filter((s) => s.Resource?.endsWith(':events:putEvents.waitForTaskToken'));
+    expect(gated).toHaveLength(1);
+    expect(gated[0].TimeoutSecondsPath).toBe('$.approval.timeoutSeconds');
+    // No Retry: a rejection arrives as an error and a retry would ask again.
+    expect(gated[0].Retry).toBeUndefined();
+    const plain = Object.values(statesOf(bakeDefinition())).filter((s) => String(s.Resource).includes('waitForTaskToken'));
+    expect(plain).toHaveLength(0);
+  });
+});
