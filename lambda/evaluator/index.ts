@@ -50,7 +50,7 @@ export function createStepHandler(deps: StepDeps): StepHandler {
       case 'report-failed':
         return reportFailed(rt, state);
       case 'approval':
-        return answered(rt, state);
+        return answered(rt, state, until);
     }
   };
 }

@@ -40,7 +40,7 @@ export async function resolve(rt: StepRuntime, state: BakeState, until: number):
   const lifecycleEvent = targets.runningLifecycleEvent;
   const context = compact({ ...names, lifecycleEvent, fromVersion: targets.currentVersion, toVersion: targets.targetVersion });
   const resolved: BakeState = { ...aligned.state, context, unreadable: undefined };
-  if (isBeforeTrafficHook(lifecycleEvent)) return rt.toReport(resolved, await beforeTraffic(rt, targets, aligned.until));
+  if (isBeforeTrafficHook(lifecycleEvent)) return rt.decide(resolved, await beforeTraffic(rt, targets, aligned.until), aligned.until);
   return startBake(rt, resolved, deployment, targets, aligned.until);
 }
 

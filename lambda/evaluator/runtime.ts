@@ -7,11 +7,13 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
 import { type ApprovalSettings, approvalRequest, needsApproval } from '../../lib/core/approval';
 import { type BakeState, type CaughtError, MAX_DEADLINE_SECONDS, type PendingReport, parseDeadline, shadowed } from '../../lib/core/bake';
-import { type Decision, type KnownGood, inconclusiveStatus } from '../../lib/core/decision';
+import { type BreakerRecord, breakerQuestion, breakerState } from '../../lib/core/breaker';
+import { type Decision, type HookStatus, type KnownGood, inconclusiveStatus } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
 import { RollbackTriggersError } from '../../lib/core/errors';
 import type { AuditLogger, AuditSink } from '../shared/audit';
 import type { DeploymentTargets } from '../shared/codedeploy';
+import type { BreakerStore } from '../shared/state';
 import { type Lazy, once } from '../shared/handler-kit';
 import { type RetryOptions, errorName, isRetryable, retryUntil, withRetry } from '../shared/retry';
 
@@ -26,7 +28,7 @@ export interface StepClients {
 }
 
 /** What the steps need of the known-good store (lambda/shared/state.ts `KnownGoodStore`). */
-export interface KnownGoodReader {
+export interface KnownGoodReader extends BreakerStore {
   /** Throws when the record cannot be read: never "none recorded" on an error. */
   get(applicationName: string, deploymentGroupName: string): Promise<KnownGood | undefined>;
   recordFirstBadSignal(deploymentId: string, at: number): Promise<unknown>;
@@ -52,6 +54,8 @@ export interface StepDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** HTTP client for health checks. @default the runtime's fetch */
   readonly fetch?: typeof fetch;
+  /** Writes one embedded-metric-format line (the circuit breaker's metric). @default process.stdout */
+  readonly emitMetricLine?: (line: string) => void;
   /** Seconds one step may spend retrying AWS calls. @default STEP_RETRY_BUDGET_SECONDS (60) */
   readonly retryBudgetSeconds?: number;
   /** First retry pause. @default 200 */
@@ -102,6 +106,10 @@ export class StepRuntime {
   /** Epoch seconds. */
   now(): number {
     return this.deps.now();
+  }
+
+  emitMetricLine(line: string): void {
+    (this.deps.emitMetricLine ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
   }
 
   /**
@@ -165,19 +173,35 @@ export class StepRuntime {
     });
   }
 
+  /**
+   * A decision on its way to the report: a rollback on evidence first asks a human while the
+   * group's circuit breaker is open. A breaker that cannot be read holds nothing back (a rollback
+   * is never blocked by the breaker's own failure).
+   */
+  async decide(state: BakeState, decision: Report, until: number, notes: readonly string[] = []): Promise<BakeState> {
+    const { breaker, approval } = this.config;
+    if (!breaker || !approval || this.config.mode === 'shadow' || decision.status !== 'Failed' || decision.verdict !== 'fail') return this.toReport(state, decision, notes);
+    const { applicationName, deploymentGroupName } = this.guardedGroup();
+    let record: BreakerRecord;
+    try {
+      const store = await this.knownGood();
+      record = await withRetry(() => store.getBreaker(applicationName, deploymentGroupName), this.retry(until));
+    } catch (e) {
+      this.logger.warn('circuit breaker unreadable: the rollback acts alone', { error: describeError(e) });
+      return this.toReport(state, decision, [...notes, `the circuit breaker could not be read (${describeError(e)}): the rollback acts alone`]);
+    }
+    if (breakerState(record, this.now(), breaker) !== 'open') return this.toReport(state, decision, notes);
+    const question = breakerQuestion(record, this.now(), breaker, decision.reasons[0] ?? 'a failing verdict');
+    return this.askFirst(state, this.pending(decision, notes), approval, 'Failed', { question });
+  }
+
   /** Hands a decision to the machine, which reports its status to CodeDeploy. */
   toReport(state: BakeState, decision: Report, notes: readonly string[] = []): BakeState {
-    const decided: PendingReport = {
-      status: decision.status,
-      verdict: decision.verdict,
-      reasons: [...decision.reasons, ...notes],
-      observations: decision.observations,
-      ...(decision.escalate ? { escalate: true } : {}),
-      ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
-      decidedAt: this.now(),
-    };
+    const decided = this.pending(decision, notes);
     const gate = this.config.approval;
-    if (gate && needsApproval({ ...decided, lifecycleEvent: state.context?.lifecycleEvent }, gate)) return this.askFirst(state, decided, gate);
+    if (gate && needsApproval({ ...decided, lifecycleEvent: state.context?.lifecycleEvent }, gate)) {
+      return this.askFirst(state, decided, gate, inconclusiveStatus(this.config.inconclusiveAction));
+    }
     // Shadow mode never fails a hook: it reports Succeeded and audits what enforcing would do.
     const report = this.config.mode === 'shadow' ? shadowed(decided) : decided;
     this.logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
@@ -189,10 +213,9 @@ export class StepRuntime {
    * nobody answers); with too little of the hook's hour left, that status is reported at once,
    * escalated. Never in shadow mode (the constructs refuse the combination).
    */
-  private askFirst(state: BakeState, decided: PendingReport, gate: ApprovalSettings): BakeState {
+  private askFirst(state: BakeState, decided: PendingReport, gate: ApprovalSettings, fallback: HookStatus, breaker?: { question: string }): BakeState {
     const reportBy = state.reportBy !== undefined ? parseDeadline(state.reportBy, 'reportBy') : state.hookStartedAt + MAX_DEADLINE_SECONDS;
-    const fallback = inconclusiveStatus(this.config.inconclusiveAction);
-    const asked = approvalRequest(decided, gate, fallback, this.now(), reportBy);
+    const asked = approvalRequest(decided, gate, fallback, this.now(), reportBy, breaker);
     const held: PendingReport = { ...decided, status: fallback };
     if ('notAsked' in asked) {
       this.logger.warn('approval not asked', { deploymentId: state.deploymentId, reason: asked.notAsked });
@@ -200,6 +223,18 @@ export class StepRuntime {
     }
     this.logger.info('asking for approval', { deploymentId: state.deploymentId, question: asked.request.question, timeoutSeconds: asked.request.timeoutSeconds });
     return out(state, { next: 'approve', report: held, approval: asked.request });
+  }
+
+  private pending(decision: Report, notes: readonly string[]): PendingReport {
+    return {
+      status: decision.status,
+      verdict: decision.verdict,
+      reasons: [...decision.reasons, ...notes],
+      observations: decision.observations,
+      ...(decision.escalate ? { escalate: true } : {}),
+      ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
+      decidedAt: this.now(),
+    };
   }
 }
 

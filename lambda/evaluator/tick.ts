@@ -31,7 +31,7 @@ export async function tick(rt: StepRuntime, state: BakeState, until: number, sta
   });
   const { httpFailures } = evidence.health;
   const ticked: BakeState = { ...state, phase: 'tick', ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
-  if (decision.action === 'report') return rt.toReport(ticked, decision, evidence.notes);
+  if (decision.action === 'report') return rt.decide(ticked, decision, until, evidence.notes);
   rt.logger.info('bake continues', { deploymentId: state.deploymentId, tick: ticked.ticks, bakedSeconds: clock.bakedSeconds, reasons: [...decision.reasons, ...evidence.notes] });
   return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), config.tickSeconds, deadline) });
 }

@@ -1,6 +1,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KnownGood } from '../../lib/core/decision';
-import { BAD_SIGNAL_RETENTION_SECONDS, BadSignalAttribute, KnownGoodAttribute, StateTableSchema, badSignalKey, knownGoodKey } from '../../lib/core/state-table';
+import { type BreakerRecord, EMPTY_BREAKER } from '../../lib/core/breaker';
+import { BAD_SIGNAL_RETENTION_SECONDS, BadSignalAttribute, BreakerAttribute, KnownGoodAttribute, StateTableSchema, badSignalKey, breakerKey, knownGoodKey } from '../../lib/core/state-table';
 
 /** A known-good record as stored: the version, and which deployment made it live and when. */
 export interface KnownGoodRecord extends KnownGood {
@@ -144,6 +145,36 @@ export class KnownGoodStore {
     return at;
   }
 
+  /** The group's circuit breaker; {@link EMPTY_BREAKER} when none was ever written. */
+  async getBreaker(applicationName: string, deploymentGroupName: string): Promise<BreakerRecord> {
+    const { GetItemCommand } = await commands();
+    const key = breakerKey(applicationName, deploymentGroupName);
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: key } }, ConsistentRead: true }));
+    if (!out.Item) return EMPTY_BREAKER;
+    const version = optionalNumber(out.Item, BreakerAttribute.VERSION, key);
+    if (version === undefined) throw new MalformedRecordError(`breaker record ${key} has no ${BreakerAttribute.VERSION}`);
+    return { rollbacks: parseRollbacks(out.Item[BreakerAttribute.ROLLBACKS]?.S, key), openedAt: optionalNumber(out.Item, BreakerAttribute.OPENED_AT, key), version };
+  }
+
+  /**
+   * Writes `record` if the stored one is still at `record.version - 1` (optimistic locking): false
+   * when another write came first, and the caller reads again.
+   */
+  async putBreaker(applicationName: string, deploymentGroupName: string, record: BreakerRecord): Promise<boolean> {
+    const read = record.version - 1;
+    return this.putIf(
+      {
+        [PK]: { S: breakerKey(applicationName, deploymentGroupName) },
+        [BreakerAttribute.ROLLBACKS]: { S: JSON.stringify(record.rollbacks) },
+        ...(record.openedAt !== undefined ? { [BreakerAttribute.OPENED_AT]: { N: String(record.openedAt) } } : {}),
+        [BreakerAttribute.VERSION]: { N: String(record.version) },
+      },
+      read === 0 ? 'attribute_not_exists(#pk)' : '#version = :read',
+      read === 0 ? { '#pk': PK } : { '#version': BreakerAttribute.VERSION },
+      read === 0 ? {} : { ':read': { N: String(read) } },
+    );
+  }
+
   /** One conditional PutItem: true when written, false when the condition held it back. */
   private async putIf(
     item: Record<string, AttributeValue>,
@@ -153,11 +184,58 @@ export class KnownGoodStore {
   ): Promise<boolean> {
     const { PutItemCommand } = await commands();
     try {
-      await this.client.send(new PutItemCommand({ TableName: this.table, Item: item, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          // DynamoDB refuses an empty ExpressionAttributeValues map.
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
       return true;
     } catch (e) {
       if (isConditionFailed(e)) return false;
       throw e;
     }
   }
+}
+
+function parseRollbacks(text: string | undefined, key: string): BreakerRecord['rollbacks'] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '[]');
+  } catch {
+    throw new MalformedRecordError(`breaker record ${key}: ${BreakerAttribute.ROLLBACKS} is not JSON`);
+  }
+  const ok = Array.isArray(value) && value.every((r) => r && typeof r.deploymentId === 'string' && typeof r.at === 'number' && Number.isFinite(r.at));
+  if (!ok) throw new MalformedRecordError(`breaker record ${key}: ${BreakerAttribute.ROLLBACKS} is not a list of { deploymentId, at }`);
+  return value as BreakerRecord['rollbacks'];
+}
+
+/** What {@link updateBreaker} needs of the store. */
+export interface BreakerStore {
+  getBreaker(applicationName: string, deploymentGroupName: string): Promise<BreakerRecord>;
+  putBreaker(applicationName: string, deploymentGroupName: string, record: BreakerRecord): Promise<boolean>;
+}
+
+/**
+ * Read, change, write conditionally; on a lost race read again (a few times: one deployment group
+ * has at most a handful of writers). Returns the change that was written, or undefined when
+ * `change` found nothing to do.
+ */
+export async function updateBreaker<T extends { record: BreakerRecord }>(
+  store: BreakerStore,
+  applicationName: string,
+  deploymentGroupName: string,
+  change: (current: BreakerRecord) => T | undefined,
+  attempts = 5,
+): Promise<T | undefined> {
+  for (let i = 0; i < attempts; i++) {
+    const next = change(await store.getBreaker(applicationName, deploymentGroupName));
+    if (next === undefined) return undefined;
+    if (await store.putBreaker(applicationName, deploymentGroupName, next.record)) return next;
+  }
+  throw Object.assign(new Error(`the circuit breaker of ${applicationName}/${deploymentGroupName} changed under ${attempts} writes in a row`), { name: 'BreakerContention' });
 }

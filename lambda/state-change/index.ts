@@ -7,7 +7,9 @@
  * - FAILURE or STOP of a release → `Rollback Triggered`, with the alarms that stopped it (the alarm
  *   path has no Lambda of its own: this is its audit);
  * - FAILURE or STOP of a rollback deployment → `Escalation Raised` (traffic may still be on the bad
- *   version).
+ *   version);
+ * - with a circuit breaker, each rollback of a release is counted, and a release's success after
+ *   the cooldown closes it (`Circuit Opened` / `Circuit Closed`, and the `CircuitOpen` metric).
  *
  * EventBridge invokes it asynchronously. A transient failure (throttling, 5xx, timeouts,
  * AccessDenied while IAM propagates) is retried within the invocation's time, then THROWN, so
@@ -23,7 +25,9 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 // Core modules are imported one by one, not through the `lib/core` barrel: the barrel brings the
 // emulator, the simulator and the canary statistics this handler never uses.
 import { AuditDetailType, type AuditEventDetail, alarmNamesFromErrorMessage, auditEvent } from '../../lib/core/audit-events';
+import { type BreakerRecord, type BreakerSettings, type BreakerTransition, circuitMetricLine, recordRollback, recordSuccess } from '../../lib/core/breaker';
 import { isRollbackDeployment } from '../../lib/core/deployment-kind';
+import { breakerSettingsProblem } from '../../lib/core/evaluator-config';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';
 import { type DeploymentStateChange, HANDLED_DEPLOYMENT_STATES, validateDeploymentStateChange } from '../../lib/core/handler-events';
 import type { AuditSink } from '../shared/audit';
@@ -31,7 +35,7 @@ import type { DeploymentTargets } from '../shared/codedeploy';
 import { HandlerLogger, Lazy, RemainingTime, budgetEnd, eventBridgeAuditOnFirstUse, handlerLogger, neverThrowing, once, sleep } from '../shared/handler-kit';
 import type { VersionState } from '../shared/integrity';
 import { errorName, isRetryable, retryUntil, withRetry } from '../shared/retry';
-import { KnownGoodStore } from '../shared/state';
+import { KnownGoodStore, updateBreaker } from '../shared/state';
 
 export interface StateChangeDeps {
   /** The CodeDeploy application and deployment group this trigger watches; others are ignored. */
@@ -48,6 +52,10 @@ export interface StateChangeDeps {
   readonly logger: HandlerLogger;
   /** Powertools Metrics (namespace {@link TIME_TO_RECOVERY_METRIC}.namespace): the time to recovery. */
   readonly metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>;
+  /** The circuit breaker's settings; absent without one. */
+  readonly breaker?: BreakerSettings;
+  /** Writes one embedded-metric-format line (the breaker's metric). @default process.stdout */
+  readonly emitMetricLine?: (line: string) => void;
   /** Epoch seconds. */
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -187,7 +195,11 @@ async function handleChange(inv: Invocation): Promise<void> {
   }
   const completedAt = seconds(deployment.completeTime) ?? inv.deps.now();
   const rollback = isRollbackDeployment(deployment.creator);
-  if (change.state === 'SUCCESS') return rollback ? rollbackCompleted(inv, deployment, completedAt) : recordKnownGood(inv, completedAt);
+  if (change.state === 'SUCCESS') {
+    if (rollback) return rollbackCompleted(inv, deployment, completedAt);
+    await recordKnownGood(inv, completedAt);
+    return breakerChange(inv, (record, now, settings) => recordSuccess(record, inv.change.deploymentId, now, settings));
+  }
   if (rollback) {
     return inv.publish(AuditDetailType.ESCALATION_RAISED, {
       ...inv.base,
@@ -196,7 +208,30 @@ async function handleChange(inv: Invocation): Promise<void> {
       reasons: [`the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`],
     });
   }
-  return rollbackTriggered(inv, deployment, completedAt);
+  await rollbackTriggered(inv, deployment, completedAt);
+  return breakerChange(inv, (record, now, settings) => recordRollback(record, inv.change.deploymentId, completedAt, now, settings));
+}
+
+/**
+ * Counts a rollback or a success in the group's circuit breaker (a conditional write, read again on
+ * a lost race); a transition is audited and sets the `CircuitOpen` metric. A failure is thrown like
+ * any other of this event (Lambda's retries, then the dead-letter queue): the count is idempotent
+ * per deployment, so a retried event never counts twice.
+ */
+async function breakerChange(
+  inv: Invocation,
+  change: (record: BreakerRecord, now: number, settings: BreakerSettings) => { record: BreakerRecord; transition?: BreakerTransition } | undefined,
+): Promise<void> {
+  const settings = inv.deps.breaker;
+  if (!settings) return;
+  const { applicationName, deploymentGroupName } = inv.deps;
+  const store = await inv.deps.store();
+  const now = inv.deps.now();
+  const written = await inv.retry(() => updateBreaker(store, applicationName, deploymentGroupName, (record) => change(record, now, settings)));
+  const transition = written?.transition;
+  if (!transition) return;
+  (inv.deps.emitMetricLine ?? ((line) => process.stdout.write(`${line}\n`)))(circuitMetricLine(deploymentGroupName, transition.to === 'open', now));
+  await inv.publish(transition.to === 'open' ? AuditDetailType.CIRCUIT_OPENED : AuditDetailType.CIRCUIT_CLOSED, { ...inv.base, reasons: [transition.reason] });
 }
 
 /** A transient failure is thrown (Lambda's async retries, then the dead-letter queue, keep the event); any other is escalated. */
@@ -356,7 +391,22 @@ function runtimeDeps(): StateChangeDeps {
     audit: eventBridgeAuditOnFirstUse(eventBus, logger, sleep),
     logger,
     metrics: new Metrics({ namespace: TIME_TO_RECOVERY_METRIC.namespace, serviceName }),
+    breaker: breakerFromEnv(process.env[StateChangeEnv.BREAKER], logger),
     now: () => Date.now() / 1000,
     sleep,
   };
+}
+
+/** The breaker's settings from the environment; a value that cannot be used is logged and ignored (the breaker only ever holds rollbacks back). */
+function breakerFromEnv(value: string | undefined, logger: HandlerLogger): BreakerSettings | undefined {
+  if (!value) return undefined;
+  try {
+    const settings = JSON.parse(value) as BreakerSettings;
+    const problem = breakerSettingsProblem(settings);
+    if (!problem) return settings;
+    logger.error(`${StateChangeEnv.BREAKER} has ${problem}: rollbacks are not counted`);
+  } catch {
+    logger.error(`${StateChangeEnv.BREAKER} is not JSON: rollbacks are not counted`);
+  }
+  return undefined;
 }

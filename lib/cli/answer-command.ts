@@ -98,6 +98,8 @@ export function answerUsage(kind: AnswerKind): string {
     --by NAME               who answers (approvedBy); the caller's ARN from STS GetCallerIdentity
                             is sent too (callerIdentity)
     --reason TEXT           why
+    --close-breaker         also close the trigger's circuit breaker (the problem that opened it
+                            is fixed): its next rollback decisions act alone again
 
     --region REGION         default: the region in the ARN
 
@@ -114,6 +116,7 @@ const ANSWER_FLAGS: Record<string, FlagSpec> = {
   'state-machine': { type: 'string', value: 'ARN' },
   'by': { type: 'string', value: 'NAME' },
   'reason': { type: 'string', value: 'TEXT' },
+  'close-breaker': { type: 'boolean' },
   'region': { type: 'string', value: 'REGION' },
   'help': { type: 'boolean', short: 'h' },
 };
@@ -123,6 +126,7 @@ export type AnswerTarget = ({ readonly executionArn: string } | { readonly deplo
   readonly region: string;
   readonly by?: string;
   readonly reason?: string;
+  readonly closeBreaker?: boolean;
 };
 
 const PARTITION = 'aws(?:-[a-z]+)*';
@@ -136,7 +140,7 @@ const REGION_PATTERN = new RegExp(`^${REGION}$`);
 /** Parses and checks the flags; `help` when --help is given. Throws InputError (exit 2). */
 export function parseAnswerFlags(kind: AnswerKind, argv: readonly string[]): AnswerTarget | 'help' {
   const parsed = parseFlags(argv, ANSWER_FLAGS);
-  const v = parsed.values as Record<string, string | undefined> & { help?: boolean };
+  const v = parsed.values as Record<string, string | undefined> & { 'help'?: boolean; 'close-breaker'?: boolean };
   if (v.help) return 'help';
   if (parsed.positionals.length > 0) throw flagError(`${kind} takes only flags, got ${parsed.positionals.join(' ')}; name the execution with --execution ARN`);
   if (v.execution !== undefined && v.deployment !== undefined) {
@@ -163,7 +167,7 @@ export function parseAnswerFlags(kind: AnswerKind, argv: readonly string[]): Ans
     }
   }
   const where = v.execution !== undefined ? { executionArn: v.execution } : { deploymentId: v.deployment!, stateMachineArn: v['state-machine']! };
-  return { ...where, region: v.region ?? arnRegion, by: v.by?.trim(), reason: v.reason?.trim() };
+  return { ...where, region: v.region ?? arnRegion, by: v.by?.trim(), reason: v.reason?.trim(), ...(v['close-breaker'] ? { closeBreaker: true } : {}) };
 }
 
 /** The ARN's region, or an InputError saying what an execution ARN looks like. */
@@ -359,7 +363,7 @@ async function answerOf(aws: ApprovalAws, target: AnswerTarget, err: (s: string)
   } catch (e) {
     err(`warning: could not read the caller identity (STS GetCallerIdentity: ${errorText(e)}); the answer goes without callerIdentity`);
   }
-  const answer = { approvedBy: target.by, callerIdentity, reason: target.reason };
+  const answer = { approvedBy: target.by, callerIdentity, reason: target.reason, closeBreaker: target.closeBreaker };
   return Object.fromEntries(Object.entries(answer).filter(([, v]) => v !== undefined && v !== '')) as ApprovalAnswer;
 }
 

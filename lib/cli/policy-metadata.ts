@@ -1,6 +1,8 @@
 import {
+  BreakerSettings,
   DEFAULT_DEADLINE_SECONDS,
   MAX_DEADLINE_SECONDS,
+  breakerSettingsProblem,
   MAX_COMPOSITE_CHILDREN,
   MAX_EVALUATION_RANGE_SECONDS,
   MAX_EVALUATION_RANGE_SHORT_PERIOD_SECONDS,
@@ -314,7 +316,7 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
 }
 
 function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds']);
+  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds', 'escalateInconclusive', 'circuitBreaker']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');
@@ -328,6 +330,12 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports (with the approval gate: what no answer reports)');
   if (e.approvalTimeoutSeconds !== undefined) {
     c.number(e, p, 'approvalTimeoutSeconds', { integer: true, min: 60, max: MAX_DEADLINE_SECONDS - deadline, rule: `whole seconds from 60 to ${formatNumber(MAX_DEADLINE_SECONDS - deadline)} (after the deadline, by hook start + ${MAX_DEADLINE_SECONDS} s)` });
+    if (e.escalateInconclusive !== undefined) c.boolean(e, p, 'escalateInconclusive');
+  }
+  if (e.circuitBreaker !== undefined) {
+    const problem = breakerSettingsProblem(e.circuitBreaker as BreakerSettings);
+    if (problem) c.fail(`${p}.circuitBreaker`, `has ${problem}`);
+    if (e.approvalTimeoutSeconds === undefined) c.fail(`${p}.circuitBreaker`, 'needs approvalTimeoutSeconds (the breaker asks through the approval gate)');
   }
   const maxAlarms = c.number(e, p, 'maxAlarms', { integer: true, min: 1, rule: 'a whole number ≥ 1 (alarms per deployment group)' });
   const suspended = c.boolean(e, p, 'alarmPathSuspended');

@@ -28,6 +28,12 @@ export const MAX_ANSWER_FIELD = 256;
 export interface ApprovalSettings {
   /** How long the machine waits for an answer (cut to what is left of the hook budget). */
   readonly timeoutSeconds: number;
+  /**
+   * Inconclusive verdicts (and passes during a pre-existing incident) ask
+   * (`InconclusiveAction.ESCALATE`). False when only the circuit breaker asks.
+   * @default true
+   */
+  readonly escalateInconclusive?: boolean;
 }
 
 /** What each answer reports: the release continues or is rolled back. */
@@ -39,6 +45,8 @@ export interface ApprovalOutcomes {
 
 /** The question the machine asks, carried in the bake state while it waits (`$.approval`). */
 export interface ApprovalRequest extends ApprovalOutcomes {
+  /** Why a human is asked: an inconclusive verdict, a pass during an incident, or a rollback the open breaker holds. */
+  readonly kind: 'inconclusive' | 'incident' | 'breaker';
   /** One line: what is ambiguous. The numbers are the pending report's observations. */
   readonly question: string;
   /** Seconds the task waits: the configured timeout, cut to the hook budget. A whole number ≥ 60. */
@@ -61,6 +69,8 @@ export interface ApprovalAnswer {
   readonly approvedBy?: string;
   readonly callerIdentity?: string;
   readonly reason?: string;
+  /** Also close the circuit breaker (`--close-breaker`): the problem that opened it is fixed. */
+  readonly closeBreaker?: boolean;
 }
 
 /** How a wait ended. */
@@ -75,6 +85,8 @@ export interface ApprovalOutcome {
   /** Where `answeredBy` comes from. */
   readonly answeredBySource?: 'caller-identity' | 'approved-by';
   readonly reason: string;
+  /** The answer asks to close the circuit breaker too. */
+  readonly closeBreaker?: boolean;
 }
 
 /** The parts of a decided report the gate looks at. */
@@ -91,7 +103,7 @@ export interface GateInput {
  * release's is going on. Never a failing verdict on evidence: a rollback is never held.
  */
 export function needsApproval(report: GateInput, settings: ApprovalSettings | undefined): boolean {
-  if (settings === undefined) return false;
+  if (settings === undefined || settings.escalateInconclusive === false) return false;
   if (report.verdict === 'inconclusive') return !(isTestTrafficHook(report.lifecycleEvent) && report.status === 'Succeeded');
   return report.verdict === 'pass' && (report.incidents?.length ?? 0) > 0;
 }
@@ -107,16 +119,21 @@ export function approvalRequest(
   fallback: HookStatus,
   now: number,
   reportBy: number,
+  breaker?: { readonly question: string },
 ): { request: ApprovalRequest } | { notAsked: string } {
   const left = Math.floor(reportBy - now);
   const timeoutSeconds = Math.min(settings.timeoutSeconds, left);
   if (timeoutSeconds < MIN_APPROVAL_SECONDS) {
     return { notAsked: `no time left to ask a human (${Math.max(0, left)} s before the report-by time, at least ${MIN_APPROVAL_SECONDS} s needed): ${fallback} as if unanswered` };
   }
-  const what = report.verdict === 'inconclusive' ? 'The bake is inconclusive' : 'The release passed, but the service is in an incident that is not the release\u2019s';
+  const kind = breaker ? 'breaker' : report.verdict === 'inconclusive' ? 'inconclusive' : 'incident';
+  const what =
+    breaker?.question ??
+    `${kind === 'inconclusive' ? 'The bake is inconclusive' : 'The release passed, but the service is in an incident that is not the release\u2019s'}: ${report.reasons[0] ?? 'no reason given'}.`;
   return {
     request: {
-      question: `${what}: ${report.reasons[0] ?? 'no reason given'}. Approve to let the release continue (Succeeded), reject to roll it back (Failed); without an answer in ${formatWait(timeoutSeconds)}: ${fallback}.`,
+      kind,
+      question: `${what} Approve to let the release continue (Succeeded), reject to roll it back (Failed); without an answer in ${formatWait(timeoutSeconds)}: ${fallback}.`,
       timeoutSeconds,
       expiresAt: new Date((now + timeoutSeconds) * 1000).toISOString(),
       onApprove: 'Succeeded',
@@ -139,12 +156,24 @@ function formatWait(seconds: number): string {
 export function approvalOutcome(request: ApprovalRequest): ApprovalOutcome {
   if (request.error === undefined) {
     const answer = answerFields(request.answer);
-    return { result: 'approved', status: request.onApprove, ...who(answer), reason: `approved${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}: ${request.onApprove}` };
+    return {
+      result: 'approved',
+      status: request.onApprove,
+      ...who(answer),
+      ...(answer.closeBreaker ? { closeBreaker: true } : {}),
+      reason: `approved${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}: ${request.onApprove}`,
+    };
   }
   const error = request.error.Error ?? 'unknown error';
   if (error === APPROVAL_REJECTED_ERROR) {
     const answer = answerFields(parseCause(request.error.Cause));
-    return { result: 'rejected', status: request.onReject, ...who(answer), reason: `rejected${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}: ${request.onReject}` };
+    return {
+      result: 'rejected',
+      status: request.onReject,
+      ...who(answer),
+      ...(answer.closeBreaker ? { closeBreaker: true } : {}),
+      reason: `rejected${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}: ${request.onReject}`,
+    };
   }
   const why =
     error === STATES_TIMEOUT_ERROR
@@ -166,12 +195,10 @@ function byWhom(answer: ApprovalAnswer): string {
 
 function parseCause(cause: string | undefined): unknown {
   if (cause === undefined) return undefined;
-  try {
-    return JSON.parse(cause);
-  } catch {
-    // A rejection with a plain-text cause (`aws stepfunctions send-task-failure --cause "bad"`).
-    return { reason: cause };
-  }
+  // A rejection with a plain-text cause (`aws stepfunctions send-task-failure --cause "bad"`), or
+  // one that parses as JSON but is no object (`--cause 4521`), is its reason.
+  const parsed = safeParse(cause);
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { reason: cause };
 }
 
 /** The answer's string fields, cut; a non-object answer (a JSON string, a number) says nothing. */
@@ -180,7 +207,7 @@ export function answerFields(value: unknown): ApprovalAnswer {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
   const o = v as Record<string, unknown>;
   const field = (k: keyof ApprovalAnswer) => (typeof o[k] === 'string' && (o[k] as string).trim().length > 0 ? clipField((o[k] as string).trim()) : undefined);
-  const fields = { approvedBy: field('approvedBy'), callerIdentity: field('callerIdentity'), reason: field('reason') };
+  const fields = { approvedBy: field('approvedBy'), callerIdentity: field('callerIdentity'), reason: field('reason'), closeBreaker: o.closeBreaker === true ? true : undefined };
   return Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined)) as ApprovalAnswer;
 }
 

@@ -28,6 +28,10 @@ export const AuditDetailType = {
   APPROVAL_REQUESTED: 'Approval Requested',
   /** The approval gate's wait ended: approved, rejected, timed out, or not asked (no time left). */
   APPROVAL_ANSWERED: 'Approval Answered',
+  /** The circuit breaker opened: too many rollbacks of the group; rollbacks now ask a human first. */
+  CIRCUIT_OPENED: 'Circuit Opened',
+  /** The circuit breaker closed: a human closed it, or a release succeeded after the cooldown. */
+  CIRCUIT_CLOSED: 'Circuit Closed',
 } as const;
 export type AuditDetailType = (typeof AuditDetailType)[keyof typeof AuditDetailType];
 

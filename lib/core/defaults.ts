@@ -61,6 +61,10 @@ export const ROLLBACK_TRIGGER_DEFAULTS = Object.freeze({
   auditRetentionDays: 365,
   /** The approval gate waits half an hour for a human (within the hook's hour, after a 27-minute deadline). */
   approvalTimeoutSeconds: 1_800,
+  /** The circuit breaker opens on the 4th rollback of a group within an hour, and half-opens an hour later. */
+  breakerMaxRollbacks: 3,
+  breakerWindowSeconds: 3_600,
+  breakerCooldownSeconds: 3_600,
 });
 
 /** What a health check declaration falls back to. */

@@ -206,15 +206,20 @@ export const ERROR_CODES = {
   RT337: { meaning: 'an alarm trigger of severity TICKET: only a paging trigger may roll a release back', prop: 'alarmTriggers', source: 'synth' },
   RT338: { meaning: 'an alarm trigger is listed twice: its alarm would be attached to the deployment group twice', prop: 'alarmTriggers', source: 'synth' },
   RT339: { meaning: 'suspendAlarmPath in shadow mode, which attaches no alarm path to suspend', prop: 'suspendAlarmPath', source: 'synth' },
-  RT340: { meaning: 'InconclusiveAction.ESCALATE in shadow mode: shadow mode never asks a human (it never stops a release)', prop: 'inconclusiveAction', source: 'synth' },
-  RT341: { meaning: 'approvalTimeout or approvalTimeoutAction without inconclusiveAction ESCALATE: nothing would ask for approval', prop: 'approvalTimeout, approvalTimeoutAction', source: 'synth' },
+  RT340: { meaning: 'InconclusiveAction.ESCALATE or a circuitBreaker in shadow mode: shadow mode never asks a human (it never stops a release)', prop: 'inconclusiveAction, circuitBreaker', source: 'synth' },
+  RT341: {
+    meaning: 'approvalTimeout without inconclusiveAction ESCALATE or a circuitBreaker, or approvalTimeoutAction without ESCALATE: nothing would use it',
+    prop: 'approvalTimeout, approvalTimeoutAction',
+    source: 'synth',
+  },
   RT342: {
     meaning: "approvalTimeout is not whole seconds from 1 min, or the deadline plus the approval timeout passes the report-by time (hook start + 57 min): the answer could not reach CodeDeploy inside its hour",
     prop: 'approvalTimeout, deadline',
     source: 'synth',
   },
   RT343: { meaning: 'approvalTimeoutAction is not InconclusiveAction.FAIL or InconclusiveAction.PASS (no human answered: it cannot escalate again)', prop: 'approvalTimeoutAction', source: 'synth' },
-  RT344: { meaning: 'grantApprove on a trigger without the approval gate (inconclusiveAction is not ESCALATE)', prop: 'inconclusiveAction', source: 'synth' },
+  RT344: { meaning: 'grantApprove on a trigger without the approval gate (neither inconclusiveAction ESCALATE nor a circuitBreaker)', prop: 'inconclusiveAction', source: 'synth' },
+  RT345: { meaning: 'circuitBreaker.maxRollbacks is not a whole number ≥ 1, or its window or cooldown is not whole minutes ≥ 1', prop: 'circuitBreaker', source: 'synth' },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration

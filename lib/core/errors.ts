@@ -46,6 +46,7 @@ export function formatNumber(value: number): string {
 
 /** Renders seconds as the largest exact unit: 3600 → "1 h", 300 → "5 min", 90 → "90 s". */
 export function formatSeconds(seconds: number): string {
+  if (seconds === 0) return '0 s';
   if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
   if (seconds % 3_600 === 0) return `${seconds / 3_600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;

@@ -1,4 +1,5 @@
 import type { ApprovalSettings } from './approval';
+import type { BreakerSettings } from './breaker';
 import { MIN_APPROVAL_SECONDS } from './approval';
 import { RollbackTriggersError } from './errors';
 
@@ -129,8 +130,13 @@ export interface EvaluatorConfig {
    * With `approval`, what it reports when nobody answers.
    */
   readonly inconclusiveAction: 'fail' | 'pass';
-  /** The approval gate: inconclusive verdicts (and passes during a pre-existing incident) ask a human first. */
+  /**
+   * The approval gate: inconclusive verdicts (and passes during a pre-existing incident) ask a
+   * human first when `approval.escalateInconclusive`; rollbacks ask while the breaker is open.
+   */
   readonly approval?: ApprovalSettings;
+  /** The circuit breaker (needs `approval`): a rollback asks a human first while it is open. */
+  readonly breaker?: BreakerSettings;
   /** Report at the latest this long before CodeDeploy's one-hour hook limit. */
   readonly deadlineMarginSeconds: number;
   /** CloudWatch ingestion delay: minutes newer than this are not trusted to be complete. */
@@ -180,6 +186,12 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
   if (config.approval !== undefined && !(Number.isInteger(wait) && wait! >= MIN_APPROVAL_SECONDS && wait! <= HOOK_LIMIT_SECONDS)) {
     throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has approval.timeoutSeconds ${JSON.stringify(wait)}, expected whole seconds from ${MIN_APPROVAL_SECONDS} to ${HOOK_LIMIT_SECONDS}`);
   }
+  if (config.breaker !== undefined) {
+    const problem = breakerSettingsProblem(config.breaker);
+    if (problem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has breaker ${problem}`);
+    // Fail closed on the configuration, never on a rollback: a breaker without a gate cannot ask.
+    if (config.approval === undefined) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has a breaker without approval (the breaker asks through the approval gate)`);
+  }
   config.slos.forEach((slo, i) => {
     const problem = numeratorProblem(slo);
     if (problem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);
@@ -196,6 +208,16 @@ function parseJson(text: string): EvaluatorConfig {
   }
   if (config === null || typeof config !== 'object') throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} is not a JSON object`);
   return config as EvaluatorConfig;
+}
+
+/** Why breaker settings cannot be used (whole positive numbers), or undefined. */
+export function breakerSettingsProblem(b: Partial<BreakerSettings> | null): string | undefined {
+  if (b === null || typeof b !== 'object') return 'that is not an object';
+  for (const key of ['maxRollbacks', 'windowSeconds', 'cooldownSeconds'] as const) {
+    const v = b[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) return `${key} ${JSON.stringify(v)}, expected a whole number of at least 1`;
+  }
+  return undefined;
 }
 
 /** A part's name: it becomes the suffix of a GetMetricData query id (lowercase letters and digits, a letter first; no underscore, which separates the id's parts). */

@@ -36,6 +36,8 @@ export const StateChangeEnv = {
   APPLICATION_NAME: 'RT_APPLICATION_NAME',
   /** The CodeDeploy deployment group whose deployments this trigger watches; others are ignored. */
   DEPLOYMENT_GROUP_NAME: 'RT_DEPLOYMENT_GROUP_NAME',
+  /** JSON BreakerSettings (lib/core/breaker.ts): count rollbacks in the circuit breaker. Unset: no breaker. */
+  BREAKER: 'RT_BREAKER',
 } as const;
 
 /** The time-to-recovery metric the state-change Lambda emits (CloudWatch embedded metric format). */

@@ -22,3 +22,4 @@ export * from './state-table';
 export * from './handler-env';
 export * from './handler-events';
 export * from './approval';
+export * from './breaker';

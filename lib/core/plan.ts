@@ -1,3 +1,4 @@
+import type { BreakerSettings } from './breaker';
 import { formatNumber, formatSeconds } from './errors';
 import type { PolicyAlarm, PolicyRollbackTrigger, PolicySlo, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
@@ -73,6 +74,9 @@ export interface PlanRollbackTrigger {
   readonly shadow: boolean;
   /** The approval gate's wait, seconds; absent without a gate. */
   readonly approvalTimeoutSeconds?: number;
+  /** Inconclusive verdicts ask a human (false: only the circuit breaker asks). */
+  readonly escalateInconclusive?: boolean;
+  readonly circuitBreaker?: BreakerSettings;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
   /** Which path judges which minutes of a release (issue 8): one line per stretch of the deployment. */
   readonly coverage: ReadonlyArray<{ readonly minutes: string; readonly judgedBy: string }>;
@@ -145,7 +149,8 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       maxAlarms: r.maxAlarms,
       alarmPathSuspended: r.alarmPathSuspended,
       shadow: r.shadow === true,
-      ...(r.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: r.approvalTimeoutSeconds } : {}),
+      ...(r.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: r.approvalTimeoutSeconds, escalateInconclusive: r.escalateInconclusive !== false } : {}),
+      ...(r.circuitBreaker ? { circuitBreaker: r.circuitBreaker } : {}),
       alarms: r.alarms.map((a) => ({
         slo: a.slo,
         scope: a.scope,
@@ -327,11 +332,20 @@ export function renderPlan(plan: Plan): string {
     lines.push(
       `Rollback trigger ${r.name} (${r.platform}): ${r.alarmCount} of at most ${r.maxAlarms} alarms ${r.shadow ? 'created, NOT attached to' : 'on'} the deployment group` +
         `${r.alarmPathSuspended ? ' (alarm path SUSPENDED)' : ''}; evaluator bakes ${formatSeconds(r.bakeSeconds)}, inconclusive → ` +
-        (r.approvalTimeoutSeconds === undefined ? r.inconclusiveAction : `ask a human (approval gate, ${formatSeconds(r.approvalTimeoutSeconds)}; no answer → ${r.inconclusiveAction})`),
+        (r.approvalTimeoutSeconds === undefined || !r.escalateInconclusive
+          ? r.inconclusiveAction
+          : `ask a human (approval gate, ${formatSeconds(r.approvalTimeoutSeconds)}; no answer → ${r.inconclusiveAction})`),
     );
-    if (r.approvalTimeoutSeconds !== undefined) {
+    if (r.approvalTimeoutSeconds !== undefined && r.escalateInconclusive) {
       lines.push(
         '  Approval gate: an inconclusive verdict, or a pass during an incident that is not the release\u2019s, waits for `rollback-triggers approve|reject --execution ARN` (the Approval Requested notice has the command).',
+      );
+    }
+    if (r.circuitBreaker) {
+      const b = r.circuitBreaker;
+      lines.push(
+        `  Circuit breaker: more than ${b.maxRollbacks} rollbacks within ${formatSeconds(b.windowSeconds)} open it; then each rollback decision waits up to ${formatSeconds(r.approvalTimeoutSeconds ?? 0)} ` +
+          `for a human (no answer: roll back) until someone answers with --close-breaker or ${formatSeconds(b.cooldownSeconds)} pass. The alarm path is never held.`,
       );
     }
     if (r.shadow) {

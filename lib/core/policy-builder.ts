@@ -1,5 +1,6 @@
 import { validateAlarmNamePart, validateEvaluationRange, validatePeriod, validateSubMinutePeriod, validateWindowMultiple } from './cloudwatch-limits';
 import { ROLLBACK_TRIGGER_DEFAULTS, SLO_DEFAULTS } from './defaults';
+import type { BreakerSettings } from './breaker';
 import { RollbackTriggersError } from './errors';
 import type { ErrorCode } from './error-codes';
 import type {
@@ -290,6 +291,10 @@ export interface RollbackTriggerDeclaration {
   readonly shadow?: boolean;
   /** The approval gate's wait; `inconclusiveAction` is then what no answer reports. @default - no gate */
   readonly approvalTimeoutSeconds?: number;
+  /** Inconclusive verdicts ask (ESCALATE). @default true with approvalTimeoutSeconds */
+  readonly escalateInconclusive?: boolean;
+  /** @default - no circuit breaker */
+  readonly circuitBreaker?: BreakerSettings;
 }
 
 /**
@@ -324,6 +329,7 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     ...(healthChecks.length > 0 ? { healthChecks: [...healthChecks] } : {}),
     ...(alarmTriggers.length > 0 ? { alarmTriggers: [...alarmTriggers] } : {}),
     ...(decl.shadow ? { shadow: true } : {}),
-    ...(decl.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: decl.approvalTimeoutSeconds } : {}),
+    ...(decl.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: decl.approvalTimeoutSeconds, escalateInconclusive: decl.escalateInconclusive ?? true } : {}),
+    ...(decl.circuitBreaker ? { circuitBreaker: { ...decl.circuitBreaker } } : {}),
   };
 }

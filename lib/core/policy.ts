@@ -1,3 +1,4 @@
+import type { BreakerSettings } from './breaker';
 import { RollbackTriggersError } from './errors';
 import type { DerivedTier, Severity } from './slo-math';
 
@@ -158,6 +159,10 @@ export interface PolicyRollbackTrigger {
    * `inconclusiveAction` is what no answer reports. Absent without a gate.
    */
   readonly approvalTimeoutSeconds?: number;
+  /** False when only the circuit breaker asks (inconclusive verdicts do not); absent without a gate. */
+  readonly escalateInconclusive?: boolean;
+  /** The circuit breaker on the group's rollbacks; absent without one. */
+  readonly circuitBreaker?: BreakerSettings;
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

@@ -51,6 +51,21 @@ export function knownGoodKey(applicationName: string, deploymentGroupName: strin
   return `knowngood#${encodeURIComponent(applicationName)}#${encodeURIComponent(deploymentGroupName)}`;
 }
 
+/** Attributes of a circuit-breaker record (key {@link breakerKey}): lib/core/breaker.ts's BreakerRecord. */
+export const BreakerAttribute = {
+  /** JSON array of `{ deploymentId, at }`: the rollbacks within the window. */
+  ROLLBACKS: 'rollbacks',
+  /** Epoch seconds the breaker opened; absent while closed. */
+  OPENED_AT: 'openedAt',
+  /** The record's version: every write is conditional on the one it read. */
+  VERSION: 'version',
+} as const;
+
+/** Partition key of a deployment group's circuit-breaker record. */
+export function breakerKey(applicationName: string, deploymentGroupName: string): string {
+  return `breaker#${encodeURIComponent(applicationName)}#${encodeURIComponent(deploymentGroupName)}`;
+}
+
 /** Partition key of a deployment's first-bad-signal record. */
 export function badSignalKey(deploymentId: string): string {
   return `badsignal#${encodeURIComponent(deploymentId)}`;

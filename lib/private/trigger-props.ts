@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
+import { type BreakerSettings, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
@@ -18,8 +18,12 @@ export interface CheckedTriggerProps {
   readonly deadlineSeconds: number;
   readonly maxAlarms: number;
   readonly baselineFactor: number;
-  /** With InconclusiveAction.ESCALATE: the approval gate's wait, whole seconds. */
+  /** With the approval gate (InconclusiveAction.ESCALATE or a circuit breaker): its wait, whole seconds. */
   readonly approvalTimeoutSeconds?: number;
+  /** Inconclusive verdicts ask a human (InconclusiveAction.ESCALATE). */
+  readonly escalateInconclusive: boolean;
+  /** The circuit breaker, in seconds. */
+  readonly breaker?: BreakerSettings;
 }
 
 /**
@@ -33,13 +37,49 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
   checkShape(path, props);
   checkMode(path, props, modes);
   const numbers = checkNumbers(path, props, inconclusiveActions);
-  const approvalTimeoutSeconds = checkApproval(scope, props, inconclusiveActions);
+  const breaker = checkBreaker(scope, props);
+  const approvalTimeoutSeconds = checkApproval(scope, props, inconclusiveActions, breaker !== undefined);
   const timing = checkTiming(scope, props, approvalTimeoutSeconds);
   checkHealthChecks(path, props.healthChecks);
   checkAlarmTriggers(path, props.alarmTriggers);
   checkAuditRetention(scope, props);
   checkAuditDestinations(scope, props.auditBus, props.notificationTopic);
-  return { ...timing, ...numbers, ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}) };
+  return {
+    ...timing,
+    ...numbers,
+    escalateInconclusive: props.inconclusiveAction === 'escalate',
+    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+    ...(breaker ? { breaker } : {}),
+  };
+}
+
+/** The circuit breaker's numbers (RT345): whole, at least 1; durations in whole minutes (RT109/RT118 for tokens and fractions). */
+function checkBreaker(scope: Construct, props: RollbackTriggerProps): BreakerSettings | undefined {
+  const b = props.circuitBreaker;
+  if (b === undefined) return undefined;
+  const path = scope.node.path;
+  if (b === null || typeof b !== 'object') {
+    throw new RollbackTriggersError('RT334', `circuitBreaker must be an object { maxRollbacks?, window?, cooldown? }, got ${describeProp(b)}`, { constructPath: path, prop: 'circuitBreaker' });
+  }
+  const maxRollbacks = b.maxRollbacks ?? ROLLBACK_TRIGGER_DEFAULTS.breakerMaxRollbacks;
+  if (Token.isUnresolved(maxRollbacks) || typeof maxRollbacks !== 'number' || !Number.isInteger(maxRollbacks) || maxRollbacks < 1) {
+    throw new RollbackTriggersError('RT345', `circuitBreaker.maxRollbacks must be a whole number of at least 1, got ${describeProp(maxRollbacks)} — the rollbacks a group may have in the window before the breaker opens`, {
+      constructPath: path,
+      prop: 'circuitBreaker.maxRollbacks',
+    });
+  }
+  const minutes = (name: 'window' | 'cooldown', given: Duration | undefined, fallback: number) => {
+    const seconds = atConstruct(scope, () => literalSeconds(`circuitBreaker.${name}`, given ?? Duration.seconds(fallback)));
+    if (!(seconds >= 60 && seconds % 60 === 0)) {
+      throw new RollbackTriggersError('RT345', `circuitBreaker.${name} must be whole minutes, at least 1, got ${formatSeconds(seconds)}`, { constructPath: path, prop: `circuitBreaker.${name}` });
+    }
+    return seconds;
+  };
+  return {
+    maxRollbacks,
+    windowSeconds: minutes('window', b.window, ROLLBACK_TRIGGER_DEFAULTS.breakerWindowSeconds),
+    cooldownSeconds: minutes('cooldown', b.cooldown, ROLLBACK_TRIGGER_DEFAULTS.breakerCooldownSeconds),
+  };
 }
 
 /**
@@ -47,25 +87,27 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
  * (RT340), a timeout of whole seconds from a minute that leaves room for a deadline (RT342), and a
  * timeout action that does not escalate again (RT343). Returns the wait, or undefined without a gate.
  */
-function checkApproval(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[]): number | undefined {
+function checkApproval(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[], breaker: boolean): number | undefined {
   const path = scope.node.path;
   const escalate = props.inconclusiveAction === 'escalate';
-  if (!escalate) {
-    if (props.approvalTimeout !== undefined || props.approvalTimeoutAction !== undefined) {
-      const prop = props.approvalTimeout !== undefined ? 'approvalTimeout' : 'approvalTimeoutAction';
-      throw new RollbackTriggersError(
-        'RT341',
-        `${prop} is set, but inconclusiveAction is ${describeProp(props.inconclusiveAction ?? 'fail')}: only InconclusiveAction.ESCALATE asks for approval — set it, or drop ${prop}`,
-        { constructPath: path, prop },
-      );
-    }
-    return undefined;
+  // The timeout action is for unanswered inconclusive verdicts; a held rollback always rolls back unanswered.
+  const unused = !escalate && props.approvalTimeoutAction !== undefined ? 'approvalTimeoutAction' : !escalate && !breaker && props.approvalTimeout !== undefined ? 'approvalTimeout' : undefined;
+  if (unused) {
+    throw new RollbackTriggersError(
+      'RT341',
+      `${unused} is set, but inconclusiveAction is ${describeProp(props.inconclusiveAction ?? 'fail')}${unused === 'approvalTimeout' ? ' and there is no circuitBreaker' : ''}: ` +
+        `only InconclusiveAction.ESCALATE${unused === 'approvalTimeout' ? ' or a circuitBreaker' : ''} asks for approval — set it, or drop ${unused}`,
+      { constructPath: path, prop: unused },
+    );
   }
+  if (!escalate && !breaker) return undefined;
   if (props.mode === 'shadow') {
+    const prop = escalate ? 'inconclusiveAction' : 'circuitBreaker';
     throw new RollbackTriggersError(
       'RT340',
-      'inconclusiveAction is InconclusiveAction.ESCALATE in shadow mode: shadow mode never stops a release, so there is nothing to ask a human — use InconclusiveAction.FAIL (audited as wouldRollback) or TriggerMode.ENFORCE',
-      { constructPath: path, prop: 'inconclusiveAction' },
+      `${escalate ? 'inconclusiveAction is InconclusiveAction.ESCALATE' : 'circuitBreaker is set'} in shadow mode: shadow mode never stops a release, so there is nothing to ask a human — ` +
+        `${escalate ? 'use InconclusiveAction.FAIL (audited as wouldRollback)' : 'drop circuitBreaker'} or use TriggerMode.ENFORCE`,
+      { constructPath: path, prop },
     );
   }
   const action = props.approvalTimeoutAction;
@@ -162,6 +204,17 @@ function checkTiming(scope: Construct, props: RollbackTriggerProps, approvalTime
     );
   }
   const metricDelaySeconds = at(() => literalSeconds('metricDelay', props.metricDelay ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.metricDelaySeconds)));
+  const bakeSeconds = at(() => literalSeconds('bake', props.bake ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds)));
+  // A deadline the approval timeout set: what does not fit in it is the wait's doing, not the bake's.
+  const needed = metricDelaySeconds + Math.max(60, bakeSeconds);
+  if (props.deadline === undefined && byApproval !== undefined && needed > deadlineSeconds) {
+    throw new RollbackTriggersError(
+      'RT342',
+      `approvalTimeout of ${formatSeconds(approvalTimeoutSeconds!)} leaves a deadline of ${formatSeconds(deadlineSeconds)} (hook start + ${formatSeconds(MAX_DEADLINE_SECONDS)} minus the wait), ` +
+        `shorter than the metric delay plus the bake (${formatSeconds(needed)}): make approvalTimeout at most ${formatSeconds(MAX_DEADLINE_SECONDS - needed)}, or shorten bake or metricDelay`,
+      { constructPath: path, prop: 'approvalTimeout' },
+    );
+  }
   if (metricDelaySeconds > deadlineSeconds - 60) {
     throw new RollbackTriggersError(
       'RT333',
@@ -170,7 +223,6 @@ function checkTiming(scope: Construct, props: RollbackTriggerProps, approvalTime
       { constructPath: path, prop: 'metricDelay' },
     );
   }
-  const bakeSeconds = at(() => literalSeconds('bake', props.bake ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds)));
   const maxBake = deadlineSeconds - metricDelaySeconds;
   if (bakeSeconds > maxBake) {
     throw new RollbackTriggersError(

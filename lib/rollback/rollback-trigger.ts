@@ -49,6 +49,7 @@ import {
   validateAlarmDescription,
   validateMathAlarmSize,
   validateQueriesPerTick,
+  BreakerSettings,
 } from '../core';
 import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
@@ -91,6 +92,37 @@ export enum TriggerMode {
    * adopting the library on a live service.
    */
   SHADOW = 'shadow',
+}
+
+/**
+ * The circuit breaker of a {@link RollbackTrigger}: when one deployment group has been rolled back
+ * more than `maxRollbacks` times within `window`, something every release shares is probably broken,
+ * and rolling back the next release too would not help. The breaker opens: until a human closes it
+ * (answering with `--close-breaker`) or `cooldown` passes, every rollback decision of the evaluator
+ * asks a human first through the approval gate (approve lets the release continue, reject or no
+ * answer rolls it back). After the cooldown it is half-open: the next decision acts alone; a rollback
+ * then opens it again, a successful release closes it. The alarm path is not held: CodeDeploy still
+ * rolls back on an alarm.
+ */
+export interface CircuitBreakerOptions {
+  /**
+   * Rollbacks within `window` the group may have before the breaker opens (it opens on the next one). A whole number of at least 1.
+   *
+   * @default 3
+   */
+  readonly maxRollbacks?: number;
+  /**
+   * The window rollbacks are counted in. Whole minutes, at least 1.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly window?: Duration;
+  /**
+   * How long an open breaker holds rollbacks for a human before it half-opens. Whole minutes, at least 1.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly cooldown?: Duration;
 }
 
 /** Properties of a {@link RollbackTrigger}. */
@@ -151,6 +183,15 @@ export interface RollbackTriggerProps {
    * @default InconclusiveAction.FAIL
    */
   readonly approvalTimeoutAction?: InconclusiveAction;
+  /**
+   * A circuit breaker on this deployment group's rollbacks: after too many in a window, a rollback
+   * decision asks a human first (the approval gate, with `approvalTimeout`), until a human closes
+   * the breaker or its cooldown passes. State in the trigger's DynamoDB table; `Circuit Opened` and
+   * `Circuit Closed` audit events, and the `RollbackTriggers/CircuitOpen` metric. Not in shadow mode.
+   *
+   * @default - no circuit breaker
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions;
   /**
    * Also compare the new version with the current one on the same minutes (canary judge).
    *
@@ -326,6 +367,8 @@ export class RollbackTrigger extends Construct {
       alarmTriggers: props.alarmTriggers?.map((t) => t.node.path),
       shadow,
       approvalTimeoutSeconds: checked.approvalTimeoutSeconds,
+      escalateInconclusive: checked.escalateInconclusive,
+      circuitBreaker: checked.breaker,
     });
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
@@ -351,7 +394,7 @@ export class RollbackTrigger extends Construct {
       approval: checked.approvalTimeoutSeconds !== undefined,
     });
     const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, bound, shadow);
-    const stateChange = this.stateChangeHandler(runtime, bound);
+    const stateChange = this.stateChangeHandler(runtime, bound, checked.breaker);
     this.evaluatorFunction = evaluator;
     this.bakeStateMachine = bake.stateMachine;
     this.hookFunction = starter;
@@ -363,7 +406,7 @@ export class RollbackTrigger extends Construct {
     // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
     // alarms on lost work.
     this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
-    this.routeEvents(bound, stateChange, this.approvalGate);
+    this.routeEvents(bound, stateChange, this.approvalGate, checked.breaker !== undefined);
     this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
     this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
@@ -418,7 +461,7 @@ export class RollbackTrigger extends Construct {
    */
   public grantApprove(grantee: IGrantable): Grant {
     if (!this.approvalGate) {
-      throw new RollbackTriggersError('RT344', 'grantApprove is called on a trigger without the approval gate: set inconclusiveAction: InconclusiveAction.ESCALATE, or drop the grant', {
+      throw new RollbackTriggersError('RT344', 'grantApprove is called on a trigger without the approval gate: set inconclusiveAction: InconclusiveAction.ESCALATE or a circuitBreaker, or drop the grant', {
         constructPath: this.node.path,
         prop: 'inconclusiveAction',
       });
@@ -531,7 +574,7 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private stateChangeHandler(runtime: Runtime, group: BoundGroup): Function {
+  private stateChangeHandler(runtime: Runtime, group: BoundGroup, breaker: BreakerSettings | undefined): Function {
     return this.handler('StateChange', 'state-change', runtime, {
       description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.path),
       timeout: Duration.minutes(2),
@@ -540,6 +583,8 @@ export class RollbackTrigger extends Construct {
         [StateChangeEnv.EVENT_BUS]: this.auditBus.eventBusName,
         [StateChangeEnv.APPLICATION_NAME]: group.applicationName,
         [StateChangeEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
+        // The breaker counts the group's rollbacks and successes here.
+        ...(breaker ? { [StateChangeEnv.BREAKER]: JSON.stringify(breaker) } : {}),
       },
       asyncDeadLetters: true,
     });
@@ -550,7 +595,7 @@ export class RollbackTrigger extends Construct {
    * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
    * keeps the event in the dead-letter queue.
    */
-  private routeEvents(group: BoundGroup, stateChange: IFunction, approval: boolean): void {
+  private routeEvents(group: BoundGroup, stateChange: IFunction, approval: boolean, breaker: boolean): void {
     new Rule(this, 'DeploymentStateChange', {
       description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.path),
       eventPattern: {
@@ -571,6 +616,7 @@ export class RollbackTrigger extends Construct {
           AuditDetailType.ROLLBACK_COMPLETED,
           // The approval gate's question (with its task token) and how it was answered.
           ...(approval ? [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPROVAL_ANSWERED] : []),
+          ...(breaker ? [AuditDetailType.CIRCUIT_OPENED, AuditDetailType.CIRCUIT_CLOSED] : []),
         ],
         detail: { deploymentGroupName: [group.deploymentGroupName] },
       },
@@ -783,7 +829,8 @@ export class RollbackTrigger extends Construct {
       bakeSeconds: checked.bakeSeconds,
       tickSeconds: ROLLBACK_TRIGGER_DEFAULTS.tickSeconds,
       inconclusiveAction: inconclusiveAction === InconclusiveAction.PASS ? 'pass' : 'fail',
-      ...(checked.approvalTimeoutSeconds !== undefined ? { approval: { timeoutSeconds: checked.approvalTimeoutSeconds } } : {}),
+      ...(checked.approvalTimeoutSeconds !== undefined ? { approval: { timeoutSeconds: checked.approvalTimeoutSeconds, escalateInconclusive: checked.escalateInconclusive } } : {}),
+      ...(checked.breaker ? { breaker: checked.breaker } : {}),
       deadlineMarginSeconds: HOOK_LIMIT_SECONDS - checked.deadlineSeconds,
       // The evaluator refuses deployments of any other group (a hook wired to the wrong group).
       applicationName: group.applicationName,

@@ -40,7 +40,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type P
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
-import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, EVALUATOR_CONFIG_SCHEMA_VERSION, type EvaluatorConfig, type KnownGood } from '../../lib/core';
+import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, type BreakerRecord, EMPTY_BREAKER, EVALUATOR_CONFIG_SCHEMA_VERSION, type EvaluatorConfig, type KnownGood } from '../../lib/core';
 import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHandler } from '../../lambda/evaluator/index';
 import { AVAILABILITY_SLO } from '../core/helpers';
 import { parseExpression, referencedIds } from '../core/emulator/expression';
@@ -168,7 +168,9 @@ export type Op =
   | 'GetFunction'
   | 'PutEvents'
   | 'KnownGoodGet'
-  | 'RecordFirstBadSignal';
+  | 'RecordFirstBadSignal'
+  | 'BreakerGet'
+  | 'BreakerPut';
 
 interface QueuedFault {
   readonly error: Error;
@@ -221,6 +223,22 @@ export class FakeKnownGood implements KnownGoodReader {
       const standing = this.badSignals.get(deploymentId);
       if (standing !== undefined && standing <= at) return false;
       this.badSignals.set(deploymentId, at);
+      return true;
+    });
+  }
+
+  /** Circuit-breaker records by group, with the conditional write the DynamoDB store makes. */
+  readonly breakers = new Map<string, BreakerRecord>();
+
+  async getBreaker(application: string, group: string): Promise<BreakerRecord> {
+    return this.dispatch('BreakerGet', () => this.breakers.get(`${application}#${group}`) ?? EMPTY_BREAKER);
+  }
+
+  async putBreaker(application: string, group: string, record: BreakerRecord): Promise<boolean> {
+    return this.dispatch('BreakerPut', () => {
+      const key = `${application}#${group}`;
+      if ((this.breakers.get(key)?.version ?? 0) !== record.version - 1) return false;
+      this.breakers.set(key, record);
       return true;
     });
   }

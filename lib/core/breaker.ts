@@ -1,0 +1,141 @@
+/**
+ * The circuit breaker: a trigger that rolls back release after release during a systemic problem
+ * (a dependency down, a bad configuration every version shares) stops acting alone. When one
+ * deployment group has been rolled back more than `maxRollbacks` times within `windowSeconds`, the
+ * breaker opens: the next rollback decisions ask a human first (the approval gate) until a human
+ * closes it (answering with `closeBreaker`) or `cooldownSeconds` pass. After the cooldown it is
+ * half-open: the next decision acts alone; a rollback then opens it again, a success closes it.
+ *
+ * Pure functions of the stored record, shared by the state-change handler (which counts rollbacks
+ * and successes), the evaluator (which asks before a rollback while the breaker is open) and the
+ * simulator. The record lives in the state table and is written with a conditional write on its
+ * `version` (optimistic locking), so concurrent events never lose a count.
+ */
+
+/** The breaker's settings, as the constructs configure them. */
+export interface BreakerSettings {
+  /** More rollbacks than this within the window open the breaker. */
+  readonly maxRollbacks: number;
+  readonly windowSeconds: number;
+  /** How long an open breaker holds rollbacks for a human before it half-opens. */
+  readonly cooldownSeconds: number;
+}
+
+/** The stored state of one deployment group's breaker. */
+export interface BreakerRecord {
+  /** Rollbacks within the window: deployment id and epoch seconds, oldest first. */
+  readonly rollbacks: ReadonlyArray<{ readonly deploymentId: string; readonly at: number }>;
+  /** Epoch seconds the breaker (last) opened; absent while closed. */
+  readonly openedAt?: number;
+  /** Incremented on every write: the condition of the next one. 0 for a record never written. */
+  readonly version: number;
+}
+
+export const EMPTY_BREAKER: BreakerRecord = { rollbacks: [], version: 0 };
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** A change of state, audited (`Circuit Opened`, `Circuit Closed`) and counted as a metric. */
+export interface BreakerTransition {
+  readonly to: 'open' | 'closed';
+  readonly reason: string;
+}
+
+/** Where the breaker stands at `now`. */
+export function breakerState(record: BreakerRecord, now: number, settings: BreakerSettings): BreakerState {
+  if (record.openedAt === undefined) return 'closed';
+  return now < record.openedAt + settings.cooldownSeconds ? 'open' : 'half-open';
+}
+
+/** Rollbacks of the record that are still within the window at `now`. */
+function recent(record: BreakerRecord, now: number, settings: BreakerSettings): BreakerRecord['rollbacks'] {
+  return record.rollbacks.filter((r) => r.at > now - settings.windowSeconds && r.at <= now);
+}
+
+/**
+ * A deployment of the group failed or was stopped (rolled back): count it, and open the breaker on
+ * the `maxRollbacks + 1`-th within the window, or again when it was half-open (the trial after the
+ * cooldown rolled back). `at` is when the deployment ended, `now` the handler's clock. A repeat of
+ * the same deployment's event, or one older than the window, changes nothing (undefined).
+ */
+export function recordRollback(
+  record: BreakerRecord,
+  deploymentId: string,
+  at: number,
+  now: number,
+  settings: BreakerSettings,
+): { record: BreakerRecord; transition?: BreakerTransition } | undefined {
+  // A repeat, or an event redriven from the dead-letter queue after its window passed.
+  if (record.rollbacks.some((r) => r.deploymentId === deploymentId) || at <= now - settings.windowSeconds) return undefined;
+  const rollbacks = [...recent(record, now, settings), { deploymentId, at: Math.min(at, now) }].sort((a, b) => a.at - b.at);
+  const state = breakerState(record, now, settings);
+  const next = { rollbacks, version: record.version + 1 };
+  if (state === 'open') return { record: { ...next, openedAt: record.openedAt } };
+  if (state === 'half-open') {
+    return { record: { ...next, openedAt: now }, transition: { to: 'open', reason: `deployment ${deploymentId} rolled back during the half-open trial after the cooldown` } };
+  }
+  if (rollbacks.length > settings.maxRollbacks) {
+    return {
+      record: { ...next, openedAt: now },
+      transition: {
+        to: 'open',
+        reason: `${rollbacks.length} rollbacks within ${formatWindow(settings.windowSeconds)} (more than ${settings.maxRollbacks}): ${rollbacks.map((r) => r.deploymentId).join(', ')}`,
+      },
+    };
+  }
+  return { record: next };
+}
+
+/**
+ * A deployment of the group succeeded: after the cooldown (half-open), the breaker closes; an
+ * open breaker before its cooldown stays open (a release a human let through is not evidence the
+ * problem is gone). Undefined when nothing changes.
+ */
+export function recordSuccess(record: BreakerRecord, deploymentId: string, at: number, settings: BreakerSettings): { record: BreakerRecord; transition: BreakerTransition } | undefined {
+  if (breakerState(record, at, settings) !== 'half-open') return undefined;
+  return { record: { rollbacks: recent(record, at, settings), version: record.version + 1 }, transition: { to: 'closed', reason: `deployment ${deploymentId} succeeded after the cooldown` } };
+}
+
+/** A human closed the breaker (answering an approval question with `closeBreaker`). Undefined when it was closed. */
+export function closeByHuman(record: BreakerRecord, who: string | undefined, settings: BreakerSettings, now: number): { record: BreakerRecord; transition: BreakerTransition } | undefined {
+  if (record.openedAt === undefined) return undefined;
+  // The count starts again: the rollbacks that opened it must not reopen it on the next one.
+  return {
+    record: { rollbacks: [], version: record.version + 1 },
+    transition: { to: 'closed', reason: `closed by ${who ?? 'a human (the answer did not say who)'} after ${formatWindow(Math.max(0, now - record.openedAt))} open (cooldown ${formatWindow(settings.cooldownSeconds)})` },
+  };
+}
+
+/** What the approval question says when the breaker holds a rollback. */
+export function breakerQuestion(record: BreakerRecord, now: number, settings: BreakerSettings, why: string): string {
+  const count = recent(record, now, settings).length;
+  const until = new Date((record.openedAt! + settings.cooldownSeconds) * 1000).toISOString();
+  return (
+    `The trigger would roll this release back (${why}), but its circuit breaker is open: ${count} rollbacks of this deployment group within ${formatWindow(settings.windowSeconds)} ` +
+    `(more than ${settings.maxRollbacks}) suggest a problem every release shares. It stays open until ${until} or until someone answers with --close-breaker.`
+  );
+}
+
+/**
+ * The breaker's metric: `CircuitOpen` (1 open, 0 closed) per deployment group, as one CloudWatch
+ * embedded metric format line (CloudWatch Logs turns it into the metric: "Specification: Embedded
+ * metric format"), written by whichever handler made the transition.
+ */
+export const CIRCUIT_METRIC = { namespace: 'RollbackTriggers', metricName: 'CircuitOpen', dimension: 'DeploymentGroup' } as const;
+
+export function circuitMetricLine(deploymentGroupName: string, open: boolean, at: number): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: Math.round(at * 1000),
+      CloudWatchMetrics: [{ Namespace: CIRCUIT_METRIC.namespace, Dimensions: [[CIRCUIT_METRIC.dimension]], Metrics: [{ Name: CIRCUIT_METRIC.metricName, Unit: 'Count' }] }],
+    },
+    [CIRCUIT_METRIC.dimension]: deploymentGroupName,
+    [CIRCUIT_METRIC.metricName]: open ? 1 : 0,
+  });
+}
+
+function formatWindow(seconds: number): string {
+  if (seconds % 3_600 === 0) return `${seconds / 3_600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${Math.round(seconds)} s`;
+}
