@@ -4,12 +4,12 @@
  * evaluator against the fake AWS world; the `.waitForTaskToken` PutEvents task is answered by the
  * test as a human would (SendTaskSuccess, SendTaskFailure `Rejected`, or no answer: `States.Timeout`).
  */
-import { PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InconclusiveAction } from '../../lib';
 import { APPROVAL_REJECTED_ERROR, AuditDetailType, type BakeExecutionInput, MAX_DEADLINE_SECONDS, STATES_TIMEOUT_ERROR } from '../../lib/core';
 import { DEPLOYMENT_ID, HOOK_ID, T0, World, expectAudit, expectReports, traffic } from '../lambda/fixtures';
-import { TASK_TOKEN, bakeDefinition, runMachine, statesOf } from './machine';
+import { type RunOptions, TASK_TOKEN, bakeDefinition, runMachine, statesOf } from './machine';
+import { gatedInput, runInWorld } from './world-run';
 
 /** The default gate: a 30-minute wait after a 27-minute deadline (57 min − 30 min). */
 const DEADLINE_SECONDS = MAX_DEADLINE_SECONDS - 1_800;
@@ -28,39 +28,11 @@ function gatedWorld(options: { traffic?: ReturnType<typeof traffic.clean>; timeo
 }
 
 function input(): BakeExecutionInput {
-  return {
-    deploymentId: DEPLOYMENT_ID,
-    lifecycleEventHookExecutionId: HOOK_ID,
-    hookStartedAt: T0,
-    deadline: new Date((T0 + DEADLINE_SECONDS) * 1000).toISOString(),
-    reportBy: new Date((T0 + MAX_DEADLINE_SECONDS) * 1000).toISOString(),
-  };
+  return gatedInput(DEADLINE_SECONDS);
 }
 
-async function bake(world: World, answer?: Parameters<typeof runMachine>[0]['answer']) {
-  return runMachine({
-    definition,
-    input: input(),
-    evaluate: (state) => world.handler(state),
-    answer,
-    clock: {
-      now: () => world.now,
-      advance: (s) => {
-        world.now += s;
-      },
-    },
-    // The report goes through the world's CodeDeploy (one status per hook, as the API accepts).
-    codedeploy: {
-      reports: [],
-      report: async (p: { DeploymentId: string; LifecycleEventHookExecutionId: string; Status: string }) => {
-        await world.codedeploy.send(
-          new PutLifecycleEventHookExecutionStatusCommand({ deploymentId: p.DeploymentId, lifecycleEventHookExecutionId: p.LifecycleEventHookExecutionId, status: p.Status as 'Failed' }),
-        );
-        return {};
-      },
-      getDeployment: () => ({ DeploymentInfo: { Creator: 'user' } }),
-    } as never,
-  });
+function bake(world: World, answer?: RunOptions['answer']) {
+  return runInWorld(world, definition, input(), answer);
 }
 
 /** SendTaskFailure as the harness passes it: the error's name is Step Functions' Error, its message the Cause. */
