@@ -1,9 +1,7 @@
 import { type ApprovalOutcome, approvalOutcome } from '../../lib/core/approval';
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import type { BakeState, PendingReport } from '../../lib/core/bake';
-import { circuitMetricLine, closeByHuman } from '../../lib/core/breaker';
-import { updateBreaker } from '../shared/state';
-import { withRetry } from '../shared/retry';
+import { closeByHuman } from '../../lib/core/breaker';
 import { type StepRuntime, describeError, out } from './runtime';
 
 /**
@@ -27,24 +25,17 @@ export async function answered(rt: StepRuntime, state: BakeState, until: number)
     // Nobody answered: the status was the machine's, a human should still look.
     ...(outcome.result === 'timed-out' ? { escalate: true } : {}),
   };
-  await rt.publish([{ type: Audit.APPROVAL_ANSWERED, detail: { ...rt.auditBase(state), verdict: held.verdict, reportedStatus: outcome.status, reasons: report.reasons, approval: { ...approval, question: request.question } } }]);
+  await rt.publish([{ type: Audit.APPROVAL_ANSWERED, detail: { ...rt.auditBase(state), verdict: held.verdict, reportedStatus: outcome.status, reasons: report.reasons, approval: { ...approval, kind: request.kind, question: request.question } } }]);
   rt.logger.info('approval answered', { deploymentId: state.deploymentId, result: outcome.result, answeredBy: outcome.answeredBy, status: outcome.status });
   return out(state, { next: 'report', report });
 }
 
 /** Closes the group's circuit breaker for the answer (audited, with the metric); returns what to say about it. Never throws: the answer still decides. */
 async function closeBreaker(rt: StepRuntime, state: BakeState, outcome: ApprovalOutcome, until: number): Promise<string[]> {
-  const settings = rt.config.breaker;
-  if (!settings) return ['the answer asked to close the circuit breaker, but this trigger has none'];
-  const { applicationName, deploymentGroupName } = rt.guardedGroup();
-  const now = rt.now();
+  if (!rt.config.breaker) return ['the answer asked to close the circuit breaker, but this trigger has none'];
   try {
-    const store = await rt.knownGood();
-    const written = await withRetry(() => updateBreaker(store, applicationName, deploymentGroupName, (record) => closeByHuman(record, outcome.answeredBy, settings, now)), rt.retry(until));
-    if (!written) return ['the answer asked to close the circuit breaker; it was already closed'];
-    rt.emitMetricLine(circuitMetricLine(deploymentGroupName, false, now));
-    await rt.publish([{ type: Audit.CIRCUIT_CLOSED, detail: { ...rt.auditBase(state), reasons: [written.transition.reason] } }]);
-    return [`circuit breaker ${written.transition.reason}`];
+    const transition = await rt.changeBreaker(state, (record, now, settings) => closeByHuman(record, outcome.answeredBy, settings, now), until);
+    return [transition ? `circuit breaker ${transition.reason}` : 'the answer asked to close the circuit breaker; it was already closed'];
   } catch (e) {
     rt.logger.warn('could not close the circuit breaker', { error: describeError(e) });
     return [`the answer asked to close the circuit breaker, but it could not be written (${describeError(e)}): it closes after its cooldown`];

@@ -28,6 +28,7 @@ import { alreadyCompleted, reportFailed, reported } from './report';
 import { resolve } from './resolve';
 import { type StepDeps, type StepLogger, StepRuntime } from './runtime';
 import { tick } from './tick';
+import { verifyStart, verifyTick } from './verify';
 
 export type { KnownGoodReader, StepClients, StepDeps, StepLogger } from './runtime';
 
@@ -51,6 +52,10 @@ export function createStepHandler(deps: StepDeps): StepHandler {
         return reportFailed(rt, state);
       case 'approval':
         return answered(rt, state, until);
+      case 'verify':
+        return verifyStart(rt, state, until);
+      case 'verify-tick':
+        return verifyTick(rt, state, until);
     }
   };
 }

@@ -4,16 +4,16 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { type AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
+import { AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
 import { type ApprovalSettings, approvalRequest, needsApproval } from '../../lib/core/approval';
 import { type BakeState, type CaughtError, MAX_DEADLINE_SECONDS, type PendingReport, parseDeadline, shadowed } from '../../lib/core/bake';
-import { type BreakerRecord, breakerQuestion, breakerState } from '../../lib/core/breaker';
+import { type BreakerRecord, type BreakerSettings, type BreakerTransition, breakerQuestion, breakerState, circuitMetricLine } from '../../lib/core/breaker';
 import { type Decision, type HookStatus, type KnownGood, inconclusiveStatus } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
 import { RollbackTriggersError } from '../../lib/core/errors';
 import type { AuditLogger, AuditSink } from '../shared/audit';
 import type { DeploymentTargets } from '../shared/codedeploy';
-import type { BreakerStore } from '../shared/state';
+import { type BreakerStore, updateBreaker } from '../shared/state';
 import { type Lazy, once } from '../shared/handler-kit';
 import { type RetryOptions, errorName, isRetryable, retryUntil, withRetry } from '../shared/retry';
 
@@ -65,6 +65,7 @@ export interface StepDeps {
 export type AuditBase = Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>;
 export type AuditEntry = { type: AuditDetailType; detail: AuditBase & { reasons: readonly string[] } };
 export type Report = Decision & { action: 'report' };
+type BreakerChange = { record: BreakerRecord; transition?: BreakerTransition };
 
 /** Runtime SDK options: bounded requests, and few SDK-level attempts (the step retries by time itself). */
 const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } };
@@ -193,6 +194,26 @@ export class StepRuntime {
     if (breakerState(record, this.now(), breaker) !== 'open') return this.toReport(state, decision, notes);
     const question = breakerQuestion(record, this.now(), breaker, decision.reasons[0] ?? 'a failing verdict');
     return this.askFirst(state, this.pending(decision, notes), approval, 'Failed', { question });
+  }
+
+  /**
+   * Writes a change of the group's circuit breaker (a conditional write, read again on a lost race);
+   * a transition is audited (`Circuit Opened` / `Circuit Closed`) and sets the `CircuitOpen` metric.
+   * Returns the transition, if any. Throws what the store throws: the caller decides what it costs.
+   */
+  async changeBreaker(state: BakeState, change: (record: BreakerRecord, now: number, settings: BreakerSettings) => BreakerChange | undefined, until: number): Promise<BreakerTransition | undefined> {
+    const settings = this.config.breaker;
+    if (!settings) return undefined;
+    const { applicationName, deploymentGroupName } = this.guardedGroup();
+    const now = this.now();
+    const store = await this.knownGood();
+    const written = await withRetry(() => updateBreaker(store, applicationName, deploymentGroupName, (record) => change(record, now, settings)), this.retry(until));
+    const transition = written?.transition;
+    if (!transition) return undefined;
+    this.emitMetricLine(circuitMetricLine(deploymentGroupName, transition.to === 'open', now));
+    const { lifecycleEventHookExecutionId: _hook, ...base } = this.auditBase(state);
+    await this.publish([{ type: transition.to === 'open' ? AuditDetailType.CIRCUIT_OPENED : AuditDetailType.CIRCUIT_CLOSED, detail: { ...base, reasons: [transition.reason] } }]);
+    return transition;
   }
 
   /** Hands a decision to the machine, which reports its status to CodeDeploy. */

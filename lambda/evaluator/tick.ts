@@ -51,7 +51,7 @@ async function finishedDuringBake(rt: StepRuntime, state: BakeState, until: numb
 }
 
 /** What the tick judges on: each SLO's data, the health checks, what could not be read, CloudWatch's notes. */
-async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number) {
+export async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number) {
   const { arms, windowStart } = state.context!;
   const { read, failure } = await readTick(rt, arms!, windowStart!, clock, until);
   const results = read?.results ?? new Map();

@@ -153,7 +153,12 @@ export class KnownGoodStore {
     if (!out.Item) return EMPTY_BREAKER;
     const version = optionalNumber(out.Item, BreakerAttribute.VERSION, key);
     if (version === undefined) throw new MalformedRecordError(`breaker record ${key} has no ${BreakerAttribute.VERSION}`);
-    return { rollbacks: parseRollbacks(out.Item[BreakerAttribute.ROLLBACKS]?.S, key), openedAt: optionalNumber(out.Item, BreakerAttribute.OPENED_AT, key), version };
+    const rollbacks = out.Item[BreakerAttribute.ROLLBACKS];
+    // Never read as "no rollbacks": a record of another shape is an error (never a closed breaker by accident).
+    if (rollbacks !== undefined && rollbacks.S === undefined) throw new MalformedRecordError(`breaker record ${key}: ${BreakerAttribute.ROLLBACKS} is not a string`);
+    const openedAt = optionalNumber(out.Item, BreakerAttribute.OPENED_AT, key);
+    const clearedAt = optionalNumber(out.Item, BreakerAttribute.CLEARED_AT, key);
+    return { rollbacks: parseRollbacks(rollbacks?.S, key), ...(openedAt !== undefined ? { openedAt } : {}), ...(clearedAt !== undefined ? { clearedAt } : {}), version };
   }
 
   /**
@@ -167,6 +172,7 @@ export class KnownGoodStore {
         [PK]: { S: breakerKey(applicationName, deploymentGroupName) },
         [BreakerAttribute.ROLLBACKS]: { S: JSON.stringify(record.rollbacks) },
         ...(record.openedAt !== undefined ? { [BreakerAttribute.OPENED_AT]: { N: String(record.openedAt) } } : {}),
+        ...(record.clearedAt !== undefined ? { [BreakerAttribute.CLEARED_AT]: { N: String(record.clearedAt) } } : {}),
         [BreakerAttribute.VERSION]: { N: String(record.version) },
       },
       read === 0 ? 'attribute_not_exists(#pk)' : '#version = :read',
@@ -237,5 +243,6 @@ export async function updateBreaker<T extends { record: BreakerRecord }>(
     if (next === undefined) return undefined;
     if (await store.putBreaker(applicationName, deploymentGroupName, next.record)) return next;
   }
-  throw Object.assign(new Error(`the circuit breaker of ${applicationName}/${deploymentGroupName} changed under ${attempts} writes in a row`), { name: 'BreakerContention' });
+  // Retryable ($retryable, as the SDK marks its own): the caller's time-bounded retry, then Lambda's, try again.
+  throw Object.assign(new Error(`the circuit breaker of ${applicationName}/${deploymentGroupName} changed under ${attempts} writes in a row`), { name: 'BreakerContention', $retryable: {} });
 }

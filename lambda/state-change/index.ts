@@ -20,6 +20,7 @@
 import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 // Core modules are imported one by one, not through the `lib/core` barrel: the barrel brings the
@@ -27,6 +28,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { AuditDetailType, type AuditEventDetail, alarmNamesFromErrorMessage, auditEvent } from '../../lib/core/audit-events';
 import { type BreakerRecord, type BreakerSettings, type BreakerTransition, circuitMetricLine, recordRollback, recordSuccess } from '../../lib/core/breaker';
 import { isRollbackDeployment } from '../../lib/core/deployment-kind';
+import { type VerifySettings, verifyExecutionName, verifyInput } from '../../lib/core/verify';
 import { breakerSettingsProblem } from '../../lib/core/evaluator-config';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';
 import { type DeploymentStateChange, HANDLED_DEPLOYMENT_STATES, validateDeploymentStateChange } from '../../lib/core/handler-events';
@@ -54,6 +56,10 @@ export interface StateChangeDeps {
   readonly metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>;
   /** The circuit breaker's settings; absent without one. */
   readonly breaker?: BreakerSettings;
+  /** Post-rollback verification: the machine to start after each successful rollback; absent without one. */
+  readonly verify?: VerifySettings;
+  /** Step Functions, for starting a verification. */
+  readonly sfn?: Lazy<SFNClient>;
   /** Writes one embedded-metric-format line (the breaker's metric). @default process.stdout */
   readonly emitMetricLine?: (line: string) => void;
   /** Epoch seconds. */
@@ -227,7 +233,16 @@ async function breakerChange(
   const { applicationName, deploymentGroupName } = inv.deps;
   const store = await inv.deps.store();
   const now = inv.deps.now();
-  const written = await inv.retry(() => updateBreaker(store, applicationName, deploymentGroupName, (record) => change(record, now, settings)));
+  let written;
+  try {
+    written = await inv.retry(() => updateBreaker(store, applicationName, deploymentGroupName, (record) => change(record, now, settings)));
+  } catch (e) {
+    if (transient(e)) throw e;
+    // The rest of this event was handled (and audited): say what failed, not "details unavailable".
+    const what = inv.change.state === 'SUCCESS' ? 'success' : 'rollback';
+    await inv.publish(AuditDetailType.ESCALATION_RAISED, { ...inv.base, reasons: [`the circuit breaker could not count this ${what} (${errorName(e)}: ${(e as Error)?.message ?? String(e)})`] });
+    return;
+  }
   const transition = written?.transition;
   if (!transition) return;
   (inv.deps.emitMetricLine ?? ((line) => process.stdout.write(`${line}\n`)))(circuitMetricLine(deploymentGroupName, transition.to === 'open', now));
@@ -272,6 +287,28 @@ async function rollbackCompleted(inv: Invocation, deployment: DeploymentInfo, co
     reasons: [`rollback deployment ${inv.change.deploymentId} succeeded${triggering ? ` (rolled back ${triggering})` : ''}`, ...notes],
     timeToRecoverySeconds,
   });
+  await startVerification(inv, completedAt, triggering, timeToRecoverySeconds);
+}
+
+/**
+ * Starts the post-rollback verification of the restored version: one execution per rollback
+ * deployment (the name is derived from it, and StartExecution of a Standard workflow refuses a
+ * second execution of the same name with ExecutionAlreadyExists, which means it was started). A
+ * failure to start is thrown (Lambda's retries, then the dead-letter queue, keep the event).
+ */
+async function startVerification(inv: Invocation, completedAt: number, triggering: string | undefined, timeToRecoverySeconds: number | undefined): Promise<void> {
+  const { verify, sfn } = inv.deps;
+  if (!verify || !sfn) return;
+  const rollbackId = inv.change.deploymentId;
+  const input = verifyInput(rollbackId, completedAt, verify, triggering, timeToRecoverySeconds);
+  const [client, { StartExecutionCommand }] = await Promise.all([sfn(), import('@aws-sdk/client-sfn')]);
+  try {
+    await inv.retry(() => client.send(new StartExecutionCommand({ stateMachineArn: verify.stateMachineArn, name: verifyExecutionName(rollbackId), input: JSON.stringify(input) })));
+  } catch (e) {
+    if (errorName(e) === 'ExecutionAlreadyExists') return;
+    throw e;
+  }
+  inv.logger.info('rollback verification started', { rollbackDeploymentId: rollbackId, durationSeconds: verify.durationSeconds });
 }
 
 /**
@@ -392,6 +429,8 @@ function runtimeDeps(): StateChangeDeps {
     logger,
     metrics: new Metrics({ namespace: TIME_TO_RECOVERY_METRIC.namespace, serviceName }),
     breaker: breakerFromEnv(process.env[StateChangeEnv.BREAKER], logger),
+    verify: verifyFromEnv(process.env[StateChangeEnv.VERIFY], logger),
+    sfn: once(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({})),
     now: () => Date.now() / 1000,
     sleep,
   };
@@ -408,5 +447,18 @@ function breakerFromEnv(value: string | undefined, logger: HandlerLogger): Break
   } catch {
     logger.error(`${StateChangeEnv.BREAKER} is not JSON: rollbacks are not counted`);
   }
+  return undefined;
+}
+
+/** The verification's settings from the environment; a value that cannot be used is logged (no verification starts). */
+function verifyFromEnv(value: string | undefined, logger: HandlerLogger): VerifySettings | undefined {
+  if (!value) return undefined;
+  try {
+    const v = JSON.parse(value) as VerifySettings;
+    if (typeof v.stateMachineArn === 'string' && Number.isInteger(v.durationSeconds) && v.durationSeconds > 0 && Number.isInteger(v.metricDelaySeconds) && v.metricDelaySeconds > 0) return v;
+  } catch {
+    // Logged below.
+  }
+  logger.error(`${StateChangeEnv.VERIFY} is not { stateMachineArn, durationSeconds, metricDelaySeconds }: rollbacks are not verified`);
   return undefined;
 }

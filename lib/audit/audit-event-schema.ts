@@ -25,6 +25,14 @@ export class AuditEventSchema {
   public static readonly APPROVAL_REQUESTED: string = AuditDetailType.APPROVAL_REQUESTED;
   /** The approval gate's wait ended: approved, rejected or timed out, and who answered. */
   public static readonly APPROVAL_ANSWERED: string = AuditDetailType.APPROVAL_ANSWERED;
+  /** The circuit breaker opened: too many rollbacks of the group; rollbacks now ask a human first. */
+  public static readonly CIRCUIT_OPENED: string = AuditDetailType.CIRCUIT_OPENED;
+  /** The circuit breaker closed: a human closed it, or a release succeeded after the cooldown. */
+  public static readonly CIRCUIT_CLOSED: string = AuditDetailType.CIRCUIT_CLOSED;
+  /** After a rollback, the restored version held its SLOs and health checks. */
+  public static readonly ROLLBACK_VERIFIED: string = AuditDetailType.ROLLBACK_VERIFIED;
+  /** After a rollback, the restored version is unhealthy too: the problem is not the release. */
+  public static readonly ROLLBACK_UNHEALTHY: string = AuditDetailType.ROLLBACK_UNHEALTHY;
 
   private constructor() {}
 }
@@ -66,6 +74,12 @@ export interface AuditIncident {
 
 /** The approval gate's part of an audit event (schema version 1). */
 export interface AuditApproval {
+  /**
+   * Why a human is asked: `inconclusive`, `incident` (a pass during an incident that is not the release's) or `breaker` (a rollback the open circuit breaker holds).
+   *
+   * @default - absent on the verdict an answer decided
+   */
+  readonly kind?: string;
   /**
    * How the wait ended: `approved`, `rejected`, `timed-out` (no answer in time, or the request could not be sent) or `not-asked` (no time left in the hook's hour).
    *

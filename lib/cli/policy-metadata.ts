@@ -2,6 +2,7 @@ import {
   BreakerSettings,
   DEFAULT_DEADLINE_SECONDS,
   MAX_DEADLINE_SECONDS,
+  MAX_VERIFY_SECONDS,
   breakerSettingsProblem,
   MAX_COMPOSITE_CHILDREN,
   MAX_EVALUATION_RANGE_SECONDS,
@@ -315,8 +316,24 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
   c.oneOf(e, p, 'severity', ['page', 'ticket'] as const, 'the severity');
 }
 
+/** The approval gate, the circuit breaker and post-rollback verification of a rollback trigger entry. */
+function checkHumanFlows(c: Checker, e: Record<string, unknown>, p: string, deadline: number): void {
+  if (e.approvalTimeoutSeconds !== undefined) {
+    c.number(e, p, 'approvalTimeoutSeconds', { integer: true, min: 60, max: MAX_DEADLINE_SECONDS - deadline, rule: `whole seconds from 60 to ${formatNumber(MAX_DEADLINE_SECONDS - deadline)} (after the deadline, by hook start + ${MAX_DEADLINE_SECONDS} s)` });
+    if (e.escalateInconclusive !== undefined) c.boolean(e, p, 'escalateInconclusive');
+  }
+  if (e.verifyRollbackSeconds !== undefined) {
+    c.number(e, p, 'verifyRollbackSeconds', { integer: true, min: 60, max: MAX_VERIFY_SECONDS, rule: `whole seconds from 60 to ${MAX_VERIFY_SECONDS} (post-rollback verification)` });
+  }
+  if (e.circuitBreaker !== undefined) {
+    const problem = breakerSettingsProblem(e.circuitBreaker as BreakerSettings);
+    if (problem) c.fail(`${p}.circuitBreaker`, `has ${problem}`);
+    if (e.approvalTimeoutSeconds === undefined) c.fail(`${p}.circuitBreaker`, 'needs approvalTimeoutSeconds (the breaker asks through the approval gate)');
+  }
+}
+
 function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds', 'escalateInconclusive', 'circuitBreaker']);
+  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds', 'escalateInconclusive', 'circuitBreaker', 'verifyRollbackSeconds']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');
@@ -328,15 +345,7 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   });
   c.number(e, p, 'bakeSeconds', { above: 0, max: deadline, rule: `seconds above 0 and at most the deadline (${formatNumber(deadline)} s)` });
   c.oneOf(e, p, 'inconclusiveAction', ['fail', 'pass'] as const, 'what an inconclusive bake reports (with the approval gate: what no answer reports)');
-  if (e.approvalTimeoutSeconds !== undefined) {
-    c.number(e, p, 'approvalTimeoutSeconds', { integer: true, min: 60, max: MAX_DEADLINE_SECONDS - deadline, rule: `whole seconds from 60 to ${formatNumber(MAX_DEADLINE_SECONDS - deadline)} (after the deadline, by hook start + ${MAX_DEADLINE_SECONDS} s)` });
-    if (e.escalateInconclusive !== undefined) c.boolean(e, p, 'escalateInconclusive');
-  }
-  if (e.circuitBreaker !== undefined) {
-    const problem = breakerSettingsProblem(e.circuitBreaker as BreakerSettings);
-    if (problem) c.fail(`${p}.circuitBreaker`, `has ${problem}`);
-    if (e.approvalTimeoutSeconds === undefined) c.fail(`${p}.circuitBreaker`, 'needs approvalTimeoutSeconds (the breaker asks through the approval gate)');
-  }
+  checkHumanFlows(c, e, p, deadline);
   const maxAlarms = c.number(e, p, 'maxAlarms', { integer: true, min: 1, rule: 'a whole number ≥ 1 (alarms per deployment group)' });
   const suspended = c.boolean(e, p, 'alarmPathSuspended');
   if (e.shadow !== undefined && c.boolean(e, p, 'shadow') && suspended) c.fail(`${p}.alarmPathSuspended`, 'is true in shadow mode, which attaches no alarm path to suspend (RT339)');

@@ -28,6 +28,10 @@ export const AuditDetailType = {
   APPROVAL_REQUESTED: 'Approval Requested',
   /** The approval gate's wait ended: approved, rejected, timed out, or not asked (no time left). */
   APPROVAL_ANSWERED: 'Approval Answered',
+  /** After a rollback, the restored version held its SLOs and health checks for the verification's duration. */
+  ROLLBACK_VERIFIED: 'Rollback Verified',
+  /** After a rollback, the restored version still burns or fails its checks: the problem is not the release. */
+  ROLLBACK_UNHEALTHY: 'Rollback Unhealthy',
   /** The circuit breaker opened: too many rollbacks of the group; rollbacks now ask a human first. */
   CIRCUIT_OPENED: 'Circuit Opened',
   /** The circuit breaker closed: a human closed it, or a release succeeded after the cooldown. */
@@ -56,6 +60,8 @@ export interface SloObservation {
 
 /** The approval gate's part of an audit event. */
 export interface AuditApproval {
+  /** Why a human is asked. */
+  readonly kind?: 'inconclusive' | 'incident' | 'breaker';
   /** How the wait ended (`Approval Answered`, and the verdict it decided). */
   readonly result?: 'approved' | 'rejected' | 'timed-out' | 'not-asked';
   readonly question?: string;

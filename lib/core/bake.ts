@@ -1,5 +1,6 @@
 import type { ApprovalRequest, ApprovalResult } from './approval';
 import type { SloObservation, Verdict } from './audit-events';
+import type { VerifyContext } from './verify';
 import type { HookStatus } from './decision';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
 import { type ArmScope, floorToMinute } from './metric-queries';
@@ -60,7 +61,11 @@ export type BakePhase =
   /** The report failed every retry: raise an escalation (the machine then fails). */
   | 'report-failed'
   /** The approval gate's wait ended (`approval.answer` or `approval.error`): audit the answer, report its status. */
-  | 'approval';
+  | 'approval'
+  /** Post-rollback verification (lib/core/verify.ts): read the rollback deployment's restored version, first tick. */
+  | 'verify'
+  /** One verification tick: the restored version's metrics and health checks, then core's decision. */
+  | 'verify-tick';
 
 /**
  * What the machine does after a step: `wait` `waitSeconds` then run the evaluator again with the
@@ -159,6 +164,8 @@ export interface BakeState extends BakeExecutionInput {
   readonly reportError?: CaughtError;
   /** For `next: 'approve'` and phase `approval`: the question asked, then its answer or error. */
   readonly approval?: ApprovalRequest;
+  /** Phases `verify` and `verify-tick`: the post-rollback verification's settings. */
+  readonly verify?: VerifyContext;
 }
 
 /**
@@ -297,7 +304,7 @@ export function bakeWindowStart(createTimeSeconds: number | undefined, hookStart
 // Input checks: the starter validates hook events; a step still refuses a garbled state loudly
 // (the machine's Catch-all then reports the fail-closed status) instead of acting on `undefined`.
 
-const PHASES: ReadonlySet<string> = new Set<BakePhase>(['resolve', 'tick', 'reported', 'already-completed', 'report-failed', 'approval']);
+const PHASES: ReadonlySet<string> = new Set<BakePhase>(['resolve', 'tick', 'reported', 'already-completed', 'report-failed', 'approval', 'verify', 'verify-tick']);
 
 /** Returns the state when its ids, times and phase are usable; throws a clear error otherwise. */
 export function checkBakeState(value: unknown): BakeState {
@@ -320,7 +327,10 @@ export function checkBakeState(value: unknown): BakeState {
     fail(`reportBy must be an ISO-8601 instant, got ${JSON.stringify(s.reportBy)}`);
   }
   if (typeof s.phase !== 'string' || !PHASES.has(s.phase)) fail(`phase must be one of ${[...PHASES].join(', ')}, got ${JSON.stringify(s.phase) ?? 'nothing'}`);
-  if (s.phase === 'tick') {
+  if ((s.phase === 'verify' || s.phase === 'verify-tick') && !(typeof (s.verify as VerifyContext | undefined)?.durationSeconds === 'number')) {
+    fail(`phase ${s.phase} needs verify.durationSeconds`);
+  }
+  if (s.phase === 'tick' || s.phase === 'verify-tick') {
     const c = s.context as BakeContext | undefined;
     if (!c || !Array.isArray(c.arms) || c.arms.length === 0 || c.arms.some((a) => (a?.arm !== 'canary' && a?.arm !== 'baseline') || typeof a.dimensions !== 'object' || a.dimensions === null)) {
       fail('a tick needs context.arms (the arms resolve found)');

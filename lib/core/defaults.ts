@@ -65,6 +65,8 @@ export const ROLLBACK_TRIGGER_DEFAULTS = Object.freeze({
   breakerMaxRollbacks: 3,
   breakerWindowSeconds: 3_600,
   breakerCooldownSeconds: 3_600,
+  /** Ten minutes of the restored version's own traffic after a rollback: two short windows of the page tier. */
+  verifyRollbackSeconds: 600,
 });
 
 /** What a health check declaration falls back to. */

@@ -86,7 +86,7 @@ export const ERROR_CODES = {
   RT108: { meaning: 'a tier name is not 1 to 64 letters, digits or dashes, or is "page" or "ticket"', prop: 'name', source: 'synth' },
   RT109: {
     meaning: 'a duration is a token: its seconds are needed at synth to compute the alarms',
-    prop: 'compliancePeriod, resolution, longWindow, shortWindow, period, bake, deadline, metricDelay, auditRetention',
+    prop: 'compliancePeriod, resolution, longWindow, shortWindow, period, bake, deadline, metricDelay, auditRetention, approvalTimeout, circuitBreaker.window, circuitBreaker.cooldown, verifyRollback.duration',
     source: 'synth',
   },
   RT110: { meaning: 'executedVersion is given for a target that is not an alias (Lambda publishes ExecutedVersion only for alias invocations)', prop: 'executedVersion', source: 'synth' },
@@ -103,7 +103,7 @@ export const ERROR_CODES = {
   RT117: { meaning: 'two tiers of one SLO have the same name', prop: 'tiers', source: 'synth' },
   RT118: {
     meaning: 'a duration is not a whole number of seconds above 0 (0, NaN, infinite, Duration.millis(1500))',
-    prop: 'compliancePeriod, resolution, longWindow, shortWindow, period, bake, deadline, metricDelay',
+    prop: 'compliancePeriod, resolution, longWindow, shortWindow, period, bake, deadline, metricDelay, approvalTimeout, circuitBreaker.window, circuitBreaker.cooldown, verifyRollback.duration',
     source: 'synth',
   },
   RT119: {
@@ -220,6 +220,11 @@ export const ERROR_CODES = {
   RT343: { meaning: 'approvalTimeoutAction is not InconclusiveAction.FAIL or InconclusiveAction.PASS (no human answered: it cannot escalate again)', prop: 'approvalTimeoutAction', source: 'synth' },
   RT344: { meaning: 'grantApprove on a trigger without the approval gate (neither inconclusiveAction ESCALATE nor a circuitBreaker)', prop: 'inconclusiveAction', source: 'synth' },
   RT345: { meaning: 'circuitBreaker.maxRollbacks is not a whole number ≥ 1, or its window or cooldown is not whole minutes ≥ 1', prop: 'circuitBreaker', source: 'synth' },
+  RT346: {
+    meaning: 'verifyRollback.duration is not whole minutes from 1 to 40, or with the metric delay and 10 min for reads it passes 57 min (the evaluator retry clock)',
+    prop: 'verifyRollback.duration',
+    source: 'synth',
+  },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration

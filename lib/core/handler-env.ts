@@ -38,6 +38,8 @@ export const StateChangeEnv = {
   DEPLOYMENT_GROUP_NAME: 'RT_DEPLOYMENT_GROUP_NAME',
   /** JSON BreakerSettings (lib/core/breaker.ts): count rollbacks in the circuit breaker. Unset: no breaker. */
   BREAKER: 'RT_BREAKER',
+  /** JSON VerifySettings (lib/core/verify.ts): start a verification after each rollback. Unset: none. */
+  VERIFY: 'RT_VERIFY',
 } as const;
 
 /** The time-to-recovery metric the state-change Lambda emits (CloudWatch embedded metric format). */

@@ -23,3 +23,4 @@ export * from './handler-env';
 export * from './handler-events';
 export * from './approval';
 export * from './breaker';
+export * from './verify';

@@ -77,6 +77,8 @@ export interface PlanRollbackTrigger {
   /** Inconclusive verdicts ask a human (false: only the circuit breaker asks). */
   readonly escalateInconclusive?: boolean;
   readonly circuitBreaker?: BreakerSettings;
+  /** Post-rollback verification's duration, seconds. */
+  readonly verifyRollbackSeconds?: number;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
   /** Which path judges which minutes of a release (issue 8): one line per stretch of the deployment. */
   readonly coverage: ReadonlyArray<{ readonly minutes: string; readonly judgedBy: string }>;
@@ -151,6 +153,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       shadow: r.shadow === true,
       ...(r.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: r.approvalTimeoutSeconds, escalateInconclusive: r.escalateInconclusive !== false } : {}),
       ...(r.circuitBreaker ? { circuitBreaker: r.circuitBreaker } : {}),
+      ...(r.verifyRollbackSeconds !== undefined ? { verifyRollbackSeconds: r.verifyRollbackSeconds } : {}),
       alarms: r.alarms.map((a) => ({
         slo: a.slo,
         scope: a.scope,
@@ -298,6 +301,32 @@ function table(rows: readonly string[][]): string[] {
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd());
 }
 
+/** The plan's lines for the approval gate, the circuit breaker and post-rollback verification, when enabled. */
+function humanFlowLines(r: PlanRollbackTrigger): string[] {
+  const lines: string[] = [];
+    if (r.approvalTimeoutSeconds !== undefined && r.escalateInconclusive) {
+      lines.push(
+        '  Approval gate: an inconclusive verdict, or a pass during an incident that is not the release\u2019s, waits for `rollback-triggers approve|reject --execution ARN` (the Approval Requested notice has the command).',
+      );
+    }
+    if (r.circuitBreaker) {
+      const b = r.circuitBreaker;
+      lines.push(
+        `  Circuit breaker: more than ${b.maxRollbacks} rollbacks within ${formatSeconds(b.windowSeconds)} open it; then each rollback decision waits up to ${formatSeconds(r.approvalTimeoutSeconds ?? 0)} ` +
+          `for a human (no answer: roll back) until someone answers with --close-breaker or ${formatSeconds(b.cooldownSeconds)} pass. The alarm path is never held.`,
+      );
+    }
+    if (r.verifyRollbackSeconds !== undefined) {
+      lines.push(
+        `  Rollback verification: after each rollback, the restored version is watched ${formatSeconds(r.verifyRollbackSeconds)} on its own traffic → Rollback Verified, or Rollback Unhealthy (escalated${r.circuitBreaker ? ', counted by the breaker' : ''}).`,
+      );
+    }
+    if (r.shadow) {
+      lines.push('  SHADOW mode: never rolls a release back; the audit trail says what it would have done (wouldRollback). The times below are when it would roll back.');
+    }
+  return lines;
+}
+
 /** Renders a plan as the text the CLI prints. */
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
@@ -336,21 +365,7 @@ export function renderPlan(plan: Plan): string {
           ? r.inconclusiveAction
           : `ask a human (approval gate, ${formatSeconds(r.approvalTimeoutSeconds)}; no answer → ${r.inconclusiveAction})`),
     );
-    if (r.approvalTimeoutSeconds !== undefined && r.escalateInconclusive) {
-      lines.push(
-        '  Approval gate: an inconclusive verdict, or a pass during an incident that is not the release\u2019s, waits for `rollback-triggers approve|reject --execution ARN` (the Approval Requested notice has the command).',
-      );
-    }
-    if (r.circuitBreaker) {
-      const b = r.circuitBreaker;
-      lines.push(
-        `  Circuit breaker: more than ${b.maxRollbacks} rollbacks within ${formatSeconds(b.windowSeconds)} open it; then each rollback decision waits up to ${formatSeconds(r.approvalTimeoutSeconds ?? 0)} ` +
-          `for a human (no answer: roll back) until someone answers with --close-breaker or ${formatSeconds(b.cooldownSeconds)} pass. The alarm path is never held.`,
-      );
-    }
-    if (r.shadow) {
-      lines.push('  SHADOW mode: never rolls a release back; the audit trail says what it would have done (wouldRollback). The times below are when it would roll back.');
-    }
+    lines.push(...humanFlowLines(r));
     const ratios = r.alarms[0]?.detections.map((d) => d.errorRatio) ?? [];
     const header = ['objective', 'traffic', 'tier', 'burn rate', ...ratios.map((x) => `rolls back at ${percent(x)} errors`)];
     const rows = r.alarms.map((a) => [a.slo, a.scope, a.tier, `${formatNumber(a.factor)}×`, ...a.detections.map(formatDetection)]);

@@ -295,6 +295,8 @@ export interface RollbackTriggerDeclaration {
   readonly escalateInconclusive?: boolean;
   /** @default - no circuit breaker */
   readonly circuitBreaker?: BreakerSettings;
+  /** @default - rollbacks are not verified */
+  readonly verifyRollbackSeconds?: number;
 }
 
 /**
@@ -331,5 +333,6 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     ...(decl.shadow ? { shadow: true } : {}),
     ...(decl.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: decl.approvalTimeoutSeconds, escalateInconclusive: decl.escalateInconclusive ?? true } : {}),
     ...(decl.circuitBreaker ? { circuitBreaker: { ...decl.circuitBreaker } } : {}),
+    ...(decl.verifyRollbackSeconds !== undefined ? { verifyRollbackSeconds: decl.verifyRollbackSeconds } : {}),
   };
 }

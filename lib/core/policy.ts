@@ -163,6 +163,8 @@ export interface PolicyRollbackTrigger {
   readonly escalateInconclusive?: boolean;
   /** The circuit breaker on the group's rollbacks; absent without one. */
   readonly circuitBreaker?: BreakerSettings;
+  /** Post-rollback verification's duration, seconds; absent without one. */
+  readonly verifyRollbackSeconds?: number;
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

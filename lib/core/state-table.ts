@@ -57,6 +57,8 @@ export const BreakerAttribute = {
   ROLLBACKS: 'rollbacks',
   /** Epoch seconds the breaker opened; absent while closed. */
   OPENED_AT: 'openedAt',
+  /** Epoch seconds the breaker last closed: rollbacks before it no longer count. */
+  CLEARED_AT: 'clearedAt',
   /** The record's version: every write is conditional on the one it read. */
   VERSION: 'version',
 } as const;

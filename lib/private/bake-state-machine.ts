@@ -68,6 +68,27 @@ export interface BakeStateMachineProps {
 }
 
 /**
+ * A step of the stateless evaluator Lambda: the whole state in, the whole next state out, retried
+ * on Lambda service errors and once on a crash or timeout (with the same state).
+ */
+export function evaluatorStep(scope: Construct, stateId: string, fn: IFunction): LambdaInvoke {
+  const task = new LambdaInvoke(scope, stateId, {
+    lambdaFunction: fn,
+    // No Payload: the function receives the whole state and returns the next one.
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    // The evaluator's own timeout (120 s) is shorter; this only bounds a lost invocation.
+    taskTimeout: Timeout.duration(Duration.seconds(130)),
+  });
+  task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: JitterType.FULL });
+  // A crashed or timed-out step runs again with the same state: the evaluator is stateless and
+  // decides the same on the same data. One retry of a 2-minute step: a step hanging at the
+  // 55-minute deadline still leaves the fail-closed report inside CodeDeploy's hour.
+  task.addRetry({ errors: [Errors.TASKS_FAILED, Errors.TIMEOUT], interval: Duration.seconds(2), maxAttempts: 1 });
+  return task;
+}
+
+/**
  * The bake on AWS Step Functions Standard: durable waits, retries, one report per hook and a
  * fail-closed Catch-all. The topology and the contract with the evaluator are documented in
  * lib/core/bake.ts (BakeNext); every decision is the evaluator's (lib/core), the machine only
@@ -266,22 +287,7 @@ export class BakeStateMachine extends Construct {
 
   /** A Lambda step: the whole state in, the whole next state out. */
   private evaluate(fn: IFunction): (stateId: string) => LambdaInvoke {
-    return (stateId) => {
-      const task = new LambdaInvoke(this, stateId, {
-        lambdaFunction: fn,
-        // No Payload: the function receives the whole state and returns the next one.
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        // The evaluator's own timeout (120 s) is shorter; this only bounds a lost invocation.
-        taskTimeout: Timeout.duration(Duration.seconds(130)),
-      });
-      task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(30), jitterStrategy: JitterType.FULL });
-      // A crashed or timed-out step runs again with the same state: the evaluator is stateless and
-      // decides the same on the same data. One retry of a 2-minute step: a step hanging at the
-      // 55-minute deadline still leaves the fail-closed report inside CodeDeploy's hour.
-      task.addRetry({ errors: [Errors.TASKS_FAILED, Errors.TIMEOUT], interval: Duration.seconds(2), maxAttempts: 1 });
-      return task;
-    };
+    return (stateId) => evaluatorStep(this, stateId, fn);
   }
 
   /** PutLifecycleEventHookExecutionStatus through the AWS SDK integration, retried with backoff. */

@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { type BreakerSettings, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
+import { type BreakerSettings, MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
@@ -24,6 +24,8 @@ export interface CheckedTriggerProps {
   readonly escalateInconclusive: boolean;
   /** The circuit breaker, in seconds. */
   readonly breaker?: BreakerSettings;
+  /** Post-rollback verification's duration, seconds; absent without one. */
+  readonly verifySeconds?: number;
 }
 
 /**
@@ -40,6 +42,8 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
   const breaker = checkBreaker(scope, props);
   const approvalTimeoutSeconds = checkApproval(scope, props, inconclusiveActions, breaker !== undefined);
   const timing = checkTiming(scope, props, approvalTimeoutSeconds);
+  const verify = verifySecondsOf(scope, props);
+  checkVerifyFits(scope, verify.verifySeconds, timing.metricDelaySeconds);
   checkHealthChecks(path, props.healthChecks);
   checkAlarmTriggers(path, props.alarmTriggers);
   checkAuditRetention(scope, props);
@@ -50,7 +54,37 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
     escalateInconclusive: props.inconclusiveAction === 'escalate',
     ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
     ...(breaker ? { breaker } : {}),
+    ...verify,
   };
+}
+
+/** Post-rollback verification's duration (RT346): whole minutes from 1 to 40, so the whole verification stays inside the evaluator's retry clock. */
+function verifySecondsOf(scope: Construct, props: RollbackTriggerProps): { verifySeconds?: number } {
+  const v = props.verifyRollback;
+  if (v === undefined) return {};
+  const path = scope.node.path;
+  if (v === null || typeof v !== 'object') {
+    throw new RollbackTriggersError('RT334', `verifyRollback must be an object { duration? }, got ${describeProp(v)}`, { constructPath: path, prop: 'verifyRollback' });
+  }
+  const seconds = atConstruct(scope, () => literalSeconds('verifyRollback.duration', v.duration ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.verifyRollbackSeconds)));
+  if (!(seconds >= 60 && seconds <= MAX_VERIFY_SECONDS && seconds % 60 === 0)) {
+    throw new RollbackTriggersError('RT346', `verifyRollback.duration must be whole minutes from 1 min to ${formatSeconds(MAX_VERIFY_SECONDS)}, got ${formatSeconds(seconds)}`, {
+      constructPath: path,
+      prop: 'verifyRollback.duration',
+    });
+  }
+  return { verifySeconds: seconds };
+}
+
+/** The whole verification (its duration, the metric delay, the grace for reads) inside the evaluator's retry clock (RT346). */
+function checkVerifyFits(scope: Construct, verifySeconds: number | undefined, metricDelaySeconds: number): void {
+  if (verifySeconds === undefined || verifySeconds + metricDelaySeconds + VERIFY_GRACE_SECONDS <= MAX_DEADLINE_SECONDS) return;
+  throw new RollbackTriggersError(
+    'RT346',
+    `verifyRollback.duration of ${formatSeconds(verifySeconds)} with the metric delay of ${formatSeconds(metricDelaySeconds)} and ${formatSeconds(VERIFY_GRACE_SECONDS)} for reads ` +
+      `passes ${formatSeconds(MAX_DEADLINE_SECONDS)} after the rollback, the evaluator's retry clock: make it at most ${formatSeconds(Math.floor((MAX_DEADLINE_SECONDS - metricDelaySeconds - VERIFY_GRACE_SECONDS) / 60) * 60)}`,
+    { constructPath: scope.node.path, prop: 'verifyRollback.duration' },
+  );
 }
 
 /** The circuit breaker's numbers (RT345): whole, at least 1; durations in whole minutes (RT109/RT118 for tokens and fractions). */
@@ -63,7 +97,8 @@ function checkBreaker(scope: Construct, props: RollbackTriggerProps): BreakerSet
   }
   const maxRollbacks = b.maxRollbacks ?? ROLLBACK_TRIGGER_DEFAULTS.breakerMaxRollbacks;
   if (Token.isUnresolved(maxRollbacks) || typeof maxRollbacks !== 'number' || !Number.isInteger(maxRollbacks) || maxRollbacks < 1) {
-    throw new RollbackTriggersError('RT345', `circuitBreaker.maxRollbacks must be a whole number of at least 1, got ${describeProp(maxRollbacks)} — the rollbacks a group may have in the window before the breaker opens`, {
+    const got = Token.isUnresolved(maxRollbacks) ? 'a token' : describeProp(maxRollbacks);
+    throw new RollbackTriggersError('RT345', `circuitBreaker.maxRollbacks must be a whole number of at least 1, got ${got} — the rollbacks a group may have in the window before the breaker opens`, {
       constructPath: path,
       prop: 'circuitBreaker.maxRollbacks',
     });
@@ -96,7 +131,8 @@ function checkApproval(scope: Construct, props: RollbackTriggerProps, inconclusi
     throw new RollbackTriggersError(
       'RT341',
       `${unused} is set, but inconclusiveAction is ${describeProp(props.inconclusiveAction ?? 'fail')}${unused === 'approvalTimeout' ? ' and there is no circuitBreaker' : ''}: ` +
-        `only InconclusiveAction.ESCALATE${unused === 'approvalTimeout' ? ' or a circuitBreaker' : ''} asks for approval — set it, or drop ${unused}`,
+        `only InconclusiveAction.ESCALATE${unused === 'approvalTimeout' ? ' or a circuitBreaker' : ''} asks for approval — set it, or drop ${unused}` +
+        (unused === 'approvalTimeoutAction' && breaker ? ' (a rollback the circuit breaker holds always rolls back when nobody answers)' : ''),
       { constructPath: path, prop: unused },
     );
   }

@@ -50,7 +50,10 @@ import {
   validateMathAlarmSize,
   validateQueriesPerTick,
   BreakerSettings,
+  VERIFY_GRACE_SECONDS,
+  VerifySettings,
 } from '../core';
+import { VerifyStateMachine } from '../private/verify-state-machine';
 import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
 import { countsMetricCount } from '../private/sli-counts';
@@ -98,8 +101,9 @@ export enum TriggerMode {
  * The circuit breaker of a {@link RollbackTrigger}: when one deployment group has been rolled back
  * more than `maxRollbacks` times within `window`, something every release shares is probably broken,
  * and rolling back the next release too would not help. The breaker opens: until a human closes it
- * (answering with `--close-breaker`) or `cooldown` passes, every rollback decision of the evaluator
- * asks a human first through the approval gate (approve lets the release continue, reject or no
+ * (answering with `--close-breaker`) or `cooldown` passes, every rollback the evaluator decides on
+ * evidence (a failing verdict; an inconclusive one still does what `inconclusiveAction` says) asks
+ * a human first through the approval gate (approve lets the release continue, reject or no
  * answer rolls it back). After the cooldown it is half-open: the next decision acts alone; a rollback
  * then opens it again, a successful release closes it. The alarm path is not held: CodeDeploy still
  * rolls back on an alarm.
@@ -125,6 +129,16 @@ export interface CircuitBreakerOptions {
   readonly cooldown?: Duration;
 }
 
+/** Post-rollback verification of a {@link RollbackTrigger}. */
+export interface VerifyRollbackOptions {
+  /**
+   * How long the restored version is watched after the rollback succeeds. Whole minutes, from 1 to 40.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly duration?: Duration;
+}
+
 /** Properties of a {@link RollbackTrigger}. */
 export interface RollbackTriggerProps {
   /** The deployment to guard: `RollbackTarget.lambdaAlias(...)` or `RollbackTarget.ecsService(...)`. */
@@ -146,9 +160,9 @@ export interface RollbackTriggerProps {
    * is evidence, otherwise inconclusive. CodeDeploy fails a hook that has not reported within one
    * hour; the rest is the report's time to retry.
    *
-   * At most 55 minutes; with `InconclusiveAction.ESCALATE`, at most 57 minutes minus `approvalTimeout`.
+   * At most 55 minutes; with the approval gate (`InconclusiveAction.ESCALATE` or a `circuitBreaker`), at most 57 minutes minus `approvalTimeout`.
    *
-   * @default - Duration.minutes(55); with `InconclusiveAction.ESCALATE`, 57 minutes minus `approvalTimeout` (27 minutes by default)
+   * @default - Duration.minutes(55); with the approval gate, 57 minutes minus `approvalTimeout` (27 minutes by default)
    */
   readonly deadline?: Duration;
   /**
@@ -168,7 +182,7 @@ export interface RollbackTriggerProps {
    */
   readonly inconclusiveAction?: InconclusiveAction;
   /**
-   * With `InconclusiveAction.ESCALATE`: how long the bake waits for an answer. Whole seconds from
+   * With `InconclusiveAction.ESCALATE` or a `circuitBreaker` (the approval gate): how long the bake waits for an answer. Whole seconds from
    * 1 minute; the deadline plus this must end by the report-by time (hook start + 57 min), so the
    * verdict still reaches CodeDeploy inside its one-hour hook limit. At run time the wait is also
    * cut to what is left of that hour.
@@ -192,6 +206,15 @@ export interface RollbackTriggerProps {
    * @default - no circuit breaker
    */
   readonly circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * After a rollback succeeds, watch the restored version with the same SLOs and health checks, on
+   * its own traffic, for `duration`: `Rollback Verified` (with the time to recovery) or `Rollback
+   * Unhealthy` — the problem is not the release — escalated and counted by the circuit breaker. A
+   * second Step Functions machine (`verifyStateMachine`) started by the state-change function.
+   *
+   * @default - rollbacks are not verified
+   */
+  readonly verifyRollback?: VerifyRollbackOptions;
   /**
    * Also compare the new version with the current one on the same minutes (canary judge).
    *
@@ -302,6 +325,12 @@ export class RollbackTrigger extends Construct {
   public readonly stateChangeFunction: IFunction;
   /** The bake (AWS Step Functions Standard): one execution per lifecycle hook execution. */
   public readonly bakeStateMachine: IStateMachine;
+  /**
+   * Post-rollback verification (AWS Step Functions Standard): one execution per successful rollback.
+   *
+   * @default - none without `verifyRollback`
+   */
+  public readonly verifyStateMachine?: IStateMachine;
   /** Hook starts, deployment state changes and notices that could not be delivered. */
   public readonly deadLetterQueue: IQueue;
   /** Alarms on lost work (dead letters) and failed bake executions; they notify the topic. */
@@ -353,22 +382,16 @@ export class RollbackTrigger extends Construct {
     // 3. The policy the plan and the simulator read, with the checks the evaluator runs.
     const healthChecks = props.healthChecks?.map((c) => c._config);
     this._policy = rollbackTriggerPolicyEntry({
+      ...this.flowsOf(checked),
       name: id,
       path: this.node.path,
       platform: target.platform,
-      bakeSeconds: checked.bakeSeconds,
-      deadlineSeconds: checked.deadlineSeconds,
       inconclusiveAction: unanswered === InconclusiveAction.PASS ? 'pass' : 'fail',
-      maxAlarms: checked.maxAlarms,
       alarmPathSuspended: suspend,
-      baselineFactor: checked.baselineFactor,
       alarms: policyAlarms,
       healthChecks: healthChecks?.map(policyHealthCheck),
       alarmTriggers: props.alarmTriggers?.map((t) => t.node.path),
       shadow,
-      approvalTimeoutSeconds: checked.approvalTimeoutSeconds,
-      escalateInconclusive: checked.escalateInconclusive,
-      circuitBreaker: checked.breaker,
     });
     this.node.addMetadata(POLICY_METADATA_TYPE, { schemaVersion: POLICY_SCHEMA_VERSION, entry: this._policy });
 
@@ -394,7 +417,8 @@ export class RollbackTrigger extends Construct {
       approval: checked.approvalTimeoutSeconds !== undefined,
     });
     const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, bound, shadow);
-    const stateChange = this.stateChangeHandler(runtime, bound, checked.breaker);
+    const { stateChange, verify } = this.afterDeployments(runtime, evaluator, bound, checked);
+    this.verifyStateMachine = verify;
     this.evaluatorFunction = evaluator;
     this.bakeStateMachine = bake.stateMachine;
     this.hookFunction = starter;
@@ -406,7 +430,7 @@ export class RollbackTrigger extends Construct {
     // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
     // alarms on lost work.
     this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
-    this.routeEvents(bound, stateChange, this.approvalGate, checked.breaker !== undefined);
+    this.routeEvents(bound, stateChange, { approval: this.approvalGate, breaker: checked.breaker !== undefined, verify: verify !== undefined });
     this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
     this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
@@ -467,6 +491,47 @@ export class RollbackTrigger extends Construct {
       });
     }
     return this.bakeStateMachine.grantRead(grantee).combine(this.bakeStateMachine.grantTaskResponse(grantee));
+  }
+
+  /** The policy's numbers and the opt-in flows, as checked. */
+  private flowsOf(checked: CheckedTriggerProps) {
+    return {
+      bakeSeconds: checked.bakeSeconds,
+      deadlineSeconds: checked.deadlineSeconds,
+      maxAlarms: checked.maxAlarms,
+      baselineFactor: checked.baselineFactor,
+      approvalTimeoutSeconds: checked.approvalTimeoutSeconds,
+      escalateInconclusive: checked.escalateInconclusive,
+      circuitBreaker: checked.breaker,
+      verifyRollbackSeconds: checked.verifySeconds,
+    };
+  }
+
+  /**
+   * What acts on the deployment's state changes: the state-change function (known-good, rollback
+   * audit, the breaker's count) and, with `verifyRollback`, the verification machine it starts.
+   */
+  private afterDeployments(runtime: Runtime, evaluator: IFunction, bound: BoundGroup, checked: CheckedTriggerProps): { stateChange: Function; verify?: StateMachine } {
+    const verify = checked.verifySeconds === undefined ? undefined : this.verifyMachine(evaluator, bound, checked);
+    const stateChange = this.stateChangeHandler(runtime, bound, {
+      breaker: checked.breaker,
+      verify: verify && { stateMachineArn: verify.stateMachineArn, durationSeconds: checked.verifySeconds!, metricDelaySeconds: checked.metricDelaySeconds },
+    });
+    verify?.grantStartExecution(stateChange);
+    return { stateChange, verify };
+  }
+
+  /** The post-rollback verification machine: the evaluator's loop on the restored version. */
+  private verifyMachine(evaluator: IFunction, group: BoundGroup, checked: CheckedTriggerProps): StateMachine {
+    const maxRunTime = Duration.seconds(checked.verifySeconds! + checked.metricDelaySeconds + VERIFY_GRACE_SECONDS + 600);
+    return new VerifyStateMachine(this, 'Verify', {
+      evaluator,
+      applicationName: group.applicationName,
+      deploymentGroupName: group.deploymentGroupName,
+      auditBus: this.auditBus,
+      logGroup: new LogGroup(this, 'VerifyLogs', { retention: RetentionDays.ONE_YEAR }),
+      maxRunTime,
+    }).stateMachine;
   }
 
   /** Shadow mode: the alarms exist (and are audited by CloudWatch) but CodeDeploy never polls them. */
@@ -574,7 +639,8 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private stateChangeHandler(runtime: Runtime, group: BoundGroup, breaker: BreakerSettings | undefined): Function {
+  private stateChangeHandler(runtime: Runtime, group: BoundGroup, flows: { breaker?: BreakerSettings; verify?: VerifySettings }): Function {
+    const { breaker, verify } = flows;
     return this.handler('StateChange', 'state-change', runtime, {
       description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.path),
       timeout: Duration.minutes(2),
@@ -585,6 +651,8 @@ export class RollbackTrigger extends Construct {
         [StateChangeEnv.DEPLOYMENT_GROUP_NAME]: group.deploymentGroupName,
         // The breaker counts the group's rollbacks and successes here.
         ...(breaker ? { [StateChangeEnv.BREAKER]: JSON.stringify(breaker) } : {}),
+        // It starts a verification after each successful rollback.
+        ...(verify ? { [StateChangeEnv.VERIFY]: JSON.stringify(verify) } : {}),
       },
       asyncDeadLetters: true,
     });
@@ -595,7 +663,8 @@ export class RollbackTrigger extends Construct {
    * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
    * keeps the event in the dead-letter queue.
    */
-  private routeEvents(group: BoundGroup, stateChange: IFunction, approval: boolean, breaker: boolean): void {
+  private routeEvents(group: BoundGroup, stateChange: IFunction, flows: { approval: boolean; breaker: boolean; verify: boolean }): void {
+    const { approval, breaker, verify } = flows;
     new Rule(this, 'DeploymentStateChange', {
       description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.path),
       eventPattern: {
@@ -617,6 +686,7 @@ export class RollbackTrigger extends Construct {
           // The approval gate's question (with its task token) and how it was answered.
           ...(approval ? [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPROVAL_ANSWERED] : []),
           ...(breaker ? [AuditDetailType.CIRCUIT_OPENED, AuditDetailType.CIRCUIT_CLOSED] : []),
+          ...(verify ? [AuditDetailType.ROLLBACK_VERIFIED, AuditDetailType.ROLLBACK_UNHEALTHY] : []),
         ],
         detail: { deploymentGroupName: [group.deploymentGroupName] },
       },

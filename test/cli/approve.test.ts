@@ -418,6 +418,69 @@ describe('rollback-triggers approve / reject', () => {
   });
 });
 
+describe('--close-breaker: the answer also closes the circuit breaker', () => {
+  it('approve --close-breaker puts closeBreaker: true in the SendTaskSuccess output, which the gate reads back', async () => {
+    describeAs('RUNNING');
+    serveHistories({ [EXEC_ARN]: history() });
+    const r = await run(['approve', '--execution', EXEC_ARN, '--by', 'alice', '--reason', 'config fixed', '--close-breaker']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const output = JSON.stringify({ approvedBy: 'alice', callerIdentity: CALLER, reason: 'config fixed', closeBreaker: true });
+    expect(sent()).toEqual({ success: [{ taskToken: TOKEN, output }], failure: [] });
+    expect(approvalOutcome({ ...REQUEST, answer: JSON.parse(output) })).toMatchObject({ result: 'approved', status: 'Succeeded', closeBreaker: true });
+  });
+
+  it('reject --close-breaker puts closeBreaker: true in the SendTaskFailure cause, which the gate reads back', async () => {
+    describeAs('RUNNING');
+    serveHistories({ [EXEC_ARN]: history() });
+    const r = await run(['reject', '--execution', EXEC_ARN, '--close-breaker']);
+    expect(r.code).toBe(0);
+    const cause = JSON.stringify({ callerIdentity: CALLER, closeBreaker: true });
+    expect(sent()).toEqual({ success: [], failure: [{ taskToken: TOKEN, error: 'Rejected', cause }] });
+    expect(approvalOutcome({ ...REQUEST, error: { Error: 'Rejected', Cause: cause } })).toMatchObject({ result: 'rejected', status: 'Failed', closeBreaker: true });
+  });
+
+  it('--close-breaker with --deployment, before the other flags', async () => {
+    serveRunning([listItem(EXEC_NAME)]);
+    serveHistories({ [EXEC_ARN]: history() });
+    const r = await run(['approve', '--close-breaker', '--deployment', DEPLOYMENT, '--state-machine', SM_ARN]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(sent().success[0].output!)).toEqual({ callerIdentity: CALLER, closeBreaker: true });
+  });
+
+  it.each(['approve', 'reject'])('%s without the flag sends no closeBreaker at all', async (kind) => {
+    describeAs('RUNNING');
+    serveHistories({ [EXEC_ARN]: history() });
+    const r = await run([kind, '--execution', EXEC_ARN, '--by', 'alice']);
+    expect(r.code).toBe(0);
+    const { success, failure } = sent();
+    const text = kind === 'approve' ? success[0].output! : failure[0].cause!;
+    expect(JSON.parse(text)).toEqual({ approvedBy: 'alice', callerIdentity: CALLER });
+    expect(text).not.toContain('closeBreaker');
+    const outcome = kind === 'approve' ? approvalOutcome({ ...REQUEST, answer: JSON.parse(text) }) : approvalOutcome({ ...REQUEST, error: { Error: 'Rejected', Cause: text } });
+    expect(outcome.closeBreaker).toBeFalsy();
+  });
+
+  it.each([
+    [['--close-breaker=yes'], /^--close-breaker takes no value, got --close-breaker=yes \(RT712\)/],
+    [['--close-breaker', 'true'], /^approve takes only flags, got true/],
+  ])('--close-breaker takes no value: %j → exit 2, nothing sent', async (args, message) => {
+    const r = await run(['approve', '--execution', EXEC_ARN, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('--help of approve and reject mentions --close-breaker', async () => {
+    for (const kind of ['approve', 'reject']) {
+      const r = await run([kind, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/\n {4}--close-breaker {9}also close the trigger's circuit breaker/);
+    }
+    expect(regions).toEqual([]);
+  });
+});
+
 describe('the bundled AWS SDK (assets/cli/aws-clients.js)', () => {
   beforeAll(() => {
     if (!existsSync(AWS_CLIENTS_BUNDLE)) execFileSync(process.execPath, [join(REPO, 'scripts', 'bundle.mjs'), '--quiet'], { cwd: REPO });

@@ -100,7 +100,9 @@ describe('the circuit breaker on the synthesized machine', () => {
     expectReports(world, { accepted: ['Succeeded'] });
     const stored = world.knownGood.breakers.get(`${APPLICATION}#${DEPLOYMENT_GROUP}`)!;
     expect(stored.openedAt).toBeUndefined();
-    expect(stored.rollbacks).toEqual([]);
+    // The count starts again from the close.
+    expect(stored.clearedAt).toBe(world.now);
+    expect(breakerState(stored, world.now, SETTINGS)).toBe('closed');
     const closed = expectAudit(world, AuditDetailType.CIRCUIT_CLOSED, { deploymentGroupName: DEPLOYMENT_GROUP });
     expect(closed.reasons[0]).toMatch(/^closed by jane after/);
     // The metric: CircuitOpen = 0 for the group, in embedded metric format.

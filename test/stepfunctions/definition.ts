@@ -20,10 +20,13 @@ function resolve(value: unknown): string {
   throw new Error(`cannot resolve ${JSON.stringify(value)} in the state machine definition`);
 }
 
-/** The synthesized ASL of the stack's one state machine, as Step Functions would receive it. */
-export function synthesizedDefinition(stack: Stack): Record<string, unknown> {
+/**
+ * The synthesized ASL of the stack's bake state machine (or of the one whose logical id contains
+ * `idPart`), as Step Functions would receive it.
+ */
+export function synthesizedDefinition(stack: Stack, idPart = 'Bake'): Record<string, unknown> {
   const machines = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
-  const entries = Object.values(machines);
-  if (entries.length !== 1) throw new Error(`expected one state machine, found ${entries.length}`);
-  return JSON.parse(resolve((entries[0] as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString));
+  const entries = Object.entries(machines).filter(([id]) => id.includes(idPart));
+  if (entries.length !== 1) throw new Error(`expected one state machine with "${idPart}" in its logical id, found ${entries.map(([id]) => id).join(', ') || 'none'}`);
+  return JSON.parse(resolve((entries[0][1] as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString));
 }

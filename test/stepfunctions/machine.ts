@@ -26,13 +26,13 @@ P.withResolvers ??= function withResolvers<T>() {
   return { promise, resolve, reject };
 };
 
-/** The trigger's state machine definition, synthesized from a Lambda canary stack. */
-export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}): Record<string, unknown> {
+/** The trigger's state machine definition, synthesized from a Lambda canary stack (`machine`: which one). */
+export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}, machine: 'Bake' | 'Verify' = 'Bake'): Record<string, unknown> {
   // Shadow mode attaches no alarm: aws-cdk-lib refuses deploymentInAlarm on a group without one.
   const shadow = props.mode === TriggerMode.SHADOW;
   const { stack, group, alias, slo } = lambdaCanary(undefined, shadow ? { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } } : {});
   new RollbackTrigger(stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: group, alias }), objectives: [slo], ...props });
-  return synthesizedDefinition(stack);
+  return synthesizedDefinition(stack, machine);
 }
 
 /**

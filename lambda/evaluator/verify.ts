@@ -1,0 +1,106 @@
+import { AuditDetailType as Audit } from '../../lib/core/audit-events';
+import { type BakeState, bakeDeadline, nextWaitSeconds, parseDeadline, tickClock } from '../../lib/core/bake';
+import { recordRollback } from '../../lib/core/breaker';
+import { decideBake } from '../../lib/core/decision';
+import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
+import { verificationResult } from '../../lib/core/verify';
+import { type StepRuntime, describeError, out } from './runtime';
+import { gatherEvidence } from './tick';
+
+/*
+ * Post-rollback verification (lib/core/verify.ts): the restored version judged on its own traffic
+ * with the bake's reads and core's bake decision, for `verify.durationSeconds` from the rollback's
+ * success. Ends with `Rollback Verified`, `Rollback Unhealthy` (escalated, counted by the breaker)
+ * or an escalation when it could not judge. Nothing is reported to CodeDeploy.
+ */
+
+/** Reads the rollback deployment's versions (the restored one is its target), then the first tick. */
+export async function verifyStart(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
+  let targets;
+  try {
+    targets = await rt.findTargets(state.deploymentId, until);
+  } catch (e) {
+    const why = `the rollback deployment's targets could not be read (${rt.expected(e)})`;
+    if (rt.now() >= parseDeadline(state.deadline)) return unverified(rt, state, why);
+    return out(state, { next: 'wait', waitSeconds: rt.config.tickSeconds, unreadable: (state.unreadable ?? 0) + 1 });
+  }
+  const arms = armScopesFor(rt.config, targets);
+  if (typeof arms === 'string') return unverified(rt, state, arms);
+  // The restored version alone: all traffic is on it, the version rolled back from serves nothing.
+  const context = {
+    lifecycleEvent: 'AfterAllowTraffic',
+    toVersion: targets.targetVersion,
+    fromVersion: targets.currentVersion,
+    arms: arms.filter((a) => a.arm === 'canary'),
+    windowStart: floorToMinute(state.hookStartedAt),
+  };
+  return verifyTick(rt, { ...state, phase: 'verify-tick', ticks: 0, context, unreadable: undefined }, until);
+}
+
+/** One verification tick: core's bake decision over the restored version's minutes since the rollback. */
+export async function verifyTick(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
+  const deadline = bakeDeadline(state, 0);
+  const clock = tickClock(rt.now(), state.hookStartedAt, rt.config.metricDelaySeconds);
+  const evidence = await gatherEvidence(rt, state, clock, until);
+  const decision = decideBake({
+    // The verification's own length; nothing to compare with: the restored version serves alone.
+    config: { ...rt.config, bakeSeconds: state.verify!.durationSeconds, compareWithBaseline: false },
+    bakedSeconds: clock.bakedSeconds,
+    hookAgeSeconds: rt.now() - state.hookStartedAt,
+    deadlineSeconds: deadline - state.hookStartedAt,
+    lifecycleEvent: 'AfterAllowTraffic',
+    slos: evidence.slos,
+    healthFailures: evidence.health.failures,
+    healthPending: evidence.health.pending,
+    readProblems: evidence.readProblems,
+  });
+  const { httpFailures } = evidence.health;
+  const ticked: BakeState = { ...state, ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
+  if (decision.action === 'continue') return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), rt.config.tickSeconds, deadline) });
+  const result = verificationResult(decision.verdict);
+  const detail = { ...base(rt, ticked), verdict: decision.verdict, observations: decision.observations };
+  if (result === 'verified') {
+    const restored = ticked.context?.toVersion ? `the restored version ${ticked.context.toVersion}` : 'the restored version';
+    await rt.publish([{ type: Audit.ROLLBACK_VERIFIED, detail: { ...detail, reasons: [`${restored} held its SLOs and health checks for the verification`, ...decision.reasons] } }]);
+    return out(ticked, { next: 'done' });
+  }
+  if (result === 'unverified') return unverified(rt, ticked, decision.reasons.join('; '));
+  const counted = await countUnhealthy(rt, ticked, until);
+  const reasons = ['the restored version is unhealthy too: the problem is not the release (a dependency, data, configuration every version shares)', ...decision.reasons, ...counted];
+  await rt.publish([
+    { type: Audit.ROLLBACK_UNHEALTHY, detail: { ...detail, reasons } },
+    { type: Audit.ESCALATION_RAISED, detail: { ...detail, reasons } },
+  ]);
+  return out(ticked, { next: 'done' });
+}
+
+/** An unhealthy restored version counts toward the circuit breaker (keyed by the rollback, so a repeat counts once). */
+async function countUnhealthy(rt: StepRuntime, state: BakeState, until: number): Promise<string[]> {
+  if (!rt.config.breaker) return [];
+  try {
+    const key = `unhealthy:${state.deploymentId}`;
+    await rt.changeBreaker(state, (record, now, settings) => recordRollback(record, key, now, now, settings), until);
+    return [];
+  } catch (e) {
+    rt.logger.warn('could not count the unhealthy rollback in the circuit breaker', { error: describeError(e) });
+    return [`it could not be counted by the circuit breaker (${describeError(e)})`];
+  }
+}
+
+/** The verification could not judge the restored version: a human should look. */
+async function unverified(rt: StepRuntime, state: BakeState, why: string): Promise<BakeState> {
+  await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...base(rt, state), reasons: [`the rollback could not be verified: ${why}`] } }]);
+  return out(state, { next: 'done' });
+}
+
+/** A verification's audit names the rollback deployment, the release it rolled back, and no hook. */
+function base(rt: StepRuntime, state: BakeState) {
+  const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
+  const v = state.verify!;
+  return {
+    ...rest,
+    rollbackDeploymentId: state.deploymentId,
+    ...(v.rolledBack ? { deploymentId: v.rolledBack } : {}),
+    ...(v.timeToRecoverySeconds !== undefined ? { timeToRecoverySeconds: v.timeToRecoverySeconds } : {}),
+  };
+}
