@@ -31,6 +31,8 @@ export const SIMULATE_USAGE = `Usage: rollback-triggers simulate SERIES-FILE [op
     --bake-minutes N        evaluator bake after all traffic shifted
                             (default: the rollback trigger's bake, else 10)
     --ingestion-delay SECONDS  CloudWatch ingestion delay for the alarms (multiple of 60; default 0)
+    --breaker-open          replay as if the trigger's circuit breaker were open: a rollback on
+                            evidence asks a human first (replayed unanswered)
 
   Output (each file written whole or not at all):
     --json FILE             the result and an input summary as JSON ("-" for stdout)
@@ -62,6 +64,7 @@ const SIMULATE_FLAGS: Record<string, FlagSpec> = {
   'deployment': { type: 'string', value: 'SHAPE' },
   'bake-minutes': { type: 'string', value: 'N' },
   'ingestion-delay': { type: 'string', value: 'SECONDS' },
+  'breaker-open': { type: 'boolean' },
   'json': { type: 'string', value: 'FILE or -' },
   'chart': { type: 'string', value: 'FILE.svg' },
   'png': { type: 'string', value: 'FILE.png' },
@@ -140,6 +143,7 @@ interface Flags {
   readonly 'assembly'?: string;
   readonly 'stack'?: string;
   readonly 'trigger'?: string;
+  readonly 'breaker-open'?: boolean;
   readonly 'policy'?: string;
   readonly 'release-minute'?: string;
   readonly 'release-time'?: string;
@@ -182,13 +186,25 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   const bake = givenBake(given, flags, data);
   const { policy, source, rollbackTrigger } = resolvePolicy(data, flags, bake?.minutes ?? DEFAULT_BAKE_MINUTES, err);
   const trigger = rollbackTrigger === undefined ? policy.rollbackTriggers?.[0] : policy.rollbackTriggers?.find((t) => t.name === rollbackTrigger || t.path === rollbackTrigger);
+  if (flags['breaker-open'] && trigger?.circuitBreaker === undefined) {
+    throw flagError(`--breaker-open: the rollback trigger ${trigger ? trigger.name : '(none in the policy)'} has no circuitBreaker, so there is no breaker to replay open (synthesize it with circuitBreaker and pass --assembly)`);
+  }
   const releaseMinute = releaseMinuteOf(file, flags, given, data, span);
   const deployment = deploymentOf(file, given, data, bake, trigger, source);
   const ingestionDelayMinutes = given.ingestionDelaySeconds !== undefined ? given.ingestionDelaySeconds / 60 : (data.ingestionDelayMinutes ?? 0);
   checkReplayLength(file, flags, given, span, releaseMinute, deployment, ingestionDelayMinutes);
   checkBadEventCounts(data, policy);
 
-  const input: ReplayInput = { policy, series: data.series, releaseMinute, deployment, evaluator: data.evaluator, ingestionDelayMinutes, rollbackTrigger };
+  const input: ReplayInput = {
+    policy,
+    series: data.series,
+    releaseMinute,
+    deployment,
+    evaluator: data.evaluator,
+    ingestionDelayMinutes,
+    rollbackTrigger,
+    ...(flags['breaker-open'] ? { breakerOpen: true } : {}),
+  };
   const result = replay(engine, input, data, progress);
   const summary = inputSummary(file, data, span, input, trigger, source);
   const json = JSON.stringify({ schemaVersion: 1, input: summary, result }, null, 2) + '\n';

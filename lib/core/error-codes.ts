@@ -289,6 +289,7 @@ export const ERROR_CODES = {
     prop: 'policy.rollbackTriggers[]',
     source: 'api',
   },
+  RT725: { meaning: "breakerOpen is set, but the replayed rollback trigger has no circuit breaker", prop: 'breakerOpen', source: 'api' },
 } as const satisfies Record<`RT${number}`, ErrorCodeInfo>;
 
 /** A registered code: a throw site naming any other string fails the typecheck. */

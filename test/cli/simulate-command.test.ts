@@ -65,6 +65,11 @@ describe('rollback-triggers simulate: release, deployment and delay checks', () 
       args: () => [path('far-last-delayed.json')],
       err: () =>
         `read 2 entries (minutes 0–66300) from ${path('far-last-delayed.json')}\n${path('far-last-delayed.json')}: field "ingestionDelayMinutes": 20160 delays the last entry (minute 66300) past the 86400 minutes (60 days) one replay covers from the first entry (minute 0) (RT716)`,
+    },    {
+      name: '--breaker-open when the replayed trigger has no circuit breaker',
+      args: () => [path('no-release.json'), '--release-minute', '1', '--breaker-open'],
+      // The default policy's trigger (the library's defaults) has none.
+      err: () => '--breaker-open: the rollback trigger Rollback has no circuitBreaker, so there is no breaker to replay open (synthesize it with circuitBreaker and pass --assembly) (RT712)',
     },
   ];
 

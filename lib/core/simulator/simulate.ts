@@ -1,5 +1,5 @@
 import type { SloObservation } from '../audit-events';
-import { type Decision, decideBake } from '../decision';
+import { type Decision, type HookStatus, decideBake, inconclusiveStatus } from '../decision';
 import {
   MAX_EMULATED_MINUTES,
   emulate,
@@ -16,7 +16,8 @@ import {
 import { HEALTH_CHECK_DEFAULTS } from '../defaults';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
-import { type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, shadowed, tickClock } from '../bake';
+import { approvalRequest, needsApproval } from '../approval';
+import { MAX_DEADLINE_SECONDS, type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, shadowed, tickClock } from '../bake';
 import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId, syntheticsFailure, syntheticsPending } from '../metric-queries';
 import { HISTORY_SECONDS } from '../windows';
 import {
@@ -56,6 +57,9 @@ import { resolveSettings, validateIngestionDelay, validateRelease, validateSerie
 export function simulate(input: SimulationInput): SimulationResult {
   const { policy, series, release, deployment, delay } = checkInput(input);
   const trigger = pickTrigger(policy, input.rollbackTrigger);
+  if (input.breakerOpen === true && trigger?.circuitBreaker === undefined) {
+    throw new RollbackTriggersError('RT725', `breakerOpen is set, but the rollback trigger ${trigger ? trigger.name : '(none in the policy)'} has no circuitBreaker: there is no breaker to replay open`);
+  }
   const settings = resolveSettings(input.evaluator, trigger);
   const evaluatorSlos = evaluatorSlosOf(policy, trigger);
   const rollbackAlarms = trigger ? rollbackAlarmsOf(policy, trigger, series) : [];
@@ -68,7 +72,8 @@ export function simulate(input: SimulationInput): SimulationResult {
   const rollback = emulateRollbackAlarms(rollbackAlarms, emulatorOptions);
 
   const perVersion = perVersionAfter(series, release);
-  const evaluator = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, span.lastMinute, perVersion, trigger);
+  const evaluated = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, span.lastMinute, perVersion, trigger);
+  const evaluator = withHumanGate(evaluated, trigger, input.breakerOpen === true, clock.allTrafficMinute);
   const alarmPath = withTriggerChoice(
     alarmPathOutcome(rollback, rollbackAlarms, trigger, release, clock.nominalEndMinute, delay, perVersion.canary, span.lastMinute),
     policy,
@@ -640,6 +645,42 @@ function bakeMismatch(trigger: PolicyRollbackTrigger | undefined, bakeMinutes: n
   return trigger && Math.abs(trigger.bakeSeconds - bakeMinutes * 60) > 1e-9
     ? [`the deployment bakes ${formatNumber(bakeMinutes)} min as given; the policy's rollback trigger ${trigger.name} is configured for ${formatNumber(trigger.bakeSeconds / 60)} min`]
     : [];
+}
+
+/**
+ * The approval gate and the circuit breaker, as the evaluator applies them before it reports (core's
+ * needsApproval and approvalRequest): a report that asks a human is replayed unanswered — the
+ * status the wait's end reports, when the wait ends (cut to the hook's report-by time, as the
+ * evaluator cuts it).
+ */
+export function withHumanGate(outcome: PathOutcome, trigger: PolicyRollbackTrigger | undefined, breakerOpen: boolean, hookStartMinute: number): PathOutcome {
+  if (!trigger?.approvalTimeoutSeconds || outcome.status === undefined || outcome.minute === undefined || outcome.verdict === 'none') return outcome;
+  const settings = { timeoutSeconds: trigger.approvalTimeoutSeconds, escalateInconclusive: trigger.escalateInconclusive !== false };
+  const held = breakerOpen && trigger.circuitBreaker !== undefined && outcome.status === 'Failed' && outcome.verdict === 'fail';
+  if (!held && !needsApproval({ status: outcome.status, verdict: outcome.verdict, incidents: outcome.incidents }, settings)) return outcome;
+  const fallback: HookStatus = held ? 'Failed' : inconclusiveStatus(trigger.inconclusiveAction);
+  // The simulator's hook (AfterAllowTraffic) starts when all traffic shifted; its report-by is 57 minutes later.
+  const asked = approvalRequest(
+    { status: outcome.status, verdict: outcome.verdict, reasons: outcome.reasons, incidents: outcome.incidents },
+    settings,
+    fallback,
+    outcome.minute * 60,
+    hookStartMinute * 60 + MAX_DEADLINE_SECONDS,
+    held ? { question: 'The trigger would roll this release back, but its circuit breaker is open (replayed with breakerOpen).' } : undefined,
+  );
+  if ('notAsked' in asked) return { ...outcome, status: fallback, rollback: fallback === 'Failed', escalate: true, reasons: [asked.notAsked, ...outcome.reasons] };
+  const { request } = asked;
+  const minute = outcome.minute + request.timeoutSeconds / 60;
+  return {
+    ...outcome,
+    minute,
+    detectionMinutes: (outcome.detectionMinutes ?? 0) + request.timeoutSeconds / 60,
+    status: fallback,
+    rollback: fallback === 'Failed',
+    escalate: true,
+    askedHuman: { kind: request.kind, askedAtMinute: outcome.minute, timeoutSeconds: request.timeoutSeconds, onTimeout: fallback },
+    reasons: [`asked a human at minute ${formatNumber(outcome.minute)} (${request.kind}); replayed unanswered: ${fallback} when the wait ends`, request.question, ...outcome.reasons],
+  };
 }
 
 function evaluatorOutcome(decision: Report & { wouldRollback?: boolean }, minute: number, release: number, source: string | undefined, notes: readonly string[]): PathOutcome {

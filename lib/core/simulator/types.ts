@@ -85,6 +85,14 @@ export interface SimulationInput {
    * @default - the first rollback trigger of the policy
    */
   readonly rollbackTrigger?: string;
+  /**
+   * Replay as if the trigger's circuit breaker were open (it needs the rollbacks of earlier
+   * releases, which a series does not hold): a rollback on evidence then asks a human first.
+   * Refused when the trigger has no circuit breaker.
+   *
+   * @default false
+   */
+  readonly breakerOpen?: boolean;
 }
 
 /**
@@ -129,6 +137,12 @@ export interface PathOutcome {
   readonly rollback?: boolean;
   /** Shadow mode: this path would have rolled the deployment back had the trigger enforced. */
   readonly wouldRollback?: boolean;
+  /**
+   * Evaluator: the approval gate asked a human first (an inconclusive verdict with ESCALATE, a pass
+   * during an incident, or a rollback the open circuit breaker holds). The replay has nobody to
+   * answer: the status is the one reported when the wait ends unanswered, at `minute`.
+   */
+  readonly askedHuman?: { readonly kind: 'inconclusive' | 'incident' | 'breaker'; readonly askedAtMinute: number; readonly timeoutSeconds: number; readonly onTimeout: 'Succeeded' | 'Failed' };
   /** Evaluator: the status reported to CodeDeploy. */
   readonly status?: 'Succeeded' | 'Failed';
   /** Evaluator: the numbers behind the verdict, per SLO and arm (as in the audit trail). */

@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { LambdaDeploymentConfig } from 'aws-cdk-lib/aws-codedeploy';
 import { IConstruct } from 'constructs';
-import { HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, TriggerMode } from '../../../lib';
+import { CircuitBreakerOptions, HealthCheck, InconclusiveAction, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, TriggerMode } from '../../../lib';
 import { POLICY_SCHEMA_VERSION, RollbackPolicy, policyFromEntries } from '../../../lib/core';
 import type { MinuteCounts, SeriesEntry } from '../../../lib/core/simulator';
 import { lambdaCanaryGroup } from '../../helpers';
@@ -27,6 +27,8 @@ export interface LambdaServiceOptions {
   readonly latency?: boolean;
   /** The trigger's health checks (HealthCheck.synthetics, HealthCheck.http). */
   readonly healthChecks?: HealthCheck[];
+  /** The trigger's circuit breaker (its approval gate comes with it). */
+  readonly circuitBreaker?: CircuitBreakerOptions;
 }
 
 /**
@@ -66,6 +68,7 @@ function synthesizeService(options: LambdaServiceOptions) {
     suspendAlarmPath: options.suspendAlarmPath,
     mode: options.mode,
     healthChecks: options.healthChecks,
+    circuitBreaker: options.circuitBreaker,
   });
   return { stack, slo, trigger, policy: policyOf(stack) };
 }
