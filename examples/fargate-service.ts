@@ -161,6 +161,13 @@ export class FargateServiceStack extends Stack {
     this.rollbackTrigger = new RollbackTrigger(this, 'Rollback', {
       target: RollbackTarget.ecsService({ deploymentGroup: this.deploymentGroup, service, blueTargetGroup, greenTargetGroup }),
       objectives: [availability, latency],
+      // More than 3 rollbacks within an hour: something every release shares is broken; the next
+      // rollback the evaluator decides asks a human first (answer with `rollback-triggers approve|reject`).
+      // The wait for an answer (30 min by default) comes out of the bake's deadline.
+      circuitBreaker: {},
+      // After each rollback, watch the restored task set for 10 min on its own traffic:
+      // `Rollback Verified`, or `Rollback Unhealthy` (escalated, counted by the breaker).
+      verifyRollback: {},
     });
 
     new CfnOutput(this, 'HookFunctionArn', {

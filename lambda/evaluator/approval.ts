@@ -25,7 +25,7 @@ export async function answered(rt: StepRuntime, state: BakeState, until: number)
     // Nobody answered: the status was the machine's, a human should still look.
     ...(outcome.result === 'timed-out' ? { escalate: true } : {}),
   };
-  await rt.publish([{ type: Audit.APPROVAL_ANSWERED, detail: { ...rt.auditBase(state), verdict: held.verdict, reportedStatus: outcome.status, reasons: report.reasons, approval: { ...approval, kind: request.kind, question: request.question } } }]);
+  await rt.publish([{ type: Audit.APPROVAL_ANSWERED, detail: { ...rt.auditBase(state), verdict: held.verdict, reasons: report.reasons, approval: { ...approval, kind: request.kind, question: request.question } } }]);
   rt.logger.info('approval answered', { deploymentId: state.deploymentId, result: outcome.result, answeredBy: outcome.answeredBy, status: outcome.status });
   return out(state, { next: 'report', report });
 }
@@ -34,8 +34,10 @@ export async function answered(rt: StepRuntime, state: BakeState, until: number)
 async function closeBreaker(rt: StepRuntime, state: BakeState, outcome: ApprovalOutcome, until: number): Promise<string[]> {
   if (!rt.config.breaker) return ['the answer asked to close the circuit breaker, but this trigger has none'];
   try {
-    const transition = await rt.changeBreaker(state, (record, now, settings) => closeByHuman(record, outcome.answeredBy, settings, now), until);
-    return [transition ? `circuit breaker ${transition.reason}` : 'the answer asked to close the circuit breaker; it was already closed'];
+    // The same words whether this run or an earlier run of the same step closed it (a retried step
+    // audits under the same idempotency key); the Circuit Closed event says who and when.
+    await rt.changeBreaker(state, (record, now, settings) => closeByHuman(record, outcome.answeredBy, settings, now), until);
+    return ['the answer closed the circuit breaker'];
   } catch (e) {
     rt.logger.warn('could not close the circuit breaker', { error: describeError(e) });
     return [`the answer asked to close the circuit breaker, but it could not be written (${describeError(e)}): it closes after its cooldown`];

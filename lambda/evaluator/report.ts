@@ -11,7 +11,8 @@ import { type StepRuntime, describeCaught, describeError, out } from './runtime'
 
 /**
  * The report was accepted: audit the verdict; on Failed (or a shadow verdict that would have
- * failed), record the first bad signal — it also keeps a shadow release off the known-good record.
+ * failed, or a failing verdict a human approved), record the first bad signal — it also keeps such
+ * a release off the known-good record.
  */
 export async function reported(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
   const r = state.report!;
@@ -26,7 +27,9 @@ export async function reported(rt: StepRuntime, state: BakeState, until: number)
     ...(r.approval ? { approval: r.approval } : {}),
   };
   await rt.publish([{ type: Audit.DEPLOYMENT_VERDICT, detail }, ...(r.escalate ? [{ type: Audit.ESCALATION_RAISED, detail }] : [])]);
-  if (r.status === 'Failed' || r.wouldRollback) await recordFirstBadSignal(rt, state, r.decidedAt ?? rt.now(), until);
+  // Judged bad on evidence, whatever was reported (a rollback a human let through past the circuit
+  // breaker reports Succeeded): never a version to go back to.
+  if (r.status === 'Failed' || r.wouldRollback || r.verdict === 'fail') await recordFirstBadSignal(rt, state, r.decidedAt ?? rt.now(), until);
   return out(state, { next: 'done' });
 }
 

@@ -61,12 +61,12 @@ export async function verifyTick(rt: StepRuntime, state: BakeState, until: numbe
   const detail = { ...base(rt, ticked), verdict: decision.verdict, observations: decision.observations };
   if (result === 'verified') {
     const restored = ticked.context?.toVersion ? `the restored version ${ticked.context.toVersion}` : 'the restored version';
-    await rt.publish([{ type: Audit.ROLLBACK_VERIFIED, detail: { ...detail, reasons: [`${restored} held its SLOs and health checks for the verification`, ...decision.reasons] } }]);
+    await rt.publish([{ type: Audit.ROLLBACK_VERIFIED, detail: { ...detail, reasons: [`${restored} held its SLOs and health checks after the rollback${of(ticked)}`, ...decision.reasons] } }]);
     return out(ticked, { next: 'done' });
   }
   if (result === 'unverified') return unverified(rt, ticked, decision.reasons.join('; '));
   const counted = await countUnhealthy(rt, ticked, until);
-  const reasons = ['the restored version is unhealthy too: the problem is not the release (a dependency, data, configuration every version shares)', ...decision.reasons, ...counted];
+  const reasons = [`the restored version is unhealthy too after the rollback${of(ticked)}: the problem is not the release (a dependency, data, configuration every version shares)`, ...decision.reasons, ...counted];
   await rt.publish([
     { type: Audit.ROLLBACK_UNHEALTHY, detail: { ...detail, reasons } },
     { type: Audit.ESCALATION_RAISED, detail: { ...detail, reasons } },
@@ -89,18 +89,25 @@ async function countUnhealthy(rt: StepRuntime, state: BakeState, until: number):
 
 /** The verification could not judge the restored version: a human should look. */
 async function unverified(rt: StepRuntime, state: BakeState, why: string): Promise<BakeState> {
-  await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...base(rt, state), reasons: [`the rollback could not be verified: ${why}`] } }]);
+  await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...base(rt, state), reasons: [`the rollback${of(state)} could not be verified: ${why}`] } }]);
   return out(state, { next: 'done' });
 }
 
-/** A verification's audit names the rollback deployment, the release it rolled back, and no hook. */
+/**
+ * A verification's audit is the rollback deployment's, as `Rollback Completed` is (deploymentId and
+ * rollbackDeploymentId are the rollback's; the machine's own escalation says the same), and names no hook.
+ */
 function base(rt: StepRuntime, state: BakeState) {
   const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
   const v = state.verify!;
   return {
     ...rest,
     rollbackDeploymentId: state.deploymentId,
-    ...(v.rolledBack ? { deploymentId: v.rolledBack } : {}),
     ...(v.timeToRecoverySeconds !== undefined ? { timeToRecoverySeconds: v.timeToRecoverySeconds } : {}),
   };
+}
+
+/** Which release the rollback undid, for the reasons: ` of d-…`, or nothing when unknown. */
+function of(state: BakeState): string {
+  return state.verify?.rolledBack ? ` of ${state.verify.rolledBack}` : '';
 }

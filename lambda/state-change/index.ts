@@ -203,8 +203,12 @@ async function handleChange(inv: Invocation): Promise<void> {
   const rollback = isRollbackDeployment(deployment.creator);
   if (change.state === 'SUCCESS') {
     if (rollback) return rollbackCompleted(inv, deployment, completedAt);
-    await recordKnownGood(inv, completedAt);
-    return breakerChange(inv, (record, now, settings) => recordSuccess(record, inv.change.deploymentId, now, settings));
+    const judgedGood = await recordKnownGood(inv, completedAt);
+    // A release the evaluator judged bad (a rollback a human let through) is no evidence the problem
+    // is gone; a good one is judged when it ended: a late SUCCESS of a release that ended while the
+    // breaker was open does not close it.
+    if (!judgedGood) return;
+    return breakerChange(inv, (record, now, settings) => recordSuccess(record, inv.change.deploymentId, Math.min(completedAt, now), settings));
   }
   if (rollback) {
     return inv.publish(AuditDetailType.ESCALATION_RAISED, {
@@ -273,6 +277,9 @@ async function rollbackCompleted(inv: Invocation, deployment: DeploymentInfo, co
   const notes: string[] = [];
   const firstBad = triggering ? await firstBadSignal(inv, triggering, notes) : undefined;
   const timeToRecoverySeconds = firstBad !== undefined ? Math.max(0, Math.round(completedAt - firstBad)) : undefined;
+  // First, the one step that may throw (Lambda then retries the whole event): the metric and the
+  // audit below are written once, after it.
+  await startVerification(inv, completedAt, triggering, timeToRecoverySeconds);
   if (timeToRecoverySeconds !== undefined) {
     const { metrics } = inv.deps;
     metrics.addDimension(TIME_TO_RECOVERY_METRIC.dimension, inv.deps.deploymentGroupName);
@@ -287,14 +294,14 @@ async function rollbackCompleted(inv: Invocation, deployment: DeploymentInfo, co
     reasons: [`rollback deployment ${inv.change.deploymentId} succeeded${triggering ? ` (rolled back ${triggering})` : ''}`, ...notes],
     timeToRecoverySeconds,
   });
-  await startVerification(inv, completedAt, triggering, timeToRecoverySeconds);
 }
 
 /**
  * Starts the post-rollback verification of the restored version: one execution per rollback
  * deployment (the name is derived from it, and StartExecution of a Standard workflow refuses a
  * second execution of the same name with ExecutionAlreadyExists, which means it was started). A
- * failure to start is thrown (Lambda's retries, then the dead-letter queue, keep the event).
+ * transient failure to start is thrown (Lambda's retries, then the dead-letter queue, keep the
+ * event); any other is escalated and the event goes on.
  */
 async function startVerification(inv: Invocation, completedAt: number, triggering: string | undefined, timeToRecoverySeconds: number | undefined): Promise<void> {
   const { verify, sfn } = inv.deps;
@@ -306,7 +313,15 @@ async function startVerification(inv: Invocation, completedAt: number, triggerin
     await inv.retry(() => client.send(new StartExecutionCommand({ stateMachineArn: verify.stateMachineArn, name: verifyExecutionName(rollbackId), input: JSON.stringify(input) })));
   } catch (e) {
     if (errorName(e) === 'ExecutionAlreadyExists') return;
-    throw e;
+    if (transient(e)) throw e;
+    // A failure no retry heals (the machine is gone, the input refused): say so, and let the rest of
+    // the event (Rollback Completed, time to recovery) be written.
+    await inv.publish(AuditDetailType.ESCALATION_RAISED, {
+      ...inv.base,
+      rollbackDeploymentId: rollbackId,
+      reasons: [`the verification of rollback ${rollbackId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)}): the restored version is not verified`],
+    });
+    return;
   }
   inv.logger.info('rollback verification started', { rollbackDeploymentId: rollbackId, durationSeconds: verify.durationSeconds });
 }
@@ -332,15 +347,18 @@ async function firstBadSignal(inv: Invocation, triggering: string, notes: string
   return seconds(original?.completeTime);
 }
 
-/** SUCCESS of a release: its version, with its integrity fingerprint, becomes the known-good one. */
-async function recordKnownGood(inv: Invocation, completedAt: number): Promise<void> {
+/**
+ * SUCCESS of a release: its version, with its integrity fingerprint, becomes the known-good one.
+ * Returns false when the evaluator had judged the release bad (nothing recorded).
+ */
+async function recordKnownGood(inv: Invocation, completedAt: number): Promise<boolean> {
   const { change, deps } = inv;
   // A release the evaluator judged bad that still succeeded (shadow mode reports Succeeded where it
-  // would roll back) is no version to go back to.
+  // would roll back; a human may let a rollback the circuit breaker held through) is no version to go back to.
   const judgedBad = await inv.retry(async () => (await deps.store()).firstBadSignal(change.deploymentId));
   if (judgedBad !== undefined) {
-    inv.logger.warn('known-good not recorded: the evaluator judged this deployment bad (shadow mode)', { deploymentId: change.deploymentId, firstBadAt: judgedBad });
-    return;
+    inv.logger.warn('known-good not recorded: the evaluator judged this deployment bad (shadow mode, or a rollback a human let through)', { deploymentId: change.deploymentId, firstBadAt: judgedBad });
+    return false;
   }
   const targets = await inv.findTargets(change.deploymentId);
   const state = await deployedVersion(inv, targets);
@@ -355,7 +373,7 @@ async function recordKnownGood(inv: Invocation, completedAt: number): Promise<vo
       completedAt,
       standing: result.standing ? { deploymentId: result.standing.deploymentId, version: result.standing.version, deployedAt: result.standing.deployedAt } : 'unreadable',
     });
-    return;
+    return true;
   }
   await inv.publish(AuditDetailType.KNOWN_GOOD_RECORDED, {
     ...inv.base,
@@ -363,6 +381,7 @@ async function recordKnownGood(inv: Invocation, completedAt: number): Promise<vo
     toVersion: state.version,
     reasons: [`recorded ${state.version} (${state.integrity ?? 'no fingerprint'}) as known-good`],
   });
+  return true;
 }
 
 /** The deployed version as it is now: the Lambda version's CodeSha256, or the ECS task set's task definition. */

@@ -1,7 +1,7 @@
 import {
   BreakerSettings,
   DEFAULT_DEADLINE_SECONDS,
-  MAX_DEADLINE_SECONDS,
+  APPROVAL_LAST_END_SECONDS,
   MAX_VERIFY_SECONDS,
   breakerSettingsProblem,
   MAX_COMPOSITE_CHILDREN,
@@ -319,7 +319,8 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
 /** The approval gate, the circuit breaker and post-rollback verification of a rollback trigger entry. */
 function checkHumanFlows(c: Checker, e: Record<string, unknown>, p: string, deadline: number): void {
   if (e.approvalTimeoutSeconds !== undefined) {
-    c.number(e, p, 'approvalTimeoutSeconds', { integer: true, min: 60, max: MAX_DEADLINE_SECONDS - deadline, rule: `whole seconds from 60 to ${formatNumber(MAX_DEADLINE_SECONDS - deadline)} (after the deadline, by hook start + ${MAX_DEADLINE_SECONDS} s)` });
+    const most = APPROVAL_LAST_END_SECONDS - deadline;
+    c.number(e, p, 'approvalTimeoutSeconds', { integer: true, min: 60, max: most, rule: `whole seconds from 60 to ${formatNumber(most)} (after the deadline, by hook start + ${APPROVAL_LAST_END_SECONDS} s)` });
     if (e.escalateInconclusive !== undefined) c.boolean(e, p, 'escalateInconclusive');
   }
   if (e.verifyRollbackSeconds !== undefined) {

@@ -21,6 +21,14 @@ export const APPROVAL_REJECTED_ERROR = 'Rejected';
 export const STATES_TIMEOUT_ERROR = 'States.Timeout';
 /** Shortest wait worth asking a human for; with less time left the timeout outcome applies at once. */
 export const MIN_APPROVAL_SECONDS = 60;
+/**
+ * The wait ends this long before the report-by time (hook start + 57 min): after it the answer's
+ * evaluator step (two 130-s attempts at worst) must still run and hand the report to the machine
+ * before report-by, whose ~2.5 minutes of retries then fit inside CodeDeploy's hour.
+ */
+export const APPROVAL_REPORT_MARGIN_SECONDS = 300;
+/** The latest a wait may end, seconds after the hook started (52 min). */
+export const APPROVAL_LAST_END_SECONDS = 3_600 - 180 - APPROVAL_REPORT_MARGIN_SECONDS;
 /** The longest `approvedBy`, `callerIdentity` or `reason` kept from an answer (the rest is cut). */
 export const MAX_ANSWER_FIELD = 256;
 
@@ -110,7 +118,8 @@ export function needsApproval(report: GateInput, settings: ApprovalSettings | un
 
 /**
  * The question for a report that needs approval, or why none can be asked: the wait must end
- * before `reportBy` (hook start + 57 min), so the report still reaches CodeDeploy inside its hour.
+ * {@link APPROVAL_REPORT_MARGIN_SECONDS} before `reportBy` (hook start + 57 min), so the answer's step
+ * and the report still reach CodeDeploy inside its hour.
  * `fallback` is the status reported when nobody answers (the configured timeout action).
  */
 export function approvalRequest(
@@ -121,10 +130,10 @@ export function approvalRequest(
   reportBy: number,
   breaker?: { readonly question: string },
 ): { request: ApprovalRequest } | { notAsked: string } {
-  const left = Math.floor(reportBy - now);
+  const left = Math.floor(reportBy - APPROVAL_REPORT_MARGIN_SECONDS - now);
   const timeoutSeconds = Math.min(settings.timeoutSeconds, left);
   if (timeoutSeconds < MIN_APPROVAL_SECONDS) {
-    return { notAsked: `no time left to ask a human (${Math.max(0, left)} s before the report-by time, at least ${MIN_APPROVAL_SECONDS} s needed): ${fallback} as if unanswered` };
+    return { notAsked: `no time left to ask a human (${Math.max(0, left)} s before the wait's latest end, hook start + ${APPROVAL_LAST_END_SECONDS / 60} min; at least ${MIN_APPROVAL_SECONDS} s needed): ${fallback} as if unanswered` };
   }
   const kind = breaker ? 'breaker' : report.verdict === 'inconclusive' ? 'inconclusive' : 'incident';
   const what =

@@ -59,7 +59,7 @@ export const ROLLBACK_TRIGGER_DEFAULTS = Object.freeze({
   compareWithBaseline: true,
   /** Audit events archived a year by the bus the trigger creates. */
   auditRetentionDays: 365,
-  /** The approval gate waits half an hour for a human (within the hook's hour, after a 27-minute deadline). */
+  /** The approval gate waits half an hour for a human (within the hook's hour, after a 22-minute deadline). */
   approvalTimeoutSeconds: 1_800,
   /** The circuit breaker opens on the 4th rollback of a group within an hour, and half-opens an hour later. */
   breakerMaxRollbacks: 3,

@@ -213,7 +213,7 @@ export const ERROR_CODES = {
     source: 'synth',
   },
   RT342: {
-    meaning: "approvalTimeout is not whole seconds from 1 min, or the deadline plus the approval timeout passes the report-by time (hook start + 57 min): the answer could not reach CodeDeploy inside its hour",
+    meaning: "approvalTimeout is not whole seconds from 1 min, or the deadline plus the approval timeout passes hook start + 52 min (the report-by time, 57 min, minus the answer's step): the answer could not reach CodeDeploy inside its hour",
     prop: 'approvalTimeout, deadline',
     source: 'synth',
   },

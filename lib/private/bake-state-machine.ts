@@ -133,9 +133,11 @@ export class BakeStateMachine extends Construct {
   ): LambdaInvoke {
     const evaluateStep = evaluate('Evaluate');
     const wait = new Wait(this, 'Wait', { comment: 'Until the next tick (or the retry of an unreadable deployment)', time: WaitTime.secondsPath('$.waitSeconds') });
-    const ask = props.approval ? this.askForApproval(props, evaluateStep) : undefined;
-    const next = this.nextStep(wait, report, failClosed.unexpected, ask);
-    wait.next(this.reportByGuard(failClosed.start, evaluateStep));
+    const next = this.nextStep(wait, report, failClosed.unexpected, props.approval === true);
+    const guard = this.reportByGuard(failClosed.start, evaluateStep);
+    wait.next(guard);
+    // After the wait for a human, the same report-by guard as after any wait: past it, fail closed.
+    if (props.approval) next.when(Condition.stringEquals('$.next', 'approve'), this.askForApproval(props, guard));
     evaluateStep.addCatch(failClosed.start, { errors: [Errors.ALL], resultPath: '$.crash' });
     evaluateStep.next(next);
     return evaluateStep;
@@ -149,7 +151,7 @@ export class BakeStateMachine extends Construct {
    * with IsPresent first, in the same And/Or (evaluated in order, as the guide's IsPresent example
    * relies on).
    */
-  private nextStep(wait: Wait, report: CallAwsService, unexpected: IChainable, ask: IChainable | undefined): Choice {
+  private nextStep(wait: Wait, report: CallAwsService, unexpected: IChainable, approval: boolean): Choice {
     const absentOr = (path: string, condition: Condition) => Condition.or(Condition.not(Condition.isPresent(path)), condition);
     const missing = (...paths: string[]) => Condition.or(...paths.map((p) => Condition.not(Condition.isPresent(p))));
     const malformed = Condition.or(
@@ -158,7 +160,7 @@ export class BakeStateMachine extends Construct {
       Condition.and(Condition.stringEquals('$.next', 'wait'), absentOr('$.waitSeconds', Condition.not(Condition.isNumeric('$.waitSeconds')))),
       Condition.and(Condition.stringEquals('$.next', 'report'), absentOr('$.report.status', Condition.not(Condition.isString('$.report.status')))),
       // Every path the request's Parameters read: a missing one is a States.Runtime no Catch catches.
-      ...(ask
+      ...(approval
         ? [
             Condition.and(
               Condition.stringEquals('$.next', 'approve'),
@@ -170,12 +172,12 @@ export class BakeStateMachine extends Construct {
           ]
         : []),
     );
-    const choice = new Choice(this, 'Next step')
+    return new Choice(this, 'Next step')
       .when(malformed, unexpected)
       .when(Condition.stringEquals('$.next', 'wait'), wait)
-      .when(Condition.stringEquals('$.next', 'report'), report);
-    if (ask) choice.when(Condition.stringEquals('$.next', 'approve'), ask);
-    return choice.when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done')).otherwise(unexpected);
+      .when(Condition.stringEquals('$.next', 'report'), report)
+      .when(Condition.stringEquals('$.next', 'done'), new Succeed(this, 'Done'))
+      .otherwise(unexpected);
   }
 
   /**
@@ -183,12 +185,13 @@ export class BakeStateMachine extends Construct {
    * PutEvents, `.waitForTaskToken`: the execution waits for SendTaskSuccess / SendTaskFailure on the
    * token; Step Functions developer guide, "Wait for a Callback with Task Token"), routed to the
    * notification topic. The wait ends by the evaluator's `timeoutSeconds` (TimeoutSecondsPath,
-   * cut by the evaluator to the report-by time). An answer, a rejection, the timeout or a request
-   * EventBridge refused all go to the evaluator, which applies core's rule and reports.
+   * cut by the evaluator to end 5 min before the report-by time). An answer, a rejection, the
+   * timeout or a request EventBridge refused all go through the report-by guard to the evaluator,
+   * which applies core's rule and reports.
    *
    * No Retry: a rejection arrives as an error too, and retrying would ask again.
    */
-  private askForApproval(props: BakeStateMachineProps, evaluateStep: LambdaInvoke): EventBridgePutEvents {
+  private askForApproval(props: BakeStateMachineProps, afterAnswer: IChainable): EventBridgePutEvents {
     const executionArn = JsonPath.stringAt('$$.Execution.Id');
     const ask = new EventBridgePutEvents(this, 'Ask for approval', {
       comment: 'Approval gate: waits for SendTaskSuccess (approve) or SendTaskFailure Rejected (reject) on the task token, or the timeout',
@@ -227,7 +230,7 @@ export class BakeStateMachine extends Construct {
     const answered = this.setPhase('Answered', 'approval');
     ask.addCatch(answered, { errors: [Errors.ALL], resultPath: '$.approval.error' });
     ask.next(answered);
-    answered.next(evaluateStep);
+    answered.next(afterAnswer);
     return ask;
   }
 
@@ -241,7 +244,7 @@ export class BakeStateMachine extends Construct {
       .when(
         Condition.and(Condition.isPresent('$.reportBy'), Condition.timestampGreaterThanEqualsJsonPath('$.clock.now', '$.reportBy')),
         new Pass(this, 'Report-by passed', {
-          parameters: { Error: 'DeadlinePassed', Cause: 'the evaluator had not decided by the report-by time (hook start + 57 min)' },
+          parameters: { Error: 'DeadlinePassed', Cause: 'the evaluator had not decided (or a human had not answered) by the report-by time (hook start + 57 min)' },
           resultPath: '$.crash',
         }).next(failClosed),
       )

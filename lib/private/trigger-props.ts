@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { type BreakerSettings, MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
+import { type BreakerSettings, MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, APPROVAL_LAST_END_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
@@ -79,10 +79,13 @@ function verifySecondsOf(scope: Construct, props: RollbackTriggerProps): { verif
 /** The whole verification (its duration, the metric delay, the grace for reads) inside the evaluator's retry clock (RT346). */
 function checkVerifyFits(scope: Construct, verifySeconds: number | undefined, metricDelaySeconds: number): void {
   if (verifySeconds === undefined || verifySeconds + metricDelaySeconds + VERIFY_GRACE_SECONDS <= MAX_DEADLINE_SECONDS) return;
+  const longest = Math.floor((MAX_DEADLINE_SECONDS - metricDelaySeconds - VERIFY_GRACE_SECONDS) / 60) * 60;
+  // No duration fits a metric delay that long: the delay is what to change.
+  const fix = longest >= 60 ? `make it at most ${formatSeconds(longest)}` : `no duration fits: shorten metricDelay to at most ${formatSeconds(MAX_DEADLINE_SECONDS - VERIFY_GRACE_SECONDS - 60)}`;
   throw new RollbackTriggersError(
     'RT346',
     `verifyRollback.duration of ${formatSeconds(verifySeconds)} with the metric delay of ${formatSeconds(metricDelaySeconds)} and ${formatSeconds(VERIFY_GRACE_SECONDS)} for reads ` +
-      `passes ${formatSeconds(MAX_DEADLINE_SECONDS)} after the rollback, the evaluator's retry clock: make it at most ${formatSeconds(Math.floor((MAX_DEADLINE_SECONDS - metricDelaySeconds - VERIFY_GRACE_SECONDS) / 60) * 60)}`,
+      `passes ${formatSeconds(MAX_DEADLINE_SECONDS)} after the rollback, the evaluator's retry clock: ${fix}`,
     { constructPath: scope.node.path, prop: 'verifyRollback.duration' },
   );
 }
@@ -156,11 +159,11 @@ function checkApproval(scope: Construct, props: RollbackTriggerProps, inconclusi
   }
   const seconds = atConstruct(scope, () => literalSeconds('approvalTimeout', props.approvalTimeout ?? Duration.seconds(ROLLBACK_TRIGGER_DEFAULTS.approvalTimeoutSeconds)));
   // A deadline of at least a minute must fit before it (RT316's lower bound).
-  const most = MAX_DEADLINE_SECONDS - 60;
+  const most = APPROVAL_LAST_END_SECONDS - 60;
   if (!(seconds >= MIN_APPROVAL_SECONDS && seconds <= most)) {
     throw new RollbackTriggersError(
       'RT342',
-      `approvalTimeout must be whole seconds from ${formatSeconds(MIN_APPROVAL_SECONDS)} to ${formatSeconds(most)} (the bake's deadline of at least 1 min and the wait must end by hook start + ${formatSeconds(MAX_DEADLINE_SECONDS)}, inside CodeDeploy's hour), got ${formatSeconds(seconds)}`,
+      `approvalTimeout must be whole seconds from ${formatSeconds(MIN_APPROVAL_SECONDS)} to ${formatSeconds(most)} (the bake's deadline of at least 1 min and the wait must end by hook start + ${formatSeconds(APPROVAL_LAST_END_SECONDS)}, so the answer is reported inside CodeDeploy's hour), got ${formatSeconds(seconds)}`,
       { constructPath: path, prop: 'approvalTimeout' },
     );
   }
@@ -218,13 +221,13 @@ function checkTiming(scope: Construct, props: RollbackTriggerProps, approvalTime
   // The hook's one-hour clock bounds the deadline, the deadline bounds the metric delay (a bake of
   // at least one minute must fit after it), and both bound the bake. The approval gate's wait comes
   // after the deadline and must end by the report-by time too.
-  const byApproval = approvalTimeoutSeconds === undefined ? undefined : MAX_DEADLINE_SECONDS - approvalTimeoutSeconds;
+  const byApproval = approvalTimeoutSeconds === undefined ? undefined : APPROVAL_LAST_END_SECONDS - approvalTimeoutSeconds;
   const defaultDeadline = Math.min(ROLLBACK_TRIGGER_DEFAULTS.deadlineSeconds, byApproval ?? Infinity);
   const deadlineSeconds = at(() => literalSeconds('deadline', props.deadline ?? Duration.seconds(defaultDeadline)));
   if (byApproval !== undefined && deadlineSeconds > byApproval) {
     throw new RollbackTriggersError(
       'RT342',
-      `deadline plus approvalTimeout must end by hook start + ${formatSeconds(MAX_DEADLINE_SECONDS)} (the report's last chance inside CodeDeploy's hour), ` +
+      `deadline plus approvalTimeout must end by hook start + ${formatSeconds(APPROVAL_LAST_END_SECONDS)} (then the answer's step and the report still fit inside CodeDeploy's hour), ` +
         `got ${formatSeconds(deadlineSeconds)} + ${formatSeconds(approvalTimeoutSeconds!)} — shorten one (the deadline defaults to ${formatSeconds(byApproval)} with this approvalTimeout)`,
       { constructPath: path, prop: 'deadline' },
     );
@@ -246,8 +249,8 @@ function checkTiming(scope: Construct, props: RollbackTriggerProps, approvalTime
   if (props.deadline === undefined && byApproval !== undefined && needed > deadlineSeconds) {
     throw new RollbackTriggersError(
       'RT342',
-      `approvalTimeout of ${formatSeconds(approvalTimeoutSeconds!)} leaves a deadline of ${formatSeconds(deadlineSeconds)} (hook start + ${formatSeconds(MAX_DEADLINE_SECONDS)} minus the wait), ` +
-        `shorter than the metric delay plus the bake (${formatSeconds(needed)}): make approvalTimeout at most ${formatSeconds(MAX_DEADLINE_SECONDS - needed)}, or shorten bake or metricDelay`,
+      `approvalTimeout of ${formatSeconds(approvalTimeoutSeconds!)} leaves a deadline of ${formatSeconds(deadlineSeconds)} (hook start + ${formatSeconds(APPROVAL_LAST_END_SECONDS)} minus the wait), ` +
+        `shorter than the metric delay plus the bake (${formatSeconds(needed)}): make approvalTimeout at most ${formatSeconds(APPROVAL_LAST_END_SECONDS - needed)}, or shorten bake or metricDelay`,
       { constructPath: path, prop: 'approvalTimeout' },
     );
   }

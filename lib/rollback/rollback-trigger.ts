@@ -160,9 +160,9 @@ export interface RollbackTriggerProps {
    * is evidence, otherwise inconclusive. CodeDeploy fails a hook that has not reported within one
    * hour; the rest is the report's time to retry.
    *
-   * At most 55 minutes; with the approval gate (`InconclusiveAction.ESCALATE` or a `circuitBreaker`), at most 57 minutes minus `approvalTimeout`.
+   * At most 55 minutes; with the approval gate (`InconclusiveAction.ESCALATE` or a `circuitBreaker`), at most 52 minutes minus `approvalTimeout`.
    *
-   * @default - Duration.minutes(55); with the approval gate, 57 minutes minus `approvalTimeout` (27 minutes by default)
+   * @default - Duration.minutes(55); with the approval gate, 52 minutes minus `approvalTimeout` (22 minutes by default)
    */
   readonly deadline?: Duration;
   /**
@@ -183,7 +183,7 @@ export interface RollbackTriggerProps {
   readonly inconclusiveAction?: InconclusiveAction;
   /**
    * With `InconclusiveAction.ESCALATE` or a `circuitBreaker` (the approval gate): how long the bake waits for an answer. Whole seconds from
-   * 1 minute; the deadline plus this must end by the report-by time (hook start + 57 min), so the
+   * 1 minute; the deadline plus this must end by hook start + 52 min (5 minutes before the report-by time), so the
    * verdict still reaches CodeDeploy inside its one-hour hook limit. At run time the wait is also
    * cut to what is left of that hour.
    *
@@ -431,7 +431,7 @@ export class RollbackTrigger extends Construct {
     // alarms on lost work.
     this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
     this.routeEvents(bound, stateChange, { approval: this.approvalGate, breaker: checked.breaker !== undefined, verify: verify !== undefined });
-    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine);
+    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine, verify);
     this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
   }
@@ -731,7 +731,7 @@ export class RollbackTrigger extends Construct {
   }
 
   /** Alarms (to the notification topic) when work is lost to the dead-letter queue or an execution fails. */
-  private alarmOnLostWork(stateMachine: StateMachine): IAlarm[] {
+  private alarmOnLostWork(stateMachine: StateMachine, verify: StateMachine | undefined): IAlarm[] {
     const action = new SnsAction(this.notificationTopic);
     const deadLetters = new Alarm(this, 'DeadLettersAlarm', {
       alarmDescription: 'cdk-rollback-triggers: a hook start, a deployment state change or a notice could not be delivered; it waits in the dead-letter queue',
@@ -741,8 +741,18 @@ export class RollbackTrigger extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    const executions = new Alarm(this, 'BakeFailuresAlarm', {
-      alarmDescription: 'cdk-rollback-triggers: a bake execution failed, timed out or was aborted; its hook was reported fail-closed or needs a human',
+    const executions = this.executionFailuresAlarm('BakeFailuresAlarm', stateMachine, 'a bake execution failed, timed out or was aborted; its hook was reported fail-closed or needs a human');
+    // A verification that could not end (its escalation refused too, or timed out) must not go unnoticed.
+    const verifications = verify && this.executionFailuresAlarm('VerifyFailuresAlarm', verify, 'a rollback verification failed, timed out or was aborted; the restored version was not verified');
+    const alarms = [deadLetters, executions, ...(verifications ? [verifications] : [])];
+    for (const alarm of alarms) alarm.addAlarmAction(action);
+    return alarms;
+  }
+
+  /** One alarm on a state machine's failed, timed-out and aborted executions. */
+  private executionFailuresAlarm(id: string, stateMachine: StateMachine, what: string): Alarm {
+    return new Alarm(this, id, {
+      alarmDescription: `cdk-rollback-triggers: ${what}`,
       metric: new MathExpression({
         // FILL: the three counts publish only when nonzero; metric math documents missing values
         // in arithmetic as 0, but every term is filled so no reading of it can drop the minute
@@ -763,8 +773,6 @@ export class RollbackTrigger extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [deadLetters, executions]) alarm.addAlarmAction(action);
-    return [deadLetters, executions];
   }
 
   private rollbackAlarmsFor(
@@ -980,14 +988,17 @@ export class RollbackTrigger extends Construct {
         `execution:<${stack.getLogicalId(stateMachine.node.defaultChild as CfnElement)}.Name>:*]`,
       reason: 'Reads the status of this state machine’s executions only (a duplicate hook invocation); execution names are only known at run time.',
     });
-    Validations.of(stateMachine).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(evaluator.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason: 'aws-cdk-lib lets the machine invoke the evaluator and its versions; no other function is named.',
-    });
-    Validations.of(stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing (xray:PutTraceSegments, …) and CloudWatch Logs delivery (logs:CreateLogDelivery, …) support no resource-level permissions.',
-    });
+    // The bake machine and the verification machine run the same evaluator, traced and logged alike.
+    for (const machine of [stateMachine, ...(this.verifyStateMachine ? [this.verifyStateMachine] : [])]) {
+      Validations.of(machine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(evaluator.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: 'aws-cdk-lib lets the machine invoke the evaluator and its versions; no other function is named.',
+      });
+      Validations.of(machine).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing (xray:PutTraceSegments, …) and CloudWatch Logs delivery (logs:CreateLogDelivery, …) support no resource-level permissions.',
+      });
+    }
   }
 
   private createTopic(): ITopic {

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  APPROVAL_LAST_END_SECONDS,
   APPROVAL_REJECTED_ERROR,
+  APPROVAL_REPORT_MARGIN_SECONDS,
   type ApprovalRequest,
   type ApprovalSettings,
   type GateInput,
@@ -29,9 +31,13 @@ function report(overrides: Partial<GateInput> & { reasons?: string[] } = {}) {
   return { status: 'Failed' as HookStatus, verdict: 'inconclusive', reasons: ['too few events: 12 of the 70 the page tier needs'], lifecycleEvent: 'AfterAllowTraffic', ...overrides };
 }
 
-/** The request the evaluator would put in the state: asked, or the test fails. */
+/**
+ * The request the evaluator would put in the state: asked, or the test fails. `left` is what is
+ * left for the wait: the report-by time is that plus the 5-minute margin after NOW.
+ */
 function asked(options: { fallback?: HookStatus; left?: number; settings?: ApprovalSettings; verdict?: string } = {}): ApprovalRequest {
-  const r = approvalRequest(report({ verdict: options.verdict ?? 'inconclusive' }), options.settings ?? GATE, options.fallback ?? 'Failed', NOW, NOW + (options.left ?? 3_000));
+  const reportBy = NOW + APPROVAL_REPORT_MARGIN_SECONDS + (options.left ?? 3_000);
+  const r = approvalRequest(report({ verdict: options.verdict ?? 'inconclusive' }), options.settings ?? GATE, options.fallback ?? 'Failed', NOW, reportBy);
   if (!('request' in r)) throw new Error(`expected a request, got ${r.notAsked}`);
   return r.request;
 }
@@ -76,7 +82,7 @@ describe('needsApproval: which decided reports wait for a human', () => {
         fc.constantFrom(...STATUSES),
         fc.option(fc.constantFrom('AfterAllowTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'BeforeInstall'), { nil: undefined }),
         fc.array(fc.constant(INCIDENT), { maxLength: 3 }),
-        fc.integer({ min: MIN_APPROVAL_SECONDS, max: 3_360 }),
+        fc.integer({ min: MIN_APPROVAL_SECONDS, max: APPROVAL_LAST_END_SECONDS - 60 }),
         (verdict, status, lifecycleEvent, incidents, timeoutSeconds) => {
           expect(needsApproval({ verdict, status, lifecycleEvent, incidents }, { timeoutSeconds })).toBe(false);
         },
@@ -94,7 +100,18 @@ describe('approvalRequest: the question and how long it waits', () => {
     expect(r.error).toBeUndefined();
   });
 
-  it('cuts the wait to the report-by time (whole seconds)', () => {
+  it('the wait ends 5 min before the report-by time: hook start + 52 min at the latest', () => {
+    expect(APPROVAL_REPORT_MARGIN_SECONDS).toBe(300);
+    expect(APPROVAL_LAST_END_SECONDS).toBe(52 * 60);
+    // Asked at hook start + 40 min (report-by at + 57 min): 12 minutes to wait, not 17.
+    const hookStart = NOW - 40 * 60;
+    const r = approvalRequest(report(), GATE, 'Failed', NOW, hookStart + 57 * 60);
+    expect(r).toMatchObject({ request: { timeoutSeconds: 720, expiresAt: new Date((hookStart + APPROVAL_LAST_END_SECONDS) * 1000).toISOString() } });
+    // A configured wait that ends earlier is not lengthened.
+    expect(approvalRequest(report(), { timeoutSeconds: 600 }, 'Failed', NOW, hookStart + 57 * 60)).toMatchObject({ request: { timeoutSeconds: 600 } });
+  });
+
+  it('cuts the wait to end 5 min before the report-by time (whole seconds)', () => {
     expect(asked({ left: 600 })).toMatchObject({ timeoutSeconds: 600, expiresAt: '2026-11-29T12:10:00.000Z' });
     expect(asked({ left: 754.9 })).toMatchObject({ timeoutSeconds: 754, expiresAt: '2026-11-29T12:12:34.000Z' });
     expect(asked({ left: 754.9 }).question).toContain('without an answer in 754 s: Failed.');
@@ -102,14 +119,20 @@ describe('approvalRequest: the question and how long it waits', () => {
 
   it('asks with exactly a minute left; with less, says why and applies the fallback as if unanswered', () => {
     expect(asked({ left: MIN_APPROVAL_SECONDS }).timeoutSeconds).toBe(MIN_APPROVAL_SECONDS);
+    // Report-by 6 min away: a minute for the wait, then the 5-minute margin.
+    expect(approvalRequest(report(), GATE, 'Failed', NOW, NOW + 360)).toMatchObject({ request: { timeoutSeconds: 60 } });
     for (const [left, shown] of [
       [59, '59 s'],
       [0, '0 s'],
       [-30, '0 s'],
+      // Inside the margin: the report-by time is still ahead, but no wait may end so late.
+      [-299, '0 s'],
     ] as const) {
       for (const fallback of STATUSES) {
-        const r = approvalRequest(report(), GATE, fallback, NOW, NOW + left);
-        expect(r).toEqual({ notAsked: `no time left to ask a human (${shown} before the report-by time, at least 60 s needed): ${fallback} as if unanswered` });
+        const r = approvalRequest(report(), GATE, fallback, NOW, NOW + APPROVAL_REPORT_MARGIN_SECONDS + left);
+        expect(r).toEqual({
+          notAsked: `no time left to ask a human (${shown} before the wait's latest end, hook start + 52 min; at least 60 s needed): ${fallback} as if unanswered`,
+        });
       }
     }
     // A configured wait below a minute is not asked either (the constructs refuse it: RT342).
@@ -129,10 +152,10 @@ describe('approvalRequest: the question and how long it waits', () => {
     expect('request' in silent && silent.request.question).toMatch(/^The bake is inconclusive: no reason given\. /);
   });
 
-  it('never waits past the report-by time, never longer than configured, and asks iff a minute fits (property)', () => {
+  it('never waits past 5 min before the report-by time, never longer than configured, and asks iff a minute fits (property)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: MIN_APPROVAL_SECONDS, max: 3_360 }),
+        fc.integer({ min: MIN_APPROVAL_SECONDS, max: APPROVAL_LAST_END_SECONDS - 60 }),
         fc.integer({ min: 0, max: 3_600_000 }),
         fc.integer({ min: -600_000, max: 3_600_000 }),
         fc.constantFrom(...STATUSES),
@@ -140,7 +163,8 @@ describe('approvalRequest: the question and how long it waits', () => {
           const now = NOW + nowMs / 1000;
           const reportBy = now + leftMs / 1000;
           const r = approvalRequest(report(), { timeoutSeconds }, fallback, now, reportBy);
-          const fits = Math.min(timeoutSeconds, Math.floor(reportBy - now)) >= MIN_APPROVAL_SECONDS;
+          const latestEnd = reportBy - APPROVAL_REPORT_MARGIN_SECONDS;
+          const fits = Math.min(timeoutSeconds, Math.floor(latestEnd - now)) >= MIN_APPROVAL_SECONDS;
           expect('request' in r).toBe(fits);
           if (!('request' in r)) {
             expect(r.notAsked).toContain(`${fallback} as if unanswered`);
@@ -150,8 +174,8 @@ describe('approvalRequest: the question and how long it waits', () => {
           expect(Number.isInteger(q.timeoutSeconds)).toBe(true);
           expect(q.timeoutSeconds).toBeGreaterThanOrEqual(MIN_APPROVAL_SECONDS);
           expect(q.timeoutSeconds).toBeLessThanOrEqual(timeoutSeconds);
-          expect(q.timeoutSeconds).toBeLessThanOrEqual(reportBy - now);
-          expect(Date.parse(q.expiresAt)).toBeLessThanOrEqual(Math.ceil(reportBy * 1000));
+          expect(q.timeoutSeconds).toBeLessThanOrEqual(latestEnd - now);
+          expect(Date.parse(q.expiresAt)).toBeLessThanOrEqual(Math.ceil(latestEnd * 1000));
           expect(q).toMatchObject({ onApprove: 'Succeeded', onReject: 'Failed', onTimeout: fallback });
           expect(q.question).toMatch(new RegExp(`without an answer in .+: ${fallback}\\.$`));
         },

@@ -284,6 +284,60 @@ describe('closing after the cooldown', () => {
     expect(world.lines).toHaveLength(2);
   });
 
+  it('a SUCCESS delivered after the cooldown, of a release that ended while the breaker was open, does not close it; a release that ends after the cooldown does', async () => {
+    const world = new BreakerWorld();
+    const handle = handlerOf(world);
+    const openedAt = await openBreaker(world, handle);
+
+    // Ended 10 minutes after the breaker opened; the event arrives 61 minutes after (a late delivery, a redrive).
+    world.addDeployment('d-LATEAAAA1', { status: 'Succeeded', completeTime: at(openedAt + 600) });
+    world.now = openedAt + 3_660;
+    await handle(stateChange('d-LATEAAAA1', 'SUCCESS'), world.context());
+    expect(world.delivered(AuditDetailType.CIRCUIT_CLOSED)).toEqual([]);
+    expect(world.metricValues().map((m) => m.value)).toEqual([1]);
+    await expect(store.getBreaker(APPLICATION, DEPLOYMENT_GROUP)).resolves.toMatchObject({ openedAt, version: 4 });
+    // The release is still recorded known-good, as without a breaker.
+    expect(world.delivered(AuditDetailType.KNOWN_GOOD_RECORDED).map((d) => d.deploymentId)).toEqual(['d-LATEAAAA1']);
+
+    // A release that ends after the cooldown closes it, as of when it ended.
+    world.addDeployment('d-GOODAAAA2', { status: 'Succeeded', completeTime: at(openedAt + 3_700) });
+    world.now = openedAt + 3_730;
+    await handle(stateChange('d-GOODAAAA2', 'SUCCESS'), world.context());
+    const [closed, ...more] = world.delivered(AuditDetailType.CIRCUIT_CLOSED);
+    expect(more).toEqual([]);
+    expect(closed).toMatchObject({ deploymentId: 'd-GOODAAAA2', reasons: ['deployment d-GOODAAAA2 succeeded after the cooldown'] });
+    expect(world.metricValues().map((m) => m.value)).toEqual([1, 0]);
+    const record = await store.getBreaker(APPLICATION, DEPLOYMENT_GROUP);
+    expect(record.openedAt).toBeUndefined();
+    expect(record.clearedAt).toBe(openedAt + 3_700);
+  });
+
+  it('a release the evaluator judged bad (a held rollback a human let through) does not close it, even after the cooldown, and is not recorded known-good', async () => {
+    const world = new BreakerWorld();
+    const handle = handlerOf(world);
+    const openedAt = await openBreaker(world, handle);
+    // The evaluator recorded its first bad signal when it judged it (the breaker held the rollback; a human approved).
+    await store.recordFirstBadSignal('d-HELDAAAA1', openedAt + 2_700);
+    world.addDeployment('d-HELDAAAA1', { status: 'Succeeded', completeTime: at(openedAt + 3_780) });
+    world.now = openedAt + 3_800;
+    await handle(stateChange('d-HELDAAAA1', 'SUCCESS'), world.context());
+    expect(world.delivered(AuditDetailType.CIRCUIT_CLOSED)).toEqual([]);
+    expect(world.delivered(AuditDetailType.KNOWN_GOOD_RECORDED)).toEqual([]);
+    await expect(store.getBreaker(APPLICATION, DEPLOYMENT_GROUP)).resolves.toMatchObject({ openedAt, version: 4 });
+  });
+
+  it('a completion time ahead of the handler’s clock is judged at the clock: before the cooldown it stays open', async () => {
+    const world = new BreakerWorld();
+    const handle = handlerOf(world);
+    const openedAt = await openBreaker(world, handle);
+    // CodeDeploy says the release ended after the cooldown; the handler's clock is still inside it.
+    world.addDeployment('d-SKEWAAAA1', { status: 'Succeeded', completeTime: at(openedAt + 3_700) });
+    world.now = openedAt + 3_500;
+    await handle(stateChange('d-SKEWAAAA1', 'SUCCESS'), world.context());
+    expect(world.delivered(AuditDetailType.CIRCUIT_CLOSED)).toEqual([]);
+    await expect(store.getBreaker(APPLICATION, DEPLOYMENT_GROUP)).resolves.toMatchObject({ openedAt });
+  });
+
   it('a rollback deployment’s SUCCESS after the cooldown does not close it', async () => {
     const world = new BreakerWorld();
     const handle = handlerOf(world);

@@ -2,14 +2,14 @@ import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, type RollbackTriggerProps, TriggerMode } from '../../lib';
+import { InconclusiveAction, RollbackPlan, RollbackTrigger, TriggerMode } from '../../lib';
 import { readPolicies } from '../../lib/cli/assembly';
+import { checkPolicyEntry } from '../../lib/cli/policy-metadata';
 import {
+  APPROVAL_LAST_END_SECONDS,
   AUDIT_EVENT_SOURCE,
   AuditDetailType,
   EvaluatorEnv,
-  MAX_DEADLINE_SECONDS,
-  RollbackTriggersError,
   StarterEnv,
   buildPlan,
   parseEvaluatorConfig,
@@ -17,6 +17,7 @@ import {
 } from '../../lib/core';
 import { lambdaCanary } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
+import { type Props, build, refusal, refused } from './trigger-fixtures';
 
 // The approval gate as a CDK user meets it: InconclusiveAction.ESCALATE, approvalTimeout,
 // approvalTimeoutAction and grantApprove — what each refuses (RT340–RT344), what the deadline
@@ -24,37 +25,12 @@ import { synthesizedDefinition } from '../stepfunctions/definition';
 // deadline, the notices rule, the state machine, IAM, the policy and the plan). The machine's runs
 // are in test/stepfunctions/approval-gate.test.ts, the CLI in test/cli/approve.test.ts.
 
-type Props = Partial<RollbackTriggerProps>;
 
 const ESCALATE = InconclusiveAction.ESCALATE;
 /** The tasks' state name in the bake state machine. */
 const ASK = 'Ask for approval';
 /** The two detail types the notices rule adds with the gate. */
 const APPROVAL_TYPES = [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPROVAL_ANSWERED];
-
-const shadowGroup = { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } };
-
-function build(props: Props = {}, f = lambdaCanary(undefined, props.mode === TriggerMode.SHADOW ? shadowGroup : {})) {
-  const trigger = new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
-  return { ...f, trigger };
-}
-
-/** What `run` throws, which must be a coded error. */
-function refusal(run: () => unknown): RollbackTriggersError {
-  try {
-    run();
-  } catch (e) {
-    expect(e, String(e)).toBeInstanceOf(RollbackTriggersError);
-    return e as RollbackTriggersError;
-  }
-  throw new Error('expected a RollbackTriggersError, nothing was thrown');
-}
-
-/** The code, path, prop and message of what building a trigger with `props` throws. */
-function refused(props: Props) {
-  const e = refusal(() => build(props));
-  return { code: e.code, constructPath: e.constructPath, prop: e.prop, message: e.message };
-}
 
 /** The evaluator's configuration as the Lambda reads it (tokens rendered as `<…>`), checked by the evaluator's own parser. */
 function evaluatorConfig(stack: Stack) {
@@ -120,35 +96,42 @@ describe('RT340–RT344: what the gate refuses, with the code, the prop and what
 
   it.each([
     ['59 s', Duration.seconds(59), '59 s'],
-    ['56 min 1 s', Duration.seconds(56 * 60 + 1), '3361 s'],
+    ['51 min 1 s', Duration.seconds(51 * 60 + 1), '3061 s'],
+    ['56 min (the old bound)', Duration.minutes(56), '56 min'],
     ['an hour', Duration.hours(1), '1 h'],
-  ])('RT342: an approvalTimeout of %s is outside 1 min … 56 min', (_, approvalTimeout, shown) => {
+  ])('RT342: an approvalTimeout of %s is outside 1 min … 51 min', (_, approvalTimeout, shown) => {
     const e = refused({ inconclusiveAction: ESCALATE, approvalTimeout });
     expect(e).toMatchObject({ code: 'RT342', constructPath: 'TestStack/Rollback', prop: 'approvalTimeout' });
-    expect(e.message).toContain(`approvalTimeout must be whole seconds from 1 min to 56 min`);
-    expect(e.message).toContain(`hook start + 57 min, inside CodeDeploy's hour), got ${shown}`);
+    expect(e.message).toContain(`approvalTimeout must be whole seconds from 1 min to 51 min`);
+    expect(e.message).toContain(`the wait must end by hook start + 52 min, so the answer is reported inside CodeDeploy's hour), got ${shown}`);
   });
 
-  it('RT342 bounds: 1 min passes; 56 min leaves a 1-min deadline that no bake fits in, and the refusal names approvalTimeout', () => {
+  it('RT342 bounds: 1 min passes; 51 min leaves a 1-min deadline that no bake fits in, and the refusal names approvalTimeout', () => {
     expect(() => build({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(1) })).not.toThrow();
-    const e = refused({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(56), metricDelay: Duration.seconds(1), bake: Duration.seconds(1) });
+    const e = refused({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(51), metricDelay: Duration.seconds(1), bake: Duration.seconds(1) });
     expect(e).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
-    expect(e.message).toContain('make approvalTimeout at most 3359 s');
+    expect(e.message).toContain('approvalTimeout of 51 min leaves a deadline of 1 min (hook start + 52 min minus the wait)');
+    expect(e.message).toContain('make approvalTimeout at most 3059 s');
   });
 
   it('a long wait leaves a short default deadline, which must still hold metricDelay and the bake', () => {
-    // 44 min: the deadline defaults to 13 min, just the default 3-min metric delay and 10-min bake.
-    const fits = build({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(44) });
+    // 39 min: the deadline defaults to 13 min (52 − 39), just the default 3-min metric delay and 10-min bake.
+    const fits = build({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(39) });
     expect(starterDeadline(fits.stack, fits.trigger)).toBe('780');
-    // 45 min: a 12-min deadline cannot hold the 3-min delay and the 10-min bake; the wait is named, with the longest that fits.
-    const e = refused({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(45) });
+    // 40 min: a 12-min deadline cannot hold the 3-min delay and the 10-min bake; the wait is named, with the longest that fits.
+    const e = refused({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.minutes(40) });
     expect(e).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
-    expect(e.message).toContain('approvalTimeout of 45 min leaves a deadline of 12 min');
-    expect(e.message).toContain('make approvalTimeout at most 44 min, or shorten bake or metricDelay');
-    // The longest wait that synthesizes: 55 min 59 s, with a 61-s deadline, a 1-s metric delay and a 1-min bake.
-    const longest = build({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.seconds(3_359), metricDelay: Duration.seconds(1), bake: Duration.minutes(1) });
+    expect(e.message).toContain('approvalTimeout of 40 min leaves a deadline of 12 min');
+    expect(e.message).toContain('make approvalTimeout at most 39 min, or shorten bake or metricDelay');
+    // The longest wait that synthesizes: 50 min 59 s, with a 61-s deadline, a 1-s metric delay and a 1-min bake.
+    const longest = build({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.seconds(3_059), metricDelay: Duration.seconds(1), bake: Duration.minutes(1) });
     expect(starterDeadline(longest.stack, longest.trigger)).toBe('61');
-    expect(evaluatorConfig(longest.stack)).toMatchObject({ approval: { timeoutSeconds: 3_359 }, deadlineMarginSeconds: 3_539 });
+    expect(evaluatorConfig(longest.stack)).toMatchObject({ approval: { timeoutSeconds: 3_059 }, deadlineMarginSeconds: 3_539 });
+    expect(61 + 3_059).toBe(APPROVAL_LAST_END_SECONDS);
+    // One second more leaves a 60-s deadline, a second short of the delay and the bake.
+    const over = refused({ inconclusiveAction: ESCALATE, approvalTimeout: Duration.seconds(3_060), metricDelay: Duration.seconds(1), bake: Duration.minutes(1) });
+    expect(over).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
+    expect(over.message).toContain('make approvalTimeout at most 3059 s');
   });
 
   it('a fraction of a second or a token in approvalTimeout goes through the literal-duration checks (RT118, RT109) with its own name', () => {
@@ -162,26 +145,38 @@ describe('RT340–RT344: what the gate refuses, with the code, the prop and what
     expect(token.message).toContain('approvalTimeout must be a literal duration, got a token');
   });
 
-  it('RT342: a deadline of 55 min with the default 30-min wait ends past hook start + 57 min; the refusal names deadline and its default', () => {
+  it('RT342: a deadline of 55 min with the default 30-min wait ends past hook start + 52 min; the refusal names deadline and its default', () => {
     const e = refused({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(55) });
     expect(e).toMatchObject({ code: 'RT342', constructPath: 'TestStack/Rollback', prop: 'deadline' });
-    expect(e.message).toContain('deadline plus approvalTimeout must end by hook start + 57 min');
-    expect(e.message).toContain('got 55 min + 30 min — shorten one (the deadline defaults to 27 min with this approvalTimeout)');
+    expect(e.message).toContain("deadline plus approvalTimeout must end by hook start + 52 min (then the answer's step and the report still fit inside CodeDeploy's hour)");
+    expect(e.message).toContain('got 55 min + 30 min — shorten one (the deadline defaults to 22 min with this approvalTimeout)');
+    // What the old bound (57 min) let through is refused too: 25 min + 30 min.
+    expect(refused({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(25) })).toMatchObject({ code: 'RT342', prop: 'deadline' });
   });
 
-  it('RT342 edges of deadline + approvalTimeout: exactly 57 min passes, one second more is refused', () => {
-    const edge = build({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(47), approvalTimeout: Duration.minutes(10) });
-    expect(starterDeadline(edge.stack, edge.trigger)).toBe('2820');
-    expect(refused({ inconclusiveAction: ESCALATE, deadline: Duration.seconds(47 * 60 + 1), approvalTimeout: Duration.minutes(10) })).toMatchObject({ code: 'RT342', prop: 'deadline' });
-    // The 55-minute deadline (the most RT316 allows) fits a 2-minute wait, not a second more.
-    expect(() => build({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(55), approvalTimeout: Duration.minutes(2) })).not.toThrow();
-    const over = refused({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(55), approvalTimeout: Duration.seconds(121) });
+  it('RT342 edges of deadline + approvalTimeout: exactly 52 min passes, one second more is refused', () => {
+    const edge = build({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(42), approvalTimeout: Duration.minutes(10) });
+    expect(starterDeadline(edge.stack, edge.trigger)).toBe('2520');
+    expect(evaluatorConfig(edge.stack)).toMatchObject({ approval: { timeoutSeconds: 600 }, deadlineMarginSeconds: 1_080 });
+    const past = refused({ inconclusiveAction: ESCALATE, deadline: Duration.seconds(42 * 60 + 1), approvalTimeout: Duration.minutes(10) });
+    expect(past).toMatchObject({ code: 'RT342', prop: 'deadline' });
+    expect(past.message).toContain('got 2521 s + 10 min — shorten one (the deadline defaults to 42 min with this approvalTimeout)');
+    // The same edge from the wait's side: 42 min + 10 min 1 s.
+    expect(refused({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(42), approvalTimeout: Duration.seconds(601) })).toMatchObject({ code: 'RT342', prop: 'deadline' });
+    // The longest deadline with the gate, 51 min, fits the shortest wait (1 min), not a second more.
+    expect(() => build({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(51), approvalTimeout: Duration.minutes(1) })).not.toThrow();
+    const over = refused({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(51), approvalTimeout: Duration.seconds(61) });
     expect(over).toMatchObject({ code: 'RT342', prop: 'deadline' });
-    expect(over.message).toContain('got 55 min + 121 s — shorten one (the deadline defaults to 3299 s with this approvalTimeout)');
+    expect(over.message).toContain('got 51 min + 61 s — shorten one (the deadline defaults to 3059 s with this approvalTimeout)');
   });
 
-  it('a deadline past 55 min is still RT316, with the gate or without', () => {
-    expect(refused({ inconclusiveAction: ESCALATE, deadline: Duration.minutes(56), approvalTimeout: Duration.minutes(1) })).toMatchObject({ code: 'RT316', prop: 'deadline' });
+  it('a deadline past 55 min is RT316 without the gate; with the gate a deadline past 51 min is already RT342 (no wait of a minute fits after it)', () => {
+    expect(refused({ deadline: Duration.minutes(56) })).toMatchObject({ code: 'RT316', prop: 'deadline' });
+    for (const deadline of [Duration.seconds(51 * 60 + 1), Duration.minutes(55), Duration.minutes(56)]) {
+      expect(refused({ inconclusiveAction: ESCALATE, deadline, approvalTimeout: Duration.minutes(1) })).toMatchObject({ code: 'RT342', prop: 'deadline' });
+    }
+    // RT316's lower bound holds with the gate.
+    expect(refused({ inconclusiveAction: ESCALATE, deadline: Duration.seconds(59), approvalTimeout: Duration.minutes(1) })).toMatchObject({ code: 'RT316', prop: 'deadline' });
   });
 
   it.each([
@@ -206,19 +201,20 @@ describe('RT340–RT344: what the gate refuses, with the code, the prop and what
   });
 });
 
-describe('the deadline with the gate: 57 min minus the wait', () => {
+describe('the deadline with the gate: 52 min minus the wait', () => {
   it.each([
-    ['the default 30-min wait', {}, 1_800, 1_620],
-    ['a 10-min wait', { approvalTimeout: Duration.minutes(10) }, 600, 2_820],
-    ['a 2-min wait (57 − 2 = 55 min, the usual default)', { approvalTimeout: Duration.minutes(2) }, 120, 3_300],
-    ['a 1-min wait (still 55 min at most)', { approvalTimeout: Duration.minutes(1) }, 60, 3_300],
+    ['the default 30-min wait', {}, 1_800, 1_320],
+    ['a 10-min wait', { approvalTimeout: Duration.minutes(10) }, 600, 2_520],
+    ['a 2-min wait (52 − 2 = 50 min)', { approvalTimeout: Duration.minutes(2) }, 120, 3_000],
+    ['a 1-min wait (51 min, the most with the gate)', { approvalTimeout: Duration.minutes(1) }, 60, 3_060],
   ] as Array<[string, Props, number, number]>)('%s: the starter and the evaluator get the deadline, the evaluator the wait', (_, props, wait, deadline) => {
     const { stack, trigger } = build({ inconclusiveAction: ESCALATE, ...props });
     expect(starterDeadline(stack, trigger)).toBe(String(deadline));
     const config = evaluatorConfig(stack);
     expect(config.approval).toMatchObject({ timeoutSeconds: wait });
     expect(config.deadlineMarginSeconds).toBe(3_600 - deadline);
-    expect(deadline + wait).toBeLessThanOrEqual(MAX_DEADLINE_SECONDS);
+    // The wait ends at hook start + 52 min, 5 minutes before the report-by time.
+    expect(deadline + wait).toBe(APPROVAL_LAST_END_SECONDS);
     expect(trigger._policy).toMatchObject({ deadlineSeconds: deadline, approvalTimeoutSeconds: wait });
   });
 
@@ -265,7 +261,7 @@ describe('what the gate adds to the stack', () => {
     }
   });
 
-  it('the state machine asks with PutEvents .waitForTaskToken on the audit bus, waits $.approval.timeoutSeconds and hands every ending to the evaluator', () => {
+  it('the state machine asks with PutEvents .waitForTaskToken on the audit bus, waits $.approval.timeoutSeconds and hands every ending through the report-by guard to the evaluator', () => {
     const { stack, trigger } = build({ inconclusiveAction: ESCALATE });
     const states = synthesizedDefinition(stack).States as Record<string, any>;
     const ask = states[ASK];
@@ -277,6 +273,11 @@ describe('what the gate adds to the stack', () => {
     });
     expect(ask.Retry).toBeUndefined();
     expect(ask.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.approval.error', Next: ask.Next }]);
+    // Answer, rejection, timeout or refused request: Answered, then the clock and the report-by guard, then the evaluator.
+    expect(ask.Next).toBe('Answered');
+    expect(states.Answered.Next).toBe('Clock');
+    expect(states.Clock.Next).toBe('Past report-by?');
+    expect(states['Past report-by?'].Default).toBe('Evaluate');
     const entry = ask.Parameters.Entries[0];
     expect(entry).toMatchObject({ Source: AUDIT_EVENT_SOURCE, DetailType: AuditDetailType.APPROVAL_REQUESTED });
     expect(entry.EventBusName).toContain(stack.getLogicalId(trigger.auditBus.node.defaultChild as never));
@@ -339,10 +340,32 @@ describe('the policy and the plan', () => {
     const warnings: string[] = [];
     const [policy] = readPolicies(app.synth().directory, (w) => warnings.push(w));
     expect(warnings).toEqual([]);
-    expect(policy.rollbackTriggers?.[0]).toMatchObject({ approvalTimeoutSeconds: 600, deadlineSeconds: 2_820, inconclusiveAction: 'fail' });
+    expect(policy.rollbackTriggers?.[0]).toMatchObject({ approvalTimeoutSeconds: 600, deadlineSeconds: 2_520, inconclusiveAction: 'fail' });
     const text = renderPlan(buildPlan(policy));
     expect(text).toContain('inconclusive → ask a human (approval gate, 10 min; no answer → fail)');
     expect(text).toContain('  Approval gate: ');
+  });
+
+  it('the CLI’s policy check takes what synthesizes at the 52-min edge, and refuses a wait a second longer', () => {
+    const at = { file: 'cdk.out/Shop.assets.json', where: '"/Shop/Rollback"[0]' };
+    const check = (entry: unknown) => {
+      const warnings: string[] = [];
+      checkPolicyEntry(JSON.parse(JSON.stringify({ schemaVersion: 1, entry })), at, (w) => warnings.push(w));
+      return warnings;
+    };
+    for (const props of [
+      { deadline: Duration.minutes(42), approvalTimeout: Duration.minutes(10) },
+      { deadline: Duration.minutes(51), approvalTimeout: Duration.minutes(1) },
+      { approvalTimeout: Duration.seconds(3_059), metricDelay: Duration.seconds(1), bake: Duration.minutes(1) },
+      {},
+    ] as Props[]) {
+      const { trigger } = build({ inconclusiveAction: ESCALATE, ...props });
+      expect(trigger._policy.deadlineSeconds + trigger._policy.approvalTimeoutSeconds!).toBe(APPROVAL_LAST_END_SECONDS);
+      expect(check(trigger._policy)).toEqual([]);
+      // The same deadline with a wait one second longer ends past hook start + 52 min.
+      const longer = { ...trigger._policy, approvalTimeoutSeconds: trigger._policy.approvalTimeoutSeconds! + 1 };
+      expect(() => check(longer)).toThrow(/approvalTimeoutSeconds.*after the deadline, by hook start \+ 3120 s/);
+    }
   });
 
   it('without the gate the plan says only the inconclusive action', () => {

@@ -2,15 +2,14 @@ import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { type CircuitBreakerOptions, InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, type RollbackTriggerProps, TriggerMode } from '../../lib';
+import { type CircuitBreakerOptions, InconclusiveAction, RollbackPlan, RollbackTrigger, TriggerMode } from '../../lib';
 import { readPolicies } from '../../lib/cli/assembly';
 import {
+  APPROVAL_LAST_END_SECONDS,
   AUDIT_EVENT_SOURCE,
   AuditDetailType,
   EvaluatorEnv,
-  MAX_DEADLINE_SECONDS,
   ROLLBACK_TRIGGER_DEFAULTS,
-  RollbackTriggersError,
   StarterEnv,
   StateChangeEnv,
   buildPlan,
@@ -19,6 +18,7 @@ import {
 } from '../../lib/core';
 import { lambdaCanary } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
+import { type Props, build, refusal, refused } from './trigger-fixtures';
 
 // The circuit breaker as a CDK user meets it: RollbackTrigger's `circuitBreaker` prop — what it
 // refuses (RT345, RT340, RT341), what it defaults to, and what the synthesized stack carries with it
@@ -27,7 +27,6 @@ import { synthesizedDefinition } from '../stepfunctions/definition';
 // rules are in lib/core/breaker.ts, its runs in test/stepfunctions/circuit-breaker.test.ts, the
 // gate it asks through in test/rollback/approval-gate.test.ts.
 
-type Props = Partial<RollbackTriggerProps>;
 
 const ESCALATE = InconclusiveAction.ESCALATE;
 /** The approval task's state name in the bake state machine. */
@@ -38,30 +37,6 @@ const APPROVAL_TYPES = [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPR
 const CIRCUIT_TYPES = [AuditDetailType.CIRCUIT_OPENED, AuditDetailType.CIRCUIT_CLOSED];
 /** The breaker's settings when `circuitBreaker: {}`: 3 rollbacks, a 1-hour window, a 1-hour cooldown. */
 const DEFAULT_BREAKER = { maxRollbacks: 3, windowSeconds: 3_600, cooldownSeconds: 3_600 };
-
-const shadowGroup = { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } };
-
-function build(props: Props = {}, f = lambdaCanary(undefined, props.mode === TriggerMode.SHADOW ? shadowGroup : {})) {
-  const trigger = new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
-  return { ...f, trigger };
-}
-
-/** What `run` throws, which must be a coded error. */
-function refusal(run: () => unknown): RollbackTriggersError {
-  try {
-    run();
-  } catch (e) {
-    expect(e, String(e)).toBeInstanceOf(RollbackTriggersError);
-    return e as RollbackTriggersError;
-  }
-  throw new Error('expected a RollbackTriggersError, nothing was thrown');
-}
-
-/** The code, path, prop and message of what building a trigger with `props` throws. */
-function refused(props: Props) {
-  const e = refusal(() => build(props));
-  return { code: e.code, constructPath: e.constructPath, prop: e.prop, message: e.message };
-}
 
 /** The evaluator's configuration as the Lambda reads it (tokens rendered as `<…>`), checked by the evaluator's own parser. */
 function evaluatorConfig(stack: Stack) {
@@ -228,7 +203,12 @@ describe('RT340, RT341, RT344: the breaker and the approval gate’s props', () 
 
   it('the approval timeout’s own bounds hold with a breaker (RT342)', () => {
     expect(refused({ circuitBreaker: {}, approvalTimeout: Duration.seconds(59) })).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
-    expect(refused({ circuitBreaker: {}, approvalTimeout: Duration.minutes(45) })).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
+    const long = refused({ circuitBreaker: {}, approvalTimeout: Duration.seconds(51 * 60 + 1) });
+    expect(long).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
+    expect(long.message).toContain('approvalTimeout must be whole seconds from 1 min to 51 min');
+    // 39 min leaves the 13 min the default delay and bake need (52 − 39); 40 min does not.
+    expect(() => build({ circuitBreaker: {}, approvalTimeout: Duration.minutes(39) })).not.toThrow();
+    expect(refused({ circuitBreaker: {}, approvalTimeout: Duration.minutes(40) })).toMatchObject({ code: 'RT342', prop: 'approvalTimeout' });
   });
 
   it('a breaker brings the approval wait into the deadline: 55 min with the default 30-min wait is RT342 on deadline', () => {
@@ -236,9 +216,13 @@ describe('RT340, RT341, RT344: the breaker and the approval gate’s props', () 
     expect(() => build({ deadline: Duration.minutes(55) })).not.toThrow();
     const e = refused({ circuitBreaker: {}, deadline: Duration.minutes(55) });
     expect(e).toMatchObject({ code: 'RT342', constructPath: 'TestStack/Rollback', prop: 'deadline' });
-    expect(e.message).toContain('got 55 min + 30 min — shorten one (the deadline defaults to 27 min with this approvalTimeout)');
-    // A 2-minute wait fits beside it.
-    expect(() => build({ circuitBreaker: {}, deadline: Duration.minutes(55), approvalTimeout: Duration.minutes(2) })).not.toThrow();
+    expect(e.message).toContain('deadline plus approvalTimeout must end by hook start + 52 min');
+    expect(e.message).toContain('got 55 min + 30 min — shorten one (the deadline defaults to 22 min with this approvalTimeout)');
+    // With a breaker, no wait fits after 55 min (it must end by hook start + 52 min), not even the shortest.
+    expect(refused({ circuitBreaker: {}, deadline: Duration.minutes(55), approvalTimeout: Duration.minutes(1) })).toMatchObject({ code: 'RT342', prop: 'deadline' });
+    // A 2-minute wait fits beside a 50-minute deadline, not a second more.
+    expect(() => build({ circuitBreaker: {}, deadline: Duration.minutes(50), approvalTimeout: Duration.minutes(2) })).not.toThrow();
+    expect(refused({ circuitBreaker: {}, deadline: Duration.minutes(50), approvalTimeout: Duration.seconds(121) })).toMatchObject({ code: 'RT342', prop: 'deadline' });
   });
 
   it('grantApprove works with a breaker alone, and grants what it grants with ESCALATE', () => {
@@ -315,18 +299,19 @@ describe('defaults and custom values: the evaluator configuration, RT_BREAKER an
   });
 });
 
-describe('the deadline with a breaker: 57 min minus the wait, as with the gate', () => {
+describe('the deadline with a breaker: 52 min minus the wait, as with the gate', () => {
   it.each([
-    ['the default 30-min wait', {}, 1_800, 1_620],
-    ['a 10-min wait', { approvalTimeout: Duration.minutes(10) }, 600, 2_820],
-    ['a 2-min wait (55 min, the usual default)', { approvalTimeout: Duration.minutes(2) }, 120, 3_300],
+    ['the default 30-min wait', {}, 1_800, 1_320],
+    ['a 10-min wait', { approvalTimeout: Duration.minutes(10) }, 600, 2_520],
+    ['a 2-min wait (50 min)', { approvalTimeout: Duration.minutes(2) }, 120, 3_000],
   ] as Array<[string, Props, number, number]>)('%s: the starter and the evaluator get the deadline, the evaluator the wait', (_, props, wait, deadline) => {
     const { stack, trigger } = build({ circuitBreaker: {}, ...props });
     expect(starterDeadline(stack, trigger)).toBe(String(deadline));
     const config = evaluatorConfig(stack);
     expect(config.approval).toEqual({ timeoutSeconds: wait, escalateInconclusive: false });
     expect(config.deadlineMarginSeconds).toBe(3_600 - deadline);
-    expect(deadline + wait).toBeLessThanOrEqual(MAX_DEADLINE_SECONDS);
+    // The wait ends at hook start + 52 min, 5 minutes before the report-by time.
+    expect(deadline + wait).toBe(APPROVAL_LAST_END_SECONDS);
     expect(trigger._policy).toMatchObject({ deadlineSeconds: deadline, approvalTimeoutSeconds: wait });
   });
 
@@ -404,7 +389,7 @@ describe('what the breaker adds to the stack', () => {
 describe('the policy and the plan', () => {
   it('the CLI reads the breaker back from the synthesized assembly and prints its line', () => {
     const { entry, text } = cliPlan({ circuitBreaker: {} });
-    expect(entry).toMatchObject({ circuitBreaker: DEFAULT_BREAKER, approvalTimeoutSeconds: 1_800, escalateInconclusive: false, deadlineSeconds: 1_620, inconclusiveAction: 'fail' });
+    expect(entry).toMatchObject({ circuitBreaker: DEFAULT_BREAKER, approvalTimeoutSeconds: 1_800, escalateInconclusive: false, deadlineSeconds: 1_320, inconclusiveAction: 'fail' });
     expect(text).toContain(
       '  Circuit breaker: more than 3 rollbacks within 1 h open it; then each rollback decision waits up to 30 min for a human (no answer: roll back) ' +
         'until someone answers with --close-breaker or 1 h pass. The alarm path is never held.\n',
@@ -416,7 +401,7 @@ describe('the policy and the plan', () => {
 
   it('custom values and a custom wait are printed as given', () => {
     const { entry, text } = cliPlan({ circuitBreaker: { maxRollbacks: 5, window: Duration.hours(2), cooldown: Duration.minutes(30) }, approvalTimeout: Duration.minutes(10) });
-    expect(entry).toMatchObject({ circuitBreaker: { maxRollbacks: 5, windowSeconds: 7_200, cooldownSeconds: 1_800 }, approvalTimeoutSeconds: 600, deadlineSeconds: 2_820 });
+    expect(entry).toMatchObject({ circuitBreaker: { maxRollbacks: 5, windowSeconds: 7_200, cooldownSeconds: 1_800 }, approvalTimeoutSeconds: 600, deadlineSeconds: 2_520 });
     expect(text).toContain('  Circuit breaker: more than 5 rollbacks within 2 h open it; then each rollback decision waits up to 10 min for a human');
     expect(text).toContain('until someone answers with --close-breaker or 30 min pass.');
   });

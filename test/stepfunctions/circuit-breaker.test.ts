@@ -8,6 +8,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Duration } from 'aws-cdk-lib';
 import {
+  APPROVAL_LAST_END_SECONDS,
   APPROVAL_REJECTED_ERROR,
   AuditDetailType,
   type BreakerRecord,
@@ -16,15 +17,16 @@ import {
   MAX_DEADLINE_SECONDS,
   STATES_TIMEOUT_ERROR,
   breakerState,
+  closeByHuman,
   recordRollback,
 } from '../../lib/core';
-import { APPLICATION, DEPLOYMENT_GROUP, T0, World, expectAudit, expectReports, throttling, traffic } from '../lambda/fixtures';
+import { APPLICATION, DEPLOYMENT_GROUP, DEPLOYMENT_ID, T0, World, expectAudit, expectReports, throttling, traffic } from '../lambda/fixtures';
 import { type RunOptions, bakeDefinition } from './machine';
 import { gatedInput, runInWorld } from './world-run';
 
 const SETTINGS: BreakerSettings = { maxRollbacks: 3, windowSeconds: 3_600, cooldownSeconds: 3_600 };
-/** The default gate's deadline: 57 min − the 30-min wait. */
-const DEADLINE_SECONDS = MAX_DEADLINE_SECONDS - 1_800;
+/** The default gate's deadline: 52 min − the 30-min wait. */
+const DEADLINE_SECONDS = APPROVAL_LAST_END_SECONDS - 1_800;
 
 let definition: Record<string, unknown>;
 beforeAll(() => {
@@ -75,17 +77,44 @@ describe('the circuit breaker on the synthesized machine', () => {
     expect(asked?.approval).toMatchObject({ kind: 'breaker', onApprove: 'Succeeded', onReject: 'Failed', onTimeout: 'Failed' });
     expect(asked?.approval.question).toMatch(/circuit breaker is open: 4 rollbacks of this deployment group within 1 h \(more than 3\)/);
     expectReports(world, { accepted: ['Failed'] });
-    expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { approval: { result: 'rejected', answeredBy: 'sam' } });
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { verdict: 'fail', approval: { result: 'rejected', answeredBy: 'sam', kind: 'breaker' } });
+    expect(answered).not.toHaveProperty('reportedStatus');
+    expect(answered.reasons[0]).toBe('rejected by sam: Failed');
+    // A rolled-back release is judged bad, as without a breaker.
+    expect(world.knownGood.badSignals.has(DEPLOYMENT_ID)).toBe(true);
   });
 
   it('open, nobody answers: rolled back anyway when the wait ends (the breaker only holds a rollback for a human)', async () => {
     const world = worldWith(afterRollbacks(4, 5));
-    await bake(world, () => {
-      world.now += 1_800;
+    await bake(world, (entry) => {
+      world.now += entry.Detail.approval.timeoutSeconds;
       throw Object.assign(new Error('timed out'), { name: STATES_TIMEOUT_ERROR });
     });
     expectReports(world, { accepted: ['Failed'] });
-    expect(world.accepted[0].at - T0).toBeLessThanOrEqual(MAX_DEADLINE_SECONDS);
+    // The wait ended by hook start + 52 min; the report follows within a step, before report-by.
+    expect(world.accepted[0].at - T0).toBeLessThanOrEqual(APPROVAL_LAST_END_SECONDS + 130);
+    expect(world.accepted[0].at - T0).toBeLessThan(MAX_DEADLINE_SECONDS);
+  });
+
+  it('open, approved without closing the breaker: the release continues, but it was judged bad — never recorded as a known-good version', async () => {
+    const world = worldWith(afterRollbacks(4, 5));
+    let askedAt = 0;
+    await bake(world, () => {
+      askedAt = world.now;
+      world.now += 300;
+      return { approvedBy: 'jane', reason: 'the dependency is down, not the release' };
+    });
+    expectReports(world, { accepted: ['Succeeded'] });
+    expectAudit(world, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail', reportedStatus: 'Succeeded', approval: { result: 'approved', answeredBy: 'jane' } });
+    // The first bad signal is the failing verdict (decided before the question): the state-change
+    // handler reads it on the release's SUCCESS and records no known-good version.
+    const firstBad = world.knownGood.badSignals.get(DEPLOYMENT_ID);
+    expect(firstBad).toBeDefined();
+    expect(firstBad!).toBeLessThanOrEqual(askedAt);
+    expect(firstBad!).toBeGreaterThanOrEqual(T0);
+    // The breaker stays open: only --close-breaker (or the cooldown) closes it.
+    expect(breakerState(world.knownGood.breakers.get(`${APPLICATION}#${DEPLOYMENT_GROUP}`)!, world.now, SETTINGS)).toBe('open');
+    expect(world.audits(AuditDetailType.CIRCUIT_CLOSED)).toHaveLength(0);
   });
 
   it('open: an approval with --close-breaker lets the release continue and closes the breaker, audited', async () => {
@@ -98,6 +127,11 @@ describe('the circuit breaker on the synthesized machine', () => {
     await bake(world, () => ({ approvedBy: 'jane', closeBreaker: true, reason: 'the shared dependency is fixed' }));
     vi.mocked(process.stdout.write).mockRestore();
     expectReports(world, { accepted: ['Succeeded'] });
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { verdict: 'fail', approval: { result: 'approved', answeredBy: 'jane' } });
+    expect(answered).not.toHaveProperty('reportedStatus');
+    expect(answered.reasons.slice(0, 2)).toEqual(['approved by jane (the shared dependency is fixed): Succeeded', 'the answer closed the circuit breaker']);
+    // Let through on a human's word, not on evidence: still no known-good version.
+    expect(world.knownGood.badSignals.has(DEPLOYMENT_ID)).toBe(true);
     const stored = world.knownGood.breakers.get(`${APPLICATION}#${DEPLOYMENT_GROUP}`)!;
     expect(stored.openedAt).toBeUndefined();
     // The count starts again from the close.
@@ -108,6 +142,26 @@ describe('the circuit breaker on the synthesized machine', () => {
     // The metric: CircuitOpen = 0 for the group, in embedded metric format.
     const metric = lines.map((l) => l.trim()).filter((l) => l.includes('"CircuitOpen"')).map((l) => JSON.parse(l));
     expect(metric).toEqual([expect.objectContaining({ CircuitOpen: 0, DeploymentGroup: DEPLOYMENT_GROUP })]);
+  });
+
+  it('open, the breaker closed meanwhile (another answer): --close-breaker says the same words, and no second Circuit Closed', async () => {
+    const world = worldWith(afterRollbacks(4, 5));
+    const key = `${APPLICATION}#${DEPLOYMENT_GROUP}`;
+    let bySam: BreakerRecord | undefined;
+    await bake(world, () => {
+      // While this question waits, someone closes the breaker through another execution's question.
+      world.now += 120;
+      bySam = closeByHuman(world.knownGood.breakers.get(key)!, 'sam', SETTINGS, world.now)!.record;
+      world.knownGood.breakers.set(key, bySam);
+      world.now += 60;
+      return { approvedBy: 'jane', closeBreaker: true };
+    });
+    expectReports(world, { accepted: ['Succeeded'] });
+    const answered = expectAudit(world, AuditDetailType.APPROVAL_ANSWERED, { approval: { result: 'approved', answeredBy: 'jane' } });
+    expect(answered.reasons[1]).toBe('the answer closed the circuit breaker');
+    // sam's close stands: this run wrote nothing and audited no transition.
+    expect(world.knownGood.breakers.get(key)).toEqual(bySam);
+    expect(world.audits(AuditDetailType.CIRCUIT_CLOSED)).toHaveLength(0);
   });
 
   it('half-open after the cooldown: the next rollback decision acts alone, at once', async () => {

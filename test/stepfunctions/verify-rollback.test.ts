@@ -41,14 +41,14 @@ describe('post-rollback verification on the synthesized machine', () => {
     expect(run.status).toBe('SUCCEEDED');
     const verified = expectAudit(world, AuditDetailType.ROLLBACK_VERIFIED, {
       rollbackDeploymentId: ROLLBACK_ID,
-      deploymentId: DEPLOYMENT_ID,
+      deploymentId: ROLLBACK_ID,
       timeToRecoverySeconds: 420,
       verdict: 'pass',
       applicationName: APPLICATION,
       deploymentGroupName: DEPLOYMENT_GROUP,
     });
     expect(verified.lifecycleEventHookExecutionId).toBeUndefined();
-    expect(verified.reasons[0]).toMatch(/^the restored version 2 held its SLOs/);
+    expect(verified.reasons[0]).toBe(`the restored version 2 held its SLOs and health checks after the rollback of ${DEPLOYMENT_ID}`);
     // Not before the duration plus the metric delay was read.
     expect(world.now - T0).toBeGreaterThanOrEqual(600 + 180);
     expect(world.reportCalls()).toHaveLength(0);
@@ -59,7 +59,7 @@ describe('post-rollback verification on the synthesized machine', () => {
     const run = await verify(world);
     expect(run.status).toBe('SUCCEEDED');
     const unhealthy = expectAudit(world, AuditDetailType.ROLLBACK_UNHEALTHY, { rollbackDeploymentId: ROLLBACK_ID, verdict: 'fail' });
-    expect(unhealthy.reasons[0]).toMatch(/the restored version is unhealthy too: the problem is not the release/);
+    expect(unhealthy.reasons[0]).toBe(`the restored version is unhealthy too after the rollback of ${DEPLOYMENT_ID}: the problem is not the release (a dependency, data, configuration every version shares)`);
     expectAudit(world, AuditDetailType.ESCALATION_RAISED, { rollbackDeploymentId: ROLLBACK_ID });
     // Decided as soon as the page tier's short window (5 min) of minutes after the rollback is read
     // (plus the 3-min metric delay), before the 10-min duration is over.
@@ -74,7 +74,7 @@ describe('post-rollback verification on the synthesized machine', () => {
     await verify(world);
     expect(world.audits(AuditDetailType.ROLLBACK_VERIFIED)).toHaveLength(0);
     const escalation = expectAudit(world, AuditDetailType.ESCALATION_RAISED, { rollbackDeploymentId: ROLLBACK_ID });
-    expect(escalation.reasons[0]).toMatch(/^the rollback could not be verified/);
+    expect(escalation.reasons[0]).toMatch(new RegExp(`^the rollback of ${DEPLOYMENT_ID} could not be verified`));
   });
 
   it('an evaluator that cannot run: the machine audits an escalation itself and fails, never silently', async () => {

@@ -650,8 +650,8 @@ function bakeMismatch(trigger: PolicyRollbackTrigger | undefined, bakeMinutes: n
 /**
  * The approval gate and the circuit breaker, as the evaluator applies them before it reports (core's
  * needsApproval and approvalRequest): a report that asks a human is replayed unanswered — the
- * status the wait's end reports, when the wait ends (cut to the hook's report-by time, as the
- * evaluator cuts it).
+ * status the wait's end reports, when the wait ends (cut to end 5 minutes before the hook's
+ * report-by time, as the evaluator cuts it).
  */
 export function withHumanGate(outcome: PathOutcome, trigger: PolicyRollbackTrigger | undefined, breakerOpen: boolean, hookStartMinute: number): PathOutcome {
   if (!trigger?.approvalTimeoutSeconds || outcome.status === undefined || outcome.minute === undefined || outcome.verdict === 'none') return outcome;

@@ -1,0 +1,35 @@
+/**
+ * What the tests of RollbackTrigger's opt-in flows (approval gate, circuit breaker, rollback
+ * verification) share: a trigger on a Lambda canary, and the coded error a refused one throws.
+ */
+import { expect } from 'vitest';
+import { RollbackTarget, RollbackTrigger, type RollbackTriggerProps, TriggerMode } from '../../lib';
+import { RollbackTriggersError } from '../../lib/core';
+import { lambdaCanary } from '../helpers';
+
+export type Props = Partial<RollbackTriggerProps>;
+
+/** Shadow mode attaches no alarm: aws-cdk-lib refuses deploymentInAlarm on a group without one. */
+const shadowGroup = { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } };
+
+export function build(props: Props = {}, f = lambdaCanary(undefined, props.mode === TriggerMode.SHADOW ? shadowGroup : {})) {
+  const trigger = new RollbackTrigger(f.stack, 'Rollback', { target: RollbackTarget.lambdaAlias({ deploymentGroup: f.group, alias: f.alias }), objectives: [f.slo], ...props });
+  return { ...f, trigger };
+}
+
+/** What `run` throws, which must be a coded error. */
+export function refusal(run: () => unknown): RollbackTriggersError {
+  try {
+    run();
+  } catch (e) {
+    expect(e, String(e)).toBeInstanceOf(RollbackTriggersError);
+    return e as RollbackTriggersError;
+  }
+  throw new Error('expected a RollbackTriggersError, nothing was thrown');
+}
+
+/** The code, path, prop and message of what building a trigger with `props` throws. */
+export function refused(props: Props) {
+  const e = refusal(() => build(props));
+  return { code: e.code, constructPath: e.constructPath, prop: e.prop, message: e.message };
+}
