@@ -224,9 +224,9 @@ async function handleChange(inv: Invocation): Promise<void> {
 
 /**
  * Counts a rollback or a success in the group's circuit breaker (a conditional write, read again on
- * a lost race); a transition is audited and sets the `CircuitOpen` metric. A failure is thrown like
- * any other of this event (Lambda's retries, then the dead-letter queue): the count is idempotent
- * per deployment, so a retried event never counts twice.
+ * a lost race); a transition is audited and sets the `CircuitOpen` metric. A transient failure is
+ * thrown (Lambda's retries, then the dead-letter queue; the count is idempotent per deployment, so
+ * a retried event never counts twice); any other is escalated as what it is.
  */
 async function breakerChange(
   inv: Invocation,

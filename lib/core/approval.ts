@@ -27,12 +27,16 @@ export const MIN_APPROVAL_SECONDS = 60;
  * before report-by, whose ~2.5 minutes of retries then fit inside CodeDeploy's hour.
  */
 export const APPROVAL_REPORT_MARGIN_SECONDS = 300;
-/** The latest a wait may end, seconds after the hook started (52 min). */
+/**
+ * The latest a wait may end, seconds after the hook started (52 min): bake.ts's MAX_DEADLINE_SECONDS
+ * (CodeDeploy's hour minus the report's 3 minutes) minus the margin, spelled out here because
+ * bake.ts depends on this module's types.
+ */
 export const APPROVAL_LAST_END_SECONDS = 3_600 - 180 - APPROVAL_REPORT_MARGIN_SECONDS;
 /** The longest `approvedBy`, `callerIdentity` or `reason` kept from an answer (the rest is cut). */
 export const MAX_ANSWER_FIELD = 256;
 
-/** The evaluator configuration's part for the gate: present only when inconclusive verdicts escalate. */
+/** The evaluator configuration's part for the gate: present with InconclusiveAction.ESCALATE or a circuit breaker. */
 export interface ApprovalSettings {
   /** How long the machine waits for an answer (cut to what is left of the hook budget). */
   readonly timeoutSeconds: number;

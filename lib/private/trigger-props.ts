@@ -121,9 +121,10 @@ function checkBreaker(scope: Construct, props: RollbackTriggerProps): BreakerSet
 }
 
 /**
- * The approval gate's props: only with InconclusiveAction.ESCALATE (RT341), never in shadow mode
- * (RT340), a timeout of whole seconds from a minute that leaves room for a deadline (RT342), and a
- * timeout action that does not escalate again (RT343). Returns the wait, or undefined without a gate.
+ * The approval gate's props: the wait only with InconclusiveAction.ESCALATE or a circuit breaker, the
+ * timeout action only with ESCALATE (RT341), never in shadow mode (RT340), a wait of whole seconds
+ * from a minute that leaves room for a deadline (RT342), and a timeout action that does not
+ * escalate again (RT343). Returns the wait, or undefined without a gate.
  */
 function checkApproval(scope: Construct, props: RollbackTriggerProps, inconclusiveActions: readonly string[], breaker: boolean): number | undefined {
   const path = scope.node.path;

@@ -186,6 +186,7 @@ describe('the library’s synthesized expressions under every reading', () => {
 
   const relative = alarms.filter((a) => a.text.includes('basetotal'));
   const burnRate = alarms.filter((a) => !a.text.includes('basetotal') && /^IF\(total >= \d+, (FILL\(bad, 0\)|\(total - FILL\(good, 0\)\)) \/ total, 0\) \/ [0-9.e-]+$/.test(a.text));
+  // The executions alarms of the state machines: each example's bake, and the Fargate example's rollback verification.
   const bakeFailures = alarms.filter((a) => a.text === 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)');
 
   /** The numbers of a burn-rate or relative expression. */
@@ -222,7 +223,8 @@ describe('the library’s synthesized expressions under every reading', () => {
     expect(burnRate.length).toBeGreaterThanOrEqual(8);
     expect(new Set(burnRate.map((a) => shape(a).goodForm))).toEqual(new Set([true, false]));
     expect(new Set(burnRate.map((a) => shape(a).count))).toEqual(new Set(['metric', 'target-group', 'latency']));
-    expect(bakeFailures).toHaveLength(2);
+    expect(bakeFailures).toHaveLength(3);
+    expect(bakeFailures.map((a) => a.where).filter((w) => w.includes('VerifyFailuresAlarm'))).toHaveLength(1);
     const covered = new Set([...relative, ...burnRate, ...bakeFailures]);
     expect(alarms.filter((a) => !covered.has(a)).map((a) => `${a.where}: ${a.text}`)).toEqual([]);
   });
