@@ -4,11 +4,11 @@
  * record's version is evaluated by a DynamoDB implementation, and concurrent writers really race.
  */
 import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BreakerAttribute, StateTableSchema, breakerKey } from '../../lib/core/state-table';
 import { type BreakerRecord, type BreakerSettings, EMPTY_BREAKER, closeByHuman, recordRollback } from '../../lib/core/breaker';
 import { type BreakerStore, KnownGoodStore, MalformedRecordError, updateBreaker } from '../../lambda/shared/state';
-import { type Dynalite, closedEndpoint, dynamoClient, startDynalite } from './dynalite';
+import { type Dynalite, withStateTable, closedEndpoint, dynamoClient } from './dynalite';
 
 const APP = 'orders-app';
 const GROUP = 'orders-dg';
@@ -20,14 +20,9 @@ let db: Dynalite;
 let table: string;
 let store: KnownGoodStore;
 
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  table = await db.createStateTable();
+withStateTable((server, created) => {
+  db = server;
+  table = created;
   store = new KnownGoodStore(db.client, table);
 });
 

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { StateTableSchema } from '../../lib/core';
 
 interface DynaliteServer {
@@ -77,4 +78,21 @@ export async function closedEndpoint(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Dynalite for the test file (started once, closed after it) and a fresh state table before each
+ * test: `onTable` gets the server and the new table's name.
+ */
+export function withStateTable(onTable: (db: Dynalite, table: string) => void): void {
+  let db: Dynalite | undefined;
+  beforeAll(async () => {
+    db = await startDynalite();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  beforeEach(async () => {
+    onTable(db!, await db!.createStateTable());
+  });
 }

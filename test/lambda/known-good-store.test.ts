@@ -3,10 +3,10 @@
  * implementation, not by a hand-written fake.
  */
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BAD_SIGNAL_RETENTION_SECONDS, KnownGoodAttribute, StateTableSchema, badSignalKey, knownGoodKey } from '../../lib/core';
 import { KnownGoodStore, MalformedRecordError } from '../../lambda/shared/state';
-import { type Dynalite, closedEndpoint, dynamoClient, startDynalite } from './dynalite';
+import { type Dynalite, withStateTable, closedEndpoint, dynamoClient } from './dynalite';
 
 const APP = 'orders-app';
 const GROUP = 'orders-dg';
@@ -16,14 +16,9 @@ let db: Dynalite;
 let table: string;
 let store: KnownGoodStore;
 
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  table = await db.createStateTable();
+withStateTable((server, created) => {
+  db = server;
+  table = created;
   store = new KnownGoodStore(db.client, table);
 });
 

@@ -29,6 +29,8 @@ import { vi } from 'vitest';
 import type { AuditDetailType, AuditEvent, AuditEventDetail } from '../../lib/core';
 import type { AuditSink } from '../../lambda/shared/audit';
 import type { HandlerLogger } from '../../lambda/shared/handler-kit';
+import type { StateChangeDeps } from '../../lambda/state-change/index';
+import type { KnownGoodStore } from '../../lambda/shared/state';
 import { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, FUNCTION_NAME, SHA_V1, SHA_V2, T0, awsError } from './scenario';
 import { getFunctionAnswer } from './scenario';
 export { APPLICATION, ALIAS, CLIENT_CONFIG, DEPLOYMENT_GROUP, DEPLOYMENT_ID, FUNCTION_NAME, HOOK_ID, SHA_V1, SHA_V2, T0, awsError, serverError, throttling } from './scenario';
@@ -287,3 +289,32 @@ export const ready =
   <T>(value: T) =>
   async (): Promise<T> =>
     value;
+
+/** An EventBridge "CodeDeploy Deployment State-change Notification" of a deployment, as the state-change function receives it. */
+export function stateChange(deploymentId: string, state: string, names: { application?: string; deploymentGroup?: string } = { application: APPLICATION, deploymentGroup: DEPLOYMENT_GROUP }) {
+  return {
+    version: '0',
+    id: 'c8e8a0b5-0000-0000-0000-000000000000',
+    source: 'aws.codedeploy',
+    'detail-type': 'CodeDeploy Deployment State-change Notification',
+    region: 'us-east-1',
+    detail: { region: 'us-east-1', deploymentId, instanceGroupId: 'ig', state, ...names },
+  };
+}
+
+/** The state-change function's wiring in a test: the world's clients, clock and audit, and `store`. */
+export function stateChangeDeps(world: World, store: KnownGoodStore): StateChangeDeps {
+  return {
+    applicationName: APPLICATION,
+    deploymentGroupName: DEPLOYMENT_GROUP,
+    codedeploy: ready(world.codedeployClient),
+    lambda: ready(world.lambdaClient),
+    ecs: ready(world.ecsClient),
+    store: ready(store),
+    audit: world.auditSink,
+    logger: world.logger,
+    metrics: world.metrics,
+    now: () => world.now,
+    sleep: world.sleep,
+  };
+}

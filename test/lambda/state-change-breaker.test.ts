@@ -7,14 +7,14 @@
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_EVENT_SOURCE, AuditDetailType, type AuditEventDetail } from '../../lib/core/audit-events';
 import { type BreakerSettings, EMPTY_BREAKER } from '../../lib/core/breaker';
 import { eventBridgeAudit } from '../../lambda/shared/audit';
 import { KnownGoodStore, MalformedRecordError } from '../../lambda/shared/state';
 import { type StateChangeDeps, createStateChangeHandler } from '../../lambda/state-change/index';
-import { type Dynalite, startDynalite } from './dynalite';
-import { APPLICATION, CLIENT_CONFIG, DEPLOYMENT_GROUP, T0, World, ready, throttling } from './starter-fixtures';
+import { type Dynalite, withStateTable } from './dynalite';
+import { APPLICATION, CLIENT_CONFIG, DEPLOYMENT_GROUP, T0, World, ready, stateChange, stateChangeDeps, throttling } from './starter-fixtures';
 
 const BUS = 'rollback-audit';
 /** The defaults: more than 3 rollbacks within an hour open it; it half-opens an hour later. */
@@ -23,14 +23,9 @@ const BREAKER: BreakerSettings = { maxRollbacks: 3, windowSeconds: 3_600, cooldo
 let db: Dynalite;
 let store: KnownGoodStore;
 
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  store = new KnownGoodStore(db.client, await db.createStateTable());
+withStateTable((server, table) => {
+  db = server;
+  store = new KnownGoodStore(db.client, table);
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -76,32 +71,12 @@ class BreakerWorld extends World {
 
 function handlerOf(world: BreakerWorld, overrides: Partial<StateChangeDeps> = {}) {
   return createStateChangeHandler({
-    applicationName: APPLICATION,
-    deploymentGroupName: DEPLOYMENT_GROUP,
-    codedeploy: ready(world.codedeployClient),
-    lambda: ready(world.lambdaClient),
-    ecs: ready(world.ecsClient),
-    store: ready(store),
+    ...stateChangeDeps(world, store),
     audit: eventBridgeAudit(world.ebClient, BUS, world.logger, world.sleep),
-    logger: world.logger,
-    metrics: world.metrics,
     breaker: BREAKER,
     emitMetricLine: (line) => world.lines.push(line),
-    now: () => world.now,
-    sleep: world.sleep,
     ...overrides,
   });
-}
-
-function stateChange(deploymentId: string, state: string) {
-  return {
-    version: '0',
-    id: 'c8e8a0b5-0000-0000-0000-000000000000',
-    source: 'aws.codedeploy',
-    'detail-type': 'CodeDeploy Deployment State-change Notification',
-    region: 'us-east-1',
-    detail: { region: 'us-east-1', deploymentId, instanceGroupId: 'ig', state, application: APPLICATION, deploymentGroup: DEPLOYMENT_GROUP },
-  };
 }
 
 const at = (seconds: number) => new Date(seconds * 1000);

@@ -5,14 +5,14 @@
  * as the API does), named after the rollback, with core's verifyInput. CodeDeploy and Lambda are
  * mocked and the state table is in dynalite, as in state-change.test.ts.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AuditDetailType } from '../../lib/core/audit-events';
 import type { BakeState } from '../../lib/core/bake';
 import { VERIFY_GRACE_SECONDS, type VerifySettings, verifyExecutionName, verifyInput } from '../../lib/core/verify';
 import { KnownGoodStore } from '../../lambda/shared/state';
 import { type StateChangeDeps, createStateChangeHandler } from '../../lambda/state-change/index';
-import { type Dynalite, startDynalite } from './dynalite';
-import { APPLICATION, DEPLOYMENT_GROUP, T0, World, awsError, ready, throttling } from './starter-fixtures';
+import { type Dynalite, withStateTable } from './dynalite';
+import { APPLICATION, DEPLOYMENT_GROUP, T0, World, awsError, ready, stateChange, stateChangeDeps, throttling } from './starter-fixtures';
 
 const VERIFY_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:rollback-verify';
 /** The defaults: 10 min of verification, the 3-min metric delay. */
@@ -23,44 +23,18 @@ const ROLLBACK = 'd-ROLLBACK1';
 let db: Dynalite;
 let store: KnownGoodStore;
 
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  store = new KnownGoodStore(db.client, await db.createStateTable());
+withStateTable((server, table) => {
+  db = server;
+  store = new KnownGoodStore(db.client, table);
 });
 
 function handlerOf(world: World, overrides: Partial<StateChangeDeps> = {}) {
   return createStateChangeHandler({
-    applicationName: APPLICATION,
-    deploymentGroupName: DEPLOYMENT_GROUP,
-    codedeploy: ready(world.codedeployClient),
-    lambda: ready(world.lambdaClient),
-    ecs: ready(world.ecsClient),
-    store: ready(store),
-    audit: world.auditSink,
-    logger: world.logger,
-    metrics: world.metrics,
+    ...stateChangeDeps(world, store),
     verify: VERIFY,
     sfn: ready(world.sfnClient),
-    now: () => world.now,
-    sleep: world.sleep,
     ...overrides,
   });
-}
-
-function stateChange(deploymentId: string, state: string) {
-  return {
-    version: '0',
-    id: 'c8e8a0b5-0000-0000-0000-000000000000',
-    source: 'aws.codedeploy',
-    'detail-type': 'CodeDeploy Deployment State-change Notification',
-    region: 'us-east-1',
-    detail: { region: 'us-east-1', deploymentId, instanceGroupId: 'ig', state, application: APPLICATION, deploymentGroup: DEPLOYMENT_GROUP },
-  };
 }
 
 const at = (seconds: number) => new Date(seconds * 1000);

@@ -2,53 +2,28 @@
  * The deployment state-change handler, with CodeDeploy, Lambda and ECS mocked and the state table
  * in dynalite (the known-good store's condition expressions run for real).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AuditDetailType, knownGoodKey } from '../../lib/core';
 import { type StateChangeDeps, createStateChangeHandler } from '../../lambda/state-change/index';
 import { KnownGoodStore } from '../../lambda/shared/state';
-import { type Dynalite, closedEndpoint, dynamoClient, startDynalite } from './dynalite';
-import { APPLICATION, DEPLOYMENT_GROUP, SHA_V2, T0, World, awsError, ready, throttling } from './starter-fixtures';
+import { type Dynalite, withStateTable, closedEndpoint, dynamoClient } from './dynalite';
+import { APPLICATION, DEPLOYMENT_GROUP, SHA_V2, T0, World, awsError, ready, stateChange, stateChangeDeps, throttling } from './starter-fixtures';
 
 let db: Dynalite;
 let store: KnownGoodStore;
 
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(async () => {
-  store = new KnownGoodStore(db.client, await db.createStateTable());
+withStateTable((server, table) => {
+  db = server;
+  store = new KnownGoodStore(db.client, table);
 });
 
 function handlerOf(world: World, overrides: Partial<StateChangeDeps> = {}) {
   return createStateChangeHandler({
-    applicationName: APPLICATION,
-    deploymentGroupName: DEPLOYMENT_GROUP,
-    codedeploy: ready(world.codedeployClient),
-    lambda: ready(world.lambdaClient),
-    ecs: ready(world.ecsClient),
-    store: ready(store),
-    audit: world.auditSink,
-    logger: world.logger,
-    metrics: world.metrics,
-    now: () => world.now,
-    sleep: world.sleep,
+    ...stateChangeDeps(world, store),
     ...overrides,
   });
 }
 
-function stateChange(deploymentId: string, state: string, names: { application?: string; deploymentGroup?: string } = { application: APPLICATION, deploymentGroup: DEPLOYMENT_GROUP }) {
-  return {
-    version: '0',
-    id: 'c8e8a0b5-0000-0000-0000-000000000000',
-    source: 'aws.codedeploy',
-    'detail-type': 'CodeDeploy Deployment State-change Notification',
-    region: 'us-east-1',
-    detail: { region: 'us-east-1', deploymentId, instanceGroupId: 'ig', state, ...names },
-  };
-}
 
 const at = (seconds: number) => new Date(seconds * 1000);
 const ALARM_MESSAGE =

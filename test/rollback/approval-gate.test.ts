@@ -17,7 +17,7 @@ import {
 } from '../../lib/core';
 import { lambdaCanary } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
-import { type Props, build, refusal, refused } from './trigger-fixtures';
+import { type Props, build, noticeTypes, refusal, refused } from './trigger-fixtures';
 
 // The approval gate as a CDK user meets it: InconclusiveAction.ESCALATE, approvalTimeout,
 // approvalTimeoutAction and grantApprove — what each refuses (RT340–RT344), what the deadline
@@ -44,13 +44,6 @@ function evaluatorConfig(stack: Stack) {
 function starterDeadline(stack: Stack, trigger: RollbackTrigger): string {
   const hook = Template.fromStack(stack).findResources('AWS::Lambda::Function')[stack.getLogicalId(trigger.hookFunction.node.defaultChild as never)];
   return hook.Properties.Environment.Variables[StarterEnv.DEADLINE_SECONDS];
-}
-
-/** The detail types the notices rule (audit bus → topic) sends on. */
-function noticeTypes(stack: Stack): string[] {
-  const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern.source?.[0] === AUDIT_EVENT_SOURCE);
-  expect(rules).toHaveLength(1);
-  return rules[0].Properties.EventPattern['detail-type'];
 }
 
 /** Every IAM statement attached to `role` (a Role's logical id). */

@@ -1,9 +1,8 @@
-import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { type CircuitBreakerOptions, InconclusiveAction, RollbackPlan, RollbackTrigger, TriggerMode } from '../../lib';
-import { readPolicies } from '../../lib/cli/assembly';
 import {
   APPROVAL_LAST_END_SECONDS,
   AUDIT_EVENT_SOURCE,
@@ -12,13 +11,11 @@ import {
   ROLLBACK_TRIGGER_DEFAULTS,
   StarterEnv,
   StateChangeEnv,
-  buildPlan,
   parseEvaluatorConfig,
-  renderPlan,
 } from '../../lib/core';
 import { lambdaCanary } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
-import { type Props, build, refusal, refused } from './trigger-fixtures';
+import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './trigger-fixtures';
 
 // The circuit breaker as a CDK user meets it: RollbackTrigger's `circuitBreaker` prop — what it
 // refuses (RT345, RT340, RT341), what it defaults to, and what the synthesized stack carries with it
@@ -57,13 +54,6 @@ function starterDeadline(stack: Stack, trigger: RollbackTrigger): string {
   return environmentOf(stack, trigger.hookFunction)[StarterEnv.DEADLINE_SECONDS] as string;
 }
 
-/** The detail types the notices rule (audit bus → topic) sends on. */
-function noticeTypes(stack: Stack): string[] {
-  const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern.source?.[0] === AUDIT_EVENT_SOURCE);
-  expect(rules).toHaveLength(1);
-  return rules[0].Properties.EventPattern['detail-type'];
-}
-
 /** Every IAM statement attached to `role` (a Role's logical id). */
 function statementsOf(stack: Stack, roleLogicalId: string): Array<{ Action: string | string[]; Resource: unknown; Effect: string }> {
   return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
@@ -76,17 +66,6 @@ function functionStatements(stack: Stack, fn: RollbackTrigger['evaluatorFunction
   return statementsOf(stack, stack.getLogicalId(fn.role!.node.defaultChild as never))
     .map((s) => JSON.stringify(s))
     .sort();
-}
-
-/** The plan of a trigger with `props`, as `rollback-triggers plan cdk.out` prints it: synthesized, read back from the metadata, planned. */
-function cliPlan(props: Props) {
-  const app = new App();
-  const f = lambdaCanary(new Stack(app, 'Shop'));
-  build(props, f);
-  const warnings: string[] = [];
-  const [policy] = readPolicies(app.synth().directory, (w) => warnings.push(w));
-  expect(warnings).toEqual([]);
-  return { entry: policy.rollbackTriggers![0], text: renderPlan(buildPlan(policy)) };
 }
 
 describe('RT345: the breaker’s numbers, each refused with its own prop', () => {

@@ -1,8 +1,7 @@
-import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { InconclusiveAction, RollbackPlan, RollbackTrigger, type VerifyRollbackOptions } from '../../lib';
-import { readPolicies } from '../../lib/cli/assembly';
 import {
   AUDIT_EVENT_SOURCE,
   AuditDetailType,
@@ -12,12 +11,10 @@ import {
   ROLLBACK_TRIGGER_DEFAULTS,
   StateChangeEnv,
   VERIFY_GRACE_SECONDS,
-  buildPlan,
-  renderPlan,
 } from '../../lib/core';
 import { lambdaCanary, validationApp } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
-import { type Props, build, refusal, refused } from './trigger-fixtures';
+import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './trigger-fixtures';
 
 // Post-rollback verification as a CDK user meets it: RollbackTrigger's `verifyRollback` prop — what
 // it refuses (RT346, RT334, RT109, RT118), what it defaults to, and what the synthesized stack
@@ -51,13 +48,6 @@ function verifyEnv(stack: Stack, trigger: RollbackTrigger): { stateMachineArn: u
   return JSON.parse(text.replace(/"@@(.*?)@@"/g, '$1'));
 }
 
-/** The detail types the notices rule (audit bus → topic) sends on. */
-function noticeTypes(stack: Stack): string[] {
-  const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern.source?.[0] === AUDIT_EVENT_SOURCE);
-  expect(rules).toHaveLength(1);
-  return rules[0].Properties.EventPattern['detail-type'];
-}
-
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
 /** Every IAM statement attached to `role` (a Role's logical id). */
@@ -88,17 +78,6 @@ function machines(stack: Stack): Record<string, { Properties: Record<string, any
 function resourceCounts(stack: Stack): Record<string, number> {
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
   return Object.values(resources).reduce<Record<string, number>>((n, r) => ({ ...n, [r.Type]: (n[r.Type] ?? 0) + 1 }), {});
-}
-
-/** The plan of a trigger with `props`, as `rollback-triggers plan cdk.out` prints it: synthesized, read back from the metadata, planned. */
-function cliPlan(props: Props) {
-  const app = new App();
-  const f = lambdaCanary(new Stack(app, 'Shop'));
-  build(props, f);
-  const warnings: string[] = [];
-  const [policy] = readPolicies(app.synth().directory, (w) => warnings.push(w));
-  expect(warnings).toEqual([]);
-  return { entry: policy.rollbackTriggers![0], text: renderPlan(buildPlan(policy)) };
 }
 
 describe('defaults and custom durations: RT_VERIFY, the policy and the machine', () => {
