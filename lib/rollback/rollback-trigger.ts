@@ -349,7 +349,7 @@ export class RollbackTrigger extends Construct {
   /** Name of the deployment group the trigger guards. */
   public readonly deploymentGroupName: string;
 
-  /** Whether the bake has the approval gate (InconclusiveAction.ESCALATE). */
+  /** Whether the bake has the approval gate (InconclusiveAction.ESCALATE or a circuit breaker). */
   private readonly approvalGate: boolean;
 
   /** @internal the deployment group this trigger guards, once built (one trigger per group). */
