@@ -1,6 +1,6 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import { type BakeState, type TickClock, bakeDeadline, nextWaitSeconds, tickClock } from '../../lib/core/bake';
-import { decideBake } from '../../lib/core/decision';
+import { type BakeInput, decideBake } from '../../lib/core/decision';
 import { isDeploymentFinished } from '../../lib/core/deployment-kind';
 import { runHealthChecks } from './health';
 import { readNotes, readTick, sloEvidence } from './read';
@@ -14,7 +14,19 @@ export async function tick(rt: StepRuntime, state: BakeState, until: number, sta
   if (!statusKnown && (await finishedDuringBake(rt, state, until))) return out(state, { next: 'done' });
   const { config } = rt;
   const deadline = bakeDeadline(state, config.deadlineMarginSeconds);
-  const clock = tickClock(rt.now(), state.hookStartedAt, config.metricDelaySeconds);
+  const { clock, evidence, decision, ticked } = await readAndDecide(rt, { ...state, phase: 'tick' }, until, deadline, config, state.context!.lifecycleEvent);
+  if (decision.action === 'report') return rt.decide(ticked, decision, until, evidence.notes);
+  rt.logger.info('bake continues', { deploymentId: state.deploymentId, tick: ticked.ticks, bakedSeconds: clock.bakedSeconds, reasons: [...decision.reasons, ...evidence.notes] });
+  return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), config.tickSeconds, deadline) });
+}
+
+/**
+ * One reading (one GetMetricData call, the health checks) and core's bake decision on it, by
+ * `deadline`; `ticked` is the state that counts the tick and carries the health checks' failures.
+ * The bake's tick and the post-rollback verification's both run it.
+ */
+export async function readAndDecide(rt: StepRuntime, state: BakeState, until: number, deadline: number, config: BakeInput['config'], lifecycleEvent: string | undefined) {
+  const clock = tickClock(rt.now(), state.hookStartedAt, rt.config.metricDelaySeconds);
   const evidence = await gatherEvidence(rt, state, clock, until);
   const decision = decideBake({
     config,
@@ -23,17 +35,15 @@ export async function tick(rt: StepRuntime, state: BakeState, until: number, sta
     // past the deadline decides now, not one more tick (and one more budget) later.
     hookAgeSeconds: rt.now() - state.hookStartedAt,
     deadlineSeconds: deadline - state.hookStartedAt,
-    lifecycleEvent: state.context!.lifecycleEvent,
+    lifecycleEvent,
     slos: evidence.slos,
     healthFailures: evidence.health.failures,
     healthPending: evidence.health.pending,
     readProblems: evidence.readProblems,
   });
   const { httpFailures } = evidence.health;
-  const ticked: BakeState = { ...state, phase: 'tick', ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
-  if (decision.action === 'report') return rt.decide(ticked, decision, until, evidence.notes);
-  rt.logger.info('bake continues', { deploymentId: state.deploymentId, tick: ticked.ticks, bakedSeconds: clock.bakedSeconds, reasons: [...decision.reasons, ...evidence.notes] });
-  return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), config.tickSeconds, deadline) });
+  const ticked: BakeState = { ...state, ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
+  return { clock, evidence, decision, ticked };
 }
 
 /** Whether the deployment ended while the bake ran (audited: CodeDeploy decided, nothing to report). */
@@ -51,7 +61,7 @@ async function finishedDuringBake(rt: StepRuntime, state: BakeState, until: numb
 }
 
 /** What the tick judges on: each SLO's data, the health checks, what could not be read, CloudWatch's notes. */
-export async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number) {
+async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number) {
   const { arms, windowStart } = state.context!;
   const { read, failure } = await readTick(rt, arms!, windowStart!, clock, until);
   const results = read?.results ?? new Map();

@@ -1,11 +1,10 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
-import { type BakeState, bakeDeadline, nextWaitSeconds, parseDeadline, tickClock } from '../../lib/core/bake';
+import { type BakeState, bakeDeadline, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
 import { recordRollback } from '../../lib/core/breaker';
-import { decideBake } from '../../lib/core/decision';
 import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
 import { verificationResult } from '../../lib/core/verify';
 import { type StepRuntime, describeError, out } from './runtime';
-import { gatherEvidence } from './tick';
+import { readAndDecide } from './tick';
 
 /*
  * Post-rollback verification (lib/core/verify.ts): the restored version judged on its own traffic
@@ -40,22 +39,9 @@ export async function verifyStart(rt: StepRuntime, state: BakeState, until: numb
 /** One verification tick: core's bake decision over the restored version's minutes since the rollback. */
 export async function verifyTick(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
   const deadline = bakeDeadline(state, 0);
-  const clock = tickClock(rt.now(), state.hookStartedAt, rt.config.metricDelaySeconds);
-  const evidence = await gatherEvidence(rt, state, clock, until);
-  const decision = decideBake({
-    // The verification's own length; nothing to compare with: the restored version serves alone.
-    config: { ...rt.config, bakeSeconds: state.verify!.durationSeconds, compareWithBaseline: false },
-    bakedSeconds: clock.bakedSeconds,
-    hookAgeSeconds: rt.now() - state.hookStartedAt,
-    deadlineSeconds: deadline - state.hookStartedAt,
-    lifecycleEvent: 'AfterAllowTraffic',
-    slos: evidence.slos,
-    healthFailures: evidence.health.failures,
-    healthPending: evidence.health.pending,
-    readProblems: evidence.readProblems,
-  });
-  const { httpFailures } = evidence.health;
-  const ticked: BakeState = { ...state, ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
+  // The verification's own length; nothing to compare with: the restored version serves alone.
+  const config = { ...rt.config, bakeSeconds: state.verify!.durationSeconds, compareWithBaseline: false };
+  const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic');
   if (decision.action === 'continue') return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), rt.config.tickSeconds, deadline) });
   const result = verificationResult(decision.verdict);
   const detail = { ...base(rt, ticked), verdict: decision.verdict, observations: decision.observations };

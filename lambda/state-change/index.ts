@@ -26,10 +26,9 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 // Core modules are imported one by one, not through the `lib/core` barrel: the barrel brings the
 // emulator, the simulator and the canary statistics this handler never uses.
 import { AuditDetailType, type AuditEventDetail, alarmNamesFromErrorMessage, auditEvent } from '../../lib/core/audit-events';
-import { type BreakerRecord, type BreakerSettings, type BreakerTransition, circuitMetricLine, recordRollback, recordSuccess } from '../../lib/core/breaker';
+import { type BreakerRecord, type BreakerSettings, type BreakerTransition, breakerSettingsProblem, circuitMetricLine, recordRollback, recordSuccess } from '../../lib/core/breaker';
 import { isRollbackDeployment } from '../../lib/core/deployment-kind';
 import { type VerifySettings, verifyExecutionName, verifyInput } from '../../lib/core/verify';
-import { breakerSettingsProblem } from '../../lib/core/evaluator-config';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';
 import { type DeploymentStateChange, HANDLED_DEPLOYMENT_STATES, validateDeploymentStateChange } from '../../lib/core/handler-events';
 import type { AuditSink } from '../shared/audit';

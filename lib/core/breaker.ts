@@ -46,6 +46,16 @@ export interface BreakerTransition {
   readonly reason: string;
 }
 
+/** Why breaker settings cannot be used (whole positive numbers), or undefined. */
+export function breakerSettingsProblem(b: Partial<BreakerSettings> | null): string | undefined {
+  if (b === null || typeof b !== 'object') return 'that is not an object';
+  for (const key of ['maxRollbacks', 'windowSeconds', 'cooldownSeconds'] as const) {
+    const v = b[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) return `${key} ${JSON.stringify(v)}, expected a whole number of at least 1`;
+  }
+  return undefined;
+}
+
 /** Where the breaker stands at `now`. */
 export function breakerState(record: BreakerRecord, now: number, settings: BreakerSettings): BreakerState {
   if (record.openedAt === undefined) return 'closed';

@@ -1,5 +1,5 @@
 import type { ApprovalSettings } from './approval';
-import type { BreakerSettings } from './breaker';
+import { type BreakerSettings, breakerSettingsProblem } from './breaker';
 import { MIN_APPROVAL_SECONDS } from './approval';
 import { RollbackTriggersError } from './errors';
 
@@ -208,16 +208,6 @@ function parseJson(text: string): EvaluatorConfig {
   }
   if (config === null || typeof config !== 'object') throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} is not a JSON object`);
   return config as EvaluatorConfig;
-}
-
-/** Why breaker settings cannot be used (whole positive numbers), or undefined. */
-export function breakerSettingsProblem(b: Partial<BreakerSettings> | null): string | undefined {
-  if (b === null || typeof b !== 'object') return 'that is not an object';
-  for (const key of ['maxRollbacks', 'windowSeconds', 'cooldownSeconds'] as const) {
-    const v = b[key];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) return `${key} ${JSON.stringify(v)}, expected a whole number of at least 1`;
-  }
-  return undefined;
 }
 
 /** A part's name: it becomes the suffix of a GetMetricData query id (lowercase letters and digits, a letter first; no underscore, which separates the id's parts). */

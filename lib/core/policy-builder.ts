@@ -1,6 +1,5 @@
 import { validateAlarmNamePart, validateEvaluationRange, validatePeriod, validateSubMinutePeriod, validateWindowMultiple } from './cloudwatch-limits';
 import { ROLLBACK_TRIGGER_DEFAULTS, SLO_DEFAULTS } from './defaults';
-import type { BreakerSettings } from './breaker';
 import { RollbackTriggersError } from './errors';
 import type { ErrorCode } from './error-codes';
 import type {
@@ -266,7 +265,10 @@ export function rollbackAlarmEntry(sloName: string, tier: PolicyTier, arm: Rollb
 }
 
 /** A rollback trigger as declared, in the policy's terms. */
-export interface RollbackTriggerDeclaration {
+/** The opt-in flows, as the policy entry carries them (absent: not enabled). */
+type RollbackTriggerFlows = Pick<PolicyRollbackTrigger, 'shadow' | 'approvalTimeoutSeconds' | 'escalateInconclusive' | 'circuitBreaker' | 'verifyRollbackSeconds'>;
+
+export interface RollbackTriggerDeclaration extends RollbackTriggerFlows {
   readonly name: string;
   readonly path: string;
   readonly platform: 'lambda' | 'ecs';
@@ -287,16 +289,6 @@ export interface RollbackTriggerDeclaration {
   readonly healthChecks?: readonly PolicyHealthCheck[];
   /** Construct paths of the alarm triggers attached beside the rollback alarms. @default - none */
   readonly alarmTriggers?: readonly string[];
-  /** Shadow mode. @default false */
-  readonly shadow?: boolean;
-  /** The approval gate's wait; `inconclusiveAction` is then what no answer reports. @default - no gate */
-  readonly approvalTimeoutSeconds?: number;
-  /** Inconclusive verdicts ask (ESCALATE). @default true with approvalTimeoutSeconds */
-  readonly escalateInconclusive?: boolean;
-  /** @default - no circuit breaker */
-  readonly circuitBreaker?: BreakerSettings;
-  /** @default - rollbacks are not verified */
-  readonly verifyRollbackSeconds?: number;
 }
 
 /**
