@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 /** The Lambda entry points: lambda/<name>/index.ts → assets/<name>/index.js. */
-export const ENTRIES = ['starter', 'evaluator', 'state-change'];
+export const ENTRIES = ['starter', 'evaluator', 'follow-up', 'state-change'];
 
 /** The CLI's bundles: lib/cli/<name>.ts → assets/cli/<name>.js, with the AWS SDK inlined. */
 export const CLI_BUNDLES = ['aws-clients'];

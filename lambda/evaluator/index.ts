@@ -9,6 +9,8 @@
  *   then core's decision;
  * - after the approval gate's wait (./approval.ts): audit the answer, report the status it gives;
  * - after the machine's report (./report.ts): audit what CodeDeploy applied.
+ * The follow-up machine's steps (verification, guard window, secondary action) are another
+ * function's (lambda/follow-up), built from the same runtime (./steps.ts).
  *
  * It never throws for an expected AWS failure (those are retried within a time budget, then
  * decided by core's rules); it throws on a garbled state or a bug, and the machine retries the same
@@ -19,76 +21,33 @@
  * Core modules are imported one by one here and in the steps, not through the `lib/core` barrel:
  * the barrel brings parts of the emulator and the simulator the handler never uses.
  */
-import { type BakeState, checkBakeState, retryDeadline } from '../../lib/core/bake';
-import { RollbackTriggersError } from '../../lib/core/errors';
-import { EvaluatorEnv, parseEvaluatorConfig } from '../../lib/core/evaluator-config';
-import { sleep } from '../shared/handler-kit';
+import type { BakeState } from '../../lib/core/bake';
 import { answered } from './approval';
 import { alreadyCompleted, reportFailed, reported } from './report';
 import { resolve } from './resolve';
-import { type StepDeps, type StepLogger, StepRuntime } from './runtime';
+import type { StepDeps } from './runtime';
+import { type StepHandler, runtimeDeps, stepHandler } from './steps';
 import { tick } from './tick';
-import { verifyStart, verifyTick } from './verify';
 
 export type { KnownGoodReader, StepClients, StepDeps, StepLogger } from './runtime';
+export type { StepHandler } from './steps';
 
-export type StepHandler = (state: BakeState) => Promise<BakeState>;
-
+/** The bake's steps: the phases of the bake machine (lib/private/bake-state-machine.ts). */
 export function createStepHandler(deps: StepDeps): StepHandler {
-  const rt = new StepRuntime(deps);
-  return async function step(input: BakeState): Promise<BakeState> {
-    const state = checkBakeState(input);
-    const until = retryDeadline(deps.now(), state.hookStartedAt, deps.retryBudgetSeconds);
-    switch (state.phase) {
-      case 'resolve':
-        return resolve(rt, state, until);
-      case 'tick':
-        return tick(rt, state, until);
-      case 'reported':
-        return reported(rt, state, until);
-      case 'already-completed':
-        return alreadyCompleted(rt, state, until);
-      case 'report-failed':
-        return reportFailed(rt, state);
-      case 'approval':
-        return answered(rt, state, until);
-      case 'verify':
-        return verifyStart(rt, state, until);
-      case 'verify-tick':
-        return verifyTick(rt, state, until);
-    }
-  };
-}
-
-/**
- * One JSON object per line on stdout, written past the runtime's console (as Powertools' Logger
- * does), so CloudWatch Logs Insights reads the fields; a fraction of the Logger's size in the bundle.
- */
-function jsonLogger(service: string): StepLogger {
-  const line = (level: string) => (message: string, extra: Record<string, unknown>) => {
-    process.stdout.write(`${JSON.stringify({ level, message, service, timestamp: new Date().toISOString(), ...extra })}\n`);
-  };
-  return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
-}
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  // A deployment bug: every step fails loudly, and the machine's Catch-all reports fail-closed.
-  if (!value) throw new RollbackTriggersError('RT402', `${name} is not set`);
-  return value;
+  return stepHandler(deps, {
+    resolve,
+    tick: (rt, state, until) => tick(rt, state, until),
+    reported,
+    'already-completed': alreadyCompleted,
+    'report-failed': (rt, state) => reportFailed(rt, state),
+    approval: answered,
+  });
 }
 
 let wired: StepHandler | undefined;
 
 /** The Lambda entry point: wiring from the environment, created on first use. */
 export async function handler(state: BakeState): Promise<BakeState> {
-  wired ??= createStepHandler({
-    config: parseEvaluatorConfig(process.env[EvaluatorEnv.CONFIG]),
-    stateTable: requiredEnv(EvaluatorEnv.STATE_TABLE),
-    eventBus: requiredEnv(EvaluatorEnv.EVENT_BUS),
-    logger: jsonLogger('rollback-triggers-evaluator'),
-    now: () => Date.now() / 1000,
-    sleep,
-  });
+  wired ??= createStepHandler(runtimeDeps('rollback-triggers-evaluator'));
   return wired(state);
 }

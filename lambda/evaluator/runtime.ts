@@ -32,6 +32,10 @@ export interface KnownGoodReader extends BreakerStore {
   /** Throws when the record cannot be read: never "none recorded" on an error. */
   get(applicationName: string, deploymentGroupName: string): Promise<KnownGood | undefined>;
   recordFirstBadSignal(deploymentId: string, at: number): Promise<unknown>;
+  /** The guard window's and the secondary action's one action: true for the first claim ever. */
+  claimAction(claim: string, at: number): Promise<boolean>;
+  recordActionResult(claim: string, result: string): Promise<void>;
+  actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined>;
 }
 
 export interface StepLogger extends AuditLogger {
@@ -86,7 +90,7 @@ export class StepRuntime {
   readonly lambda: Lazy<LambdaClient>;
   readonly ecs: Lazy<ECSClient>;
   readonly knownGood: Lazy<KnownGoodReader>;
-  private readonly codedeploy: Lazy<CodeDeployClient>;
+  readonly codedeploy: Lazy<CodeDeployClient>;
   private readonly codedeployCalls = once(() => import('../shared/codedeploy.js'));
   private readonly auditSink: Lazy<AuditSink>;
 

@@ -14,6 +14,8 @@ export interface DeploymentTargets {
   readonly currentVersion?: string;
   readonly targetVersion?: string;
   readonly functionName?: string;
+  /** Lambda: the alias the deployment shifts. */
+  readonly functionAlias?: string;
   /** ECS: the target groups behind the original (blue) and replacement (green) task sets. */
   readonly currentTargetGroup?: string;
   readonly targetTargetGroup?: string;
@@ -48,6 +50,7 @@ export async function findTargets(client: CodeDeployClient, deploymentId: string
     return {
       platform: 'lambda',
       functionName: info?.functionName,
+      functionAlias: info?.functionAlias,
       currentVersion: info?.currentVersion,
       targetVersion: info?.targetVersion,
       runningLifecycleEvent: runningEvent(target.lambdaTarget.lifecycleEvents),

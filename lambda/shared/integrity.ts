@@ -72,3 +72,39 @@ async function ecsTaskDefinitionState(client: ECSClient, taskDefinition: string)
   const images = (def?.containerDefinitions ?? []).map((c) => `${c.name}=${c.image}`).sort();
   return { version: taskDefinition, exists: def?.status === 'ACTIVE', integrity: images.length > 0 ? images.join(',') : undefined };
 }
+
+/**
+ * A recorded known-good version as it is now: the Lambda version of the deployment's function, or
+ * the ECS task definition the record names (an ARN); undefined when the targets name no function
+ * or service. Unlike {@link deployedVersionState}, the ECS version is a task definition, not a task set.
+ */
+export async function recordedVersionState(
+  targets: DeploymentTargets,
+  version: string,
+  clients: { readonly lambda: Lazy<LambdaClient>; readonly ecs: Lazy<ECSClient> },
+  retry: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<VersionState | undefined> {
+  if (targets.platform === 'ecs') {
+    const client = await clients.ecs();
+    return retry(async () => {
+      try {
+        return await ecsTaskDefinitionState(client, version);
+      } catch (e) {
+        // DescribeTaskDefinition answers ClientException for a task definition that does not exist.
+        if ((e as Error).name === 'ClientException') return { version, exists: false };
+        throw e;
+      }
+    });
+  }
+  return deployedVersionState(targets, version, clients, retry);
+}
+
+/** Why a recorded known-good version must not be deployed as it is now; undefined when it is intact. */
+export function knownGoodProblem(recorded: { readonly version: string; readonly integrity?: string }, now: VersionState | undefined): string | undefined {
+  if (now === undefined) return `the known-good version ${recorded.version} could not be identified on this platform`;
+  if (!now.exists) return `the known-good version ${recorded.version} no longer exists (or is no longer ACTIVE)`;
+  if (recorded.integrity !== undefined && now.integrity !== recorded.integrity) {
+    return `the known-good version ${recorded.version} was altered since it was recorded (integrity ${recorded.integrity} recorded, ${now.integrity ?? 'none'} now)`;
+  }
+  return undefined;
+}

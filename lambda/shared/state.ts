@@ -1,7 +1,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KnownGood } from '../../lib/core/decision';
 import { type BreakerRecord, EMPTY_BREAKER } from '../../lib/core/breaker';
-import { BAD_SIGNAL_RETENTION_SECONDS, BadSignalAttribute, BreakerAttribute, KnownGoodAttribute, StateTableSchema, badSignalKey, breakerKey, knownGoodKey } from '../../lib/core/state-table';
+import { ACTION_CLAIM_RETENTION_SECONDS, ActionClaimAttribute, BAD_SIGNAL_RETENTION_SECONDS, BadSignalAttribute, BreakerAttribute, KnownGoodAttribute, StateTableSchema, badSignalKey, actionClaimTableKey, breakerKey, knownGoodKey } from '../../lib/core/state-table';
 
 /** A known-good record as stored: the version, and which deployment made it live and when. */
 export interface KnownGoodRecord extends KnownGood {
@@ -179,6 +179,51 @@ export class KnownGoodStore {
       read === 0 ? { '#pk': PK } : { '#version': BreakerAttribute.VERSION },
       read === 0 ? {} : { ':read': { N: String(read) } },
     );
+  }
+
+  /**
+   * Claims a one-time action (`claim`: lib/core/follow-up.ts `actionClaimKey`) before AWS is called:
+   * true for the first claim ever, false when one stands (a retried step, a redriven execution):
+   * the action is then never taken again. CreateDeployment has no idempotency token; this is it.
+   */
+  async claimAction(claim: string, at: number): Promise<boolean> {
+    return this.putIf(
+      {
+        [PK]: { S: actionClaimTableKey(claim) },
+        [ActionClaimAttribute.CLAIMED_AT]: { N: String(at) },
+        [TTL]: { N: String(Math.ceil(at) + ACTION_CLAIM_RETENTION_SECONDS) },
+      },
+      'attribute_not_exists(#pk)',
+      { '#pk': PK },
+      {},
+    );
+  }
+
+  /** Records what a claimed action did (best effort: the audit says it too). */
+  async recordActionResult(claim: string, result: string): Promise<void> {
+    const { UpdateItemCommand } = await commands();
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { [PK]: { S: actionClaimTableKey(claim) } },
+        UpdateExpression: 'SET #result = :result',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#result': ActionClaimAttribute.RESULT },
+        ExpressionAttributeValues: { ':result': { S: result } },
+      }),
+    );
+  }
+
+  /** What a claimed action did: undefined when unclaimed; `result` undefined when claimed and not confirmed. */
+  async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined> {
+    const { GetItemCommand } = await commands();
+    const key = actionClaimTableKey(claim);
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: key } }, ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const claimedAt = optionalNumber(out.Item, ActionClaimAttribute.CLAIMED_AT, key);
+    if (claimedAt === undefined) throw new MalformedRecordError(`action claim ${key} has no ${ActionClaimAttribute.CLAIMED_AT}`);
+    const result = out.Item[ActionClaimAttribute.RESULT]?.S;
+    return { claimedAt, ...(result !== undefined ? { result } : {}) };
   }
 
   /** One conditional PutItem: true when written, false when the condition held it back. */

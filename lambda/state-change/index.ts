@@ -9,7 +9,11 @@
  * - FAILURE or STOP of a rollback deployment → `Escalation Raised` (traffic may still be on the bad
  *   version);
  * - with a circuit breaker, each rollback of a release is counted, and a release's success after
- *   the cooldown closes it (`Circuit Opened` / `Circuit Closed`, and the `CircuitOpen` metric).
+ *   the cooldown closes it (`Circuit Opened` / `Circuit Closed`, and the `CircuitOpen` metric);
+ * - on the follow-up machine it starts the post-rollback verification (a rollback's SUCCESS), the
+ *   guard window (a release's SUCCESS) and the secondary action (a rollback's FAILURE or STOP). A
+ *   rollback deployment the library itself created (guard window, secondary action; known by its
+ *   description) is a rollback: its SUCCESS completes the rollback and records the restored version.
  *
  * EventBridge invokes it asynchronously. A transient failure (throttling, 5xx, timeouts,
  * AccessDenied while IAM propagates) is retried within the invocation's time, then THROWN, so
@@ -28,6 +32,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { AuditDetailType, type AuditEventDetail, alarmNamesFromErrorMessage, auditEvent } from '../../lib/core/audit-events';
 import { type BreakerRecord, type BreakerSettings, type BreakerTransition, breakerSettingsProblem, circuitMetricLine, recordRollback, recordSuccess } from '../../lib/core/breaker';
 import { isRollbackDeployment } from '../../lib/core/deployment-kind';
+import { type GuardSettings, type SecondarySettings, guardExecutionName, guardInput, libraryRollbackOf, secondaryExecutionName, secondaryInput } from '../../lib/core/follow-up';
 import { type VerifySettings, verifyExecutionName, verifyInput } from '../../lib/core/verify';
 import { StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../../lib/core/handler-env';
 import { type DeploymentStateChange, HANDLED_DEPLOYMENT_STATES, validateDeploymentStateChange } from '../../lib/core/handler-events';
@@ -36,7 +41,7 @@ import type { DeploymentTargets } from '../shared/codedeploy';
 import { HandlerLogger, Lazy, RemainingTime, budgetEnd, eventBridgeAuditOnFirstUse, handlerLogger, neverThrowing, once, sleep } from '../shared/handler-kit';
 import type { VersionState } from '../shared/integrity';
 import { errorName, isRetryable, retryUntil, withRetry } from '../shared/retry';
-import { KnownGoodStore, updateBreaker } from '../shared/state';
+import { type KnownGoodRecord, KnownGoodStore, updateBreaker } from '../shared/state';
 
 export interface StateChangeDeps {
   /** The CodeDeploy application and deployment group this trigger watches; others are ignored. */
@@ -57,7 +62,11 @@ export interface StateChangeDeps {
   readonly breaker?: BreakerSettings;
   /** Post-rollback verification: the machine to start after each successful rollback; absent without one. */
   readonly verify?: VerifySettings;
-  /** Step Functions, for starting a verification. */
+  /** The guard window: the machine to start after each successful release; absent without one. */
+  readonly guard?: GuardSettings;
+  /** The secondary action: the machine to start after each failed rollback; absent without one. */
+  readonly secondary?: SecondarySettings;
+  /** Step Functions, for starting the follow-up machine. */
   readonly sfn?: Lazy<SFNClient>;
   /** Writes one embedded-metric-format line (the breaker's metric). @default process.stdout */
   readonly emitMetricLine?: (line: string) => void;
@@ -199,10 +208,17 @@ async function handleChange(inv: Invocation): Promise<void> {
     return;
   }
   const completedAt = seconds(deployment.completeTime) ?? inv.deps.now();
-  const rollback = isRollbackDeployment(deployment.creator);
+  // A deployment the library created to take traffic off a bad release (guard window, secondary action) is a rollback of it.
+  const undid = libraryRollbackOf(deployment.description);
+  const rollback = isRollbackDeployment(deployment.creator) || undid !== undefined;
   if (change.state === 'SUCCESS') {
-    if (rollback) return rollbackCompleted(inv, deployment, completedAt);
-    const judgedGood = await recordKnownGood(inv, completedAt);
+    if (undid !== undefined) {
+      // It restored the known-good version: the group's record names it again.
+      await recordKnownGood(inv, completedAt);
+      return rollbackCompleted(inv, completedAt, undid);
+    }
+    if (rollback) return rollbackCompleted(inv, completedAt, deployment.rollbackInfo?.rollbackTriggeringDeploymentId);
+    const judgedGood = await recordKnownGood(inv, completedAt, (previous) => startGuard(inv, completedAt, previous));
     // A release the evaluator judged bad (a rollback a human let through) is no evidence the problem
     // is gone; a good one is judged when it ended: a late SUCCESS of a release that ended while the
     // breaker was open does not close it.
@@ -210,15 +226,32 @@ async function handleChange(inv: Invocation): Promise<void> {
     return breakerChange(inv, (record, now, settings) => recordSuccess(record, inv.change.deploymentId, Math.min(completedAt, now), settings));
   }
   if (rollback) {
+    await startFollowUp(inv, 'secondary action', inv.deps.secondary, secondaryExecutionName(change.deploymentId), () =>
+      secondaryInput(change.deploymentId, completedAt, inv.deps.secondary!, undid ?? deployment.rollbackInfo?.rollbackTriggeringDeploymentId),
+    );
     return inv.publish(AuditDetailType.ESCALATION_RAISED, {
       ...inv.base,
       errorCode: deployment.errorInformation?.code,
       errorMessage: deployment.errorInformation?.message,
-      reasons: [`the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`],
+      reasons: [
+        `the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`,
+        ...(inv.deps.secondary ? ['a secondary action on the known-good version is proposed for approval (Approval Requested)'] : []),
+      ],
     });
   }
   await rollbackTriggered(inv, deployment, completedAt);
   return breakerChange(inv, (record, now, settings) => recordRollback(record, inv.change.deploymentId, completedAt, now, settings));
+}
+
+/** Starts the guard window of a release that succeeded, with the known-good version recorded before it as its rollback target. */
+async function startGuard(inv: Invocation, completedAt: number, previous: KnownGoodRecord | undefined): Promise<void> {
+  const settings = inv.deps.guard;
+  if (!settings) return;
+  const id = inv.change.deploymentId;
+  // The release's own record (this event handled before, its guard started then): nothing older to go back to is known now.
+  const rollbackTo = previous && previous.deploymentId !== id ? previous : undefined;
+  if (previous?.deploymentId === id) return;
+  await startFollowUp(inv, 'guard window', settings, guardExecutionName(id), () => guardInput(id, completedAt, settings, rollbackTo));
 }
 
 /**
@@ -270,9 +303,8 @@ async function notProcessed(h: Handler, change: DeploymentStateChange, base: Det
   });
 }
 
-/** SUCCESS of a rollback: `Rollback Completed`, with the time to recovery (audit and metric). */
-async function rollbackCompleted(inv: Invocation, deployment: DeploymentInfo, completedAt: number): Promise<void> {
-  const triggering = deployment.rollbackInfo?.rollbackTriggeringDeploymentId;
+/** SUCCESS of a rollback (of `triggering`): `Rollback Completed`, with the time to recovery (audit and metric). */
+async function rollbackCompleted(inv: Invocation, completedAt: number, triggering: string | undefined): Promise<void> {
   const notes: string[] = [];
   const firstBad = triggering ? await firstBadSignal(inv, triggering, notes) : undefined;
   const timeToRecoverySeconds = firstBad !== undefined ? Math.max(0, Math.round(completedAt - firstBad)) : undefined;
@@ -295,34 +327,39 @@ async function rollbackCompleted(inv: Invocation, deployment: DeploymentInfo, co
   });
 }
 
-/**
- * Starts the post-rollback verification of the restored version: one execution per rollback
- * deployment (the name is derived from it, and StartExecution of a Standard workflow refuses a
- * second execution of the same name with ExecutionAlreadyExists, which means it was started). A
- * transient failure to start is thrown (Lambda's retries, then the dead-letter queue, keep the
- * event); any other is escalated and the event goes on.
- */
+/** Starts the post-rollback verification of the restored version (one execution per rollback deployment). */
 async function startVerification(inv: Invocation, completedAt: number, triggering: string | undefined, timeToRecoverySeconds: number | undefined): Promise<void> {
-  const { verify, sfn } = inv.deps;
-  if (!verify || !sfn) return;
   const rollbackId = inv.change.deploymentId;
-  const input = verifyInput(rollbackId, completedAt, verify, triggering, timeToRecoverySeconds);
+  await startFollowUp(inv, 'verification', inv.deps.verify, verifyExecutionName(rollbackId), () =>
+    verifyInput(rollbackId, completedAt, inv.deps.verify!, triggering, timeToRecoverySeconds),
+  );
+}
+
+/**
+ * Starts a flow of the follow-up machine: one execution per flow and deployment (the name is
+ * derived from them, and StartExecution of a Standard workflow refuses a second execution of the
+ * same name with ExecutionAlreadyExists, which means it was started). A transient failure to start
+ * is thrown (Lambda's retries, then the dead-letter queue, keep the event); any other is escalated
+ * and the event goes on.
+ */
+async function startFollowUp(inv: Invocation, flow: string, settings: { readonly stateMachineArn: string } | undefined, name: string, input: () => unknown): Promise<void> {
+  const { sfn } = inv.deps;
+  if (!settings || !sfn) return;
   const [client, { StartExecutionCommand }] = await Promise.all([sfn(), import('@aws-sdk/client-sfn')]);
   try {
-    await inv.retry(() => client.send(new StartExecutionCommand({ stateMachineArn: verify.stateMachineArn, name: verifyExecutionName(rollbackId), input: JSON.stringify(input) })));
+    await inv.retry(() => client.send(new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name, input: JSON.stringify(input()) })));
   } catch (e) {
     if (errorName(e) === 'ExecutionAlreadyExists') return;
     if (transient(e)) throw e;
     // A failure no retry heals (the machine is gone, the input refused): say so, and let the rest of
-    // the event (Rollback Completed, time to recovery) be written.
+    // the event be written.
     await inv.publish(AuditDetailType.ESCALATION_RAISED, {
       ...inv.base,
-      rollbackDeploymentId: rollbackId,
-      reasons: [`the verification of rollback ${rollbackId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)}): the restored version is not verified`],
+      reasons: [`the ${flow} of deployment ${inv.change.deploymentId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)})`],
     });
     return;
   }
-  inv.logger.info('rollback verification started', { rollbackDeploymentId: rollbackId, durationSeconds: verify.durationSeconds });
+  inv.logger.info(`${flow} started`, { deploymentId: inv.change.deploymentId, execution: name });
 }
 
 /**
@@ -348,9 +385,11 @@ async function firstBadSignal(inv: Invocation, triggering: string, notes: string
 
 /**
  * SUCCESS of a release: its version, with its integrity fingerprint, becomes the known-good one.
- * Returns false when the evaluator had judged the release bad (nothing recorded).
+ * Returns false when the evaluator had judged the release bad (nothing recorded). `beforePut` gets
+ * the record it replaces, first (the guard window's rollback target: started before the record
+ * changes, so a retried event reads the same one).
  */
-async function recordKnownGood(inv: Invocation, completedAt: number): Promise<boolean> {
+async function recordKnownGood(inv: Invocation, completedAt: number, beforePut?: (previous: KnownGoodRecord | undefined) => Promise<void>): Promise<boolean> {
   const { change, deps } = inv;
   // A release the evaluator judged bad that still succeeded (shadow mode reports Succeeded where it
   // would roll back; a human may let a rollback the circuit breaker held through) is no version to go back to.
@@ -363,6 +402,7 @@ async function recordKnownGood(inv: Invocation, completedAt: number): Promise<bo
   const state = await deployedVersion(inv, targets);
   if (!state.exists) throw new Permanent(`the deployed version ${state.version} no longer exists`);
   const store = await deps.store();
+  if (beforePut) await beforePut(await previousKnownGood(inv));
   const known = { version: state.version, integrity: state.integrity };
   const result = await inv.retry(() => store.put(deps.applicationName, deps.deploymentGroupName, known, { deploymentId: change.deploymentId, completedAt }, deps.now()));
   if (!result.recorded) {
@@ -381,6 +421,18 @@ async function recordKnownGood(inv: Invocation, completedAt: number): Promise<bo
     reasons: [`recorded ${state.version} (${state.integrity ?? 'no fingerprint'}) as known-good`],
   });
   return true;
+}
+
+/** The group's known-good record before this release's; unreadable (not transiently) is none, logged. */
+async function previousKnownGood(inv: Invocation): Promise<KnownGoodRecord | undefined> {
+  const store = await inv.deps.store();
+  try {
+    return await inv.retry(() => store.get(inv.deps.applicationName, inv.deps.deploymentGroupName));
+  } catch (e) {
+    if (transient(e)) throw e;
+    inv.logger.warn('the known-good record before this release is unreadable: the guard window has no version to roll back to', { error: errorName(e) });
+    return undefined;
+  }
 }
 
 /** The deployed version as it is now: the Lambda version's CodeSha256, or the ECS task set's task definition. */
@@ -447,7 +499,9 @@ function runtimeDeps(): StateChangeDeps {
     logger,
     metrics: new Metrics({ namespace: TIME_TO_RECOVERY_METRIC.namespace, serviceName }),
     breaker: breakerFromEnv(process.env[StateChangeEnv.BREAKER], logger),
-    verify: verifyFromEnv(process.env[StateChangeEnv.VERIFY], logger),
+    verify: followUpFromEnv<VerifySettings>(process.env[StateChangeEnv.VERIFY], StateChangeEnv.VERIFY, ['durationSeconds', 'metricDelaySeconds'], logger),
+    guard: followUpFromEnv<GuardSettings>(process.env[StateChangeEnv.GUARD], StateChangeEnv.GUARD, ['durationSeconds', 'metricDelaySeconds'], logger),
+    secondary: followUpFromEnv<SecondarySettings>(process.env[StateChangeEnv.SECONDARY], StateChangeEnv.SECONDARY, ['approvalTimeoutSeconds'], logger),
     sfn: once(async () => new (await import('@aws-sdk/client-sfn')).SFNClient({})),
     now: () => Date.now() / 1000,
     sleep,
@@ -468,15 +522,15 @@ function breakerFromEnv(value: string | undefined, logger: HandlerLogger): Break
   return undefined;
 }
 
-/** The verification's settings from the environment; a value that cannot be used is logged (no verification starts). */
-function verifyFromEnv(value: string | undefined, logger: HandlerLogger): VerifySettings | undefined {
+/** A follow-up flow's settings from the environment: a state machine ARN and positive whole numbers; anything else is logged (the flow does not start). */
+function followUpFromEnv<T extends { stateMachineArn: string }>(value: string | undefined, name: string, numbers: ReadonlyArray<keyof T>, logger: HandlerLogger): T | undefined {
   if (!value) return undefined;
   try {
-    const v = JSON.parse(value) as VerifySettings;
-    if (typeof v.stateMachineArn === 'string' && Number.isInteger(v.durationSeconds) && v.durationSeconds > 0 && Number.isInteger(v.metricDelaySeconds) && v.metricDelaySeconds > 0) return v;
+    const v = JSON.parse(value) as Record<string, unknown>;
+    if (typeof v.stateMachineArn === 'string' && numbers.every((k) => Number.isInteger(v[k as string]) && (v[k as string] as number) > 0)) return v as unknown as T;
   } catch {
     // Logged below.
   }
-  logger.error(`${StateChangeEnv.VERIFY} is not { stateMachineArn, durationSeconds, metricDelaySeconds }: rollbacks are not verified`);
+  logger.error(`${name} is not { stateMachineArn, ${numbers.join(', ')} }: the flow does not start`);
   return undefined;
 }

@@ -33,6 +33,8 @@ export class AuditEventSchema {
   public static readonly ROLLBACK_VERIFIED: string = AuditDetailType.ROLLBACK_VERIFIED;
   /** After a rollback, the restored version is unhealthy too: the problem is not the release. */
   public static readonly ROLLBACK_UNHEALTHY: string = AuditDetailType.ROLLBACK_UNHEALTHY;
+  /** A rollback deployment failed, and a human approved the secondary action: it was taken. */
+  public static readonly SECONDARY_ACTION_TAKEN: string = AuditDetailType.SECONDARY_ACTION_TAKEN;
 
   private constructor() {}
 }
@@ -72,10 +74,58 @@ export interface AuditIncident {
   readonly reason: string;
 }
 
+/** The direct action proposed or taken after a failed rollback (schema version 1). */
+export interface AuditSecondaryAction {
+  /** `update-alias` (Lambda: the alias points at the known-good version alone) or `ecs-deployment` (a new deployment of the known-good task definition). */
+  readonly kind: string;
+  /**
+   * Lambda: the function whose alias moves.
+   *
+   * @default - absent for `ecs-deployment`
+   */
+  readonly functionName?: string;
+  /**
+   * Lambda: the alias that moves.
+   *
+   * @default - absent for `ecs-deployment`
+   */
+  readonly alias?: string;
+  /**
+   * Lambda: the known-good version the alias points at.
+   *
+   * @default - absent for `ecs-deployment`
+   */
+  readonly version?: string;
+  /**
+   * ECS: the known-good task definition deployed.
+   *
+   * @default - absent for `update-alias`
+   */
+  readonly taskDefinition?: string;
+  /**
+   * The known-good record's fingerprint, checked again right before acting.
+   *
+   * @default - absent when the record has none
+   */
+  readonly integrity?: string;
+  /**
+   * ECS: the load-balanced container the AppSpec names.
+   *
+   * @default - absent for `update-alias`
+   */
+  readonly containerName?: string;
+  /**
+   * ECS: its port.
+   *
+   * @default - absent for `update-alias`
+   */
+  readonly containerPort?: number;
+}
+
 /** The approval gate's part of an audit event (schema version 1). */
 export interface AuditApproval {
   /**
-   * Why a human is asked: `inconclusive`, `incident` (a pass during an incident that is not the release's) or `breaker` (a rollback the open circuit breaker holds).
+   * Why a human is asked: `inconclusive`, `incident` (a pass during an incident that is not the release's), `breaker` (a rollback the open circuit breaker holds) or `secondary-action` (a failed rollback's direct action).
    *
    * @default - absent on the verdict an answer decided
    */
@@ -282,6 +332,18 @@ export interface AuditEventDetail {
    * @default - absent except on `Rollback Completed`, and there when the time the rolled-back deployment went bad is unknown (no first bad signal recorded, and its end unreadable)
    */
   readonly timeToRecoverySeconds?: number;
+  /**
+   * Why the library itself triggered a rollback after the deployment succeeded: `guard-window`.
+   *
+   * @default - absent except on a guard window's `Rollback Triggered` and escalations
+   */
+  readonly reason?: string;
+  /**
+   * The direct action proposed (`Approval Requested`) or taken (`Secondary Action Taken`) after a failed rollback.
+   *
+   * @default - absent except on a secondary action's events
+   */
+  readonly secondaryAction?: AuditSecondaryAction;
   /**
    * The entry was over PutEvents' 256 KB limit and was trimmed: numbers kept, long reasons dropped.
    *

@@ -3,6 +3,10 @@ import {
   DEFAULT_DEADLINE_SECONDS,
   APPROVAL_LAST_END_SECONDS,
   MAX_VERIFY_SECONDS,
+  MAX_GUARD_WINDOW_SECONDS,
+  MIN_GUARD_WINDOW_SECONDS,
+  MAX_SECONDARY_APPROVAL_SECONDS,
+  MIN_SECONDARY_APPROVAL_SECONDS,
   breakerSettingsProblem,
   MAX_COMPOSITE_CHILDREN,
   MAX_EVALUATION_RANGE_SECONDS,
@@ -326,6 +330,17 @@ function checkHumanFlows(c: Checker, e: Record<string, unknown>, p: string, dead
   if (e.verifyRollbackSeconds !== undefined) {
     c.number(e, p, 'verifyRollbackSeconds', { integer: true, min: 60, max: MAX_VERIFY_SECONDS, rule: `whole seconds from 60 to ${MAX_VERIFY_SECONDS} (post-rollback verification)` });
   }
+  if (e.guardWindowSeconds !== undefined) {
+    c.number(e, p, 'guardWindowSeconds', { integer: true, min: MIN_GUARD_WINDOW_SECONDS, max: MAX_GUARD_WINDOW_SECONDS, rule: `whole seconds from ${MIN_GUARD_WINDOW_SECONDS} to ${MAX_GUARD_WINDOW_SECONDS} (guard window)` });
+  }
+  if (e.secondaryActionSeconds !== undefined) {
+    c.number(e, p, 'secondaryActionSeconds', {
+      integer: true,
+      min: MIN_SECONDARY_APPROVAL_SECONDS,
+      max: MAX_SECONDARY_APPROVAL_SECONDS,
+      rule: `whole seconds from ${MIN_SECONDARY_APPROVAL_SECONDS} to ${MAX_SECONDARY_APPROVAL_SECONDS} (secondary action's approval)`,
+    });
+  }
   if (e.circuitBreaker !== undefined) {
     const problem = breakerSettingsProblem(e.circuitBreaker as BreakerSettings);
     if (problem) c.fail(`${p}.circuitBreaker`, `has ${problem}`);
@@ -334,7 +349,7 @@ function checkHumanFlows(c: Checker, e: Record<string, unknown>, p: string, dead
 }
 
 function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds', 'escalateInconclusive', 'circuitBreaker', 'verifyRollbackSeconds']);
+  c.known(e, p, ['kind', 'name', 'path', 'platform', 'bakeSeconds', 'deadlineSeconds', 'inconclusiveAction', 'maxAlarms', 'alarmPathSuspended', 'baselineFactor', 'alarms', 'healthChecks', 'alarmTriggers', 'shadow', 'approvalTimeoutSeconds', 'escalateInconclusive', 'circuitBreaker', 'verifyRollbackSeconds', 'guardWindowSeconds', 'secondaryActionSeconds']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const platform = c.oneOf(e, p, 'platform', ['lambda', 'ecs'] as const, 'the deployment platform');

@@ -160,39 +160,45 @@ function formatWait(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
+/** How any question's wait ended (the approval gate's, a secondary action's), from what the task left in the state. */
+export interface AnswerOf {
+  readonly result: Exclude<ApprovalResult, 'not-asked'>;
+  readonly answeredBy?: string;
+  readonly answeredBySource?: 'caller-identity' | 'approved-by';
+  readonly closeBreaker?: boolean;
+  /** What happened, in words: `approved by … (reason)`, `rejected …`, or why nobody answered. */
+  readonly said: string;
+}
+
 /**
- * How the wait ended, from what the task left in the state: an output is an approval (whatever it
- * holds: SendTaskSuccess is the approval), error {@link APPROVAL_REJECTED_ERROR} a rejection, the
- * timeout or any other error (the request could not be sent) the timeout outcome. An answer's
- * fields are strings cut to {@link MAX_ANSWER_FIELD}; anything else in it is ignored.
+ * How a wait ended: an output is an approval (whatever it holds: SendTaskSuccess is the approval),
+ * error {@link APPROVAL_REJECTED_ERROR} a rejection, the timeout or any other error (the request
+ * could not be sent) no answer. An answer's fields are strings cut to {@link MAX_ANSWER_FIELD};
+ * anything else in it is ignored.
  */
-export function approvalOutcome(request: ApprovalRequest): ApprovalOutcome {
-  if (request.error === undefined) {
-    const answer = answerFields(request.answer);
-    return {
-      result: 'approved',
-      status: request.onApprove,
-      ...who(answer),
-      ...(answer.closeBreaker ? { closeBreaker: true } : {}),
-      reason: `approved${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}: ${request.onApprove}`,
-    };
-  }
+export function answerOf(request: Pick<ApprovalRequest, 'answer' | 'error' | 'timeoutSeconds' | 'expiresAt'>): AnswerOf {
+  const answered = (result: 'approved' | 'rejected', answer: ApprovalAnswer): AnswerOf => ({
+    result,
+    ...who(answer),
+    ...(answer.closeBreaker ? { closeBreaker: true } : {}),
+    said: `${result}${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}`,
+  });
+  if (request.error === undefined) return answered('approved', answerFields(request.answer));
   const error = request.error.Error ?? 'unknown error';
-  if (error === APPROVAL_REJECTED_ERROR) {
-    const answer = answerFields(parseCause(request.error.Cause));
-    return {
-      result: 'rejected',
-      status: request.onReject,
-      ...who(answer),
-      ...(answer.closeBreaker ? { closeBreaker: true } : {}),
-      reason: `rejected${byWhom(answer)}${answer.reason ? ` (${answer.reason})` : ''}: ${request.onReject}`,
-    };
-  }
-  const why =
+  if (error === APPROVAL_REJECTED_ERROR) return answered('rejected', answerFields(parseCause(request.error.Cause)));
+  const said =
     error === STATES_TIMEOUT_ERROR
       ? `no answer within ${formatWait(request.timeoutSeconds)} (until ${request.expiresAt})`
       : `the approval request could not be sent or answered (${error}${request.error.Cause ? `: ${clipField(request.error.Cause)}` : ''})`;
-  return { result: 'timed-out', status: request.onTimeout, reason: `${why}: ${request.onTimeout}, as configured for an unanswered approval` };
+  return { result: 'timed-out', said };
+}
+
+/** The approval gate's outcome: how the wait ended ({@link answerOf}) and the hook status it gives. */
+export function approvalOutcome(request: ApprovalRequest): ApprovalOutcome {
+  const { said, ...answer } = answerOf(request);
+  if (answer.result === 'timed-out') return { result: 'timed-out', status: request.onTimeout, reason: `${said}: ${request.onTimeout}, as configured for an unanswered approval` };
+  const status = answer.result === 'approved' ? request.onApprove : request.onReject;
+  return { ...answer, status, reason: `${said}: ${status}` };
 }
 
 function who(answer: ApprovalAnswer): Pick<ApprovalOutcome, 'answeredBy' | 'answeredBySource'> {

@@ -4,6 +4,8 @@
  * de-duplicate). Users write rules against these constants instead of magic strings.
  */
 
+import type { SecondaryAction } from './follow-up';
+
 /** Event source of every audit event. EventBridge reserves sources starting with `aws.`. */
 export const AUDIT_EVENT_SOURCE = 'rollback-triggers';
 export const AUDIT_SCHEMA_VERSION = 1;
@@ -36,6 +38,11 @@ export const AuditDetailType = {
   CIRCUIT_OPENED: 'Circuit Opened',
   /** The circuit breaker closed: a human closed it, or a release succeeded after the cooldown. */
   CIRCUIT_CLOSED: 'Circuit Closed',
+  /**
+   * A rollback deployment failed or stopped, and a human approved the secondary action: the alias was
+   * pointed at the known-good version (Lambda), or the known-good task definition was deployed (ECS).
+   */
+  SECONDARY_ACTION_TAKEN: 'Secondary Action Taken',
 } as const;
 export type AuditDetailType = (typeof AuditDetailType)[keyof typeof AuditDetailType];
 
@@ -60,8 +67,8 @@ export interface SloObservation {
 
 /** The approval gate's part of an audit event. */
 export interface AuditApproval {
-  /** Why a human is asked. */
-  readonly kind?: 'inconclusive' | 'incident' | 'breaker';
+  /** Why a human is asked: the bake's gate (inconclusive, incident, breaker), or a failed rollback's secondary action. */
+  readonly kind?: 'inconclusive' | 'incident' | 'breaker' | 'secondary-action';
   /** How the wait ended (`Approval Answered`, and the verdict it decided). */
   readonly result?: 'approved' | 'rejected' | 'timed-out' | 'not-asked';
   readonly question?: string;
@@ -115,6 +122,13 @@ export interface AuditEventDetail {
   readonly rollbackDeploymentId?: string;
   readonly alarmNames?: readonly string[];
   readonly timeToRecoverySeconds?: number;
+  /**
+   * `Rollback Triggered` by the library itself after the deployment had succeeded: `guard-window`, the
+   * guard window saw the page tier breached and started a rollback deployment (`rollbackDeploymentId`).
+   */
+  readonly reason?: 'guard-window';
+  /** `Approval Requested` and `Secondary Action Taken` of a failed rollback: the direct action proposed or taken. */
+  readonly secondaryAction?: SecondaryAction;
   /**
    * The entry was over PutEvents' 256 KB limit and was trimmed to fit: the numbers (verdict,
    * status, observations, ids) are kept, long reasons dropped.

@@ -1,5 +1,6 @@
 import type { ApprovalRequest, ApprovalResult } from './approval';
 import type { SloObservation, Verdict } from './audit-events';
+import type { GuardContext, SecondaryContext } from './follow-up';
 import type { VerifyContext } from './verify';
 import type { HookStatus } from './decision';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
@@ -65,7 +66,15 @@ export type BakePhase =
   /** Post-rollback verification (lib/core/verify.ts): read the rollback deployment's restored version, first tick. */
   | 'verify'
   /** One verification tick: the restored version's metrics and health checks, then core's decision. */
-  | 'verify-tick';
+  | 'verify-tick'
+  /** Guard window (lib/core/follow-up.ts): read the succeeded release's version, first tick. */
+  | 'guard'
+  /** One guard-window tick: unless a newer deployment started, the release's page tier; on a breach, the rollback deployment. */
+  | 'guard-tick'
+  /** Secondary action (lib/core/follow-up.ts): a rollback failed; propose the direct action and ask a human. */
+  | 'secondary'
+  /** The secondary action's question was answered (or not): act once on an approval, audit. */
+  | 'secondary-answered';
 
 /**
  * What the machine does after a step: `wait` `waitSeconds` then run the evaluator again with the
@@ -166,6 +175,10 @@ export interface BakeState extends BakeExecutionInput {
   readonly approval?: ApprovalRequest;
   /** Phases `verify` and `verify-tick`: the post-rollback verification's settings. */
   readonly verify?: VerifyContext;
+  /** Phases `guard` and `guard-tick`: the guard window's settings and the version it rolls back to. */
+  readonly guard?: GuardContext;
+  /** Phases `secondary` and `secondary-answered`: the failed rollback, the action proposed, the question. */
+  readonly secondary?: SecondaryContext;
 }
 
 /**
@@ -304,7 +317,28 @@ export function bakeWindowStart(createTimeSeconds: number | undefined, hookStart
 // Input checks: the starter validates hook events; a step still refuses a garbled state loudly
 // (the machine's Catch-all then reports the fail-closed status) instead of acting on `undefined`.
 
-const PHASES: ReadonlySet<string> = new Set<BakePhase>(['resolve', 'tick', 'reported', 'already-completed', 'report-failed', 'approval', 'verify', 'verify-tick']);
+const PHASES: ReadonlySet<string> = new Set<BakePhase>([
+  'resolve',
+  'tick',
+  'reported',
+  'already-completed',
+  'report-failed',
+  'approval',
+  'verify',
+  'verify-tick',
+  'guard',
+  'guard-tick',
+  'secondary',
+  'secondary-answered',
+]);
+
+/** Phases of the follow-up machine: they answer no hook, so CodeDeploy's hour does not bound them. */
+const FOLLOW_UP_PHASES: ReadonlySet<string> = new Set<BakePhase>(['verify', 'verify-tick', 'guard', 'guard-tick', 'secondary', 'secondary-answered']);
+
+/** Whether a step of this phase answers no lifecycle hook (its retries are bounded by its own budget only). */
+export function isFollowUpPhase(phase: BakePhase): boolean {
+  return FOLLOW_UP_PHASES.has(phase);
+}
 
 /** Returns the state when its ids, times and phase are usable; throws a clear error otherwise. */
 export function checkBakeState(value: unknown): BakeState {
@@ -330,7 +364,14 @@ export function checkBakeState(value: unknown): BakeState {
   if ((s.phase === 'verify' || s.phase === 'verify-tick') && !(typeof (s.verify as VerifyContext | undefined)?.durationSeconds === 'number')) {
     fail(`phase ${s.phase} needs verify.durationSeconds`);
   }
-  if (s.phase === 'tick' || s.phase === 'verify-tick') {
+  if ((s.phase === 'guard' || s.phase === 'guard-tick') && !(typeof (s.guard as GuardContext | undefined)?.durationSeconds === 'number')) {
+    fail(`phase ${s.phase} needs guard.durationSeconds`);
+  }
+  if ((s.phase === 'secondary' || s.phase === 'secondary-answered') && !(typeof (s.secondary as SecondaryContext | undefined)?.approvalTimeoutSeconds === 'number')) {
+    fail(`phase ${s.phase} needs secondary.approvalTimeoutSeconds`);
+  }
+  if (s.phase === 'secondary-answered' && !(s.secondary as SecondaryContext).action) fail('phase secondary-answered needs the action that was proposed');
+  if (s.phase === 'tick' || s.phase === 'verify-tick' || s.phase === 'guard-tick') {
     const c = s.context as BakeContext | undefined;
     if (!c || !Array.isArray(c.arms) || c.arms.length === 0 || c.arms.some((a) => (a?.arm !== 'canary' && a?.arm !== 'baseline') || typeof a.dimensions !== 'object' || a.dimensions === null)) {
       fail('a tick needs context.arms (the arms resolve found)');

@@ -225,6 +225,12 @@ export const ERROR_CODES = {
     prop: 'verifyRollback.duration',
     source: 'synth',
   },
+  RT347: { meaning: 'guardWindow is not whole minutes from 10 min to 24 h', prop: 'guardWindow', source: 'synth' },
+  RT348: {
+    meaning: 'secondaryAction.approvalTimeout is not whole minutes from 1 min to 24 h, or secondaryAction is set in shadow mode (which never acts on a deployment)',
+    prop: 'secondaryAction',
+    source: 'synth',
+  },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration

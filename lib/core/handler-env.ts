@@ -40,6 +40,10 @@ export const StateChangeEnv = {
   BREAKER: 'RT_BREAKER',
   /** JSON VerifySettings (lib/core/verify.ts): start a verification after each rollback. Unset: none. */
   VERIFY: 'RT_VERIFY',
+  /** JSON GuardSettings (lib/core/follow-up.ts): start a guard window after each successful release. Unset: none. */
+  GUARD: 'RT_GUARD',
+  /** JSON SecondarySettings (lib/core/follow-up.ts): start a secondary action after each failed rollback. Unset: none. */
+  SECONDARY: 'RT_SECONDARY',
 } as const;
 
 /** The time-to-recovery metric the state-change Lambda emits (CloudWatch embedded metric format). */

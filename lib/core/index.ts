@@ -24,3 +24,4 @@ export * from './handler-events';
 export * from './approval';
 export * from './breaker';
 export * from './verify';
+export * from './follow-up';

@@ -79,6 +79,10 @@ export interface PlanRollbackTrigger {
   readonly circuitBreaker?: BreakerSettings;
   /** Post-rollback verification's duration, seconds. */
   readonly verifyRollbackSeconds?: number;
+  /** The guard window after a success, seconds. */
+  readonly guardWindowSeconds?: number;
+  /** The secondary action's approval wait, seconds. */
+  readonly secondaryActionSeconds?: number;
   readonly alarms: ReadonlyArray<{ readonly slo: string; readonly scope: string; readonly tier: string; readonly factor: number; readonly detections: readonly PlanDetection[] }>;
   /** Which path judges which minutes of a release (issue 8): one line per stretch of the deployment. */
   readonly coverage: ReadonlyArray<{ readonly minutes: string; readonly judgedBy: string }>;
@@ -154,6 +158,8 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
       ...(r.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: r.approvalTimeoutSeconds, escalateInconclusive: r.escalateInconclusive !== false } : {}),
       ...(r.circuitBreaker ? { circuitBreaker: r.circuitBreaker } : {}),
       ...(r.verifyRollbackSeconds !== undefined ? { verifyRollbackSeconds: r.verifyRollbackSeconds } : {}),
+      ...(r.guardWindowSeconds !== undefined ? { guardWindowSeconds: r.guardWindowSeconds } : {}),
+      ...(r.secondaryActionSeconds !== undefined ? { secondaryActionSeconds: r.secondaryActionSeconds } : {}),
       alarms: r.alarms.map((a) => ({
         slo: a.slo,
         scope: a.scope,
@@ -301,7 +307,7 @@ function table(rows: readonly string[][]): string[] {
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd());
 }
 
-/** The plan's lines for the approval gate, the circuit breaker and post-rollback verification, when enabled. */
+/** The plan's lines for the approval gate, the circuit breaker, post-rollback verification, the guard window and the secondary action, when enabled. */
 function humanFlowLines(r: PlanRollbackTrigger): string[] {
   const lines: string[] = [];
     if (r.approvalTimeoutSeconds !== undefined && r.escalateInconclusive) {
@@ -319,6 +325,18 @@ function humanFlowLines(r: PlanRollbackTrigger): string[] {
     if (r.verifyRollbackSeconds !== undefined) {
       lines.push(
         `  Rollback verification: after each rollback, the restored version is watched ${formatSeconds(r.verifyRollbackSeconds)} on its own traffic → Rollback Verified, or Rollback Unhealthy (escalated${r.circuitBreaker ? ', counted by the breaker' : ''}).`,
+      );
+    }
+    if (r.guardWindowSeconds !== undefined) {
+      lines.push(
+        `  Guard window: for ${formatSeconds(r.guardWindowSeconds)} after a release succeeds (CodeDeploy polls no alarm then), its page tier is still judged on its own traffic; ` +
+          (r.shadow ? 'a breach is only audited (wouldRollback).' : 'a breach starts one rollback deployment to the known-good version (Rollback Triggered, reason guard-window). A newer deployment ends it.'),
+      );
+    }
+    if (r.secondaryActionSeconds !== undefined) {
+      lines.push(
+        `  Secondary action: when a rollback deployment fails or stops, a direct action on the known-good version (${r.platform === 'lambda' ? 'the alias points at it' : 'a deployment of its task definition'}) ` +
+          `waits up to ${formatSeconds(r.secondaryActionSeconds)} for approval (rollback-triggers approve|reject); taken once, never without it.`,
       );
     }
     if (r.shadow) {

@@ -266,7 +266,10 @@ export function rollbackAlarmEntry(sloName: string, tier: PolicyTier, arm: Rollb
 
 /** A rollback trigger as declared, in the policy's terms. */
 /** The opt-in flows, as the policy entry carries them (absent: not enabled). */
-type RollbackTriggerFlows = Pick<PolicyRollbackTrigger, 'shadow' | 'approvalTimeoutSeconds' | 'escalateInconclusive' | 'circuitBreaker' | 'verifyRollbackSeconds'>;
+type RollbackTriggerFlows = Pick<
+  PolicyRollbackTrigger,
+  'shadow' | 'approvalTimeoutSeconds' | 'escalateInconclusive' | 'circuitBreaker' | 'verifyRollbackSeconds' | 'guardWindowSeconds' | 'secondaryActionSeconds'
+>;
 
 export interface RollbackTriggerDeclaration extends RollbackTriggerFlows {
   readonly name: string;
@@ -326,5 +329,7 @@ export function rollbackTriggerPolicyEntry(decl: RollbackTriggerDeclaration, def
     ...(decl.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: decl.approvalTimeoutSeconds, escalateInconclusive: decl.escalateInconclusive ?? true } : {}),
     ...(decl.circuitBreaker ? { circuitBreaker: { ...decl.circuitBreaker } } : {}),
     ...(decl.verifyRollbackSeconds !== undefined ? { verifyRollbackSeconds: decl.verifyRollbackSeconds } : {}),
+    ...(decl.guardWindowSeconds !== undefined ? { guardWindowSeconds: decl.guardWindowSeconds } : {}),
+    ...(decl.secondaryActionSeconds !== undefined ? { secondaryActionSeconds: decl.secondaryActionSeconds } : {}),
   };
 }

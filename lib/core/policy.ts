@@ -165,6 +165,10 @@ export interface PolicyRollbackTrigger {
   readonly circuitBreaker?: BreakerSettings;
   /** Post-rollback verification's duration, seconds; absent without one. */
   readonly verifyRollbackSeconds?: number;
+  /** The guard window after a release succeeds, seconds; absent without one. */
+  readonly guardWindowSeconds?: number;
+  /** The secondary action's approval wait after a failed rollback, seconds; absent without one. */
+  readonly secondaryActionSeconds?: number;
 }
 
 export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;

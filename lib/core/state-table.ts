@@ -72,3 +72,19 @@ export function breakerKey(applicationName: string, deploymentGroupName: string)
 export function badSignalKey(deploymentId: string): string {
   return `badsignal#${encodeURIComponent(deploymentId)}`;
 }
+
+/** Attributes of an action claim (key {@link actionClaimTableKey}): a guard window's or a secondary action's one action. */
+export const ActionClaimAttribute = {
+  /** Epoch seconds the action was claimed (before AWS was called). */
+  CLAIMED_AT: 'claimedAt',
+  /** What was done, once AWS answered: the rollback deployment's id, or the alias's new version. */
+  RESULT: 'result',
+} as const;
+
+/** Action claims expire this long after the claim: far beyond any retry or redrive of the execution. */
+export const ACTION_CLAIM_RETENTION_SECONDS = 90 * 86_400;
+
+/** Partition key of an action claim (`guard:d-…` or `secondary:d-…`, lib/core/follow-up.ts `actionClaimKey`). */
+export function actionClaimTableKey(claim: string): string {
+  return `action#${encodeURIComponent(claim)}`;
+}

@@ -89,6 +89,55 @@ export function evaluatorStep(scope: Construct, stateId: string, fn: IFunction):
 }
 
 /**
+ * A question to a human: an `Approval Requested` audit event carrying the task token (EventBridge
+ * PutEvents, `.waitForTaskToken`: the execution waits for SendTaskSuccess / SendTaskFailure on the
+ * token; Step Functions developer guide, "Wait for a Callback with Task Token"), routed to the
+ * notification topic, with the commands that answer it. The request at `requestPath` (its
+ * `timeoutSeconds` ends the wait; TimeoutSecondsPath) travels in the event as `approval`; the answer
+ * lands in `<requestPath>.answer`, and the caller's Catch puts an error in `<requestPath>.error`.
+ *
+ * No Retry: a rejection arrives as an error too, and retrying would ask again.
+ */
+export function askForAnswer(
+  scope: Construct,
+  props: { readonly auditBus: IEventBus; readonly applicationName: string; readonly deploymentGroupName: string },
+  ask: { readonly requestPath: string; readonly fields: Record<string, unknown> },
+): EventBridgePutEvents {
+  const executionArn = JsonPath.stringAt('$$.Execution.Id');
+  return new EventBridgePutEvents(scope, 'Ask for approval', {
+    comment: 'Waits for SendTaskSuccess (approve) or SendTaskFailure Rejected (reject) on the task token, or the timeout',
+    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    entries: [
+      {
+        eventBus: props.auditBus,
+        source: AUDIT_EVENT_SOURCE,
+        detailType: AuditDetailType.APPROVAL_REQUESTED,
+        detail: TaskInput.fromObject({
+          schemaVersion: AUDIT_SCHEMA_VERSION,
+          idempotencyKey: JsonPath.format(`${AuditDetailType.APPROVAL_REQUESTED.replace(/ /g, '')}:{}:{}`, JsonPath.stringAt('$$.Execution.Input.deploymentId'), JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId')),
+          occurredAt: JsonPath.stringAt('$$.State.EnteredTime'),
+          deploymentId: JsonPath.stringAt('$$.Execution.Input.deploymentId'),
+          applicationName: props.applicationName,
+          deploymentGroupName: props.deploymentGroupName,
+          ...ask.fields,
+          approval: JsonPath.objectAt(ask.requestPath),
+          executionArn,
+          taskToken: JsonPath.taskToken,
+          howToAnswer: {
+            approve: JsonPath.format('npx rollback-triggers approve --execution {}', executionArn),
+            reject: JsonPath.format('npx rollback-triggers reject --execution {}', executionArn),
+            awsCliApprove: `aws stepfunctions send-task-success --task-token "$TASK_TOKEN" --task-output '{"approvedBy":"YOUR NAME"}'`,
+            awsCliReject: `aws stepfunctions send-task-failure --task-token "$TASK_TOKEN" --error ${APPROVAL_REJECTED_ERROR} --cause '{"approvedBy":"YOUR NAME","reason":"WHY"}'`,
+          },
+        }),
+      },
+    ],
+    taskTimeout: Timeout.at(`${ask.requestPath}.timeoutSeconds`),
+    resultPath: `${ask.requestPath}.answer`,
+  });
+}
+
+/**
  * The bake on AWS Step Functions Standard: durable waits, retries, one report per hook and a
  * fail-closed Catch-all. The topology and the contract with the evaluator are documented in
  * lib/core/bake.ts (BakeNext); every decision is the evaluator's (lib/core), the machine only
@@ -192,40 +241,14 @@ export class BakeStateMachine extends Construct {
    * No Retry: a rejection arrives as an error too, and retrying would ask again.
    */
   private askForApproval(props: BakeStateMachineProps, afterAnswer: IChainable): EventBridgePutEvents {
-    const executionArn = JsonPath.stringAt('$$.Execution.Id');
-    const ask = new EventBridgePutEvents(this, 'Ask for approval', {
-      comment: 'Approval gate: waits for SendTaskSuccess (approve) or SendTaskFailure Rejected (reject) on the task token, or the timeout',
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      entries: [
-        {
-          eventBus: props.auditBus,
-          source: AUDIT_EVENT_SOURCE,
-          detailType: AuditDetailType.APPROVAL_REQUESTED,
-          detail: TaskInput.fromObject({
-            schemaVersion: AUDIT_SCHEMA_VERSION,
-            idempotencyKey: JsonPath.format(`${AuditDetailType.APPROVAL_REQUESTED.replace(/ /g, '')}:{}:{}`, JsonPath.stringAt('$$.Execution.Input.deploymentId'), JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId')),
-            occurredAt: JsonPath.stringAt('$$.State.EnteredTime'),
-            deploymentId: JsonPath.stringAt('$$.Execution.Input.deploymentId'),
-            lifecycleEventHookExecutionId: JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId'),
-            applicationName: props.applicationName,
-            deploymentGroupName: props.deploymentGroupName,
-            verdict: JsonPath.stringAt('$.report.verdict'),
-            reasons: JsonPath.listAt('$.report.reasons'),
-            observations: JsonPath.listAt('$.report.observations'),
-            approval: JsonPath.objectAt('$.approval'),
-            executionArn,
-            taskToken: JsonPath.taskToken,
-            howToAnswer: {
-              approve: JsonPath.format('npx rollback-triggers approve --execution {}', executionArn),
-              reject: JsonPath.format('npx rollback-triggers reject --execution {}', executionArn),
-              awsCliApprove: `aws stepfunctions send-task-success --task-token "$TASK_TOKEN" --task-output '{"approvedBy":"YOUR NAME"}'`,
-              awsCliReject: `aws stepfunctions send-task-failure --task-token "$TASK_TOKEN" --error ${APPROVAL_REJECTED_ERROR} --cause '{"approvedBy":"YOUR NAME","reason":"WHY"}'`,
-            },
-          }),
-        },
-      ],
-      taskTimeout: Timeout.at('$.approval.timeoutSeconds'),
-      resultPath: '$.approval.answer',
+    const ask = askForAnswer(this, props, {
+      requestPath: '$.approval',
+      fields: {
+        lifecycleEventHookExecutionId: JsonPath.stringAt('$$.Execution.Input.lifecycleEventHookExecutionId'),
+        verdict: JsonPath.stringAt('$.report.verdict'),
+        reasons: JsonPath.listAt('$.report.reasons'),
+        observations: JsonPath.listAt('$.report.observations'),
+      },
     });
     const answered = this.setPhase('Answered', 'approval');
     ask.addCatch(answered, { errors: [Errors.ALL], resultPath: '$.approval.error' });

@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { type BreakerSettings, MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, APPROVAL_LAST_END_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
+import { type BreakerSettings, DEFAULT_SECONDARY_APPROVAL_SECONDS, MAX_GUARD_WINDOW_SECONDS, MAX_SECONDARY_APPROVAL_SECONDS, MIN_GUARD_WINDOW_SECONDS, MIN_SECONDARY_APPROVAL_SECONDS, MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, APPROVAL_LAST_END_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';
@@ -26,6 +26,10 @@ export interface CheckedTriggerProps {
   readonly breaker?: BreakerSettings;
   /** Post-rollback verification's duration, seconds; absent without one. */
   readonly verifySeconds?: number;
+  /** The guard window after a success, seconds; absent without one. */
+  readonly guardSeconds?: number;
+  /** The secondary action's approval wait, seconds; absent without a secondary action. */
+  readonly secondaryApprovalSeconds?: number;
 }
 
 /**
@@ -44,6 +48,7 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
   const timing = checkTiming(scope, props, approvalTimeoutSeconds);
   const verify = verifySecondsOf(scope, props);
   checkVerifyFits(scope, verify.verifySeconds, timing.metricDelaySeconds);
+  const followUps = { ...guardSecondsOf(scope, props), ...secondaryOf(scope, props) };
   checkHealthChecks(path, props.healthChecks);
   checkAlarmTriggers(path, props.alarmTriggers);
   checkAuditRetention(scope, props);
@@ -55,7 +60,44 @@ export function checkTriggerProps(scope: Construct, props: RollbackTriggerProps,
     ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
     ...(breaker ? { breaker } : {}),
     ...verify,
+    ...followUps,
   };
+}
+
+/** The guard window (RT347): whole minutes from 10 min (the page tier's short window needs ticks to fill) to 24 h. */
+function guardSecondsOf(scope: Construct, props: RollbackTriggerProps): { guardSeconds?: number } {
+  if (props.guardWindow === undefined) return {};
+  const seconds = atConstruct(scope, () => literalSeconds('guardWindow', props.guardWindow!));
+  if (!(seconds >= MIN_GUARD_WINDOW_SECONDS && seconds <= MAX_GUARD_WINDOW_SECONDS && seconds % 60 === 0)) {
+    throw new RollbackTriggersError(
+      'RT347',
+      `guardWindow must be whole minutes from ${formatSeconds(MIN_GUARD_WINDOW_SECONDS)} to ${formatSeconds(MAX_GUARD_WINDOW_SECONDS)}, got ${formatSeconds(seconds)} — how long after a release succeeds its page tier is still judged`,
+      { constructPath: scope.node.path, prop: 'guardWindow' },
+    );
+  }
+  return { guardSeconds: seconds };
+}
+
+/** The secondary action (RT348): an object whose approval wait is whole minutes from 1 min to 24 h, and never in shadow mode (it acts). */
+function secondaryOf(scope: Construct, props: RollbackTriggerProps): { secondaryApprovalSeconds?: number } {
+  const a = props.secondaryAction;
+  if (a === undefined) return {};
+  const path = scope.node.path;
+  if (a === null || typeof a !== 'object') {
+    throw new RollbackTriggersError('RT334', `secondaryAction must be an object { approvalTimeout? }, got ${describeProp(a)}`, { constructPath: path, prop: 'secondaryAction' });
+  }
+  if (props.mode === 'shadow') {
+    throw new RollbackTriggersError('RT348', 'secondaryAction in shadow mode: shadow mode never acts on a deployment — drop secondaryAction, or enforce', { constructPath: path, prop: 'secondaryAction' });
+  }
+  const seconds = atConstruct(scope, () => literalSeconds('secondaryAction.approvalTimeout', a.approvalTimeout ?? Duration.seconds(DEFAULT_SECONDARY_APPROVAL_SECONDS)));
+  if (!(seconds >= MIN_SECONDARY_APPROVAL_SECONDS && seconds <= MAX_SECONDARY_APPROVAL_SECONDS && seconds % 60 === 0)) {
+    throw new RollbackTriggersError(
+      'RT348',
+      `secondaryAction.approvalTimeout must be whole minutes from ${formatSeconds(MIN_SECONDARY_APPROVAL_SECONDS)} to ${formatSeconds(MAX_SECONDARY_APPROVAL_SECONDS)}, got ${formatSeconds(seconds)}`,
+      { constructPath: path, prop: 'secondaryAction.approvalTimeout' },
+    );
+  }
+  return { secondaryApprovalSeconds: seconds };
 }
 
 /** Post-rollback verification's duration (RT346): whole minutes from 1 to 40, so the whole verification stays inside the evaluator's retry clock. */

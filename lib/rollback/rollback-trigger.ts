@@ -51,9 +51,12 @@ import {
   validateQueriesPerTick,
   BreakerSettings,
   VERIFY_GRACE_SECONDS,
+  GUARD_GRACE_SECONDS,
   VerifySettings,
+  type GuardSettings,
+  type SecondarySettings,
 } from '../core';
-import { VerifyStateMachine } from '../private/verify-state-machine';
+import { FollowUpStateMachine } from '../private/follow-up-state-machine';
 import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
 import { countsMetricCount } from '../private/sli-counts';
@@ -139,6 +142,25 @@ export interface VerifyRollbackOptions {
   readonly duration?: Duration;
 }
 
+/**
+ * The secondary action of a {@link RollbackTrigger}: when a rollback deployment itself fails or
+ * stops, traffic may still be on the bad version. The follow-up machine proposes a direct action on
+ * the recorded known-good version (found intact: the Lambda version's CodeSha256, the ECS task
+ * definition's images) and asks a human (`Approval Requested`, answered with
+ * `rollback-triggers approve|reject`): Lambda — point the alias at the known-good version alone
+ * (UpdateAlias); ECS — a new CodeDeploy deployment of the known-good task definition. Taken once
+ * (claimed in the state table first), never without the approval, audited (`Secondary Action Taken`).
+ */
+export interface SecondaryActionOptions {
+  /**
+   * How long the machine waits for the approval; without one nothing is done (the escalation
+   * stands). Whole minutes from 1 minute to 24 hours.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly approvalTimeout?: Duration;
+}
+
 /** Properties of a {@link RollbackTrigger}. */
 export interface RollbackTriggerProps {
   /** The deployment to guard: `RollbackTarget.lambdaAlias(...)` or `RollbackTarget.ecsService(...)`. */
@@ -210,11 +232,30 @@ export interface RollbackTriggerProps {
    * After a rollback succeeds, watch the restored version with the same SLOs and health checks, on
    * its own traffic, for `duration`: `Rollback Verified` (with the time to recovery) or `Rollback
    * Unhealthy` — the problem is not the release — escalated and counted by the circuit breaker. A
-   * second Step Functions machine (`verifyStateMachine`) started by the state-change function.
+   * second Step Functions machine (`followUpStateMachine`) started by the state-change function.
    *
    * @default - rollbacks are not verified
    */
   readonly verifyRollback?: VerifyRollbackOptions;
+  /**
+   * After a release succeeds, CodeDeploy stops polling its alarms. For this long afterwards the
+   * follow-up machine still judges each SLO's page tier on the new version's own traffic (and the
+   * health checks); on a breach it starts one rollback deployment to the known-good version recorded
+   * before the release (checked for integrity first; all at once, without alarms or automatic
+   * rollback), audited as `Rollback Triggered` with reason `guard-window`. A newer deployment of the
+   * group ends the window; a release with no known-good version before it is escalated instead. In
+   * shadow mode it only audits (`wouldRollback`). Whole minutes from 10 minutes to 24 hours.
+   *
+   * @default - no guard window
+   */
+  readonly guardWindow?: Duration;
+  /**
+   * When a rollback deployment itself fails or stops: ask a human to approve a direct action on the
+   * known-good version (see {@link SecondaryActionOptions}). Not in shadow mode.
+   *
+   * @default - a failed rollback is escalated only
+   */
+  readonly secondaryAction?: SecondaryActionOptions;
   /**
    * Also compare the new version with the current one on the same minutes (canary judge).
    *
@@ -321,16 +362,25 @@ export class RollbackTrigger extends Construct {
   public readonly hookFunction: IFunction;
   /** The stateless evaluator run by the bake's state machine: resolve, checks, ticks, audit. */
   public readonly evaluatorFunction: IFunction;
+  /**
+   * The follow-up machine's steps (verification, guard window, secondary action): the bake's reads
+   * and decision, plus the one function that may create a rollback deployment or move the alias.
+   *
+   * @default - none without `verifyRollback`, `guardWindow` or `secondaryAction`
+   */
+  public readonly followUpFunction?: IFunction;
   /** Handles the deployment group's state changes: known-good versions, rollback audit. */
   public readonly stateChangeFunction: IFunction;
   /** The bake (AWS Step Functions Standard): one execution per lifecycle hook execution. */
   public readonly bakeStateMachine: IStateMachine;
   /**
-   * Post-rollback verification (AWS Step Functions Standard): one execution per successful rollback.
+   * What runs after a deployment ends (AWS Step Functions Standard), started by the state-change
+   * function: the post-rollback verification (one execution per successful rollback), the guard
+   * window (one per successful release) and the secondary action (one per failed rollback).
    *
-   * @default - none without `verifyRollback`
+   * @default - none without `verifyRollback`, `guardWindow` or `secondaryAction`
    */
-  public readonly verifyStateMachine?: IStateMachine;
+  public readonly followUpStateMachine?: IStateMachine;
   /** Hook starts, deployment state changes and notices that could not be delivered. */
   public readonly deadLetterQueue: IQueue;
   /** Alarms on lost work (dead letters) and failed bake executions; they notify the topic. */
@@ -405,7 +455,7 @@ export class RollbackTrigger extends Construct {
     const config = this.evaluatorConfig(props, slis, checked, unanswered, bound, healthChecks);
     this.checkEnvironmentSize(config);
     const runtime = props.runtime ?? newestNodeRuntime();
-    const evaluator = this.evaluatorHandler(runtime, config, bound.path);
+    const evaluator = this.stepFunction('Evaluator', 'evaluator', runtime, config, (p) => `cdk-rollback-triggers bake steps for ${p} (run by Step Functions)`, bound.path);
     const bake = new BakeStateMachine(this, 'Bake', {
       evaluator,
       deploymentGroupArn: bound.deploymentGroupArn,
@@ -417,21 +467,27 @@ export class RollbackTrigger extends Construct {
       approval: checked.approvalTimeoutSeconds !== undefined,
     });
     const starter = this.starterHandler(runtime, bake.stateMachine, checked.deadlineSeconds, bound, shadow);
-    const { stateChange, verify } = this.afterDeployments(runtime, evaluator, bound, checked);
-    this.verifyStateMachine = verify;
+    const { stateChange, followUp, followUpFunction } = this.afterDeployments(runtime, config, bound, checked, target);
+    this.followUpStateMachine = followUp;
+    this.followUpFunction = followUpFunction;
     this.evaluatorFunction = evaluator;
     this.bakeStateMachine = bake.stateMachine;
     this.hookFunction = starter;
     this.stateChangeFunction = stateChange;
-    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine }, bound.deploymentGroupArn, target);
+    this.grantHandlers({ evaluator, starter, stateChange, stateMachine: bake.stateMachine, followUp: followUpFunction }, bound.deploymentGroupArn, target);
     target.attachHook(this, starter);
     warnUnlessRoleMayInvoke(this, bound.path, bound.deploymentRole, starter.functionArn);
 
     // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
     // alarms on lost work.
     this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
-    this.routeEvents(bound, stateChange, { approval: this.approvalGate, breaker: checked.breaker !== undefined, verify: verify !== undefined });
-    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine, verify);
+    this.routeEvents(bound, stateChange, {
+      approval: this.approvalGate || checked.secondaryApprovalSeconds !== undefined,
+      breaker: checked.breaker !== undefined,
+      verify: checked.verifySeconds !== undefined,
+      secondary: checked.secondaryApprovalSeconds !== undefined,
+    });
+    this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine, followUp);
     this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
   }
@@ -504,34 +560,89 @@ export class RollbackTrigger extends Construct {
       escalateInconclusive: checked.escalateInconclusive,
       circuitBreaker: checked.breaker,
       verifyRollbackSeconds: checked.verifySeconds,
+      guardWindowSeconds: checked.guardSeconds,
+      secondaryActionSeconds: checked.secondaryApprovalSeconds,
     };
   }
 
   /**
    * What acts on the deployment's state changes: the state-change function (known-good, rollback
-   * audit, the breaker's count) and, with `verifyRollback`, the verification machine it starts.
+   * audit, the breaker's count) and, with `verifyRollback`, `guardWindow` or `secondaryAction`, the
+   * follow-up machine it starts.
    */
-  private afterDeployments(runtime: Runtime, evaluator: IFunction, bound: BoundGroup, checked: CheckedTriggerProps): { stateChange: Function; verify?: StateMachine } {
-    const verify = checked.verifySeconds === undefined ? undefined : this.verifyMachine(evaluator, bound, checked);
+  private afterDeployments(
+    runtime: Runtime,
+    config: EvaluatorConfig,
+    bound: BoundGroup,
+    checked: CheckedTriggerProps,
+    target: TargetImpl,
+  ): { stateChange: Function; followUp?: StateMachine; followUpFunction?: Function } {
+    const { verifySeconds, guardSeconds, secondaryApprovalSeconds, metricDelaySeconds } = checked;
+    const wanted = verifySeconds !== undefined || guardSeconds !== undefined || secondaryApprovalSeconds !== undefined;
+    const followUpFunction = wanted ? this.stepFunction('FollowUp', 'follow-up', runtime, config, (p) => `cdk-rollback-triggers follow-up steps for ${p} (verification, guard window, secondary action)`, bound.path) : undefined;
+    const followUp = followUpFunction ? this.followUpMachine(followUpFunction, bound, checked) : undefined;
+    const arn = followUp?.stateMachineArn;
     const stateChange = this.stateChangeHandler(runtime, bound, {
       breaker: checked.breaker,
-      verify: verify && { stateMachineArn: verify.stateMachineArn, durationSeconds: checked.verifySeconds!, metricDelaySeconds: checked.metricDelaySeconds },
+      verify: arn && verifySeconds !== undefined ? { stateMachineArn: arn, durationSeconds: verifySeconds, metricDelaySeconds } : undefined,
+      guard: arn && guardSeconds !== undefined ? { stateMachineArn: arn, durationSeconds: guardSeconds, metricDelaySeconds } : undefined,
+      secondary: arn && secondaryApprovalSeconds !== undefined ? { stateMachineArn: arn, approvalTimeoutSeconds: secondaryApprovalSeconds } : undefined,
     });
-    verify?.grantStartExecution(stateChange);
-    return { stateChange, verify };
+    followUp?.grantStartExecution(stateChange);
+    if (followUpFunction) this.grantFollowUpActions(followUpFunction, bound, checked, target);
+    return { stateChange, followUp, followUpFunction };
   }
 
-  /** The post-rollback verification machine: the evaluator's loop on the restored version. */
-  private verifyMachine(evaluator: IFunction, group: BoundGroup, checked: CheckedTriggerProps): StateMachine {
-    const maxRunTime = Duration.seconds(checked.verifySeconds! + checked.metricDelaySeconds + VERIFY_GRACE_SECONDS + 600);
-    return new VerifyStateMachine(this, 'Verify', {
+  /** The follow-up machine: the follow-up function's loop for the verification and the guard window, and the secondary action's question. */
+  private followUpMachine(evaluator: IFunction, group: BoundGroup, checked: CheckedTriggerProps): StateMachine {
+    // The longest flow, with the metric delay, the grace for reads and ten minutes to spare.
+    const longest = Math.max(
+      checked.verifySeconds !== undefined ? checked.verifySeconds + checked.metricDelaySeconds + VERIFY_GRACE_SECONDS : 0,
+      checked.guardSeconds !== undefined ? checked.guardSeconds + checked.metricDelaySeconds + GUARD_GRACE_SECONDS : 0,
+      checked.secondaryApprovalSeconds !== undefined ? checked.secondaryApprovalSeconds + 900 : 0,
+    );
+    return new FollowUpStateMachine(this, 'FollowUp', {
       evaluator,
       applicationName: group.applicationName,
       deploymentGroupName: group.deploymentGroupName,
       auditBus: this.auditBus,
-      logGroup: new LogGroup(this, 'VerifyLogs', { retention: RetentionDays.ONE_YEAR }),
-      maxRunTime,
+      logGroup: new LogGroup(this, 'FollowUpLogs', { retention: RetentionDays.ONE_YEAR }),
+      maxRunTime: Duration.seconds(longest + 600),
+      approval: checked.secondaryApprovalSeconds !== undefined,
     }).stateMachine;
+  }
+
+  /**
+   * What the follow-up function may do besides the bake's reads: read the group's latest deployment (a newer
+   * one ends a guard window) and, for the guard window and the secondary action, take traffic off a
+   * bad version: CreateDeployment with an AppSpecContent revision (with GetDeploymentConfig on the
+   * configuration and Get/RegisterApplicationRevision on the application, CodeDeploy permissions
+   * reference) and `overrideAlarmConfiguration` (which needs UpdateDeploymentGroup: CodeDeploy API
+   * reference, CreateDeployment); Lambda UpdateAlias on the function; ECS DescribeServices for the
+   * AppSpec's container; and the one-time claim (UpdateItem records its result).
+   */
+  private grantFollowUpActions(fn: Function, group: BoundGroup, checked: CheckedTriggerProps, target: TargetImpl): void {
+    const acts = checked.guardSeconds !== undefined || checked.secondaryApprovalSeconds !== undefined;
+    if (!acts) return;
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:UpdateDeploymentGroup'], resources: [group.deploymentGroupArn] }),
+    );
+    const platform = target.platform;
+    const config = platform === 'lambda' ? 'CodeDeployDefault.LambdaAllAtOnce' : 'CodeDeployDefault.ECSAllAtOnce';
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [stack.formatArn({ service: 'codedeploy', resource: 'deploymentconfig', resourceName: config, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+        resources: [stack.formatArn({ service: 'codedeploy', resource: 'application', resourceName: group.applicationName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    this.stateTable.grant(fn, 'dynamodb:UpdateItem');
+    for (const [id, reason] of Object.entries(target.grantActions(this, fn, { updateAlias: checked.secondaryApprovalSeconds !== undefined }))) {
+      Validations.of(fn).acknowledge({ id, reason });
+    }
   }
 
   /** Shadow mode: the alarms exist (and are audited by CloudWatch) but CodeDeploy never polls them. */
@@ -606,9 +717,10 @@ export class RollbackTrigger extends Construct {
     return queue;
   }
 
-  private evaluatorHandler(runtime: Runtime, config: EvaluatorConfig, groupPath: string): Function {
-    return this.handler('Evaluator', 'evaluator', runtime, {
-      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers bake steps for ${p} (run by Step Functions)`, groupPath),
+  /** A step Lambda of a machine (the bake's evaluator, the follow-up function): the configuration, the table and the bus. */
+  private stepFunction(id: string, bundle: string, runtime: Runtime, config: EvaluatorConfig, describe: (path: string) => string, groupPath: string): Function {
+    return this.handler(id, bundle, runtime, {
+      description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, describe, groupPath),
       // One step: AWS reads retried for at most 60 s (STEP_RETRY_BUDGET_SECONDS), then HTTP probes
       // (at most 30 s, in parallel); the machine retries a crashed step once.
       timeout: Duration.seconds(120),
@@ -639,8 +751,12 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  private stateChangeHandler(runtime: Runtime, group: BoundGroup, flows: { breaker?: BreakerSettings; verify?: VerifySettings }): Function {
-    const { breaker, verify } = flows;
+  private stateChangeHandler(
+    runtime: Runtime,
+    group: BoundGroup,
+    flows: { breaker?: BreakerSettings; verify?: VerifySettings; guard?: GuardSettings; secondary?: SecondarySettings },
+  ): Function {
+    const { breaker, verify, guard, secondary } = flows;
     return this.handler('StateChange', 'state-change', runtime, {
       description: withinLimit(LAMBDA_DESCRIPTION_LIMIT, (p) => `cdk-rollback-triggers deployment state changes of ${p}: known-good versions and rollback audit`, group.path),
       timeout: Duration.minutes(2),
@@ -653,6 +769,9 @@ export class RollbackTrigger extends Construct {
         ...(breaker ? { [StateChangeEnv.BREAKER]: JSON.stringify(breaker) } : {}),
         // It starts a verification after each successful rollback.
         ...(verify ? { [StateChangeEnv.VERIFY]: JSON.stringify(verify) } : {}),
+        // It starts a guard window after each successful release, a secondary action after each failed rollback.
+        ...(guard ? { [StateChangeEnv.GUARD]: JSON.stringify(guard) } : {}),
+        ...(secondary ? { [StateChangeEnv.SECONDARY]: JSON.stringify(secondary) } : {}),
       },
       asyncDeadLetters: true,
     });
@@ -663,8 +782,8 @@ export class RollbackTrigger extends Construct {
    * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
    * keeps the event in the dead-letter queue.
    */
-  private routeEvents(group: BoundGroup, stateChange: IFunction, flows: { approval: boolean; breaker: boolean; verify: boolean }): void {
-    const { approval, breaker, verify } = flows;
+  private routeEvents(group: BoundGroup, stateChange: IFunction, flows: { approval: boolean; breaker: boolean; verify: boolean; secondary: boolean }): void {
+    const { approval, breaker, verify, secondary } = flows;
     new Rule(this, 'DeploymentStateChange', {
       description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.path),
       eventPattern: {
@@ -683,10 +802,11 @@ export class RollbackTrigger extends Construct {
           AuditDetailType.ROLLBACK_TRIGGERED,
           AuditDetailType.ESCALATION_RAISED,
           AuditDetailType.ROLLBACK_COMPLETED,
-          // The approval gate's question (with its task token) and how it was answered.
+          // The approval gate's or the secondary action's question (with its task token) and how it was answered.
           ...(approval ? [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPROVAL_ANSWERED] : []),
           ...(breaker ? [AuditDetailType.CIRCUIT_OPENED, AuditDetailType.CIRCUIT_CLOSED] : []),
           ...(verify ? [AuditDetailType.ROLLBACK_VERIFIED, AuditDetailType.ROLLBACK_UNHEALTHY] : []),
+          ...(secondary ? [AuditDetailType.SECONDARY_ACTION_TAKEN] : []),
         ],
         detail: { deploymentGroupName: [group.deploymentGroupName] },
       },
@@ -731,7 +851,7 @@ export class RollbackTrigger extends Construct {
   }
 
   /** Alarms (to the notification topic) when work is lost to the dead-letter queue or an execution fails. */
-  private alarmOnLostWork(stateMachine: StateMachine, verify: StateMachine | undefined): IAlarm[] {
+  private alarmOnLostWork(stateMachine: StateMachine, followUp: StateMachine | undefined): IAlarm[] {
     const action = new SnsAction(this.notificationTopic);
     const deadLetters = new Alarm(this, 'DeadLettersAlarm', {
       alarmDescription: 'cdk-rollback-triggers: a hook start, a deployment state change or a notice could not be delivered; it waits in the dead-letter queue',
@@ -742,9 +862,11 @@ export class RollbackTrigger extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     const executions = this.executionFailuresAlarm('BakeFailuresAlarm', stateMachine, 'a bake execution failed, timed out or was aborted; its hook was reported fail-closed or needs a human');
-    // A verification that could not end (its escalation refused too, or timed out) must not go unnoticed.
-    const verifications = verify && this.executionFailuresAlarm('VerifyFailuresAlarm', verify, 'a rollback verification failed, timed out or was aborted; the restored version was not verified');
-    const alarms = [deadLetters, executions, ...(verifications ? [verifications] : [])];
+    // A follow-up that could not end (its escalation refused too, or timed out) must not go unnoticed.
+    const followUps =
+      followUp &&
+      this.executionFailuresAlarm('FollowUpFailuresAlarm', followUp, 'a follow-up execution (rollback verification, guard window or secondary action) failed, timed out or was aborted; a human should look');
+    const alarms = [deadLetters, executions, ...(followUps ? [followUps] : [])];
     for (const alarm of alarms) alarm.addAlarmAction(action);
     return alarms;
   }
@@ -939,15 +1061,18 @@ export class RollbackTrigger extends Construct {
   }
 
   private grantHandlers(
-    fns: { evaluator: Function; starter: Function; stateChange: Function; stateMachine: StateMachine },
+    fns: { evaluator: Function; starter: Function; stateChange: Function; stateMachine: StateMachine; followUp?: Function },
     deploymentGroupArn: string,
     target: TargetImpl,
   ): void {
-    const { evaluator, starter, stateChange, stateMachine } = fns;
+    const { evaluator, starter, stateChange, stateMachine, followUp } = fns;
+    // The follow-up function reads and decides as the evaluator does.
+    const steps = [evaluator, ...(followUp ? [followUp] : [])];
+    const readers = [...steps, stateChange];
     // Service Authorization Reference for CodeDeploy: GetDeployment takes the deploymentgroup
     // resource; ListDeploymentTargets and BatchGetDeploymentTargets define no resource type, so
     // only "*" grants them (read-only; the evaluator refuses deployments of other groups itself).
-    for (const fn of [evaluator, stateChange]) {
+    for (const fn of readers) {
       fn.addToRolePolicy(new PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [deploymentGroupArn] }));
       fn.addToRolePolicy(new PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }));
     }
@@ -965,18 +1090,17 @@ export class RollbackTrigger extends Construct {
       }),
     );
     // GetMetricData has no resource-level permissions.
-    evaluator.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
-    for (const fn of [evaluator, starter, stateChange]) this.auditBus.grantPutEventsTo(fn);
+    for (const fn of steps) fn.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    for (const fn of [...readers, starter]) this.auditBus.grantPutEventsTo(fn);
     // The evaluator reads known-good records and records the first bad signal; the state-change
     // handler records known-good versions and reads the first bad signal.
-    this.stateTable.grant(evaluator, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    this.stateTable.grant(stateChange, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    for (const fn of readers) this.stateTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
     const acknowledgements: Record<string, string> = {
       'AwsSolutions-IAM5[Resource::*]':
         'cloudwatch:GetMetricData, codedeploy:ListDeploymentTargets, codedeploy:BatchGetDeploymentTargets, ecs:DescribeTaskSets and ecs:DescribeTaskDefinition support no resource-level permissions.',
     };
-    for (const fn of [evaluator, stateChange]) Object.assign(acknowledgements, target.grantReads(this, fn));
-    for (const fn of [evaluator, stateChange]) {
+    for (const fn of readers) Object.assign(acknowledgements, target.grantReads(this, fn));
+    for (const fn of readers) {
       for (const [id, reason] of Object.entries(acknowledgements)) Validations.of(fn).acknowledge({ id, reason });
     }
     const stack = Stack.of(this);
@@ -988,11 +1112,11 @@ export class RollbackTrigger extends Construct {
         `execution:<${stack.getLogicalId(stateMachine.node.defaultChild as CfnElement)}.Name>:*]`,
       reason: 'Reads the status of this state machine’s executions only (a duplicate hook invocation); execution names are only known at run time.',
     });
-    // The bake machine and the verification machine run the same evaluator, traced and logged alike.
-    for (const machine of [stateMachine, ...(this.verifyStateMachine ? [this.verifyStateMachine] : [])]) {
+    // The bake machine and the follow-up machine run the same evaluator, traced and logged alike.
+    for (const machine of [stateMachine, ...(this.followUpStateMachine ? [this.followUpStateMachine] : [])]) {
       Validations.of(machine).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(evaluator.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: 'aws-cdk-lib lets the machine invoke the evaluator and its versions; no other function is named.',
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId((machine === stateMachine ? evaluator : followUp!).node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: 'aws-cdk-lib lets the machine invoke its step function and its versions; no other function is named.',
       });
       Validations.of(machine).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

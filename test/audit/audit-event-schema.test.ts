@@ -13,7 +13,7 @@ describe('audit event schema', () => {
 
   it('keeps the public detail interface in step with what the evaluator sends', () => {
     // What the evaluator emits must be readable through the public, jsii-exported interface.
-    expectTypeOf<CoreDetail>().toExtend<Omit<AuditEventDetail, 'reasons' | 'observations' | 'alarmNames' | 'incidents' | 'approval'>>();
+    expectTypeOf<CoreDetail>().toExtend<Omit<AuditEventDetail, 'reasons' | 'observations' | 'alarmNames' | 'incidents' | 'approval' | 'secondaryAction'>>();
     expectTypeOf<keyof AuditEventDetail>().toEqualTypeOf<keyof CoreDetail>();
   });
 

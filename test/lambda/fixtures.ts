@@ -27,21 +27,25 @@ import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,
   type DeploymentCreator,
+  CreateDeploymentCommand,
+  type CreateDeploymentCommandInput,
   type DeploymentInfo,
   GetDeploymentCommand,
+  GetDeploymentGroupCommand,
   LifecycleEventAlreadyCompletedException,
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
   type PutLifecycleEventHookExecutionStatusCommandInput,
 } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, LambdaClient, UpdateAliasCommand, type UpdateAliasCommandInput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, vi } from 'vitest';
-import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, type BreakerRecord, EMPTY_BREAKER, EVALUATOR_CONFIG_SCHEMA_VERSION, type EvaluatorConfig, type KnownGood } from '../../lib/core';
-import { type KnownGoodReader, type StepHandler, type StepLogger, createStepHandler } from '../../lambda/evaluator/index';
+import { AUDIT_EVENT_SOURCE, type AuditDetailType, type AuditEventDetail, type BakeState, type BreakerRecord, EMPTY_BREAKER, EVALUATOR_CONFIG_SCHEMA_VERSION, type EvaluatorConfig, type KnownGood, isFollowUpPhase } from '../../lib/core';
+import { type KnownGoodReader, type StepDeps, type StepHandler, type StepLogger, createStepHandler } from '../../lambda/evaluator/index';
+import { createFollowUpStepHandler } from '../../lambda/follow-up/index';
 import { AVAILABILITY_SLO } from '../core/helpers';
 import { parseExpression, referencedIds } from '../core/emulator/expression';
 
@@ -170,7 +174,13 @@ export type Op =
   | 'KnownGoodGet'
   | 'RecordFirstBadSignal'
   | 'BreakerGet'
-  | 'BreakerPut';
+  | 'BreakerPut'
+  | 'ClaimAction'
+  | 'GetDeploymentGroup'
+  | 'CreateDeployment'
+  | 'UpdateAlias'
+  | 'DescribeServices'
+  | 'DescribeTaskDefinition';
 
 interface QueuedFault {
   readonly error: Error;
@@ -243,6 +253,26 @@ export class FakeKnownGood implements KnownGoodReader {
     });
   }
 
+  /** One-time action claims (guard window, secondary action), with the conditional write the DynamoDB store makes. */
+  readonly claims = new Map<string, { claimedAt: number; result?: string }>();
+
+  async claimAction(claim: string, at: number): Promise<boolean> {
+    return this.dispatch('ClaimAction', () => {
+      if (this.claims.has(claim)) return false;
+      this.claims.set(claim, { claimedAt: at });
+      return true;
+    });
+  }
+
+  async recordActionResult(claim: string, result: string): Promise<void> {
+    const standing = this.claims.get(claim);
+    if (standing) this.claims.set(claim, { ...standing, result });
+  }
+
+  async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined> {
+    return this.claims.get(claim);
+  }
+
   seed(version: string, integrity: string, application = APPLICATION, group = DEPLOYMENT_GROUP): void {
     this.records.set(`${application}#${group}`, { version, integrity });
   }
@@ -300,6 +330,14 @@ export class World {
     ['2', SHA_V2],
   ]);
   readonly deployments = new Map<string, DeploymentModel>();
+  /** The group's latest deployment (GetDeploymentGroup lastAttemptedDeployment); a CreateDeployment makes its own the latest. */
+  latestDeploymentId = DEPLOYMENT_ID;
+  /** CreateDeployment calls CodeDeploy accepted, in order. */
+  readonly createdDeployments: CreateDeploymentCommandInput[] = [];
+  /** UpdateAlias calls Lambda accepted, in order. */
+  readonly aliasUpdates: UpdateAliasCommandInput[] = [];
+  /** ECS task definitions that exist (ARN → status and container images). */
+  readonly taskDefinitions = new Map<string, { status: string; images: Record<string, string> }>();
   trafficModel: TrafficModel;
   /** Per-result StatusCode of GetMetricData. */
   statusModel: StatusModel = () => undefined;
@@ -369,7 +407,7 @@ export class World {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     this.knownGood = new FakeKnownGood((op, normal) => this.dispatch(op, normal));
     this.wire();
-    this.handler = createStepHandler({
+    const deps: StepDeps = {
       config: this.config,
       stateTable: STATE_TABLE,
       eventBus: EVENT_BUS,
@@ -382,7 +420,11 @@ export class World {
         this.now += ms / 1000;
       },
       fetch: options.fetch,
-    });
+    };
+    // The machines' two functions: the bake's evaluator and the follow-up function, each with its own phases.
+    const bake = createStepHandler(deps);
+    const followUp = createFollowUpStepHandler(deps);
+    this.handler = (state) => (isFollowUpPhase(state?.phase) ? followUp(state) : bake(state));
   }
 
   addDeployment(deploymentId: string, info: Partial<DeploymentInfo>, statuses: string[]): DeploymentModel {
@@ -593,6 +635,34 @@ export class World {
       this.now += this.metricLatencySeconds;
       return this.dispatch('GetMetricData', () => this.getMetricData(input));
     });
+    this.cd.on(GetDeploymentGroupCommand).callsFake(() =>
+      this.dispatch('GetDeploymentGroup', () => ({ deploymentGroupInfo: { lastAttemptedDeployment: { deploymentId: this.latestDeploymentId } } })),
+    );
+    this.cd.on(CreateDeploymentCommand).callsFake((input: CreateDeploymentCommandInput) =>
+      this.dispatch('CreateDeployment', () => {
+        this.createdDeployments.push(input);
+        const id = `d-CREATED${this.createdDeployments.length}`;
+        this.addDeployment(id, { description: input.description }, ['Created']);
+        this.latestDeploymentId = id;
+        return { deploymentId: id };
+      }),
+    );
+    this.lam.on(UpdateAliasCommand).callsFake((input: UpdateAliasCommandInput) =>
+      this.dispatch('UpdateAlias', () => {
+        this.aliasUpdates.push(input);
+        return { Name: input.Name, FunctionVersion: input.FunctionVersion };
+      }),
+    );
+    this.ecsMock.on(DescribeServicesCommand).callsFake(() =>
+      this.dispatch('DescribeServices', () => ({ services: [{ loadBalancers: [{ containerName: 'web', containerPort: 8080, targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${TG_BLUE}/1` }] }] })),
+    );
+    this.ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) =>
+      this.dispatch('DescribeTaskDefinition', () => {
+        const def = this.taskDefinitions.get(input.taskDefinition);
+        if (!def) throw awsError('ClientException', 400, 'Unable to describe task definition.');
+        return { taskDefinition: { taskDefinitionArn: input.taskDefinition, status: def.status, containerDefinitions: Object.entries(def.images).map(([name, image]) => ({ name, image })) } };
+      }),
+    );
     this.lam.on(GetFunctionCommand).callsFake((input: { FunctionName: string; Qualifier?: string }) =>
       this.dispatch('GetFunction', () => getFunctionAnswer(this.functionVersions, input)),
     );

@@ -66,7 +66,7 @@ function functionStatements(stack: Stack, fn: RollbackTrigger['evaluatorFunction
 
 /** The verification machine's role's statements. */
 function verifyRoleStatements(stack: Stack, trigger: RollbackTrigger): Statement[] {
-  return statementsOf(stack, logicalId(stack, trigger.verifyStateMachine!.node.findChild('Role')));
+  return statementsOf(stack, logicalId(stack, trigger.followUpStateMachine!.node.findChild('Role')));
 }
 
 /** The state machines of a stack, by logical id. */
@@ -84,7 +84,7 @@ describe('defaults and custom durations: RT_VERIFY, the policy and the machine',
   it('verifyRollback: {} watches 10 min: RT_VERIFY has the machine’s ARN, 600 s and the 3-min metric delay; the policy says 600', () => {
     expect(ROLLBACK_TRIGGER_DEFAULTS.verifyRollbackSeconds).toBe(600);
     const { stack, trigger } = build({ verifyRollback: {} });
-    expect(verifyEnv(stack, trigger)).toEqual({ stateMachineArn: { Ref: logicalId(stack, trigger.verifyStateMachine!) }, durationSeconds: 600, metricDelaySeconds: DELAY });
+    expect(verifyEnv(stack, trigger)).toEqual({ stateMachineArn: { Ref: logicalId(stack, trigger.followUpStateMachine!) }, durationSeconds: 600, metricDelaySeconds: DELAY });
     expect(trigger._policy.verifyRollbackSeconds).toBe(600);
   });
 
@@ -111,19 +111,19 @@ describe('defaults and custom durations: RT_VERIFY, the policy and the machine',
       [{ verifyRollback: { duration: Duration.minutes(30) }, metricDelay: Duration.minutes(5) }, 1_800, 300],
     ] as Array<[Props, number, number]>) {
       const { stack, trigger } = build(props);
-      const machine = machines(stack)[logicalId(stack, trigger.verifyStateMachine!)];
+      const machine = machines(stack)[logicalId(stack, trigger.followUpStateMachine!)];
       expect(machine.Properties.DefinitionString).toBeDefined();
       const definition = synthesizedDefinition(stack, 'Verify');
       expect(definition.TimeoutSeconds).toBe(duration + delay + VERIFY_GRACE_SECONDS + 600);
     }
   });
 
-  it('without verifyRollback: no RT_VERIFY, nothing in the policy, and verifyStateMachine is undefined', () => {
+  it('without verifyRollback: no RT_VERIFY, nothing in the policy, and followUpStateMachine is undefined', () => {
     for (const props of [{}, { circuitBreaker: {} }, { inconclusiveAction: InconclusiveAction.ESCALATE }] as Props[]) {
       const { stack, trigger } = build(props);
       expect(environmentOf(stack, trigger.stateChangeFunction)).not.toHaveProperty(StateChangeEnv.VERIFY);
       expect(trigger._policy).not.toHaveProperty('verifyRollbackSeconds');
-      expect(trigger.verifyStateMachine).toBeUndefined();
+      expect(trigger.followUpStateMachine).toBeUndefined();
     }
   });
 
@@ -245,7 +245,7 @@ describe('the verification machine', () => {
     const { stack, trigger } = build({ verifyRollback: {} });
     const all = machines(stack);
     expect(Object.keys(all)).toHaveLength(2);
-    const id = logicalId(stack, trigger.verifyStateMachine!);
+    const id = logicalId(stack, trigger.followUpStateMachine!);
     expect(id).not.toBe(logicalId(stack, trigger.bakeStateMachine));
     expect(all[id].Properties).toMatchObject({
       StateMachineType: 'STANDARD',
@@ -255,7 +255,7 @@ describe('the verification machine', () => {
     const logGroup = all[id].Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
     expect(logGroup).not.toBe(machines(stack)[logicalId(stack, trigger.bakeStateMachine)].Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]);
     Template.fromStack(stack).hasResource('AWS::Logs::LogGroup', Match.objectLike({ Properties: { RetentionInDays: 365 } }));
-    expect(trigger.verifyStateMachine!.node.path).toBe('TestStack/Rollback/Verify/Resource');
+    expect(trigger.followUpStateMachine!.node.path).toBe('TestStack/Rollback/Verify/Resource');
   });
 
   it('adds exactly one state machine, its role and policy, its log group and the alarm on its failures', () => {
@@ -270,19 +270,19 @@ describe('the verification machine', () => {
     const { stack, trigger } = build({ verifyRollback: {} });
     expect(trigger.operationalAlarms).toHaveLength(3);
     const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
-    const [id, alarm] = Object.entries(alarms).find(([, a]) => JSON.stringify(a.Properties.Metrics ?? []).includes(logicalId(stack, trigger.verifyStateMachine!)))!;
+    const [id, alarm] = Object.entries(alarms).find(([, a]) => JSON.stringify(a.Properties.Metrics ?? []).includes(logicalId(stack, trigger.followUpStateMachine!)))!;
     expect(trigger.operationalAlarms.map((a) => logicalId(stack, a as never))).toContain(id);
     expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(stack, trigger.notificationTopic) }]);
     const metricNames = (alarm.Properties.Metrics as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> } } }>)
       .filter((m) => m.MetricStat)
       .map((m) => m.MetricStat!.Metric);
     expect(metricNames.map((m) => m.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const m of metricNames) expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, trigger.verifyStateMachine!) } }]);
+    for (const m of metricNames) expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, trigger.followUpStateMachine!) } }]);
     // The bake's alarm still watches the bake's machine only.
     const others = Object.entries(alarms).filter(([other]) => other !== id && JSON.stringify(alarms[other].Properties.Metrics ?? []).includes('ExecutionsFailed'));
     expect(others).toHaveLength(1);
     expect(JSON.stringify(others[0][1].Properties.Metrics)).toContain(logicalId(stack, trigger.bakeStateMachine));
-    expect(JSON.stringify(others[0][1].Properties.Metrics)).not.toContain(logicalId(stack, trigger.verifyStateMachine!));
+    expect(JSON.stringify(others[0][1].Properties.Metrics)).not.toContain(logicalId(stack, trigger.followUpStateMachine!));
   });
 
   it('its definition runs the evaluator in a loop and escalates on the audit bus: no CodeDeploy report, no waitForTaskToken', () => {
@@ -325,7 +325,7 @@ describe('IAM', () => {
   it('the state-change function may StartExecution on exactly the verification machine, and on nothing else of Step Functions', () => {
     const { stack, trigger } = build({ verifyRollback: {} });
     const states = functionStatements(stack, trigger.stateChangeFunction).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
-    expect(states).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: logicalId(stack, trigger.verifyStateMachine!) } }]);
+    expect(states).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: logicalId(stack, trigger.followUpStateMachine!) } }]);
     // Not the bake's machine.
     expect(JSON.stringify(states)).not.toContain(logicalId(stack, trigger.bakeStateMachine));
   });
@@ -388,7 +388,7 @@ describe('IAM', () => {
 
   it('the role is assumed by Step Functions only', () => {
     const { stack, trigger } = build({ verifyRollback: {} });
-    const role = Template.fromStack(stack).findResources('AWS::IAM::Role')[logicalId(stack, trigger.verifyStateMachine!.node.findChild('Role'))];
+    const role = Template.fromStack(stack).findResources('AWS::IAM::Role')[logicalId(stack, trigger.followUpStateMachine!.node.findChild('Role'))];
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toHaveLength(1);
     expect(role.Properties.AssumeRolePolicyDocument.Statement[0]).toMatchObject({ Action: 'sts:AssumeRole', Principal: { Service: 'states.amazonaws.com' } });
   });

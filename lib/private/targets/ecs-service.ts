@@ -71,6 +71,12 @@ export class EcsServiceTarget implements TargetImpl {
     return {};
   }
 
+  public grantActions(_scope: Construct, fn: IFunction): Record<string, string> {
+    // The AppSpec of an ECS deployment names the load-balanced container and port: read from the service.
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [this.props.service.serviceArn] }));
+    return {};
+  }
+
   public evaluatorTargetGroups(): EvaluatorConfig['targetGroups'] {
     return [this.props.blueTargetGroup, this.props.greenTargetGroup].map((tg) => ({
       name: tg.targetGroupName,

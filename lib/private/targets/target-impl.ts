@@ -42,6 +42,12 @@ export interface TargetImpl {
    * returns the cdk-nag acknowledgements the grants need, by finding id.
    */
   grantReads(scope: Construct, fn: IFunction): Record<string, string>;
+  /**
+   * Lets the evaluator take traffic off a bad version after the bake (guard window, secondary
+   * action): Lambda UpdateAlias (with `updateAlias`), ECS DescribeServices (the AppSpec's container).
+   * Returns the cdk-nag acknowledgements the grants need, by finding id.
+   */
+  grantActions(scope: Construct, fn: IFunction, options: { readonly updateAlias: boolean }): Record<string, string>;
   /** The evaluator configuration's target groups (ECS) or undefined. */
   evaluatorTargetGroups(): EvaluatorConfig['targetGroups'];
 }

@@ -1,0 +1,176 @@
+import { AuditDetailType as Audit, type SloObservation } from '../../lib/core/audit-events';
+import { type BakeState, bakeDeadline, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
+import { GUARD_ROLLBACK_DESCRIPTION, actionClaimKey, lambdaRollbackAppSpec, ecsRollbackAppSpec } from '../../lib/core/follow-up';
+import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
+import type { DeploymentTargets } from '../shared/codedeploy';
+import { withRetry } from '../shared/retry';
+import { type StepRuntime, describeError, out } from './runtime';
+import { readAndDecide } from './tick';
+import { takeOnce } from './once';
+
+/*
+ * The guard window (lib/core/follow-up.ts): after a release succeeded, CodeDeploy polls no alarm,
+ * so its page tier is still judged here on the new version's own traffic, with the bake's reads and
+ * core's bake decision, for `guard.durationSeconds` from the release's end. A newer deployment of the
+ * group ends the window. On a breach: one rollback deployment to the known-good version recorded
+ * before the release (checked for integrity first), audited as `Rollback Triggered` with reason
+ * `guard-window`; in shadow mode only the audit, with `wouldRollback`.
+ */
+
+/** Reads the release's versions (the new version is its target), then the first tick. */
+export async function guardStart(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
+  let targets: DeploymentTargets;
+  try {
+    targets = await rt.findTargets(state.deploymentId, until);
+  } catch (e) {
+    const why = `the release's targets could not be read (${rt.expected(e)})`;
+    if (rt.now() >= parseDeadline(state.deadline)) return unguarded(rt, state, why);
+    return out(state, { next: 'wait', waitSeconds: rt.config.tickSeconds, unreadable: (state.unreadable ?? 0) + 1 });
+  }
+  const arms = armScopesFor(rt.config, targets);
+  if (typeof arms === 'string') return unguarded(rt, state, arms);
+  // The new version alone: all traffic is on it since the release succeeded.
+  const context = {
+    lifecycleEvent: 'AfterAllowTraffic',
+    toVersion: targets.targetVersion,
+    fromVersion: targets.currentVersion,
+    arms: arms.filter((a) => a.arm === 'canary'),
+    windowStart: floorToMinute(state.hookStartedAt),
+  };
+  return guardTick(rt, { ...state, phase: 'guard-tick', ticks: 0, context, unreadable: undefined }, until);
+}
+
+/** One guard tick: a newer deployment ends the window; else core's bake decision on the release's minutes since it succeeded. */
+export async function guardTick(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
+  const newer = await newerDeploymentOf(rt, state, until);
+  if (newer) {
+    rt.logger.info('guard window ended: a newer deployment of the group', { deploymentId: state.deploymentId, newer });
+    return out(state, { next: 'done' });
+  }
+  const deadline = bakeDeadline(state, 0);
+  const config = { ...rt.config, bakeSeconds: state.guard!.durationSeconds, compareWithBaseline: false };
+  const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic');
+  if (decision.action === 'continue') return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), rt.config.tickSeconds, deadline) });
+  if (decision.verdict !== 'fail') {
+    // The window is over: a pass, or too little traffic to judge. The release stays; nothing to report.
+    rt.logger.info('guard window ended', { deploymentId: state.deploymentId, verdict: decision.verdict, reasons: decision.reasons });
+    return out(ticked, { next: 'done' });
+  }
+  return breach(rt, ticked, { reasons: decision.reasons, observations: decision.observations }, until);
+}
+
+/** The group's newer deployment, if any; a failed read is logged and judged as none (the breach checks again). */
+async function newerDeploymentOf(rt: StepRuntime, state: BakeState, until: number): Promise<string | undefined> {
+  const { applicationName, deploymentGroupName } = rt.guardedGroup();
+  try {
+    const [{ newerDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeploy()]);
+    return await withRetry(() => newerDeployment(client, applicationName, deploymentGroupName, state.deploymentId), rt.retry(until));
+  } catch (e) {
+    rt.logger.warn('could not read the deployment group (a newer deployment ends the guard window)', { error: rt.expected(e) });
+    return undefined;
+  }
+}
+
+type Verdict = { readonly reasons: readonly string[]; readonly observations: readonly SloObservation[] };
+
+/** The page tier breached after the release succeeded: roll back to the known-good version, once. */
+async function breach(rt: StepRuntime, state: BakeState, verdict: Verdict, until: number): Promise<BakeState> {
+  const base = guardBase(rt, state);
+  const rollbackTo = state.guard!.rollbackTo;
+  const said = `guard window: the release ${state.deploymentId} had succeeded, and its page tier breached afterwards on its own traffic`;
+  // The first bad signal: the release is no longer a version to go back to, and time to recovery starts here.
+  await recordBadSignal(rt, state, until);
+  const detail = { ...base, verdict: 'fail' as const, reason: 'guard-window' as const, observations: verdict.observations, ...(rollbackTo ? { toVersion: rollbackTo.version } : {}) };
+  if (rt.config.mode === 'shadow') {
+    await rt.publish([{ type: Audit.ROLLBACK_TRIGGERED, detail: { ...detail, wouldRollback: true, reasons: [`shadow mode: ${said}; a rollback deployment would have been started`, ...verdict.reasons] } }]);
+    return out(state, { next: 'done' });
+  }
+  // A newer deployment may have started since the tick began: it owns the group now.
+  const newer = await newerDeploymentOf(rt, state, until);
+  if (newer) {
+    await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...detail, reasons: [`${said}, but deployment ${newer} started since: not rolled back by the guard window`, ...verdict.reasons] } }]);
+    return out(state, { next: 'done' });
+  }
+  const escalate = async (why: string) => {
+    await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...detail, reasons: [`${said}; ${why}: a human must roll it back`, ...verdict.reasons] } }]);
+    return out(state, { next: 'done' });
+  };
+  if (!rollbackTo) return escalate('no known-good version was recorded before the release');
+  const targets = state.context;
+  const plan = await rollbackPlan(rt, state, rollbackTo, until);
+  if ('problem' in plan) return escalate(plan.problem);
+  const taken = await takeOnce(rt, actionClaimKey('guard', state.deploymentId), until, async () => {
+    const [{ createRollbackDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeploy()]);
+    const { applicationName, deploymentGroupName } = rt.guardedGroup();
+    return withRetry(
+      () => createRollbackDeployment(client, { applicationName, deploymentGroupName, platform: plan.platform, appSpec: plan.appSpec, description: `${GUARD_ROLLBACK_DESCRIPTION}${state.deploymentId}` }),
+      rt.retry(until),
+    );
+  });
+  if (taken.kind === 'failed') return escalate(taken.why);
+  await rt.publish([
+    {
+      type: Audit.ROLLBACK_TRIGGERED,
+      detail: {
+        ...detail,
+        rollbackDeploymentId: taken.result,
+        reasons: [`${said}: rollback deployment ${taken.result} started to the known-good version ${rollbackTo.version}${targets?.toVersion ? ` (from ${targets.toVersion})` : ''}`, ...verdict.reasons],
+      },
+    },
+  ]);
+  return out(state, { next: 'done' });
+}
+
+/** The rollback deployment's AppSpec, once the known-good version is found intact. */
+async function rollbackPlan(
+  rt: StepRuntime,
+  state: BakeState,
+  rollbackTo: { version: string; integrity?: string },
+  until: number,
+): Promise<{ platform: 'lambda' | 'ecs'; appSpec: string } | { problem: string }> {
+  let targets: DeploymentTargets;
+  try {
+    targets = await rt.findTargets(state.deploymentId, until);
+  } catch (e) {
+    return { problem: `the release's targets could not be read (${rt.expected(e)})` };
+  }
+  try {
+    const { recordedVersionState, knownGoodProblem } = await import('../shared/integrity.js');
+    const now = await recordedVersionState(targets, rollbackTo.version, rt, (call) => withRetry(call, rt.retry(until)));
+    const problem = knownGoodProblem(rollbackTo, now);
+    if (problem) return { problem };
+    if (targets.platform === 'lambda' && targets.functionName && targets.functionAlias && targets.targetVersion) {
+      return { platform: 'lambda', appSpec: lambdaRollbackAppSpec(targets.functionName, targets.functionAlias, targets.targetVersion, rollbackTo.version) };
+    }
+    if (targets.platform === 'ecs' && targets.ecsServiceArn) {
+      const { serviceLoadBalancer } = await import('../shared/rollback-actions.js');
+      const lb = await withRetry(async () => serviceLoadBalancer(await rt.ecs(), targets.ecsServiceArn!), rt.retry(until));
+      if (!lb) return { problem: `the ECS service ${targets.ecsServiceArn} names no load-balanced container (an ECS AppSpec needs one)` };
+      return { platform: 'ecs', appSpec: ecsRollbackAppSpec(rollbackTo.version, lb.containerName, lb.containerPort) };
+    }
+    return { problem: `the release's targets name no Lambda alias or ECS service (platform ${targets.platform})` };
+  } catch (e) {
+    return { problem: `the known-good version could not be checked (${rt.expected(e)})` };
+  }
+}
+
+async function recordBadSignal(rt: StepRuntime, state: BakeState, until: number): Promise<void> {
+  try {
+    const store = await rt.knownGood();
+    await withRetry(() => store.recordFirstBadSignal(state.deploymentId, rt.now()), rt.retry(until));
+  } catch (e) {
+    rt.logger.warn('could not record the first bad signal of the guarded release', { error: describeError(e) });
+  }
+}
+
+/** The guard window could not watch the release: a human should know it is unguarded. */
+async function unguarded(rt: StepRuntime, state: BakeState, why: string): Promise<BakeState> {
+  await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...guardBase(rt, state), reasons: [`the guard window of ${state.deploymentId} could not start: ${why}; the release is not guarded after its success`] } }]);
+  return out(state, { next: 'done' });
+}
+
+/** A guard window's audit is the release's and names no hook. */
+function guardBase(rt: StepRuntime, state: BakeState) {
+  const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
+  return rest;
+}

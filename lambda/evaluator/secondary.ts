@@ -1,0 +1,138 @@
+import { answerOf } from '../../lib/core/approval';
+import { AuditDetailType as Audit } from '../../lib/core/audit-events';
+import type { BakeState } from '../../lib/core/bake';
+import { SECONDARY_DEPLOYMENT_DESCRIPTION, type SecondaryAction, actionClaimKey, ecsRollbackAppSpec, secondaryQuestion } from '../../lib/core/follow-up';
+import type { DeploymentTargets } from '../shared/codedeploy';
+import { withRetry } from '../shared/retry';
+import { takeOnce } from './once';
+import { type StepRuntime, out } from './runtime';
+
+/*
+ * The secondary action (lib/core/follow-up.ts): a rollback deployment failed or stopped, so traffic
+ * may still be on the bad version. `secondary` proposes the direct action on the known-good version
+ * (found intact) and the machine asks a human; `secondary-answered` takes it once on an approval,
+ * checking the known-good version again first. Never without an approval; every step audited.
+ */
+
+/** Reads the failed rollback and the known-good record, proposes the action, and asks. */
+export async function secondaryStart(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
+  const s = state.secondary!;
+  const { applicationName, deploymentGroupName } = rt.guardedGroup();
+  let targets: DeploymentTargets;
+  let failure: string;
+  let known;
+  try {
+    const deployment = await rt.getDeployment(state.deploymentId, until);
+    failure = deployment.errorInformation?.message ?? deployment.errorInformation?.code ?? deployment.status ?? 'no error given';
+    targets = await rt.findTargets(state.deploymentId, until);
+    const store = await rt.knownGood();
+    known = await withRetry(() => store.get(applicationName, deploymentGroupName), rt.retry(until));
+  } catch (e) {
+    return noAction(rt, state, `the failed rollback or the known-good record could not be read (${rt.expected(e)})`);
+  }
+  if (!known) return noAction(rt, state, 'no known-good version is recorded for the group');
+  const proposed = await proposal(rt, targets, known, until);
+  if ('problem' in proposed) return noAction(rt, state, proposed.problem);
+  const question = secondaryQuestion(state.deploymentId, s.rolledBack, proposed.action, failure, s.approvalTimeoutSeconds);
+  const request = { kind: 'secondary-action' as const, question, timeoutSeconds: s.approvalTimeoutSeconds, expiresAt: new Date((rt.now() + s.approvalTimeoutSeconds) * 1000).toISOString() };
+  rt.logger.info('asking to approve a secondary action', { deploymentId: state.deploymentId, action: proposed.action });
+  return out(state, { next: 'approve', secondary: { ...s, action: proposed.action, request, reasons: [question] } });
+}
+
+/** The action on the known-good version, once it is found intact; or why there is none. */
+async function proposal(rt: StepRuntime, targets: DeploymentTargets, known: { version: string; integrity?: string }, until: number): Promise<{ action: SecondaryAction } | { problem: string }> {
+  const problem = await integrityProblem(rt, targets, known, until);
+  if (problem) return { problem };
+  if (targets.platform === 'lambda' && targets.functionName && targets.functionAlias) {
+    return { action: { kind: 'update-alias', functionName: targets.functionName, alias: targets.functionAlias, version: known.version, ...(known.integrity ? { integrity: known.integrity } : {}) } };
+  }
+  if (targets.platform === 'ecs' && targets.ecsServiceArn) {
+    try {
+      const { serviceLoadBalancer } = await import('../shared/rollback-actions.js');
+      const lb = await withRetry(async () => serviceLoadBalancer(await rt.ecs(), targets.ecsServiceArn!), rt.retry(until));
+      if (!lb) return { problem: `the ECS service ${targets.ecsServiceArn} names no load-balanced container (an ECS AppSpec needs one)` };
+      return { action: { kind: 'ecs-deployment', taskDefinition: known.version, ...(known.integrity ? { integrity: known.integrity } : {}), ...lb } };
+    } catch (e) {
+      return { problem: `the ECS service could not be read (${rt.expected(e)})` };
+    }
+  }
+  return { problem: `the failed rollback's targets name no Lambda alias or ECS service (platform ${targets.platform})` };
+}
+
+/** Whether the known-good version is intact now (never deployed otherwise). */
+async function integrityProblem(rt: StepRuntime, targets: DeploymentTargets, known: { version: string; integrity?: string }, until: number): Promise<string | undefined> {
+  try {
+    const { recordedVersionState, knownGoodProblem } = await import('../shared/integrity.js');
+    return knownGoodProblem(known, await recordedVersionState(targets, known.version, rt, (call) => withRetry(call, rt.retry(until))));
+  } catch (e) {
+    return `the known-good version ${known.version} could not be checked (${rt.expected(e)})`;
+  }
+}
+
+/** The question was answered, or not: audit the answer, and on an approval take the action once. */
+export async function secondaryAnswered(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
+  const s = state.secondary!;
+  const action = s.action!;
+  const answer = answerOf(s.request ?? { timeoutSeconds: s.approvalTimeoutSeconds, expiresAt: '', error: { Error: 'NoRequest' } });
+  const base = secondaryBase(rt, state);
+  const approval = { kind: 'secondary-action' as const, result: answer.result, question: s.request?.question, ...(answer.answeredBy ? { answeredBy: answer.answeredBy, answeredBySource: answer.answeredBySource } : {}) };
+  const approved = answer.result === 'approved';
+  await rt.publish([
+    {
+      type: Audit.APPROVAL_ANSWERED,
+      detail: { ...base, approval, secondaryAction: action, reasons: [`${answer.said}: ${approved ? 'the secondary action is taken' : 'no secondary action (the escalation stands)'}`] },
+    },
+  ]);
+  if (!approved) return out(state, { next: 'done' });
+  const escalate = async (why: string) => {
+    await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...base, secondaryAction: action, reasons: [`the approved secondary action after the failed rollback ${state.deploymentId} was not taken: ${why}`] } }]);
+    return out(state, { next: 'done' });
+  };
+  let targets: DeploymentTargets;
+  try {
+    targets = await rt.findTargets(state.deploymentId, until);
+  } catch (e) {
+    return escalate(`the failed rollback's targets could not be read (${rt.expected(e)})`);
+  }
+  // Checked again: the version may have changed while a human was deciding.
+  const version = action.kind === 'update-alias' ? action.version : action.taskDefinition;
+  const problem = await integrityProblem(rt, targets, { version, ...(action.integrity ? { integrity: action.integrity } : {}) }, until);
+  if (problem) return escalate(problem);
+  const taken = await takeOnce(rt, actionClaimKey('secondary', state.deploymentId), until, () => act(rt, action, s.rolledBack ?? state.deploymentId, until));
+  if (taken.kind === 'failed') return escalate(taken.why);
+  const what =
+    action.kind === 'update-alias'
+      ? `alias ${action.alias} of ${action.functionName} now points at the known-good version ${action.version} alone`
+      : `deployment ${taken.result} of the known-good task definition ${action.taskDefinition} started`;
+  await rt.publish([{ type: Audit.SECONDARY_ACTION_TAKEN, detail: { ...base, secondaryAction: action, approval, toVersion: version, reasons: [`${what} (${answer.said})`] } }]);
+  return out(state, { next: 'done' });
+}
+
+/** The action itself: UpdateAlias, or CreateDeployment of the known-good task definition. Returns what it did. */
+async function act(rt: StepRuntime, action: SecondaryAction, rolledBack: string, until: number): Promise<string> {
+  const calls = await import('../shared/rollback-actions.js');
+  if (action.kind === 'update-alias') {
+    const client = await rt.lambda();
+    await withRetry(() => calls.pointAlias(client, action.functionName, action.alias, action.version), rt.retry(until));
+    return `${action.functionName}:${action.alias}=${action.version}`;
+  }
+  const client = await rt.codedeploy();
+  const { applicationName, deploymentGroupName } = rt.guardedGroup();
+  const appSpec = ecsRollbackAppSpec(action.taskDefinition, action.containerName, action.containerPort);
+  return withRetry(
+    () => calls.createRollbackDeployment(client, { applicationName, deploymentGroupName, platform: 'ecs', appSpec, description: `${SECONDARY_DEPLOYMENT_DESCRIPTION}${rolledBack}` }),
+    rt.retry(until),
+  );
+}
+
+/** Nothing to propose: the escalation of the failed rollback stands, with why no action is offered. */
+async function noAction(rt: StepRuntime, state: BakeState, why: string): Promise<BakeState> {
+  await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...secondaryBase(rt, state), reasons: [`the rollback ${state.deploymentId} failed and no secondary action can be proposed: ${why}; a human must restore the known-good version`] } }]);
+  return out(state, { next: 'done' });
+}
+
+/** A secondary action's audit is the failed rollback's (deploymentId and rollbackDeploymentId), and names no hook. */
+function secondaryBase(rt: StepRuntime, state: BakeState) {
+  const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
+  return { ...rest, rollbackDeploymentId: state.deploymentId };
+}
