@@ -579,7 +579,7 @@ export class RollbackTrigger extends Construct {
   ): { stateChange: Function; followUp?: StateMachine; followUpFunction?: Function } {
     const { verifySeconds, guardSeconds, secondaryApprovalSeconds, metricDelaySeconds } = checked;
     const wanted = verifySeconds !== undefined || guardSeconds !== undefined || secondaryApprovalSeconds !== undefined;
-    const followUpFunction = wanted ? this.stepFunction('FollowUp', 'follow-up', runtime, config, (p) => `cdk-rollback-triggers follow-up steps for ${p} (verification, guard window, secondary action)`, bound.path) : undefined;
+    const followUpFunction = wanted ? this.stepFunction('FollowUpSteps', 'follow-up', runtime, config, (p) => `cdk-rollback-triggers follow-up steps for ${p} (verification, guard window, secondary action)`, bound.path) : undefined;
     const followUp = followUpFunction ? this.followUpMachine(followUpFunction, bound, checked) : undefined;
     const arn = followUp?.stateMachineArn;
     const stateChange = this.stateChangeHandler(runtime, bound, {

@@ -27,7 +27,7 @@ P.withResolvers ??= function withResolvers<T>() {
 };
 
 /** The trigger's state machine definition, synthesized from a Lambda canary stack (`machine`: which one). */
-export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}, machine: 'Bake' | 'Verify' = 'Bake'): Record<string, unknown> {
+export function bakeDefinition(props: Partial<RollbackTriggerProps> = {}, machine: 'Bake' | 'FollowUp' = 'Bake'): Record<string, unknown> {
   // Shadow mode attaches no alarm: aws-cdk-lib refuses deploymentInAlarm on a group without one.
   const shadow = props.mode === TriggerMode.SHADOW;
   const { stack, group, alias, slo } = lambdaCanary(undefined, shadow ? { autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false } } : {});
@@ -56,7 +56,8 @@ function withoutJsonToString(definition: Record<string, unknown>): Record<string
 function timeoutPathsOnEffectiveInput(definition: Record<string, unknown>): Record<string, unknown> {
   const states = Object.fromEntries(
     Object.entries(definition.States as Record<string, Record<string, unknown>>).map(([name, state]) => {
-      if (state.TimeoutSecondsPath !== '$.approval.timeoutSeconds') return [name, state];
+      // The bake's gate asks with `$.approval`, the follow-up machine's secondary action with `$.secondary.request`.
+      if (state.TimeoutSecondsPath !== '$.approval.timeoutSeconds' && state.TimeoutSecondsPath !== '$.secondary.request.timeoutSeconds') return [name, state];
       return [name, { ...state, TimeoutSecondsPath: '$.Entries[0].Detail.approval.timeoutSeconds' }];
     }),
   );

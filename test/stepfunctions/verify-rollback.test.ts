@@ -14,7 +14,7 @@ const SETTINGS = { durationSeconds: 600, metricDelaySeconds: 180 };
 
 let definition: Record<string, unknown>;
 beforeAll(() => {
-  definition = bakeDefinition({ verifyRollback: {} }, 'Verify');
+  definition = bakeDefinition({ verifyRollback: {} }, 'FollowUp');
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -84,7 +84,7 @@ describe('post-rollback verification on the synthesized machine', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.auditEntries).toHaveLength(1);
-    expect(run.auditEntries[0]).toMatchObject({ DetailType: AuditDetailType.ESCALATION_RAISED, Detail: { rollbackDeploymentId: ROLLBACK_ID, deploymentGroupName: expect.any(String) } });
-    expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(/^the rollback could not be verified: the evaluator could not run/);
+    expect(run.auditEntries[0]).toMatchObject({ DetailType: AuditDetailType.ESCALATION_RAISED, Detail: { deploymentId: ROLLBACK_ID, deploymentGroupName: expect.any(String) } });
+    expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(new RegExp(`^the follow-up \\(verify\\) of deployment ${ROLLBACK_ID} stopped: the evaluator could not run`));
   });
 });
