@@ -10,6 +10,8 @@ export interface KnownGoodRecord extends KnownGood {
   readonly deployedAt?: number;
   /** Epoch seconds the record was written. */
   readonly recordedAt?: number;
+  /** The record this one replaced: what to go back to when this version turns bad after its success. */
+  readonly previous?: KnownGood & { readonly deploymentId?: string };
 }
 
 /** The deployment whose success makes a version known-good. */
@@ -79,12 +81,16 @@ export class KnownGoodStore {
     if (!version) throw new MalformedRecordError(`known-good record ${key} has no ${A.VERSION}`);
     const integrity = item[A.INTEGRITY];
     if (integrity !== undefined && integrity.S === undefined) throw new MalformedRecordError(`known-good record ${key}: ${A.INTEGRITY} is not a string`);
+    const previousVersion = item[A.PREVIOUS_VERSION]?.S;
     return {
       version,
       integrity: integrity?.S,
       deploymentId: item[A.DEPLOYMENT_ID]?.S,
       deployedAt: optionalNumber(item, A.DEPLOYED_AT, key),
       recordedAt: optionalNumber(item, A.RECORDED_AT, key),
+      ...(previousVersion
+        ? { previous: { version: previousVersion, integrity: item[A.PREVIOUS_INTEGRITY]?.S, ...(item[A.PREVIOUS_DEPLOYMENT_ID]?.S ? { deploymentId: item[A.PREVIOUS_DEPLOYMENT_ID].S } : {}) } }
+        : {}),
     };
   }
 
@@ -96,7 +102,14 @@ export class KnownGoodStore {
    * (idempotent); a record without a completion time (written by an older release of this
    * library) is replaced.
    */
-  async put(applicationName: string, deploymentGroupName: string, knownGood: KnownGood, source: KnownGoodSource, now: number): Promise<PutKnownGoodResult> {
+  async put(
+    applicationName: string,
+    deploymentGroupName: string,
+    knownGood: KnownGood,
+    source: KnownGoodSource,
+    now: number,
+    previous?: KnownGood & { readonly deploymentId?: string },
+  ): Promise<PutKnownGoodResult> {
     const written = await this.putIf(
       {
         [PK]: { S: knownGoodKey(applicationName, deploymentGroupName) },
@@ -105,6 +118,9 @@ export class KnownGoodStore {
         [A.DEPLOYMENT_ID]: { S: source.deploymentId },
         [A.DEPLOYED_AT]: { N: String(source.completedAt) },
         [A.RECORDED_AT]: { N: String(now) },
+        ...(previous ? { [A.PREVIOUS_VERSION]: { S: previous.version } } : {}),
+        ...(previous?.integrity !== undefined ? { [A.PREVIOUS_INTEGRITY]: { S: previous.integrity } } : {}),
+        ...(previous?.deploymentId !== undefined ? { [A.PREVIOUS_DEPLOYMENT_ID]: { S: previous.deploymentId } } : {}),
       },
       'attribute_not_exists(#pk) OR attribute_not_exists(#deployedAt) OR #deployedAt < :deployedAt OR (#deployedAt = :deployedAt AND #deploymentId = :deploymentId)',
       { '#pk': PK, '#deployedAt': A.DEPLOYED_AT, '#deploymentId': A.DEPLOYMENT_ID },

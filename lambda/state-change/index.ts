@@ -226,8 +226,13 @@ async function handleChange(inv: Invocation): Promise<void> {
     return breakerChange(inv, (record, now, settings) => recordSuccess(record, inv.change.deploymentId, Math.min(completedAt, now), settings));
   }
   if (rollback) {
-    await startFollowUp(inv, 'secondary action', inv.deps.secondary, secondaryExecutionName(change.deploymentId), () =>
-      secondaryInput(change.deploymentId, completedAt, inv.deps.secondary!, undid ?? deployment.rollbackInfo?.rollbackTriggeringDeploymentId),
+    const proposed = await startFollowUp(
+      inv,
+      'secondary action',
+      inv.deps.secondary,
+      secondaryExecutionName(change.deploymentId),
+      () => secondaryInput(change.deploymentId, completedAt, inv.deps.secondary!, undid ?? deployment.rollbackInfo?.rollbackTriggeringDeploymentId),
+      { rollbackDeploymentId: change.deploymentId, consequence: 'no secondary action is proposed' },
     );
     return inv.publish(AuditDetailType.ESCALATION_RAISED, {
       ...inv.base,
@@ -235,7 +240,8 @@ async function handleChange(inv: Invocation): Promise<void> {
       errorMessage: deployment.errorInformation?.message,
       reasons: [
         `the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`,
-        ...(inv.deps.secondary ? ['a secondary action on the known-good version is proposed for approval (Approval Requested)'] : []),
+        // Only what was started: a start that failed was escalated on its own.
+        ...(proposed ? ['a secondary action on the known-good version is proposed for approval (Approval Requested)'] : []),
       ],
     });
   }
@@ -248,10 +254,17 @@ async function startGuard(inv: Invocation, completedAt: number, previous: KnownG
   const settings = inv.deps.guard;
   if (!settings) return;
   const id = inv.change.deploymentId;
-  // The release's own record (this event handled before, its guard started then): nothing older to go back to is known now.
-  const rollbackTo = previous && previous.deploymentId !== id ? previous : undefined;
+  // The release's own record: this event was handled before, and its guard started then.
   if (previous?.deploymentId === id) return;
-  await startFollowUp(inv, 'guard window', settings, guardExecutionName(id), () => guardInput(id, completedAt, settings, rollbackTo));
+  // A later deployment's record stands (this SUCCESS arrived late): this release no longer serves
+  // traffic; its guard would judge the later one's and "roll back" to it. Same order as store.put.
+  if (previous?.deployedAt !== undefined && previous.deployedAt >= completedAt) {
+    inv.logger.warn('guard window not started: a later deployment’s record stands', { deploymentId: id, completedAt, standing: previous.deploymentId });
+    return;
+  }
+  await startFollowUp(inv, 'guard window', settings, guardExecutionName(id), () => guardInput(id, completedAt, settings, previous), {
+    consequence: 'the release is not guarded',
+  });
 }
 
 /**
@@ -330,9 +343,10 @@ async function rollbackCompleted(inv: Invocation, completedAt: number, triggerin
 /** Starts the post-rollback verification of the restored version (one execution per rollback deployment). */
 async function startVerification(inv: Invocation, completedAt: number, triggering: string | undefined, timeToRecoverySeconds: number | undefined): Promise<void> {
   const rollbackId = inv.change.deploymentId;
-  await startFollowUp(inv, 'verification', inv.deps.verify, verifyExecutionName(rollbackId), () =>
-    verifyInput(rollbackId, completedAt, inv.deps.verify!, triggering, timeToRecoverySeconds),
-  );
+  await startFollowUp(inv, 'verification', inv.deps.verify, verifyExecutionName(rollbackId), () => verifyInput(rollbackId, completedAt, inv.deps.verify!, triggering, timeToRecoverySeconds), {
+    rollbackDeploymentId: rollbackId,
+    consequence: 'the restored version is not verified',
+  });
 }
 
 /**
@@ -340,26 +354,36 @@ async function startVerification(inv: Invocation, completedAt: number, triggerin
  * derived from them, and StartExecution of a Standard workflow refuses a second execution of the
  * same name with ExecutionAlreadyExists, which means it was started). A transient failure to start
  * is thrown (Lambda's retries, then the dead-letter queue, keep the event); any other is escalated
- * and the event goes on.
+ * (with what it costs) and the event goes on. Returns whether the flow runs (started now or before).
  */
-async function startFollowUp(inv: Invocation, flow: string, settings: { readonly stateMachineArn: string } | undefined, name: string, input: () => unknown): Promise<void> {
+async function startFollowUp(
+  inv: Invocation,
+  flow: string,
+  settings: { readonly stateMachineArn: string } | undefined,
+  name: string,
+  input: () => unknown,
+  failure: { readonly consequence: string; readonly rollbackDeploymentId?: string },
+): Promise<boolean> {
   const { sfn } = inv.deps;
-  if (!settings || !sfn) return;
+  if (!settings || !sfn) return false;
   const [client, { StartExecutionCommand }] = await Promise.all([sfn(), import('@aws-sdk/client-sfn')]);
   try {
     await inv.retry(() => client.send(new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name, input: JSON.stringify(input()) })));
   } catch (e) {
-    if (errorName(e) === 'ExecutionAlreadyExists') return;
+    if (errorName(e) === 'ExecutionAlreadyExists') return true;
     if (transient(e)) throw e;
     // A failure no retry heals (the machine is gone, the input refused): say so, and let the rest of
-    // the event be written.
+    // the event be written. rollbackDeploymentId keeps this escalation's idempotency key apart from
+    // the failed rollback's own escalation of the same deployment.
     await inv.publish(AuditDetailType.ESCALATION_RAISED, {
       ...inv.base,
-      reasons: [`the ${flow} of deployment ${inv.change.deploymentId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)})`],
+      ...(failure.rollbackDeploymentId ? { rollbackDeploymentId: failure.rollbackDeploymentId } : {}),
+      reasons: [`the ${flow} of deployment ${inv.change.deploymentId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)}): ${failure.consequence}`],
     });
-    return;
+    return false;
   }
   inv.logger.info(`${flow} started`, { deploymentId: inv.change.deploymentId, execution: name });
+  return true;
 }
 
 /**
@@ -402,9 +426,14 @@ async function recordKnownGood(inv: Invocation, completedAt: number, beforePut?:
   const state = await deployedVersion(inv, targets);
   if (!state.exists) throw new Permanent(`the deployed version ${state.version} no longer exists`);
   const store = await deps.store();
-  if (beforePut) await beforePut(await previousKnownGood(inv));
+  const previous = await previousKnownGood(inv);
+  if (beforePut) await beforePut(previous);
+  // The replaced record is kept in the new one: if this version turns bad after its success (the
+  // guard window), the version to go back to is known. A repeat of this event keeps the original's.
+  const prior = previous?.deploymentId === change.deploymentId ? previous.previous : previous;
+  const kept = prior && { version: prior.version, ...(prior.integrity !== undefined ? { integrity: prior.integrity } : {}), ...(prior.deploymentId ? { deploymentId: prior.deploymentId } : {}) };
   const known = { version: state.version, integrity: state.integrity };
-  const result = await inv.retry(() => store.put(deps.applicationName, deps.deploymentGroupName, known, { deploymentId: change.deploymentId, completedAt }, deps.now()));
+  const result = await inv.retry(() => store.put(deps.applicationName, deps.deploymentGroupName, known, { deploymentId: change.deploymentId, completedAt }, deps.now(), kept));
   if (!result.recorded) {
     // A later deployment's version stands: this SUCCESS arrived late (a retry, a redrive).
     inv.logger.warn('known-good not recorded: a later deployment’s record stands', {
@@ -430,7 +459,7 @@ async function previousKnownGood(inv: Invocation): Promise<KnownGoodRecord | und
     return await inv.retry(() => store.get(inv.deps.applicationName, inv.deps.deploymentGroupName));
   } catch (e) {
     if (transient(e)) throw e;
-    inv.logger.warn('the known-good record before this release is unreadable: the guard window has no version to roll back to', { error: errorName(e) });
+    inv.logger.warn('the known-good record before this release is unreadable: the guard window and a failed rollback have no earlier version to go back to', { error: errorName(e) });
     return undefined;
   }
 }

@@ -32,6 +32,13 @@ export const KnownGoodAttribute = {
   DEPLOYED_AT: 'deployedAt',
   /** Epoch seconds at which the record was written (for humans; not used for ordering). */
   RECORDED_AT: 'recordedAt',
+  /**
+   * The record this one replaced (version, integrity, deployment): when the recorded release itself
+   * turns bad after its success (the guard window), the version to go back to is this one.
+   */
+  PREVIOUS_VERSION: 'previousVersion',
+  PREVIOUS_INTEGRITY: 'previousIntegrity',
+  PREVIOUS_DEPLOYMENT_ID: 'previousDeploymentId',
 } as const;
 
 /** Attributes of a first-bad-signal record (key {@link badSignalKey}). */

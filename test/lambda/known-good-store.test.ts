@@ -4,7 +4,7 @@
  */
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { BAD_SIGNAL_RETENTION_SECONDS, KnownGoodAttribute, StateTableSchema, badSignalKey, knownGoodKey } from '../../lib/core';
+import { ACTION_CLAIM_RETENTION_SECONDS, BAD_SIGNAL_RETENTION_SECONDS, KnownGoodAttribute, StateTableSchema, actionClaimKey, actionClaimTableKey, badSignalKey, knownGoodKey } from '../../lib/core';
 import { KnownGoodStore, MalformedRecordError } from '../../lambda/shared/state';
 import { type Dynalite, withStateTable, closedEndpoint, dynamoClient } from './dynalite';
 
@@ -103,6 +103,60 @@ describe('first bad signal', () => {
     await expect(store.firstBadSignal('d-AAAAAAAA2')).resolves.toBeUndefined();
     // The record expires (TTL) a month after the signal.
     expect((await rawItem(badSignalKey('d-AAAAAAAA1')))?.[StateTableSchema.TTL_ATTRIBUTE]).toEqual({ N: String(T + 100 + BAD_SIGNAL_RETENTION_SECONDS) });
+  });
+});
+
+describe('action claims (a guard window’s or a secondary action’s one action)', () => {
+  const GUARD_CLAIM = actionClaimKey('guard', 'd-AAAAAAAA1');
+
+  it('unclaimed → undefined; the first claim wins, every later one is refused and changes nothing', async () => {
+    await expect(store.actionClaim(GUARD_CLAIM)).resolves.toBeUndefined();
+    await expect(store.claimAction(GUARD_CLAIM, T + 10)).resolves.toBe(true);
+    // A retried step, or an execution redriven an hour later.
+    await expect(store.claimAction(GUARD_CLAIM, T + 10)).resolves.toBe(false);
+    await expect(store.claimAction(GUARD_CLAIM, T + 3_600)).resolves.toBe(false);
+    await expect(store.actionClaim(GUARD_CLAIM)).resolves.toEqual({ claimedAt: T + 10 });
+    // The claim outlives any retry or redrive, then expires (TTL).
+    expect((await rawItem(actionClaimTableKey(GUARD_CLAIM)))?.[StateTableSchema.TTL_ATTRIBUTE]).toEqual({ N: String(T + 10 + ACTION_CLAIM_RETENTION_SECONDS) });
+  });
+
+  it('claims are per flow and per deployment', async () => {
+    await store.claimAction(GUARD_CLAIM, T);
+    await expect(store.claimAction(actionClaimKey('secondary', 'd-AAAAAAAA1'), T)).resolves.toBe(true);
+    await expect(store.claimAction(actionClaimKey('guard', 'd-AAAAAAAA2'), T)).resolves.toBe(true);
+  });
+
+  it('concurrent claimers (separate clients, all at once): exactly one wins', async () => {
+    const clients = Array.from({ length: 12 }, () => dynamoClient(db.endpoint));
+    const won = await Promise.all(clients.map((c, i) => new KnownGoodStore(c, table).claimAction(GUARD_CLAIM, T + i))).finally(() => clients.forEach((c) => c.destroy()));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    // The stored claim is the winner's.
+    await expect(store.actionClaim(GUARD_CLAIM)).resolves.toEqual({ claimedAt: T + won.indexOf(true) });
+  });
+
+  it('the result is undefined until recorded, then read back; the claim stands', async () => {
+    await store.claimAction(GUARD_CLAIM, T);
+    await expect(store.actionClaim(GUARD_CLAIM)).resolves.toEqual({ claimedAt: T });
+    await store.recordActionResult(GUARD_CLAIM, 'd-ROLLBACK9');
+    await expect(store.actionClaim(GUARD_CLAIM)).resolves.toEqual({ claimedAt: T, result: 'd-ROLLBACK9' });
+    await expect(store.claimAction(GUARD_CLAIM, T + 60)).resolves.toBe(false);
+  });
+
+  it('a result without a claim is refused and creates no claim (it would block the action for good)', async () => {
+    await expect(store.recordActionResult(GUARD_CLAIM, 'd-ROLLBACK9')).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    await expect(store.actionClaim(GUARD_CLAIM)).resolves.toBeUndefined();
+    await expect(store.claimAction(GUARD_CLAIM, T)).resolves.toBe(true);
+  });
+
+  it('a claim item without its time throws instead of reading as unclaimed', async () => {
+    await db.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: actionClaimTableKey(GUARD_CLAIM) } } }));
+    await expect(store.actionClaim(GUARD_CLAIM)).rejects.toBeInstanceOf(MalformedRecordError);
+  });
+
+  it('a missing table is an error, never a claim won or refused', async () => {
+    const missing = new KnownGoodStore(db.client, 'no-such-table');
+    await expect(missing.claimAction(GUARD_CLAIM, T)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(missing.actionClaim(GUARD_CLAIM)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
 

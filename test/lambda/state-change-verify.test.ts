@@ -86,7 +86,7 @@ describe('a successful rollback starts one verification', () => {
     expect(VERIFY_GRACE_SECONDS).toBe(600);
     // Exactly what core's verifyInput builds from the same facts.
     expect(run.input).toEqual(verifyInput(ROLLBACK, T0 + 200, VERIFY, RELEASE, 180));
-    expect(world.logLines('info')).toContainEqual(['rollback verification started', { rollbackDeploymentId: ROLLBACK, durationSeconds: 600 }]);
+    expect(world.logLines('info')).toContainEqual(['verification started', { deploymentId: ROLLBACK, execution: verifyExecutionName(ROLLBACK) }]);
     // Nothing else changes: no escalation, nothing reported to CodeDeploy, no known-good version.
     expect(world.audits(AuditDetailType.ESCALATION_RAISED)).toEqual([]);
     expect(world.reportCalls()).toEqual([]);
@@ -157,7 +157,7 @@ describe('one execution per rollback, whatever is delivered twice', () => {
     expect(world.executions.get(`verify-${ROLLBACK}`)!.status).toBe('SUCCEEDED');
     expect(world.audits(AuditDetailType.ESCALATION_RAISED)).toEqual([]);
     // Only the first start is logged as started.
-    expect(world.logLines('info').filter(([m]) => m === 'rollback verification started')).toHaveLength(1);
+    expect(world.logLines('info').filter(([m]) => m === 'verification started')).toHaveLength(1);
   });
 
   it('a repeat whose input differs (the first bad signal is readable now) is ExecutionAlreadyExists too, and succeeds', async () => {
@@ -230,6 +230,8 @@ describe('a start that fails', () => {
     const [escalation] = world.audits(AuditDetailType.ESCALATION_RAISED);
     // (The machine's ARN, in the error, says "rollback-verify": the reason itself must say it.)
     expect(escalation.reasons.join(' ')).toMatch(/verification|not verified/i);
+    // Its own idempotency key: not the key of another escalation of the rollback.
+    expect(escalation.rollbackDeploymentId).toBe(ROLLBACK);
     expect(escalation.reasons.join(' ')).not.toContain('no known-good version was recorded');
   });
 
