@@ -1,6 +1,7 @@
 import { AuditDetailType as Audit, type SloObservation } from '../../lib/core/audit-events';
-import { type BakeState, bakeDeadline, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
+import { type BakeState, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
 import { GUARD_ROLLBACK_DESCRIPTION, actionClaimKey, lambdaRollbackAppSpec, ecsRollbackAppSpec } from '../../lib/core/follow-up';
+import { breakerState, recordRollback } from '../../lib/core/breaker';
 import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
@@ -47,7 +48,9 @@ export async function guardTick(rt: StepRuntime, state: BakeState, until: number
     rt.logger.info('guard window ended: a newer deployment of the group', { deploymentId: state.deploymentId, newer });
     return out(state, { next: 'done' });
   }
-  const deadline = bakeDeadline(state, 0);
+  // The input's own deadline (window + metric delay + grace): not bakeDeadline, which caps it at the
+  // hook's hour and would end a longer window early, unjudged after its first hour.
+  const deadline = parseDeadline(state.deadline);
   const config = { ...rt.config, bakeSeconds: state.guard!.durationSeconds, compareWithBaseline: false };
   const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic');
   if (decision.action === 'continue') return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), rt.config.tickSeconds, deadline) });
@@ -80,7 +83,9 @@ async function breach(rt: StepRuntime, state: BakeState, verdict: Verdict, until
   const said = `guard window: the release ${state.deploymentId} had succeeded, and its page tier breached afterwards on its own traffic`;
   // The first bad signal: the release is no longer a version to go back to, and time to recovery starts here.
   await recordBadSignal(rt, state, until);
-  const detail = { ...base, verdict: 'fail' as const, reason: 'guard-window' as const, observations: verdict.observations, ...(rollbackTo ? { toVersion: rollbackTo.version } : {}) };
+  // A rollback moves traffic off the release's version (the context's toVersion) to the known-good one.
+  const direction = rollbackTo ? { fromVersion: state.context?.toVersion, toVersion: rollbackTo.version } : {};
+  const detail = { ...base, verdict: 'fail' as const, reason: 'guard-window' as const, observations: verdict.observations, ...direction };
   if (rt.config.mode === 'shadow') {
     await rt.publish([{ type: Audit.ROLLBACK_TRIGGERED, detail: { ...detail, wouldRollback: true, reasons: [`shadow mode: ${said}; a rollback deployment would have been started`, ...verdict.reasons] } }]);
     return out(state, { next: 'done' });
@@ -96,11 +101,14 @@ async function breach(rt: StepRuntime, state: BakeState, verdict: Verdict, until
     return out(state, { next: 'done' });
   };
   if (!rollbackTo) return escalate('no known-good version was recorded before the release');
+  // An open circuit breaker turns rollback decisions into a human's (lib/core/breaker.ts); the guard
+  // window has no one to ask, so it escalates instead of acting alone.
+  if (await breakerOpen(rt, until)) return escalate('the circuit breaker of the group is open (too many rollbacks lately: something every release shares may be broken)');
   const targets = state.context;
   const plan = await rollbackPlan(rt, state, rollbackTo, until);
   if ('problem' in plan) return escalate(plan.problem);
   const taken = await takeOnce(rt, actionClaimKey('guard', state.deploymentId), until, async () => {
-    const [{ createRollbackDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeploy()]);
+    const [{ createRollbackDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeployOnce()]);
     const { applicationName, deploymentGroupName } = rt.guardedGroup();
     return withRetry(
       () => createRollbackDeployment(client, { applicationName, deploymentGroupName, platform: plan.platform, appSpec: plan.appSpec, description: `${GUARD_ROLLBACK_DESCRIPTION}${state.deploymentId}` }),
@@ -108,17 +116,49 @@ async function breach(rt: StepRuntime, state: BakeState, verdict: Verdict, until
     );
   });
   if (taken.kind === 'failed') return escalate(taken.why);
+  const counted = taken.repeated ? [] : await countRollback(rt, state, until);
   await rt.publish([
     {
       type: Audit.ROLLBACK_TRIGGERED,
       detail: {
         ...detail,
         rollbackDeploymentId: taken.result,
-        reasons: [`${said}: rollback deployment ${taken.result} started to the known-good version ${rollbackTo.version}${targets?.toVersion ? ` (from ${targets.toVersion})` : ''}`, ...verdict.reasons],
+        reasons: [`${said}: rollback deployment ${taken.result} started to the known-good version ${rollbackTo.version}${targets?.toVersion ? ` (from ${targets.toVersion})` : ''}`, ...verdict.reasons, ...counted],
       },
     },
   ]);
   return out(state, { next: 'done' });
+}
+
+/** Whether the group's circuit breaker is open; an unreadable breaker holds nothing back (a rollback is never blocked by the breaker's own failure). */
+async function breakerOpen(rt: StepRuntime, until: number): Promise<boolean> {
+  const settings = rt.config.breaker;
+  if (!settings) return false;
+  const { applicationName, deploymentGroupName } = rt.guardedGroup();
+  try {
+    const store = await rt.knownGood();
+    const record = await withRetry(() => store.getBreaker(applicationName, deploymentGroupName), rt.retry(until));
+    return breakerState(record, rt.now(), settings) === 'open';
+  } catch (e) {
+    rt.logger.warn('circuit breaker unreadable: the guard window acts alone', { error: describeError(e) });
+    return false;
+  }
+}
+
+/**
+ * The guard window's rollback is one more rollback of the group: counted by the breaker (keyed by the
+ * release, so a repeat counts once). The state-change function does not count it (the release
+ * succeeded; the rollback deployment is the library's own).
+ */
+async function countRollback(rt: StepRuntime, state: BakeState, until: number): Promise<string[]> {
+  if (!rt.config.breaker) return [];
+  try {
+    await rt.changeBreaker(state, (record, now, settings) => recordRollback(record, `guard:${state.deploymentId}`, now, now, settings), until);
+    return [];
+  } catch (e) {
+    rt.logger.warn('could not count the guard window’s rollback in the circuit breaker', { error: describeError(e) });
+    return [`it could not be counted by the circuit breaker (${describeError(e)})`];
+  }
 }
 
 /** The rollback deployment's AppSpec, once the known-good version is found intact. */

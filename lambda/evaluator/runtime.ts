@@ -30,13 +30,18 @@ export interface StepClients {
 /** What the steps need of the known-good store (lambda/shared/state.ts `KnownGoodStore`). */
 export interface KnownGoodReader extends BreakerStore {
   /** Throws when the record cannot be read: never "none recorded" on an error. */
-  get(applicationName: string, deploymentGroupName: string): Promise<KnownGood | undefined>;
+  get(applicationName: string, deploymentGroupName: string): Promise<KnownGoodWithHistory | undefined>;
+  /** Records a version as known-good (a secondary action that put the alias back on it), unless a later record stands. */
+  put(applicationName: string, deploymentGroupName: string, knownGood: KnownGood, source: { deploymentId: string; completedAt: number }, now: number): Promise<unknown>;
   recordFirstBadSignal(deploymentId: string, at: number): Promise<unknown>;
   /** The guard window's and the secondary action's one action: true for the first claim ever. */
   claimAction(claim: string, at: number): Promise<boolean>;
   recordActionResult(claim: string, result: string): Promise<void>;
   actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined>;
 }
+
+/** A known-good record with the deployment that made it and the record it replaced (lambda/shared/state.ts KnownGoodRecord). */
+export type KnownGoodWithHistory = KnownGood & { readonly deploymentId?: string; readonly previous?: KnownGood & { readonly deploymentId?: string } };
 
 export interface StepLogger extends AuditLogger {
   info(message: string, extra: Record<string, unknown>): void;
@@ -91,6 +96,11 @@ export class StepRuntime {
   readonly ecs: Lazy<ECSClient>;
   readonly knownGood: Lazy<KnownGoodReader>;
   readonly codedeploy: Lazy<CodeDeployClient>;
+  /**
+   * CodeDeploy for CreateDeployment: the SDK must not resend it on its own (no idempotency token:
+   * after a timeout the deployment may exist); lambda/shared/rollback-actions.ts decides what to resend.
+   */
+  readonly codedeployOnce: Lazy<CodeDeployClient>;
   private readonly codedeployCalls = once(() => import('../shared/codedeploy.js'));
   private readonly auditSink: Lazy<AuditSink>;
 
@@ -99,6 +109,7 @@ export class StepRuntime {
     this.config = deps.config;
     this.logger = deps.logger;
     this.codedeploy = lazyClient(given.codedeploy, async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient(CLIENT_OPTIONS));
+    this.codedeployOnce = lazyClient(given.codedeploy, async () => new (await import('@aws-sdk/client-codedeploy')).CodeDeployClient({ ...CLIENT_OPTIONS, maxAttempts: 1 }));
     this.cloudwatch = lazyClient(given.cloudwatch, async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(CLIENT_OPTIONS));
     this.lambda = lazyClient(given.lambda, async () => new (await import('@aws-sdk/client-lambda')).LambdaClient(CLIENT_OPTIONS));
     this.ecs = lazyClient(given.ecs, async () => new (await import('@aws-sdk/client-ecs')).ECSClient(CLIENT_OPTIONS));

@@ -1,11 +1,12 @@
 import { answerOf } from '../../lib/core/approval';
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import type { BakeState } from '../../lib/core/bake';
+import type { KnownGood } from '../../lib/core/decision';
 import { SECONDARY_DEPLOYMENT_DESCRIPTION, type SecondaryAction, actionClaimKey, ecsRollbackAppSpec, secondaryQuestion } from '../../lib/core/follow-up';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
 import { takeOnce } from './once';
-import { type StepRuntime, out } from './runtime';
+import { type KnownGoodWithHistory, type StepRuntime, out } from './runtime';
 
 /*
  * The secondary action (lib/core/follow-up.ts): a rollback deployment failed or stopped, so traffic
@@ -20,23 +21,38 @@ export async function secondaryStart(rt: StepRuntime, state: BakeState, until: n
   const { applicationName, deploymentGroupName } = rt.guardedGroup();
   let targets: DeploymentTargets;
   let failure: string;
-  let known;
+  // The store's record carries the deployment that made it and the one it replaced (lambda/shared/state.ts KnownGoodRecord).
+  let recorded: KnownGoodWithHistory | undefined;
   try {
     const deployment = await rt.getDeployment(state.deploymentId, until);
     failure = deployment.errorInformation?.message ?? deployment.errorInformation?.code ?? deployment.status ?? 'no error given';
     targets = await rt.findTargets(state.deploymentId, until);
     const store = await rt.knownGood();
-    known = await withRetry(() => store.get(applicationName, deploymentGroupName), rt.retry(until));
+    recorded = await withRetry(() => store.get(applicationName, deploymentGroupName), rt.retry(until));
   } catch (e) {
     return noAction(rt, state, `the failed rollback or the known-good record could not be read (${rt.expected(e)})`);
   }
-  if (!known) return noAction(rt, state, 'no known-good version is recorded for the group');
+  if (!recorded) return noAction(rt, state, 'no known-good version is recorded for the group');
+  const known = goingBackTo(recorded, s.rolledBack);
+  if ('problem' in known) return noAction(rt, state, known.problem);
   const proposed = await proposal(rt, targets, known, until);
   if ('problem' in proposed) return noAction(rt, state, proposed.problem);
   const question = secondaryQuestion(state.deploymentId, s.rolledBack, proposed.action, failure, s.approvalTimeoutSeconds);
   const request = { kind: 'secondary-action' as const, question, timeoutSeconds: s.approvalTimeoutSeconds, expiresAt: new Date((rt.now() + s.approvalTimeoutSeconds) * 1000).toISOString() };
   rt.logger.info('asking to approve a secondary action', { deploymentId: state.deploymentId, action: proposed.action });
   return out(state, { next: 'approve', secondary: { ...s, action: proposed.action, request, reasons: [question] } });
+}
+
+/**
+ * The version to go back to: the record, unless it names the very release the rollback undid (a
+ * release that succeeded, then breached its guard window, was recorded known-good before its
+ * rollback failed; acting on it would put traffic on the bad version): then the record it replaced.
+ */
+function goingBackTo(recorded: KnownGoodWithHistory, rolledBack: string | undefined): KnownGood | { problem: string } {
+  if (rolledBack === undefined || recorded.deploymentId !== rolledBack) return { version: recorded.version, ...(recorded.integrity !== undefined ? { integrity: recorded.integrity } : {}) };
+  const before = recorded.previous;
+  if (before) return { version: before.version, ...(before.integrity !== undefined ? { integrity: before.integrity } : {}) };
+  return { problem: `the known-good record names version ${recorded.version} of ${rolledBack}, the release the rollback undid, and no earlier version is recorded to go back to` };
 }
 
 /** The action on the known-good version, once it is found intact; or why there is none. */
@@ -104,8 +120,28 @@ export async function secondaryAnswered(rt: StepRuntime, state: BakeState, until
     action.kind === 'update-alias'
       ? `alias ${action.alias} of ${action.functionName} now points at the known-good version ${action.version} alone`
       : `deployment ${taken.result} of the known-good task definition ${action.taskDefinition} started`;
-  await rt.publish([{ type: Audit.SECONDARY_ACTION_TAKEN, detail: { ...base, secondaryAction: action, approval, toVersion: version, reasons: [`${what} (${answer.said})`] } }]);
+  // No deployment records the alias's move (an ECS deployment's success does, in the state-change function).
+  const notes = action.kind === 'update-alias' ? await recordRestored(rt, state, action, until) : [];
+  await rt.publish([{ type: Audit.SECONDARY_ACTION_TAKEN, detail: { ...base, secondaryAction: action, approval, toVersion: version, reasons: [`${what} (${answer.said})`, ...notes] } }]);
   return out(state, { next: 'done' });
+}
+
+/**
+ * The alias is back on the known-good version: the group's record names it again (not the bad
+ * release a failed guard-window rollback left there), so the next guard window and the next
+ * BeforeAllowTraffic check go back to it. Best effort: a failure is said in the audit.
+ */
+async function recordRestored(rt: StepRuntime, state: BakeState, action: SecondaryAction & { kind: 'update-alias' }, until: number): Promise<string[]> {
+  const { applicationName, deploymentGroupName } = rt.guardedGroup();
+  try {
+    const store = await rt.knownGood();
+    const known = { version: action.version, ...(action.integrity !== undefined ? { integrity: action.integrity } : {}) };
+    await withRetry(() => store.put(applicationName, deploymentGroupName, known, { deploymentId: state.deploymentId, completedAt: rt.now() }, rt.now()), rt.retry(until));
+    return [];
+  } catch (e) {
+    rt.logger.warn('could not record the restored version as known-good', { error: rt.expected(e) });
+    return [`the restored version could not be recorded as known-good (${rt.expected(e)}): the group's record still names the version before`];
+  }
 }
 
 /** The action itself: UpdateAlias, or CreateDeployment of the known-good task definition. Returns what it did. */
@@ -116,7 +152,7 @@ async function act(rt: StepRuntime, action: SecondaryAction, rolledBack: string,
     await withRetry(() => calls.pointAlias(client, action.functionName, action.alias, action.version), rt.retry(until));
     return `${action.functionName}:${action.alias}=${action.version}`;
   }
-  const client = await rt.codedeploy();
+  const client = await rt.codedeployOnce();
   const { applicationName, deploymentGroupName } = rt.guardedGroup();
   const appSpec = ecsRollbackAppSpec(action.taskDefinition, action.containerName, action.containerPort);
   return withRetry(

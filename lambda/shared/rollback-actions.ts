@@ -2,6 +2,7 @@ import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { rollbackDeploymentSettings } from '../../lib/core/follow-up';
+import { errorName, isRetryable } from './retry';
 
 // The calls the follow-up machine's steps make to take traffic off a bad version (lib/core/follow-up.ts).
 // Each makes one request and lets its error through: the caller retries within its own budget.
@@ -23,7 +24,9 @@ export async function newerDeployment(client: CodeDeployClient, applicationName:
  * Starts a deployment of `appSpec` (JSON, AppSpecContent) in the group, with the rollback
  * deployment's own settings: all at once, no automatic rollback of it, and the group's alarms not
  * polled (`overrideAlarmConfiguration`, which needs codedeploy:UpdateDeploymentGroup; CodeDeploy API
- * reference, CreateDeployment). Returns the new deployment's id.
+ * reference, CreateDeployment). Returns the new deployment's id. A failure after which the
+ * deployment may exist (a timeout, a 5xx) is thrown as `CreateDeploymentUnconfirmed`, which no
+ * retry list knows: it is never sent twice.
  */
 export async function createRollbackDeployment(
   client: CodeDeployClient,
@@ -31,19 +34,42 @@ export async function createRollbackDeployment(
 ): Promise<string> {
   const { CreateDeploymentCommand } = await import('@aws-sdk/client-codedeploy');
   const settings = rollbackDeploymentSettings(input.platform);
-  const out = await client.send(
-    new CreateDeploymentCommand({
-      applicationName: input.applicationName,
-      deploymentGroupName: input.deploymentGroupName,
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: input.appSpec } },
-      deploymentConfigName: settings.deploymentConfigName,
-      description: input.description,
-      autoRollbackConfiguration: { enabled: settings.autoRollbackEnabled },
-      overrideAlarmConfiguration: { enabled: settings.alarmsEnabled },
-    }),
-  );
+  let out;
+  try {
+    out = await client.send(
+      new CreateDeploymentCommand({
+        applicationName: input.applicationName,
+        deploymentGroupName: input.deploymentGroupName,
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: input.appSpec } },
+        deploymentConfigName: settings.deploymentConfigName,
+        description: input.description,
+        autoRollbackConfiguration: { enabled: settings.autoRollbackEnabled },
+        overrideAlarmConfiguration: { enabled: settings.alarmsEnabled },
+      }),
+    );
+  } catch (e) {
+    // CreateDeployment has no idempotency token: after a timeout or a 5xx the deployment may exist,
+    // and the caller's retry would start a second one. Only a refusal is worth resending.
+    if (isRetryable(e) && !refused(e)) {
+      throw Object.assign(new Error(`CreateDeployment may have started a deployment (${errorName(e)}: ${(e as Error).message}); not resent: check the deployment group`), {
+        name: 'CreateDeploymentUnconfirmed',
+        // An AWS answer (the steps' expected failures), but none a retry list knows.
+        $metadata: {},
+        cause: e,
+      });
+    }
+    throw e;
+  }
   if (!out.deploymentId) throw Object.assign(new Error('CreateDeployment returned no deploymentId'), { name: 'NoDeploymentId' });
   return out.deploymentId;
+}
+
+/** Errors that say the request was refused or never sent: nothing was created. */
+const REFUSED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException', 'RequestThrottledException', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+function refused(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return REFUSED.has(errorName(e)) || (typeof code === 'string' && REFUSED.has(code));
 }
 
 /**

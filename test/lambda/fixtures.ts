@@ -67,6 +67,9 @@ export const STATE_TABLE = 'rollback-state';
 /** ECS: the target groups behind the original (blue) and replacement (green) task sets. */
 export const TG_BLUE = 'orders-blue';
 export const TG_GREEN = 'orders-green';
+/** ECS: the service the deployment group releases, and the container its load balancer sends traffic to. */
+export const ECS_SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/orders-cluster/orders-service';
+export const ECS_CONTAINER = { containerName: 'web', containerPort: 8080 };
 
 /** 99.9 % availability on the function's own per-version traffic. */
 export function lambdaConfig(overrides: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
@@ -176,6 +179,9 @@ export type Op =
   | 'BreakerGet'
   | 'BreakerPut'
   | 'ClaimAction'
+  | 'KnownGoodPut'
+  | 'RecordActionResult'
+  | 'ActionClaim'
   | 'GetDeploymentGroup'
   | 'CreateDeployment'
   | 'UpdateAlias'
@@ -265,16 +271,30 @@ export class FakeKnownGood implements KnownGoodReader {
   }
 
   async recordActionResult(claim: string, result: string): Promise<void> {
-    const standing = this.claims.get(claim);
-    if (standing) this.claims.set(claim, { ...standing, result });
+    return this.dispatch('RecordActionResult', () => {
+      const standing = this.claims.get(claim);
+      if (standing) this.claims.set(claim, { ...standing, result });
+    });
   }
 
   async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined> {
-    return this.claims.get(claim);
+    return this.dispatch('ActionClaim', () => this.claims.get(claim));
   }
 
-  seed(version: string, integrity: string, application = APPLICATION, group = DEPLOYMENT_GROUP): void {
-    this.records.set(`${application}#${group}`, { version, integrity });
+  /** `deploymentId`: the deployment whose success made the version known-good, as the DynamoDB store records it. */
+  seed(version: string, integrity: string, application = APPLICATION, group = DEPLOYMENT_GROUP, deploymentId?: string, previous?: KnownGood & { deploymentId?: string }): void {
+    this.records.set(`${application}#${group}`, { version, integrity, ...(deploymentId ? { deploymentId } : {}), ...(previous ? { previous } : {}) } as KnownGood);
+  }
+
+  /** As the DynamoDB store: written unless a record of a later completion stands. */
+  async put(application: string, group: string, knownGood: KnownGood, source: { deploymentId: string; completedAt: number }): Promise<{ recorded: boolean }> {
+    return this.dispatch('KnownGoodPut', () => {
+      const key = `${application}#${group}`;
+      const standing = this.records.get(key) as (KnownGood & { deployedAt?: number }) | undefined;
+      if (standing?.deployedAt !== undefined && standing.deployedAt > source.completedAt) return { recorded: false };
+      this.records.set(key, { ...knownGood, deploymentId: source.deploymentId, deployedAt: source.completedAt } as KnownGood);
+      return { recorded: true };
+    });
   }
 }
 
@@ -391,6 +411,9 @@ export class World {
     error: (message, extra) => this.logs.push({ level: 'ERROR', message, extra }),
   };
   readonly handler: StepHandler;
+  /** The bake's evaluator and the follow-up function, each refusing the other's phases. */
+  readonly bakeHandler: StepHandler;
+  readonly followUpHandler: StepHandler;
 
   private readonly opCounts = new Map<Op, number>();
   private readonly queued = new Map<Op, QueuedFault[]>();
@@ -424,6 +447,8 @@ export class World {
     // The machines' two functions: the bake's evaluator and the follow-up function, each with its own phases.
     const bake = createStepHandler(deps);
     const followUp = createFollowUpStepHandler(deps);
+    this.bakeHandler = bake;
+    this.followUpHandler = followUp;
     this.handler = (state) => (isFollowUpPhase(state?.phase) ? followUp(state) : bake(state));
   }
 
@@ -653,8 +678,13 @@ export class World {
         return { Name: input.Name, FunctionVersion: input.FunctionVersion };
       }),
     );
-    this.ecsMock.on(DescribeServicesCommand).callsFake(() =>
-      this.dispatch('DescribeServices', () => ({ services: [{ loadBalancers: [{ containerName: 'web', containerPort: 8080, targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${TG_BLUE}/1` }] }] })),
+    // ECS answers a service of another cluster, or one it does not know, as a MISSING failure.
+    this.ecsMock.on(DescribeServicesCommand).callsFake((input: { cluster?: string; services?: string[] }) =>
+      this.dispatch('DescribeServices', () =>
+        input.cluster === 'orders-cluster' && input.services?.length === 1 && input.services[0] === ECS_SERVICE_ARN
+          ? { services: [{ serviceArn: ECS_SERVICE_ARN, loadBalancers: [{ ...ECS_CONTAINER, targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${TG_BLUE}/1` }] }], failures: [] }
+          : { services: [], failures: (input.services ?? []).map((arn) => ({ arn, reason: 'MISSING' })) },
+      ),
     );
     this.ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) =>
       this.dispatch('DescribeTaskDefinition', () => {
@@ -699,7 +729,7 @@ export class World {
         ecsTarget: {
           deploymentId,
           targetId,
-          targetArn: 'arn:aws:ecs:us-east-1:123456789012:service/orders-cluster/orders-service',
+          targetArn: ECS_SERVICE_ARN,
           status: 'InProgress',
           lifecycleEvents,
           taskSetsInfo: [

@@ -88,6 +88,16 @@ export function statesOf(definition: Record<string, unknown>): Record<string, Re
   return definition.States as Record<string, Record<string, any>>;
 }
 
+/** A run's clock that is another's (the fake AWS world's `now`): handlers and waits share it. */
+export function clockOf(owner: { now: number }): { now(): number; advance(seconds: number): void } {
+  return {
+    now: () => owner.now,
+    advance: (seconds) => {
+      owner.now += seconds;
+    },
+  };
+}
+
 function ownClock(start: number): { now(): number; advance(seconds: number): void } {
   let now = start;
   return {
