@@ -1,5 +1,5 @@
 import { formatNumber, formatSeconds } from '../core';
-import type { DeploymentPhase, DeploymentShape, PathOutcome, SimulationResult } from '../core/simulator';
+import type { DeploymentPhase, DeploymentShape, GuardWindowOutcome, PathOutcome, SimulationResult } from '../core/simulator';
 import { catalogAlarms, firstAtOrAbove, formatBurn, peakOf, scopeLabel } from './alarm-catalog';
 import type { InputSummary } from './simulate-command';
 
@@ -38,6 +38,10 @@ export function renderTimeline(input: InputSummary, result: SimulationResult): s
 
   lines.push('', `Outcome: ${outcomeHeadline(result.outcome, at)}`);
   for (const reason of result.outcome.reasons) lines.push(`  - ${reason}`);
+  if (result.guardWindow) {
+    lines.push('', `Guard window: ${guardHeadline(result.guardWindow, at)}`);
+    for (const reason of result.guardWindow.reasons) lines.push(`  - ${reason}`);
+  }
 
   lines.push('', 'Paths');
   for (const path of result.paths) {
@@ -121,6 +125,20 @@ function outcomeHeadline(outcome: PathOutcome, at: (m: number) => string): strin
   const action = outcome.rollback === true ? 'ROLLED BACK' : outcome.verdict === 'pass' ? 'DEPLOYED' : outcome.verdict === 'none' ? 'UNDECIDED' : outcome.verdict.toUpperCase();
   const when = outcome.minute === undefined ? '' : ` at minute ${at(outcome.minute)}${outcome.detectionMinutes !== undefined ? ` (${formatNumber(Number(outcome.detectionMinutes.toFixed(2)))} min after the release)` : ''}`;
   return `${action}${when} — decided by the ${pathName(outcome.path)} (${outcome.verdict}${outcome.status ? `, reported ${outcome.status}` : ''})${outcome.source ? `, ${outcome.source}` : ''}`;
+}
+
+function guardHeadline(g: GuardWindowOutcome, at: (m: number) => string): string {
+  const span = `${formatSeconds(g.durationSeconds)} from minute ${at(g.startMinute)}`;
+  switch (g.outcome) {
+    case 'breach':
+      return `BREACH at minute ${at(g.breachMinute!)} (${span}) → ${g.wouldRollback ? 'would have rolled back (shadow mode: audit only)' : 'rollback deployment to the known-good version'}`;
+    case 'held':
+      return `HELD (${span}, minutes ${at(g.startMinute)}–${at(g.lastJudgedMinute)} judged) — no breach`;
+    case 'inconclusive':
+      return `INCONCLUSIVE at minute ${at(g.endMinute)} (${span}) — too little traffic to judge, nothing done`;
+    default:
+      return `SERIES ENDED (${span}) — no breach in the minutes the series holds, but it ends before the window's last judged minute (${at(g.lastJudgedMinute)}): not known to hold`;
+  }
 }
 
 function pathHeadline(path: PathOutcome, at: (m: number) => string): string {

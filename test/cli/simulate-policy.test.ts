@@ -104,14 +104,17 @@ describe('the inline policy shorthand builds the policy the constructs would', (
       bakeSeconds: 600,
     });
     const [synthesized] = (normalized(fromConstructs, 'FargateService') as RollbackPolicy).rollbackTriggers!.map((t) => JSON.parse(JSON.stringify(t).split('"STACK/').join('"inline/')));
-    // The example also shows the circuit breaker and rollback verification, which an inline policy
-    // does not describe; the breaker's approval wait moves the deadline to 52 − 30 = 22 min.
-    const { circuitBreaker, approvalTimeoutSeconds, escalateInconclusive, verifyRollbackSeconds, deadlineSeconds, ...alarmsAndBake } = synthesized;
-    expect({ circuitBreaker, approvalTimeoutSeconds, escalateInconclusive, verifyRollbackSeconds, deadlineSeconds }).toEqual({
+    // The example also shows the circuit breaker, rollback verification, the guard window and the
+    // secondary action, which an inline policy does not describe; the breaker's approval wait moves
+    // the deadline to 52 − 30 = 22 min.
+    const { circuitBreaker, approvalTimeoutSeconds, escalateInconclusive, verifyRollbackSeconds, guardWindowSeconds, secondaryActionSeconds, deadlineSeconds, ...alarmsAndBake } = synthesized;
+    expect({ circuitBreaker, approvalTimeoutSeconds, escalateInconclusive, verifyRollbackSeconds, guardWindowSeconds, secondaryActionSeconds, deadlineSeconds }).toEqual({
       circuitBreaker: { maxRollbacks: 3, windowSeconds: 3_600, cooldownSeconds: 3_600 },
       approvalTimeoutSeconds: 1_800,
       escalateInconclusive: false,
       verifyRollbackSeconds: 600,
+      guardWindowSeconds: 7_200,
+      secondaryActionSeconds: 3_600,
       deadlineSeconds: 1_320,
     });
     const { deadlineSeconds: _inlineDeadline, ...inlineRest } = inline.rollbackTriggers![0];

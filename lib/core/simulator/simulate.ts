@@ -17,7 +17,8 @@ import { HEALTH_CHECK_DEFAULTS } from '../defaults';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evaluator-config';
 import { approvalRequest, needsApproval } from '../approval';
-import { MAX_DEADLINE_SECONDS, type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, shadowed, tickClock } from '../bake';
+import { MAX_DEADLINE_SECONDS, type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, parseDeadline, shadowed, tickClock } from '../bake';
+import { guardInput } from '../follow-up';
 import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId, syntheticsFailure, syntheticsPending } from '../metric-queries';
 import { HISTORY_SECONDS } from '../windows';
 import {
@@ -32,7 +33,7 @@ import {
 } from '../policy';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
-import type { EvaluatorSettings, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
+import type { EvaluatorSettings, GuardWindowOutcome, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
 import { resolveSettings, validateIngestionDelay, validateRelease, validateSeries, validateShape } from './validate';
 
 /**
@@ -82,6 +83,7 @@ export function simulate(input: SimulationInput): SimulationResult {
   );
   const pagingPath = pagingOutcome(paging, policy, release);
   const outcome = firstToRollBack(alarmPath, evaluator);
+  const guardWindow = replayGuardWindow(series, evaluatorSlos, settings, clock, trigger, outcome, span.lastMinute);
 
   return {
     phases: phasesOf(plan, {
@@ -98,6 +100,7 @@ export function simulate(input: SimulationInput): SimulationResult {
     paths: [alarmPath, evaluator, pagingPath],
     evaluatorSettings: settings,
     ingestionDelayMinutes: delay,
+    ...(guardWindow ? { guardWindow } : {}),
   };
 }
 
@@ -525,7 +528,7 @@ function runEvaluator(
 ): PathOutcome {
   // The hook lasts at most an hour: later minutes are never read.
   const lastReadable = clock.allTrafficMinute + Math.ceil(HOOK_LIMIT_SECONDS / 60) + 1;
-  const results = queryResultsOf(series, judged, release, lastReadable);
+  const results = queryResultsOf(series, judged, release - HISTORY_SECONDS / 60, lastReadable);
   const health = healthReplayOf(series, trigger, clock.windowStart / 60 - HISTORY_SECONDS / 60, lastReadable);
   const { decision, at } = firstReport(judged, results, health, clock);
   const source = decisionSource(decision, judged, health);
@@ -543,9 +546,9 @@ type Report = Decision & { action: 'report' };
 
 /**
  * The series as the step Lambda's GetMetricData results, by core's query ids, every one Complete,
- * read as the step Lambda reads: from the history's start, an hour before the release.
+ * read as the step Lambda reads: from the history's start (an hour before the judged window).
  */
-function queryResultsOf(series: readonly SeriesEntry[], judged: readonly JudgedSlo[], release: number, lastReadable: number): Map<string, QueryResult> {
+function queryResultsOf(series: readonly SeriesEntry[], judged: readonly JudgedSlo[], fromMinute: number, lastReadable: number): Map<string, QueryResult> {
   const results = new Map<string, QueryResult>();
   judged.forEach((j, i) => {
     const bad = badField(j.slo);
@@ -553,7 +556,7 @@ function queryResultsOf(series: readonly SeriesEntry[], judged: readonly JudgedS
       ['canary', 'canary'],
       ['baseline', 'stable'],
     ] as const) {
-      const { numerator, total } = armSeries(series, stream, bad, release - HISTORY_SECONDS / 60, lastReadable);
+      const { numerator, total } = armSeries(series, stream, bad, fromMinute, lastReadable);
       results.set(queryId(i, arm, 'numerator'), { status: 'Complete', series: numerator });
       results.set(queryId(i, arm, 'total'), { status: 'Complete', series: total });
     }
@@ -579,7 +582,7 @@ function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, 
   const slosJudged = judged.map((j) => j.evaluator);
   for (const t of clock.ticks) {
     const slos = bakeDataFor(slosJudged, arms, results, clock.windowStart, t.end);
-    const { healthFailures, healthPending } = healthAt(health, clock, t);
+    const { healthFailures, healthPending } = healthAt(health, syntheticsWindow(clock, t));
     const d = decideBake({
       config: clock.config,
       bakedSeconds: t.bakedSeconds,
@@ -594,13 +597,13 @@ function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, 
   throw new Error('internal: the evaluator replay did not reach a decision before the hook deadline');
 }
 
-/** The Synthetics checks' failures and pending runs at one tick, on the series' clock. */
-function healthAt(health: HealthReplay, clock: BakeClock, t: Tick): { healthFailures: string[]; healthPending: string[] } {
+/** The Synthetics checks' failures and pending runs at one tick (its window), on the series' clock. */
+function healthAt(health: HealthReplay, window: { releaseAt: number; from: number; to: number }): { healthFailures: string[]; healthPending: string[] } {
   const healthFailures: string[] = [];
   const healthPending: string[] = [];
   for (const h of health.synthetics) {
-    const failure = syntheticsFailure(h.check, h.series, syntheticsWindow(clock, t));
-    const waiting = failure === undefined ? syntheticsPending(h.check, h.series, syntheticsWindow(clock, t)) : undefined;
+    const failure = syntheticsFailure(h.check, h.series, window);
+    const waiting = failure === undefined ? syntheticsPending(h.check, h.series, window) : undefined;
     if (failure !== undefined) healthFailures.push(onSeriesClock(failure));
     if (waiting !== undefined) healthPending.push(onSeriesClock(waiting));
   }
@@ -698,6 +701,93 @@ function evaluatorOutcome(decision: Report & { wouldRollback?: boolean }, minute
     ...(decision.escalate ? { escalate: true } : {}),
     ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guard window
+
+/**
+ * The guard window as the follow-up machine runs it (lambda/evaluator/guard.ts): started when the
+ * release succeeds — the evaluator's report, which completes the deployment — with core's
+ * `guardInput` (window from the success minute floored, deadline after the window, the metric delay
+ * and the grace), ticking on core's clock, each tick `decideBake` on the new version's own traffic
+ * (all of it is on the new version now: no comparison with the old one) and the Synthetics checks.
+ * A failing tick is the breach; a pass or inconclusive verdict at the end does nothing.
+ */
+function replayGuardWindow(
+  series: readonly SeriesEntry[],
+  judged: readonly JudgedSlo[],
+  settings: EvaluatorSettings,
+  clock: BakeClock,
+  trigger: PolicyRollbackTrigger | undefined,
+  outcome: PathOutcome,
+  lastMinute: number,
+): GuardWindowOutcome | undefined {
+  const durationSeconds = trigger?.guardWindowSeconds;
+  if (durationSeconds === undefined || outcome.path !== 'evaluator' || outcome.status !== 'Succeeded' || outcome.minute === undefined) return undefined;
+  const succeededAt = outcome.minute * 60;
+  const state = guardInput('simulated-release', succeededAt, { durationSeconds, metricDelaySeconds: settings.metricDelaySeconds });
+  const start = state.hookStartedAt;
+  // The input's own deadline, as guardTick reads it: a guard window answers no hook, so no hour caps it.
+  const deadline = parseDeadline(state.deadline);
+  const config = { ...clock.config, bakeSeconds: durationSeconds, compareWithBaseline: false };
+  const arms: ArmScope[] = [{ arm: 'canary', dimensions: {} }];
+  const fromMinute = start / 60 - HISTORY_SECONDS / 60;
+  const toMinute = Math.ceil(deadline / 60);
+  const results = queryResultsOf(series, judged, fromMinute, toMinute);
+  const health = healthReplayOf(series, trigger, fromMinute, toMinute);
+  const slos = judged.map((j) => j.evaluator);
+  for (let now = succeededAt; ; now += nextWaitSeconds(now, settings.tickSeconds, deadline)) {
+    const t = tickClock(now, start, settings.metricDelaySeconds);
+    // As the guard's health checks judge: runs since the success against the hour before it.
+    const { healthFailures, healthPending } = healthAt(health, { releaseAt: start, from: start, to: t.end });
+    const d = decideBake({
+      config,
+      bakedSeconds: t.bakedSeconds,
+      hookAgeSeconds: t.hookAgeSeconds,
+      deadlineSeconds: deadline - start,
+      lifecycleEvent: 'AfterAllowTraffic',
+      slos: bakeDataFor(slos, arms, results, start, t.end),
+      healthFailures,
+      healthPending,
+    });
+    if (d.action === 'report') return guardOutcome(d, t, start, durationSeconds, lastMinute, trigger?.shadow === true, health.notes);
+    if (now >= deadline) throw new Error('internal: the guard window replay did not reach a decision by its deadline');
+  }
+}
+
+function guardOutcome(d: Report, t: Tick, start: number, durationSeconds: number, lastMinute: number, shadow: boolean, notes: readonly string[]): GuardWindowOutcome {
+  const endMinute = t.now / 60;
+  const lastJudgedMinute = t.end / 60 - 1;
+  const base = { startMinute: start / 60, endMinute, durationSeconds, lastJudgedMinute, observations: d.observations as SloObservation[] };
+  const judgedSpan =
+    lastJudgedMinute >= start / 60
+      ? `the guard window judged minutes ${fmtMinute(start / 60)} to ${fmtMinute(lastJudgedMinute)} on the new version's own traffic`
+      : 'the guard window had judged no minute yet';
+  if (d.verdict === 'fail') {
+    const said = `the release had succeeded, and its page tier breached afterwards at minute ${fmtMinute(endMinute)}`;
+    return shadow
+      ? { ...base, outcome: 'breach', breachMinute: endMinute, rollback: false, wouldRollback: true, reasons: [`shadow mode: ${said}; a rollback deployment would have been started (audit only)`, ...d.reasons, ...notes] }
+      : {
+          ...base,
+          outcome: 'breach',
+          breachMinute: endMinute,
+          rollback: true,
+          reasons: [`${said}: a rollback deployment to the known-good version recorded before the release (escalated instead when none was recorded)`, ...d.reasons, ...notes],
+        };
+  }
+  const short = t.bakedSeconds < durationSeconds ? [`the window ended at its deadline with ${formatNumber(t.bakedSeconds / 60)} of its ${formatNumber(durationSeconds / 60)} min judged`] : [];
+  // Minutes the series does not hold read as no traffic: no breach there is no evidence it held.
+  if (lastMinute < lastJudgedMinute) {
+    return {
+      ...base,
+      outcome: 'series-ended',
+      reasons: [`the series ends at minute ${lastMinute}, before the guard window's last judged minute (${fmtMinute(lastJudgedMinute)}): no breach in the minutes it holds, but no evidence it held`, judgedSpan, ...short, ...d.reasons, ...notes],
+    };
+  }
+  const outcome = d.verdict === 'pass' ? 'held' : 'inconclusive';
+  const what = outcome === 'held' ? 'no breach: the release stays' : 'too little traffic to judge: nothing is done, the release stays';
+  return { ...base, outcome, reasons: [`${judgedSpan}; ${what}`, ...short, ...d.reasons, ...notes] };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -176,4 +176,42 @@ export interface SimulationResult {
   readonly evaluatorSettings?: EvaluatorSettings;
   /** The ingestion delay the alarm replays used, in minutes. */
   readonly ingestionDelayMinutes?: number;
+  /**
+   * The guard window after the release succeeded, replayed on the series' minutes after the success.
+   * Absent when the trigger has no guard window, or the release did not succeed (nothing to guard).
+   */
+  readonly guardWindow?: GuardWindowOutcome;
+}
+
+/**
+ * The guard window's replay: after the release succeeded, the follow-up machine still judges the
+ * page tier on the new version's own traffic (lambda/evaluator/guard.ts) — the same tick clock and
+ * `decideBake` call (canary arm only, no comparison with the old version), from the success minute
+ * for the trigger's `guardWindowSeconds`. A newer deployment, which would end it early, is not in a series.
+ */
+export interface GuardWindowOutcome {
+  /** The window's first judged minute: the minute the release succeeded in (floored). */
+  readonly startMinute: number;
+  /** When the window ended: the tick that found the breach, or the last tick. Fractional like evaluator ticks. */
+  readonly endMinute: number;
+  /** The trigger's guard window, in seconds. */
+  readonly durationSeconds: number;
+  /** The last minute of data the deciding tick read (the metric delay behind `endMinute`). */
+  readonly lastJudgedMinute: number;
+  /**
+   * `breach`: the page tier (or a Synthetics check) failed on the new version's traffic — a rollback
+   * deployment to the known-good version; `held`: the whole window judged, no breach; `inconclusive`:
+   * too little traffic to judge (nothing is done); `series-ended`: no breach in the minutes the series
+   * holds, but it ends before the window's last judged minute, so the replay cannot say it held.
+   */
+  readonly outcome: 'breach' | 'held' | 'inconclusive' | 'series-ended';
+  /** The tick that found the breach (equals `endMinute`). */
+  readonly breachMinute?: number;
+  /** Enforcing: a breach starts a rollback deployment (escalated instead when no known-good version was recorded). */
+  readonly rollback?: boolean;
+  /** Shadow mode: a breach is only audited; the guard would have rolled the release back. */
+  readonly wouldRollback?: boolean;
+  readonly reasons: readonly string[];
+  /** The numbers behind the deciding tick, per SLO (as in the audit trail). */
+  readonly observations?: readonly SloObservation[];
 }

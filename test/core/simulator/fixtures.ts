@@ -29,6 +29,8 @@ export interface LambdaServiceOptions {
   readonly healthChecks?: HealthCheck[];
   /** The trigger's circuit breaker (its approval gate comes with it). */
   readonly circuitBreaker?: CircuitBreakerOptions;
+  /** The trigger's guard window after a release succeeds. */
+  readonly guardWindow?: Duration;
 }
 
 /**
@@ -69,6 +71,7 @@ function synthesizeService(options: LambdaServiceOptions) {
     mode: options.mode,
     healthChecks: options.healthChecks,
     circuitBreaker: options.circuitBreaker,
+    guardWindow: options.guardWindow,
   });
   return { stack, slo, trigger, policy: policyOf(stack) };
 }
