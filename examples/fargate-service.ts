@@ -168,6 +168,12 @@ export class FargateServiceStack extends Stack {
       // After each rollback, watch the restored task set for 10 min on its own traffic:
       // `Rollback Verified`, or `Rollback Unhealthy` (escalated, counted by the breaker).
       verifyRollback: {},
+      // CodeDeploy polls no alarm once a release succeeded: for 2 h afterwards the page tier is still
+      // judged on the new task set's traffic, and a breach deploys the known-good task definition back.
+      guardWindow: Duration.hours(2),
+      // A rollback that itself fails leaves the bad task set serving: propose deploying the known-good
+      // task definition directly, and do it once a human approves (`rollback-triggers approve`).
+      secondaryAction: {},
     });
 
     new CfnOutput(this, 'HookFunctionArn', {

@@ -15,6 +15,7 @@ import type {
 import type { GetCallerIdentityCommandOutput } from '@aws-sdk/client-sts';
 import { APPROVAL_REJECTED_ERROR, type ApprovalAnswer, MAX_ANSWER_FIELD } from '../core/approval';
 import { bakeExecutionNamePrefix } from '../core/bake';
+import { secondaryExecutionName } from '../core/follow-up';
 import { DEPLOYMENT_ID_PATTERN } from '../core/handler-events';
 import { FlagSpec, parseFlags } from './flags';
 import { InputError, flagError } from './input-error';
@@ -82,8 +83,8 @@ export class AnswerError extends Error {
 export function answerUsage(kind: AnswerKind): string {
   const what =
     kind === 'approve'
-      ? 'Approve the bake\u2019s pending approval question (SendTaskSuccess): the release reports what\n            the question says an approval means (Succeeded: it continues).'
-      : 'Reject the bake\u2019s pending approval question (SendTaskFailure, error "Rejected"): the release\n            reports what the question says a rejection means (Failed: it is rolled back).';
+      ? 'Approve the pending approval question (SendTaskSuccess): a bake reports what the question says\n            an approval means (Succeeded: the release continues); a failed rollback\u2019s secondary action\n            is taken.'
+      : 'Reject the pending approval question (SendTaskFailure, error "Rejected"): a bake reports what the\n            question says a rejection means (Failed: the release is rolled back); a failed rollback\u2019s\n            secondary action is not taken.';
   return `Usage: rollback-triggers ${kind} --execution ARN [options]
        rollback-triggers ${kind} --deployment ID --state-machine ARN [options]
 
@@ -91,8 +92,10 @@ export function answerUsage(kind: AnswerKind): string {
 
   Which bake:
     --execution ARN         the waiting execution (the "Approval Requested" event's executionArn)
-    --deployment ID         the CodeDeploy deployment (d-XXXXXXXXX) whose running bake waits
-    --state-machine ARN     with --deployment: the bake state machine (RollbackTrigger.bakeStateMachine)
+    --deployment ID         the CodeDeploy deployment (d-XXXXXXXXX) whose running bake waits, or
+                            the failed rollback deployment whose secondary action waits
+    --state-machine ARN     with --deployment: the bake state machine (RollbackTrigger.bakeStateMachine),
+                            or for a secondary action RollbackTrigger.followUpStateMachine
 
   The answer (kept in the audit, at most ${MAX_ANSWER_FIELD} characters each):
     --by NAME               who answers (approvedBy); the caller's ARN from STS GetCallerIdentity
@@ -153,7 +156,7 @@ export function parseAnswerFlags(kind: AnswerKind, argv: readonly string[]): Ans
     throw flagError('--state-machine goes with --deployment; --execution already names the execution');
   }
   if (v.deployment !== undefined && v['state-machine'] === undefined) {
-    throw flagError(`--deployment needs --state-machine ARN, the bake state machine its executions run in (RollbackTrigger.bakeStateMachine)`);
+    throw flagError(`--deployment needs --state-machine ARN, the state machine its executions run in (RollbackTrigger.bakeStateMachine, or followUpStateMachine for a failed rollback's secondary action)`);
   }
   const arnRegion = v.execution !== undefined ? checkExecutionArn(v.execution) : checkStateMachineArn(v['state-machine']!);
   if (v.deployment !== undefined && !DEPLOYMENT_ID_PATTERN.test(v.deployment)) {
@@ -249,10 +252,12 @@ async function findPending(aws: ApprovalAws, target: AnswerTarget): Promise<Pend
 
 async function findByDeployment(aws: ApprovalAws, deploymentId: string, stateMachineArn: string): Promise<PendingQuestion> {
   const prefix = bakeExecutionNamePrefix(deploymentId);
-  const running = (await listRunning(aws, stateMachineArn)).filter((e) => e.name?.startsWith(prefix) && e.executionArn);
+  // A bake's executions are named after the deployment and the hook; a failed rollback's secondary action after the rollback.
+  const secondary = secondaryExecutionName(deploymentId);
+  const running = (await listRunning(aws, stateMachineArn)).filter((e) => (e.name?.startsWith(prefix) || e.name === secondary) && e.executionArn);
   if (running.length === 0) {
     throw new AnswerError(
-      `no running bake of deployment ${deploymentId} in ${stateMachineArn} (no RUNNING execution named "${prefix}…"): its bake has ended, or it runs in another state machine`,
+      `no running bake of deployment ${deploymentId} in ${stateMachineArn} (no RUNNING execution named "${prefix}…" or "${secondary}"): it has ended, or it runs in another state machine`,
     );
   }
   const scans = await Promise.all(running.map(async (e) => ({ arn: e.executionArn!, scan: await scanHistory(aws, e.executionArn!) })));

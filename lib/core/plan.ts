@@ -213,7 +213,8 @@ function detection(tier: DerivedTier, errorRatio: number, delay: number, slo?: P
  *   version's last minutes of service, over a full short window with each minute capped (a blip of up
  *   to 3 minutes cannot fail it) or the workbook's hour reaching back before the release; the bake
  *   goes on while the new version burns at the page rate, up to the deadline;
- * - after the deployment succeeded: nothing (CodeDeploy polls alarms only during a deployment).
+ * - after the deployment succeeded: the guard window if there is one (lib/core/follow-up.ts), then
+ *   nothing (CodeDeploy polls alarms only during a deployment).
  */
 function coverageOf(r: PolicyRollbackTrigger): Array<{ minutes: string; judgedBy: string }> {
   const compared = r.alarms.filter((a) => a.baseline && a.baseline.factor > 0 && a.scope !== 'declared');
@@ -251,7 +252,17 @@ function coverageOf(r: PolicyRollbackTrigger): Array<{ minutes: string; judgedBy
         "a full short window at the page rate with each minute capped at 1.5× it (a blip of up to 3 min cannot fail), or the workbook's hour reaching back before the release; " +
         'an incident the service was already paging on before the release is escalated, not rolled back',
     },
-    { minutes: 'after the deployment succeeded', judgedBy: 'nothing rolls back: CodeDeploy polls alarms only during a deployment (paging still pages)' },
+    ...(r.guardWindowSeconds !== undefined
+      ? [
+          {
+            minutes: `the first ${formatSeconds(r.guardWindowSeconds)} after the deployment succeeded`,
+            judgedBy: r.shadow
+              ? 'the guard window (follow-up machine): the page tier on the new version alone; shadow mode only audits a breach (wouldRollback)'
+              : 'the guard window (follow-up machine): the page tier on the new version alone, as the evaluator judges it; a breach starts a rollback deployment to the known-good version; a newer deployment ends it',
+          },
+          { minutes: `after the guard window`, judgedBy: 'nothing rolls back: CodeDeploy polls alarms only during a deployment (paging still pages)' },
+        ]
+      : [{ minutes: 'after the deployment succeeded', judgedBy: 'nothing rolls back: CodeDeploy polls alarms only during a deployment (paging still pages)' }]),
   );
   return lines;
 }

@@ -6,10 +6,10 @@ import { floorToMinute } from './metric-queries';
  * for a while with the same SLOs and health checks, on its own traffic. A healthy restored version
  * is `Rollback Verified` (with the time to recovery); one that still burns or fails its checks is
  * `Rollback Unhealthy` — the problem is not the release — escalated, and counted by the circuit
- * breaker. It runs as a second Step Functions machine (lib/private/verify-state-machine.ts) started
- * by the state-change handler, and its steps are the bake's evaluator Lambda (phases `verify` and
- * `verify-tick`), so it reads, decides and audits exactly as a bake does. It never reports to
- * CodeDeploy: the rollback is done.
+ * breaker. It runs on the follow-up machine (lib/private/follow-up-state-machine.ts) started by the
+ * state-change handler, and its steps (phases `verify` and `verify-tick`, lambda/follow-up) use the
+ * bake's runtime, reads and decision, so it reads, decides and audits exactly as a bake does. It
+ * never reports to CodeDeploy: the rollback is done.
  */
 
 /** Settings the state-change handler starts a verification with (environment RT_VERIFY, JSON). */

@@ -292,8 +292,18 @@ describe('rollback-triggers approve / reject', () => {
     serveRunning([listItem(bakeName('d-OTHER1234', 'aa'.repeat(16)))]);
     const r = await run(['approve', '--deployment', DEPLOYMENT, '--state-machine', SM_ARN]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`no running bake of deployment ${DEPLOYMENT} in ${SM_ARN} (no RUNNING execution named "${DEPLOYMENT}-…"): its bake has ended, or it runs in another state machine`);
+    expect(r.err).toBe(
+      `no running bake of deployment ${DEPLOYMENT} in ${SM_ARN} (no RUNNING execution named "${DEPLOYMENT}-…" or "secondary-${DEPLOYMENT}"): it has ended, or it runs in another state machine`,
+    );
     expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+  });
+
+  it('--deployment of a failed rollback finds its secondary action on the follow-up machine', async () => {
+    serveRunning([listItem(bakeName('d-OTHER1234', 'aa'.repeat(16))), listItem(`secondary-${DEPLOYMENT}`)]);
+    const r = await run(['approve', '--deployment', DEPLOYMENT, '--state-machine', SM_ARN]);
+    // It reads that execution's history for the task token (the served history of this file's fake).
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input.executionArn)).toEqual([expect.stringMatching(new RegExp(`:secondary-${DEPLOYMENT}$`))]);
+    expect(r.code).not.toBe(2);
   });
 
   it.each([

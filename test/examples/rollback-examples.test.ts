@@ -95,7 +95,7 @@ describe.each([
     expect(archive.Properties.EventPattern).toEqual({ source: ['rollback-triggers'] });
   });
 
-  it('scopes every CodeDeploy action that takes a resource (evaluator, hook, state machine) to the deployment group and grants no wildcard action', () => {
+  it('scopes every CodeDeploy action to the resource type it takes (the group; the AllAtOnce configuration and the application for the follow-up function’s rollback deployment) and grants no wildcard action', () => {
     const stack = build();
     expect(evaluatorStatements(stack).flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
     const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')) as Resource[];
@@ -106,10 +106,18 @@ describe.each([
     );
     // ListDeploymentTargets and BatchGetDeploymentTargets define no resource type (Service
     // Authorization Reference): "*" or nothing. Every other CodeDeploy action names the group.
+    // GetDeploymentConfig takes the deploymentconfig, Get/RegisterApplicationRevision the
+    // application (CodeDeploy permissions reference): the guard window's and the secondary action's
+    // CreateDeployment of the known-good version, all at once.
     const unscoped = new Set(['codedeploy:listdeploymenttargets', 'codedeploy:batchgetdeploymenttargets']);
+    const onConfig = new Set(['codedeploy:getdeploymentconfig']);
+    const onApplication = new Set(['codedeploy:getapplicationrevision', 'codedeploy:registerapplicationrevision']);
+    const arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:codedeploy:${stack.region}:`, { Ref: 'AWS::AccountId' }, resource]] });
     for (const s of codedeploy) {
       const acts = actionsOf(s).map((a) => a.toLowerCase());
       if (acts.every((a) => unscoped.has(a))) expect(s.Resource).toBe('*');
+      else if (acts.every((a) => onConfig.has(a))) expect(s.Resource).toEqual(arn(':deploymentconfig:CodeDeployDefault.ECSAllAtOnce'));
+      else if (acts.every((a) => onApplication.has(a))) expect(JSON.stringify(s.Resource)).toContain(':application:');
       else expect(s.Resource).toEqual(stack.resolve(stack.deploymentGroup.deploymentGroupArn));
     }
   });

@@ -224,7 +224,7 @@ describe('the library’s synthesized expressions under every reading', () => {
     expect(new Set(burnRate.map((a) => shape(a).goodForm))).toEqual(new Set([true, false]));
     expect(new Set(burnRate.map((a) => shape(a).count))).toEqual(new Set(['metric', 'target-group', 'latency']));
     expect(bakeFailures).toHaveLength(3);
-    expect(bakeFailures.map((a) => a.where).filter((w) => w.includes('VerifyFailuresAlarm'))).toHaveLength(1);
+    expect(bakeFailures.map((a) => a.where).filter((w) => w.includes('FollowUpFailuresAlarm'))).toHaveLength(1);
     const covered = new Set([...relative, ...burnRate, ...bakeFailures]);
     expect(alarms.filter((a) => !covered.has(a)).map((a) => `${a.where}: ${a.text}`)).toEqual([]);
   });
