@@ -218,7 +218,7 @@ export const ERROR_CODES = {
     source: 'synth',
   },
   RT343: { meaning: 'approvalTimeoutAction is not InconclusiveAction.FAIL or InconclusiveAction.PASS (no human answered: it cannot escalate again)', prop: 'approvalTimeoutAction', source: 'synth' },
-  RT344: { meaning: 'grantApprove on a trigger without the approval gate (neither inconclusiveAction ESCALATE nor a circuitBreaker)', prop: 'inconclusiveAction', source: 'synth' },
+  RT344: { meaning: 'grantApprove on a trigger that asks nobody (neither inconclusiveAction ESCALATE, a circuitBreaker nor a secondaryAction)', prop: 'inconclusiveAction', source: 'synth' },
   RT345: { meaning: 'circuitBreaker.maxRollbacks is not a whole number ≥ 1, or its window or cooldown is not whole minutes ≥ 1', prop: 'circuitBreaker', source: 'synth' },
   RT346: {
     meaning: 'verifyRollback.duration is not whole minutes from 1 to 40, or with the metric delay and 10 min for reads it passes 57 min (the evaluator retry clock)',

@@ -5,7 +5,8 @@ import { floorToMinute } from './metric-queries';
 /*
  * What happens after a deployment ends, on the trigger's follow-up machine (a second Step Functions
  * Standard machine started by the state-change handler; lib/private/follow-up-state-machine.ts),
- * whose steps are the bake's evaluator Lambda:
+ * whose steps are the follow-up function (lambda/follow-up: the bake's runtime, reads and decision,
+ * and the only function allowed to act):
  *
  * - the guard window: after a release succeeds, its page tier is still judged on its own traffic
  *   for `guardWindow`; CodeDeploy stops polling alarms once a deployment succeeds, so a regression
@@ -107,6 +108,8 @@ export const MIN_SECONDARY_APPROVAL_SECONDS = 60;
 export const MAX_SECONDARY_APPROVAL_SECONDS = 86_400;
 /** The default wait for a human to approve a secondary action. */
 export const DEFAULT_SECONDARY_APPROVAL_SECONDS = 3_600;
+/** After the approval's wait, the secondary action's steps (two 130-s attempts at worst, the action's retries) must end within this. */
+export const SECONDARY_ACT_SECONDS = 900;
 
 /** What every rollback deployment a guard window starts says of itself (GetDeployment `description`). */
 export const GUARD_ROLLBACK_DESCRIPTION = 'cdk-rollback-triggers guard-window rollback of ';
@@ -165,7 +168,7 @@ export function secondaryInput(rollbackDeploymentId: string, failedAt: number, s
     lifecycleEventHookExecutionId: `${SECONDARY_HOOK_ID_PREFIX}${rollbackDeploymentId}`,
     hookStartedAt: start,
     // The question must be asked, answered and acted on by then (the machine's own timeout is later).
-    deadline: new Date((start + settings.approvalTimeoutSeconds + 900) * 1000).toISOString(),
+    deadline: new Date((start + settings.approvalTimeoutSeconds + SECONDARY_ACT_SECONDS) * 1000).toISOString(),
     phase: 'secondary',
     secondary: { approvalTimeoutSeconds: settings.approvalTimeoutSeconds, ...(rolledBack ? { rolledBack } : {}) },
   };

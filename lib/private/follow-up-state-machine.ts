@@ -88,7 +88,7 @@ export class FollowUpStateMachine extends Construct {
   }
 
   /** The evaluator could not run: an escalation on the audit bus (the ids from the execution's input), then Fail. */
-  private escalate(props: FollowUpStateMachineProps): Pass {
+  private escalate(props: FollowUpStateMachineProps): IChainable {
     const detail = {
       schemaVersion: AUDIT_SCHEMA_VERSION,
       'idempotencyKey.$': `States.Format('${AuditDetailType.ESCALATION_RAISED.replace(/ /g, '')}:{}:{}:machine', $$.Execution.Input.deploymentId, $$.Execution.Input.phase)`,
@@ -115,8 +115,20 @@ export class FollowUpStateMachine extends Construct {
     // The execution history and the machine's log keep it if EventBridge refuses.
     put.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.auditError' });
     put.next(failed);
-    const build = new Pass(this, 'Escalation detail', { parameters: detail, resultPath: '$.escalation' });
-    build.next(put);
-    return build;
+    // The verification's and the secondary action's events are a rollback deployment's: its id is
+    // also rollbackDeploymentId, as the evaluator's own audit of those flows says. A guard window's
+    // are a release's. The flow (the execution's first phase) is copied into the state first: a
+    // Choice reads the state.
+    const ofRollback = new Pass(this, 'Escalation detail', { parameters: { ...detail, 'rollbackDeploymentId.$': '$$.Execution.Input.deploymentId' }, resultPath: '$.escalation' });
+    const ofRelease = new Pass(this, 'Guard escalation detail', { parameters: detail, resultPath: '$.escalation' });
+    ofRollback.next(put);
+    ofRelease.next(put);
+    const flow = new Pass(this, 'Which flow', { parameters: { 'phase.$': '$$.Execution.Input.phase' }, resultPath: '$.flow' });
+    flow.next(
+      new Choice(this, 'Of a rollback?')
+        .when(Condition.and(Condition.isPresent('$.flow.phase'), Condition.isString('$.flow.phase'), Condition.stringEquals('$.flow.phase', 'guard')), ofRelease)
+        .otherwise(ofRollback),
+    );
+    return flow;
   }
 }

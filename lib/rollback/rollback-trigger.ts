@@ -52,6 +52,7 @@ import {
   BreakerSettings,
   VERIFY_GRACE_SECONDS,
   GUARD_GRACE_SECONDS,
+  SECONDARY_ACT_SECONDS,
   VerifySettings,
   type GuardSettings,
   type SecondarySettings,
@@ -401,6 +402,8 @@ export class RollbackTrigger extends Construct {
 
   /** Whether the bake has the approval gate (InconclusiveAction.ESCALATE or a circuit breaker). */
   private readonly approvalGate: boolean;
+  /** Whether the follow-up machine asks to approve a failed rollback's secondary action. */
+  private readonly secondaryAsks: boolean;
 
   /** @internal the deployment group this trigger guards, once built (one trigger per group). */
   public _guardedGroup?: Construct;
@@ -481,6 +484,7 @@ export class RollbackTrigger extends Construct {
     // 6. Events: deployment state changes to the state-change handler, notices to the topic, and
     // alarms on lost work.
     this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
+    this.secondaryAsks = checked.secondaryApprovalSeconds !== undefined;
     this.routeEvents(bound, stateChange, {
       approval: this.approvalGate || checked.secondaryApprovalSeconds !== undefined,
       breaker: checked.breaker !== undefined,
@@ -534,19 +538,22 @@ export class RollbackTrigger extends Construct {
   }
 
   /**
-   * Lets `grantee` answer the approval gate's questions (`InconclusiveAction.ESCALATE`): the
-   * `rollback-triggers approve|reject` CLI reads the bake execution's history for the task token
-   * (states:GetExecutionHistory, ListExecutions, DescribeExecution…) and answers with
-   * states:SendTaskSuccess or states:SendTaskFailure on this trigger's state machine.
+   * Lets `grantee` answer the trigger's questions: the approval gate's (`InconclusiveAction.ESCALATE`
+   * or a `circuitBreaker`) on the bake's machine, and the secondary action's (`secondaryAction`) on
+   * the follow-up machine. The `rollback-triggers approve|reject` CLI reads the execution's history for
+   * the task token (states:GetExecutionHistory, ListExecutions, DescribeExecution…) and answers with
+   * states:SendTaskSuccess or states:SendTaskFailure.
    */
   public grantApprove(grantee: IGrantable): Grant {
-    if (!this.approvalGate) {
-      throw new RollbackTriggersError('RT344', 'grantApprove is called on a trigger without the approval gate: set inconclusiveAction: InconclusiveAction.ESCALATE or a circuitBreaker, or drop the grant', {
-        constructPath: this.node.path,
-        prop: 'inconclusiveAction',
-      });
+    const asking = [...(this.approvalGate ? [this.bakeStateMachine] : []), ...(this.secondaryAsks && this.followUpStateMachine ? [this.followUpStateMachine] : [])];
+    if (asking.length === 0) {
+      throw new RollbackTriggersError(
+        'RT344',
+        'grantApprove is called on a trigger that asks nobody: set inconclusiveAction: InconclusiveAction.ESCALATE, a circuitBreaker or a secondaryAction, or drop the grant',
+        { constructPath: this.node.path, prop: 'inconclusiveAction' },
+      );
     }
-    return this.bakeStateMachine.grantRead(grantee).combine(this.bakeStateMachine.grantTaskResponse(grantee));
+    return asking.map((m) => m.grantRead(grantee).combine(m.grantTaskResponse(grantee))).reduce((all, one) => all.combine(one));
   }
 
   /** The policy's numbers and the opt-in flows, as checked. */
@@ -589,7 +596,7 @@ export class RollbackTrigger extends Construct {
       secondary: arn && secondaryApprovalSeconds !== undefined ? { stateMachineArn: arn, approvalTimeoutSeconds: secondaryApprovalSeconds } : undefined,
     });
     followUp?.grantStartExecution(stateChange);
-    if (followUpFunction) this.grantFollowUpActions(followUpFunction, bound, checked, target);
+    if (followUpFunction) this.grantFollowUpActions(followUpFunction, bound, checked, target, config.mode === 'shadow');
     return { stateChange, followUp, followUpFunction };
   }
 
@@ -599,7 +606,7 @@ export class RollbackTrigger extends Construct {
     const longest = Math.max(
       checked.verifySeconds !== undefined ? checked.verifySeconds + checked.metricDelaySeconds + VERIFY_GRACE_SECONDS : 0,
       checked.guardSeconds !== undefined ? checked.guardSeconds + checked.metricDelaySeconds + GUARD_GRACE_SECONDS : 0,
-      checked.secondaryApprovalSeconds !== undefined ? checked.secondaryApprovalSeconds + 900 : 0,
+      checked.secondaryApprovalSeconds !== undefined ? checked.secondaryApprovalSeconds + SECONDARY_ACT_SECONDS : 0,
     );
     return new FollowUpStateMachine(this, 'FollowUp', {
       evaluator,
@@ -619,15 +626,19 @@ export class RollbackTrigger extends Construct {
    * configuration and Get/RegisterApplicationRevision on the application, CodeDeploy permissions
    * reference) and `overrideAlarmConfiguration` (which needs UpdateDeploymentGroup: CodeDeploy API
    * reference, CreateDeployment); Lambda UpdateAlias on the function; ECS DescribeServices for the
-   * AppSpec's container; and the one-time claim (UpdateItem records its result).
+   * AppSpec's container; and the one-time claim (UpdateItem records its result). In shadow mode a
+   * guard window only audits (and secondaryAction is refused): it reads the group, nothing more.
    */
-  private grantFollowUpActions(fn: Function, group: BoundGroup, checked: CheckedTriggerProps, target: TargetImpl): void {
-    const acts = checked.guardSeconds !== undefined || checked.secondaryApprovalSeconds !== undefined;
-    if (!acts) return;
+  private grantFollowUpActions(fn: Function, group: BoundGroup, checked: CheckedTriggerProps, target: TargetImpl, shadow: boolean): void {
+    if (checked.guardSeconds === undefined && checked.secondaryApprovalSeconds === undefined) return;
     const stack = Stack.of(this);
     fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:UpdateDeploymentGroup'], resources: [group.deploymentGroupArn] }),
+      new PolicyStatement({
+        actions: ['codedeploy:GetDeploymentGroup', ...(shadow ? [] : ['codedeploy:CreateDeployment', 'codedeploy:UpdateDeploymentGroup'])],
+        resources: [group.deploymentGroupArn],
+      }),
     );
+    if (shadow) return;
     const platform = target.platform;
     const config = platform === 'lambda' ? 'CodeDeployDefault.LambdaAllAtOnce' : 'CodeDeployDefault.ECSAllAtOnce';
     fn.addToRolePolicy(

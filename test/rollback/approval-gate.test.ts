@@ -187,7 +187,7 @@ describe('RT340–RT344: what the gate refuses, with the code, the prop and what
       const role = new Role(stack, 'Oncall', { assumedBy: new AccountRootPrincipal() });
       const e = refusal(() => trigger.grantApprove(role));
       expect(e).toMatchObject({ code: 'RT344', constructPath: 'TestStack/Rollback', prop: 'inconclusiveAction' });
-      expect(e.message).toMatch(/grantApprove is called on a trigger without the approval gate: set inconclusiveAction: InconclusiveAction\.ESCALATE.*, or drop the grant/);
+      expect(e.message).toMatch(/grantApprove is called on a trigger that asks nobody: set inconclusiveAction: InconclusiveAction\.ESCALATE.*, or drop the grant/);
       // Nothing was granted.
       expect(statementsOf(stack, stack.getLogicalId(role.node.defaultChild as never))).toEqual([]);
     }

@@ -221,7 +221,7 @@ describe('RT340, RT341, RT344: the breaker and the approval gate’s props', () 
     const { stack, trigger } = build();
     const e = refusal(() => trigger.grantApprove(new Role(stack, 'Oncall', { assumedBy: new AccountRootPrincipal() })));
     expect(e).toMatchObject({ code: 'RT344', constructPath: 'TestStack/Rollback' });
-    expect(e.message).toContain('set inconclusiveAction: InconclusiveAction.ESCALATE or a circuitBreaker, or drop the grant');
+    expect(e.message).toContain('set inconclusiveAction: InconclusiveAction.ESCALATE, a circuitBreaker or a secondaryAction, or drop the grant');
   });
 });
 

@@ -19,7 +19,9 @@ import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './tri
 // Post-rollback verification as a CDK user meets it: RollbackTrigger's `verifyRollback` prop — what
 // it refuses (RT346, RT334, RT109, RT118), what it defaults to, and what the synthesized stack
 // carries with it (the verification machine, RT_VERIFY on the state-change function, IAM, the
-// notices rule, the policy and the plan). The state-change handler that starts it is in
+// notices rule, the policy and the plan). The verification runs on the follow-up machine (shared with
+// guardWindow and secondaryAction: test/rollback/guard-window.test.ts, secondary-action.test.ts).
+// The state-change handler that starts it is in
 // test/lambda/state-change-verify.test.ts, the machine's runs in
 // test/stepfunctions/verify-rollback.test.ts.
 
@@ -64,8 +66,8 @@ function functionStatements(stack: Stack, fn: RollbackTrigger['evaluatorFunction
   return statementsOf(stack, logicalId(stack, fn.role!));
 }
 
-/** The verification machine's role's statements. */
-function verifyRoleStatements(stack: Stack, trigger: RollbackTrigger): Statement[] {
+/** The follow-up machine's role's statements. */
+function followUpRoleStatements(stack: Stack, trigger: RollbackTrigger): Statement[] {
   return statementsOf(stack, logicalId(stack, trigger.followUpStateMachine!.node.findChild('Role')));
 }
 
@@ -113,17 +115,18 @@ describe('defaults and custom durations: RT_VERIFY, the policy and the machine',
       const { stack, trigger } = build(props);
       const machine = machines(stack)[logicalId(stack, trigger.followUpStateMachine!)];
       expect(machine.Properties.DefinitionString).toBeDefined();
-      const definition = synthesizedDefinition(stack, 'Verify');
+      const definition = synthesizedDefinition(stack, 'FollowUp');
       expect(definition.TimeoutSeconds).toBe(duration + delay + VERIFY_GRACE_SECONDS + 600);
     }
   });
 
-  it('without verifyRollback: no RT_VERIFY, nothing in the policy, and followUpStateMachine is undefined', () => {
+  it('without verifyRollback: no RT_VERIFY, nothing in the policy, and neither followUpStateMachine nor followUpFunction', () => {
     for (const props of [{}, { circuitBreaker: {} }, { inconclusiveAction: InconclusiveAction.ESCALATE }] as Props[]) {
       const { stack, trigger } = build(props);
       expect(environmentOf(stack, trigger.stateChangeFunction)).not.toHaveProperty(StateChangeEnv.VERIFY);
       expect(trigger._policy).not.toHaveProperty('verifyRollbackSeconds');
       expect(trigger.followUpStateMachine).toBeUndefined();
+      expect(trigger.followUpFunction).toBeUndefined();
     }
   });
 
@@ -255,14 +258,32 @@ describe('the verification machine', () => {
     const logGroup = all[id].Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
     expect(logGroup).not.toBe(machines(stack)[logicalId(stack, trigger.bakeStateMachine)].Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]);
     Template.fromStack(stack).hasResource('AWS::Logs::LogGroup', Match.objectLike({ Properties: { RetentionInDays: 365 } }));
-    expect(trigger.followUpStateMachine!.node.path).toBe('TestStack/Rollback/Verify/Resource');
+    expect(trigger.followUpStateMachine!.node.path).toBe('TestStack/Rollback/FollowUp/Resource');
   });
 
-  it('adds exactly one state machine, its role and policy, its log group and the alarm on its failures', () => {
+  it('its steps run in a Lambda function of their own (FollowUpSteps, the follow-up bundle), not in the bake’s evaluator', () => {
+    const { stack, trigger } = build({ verifyRollback: {} });
+    const fn = trigger.followUpFunction!;
+    expect(fn.node.path).toBe('TestStack/Rollback/FollowUpSteps');
+    expect(logicalId(stack, fn)).not.toBe(logicalId(stack, trigger.evaluatorFunction));
+    const resource = Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalId(stack, fn)];
+    expect(resource.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 120, Description: expect.stringContaining('follow-up steps for TestStack/Group') });
+    // The same evaluator configuration, table and bus as the bake's steps: it reads and decides alike.
+    expect(environmentOf(stack, fn)).toEqual(environmentOf(stack, trigger.evaluatorFunction));
+  });
+
+  it('adds exactly one state machine, the function it runs, their roles, policies and log groups, and the alarm on its failures', () => {
     const plain = resourceCounts(build().stack);
     const verified = resourceCounts(build({ verifyRollback: {} }).stack);
     const added = Object.fromEntries(Object.entries(verified).filter(([type, n]) => n !== (plain[type] ?? 0)).map(([type, n]) => [type, n - (plain[type] ?? 0)]));
-    expect(added).toEqual({ 'AWS::StepFunctions::StateMachine': 1, 'AWS::IAM::Role': 1, 'AWS::IAM::Policy': 1, 'AWS::Logs::LogGroup': 1, 'AWS::CloudWatch::Alarm': 1 });
+    expect(added).toEqual({
+      'AWS::StepFunctions::StateMachine': 1,
+      'AWS::Lambda::Function': 1,
+      'AWS::IAM::Role': 2,
+      'AWS::IAM::Policy': 2,
+      'AWS::Logs::LogGroup': 2,
+      'AWS::CloudWatch::Alarm': 1,
+    });
   });
 
   it('a verification that fails, times out or is aborted alarms the notification topic: one more operational alarm, on this machine', () => {
@@ -285,14 +306,14 @@ describe('the verification machine', () => {
     expect(JSON.stringify(others[0][1].Properties.Metrics)).not.toContain(logicalId(stack, trigger.followUpStateMachine!));
   });
 
-  it('its definition runs the evaluator in a loop and escalates on the audit bus: no CodeDeploy report, no waitForTaskToken', () => {
+  it('its definition runs the follow-up function in a loop and escalates on the audit bus: no CodeDeploy report, no waitForTaskToken', () => {
     // With the gate and the breaker the bake has both; the verification has neither.
     const { stack, trigger } = build({ verifyRollback: {}, circuitBreaker: {}, inconclusiveAction: InconclusiveAction.ESCALATE });
     const bake = JSON.stringify(synthesizedDefinition(stack, 'Bake'));
     expect(bake).toContain('waitForTaskToken');
     expect(bake.toLowerCase()).toContain('codedeploy');
 
-    const definition = synthesizedDefinition(stack, 'Verify');
+    const definition = synthesizedDefinition(stack, 'FollowUp');
     const text = JSON.stringify(definition);
     expect(text.toLowerCase()).not.toContain('codedeploy');
     expect(text).not.toContain('waitForTaskToken');
@@ -300,20 +321,31 @@ describe('the verification machine', () => {
 
     const states = definition.States as Record<string, any>;
     expect(definition.StartAt).toBe('Evaluate');
-    expect(Object.keys(states).sort()).toEqual(['Audit verification failure', 'Done', 'Escalation detail', 'Evaluate', 'Next step', 'Unexpected step', 'Verification failed', 'Wait'].sort());
-    // The evaluator of this trigger, with the bake's retries; every error is caught into the escalation.
-    const evaluatorArn = `arn:aws:lambda:us-east-1:123456789012:function:${logicalId(stack, trigger.evaluatorFunction)}`;
-    expect(JSON.stringify(states.Evaluate)).toContain(evaluatorArn);
-    expect(states.Evaluate.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.crash', Next: 'Escalation detail' }]);
+    expect(Object.keys(states).sort()).toEqual(['Audit follow-up failure', 'Done', 'Escalation detail', 'Evaluate', 'Follow-up failed', 'Guard escalation detail', 'Next step', 'Of a rollback?', 'Unexpected step', 'Wait', 'Which flow'].sort());
+    // This trigger's follow-up function (never the bake's evaluator), with the bake's retries; every error is caught into the escalation.
+    const arnOf = (fn: RollbackTrigger['evaluatorFunction']) => `arn:aws:lambda:us-east-1:123456789012:function:${logicalId(stack, fn)}`;
+    expect(states.Evaluate.Resource).toBe(arnOf(trigger.followUpFunction!));
+    expect(text).not.toContain(arnOf(trigger.evaluatorFunction));
+    expect(states.Evaluate.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.crash', Next: 'Which flow' }]);
+    // A verification's escalation is the rollback's (rollbackDeploymentId too); only the guard window's is a release's.
+    expect(states['Of a rollback?'].Choices).toEqual([
+      expect.objectContaining({ And: expect.arrayContaining([{ Variable: '$.flow.phase', StringEquals: 'guard' }]), Next: 'Guard escalation detail' }),
+    ]);
+    expect(states['Of a rollback?'].Default).toBe('Escalation detail');
     expect(states.Wait).toMatchObject({ Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'Evaluate' });
     expect(states.Done.Type).toBe('Succeed');
     // The escalation: one Escalation Raised on this trigger's audit bus, then Fail.
-    expect(states['Audit verification failure']).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:eventbridge:putEvents', Next: 'Verification failed' });
-    const entry = states['Audit verification failure'].Parameters.Entries[0];
+    expect(states['Audit follow-up failure']).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:eventbridge:putEvents', Next: 'Follow-up failed' });
+    const entry = states['Audit follow-up failure'].Parameters.Entries[0];
     expect(entry).toMatchObject({ Source: AUDIT_EVENT_SOURCE, DetailType: AuditDetailType.ESCALATION_RAISED });
     expect(entry.EventBusName).toContain(logicalId(stack, trigger.auditBus));
-    expect(states['Escalation detail'].Parameters).toMatchObject({ 'rollbackDeploymentId.$': '$$.Execution.Input.deploymentId', deploymentGroupName: expect.anything() });
-    expect(states['Verification failed']).toMatchObject({ Type: 'Fail', Error: 'VerificationFailed' });
+    // The escalation names the deployment and the flow (the execution's first phase: verify here), so a reader knows which follow-up stopped.
+    const detail = states['Escalation detail'].Parameters;
+    expect(detail).toMatchObject({ 'deploymentId.$': '$$.Execution.Input.deploymentId', 'rollbackDeploymentId.$': '$$.Execution.Input.deploymentId', deploymentGroupName: expect.anything() });
+    expect(states['Guard escalation detail'].Parameters['rollbackDeploymentId.$']).toBeUndefined();
+    expect(detail['idempotencyKey.$']).toContain('$$.Execution.Input.phase');
+    expect(detail['reasons.$']).toMatch(/the follow-up \(\{\}\) of deployment \{\} stopped.*\$\$\.Execution\.Input\.phase, \$\$\.Execution\.Input\.deploymentId/);
+    expect(states['Follow-up failed']).toMatchObject({ Type: 'Fail', Error: 'FollowUpFailed' });
   });
 
   it('the bake’s machine is the same with or without verifyRollback', () => {
@@ -352,10 +384,10 @@ describe('IAM', () => {
     expect(stateChange(verified.stack, verified.trigger)).toEqual(stateChange(plain.stack, plain.trigger));
   });
 
-  it('the verification machine’s role may invoke the evaluator (and its versions) and PutEvents on the audit bus; nothing of CodeDeploy', () => {
+  it('the follow-up machine’s role may invoke its own step function (and its versions), not the bake’s evaluator, and PutEvents on the audit bus; nothing of CodeDeploy', () => {
     const { stack, trigger } = build({ verifyRollback: {} });
-    const statements = verifyRoleStatements(stack, trigger);
-    const evaluator = logicalId(stack, trigger.evaluatorFunction);
+    const statements = followUpRoleStatements(stack, trigger);
+    const evaluator = logicalId(stack, trigger.followUpFunction!);
     expect(statements).toContainEqual({
       Action: 'lambda:InvokeFunction',
       Effect: 'Allow',
@@ -365,10 +397,23 @@ describe('IAM', () => {
     const actions = statements.flatMap(actionsOf);
     expect(actions.filter((a) => a.toLowerCase().startsWith('codedeploy:'))).toEqual([]);
     expect(actions.filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
+    expect(JSON.stringify(statements)).not.toContain(logicalId(stack, trigger.evaluatorFunction));
     expect(actions.filter((a) => a.startsWith('events:'))).toEqual(['events:PutEvents']);
     // Besides them only what Step Functions logging and tracing require (as for the bake's role).
     expect(actions.filter((a) => !/^(lambda|events|logs|xray):/.test(a))).toEqual([]);
     expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('with verifyRollback alone the follow-up function may do exactly what the bake’s evaluator may: it reads and audits, it never acts on a deployment', () => {
+    const { stack, trigger } = build({ verifyRollback: {} });
+    const sorted = (fn: RollbackTrigger['evaluatorFunction']) =>
+      functionStatements(stack, fn)
+        .map((s) => JSON.stringify(s))
+        .sort();
+    expect(sorted(trigger.followUpFunction!)).toEqual(sorted(trigger.evaluatorFunction));
+    const actions = functionStatements(stack, trigger.followUpFunction!).flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('codedeploy:')).sort()).toEqual(['codedeploy:BatchGetDeploymentTargets', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets']);
+    for (const act of ['codedeploy:CreateDeployment', 'codedeploy:UpdateDeploymentGroup', 'lambda:UpdateAlias', 'dynamodb:UpdateItem']) expect(actions).not.toContain(act);
   });
 
   /** cdk-nag AwsSolutions and the CloudFormation schema checks on a trigger: the findings under the trigger's own path. */
@@ -382,7 +427,7 @@ describe('IAM', () => {
     expect(triggerFindings({})).toEqual([]);
   });
 
-  it('with verifyRollback neither: the verification machine’s role is acknowledged as the bake’s is', () => {
+  it('with verifyRollback neither: the follow-up machine’s role and function are acknowledged as the bake’s are', () => {
     expect(triggerFindings({ verifyRollback: {} })).toEqual([]);
   });
 

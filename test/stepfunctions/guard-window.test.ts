@@ -200,6 +200,8 @@ describe('the guard window on the synthesized machine', () => {
     expect(run.path).toContain('Audit follow-up failure');
     expect(run.auditEntries).toHaveLength(1);
     expect(run.auditEntries[0]).toMatchObject({ DetailType: AuditDetailType.ESCALATION_RAISED, Detail: { deploymentId: DEPLOYMENT_ID } });
+    // The guard window's escalation is the release's: no rollback deployment is named.
+    expect(run.auditEntries[0].Detail.rollbackDeploymentId).toBeUndefined();
     expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(new RegExp(`^the follow-up \\(guard\\) of deployment ${DEPLOYMENT_ID} stopped: the evaluator could not run \\(`));
     expect(world.createdDeployments).toEqual([]);
   });

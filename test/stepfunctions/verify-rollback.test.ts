@@ -84,7 +84,7 @@ describe('post-rollback verification on the synthesized machine', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.auditEntries).toHaveLength(1);
-    expect(run.auditEntries[0]).toMatchObject({ DetailType: AuditDetailType.ESCALATION_RAISED, Detail: { deploymentId: ROLLBACK_ID, deploymentGroupName: expect.any(String) } });
+    expect(run.auditEntries[0]).toMatchObject({ DetailType: AuditDetailType.ESCALATION_RAISED, Detail: { deploymentId: ROLLBACK_ID, rollbackDeploymentId: ROLLBACK_ID, deploymentGroupName: expect.any(String) } });
     expect((run.auditEntries[0].Detail.reasons as string[])[0]).toMatch(new RegExp(`^the follow-up \\(verify\\) of deployment ${ROLLBACK_ID} stopped: the evaluator could not run`));
   });
 });

@@ -83,8 +83,8 @@ export class LambdaAliasTarget implements TargetImpl {
   }
 
   public grantActions(_scope: Construct, fn: IFunction, options: { readonly updateAlias: boolean }): Record<string, string> {
-    // lambda:UpdateAlias and lambda:GetAlias take the unqualified function ARN (Lambda API permissions reference).
-    if (options.updateAlias) fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:UpdateAlias', 'lambda:GetAlias'], resources: [this.alias.version.lambda.functionArn] }));
+    // lambda:UpdateAlias takes the unqualified function ARN (Lambda API permissions reference).
+    if (options.updateAlias) fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:UpdateAlias'], resources: [this.alias.version.lambda.functionArn] }));
     return {};
   }
 
