@@ -62,7 +62,12 @@ export async function guardTick(rt: StepRuntime, state: BakeState, until: number
   return breach(rt, ticked, { reasons: decision.reasons, observations: decision.observations }, until);
 }
 
-/** The group's newer deployment, if any; a failed read is logged and judged as none (the breach checks again). */
+/**
+ * The group's newer deployment, if any; a failed read is logged and judged as none, at the tick and
+ * at the breach alike. Failing open here is safe enough: after a newer deployment the release's
+ * version serves no traffic (nothing can breach on its own traffic), and CodeDeploy refuses a second
+ * deployment while one is active in the group.
+ */
 async function newerDeploymentOf(rt: StepRuntime, state: BakeState, until: number): Promise<string | undefined> {
   const { applicationName, deploymentGroupName } = rt.guardedGroup();
   try {
@@ -117,13 +122,15 @@ async function breach(rt: StepRuntime, state: BakeState, verdict: Verdict, until
   });
   if (taken.kind === 'failed') return escalate(taken.why);
   const counted = taken.repeated ? [] : await countRollback(rt, state, until);
+  const from = plan.from ?? targets?.toVersion;
   await rt.publish([
     {
       type: Audit.ROLLBACK_TRIGGERED,
       detail: {
         ...detail,
+        ...(from ? { fromVersion: from } : {}),
         rollbackDeploymentId: taken.result,
-        reasons: [`${said}: rollback deployment ${taken.result} started to the known-good version ${rollbackTo.version}${targets?.toVersion ? ` (from ${targets.toVersion})` : ''}`, ...verdict.reasons, ...counted],
+        reasons: [`${said}: rollback deployment ${taken.result} started to the known-good version ${rollbackTo.version}${from ? ` (from ${from})` : ''}`, ...verdict.reasons, ...counted],
       },
     },
   ]);
@@ -167,7 +174,7 @@ async function rollbackPlan(
   state: BakeState,
   rollbackTo: { version: string; integrity?: string },
   until: number,
-): Promise<{ platform: 'lambda' | 'ecs'; appSpec: string } | { problem: string }> {
+): Promise<{ platform: 'lambda' | 'ecs'; appSpec: string; from?: string } | { problem: string }> {
   let targets: DeploymentTargets;
   try {
     targets = await rt.findTargets(state.deploymentId, until);
@@ -186,11 +193,25 @@ async function rollbackPlan(
       const { serviceLoadBalancer } = await import('../shared/rollback-actions.js');
       const lb = await withRetry(async () => serviceLoadBalancer(await rt.ecs(), targets.ecsServiceArn!), rt.retry(until));
       if (!lb) return { problem: `the ECS service ${targets.ecsServiceArn} names no load-balanced container (an ECS AppSpec needs one)` };
-      return { platform: 'ecs', appSpec: ecsRollbackAppSpec(rollbackTo.version, lb.containerName, lb.containerPort) };
+      return { platform: 'ecs', appSpec: ecsRollbackAppSpec(rollbackTo.version, lb.containerName, lb.containerPort), from: await releaseTaskDefinition(rt, targets, until) };
     }
     return { problem: `the release's targets name no Lambda alias or ECS service (platform ${targets.platform})` };
   } catch (e) {
     return { problem: `the known-good version could not be checked (${rt.expected(e)})` };
+  }
+}
+
+/**
+ * The release's task definition (its task set's), so the audit names both versions alike (the
+ * known-good record is a task definition); the task set id when it cannot be read (only the audit's wording).
+ */
+async function releaseTaskDefinition(rt: StepRuntime, targets: DeploymentTargets, until: number): Promise<string | undefined> {
+  try {
+    const { deployedVersionState } = await import('../shared/integrity.js');
+    return (await deployedVersionState(targets, targets.targetVersion, rt, (call) => withRetry(call, rt.retry(until))))?.version;
+  } catch (e) {
+    rt.logger.warn('could not read the release’s task definition', { error: describeError(e) });
+    return targets.targetVersion;
   }
 }
 
@@ -205,7 +226,9 @@ async function recordBadSignal(rt: StepRuntime, state: BakeState, until: number)
 
 /** The guard window could not watch the release: a human should know it is unguarded. */
 async function unguarded(rt: StepRuntime, state: BakeState, why: string): Promise<BakeState> {
-  await rt.publish([{ type: Audit.ESCALATION_RAISED, detail: { ...guardBase(rt, state), reasons: [`the guard window of ${state.deploymentId} could not start: ${why}; the release is not guarded after its success`] } }]);
+  await rt.publish([
+    { type: Audit.ESCALATION_RAISED, detail: { ...guardBase(rt, state), reasons: [`the guard window of ${state.deploymentId} could not start: ${why}; the release is not guarded after its success`] }, keySubject: 'guard-start' },
+  ]);
   return out(state, { next: 'done' });
 }
 

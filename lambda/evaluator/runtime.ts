@@ -35,9 +35,9 @@ export interface KnownGoodReader extends BreakerStore {
   put(applicationName: string, deploymentGroupName: string, knownGood: KnownGood, source: { deploymentId: string; completedAt: number }, now: number): Promise<unknown>;
   recordFirstBadSignal(deploymentId: string, at: number): Promise<unknown>;
   /** The guard window's and the secondary action's one action: true for the first claim ever. */
-  claimAction(claim: string, at: number): Promise<boolean>;
+  claimAction(claim: string, at: number, owner?: string): Promise<boolean>;
   recordActionResult(claim: string, result: string): Promise<void>;
-  actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined>;
+  actionClaim(claim: string): Promise<{ claimedAt: number; result?: string; owner?: string } | undefined>;
 }
 
 /** A known-good record with the deployment that made it and the record it replaced (lambda/shared/state.ts KnownGoodRecord). */
@@ -72,7 +72,8 @@ export interface StepDeps {
 }
 
 export type AuditBase = Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt' | 'reasons'>;
-export type AuditEntry = { type: AuditDetailType; detail: AuditBase & { reasons: readonly string[] } };
+/** `keySubject`: lib/core/audit-events.ts auditEvent (a decision that names neither a hook nor a rollback). */
+export type AuditEntry = { type: AuditDetailType; detail: AuditBase & { reasons: readonly string[] }; keySubject?: string };
 export type Report = Decision & { action: 'report' };
 type BreakerChange = { record: BreakerRecord; transition?: BreakerTransition };
 
@@ -164,7 +165,7 @@ export class StepRuntime {
   /** Never throws: an audit failure never delays or flips a decision. */
   async publish(entries: readonly AuditEntry[]): Promise<void> {
     const at = new Date(this.now() * 1000);
-    const built = entries.map((e) => auditEvent(e.type, e.detail, at));
+    const built = entries.map((e) => auditEvent(e.type, e.detail, at, e.keySubject));
     try {
       await (await this.auditSink()).publish(built);
     } catch (e) {

@@ -110,6 +110,10 @@ export async function secondaryAnswered(rt: StepRuntime, state: BakeState, until
   } catch (e) {
     return escalate(`the failed rollback's targets could not be read (${rt.expected(e)})`);
   }
+  // A newer deployment of the group, started while a human was deciding (the wait may last a day),
+  // owns the group now: the approval was for the state it replaced. Unknown is not acted on.
+  const newer = await newerThanRollback(rt, state.deploymentId, until);
+  if (newer) return escalate(newer);
   // Checked again: the version may have changed while a human was deciding.
   const version = action.kind === 'update-alias' ? action.version : action.taskDefinition;
   const problem = await integrityProblem(rt, targets, { version, ...(action.integrity ? { integrity: action.integrity } : {}) }, until);
@@ -124,6 +128,18 @@ export async function secondaryAnswered(rt: StepRuntime, state: BakeState, until
   const notes = action.kind === 'update-alias' ? await recordRestored(rt, state, action, until) : [];
   await rt.publish([{ type: Audit.SECONDARY_ACTION_TAKEN, detail: { ...base, secondaryAction: action, approval, toVersion: version, reasons: [`${what} (${answer.said})`, ...notes] } }]);
   return out(state, { next: 'done' });
+}
+
+/** Why the group has moved on since the failed rollback (a newer deployment, or none readable); undefined when it has not. */
+async function newerThanRollback(rt: StepRuntime, rollbackId: string, until: number): Promise<string | undefined> {
+  const { applicationName, deploymentGroupName } = rt.guardedGroup();
+  try {
+    const [{ newerDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeploy()]);
+    const newer = await withRetry(() => newerDeployment(client, applicationName, deploymentGroupName, rollbackId), rt.retry(until));
+    return newer ? `deployment ${newer} of the group started after the failed rollback: it owns the group now` : undefined;
+  } catch (e) {
+    return `the deployment group could not be read to check that no newer deployment started (${rt.expected(e)})`;
+  }
 }
 
 /**

@@ -202,11 +202,12 @@ export class KnownGoodStore {
    * true for the first claim ever, false when one stands (a retried step, a redriven execution):
    * the action is then never taken again. CreateDeployment has no idempotency token; this is it.
    */
-  async claimAction(claim: string, at: number): Promise<boolean> {
+  async claimAction(claim: string, at: number, owner?: string): Promise<boolean> {
     return this.putIf(
       {
         [PK]: { S: actionClaimTableKey(claim) },
         [ActionClaimAttribute.CLAIMED_AT]: { N: String(at) },
+        ...(owner !== undefined ? { [ActionClaimAttribute.OWNER]: { S: owner } } : {}),
         [TTL]: { N: String(Math.ceil(at) + ACTION_CLAIM_RETENTION_SECONDS) },
       },
       'attribute_not_exists(#pk)',
@@ -231,7 +232,7 @@ export class KnownGoodStore {
   }
 
   /** What a claimed action did: undefined when unclaimed; `result` undefined when claimed and not confirmed. */
-  async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined> {
+  async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string; owner?: string } | undefined> {
     const { GetItemCommand } = await commands();
     const key = actionClaimTableKey(claim);
     const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: key } }, ConsistentRead: true }));
@@ -239,7 +240,8 @@ export class KnownGoodStore {
     const claimedAt = optionalNumber(out.Item, ActionClaimAttribute.CLAIMED_AT, key);
     if (claimedAt === undefined) throw new MalformedRecordError(`action claim ${key} has no ${ActionClaimAttribute.CLAIMED_AT}`);
     const result = out.Item[ActionClaimAttribute.RESULT]?.S;
-    return { claimedAt, ...(result !== undefined ? { result } : {}) };
+    const owner = out.Item[ActionClaimAttribute.OWNER]?.S;
+    return { claimedAt, ...(result !== undefined ? { result } : {}), ...(owner !== undefined ? { owner } : {}) };
   }
 
   /** One conditional PutItem: true when written, false when the condition held it back. */

@@ -110,7 +110,8 @@ const seconds = (date: Date | undefined): number | undefined => (date ? date.get
 interface Handler {
   readonly deps: StateChangeDeps;
   readonly logger: HandlerLogger;
-  publish(type: AuditDetailType, detail: Detail): Promise<void>;
+  /** `keySubject`: lib/core/audit-events.ts auditEvent (a decision that names neither a hook nor a rollback). */
+  publish(type: AuditDetailType, detail: Detail, keySubject?: string): Promise<void>;
 }
 
 /** One event being handled: the change, its audit base, and reads retried within the invocation's budget. */
@@ -129,7 +130,7 @@ export function createStateChangeHandler(deps: StateChangeDeps) {
   const handler: Handler = {
     deps,
     logger: deps.logger,
-    publish: (type, detail) => audit.publish([auditEvent(type, detail, new Date(deps.now() * 1000))]),
+    publish: (type, detail, keySubject) => audit.publish([auditEvent(type, detail, new Date(deps.now() * 1000), keySubject)]),
   };
   return (event: unknown, context?: RemainingTime): Promise<void> => stateChange(handler, event, context);
 }
@@ -241,7 +242,7 @@ async function handleChange(inv: Invocation): Promise<void> {
       reasons: [
         `the rollback deployment itself ended in ${change.state}: traffic may still be on the bad version`,
         // Only what was started: a start that failed was escalated on its own.
-        ...(proposed ? ['a secondary action on the known-good version is proposed for approval (Approval Requested)'] : []),
+        ...(proposed ? ['a secondary action was started: if the known-good version is intact, it is proposed for approval (Approval Requested); if not, it is escalated'] : []),
       ],
     });
   }
@@ -289,7 +290,7 @@ async function breakerChange(
     if (transient(e)) throw e;
     // The rest of this event was handled (and audited): say what failed, not "details unavailable".
     const what = inv.change.state === 'SUCCESS' ? 'success' : 'rollback';
-    await inv.publish(AuditDetailType.ESCALATION_RAISED, { ...inv.base, reasons: [`the circuit breaker could not count this ${what} (${errorName(e)}: ${(e as Error)?.message ?? String(e)})`] });
+    await inv.publish(AuditDetailType.ESCALATION_RAISED, { ...inv.base, reasons: [`the circuit breaker could not count this ${what} (${errorName(e)}: ${(e as Error)?.message ?? String(e)})`] }, 'breaker');
     return;
   }
   const transition = written?.transition;
@@ -373,13 +374,17 @@ async function startFollowUp(
     if (errorName(e) === 'ExecutionAlreadyExists') return true;
     if (transient(e)) throw e;
     // A failure no retry heals (the machine is gone, the input refused): say so, and let the rest of
-    // the event be written. rollbackDeploymentId keeps this escalation's idempotency key apart from
-    // the failed rollback's own escalation of the same deployment.
-    await inv.publish(AuditDetailType.ESCALATION_RAISED, {
-      ...inv.base,
-      ...(failure.rollbackDeploymentId ? { rollbackDeploymentId: failure.rollbackDeploymentId } : {}),
-      reasons: [`the ${flow} of deployment ${inv.change.deploymentId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)}): ${failure.consequence}`],
-    });
+    // the event be written. The execution's name keeps this escalation's idempotency key apart from
+    // the deployment's other escalations (the failed rollback's own, the breaker's).
+    await inv.publish(
+      AuditDetailType.ESCALATION_RAISED,
+      {
+        ...inv.base,
+        ...(failure.rollbackDeploymentId ? { rollbackDeploymentId: failure.rollbackDeploymentId } : {}),
+        reasons: [`the ${flow} of deployment ${inv.change.deploymentId} could not be started (${errorName(e)}: ${(e as Error)?.message ?? String(e)}): ${failure.consequence}`],
+      },
+      name,
+    );
     return false;
   }
   inv.logger.info(`${flow} started`, { deploymentId: inv.change.deploymentId, execution: name });

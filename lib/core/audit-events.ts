@@ -152,8 +152,11 @@ export function auditEvent(
   detailType: AuditDetailType,
   detail: Omit<AuditEventDetail, 'schemaVersion' | 'idempotencyKey' | 'occurredAt'>,
   occurredAt: Date,
+  keySubject?: string,
 ): AuditEvent {
-  const subject = detail.lifecycleEventHookExecutionId ?? detail.rollbackDeploymentId ?? 'deployment';
+  // `keySubject` tells apart two decisions of one deployment that name neither a hook nor a rollback
+  // (a follow-up flow that could not start, the circuit breaker's count that failed).
+  const subject = keySubject ?? detail.lifecycleEventHookExecutionId ?? detail.rollbackDeploymentId ?? 'deployment';
   const outcome = detail.verdict ?? detail.reportedStatus ?? detail.errorCode ?? '';
   return {
     source: AUDIT_EVENT_SOURCE,

@@ -86,6 +86,11 @@ export const ActionClaimAttribute = {
   CLAIMED_AT: 'claimedAt',
   /** What was done, once AWS answered: the rollback deployment's id, or the alias's new version. */
   RESULT: 'result',
+  /**
+   * A random token of the attempt that claimed it: a claim whose write was applied but whose answer
+   * was lost (then refused when resent) is still that attempt's own.
+   */
+  OWNER: 'owner',
 } as const;
 
 /** Action claims expire this long after the claim: far beyond any retry or redrive of the execution. */

@@ -9,7 +9,7 @@ import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType } from '../co
 import { askForAnswer, evaluatorStep } from './bake-state-machine';
 
 export interface FollowUpStateMachineProps {
-  /** The bake's stateless evaluator: it runs the follow-up phases too (verify, guard, secondary). */
+  /** The follow-up function (lambda/follow-up): the follow-up phases (verify, guard, secondary) on the bake's runtime. */
   readonly evaluator: IFunction;
   readonly applicationName: string;
   readonly deploymentGroupName: string;

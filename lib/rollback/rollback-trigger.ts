@@ -1123,7 +1123,7 @@ export class RollbackTrigger extends Construct {
         `execution:<${stack.getLogicalId(stateMachine.node.defaultChild as CfnElement)}.Name>:*]`,
       reason: 'Reads the status of this state machine’s executions only (a duplicate hook invocation); execution names are only known at run time.',
     });
-    // The bake machine and the follow-up machine run the same evaluator, traced and logged alike.
+    // The bake machine and the follow-up machine each run their own step function, traced and logged alike.
     for (const machine of [stateMachine, ...(this.followUpStateMachine ? [this.followUpStateMachine] : [])]) {
       Validations.of(machine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId((machine === stateMachine ? evaluator : followUp!).node.defaultChild as CfnElement)}.Arn>:*]`,

@@ -26,6 +26,17 @@ describe('audit event schema', () => {
     expect(a.detail.idempotencyKey).not.toBe(c.detail.idempotencyKey);
   });
 
+  it('tells apart two decisions of one deployment that name neither a hook nor a rollback by their key subject', () => {
+    const at = new Date(0);
+    const detail = { deploymentId: 'd-1', reasons: ['x'] };
+    const guard = auditEvent(AuditDetailType.ESCALATION_RAISED, detail, at, 'guard-d-1');
+    const breaker = auditEvent(AuditDetailType.ESCALATION_RAISED, detail, at, 'breaker');
+    expect(guard.detail.idempotencyKey).not.toBe(breaker.detail.idempotencyKey);
+    expect(auditEvent(AuditDetailType.ESCALATION_RAISED, detail, new Date(9000), 'breaker').detail.idempotencyKey).toBe(breaker.detail.idempotencyKey);
+    // Without one, the key is as before: the hook, else the rollback, else the deployment.
+    expect(auditEvent(AuditDetailType.ESCALATION_RAISED, detail, at).detail.idempotencyKey).toBe('EscalationRaised:d-1:deployment:');
+  });
+
   it('reads the alarm names CodeDeploy lists in an ALARM_ACTIVE error message', () => {
     const stopped = 'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped.';
     expect(alarmNamesFromErrorMessage(`${stopped} Activated alarms: <Checkout-page> <Other alarm>`)).toEqual(['Checkout-page', 'Other alarm']);

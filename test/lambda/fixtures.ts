@@ -38,7 +38,7 @@ import {
   type PutLifecycleEventHookExecutionStatusCommandInput,
 } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTaskSetsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { GetFunctionCommand, LambdaClient, UpdateAliasCommand, type UpdateAliasCommandInput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -186,7 +186,8 @@ export type Op =
   | 'CreateDeployment'
   | 'UpdateAlias'
   | 'DescribeServices'
-  | 'DescribeTaskDefinition';
+  | 'DescribeTaskDefinition'
+  | 'DescribeTaskSets';
 
 interface QueuedFault {
   readonly error: Error;
@@ -260,12 +261,12 @@ export class FakeKnownGood implements KnownGoodReader {
   }
 
   /** One-time action claims (guard window, secondary action), with the conditional write the DynamoDB store makes. */
-  readonly claims = new Map<string, { claimedAt: number; result?: string }>();
+  readonly claims = new Map<string, { claimedAt: number; result?: string; owner?: string }>();
 
-  async claimAction(claim: string, at: number): Promise<boolean> {
+  async claimAction(claim: string, at: number, owner?: string): Promise<boolean> {
     return this.dispatch('ClaimAction', () => {
       if (this.claims.has(claim)) return false;
-      this.claims.set(claim, { claimedAt: at });
+      this.claims.set(claim, { claimedAt: at, ...(owner !== undefined ? { owner } : {}) });
       return true;
     });
   }
@@ -277,7 +278,7 @@ export class FakeKnownGood implements KnownGoodReader {
     });
   }
 
-  async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string } | undefined> {
+  async actionClaim(claim: string): Promise<{ claimedAt: number; result?: string; owner?: string } | undefined> {
     return this.dispatch('ActionClaim', () => this.claims.get(claim));
   }
 
@@ -356,6 +357,8 @@ export class World {
   readonly createdDeployments: CreateDeploymentCommandInput[] = [];
   /** UpdateAlias calls Lambda accepted, in order. */
   readonly aliasUpdates: UpdateAliasCommandInput[] = [];
+  /** ECS task sets (id → its task definition ARN), for DescribeTaskSets. */
+  readonly taskSets = new Map<string, string>();
   /** ECS task definitions that exist (ARN → status and container images). */
   readonly taskDefinitions = new Map<string, { status: string; images: Record<string, string> }>();
   trafficModel: TrafficModel;
@@ -685,6 +688,11 @@ export class World {
           ? { services: [{ serviceArn: ECS_SERVICE_ARN, loadBalancers: [{ ...ECS_CONTAINER, targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${TG_BLUE}/1` }] }], failures: [] }
           : { services: [], failures: (input.services ?? []).map((arn) => ({ arn, reason: 'MISSING' })) },
       ),
+    );
+    this.ecsMock.on(DescribeTaskSetsCommand).callsFake((input: { taskSets?: string[] }) =>
+      this.dispatch('DescribeTaskSets', () => ({
+        taskSets: (input.taskSets ?? []).flatMap((id) => (this.taskSets.has(id) ? [{ id, taskDefinition: this.taskSets.get(id) }] : [])),
+      })),
     );
     this.ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) =>
       this.dispatch('DescribeTaskDefinition', () => {

@@ -48,11 +48,20 @@ describe('guard window: the rollback deployment is created at most once', () => 
     ]);
   });
 
-  it('a claim whose write timed out after it applied: the retry finds it standing and does not act (safe, escalated)', async () => {
+  it('a claim whose write timed out after it applied: the resent claim is refused, but the claim is this attempt’s own (its owner token): the rollback is created, once', async () => {
     const world = guardWorld();
     world.failNext('ClaimAction', { error: timeout(), applied: true });
     await world.bake(guardState());
     expect(world.calls('ClaimAction')).toBe(2);
+    expect(world.calls('CreateDeployment')).toBe(1);
+    expect(escalations(world)).toEqual([]);
+    expectAudit(world, AuditDetailType.ROLLBACK_TRIGGERED, { reason: 'guard-window', rollbackDeploymentId: world.latestDeploymentId });
+  });
+
+  it('a claim another attempt wrote (another owner token) without a result: not acted on', async () => {
+    const world = guardWorld();
+    world.knownGood.claims.set(actionClaimKey('guard', DEPLOYMENT_ID), { claimedAt: T0 + 1_900, owner: 'another-attempt' });
+    await world.bake(guardState());
     expect(world.calls('CreateDeployment')).toBe(0);
     expect(escalations(world)).toEqual([expect.stringContaining('without confirming it')]);
   });
@@ -120,6 +129,10 @@ describe('guard window: the rollback deployment is created at most once', () => 
 
   it('ECS: the rollback deployment deploys the known-good task definition behind the service’s load-balanced container', async () => {
     const world = guardWorld('ecs');
+    // The release's task set runs revision 8: the audit names both versions as task definitions.
+    const releaseDefinition = 'arn:aws:ecs:us-east-1:123456789012:task-definition/orders:8';
+    world.taskSets.set('ecs-svc/green', releaseDefinition);
+    world.taskDefinitions.set(releaseDefinition, { status: 'ACTIVE', images: { web: 'repo/orders@sha256:bad' } });
     await world.bake(guardState('ecs'));
     expect(world.createdDeployments).toHaveLength(1);
     const created = world.createdDeployments[0];
@@ -127,7 +140,7 @@ describe('guard window: the rollback deployment is created at most once', () => 
     expect(JSON.parse(created.revision!.appSpecContent!.content!).Resources).toEqual([
       { TargetService: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: TASK_DEFINITION, LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 8080 } } } },
     ]);
-    expectAudit(world, AuditDetailType.ROLLBACK_TRIGGERED, { reason: 'guard-window', toVersion: TASK_DEFINITION, rollbackDeploymentId: world.latestDeploymentId });
+    expectAudit(world, AuditDetailType.ROLLBACK_TRIGGERED, { reason: 'guard-window', fromVersion: releaseDefinition, toVersion: TASK_DEFINITION, rollbackDeploymentId: world.latestDeploymentId });
   });
 
   it('ECS: a known-good task definition no longer ACTIVE is not deployed', async () => {
@@ -144,6 +157,8 @@ function secondaryWorld(platform: 'lambda' | 'ecs' = 'lambda'): World {
   const world = new World({ platform, traffic: traffic.clean() });
   world.versions = { current: '2', target: '1' };
   world.addDeployment(ROLLBACK_ID, { creator: 'codeDeployRollback', errorInformation: { code: 'HOOK_EXECUTION_FAILURE', message: 'a lifecycle event hook failed' } }, ['Failed']);
+  // The failed rollback is the group's latest deployment.
+  world.latestDeploymentId = ROLLBACK_ID;
   if (platform === 'ecs') {
     world.taskDefinitions.set(TASK_DEFINITION, { status: 'ACTIVE', images: IMAGES });
     world.knownGood.seed(TASK_DEFINITION, ECS_INTEGRITY, APPLICATION, DEPLOYMENT_GROUP, 'd-PREVIOUS1');
@@ -301,5 +316,25 @@ describe('secondary action after a failed guard-window rollback', () => {
     await world.followUpHandler(approved(asked));
     expect(world.aliasUpdates).toHaveLength(1);
     expect(expectAudit(world, AuditDetailType.SECONDARY_ACTION_TAKEN).reasons[1]).toContain('the restored version could not be recorded as known-good (ResourceNotFoundException');
+  });
+});
+
+describe('secondary action: an approval that went stale is not acted on', () => {
+  it('a newer deployment started while a human decided: escalated, the alias does not move', async () => {
+    const world = secondaryWorld();
+    const asked = await world.followUpHandler(secondaryState());
+    world.latestDeploymentId = 'd-NEWER0001';
+    await world.followUpHandler(approved(asked));
+    expect(world.aliasUpdates).toEqual([]);
+    expect(escalations(world)).toEqual([expect.stringContaining('deployment d-NEWER0001 of the group started after the failed rollback: it owns the group now')]);
+  });
+
+  it('the group unreadable at the answer: not acted on (a traffic move on an unknown state), escalated with the cause', async () => {
+    const world = secondaryWorld();
+    const asked = await world.followUpHandler(secondaryState());
+    world.failAlways('GetDeploymentGroup', () => awsError('AccessDeniedException', 400, 'not authorized'));
+    await world.followUpHandler(approved(asked));
+    expect(world.aliasUpdates).toEqual([]);
+    expect(escalations(world)).toEqual([expect.stringContaining('the deployment group could not be read to check that no newer deployment started (AccessDeniedException')]);
   });
 });

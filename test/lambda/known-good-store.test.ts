@@ -160,6 +160,15 @@ describe('action claims (a guard window’s or a secondary action’s one action
   });
 });
 
+describe('action claims carry the attempt that wrote them', () => {
+  it('the owner token is kept, so an attempt whose claim write was applied but not answered knows the claim is its own', async () => {
+    const claim = actionClaimKey('guard', 'd-AAAAAAAA7');
+    await expect(store.claimAction(claim, T, 'attempt-1')).resolves.toBe(true);
+    await expect(store.claimAction(claim, T, 'attempt-1')).resolves.toBe(false);
+    await expect(store.actionClaim(claim)).resolves.toEqual({ claimedAt: T, owner: 'attempt-1' });
+  });
+});
+
 describe('read and write errors are never "none"', () => {
   it('a read that fails (nothing listens on the endpoint) → get and firstBadSignal throw', async () => {
     const broken = new KnownGoodStore(dynamoClient(await closedEndpoint()), table);

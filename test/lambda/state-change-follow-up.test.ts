@@ -225,7 +225,7 @@ describe('a rollback deployment that fails or stops starts the secondary action'
     expect(escalations).toHaveLength(1);
     expect(escalations[0]).toMatchObject({ deploymentId: ROLLBACK, errorCode: 'HEALTH_CONSTRAINTS' });
     expect(escalations[0].reasons.join(' ')).toMatch(/traffic may still be on the bad version/);
-    expect(escalations[0].reasons.join(' ')).toMatch(/secondary action .* proposed/);
+    expect(escalations[0].reasons.join(' ')).toMatch(/a secondary action was started: if the known-good version is intact, it is proposed for approval/);
     expect(world.audits(AuditDetailType.ROLLBACK_TRIGGERED)).toEqual([]);
   });
 
@@ -256,7 +256,7 @@ describe('a rollback deployment that fails or stops starts the secondary action'
     const [notStarted, rollbackFailed] = escalations;
     expect(notStarted.reasons[0]).toMatch(/secondary action .*could not be started \(StateMachineDoesNotExist/);
     expect(rollbackFailed.reasons[0]).toMatch(/traffic may still be on the bad version/);
-    expect(escalations.flatMap((e) => e.reasons).join(' ')).not.toMatch(/proposed for approval/);
+    expect(escalations.flatMap((e) => e.reasons).join(' ')).not.toMatch(/secondary action was started/);
     expect(notStarted.idempotencyKey).not.toBe(rollbackFailed.idempotencyKey);
   });
 

@@ -47,6 +47,8 @@ function failedRollback(options: { platform?: 'lambda' | 'ecs'; description?: st
     },
     ['Failed'],
   );
+  // The failed rollback is the group's latest deployment.
+  world.latestDeploymentId = ROLLBACK_ID;
   world.knownGood.seed('1', SHA_V1, APPLICATION, DEPLOYMENT_GROUP, 'd-PREVIOUS1');
   return world;
 }

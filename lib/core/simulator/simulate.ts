@@ -725,6 +725,10 @@ function replayGuardWindow(
 ): GuardWindowOutcome | undefined {
   const durationSeconds = trigger?.guardWindowSeconds;
   if (durationSeconds === undefined || outcome.path !== 'evaluator' || outcome.status !== 'Succeeded' || outcome.minute === undefined) return undefined;
+  // A release the evaluator judged bad that still succeeded (shadow mode's wouldRollback, a failing
+  // verdict a human let through) records a first bad signal: the state-change function neither
+  // records it known-good nor starts its guard window.
+  if (outcome.wouldRollback === true || outcome.verdict === 'fail') return undefined;
   const succeededAt = outcome.minute * 60;
   const state = guardInput('simulated-release', succeededAt, { durationSeconds, metricDelaySeconds: settings.metricDelaySeconds });
   const start = state.hookStartedAt;

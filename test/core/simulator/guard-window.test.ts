@@ -70,6 +70,12 @@ describe('the guard window in a replay', () => {
     expect(g.breachMinute).toBe(run(guarded, canaryRelease({ canaryErrors: regression, until: 200 })).guardWindow!.breachMinute);
   });
 
+  it('is not replayed for a shadow release the evaluator would have rolled back: it is never recorded known-good, so no guard window starts', () => {
+    const result = run(guardedShadow, canaryRelease({ canaryErrors: (_m, requests) => requests, until: 200 }));
+    expect(result.outcome).toMatchObject({ path: 'evaluator', status: 'Succeeded', wouldRollback: true });
+    expect(result.guardWindow).toBeUndefined();
+  });
+
   it('is not replayed when the release is rolled back (nothing to guard)', () => {
     const result = run(guarded, canaryRelease({ canaryErrors: (_m, requests) => requests, until: 200 }));
     expect(result.outcome.rollback).toBe(true);
