@@ -2,11 +2,10 @@ import { AuditDetailType as Audit, type SloObservation } from '../../lib/core/au
 import { type BakeState, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
 import { GUARD_ROLLBACK_DESCRIPTION, actionClaimKey, lambdaRollbackAppSpec, ecsRollbackAppSpec } from '../../lib/core/follow-up';
 import { breakerState, recordRollback } from '../../lib/core/breaker';
-import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
 import { type StepRuntime, describeError, out } from './runtime';
-import { readAndDecide } from './tick';
+import { readAndDecide, watchTarget } from './tick';
 import { takeOnce } from './once';
 
 /*
@@ -20,25 +19,15 @@ import { takeOnce } from './once';
 
 /** Reads the release's versions (the new version is its target), then the first tick. */
 export async function guardStart(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
-  let targets: DeploymentTargets;
-  try {
-    targets = await rt.findTargets(state.deploymentId, until);
-  } catch (e) {
-    const why = `the release's targets could not be read (${rt.expected(e)})`;
-    if (rt.now() >= parseDeadline(state.deadline)) return unguarded(rt, state, why);
-    return out(state, { next: 'wait', waitSeconds: rt.config.tickSeconds, unreadable: (state.unreadable ?? 0) + 1 });
-  }
-  const arms = armScopesFor(rt.config, targets);
-  if (typeof arms === 'string') return unguarded(rt, state, arms);
   // The new version alone: all traffic is on it since the release succeeded.
-  const context = {
-    lifecycleEvent: 'AfterAllowTraffic',
-    toVersion: targets.targetVersion,
-    fromVersion: targets.currentVersion,
-    arms: arms.filter((a) => a.arm === 'canary'),
-    windowStart: floorToMinute(state.hookStartedAt),
-  };
-  return guardTick(rt, { ...state, phase: 'guard-tick', ticks: 0, context, unreadable: undefined }, until);
+  return watchTarget(
+    rt,
+    state,
+    until,
+    'the release',
+    (why) => unguarded(rt, state, why),
+    (context) => guardTick(rt, { ...state, phase: 'guard-tick', ticks: 0, context, unreadable: undefined }, until),
+  );
 }
 
 /** One guard tick: a newer deployment ends the window; else core's bake decision on the release's minutes since it succeeded. */

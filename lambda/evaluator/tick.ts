@@ -1,7 +1,8 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
-import { type BakeState, type TickClock, bakeDeadline, nextWaitSeconds, tickClock } from '../../lib/core/bake';
+import { type BakeContext, type BakeState, type TickClock, bakeDeadline, nextWaitSeconds, parseDeadline, tickClock } from '../../lib/core/bake';
 import { type BakeInput, decideBake } from '../../lib/core/decision';
 import { isDeploymentFinished } from '../../lib/core/deployment-kind';
+import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
 import { runHealthChecks } from './health';
 import { readNotes, readTick, sloEvidence } from './read';
 import { type StepRuntime, out } from './runtime';
@@ -68,4 +69,38 @@ async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickCloc
   const slos = sloEvidence(rt.config, arms!, results, windowStart!, clock.end, failure);
   const health = await runHealthChecks(rt, state, results, failure, clock.end);
   return { slos, health, readProblems: [...(failure ? [failure] : []), ...health.problems], notes: readNotes(read) };
+}
+
+/**
+ * The start of a watch after a deployment ended (the verification, the guard window): the
+ * deployment's target version alone, on its own traffic (all traffic is on it; the other version
+ * serves nothing), from the minute of `hookStartedAt`. Targets that cannot be read are read again
+ * next tick until the deadline, then `giveUp` says why; a version whose traffic cannot be found
+ * gives up at once. `what` names the deployment in the reason.
+ */
+export async function watchTarget(
+  rt: StepRuntime,
+  state: BakeState,
+  until: number,
+  what: string,
+  giveUp: (why: string) => Promise<BakeState>,
+  first: (context: BakeContext) => Promise<BakeState>,
+): Promise<BakeState> {
+  let targets;
+  try {
+    targets = await rt.findTargets(state.deploymentId, until);
+  } catch (e) {
+    const why = `${what}'s targets could not be read (${rt.expected(e)})`;
+    if (rt.now() >= parseDeadline(state.deadline)) return giveUp(why);
+    return out(state, { next: 'wait', waitSeconds: rt.config.tickSeconds, unreadable: (state.unreadable ?? 0) + 1 });
+  }
+  const arms = armScopesFor(rt.config, targets);
+  if (typeof arms === 'string') return giveUp(arms);
+  return first({
+    lifecycleEvent: 'AfterAllowTraffic',
+    toVersion: targets.targetVersion,
+    fromVersion: targets.currentVersion,
+    arms: arms.filter((a) => a.arm === 'canary'),
+    windowStart: floorToMinute(state.hookStartedAt),
+  });
 }

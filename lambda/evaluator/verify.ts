@@ -1,10 +1,9 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
-import { type BakeState, bakeDeadline, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
+import { type BakeState, bakeDeadline, nextWaitSeconds } from '../../lib/core/bake';
 import { recordRollback } from '../../lib/core/breaker';
-import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
 import { verificationResult } from '../../lib/core/verify';
 import { type StepRuntime, describeError, out } from './runtime';
-import { readAndDecide } from './tick';
+import { readAndDecide, watchTarget } from './tick';
 
 /*
  * Post-rollback verification (lib/core/verify.ts): the restored version judged on its own traffic
@@ -15,25 +14,15 @@ import { readAndDecide } from './tick';
 
 /** Reads the rollback deployment's versions (the restored one is its target), then the first tick. */
 export async function verifyStart(rt: StepRuntime, state: BakeState, until: number): Promise<BakeState> {
-  let targets;
-  try {
-    targets = await rt.findTargets(state.deploymentId, until);
-  } catch (e) {
-    const why = `the rollback deployment's targets could not be read (${rt.expected(e)})`;
-    if (rt.now() >= parseDeadline(state.deadline)) return unverified(rt, state, why);
-    return out(state, { next: 'wait', waitSeconds: rt.config.tickSeconds, unreadable: (state.unreadable ?? 0) + 1 });
-  }
-  const arms = armScopesFor(rt.config, targets);
-  if (typeof arms === 'string') return unverified(rt, state, arms);
   // The restored version alone: all traffic is on it, the version rolled back from serves nothing.
-  const context = {
-    lifecycleEvent: 'AfterAllowTraffic',
-    toVersion: targets.targetVersion,
-    fromVersion: targets.currentVersion,
-    arms: arms.filter((a) => a.arm === 'canary'),
-    windowStart: floorToMinute(state.hookStartedAt),
-  };
-  return verifyTick(rt, { ...state, phase: 'verify-tick', ticks: 0, context, unreadable: undefined }, until);
+  return watchTarget(
+    rt,
+    state,
+    until,
+    'the rollback deployment',
+    (why) => unverified(rt, state, why),
+    (context) => verifyTick(rt, { ...state, phase: 'verify-tick', ticks: 0, context, unreadable: undefined }, until),
+  );
 }
 
 /** One verification tick: core's bake decision over the restored version's minutes since the rollback. */

@@ -485,12 +485,7 @@ export class RollbackTrigger extends Construct {
     // alarms on lost work.
     this.approvalGate = checked.approvalTimeoutSeconds !== undefined;
     this.secondaryAsks = checked.secondaryApprovalSeconds !== undefined;
-    this.routeEvents(bound, stateChange, {
-      approval: this.approvalGate || checked.secondaryApprovalSeconds !== undefined,
-      breaker: checked.breaker !== undefined,
-      verify: checked.verifySeconds !== undefined,
-      secondary: checked.secondaryApprovalSeconds !== undefined,
-    });
+    this.routeEvents(bound, stateChange, checked);
     this.operationalAlarms = this.alarmOnLostWork(bake.stateMachine, followUp);
     this.deploymentGroupName = bound.deploymentGroupName;
     this._guardedGroup = group;
@@ -793,8 +788,12 @@ export class RollbackTrigger extends Construct {
    * rollbacks and escalations to the notification topic. EventBridge retries a failed delivery, then
    * keeps the event in the dead-letter queue.
    */
-  private routeEvents(group: BoundGroup, stateChange: IFunction, flows: { approval: boolean; breaker: boolean; verify: boolean; secondary: boolean }): void {
-    const { approval, breaker, verify, secondary } = flows;
+  private routeEvents(group: BoundGroup, stateChange: IFunction, checked: CheckedTriggerProps): void {
+    // Questions come from the approval gate and the secondary action; the other flows' events only with their flow.
+    const secondary = checked.secondaryApprovalSeconds !== undefined;
+    const approval = checked.approvalTimeoutSeconds !== undefined || secondary;
+    const breaker = checked.breaker !== undefined;
+    const verify = checked.verifySeconds !== undefined;
     new Rule(this, 'DeploymentStateChange', {
       description: withinLimit(RULE_DESCRIPTION_LIMIT, (p) => `Audits rollbacks and records known-good versions of ${p}`, group.path),
       eventPattern: {

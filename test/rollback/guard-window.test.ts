@@ -1,14 +1,21 @@
 import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { EcsDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
-import { Vpc } from 'aws-cdk-lib/aws-ec2';
-import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
-import { ApplicationLoadBalancer, ApplicationProtocol, ApplicationTargetGroup, ListenerAction, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
-import { RollbackPlan, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli, TriggerMode } from '../../lib';
+import { RollbackPlan, type RollbackTrigger, TriggerMode } from '../../lib';
 import { AuditDetailType, EvaluatorEnv, GUARD_GRACE_SECONDS, MAX_GUARD_WINDOW_SECONDS, MIN_GUARD_WINDOW_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, StateChangeEnv } from '../../lib/core';
-import { lambdaCanary, newStack, validationApp } from '../helpers';
+import { lambdaCanary, validationApp } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
+import {
+  actionsOf,
+  deploymentRights as rollbackRights,
+  ecsTrigger,
+  environmentOf,
+  groupArn,
+  logicalId,
+  rightsBeyondEvaluator,
+  stateChangeSettings,
+  statementsOf,
+  statementsOfRole,
+} from './follow-up-fixtures';
 import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './trigger-fixtures';
 
 // The guard window as a CDK user meets it: RollbackTrigger's `guardWindow` prop — what it refuses
@@ -19,39 +26,8 @@ import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './tri
 const DELAY = ROLLBACK_TRIGGER_DEFAULTS.metricDelaySeconds;
 const BASE_TYPES = [AuditDetailType.ROLLBACK_TRIGGERED, AuditDetailType.ESCALATION_RAISED, AuditDetailType.ROLLBACK_COMPLETED];
 
-type Fn = RollbackTrigger['evaluatorFunction'];
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-
-const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
-
-function environmentOf(stack: Stack, fn: Fn): Record<string, unknown> {
-  return Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalId(stack, fn)].Properties.Environment.Variables;
-}
-
 /** RT_GUARD of the state-change function, parsed; the machine's ARN (a token) is rendered as its CloudFormation JSON. */
-function guardEnv(stack: Stack, trigger: RollbackTrigger): unknown {
-  const value = environmentOf(stack, trigger.stateChangeFunction)[StateChangeEnv.GUARD] as string | { 'Fn::Join': [string, unknown[]] };
-  expect(value, 'RT_GUARD').toBeDefined();
-  const text = typeof value === 'string' ? value : value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : `@@${JSON.stringify(p)}@@`)).join('');
-  return JSON.parse(text.replace(/"@@(.*?)@@"/g, '$1'));
-}
-
-/** Every IAM statement attached to a role (by its construct). */
-function statementsOfRole(stack: Stack, role: { node: { defaultChild?: unknown } }): Statement[] {
-  const id = logicalId(stack, role);
-  return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
-    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${id}"`))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
-
-const statementsOf = (stack: Stack, fn: Fn) => statementsOfRole(stack, fn.role!);
-const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Action].flat());
-
-/** What the follow-up function may do beyond the bake's evaluator (whose rights it shares). */
-function rightsBeyondEvaluator(stack: Stack, trigger: RollbackTrigger): Statement[] {
-  const evaluator = new Set(statementsOf(stack, trigger.evaluatorFunction).map((s) => JSON.stringify(s)));
-  return statementsOf(stack, trigger.followUpFunction!).filter((s) => !evaluator.has(JSON.stringify(s)));
-}
+const guardEnv = (stack: Stack, trigger: RollbackTrigger) => stateChangeSettings(stack, trigger, StateChangeEnv.GUARD);
 
 /** Every action that takes traffic off a version, or prepares to. */
 const ACTING = [
@@ -65,50 +41,6 @@ const ACTING = [
   'lambda:UpdateAlias',
   'ecs:DescribeServices',
 ];
-
-/** A CodeDeploy ARN of the stack's account and Region, as CDK renders it. */
-const codedeployArn = (resource: string, ...rest: unknown[]) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codedeploy:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`, ...rest]],
-});
-
-type Group = { application: { applicationName: string }; deploymentGroupName: string };
-
-function groupArn(stack: Stack, group: Group) {
-  return codedeployArn('deploymentgroup:', stack.resolve(group.application.applicationName), '/', stack.resolve(group.deploymentGroupName));
-}
-
-/** The rights a rollback deployment (all at once, alarms overridden) needs, on exactly its resources. */
-function rollbackRights(stack: Stack, trigger: RollbackTrigger, group: Group, allAtOnce: string): Statement[] {
-  return [
-    { Action: ['codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:UpdateDeploymentGroup'], Effect: 'Allow', Resource: groupArn(stack, group) },
-    { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: codedeployArn(`deploymentconfig:${allAtOnce}`) },
-    { Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'], Effect: 'Allow', Resource: codedeployArn('application:', stack.resolve(group.application.applicationName)) },
-    { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [{ 'Fn::GetAtt': [logicalId(stack, trigger.stateTable as never), 'Arn'] }] },
-  ];
-}
-
-/** An ECS service released blue/green by CodeDeploy, with a trigger on it. */
-function ecsTrigger(props: Props = {}) {
-  const stack = newStack();
-  const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
-  const task = new FargateTaskDefinition(stack, 'Task');
-  task.addContainer('web', { image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'), portMappings: [{ containerPort: 80 }] });
-  const service = new FargateService(stack, 'Service', { cluster: new Cluster(stack, 'Cluster', { vpc }), taskDefinition: task, deploymentController: { type: DeploymentControllerType.CODE_DEPLOY } });
-  const alb = new ApplicationLoadBalancer(stack, 'Lb', { vpc });
-  const [blue, green] = ['Blue', 'Green'].map((id) => new ApplicationTargetGroup(stack, id, { vpc, port: 80, targetType: TargetType.IP }));
-  service.attachToApplicationTargetGroup(blue);
-  const listener = alb.addListener('Http', { port: 80, defaultAction: ListenerAction.forward([blue]) });
-  alb.addListener('Test', { port: 8080, protocol: ApplicationProtocol.HTTP, defaultAction: ListenerAction.forward([green]) });
-  const group = new EcsDeploymentGroup(stack, 'Deployment', {
-    service,
-    blueGreenDeploymentConfig: { blueTargetGroup: blue, greenTargetGroup: green, listener },
-    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-  });
-  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.targetGroupAvailability(green), objectivePercent: 99.9 });
-  const target = RollbackTarget.ecsService({ deploymentGroup: group, service, blueTargetGroup: blue, greenTargetGroup: green });
-  const trigger = new RollbackTrigger(stack, 'Rollback', { target, objectives: [slo], ...props });
-  return { stack, trigger, service, group };
-}
 
 describe('RT_GUARD, the policy and the machine', () => {
   it('guardWindow reaches RT_GUARD with the follow-up machine’s ARN, its seconds and the metric delay, and the policy', () => {

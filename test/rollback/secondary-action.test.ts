@@ -1,12 +1,8 @@
 import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
-import { Vpc } from 'aws-cdk-lib/aws-ec2';
-import { Cluster, ContainerImage, DeploymentControllerType, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
-import { ApplicationLoadBalancer, ApplicationProtocol, ApplicationTargetGroup, ListenerAction, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
-import { InconclusiveAction, RollbackPlan, RollbackTarget, RollbackTrigger, type SecondaryActionOptions, ServiceLevelObjective, Sli, TriggerMode } from '../../lib';
+import { InconclusiveAction, RollbackPlan, type SecondaryActionOptions, TriggerMode } from '../../lib';
 import {
   AUDIT_EVENT_SOURCE,
   AuditDetailType,
@@ -18,8 +14,19 @@ import {
   StateChangeEnv,
   VERIFY_GRACE_SECONDS,
 } from '../../lib/core';
-import { lambdaCanary, newStack, validationApp } from '../helpers';
+import { lambdaCanary, validationApp } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
+import {
+  actionsOf,
+  deploymentRights,
+  ecsTrigger,
+  environmentOf,
+  logicalId,
+  rightsBeyondEvaluator,
+  stateChangeSettings,
+  statementsOf,
+  statementsOfRole,
+} from './follow-up-fixtures';
 import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './trigger-fixtures';
 
 // The secondary action as a CDK user meets it: RollbackTrigger's `secondaryAction` prop — what it
@@ -34,81 +41,6 @@ const ACT_SECONDS = 900;
 const BASE_TYPES = [AuditDetailType.ROLLBACK_TRIGGERED, AuditDetailType.ESCALATION_RAISED, AuditDetailType.ROLLBACK_COMPLETED];
 const APPROVAL_TYPES = [AuditDetailType.APPROVAL_REQUESTED, AuditDetailType.APPROVAL_ANSWERED];
 const VERIFY_TYPES = [AuditDetailType.ROLLBACK_VERIFIED, AuditDetailType.ROLLBACK_UNHEALTHY];
-
-type Fn = RollbackTrigger['evaluatorFunction'];
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-
-const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
-
-function environmentOf(stack: Stack, fn: Fn): Record<string, unknown> {
-  return Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalId(stack, fn)].Properties.Environment.Variables;
-}
-
-/** One JSON variable of the state-change function, parsed; the machine's ARN (a token) is rendered as its CloudFormation JSON. */
-function stateChangeSettings(stack: Stack, trigger: RollbackTrigger, name: string): unknown {
-  const value = environmentOf(stack, trigger.stateChangeFunction)[name] as string | { 'Fn::Join': [string, unknown[]] };
-  expect(value, name).toBeDefined();
-  const text = typeof value === 'string' ? value : value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : `@@${JSON.stringify(p)}@@`)).join('');
-  return JSON.parse(text.replace(/"@@(.*?)@@"/g, '$1'));
-}
-
-function statementsOfRole(stack: Stack, role: { node: { defaultChild?: unknown } }): Statement[] {
-  const id = logicalId(stack, role);
-  return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
-    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${id}"`))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
-
-const statementsOf = (stack: Stack, fn: Fn) => statementsOfRole(stack, fn.role!);
-const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Action].flat());
-
-function rightsBeyondEvaluator(stack: Stack, trigger: RollbackTrigger): Statement[] {
-  const evaluator = new Set(statementsOf(stack, trigger.evaluatorFunction).map((s) => JSON.stringify(s)));
-  return statementsOf(stack, trigger.followUpFunction!).filter((s) => !evaluator.has(JSON.stringify(s)));
-}
-
-const codedeployArn = (resource: string, ...rest: unknown[]) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codedeploy:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`, ...rest]],
-});
-
-type Group = { application: { applicationName: string }; deploymentGroupName: string };
-
-/** The rights a deployment to the known-good version (all at once, alarms overridden) needs, on exactly its resources. */
-function deploymentRights(stack: Stack, trigger: RollbackTrigger, group: Group, allAtOnce: string): Statement[] {
-  const application = stack.resolve(group.application.applicationName);
-  return [
-    {
-      Action: ['codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:UpdateDeploymentGroup'],
-      Effect: 'Allow',
-      Resource: codedeployArn('deploymentgroup:', application, '/', stack.resolve(group.deploymentGroupName)),
-    },
-    { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: codedeployArn(`deploymentconfig:${allAtOnce}`) },
-    { Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'], Effect: 'Allow', Resource: codedeployArn('application:', application) },
-    { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: [{ 'Fn::GetAtt': [logicalId(stack, trigger.stateTable as never), 'Arn'] }] },
-  ];
-}
-
-/** An ECS service released blue/green by CodeDeploy, with a trigger on it. */
-function ecsTrigger(props: Props = {}, stack = newStack()) {
-  const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
-  const task = new FargateTaskDefinition(stack, 'Task');
-  task.addContainer('web', { image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'), portMappings: [{ containerPort: 80 }] });
-  const service = new FargateService(stack, 'Service', { cluster: new Cluster(stack, 'Cluster', { vpc }), taskDefinition: task, deploymentController: { type: DeploymentControllerType.CODE_DEPLOY } });
-  const alb = new ApplicationLoadBalancer(stack, 'Lb', { vpc });
-  const [blue, green] = ['Blue', 'Green'].map((id) => new ApplicationTargetGroup(stack, id, { vpc, port: 80, targetType: TargetType.IP }));
-  service.attachToApplicationTargetGroup(blue);
-  const listener = alb.addListener('Http', { port: 80, defaultAction: ListenerAction.forward([blue]) });
-  alb.addListener('Test', { port: 8080, protocol: ApplicationProtocol.HTTP, defaultAction: ListenerAction.forward([green]) });
-  const group = new EcsDeploymentGroup(stack, 'Deployment', {
-    service,
-    blueGreenDeploymentConfig: { blueTargetGroup: blue, greenTargetGroup: green, listener },
-    autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-  });
-  const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.targetGroupAvailability(green), objectivePercent: 99.9 });
-  const target = RollbackTarget.ecsService({ deploymentGroup: group, service, blueTargetGroup: blue, greenTargetGroup: green });
-  const trigger = new RollbackTrigger(stack, 'Rollback', { target, objectives: [slo], ...props });
-  return { stack, trigger, service, group };
-}
 
 describe('RT_SECONDARY, the policy and the machine', () => {
   it('secondaryAction: {} waits 1 h for the approval: RT_SECONDARY has the follow-up machine’s ARN and 3600 s; the policy says 3600', () => {

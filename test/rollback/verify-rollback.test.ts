@@ -14,6 +14,7 @@ import {
 } from '../../lib/core';
 import { lambdaCanary, validationApp } from '../helpers';
 import { synthesizedDefinition } from '../stepfunctions/definition';
+import { actionsOf, environmentOf, statementsOf as functionStatements, logicalId, stateChangeSettings, statementsOfRole } from './follow-up-fixtures';
 import { type Props, build, cliPlan, noticeTypes, refusal, refused } from './trigger-fixtures';
 
 // Post-rollback verification as a CDK user meets it: RollbackTrigger's `verifyRollback` prop — what
@@ -34,42 +35,13 @@ const VERIFY_TYPES = [AuditDetailType.ROLLBACK_VERIFIED, AuditDetailType.ROLLBAC
 /** The default metric delay (3 min). */
 const DELAY = ROLLBACK_TRIGGER_DEFAULTS.metricDelaySeconds;
 
-const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
-
-/** The environment of one of the trigger's functions. */
-function environmentOf(stack: Stack, fn: RollbackTrigger['stateChangeFunction']): Record<string, unknown> {
-  const resource = Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalId(stack, fn)];
-  return resource.Properties.Environment.Variables;
-}
-
 /** RT_VERIFY of the state-change function, parsed; the machine's ARN (a token) is rendered as its CloudFormation JSON. */
 function verifyEnv(stack: Stack, trigger: RollbackTrigger): { stateMachineArn: unknown; durationSeconds: number; metricDelaySeconds: number } {
-  const value = environmentOf(stack, trigger.stateChangeFunction)[StateChangeEnv.VERIFY] as string | { 'Fn::Join': [string, unknown[]] };
-  expect(value, 'RT_VERIFY').toBeDefined();
-  const text = typeof value === 'string' ? value : value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : `@@${JSON.stringify(p)}@@`)).join('');
-  return JSON.parse(text.replace(/"@@(.*?)@@"/g, '$1'));
-}
-
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-
-/** Every IAM statement attached to `role` (a Role's logical id). */
-function statementsOf(stack: Stack, roleLogicalId: string): Statement[] {
-  return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
-    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleLogicalId}"`))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
-
-const actionsOf = (s: Statement) => [s.Action].flat();
-
-/** The statements of a function's role. */
-function functionStatements(stack: Stack, fn: RollbackTrigger['evaluatorFunction']): Statement[] {
-  return statementsOf(stack, logicalId(stack, fn.role!));
+  return stateChangeSettings(stack, trigger, StateChangeEnv.VERIFY) as { stateMachineArn: unknown; durationSeconds: number; metricDelaySeconds: number };
 }
 
 /** The follow-up machine's role's statements. */
-function followUpRoleStatements(stack: Stack, trigger: RollbackTrigger): Statement[] {
-  return statementsOf(stack, logicalId(stack, trigger.followUpStateMachine!.node.findChild('Role')));
-}
+const followUpRoleStatements = (stack: Stack, trigger: RollbackTrigger) => statementsOfRole(stack, trigger.followUpStateMachine!.node.findChild('Role'));
 
 /** The state machines of a stack, by logical id. */
 function machines(stack: Stack): Record<string, { Properties: Record<string, any> }> {
