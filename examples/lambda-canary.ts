@@ -1,8 +1,9 @@
 import { Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
-import { Alias, Code, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../lib';
+import { apiFunction } from './api-function';
 
 /**
  * An API on Lambda released through a `live` alias by CodeDeploy: 10 % canary for 5 minutes, then
@@ -17,12 +18,7 @@ export class LambdaCanaryStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    const handler = new Function(this, 'ApiFunction', {
-      runtime: Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: Code.fromInline('exports.handler = async () => ({ statusCode: 200, body: "ok" });'),
-      description: 'Example API released by a CodeDeploy canary',
-    });
+    const handler = apiFunction(this, 'ApiFunction', 'Example API released by a CodeDeploy canary');
     const live = new Alias(this, 'Live', { aliasName: 'live', version: handler.currentVersion });
 
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'Deployment', {
@@ -48,10 +44,6 @@ export class LambdaCanaryStack extends Stack {
     Validations.of(this.deploymentGroup.role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
       reason: 'CodeDeploy documents this managed policy as the service role for Lambda deployments; it is already the Limited variant.',
-    });
-    Validations.of(handler).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The example function only writes its own logs; the AWS managed basic execution policy is the documented minimum.',
     });
   }
 }

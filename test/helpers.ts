@@ -7,7 +7,7 @@ import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaDeploymentConfig, LambdaDeploymentGroup, type LambdaDeploymentGroupProps } from 'aws-cdk-lib/aws-codedeploy';
 import { Alias, Code, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { ServiceLevelObjective, Sli } from '../lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 
 export function newStack(id = 'TestStack'): Stack {
   return new Stack(new App(), id);
@@ -74,13 +74,19 @@ export interface Violation {
 
 /**
  * An App that synthesizes to a temp dir with aws-cdk-lib's CloudFormationValidatePlugin (default
- * rules: offline resource-schema checks) and cdk-nag's AwsSolutions pack. `report()` synthesizes
- * and returns every unacknowledged finding of any severity.
+ * rules: offline resource-schema checks) and the cdk-nag packs a user is likely to apply:
+ * AwsSolutions, Serverless and NIST 800-53 rev 5. `report()` synthesizes once and returns every
+ * unacknowledged finding of any severity.
  */
 export function validationApp(): { app: App; report: () => Violation[] } {
   const outdir = mkdtempSync(join(tmpdir(), 'rt-validate-'));
   const app = new App({ outdir });
-  Validations.of(app).addPlugins(new CloudFormationValidatePlugin({ includeDefaultRules: true }), new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(
+    new CloudFormationValidatePlugin({ includeDefaultRules: true }),
+    new AwsSolutionsChecks(app),
+    new ServerlessChecks(app),
+    new NIST80053R5Checks(app),
+  );
   const report = (): Violation[] => {
     try {
       app.synth();

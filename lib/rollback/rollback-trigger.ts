@@ -9,7 +9,7 @@ import { EventBus, IEventBus, OnEventOptions, Rule } from 'aws-cdk-lib/aws-event
 import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Code, Function, IFunction, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
+import { Code, Function, IFunction, Runtime, RuntimeFamily, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -63,6 +63,7 @@ import { BakeStateMachine } from '../private/bake-state-machine';
 import { countsMetricCount } from '../private/sli-counts';
 import { EvaluatorMetricSpecs, ScopedObjective } from '../private/evaluator-specs';
 import { atConstruct } from '../private/errors';
+import { acknowledgeDeadLetterQueue, acknowledgeDefaultPolicy, acknowledgeHandler, acknowledgeLogGroup, acknowledgeRollbackAlarm, acknowledgeStateTable } from '../private/nag';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
@@ -430,6 +431,7 @@ export class RollbackTrigger extends Construct {
     const { alarms, slis, policyAlarms } = this.rollbackAlarmsFor(props.objectives, target, checked.baselineFactor);
     this.rollbackAlarms = [...alarms, ...(props.alarmTriggers ?? []).map((t) => t.alarm)];
     const suspend = shadow ? this.leaveAlarmsDetached() : this.attachAlarms(props, target, alarms, checked.maxAlarms);
+    for (const alarm of this.rollbackAlarms) acknowledgeRollbackAlarm(alarm, shadow);
     this.node.addValidation({ validate: () => this.validateDeploymentGroup(group.node.defaultChild as CfnDeploymentGroup, checked.maxAlarms, inconclusiveAction, shadow) });
 
     // 3. The policy the plan and the simulator read, with the checks the evaluator runs.
@@ -465,7 +467,7 @@ export class RollbackTrigger extends Construct {
       applicationName: bound.applicationName,
       deploymentGroupName: bound.deploymentGroupName,
       auditBus: this.auditBus,
-      logGroup: new LogGroup(this, 'BakeLogs', { retention: RetentionDays.ONE_YEAR }),
+      logGroup: this.createLogGroup('BakeLogs'),
       shadow,
       approval: checked.approvalTimeoutSeconds !== undefined,
     });
@@ -608,7 +610,7 @@ export class RollbackTrigger extends Construct {
       applicationName: group.applicationName,
       deploymentGroupName: group.deploymentGroupName,
       auditBus: this.auditBus,
-      logGroup: new LogGroup(this, 'FollowUpLogs', { retention: RetentionDays.ONE_YEAR }),
+      logGroup: this.createLogGroup('FollowUpLogs'),
       maxRunTime: Duration.seconds(longest + 600),
       approval: checked.secondaryApprovalSeconds !== undefined,
     }).stateMachine;
@@ -689,7 +691,7 @@ export class RollbackTrigger extends Construct {
   }
 
   private createStateTable(): ITable {
-    return new Table(this, 'StateTable', {
+    const table = new Table(this, 'StateTable', {
       partitionKey: { name: StateTableSchema.PARTITION_KEY, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
@@ -697,6 +699,15 @@ export class RollbackTrigger extends Construct {
       timeToLiveAttribute: StateTableSchema.TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledgeStateTable(table);
+    return table;
+  }
+
+  /** A log group of a function or state machine of the trigger: kept a year. */
+  private createLogGroup(id: string): LogGroup {
+    const logGroup = new LogGroup(this, id, { retention: RetentionDays.ONE_YEAR });
+    acknowledgeLogGroup(logGroup);
+    return logGroup;
   }
 
   private createAuditBus(retention: Duration | undefined): IEventBus {
@@ -716,10 +727,7 @@ export class RollbackTrigger extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the trigger’s Lambda functions and EventBridge targets; a DLQ of a DLQ would only move the problem.',
-    });
+    acknowledgeDeadLetterQueue(queue);
     return queue;
   }
 
@@ -849,10 +857,15 @@ export class RollbackTrigger extends Construct {
       code: Code.fromAsset(dir),
       timeout: options.timeout,
       memorySize: 256,
-      logGroup: new LogGroup(this, `${id}Logs`, { retention: RetentionDays.ONE_YEAR }),
+      logGroup: this.createLogGroup(`${id}Logs`),
       environment: options.environment,
+      // Serverless-LambdaTracing: the SDK's StartExecution carries the function's X-Amzn-Trace-Id
+      // (Step Functions API reference, traceHeader), so a hook's start, its traced bake and the
+      // evaluator's steps read as one trace.
+      tracing: Tracing.ACTIVE,
       ...(options.asyncDeadLetters ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(1) } : {}),
     });
+    acknowledgeHandler(fn, options.asyncDeadLetters ? 'asynchronous' : 'synchronous');
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The function writes its own logs; the AWS managed basic execution policy is the documented minimum for that.',
@@ -1132,6 +1145,7 @@ export class RollbackTrigger extends Construct {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'X-Ray tracing (xray:PutTraceSegments, …) and CloudWatch Logs delivery (logs:CreateLogDelivery, …) support no resource-level permissions.',
       });
+      acknowledgeDefaultPolicy(machine);
     }
   }
 

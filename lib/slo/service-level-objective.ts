@@ -29,6 +29,7 @@ import {
   validateWindowMultiple,
 } from '../core';
 import { FactoryAlarm, burnRateExpression, compositeAlarm, windowAlarm } from '../private/alarm-factory';
+import { acknowledgeWindowAlarm } from '../private/nag';
 import { atConstruct } from '../private/errors';
 import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint, metricSignature } from '../private/metrics';
 import { SliCounts, countsMetricCount } from '../private/sli-counts';
@@ -395,6 +396,8 @@ function createTierAlarms(slo: ServiceLevelObjective, sli: Sli, budget: number, 
     });
   const long = makeWindow('long', derived.longWindowSeconds);
   const short = makeWindow('short', derived.shortWindowSeconds);
+  // They act through the composite below (NIST.800.53.R5-CloudWatchAlarmAction).
+  for (const window of [long, short]) acknowledgeWindowAlarm(window.alarm);
   const composite = compositeAlarm(tierScope, 'Alarm', {
     operator: 'AND',
     children: [long, short],

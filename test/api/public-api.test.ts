@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -79,9 +80,22 @@ function assembly(): Assembly {
     if (!existsSync(ASSEMBLY)) {
       throw new Error(`${ASSEMBLY} is missing: run \`npm run build\` first (it bundles the handlers and compiles the jsii assembly; \`npm test\` does it for you)`);
     }
-    cached = JSON.parse(readFileSync(ASSEMBLY, 'utf8')) as Assembly;
+    cached = readAssembly(ASSEMBLY);
   }
   return cached;
+}
+
+/**
+ * The build compresses the assembly (`jsii --compress-assembly`): `.jsii` is then a redirect
+ * (`{ schema: 'jsii/file-redirect', compression: 'gzip', filename }`) to the gzipped assembly, as
+ * jsii tools read it.
+ */
+function readAssembly(file: string): Assembly {
+  const read = JSON.parse(readFileSync(file, 'utf8')) as Assembly & { schema?: string; compression?: string; filename?: string };
+  if (read.schema !== 'jsii/file-redirect') return read;
+  const target = join(dirname(file), read.filename!);
+  const bytes = readFileSync(target);
+  return JSON.parse((read.compression === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8')) as Assembly;
 }
 
 function types(): JsiiType[] {

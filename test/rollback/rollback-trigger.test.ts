@@ -143,6 +143,15 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(t.stateTable).toBeDefined();
   });
 
+  it('traces every handler with X-Ray, as the machines are: a hook start, its bake and their steps join one trace', () => {
+    const f = lambdaFixture();
+    const t = trigger(f);
+    const functions = Template.fromStack(f.stack).findResources('AWS::Lambda::Function');
+    for (const fn of [t.hookFunction, t.evaluatorFunction, t.stateChangeFunction]) {
+      expect(functions[f.stack.getLogicalId(fn.node.defaultChild as never)].Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+  });
+
   it('starts one Step Functions Standard execution per hook: the hook function only knows the machine', () => {
     const f = lambdaFixture();
     const t = trigger(f);

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { EvaluatorConfig, RollbackTriggersError } from '../../core';
 import type { EcsServiceRollbackTargetProps } from '../../rollback/rollback-target';
 import type { ServiceLevelObjective } from '../../slo/service-level-objective';
+import { acknowledgeDefaultPolicy } from '../nag';
 import { checkEcsSliTarget, checkEcsTargetOfGroup, compareResolved } from '../target-checks';
 import { ScopedSli, TargetImpl, requireProp } from './target-impl';
 
@@ -62,6 +63,7 @@ export class EcsServiceTarget implements TargetImpl {
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(hook.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'CodeDeploy invokes the hook function named in the AppSpec; grantInvoke names the function and its versions only.',
     });
+    acknowledgeDefaultPolicy(role);
   }
 
   public grantReads(_scope: Construct, fn: IFunction): Record<string, string> {

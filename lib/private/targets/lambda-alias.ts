@@ -8,6 +8,7 @@ import { RollbackTriggersError } from '../../core';
 import type { LambdaAliasRollbackTargetProps } from '../../rollback/rollback-target';
 import type { ServiceLevelObjective } from '../../slo/service-level-objective';
 import { atConstruct } from '../errors';
+import { acknowledgeDefaultPolicy } from '../nag';
 import { checkAliasOfGroup, checkLambdaSliTarget } from '../target-checks';
 import { ScopedSli, TargetImpl, requireProp } from './target-impl';
 
@@ -71,6 +72,8 @@ export class LambdaAliasTarget implements TargetImpl {
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(hook.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'addPreHook/addPostHook let CodeDeploy invoke the hook function and its versions; no other function is named.',
     });
+    // That grant is the group role's default policy (NIST.800.53.R5-IAMNoInlinePolicy).
+    acknowledgeDefaultPolicy(this.deploymentGroup.role);
   }
 
   public grantReads(scope: Construct, fn: IFunction): Record<string, string> {
