@@ -2,7 +2,8 @@ import type { BakeState } from '../../lib/core/bake';
 import type { ReadProblem } from '../../lib/core/decision';
 import { HEALTH_CHECK_DEFAULTS } from '../../lib/core/defaults';
 import type { EvaluatorHealthCheck } from '../../lib/core/evaluator-config';
-import { type QueryResult, healthQueryId, readProblemOf, syntheticsFailure, syntheticsPending } from '../../lib/core/metric-queries';
+import { type QueryResult, healthQueryId, readProblemOf } from '../../lib/core/metric-queries';
+import { syntheticsFailure, syntheticsPending } from '../../lib/core/synthetics';
 import { errorName } from '../shared/retry';
 import type { StepRuntime } from './runtime';
 

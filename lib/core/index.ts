@@ -13,6 +13,7 @@ export * from './audit-events';
 export * from './evaluator-config';
 export * from './decision';
 export * from './metric-queries';
+export * from './synthetics';
 export * from './windows';
 export * from './emulator';
 export * from './canary';

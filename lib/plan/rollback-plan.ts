@@ -1,5 +1,8 @@
 import { IConstruct } from 'constructs';
-import { Plan, RollbackPolicy, RollbackTriggersError, buildPlan, detectionRangeSeconds, detectionSeconds, policyFromEntries, POLICY_SCHEMA_VERSION, renderPlan } from '../core';
+import { RollbackTriggersError } from '../core/errors';
+import { type Plan, buildPlan, renderPlan } from '../core/plan';
+import { type RollbackPolicy, policyFromEntries, POLICY_SCHEMA_VERSION } from '../core/policy';
+import { detectionRangeSeconds, detectionSeconds } from '../core/slo-math';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { RollbackTrigger } from '../rollback/rollback-trigger';
 import { ThresholdTrigger } from '../trigger/threshold-trigger';

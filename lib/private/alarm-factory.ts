@@ -11,7 +11,9 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED, RollbackTriggersError, compositeRule, formatNumber, validateAlarmName, validateComposite } from '../core';
+import { compositeRule, validateAlarmName, validateComposite } from '../core/cloudwatch-limits';
+import { RollbackTriggersError, formatNumber } from '../core/errors';
+import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED } from '../core/relative-alarm';
 import { atConstruct } from './errors';
 import { isUnresolved, metricSignature } from './metrics';
 import { SliCounts, numeratorOf } from './sli-counts';

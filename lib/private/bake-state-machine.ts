@@ -25,7 +25,10 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { CallAwsService, EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { APPROVAL_REJECTED_ERROR, AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType, HOOK_LIMIT_SECONDS, ROLLBACK_DEPLOYMENT_CREATORS } from '../core';
+import { APPROVAL_REJECTED_ERROR } from '../core/approval';
+import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType } from '../core/audit-events';
+import { ROLLBACK_DEPLOYMENT_CREATORS } from '../core/deployment-kind';
+import { HOOK_LIMIT_SECONDS } from '../core/evaluator-config';
 
 /** Error names of the AWS SDK integration: `<Service>.<Exception>` (Step Functions developer guide, "AWS SDK service integrations"). */
 const ALREADY_COMPLETED = 'CodeDeploy.LifecycleEventAlreadyCompletedException';

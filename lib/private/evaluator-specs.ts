@@ -1,6 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { EvaluatorSlo, MetricPart, MetricSpec, NumeratorMath, PolicyTier } from '../core';
+import type { EvaluatorSlo, MetricPart, MetricSpec, NumeratorMath } from '../core/evaluator-config';
+import type { PolicyTier } from '../core/policy';
 import type { ServiceLevelObjective } from '../slo/service-level-objective';
 import type { Sli } from '../slo/sli';
 import { DerivedBad } from './sli-counts';

@@ -5,7 +5,7 @@ import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Choice, Condition, DefinitionBody, Errors, Fail, IChainable, JitterType, JsonPath, LogLevel, Pass, Result, StateMachine, StateMachineType, Succeed, Wait, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
 import { CallAwsService } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType } from '../core';
+import { AUDIT_EVENT_SOURCE, AUDIT_SCHEMA_VERSION, AuditDetailType } from '../core/audit-events';
 import { askForAnswer, evaluatorStep } from './bake-state-machine';
 
 export interface FollowUpStateMachineProps {

@@ -1,6 +1,18 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { type BreakerSettings, DEFAULT_SECONDARY_APPROVAL_SECONDS, MAX_GUARD_WINDOW_SECONDS, MAX_SECONDARY_APPROVAL_SECONDS, MIN_GUARD_WINDOW_SECONDS, MIN_SECONDARY_APPROVAL_SECONDS, MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS, DEFAULT_DEADLINE_SECONDS, MAX_DEADLINE_SECONDS, APPROVAL_LAST_END_SECONDS, MIN_APPROVAL_SECONDS, ROLLBACK_TRIGGER_DEFAULTS, RollbackTriggersError, formatSeconds } from '../core';
+import { APPROVAL_LAST_END_SECONDS, MIN_APPROVAL_SECONDS } from '../core/approval';
+import { MAX_DEADLINE_SECONDS } from '../core/bake';
+import type { BreakerSettings } from '../core/breaker';
+import { DEFAULT_DEADLINE_SECONDS, ROLLBACK_TRIGGER_DEFAULTS } from '../core/defaults';
+import { RollbackTriggersError, formatSeconds } from '../core/errors';
+import {
+  DEFAULT_SECONDARY_APPROVAL_SECONDS,
+  MAX_GUARD_WINDOW_SECONDS,
+  MAX_SECONDARY_APPROVAL_SECONDS,
+  MIN_GUARD_WINDOW_SECONDS,
+  MIN_SECONDARY_APPROVAL_SECONDS,
+} from '../core/follow-up';
+import { MAX_VERIFY_SECONDS, VERIFY_GRACE_SECONDS } from '../core/verify';
 import { literalSeconds } from './metrics';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { HealthCheck } from '../rollback/health-check';

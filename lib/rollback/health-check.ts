@@ -1,5 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { EvaluatorHealthCheck, HEALTH_CHECK_DEFAULTS, RollbackTriggersError } from '../core';
+import { HEALTH_CHECK_DEFAULTS } from '../core/defaults';
+import { RollbackTriggersError } from '../core/errors';
+import type { EvaluatorHealthCheck } from '../core/evaluator-config';
 
 /** An HTTP health check probed on every bake tick. */
 export interface HttpHealthCheckProps {

@@ -15,48 +15,36 @@ import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { AUDIT_EVENT_SOURCE, AuditDetailType } from '../core/audit-events';
+import type { BreakerSettings } from '../core/breaker';
+import { validateAlarmDescription, validateMathAlarmSize } from '../core/cloudwatch-limits';
+import { ROLLBACK_TRIGGER_DEFAULTS } from '../core/defaults';
+import { RollbackTriggersError, errorText, formatSeconds } from '../core/errors';
 import {
-  AUDIT_EVENT_SOURCE,
-  AuditDetailType,
   EVALUATOR_CONFIG_SCHEMA_VERSION,
-  EvaluatorConfig,
+  type EvaluatorConfig,
   EvaluatorEnv,
-  EvaluatorHealthCheck,
-  EvaluatorSlo,
+  type EvaluatorHealthCheck,
+  type EvaluatorSlo,
   HOOK_LIMIT_SECONDS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+} from '../core/evaluator-config';
+import { GUARD_GRACE_SECONDS, SECONDARY_ACT_SECONDS, type GuardSettings, type SecondarySettings } from '../core/follow-up';
+import { StarterEnv, StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../core/handler-env';
+import { CODEDEPLOY_EVENT_SOURCE, DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE, HANDLED_DEPLOYMENT_STATES } from '../core/handler-events';
+import { queriesPerTick, validateQueriesPerTick } from '../core/metric-queries';
+import {
   POLICY_METADATA_TYPE,
   POLICY_SCHEMA_VERSION,
-  PolicyHealthCheck,
-  ROLLBACK_TRIGGER_DEFAULTS,
-  PolicyRollbackAlarm,
-  PolicyRollbackTrigger,
-  PolicyTier,
-  RollbackTriggersError,
-  StarterEnv,
-  errorText,
-  StateChangeEnv,
-  StateTableSchema,
-  TIME_TO_RECOVERY_METRIC,
-  CODEDEPLOY_EVENT_SOURCE,
-  DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE,
-  HANDLED_DEPLOYMENT_STATES,
+  type PolicyHealthCheck,
+  type PolicyRollbackAlarm,
+  type PolicyRollbackTrigger,
+  type PolicyTier,
   fastestPageTier,
-  formatSeconds,
-  queriesPerTick,
-  rollbackAlarmEntry,
-  rollbackTriggerPolicyEntry,
-  validateAlarmDescription,
-  validateMathAlarmSize,
-  validateQueriesPerTick,
-  BreakerSettings,
-  VERIFY_GRACE_SECONDS,
-  GUARD_GRACE_SECONDS,
-  SECONDARY_ACT_SECONDS,
-  VerifySettings,
-  type GuardSettings,
-  type SecondarySettings,
-} from '../core';
+} from '../core/policy';
+import { rollbackAlarmEntry, rollbackTriggerPolicyEntry } from '../core/policy-builder';
+import { StateTableSchema } from '../core/state-table';
+import { VERIFY_GRACE_SECONDS, type VerifySettings } from '../core/verify';
 import { FollowUpStateMachine } from '../private/follow-up-state-machine';
 import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';

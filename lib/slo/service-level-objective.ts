@@ -2,32 +2,22 @@ import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import { IAlarm, IAlarmAction, IMetric, MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import {
-  DerivedTier,
   MAX_EVALUATION_RANGE_SECONDS,
-  PlannedSlo,
-  POLICY_METADATA_TYPE,
-  POLICY_SCHEMA_VERSION,
-  PolicySlo,
-  RollbackTriggersError,
-  SLO_DEFAULTS,
-  SloDeclaration,
-  formatNumber,
-  formatSeconds,
-  fullOutageBudgetSeconds,
   isHighResolutionPeriod,
-  ownWindows,
-  planSlo,
-  sloPolicyEntry,
   validateAlarmDescription,
   validateAlarmMathExpression,
   validateAlarmNamePart,
   validateLibraryQueryId,
   validateMathAlarmSize,
-  validateMinEventsPerWindow,
   validatePeriod,
   validateResolutionForNamespaces,
   validateWindowMultiple,
-} from '../core';
+} from '../core/cloudwatch-limits';
+import { SLO_DEFAULTS } from '../core/defaults';
+import { RollbackTriggersError, formatNumber, formatSeconds } from '../core/errors';
+import { POLICY_METADATA_TYPE, POLICY_SCHEMA_VERSION, type PolicySlo } from '../core/policy';
+import { type PlannedSlo, type SloDeclaration, ownWindows, planSlo, sloPolicyEntry } from '../core/policy-builder';
+import { type DerivedTier, fullOutageBudgetSeconds, validateMinEventsPerWindow } from '../core/slo-math';
 import { FactoryAlarm, burnRateExpression, compositeAlarm, windowAlarm } from '../private/alarm-factory';
 import { acknowledgeWindowAlarm } from '../private/nag';
 import { atConstruct } from '../private/errors';

@@ -2,10 +2,6 @@ import { Annotations, Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, IAlarm, IAlarmAction, IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
-  POLICY_METADATA_TYPE,
-  POLICY_SCHEMA_VERSION,
-  PolicyThresholdTrigger,
-  RollbackTriggersError,
   isHighResolutionPeriod,
   validateAlarmDescription,
   validateAlarmMathExpression,
@@ -18,7 +14,9 @@ import {
   validateSubMinutePeriod,
   validateThreshold,
   validateWindowMultiple,
-} from '../core';
+} from '../core/cloudwatch-limits';
+import { RollbackTriggersError } from '../core/errors';
+import { POLICY_METADATA_TYPE, POLICY_SCHEMA_VERSION, type PolicyThresholdTrigger } from '../core/policy';
 import { atConstruct } from '../private/errors';
 import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint } from '../private/metrics';
 import { AlertSeverity } from '../slo/burn-rate-tier';

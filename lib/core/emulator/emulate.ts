@@ -1,4 +1,5 @@
 import { RollbackTriggersError } from '../errors';
+import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED } from '../relative-alarm';
 import type { RollbackPolicy } from '../policy';
 import type { Severity } from '../slo-math';
 import { AlarmState, evaluateMOfN, isBreaching } from './m-of-n';
@@ -546,29 +547,9 @@ export interface WindowCounts {
 
 type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: Pick<WindowBaselineModel, 'factor'> };
 
-/**
- * How many standard deviations the new version's bad events must exceed `factor` × what the
- * baseline's ratio predicts before a relative rollback alarm counts its burn: a one-sided z of 3
- * (about 1 in 740 per look under a Poisson count), so a handful of errors in the first hundred
- * events of a canary (2 of 102 reads as 19.6×) does not roll a release back. Squared so the
- * expression needs only multiplication (`(bad − e) × (bad − e) > 9 × (e + 1)`, the +1 keeping the
- * variance positive when the baseline shows no errors). Measured with `npm run eval:seeds`.
- */
-export const RELATIVE_ALARM_Z_SQUARED = 9;
-
-/**
- * How many times as often as the whole alias the new version must fail before a `rest-of-blended`
- * rollback alarm counts its burn: a guard against the alias's series and the new version's
- * arriving apart (nothing documents that a minute of both arrives together). A shared incident j
- * minutes into a W-minute window reads j ÷ W on the version and (j − L) ÷ (W − L) on an alias L
- * minutes behind; the version reads more than g times worse only while j < g·W·L ÷ (g·W + L − W),
- * which never outlasts the L minutes the alias lacks (where the half-the-bad-events guard holds)
- * for L = 1 while W ≤ 20, and for every L in the 5-minute window the rollback alarms use by
- * default; a version L minutes behind reads at most W ÷ (W − L) times worse (5 ÷ 3 for 2 minutes
- * of 5). Below 2, so that a new version serving half the traffic beside a clean one (1.9 × ½ < 1)
- * still fires. Measured over a grid of shares, lags and incidents in test/core/emulator/lag.test.ts.
- */
-export const RELATIVE_ALARM_BLENDED_FACTOR = 1.9;
+// The rollback alarms' gates live in ../relative-alarm (the constructs render them without loading the
+// emulator); re-exported here, where they were defined before.
+export { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED };
 
 /**
  * The datapoint of a window alarm that compares with a baseline, as `relativeBurnRateExpression`

@@ -19,7 +19,8 @@ import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evalu
 import { approvalRequest, needsApproval } from '../approval';
 import { MAX_DEADLINE_SECONDS, type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, parseDeadline, shadowed, tickClock } from '../bake';
 import { guardInput } from '../follow-up';
-import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId, syntheticsFailure, syntheticsPending } from '../metric-queries';
+import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId } from '../metric-queries';
+import { syntheticsFailure, syntheticsPending } from '../synthetics';
 import { HISTORY_SECONDS } from '../windows';
 import {
   POLICY_SCHEMA_VERSION,

@@ -4,7 +4,7 @@ import { LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { RollbackTriggersError } from '../../core';
+import { RollbackTriggersError } from '../../core/errors';
 import type { LambdaAliasRollbackTargetProps } from '../../rollback/rollback-target';
 import type { ServiceLevelObjective } from '../../slo/service-level-objective';
 import { atConstruct } from '../errors';
