@@ -1,12 +1,13 @@
 import { AuditDetailType as Audit, type SloObservation } from '../../lib/core/audit-events';
 import { type BakeState, nextWaitSeconds, parseDeadline } from '../../lib/core/bake';
 import { GUARD_ROLLBACK_DESCRIPTION, actionClaimKey, lambdaRollbackAppSpec, ecsRollbackAppSpec } from '../../lib/core/follow-up';
-import { breakerState, recordRollback } from '../../lib/core/breaker';
+import { breakerState } from '../../lib/core/breaker';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
 import { type StepRuntime, describeError, out } from './runtime';
 import { readAndDecide, watchTarget } from './tick';
 import { takeOnce } from './once';
+import { integrityProblem, newerDeployment, serviceContainer } from './restore';
 
 /*
  * The guard window (lib/core/follow-up.ts): after a release succeeded, CodeDeploy polls no alarm,
@@ -58,10 +59,8 @@ export async function guardTick(rt: StepRuntime, state: BakeState, until: number
  * deployment while one is active in the group.
  */
 async function newerDeploymentOf(rt: StepRuntime, state: BakeState, until: number): Promise<string | undefined> {
-  const { applicationName, deploymentGroupName } = rt.guardedGroup();
   try {
-    const [{ newerDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeploy()]);
-    return await withRetry(() => newerDeployment(client, applicationName, deploymentGroupName, state.deploymentId), rt.retry(until));
+    return await newerDeployment(rt, state.deploymentId, until);
   } catch (e) {
     rt.logger.warn('could not read the deployment group (a newer deployment ends the guard window)', { error: rt.expected(e) });
     return undefined;
@@ -110,7 +109,7 @@ async function breach(rt: StepRuntime, state: BakeState, verdict: Verdict, until
     );
   });
   if (taken.kind === 'failed') return escalate(taken.why);
-  const counted = taken.repeated ? [] : await countRollback(rt, state, until);
+  const counted = taken.repeated ? [] : await rt.countRollback(state, `guard:${state.deploymentId}`, 'the guard window’s rollback', until);
   const from = plan.from ?? targets?.toVersion;
   await rt.publish([
     {
@@ -141,22 +140,6 @@ async function breakerOpen(rt: StepRuntime, until: number): Promise<boolean> {
   }
 }
 
-/**
- * The guard window's rollback is one more rollback of the group: counted by the breaker (keyed by the
- * release, so a repeat counts once). The state-change function does not count it (the release
- * succeeded; the rollback deployment is the library's own).
- */
-async function countRollback(rt: StepRuntime, state: BakeState, until: number): Promise<string[]> {
-  if (!rt.config.breaker) return [];
-  try {
-    await rt.changeBreaker(state, (record, now, settings) => recordRollback(record, `guard:${state.deploymentId}`, now, now, settings), until);
-    return [];
-  } catch (e) {
-    rt.logger.warn('could not count the guard window’s rollback in the circuit breaker', { error: describeError(e) });
-    return [`it could not be counted by the circuit breaker (${describeError(e)})`];
-  }
-}
-
 /** The rollback deployment's AppSpec, once the known-good version is found intact. */
 async function rollbackPlan(
   rt: StepRuntime,
@@ -170,24 +153,17 @@ async function rollbackPlan(
   } catch (e) {
     return { problem: `the release's targets could not be read (${rt.expected(e)})` };
   }
-  try {
-    const { recordedVersionState, knownGoodProblem } = await import('../shared/integrity.js');
-    const now = await recordedVersionState(targets, rollbackTo.version, rt, (call) => withRetry(call, rt.retry(until)));
-    const problem = knownGoodProblem(rollbackTo, now);
-    if (problem) return { problem };
-    if (targets.platform === 'lambda' && targets.functionName && targets.functionAlias && targets.targetVersion) {
-      return { platform: 'lambda', appSpec: lambdaRollbackAppSpec(targets.functionName, targets.functionAlias, targets.targetVersion, rollbackTo.version) };
-    }
-    if (targets.platform === 'ecs' && targets.ecsServiceArn) {
-      const { serviceLoadBalancer } = await import('../shared/rollback-actions.js');
-      const lb = await withRetry(async () => serviceLoadBalancer(await rt.ecs(), targets.ecsServiceArn!), rt.retry(until));
-      if (!lb) return { problem: `the ECS service ${targets.ecsServiceArn} names no load-balanced container (an ECS AppSpec needs one)` };
-      return { platform: 'ecs', appSpec: ecsRollbackAppSpec(rollbackTo.version, lb.containerName, lb.containerPort), from: await releaseTaskDefinition(rt, targets, until) };
-    }
-    return { problem: `the release's targets name no Lambda alias or ECS service (platform ${targets.platform})` };
-  } catch (e) {
-    return { problem: `the known-good version could not be checked (${rt.expected(e)})` };
+  const problem = await integrityProblem(rt, targets, rollbackTo, until);
+  if (problem) return { problem };
+  if (targets.platform === 'lambda' && targets.functionName && targets.functionAlias && targets.targetVersion) {
+    return { platform: 'lambda', appSpec: lambdaRollbackAppSpec(targets.functionName, targets.functionAlias, targets.targetVersion, rollbackTo.version) };
   }
+  if (targets.platform === 'ecs' && targets.ecsServiceArn) {
+    const lb = await serviceContainer(rt, targets.ecsServiceArn, until);
+    if ('problem' in lb) return lb;
+    return { platform: 'ecs', appSpec: ecsRollbackAppSpec(rollbackTo.version, lb.containerName, lb.containerPort), from: await releaseTaskDefinition(rt, targets, until) };
+  }
+  return { problem: `the release's targets name no Lambda alias or ECS service (platform ${targets.platform})` };
 }
 
 /**
@@ -223,6 +199,5 @@ async function unguarded(rt: StepRuntime, state: BakeState, why: string): Promis
 
 /** A guard window's audit is the release's and names no hook. */
 function guardBase(rt: StepRuntime, state: BakeState) {
-  const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
-  return rest;
+  return rt.unhookedBase(state);
 }

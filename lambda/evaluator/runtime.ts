@@ -7,7 +7,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
 import { type ApprovalSettings, approvalRequest, needsApproval } from '../../lib/core/approval';
 import { type BakeState, type CaughtError, MAX_DEADLINE_SECONDS, type PendingReport, parseDeadline, shadowed } from '../../lib/core/bake';
-import { type BreakerRecord, type BreakerSettings, type BreakerTransition, breakerQuestion, breakerState, circuitMetricLine } from '../../lib/core/breaker';
+import { type BreakerRecord, type BreakerSettings, type BreakerTransition, breakerQuestion, breakerState, circuitMetricLine, recordRollback } from '../../lib/core/breaker';
 import { type Decision, type HookStatus, type KnownGood, inconclusiveStatus } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
 import { RollbackTriggersError } from '../../lib/core/errors';
@@ -230,6 +230,28 @@ export class StepRuntime {
     const { lifecycleEventHookExecutionId: _hook, ...base } = this.auditBase(state);
     await this.publish([{ type: transition.to === 'open' ? AuditDetailType.CIRCUIT_OPENED : AuditDetailType.CIRCUIT_CLOSED, detail: { ...base, reasons: [transition.reason] } }]);
     return transition;
+  }
+
+  /**
+   * A rollback the follow-up machine saw or started (an unhealthy restored version, a guard window's
+   * rollback) counted by the circuit breaker under `key` (a repeat counts once); a failure is logged
+   * and returned as a note for the audit's reasons. Nothing without a breaker.
+   */
+  async countRollback(state: BakeState, key: string, what: string, until: number): Promise<string[]> {
+    if (!this.config.breaker) return [];
+    try {
+      await this.changeBreaker(state, (record, now, settings) => recordRollback(record, key, now, now, settings), until);
+      return [];
+    } catch (e) {
+      this.logger.warn(`could not count ${what} in the circuit breaker`, { error: describeError(e) });
+      return [`it could not be counted by the circuit breaker (${describeError(e)})`];
+    }
+  }
+
+  /** What the follow-up machine's audit events name: the bake's base without a hook (they answer none). */
+  unhookedBase(state: BakeState): Omit<AuditBase, 'lifecycleEventHookExecutionId' | 'lifecycleEvent'> {
+    const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = this.auditBase(state);
+    return rest;
   }
 
   /** Hands a decision to the machine, which reports its status to CodeDeploy. */

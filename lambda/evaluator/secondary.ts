@@ -6,6 +6,7 @@ import { SECONDARY_DEPLOYMENT_DESCRIPTION, type SecondaryAction, actionClaimKey,
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
 import { takeOnce } from './once';
+import { integrityProblem, newerDeployment, serviceContainer } from './restore';
 import { type KnownGoodWithHistory, type StepRuntime, out } from './runtime';
 
 /*
@@ -63,26 +64,11 @@ async function proposal(rt: StepRuntime, targets: DeploymentTargets, known: { ve
     return { action: { kind: 'update-alias', functionName: targets.functionName, alias: targets.functionAlias, version: known.version, ...(known.integrity ? { integrity: known.integrity } : {}) } };
   }
   if (targets.platform === 'ecs' && targets.ecsServiceArn) {
-    try {
-      const { serviceLoadBalancer } = await import('../shared/rollback-actions.js');
-      const lb = await withRetry(async () => serviceLoadBalancer(await rt.ecs(), targets.ecsServiceArn!), rt.retry(until));
-      if (!lb) return { problem: `the ECS service ${targets.ecsServiceArn} names no load-balanced container (an ECS AppSpec needs one)` };
-      return { action: { kind: 'ecs-deployment', taskDefinition: known.version, ...(known.integrity ? { integrity: known.integrity } : {}), ...lb } };
-    } catch (e) {
-      return { problem: `the ECS service could not be read (${rt.expected(e)})` };
-    }
+    const lb = await serviceContainer(rt, targets.ecsServiceArn, until);
+    if ('problem' in lb) return lb;
+    return { action: { kind: 'ecs-deployment', taskDefinition: known.version, ...(known.integrity ? { integrity: known.integrity } : {}), ...lb } };
   }
   return { problem: `the failed rollback's targets name no Lambda alias or ECS service (platform ${targets.platform})` };
-}
-
-/** Whether the known-good version is intact now (never deployed otherwise). */
-async function integrityProblem(rt: StepRuntime, targets: DeploymentTargets, known: { version: string; integrity?: string }, until: number): Promise<string | undefined> {
-  try {
-    const { recordedVersionState, knownGoodProblem } = await import('../shared/integrity.js');
-    return knownGoodProblem(known, await recordedVersionState(targets, known.version, rt, (call) => withRetry(call, rt.retry(until))));
-  } catch (e) {
-    return `the known-good version ${known.version} could not be checked (${rt.expected(e)})`;
-  }
 }
 
 /** The question was answered, or not: audit the answer, and on an approval take the action once. */
@@ -132,10 +118,8 @@ export async function secondaryAnswered(rt: StepRuntime, state: BakeState, until
 
 /** Why the group has moved on since the failed rollback (a newer deployment, or none readable); undefined when it has not. */
 async function newerThanRollback(rt: StepRuntime, rollbackId: string, until: number): Promise<string | undefined> {
-  const { applicationName, deploymentGroupName } = rt.guardedGroup();
   try {
-    const [{ newerDeployment }, client] = await Promise.all([import('../shared/rollback-actions.js'), rt.codedeploy()]);
-    const newer = await withRetry(() => newerDeployment(client, applicationName, deploymentGroupName, rollbackId), rt.retry(until));
+    const newer = await newerDeployment(rt, rollbackId, until);
     return newer ? `deployment ${newer} of the group started after the failed rollback: it owns the group now` : undefined;
   } catch (e) {
     return `the deployment group could not be read to check that no newer deployment started (${rt.expected(e)})`;
@@ -185,6 +169,5 @@ async function noAction(rt: StepRuntime, state: BakeState, why: string): Promise
 
 /** A secondary action's audit is the failed rollback's (deploymentId and rollbackDeploymentId), and names no hook. */
 function secondaryBase(rt: StepRuntime, state: BakeState) {
-  const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
-  return { ...rest, rollbackDeploymentId: state.deploymentId };
+  return { ...rt.unhookedBase(state), rollbackDeploymentId: state.deploymentId };
 }

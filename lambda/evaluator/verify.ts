@@ -1,8 +1,7 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import { type BakeState, bakeDeadline, nextWaitSeconds } from '../../lib/core/bake';
-import { recordRollback } from '../../lib/core/breaker';
 import { verificationResult } from '../../lib/core/verify';
-import { type StepRuntime, describeError, out } from './runtime';
+import { type StepRuntime, out } from './runtime';
 import { readAndDecide, watchTarget } from './tick';
 
 /*
@@ -40,26 +39,13 @@ export async function verifyTick(rt: StepRuntime, state: BakeState, until: numbe
     return out(ticked, { next: 'done' });
   }
   if (result === 'unverified') return unverified(rt, ticked, decision.reasons.join('; '));
-  const counted = await countUnhealthy(rt, ticked, until);
+  const counted = await rt.countRollback(ticked, `unhealthy:${ticked.deploymentId}`, 'the unhealthy rollback', until);
   const reasons = [`the restored version is unhealthy too after the rollback${of(ticked)}: the problem is not the release (a dependency, data, configuration every version shares)`, ...decision.reasons, ...counted];
   await rt.publish([
     { type: Audit.ROLLBACK_UNHEALTHY, detail: { ...detail, reasons } },
     { type: Audit.ESCALATION_RAISED, detail: { ...detail, reasons } },
   ]);
   return out(ticked, { next: 'done' });
-}
-
-/** An unhealthy restored version counts toward the circuit breaker (keyed by the rollback, so a repeat counts once). */
-async function countUnhealthy(rt: StepRuntime, state: BakeState, until: number): Promise<string[]> {
-  if (!rt.config.breaker) return [];
-  try {
-    const key = `unhealthy:${state.deploymentId}`;
-    await rt.changeBreaker(state, (record, now, settings) => recordRollback(record, key, now, now, settings), until);
-    return [];
-  } catch (e) {
-    rt.logger.warn('could not count the unhealthy rollback in the circuit breaker', { error: describeError(e) });
-    return [`it could not be counted by the circuit breaker (${describeError(e)})`];
-  }
 }
 
 /** The verification could not judge the restored version: a human should look. */
@@ -73,10 +59,9 @@ async function unverified(rt: StepRuntime, state: BakeState, why: string): Promi
  * rollbackDeploymentId are the rollback's; the machine's own escalation says the same), and names no hook.
  */
 function base(rt: StepRuntime, state: BakeState) {
-  const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = rt.auditBase(state);
   const v = state.verify!;
   return {
-    ...rest,
+    ...rt.unhookedBase(state),
     rollbackDeploymentId: state.deploymentId,
     ...(v.timeToRecoverySeconds !== undefined ? { timeToRecoverySeconds: v.timeToRecoverySeconds } : {}),
   };
