@@ -8,11 +8,11 @@
  * A function of its own: only it may create deployments and move aliases, not the bake's evaluator.
  */
 import type { BakeState } from '../../lib/core/bake';
-import { guardStart, guardTick } from '../evaluator/guard';
+import { guardStart, guardTick } from './guard';
 import type { StepDeps } from '../evaluator/runtime';
-import { secondaryAnswered, secondaryStart } from '../evaluator/secondary';
+import { secondaryAnswered, secondaryStart } from './secondary';
 import { type StepHandler, runtimeDeps, stepHandler } from '../evaluator/steps';
-import { verifyStart, verifyTick } from '../evaluator/verify';
+import { verifyStart, verifyTick } from './verify';
 
 export function createFollowUpStepHandler(deps: StepDeps): StepHandler {
   return stepHandler(deps, {

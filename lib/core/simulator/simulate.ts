@@ -708,7 +708,7 @@ function evaluatorOutcome(decision: Report & { wouldRollback?: boolean }, minute
 // The guard window
 
 /**
- * The guard window as the follow-up machine runs it (lambda/evaluator/guard.ts): started when the
+ * The guard window as the follow-up machine runs it (lambda/follow-up/guard.ts): started when the
  * release succeeds — the evaluator's report, which completes the deployment — with core's
  * `guardInput` (window from the success minute floored, deadline after the window, the metric delay
  * and the grace), ticking on core's clock, each tick `decideBake` on the new version's own traffic

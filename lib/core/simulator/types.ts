@@ -185,7 +185,7 @@ export interface SimulationResult {
 
 /**
  * The guard window's replay: after the release succeeded, the follow-up machine still judges the
- * page tier on the new version's own traffic (lambda/evaluator/guard.ts) — the same tick clock and
+ * page tier on the new version's own traffic (lambda/follow-up/guard.ts) — the same tick clock and
  * `decideBake` call (canary arm only, no comparison with the old version), from the success minute
  * for the trigger's `guardWindowSeconds`. A newer deployment, which would end it early, is not in a series.
  */

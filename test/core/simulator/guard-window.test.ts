@@ -10,7 +10,7 @@ import { CANARY_10_FOR_10, canaryRelease, lambdaService } from './fixtures';
 // The guard window replayed: after the release succeeds, the page tier is still judged on the new
 // version's own traffic with the follow-up machine's clock and core's decideBake. Policies come from
 // real constructs (fixtures.ts); the agreement tests drive the follow-up step Lambda itself
-// (lambda/evaluator/guard.ts, through test/lambda/fixtures.ts) on the same counts.
+// (lambda/follow-up/guard.ts, through test/lambda/fixtures.ts) on the same counts.
 
 /** Long enough for a regression 30 minutes after the success to show. */
 const GUARD = Duration.minutes(45);
@@ -94,7 +94,7 @@ describe('the guard window in a replay', () => {
 
 describe('the guard window replay agrees with the follow-up step Lambda on the same counts', () => {
   /**
-   * Runs lambda/evaluator/guard.ts (guardStart, then guardTick until done) on the series' counts, its
+   * Runs lambda/follow-up/guard.ts (guardStart, then guardTick until done) on the series' counts, its
    * clock mapped so the simulated guard's start minute is T0, with the replay's SLO and settings.
    */
   async function evaluatorGuard(policy: RollbackPolicy, series: readonly SeriesEntry[], sim: SimulationResult) {

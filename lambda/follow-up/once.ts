@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { withRetry } from '../shared/retry';
-import { type StepRuntime, describeError } from './runtime';
+import { type StepRuntime, describeError } from '../evaluator/runtime';
 
 /** How a one-time action went: taken (now, or by an earlier attempt that confirmed it), or not taken and why. */
 export type Taken = { readonly kind: 'taken'; readonly result: string; readonly repeated?: boolean } | { readonly kind: 'failed'; readonly why: string };

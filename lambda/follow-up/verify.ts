@@ -1,8 +1,8 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import { type BakeState, bakeDeadline, nextWaitSeconds } from '../../lib/core/bake';
 import { verificationResult } from '../../lib/core/verify';
-import { type StepRuntime, out } from './runtime';
-import { readAndDecide, watchTarget } from './tick';
+import { type StepRuntime, out } from '../evaluator/runtime';
+import { readAndDecide, watchTarget } from '../evaluator/tick';
 
 /*
  * Post-rollback verification (lib/core/verify.ts): the restored version judged on its own traffic

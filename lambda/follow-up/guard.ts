@@ -4,8 +4,8 @@ import { GUARD_ROLLBACK_DESCRIPTION, actionClaimKey, lambdaRollbackAppSpec, ecsR
 import { breakerState } from '../../lib/core/breaker';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
-import { type StepRuntime, describeError, out } from './runtime';
-import { readAndDecide, watchTarget } from './tick';
+import { type StepRuntime, describeError, out } from '../evaluator/runtime';
+import { readAndDecide, watchTarget } from '../evaluator/tick';
 import { takeOnce } from './once';
 import { integrityProblem, newerDeployment, serviceContainer } from './restore';
 

@@ -1,6 +1,6 @@
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
-import type { StepRuntime } from './runtime';
+import type { StepRuntime } from '../evaluator/runtime';
 
 /*
  * What putting the known-good version back needs, for the guard window's rollback deployment and

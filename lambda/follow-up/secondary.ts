@@ -7,7 +7,7 @@ import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
 import { takeOnce } from './once';
 import { integrityProblem, newerDeployment, serviceContainer } from './restore';
-import { type KnownGoodWithHistory, type StepRuntime, out } from './runtime';
+import { type KnownGoodWithHistory, type StepRuntime, out } from '../evaluator/runtime';
 
 /*
  * The secondary action (lib/core/follow-up.ts): a rollback deployment failed or stopped, so traffic
