@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Bundles the Lambda handlers into assets/<entry>/index.js, and the CLI's AWS SDK (for `approve`
- * and `reject`) into assets/cli/aws-clients.js, the same bytes on every build.
+ * Bundles the Lambda handlers into assets/<entry>/index.js, and the `rollback-triggers` command
+ * into assets/cli/main.js (the package's `bin`: plan, simulate, approve, reject), the same bytes
+ * on every build.
  *
  *   node scripts/bundle.mjs [--outdir <dir>] [--quiet]
  *
@@ -16,8 +17,12 @@
  *   index.js.LEGAL.txt (the CDK asset hash covers the whole directory); assets/cli/ likewise holds
  *   only the CLI bundles and their notices.
  *
- * The Lambda bundles leave `@aws-sdk/*` to the runtime; the CLI bundle inlines the SDK, since the
- * package has no runtime dependencies and the CLI requires it only when `approve`/`reject` run.
+ * The Lambda bundles leave `@aws-sdk/*` to the runtime. The package has no runtime dependencies
+ * (issue 10, item 3), so the CLI is bundled whole: main.js holds the command and the pure core it
+ * runs (plan, simulator, emulator, canary statistics). Two optional requires stay, each resolved
+ * from the user's project when its command runs, never at load: the AWS SDK clients of `approve`
+ * and `reject` (lib/cli/aws-clients.ts; bundled, they weighed 345 kB of a package meant to weigh
+ * 1.5 MB unpacked), and `@resvg/resvg-js` for `simulate --png` (a native binary per platform).
  *
  * Also writes <outdir>/manifest.json: per Lambda entry (`entries`) and per CLI bundle (`cli`) its
  * sha256, size, the external modules it requires and the packages bundled into it.
@@ -32,22 +37,28 @@ import * as esbuild from 'esbuild';
 /** The Lambda entry points: lambda/<name>/index.ts → assets/<name>/index.js. */
 export const ENTRIES = ['starter', 'evaluator', 'follow-up', 'state-change'];
 
-/** The CLI's bundles: lib/cli/<name>.ts → assets/cli/<name>.js, with the AWS SDK inlined. */
-export const CLI_BUNDLES = ['aws-clients'];
+/**
+ * The CLI's bundles: lib/cli/<name>.ts → assets/cli/<name>.js, everything inlined but what `external`
+ * names, which the user's project provides when a command needs it (package.json lists them in
+ * `peerDependenciesMeta`, optional).
+ */
+export const CLI_BUNDLES = {
+  main: { external: ['@aws-sdk/*', '@resvg/resvg-js'] },
+};
 
 /** Directories under lambda/ that are not entry points. */
 const NOT_ENTRIES = ['shared'];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** What to bundle where: a Lambda handler (SDK external) or a CLI bundle (SDK inlined). */
+/** What to bundle where: a Lambda handler or the CLI, the SDK external to both. */
 function lambdaTarget(name) {
   // The Lambda Node.js runtime ships AWS SDK v3.
   return { name, entry: `lambda/${name}/index.ts`, dir: name, file: 'index.js', external: ['@aws-sdk/*'] };
 }
 
 function cliTarget(name) {
-  return { name, entry: `lib/cli/${name}.ts`, dir: 'cli', file: `${name}.js`, external: [] };
+  return { name, entry: `lib/cli/${name}.ts`, dir: 'cli', file: `${name}.js`, external: CLI_BUNDLES[name].external };
 }
 
 /** Fixed esbuild options: nothing here may depend on the machine, the directory or build order. */
@@ -165,7 +176,7 @@ async function bundleOne(target) {
  */
 export async function bundle({ outdir = join(ROOT, 'assets'), quiet = false } = {}) {
   const lambdas = await Promise.all(findEntries().map((name) => bundleOne(lambdaTarget(name))));
-  const clis = await Promise.all(CLI_BUNDLES.map((name) => bundleOne(cliTarget(name))));
+  const clis = await Promise.all(Object.keys(CLI_BUNDLES).map((name) => bundleOne(cliTarget(name))));
   const manifest = { esbuild: esbuild.version, entries: {}, cli: {} };
   mkdirSync(outdir, { recursive: true });
   // Only the bundles (and their license notices) in each directory: a stale file would change the

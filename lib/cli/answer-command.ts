@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type {
   DescribeExecutionCommandInput,
   DescribeExecutionCommandOutput,
@@ -17,6 +15,7 @@ import { APPROVAL_REJECTED_ERROR, type ApprovalAnswer, MAX_ANSWER_FIELD } from '
 import { bakeExecutionNamePrefix } from '../core/bake';
 import { secondaryExecutionName } from '../core/follow-up';
 import { DEPLOYMENT_ID_PATTERN } from '../core/handler-events';
+import { type AwsSdk, SDK_PACKAGES, SdkUnavailableError, installCommand, loadSdk } from './aws-clients';
 import { FlagSpec, parseFlags } from './flags';
 import { InputError, flagError } from './input-error';
 
@@ -29,9 +28,6 @@ import { InputError, flagError } from './input-error';
 
 export type AnswerKind = 'approve' | 'reject';
 
-/** The SDK module the CLI bundles (lib/cli/aws-clients.ts → assets/cli/aws-clients.js). */
-export type AwsSdk = typeof import('./aws-clients');
-
 /** The AWS calls approve and reject make; tests build it from SDK clients mocked with aws-sdk-client-mock. */
 export interface ApprovalAws {
   describeExecution(input: DescribeExecutionCommandInput): Promise<DescribeExecutionCommandOutput>;
@@ -42,7 +38,7 @@ export interface ApprovalAws {
   getCallerIdentity(): Promise<GetCallerIdentityCommandOutput>;
 }
 
-/** Makes the calls for one region; the default loads the bundled SDK. */
+/** Makes the calls for one region; the default loads the SDK from the user's project (lib/cli/aws-clients.ts). */
 export type ApprovalAwsFactory = (region: string) => ApprovalAws;
 
 /** ApprovalAws over real SDK clients in `region`. */
@@ -59,18 +55,8 @@ export function sdkApprovalAws(sdk: AwsSdk, region: string): ApprovalAws {
   };
 }
 
-/** The SDK bundle: assets/ is two levels above both lib/cli (tsx, tests) and dist/cli (the package). */
-export const AWS_CLIENTS_BUNDLE = join(__dirname, '..', '..', 'assets', 'cli', 'aws-clients.js');
-
-/** Requires the bundled SDK; only approve and reject call this, so plan and simulate never load it. */
-export function loadBundledSdk(file: string = AWS_CLIENTS_BUNDLE): AwsSdk {
-  if (!existsSync(file)) throw new AnswerError(`the AWS SDK bundle ${file} is missing: run "npm run bundle" (the published package ships it)`);
-  // The bundle pins its SDK version, so the SDK's notice that later versions need Node 22 is noise here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return require(file) as AwsSdk;
-}
-
-const bundledAws: ApprovalAwsFactory = (region) => sdkApprovalAws(loadBundledSdk(), region);
+/** The project's SDK; only approve and reject call this, so plan and simulate never load it. */
+const projectAws: ApprovalAwsFactory = (region) => sdkApprovalAws(loadSdk(), region);
 
 /** A failure to report with exit code 1: AWS refused, or there is nothing to answer. */
 export class AnswerError extends Error {
@@ -106,11 +92,13 @@ export function answerUsage(kind: AnswerKind): string {
 
     --region REGION         default: the region in the ARN
 
+  Calls AWS with your project's AWS SDK for JavaScript v3, which the package does not ship:
+    ${installCommand(SDK_PACKAGES)}
   AWS credentials come from the usual chain (AWS_PROFILE, environment, SSO, instance role). Needs
   states:DescribeExecution, states:GetExecutionHistory, states:${kind === 'approve' ? 'SendTaskSuccess' : 'SendTaskFailure'}, and with --deployment
   states:ListExecutions.
 
-Exit codes: 0 answer sent, 1 nothing waiting or AWS refused, 2 bad usage.`;
+Exit codes: 0 answer sent, 1 nothing waiting or AWS refused, 2 bad usage or the SDK not installed.`;
 }
 
 const ANSWER_FLAGS: Record<string, FlagSpec> = {
@@ -192,13 +180,13 @@ function checkStateMachineArn(arn: string): string {
   throw flagError(`--state-machine must be a Step Functions state machine ARN, arn:aws:states:REGION:ACCOUNT:stateMachine:NAME, got "${arn}"${hint}`);
 }
 
-/** Runs approve or reject; resolves to the exit code (0 sent, 1 nothing waiting or AWS refused, 2 bad usage). */
+/** Runs approve or reject; resolves to the exit code (0 sent, 1 nothing waiting or AWS refused, 2 bad usage or no SDK). */
 export async function runAnswer(
   kind: AnswerKind,
   argv: readonly string[],
   out: (s: string) => void,
   err: (s: string) => void,
-  awsFor: ApprovalAwsFactory = bundledAws,
+  awsFor: ApprovalAwsFactory = projectAws,
 ): Promise<number> {
   let target;
   try {
@@ -220,6 +208,11 @@ export async function runAnswer(
     out(sentLine(kind, pending, answer));
     return 0;
   } catch (e) {
+    // No SDK in the project is a usage problem, as a bad flag is: nothing was asked of AWS.
+    if (e instanceof SdkUnavailableError) {
+      err(e.message);
+      return 2;
+    }
     err(e instanceof AnswerError ? e.message : `internal error while answering: ${(e as Error).stack ?? String(e)}`);
     return 1;
   }

@@ -3,10 +3,11 @@ import type * as ResvgModule from '@resvg/resvg-js';
 /**
  * Rasterizes the chart with resvg (@resvg/resvg-js: a Rust SVG renderer with prebuilt binaries in
  * per-platform npm packages, no system libraries, no browser). Loaded only when `--png` is asked, so
- * the text timeline, JSON and SVG work on a platform whose binary is missing. The package is
- * bundled (jsii needs every dependency bundled), and npm installs a bundled package as packed: only
- * the binary of the platform that packed it comes along, so other platforms load the binary from
- * the user's own `npm install @resvg/resvg-js` (Node resolves it from the parent node_modules).
+ * the text timeline, JSON and SVG work without it. It is not a dependency of the package: resvg
+ * ships its native binary in one npm package per platform, so scripts/bundle.mjs leaves it out of
+ * assets/cli/main.js and this `require` resolves it from the user's project, after their own
+ * `npm install @resvg/resvg-js` (the AWS SDK of `approve` and `reject` is loaded the same way,
+ * lib/cli/aws-clients.ts).
  */
 export class PngUnavailableError extends Error {}
 

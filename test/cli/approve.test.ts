@@ -1,8 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -26,15 +25,15 @@ import {
 import { ExpiredTokenException, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import * as bundledModule from '../../lib/cli/aws-clients';
-import { AWS_CLIENTS_BUNDLE, type AwsSdk, loadBundledSdk, sdkApprovalAws } from '../../lib/cli/answer-command';
+import { sdkApprovalAws } from '../../lib/cli/answer-command';
+import { type AwsSdk, SDK_PACKAGES, type SdkLoader, type SdkPackage, loadSdk } from '../../lib/cli/aws-clients';
 import { main, runCli } from '../../lib/cli/main';
 import { type ApprovalRequest, approvalOutcome, approvalRequest } from '../../lib/core/approval';
 import { bakeExecutionNamePrefix } from '../../lib/core/bake';
 
 /**
- * `rollback-triggers approve` / `reject`. The SDK clients are real (the same module the CLI
- * bundles) with `send` replaced by aws-sdk-client-mock; the histories are shaped like what
+ * `rollback-triggers approve` / `reject`. The SDK clients are real (the repository's devDependencies,
+ * loaded as the CLI loads a user's project's SDK) with `send` replaced by aws-sdk-client-mock; the histories are shaped like what
  * GetExecutionHistory returns for the bake (Lambda tasks, then the EventBridge PutEvents
  * `.waitForTaskToken` task). The last block runs the real binary path against a local endpoint.
  */
@@ -191,7 +190,7 @@ async function run(args: string[]) {
   const err: string[] = [];
   const aws = (region: string) => {
     regions.push(region);
-    return sdkApprovalAws(bundledModule, region);
+    return sdkApprovalAws(loadSdk(), region);
   };
   const code = await runCli(args, (s) => out.push(s), (s) => err.push(s), aws);
   return { code, out: out.join('\n'), err: err.join('\n') };
@@ -491,27 +490,78 @@ describe('--close-breaker: the answer also closes the circuit breaker', () => {
   });
 });
 
-describe('the bundled AWS SDK (assets/cli/aws-clients.js)', () => {
-  beforeAll(() => {
-    if (!existsSync(AWS_CLIENTS_BUNDLE)) execFileSync(process.execPath, [join(REPO, 'scripts', 'bundle.mjs'), '--quiet'], { cwd: REPO });
-  });
+describe('the AWS SDK, loaded from the project (lib/cli/aws-clients.ts)', () => {
+  /** Loads from this repository's node_modules, as the CLI would from a user's project, except `missing`. */
+  const loaderWithout =
+    (...missing: SdkPackage[]): SdkLoader =>
+    (name) => {
+      if (missing.includes(name)) throw Object.assign(new Error(`Cannot find module '${name}'\nRequire stack:\n- main.js`), { code: 'MODULE_NOT_FOUND' });
+      return { exports: require(name) as unknown, version: (require(`${name}/package.json`) as { version: string }).version };
+    };
 
-  it('loads and exports the constructors the CLI uses', async () => {
-    const sdk = createRequire(__filename)(join(REPO, 'assets', 'cli', 'aws-clients.js')) as AwsSdk;
-    expect(Object.keys(sdk).sort()).toEqual(Object.keys(bundledModule).sort());
-    for (const name of Object.keys(bundledModule) as (keyof AwsSdk)[]) expect(typeof sdk[name], name).toBe('function');
-    // Its own copies, not the ones in node_modules.
-    expect(sdk.SFNClient).not.toBe(SFNClient);
+  async function runWith(load: SdkLoader, args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, (s) => out.push(s), (s) => err.push(s), (region) => sdkApprovalAws(loadSdk(load), region));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it("loads the project's own SFN and STS clients, the constructors the commands use", async () => {
+    const sdk = loadSdk();
+    const names: (keyof AwsSdk)[] = [
+      'SFNClient',
+      'DescribeExecutionCommand',
+      'GetExecutionHistoryCommand',
+      'ListExecutionsCommand',
+      'SendTaskSuccessCommand',
+      'SendTaskFailureCommand',
+      'STSClient',
+      'GetCallerIdentityCommand',
+    ];
+    for (const name of names) expect(typeof sdk[name], name).toBe('function');
+    // The installed package's classes, not copies: what the project configured (and mocked here) is what runs.
+    expect(sdk.SFNClient).toBe(SFNClient);
+    expect(sdk.STSClient).toBe(STSClient);
+    expect(sdk.SendTaskFailureCommand).toBe(SendTaskFailureCommand);
     const client = new sdk.SFNClient({ region: 'ap-southeast-2' });
     expect(await client.config.region()).toBe('ap-southeast-2');
-    expect(new sdk.SendTaskFailureCommand({ taskToken: 't', error: 'Rejected' }).input).toEqual({ taskToken: 't', error: 'Rejected' });
-    expect(loadBundledSdk()).toBe(createRequire(__filename)(AWS_CLIENTS_BUNDLE));
   });
 
-  it('requires nothing from node_modules: only Node built-ins (and the optional CRT signer, in a try)', () => {
-    const text = readFileSync(AWS_CLIENTS_BUNDLE, 'utf8');
-    const required = new Set([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
-    expect([...required].filter((r) => !r.startsWith('node:') && r !== '@aws-sdk/signature-v4-crt')).toEqual([]);
+  it('without the SDK, says which package is missing and the npm install command, exits 2 and calls nothing', async () => {
+    sfn.reset();
+    sts.reset();
+    const r = await runWith(loaderWithout('@aws-sdk/client-sts'), ['approve', '--execution', EXEC_ARN]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      'approve and reject need the AWS SDK for JavaScript v3 from your project (the package does not ship it): ' +
+        "@aws-sdk/client-sts could not be loaded (Cannot find module '@aws-sdk/client-sts'). " +
+        'Install it in your project with "npm install @aws-sdk/client-sts@3"; nothing was sent',
+    );
+    expect(sfn.calls()).toHaveLength(0);
+    expect(sts.calls()).toHaveLength(0);
+
+    const neither = await runWith(loaderWithout(...SDK_PACKAGES), ['reject', '--deployment', DEPLOYMENT, '--state-machine', SM_ARN]);
+    expect(neither.code).toBe(2);
+    expect(neither.err).toMatch(/@aws-sdk\/client-sfn could not be loaded .*; @aws-sdk\/client-sts could not be loaded .*Install them in your project with "npm install @aws-sdk\/client-sfn@3 @aws-sdk\/client-sts@3"; nothing was sent$/);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('refuses an SDK of another major version, naming the install command', async () => {
+    const old: SdkLoader = (name) => ({ ...loaderWithout()(name), version: name === '@aws-sdk/client-sfn' ? '1.0.0-rc.10' : '3.1164.0' });
+    const r = await runWith(old, ['approve', '--execution', EXEC_ARN]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('@aws-sdk/client-sfn is version 1.0.0-rc.10, and the commands need 3.x. Install it in your project with "npm install @aws-sdk/client-sfn@3"');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('usage errors and --help need no SDK', async () => {
+    const help = await runWith(loaderWithout(...SDK_PACKAGES), ['approve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('npm install @aws-sdk/client-sfn@3 @aws-sdk/client-sts@3');
+    const bad = await runWith(loaderWithout(...SDK_PACKAGES), ['approve']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^approve needs the execution/);
   });
 
   it('plan and simulate never load it, nor any AWS SDK', () => {
@@ -520,7 +570,7 @@ describe('the bundled AWS SDK (assets/cli/aws-clients.js)', () => {
       main(['--help'], () => {});
       main(['simulate', '--help'], () => {});
       main(['plan', 'no-such-dir'], () => {}, () => {});
-      const loaded = Object.keys(require.cache).filter((k) => /aws-clients|@aws-sdk|@smithy/.test(k));
+      const loaded = Object.keys(require.cache).filter((k) => /@aws-sdk|@smithy/.test(k));
       process.stdout.write(JSON.stringify(loaded));`;
     const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: REPO, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual([]);
@@ -528,18 +578,17 @@ describe('the bundled AWS SDK (assets/cli/aws-clients.js)', () => {
 });
 
 /**
- * The binary's own path: lib/cli/main.ts under tsx requires the bundle lazily, and the bundled SDK
+ * The binary's own path: lib/cli/main.ts under tsx requires the SDK lazily from node_modules, and it
  * calls a local endpoint (AWS_ENDPOINT_URL) with static credentials. A preload refuses every DNS
  * lookup, so nothing can reach AWS even if the endpoint setting were ignored.
  */
-describe('rollback-triggers approve through the bundled SDK', () => {
+describe("rollback-triggers approve through the project's SDK", () => {
   let dir: string;
   let server: ReturnType<typeof createServer>;
   let endpoint: string;
   const requests: { target: string; body: string }[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(AWS_CLIENTS_BUNDLE)) execFileSync(process.execPath, [join(REPO, 'scripts', 'bundle.mjs'), '--quiet'], { cwd: REPO });
     dir = mkdtempSync(join(tmpdir(), 'rt-approve-'));
     writeFileSync(
       join(dir, 'no-dns.cjs'),
