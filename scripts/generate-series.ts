@@ -49,6 +49,8 @@ interface Version {
   readonly errors: (minute: number) => number;
   /** Share of requests over the latency threshold; omitted when the scenario has no latency SLO. */
   readonly slow?: (minute: number) => number;
+  /** Share of requests whose business outcome failed (an agent's bad self-evaluation); omitted when the scenario has no business-failure SLO. */
+  readonly failures?: (minute: number) => number;
   /** Exact error counts at some minutes (capped by the requests), instead of a draw. */
   readonly exactErrors?: Readonly<Record<number, number>>;
 }
@@ -179,12 +181,30 @@ export const SCENARIOS: readonly Scenario[] = [
     perVersion: 'after-release',
     csvStart: '2024-05-01T10:00:00Z',
   },
+  {
+    // examples/agent-service.ts: one self-evaluation per invocation, so the requests are the
+    // evaluations too; a bad evaluation (low confidence, output failing its schema) is no error.
+    file: 'agent-canary.json',
+    description:
+      'an LLM agent on Lambda, one self-evaluation per invocation: a 10 % canary of a version whose self-evaluations are bad 30 % of the time (failures) without a single Lambda error',
+    seed: 8,
+    minutes: 120,
+    releaseMinute: 60,
+    shape: { kind: 'canary', percent: 10, intervalMinutes: 5 },
+    bakeMinutes: 10,
+    rate: 200,
+    old: { errors: () => 0.0002, failures: () => 0.005 },
+    new: { errors: () => 0.0002, failures: () => 0.3 },
+    slos: [AVAILABILITY, { name: 'self-evaluation', objectivePercent: 99, sli: 'business-failure' }],
+    perVersion: 'always',
+  },
 ];
 
 interface Counts {
   requests: number;
   errors: number;
   slow?: number;
+  failures?: number;
 }
 
 interface Entry extends Counts {
@@ -200,6 +220,7 @@ function generate(s: Scenario): Entry[] {
     const exact = v.exactErrors?.[minute];
     const c: Counts = { requests: n, errors: exact !== undefined ? Math.min(n, exact) : binomial(random, n, v.errors(minute)) };
     if (v.slow) c.slow = binomial(random, n - c.errors, v.slow(minute));
+    if (v.failures) c.failures = binomial(random, n - c.errors, v.failures(minute));
     return c;
   };
   for (let minute = 0; minute < s.minutes; minute++) {
@@ -215,6 +236,7 @@ function generate(s: Scenario): Entry[] {
       requests,
       errors: stable.errors + (canary?.errors ?? 0),
       ...(stable.slow !== undefined ? { slow: stable.slow + (canary?.slow ?? 0) } : {}),
+      ...(stable.failures !== undefined ? { failures: stable.failures + (canary?.failures ?? 0) } : {}),
     };
     // Per-version metrics (Lambda ExecutedVersion, a target group's) publish no datapoint in a
     // minute without requests, so a version without traffic has no entry.

@@ -14,6 +14,7 @@ export * from './evaluator-config';
 export * from './decision';
 export * from './metric-queries';
 export * from './synthetics';
+export * from './heartbeat';
 export * from './windows';
 export * from './emulator';
 export * from './canary';

@@ -70,12 +70,14 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimen
   const queries: MetricQuery[] = [];
   config.slos.forEach((slo, sloIndex) => {
     for (const scope of arms) {
+      if (!readsArm(slo, scope)) continue;
       const arm = scope.arm;
+      const armDimensions = armDimensionsFor(scope, slo.versionDimension);
       const metric = (spec: Pick<MetricSpec, 'namespace' | 'metricName' | 'stat' | 'dimensionSet'>) => ({
         namespace: spec.namespace,
         metricName: spec.metricName,
         stat: spec.stat,
-        dimensions: { ...config.dimensionSets[spec.dimensionSet], ...scope.dimensions },
+        dimensions: { ...config.dimensionSets[spec.dimensionSet], ...armDimensions },
       });
       const numeratorId = queryId(sloIndex, arm, 'numerator');
       const totalId = queryId(sloIndex, arm, 'total');
@@ -94,6 +96,30 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimen
     }
   });
   return queries;
+}
+
+/**
+ * The dimensions that scope an SLO's metrics to one arm: the arm's own (Lambda `ExecutedVersion`,
+ * an ECS target group's), or, for an SLO whose metrics carry the version in a dimension of their
+ * own ({@link EvaluatorSlo.versionDimension}), the arm's Lambda version under that name and nothing
+ * else (an ECS arm has no version: the SLO's declared dimensions are read as they are).
+ */
+export function armDimensionsFor(scope: ArmScope, versionDimension: string | undefined): Readonly<Record<string, string>> {
+  if (versionDimension === undefined) return scope.dimensions;
+  const version = scope.dimensions.ExecutedVersion;
+  return version === undefined ? {} : { [versionDimension]: version };
+}
+
+/**
+ * Whether an SLO is read on an arm. An SLO whose metrics carry the version in a dimension of their
+ * own is not read on a baseline arm scoped by something else (ECS target groups): it declares the
+ * new version's value, the current version's is unknown, and reading the declared one again would
+ * compare the new version with itself (an incident it shares with itself, never the release's). It
+ * is judged on its burn rate alone, as its rollback alarm (scope `declared`, no baseline) is.
+ */
+export function readsArm(slo: Pick<EvaluatorSlo, 'versionDimension'>, scope: ArmScope): boolean {
+  if (slo.versionDimension === undefined || scope.arm !== 'baseline') return true;
+  return scope.dimensions.ExecutedVersion !== undefined || Object.keys(scope.dimensions).length === 0;
 }
 
 /**
@@ -242,7 +268,7 @@ export function bakeDataFor(
       return { numerator: results.get(ids[0])?.series, total: results.get(ids[1])?.series, problems };
     };
     const canary = read('canary');
-    const baseline = hasBaseline ? read('baseline') : undefined;
+    const baseline = hasBaseline && arms.some((a) => a.arm === 'baseline' && readsArm(slo, a)) ? read('baseline') : undefined;
     const shortStart = shortWindowStart(windowStart, end, slo.shortWindowSeconds);
     const data: SloBakeData = {
       slo,

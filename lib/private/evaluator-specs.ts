@@ -45,6 +45,9 @@ export class EvaluatorMetricSpecs {
       numeratorKind: counts.bad ? 'bad' : 'good',
       ...(numeratorMath ? { numeratorMath } : { numerator }),
       total,
+      // Metrics that carry the version in a dimension of their own (Sli.agentSelfEvaluation's
+      // `Version`): the evaluator reads each arm's version into it (lib/core/metric-queries.ts).
+      ...(sli._versionDimension !== undefined ? { versionDimension: sli._versionDimension } : {}),
     };
   }
 

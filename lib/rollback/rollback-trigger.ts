@@ -56,6 +56,7 @@ import { ServiceLevelObjective } from '../slo/service-level-objective';
 import { SliScope } from '../slo/sli';
 import { HealthCheck } from './health-check';
 import { IAlarmTrigger } from '../trigger/alarm-trigger';
+import { heartbeatsForEvaluator } from '../trigger/heartbeat-evaluator';
 import { RollbackTarget, RollbackTargetConfig } from './rollback-target';
 import { checkDeploymentShape, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
 import { ScopedSli, TargetImpl } from '../private/targets/target-impl';
@@ -267,7 +268,9 @@ export interface RollbackTriggerProps {
    * Alarm-backed triggers of severity PAGE (a `ThresholdTrigger` on a p99 latency or a business
    * gauge) whose alarms the deployment group also polls: CodeDeploy rolls the release back while one
    * is in ALARM. Their metrics are used as declared (not re-scoped to the new version), they count
-   * against `maxAlarmsPerDeploymentGroup`, and the evaluator does not read them.
+   * against `maxAlarmsPerDeploymentGroup`, and the evaluator does not read them — except a
+   * `HeartbeatTrigger`'s, whose beats the evaluator judges during the bake (the new version's own
+   * with its `versionDimension`): a missing beat after its grace fails the release.
    *
    * @default - none
    */
@@ -930,6 +933,17 @@ export class RollbackTrigger extends Construct {
       }
       // Its SLI must measure this target's traffic, not another function's or target group's.
       target.checkSli(this, slo, prop);
+      // A version fixed at synth (Sli.agentSelfEvaluation({ version })) cannot follow the task sets
+      // CodeDeploy releases on ECS: the evaluator and the alarm would judge whatever version the app
+      // declared, possibly the previous one, and pass a release on its data.
+      if (target.platform === 'ecs' && slo.sli._versionDimension !== undefined && slo.sli.scope === SliScope.VERSION) {
+        throw new RollbackTriggersError(
+          'RT148',
+          `${prop}: SLO ${slo.sloName}'s SLI reads the version declared at synth (${slo.sli.description}); on ECS CodeDeploy releases task sets the app does not name, ` +
+            'so the trigger could judge an older version than the one released — declare the SLI without version (blended) or judge the release on its target group (Sli.targetGroupAvailability)',
+          { constructPath: this.node.path, prop },
+        );
+      }
       const scoped = target.scopedSlis(slo, baselineFactor);
       if (scoped.length === 0) {
         if (slo.sli.scope === SliScope.BLENDED) this.warnBlended(slo);
@@ -1033,6 +1047,19 @@ export class RollbackTrigger extends Construct {
       throw new RollbackTriggersError('RT308', 'no objective can be read by the evaluator (all use metric math)', { constructPath: this.node.path, prop: 'objectives' });
     }
     const target = props.target._impl;
+    // HeartbeatTriggers among the alarm triggers: the evaluator judges the new version's own beats too.
+    const heartbeats = heartbeatsForEvaluator(this.node.path, props.alarmTriggers, checked);
+    // On ECS the evaluator knows the new version only as CodeDeploy's task set id, which a worker
+    // cannot put in its beats: a per-version heartbeat would read nothing and hold every release.
+    const perVersion = heartbeats.find((h) => h.versionDimension !== undefined);
+    if (target.platform === 'ecs' && perVersion) {
+      throw new RollbackTriggersError(
+        'RT351',
+        `alarmTriggers: heartbeat ${perVersion.name} has versionDimension "${perVersion.versionDimension}", but on ECS the new version is a CodeDeploy task set id the workers do not know, ` +
+          'so no beat would carry it and every release would end inconclusive — leave versionDimension out on ECS (the beats are judged on the whole service)',
+        { constructPath: this.node.path, prop: 'alarmTriggers' },
+      );
+    }
     const config: EvaluatorConfig = {
       schemaVersion: EVALUATOR_CONFIG_SCHEMA_VERSION,
       platform: target.platform,
@@ -1050,6 +1077,7 @@ export class RollbackTrigger extends Construct {
       compareWithBaseline: props.compareWithBaseline ?? ROLLBACK_TRIGGER_DEFAULTS.compareWithBaseline,
       baselineFactor: checked.baselineFactor,
       healthChecks,
+      ...(heartbeats.length > 0 ? { heartbeats } : {}),
       slos,
       dimensionSets: specs.dimensionSets,
       targetGroups: target.evaluatorTargetGroups(),

@@ -2,9 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import { IMetric, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { IApplicationTargetGroup, HttpCodeTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { IAlias, IFunction, IVersion } from 'aws-cdk-lib/aws-lambda';
+import { IFilterPattern, ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { RollbackTriggersError } from '../core/errors';
 import { SliKind as CoreSliKind, SliScope as CoreSliScope } from '../core/policy';
 import { DerivedBad, SliCounts, derivedBadExpression } from '../private/sli-counts';
+import { AGENT_SLI_DIMENSIONS, agentCounts, agentDescription, checkAgentProps } from './agent-self-evaluation';
+import { LOG_PATTERN_VERSION_DIMENSION, createLogPatternFilters, shortPattern } from './log-pattern';
 
 /** Which traffic an SLI measures. The rollback path needs SLIs scoped to the new version. */
 export enum SliScope {
@@ -93,6 +97,109 @@ export interface LatencySliProps extends SliOptions {
   readonly latency: Metric;
   /** The slowest acceptable latency, in the metric's own unit (milliseconds for Lambda `Duration`). */
   readonly threshold: number;
+}
+
+/**
+ * An SLI on an agent's own judgement of its work: the self-evaluations its runtime helper
+ * (`recordEvaluation` of `cdk-rollback-triggers/runtime`) writes as CloudWatch Embedded Metric
+ * Format lines.
+ */
+export interface AgentSelfEvaluationSliProps {
+  /** The agent's name: the `Service` dimension it passes to `recordEvaluation`. */
+  readonly service: string;
+  /**
+   * The CloudWatch namespace the agent's `recordEvaluation` writes to.
+   *
+   * @default 'RollbackTriggers/Agent'
+   */
+  readonly namespace?: string;
+  /**
+   * The confidence below which an evaluation is bad, above 0 and at most 1. The agent's
+   * `recordEvaluation` applies it (its `threshold`) when it writes `BadEvaluations`: give both the
+   * same value. The SLI only prints it in its description and the plan.
+   *
+   * @default 0.7
+   */
+  readonly confidenceThreshold?: number;
+  /**
+   * Measure one version's evaluations only (the `Version` dimension). On Lambda leave it out: the
+   * agent writes its executed version (`AWS_LAMBDA_FUNCTION_VERSION`), and a `RollbackTrigger` on
+   * the alias reads the deployed version's evaluations by itself. On ECS give the value the
+   * release's tasks pass to `recordEvaluation` as `version` (its task definition revision or image
+   * tag): the trigger's rollback alarm then watches that release's evaluations.
+   *
+   * @default - every version's evaluations (the `[Service]` dimension set), blended
+   */
+  readonly version?: string;
+  /**
+   * A human description used in alarm descriptions and the plan.
+   *
+   * @default - the agent, the confidence threshold and the versions measured
+   */
+  readonly description?: string;
+}
+
+/**
+ * An SLI on a service's log lines: CloudWatch Logs metric filters count the lines that say
+ * something broke, and the lines (or the events) they are a share of.
+ */
+export interface LogPatternSliProps {
+  /** The log group whose lines are counted (Standard log class: metric filters support no other). */
+  readonly logGroup: ILogGroup;
+  /**
+   * What a bad line matches, for example `FilterPattern.literal('"payment declined: internal"')`
+   * or `FilterPattern.stringValue('$.level', '=', 'ERROR')`. Not empty: an empty pattern matches
+   * every line.
+   */
+  readonly badPattern: IFilterPattern;
+  /**
+   * What every counted line matches (the total), for example `FilterPattern.exists('$.requestId')`
+   * or `FilterPattern.allEvents()`. Give exactly one of `totalPattern` and `totalMetric`.
+   *
+   * @default - none: give totalMetric
+   */
+  readonly totalPattern?: IFilterPattern;
+  /**
+   * The events the bad lines are a share of, as a metric of the service (its request count, `Sum`).
+   * Give exactly one of `totalPattern` and `totalMetric`.
+   *
+   * @default - none: give totalPattern
+   */
+  readonly totalMetric?: IMetric;
+  /**
+   * The field of the line that holds the version that wrote it: `$.version` in a JSON pattern,
+   * `$version` in a space-delimited one (CloudWatch Logs takes dimension values only from such
+   * fields). The metric filters then also publish the counts per `Version`, and a `RollbackTrigger`
+   * on a Lambda alias reads the deployed version's lines (write `AWS_LAMBDA_FUNCTION_VERSION` into
+   * each line). Needs `totalPattern` of the same kind.
+   *
+   * @default - the lines carry no version: the SLI is blended, and a RollbackTrigger warns that it cannot judge a canary on it
+   */
+  readonly versionField?: string;
+  /**
+   * The namespace of the counted lines.
+   *
+   * @default 'RollbackTriggers/LogPatterns'
+   */
+  readonly metricNamespace?: string;
+  /**
+   * The name of the bad lines' metric.
+   *
+   * @default - the construct's unique name followed by `BadLines`
+   */
+  readonly badMetricName?: string;
+  /**
+   * The name of the counted lines' metric (with `totalPattern`).
+   *
+   * @default - the construct's unique name followed by `Lines`
+   */
+  readonly totalMetricName?: string;
+  /**
+   * A human description used in alarm descriptions and the plan.
+   *
+   * @default - the two patterns (their first 60 characters)
+   */
+  readonly description?: string;
 }
 
 /** Options for Lambda SLIs. */
@@ -278,6 +385,77 @@ export class Sli {
     return sli;
   }
 
+  /**
+   * An agent's bad self-evaluations over its self-evaluations: `BadEvaluations` over `Evaluations`,
+   * `Sum`, in the namespace its runtime helper (`recordEvaluation`) writes to. The helper decides
+   * each evaluation where it is made (confidence below the threshold, or output failing its JSON
+   * schema), so the SLI counts what it wrote.
+   *
+   * Per version like {@link Sli.lambdaAvailability}: the helper publishes every evaluation under the
+   * dimension sets `[Service, Version]` and `[Service]`. As declared, the SLI reads `[Service]`
+   * (every version, blended) or, with `version`, that version's own evaluations. A `RollbackTrigger`
+   * on a Lambda alias reads the deployed version's evaluations (`Version` = the version number the
+   * agent writes from `AWS_LAMBDA_FUNCTION_VERSION`, the `ExecutedVersion` of Lambda's own metrics)
+   * and compares them with the rest of the agent's. On ECS the agent writes its task definition
+   * revision or image tag as `Version`; declare the release's value as `version`.
+   *
+   * Its kind is `BUSINESS_FAILURE`: a bad evaluation is not a failed invocation (the simulator
+   * reads it from a series' `failures`).
+   */
+  public static agentSelfEvaluation(props: AgentSelfEvaluationSliProps): Sli {
+    const checked = checkAgentProps(props);
+    const declared = checked.version !== undefined;
+    const sli = new Sli(
+      SliKind.BUSINESS_FAILURE,
+      declared ? SliScope.VERSION : SliScope.BLENDED,
+      props.description ?? agentDescription(checked, declared ? 'declared' : 'all'),
+      agentCounts(checked, checked.version),
+    );
+    // A declared version is read as declared by the evaluator too (lib/core/metric-queries.ts).
+    if (declared) sli._versionDimension = AGENT_SLI_DIMENSIONS.version;
+    sli.rebind = {
+      forVersion: (version) => {
+        const scoped = new Sli(SliKind.BUSINESS_FAILURE, SliScope.VERSION, agentDescription(checked, 'deployed'), agentCounts(checked, version.version));
+        scoped._versionDimension = AGENT_SLI_DIMENSIONS.version;
+        return scoped;
+      },
+      whole: () => new Sli(SliKind.BUSINESS_FAILURE, SliScope.BLENDED, agentDescription(checked, 'all'), agentCounts(checked, undefined)),
+    };
+    return sli;
+  }
+
+  /**
+   * Bad log lines over counted lines (or over a metric of the service's events): CloudWatch Logs
+   * metric filters, created under `scope/id`, count each line the bad pattern matches (metric value
+   * 1, default value 0) and each line the total pattern matches; the SLI divides their `Sum`s.
+   *
+   * With `versionField`, two more filters publish the same counts per `Version`, taken from the
+   * line, and a `RollbackTrigger` on a Lambda alias reads the deployed version's own lines. Without
+   * it the SLI is blended: the trigger warns, as for any blended SLI, that a canary is judged on
+   * all traffic.
+   *
+   * @param scope where the metric filters are created (in the scope's stack)
+   * @param id the id of the construct that holds them
+   */
+  public static logPattern(scope: Construct, id: string, props: LogPatternSliProps): Sli {
+    const created = createLogPatternFilters(scope, id, props);
+    const description = props.description ?? `log lines matching ${shortPattern(created.badPatternText)} / ${created.totalText}`;
+    const sli = new Sli(SliKind.ERROR_RATIO, SliScope.BLENDED, description, created.blended);
+    sli.metricFilters.push(...created.filters);
+    const forVersion = created.forVersion;
+    if (forVersion) {
+      sli.rebind = {
+        forVersion: (version) => {
+          const scoped = new Sli(SliKind.ERROR_RATIO, SliScope.VERSION, `${description} (the deployed version's lines)`, forVersion(version.version));
+          scoped._versionDimension = LOG_PATTERN_VERSION_DIMENSION;
+          return scoped;
+        },
+        whole: () => new Sli(SliKind.ERROR_RATIO, SliScope.BLENDED, description, created.blended),
+      };
+    }
+    return sli;
+  }
+
   /** What counts as bad. */
   public readonly kind: SliKind;
   /** Which traffic the SLI measures. */
@@ -287,8 +465,19 @@ export class Sli {
   /** Latency threshold in the metric's own unit, for latency SLIs. */
   public readonly latencyThreshold?: number;
 
+  /** The CloudWatch Logs metric filters the SLI created ({@link Sli.logPattern}); empty for the other SLIs. */
+  public readonly metricFilters: MetricFilter[] = [];
+
   /** @internal */
   public readonly _counts: SliCounts;
+
+  /**
+   * The dimension the SLI's metrics carry the version in when it is not Lambda's
+   * `ExecutedVersion` (`Version`), for the evaluator; undefined for the others.
+   *
+   * @internal
+   */
+  public _versionDimension?: string;
 
   /** How a convenience SLI re-targets itself to one version or target group (raw-metric SLIs cannot). */
   private rebind: { forVersion?: (version: IVersion) => Sli; whole?: () => Sli; forTargetGroup?: (tg: IApplicationTargetGroup) => Sli } = {};

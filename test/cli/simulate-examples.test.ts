@@ -25,6 +25,7 @@ describe('the example series', () => {
       'low-traffic.json',
       'broken-canary.json',
       'linear-regression.csv',
+      'agent-canary.json',
     ]);
   });
 

@@ -277,9 +277,9 @@ describe('RollbackTrigger on a Lambda alias', () => {
     // One 5-minute window at 14.4× (1.44 % errors): 4.3 s, 43 s and 216 s of bad traffic.
     expect(plan.render()).toMatch(/Availability\s+version\s+page-1h\s+14\.4×\s+1 min\s+1 min\s+4 min/);
     // 8 SLO window alarms of 2 metrics, 1 rollback alarm of 4 (the version and the whole alias),
-    // 6 composites: 16 × $0.10 + 4 × $0.10 + 6 × $0.50.
+    // 2 composites (one per severity): 16 × $0.10 + 4 × $0.10 + 2 × $0.50.
     expect(plan.metricAlarmCount).toBe(9);
-    expect(plan.monthlyCostUsd).toBe(5);
+    expect(plan.monthlyCostUsd).toBe(3);
   });
 
   it('can suspend the alarm path through context to deploy a fix', () => {

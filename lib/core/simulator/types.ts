@@ -40,6 +40,23 @@ export interface SeriesEntry extends MinuteCounts {
    * Synthetics health checks on them; a minute without a value for a canary had no run.
    */
   readonly synthetics?: Readonly<Record<string, number>>;
+  /**
+   * Heartbeats published this minute, by heartbeat trigger name (its construct id): the beats
+   * (datapoints) of each version, as a `HeartbeatTrigger` given to the rollback trigger counts them.
+   * The evaluator replays the trigger's heartbeats on them; a minute without a value for a
+   * heartbeat had no beat — the dead man's switch. A heartbeat the series never names is not replayed.
+   */
+  readonly heartbeats?: Readonly<Record<string, HeartbeatMinute>>;
+}
+
+/** One minute of one heartbeat: how many beats each version published. */
+export interface HeartbeatMinute {
+  /** The new version's beats (its version dimension); read by a heartbeat with a `versionDimension`. */
+  readonly canary?: number;
+  /** The current version's beats (its version dimension): the reference before the release. */
+  readonly stable?: number;
+  /** The metric as declared, all versions together; read by a heartbeat without a `versionDimension`. @default canary + stable */
+  readonly blended?: number;
 }
 
 /** How traffic moves to the new version. Percent and minutes as CodeDeploy configs name them. */

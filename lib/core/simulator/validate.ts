@@ -2,7 +2,7 @@ import { MAX_EMULATED_MINUTES } from '../emulator';
 import { ROLLBACK_TRIGGER_DEFAULTS } from '../defaults';
 import { RollbackTriggersError, formatNumber } from '../errors';
 import { HOOK_LIMIT_SECONDS } from '../evaluator-config';
-import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from './types';
+import type { DeploymentShape, EvaluatorSettings, HeartbeatMinute, MinuteCounts, SeriesEntry } from './types';
 
 /**
  * Checks of the simulator's input. Every message names the entry, its minute and the field, so a
@@ -10,7 +10,7 @@ import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } fr
  *
  * - RT701 the series is not a non-empty array of entries
  * - RT702 a minute is not a whole number, or minutes do not increase strictly
- * - RT703 a count is not a whole number ≥ 0 (negative, fractional, missing)
+ * - RT703 a count is not a whole number ≥ 0 (negative, fractional, missing), heartbeat beats included
  * - RT704 errors above requests
  * - RT705 slow or failures above requests
  * - RT706 slow missing while a latency SLO needs it, or failures missing while a business-failure SLO needs it
@@ -77,7 +77,28 @@ export function validateSeries(series: readonly SeriesEntry[], needsSlow: boolea
       validateCounts(where, stream, counts, needs);
     }
     if (entry.synthetics !== undefined) validateSynthetics(where, entry.synthetics);
+    if (entry.heartbeats !== undefined) validateHeartbeats(where, entry.heartbeats);
   });
+}
+
+/** One minute's heartbeats: heartbeat name → { canary?, stable?, blended? }, each a whole number of beats ≥ 0. */
+function validateHeartbeats(where: string, heartbeats: Readonly<Record<string, HeartbeatMinute>>): void {
+  if (heartbeats === null || typeof heartbeats !== 'object' || Array.isArray(heartbeats)) {
+    throw new RollbackTriggersError('RT703', `${where}: heartbeats must be an object { heartbeatName: { canary?, stable?, blended? } } of beat counts, got ${describe(heartbeats)}`);
+  }
+  for (const [name, minute] of Object.entries(heartbeats)) {
+    if (minute === null || typeof minute !== 'object' || Array.isArray(minute)) {
+      throw new RollbackTriggersError('RT703', `${where}: heartbeats.${name} must be an object { canary?, stable?, blended? } of beat counts, got ${describe(minute)}`);
+    }
+    for (const [stream, value] of Object.entries(minute)) {
+      if (stream !== 'canary' && stream !== 'stable' && stream !== 'blended') {
+        throw new RollbackTriggersError('RT703', `${where}: heartbeats.${name}.${stream} is not a stream: give canary, stable or blended beats`);
+      }
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        throw new RollbackTriggersError('RT703', `${where}: heartbeats.${name}.${stream} must be a whole number of beats ≥ 0, got ${describe(value)}`);
+      }
+    }
+  }
 }
 
 /** One minute's Synthetics runs: canary name → SuccessPercent, a number from 0 to 100. */
