@@ -6,12 +6,13 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Alias } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AlertSeverity, ServiceLevelObjective, Sli, ThresholdTrigger } from '../lib';
+import { AlarmLayout, AlertSeverity, ServiceLevelObjective, ServiceLevelObjectiveGroup, Sli, SloDashboard, ThresholdTrigger } from '../lib';
 import { apiFunction } from './api-function';
 
 /**
  * A checkout API on Lambda behind a `live` alias, with the SLOs a team would declare for it:
- * availability, latency, a business SLO on payments, and two threshold triggers.
+ * availability (also an Application Signals SLO), latency and a business SLO on payments (sharing
+ * one page and one ticket alarm), and two threshold triggers.
  */
 export class CheckoutServiceStack extends Stack {
   public readonly availability: ServiceLevelObjective;
@@ -29,17 +30,21 @@ export class CheckoutServiceStack extends Stack {
     const tickets = new Topic(this, 'Tickets', { enforceSSL: true, masterKey: key });
     const alerting = { pageActions: [new SnsAction(pages)], ticketActions: [new SnsAction(tickets)] };
 
+    // Availability is also an Application Signals SLO, shown in the CloudWatch console's SLO page.
     this.availability = new ServiceLevelObjective(this, 'Availability', {
       sli: Sli.lambdaAvailability(live),
       objectivePercent: 99.9,
       suppressTicketsWhilePaging: true,
+      alarmLayout: AlarmLayout.NATIVE,
       ...alerting,
     });
 
+    // Latency and payments share one page and one ticket alarm: two composites for both SLOs.
+    const shared = new ServiceLevelObjectiveGroup(this, 'CheckoutAlerts', { groupName: 'Checkout', ...alerting });
     new ServiceLevelObjective(this, 'Latency', {
       sli: Sli.lambdaLatency(live, Duration.millis(300)),
       objectivePercent: 99,
-      ...alerting,
+      group: shared,
     });
 
     const payments = (metricName: string) => new Metric({ namespace: 'Checkout', metricName, statistic: Stats.SUM });
@@ -50,7 +55,7 @@ export class CheckoutServiceStack extends Stack {
         description: 'failed payments / attempted payments',
       }),
       objectivePercent: 99.5,
-      ...alerting,
+      group: shared,
     });
 
     new ThresholdTrigger(this, 'P99Latency', {
@@ -71,5 +76,9 @@ export class CheckoutServiceStack extends Stack {
       severity: AlertSeverity.TICKET,
       actions: [new SnsAction(tickets)],
     });
+
+    // One CloudWatch dashboard with every SLO of the stack: burn rate per window against the tier
+    // thresholds, and the error budget left.
+    new SloDashboard(this, 'Dashboard', { discover: true });
   }
 }

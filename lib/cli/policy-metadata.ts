@@ -13,12 +13,15 @@ import {
   MAX_EVALUATION_RANGE_SHORT_PERIOD_SECONDS,
   MAX_METRICS_PER_MATH_ALARM,
   POLICY_SCHEMA_VERSION,
+  PolicyAlarmLayout,
   PolicyEntry,
   PolicyRollbackAlarm,
   PolicyRollbackTrigger,
   PolicySlo,
+  PolicySloGroup,
   PolicyTier,
   burnRateFactor,
+  compositeChildIds,
   errorBudget,
   formatNumber,
   isValidPeriod,
@@ -52,6 +55,7 @@ export interface CheckedEntry {
 const DERIVED = 'the policy is computed at synth from the app: change the app and run "cdk synth" again rather than editing cdk.out';
 const TIER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 const TREAT_MISSING = ['notBreaching', 'breaching', 'ignore', 'missing'] as const;
+const ALARM_LAYOUTS = ['exact', 'per-tier', 'native'] as const satisfies readonly PolicyAlarmLayout[];
 const COMPARISONS = ['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'] as const;
 const SLI_KINDS = ['error-ratio', 'success-ratio', 'latency', 'business-failure'] as const;
 
@@ -66,8 +70,9 @@ export function checkPolicyEntry(data: unknown, at: EntryLocation, warn: (messag
   }
   if (version !== POLICY_SCHEMA_VERSION) c.fail('data.schemaVersion', `must be ${POLICY_SCHEMA_VERSION} (the policy schema this tool reads), got ${describe(version)}`);
   const entry = c.object(top.entry, 'data.entry');
-  const kind = c.oneOf(entry, 'data.entry', 'kind', ['slo', 'threshold', 'rollback'] as const, 'the kind of construct the entry describes');
+  const kind = c.oneOf(entry, 'data.entry', 'kind', ['slo', 'threshold', 'rollback', 'slo-group'] as const, 'the kind of construct the entry describes');
   if (kind === 'slo') checkSlo(c, entry, 'data.entry');
+  else if (kind === 'slo-group') checkSloGroup(c, entry, 'data.entry');
   else if (kind === 'threshold') checkThresholdTrigger(c, entry, 'data.entry');
   else checkRollbackTrigger(c, entry, 'data.entry');
   return entry as unknown as PolicyEntry;
@@ -80,11 +85,18 @@ export function checkPolicyEntry(data: unknown, at: EntryLocation, warn: (messag
  */
 export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: readonly CheckedEntry[] = entries): void {
   const slos = entries.filter((e): e is SloEntry => e.entry.kind === 'slo');
-  const ids = collectAlarmIds(slos);
+  const groups = entries.filter((e): e is GroupEntry => e.entry.kind === 'slo-group');
+  const ids = collectAlarmIds(slos, groups);
   for (const { entry, at } of slos) {
     const c: Checker = new Checker(at, () => undefined);
     checkTierAlarms(c, entry, ids.alarms);
-    checkSeverityComposites(c, entry);
+    if (entry.group === undefined) checkSeverityComposites(c, entry);
+    else checkGroupMember(c, entry, groups);
+    checkCompositeReferences(c, entry, ids);
+  }
+  for (const { entry, at } of groups) {
+    const c: Checker = new Checker(at, () => undefined);
+    checkGroupComposites(c, entry, slos);
     checkCompositeReferences(c, entry, ids);
   }
   for (const { entry, at } of entries.filter((e): e is RollbackEntry => e.entry.kind === 'rollback')) {
@@ -94,6 +106,7 @@ export function checkStackPolicy(entries: readonly CheckedEntry[], assembly: rea
 }
 
 type SloEntry = CheckedEntry & { entry: PolicySlo };
+type GroupEntry = CheckedEntry & { entry: PolicySloGroup };
 type RollbackEntry = CheckedEntry & { entry: PolicyRollbackTrigger };
 
 /** The ids of a stack's alarms: each window alarm with the numbers its tier must match, and the composites. */
@@ -102,8 +115,8 @@ interface StackAlarmIds {
   readonly composites: ReadonlySet<string>;
 }
 
-/** Every window alarm and composite of the stack's SLOs, each id once; a window alarm reads its SLI's metrics. */
-function collectAlarmIds(slos: readonly SloEntry[]): StackAlarmIds {
+/** Every window alarm and composite of the stack's SLOs and groups, each id once; a window alarm reads its SLI's metrics. */
+function collectAlarmIds(slos: readonly SloEntry[], groups: readonly GroupEntry[] = []): StackAlarmIds {
   const alarms = new Map<string, { window: number; threshold: number; minEvents: number }>();
   const composites = new Set<string>();
   for (const { entry, at } of slos) {
@@ -119,19 +132,33 @@ function collectAlarmIds(slos: readonly SloEntry[]): StackAlarmIds {
       composites.add(k.id);
     });
   }
+  for (const { entry, at } of groups) {
+    const c: Checker = new Checker(at, () => undefined);
+    entry.composites.forEach((k, i) => {
+      if (alarms.has(k.id) || composites.has(k.id)) c.fail(`data.entry.composites[${i}].id`, `"${k.id}" is the id of another alarm of the stack; ids are construct paths, unique in a stack`);
+      composites.add(k.id);
+    });
+  }
   return { alarms, composites };
 }
 
-/** Each tier has its composite, and its two window alarms are its SLO's own, on its windows, burn-rate factor and minimum of events. */
+/** A document written before layouts existed has per-tier composites. */
+function layoutOf(entry: PolicySlo): PolicyAlarmLayout {
+  return entry.alarmLayout ?? 'per-tier';
+}
+
+/** Each tier's rule (its composite, or its term of its severity's rule), and its two window alarms its SLO's own, on its windows, burn-rate factor and minimum of events. */
 function checkTierAlarms(c: Checker, entry: PolicySlo, alarms: StackAlarmIds['alarms']): void {
   entry.tiers.forEach((t, i) => {
-    // Each tier is the AND of its two windows, a composite named after the tier (`<slo path>/<tier>`).
-    const composite = entry.composites.find((k) => k.id === `${entry.path}/${t.name}`);
-    if (!composite || composite.kind !== 'tier' || composite.children.length !== 2 || composite.children[0] !== t.longAlarm || composite.children[1] !== t.shortAlarm) {
-      c.fail(
-        `data.entry.tiers[${i}].name`,
-        `tier "${t.name}" has no composite "${entry.path}/${t.name}" of kind "tier" over its longAlarm and shortAlarm in the SLO's composites; ${DERIVED}`,
-      );
+    if (layoutOf(entry) === 'per-tier') {
+      // Each tier is the AND of its two windows, a composite named after the tier (`<slo path>/<tier>`).
+      const composite = entry.composites.find((k) => k.id === `${entry.path}/${t.name}`);
+      if (!composite || composite.kind !== 'tier' || composite.children.length !== 2 || composite.children[0] !== t.longAlarm || composite.children[1] !== t.shortAlarm) {
+        c.fail(
+          `data.entry.tiers[${i}].name`,
+          `tier "${t.name}" has no composite "${entry.path}/${t.name}" of kind "tier" over its longAlarm and shortAlarm in the SLO's composites; ${DERIVED}`,
+        );
+      }
     }
     for (const [role, window] of [
       ['longAlarm', t.longWindowSeconds],
@@ -146,31 +173,78 @@ function checkTierAlarms(c: Checker, entry: PolicySlo, alarms: StackAlarmIds['al
       if (!same(alarm.threshold, t.factor)) c.fail(path, `alarm "${id}" has threshold ${formatNumber(alarm.threshold)}, the tier's burn-rate factor is ${formatNumber(t.factor)}; ${DERIVED}`);
       if (alarm.minEvents !== t.minEventsPerWindow) c.fail(path, `alarm "${id}" has minEvents ${alarm.minEvents}, the tier's minEventsPerWindow is ${t.minEventsPerWindow}; ${DERIVED}`);
     }
+    // Window alarms are named after their tier (`<slo path>/<tier>/long|short`, PolicyIds): a tier renamed alone is an edit.
+    const own = [`${entry.path}/${t.name}/long`, `${entry.path}/${t.name}/short`];
+    if (t.longAlarm !== own[0] || t.shortAlarm !== own[1]) {
+      c.fail(`data.entry.tiers[${i}].name`, `tier "${t.name}" has the window alarms "${t.longAlarm}" and "${t.shortAlarm}", not "${own[0]}" and "${own[1]}"; ${DERIVED}`);
+    }
   });
 }
 
-/** One composite per severity that has tiers, `<slo path>/page` or `/ticket`: the OR of those tiers' composites. */
+/**
+ * One composite per severity that has tiers, `<slo path>/page` or `/ticket`: the OR of those
+ * tiers' composites (per-tier layout), or of each tier's `{ allOf: [longAlarm, shortAlarm] }`.
+ */
 function checkSeverityComposites(c: Checker, entry: PolicySlo): void {
+  const perTier = layoutOf(entry) === 'per-tier';
   for (const severity of ['page', 'ticket'] as const) {
-    const expected = entry.tiers.filter((t) => t.severity === severity).map((t) => `${entry.path}/${t.name}`);
+    const tiers = entry.tiers.filter((t) => t.severity === severity);
+    const expected = tiers.map((t) => (perTier ? `${entry.path}/${t.name}` : `(${t.longAlarm} AND ${t.shortAlarm})`));
     const index = entry.composites.findIndex((k) => k.id === `${entry.path}/${severity}`);
     const k = entry.composites[index];
     if (expected.length === 0 && !k) continue;
     if (!k) c.fail('data.entry.composites', `has no composite "${entry.path}/${severity}" (the OR of the ${severity} tiers ${expected.join(', ')}); ${DERIVED}`);
-    if (k.kind !== 'severity' || k.severity !== severity || k.children.length !== expected.length || k.children.some((child, j) => child !== expected[j])) {
-      c.fail(`data.entry.composites[${index}]`, `must be the ${severity} composite of kind "severity" over the ${severity} tiers' composites (${expected.join(', ') || 'none'}); ${DERIVED}`);
+    const given = k.children.map((child) => (typeof child === 'string' ? child : `(${child.allOf.join(' AND ')})`));
+    if (k.kind !== 'severity' || k.severity !== severity || k.operator !== 'OR' || given.length !== expected.length || given.some((child, j) => child !== expected[j])) {
+      c.fail(
+        `data.entry.composites[${index}]`,
+        `must be the ${severity} composite of kind "severity", the OR of ${perTier ? `the ${severity} tiers' composites` : `each ${severity} tier's long AND short window alarm`} ` +
+          `(${expected.join(', ') || 'none'}); ${DERIVED}`,
+      );
     }
+  }
+  if (!perTier && entry.composites.some((k) => k.kind === 'tier')) {
+    c.fail('data.entry.composites', `holds a tier composite, but the ${layoutOf(entry)} layout has none (its severity rules hold the tiers); ${DERIVED}`);
   }
 }
 
+/** A member of a group has no composite of its own, and its group is in the stack and lists it. */
+function checkGroupMember(c: Checker, entry: PolicySlo, groups: readonly GroupEntry[]): void {
+  if (entry.composites.length > 0) c.fail('data.entry.composites', `must be empty: the SLO is in group ${entry.group}, whose composites hold its tiers; ${DERIVED}`);
+  const group = groups.find((g) => g.entry.path === entry.group);
+  if (!group || !group.entry.members.includes(entry.path)) c.fail('data.entry.group', `"${entry.group}" is not a group of the stack that lists this SLO among its members; ${DERIVED}`);
+}
+
+/** A group's composite per severity is the OR of each member's tiers of that severity, `{ allOf: [longAlarm, shortAlarm] }`, members in order. */
+function checkGroupComposites(c: Checker, group: PolicySloGroup, slos: readonly SloEntry[]): void {
+  const members = group.members.map((path) => slos.find((s) => s.entry.path === path)?.entry);
+  members.forEach((m, i) => {
+    if (!m || m.group !== group.path) c.fail(`data.entry.members[${i}]`, `"${group.members[i]}" is not an SLO of the stack in this group; ${DERIVED}`);
+  });
+  for (const severity of ['page', 'ticket'] as const) {
+    const expected = members.flatMap((m) => m!.tiers.filter((t) => t.severity === severity).map((t) => `(${t.longAlarm} AND ${t.shortAlarm})`));
+    const index = group.composites.findIndex((k) => k.id === `${group.path}/${severity}`);
+    const k = group.composites[index];
+    if (expected.length === 0 && !k) continue;
+    if (!k) c.fail('data.entry.composites', `has no composite "${group.path}/${severity}" (the OR of its SLOs' ${severity} tiers); ${DERIVED}`);
+    const given = k.children.map((child) => (typeof child === 'string' ? child : `(${child.allOf.join(' AND ')})`));
+    if (k.kind !== 'severity' || k.operator !== 'OR' || given.length !== expected.length || given.some((child, j) => child !== expected[j])) {
+      c.fail(`data.entry.composites[${index}]`, `must be the ${severity} composite of kind "severity", the OR of its SLOs' ${severity} tiers (${expected.join(', ')}); ${DERIVED}`);
+    }
+  }
+  if (group.composites.length !== group.composites.filter((k) => k.kind === 'severity').length) c.fail('data.entry.composites', `holds only severity composites; ${DERIVED}`);
+}
+
 /** A tier composite has its tier; every child and suppressor is an alarm or composite of the stack. */
-function checkCompositeReferences(c: Checker, entry: PolicySlo, ids: StackAlarmIds): void {
+function checkCompositeReferences(c: Checker, entry: PolicySlo | PolicySloGroup, ids: StackAlarmIds): void {
   entry.composites.forEach((k, i) => {
-    if (k.kind === 'tier' && !entry.tiers.some((t) => k.id === `${entry.path}/${t.name}`)) {
+    if (entry.kind === 'slo' && k.kind === 'tier' && !entry.tiers.some((t) => k.id === `${entry.path}/${t.name}`)) {
       c.fail(`data.entry.composites[${i}].id`, `"${k.id}" is a tier composite, but the SLO has no tier "${k.id.slice(entry.path.length + 1)}" (${entry.tiers.map((t) => t.name).join(', ')}); ${DERIVED}`);
     }
     k.children.forEach((child, j) => {
-      if (!ids.alarms.has(child) && !ids.composites.has(child)) c.fail(`data.entry.composites[${i}].children[${j}]`, `"${child}" is not the id of an alarm or composite of the stack`);
+      for (const id of compositeChildIds(child)) {
+        if (!ids.alarms.has(id) && !ids.composites.has(id)) c.fail(`data.entry.composites[${i}].children[${j}]`, `"${id}" is not the id of an alarm or composite of the stack`);
+      }
     });
     if (k.suppressedBy !== undefined && !ids.composites.has(k.suppressedBy)) c.fail(`data.entry.composites[${i}].suppressedBy`, `"${k.suppressedBy}" is not the id of a composite of the stack`);
   });
@@ -206,8 +280,20 @@ function checkTierCopy(c: Checker, a: PolicyRollbackAlarm, path: string, sloName
   }
 }
 
+/** A ServiceLevelObjectiveGroup's entry: its name, path, member SLO paths and composites. */
+function checkSloGroup(c: Checker, e: Record<string, unknown>, p: string): void {
+  c.known(e, p, ['kind', 'name', 'path', 'members', 'composites']);
+  c.text(e, p, 'name');
+  c.text(e, p, 'path');
+  const members = c.array(e, p, 'members', 'the paths of its SLOs');
+  members.forEach((_, i) => c.text(members as unknown as Record<string, unknown>, `${p}.members`, i));
+  checkCompositeShapes(c, e, p);
+}
+
 function checkSlo(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'objectivePercent', 'compliancePeriodSeconds', 'errorBudget', 'sli', 'tiers', 'alarms', 'composites']);
+  c.known(e, p, ['kind', 'name', 'path', 'objectivePercent', 'compliancePeriodSeconds', 'errorBudget', 'sli', 'tiers', 'alarms', 'composites', 'alarmLayout', 'group']);
+  if (e.alarmLayout !== undefined) c.oneOf(e, p, 'alarmLayout', ALARM_LAYOUTS, 'how the SLO lays out its composites');
+  if (e.group !== undefined) c.text(e, p, 'group');
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   const objective = c.number(e, p, 'objectivePercent', { above: 0, below: 100, rule: 'a number above 0 and below 100 — 99.9 for "three nines"' });
@@ -253,6 +339,11 @@ function checkSlo(c: Checker, e: Record<string, unknown>, p: string): void {
     c.highResolution(a, ap, window);
   });
 
+  checkCompositeShapes(c, e, p);
+}
+
+/** An entry's `composites`: each an id, kind, severity, operator and children (ids, or `{ allOf }` groups in an OR rule). */
+function checkCompositeShapes(c: Checker, e: Record<string, unknown>, p: string): void {
   c.array(e, p, 'composites', 'the composite alarms').forEach((raw, i) => {
     const kp = `${p}.composites[${i}]`;
     const k = c.object(raw, kp);
@@ -261,9 +352,23 @@ function checkSlo(c: Checker, e: Record<string, unknown>, p: string): void {
     c.oneOf(k, kp, 'kind', ['tier', 'severity'] as const, 'the kind of composite');
     c.oneOf(k, kp, 'severity', ['page', 'ticket'] as const, 'the severity');
     c.oneOf(k, kp, 'operator', ['AND', 'OR'] as const, 'how the children combine');
-    const children = c.array(k, kp, 'children', 'the ids of its alarms', 1);
-    if (children.length > MAX_COMPOSITE_CHILDREN) c.fail(`${kp}.children`, `has ${children.length} ids, above CloudWatch's ${MAX_COMPOSITE_CHILDREN} alarms per composite`);
-    children.forEach((_, j) => c.text(children as unknown as Record<string, unknown>, `${kp}.children`, j));
+    const children = c.array(k, kp, 'children', 'the ids of its alarms, or { allOf: [ids] } groups in an OR rule', 1);
+    let named = 0;
+    children.forEach((child, j) => {
+      if (typeof child === 'string' || k.operator !== 'OR') {
+        c.text(children as unknown as Record<string, unknown>, `${kp}.children`, j);
+        named += 1;
+        return;
+      }
+      const gp = `${kp}.children[${j}]`;
+      const group = c.object(child, gp);
+      c.known(group, gp, ['allOf']);
+      const all = c.array(group, gp, 'allOf', 'the ids of alarms that must all be in ALARM', 1);
+      all.forEach((_, n) => c.text(all as unknown as Record<string, unknown>, `${gp}.allOf`, n));
+      named += all.length;
+    });
+    // PutCompositeAlarm: a rule references at most 100 alarms, however they are grouped.
+    if (named > MAX_COMPOSITE_CHILDREN) c.fail(`${kp}.children`, `names ${named} alarms, above CloudWatch's ${MAX_COMPOSITE_CHILDREN} alarms per composite`);
     if (k.suppressedBy !== undefined) c.text(k, kp, 'suppressedBy');
   });
 }
@@ -302,7 +407,7 @@ function checkDerivedTier(c: Checker, t: Record<string, unknown>, tp: string, sl
 }
 
 function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string): void {
-  c.known(e, p, ['kind', 'name', 'path', 'comparison', 'threshold', 'periodSeconds', 'evaluationPeriods', 'datapointsToAlarm', 'treatMissingData', 'metricCount', 'highResolution', 'severity']);
+  c.known(e, p, ['kind', 'name', 'path', 'comparison', 'threshold', 'periodSeconds', 'evaluationPeriods', 'datapointsToAlarm', 'treatMissingData', 'metricCount', 'highResolution', 'severity', 'heartbeat']);
   c.text(e, p, 'name');
   c.text(e, p, 'path');
   c.oneOf(e, p, 'comparison', COMPARISONS, 'a CloudWatch comparison operator (anomaly bands are not threshold triggers)');
@@ -318,6 +423,20 @@ function checkThresholdTrigger(c: Checker, e: Record<string, unknown>, p: string
   c.metricCount(e, p, 'metricCount');
   c.highResolution(e, p, period);
   c.oneOf(e, p, 'severity', ['page', 'ticket'] as const, 'the severity');
+  if (e.heartbeat !== undefined) checkHeartbeat(c, e, p, period);
+}
+
+/** A HeartbeatTrigger's part (lib/core/heartbeat.ts): its alarm is SampleCount < 1 with missing data breaching, its grace interval × M. */
+function checkHeartbeat(c: Checker, e: Record<string, unknown>, p: string, period: number): void {
+  const hp = `${p}.heartbeat`;
+  const h = c.object(e.heartbeat, hp);
+  c.known(h, hp, ['graceSeconds', 'versionDimension']);
+  c.oneOf(e, p, 'treatMissingData', ['breaching'] as const, "a heartbeat's treatment of missing data");
+  c.oneOf(e, p, 'comparison', ['LessThanThreshold'] as const, "a heartbeat's comparison (SampleCount below 1)");
+  c.number(e, p, 'threshold', { min: 1, max: 1, rule: "a heartbeat's threshold, 1 (one beat per interval)" });
+  const grace = period * (e.datapointsToAlarm as number);
+  c.number(h, hp, 'graceSeconds', { min: grace, max: grace, rule: `periodSeconds × datapointsToAlarm (${formatNumber(grace)})` });
+  if (h.versionDimension !== undefined) c.text(h, hp, 'versionDimension');
 }
 
 /** The approval gate, the circuit breaker and post-rollback verification of a rollback trigger entry. */

@@ -287,8 +287,11 @@ export function validateAlarmDescription(prop: string, description: string): voi
 }
 
 /** Renders a composite rule over child alarm names: `(ALARM("a") AND ALARM("b"))`. */
-export function compositeRule(operator: 'AND' | 'OR', childNames: readonly string[]): string {
-  return `(${childNames.map((name) => `ALARM("${name}")`).join(` ${operator} `)})`;
+export function compositeRule(operator: 'AND' | 'OR', childNames: ReadonlyArray<string | readonly string[]>): string {
+  // A group is an AND term inside the rule: `(ALARM("l") AND ALARM("s")) OR (…)`; PutCompositeAlarm
+  // `AlarmRule` combines expressions with AND, OR, NOT and parentheses.
+  const term = (child: string | readonly string[]) => (typeof child === 'string' ? `ALARM("${child}")` : compositeRule('AND', child));
+  return `(${childNames.map(term).join(` ${operator} `)})`;
 }
 
 /**

@@ -30,6 +30,8 @@ export const SLO_DEFAULTS = Object.freeze({
    * alarms treat missing data"; set explicitly on every SLO alarm).
    */
   treatMissingData: 'notBreaching' as const,
+  /** One composite per severity carrying the whole multiwindow rule: the cheapest exact layout. */
+  alarmLayout: 'exact' as 'exact' | 'per-tier' | 'native',
 });
 
 /** What a rollback trigger declaration falls back to. */

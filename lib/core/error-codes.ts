@@ -132,6 +132,66 @@ export const ERROR_CODES = {
     prop: 'compliancePeriod',
     source: 'synth',
   },
+  RT129: { meaning: 'alarmLayout is not one of the AlarmLayout values', prop: 'alarmLayout', source: 'synth' },
+  RT130: {
+    meaning: 'applicationSignalsSloName is not a valid Application Signals SLO name, is set without alarmLayout NATIVE, or two SLOs of a stack would get the same name',
+    prop: 'applicationSignalsSloName',
+    source: 'synth',
+  },
+  RT132: {
+    meaning: 'a ServiceLevelObjectiveGroup or its member SLO is wired wrong: actions or suppression on the member, PER_TIER layout, another stack, no member, a bad groupName',
+    prop: 'group, groupName, pageActions, ticketActions, suppressTicketsWhilePaging, alarmLayout',
+    source: 'synth',
+  },
+  RT131: {
+    meaning: 'alarmLayout NATIVE: the SLO cannot be an Application Signals SLO (windows, compliance period, metrics of another Region, too many queries)',
+    prop: 'alarmLayout, compliancePeriod',
+    source: 'synth',
+  },
+  RT140: {
+    meaning: "an agent self-evaluation SLI's service or version is not a CloudWatch dimension value (1 to 1,024 printable ASCII characters, not blank)",
+    prop: 'service, version',
+    source: 'synth',
+  },
+  RT141: {
+    meaning:
+      "an SLI's metric namespace is not 1 to 255 printable ASCII characters, is blank or starts with \"AWS/\" (or, for an agent's, with ':'; for a log pattern's metric filters, holds ':', '*' or '$')",
+    prop: 'namespace, metricNamespace',
+    source: 'synth',
+  },
+  RT142: { meaning: "an agent self-evaluation SLI's confidenceThreshold is not a literal number above 0 and at most 1", prop: 'confidenceThreshold', source: 'synth' },
+  RT143: { meaning: 'Sli.logPattern needs a scope, an id and a log group', prop: 'scope, id, logGroup', source: 'synth' },
+  RT144: { meaning: "a log-pattern SLI's filter pattern is missing, empty (badPattern) or over 1,024 characters", prop: 'badPattern, totalPattern', source: 'synth' },
+  RT145: {
+    meaning: "a log-pattern SLI's metric name is not 1 to 255 characters without ':', '*' or '$', or the bad and total metric names are the same",
+    prop: 'badMetricName, totalMetricName',
+    source: 'synth',
+  },
+  RT146: { meaning: 'a log-pattern SLI has both or neither of totalPattern and totalMetric', prop: 'totalPattern, totalMetric', source: 'synth' },
+  RT147: {
+    meaning: "a log-pattern SLI's versionField is not a field of a JSON ($.field) or space-delimited ($field) filter pattern, or comes with totalMetric",
+    prop: 'versionField',
+    source: 'synth',
+  },
+  RT148: {
+    meaning: "an SLI that reads a version declared at synth (Sli.agentSelfEvaluation's version) is an objective of an ECS RollbackTrigger, whose releases are task sets the app does not name",
+    prop: 'objectives',
+    source: 'synth',
+  },
+  RT150: {
+    meaning: "SloDashboard's dashboardName is empty, over 255 characters, holds a character other than A-Z, a-z, 0-9, '-' or '_', or is another SloDashboard's in the same account and Region",
+    prop: 'dashboardName',
+    source: 'synth',
+  },
+  RT151: { meaning: "SloDashboard's start is not a relative ISO 8601 duration such as -PT6H or -P7D", prop: 'start', source: 'synth' },
+  RT152: { meaning: 'an SloDashboard entry is not a ServiceLevelObjective (objectives, addObjective) or a RollbackTrigger (triggers, addTrigger)', prop: 'objectives, triggers', source: 'synth' },
+  RT153: { meaning: 'an SloDashboard shows no SLO and no rollback trigger at synth', prop: 'objectives, triggers, discover', source: 'synth' },
+  RT154: {
+    meaning: "an SloDashboard widget's query is invalid: a query id CloudWatch refuses or used twice, over 100 metrics in one graph, or a deployment group name a Logs Insights string cannot hold",
+    prop: 'objectives, triggers',
+    source: 'synth',
+  },
+  RT155: { meaning: 'an SloDashboard would hold more than the 500 widgets a CloudWatch dashboard may have', prop: 'objectives, triggers', source: 'synth' },
 
   // RT2xx: CloudWatch alarm limits
   RT201: { meaning: 'a period or window is not 10, 20 or 30 s or a multiple of 60 s', prop: 'period, longWindow, shortWindow', source: 'synth' },
@@ -163,6 +223,18 @@ export const ERROR_CODES = {
   RT219: { meaning: 'treatMissingData is not a TreatMissingData value', prop: 'treatMissingData', source: 'synth' },
   RT220: { meaning: 'an alarm description is over 1,024 characters', prop: 'description, sloName', source: 'synth' },
   RT221: { meaning: "an SLI's math binds a query id of the burn-rate alarm's own (bad, good, total) to another metric", prop: 'usingMetrics', source: 'synth' },
+  RT226: { meaning: "a HeartbeatTrigger's interval is a token or not whole minutes from 1 minute to 1 day", prop: 'interval', source: 'synth' },
+  RT227: {
+    meaning: "a HeartbeatTrigger's evaluationPeriods or datapointsToAlarm is a token or not a whole number ≥ 1, or datapointsToAlarm is above evaluationPeriods",
+    prop: 'evaluationPeriods, datapointsToAlarm',
+    source: 'synth',
+  },
+  RT228: {
+    meaning: "a HeartbeatTrigger's versionDimension is a token, blank or over 255 characters, already a dimension of the metric, or one dimension too many (CloudWatch allows 30)",
+    prop: 'versionDimension',
+    source: 'synth',
+  },
+  RT229: { meaning: "a HeartbeatTrigger's metric is not a plain Metric, or is in AWS/DynamoDB (whose alarms always ignore missing data)", prop: 'metric', source: 'synth' },
 
   // RT3xx: RollbackTrigger wiring
   RT301: { meaning: 'no objective is given', prop: 'objectives', source: 'synth' },
@@ -231,6 +303,13 @@ export const ERROR_CODES = {
     prop: 'secondaryAction',
     source: 'synth',
   },
+  RT349: {
+    meaning: "a HeartbeatTrigger in alarmTriggers cannot fail a silent new version before the bake's deadline (grace + datapointsToAlarm intervals + metric delay > deadline)",
+    prop: 'alarmTriggers',
+    source: 'synth',
+  },
+  RT350: { meaning: 'two HeartbeatTriggers in one trigger\'s alarmTriggers have the same construct id (the evaluator\'s reasons name heartbeats by it)', prop: 'alarmTriggers', source: 'synth' },
+  RT351: { meaning: 'a HeartbeatTrigger with a versionDimension is an alarm trigger of an ECS RollbackTrigger, whose new version (a task set id) no worker can put in its beats', prop: 'alarmTriggers', source: 'synth' },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration
@@ -269,7 +348,7 @@ export const ERROR_CODES = {
   // RT7xx: simulator and CLI input
   RT701: { meaning: 'the simulator input or its series is not a non-empty array of entry objects', prop: 'series', source: 'api' },
   RT702: { meaning: "a series entry's minute is not a whole number, or minutes do not increase strictly", prop: 'minute', source: 'api' },
-  RT703: { meaning: 'a count is not a whole number ≥ 0', prop: 'requests, errors, slow, failures', source: 'api' },
+  RT703: { meaning: 'a count is not a whole number ≥ 0, or a heartbeat entry is not { canary?, stable?, blended? } of counts', prop: 'requests, errors, slow, failures, heartbeats', source: 'api' },
   RT704: { meaning: 'errors are above requests', prop: 'errors', source: 'api' },
   RT705: { meaning: 'slow or failures are above requests', prop: 'slow, failures', source: 'api' },
   RT706: { meaning: 'slow or failures is missing while a latency or business-failure SLO needs it', prop: 'slow, failures', source: 'api' },

@@ -1,5 +1,6 @@
 import type { BreakerSettings } from './breaker';
 import { formatNumber, formatSeconds } from './errors';
+import { type PlanHeartbeat, planHeartbeats, renderHeartbeats } from './heartbeat';
 import type { PolicyAlarm, PolicyRollbackTrigger, PolicySlo, RollbackPolicy } from './policy';
 import { CLOUDWATCH_ALARM_PRICES_USD, metricAlarmMonthlyUsd, sumUsd } from './pricing';
 import { DerivedTier, HOURLY_EVALUATION_AFTER_SECONDS, budgetSpentAtFire, detectionRangeSeconds } from './slo-math';
@@ -57,6 +58,26 @@ export interface PlanSlo {
   readonly sliDescription: string;
   readonly sliScope: string;
   readonly tiers: readonly PlanTier[];
+  /** How the SLO's alarms are laid out (`per-tier` for documents written before layouts existed). */
+  readonly alarmLayout: string;
+  /** The ServiceLevelObjectiveGroup whose composites hold the SLO's tiers, by path; absent outside a group. */
+  readonly group?: string;
+  /** What the SLO's alarms would cost a month in each layout, so a user can choose. */
+  readonly layoutCosts: PlanLayoutCosts;
+}
+
+/** An SLO's alarms per layout, USD a month at us-east-1 list prices (CLOUDWATCH_ALARM_PRICES_USD). */
+export interface PlanLayoutCosts {
+  /** The window alarms alone: two per tier, every layout has them. */
+  readonly windowAlarmsUsd: number;
+  /** Window alarms and one composite per severity. */
+  readonly exactUsd: number;
+  /** EXACT and one composite per tier. */
+  readonly perTierUsd: number;
+  /** EXACT's alarms; the Application Signals SLO is billed by Application Signals on top (not an alarm price). */
+  readonly nativeAlarmsUsd: number;
+  /** The composites a group shares among its SLOs (one per severity): a member pays the window alarms and its share of these. */
+  readonly groupCompositesUsd: number;
 }
 
 export interface PlanRollbackTrigger {
@@ -103,6 +124,8 @@ export interface Plan {
   readonly ingestionDelaySeconds: number;
   readonly slos: readonly PlanSlo[];
   readonly thresholdTriggers: number;
+  /** The heartbeat triggers among them (dead man's switches), with when each path fires; absent without one. */
+  readonly heartbeats?: readonly PlanHeartbeat[];
   readonly rollbackTriggers: readonly PlanRollbackTrigger[];
   /** Burn-rate window alarms the SLOs create: two per tier, each SLO its own. */
   readonly windowAlarms: number;
@@ -119,6 +142,9 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
     compliancePeriodSeconds: slo.compliancePeriodSeconds,
     sliDescription: slo.sli.description,
     sliScope: slo.sli.scope,
+    alarmLayout: slo.alarmLayout ?? 'per-tier',
+    ...(slo.group !== undefined ? { group: slo.group } : {}),
+    layoutCosts: layoutCostsOf(slo, policy),
     tiers: slo.tiers.map((tier): PlanTier => ({
       name: tier.name,
       severity: tier.severity,
@@ -133,7 +159,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
   }));
 
   const sloAlarms = policy.slos.flatMap((slo) => slo.alarms);
-  const composites = policy.slos.reduce((n, slo) => n + slo.composites.length, 0);
+  const composites = policy.slos.reduce((n, slo) => n + slo.composites.length, 0) + (policy.sloGroups ?? []).reduce((n, g) => n + g.composites.length, 0);
   const triggerAlarms = [
     ...policy.thresholdTriggers.map((t) => ({ metricCount: t.metricCount, highResolution: t.highResolution })),
     ...(policy.rollbackTriggers ?? []).flatMap((r) => r.alarms.map((a) => ({ metricCount: a.metricCount, highResolution: false }))),
@@ -145,6 +171,7 @@ export function buildPlan(policy: RollbackPolicy, options: PlanOptions = {}): Pl
     ingestionDelaySeconds: delay,
     slos,
     thresholdTriggers: policy.thresholdTriggers.length,
+    ...heartbeatsOf(policy, delay),
     rollbackTriggers: (policy.rollbackTriggers ?? []).map((r) => ({
       name: r.name,
       platform: r.platform,
@@ -267,6 +294,41 @@ function coverageOf(r: PolicyRollbackTrigger): Array<{ minutes: string; judgedBy
   return lines;
 }
 
+function layoutCostsOf(slo: PolicySlo, policy: RollbackPolicy): PlanLayoutCosts {
+  const windowAlarmsUsd = sumUsd(slo.alarms.map((a) => metricAlarmMonthlyUsd(a.metricCount, a.highResolution)));
+  const severities = new Set(slo.tiers.map((t) => t.severity)).size;
+  const composite = CLOUDWATCH_ALARM_PRICES_USD.composite;
+  // A member shares its group's composites, which may hold a severity the member has no tier of.
+  const group = slo.group === undefined ? undefined : policy.sloGroups?.find((g) => g.path === slo.group);
+  const exactUsd = sumUsd([windowAlarmsUsd, severities * composite]);
+  return {
+    windowAlarmsUsd,
+    exactUsd,
+    perTierUsd: sumUsd([exactUsd, slo.tiers.length * composite]),
+    nativeAlarmsUsd: exactUsd,
+    groupCompositesUsd: sumUsd([(group?.composites.length ?? severities) * composite]),
+  };
+}
+
+/** The SLO's layout, what it costs, and what the others would. */
+function layoutLine(slo: PlanSlo, groupSizes: ReadonlyMap<string, number>): string {
+  const c = slo.layoutCosts;
+  const usd = (v: number) => `$${v.toFixed(2)}`;
+  const members = slo.group !== undefined ? groupSizes.get(slo.group) ?? 1 : undefined;
+  const current =
+    members !== undefined
+      ? `in group ${slo.group} of ${members} SLO${members === 1 ? '' : 's'} (its window alarms ${usd(c.windowAlarmsUsd)} and a share of the group's composites)`
+      : slo.alarmLayout === 'per-tier'
+        ? `PER_TIER, ${usd(c.perTierUsd)}/month`
+        : slo.alarmLayout === 'native'
+          ? `NATIVE, ${usd(c.nativeAlarmsUsd)}/month of alarms + the Application Signals SLO`
+          : `EXACT, ${usd(c.exactUsd)}/month`;
+  return (
+    `  Alarm layout: ${current}. Per layout: EXACT ${usd(c.exactUsd)}, PER_TIER ${usd(c.perTierUsd)}, NATIVE ${usd(c.nativeAlarmsUsd)} + the Application Signals SLO ` +
+    `(billed by Application Signals), in a ServiceLevelObjectiveGroup of n SLOs ${usd(c.windowAlarmsUsd)} + ${usd(c.groupCompositesUsd)} ÷ n.`
+  );
+}
+
 function costOf(alarms: ReadonlyArray<Pick<PolicyAlarm, 'metricCount' | 'highResolution'>>, composites: number): PlanCost {
   return {
     metricAlarms: alarms.length,
@@ -356,10 +418,18 @@ function humanFlowLines(r: PlanRollbackTrigger): string[] {
   return lines;
 }
 
+/** The plan's `heartbeats` field: present only when the policy has heartbeat triggers. */
+function heartbeatsOf(policy: RollbackPolicy, delay: number): { heartbeats?: PlanHeartbeat[] } {
+  const heartbeats = planHeartbeats(policy, delay);
+  return heartbeats.length > 0 ? { heartbeats } : {};
+}
+
 /** Renders a plan as the text the CLI prints. */
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
   lines.push(`Rollback plan${plan.stack ? ` for stack ${plan.stack}` : ''}`);
+  const groupSizes = new Map<string, number>();
+  for (const slo of plan.slos) if (slo.group !== undefined) groupSizes.set(slo.group, (groupSizes.get(slo.group) ?? 0) + 1);
   for (const slo of plan.slos) {
     lines.push('');
     lines.push(
@@ -381,10 +451,12 @@ export function renderPlan(plan: Plan): string {
     lines.push(
       "  Measured on the new version's own traffic: a 10 % canary of a version that fails every request is the 100 % column here, where a blended alarm sees 10 %.",
     );
+    lines.push(layoutLine(slo, groupSizes));
   }
   if (plan.thresholdTriggers > 0) {
     lines.push('', `Threshold triggers: ${plan.thresholdTriggers}`);
   }
+  lines.push(...renderHeartbeats(plan.heartbeats));
   for (const r of plan.rollbackTriggers) {
     lines.push('');
     lines.push(

@@ -4,7 +4,9 @@ import { RollbackTriggersError } from './errors';
 import type { ErrorCode } from './error-codes';
 import type {
   PolicyAlarm,
+  PolicyAlarmLayout,
   PolicyComposite,
+  PolicyCompositeChild,
   PolicyHealthCheck,
   PolicyRollbackAlarm,
   PolicyRollbackTrigger,
@@ -65,6 +67,10 @@ export interface SloDeclaration {
   readonly sli: PolicySli;
   /** @default false */
   readonly suppressTicketsWhilePaging?: boolean;
+  /** @default SLO_DEFAULTS.alarmLayout ('exact') */
+  readonly alarmLayout?: PolicyAlarmLayout;
+  /** The path of the group whose composites hold the tiers; the SLO then has none of its own. */
+  readonly group?: string;
 }
 
 /** One tier of a checked SLO: its spec, derived thresholds and minimum events per window. */
@@ -179,8 +185,7 @@ export function ownWindows(decl: Pick<SloDeclaration, 'path'>, plan: PlannedSlo)
 export function sloPolicyEntry(decl: SloDeclaration, plan: PlannedSlo, windows: readonly TierWindows[], defaults = SLO_DEFAULTS): PolicySlo {
   const alarms: PolicyAlarm[] = [];
   const tiers: PolicyTier[] = [];
-  const composites: PolicyComposite[] = [];
-  plan.tiers.forEach(({ spec, derived, minEvents }, i) => {
+  plan.tiers.forEach(({ derived, minEvents }, i) => {
     const { long, short } = windows[i];
     for (const [ref, windowSeconds] of [
       [long, derived.longWindowSeconds],
@@ -197,22 +202,10 @@ export function sloPolicyEntry(decl: SloDeclaration, plan: PlannedSlo, windows: 
         highResolution: windowSeconds < 60,
       });
     }
-    composites.push({ id: PolicyIds.tierComposite(decl.path, spec.name), kind: 'tier', severity: derived.severity, operator: 'AND', children: [long.id, short.id] });
     tiers.push({ ...derived, minEventsPerWindow: minEvents, longAlarm: long.id, shortAlarm: short.id });
   });
-  const hasPage = tiers.some((t) => t.severity === 'page');
-  for (const severity of ['page', 'ticket'] as const) {
-    const children = tiers.filter((t) => t.severity === severity).map((t) => PolicyIds.tierComposite(decl.path, t.name));
-    if (children.length === 0) continue;
-    composites.push({
-      id: PolicyIds.severityComposite(decl.path, severity),
-      kind: 'severity',
-      severity,
-      operator: 'OR',
-      children,
-      suppressedBy: severity === 'ticket' && decl.suppressTicketsWhilePaging && hasPage ? PolicyIds.severityComposite(decl.path, 'page') : undefined,
-    });
-  }
+  const layout = decl.alarmLayout ?? defaults.alarmLayout;
+  const composites = decl.group === undefined ? sloComposites(decl, tiers, layout) : [];
   return {
     kind: 'slo',
     name: decl.name,
@@ -224,7 +217,42 @@ export function sloPolicyEntry(decl: SloDeclaration, plan: PlannedSlo, windows: 
     tiers,
     alarms,
     composites,
+    alarmLayout: layout,
+    ...(decl.group !== undefined ? { group: decl.group } : {}),
   };
+}
+
+/**
+ * The composites of an SLO's layout. `per-tier`: an AND composite per tier and an OR composite of
+ * them per severity. `exact` and `native`: one composite per severity whose rule is the whole
+ * multiwindow rule, `(ALARM(long₁) AND ALARM(short₁)) OR (ALARM(long₂) AND ALARM(short₂))`
+ * (PutCompositeAlarm `AlarmRule` nests AND inside OR with parentheses): the same states on the
+ * same minutes, two composites fewer per pair of tiers.
+ */
+function sloComposites(decl: SloDeclaration, tiers: readonly PolicyTier[], layout: PolicyAlarmLayout): PolicyComposite[] {
+  const composites: PolicyComposite[] = [];
+  if (layout === 'per-tier') {
+    for (const t of tiers) {
+      composites.push({ id: PolicyIds.tierComposite(decl.path, t.name), kind: 'tier', severity: t.severity, operator: 'AND', children: [t.longAlarm, t.shortAlarm] });
+    }
+  }
+  const hasPage = tiers.some((t) => t.severity === 'page');
+  for (const severity of ['page', 'ticket'] as const) {
+    const ofSeverity = tiers.filter((t) => t.severity === severity);
+    if (ofSeverity.length === 0) continue;
+    const children: PolicyCompositeChild[] = ofSeverity.map((t) =>
+      layout === 'per-tier' ? PolicyIds.tierComposite(decl.path, t.name) : { allOf: [t.longAlarm, t.shortAlarm] },
+    );
+    composites.push({
+      id: PolicyIds.severityComposite(decl.path, severity),
+      kind: 'severity',
+      severity,
+      operator: 'OR',
+      children,
+      suppressedBy: severity === 'ticket' && decl.suppressTicketsWhilePaging && hasPage ? PolicyIds.severityComposite(decl.path, 'page') : undefined,
+    });
+  }
+  return composites;
 }
 
 /** Which traffic a rollback alarm watches, and what it is compared with. */

@@ -46,12 +46,22 @@ export interface PolicyTier extends DerivedTier {
   readonly shortAlarm: string;
 }
 
+/**
+ * A child of a composite's rule: an alarm's id, or the AND of several (`(ALARM(a) AND ALARM(b))`,
+ * written inside an OR rule; the exact layout's rule ORs the tiers' AND terms in one composite).
+ */
+export type PolicyCompositeChild = string | { readonly allOf: readonly string[] };
+
+/** How an SLO's composites are laid out (`ServiceLevelObjectiveProps.alarmLayout`). */
+export type PolicyAlarmLayout = 'exact' | 'per-tier' | 'native';
+
 export interface PolicyComposite {
   readonly id: string;
   readonly kind: 'tier' | 'severity';
   readonly severity: Severity;
   readonly operator: 'AND' | 'OR';
-  readonly children: readonly string[];
+  /** Alarm ids, or AND groups of alarm ids (only in an OR rule). */
+  readonly children: readonly PolicyCompositeChild[];
   /** Id of the composite whose ALARM state suppresses this one's actions, if any. */
   readonly suppressedBy?: string;
 }
@@ -69,6 +79,15 @@ export interface PolicySlo {
   /** The window alarms this SLO created: every alarm its tiers use (SLOs never share alarms). */
   readonly alarms: readonly PolicyAlarm[];
   readonly composites: readonly PolicyComposite[];
+  /** How the composites are laid out; absent in documents written before layouts existed (`per-tier`). */
+  readonly alarmLayout?: PolicyAlarmLayout;
+  /** The path of the group whose composites hold this SLO's tiers (then `composites` is empty); absent outside a group. */
+  readonly group?: string;
+}
+
+/** The alarm ids a composite child names. */
+export function compositeChildIds(child: PolicyCompositeChild): readonly string[] {
+  return typeof child === 'string' ? [child] : child.allOf;
 }
 
 export interface PolicyThresholdTrigger {
@@ -84,6 +103,19 @@ export interface PolicyThresholdTrigger {
   readonly metricCount: number;
   readonly highResolution: boolean;
   readonly severity: Severity;
+  /**
+   * A `HeartbeatTrigger` (a dead man's switch: SampleCount < 1 per period, missing data breaching):
+   * what the evaluator judges besides the alarm. Absent for a `ThresholdTrigger`.
+   */
+  readonly heartbeat?: PolicyHeartbeat;
+}
+
+/** The evaluator's part of a heartbeat trigger (lib/core/heartbeat.ts); its interval is the entry's period. */
+export interface PolicyHeartbeat {
+  /** Seconds after the release during which a missing beat of the new version does not count: interval × datapointsToAlarm. */
+  readonly graceSeconds: number;
+  /** The dimension carrying the version, when the evaluator reads the new version's own beats; absent: the metric as declared. */
+  readonly versionDimension?: string;
 }
 
 /** One alarm of the rollback path: an SLO's fastest page tier on one arm's own traffic. */
@@ -171,7 +203,21 @@ export interface PolicyRollbackTrigger {
   readonly secondaryActionSeconds?: number;
 }
 
-export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger;
+/**
+ * SLOs of one service sharing one composite per severity (`ServiceLevelObjectiveGroup`): each
+ * member keeps its window alarms and has no composite of its own; the group's rules OR every
+ * member's tiers.
+ */
+export interface PolicySloGroup {
+  readonly kind: 'slo-group';
+  readonly name: string;
+  readonly path: string;
+  /** Construct paths of the member SLOs. */
+  readonly members: readonly string[];
+  readonly composites: readonly PolicyComposite[];
+}
+
+export type PolicyEntry = PolicySlo | PolicyThresholdTrigger | PolicyRollbackTrigger | PolicySloGroup;
 
 export interface RollbackPolicy {
   readonly schemaVersion: typeof POLICY_SCHEMA_VERSION;
@@ -180,6 +226,8 @@ export interface RollbackPolicy {
   readonly slos: readonly PolicySlo[];
   readonly thresholdTriggers: readonly PolicyThresholdTrigger[];
   readonly rollbackTriggers?: readonly PolicyRollbackTrigger[];
+  /** Groups of SLOs sharing composites; absent or empty without one. */
+  readonly sloGroups?: readonly PolicySloGroup[];
 }
 
 /**
@@ -195,6 +243,7 @@ export function policyFromEntries(entries: readonly unknown[], stack?: string): 
   const slos: PolicySlo[] = [];
   const thresholdTriggers: PolicyThresholdTrigger[] = [];
   const rollbackTriggers: PolicyRollbackTrigger[] = [];
+  const sloGroups: PolicySloGroup[] = [];
   for (const raw of entries) {
     const entry = raw as { schemaVersion?: number; entry?: PolicyEntry };
     if (entry.schemaVersion !== POLICY_SCHEMA_VERSION) {
@@ -209,6 +258,7 @@ export function policyFromEntries(entries: readonly unknown[], stack?: string): 
     if (entry.entry.kind === 'slo') slos.push(entry.entry);
     else if (entry.entry.kind === 'threshold') thresholdTriggers.push(entry.entry);
     else if (entry.entry.kind === 'rollback') rollbackTriggers.push(entry.entry);
+    else if (entry.entry.kind === 'slo-group') sloGroups.push(entry.entry);
   }
-  return { schemaVersion: POLICY_SCHEMA_VERSION, stack, slos, thresholdTriggers, rollbackTriggers };
+  return { schemaVersion: POLICY_SCHEMA_VERSION, stack, slos, thresholdTriggers, rollbackTriggers, ...(sloGroups.length > 0 ? { sloGroups } : {}) };
 }

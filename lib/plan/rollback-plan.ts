@@ -1,11 +1,9 @@
 import { IConstruct } from 'constructs';
 import { RollbackTriggersError } from '../core/errors';
 import { type Plan, buildPlan, renderPlan } from '../core/plan';
-import { type RollbackPolicy, policyFromEntries, POLICY_SCHEMA_VERSION } from '../core/policy';
+import { type RollbackPolicy, policyFromEntries } from '../core/policy';
 import { detectionRangeSeconds, detectionSeconds } from '../core/slo-math';
-import { ServiceLevelObjective } from '../slo/service-level-objective';
-import { RollbackTrigger } from '../rollback/rollback-trigger';
-import { ThresholdTrigger } from '../trigger/threshold-trigger';
+import { policyEntriesUnder } from '../private/policy-entries';
 
 /** Options for a {@link RollbackPlan}. */
 export interface RollbackPlanOptions {
@@ -24,18 +22,14 @@ export interface RollbackPlanOptions {
 export class RollbackPlan {
   /** The plan of every SLO and trigger under `scope` (a stack, a stage or the app). */
   public static of(scope: IConstruct, options: RollbackPlanOptions = {}): RollbackPlan {
-    const entries = scope.node
-      .findAll()
-      .flatMap((c) => (ServiceLevelObjective.isServiceLevelObjective(c) || c instanceof ThresholdTrigger || c instanceof RollbackTrigger ? [c._policy] : []))
-      .map((entry) => ({ schemaVersion: POLICY_SCHEMA_VERSION, entry }));
-    return new RollbackPlan(policyFromEntries(entries), options.ingestionDelaySeconds ?? 0);
+    return new RollbackPlan(policyFromEntries(policyEntriesUnder(scope)), options.ingestionDelaySeconds ?? 0);
   }
 
   /** Monthly cost of the alarms at us-east-1 list prices, in USD. */
   public readonly monthlyCostUsd: number;
   /** Metric alarms created: each SLO's window alarms, each threshold trigger's alarm and each rollback trigger's alarms. */
   public readonly metricAlarmCount: number;
-  /** Composite alarms created: each SLO's tier and severity composites. */
+  /** Composite alarms created: each SLO's severity composites (and tier composites in the PER_TIER layout), each group's. */
   public readonly compositeAlarmCount: number;
   /** SLOs under the scope. */
   public readonly sloCount: number;

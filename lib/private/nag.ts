@@ -67,7 +67,7 @@ export function acknowledgeDeadLetterQueue(queue: IConstruct): void {
 export function acknowledgeWindowAlarm(alarm: IConstruct): void {
   acknowledge(alarm, {
     'NIST.800.53.R5-CloudWatchAlarmAction':
-      "A window alarm of a burn-rate tier: the tier's composite alarm ANDs it with the other window (SRE Workbook, multiwindow burn-rate alerts) and the severity composite carries the page and ticket actions; an action here would notify on one window alone.",
+      "A window alarm of a burn-rate tier: a composite alarm ANDs it with the tier's other window (SRE Workbook, multiwindow burn-rate alerts) — the severity composite of the SLO or of its group, or the tier's own composite in the PER_TIER layout — and the severity composite carries the page and ticket actions; an action here would notify on one window alone.",
   });
 }
 

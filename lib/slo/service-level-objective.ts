@@ -1,4 +1,5 @@
 import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnServiceLevelObjective } from 'aws-cdk-lib/aws-applicationsignals';
 import { IAlarm, IAlarmAction, IMetric, MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import {
@@ -15,15 +16,18 @@ import {
 } from '../core/cloudwatch-limits';
 import { SLO_DEFAULTS } from '../core/defaults';
 import { RollbackTriggersError, formatNumber, formatSeconds } from '../core/errors';
-import { POLICY_METADATA_TYPE, POLICY_SCHEMA_VERSION, type PolicySlo } from '../core/policy';
-import { type PlannedSlo, type SloDeclaration, ownWindows, planSlo, sloPolicyEntry } from '../core/policy-builder';
+import { POLICY_METADATA_TYPE, POLICY_SCHEMA_VERSION, type PolicyAlarmLayout, type PolicySlo } from '../core/policy';
+import { PolicyIds, type PlannedSlo, type SloDeclaration, ownWindows, planSlo, sloPolicyEntry } from '../core/policy-builder';
 import { type DerivedTier, fullOutageBudgetSeconds, validateMinEventsPerWindow } from '../core/slo-math';
 import { FactoryAlarm, burnRateExpression, compositeAlarm, windowAlarm } from '../private/alarm-factory';
+import { nativeSlo } from '../private/application-signals';
 import { acknowledgeWindowAlarm } from '../private/nag';
 import { atConstruct } from '../private/errors';
 import { isUnresolved, literalSeconds, mathExpressionsOf, metricFootprint, metricSignature } from '../private/metrics';
 import { SliCounts, countsMetricCount } from '../private/sli-counts';
+import { AlarmLayout } from './alarm-layout';
 import { AlertSeverity, BurnRateTier } from './burn-rate-tier';
+import { ServiceLevelObjectiveGroup } from './service-level-objective-group';
 import { Sli } from './sli';
 
 /** Properties of a {@link ServiceLevelObjective}. */
@@ -100,6 +104,31 @@ export interface ServiceLevelObjectiveProps {
    * @default false
    */
   readonly suppressTicketsWhilePaging?: boolean;
+  /**
+   * How the alarms are laid out: every layout fires and resets on the same minutes, they differ in
+   * cost and in what there is to look at. EXACT puts the whole multiwindow rule in one composite
+   * per severity; PER_TIER adds one composite per tier ($0.50 a month each); NATIVE adds the SLO
+   * as a CloudWatch Application Signals SLO, shown in the console's SLO page.
+   *
+   * @default AlarmLayout.EXACT
+   */
+  readonly alarmLayout?: AlarmLayout;
+  /**
+   * The name of the Application Signals SLO (alarmLayout NATIVE only): 2 to 128 letters, digits,
+   * '-', '.', '_' or spaces, starting and ending with a letter or digit, unique in the account and
+   * Region. Changing it replaces the SLO.
+   *
+   * @default - `<stack name>-<sloName>`, characters the API refuses replaced by '-'
+   */
+  readonly applicationSignalsSloName?: string;
+  /**
+   * A group of SLOs of one service that share one page and one ticket composite: this SLO's tiers
+   * join the group's rules instead of composites of its own. Actions and ticket suppression are then
+   * the group's props; the layout must be EXACT or NATIVE.
+   *
+   * @default - the SLO has its own composites
+   */
+  readonly group?: ServiceLevelObjectiveGroup;
 }
 
 /**
@@ -168,8 +197,19 @@ export class ServiceLevelObjective extends Construct {
   public readonly errorBudget: number;
   /** Every long- and short-window alarm the tiers use, all created by this SLO. */
   public readonly windowAlarms: IAlarm[];
-  /** One composite per tier: long window AND short window. */
+  /**
+   * One composite per tier (long window AND short window), in the PER_TIER layout; empty in the
+   * others, whose severity composites hold each tier's rule.
+   */
   public readonly tierAlarms: IAlarm[];
+  /** How the SLO's alarms are laid out (`alarmLayout`). */
+  public readonly alarmLayout: AlarmLayout;
+  /**
+   * The SLO as a CloudWatch Application Signals SLO.
+   *
+   * @default - undefined unless alarmLayout is NATIVE
+   */
+  public readonly applicationSignalsSlo?: CfnServiceLevelObjective;
   /**
    * Composite of the page tiers; carries `pageActions`.
    *
@@ -197,6 +237,8 @@ export class ServiceLevelObjective extends Construct {
     this.sloName = props.sloName ?? id;
     this.objectivePercent = props.objectivePercent;
     this.compliancePeriod = props.compliancePeriod ?? Duration.seconds(SLO_DEFAULTS.compliancePeriodSeconds);
+    this.alarmLayout = atConstruct(this, () => validateLayout(props.alarmLayout));
+    atConstruct(this, () => validateGroupMembership(props, this.alarmLayout));
 
     const checked = atConstruct(this, () => validate(props, this.compliancePeriod, this.sloName, this.node.path, Stack.of(this)));
     atConstruct(this, () => checkSloNameFree(this, this.sloName));
@@ -205,7 +247,28 @@ export class ServiceLevelObjective extends Construct {
     warnOnCountStatistics(this, props.sli);
     for (const warning of checked.warnings) Annotations.of(this).addWarningV2(warning.id, warning.message);
 
-    const alarms = createAlarms(this, props, checked);
+    const alarms = createAlarms(this, props, checked, this.alarmLayout);
+    if (props.applicationSignalsSloName !== undefined && this.alarmLayout !== AlarmLayout.NATIVE) {
+      atConstruct(this, () => {
+        throw new RollbackTriggersError('RT130', 'applicationSignalsSloName names the Application Signals SLO, which only alarmLayout: AlarmLayout.NATIVE creates — set that layout or remove the name', {
+          prop: 'applicationSignalsSloName',
+        });
+      });
+    }
+    if (this.alarmLayout === AlarmLayout.NATIVE) {
+      this.applicationSignalsSlo = atConstruct(this, () =>
+        nativeSlo(this, {
+          sloName: this.sloName,
+          givenName: props.applicationSignalsSloName,
+          description: `SLO ${this.sloName}: ${props.sli.description} (cdk-rollback-triggers, ${this.node.path})`,
+          objectivePercent: this.objectivePercent,
+          compliancePeriodSeconds: checked.periodSeconds,
+          resolutionSeconds: checked.resolutionSeconds,
+          counts: props.sli._counts,
+          tiers: checked.tiers.map((t) => t.derived),
+        }),
+      );
+    }
     this.pageAlarm = alarms.pageAlarm;
     this.ticketAlarm = alarms.ticketAlarm;
     this.windowAlarms = alarms.windowAlarms;
@@ -347,27 +410,73 @@ function alarmText(slo: ServiceLevelObjective, props: ServiceLevelObjectiveProps
   };
 }
 
-/** Every alarm of the SLO: the window alarms and composite of each tier, then one composite per severity. */
-function createAlarms(slo: ServiceLevelObjective, props: ServiceLevelObjectiveProps, checked: CheckedProps): SloAlarms {
+/**
+ * Every alarm of the SLO: each tier's window alarms (and, PER_TIER, its composite), then one
+ * composite per severity. Its rule ORs the tiers' composites (PER_TIER) or holds each tier's rule
+ * itself, `(ALARM(long) AND ALARM(short)) OR …` (EXACT).
+ */
+function createAlarms(slo: ServiceLevelObjective, props: ServiceLevelObjectiveProps, checked: CheckedProps, layout: AlarmLayout): SloAlarms {
+  if (props.group) return joinGroup(slo, props, checked, props.group);
   const text = alarmText(slo, props, checked.periodSeconds);
   const windowAlarms: IAlarm[] = [];
   const tierAlarms: IAlarm[] = [];
-  const tierAlarmsBySeverity = new Map<AlertSeverity, FactoryAlarm[]>();
+  const termsBySeverity = new Map<AlertSeverity, Array<FactoryAlarm | FactoryAlarm[]>>();
   for (const checkedTier of checked.tiers) {
-    const created = createTierAlarms(slo, props.sli, checked.budget, checkedTier, text);
+    const created = createTierAlarms(slo, props.sli, checked.budget, checkedTier, text, layout === AlarmLayout.PER_TIER);
     windowAlarms.push(created.long.alarm, created.short.alarm);
-    tierAlarms.push(created.composite.alarm);
-    const list = tierAlarmsBySeverity.get(checkedTier.tier.severity) ?? [];
-    list.push(created.composite);
-    tierAlarmsBySeverity.set(checkedTier.tier.severity, list);
+    if (created.composite) tierAlarms.push(created.composite.alarm);
+    const list = termsBySeverity.get(checkedTier.tier.severity) ?? [];
+    list.push(created.composite ?? [created.long, created.short]);
+    termsBySeverity.set(checkedTier.tier.severity, list);
   }
-  const pageAlarm = severityAlarm(slo, AlertSeverity.PAGE, tierAlarmsBySeverity, text, props.pageActions);
-  const ticketAlarm = severityAlarm(slo, AlertSeverity.TICKET, tierAlarmsBySeverity, text, props.ticketActions, props.suppressTicketsWhilePaging ? pageAlarm : undefined);
+  const pageAlarm = severityAlarm(slo, AlertSeverity.PAGE, termsBySeverity, text, props.pageActions);
+  const ticketAlarm = severityAlarm(slo, AlertSeverity.TICKET, termsBySeverity, text, props.ticketActions, props.suppressTicketsWhilePaging ? pageAlarm : undefined);
   return { windowAlarms, tierAlarms, pageAlarm, ticketAlarm };
 }
 
-/** A tier's long- and short-window alarms and the composite that ANDs them, under the tier's own scope. */
-function createTierAlarms(slo: ServiceLevelObjective, sli: Sli, budget: number, checkedTier: CheckedTier, text: AlarmText) {
+/** The window alarms of every tier, whose rules join the group's composites (the SLO has none of its own). */
+function joinGroup(slo: ServiceLevelObjective, props: ServiceLevelObjectiveProps, checked: CheckedProps, group: ServiceLevelObjectiveGroup): SloAlarms {
+  const text = alarmText(slo, props, checked.periodSeconds);
+  const windowAlarms: IAlarm[] = [];
+  const alarms = new Map<'page' | 'ticket', Array<readonly [FactoryAlarm, FactoryAlarm]>>();
+  const ids = new Map<'page' | 'ticket', Array<readonly [string, string]>>();
+  checked.tiers.forEach((checkedTier, i) => {
+    const created = createTierAlarms(slo, props.sli, checked.budget, checkedTier, text, false);
+    windowAlarms.push(created.long.alarm, created.short.alarm);
+    const severity = checkedTier.tier.severity === AlertSeverity.PAGE ? 'page' : 'ticket';
+    alarms.set(severity, [...(alarms.get(severity) ?? []), [created.long, created.short]]);
+    const tier = checked.plan.tiers[i].spec.name;
+    const path = slo.node.path;
+    ids.set(severity, [...(ids.get(severity) ?? []), [PolicyIds.windowAlarm(path, tier, 'long'), PolicyIds.windowAlarm(path, tier, 'short')]]);
+  });
+  atConstruct(slo, () => group._join(slo, alarms, ids));
+  return { windowAlarms, tierAlarms: [], pageAlarm: alarms.has('page') ? group.pageAlarm : undefined, ticketAlarm: alarms.has('ticket') ? group.ticketAlarm : undefined };
+}
+
+/** A group holds the composites: the SLO's own actions, suppression and per-tier composites would never exist (RT132). */
+function validateGroupMembership(props: ServiceLevelObjectiveProps, layout: AlarmLayout): void {
+  if (!props.group) return;
+  if (!ServiceLevelObjectiveGroup.isServiceLevelObjectiveGroup(props.group)) {
+    throw new RollbackTriggersError('RT132', `group must be a ServiceLevelObjectiveGroup, got ${String(props.group)}`, { prop: 'group' });
+  }
+  const own = (['pageActions', 'ticketActions'] as const).filter((p) => (props[p]?.length ?? 0) > 0);
+  if (props.suppressTicketsWhilePaging) own.push('suppressTicketsWhilePaging' as never);
+  if (own.length > 0) {
+    throw new RollbackTriggersError(
+      'RT132',
+      `${own.join(', ')}: the SLO is in group ${props.group.groupName}, whose composites carry the actions — set ${own.join(', ')} on the ServiceLevelObjectiveGroup`,
+      { prop: own[0] },
+    );
+  }
+  if (layout === AlarmLayout.PER_TIER) {
+    throw new RollbackTriggersError('RT132', `alarmLayout PER_TIER gives the SLO composites of its own, but it is in group ${props.group.groupName}, whose rules hold its tiers — use EXACT or NATIVE`, {
+      prop: 'alarmLayout',
+    });
+  }
+}
+
+/** A tier's long- and short-window alarms and, when asked, the composite that ANDs them, under the tier's own scope. */
+function createTierAlarms(slo: ServiceLevelObjective, sli: Sli, budget: number, checkedTier: CheckedTier, text: AlarmText, withComposite: boolean) {
   const { tier, derived, minEvents } = checkedTier;
   const tierScope = new Construct(slo, tier.name);
   const makeWindow = (role: 'long' | 'short', windowSeconds: number) =>
@@ -386,8 +495,9 @@ function createTierAlarms(slo: ServiceLevelObjective, sli: Sli, budget: number, 
     });
   const long = makeWindow('long', derived.longWindowSeconds);
   const short = makeWindow('short', derived.shortWindowSeconds);
-  // They act through the composite below (NIST.800.53.R5-CloudWatchAlarmAction).
+  // They act through the composites (NIST.800.53.R5-CloudWatchAlarmAction).
   for (const window of [long, short]) acknowledgeWindowAlarm(window.alarm);
+  if (!withComposite) return { long, short };
   const composite = compositeAlarm(tierScope, 'Alarm', {
     operator: 'AND',
     children: [long, short],
@@ -403,23 +513,35 @@ function createTierAlarms(slo: ServiceLevelObjective, sli: Sli, budget: number, 
 function severityAlarm(
   slo: ServiceLevelObjective,
   severity: AlertSeverity,
-  tierAlarmsBySeverity: ReadonlyMap<AlertSeverity, FactoryAlarm[]>,
+  termsBySeverity: ReadonlyMap<AlertSeverity, Array<FactoryAlarm | FactoryAlarm[]>>,
   text: AlarmText,
   actions: IAlarmAction[] | undefined,
   suppressor?: IAlarm,
 ): IAlarm | undefined {
-  const children = tierAlarmsBySeverity.get(severity);
+  const children = termsBySeverity.get(severity);
   if (!children) return undefined;
   const sev = severity === AlertSeverity.PAGE ? 'page' : 'ticket';
   const { alarm } = compositeAlarm(slo, sev === 'page' ? 'PageAlarm' : 'TicketAlarm', {
     operator: 'OR',
     children,
-    description: text.description(`any ${sev} tier firing`),
+    description: text.description(`any ${sev} tier firing (burn rate over both its long and its short window)`),
     alarmName: text.nameFor(sev),
     actions,
     suppressor,
   });
   return alarm;
+}
+
+/** alarmLayout: one of the enum's values (a jsii caller can pass any string). */
+function validateLayout(layout: AlarmLayout | undefined): AlarmLayout {
+  if (layout === undefined) return AlarmLayout.EXACT;
+  const allowed = Object.values(AlarmLayout) as string[];
+  if (!allowed.includes(layout)) {
+    throw new RollbackTriggersError('RT129', `alarmLayout must be one of ${allowed.map((v) => `AlarmLayout.${v.toUpperCase().replace('-', '_')}`).join(', ')}, got ${JSON.stringify(layout)}`, {
+      prop: 'alarmLayout',
+    });
+  }
+  return layout;
 }
 
 /** A tier with its thresholds derived for this SLO and its minimum events per window. */
@@ -474,6 +596,8 @@ function validate(props: ServiceLevelObjectiveProps, compliancePeriod: Duration,
       latencyThreshold: props.sli.latencyThreshold,
     },
     suppressTicketsWhilePaging: props.suppressTicketsWhilePaging,
+    alarmLayout: props.alarmLayout === undefined ? undefined : (props.alarmLayout as PolicyAlarmLayout),
+    group: props.group?.node.path,
   };
   const plan = planSlo(declaration, SLO_DEFAULTS, props.sloName === undefined ? 'sloName (the construct id by default)' : 'sloName');
   const checkedTiers = plan.tiers.map(({ derived, minEvents }, i): CheckedTier => ({ tier: tiers[i], derived, minEvents }));
@@ -648,7 +772,12 @@ function checkSloNameFree(slo: ServiceLevelObjective, name: string): void {
   const stack = Stack.of(slo);
   const holder = stack.node
     .findAll()
-    .find((c) => c !== slo && ServiceLevelObjective.isServiceLevelObjective(c) && claimedName(c) === name && Stack.of(c) === stack);
+    .find(
+      (c) =>
+        c !== slo &&
+        Stack.of(c) === stack &&
+        ((ServiceLevelObjective.isServiceLevelObjective(c) && claimedName(c) === name) || (ServiceLevelObjectiveGroup.isServiceLevelObjectiveGroup(c) && c.groupName === name)),
+    );
   if (holder !== undefined) {
     throw new RollbackTriggersError(
       'RT122',

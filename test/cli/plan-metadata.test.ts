@@ -194,7 +194,7 @@ describe('rollback-triggers plan: hand-edited policy metadata', () => {
     { name: 'a negative factor', stack: 'LambdaCanary', entry: '/LambdaCanary/Availability', edit: (e) => (e.tiers[0].factor = -14.4), message: /field "data\.entry\.tiers\[0\]\.factor": must be a burn rate above 0, got -14\.4/ },
     { name: 'a huge number (1e999 reads as Infinity)', stack: 'LambdaCanary', entry: '/LambdaCanary/Availability', edit: (e) => (e.compliancePeriodSeconds = Infinity), message: /field "data\.entry\.compliancePeriodSeconds": must be a whole number of seconds ≥ 1 .*got Infinity \(a number too large to hold\)/ },
     { name: 'an objective edited without its budget', stack: 'LambdaCanary', entry: '/LambdaCanary/Availability', edit: (e) => (e.objectivePercent = 99), message: /field "data\.entry\.errorBudget": 0\.001 does not match objectivePercent 99, whose budget is .* = 0\.01; the policy is computed at synth/ },
-    { name: 'a renamed tier', stack: 'LambdaCanary', entry: '/LambdaCanary/Latency', edit: (e) => (e.tiers[3].name = 'page-2h'), message: /field "data\.entry\.tiers\[3\]\.name": tier "page-2h" has no composite "LambdaCanary\/Latency\/page-2h"/ },
+    { name: 'a renamed tier', stack: 'LambdaCanary', entry: '/LambdaCanary/Latency', edit: (e) => (e.tiers[3].name = 'page-2h'), message: /field "data\.entry\.tiers\[3\]\.name": tier "page-2h" has the window alarms "LambdaCanary\/Latency\/ticket-3d\/long" and "LambdaCanary\/Latency\/ticket-3d\/short", not "LambdaCanary\/Latency\/page-2h\/long" and/ },
     { name: 'a tier name that is not one', stack: 'LambdaCanary', entry: '/LambdaCanary/Latency', edit: (e) => (e.tiers[1].name = 'page 6h!'), message: /field "data\.entry\.tiers\[1\]\.name": must be 1 to 64 letters, digits or dashes/ },
     { name: 'an unknown severity', stack: 'LambdaCanary', entry: '/LambdaCanary/Latency', edit: (e) => (e.tiers[0].severity = 'urgent'), message: /field "data\.entry\.tiers\[0\]\.severity": must be the severity, one of "page", "ticket"; got "urgent"/ },
     {
@@ -209,8 +209,9 @@ describe('rollback-triggers plan: hand-edited policy metadata', () => {
       name: 'a page composite without one of the page tiers',
       stack: 'LambdaCanary',
       entry: '/LambdaCanary/Availability',
-      edit: (e) => e.composites[4].children.pop(),
-      message: /field "data\.entry\.composites\[4\]": must be the page composite of kind "severity" over the page tiers' composites \(LambdaCanary\/Availability\/page-1h, LambdaCanary\/Availability\/page-6h\)/,
+      edit: (e) => e.composites[0].children.pop(),
+      message:
+        /field "data\.entry\.composites\[0\]": must be the page composite of kind "severity", the OR of each page tier's long AND short window alarm \(\(LambdaCanary\/Availability\/page-1h\/long AND LambdaCanary\/Availability\/page-1h\/short\), \(LambdaCanary\/Availability\/page-6h\/long AND/,
     },
     {
       name: 'a suppressor no composite is',
@@ -257,7 +258,7 @@ describe('rollback-triggers plan: hand-edited policy metadata', () => {
     const { code, out, err } = run(['plan', dir]);
     expect(code).toBe(0);
     expect(out).toContain('Rollback plan for stack LambdaCanary');
-    expect(err).toBe(`warning: ${file}: ["/LambdaCanary/Availability"][0]: field "data.entry.owner": unknown to this version of rollback-triggers, ignored (the fields here are kind, name, path, objectivePercent, compliancePeriodSeconds, errorBudget, sli, tiers, alarms, composites)`);
+    expect(err).toBe(`warning: ${file}: ["/LambdaCanary/Availability"][0]: field "data.entry.owner": unknown to this version of rollback-triggers, ignored (the fields here are kind, name, path, objectivePercent, compliancePeriodSeconds, errorBudget, sli, tiers, alarms, composites, alarmLayout, group)`);
   });
 
   it('property: any hand edit of a policy entry plans or is refused naming the file and field; a wrong type, a non-finite or a negative number is refused', () => {

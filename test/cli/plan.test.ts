@@ -32,7 +32,9 @@ describe('rollback-triggers plan', () => {
     expect(out).toMatch(/SLO Availability: 99\.9 % over 30 d/);
     expect(out).toMatch(/page-1h\s+1 h \/ 5 min\s+14\.4×\s+1\.44 %\s+70\s+1 min .*9 min .*44 min/);
     expect(out).toMatch(/ticket-3d\s+3 d \/ 6 h\s+1×/);
-    expect(out).toMatch(/Alarms: 26 metric .* 18 composite — \$\d+\.\d\d\/month/);
+    expect(out).toMatch(/Alarms: 26 metric .* 4 composite — \$\d+\.\d\d\/month/);
+    expect(out).toContain("  Alarm layout: NATIVE, $2.60/month of alarms + the Application Signals SLO.");
+    expect(out).toMatch(/Alarm layout: in group CheckoutService\/CheckoutAlerts of 2 SLOs/);
   });
 
   it('prints the plan as JSON', () => {

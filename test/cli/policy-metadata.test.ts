@@ -68,8 +68,8 @@ describe('checkStackPolicy', () => {
     expect(refusal(edited('Latency', (e) => (e.alarms[2].id = 'LambdaCanary/Availability/page-1h/long')))).toBe(
       `${at('Latency')}field "data.entry.alarms[2].id": "LambdaCanary/Availability/page-1h/long" is the id of another alarm of the stack; ids are construct paths, unique in a stack (RT715)`,
     );
-    expect(refusal(edited('Latency', (e) => (e.composites[1].id = 'LambdaCanary/Availability/page-1h')))).toBe(
-      `${at('Latency')}field "data.entry.composites[1].id": "LambdaCanary/Availability/page-1h" is the id of another alarm of the stack; ids are construct paths, unique in a stack (RT715)`,
+    expect(refusal(edited('Latency', (e) => (e.composites[1].id = 'LambdaCanary/Availability/page')))).toBe(
+      `${at('Latency')}field "data.entry.composites[1].id": "LambdaCanary/Availability/page" is the id of another alarm of the stack; ids are construct paths, unique in a stack (RT715)`,
     );
   });
 
@@ -88,20 +88,29 @@ describe('checkStackPolicy', () => {
     );
   });
 
-  it('refuses an SLO without its severity composite', () => {
-    expect(refusal(edited('Latency', (e) => e.composites.splice(5, 1)))).toBe(
-      `${at('Latency')}field "data.entry.composites": has no composite "LambdaCanary/Latency/ticket" (the OR of the ticket tiers LambdaCanary/Latency/ticket-1d, LambdaCanary/Latency/ticket-3d); ${DERIVED} (RT715)`,
+  it('refuses an SLO without its severity composite, or whose severity rule is not its tiers’ (EXACT layout: each tier’s long AND short window)', () => {
+    const L = 'LambdaCanary/Latency';
+    expect(refusal(edited('Latency', (e) => e.composites.splice(1, 1)))).toBe(
+      `${at('Latency')}field "data.entry.composites": has no composite "${L}/ticket" (the OR of the ticket tiers (${L}/ticket-1d/long AND ${L}/ticket-1d/short), ` +
+        `(${L}/ticket-3d/long AND ${L}/ticket-3d/short)); ${DERIVED} (RT715)`,
+    );
+    expect(refusal(edited('Latency', (e) => (e.composites[0].children[1] = { allOf: [`${L}/page-6h/long`] })))).toBe(
+      `${at('Latency')}field "data.entry.composites[0]": must be the page composite of kind "severity", the OR of each page tier's long AND short window alarm ` +
+        `((${L}/page-1h/long AND ${L}/page-1h/short), (${L}/page-6h/long AND ${L}/page-6h/short)); ${DERIVED} (RT715)`,
     );
   });
 
   it('refuses a tier composite without its tier, and a child that is no alarm of the stack', () => {
     const extra = (k: object) => (e: any) => e.composites.push({ severity: 'page', operator: 'OR', ...k });
     expect(refusal(edited('Latency', extra({ id: 'LambdaCanary/Latency/page-2h', kind: 'tier', children: ['LambdaCanary/Latency/page-1h/long'] })))).toBe(
-      `${at('Latency')}field "data.entry.composites[6].id": "LambdaCanary/Latency/page-2h" is a tier composite, but the SLO has no tier "page-2h" (page-1h, page-6h, ticket-1d, ticket-3d); ${DERIVED} (RT715)`,
+      `${at('Latency')}field "data.entry.composites": holds a tier composite, but the exact layout has none (its severity rules hold the tiers); ${DERIVED} (RT715)`,
     );
-    expect(refusal(edited('Latency', extra({ id: 'LambdaCanary/Latency/extra', kind: 'severity', children: ['LambdaCanary/Latency/page-1h', 'nope'] })))).toBe(
-      `${at('Latency')}field "data.entry.composites[6].children[1]": "nope" is not the id of an alarm or composite of the stack (RT715)`,
+    expect(refusal(edited('Latency', extra({ id: 'LambdaCanary/Latency/extra', kind: 'severity', children: ['LambdaCanary/Latency/page-1h/long', 'nope'] })))).toBe(
+      `${at('Latency')}field "data.entry.composites[2].children[1]": "nope" is not the id of an alarm or composite of the stack (RT715)`,
     );
+    expect(
+      refusal(edited('Latency', extra({ id: 'LambdaCanary/Latency/extra', kind: 'severity', children: [{ allOf: ['LambdaCanary/Latency/page-1h/long', 'nope'] }] }))),
+    ).toBe(`${at('Latency')}field "data.entry.composites[2].children[0]": "nope" is not the id of an alarm or composite of the stack (RT715)`);
   });
 
   it("refuses a rollback alarm on a tier its SLO lacks, or whose window, minimum of events or tier copy is not the SLO's", () => {

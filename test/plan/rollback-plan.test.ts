@@ -41,10 +41,14 @@ describe('RollbackPlan', () => {
     const plan = RollbackPlan.of(stack);
     expect(plan.sloCount).toBe(1);
     expect(plan.metricAlarmCount).toBe(9);
-    expect(plan.compositeAlarmCount).toBe(6);
-    // 8 math alarms × 2 metrics × $0.10 + 1 trigger × $0.10 + 6 composites × $0.50
-    expect(plan.monthlyCostUsd).toBe(4.7);
-    expect(plan.render()).toMatch(/9 metric .* 6 composite — \$4\.70\/month/);
+    expect(plan.compositeAlarmCount).toBe(2);
+    // 8 math alarms × 2 metrics × $0.10 + 1 trigger × $0.10 + 2 composites (one per severity, EXACT) × $0.50
+    expect(plan.monthlyCostUsd).toBe(2.7);
+    expect(plan.render()).toMatch(/9 metric .* 2 composite — \$2\.70\/month/);
+    expect(plan.render()).toContain(
+      '  Alarm layout: EXACT, $2.60/month. Per layout: EXACT $2.60, PER_TIER $4.60, NATIVE $2.60 + the Application Signals SLO (billed by Application Signals), ' +
+        'in a ServiceLevelObjectiveGroup of n SLOs $1.60 + $1.00 ÷ n.',
+    );
   });
 
   it('names the SLOs it has when asked for an unknown one', () => {

@@ -40,11 +40,11 @@ const pathOf = (r: Resource) => r.path;
 describe('alarm identity: each alarm belongs to the construct that declared it', () => {
   const all = alarmsOf();
 
-  it('gives every SLO its own 8 window alarms and 6 composites, under its own path', () => {
+  it('gives every SLO its own 8 window alarms and 2 composites (EXACT), under its own path', () => {
     for (const id of SLOS) {
       const own = Object.values(all).filter((r) => pathOf(r).startsWith(`TestStack/${id}/`));
       expect(own.filter((r) => r.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(8);
-      expect(own.filter((r) => r.Type === 'AWS::CloudWatch::CompositeAlarm')).toHaveLength(6);
+      expect(own.filter((r) => r.Type === 'AWS::CloudWatch::CompositeAlarm')).toHaveLength(2);
     }
     // Every other alarm is the canary's SLO's or the trigger's.
     const owners = Object.values(all).map((r) => r.path.split('/')[1]);
@@ -56,7 +56,7 @@ describe('alarm identity: each alarm belongs to the construct that declared it',
     const gone = Object.keys(all).filter((logicalId) => !(logicalId in rest));
     // Exactly the deleted SLO's alarms went away.
     expect(gone.map((logicalId) => pathOf(all[logicalId])).every((p) => p.startsWith(`TestStack/${deleted}/`))).toBe(true);
-    expect(gone).toHaveLength(14);
+    expect(gone).toHaveLength(10);
     // Everything else is the same resource under the same logical id.
     for (const [logicalId, resource] of Object.entries(rest)) {
       expect(all[logicalId], `${logicalId} (${pathOf(resource)}) is new after deleting ${deleted}`).toBeDefined();

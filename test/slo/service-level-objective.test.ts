@@ -5,7 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { AlertSeverity, BurnRateTier, type BurnRateTierProps, RollbackPlan, ServiceLevelObjective, Sli } from '../../lib';
+import { AlarmLayout, AlertSeverity, BurnRateTier, type BurnRateTierProps, RollbackPlan, ServiceLevelObjective, Sli } from '../../lib';
 import { expectRtError } from '../core/helpers';
 import { compositeAlarms, countMetric, lambdaFunction, metricAlarms, newStack } from '../helpers';
 
@@ -65,8 +65,23 @@ describe('ServiceLevelObjective defaults', () => {
     });
   });
 
-  it('ANDs long and short window per tier and ORs tiers per severity', () => {
+  it('writes the whole rule in one composite per severity by default (EXACT): (long AND short) OR (long AND short)', () => {
     const { stack, slo } = defaultSlo();
+    const composites = Object.values(compositeAlarms(stack)).map((c) => c.Properties);
+    expect(composites).toHaveLength(2);
+    expect(slo.alarmLayout).toBe(AlarmLayout.EXACT);
+    expect(slo.tierAlarms).toHaveLength(0);
+    expect(slo.windowAlarms).toHaveLength(8);
+    expect(slo.pageAlarm).toBeDefined();
+    expect(slo.ticketAlarm).toBeDefined();
+    // The page composite: each page tier's long AND short window, ORed.
+    const page = Object.entries(compositeAlarms(stack)).find(([k]) => k.startsWith('CheckoutPageAlarm'))![1];
+    const rule = (page.Properties.AlarmRule['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : `{${(part as { Ref: string }).Ref}}`)).join('');
+    expect(rule).toMatch(/^\(\(ALARM\("\{Checkoutpage1hLongWindowAlarm\w+\}"\) AND ALARM\("\{Checkoutpage1hShortWindowAlarm\w+\}"\)\) OR \(ALARM\("\{Checkoutpage6hLongWindowAlarm\w+\}"\) AND ALARM\("\{Checkoutpage6hShortWindowAlarm\w+\}"\)\)\)$/);
+  });
+
+  it('ANDs long and short window per tier and ORs tiers per severity in the PER_TIER layout', () => {
+    const { stack, slo } = defaultSlo(newStack(), { alarmLayout: AlarmLayout.PER_TIER });
     const composites = Object.values(compositeAlarms(stack)).map((c) => c.Properties);
     expect(composites).toHaveLength(6);
     const rules = composites.map((c) => JSON.stringify(c.AlarmRule));
@@ -74,13 +89,16 @@ describe('ServiceLevelObjective defaults', () => {
     expect(rules.filter((r) => r.includes(' OR '))).toHaveLength(2);
     expect(slo.tierAlarms).toHaveLength(4);
     expect(slo.windowAlarms).toHaveLength(8);
-    expect(slo.pageAlarm).toBeDefined();
-    expect(slo.ticketAlarm).toBeDefined();
     // The page composite references exactly the two page tiers.
     const page = Object.entries(compositeAlarms(stack)).find(([k]) => k.startsWith('CheckoutPageAlarm'))![1];
     const refs = JSON.stringify(page.Properties.AlarmRule).match(/"Ref":"([^"]+)"/g);
     expect(refs).toHaveLength(2);
     expect(refs!.every((r) => r.includes('page'))).toBe(true);
+  });
+
+  it('refuses an alarmLayout that is not an AlarmLayout value', () => {
+    const error = expectRtError(() => defaultSlo(newStack(), { alarmLayout: 'cheap' as AlarmLayout }), 'RT129');
+    expect(error.message).toMatch(/alarmLayout must be one of AlarmLayout\.EXACT, AlarmLayout\.PER_TIER, AlarmLayout\.NATIVE, got "cheap"/);
   });
 
   it('gives no physical names by default, so two stacks in one account never collide', () => {
@@ -143,9 +161,10 @@ describe('ServiceLevelObjective options', () => {
     const { stack } = defaultSlo(newStack(), { alarmNamePrefix: 'shop' });
     const names = [...Object.values(metricAlarms(stack)), ...Object.values(compositeAlarms(stack))].map((a) => a.Properties.AlarmName);
     expect(names).toContain('shop-Checkout-page-1h-long');
-    expect(names).toContain('shop-Checkout-page-1h');
     expect(names).toContain('shop-Checkout-page');
-    expect(new Set(names).size).toBe(14);
+    expect(new Set(names).size).toBe(10);
+    const perTier = defaultSlo(newStack(), { alarmNamePrefix: 'shop', alarmLayout: AlarmLayout.PER_TIER }).stack;
+    expect(Object.values(compositeAlarms(perTier)).map((a) => a.Properties.AlarmName)).toContain('shop-Checkout-page-1h');
   });
 
   it('applies an explicit minEventsPerWindow to every window', () => {
@@ -278,15 +297,18 @@ describe('ServiceLevelObjective validation', () => {
     throwsCode('RT209', () => defaultSlo(newStack(), { alarmNamePrefix: 'x'.repeat(240) }), /at most 255/);
   });
 
-  it('rejects a composite over more than 100 alarms', () => {
-    const tiers = Array.from({ length: 101 }, (_, i) =>
-      BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.minutes(60 + i), shortWindow: Duration.minutes(5), name: `t${i}` }),
-    );
-    throwsCode('RT210', () => defaultSlo(newStack(), { tiers }), /101 alarms/);
+  it('rejects a composite over more than 100 alarms: 51 tiers of one severity in EXACT (two alarms each), 101 in PER_TIER', () => {
+    const tiers = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.minutes(60 + i), shortWindow: Duration.minutes(5), name: `t${i}` }),
+      );
+    expect(() => defaultSlo(newStack(), { tiers: tiers(50) })).not.toThrow();
+    throwsCode('RT210', () => defaultSlo(newStack(), { tiers: tiers(51) }), /102 alarms/);
+    throwsCode('RT210', () => defaultSlo(newStack(), { tiers: tiers(101), alarmLayout: AlarmLayout.PER_TIER }), /101 alarms/);
   });
 
   it('rejects a composite rule longer than 10,240 characters', () => {
-    const tiers = Array.from({ length: 60 }, (_, i) =>
+    const tiers = Array.from({ length: 45 }, (_, i) =>
       BurnRateTier.of({ severity: AlertSeverity.PAGE, budgetConsumedPercent: 2, longWindow: Duration.minutes(60 + i), shortWindow: Duration.minutes(5), name: `tier-${i}` }),
     );
     throwsCode('RT211', () => defaultSlo(newStack(), { tiers, alarmNamePrefix: 'p'.repeat(180) }), /10240/);

@@ -518,12 +518,40 @@ function resultOf(model: EmulatorModel, record: RunRecord, run: RunSettings): Em
     timeline: record.timeline,
     transitions: record.transitions,
     summary: {
-      tiers: model.composites.filter((c) => c.kind === 'tier').map((c) => first(c.id, 'tier', c.sloPath, c.severity)),
+      tiers: tierSummaries(model, record, run, first),
       severities: model.composites.filter((c) => c.kind === 'severity').map((c) => first(c.id, 'severity', c.sloPath, c.severity)),
       triggers: model.triggers.map((t) => first(t.id, 'trigger', undefined, t.severity)),
       windows: model.windows.map((w) => first(w.id, 'window', w.sloPath)),
     },
   };
+}
+
+/**
+ * When each tier first fired: its composite's first ALARM in the per-tier layout; in the others,
+ * the first minute its term of the severity rule held, read as a composite reads it (its two
+ * window alarms in ALARM at minute t − d) — the minute a per-tier composite would have fired.
+ */
+function tierSummaries(
+  model: EmulatorModel,
+  record: RunRecord,
+  run: RunSettings,
+  first: (id: string, kind: EmulatedAlarmKind, slo?: string, severity?: Severity) => FirstAlarm,
+): FirstAlarm[] {
+  const composites = new Set(model.composites.filter((c) => c.kind === 'tier').map((c) => c.id));
+  const rules = model.tierRules ?? model.composites.filter((c) => c.kind === 'tier').map((c) => ({ id: c.id, sloPath: c.sloPath, severity: c.severity, children: c.children }));
+  return rules.map((rule) => {
+    if (composites.has(rule.id)) return first(rule.id, 'tier', rule.sloPath, rule.severity);
+    const index = record.timeline.findIndex((_, i) => i >= run.compositeDelay && rule.children.every((id) => record.timeline[i - run.compositeDelay].states[id] === 'ALARM'));
+    const entry = index < 0 ? undefined : record.timeline[index];
+    return {
+      id: rule.id,
+      kind: 'tier',
+      slo: rule.sloPath,
+      severity: rule.severity,
+      firstAlarmMinute: entry?.minute ?? null,
+      values: entry ? Object.fromEntries(rule.children.map((id) => [id, entry.values[id] ?? null])) : {},
+    };
+  });
 }
 
 /**
@@ -617,7 +645,7 @@ export function significantlyWorse(canary: Pick<WindowCounts, 'total' | 'bad'>, 
  */
 function compositeState(c: CompositeModel, stateOf: (id: string) => AlarmState | undefined): AlarmState {
   const inAlarm = (id: string) => stateOf(id) === 'ALARM';
-  const fires = c.operator === 'AND' ? c.children.every(inAlarm) : c.children.some(inAlarm);
+  const fires = c.terms.some((term) => term.every(inAlarm));
   return fires ? 'ALARM' : 'OK';
 }
 

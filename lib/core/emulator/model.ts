@@ -1,5 +1,5 @@
 import { RollbackTriggersError, formatNumber } from '../errors';
-import type { PolicyAlarm, PolicyComposite, PolicySlo, PolicyThresholdTrigger, RollbackPolicy } from '../policy';
+import { type PolicyAlarm, type PolicyComposite, type PolicySlo, type PolicyThresholdTrigger, type RollbackPolicy, compositeChildIds } from '../policy';
 import { type Severity, alarmEvaluationIntervalSeconds } from '../slo-math';
 import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isTreatMissingData } from './m-of-n';
 
@@ -53,15 +53,20 @@ export interface WindowBaselineModel {
   readonly mode: 'rest-of-blended' | 'separate';
 }
 
-/** A composite alarm: `(ALARM(a) AND ALARM(b))` per tier, `(ALARM(t1) OR ALARM(t2) …)` per severity. */
+/**
+ * A composite alarm: `(ALARM(a) AND ALARM(b))` per tier, `(ALARM(t1) OR ALARM(t2) …)` per severity,
+ * or the exact layout's `(ALARM(l1) AND ALARM(s1)) OR (ALARM(l2) AND ALARM(s2))`.
+ */
 export interface CompositeModel {
   readonly kind: 'tier' | 'severity';
   readonly id: string;
   readonly sloPath: string;
   readonly severity: Severity;
   readonly operator: 'AND' | 'OR';
-  /** Ids of window alarms, triggers or other composites. */
+  /** Ids of every window alarm, trigger or other composite the rule names, in rule order. */
   readonly children: readonly string[];
+  /** The rule as an OR of AND terms: in ALARM when every id of some term is. */
+  readonly terms: readonly (readonly string[])[];
   /** Suppresses this composite's actions only; its state is unaffected (not modelled). */
   readonly suppressedBy?: string;
 }
@@ -83,8 +88,22 @@ export interface TriggerModel {
   readonly severity: Severity;
 }
 
+/**
+ * A tier's rule, long window AND short window, whatever the layout: a composite of its own in the
+ * per-tier layout, a term of its severity's rule in the others. The summary reports it per tier.
+ */
+export interface TierRuleModel {
+  /** `<slo path>/<tier name>`, the id of the tier's composite when it has one. */
+  readonly id: string;
+  readonly sloPath: string;
+  readonly severity: Severity;
+  readonly children: readonly [string, string];
+}
+
 export interface EmulatorModel {
   readonly windows: readonly WindowAlarmModel[];
+  /** Every tier's rule, for the summary; the alarms are `windows` and `composites`. */
+  readonly tierRules?: readonly TierRuleModel[];
   /** Ordered so that every composite comes after the composites it reads. */
   readonly composites: readonly CompositeModel[];
   readonly triggers: readonly TriggerModel[];
@@ -115,8 +134,18 @@ export function compilePolicy(
       composites.set(c.id, toComposite(c, slo.path));
     }
   }
+  // A group's composites OR its members' tiers (ServiceLevelObjectiveGroup).
+  for (const group of policy.sloGroups ?? []) {
+    for (const c of group.composites) {
+      claim(c.id, `composite of SLO group ${group.path}`);
+      composites.set(c.id, toComposite(c, group.path));
+    }
+  }
   checkCompositeChildren(composites.values(), ids, windows);
-  return { windows, composites: topologicalOrder(composites), triggers };
+  const tierRules = policy.slos.flatMap((slo) =>
+    slo.tiers.map((t): TierRuleModel => ({ id: `${slo.path}/${t.name}`, sloPath: slo.path, severity: t.severity, children: [t.longAlarm, t.shortAlarm] })),
+  );
+  return { windows, composites: topologicalOrder(composites), triggers, tierRules };
 }
 
 /** Records an alarm id in `ids`, refusing one the policy already defines. */
@@ -217,13 +246,21 @@ function toComposite(c: PolicyComposite, sloPath: string): CompositeModel {
     throw new RollbackTriggersError('RT503', `composite "${c.id}": operator must be AND or OR, got ${String(c.operator)}`);
   }
   if (c.children.length === 0) throw new RollbackTriggersError('RT503', `composite "${c.id}" has no children`);
+  const groups = c.children.map((child) => {
+    const ids = compositeChildIds(child);
+    if (typeof child !== 'string' && (c.operator !== 'OR' || ids.length === 0)) {
+      throw new RollbackTriggersError('RT503', `composite "${c.id}": an AND group of children belongs in an OR rule and names at least one alarm`);
+    }
+    return ids;
+  });
   return {
     kind: c.kind,
     id: c.id,
     sloPath,
     severity: c.severity,
     operator: c.operator,
-    children: [...c.children],
+    children: groups.flat(),
+    terms: c.operator === 'AND' ? [groups.flat()] : groups,
     ...(c.suppressedBy !== undefined ? { suppressedBy: c.suppressedBy } : {}),
   };
 }

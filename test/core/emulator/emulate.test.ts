@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { POLICY_SCHEMA_VERSION, RollbackPolicy, detectionRangeSeconds, detectionSeconds } from '../../../lib/core';
 import type { PolicySlo, PolicyThresholdTrigger } from '../../../lib/core';
 import { DEFAULT_COMPOSITE_DELAY_MINUTES, DEFAULT_EXTRA_RANGE_PERIODS, EmulationResult, SliPoint, emulate, rollingDatapoints } from '../../../lib/core/emulator';
+import { AlarmLayout } from '../../../lib';
 import { expectRtError } from '../helpers';
 import { DAY_MINUTES, series, steadyIncident, synthesizedSlo } from './fixtures';
 
-// One synthesized SLO serves every test that does not change its props.
-const checkout = synthesizedSlo();
+// One synthesized SLO serves every test that does not change its props: in the per-tier layout,
+// whose composite per tier these tests read (the default EXACT layout is compared with it below).
+const checkout = synthesizedSlo({ alarmLayout: AlarmLayout.PER_TIER });
+const exactCheckout = synthesizedSlo();
 const PATH = checkout.path; // 'Shop/Checkout'
 const tierIds = (tier: string) => ({ tier: `${PATH}/${tier}`, long: `${PATH}/${tier}/long`, short: `${PATH}/${tier}/short` });
 const PAGE_1H = tierIds('page-1h');
@@ -377,6 +380,16 @@ describe('composite reaction delay (compositeDelayMinutes)', () => {
     expect(result.transitions.find((t) => t.id === PAGE_1H.tier)).toEqual({ minute: delay, id: PAGE_1H.tier, from: 'INSUFFICIENT_DATA', to: 'OK' });
   });
 
+  it.each([0, 1, 3])('in the EXACT layout (one composite per severity, no tier composites) a lag of %s minutes is paid once', (delay) => {
+    expect(exactCheckout.policy.slos[0].composites.map((c) => c.id)).toEqual([`${PATH}/page`, `${PATH}/ticket`]);
+    const result = run(steadyIncident(1, 30), { fromMinute: 0, compositeDelayMinutes: delay }, exactCheckout.policy);
+    expect(firstAlarm(result, PAGE_1H.long)).toBe(1);
+    expect(firstAlarm(result, SEVERITY)).toBe(1 + delay);
+    // The summary still reports the tier: the minute its term of the page rule held, as a composite reads it.
+    expect(firstAlarm(result, PAGE_1H.tier)).toBe(1 + delay);
+    expect(result.alarms.some((a) => a.id === PAGE_1H.tier)).toBe(false);
+  });
+
   it('delays the recovery the same way', () => {
     const points = series(-3 * DAY_MINUTES, 60, 1_000, (m, t) => (m >= 0 && m < 10 ? t : 0));
     const plain = run(points, { fromMinute: 0 });
@@ -459,7 +472,7 @@ describe('threshold triggers', () => {
 
 describe('policies with several SLOs', () => {
   it('refuses a tier composite that reads another SLO’s window alarms: every SLO owns its alarms', () => {
-    const { policy } = synthesizedSlo();
+    const { policy } = synthesizedSlo({ alarmLayout: AlarmLayout.PER_TIER });
     const owner = policy.slos[0];
     // A second SLO on the same SLI and objective whose tiers read the first one's window alarms
     // (what the constructs rendered while they shared identical alarms).
@@ -471,7 +484,7 @@ describe('policies with several SLOs', () => {
       composites: owner.composites.map((c) => ({
         ...c,
         id: c.id.replace(owner.path, 'Shop/CheckoutAgain'),
-        children: c.kind === 'severity' ? c.children.map((child) => child.replace(owner.path, 'Shop/CheckoutAgain')) : c.children,
+        children: c.kind === 'severity' ? c.children.map((child) => (child as string).replace(owner.path, 'Shop/CheckoutAgain')) : c.children,
       })),
     };
     const shared: RollbackPolicy = { ...policy, slos: [owner, reuser] };

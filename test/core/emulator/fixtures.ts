@@ -1,20 +1,18 @@
+import { policyEntriesUnder } from '../../../lib/private/policy-entries';
 import { App, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { POLICY_SCHEMA_VERSION, RollbackPolicy, policyFromEntries } from '../../../lib/core';
+import { POLICY_SCHEMA_VERSION, type PolicyEntry, RollbackPolicy, policyFromEntries } from '../../../lib/core';
 import type { SliPoint } from '../../../lib/core/emulator';
 import { ServiceLevelObjective, ServiceLevelObjectiveProps } from '../../../lib/slo/service-level-objective';
 import { Sli } from '../../../lib/slo/sli';
-import { ThresholdTrigger } from '../../../lib/trigger/threshold-trigger';
 import { countMetric } from '../../helpers';
 
 export const DAY_MINUTES = 1_440;
 
 /** The policy of every SLO and trigger under `scope`, as `RollbackPlan.of` collects it. */
 export function policyOf(scope: IConstruct): RollbackPolicy {
-  const entries = scope.node
-    .findAll()
-    .flatMap((c) => (ServiceLevelObjective.isServiceLevelObjective(c) || c instanceof ThresholdTrigger ? [c._policy] : []))
-    .map((entry) => ({ schemaVersion: POLICY_SCHEMA_VERSION, entry }));
+  // SLOs, groups and threshold triggers, as the cloud assembly holds them.
+  const entries = policyEntriesUnder(scope).filter((e) => ['slo', 'slo-group', 'threshold'].includes((e as { entry: PolicyEntry }).entry.kind));
   return policyFromEntries(entries);
 }
 

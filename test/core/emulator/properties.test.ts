@@ -2,12 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectionRangeSeconds, detectionSeconds, secondsToFire } from '../../../lib/core';
 import { EmulationResult, SliPoint, emulate } from '../../../lib/core/emulator';
+import { type PolicyComposite, type RollbackPolicy, compositeChildIds } from '../../../lib/core';
+import { AlarmLayout } from '../../../lib';
 import { DAY_MINUTES, series, synthesizedSlo } from './fixtures';
 
 const { policy, path: PATH } = synthesizedSlo();
+// The per-tier layout has a composite per tier (the default, EXACT, folds the tiers into the severity rules).
+const { policy: perTierPolicy } = synthesizedSlo({ alarmLayout: AlarmLayout.PER_TIER });
+const perTierSlo = perTierPolicy.slos[0];
+const flat = (c: PolicyComposite) => ({ id: c.id, children: c.children.flatMap(compositeChildIds) });
+const tierComposites = perTierSlo.composites.filter((c) => c.kind === 'tier').map(flat);
+const severityComposites = perTierSlo.composites.filter((c) => c.kind === 'severity').map(flat);
 const slo = policy.slos[0];
-const tierComposites = slo.composites.filter((c) => c.kind === 'tier');
-const severityComposites = slo.composites.filter((c) => c.kind === 'severity');
 
 const HORIZON = 150;
 
@@ -24,8 +30,8 @@ function toSeries(minutes: readonly Minute[], bad: (m: { total: number; share: n
   return minutes.flatMap((m, minute) => (m === undefined ? [] : [{ minute, total: m.total, bad: bad(m) }]));
 }
 
-function run(points: SliPoint[], delay: number): EmulationResult {
-  return emulate({ policy, sli: { [PATH]: points } }, { fromMinute: 0, toMinute: HORIZON + delay + 1, ingestionDelayMinutes: delay });
+function run(points: SliPoint[], delay: number, on: RollbackPolicy = policy, compositeDelayMinutes = 0): EmulationResult {
+  return emulate({ policy: on, sli: { [PATH]: points } }, { fromMinute: 0, toMinute: HORIZON + delay + 1, ingestionDelayMinutes: delay, compositeDelayMinutes });
 }
 
 describe('emulator properties', () => {
@@ -75,7 +81,7 @@ describe('emulator properties', () => {
   it('a tier (AND) is in ALARM only while both its windows are, so it never fires before both; a severity (OR) while any tier is', () => {
     fc.assert(
       fc.property(trafficArb, delayArb, (minutes, delay) => {
-        const result = run(toSeries(minutes, (m) => Math.floor(m.total * m.share)), delay);
+        const result = run(toSeries(minutes, (m) => Math.floor(m.total * m.share)), delay, perTierPolicy);
         for (const entry of result.timeline) {
           for (const tier of tierComposites) {
             const both = tier.children.every((child) => entry.states[child] === 'ALARM');
@@ -92,6 +98,24 @@ describe('emulator properties', () => {
           if (fired === null || fired === undefined) continue;
           for (const child of tier.children) expect(first.get(child)!).toBeLessThanOrEqual(fired);
         }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the EXACT and PER_TIER layouts page and ticket on the same minutes; with a composite lag, EXACT one lag earlier (one level of composites, not two)', () => {
+    const severityIds = severityComposites.map((c) => c.id);
+    expect(severityIds).toEqual(policy.slos[0].composites.map((c) => c.id));
+    fc.assert(
+      fc.property(trafficArb, delayArb, fc.integer({ min: 0, max: 3 }), (minutes, delay, lag) => {
+        const points = toSeries(minutes, (m) => Math.floor(m.total * m.share));
+        const exact = run(points, delay, policy, lag);
+        const perTier = run(points, delay, perTierPolicy, lag);
+        exact.timeline.forEach((entry, i) => {
+          const later = perTier.timeline[i + lag];
+          if (later === undefined || entry.minute < lag) return;
+          for (const id of severityIds) expect(entry.states[id], `${id} at minute ${entry.minute}, lag ${lag}`).toBe(later.states[id]);
+        });
       }),
       { numRuns: 60 },
     );

@@ -5,8 +5,10 @@ import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { ApplicationLoadBalancer, ApplicationTargetGroup, ListenerAction, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
 import { detectionSeconds } from '../../../lib/core';
+import { AlarmLayout } from '../../../lib/slo/alarm-layout';
 import { AlertSeverity, BurnRateTier } from '../../../lib/slo/burn-rate-tier';
 import { ServiceLevelObjective } from '../../../lib/slo/service-level-objective';
+import { ServiceLevelObjectiveGroup } from '../../../lib/slo/service-level-objective-group';
 import { Sli } from '../../../lib/slo/sli';
 import { ThresholdTrigger } from '../../../lib/trigger/threshold-trigger';
 import { EmulatorModel, compilePolicy, emulate, relativeWindowBurnRate, windowBurnRate } from '../../../lib/core/emulator';
@@ -64,8 +66,9 @@ function referenceStack() {
   const stack = new Stack(new App(), 'Shop');
   // Workbook tiers, tickets suppressed while paging.
   new ServiceLevelObjective(stack, 'Checkout', { sli: shopSli(), objectivePercent: 99.9, suppressTicketsWhilePaging: true });
-  // Same SLI and objective: window alarms identical to Checkout's, but its own (SLOs never share).
-  new ServiceLevelObjective(stack, 'CheckoutTeamB', { sli: shopSli(), objectivePercent: 99.9 });
+  // Same SLI and objective: window alarms identical to Checkout's, but its own (SLOs never share);
+  // the per-tier layout (Checkout and Payments have the default, EXACT).
+  new ServiceLevelObjective(stack, 'CheckoutTeamB', { sli: shopSli(), objectivePercent: 99.9, alarmLayout: AlarmLayout.PER_TIER });
   // Good/total form, another objective, custom tiers, minimum events and literal alarm names.
   new ServiceLevelObjective(stack, 'Payments', {
     sli: Sli.successRatio({ goodEvents: countMetric('PaymentsOk'), totalEvents: countMetric('Payments') }),
@@ -78,6 +81,12 @@ function referenceStack() {
       BurnRateTier.TICKET_1D,
     ],
   });
+  // Two SLOs of one service sharing the group's page and ticket composites, tickets suppressed while paging.
+  const service = new ServiceLevelObjectiveGroup(stack, 'Service', { suppressTicketsWhilePaging: true });
+  new ServiceLevelObjective(stack, 'Orders', { sli: Sli.errorRatio({ badEvents: countMetric('OrdersFailed'), totalEvents: countMetric('Orders') }), objectivePercent: 99.9, group: service });
+  new ServiceLevelObjective(stack, 'Refunds', { sli: Sli.errorRatio({ badEvents: countMetric('RefundsFailed'), totalEvents: countMetric('Refunds') }), objectivePercent: 99, group: service });
+  // The native layout: EXACT's alarms and an Application Signals SLO beside them.
+  new ServiceLevelObjective(stack, 'Search', { sli: Sli.errorRatio({ badEvents: countMetric('SearchFailed'), totalEvents: countMetric('Search') }), objectivePercent: 99.5, alarmLayout: AlarmLayout.NATIVE });
   new ThresholdTrigger(stack, 'Confidence', {
     metric: countMetric('Confidence'),
     threshold: 0.7,
@@ -137,8 +146,9 @@ describe('the emulator agrees with the synthesized template', () => {
   const ids = logicalIds(stack, model);
 
   it('emulates exactly the alarms in the template, no more, no fewer', () => {
-    expect(model.windows).toHaveLength(8 + 8 + 4); // Checkout's 8, CheckoutTeamB's own 8, Payments' 4
-    expect(model.composites).toHaveLength(6 + 6 + 4); // tiers + severities of Checkout, CheckoutTeamB, Payments
+    expect(model.windows).toHaveLength(8 + 8 + 4 + 8 + 8 + 8); // Checkout's 8, CheckoutTeamB's own 8, Payments' 4, Orders', Refunds', Search's
+    // Severities of Checkout (exact), tiers + severities of CheckoutTeamB (per-tier), severities of Payments (exact), of the group, of Search (native).
+    expect(model.composites).toHaveLength(2 + 6 + 2 + 2 + 2);
     expect(new Set([...model.windows, ...model.triggers].map((a) => ids.get(a.id)))).toEqual(new Set(Object.keys(metricAlarms)));
     expect(new Set(model.composites.map((c) => ids.get(c.id)))).toEqual(new Set(Object.keys(composites)));
   });
@@ -195,7 +205,7 @@ describe('the emulator agrees with the synthesized template', () => {
 
   it('checks real variety: windows from 5 min to 3 d, both ratio forms, several guards and budgets', () => {
     expect(new Set(model.windows.map((w) => w.windowMinutes))).toEqual(new Set([5, 60, 30, 360, 120, 1_440, 4_320, 10]));
-    expect(new Set(model.windows.map((w) => w.errorBudget))).toEqual(new Set([0.001, 0.005]));
+    expect(new Set(model.windows.map((w) => w.errorBudget))).toEqual(new Set([0.001, 0.005, 0.01]));
     expect(new Set(model.windows.map((w) => w.minEvents)).size).toBeGreaterThan(2);
     const forms = Object.values(metricAlarms).flatMap((a) => a.Properties.Metrics?.filter((m: any) => m.Expression).map((m: any) => m.Expression.includes('good')) ?? []);
     expect(new Set(forms)).toEqual(new Set([true, false]));
@@ -204,7 +214,9 @@ describe('the emulator agrees with the synthesized template', () => {
   it('every composite has the template’s operator and children, and the same suppressor', () => {
     for (const c of model.composites) {
       const props = composites[ids.get(c.id)!].Properties;
-      const expected = `(${c.children.map((child) => `ALARM(${ids.get(child)})`).join(` ${c.operator} `)})`;
+      const alarm = (child: string) => `ALARM(${ids.get(child)})`;
+      const term = (t: readonly string[]) => (t.length === 1 ? alarm(t[0]) : `(${t.map(alarm).join(' AND ')})`);
+      const expected = c.operator === 'AND' ? term(c.children) : `(${c.terms.map(term).join(' OR ')})`;
       expect(ruleWithLogicalIds(props.AlarmRule, metricAlarms), c.id).toBe(expected);
       const suppressor = props.ActionsSuppressor ? (stack.resolve(props.ActionsSuppressor)['Fn::GetAtt']?.[0] as string) : undefined;
       expect(suppressor, c.id).toBe(c.suppressedBy === undefined ? undefined : ids.get(c.suppressedBy));
@@ -212,6 +224,21 @@ describe('the emulator agrees with the synthesized template', () => {
     // CheckoutTeamB's page-1h composite reads its own window alarms, not Checkout's identical ones.
     const teamB = model.composites.find((c) => c.id === 'Shop/CheckoutTeamB/page-1h')!;
     expect(teamB.children).toEqual(['Shop/CheckoutTeamB/page-1h/long', 'Shop/CheckoutTeamB/page-1h/short']);
+    // The group's page rule ORs both members' page tiers; its ticket composite is suppressed by its page composite.
+    const group = model.composites.find((c) => c.id === 'Shop/Service/page')!;
+    expect(group.terms.map((t) => t.map((id) => id.split('/').slice(1).join('/')))).toEqual([
+      ['Orders/page-1h/long', 'Orders/page-1h/short'],
+      ['Orders/page-6h/long', 'Orders/page-6h/short'],
+      ['Refunds/page-1h/long', 'Refunds/page-1h/short'],
+      ['Refunds/page-6h/long', 'Refunds/page-6h/short'],
+    ]);
+    expect(model.composites.find((c) => c.id === 'Shop/Service/ticket')!.suppressedBy).toBe('Shop/Service/page');
+    // The exact layout writes the whole rule in the severity composite.
+    const exact = model.composites.find((c) => c.id === 'Shop/Checkout/page')!;
+    expect(exact.terms).toEqual([
+      ['Shop/Checkout/page-1h/long', 'Shop/Checkout/page-1h/short'],
+      ['Shop/Checkout/page-6h/long', 'Shop/Checkout/page-6h/short'],
+    ]);
   });
 
   it('every threshold trigger has the template’s period, M of N, comparison, threshold and missing-data treatment', () => {
@@ -232,7 +259,15 @@ describe('the emulator agrees with the synthesized template', () => {
     const result = emulate(
       {
         policy,
-        sli: { 'Shop/Checkout': steadyIncident(1, 30), 'Shop/CheckoutTeamB': steadyIncident(1, 30), 'Shop/Payments': Array.from({ length: 2 * 1_440 + 31 }, (_, i) => payments(i - 2 * 1_440)) },
+        sli: {
+          'Shop/Checkout': steadyIncident(1, 30),
+          'Shop/CheckoutTeamB': steadyIncident(1, 30),
+          'Shop/Payments': Array.from({ length: 2 * 1_440 + 31 }, (_, i) => payments(i - 2 * 1_440)),
+          // Only Refunds fails: the group pages for it.
+          'Shop/Orders': steadyIncident(0, 30),
+          'Shop/Refunds': steadyIncident(1, 30),
+          'Shop/Search': steadyIncident(1, 30),
+        },
         metrics: { 'Shop/Confidence': [] },
       },
       { fromMinute: 0 },
@@ -240,6 +275,13 @@ describe('the emulator agrees with the synthesized template', () => {
     const first = Object.fromEntries([...result.summary.tiers, ...result.summary.severities].map((f) => [f.id, f.firstAlarmMinute]));
     expect(first['Shop/Checkout/page']).toBe(1);
     expect(first['Shop/CheckoutTeamB/page']).toBe(1);
+    // At 99 % a total outage burns 100×: page-1h's long window reaches 14.4× after 8.64 minutes.
+    const refunds = policy.slos.find((s) => s.path === 'Shop/Refunds')!.tiers[0];
+    expect(first['Shop/Refunds/page-1h']).toBe(detectionSeconds(refunds, 1)! / 60);
+    expect(first['Shop/Service/page']).toBe(first['Shop/Refunds/page-1h']);
+    expect(first['Shop/Orders/page-1h']).toBeNull();
+    const search = policy.slos.find((s) => s.path === 'Shop/Search')!.tiers[0];
+    expect(first['Shop/Search/page']).toBe(detectionSeconds(search, 1)! / 60);
     // The custom tier: 5 % of a 28-day budget in 2 h is 16.8×, an error ratio of 8.4 % at 99.5 %:
     // 10.08 failed minutes of 120, so minute 11, as the plan says.
     const custom = policy.slos.find((s) => s.path === 'Shop/Payments')!.tiers[0];
