@@ -1,7 +1,7 @@
 import type { TickClock } from '../../lib/core/bake';
 import type { ReadProblem, SloBakeData } from '../../lib/core/decision';
 import type { EvaluatorConfig } from '../../lib/core/evaluator-config';
-import { type ArmScope, type QueryResult, bakeDataFor, buildHealthQueries, buildMetricQueries } from '../../lib/core/metric-queries';
+import { type ArmScope, type QueryResult, type ReadQuery, bakeDataFor, buildHealthQueries, buildMetricQueries } from '../../lib/core/metric-queries';
 import { HISTORY_SECONDS } from '../../lib/core/windows';
 import type { MetricRead } from '../shared/metrics';
 import { errorName, isAccessDenied, withRetry } from '../shared/retry';
@@ -11,9 +11,10 @@ import { type StepRuntime, clip } from './runtime';
 const MAX_NOTES = 20;
 
 /**
- * The tick's one read: every SLO on both arms and the Synthetics health checks in one
- * GetMetricData request, retried within the step's budget on a failed call and on results answered
- * InternalError. Returns the read (with whatever statuses remain), or why the call failed.
+ * The tick's one read: every SLO on both arms, the Synthetics health checks and `extra` queries
+ * (the bake's heartbeats) in one GetMetricData request, retried within the step's budget on a
+ * failed call and on results answered InternalError. Returns the read (with whatever statuses
+ * remain), or why the call failed.
  */
 export async function readTick(
   rt: StepRuntime,
@@ -21,8 +22,9 @@ export async function readTick(
   windowStart: number,
   clock: TickClock,
   until: number,
+  extra: readonly ReadQuery[] = [],
 ): Promise<{ read?: MetricRead; failure?: ReadProblem }> {
-  const queries = [...buildMetricQueries(rt.config, arms), ...buildHealthQueries(rt.config)];
+  const queries = [...buildMetricQueries(rt.config, arms), ...buildHealthQueries(rt.config), ...extra];
   // From an hour before the release: the current version's own history is the baseline of
   // minutes the new version serves alone, and says whether the service was already paging.
   const start = windowStart - HISTORY_SECONDS;

@@ -7,6 +7,7 @@ import { armScopesFor } from '../../lib/core/metric-queries';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import type { VersionState } from '../shared/integrity';
 import { withRetry } from '../shared/retry';
+import { decide, toReport } from './hand-over';
 import { type Report, type StepRuntime, compact, out } from './runtime';
 import { tick } from './tick';
 
@@ -40,7 +41,7 @@ export async function resolve(rt: StepRuntime, state: BakeState, until: number):
   const lifecycleEvent = targets.runningLifecycleEvent;
   const context = compact({ ...names, lifecycleEvent, fromVersion: targets.currentVersion, toVersion: targets.targetVersion });
   const resolved: BakeState = { ...aligned.state, context, unreadable: undefined };
-  if (isBeforeTrafficHook(lifecycleEvent)) return rt.decide(resolved, await beforeTraffic(rt, targets, aligned.until), aligned.until);
+  if (isBeforeTrafficHook(lifecycleEvent)) return decide(rt, resolved, await beforeTraffic(rt, targets, aligned.until), aligned.until);
   return startBake(rt, resolved, deployment, targets, aligned.until);
 }
 
@@ -52,7 +53,7 @@ async function settledUnjudged(rt: StepRuntime, named: BakeState, names: Names, 
     return out(named, { next: 'done' });
   }
   if (isRollbackDeployment(deployment.creator)) {
-    return rt.toReport(named, {
+    return toReport(rt, named, {
       action: 'report',
       status: 'Succeeded',
       verdict: 'skipped',
@@ -90,7 +91,7 @@ function onCodeDeployClock(rt: StepRuntime, state: BakeState, targets: Deploymen
 /** The arms to watch, the first minute judged, then the first tick. */
 async function startBake(rt: StepRuntime, resolved: BakeState, deployment: DeploymentInfo, targets: DeploymentTargets, until: number): Promise<BakeState> {
   const arms = armScopesFor(rt.config, targets);
-  if (typeof arms === 'string') return rt.toReport(resolved, inconclusive(rt.config.inconclusiveAction, arms));
+  if (typeof arms === 'string') return toReport(rt, resolved, inconclusive(rt.config.inconclusiveAction, arms));
   const createTime = deployment.createTime ? deployment.createTime.getTime() / 1000 : undefined;
   const context = { ...resolved.context, arms, windowStart: bakeWindowStart(createTime, resolved.hookStartedAt) };
   // The first tick runs now, in this step: a release already failing when the hook starts is
@@ -111,7 +112,7 @@ function unreadable(rt: StepRuntime, state: BakeState, what: 'deployment' | 'tar
     inconclusiveAction: rt.config.inconclusiveAction,
   });
   rt.logger.warn('could not resolve the deployment', { deploymentId: state.deploymentId, what, reason, attempts });
-  if (decision.action === 'report') return rt.toReport({ ...state, unreadable: attempts }, decision);
+  if (decision.action === 'report') return toReport(rt, { ...state, unreadable: attempts }, decision);
   return out(state, { phase: 'resolve', unreadable: attempts, next: 'wait', waitSeconds: nextWaitSeconds(now, rt.config.tickSeconds, deadline) });
 }
 

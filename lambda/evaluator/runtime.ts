@@ -5,10 +5,9 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { AuditDetailType, type AuditEventDetail, auditEvent } from '../../lib/core/audit-events';
-import { type ApprovalSettings, approvalRequest, needsApproval } from '../../lib/core/approval';
-import { type BakeState, type CaughtError, MAX_DEADLINE_SECONDS, type PendingReport, parseDeadline, shadowed } from '../../lib/core/bake';
-import { type BreakerRecord, type BreakerSettings, type BreakerTransition, breakerQuestion, breakerState, circuitMetricLine, recordRollback } from '../../lib/core/breaker';
-import { type Decision, type HookStatus, type KnownGood, inconclusiveStatus } from '../../lib/core/decision';
+import type { BakeState, CaughtError } from '../../lib/core/bake';
+import { type BreakerRecord, type BreakerSettings, type BreakerTransition, circuitMetricLine, recordRollback } from '../../lib/core/breaker';
+import type { Decision, KnownGood } from '../../lib/core/decision';
 import { type EvaluatorConfig, EvaluatorEnv } from '../../lib/core/evaluator-config';
 import { RollbackTriggersError } from '../../lib/core/errors';
 import type { AuditLogger, AuditSink } from '../shared/audit';
@@ -191,28 +190,6 @@ export class StepRuntime {
   }
 
   /**
-   * A decision on its way to the report: a rollback on evidence first asks a human while the
-   * group's circuit breaker is open. A breaker that cannot be read holds nothing back (a rollback
-   * is never blocked by the breaker's own failure).
-   */
-  async decide(state: BakeState, decision: Report, until: number, notes: readonly string[] = []): Promise<BakeState> {
-    const { breaker, approval } = this.config;
-    if (!breaker || !approval || this.config.mode === 'shadow' || decision.status !== 'Failed' || decision.verdict !== 'fail') return this.toReport(state, decision, notes);
-    const { applicationName, deploymentGroupName } = this.guardedGroup();
-    let record: BreakerRecord;
-    try {
-      const store = await this.knownGood();
-      record = await withRetry(() => store.getBreaker(applicationName, deploymentGroupName), this.retry(until));
-    } catch (e) {
-      this.logger.warn('circuit breaker unreadable: the rollback acts alone', { error: describeError(e) });
-      return this.toReport(state, decision, [...notes, `the circuit breaker could not be read (${describeError(e)}): the rollback acts alone`]);
-    }
-    if (breakerState(record, this.now(), breaker) !== 'open') return this.toReport(state, decision, notes);
-    const question = breakerQuestion(record, this.now(), breaker, decision.reasons[0] ?? 'a failing verdict');
-    return this.askFirst(state, this.pending(decision, notes), approval, 'Failed', { question });
-  }
-
-  /**
    * Writes a change of the group's circuit breaker (a conditional write, read again on a lost race);
    * a transition is audited (`Circuit Opened` / `Circuit Closed`) and sets the `CircuitOpen` metric.
    * Returns the transition, if any. Throws what the store throws: the caller decides what it costs.
@@ -252,48 +229,6 @@ export class StepRuntime {
   unhookedBase(state: BakeState): Omit<AuditBase, 'lifecycleEventHookExecutionId' | 'lifecycleEvent'> {
     const { lifecycleEventHookExecutionId: _hook, lifecycleEvent: _event, ...rest } = this.auditBase(state);
     return rest;
-  }
-
-  /** Hands a decision to the machine, which reports its status to CodeDeploy. */
-  toReport(state: BakeState, decision: Report, notes: readonly string[] = []): BakeState {
-    const decided = this.pending(decision, notes);
-    const gate = this.config.approval;
-    if (gate && needsApproval({ ...decided, lifecycleEvent: state.context?.lifecycleEvent }, gate)) {
-      return this.askFirst(state, decided, gate, inconclusiveStatus(this.config.inconclusiveAction));
-    }
-    // Shadow mode never fails a hook: it reports Succeeded and audits what enforcing would do.
-    const report = this.config.mode === 'shadow' ? shadowed(decided) : decided;
-    this.logger.info('decided', { deploymentId: state.deploymentId, status: report.status, verdict: report.verdict, reasons: report.reasons });
-    return out(state, { next: 'report', report });
-  }
-
-  /**
-   * The approval gate: the machine asks a human and waits (the report holds the status sent when
-   * nobody answers); with too little of the hook's hour left, that status is reported at once,
-   * escalated. Never in shadow mode (the constructs refuse the combination).
-   */
-  private askFirst(state: BakeState, decided: PendingReport, gate: ApprovalSettings, fallback: HookStatus, breaker?: { question: string }): BakeState {
-    const reportBy = state.reportBy !== undefined ? parseDeadline(state.reportBy, 'reportBy') : state.hookStartedAt + MAX_DEADLINE_SECONDS;
-    const asked = approvalRequest(decided, gate, fallback, this.now(), reportBy, breaker);
-    const held: PendingReport = { ...decided, status: fallback };
-    if ('notAsked' in asked) {
-      this.logger.warn('approval not asked', { deploymentId: state.deploymentId, reason: asked.notAsked });
-      return out(state, { next: 'report', report: { ...held, reasons: [asked.notAsked, ...decided.reasons], escalate: true, approval: { result: 'not-asked' } } });
-    }
-    this.logger.info('asking for approval', { deploymentId: state.deploymentId, question: asked.request.question, timeoutSeconds: asked.request.timeoutSeconds });
-    return out(state, { next: 'approve', report: held, approval: asked.request });
-  }
-
-  private pending(decision: Report, notes: readonly string[]): PendingReport {
-    return {
-      status: decision.status,
-      verdict: decision.verdict,
-      reasons: [...decision.reasons, ...notes],
-      observations: decision.observations,
-      ...(decision.escalate ? { escalate: true } : {}),
-      ...(decision.incidents && decision.incidents.length > 0 ? { incidents: decision.incidents } : {}),
-      decidedAt: this.now(),
-    };
   }
 }
 

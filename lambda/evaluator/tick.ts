@@ -1,11 +1,32 @@
 import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import { type BakeContext, type BakeState, type TickClock, bakeDeadline, nextWaitSeconds, parseDeadline, tickClock } from '../../lib/core/bake';
-import { type BakeInput, decideBake } from '../../lib/core/decision';
+import { BAKE_JUDGES, type BakeInput, type BakeJudges, WATCH_JUDGES, decideBakeWith } from '../../lib/core/decision';
 import { isDeploymentFinished } from '../../lib/core/deployment-kind';
+import { buildHeartbeatQueries, heartbeatBakeData } from '../../lib/core/heartbeat';
 import { armScopesFor, floorToMinute } from '../../lib/core/metric-queries';
+import { decide } from './hand-over';
 import { runHealthChecks } from './health';
 import { readNotes, readTick, sloEvidence } from './read';
 import { type StepRuntime, out } from './runtime';
+
+/**
+ * What a reading judges beside the SLOs and the health checks, given by its caller. The bake's
+ * tick reads and judges the heartbeats, and has the canary judge (`BAKE_READING`); the follow-up's
+ * watches (the verification, the guard window) judge the deployment's target version alone, with
+ * neither (`WATCH_READING`). Given rather than imported here, so that the follow-up function's
+ * bundle holds neither the heartbeats' reading nor their judge.
+ */
+export interface Judging {
+  readonly judges: BakeJudges;
+  /** The heartbeats' queries and evidence (lib/core/heartbeat.ts); absent: no heartbeat is read. */
+  readonly heartbeats?: { readonly queries: typeof buildHeartbeatQueries; readonly evidence: typeof heartbeatBakeData };
+}
+
+/** The bake's ticks: the heartbeats and every judge. */
+const BAKE_READING: Judging = { judges: BAKE_JUDGES, heartbeats: { queries: buildHeartbeatQueries, evidence: heartbeatBakeData } };
+
+/** The follow-up's watches: no heartbeat, no judge beside the SLOs' rules (`WATCH_JUDGES`). */
+export const WATCH_READING: Judging = { judges: WATCH_JUDGES };
 
 /**
  * One bake tick: unless CodeDeploy already decided, gather the evidence (one GetMetricData call,
@@ -15,8 +36,8 @@ export async function tick(rt: StepRuntime, state: BakeState, until: number, sta
   if (!statusKnown && (await finishedDuringBake(rt, state, until))) return out(state, { next: 'done' });
   const { config } = rt;
   const deadline = bakeDeadline(state, config.deadlineMarginSeconds);
-  const { clock, evidence, decision, ticked } = await readAndDecide(rt, { ...state, phase: 'tick' }, until, deadline, config, state.context!.lifecycleEvent);
-  if (decision.action === 'report') return rt.decide(ticked, decision, until, evidence.notes);
+  const { clock, evidence, decision, ticked } = await readAndDecide(rt, { ...state, phase: 'tick' }, until, deadline, config, state.context!.lifecycleEvent, BAKE_READING);
+  if (decision.action === 'report') return decide(rt, ticked, decision, until, evidence.notes);
   rt.logger.info('bake continues', { deploymentId: state.deploymentId, tick: ticked.ticks, bakedSeconds: clock.bakedSeconds, reasons: [...decision.reasons, ...evidence.notes] });
   return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), config.tickSeconds, deadline) });
 }
@@ -24,24 +45,37 @@ export async function tick(rt: StepRuntime, state: BakeState, until: number, sta
 /**
  * One reading (one GetMetricData call, the health checks) and core's bake decision on it, by
  * `deadline`; `ticked` is the state that counts the tick and carries the health checks' failures.
- * The bake's tick and the post-rollback verification's both run it.
+ * The bake's tick and the follow-up's watches (the verification, the guard window) all run it,
+ * each with what it judges (`Judging`).
  */
-export async function readAndDecide(rt: StepRuntime, state: BakeState, until: number, deadline: number, config: BakeInput['config'], lifecycleEvent: string | undefined) {
+export async function readAndDecide(
+  rt: StepRuntime,
+  state: BakeState,
+  until: number,
+  deadline: number,
+  config: BakeInput['config'],
+  lifecycleEvent: string | undefined,
+  judging: Judging,
+) {
   const clock = tickClock(rt.now(), state.hookStartedAt, rt.config.metricDelaySeconds);
-  const evidence = await gatherEvidence(rt, state, clock, until);
-  const decision = decideBake({
-    config,
-    bakedSeconds: clock.bakedSeconds,
-    // The hook's age when deciding, after the reads: a read that took the step's budget up to or
-    // past the deadline decides now, not one more tick (and one more budget) later.
-    hookAgeSeconds: rt.now() - state.hookStartedAt,
-    deadlineSeconds: deadline - state.hookStartedAt,
-    lifecycleEvent,
-    slos: evidence.slos,
-    healthFailures: evidence.health.failures,
-    healthPending: evidence.health.pending,
-    readProblems: evidence.readProblems,
-  });
+  const evidence = await gatherEvidence(rt, state, clock, until, judging);
+  const decision = decideBakeWith(
+    {
+      config,
+      bakedSeconds: clock.bakedSeconds,
+      // The hook's age when deciding, after the reads: a read that took the step's budget up to or
+      // past the deadline decides now, not one more tick (and one more budget) later.
+      hookAgeSeconds: rt.now() - state.hookStartedAt,
+      deadlineSeconds: deadline - state.hookStartedAt,
+      lifecycleEvent,
+      slos: evidence.slos,
+      healthFailures: evidence.health.failures,
+      healthPending: evidence.health.pending,
+      readProblems: evidence.readProblems,
+      heartbeats: evidence.heartbeats,
+    },
+    judging.judges,
+  );
   const { httpFailures } = evidence.health;
   const ticked: BakeState = { ...state, ticks: (state.ticks ?? 0) + 1, ...(httpFailures.length > 0 ? { httpFailures } : {}) };
   return { clock, evidence, decision, ticked };
@@ -61,14 +95,24 @@ async function finishedDuringBake(rt: StepRuntime, state: BakeState, until: numb
   }
 }
 
-/** What the tick judges on: each SLO's data, the health checks, what could not be read, CloudWatch's notes. */
-async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number) {
-  const { arms, windowStart } = state.context!;
-  const { read, failure } = await readTick(rt, arms!, windowStart!, clock, until);
+/**
+ * What the tick judges on: each SLO's data, the health checks, the heartbeats (the bake's ticks
+ * only, `Judging`: the follow-up's watches judge the SLOs and health checks), what could not be
+ * read, CloudWatch's notes.
+ */
+async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickClock, until: number, judging: Judging) {
+  const { arms, windowStart, toVersion, fromVersion } = state.context!;
+  const reading = judging.heartbeats;
+  const heartbeats = reading ? rt.config.heartbeats : undefined;
+  const versions = { toVersion, fromVersion };
+  const { read, failure } = await readTick(rt, arms!, windowStart!, clock, until, reading ? reading.queries(heartbeats, versions) : []);
   const results = read?.results ?? new Map();
   const slos = sloEvidence(rt.config, arms!, results, windowStart!, clock.end, failure);
   const health = await runHealthChecks(rt, state, results, failure, clock.end);
-  return { slos, health, readProblems: [...(failure ? [failure] : []), ...health.problems], notes: readNotes(read) };
+  // The grace counts from the hook's start, when all traffic is on the new version (AfterAllowTraffic),
+  // not from the release: during a canary a worker that beats per request beats at the canary's share.
+  const beats = reading ? reading.evidence(heartbeats, results, { releaseAt: windowStart!, allTrafficAt: state.hookStartedAt, end: clock.end, versions }, failure) : [];
+  return { slos, health, heartbeats: beats, readProblems: [...(failure ? [failure] : []), ...health.problems], notes: readNotes(read) };
 }
 
 /**

@@ -5,7 +5,7 @@ import { breakerState } from '../../lib/core/breaker';
 import type { DeploymentTargets } from '../shared/codedeploy';
 import { withRetry } from '../shared/retry';
 import { type StepRuntime, describeError, out } from '../evaluator/runtime';
-import { readAndDecide, watchTarget } from '../evaluator/tick';
+import { WATCH_READING, readAndDecide, watchTarget } from '../evaluator/tick';
 import { takeOnce } from './once';
 import { integrityProblem, newerDeployment, serviceContainer } from './restore';
 
@@ -42,7 +42,7 @@ export async function guardTick(rt: StepRuntime, state: BakeState, until: number
   // hook's hour and would end a longer window early, unjudged after its first hour.
   const deadline = parseDeadline(state.deadline);
   const config = { ...rt.config, bakeSeconds: state.guard!.durationSeconds, compareWithBaseline: false };
-  const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic');
+  const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic', WATCH_READING);
   if (decision.action === 'continue') return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), rt.config.tickSeconds, deadline) });
   if (decision.verdict !== 'fail') {
     // The window is over: a pass, or too little traffic to judge. The release stays; nothing to report.

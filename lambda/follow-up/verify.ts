@@ -2,7 +2,7 @@ import { AuditDetailType as Audit } from '../../lib/core/audit-events';
 import { type BakeState, bakeDeadline, nextWaitSeconds } from '../../lib/core/bake';
 import { verificationResult } from '../../lib/core/verify';
 import { type StepRuntime, out } from '../evaluator/runtime';
-import { readAndDecide, watchTarget } from '../evaluator/tick';
+import { WATCH_READING, readAndDecide, watchTarget } from '../evaluator/tick';
 
 /*
  * Post-rollback verification (lib/core/verify.ts): the restored version judged on its own traffic
@@ -29,7 +29,7 @@ export async function verifyTick(rt: StepRuntime, state: BakeState, until: numbe
   const deadline = bakeDeadline(state, 0);
   // The verification's own length; nothing to compare with: the restored version serves alone.
   const config = { ...rt.config, bakeSeconds: state.verify!.durationSeconds, compareWithBaseline: false };
-  const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic');
+  const { decision, ticked } = await readAndDecide(rt, state, until, deadline, config, 'AfterAllowTraffic', WATCH_READING);
   if (decision.action === 'continue') return out(ticked, { next: 'wait', waitSeconds: nextWaitSeconds(rt.now(), rt.config.tickSeconds, deadline) });
   const result = verificationResult(decision.verdict);
   const detail = { ...base(rt, ticked), verdict: decision.verdict, observations: decision.observations };

@@ -5,6 +5,7 @@ import { significantlyWorse } from './emulator/emulate';
 import type { EvaluatorConfig, EvaluatorSlo } from './evaluator-config';
 import { HOOK_LIMIT_SECONDS } from './evaluator-config';
 import { isTestTrafficHook } from './deployment-kind';
+import { type HeartbeatBakeData, type HeartbeatJudgement, judgeHeartbeat } from './heartbeat';
 import { type ArmMinute, NO_COUNTS, SOLO_MINUTE_CAP, type SloTimeline, type SloWindows, windowsOf } from './windows';
 
 /**
@@ -188,9 +189,42 @@ export interface BakeInput {
   readonly healthPending?: readonly string[];
   /** Reads this tick that are not one SLO's (a Synthetics canary's metric, the call itself). */
   readonly readProblems?: readonly ReadProblem[];
-  /** Comparison of canary with baseline; returns a failure reason or undefined. @default compareWithBaseline */
-  readonly compare?: (slo: EvaluatorSlo, canary: Counts, baseline: Counts) => string | undefined;
+  /**
+   * Heartbeats (dead man's switches) of the new version: a missing beat is a failure, not "no
+   * data" — the exception to the SLOs' rule that no datapoints is no evidence (`judgeHeartbeat`).
+   */
+  readonly heartbeats?: readonly HeartbeatBakeData[];
 }
+
+/**
+ * The judges a bake decision consults beside the SLOs' burn rules, given to `decideBakeWith`. Each
+ * is needed only when its evidence is there: the canary judge when the bake compares the versions
+ * (`compareWithBaseline`, or a reference to tell the release from what the service was already
+ * doing: `baselineFactor` with the current version's counts), the heartbeat judge when there are
+ * heartbeats. A decision that needs a judge it was not given throws: never a silent pass.
+ *
+ * Given rather than imported so that a caller that never needs them does not bundle them: the
+ * follow-up function's watches (the verification, the guard window) read the deployment's target
+ * version alone and no heartbeat, and its bundle keeps under the 100 kB target without the
+ * heartbeat judge (it still holds the canary statistics, lib/core/canary: the Synthetics health
+ * checks' judge, lib/core/synthetics.ts, runs on its ticks too).
+ */
+export interface BakeJudges {
+  /** The canary judge on one SLO: the new version's counts against the current version's; a failure reason, or undefined. */
+  readonly canary?: (slo: EvaluatorSlo, canary: Counts, baseline: Counts) => string | undefined;
+  /** One heartbeat at one tick. */
+  readonly heartbeat?: (data: HeartbeatBakeData) => HeartbeatJudgement;
+}
+
+/** The bake's judges (the evaluator's tick, the simulator's bake): `compareWithBaseline` and `judgeHeartbeat`. */
+export const BAKE_JUDGES: BakeJudges = { canary: compareWithBaseline, heartbeat: judgeHeartbeat };
+
+/**
+ * The follow-up's watches (the verification, the guard window): none. They read the deployment's
+ * target version alone (no current version: nothing to compare with, no reference) with the
+ * comparison off, and no heartbeat (lambda/evaluator/tick.ts reads them on the bake's ticks only).
+ */
+export const WATCH_JUDGES: BakeJudges = {};
 
 export function burnRateOf(counts: Counts, errorBudget: number): number | undefined {
   return counts.total > 0 ? counts.bad / counts.total / errorBudget : undefined;
@@ -225,11 +259,28 @@ const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : String(Number(
  * escalates and names the incident.
  */
 export function decideBake(input: BakeInput): Decision {
+  return decideBakeWith(input, BAKE_JUDGES);
+}
+
+/** `decideBake` with the judges a caller needs (`BAKE_JUDGES`, `WATCH_JUDGES`): the one decision, whoever loads it. */
+export function decideBakeWith(input: BakeInput, judges: BakeJudges): Decision {
   const tally = openTally(input);
-  for (const data of input.slos) tallySlo(tally, data, input);
+  const canary = judges.canary ?? missingJudge('the canary judge');
+  const heartbeat = judges.heartbeat ?? missingJudge('the heartbeat judge');
+  for (const data of input.slos) tallySlo(tally, data, input, canary);
+  for (const data of input.heartbeats ?? []) tallyHeartbeat(tally, heartbeat(data));
   tally.unread.push(...(input.readProblems ?? []));
   return verdictOf(input, tally);
 }
+
+/** A judge the caller did not give, for evidence that needs it: a caller's bug, said loudly rather than judged without. */
+function missingJudge(what: string): () => never {
+  return () => {
+    throw new Error(`internal: this bake decision needs ${what}, which its caller did not give (the bake's judges are BAKE_JUDGES)`);
+  };
+}
+
+type CanaryJudge = NonNullable<BakeJudges['canary']>;
 
 /** What the SLOs and health checks of one tick said, gathered before the verdict. */
 interface BakeTally {
@@ -256,7 +307,7 @@ function openTally(input: BakeInput): BakeTally {
 }
 
 /** Reads one SLO's arms, judges its windows, then compares it with the current version. */
-function tallySlo(tally: BakeTally, data: SloBakeData, input: BakeInput): void {
+function tallySlo(tally: BakeTally, data: SloBakeData, input: BakeInput, canaryJudge: CanaryJudge): void {
   const { slo, canary } = data;
   const baselineProblems = data.baselineProblems ?? [];
   if ((data.canaryProblems ?? []).length > 0) {
@@ -266,9 +317,21 @@ function tallySlo(tally: BakeTally, data: SloBakeData, input: BakeInput): void {
   // A baseline that could not be read can neither excuse the new version nor serve as its reference.
   const windows = windowsFor(data, baselineProblems.length === 0);
   tally.observations.push(...observationsOf(data, windows, input.bakedSeconds));
-  const judged = judgeSlo(slo, windows, input.config.baselineFactor ?? 0, canary, baselineProblems.length > 0);
+  const judged = judgeSlo(slo, windows, input.config.baselineFactor ?? 0, canary, canaryJudge, baselineProblems.length > 0);
   if (fileJudgement(tally, slo, judged, baselineProblems) === 'settled') return;
-  if (input.config.compareWithBaseline && data.baseline) compareArms(tally, input, data, windows);
+  if (input.config.compareWithBaseline && data.baseline) compareArms(tally, data, windows, canaryJudge);
+}
+
+/**
+ * One heartbeat: silence after the grace fails the bake; no beat yet, or none in the latest
+ * interval, holds it open (like a health check failing now); a beat or a silence that could not be
+ * read is unread, never a missing beat.
+ */
+function tallyHeartbeat(tally: BakeTally, judged: HeartbeatJudgement): void {
+  if (judged.failure) tally.failures.push(judged.failure);
+  else if (judged.unread) tally.unread.push(...judged.unread);
+  else if (judged.pending) tally.pending.push(judged.pending);
+  else if (judged.starved) tally.starved.push(judged.starved);
 }
 
 /** The new version since the release, the current version (when read) and the reference. */
@@ -301,7 +364,7 @@ function fileJudgement(tally: BakeTally, slo: EvaluatorSlo, judged: SloJudgement
 }
 
 /** The canary judge: the new version against the current one on the minutes both served. */
-function compareArms(tally: BakeTally, input: BakeInput, data: SloBakeData, windows: SloWindows): void {
+function compareArms(tally: BakeTally, data: SloBakeData, windows: SloWindows, canaryJudge: CanaryJudge): void {
   const { slo } = data;
   const baselineProblems = data.baselineProblems ?? [];
   if (baselineProblems.length > 0) {
@@ -310,7 +373,7 @@ function compareArms(tally: BakeTally, input: BakeInput, data: SloBakeData, wind
     return;
   }
   // On the same minutes only: after the full shift the current version serves nothing to compare with.
-  const reason = (input.compare ?? compareWithBaseline)(slo, windows.paired.canary, windows.paired.baseline);
+  const reason = canaryJudge(slo, windows.paired.canary, windows.paired.baseline);
   if (reason) tally.failures.push(`${slo.name}: ${reason}`);
 }
 
@@ -513,10 +576,10 @@ const pctOf = (c: Counts) => `${fmt(ratioOf(c) * 100)} % (${fmt(c.bad)} of ${fmt
  * The history says whether the service was paging before the release: the workbook's page rule
  * (the page rate over the last hour and the last short window) on the current version.
  */
-function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Counts, baselineUnreadable = false): SloJudgement {
+function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Counts, canaryJudge: CanaryJudge, baselineUnreadable = false): SloJudgement {
   const preExisting = preExistingIncident(slo, w);
   const withIncident = (judged: SloJudgement): SloJudgement => (preExisting ? { ...judged, preExisting } : judged);
-  const j = judgingCase(slo, w, factor, baselineUnreadable);
+  const j = judgingCase(slo, w, factor, canaryJudge, baselineUnreadable);
   if (canary.datapoints === 0 || canary.total < slo.minEvents) return withIncident(judgeFewEvents(j, canary));
   // The rules in order of precedence: the first that fails the release (or must read again) decides.
   const paired = judgePaired(j);
@@ -563,7 +626,7 @@ interface JudgingCase {
   readonly worseThanReference: (c: Counts) => boolean;
 }
 
-function judgingCase(slo: EvaluatorSlo, w: SloWindows, factor: number, baselineUnreadable: boolean): JudgingCase {
+function judgingCase(slo: EvaluatorSlo, w: SloWindows, factor: number, canaryJudge: CanaryJudge, baselineUnreadable: boolean): JudgingCase {
   const ref = w.reference;
   return {
     slo,
@@ -574,7 +637,7 @@ function judgingCase(slo: EvaluatorSlo, w: SloWindows, factor: number, baselineU
       ? `the current version's ${ref.preRelease ? 'last minutes before the release' : 'last minutes of service'} (${fmt(ref.minutes)} min): ${pctOf(ref.counts)}`
       : undefined,
     worseThanReference: (c: Counts) =>
-      factor === 0 || ref === undefined || (ratioOf(c) > factor * ratioOf(ref.counts) && compareWithBaseline(slo, c, ref.window) !== undefined),
+      factor === 0 || ref === undefined || (ratioOf(c) > factor * ratioOf(ref.counts) && canaryJudge(slo, c, ref.window) !== undefined),
   };
 }
 
@@ -587,7 +650,12 @@ function unattributable(j: JudgingCase, why: string): SloJudgement | undefined {
   return j.baselineUnreadable ? { unreadable: `${why}, but the current version's counts could not be read to tell the release from a shared incident` } : undefined;
 }
 
-/** Fewer events than the tier's minimum: starved, unless the few there are fail decisively. */
+/**
+ * Fewer events than the tier's minimum: starved, unless the few there are fail decisively. This is
+ * where "no data" makes an SLO inconclusive (no datapoints for the new version: a misdimensioned
+ * metric, or no traffic). Heartbeats are the exception, judged apart (`tallyHeartbeat`): there the
+ * absence of a datapoint after the grace is the failure.
+ */
 function judgeFewEvents({ slo, w, factor }: JudgingCase, canary: Counts): SloJudgement {
   const decisive = decisiveFailure(slo, w, factor, w.reference);
   if (decisive) return { failure: decisive };

@@ -156,7 +156,7 @@ export const ERROR_CODES = {
   RT141: {
     meaning:
       "an SLI's metric namespace is not 1 to 255 printable ASCII characters, is blank or starts with \"AWS/\" (or, for an agent's, with ':'; for a log pattern's metric filters, holds ':', '*' or '$')",
-    prop: 'namespace, metricNamespace',
+    prop: 'metricNamespace',
     source: 'synth',
   },
   RT142: { meaning: "an agent self-evaluation SLI's confidenceThreshold is not a literal number above 0 and at most 1", prop: 'confidenceThreshold', source: 'synth' },

@@ -2,6 +2,7 @@ import type { ApprovalSettings } from './approval';
 import { type BreakerSettings, breakerSettingsProblem } from './breaker';
 import { MIN_APPROVAL_SECONDS } from './approval';
 import { RollbackTriggersError } from './errors';
+import { type EvaluatorHeartbeat, heartbeatConfigProblem } from './heartbeat';
 
 /**
  * What the constructs hand to the evaluator Lambda: environment variable names and the JSON
@@ -81,6 +82,15 @@ export interface EvaluatorSlo {
   /** The numerator when metric math over the total and a few more metrics of the same traffic counts it. */
   readonly numeratorMath?: NumeratorMath;
   readonly total: MetricSpec;
+  /**
+   * The dimension the SLO's metrics carry the version in, when it is not Lambda's `ExecutedVersion`
+   * (`Version`: an agent's self-evaluations, a log pattern's lines). Each arm's version is read
+   * into it, and the arm's other dimensions (an ECS target group's) are not added: these metrics
+   * have none. On arms without a version (ECS) the new version is the one the SLO declares and the
+   * current one is not read (`readsArm`, lib/core/metric-queries.ts). Absent: the arm's dimensions
+   * are added as they are.
+   */
+  readonly versionDimension?: string;
 }
 
 export interface EvaluatorTargetGroup {
@@ -158,6 +168,11 @@ export interface EvaluatorConfig {
   readonly dimensionSets: ReadonlyArray<Readonly<Record<string, string>>>;
   /** Health checks run on every bake tick. */
   readonly healthChecks?: readonly EvaluatorHealthCheck[];
+  /**
+   * Heartbeats (`HeartbeatTrigger`s given in `alarmTriggers`) judged on every bake tick: a missing
+   * beat of the new version is a failure, not "no data" (lib/core/heartbeat.ts).
+   */
+  readonly heartbeats?: readonly EvaluatorHeartbeat[];
   /** ECS: the two target groups whose traffic CodeDeploy swaps. */
   readonly targetGroups?: readonly EvaluatorTargetGroup[];
 }
@@ -196,6 +211,8 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
     const problem = numeratorProblem(slo);
     if (problem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);
   });
+  const heartbeatProblem = heartbeatConfigProblem(config.heartbeats);
+  if (heartbeatProblem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG}: ${heartbeatProblem}`);
   return config;
 }
 

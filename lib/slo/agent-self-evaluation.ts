@@ -34,7 +34,7 @@ export interface CheckedAgentProps {
  */
 export function checkAgentProps(props: {
   readonly service: string;
-  readonly namespace?: string;
+  readonly metricNamespace?: string;
   readonly confidenceThreshold?: number;
   readonly version?: string;
 }): CheckedAgentProps {
@@ -44,7 +44,7 @@ export function checkAgentProps(props: {
   const service = dimensionValue('service', props.service, 'the Service dimension the agent passes to recordEvaluation');
   const version =
     props.version === undefined ? undefined : dimensionValue('version', props.version, "the Version the release's tasks write (a task definition revision or an image tag)");
-  const namespace = props.namespace === undefined ? AGENT_DEFAULT_NAMESPACE : agentNamespace(props.namespace);
+  const namespace = props.metricNamespace === undefined ? AGENT_DEFAULT_NAMESPACE : agentNamespace(props.metricNamespace);
   const confidenceThreshold = props.confidenceThreshold === undefined ? AGENT_DEFAULT_CONFIDENCE_THRESHOLD : threshold(props.confidenceThreshold);
   return { service, namespace, confidenceThreshold, version };
 }
@@ -102,8 +102,8 @@ function agentNamespace(namespace: unknown): string {
   const fail = (why: string): never => {
     throw new RollbackTriggersError(
       'RT141',
-      `namespace must be the CloudWatch namespace the agent's recordEvaluation writes to (1 to 255 printable ASCII characters), ${why} — omit it for ${JSON.stringify(AGENT_DEFAULT_NAMESPACE)}`,
-      { prop: 'namespace' },
+      `metricNamespace must be the CloudWatch namespace the agent's recordEvaluation writes to (1 to 255 printable ASCII characters), ${why} — omit it for ${JSON.stringify(AGENT_DEFAULT_NAMESPACE)}`,
+      { prop: 'metricNamespace' },
     );
   };
   if (typeof namespace !== 'string') return fail(`got ${typeof namespace}`);

@@ -108,11 +108,12 @@ export interface AgentSelfEvaluationSliProps {
   /** The agent's name: the `Service` dimension it passes to `recordEvaluation`. */
   readonly service: string;
   /**
-   * The CloudWatch namespace the agent's `recordEvaluation` writes to.
+   * The CloudWatch namespace the agent's `recordEvaluation` writes to (its `namespace`). Named
+   * `metricNamespace` here: `namespace` is a reserved word in C# (jsii JSII5018).
    *
    * @default 'RollbackTriggers/Agent'
    */
-  readonly namespace?: string;
+  readonly metricNamespace?: string;
   /**
    * The confidence below which an evaluation is bad, above 0 and at most 1. The agent's
    * `recordEvaluation` applies it (its `threshold`) when it writes `BadEvaluations`: give both the

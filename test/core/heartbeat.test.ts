@@ -48,6 +48,20 @@ describe('judgeHeartbeat: a missing beat is a failure, after the grace', () => {
     expect(heartbeatGraceSeconds({ intervalSeconds: 300, datapointsToAlarm: 2 })).toBe(600);
   });
 
+  it('during a canary (all traffic reaches the new version only at the hook) the grace counts from the hook: sparse beats at the canary share do not fail it', () => {
+    // A 10-minute canary at 10 %: the worker beats per request, twice in those 10 minutes; all traffic from minute 10.
+    const sparse = beats((m) => m === 3 || m === 8 || m >= 10);
+    for (let end = 4; end <= 14; end++) {
+      expect(judgeHeartbeat(data(sparse, end, { allTrafficAt: R + 10 * MIN })).failure, `at minute ${end}`).toBeUndefined();
+    }
+    // Counted from the release alone, the canary's silent minutes 5–7 would fail it at minute 8.
+    expect(judgeHeartbeat(data(sparse, 8)).failure).toMatch(/stopped beating/);
+    // After the hook a version that stops beating is failed on its 3rd silent minute, as before.
+    const stops = beats((m) => m < 12);
+    expect(judgeHeartbeat(data(stops, 14, { allTrafficAt: R + 10 * MIN })).failure).toBeUndefined();
+    expect(judgeHeartbeat(data(stops, 15, { allTrafficAt: R + 10 * MIN })).failure).toMatch(/stopped beating/);
+  });
+
   it('a version that beats every minute is neither failed nor pending', () => {
     for (let end = 1; end <= 30; end++) expect(judgeHeartbeat(data(always, end))).toEqual({});
   });

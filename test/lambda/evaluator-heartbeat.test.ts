@@ -51,8 +51,10 @@ describe('heartbeats during the bake', () => {
     const w = world(beating(() => false));
     await w.bake();
     expectReports(w, { accepted: ['Failed'] });
-    // The first tick (T0) reads up to T0 − 3 min = 7 minutes after the release: grace (3 min) + 3 silent minutes.
-    expect(w.accepted[0].at).toBe(T0);
+    // The hook (T0) starts 10 minutes after the release, when all traffic is on the new version: a
+    // silent interval counts only from then (a canary's share beats less), so minutes 10, 11 and 12,
+    // trusted complete at minute 13 + the 3-minute delay = T0 + 6 min.
+    expect(w.accepted[0].at).toBe(T0 + 360);
     const verdict = expectAudit(w, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' });
     expect(verdict.reasons[0]).toBe(
       'heartbeat worker: the new version has not beaten once since the release — no beat from the new version in 3 of its last 3 intervals of 1 min (3 fail it), ' +
@@ -76,8 +78,8 @@ describe('heartbeats during the bake', () => {
       await w.bake();
       expectReports(w, { accepted: ['Succeeded'] });
     }
-    // Silent for the 3-minute grace and minutes 3–6: the first tick judges minutes 4–6, all missing.
-    const late = world(beating((m) => m >= 7));
+    // Silent through the canary and minutes 10–12 after the hook: three missing intervals once all traffic is on it.
+    const late = world(beating((m) => m >= 13));
     await late.bake();
     expectReports(late, { accepted: ['Failed'] });
     expect(expectAudit(late, AuditDetailType.DEPLOYMENT_VERDICT).reasons[0]).toMatch(/^heartbeat worker: the new version has not beaten once since the release/);

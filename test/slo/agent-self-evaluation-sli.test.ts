@@ -36,7 +36,7 @@ describe('Sli.agentSelfEvaluation', () => {
 
   it('reads one version with version (the ECS task definition revision or image tag), in the namespace given', () => {
     const stack = newStack();
-    const sli = agent({ namespace: 'Acme/Agents', version: 'v42' });
+    const sli = agent({ metricNamespace: 'Acme/Agents', version: 'v42' });
     expect(sli.scope).toBe(SliScope.VERSION);
     new ServiceLevelObjective(stack, 'Slo', { sli, objectivePercent: 99 });
     expect(query(hourAlarmQueries(stack), 'bad')).toEqual({ namespace: 'Acme/Agents', metricName: 'BadEvaluations', stat: 'Sum', dimensions: { Service: 'support-agent', Version: 'v42' } });
@@ -71,9 +71,9 @@ describe('Sli.agentSelfEvaluation', () => {
       ['a 1,025-character service', { service: 'a'.repeat(1025) }, 'RT140', /got 1025 characters/],
       ['no service', { service: undefined }, 'RT140', /service must be .* got nothing/],
       ['an empty version', { version: '' }, 'RT140', /version must be the Version the release's tasks write/],
-      ['a namespace of AWS', { namespace: 'AWS/Lambda' }, 'RT141', /namespace .* not starting with "AWS\/" \(reserved for AWS services\), got "AWS\/Lambda" — omit it for "RollbackTriggers\/Agent"/],
-      ['a namespace starting with a colon', { namespace: ':agents' }, 'RT141', /not starting with ':'/],
-      ['an empty namespace', { namespace: '' }, 'RT141', /got 0 characters/],
+      ['a namespace of AWS', { metricNamespace: 'AWS/Lambda' }, 'RT141', /metricNamespace .* not starting with "AWS\/" \(reserved for AWS services\), got "AWS\/Lambda" — omit it for "RollbackTriggers\/Agent"/],
+      ['a namespace starting with a colon', { metricNamespace: ':agents' }, 'RT141', /not starting with ':'/],
+      ['an empty namespace', { metricNamespace: '' }, 'RT141', /got 0 characters/],
       ['a threshold of 0', { confidenceThreshold: 0 }, 'RT142', /confidenceThreshold must be above 0 and at most 1 .*got 0 — use the threshold the agent passes to recordEvaluation \(0\.7 by default\)/],
       ['a threshold above 1', { confidenceThreshold: 1.5 }, 'RT142', /got 1\.5/],
       ['a threshold in percent', { confidenceThreshold: 70 }, 'RT142', /got 70/],
@@ -90,7 +90,7 @@ describe('Sli.agentSelfEvaluation', () => {
 
     it('names the prop at fault for tools', () => {
       expect(expectRtError(() => agent({ confidenceThreshold: 2 }), 'RT142').prop).toBe('confidenceThreshold');
-      expect(expectRtError(() => agent({ namespace: 'AWS/X' }), 'RT141').prop).toBe('namespace');
+      expect(expectRtError(() => agent({ metricNamespace: 'AWS/X' }), 'RT141').prop).toBe('metricNamespace');
       expect(expectRtError(() => agent({ version: ' ' }), 'RT140').prop).toBe('version');
     });
   });

@@ -1,5 +1,5 @@
 import type { SloObservation } from '../audit-events';
-import { type Decision, type HookStatus, decideBake, inconclusiveStatus } from '../decision';
+import { type Decision, type HookStatus, WATCH_JUDGES, decideBake, decideBakeWith, inconclusiveStatus } from '../decision';
 import {
   MAX_EMULATED_MINUTES,
   emulate,
@@ -19,8 +19,11 @@ import { type EvaluatorSlo, HOOK_LIMIT_SECONDS, type MetricSpec } from '../evalu
 import { approvalRequest, needsApproval } from '../approval';
 import { MAX_DEADLINE_SECONDS, type TickClock, bakeDeadline, bakeWindowStart, nextWaitSeconds, parseDeadline, shadowed, tickClock } from '../bake';
 import { guardInput } from '../follow-up';
+import { PolicyIds } from '../policy-builder';
 import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId } from '../metric-queries';
 import { syntheticsFailure, syntheticsPending } from '../synthetics';
+import { heartbeatBakeData } from '../heartbeat';
+import { type HeartbeatReplay, heartbeatReplayOf } from './heartbeat-replay';
 import { HISTORY_SECONDS } from '../windows';
 import {
   POLICY_SCHEMA_VERSION,
@@ -74,7 +77,7 @@ export function simulate(input: SimulationInput): SimulationResult {
   const rollback = emulateRollbackAlarms(rollbackAlarms, emulatorOptions);
 
   const perVersion = perVersionAfter(series, release);
-  const evaluated = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, span.lastMinute, perVersion, trigger);
+  const evaluated = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, span.lastMinute, perVersion, trigger, policy);
   const evaluator = withHumanGate(evaluated, trigger, input.breakerOpen === true, clock.allTrafficMinute);
   const alarmPath = withTriggerChoice(
     alarmPathOutcome(rollback, rollbackAlarms, trigger, release, clock.nominalEndMinute, delay, perVersion.canary, span.lastMinute),
@@ -526,16 +529,19 @@ function runEvaluator(
   lastMinute: number,
   perVersion: PerVersion,
   trigger: PolicyRollbackTrigger | undefined,
+  policy: RollbackPolicy,
 ): PathOutcome {
   // The hook lasts at most an hour: later minutes are never read.
   const lastReadable = clock.allTrafficMinute + Math.ceil(HOOK_LIMIT_SECONDS / 60) + 1;
   const results = queryResultsOf(series, judged, release - HISTORY_SECONDS / 60, lastReadable);
   const health = healthReplayOf(series, trigger, clock.windowStart / 60 - HISTORY_SECONDS / 60, lastReadable);
-  const { decision, at } = firstReport(judged, results, health, clock);
-  const source = decisionSource(decision, judged, health);
+  const beats = heartbeatReplayOf(policy, trigger, series, clock.windowStart / 60 - HISTORY_SECONDS / 60, lastReadable);
+  const { decision, at } = firstReport(judged, results, health, clock, beats);
+  const source = decisionSource(decision, judged, health, beats);
   const notes = [
     ...readNotes(settings, clock, at, release, lastMinute, perVersion),
     ...health.notes,
+    ...beats.notes,
     ...health.synthetics.map((h) => syntheticsSummary(h, syntheticsWindow(clock, at))),
     ...bakeMismatch(trigger, bakeMinutes),
   ];
@@ -544,6 +550,9 @@ function runEvaluator(
 }
 
 type Report = Decision & { action: 'report' };
+
+/** The versions a replayed release has: a new one and a current one (their values only name the streams). */
+const REPLAYED_VERSIONS = { toVersion: 'canary', fromVersion: 'stable' } as const;
 
 /**
  * The series as the step Lambda's GetMetricData results, by core's query ids, every one Complete,
@@ -574,7 +583,7 @@ function syntheticsWindow(clock: BakeClock, t: Tick) {
 }
 
 /** The step Lambda's ticks, in order, up to the first whose `decideBake` reports. */
-function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, QueryResult>, health: HealthReplay, clock: BakeClock): { decision: Report; at: Tick } {
+function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, QueryResult>, health: HealthReplay, clock: BakeClock, beats: HeartbeatReplay): { decision: Report; at: Tick } {
   // A release always has a current version: the Lambda reads its arm even when it has no data.
   const arms: ArmScope[] = [
     { arm: 'canary', dimensions: {} },
@@ -592,6 +601,8 @@ function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, 
       slos,
       healthFailures,
       healthPending,
+      // A release always has a current version: its beats are the reference, as the Lambda reads them.
+      heartbeats: heartbeatBakeData(beats.specs, beats.results, { releaseAt: clock.windowStart, allTrafficAt: clock.allTrafficMinute * 60, end: t.end, versions: REPLAYED_VERSIONS }),
     });
     if (d.action === 'report') return { decision: d, at: t };
   }
@@ -612,9 +623,9 @@ function healthAt(health: HealthReplay, window: { releaseAt: number; from: numbe
 }
 
 /** The SLOs and health checks a failing or inconclusive decision names in its reasons. */
-function decisionSource(decision: Report, judged: readonly JudgedSlo[], health: HealthReplay): string | undefined {
+function decisionSource(decision: Report, judged: readonly JudgedSlo[], health: HealthReplay, beats: HeartbeatReplay): string | undefined {
   if (decision.verdict === 'pass') return undefined;
-  const names = [...judged.map((j) => j.evaluator.name), ...health.names.map((n) => `health check ${n}`)];
+  const names = [...judged.map((j) => j.evaluator.name), ...health.names.map((n) => `health check ${n}`), ...beats.names.map((n) => `heartbeat ${n}`)];
   return names.filter((name) => decision.reasons.some((r) => r.startsWith(`${name}: `))).join(', ') || (decision.verdict === 'fail' ? 'health check' : 'evaluator');
 }
 
@@ -746,16 +757,20 @@ function replayGuardWindow(
     const t = tickClock(now, start, settings.metricDelaySeconds);
     // As the guard's health checks judge: runs since the success against the hour before it.
     const { healthFailures, healthPending } = healthAt(health, { releaseAt: start, from: start, to: t.end });
-    const d = decideBake({
-      config,
-      bakedSeconds: t.bakedSeconds,
-      hookAgeSeconds: t.hookAgeSeconds,
-      deadlineSeconds: deadline - start,
-      lifecycleEvent: 'AfterAllowTraffic',
-      slos: bakeDataFor(slos, arms, results, start, t.end),
-      healthFailures,
-      healthPending,
-    });
+    // The guard's judges (none beside the SLOs' rules: no comparison, no heartbeat), as guard.ts gives them.
+    const d = decideBakeWith(
+      {
+        config,
+        bakedSeconds: t.bakedSeconds,
+        hookAgeSeconds: t.hookAgeSeconds,
+        deadlineSeconds: deadline - start,
+        lifecycleEvent: 'AfterAllowTraffic',
+        slos: bakeDataFor(slos, arms, results, start, t.end),
+        healthFailures,
+        healthPending,
+      },
+      WATCH_JUDGES,
+    );
     if (d.action === 'report') return guardOutcome(d, t, start, durationSeconds, lastMinute, trigger?.shadow === true, health.notes);
     if (now >= deadline) throw new Error('internal: the guard window replay did not reach a decision by its deadline');
   }
@@ -1119,7 +1134,6 @@ function sharedBurn(m: RollbackAlarmModel, release: number, last: number, delay:
 
 function pagingOutcome(result: EmulationResult, policy: RollbackPolicy, release: number): PathOutcome {
   const severities = result.alarms.filter((a) => a.kind === 'severity' && a.severity === 'page');
-  const tiers = result.alarms.filter((a) => a.kind === 'tier' && a.severity === 'page');
   const notes = policy.slos
     .filter((s) => s.sli?.scope !== undefined && s.sli.scope !== 'blended')
     .map((s) => `SLO ${s.name} measures ${s.sli.scope} traffic; its alarms were replayed on the blended entries`);
@@ -1142,9 +1156,13 @@ function pagingOutcome(result: EmulationResult, policy: RollbackPolicy, release:
   }
   const firing = severities.filter((s) => first.states[s.id] === 'ALARM');
   const reasons = [`${firing.map((s) => s.id).join(', ')} in ALARM at minute ${first.minute} on blended traffic (pages the on-call; paging never rolls back)`];
+  // Which page tiers fire, from the window alarms (every layout has them; only per-tier has a composite per tier).
+  const tiers = policy.slos.flatMap((slo) =>
+    slo.tiers.filter((t) => t.severity === 'page').map((t) => ({ id: PolicyIds.tierComposite(slo.path, t.name), children: [t.longAlarm, t.shortAlarm] })),
+  );
   for (const tier of tiers) {
-    if (first.states[tier.id] !== 'ALARM') continue;
-    const children = (tier.children ?? []).map((c) => {
+    if (!tier.children.every((c) => first.states[c] === 'ALARM')) continue;
+    const children = tier.children.map((c) => {
       const v = first.values[c];
       const threshold = result.alarms.find((a) => a.id === c)?.threshold;
       return `${c} ${typeof v === 'number' ? `${fmt(v)}×` : 'no datapoint'}${threshold !== undefined ? ` (≥ ${fmt(threshold)}×)` : ''}`;

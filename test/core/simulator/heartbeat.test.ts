@@ -63,9 +63,12 @@ describe('heartbeats in a replay', () => {
     expect(evaluatorOf(run(withBeats(() => true)))).toMatchObject({ verdict: 'pass', status: 'Succeeded' });
   });
 
-  it('gives a new version the grace: first beats 4 minutes after the release pass, 7 minutes after fail', () => {
+  it('gives a new version the grace and the canary: first beats 4 or 7 minutes after the release pass, silence 3 minutes into all traffic fails', () => {
     expect(evaluatorOf(run(withBeats((m) => m >= 4)))).toMatchObject({ verdict: 'pass' });
-    expect(evaluatorOf(run(withBeats((m) => m >= 7)))).toMatchObject({ verdict: 'fail', minute: 10 });
+    // Before all traffic is on the new version (the canary's 10 minutes) a silent minute does not count.
+    expect(evaluatorOf(run(withBeats((m) => m >= 7)))).toMatchObject({ verdict: 'pass' });
+    // Minutes 10–13 silent once all traffic is on it: failed, 3 missing intervals plus the metric delay after minute 10.
+    expect(evaluatorOf(run(withBeats((m) => m >= 14)))).toMatchObject({ verdict: 'fail' });
   });
 
   it('a silence both versions share is inconclusive, not the release\'s', () => {
