@@ -1,6 +1,7 @@
+import type { LogPatternSliProps } from './sli';
 import { Names, Token } from 'aws-cdk-lib';
-import { IMetric, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import { IFilterPattern, ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { IFilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { RollbackTriggersError } from '../core/errors';
 import { describeProp } from '../private/errors';
@@ -17,17 +18,8 @@ export const LOG_PATTERN_DEFAULT_NAMESPACE = 'RollbackTriggers/LogPatterns';
 /** The dimension the per-version metric filters publish the line's version under. */
 export const LOG_PATTERN_VERSION_DIMENSION = 'Version';
 
-/** What `Sli.logPattern` is given, as it reads it (its props interface is in sli.ts). */
-export interface LogPatternInput {
-  readonly logGroup: ILogGroup;
-  readonly badPattern: IFilterPattern;
-  readonly totalPattern?: IFilterPattern;
-  readonly totalMetric?: IMetric;
-  readonly versionField?: string;
-  readonly metricNamespace?: string;
-  readonly badMetricName?: string;
-  readonly totalMetricName?: string;
-}
+/** What `Sli.logPattern` is given: its props, whose interface is in sli.ts with the factory. */
+export type LogPatternInput = Omit<LogPatternSliProps, 'description'>;
 
 /** The SLI's metric filters and the counts they publish, blended and (with `versionField`) per version. */
 export interface LogPatternFilters {
