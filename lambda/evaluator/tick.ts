@@ -109,9 +109,11 @@ async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickCloc
   const results = read?.results ?? new Map();
   const slos = sloEvidence(rt.config, arms!, results, windowStart!, clock.end, failure);
   const health = await runHealthChecks(rt, state, results, failure, clock.end);
-  // The grace counts from the hook's start, when all traffic is on the new version (AfterAllowTraffic),
-  // not from the release: during a canary a worker that beats per request beats at the canary's share.
-  const beats = reading ? reading.evidence(heartbeats, results, { releaseAt: windowStart!, allTrafficAt: state.hookStartedAt, end: clock.end, versions }, failure) : [];
+  // No interval that starts before all traffic is on the new version counts as missing: during a
+  // canary a worker that beats per request beats at the canary's share. That moment is the hook's
+  // start at AfterAllowTraffic only (at ECS AfterAllowTestTraffic production is still on the original).
+  const allTrafficAt = state.context?.lifecycleEvent === 'AfterAllowTraffic' ? state.hookStartedAt : undefined;
+  const beats = reading ? reading.evidence(heartbeats, results, { releaseAt: windowStart!, allTrafficAt, end: clock.end, versions }, failure) : [];
   return { slos, health, heartbeats: beats, readProblems: [...(failure ? [failure] : []), ...health.problems], notes: readNotes(read) };
 }
 

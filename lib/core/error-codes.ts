@@ -117,7 +117,11 @@ export const ERROR_CODES = {
     source: 'synth',
   },
   RT121: { meaning: 'sloName is empty, blank or a token', prop: 'sloName', source: 'synth' },
-  RT122: { meaning: 'two SLOs of one stack have the same sloName (the plan, the simulator and the evaluator tell SLOs apart by name)', prop: 'sloName', source: 'synth' },
+  RT122: {
+    meaning: 'two SLOs of one stack, or an SLO and a ServiceLevelObjectiveGroup, have the same name (the plan, the simulator and the evaluator tell them apart by name)',
+    prop: 'sloName',
+    source: 'synth',
+  },
   RT123: { meaning: 'a severity is not AlertSeverity.PAGE or AlertSeverity.TICKET', prop: 'severity', source: 'synth' },
   RT124: { meaning: 'an SLO has no sli', prop: 'sli', source: 'synth' },
   RT125: {

@@ -219,8 +219,10 @@ export function judgeHeartbeat(data: HeartbeatBakeData): HeartbeatJudgement {
   const whose = h.versionDimension === undefined ? 'the service' : 'the new version';
   // The last N whole intervals before `end`, newest first; those starting in the grace never count as missing.
   const missing: boolean[] = [];
+  let judged = 0;
   for (let k = 1; k <= h.evaluationPeriods; k++) {
     const from = data.end - k * interval;
+    if (from >= graceEnd) judged += 1;
     missing.push(from >= graceEnd && beatsIn(data.beats, from, from + interval) === 0);
   }
   const missed = missing.filter(Boolean).length;
@@ -246,6 +248,12 @@ export function judgeHeartbeat(data: HeartbeatBakeData): HeartbeatJudgement {
   }
   if (sinceRelease === 0) {
     return { pending: `${name}: no beat from ${whose} since the release yet (a missing beat counts once the grace of ${formatSeconds(grace)} after the release is over)` };
+  }
+  // No interval after the grace and the full shift judged yet: nothing says the worker still beats
+  // (a beat during a canary, or before a hang at the shift, is no evidence). RT349 guarantees the
+  // grace, an interval and the metric delay fit before the deadline, so this always resolves.
+  if (judged === 0) {
+    return { pending: `${name}: no interval of ${formatSeconds(interval)} after the grace and the full traffic shift has been judged yet: waiting for one` };
   }
   if (missing[0]) {
     return { pending: `${name}: no beat from ${whose} in its latest interval of ${formatSeconds(interval)} (${missed} missing of the ${h.datapointsToAlarm} that fail it): waiting for the next beat` };

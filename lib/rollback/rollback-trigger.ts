@@ -32,6 +32,7 @@ import {
 import { GUARD_GRACE_SECONDS, SECONDARY_ACT_SECONDS, type GuardSettings, type SecondarySettings } from '../core/follow-up';
 import { StarterEnv, StateChangeEnv, TIME_TO_RECOVERY_METRIC } from '../core/handler-env';
 import { CODEDEPLOY_EVENT_SOURCE, DEPLOYMENT_STATE_CHANGE_DETAIL_TYPE, HANDLED_DEPLOYMENT_STATES } from '../core/handler-events';
+import { buildHeartbeatQueries } from '../core/heartbeat';
 import { queriesPerTick, validateQueriesPerTick } from '../core/metric-queries';
 import {
   POLICY_METADATA_TYPE,
@@ -1083,7 +1084,9 @@ export class RollbackTrigger extends Construct {
       targetGroups: target.evaluatorTargetGroups(),
     };
     // Each tick reads everything in one GetMetricData call: one consistent snapshot.
-    validateQueriesPerTick(`${this.node.path}: the evaluator`, queriesPerTick(config));
+    // The bake's tick reads its heartbeats in the same call (two queries each per version: the new one's and the current one's).
+    const heartbeatQueries = buildHeartbeatQueries(config.heartbeats, { toVersion: 'new', fromVersion: 'current' }).length;
+    validateQueriesPerTick(`${this.node.path}: the evaluator`, queriesPerTick(config) + heartbeatQueries);
     return config;
   }
 

@@ -1,4 +1,4 @@
-import { Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnElement, Lazy, Stack } from 'aws-cdk-lib';
 import { AlarmRule, CfnCompositeAlarm, CompositeAlarm, IAlarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import { compositeRule, validateAlarmDescription, validateAlarmName, validateAlarmNamePart, validateComposite } from '../core/cloudwatch-limits';
@@ -190,16 +190,34 @@ export class ServiceLevelObjectiveGroup extends Construct {
     return compositeRule('OR', groups);
   }
 
+  /** A rule over generated alarm names whose estimated length passes PutCompositeAlarm's limit: a warning (the names are only known at deploy). */
+  private warnGeneratedRuleLength(severity: 'page' | 'ticket'): void {
+    const stack = Stack.of(this);
+    if (isUnresolved(stack.stackName)) return;
+    const estimate = this.rule(severity, (a) => a.literalName ?? `${stack.stackName}-${stack.getLogicalId(a.alarm.node.defaultChild as CfnElement)}-${'x'.repeat(GENERATED_NAME_SUFFIX - 1)}`).length;
+    if (estimate > MAX_RULE_LENGTH) {
+      Annotations.of(this).addWarningV2(
+        'cdk-rollback-triggers:groupRuleLength',
+        `The ${severity} composite of group ${this.groupName} names ${this.memberPaths.length} SLOs' window alarms by names CloudFormation generates; their rule is estimated at ` +
+          `${estimate} characters, above the 10,240 PutCompositeAlarm allows — set alarmNamePrefix on the members (short literal names), split the group, or acknowledge this warning.`,
+      );
+    }
+  }
+
   /** At synth, with every member joined: at most 100 alarms per composite, and its rule's length when names are literal. */
   private validateRules(): string[] {
     const errors: string[] = [];
     if (this.members.length === 0) {
       errors.push(`[RT132] group ${this.groupName} has no member SLO: give an SLO \`group: \` this group, or remove it`);
+    } else if (this.props.suppressTicketsWhilePaging && (!this.composites.has('page') || !this.composites.has('ticket'))) {
+      // As for an SLO (RT125): suppression needs a page and a ticket composite, or it never acts.
+      errors.push(`[RT132] suppressTicketsWhilePaging silences the group's ticket alarm while it pages, but no member of group ${this.groupName} has a ${this.composites.has('page') ? 'ticket' : 'page'} tier — add one or remove suppressTicketsWhilePaging`);
     }
     for (const severity of ['page', 'ticket'] as const) {
       const members = this.terms.get(severity) ?? [];
       const alarms = members.flatMap((m) => m.alarms.flat());
       const literal = alarms.every((a) => a.literalName !== undefined) ? this.rule(severity, (a) => a.literalName) : undefined;
+      if (literal === undefined) this.warnGeneratedRuleLength(severity);
       try {
         validateComposite(`the ${severity} composite of group ${this.groupName} (${members.length} SLOs)`, alarms.length, literal);
       } catch (e) {
@@ -209,6 +227,14 @@ export class ServiceLevelObjectiveGroup extends Construct {
     return errors;
   }
 }
+
+/**
+ * Names CloudFormation generates for alarms are not documented; they have been observed as
+ * `<stack name>-<logical id>-<13 characters>`. The estimate only warns (PutCompositeAlarm refuses a
+ * rule over 10,240 characters at deploy).
+ */
+const GENERATED_NAME_SUFFIX = 14;
+const MAX_RULE_LENGTH = 10_240;
 
 /** The name an SLO holds in its stack (set by ServiceLevelObjective; the same global symbol). */
 const SLO_NAME_CLAIM = Symbol.for('cdk-rollback-triggers.ServiceLevelObjective.sloName');

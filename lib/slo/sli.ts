@@ -125,9 +125,9 @@ export interface AgentSelfEvaluationSliProps {
   /**
    * Measure one version's evaluations only (the `Version` dimension). On Lambda leave it out: the
    * agent writes its executed version (`AWS_LAMBDA_FUNCTION_VERSION`), and a `RollbackTrigger` on
-   * the alias reads the deployed version's evaluations by itself. On ECS give the value the
-   * release's tasks pass to `recordEvaluation` as `version` (its task definition revision or image
-   * tag): the trigger's rollback alarm then watches that release's evaluations.
+   * the alias reads the deployed version's evaluations by itself. A `RollbackTrigger` on an ECS
+   * service refuses a declared version (RT148): it is fixed at synth, and CodeDeploy releases task
+   * sets the app does not name. Declared, it suits an SLO that only pages on one version.
    *
    * @default - every version's evaluations (the `[Service]` dimension set), blended
    */
@@ -397,8 +397,8 @@ export class Sli {
    * (every version, blended) or, with `version`, that version's own evaluations. A `RollbackTrigger`
    * on a Lambda alias reads the deployed version's evaluations (`Version` = the version number the
    * agent writes from `AWS_LAMBDA_FUNCTION_VERSION`, the `ExecutedVersion` of Lambda's own metrics)
-   * and compares them with the rest of the agent's. On ECS the agent writes its task definition
-   * revision or image tag as `Version`; declare the release's value as `version`.
+   * and compares them with the rest of the agent's. On an ECS trigger give it without `version`
+   * (a declared version is refused there, RT148: CodeDeploy releases task sets the app does not name).
    *
    * Its kind is `BUSINESS_FAILURE`: a bad evaluation is not a failed invocation (the simulator
    * reads it from a series' `failures`).

@@ -62,8 +62,21 @@ describe('judgeHeartbeat: a missing beat is a failure, after the grace', () => {
     expect(judgeHeartbeat(data(stops, 15, { allTrafficAt: R + 10 * MIN })).failure).toMatch(/stopped beating/);
   });
 
+  it('never passes before one interval after the grace and the shift has been judged: a worker that beat in the canary and hung at the shift is pending, then failed', () => {
+    const five: HeartbeatSpec = { ...SPEC, intervalSeconds: 300 };
+    // Beats at minutes 0 and 4 of a 5-minute canary, nothing once all traffic is on it (minute 5).
+    const hung = beats((m) => m === 0 || m === 4);
+    const at = (end: number) => judgeHeartbeat({ ...data(hung, end, { allTrafficAt: R + 5 * MIN }), heartbeat: five });
+    // Grace 15 min: at minute 15 no interval starts at or after it — no evidence either way, so no pass.
+    expect(at(15)).toEqual({ pending: 'heartbeat worker: no interval of 5 min after the grace and the full traffic shift has been judged yet: waiting for one' });
+    expect(bake({ ...data(hung, 15, { allTrafficAt: R + 5 * MIN }), heartbeat: five })).not.toMatchObject({ status: 'Succeeded' });
+    expect(at(30).failure).toMatch(/stopped beating/);
+  });
+
   it('a version that beats every minute is neither failed nor pending', () => {
-    for (let end = 1; end <= 30; end++) expect(judgeHeartbeat(data(always, end))).toEqual({});
+    for (let end = 4; end <= 30; end++) expect(judgeHeartbeat(data(always, end))).toEqual({});
+    // Before the first whole interval after the 3-minute grace there is no evidence yet: pending, never a pass.
+    for (let end = 1; end <= 3; end++) expect(judgeHeartbeat(data(always, end)).pending).toMatch(/no interval of 1 min after the grace .* judged yet/);
   });
 
   it('a version that never beats waits through the grace, then fails on the 3rd missing minute after it — not "no data"', () => {

@@ -1,5 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -177,6 +177,21 @@ describe('ServiceLevelObjectiveGroup: SLOs of one service sharing one page and o
     expect(expectRtError(() => new ServiceLevelObjective(stack, 'Svc', { sli: errorRatio('B'), objectivePercent: 99.9, sloName: 'Service', group }), 'RT122').message).toMatch(
       /sloName "Service" is already the name of Shop\/Service/,
     );
+  });
+
+  it('warns when the rule over generated alarm names would likely pass 10,240 characters, and refuses suppression the group cannot apply', () => {
+    const stack = newStack('A-stack-name-long-enough-that-generated-alarm-names-are-long-too');
+    const group = new ServiceLevelObjectiveGroup(stack, 'Fleet');
+    for (let i = 0; i < 25; i++) new ServiceLevelObjective(stack, `Service${i}`, { sli: errorRatio(`S${i}`), objectivePercent: 99.9, group, tiers: [BurnRateTier.PAGE_1H, BurnRateTier.PAGE_6H] });
+    Template.fromStack(stack);
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('page composite of group Fleet names 25 SLOs'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0].entry.data)).toMatch(/estimated at 1\d,\d*|estimated at 1\d{4} characters/);
+
+    const ticketsOnly = newStack('T');
+    const quiet = new ServiceLevelObjectiveGroup(ticketsOnly, 'Quiet', { suppressTicketsWhilePaging: true });
+    new ServiceLevelObjective(ticketsOnly, 'Slow', { sli: errorRatio('Slow'), objectivePercent: 99.9, group: quiet, tiers: [BurnRateTier.TICKET_1D] });
+    expect(() => Template.fromStack(ticketsOnly)).toThrow(/\[RT132\] suppressTicketsWhilePaging .* no member of group Quiet has a page tier/);
   });
 
   it('refuses at synth a group whose page rule would name more than 100 alarms (26 members of two page tiers)', () => {
