@@ -1,5 +1,6 @@
-import type { SliKind } from '../core';
-import type { DeploymentShape, EvaluatorSettings, MinuteCounts, SeriesEntry } from '../core/simulator';
+import { RollbackTriggersError, type SliKind } from '../core';
+import type { DeploymentShape, EvaluatorSettings, HeartbeatMinute, MinuteCounts, SeriesEntry } from '../core/simulator';
+import { validateSeries } from '../core/simulator/validate';
 import { flagError, seriesError } from './input-error';
 import { parseJsonText, readTextFile } from './text-file';
 
@@ -9,7 +10,9 @@ import { parseJsonText, readTextFile } from './text-file';
  * SLO), blended and optionally per version, in JSON (which may also carry the release minute, the
  * deployment shape and an inline policy) or CSV (`failures`, `stable_failures`, `canary_failures`
  * and the like; the rest comes from flags). Both may carry Synthetics canaries' runs (`synthetics`:
- * canary name → SuccessPercent; CSV columns `synthetics:<canary name>`). Documented in
+ * canary name → SuccessPercent; CSV columns `synthetics:<canary name>`) and heartbeats' beats
+ * (`heartbeats`: heartbeat name → { canary?, stable?, blended? }; CSV columns
+ * `heartbeat:<name>:canary|stable|blended`). Documented in
  * docs/simulator.md ("The JSON series format", "The CSV format"). Every problem is an
  * {@link InputError} naming the file, the CSV line or JSON entry and minute, and the field.
  */
@@ -69,9 +72,12 @@ const SLI_KINDS: readonly SliKind[] = ['error-ratio', 'success-ratio', 'latency'
 const COUNT_FIELDS = ['requests', 'errors', 'slow', 'failures'] as const;
 /** The optional counts: summed from the versions only when every version gives them. */
 const OPTIONAL_COUNTS = ['slow', 'failures'] as const;
-const ENTRY_FIELDS = ['minute', ...COUNT_FIELDS, 'stable', 'canary', 'synthetics'];
+const ENTRY_FIELDS = ['minute', ...COUNT_FIELDS, 'stable', 'canary', 'synthetics', 'heartbeats'];
 /** CSV columns of Synthetics canaries: `synthetics:<canary name>`, the run's SuccessPercent. */
 const SYNTHETICS_COLUMN = /^synthetics:/i;
+/** CSV columns of heartbeats: `heartbeat:<heartbeat name>:<stream>`, that stream's beats in the minute. */
+const HEARTBEAT_COLUMN = /^heartbeat:(.*):([^:]*)$/i;
+const HEARTBEAT_STREAMS: readonly (keyof HeartbeatMinute)[] = ['canary', 'stable', 'blended'];
 const TOP_FIELDS = ['$schema', 'description', 'releaseMinute', 'deployment', 'slos', 'rollback', 'evaluator', 'ingestionDelayMinutes', 'series'];
 const EVALUATOR_FIELDS: Record<keyof EvaluatorSettings, 'number' | 'boolean' | 'action'> = {
   tickSeconds: 'number',
@@ -118,7 +124,8 @@ export function parseJsonSeries(file: string, text: string): SeriesFile {
       const runs = object(v, file, where, 'synthetics (canary name → SuccessPercent)');
       return Object.fromEntries(Object.entries(runs).map(([canary, value]) => [canary, successPercent(read(`synthetics.${canary}`, value)!, file, where, `synthetics.${canary}`)]));
     });
-    series.push({ ...buildEntry(minute, entry, file, where, read), ...(synthetics ? { synthetics } : {}) });
+    const heartbeats = optional(entry.heartbeats, (v) => checkHeartbeats(v, file, where, jsonHeartbeatField));
+    series.push({ ...buildEntry(minute, entry, file, where, read), ...(synthetics ? { synthetics } : {}), ...(heartbeats ? { heartbeats } : {}) });
   });
   checkSeries(series, file, locate);
 
@@ -298,25 +305,38 @@ function readCsvHeader(lines: readonly string[], file: string): CsvHeader {
   if (separator !== undefined) {
     throw seriesError(`the header is separated by ${separator === ';' ? 'semicolons' : 'tabs'}; CSV columns are separated by commas ("minute,requests,errors")`, file, where);
   }
-  // Column names are case-insensitive; a Synthetics canary's name is kept as written.
+  // Column names are case-insensitive; a Synthetics canary's or a heartbeat's name is kept as written.
   const columns = splitCsvLine(lines[index], file, where).map((c) => {
     const name = c.trim();
-    return SYNTHETICS_COLUMN.test(name) ? `synthetics:${name.slice('synthetics:'.length).trim()}` : name.toLowerCase();
+    if (SYNTHETICS_COLUMN.test(name)) return `synthetics:${name.slice('synthetics:'.length).trim()}`;
+    const heartbeat = HEARTBEAT_COLUMN.exec(name);
+    if (heartbeat) return heartbeatColumn(heartbeat[1].trim(), heartbeat[2].trim().toLowerCase());
+    return /^heartbeat:/i.test(name) ? name : name.toLowerCase();
   });
   const seen = checkColumnNames(columns, file, where);
   checkColumnSet(columns, seen, file, where);
   return { index, columns, seen };
 }
 
-/** Each column known (or a named Synthetics canary) and given once; returns the set of them. */
+/** Each column known (or a named Synthetics canary, or a named heartbeat's stream) and given once; returns the set of them. */
 function checkColumnNames(columns: readonly string[], file: string, where: string): Set<string> {
   const seen = new Set<string>();
   for (const column of columns) {
     if (column === 'synthetics:') {
       throw seriesError('column "synthetics:" names no canary; name it synthetics:<canary name>, as the CanaryName dimension', file, where);
     }
-    if (!CSV_COLUMNS.includes(column) && !SYNTHETICS_COLUMN.test(column)) {
-      throw seriesError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>`, file, where);
+    const heartbeat = HEARTBEAT_COLUMN.exec(column);
+    if (!heartbeat && /^heartbeat:/i.test(column)) {
+      throw seriesError(`column "${column}" names no stream; name it heartbeat:<heartbeat name>:canary|stable|blended`, file, where);
+    }
+    if (heartbeat && heartbeat[1] === '') {
+      throw seriesError(`column "${column}" names no heartbeat; name it heartbeat:<heartbeat name>:canary|stable|blended, the HeartbeatTrigger's construct id`, file, where);
+    }
+    if (heartbeat && !HEARTBEAT_STREAMS.includes(heartbeat[2] as keyof HeartbeatMinute)) {
+      throw seriesError(`column "${column}" ends in "${heartbeat[2]}", not a stream: end it in :canary, :stable or :blended (the beats of the new version, the current one, or both)`, file, where);
+    }
+    if (!CSV_COLUMNS.includes(column) && !SYNTHETICS_COLUMN.test(column) && !heartbeat) {
+      throw seriesError(`unknown column "${column}"; the columns are ${CSV_COLUMNS.join(', ')}, synthetics:<canary name>, heartbeat:<name>:canary|stable|blended`, file, where);
     }
     if (seen.has(column)) throw seriesError(`column "${column}" appears twice`, file, where);
     seen.add(column);
@@ -356,8 +376,9 @@ function csvEntry(line: string, header: CsvHeader, clock: CsvClock, file: string
     : wholeNumber(cellNumber(row.minute, file, where, 'minute'), file, where, 'minute');
   const counts = csvCounts(row, header.seen, file, where);
   const synthetics = csvSynthetics(row, header.columns, file, where);
+  const heartbeats = csvHeartbeats(row, header.columns, file, where);
   const entry = buildEntry(minute, counts, file, where, (_field, value) => value as number | undefined, '_');
-  return Object.keys(synthetics).length > 0 ? { ...entry, synthetics } : entry;
+  return { ...entry, ...(Object.keys(synthetics).length > 0 ? { synthetics } : {}), ...(heartbeats ? { heartbeats } : {}) };
 }
 
 /** A row's timestamp as minutes after the first row's, which sets the clock. */
@@ -397,6 +418,58 @@ function csvSynthetics(row: Record<string, string>, columns: readonly string[], 
     if (value !== undefined) synthetics[column.slice('synthetics:'.length)] = successPercent(value, file, where, column);
   }
   return synthetics;
+}
+
+/** The column of one heartbeat's stream, as the header is read: `heartbeat:Worker:canary`. */
+function heartbeatColumn(name: string, stream: string): string {
+  return `heartbeat:${name}:${stream}`;
+}
+
+/** The row's heartbeat beats by heartbeat name and stream; an empty cell is no beat. Undefined when the row has none. */
+function csvHeartbeats(row: Record<string, string>, columns: readonly string[], file: string, where: string): Record<string, HeartbeatMinute> | undefined {
+  const heartbeats: Record<string, Record<string, number>> = {};
+  for (const column of columns) {
+    const match = HEARTBEAT_COLUMN.exec(column);
+    if (!match) continue;
+    const value = cellNumber(row[column], file, where, column);
+    if (value !== undefined) (heartbeats[match[1]] ??= {})[match[2]] = value;
+  }
+  if (Object.keys(heartbeats).length === 0) return undefined;
+  return checkHeartbeats(heartbeats, file, where, (name, stream) => (name === undefined || stream === undefined ? 'heartbeats' : heartbeatColumn(name, stream)));
+}
+
+/** `heartbeats.Worker.canary`: the JSON field of a heartbeat, of one of its minutes or of one stream. */
+function jsonHeartbeatField(name?: string, stream?: string): string {
+  return ['heartbeats', name, stream].filter((s) => s !== undefined).join('.');
+}
+
+/**
+ * One entry's heartbeats checked by the simulator's own rule (validateSeries, RT703: objects of
+ * whole beat counts ≥ 0), its error re-raised as a series-file error naming the file, the entry and
+ * the field (`field(name, stream)`: the JSON path or the CSV column), so the two cannot disagree.
+ */
+function checkHeartbeats(value: unknown, file: string, where: string, field: (name?: string, stream?: string) => string): Record<string, HeartbeatMinute> {
+  const probe = { minute: 0, requests: 0, errors: 0, heartbeats: value } as unknown as SeriesEntry;
+  try {
+    validateSeries([probe], false);
+  } catch (e) {
+    if (!(e instanceof RollbackTriggersError)) throw e;
+    // The core names the entry ("series entry 0 (minute 0): ") and then the field (`heartbeats.Worker.canary must be …`).
+    const message = e.detail.replace(/^series entry 0 \(minute 0\): /, '');
+    const fields: Array<[string, string?, string?]> = [['heartbeats']];
+    for (const [name, minute] of isObject(value) ? Object.entries(value) : []) {
+      fields.push([`heartbeats.${name}`, name]);
+      for (const stream of isObject(minute) ? Object.keys(minute) : []) fields.push([`heartbeats.${name}.${stream}`, name, stream]);
+    }
+    const named = fields.filter(([path]) => message.startsWith(`${path} `)).sort((a, b) => b[0].length - a[0].length)[0];
+    if (named === undefined) throw seriesError(message, file, where, field());
+    throw seriesError(message.slice(named[0].length + 1), file, where, field(named[1], named[2]));
+  }
+  return value as Record<string, HeartbeatMinute>;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Splits one CSV line; double-quoted fields may hold commas and doubled quotes. */
