@@ -16,10 +16,11 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import ts from 'typescript';
+import { parseArgs } from './bundle.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = 'lib/runtime/index.ts';
@@ -191,24 +192,8 @@ export async function bundleRuntime({ outdir = join(ROOT, 'runtime'), quiet = fa
   return info;
 }
 
-function parseArgs(argv) {
-  const args = { quiet: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--outdir') args.outdir = argv[++i];
-    else if (a.startsWith('--outdir=')) args.outdir = a.slice('--outdir='.length);
-    else if (a === '--quiet') args.quiet = true;
-    else throw new Error(`unknown argument ${a} (usage: node scripts/bundle-runtime.mjs [--outdir <dir>] [--quiet])`);
-  }
-  if (args.outdir !== undefined) {
-    if (!args.outdir) throw new Error('--outdir needs a directory');
-    args.outdir = isAbsolute(args.outdir) ? args.outdir : resolve(process.cwd(), args.outdir);
-  }
-  return args;
-}
-
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
-  bundleRuntime(parseArgs(process.argv.slice(2))).catch((err) => {
+  bundleRuntime(parseArgs(process.argv.slice(2), 'scripts/bundle-runtime.mjs')).catch((err) => {
     console.error(`bundle-runtime failed: ${err instanceof Error ? err.message : err}`);
     process.exit(1);
   });

@@ -202,14 +202,15 @@ export async function bundle({ outdir = join(ROOT, 'assets'), quiet = false } = 
   return manifest;
 }
 
-function parseArgs(argv) {
+/** `[--outdir <dir>] [--quiet]`, the arguments of this script and of scripts/bundle-runtime.mjs. */
+export function parseArgs(argv, script = 'scripts/bundle.mjs') {
   const args = { quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--outdir') args.outdir = argv[++i];
     else if (a.startsWith('--outdir=')) args.outdir = a.slice('--outdir='.length);
     else if (a === '--quiet') args.quiet = true;
-    else throw new Error(`unknown argument ${a} (usage: node scripts/bundle.mjs [--outdir <dir>] [--quiet])`);
+    else throw new Error(`unknown argument ${a} (usage: node ${script} [--outdir <dir>] [--quiet])`);
   }
   if (args.outdir !== undefined) {
     if (!args.outdir) throw new Error('--outdir needs a directory');

@@ -2,11 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { LambdaDeploymentConfig } from 'aws-cdk-lib/aws-codedeploy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeartbeatTrigger, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../lib';
+import { HeartbeatTrigger, RollbackTarget, RollbackTrigger } from '../../lib';
 import { parseCsvSeries, parseJsonSeries } from '../../lib/cli/series-file';
-import { lambdaFunction, liveAlias } from '../helpers';
+import { lambdaCanary } from '../helpers';
 import { run, tempDir } from './simulate-helpers';
 
 // Heartbeats in series files: JSON `heartbeats` (heartbeat name → { canary?, stable?, blended? }) and
@@ -65,13 +65,7 @@ describe('rollback-triggers simulate: a synthesized HeartbeatTrigger replayed fr
   beforeAll(() => {
     const app = new App({ outdir: tmp.dir });
     const stack = new Stack(app, 'Workers');
-    const alias = liveAlias(stack, lambdaFunction(stack));
-    const group = new LambdaDeploymentGroup(stack, 'Deployment', {
-      alias,
-      deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
-      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-    });
-    const slo = new ServiceLevelObjective(stack, 'Availability', { sli: Sli.lambdaAvailability(alias), objectivePercent: 99.9 });
+    const { alias, group, slo } = lambdaCanary(stack, { deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES });
     const worker = new HeartbeatTrigger(stack, 'Worker', {
       metric: new Metric({ namespace: 'Workers', metricName: 'Heartbeat', dimensionsMap: { Service: 'orders' } }),
       versionDimension: 'Version',
