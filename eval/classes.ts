@@ -241,7 +241,11 @@ export const SCENARIO_CLASSES: readonly ScenarioClass[] = [
     policy: 'availability-canary5',
     deployment: canary(10, 5),
     // At the threshold's edge the events needed to tell the burn from 14.4× grow as 1 ÷ (excess)²:
-    // 3 minutes of a 10 % canary (300 requests, ~5 errors) cannot; the bake's 10 minutes can.
+    // 3 minutes of a 10 % canary (300 requests, ~5 errors) cannot. Within 10 minutes the evaluator
+    // fails it once the new version is significantly worse than the current one and its counts do
+    // not exclude the page rate (PAGE_RATE_NOT_EXCLUDED_P); a canary that drew too few errors to be
+    // significantly worse leaves it to the solo short window (13 min: shift at 5, 5 min alone, 3 min
+    // metric delay) — under 1 % of seeds over seeds 1…1000.
     target: { kind: 'detect', withinMinutes: 10, why: 'just over the threshold: the 10-min target, not the 3-min one (300 requests cannot tell 17× from 14.4×)' },
     draw: (rng) => {
       const ratio = uniformBetween(rng, 1.15, 1.4) * PAGE_ERROR_RATIO;

@@ -539,6 +539,16 @@ interface SloJudgement {
  */
 export const DECISIVE_P_VALUE = 1e-4;
 
+/**
+ * Once the new version is shown significantly worse than the current one on the minutes both
+ * served, a window counts as burning at the page rate unless a page-rate burn would leave this few
+ * bad events with probability at most this (one-sided: P(X ≤ bad | total, page-rate ratio)). The
+ * point estimate alone (burn ≥ F) catches a burn just over F about half the time per look: 15 %
+ * over the 14.4× page rate needs ~250 bad events to read above F with 99 % confidence, 15 minutes
+ * of a thousand requests a minute. Measured with `npm run eval:seeds` (slow-burn-over-page).
+ */
+export const PAGE_RATE_NOT_EXCLUDED_P = 0.05;
+
 /** The windows of one SLO: cut from its timeline, or, without one, every minute since the release as paired. */
 function windowsFor(data: SloBakeData, baselineReadable: boolean): SloWindows {
   const { slo } = data;
@@ -674,17 +684,22 @@ function judgeFewEvents({ slo, w, factor }: JudgingCase, canary: Counts): SloJud
 function judgePaired({ slo, w, factor }: JudgingCase): SloJudgement | undefined {
   const F = slo.failBurnRate;
   const p = w.paired;
-  const burn = burnRateOf(p.canary, slo.errorBudget);
-  const shortBurn = burnRateOf(p.canaryShort, slo.errorBudget);
-  if (!(p.canary.total >= slo.minEvents && burn !== undefined && burn >= F && shortBurn !== undefined && shortBurn >= F)) return undefined;
+  if (!(p.canary.total >= slo.minEvents && p.canaryShort.total > 0)) return undefined;
+  const burn = burnRateOf(p.canary, slo.errorBudget)!;
+  const shortBurn = burnRateOf(p.canaryShort, slo.errorBudget)!;
   // As the rollback alarms judge it: worse than `factor` × the current version by three standard deviations.
-  const shared = factor > 0 && p.baseline.total >= slo.minEvents && !significantlyWorse(p.canary, p.baseline, factor);
-  if (!shared) {
+  const compared = factor > 0 && p.baseline.total >= slo.minEvents;
+  const worse = compared && significantlyWorse(p.canary, p.baseline, factor);
+  const reached = pageRateReading(slo, p.canary, worse);
+  const reachedShort = pageRateReading(slo, p.canaryShort, worse);
+  if (!(reached && reachedShort)) return undefined;
+  if (!compared || worse) {
     return {
       failure:
         `${slo.name}: the new version burns its error budget at ${fmt(burn)}× over ${fmt(p.canary.datapoints)} min since the release ` +
-        `(${p.canary.bad} of ${p.canary.total} events bad) and ${fmt(shortBurn)}× over the short window; the threshold is ${fmt(F)}×` +
-        (p.baseline.total > 0 ? `; the current version on the same minutes: ${pctOf(p.baseline)}` : ''),
+        `(${p.canary.bad} of ${p.canary.total} events bad${reached.notExcluded ? `; ${reached.notExcluded}` : ''}) and ${fmt(shortBurn)}× over the short window` +
+        `${reachedShort.notExcluded ? ` (${reachedShort.notExcluded})` : ''}; the threshold is ${fmt(F)}×` +
+        (p.baseline.total > 0 ? `; the current version on the same minutes: ${pctOf(p.baseline)}${worse ? ` (the new version fails more than ${fmt(factor)}× as often, by three standard deviations)` : ''}` : ''),
     };
   }
   return {
@@ -743,13 +758,16 @@ function judgeContinuedBurn({ slo, w, factor }: JudgingCase): SloJudgement | und
   const since: Counts = { total: p.canary.total + s.stretch.total, bad: p.canary.bad + s.stretch.bad, datapoints: p.canary.datapoints + s.stretch.datapoints };
   const last5: Counts = { total: p.canaryShort.total + s.short.total, bad: p.canaryShort.bad + s.short.bad, datapoints: p.canaryShort.datapoints + s.short.datapoints };
   const sinceBurn = burnRateOf(since, slo.errorBudget)!;
-  const last5Burn = last5.total >= slo.minEvents ? burnRateOf(last5, slo.errorBudget)! : 0;
-  if (!(sinceBurn >= F && last5Burn >= F)) return undefined;
+  const last5Burn = last5.total > 0 ? burnRateOf(last5, slo.errorBudget)! : 0;
+  const reached = pageRateReading(slo, since, true);
+  const reachedLast5 = last5.total >= slo.minEvents ? pageRateReading(slo, last5, true) : undefined;
+  if (!(reached && reachedLast5)) return undefined;
   return {
     failure:
       `${slo.name}: the new version was already worse than the current one on the minutes both served (${pctOf(p.canary)} against ${pctOf(p.baseline)}, ` +
-      `more than ${fmt(factor)}× by three standard deviations), and burns its error budget at ${fmt(sinceBurn)}× since the release (${pctOf(since)}) and ` +
-      `${fmt(last5Burn)}× over its last ${fmt(slo.shortWindowSeconds / 60)} min (${pctOf(last5)}); the threshold is ${fmt(F)}×`,
+      `more than ${fmt(factor)}× by three standard deviations), and burns its error budget at ${fmt(sinceBurn)}× since the release (${pctOf(since)}` +
+      `${reached.notExcluded ? `; ${reached.notExcluded}` : ''}) and ${fmt(last5Burn)}× over its last ${fmt(slo.shortWindowSeconds / 60)} min (${pctOf(last5)}` +
+      `${reachedLast5.notExcluded ? `; ${reachedLast5.notExcluded}` : ''}); the threshold is ${fmt(F)}×`,
   };
 }
 
@@ -825,6 +843,26 @@ function burningNow(slo: EvaluatorSlo, recent: readonly ArmMinute[], isRelease: 
     return (burnRateOf(c, slo.errorBudget) ?? 0) >= slo.failBurnRate && isRelease(c) ? { counts: c, minutes: recent.length - i } : undefined;
   }
   return undefined;
+}
+
+/**
+ * Whether a window reads as burning at the page rate: its point estimate at F or more, or, when the
+ * release is shown significantly worse than the current version (`worse`), a count that a burn at
+ * the page rate would leave with probability above {@link PAGE_RATE_NOT_EXCLUDED_P} (then
+ * `notExcluded` says so). Undefined when it does not.
+ */
+function pageRateReading(slo: EvaluatorSlo, c: Counts, worse: boolean): { notExcluded?: string } | undefined {
+  if (!(c.total > 0)) return undefined;
+  if (burnRateOf(c, slo.errorBudget)! >= slo.failBurnRate) return {};
+  if (!worse) return undefined;
+  const p = pageRateHead(slo, c);
+  return p > PAGE_RATE_NOT_EXCLUDED_P ? { notExcluded: `a burn at ${fmt(slo.failBurnRate)}× leaves this few bad events with probability ${fmt(p)}: not excluded` } : undefined;
+}
+
+/** P(X ≤ bad) for X ~ Binomial(total, page-rate ratio) = 1 − I_ratio(bad + 1, total − bad): how ordinary so few bad events are at the page rate. */
+function pageRateHead(slo: EvaluatorSlo, c: Counts): number {
+  if (c.bad >= c.total) return 1;
+  return 1 - betainc(Math.min(1, slo.failBurnRate * slo.errorBudget), c.bad + 1, c.total - c.bad);
 }
 
 /** P(X ≥ bad) for X ~ Binomial(total, page-rate ratio) = I_ratio(bad, total − bad + 1): how surprising `bad` is at the page rate. */

@@ -452,25 +452,43 @@ describe('bake: no pass without evidence at the edges (review of issue 8)', () =
 });
 
 describe('bake: a regression that began during the canary and goes on after the shift', () => {
+  // (The canary judge alone would fail these canaries below the page rate: off here.)
+  const judgeOff = { bakeFrom: 5, config: { compareWithBaseline: false } };
+
+  it('fails on the canary minutes alone once the new version is significantly worse and the page rate is not excluded', () => {
+    // Canary minutes 0–4: 6 of 500 bad (12×: under the page rate as a point estimate) against 1 of
+    // 4500 — more than 2× as often by three standard deviations (e = 0.22, (6 − 0.22)² = 33 > 9 × 1.22).
+    // A 14.4× burn leaves 6 or fewer bad events in 500 with probability 0.42: not excluded.
+    const minutes: Served[] = [...[1, 1, 1, 1, 2].map((bad, i) => sideBySide([100, bad], [900, i === 0 ? 1 : 0])), ...aloneWith(5, 18)];
+    const d = tickAt(minutes, 5, judgeOff);
+    expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'fail' });
+    expect(d.reasons[0]).toMatch(
+      /burns its error budget at 12× over 5 min since the release \(6 of 500 events bad; a burn at 14\.4× leaves this few bad events with probability 0\.419: not excluded\)/,
+    );
+    // The same canary beside a current version failing as often is a shared incident, not the release.
+    const shared: Served[] = [...[1, 1, 1, 1, 2].map((bad) => sideBySide([100, bad], [900, 11])), ...aloneWith(5, 18)];
+    expect(failed(tickAt(shared, 5, judgeOff))).toBe(false);
+    // Significantly worse, but a burn the counts exclude: 5 of 1000 (5×) against 0 of 9000 (a 14.4×
+    // burn leaves 5 or fewer in 1000 with probability 0.007).
+    const low: Served[] = times(5, sideBySide([200, 1], [1800, 0]));
+    expect(failed(tickAt(low, 5, judgeOff))).toBe(false);
+  });
+
   it('fails on the workbook pair as served once the new version was significantly worse beside the current one', () => {
-    // Canary minutes 0–4: the new version 6 of 500 bad (1.2 %, 12×: under the page rate on its own)
-    // against 1 of 4500 for the current version — more than 2× as often by three standard
-    // deviations (e = 0.22, (6 − 0.22)² = 33 > 9 × 1.22). From minute 5 it serves alone, 18 of 1000.
-    // At 6 min: since the release 24 of 1500 = 16×, the last 5 min 23 of 1400 = 16.4×: both ≥ 14.4×.
-    const minutes: Served[] = [
-      ...[1, 1, 1, 1, 2].map((bad, i) => sideBySide([100, bad], [900, i === 0 ? 1 : 0])),
-      ...aloneWith(5, 18),
-    ];
-    // (The canary judge alone would fail 6 of 500 against 1 of 4500 below the page rate: off here.)
-    const judgeOff = { bakeFrom: 5, config: { compareWithBaseline: false } };
+    // Canary minutes 0–4: 7 of 1000 bad (7×) against 1 of 9000 — more than 2× as often by three
+    // standard deviations (e = 0.22, (7 − 0.22)² = 46 > 9 × 1.22) — but a 14.4× burn leaves 7 or
+    // fewer bad events in 1000 with probability 0.03: excluded, so the canary minutes alone do not fail.
+    // From minute 5 it serves alone, 18 of 1000. At 6 min: since the release 25 of 2000 (12.5×: a
+    // 14.4× burn leaves that few with probability 0.26), the last 5 min 24 of 1800 (13.3×): fails.
+    const minutes: Served[] = [...[1, 2, 1, 2, 1].map((bad, i) => sideBySide([200, bad], [1800, i === 0 ? 1 : 0])), ...aloneWith(5, 18)];
     expect(failed(tickAt(minutes, 5, judgeOff))).toBe(false);
     const d = tickAt(minutes, 6, judgeOff);
     expect(d).toMatchObject({ action: 'report', status: 'Failed', verdict: 'fail' });
     expect(d.reasons[0]).toMatch(
-      /already worse than the current one on the minutes both served \(1\.2 % \(6 of 500 events\) against 0\.0222 % \(1 of 4500 events\).*burns its error budget at 16× since the release \(1\.6 % \(24 of 1500 events\)\) and 16\.4× over its last 5 min/,
+      /already worse than the current one on the minutes both served \(0\.7 % \(7 of 1000 events\) against 0\.0111 % \(1 of 9000 events\).*burns its error budget at 12\.5× since the release \(1\.25 % \(25 of 2000 events\); a burn at 14\.4× leaves this few bad events with probability 0\.\d+: not excluded\) and 13\.3× over its last 5 min/,
     );
     // The same minutes after a clean canary are not this rule's: the solo window must fill first.
-    const afterClean: Served[] = [...times(5, sideBySide([100, 0], [900, 0])), ...aloneWith(5, 18)];
+    const afterClean: Served[] = [...times(5, sideBySide([200, 0], [1800, 0])), ...aloneWith(5, 18)];
     expect(failed(tickAt(afterClean, 6, judgeOff))).toBe(false);
   });
 });
