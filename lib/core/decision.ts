@@ -834,13 +834,16 @@ function pendingNote({ slo }: JudgingCase, now: NonNullable<ReturnType<typeof bu
  * The new version's latest solo minutes, if they burn at the page rate and are the release's: the
  * shortest suffix of the short window with the tier's minimum events (one minute at a thousand
  * requests a minute), so a blip that has ended stops counting as soon as a clean minute follows.
+ * "At the page rate" unless the counts exclude it ({@link PAGE_RATE_NOT_EXCLUDED_P}): one minute of
+ * a 20× regression reads under 14.4× one time in ten, and a pass on that minute would let it through
+ * (aao-delayed-regression, 2 of 500 seeds); a clean minute excludes it (0 of 1000: P = 5 × 10⁻⁷).
  */
 function burningNow(slo: EvaluatorSlo, recent: readonly ArmMinute[], isRelease: (c: Counts) => boolean): { counts: Counts; minutes: number } | undefined {
   let c: Counts = { total: 0, bad: 0, datapoints: 0 };
   for (let i = recent.length - 1; i >= 0; i--) {
     c = { total: c.total + recent[i].total, bad: c.bad + recent[i].bad, datapoints: c.datapoints + 1 };
     if (c.total < slo.minEvents) continue;
-    return (burnRateOf(c, slo.errorBudget) ?? 0) >= slo.failBurnRate && isRelease(c) ? { counts: c, minutes: recent.length - i } : undefined;
+    return pageRateReading(slo, c, true) && isRelease(c) ? { counts: c, minutes: recent.length - i } : undefined;
   }
   return undefined;
 }

@@ -263,6 +263,20 @@ describe('bake, all at once: a regression', () => {
     expect(decisions[11]).toMatchObject({ status: 'Failed', verdict: 'fail' });
     expect(decisions[11].reasons[0]).toMatch(/serving alone, burns its error budget at 16× over its last 5 min alone\b.*\(80 of 5000 events\)/);
   });
+
+  it('does not pass at the bake\'s end on a last minute that reads just under the page rate', () => {
+    // As above, but minute 9 draws 14 of 1000 (14×, under 14.4× as a point estimate): a 14.4× burn
+    // leaves 14 or fewer bad events in 1000 with probability 0.49, so it is still burning, not clean.
+    const late = aloneWith(13, (i) => (i === 9 ? 14 : i >= 8 ? 20 : 0));
+    const decisions = ticks(late, 13);
+    expect(decisions.slice(0, 11).filter(failed)).toEqual([]);
+    expect(decisions[9]).toMatchObject({ action: 'continue' });
+    expect(decisions[9].reasons[0]).toBe('bake complete, but the new version is burning at the page rate or failing a health check right now');
+    expect(decisions.find(failed)).toMatchObject({ status: 'Failed', verdict: 'fail' });
+    // A clean minute ends it: 0 of 1000 excludes the page rate (probability 5 × 10⁻⁷), so a blip that ended passes.
+    const blipEnded = aloneWith(11, (i) => (i === 8 ? 20 : 0));
+    expect(ticks(blipEnded, 11).slice(0, 10).some((d) => d.action === 'report' && d.status === 'Succeeded')).toBe(true);
+  });
 });
 
 describe('bake into a pre-existing incident', () => {
