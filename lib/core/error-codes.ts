@@ -379,6 +379,11 @@ export const ERROR_CODES = {
     source: 'api',
   },
   RT725: { meaning: "breakerOpen is set, but the replayed rollback trigger has no circuit breaker", prop: 'breakerOpen', source: 'api' },
+  RT726: {
+    meaning: "a heartbeat's alarm cannot be replayed from beats per minute: its periodSeconds is not whole minutes (a hand-written policy; a HeartbeatTrigger's interval always is)",
+    prop: 'policy.thresholdTriggers[].periodSeconds',
+    source: 'api',
+  },
 } as const satisfies Record<`RT${number}`, ErrorCodeInfo>;
 
 /** A registered code: a throw site naming any other string fails the typecheck. */

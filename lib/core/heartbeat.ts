@@ -52,17 +52,20 @@ export interface EvaluatorHeartbeat extends HeartbeatSpec {
  * Seconds after the release during which a missing beat of the new version does not count:
  * interval × datapointsToAlarm. A new version starts beating only once it runs (a task set
  * starting, the first invocations after the shift), and its first beats may land in the first
- * intervals' last seconds.
+ * intervals' last seconds. The evaluator also waits for all traffic to shift (AfterAllowTraffic's
+ * start) when that comes later: missing beats count from whichever ends last ({@link judgeHeartbeat}).
  */
 export function heartbeatGraceSeconds(spec: Pick<HeartbeatSpec, 'intervalSeconds' | 'datapointsToAlarm'>): number {
   return spec.intervalSeconds * spec.datapointsToAlarm;
 }
 
 /**
- * Seconds from the release until the evaluator can fail a new version that never beats: the grace,
- * then `datapointsToAlarm` intervals without a beat, then the metric delay before the evaluator
- * trusts the last of them. A version that beats and then stops is failed `datapointsToAlarm`
- * intervals (plus the delay) after its last beat, once the grace is over.
+ * Seconds from the release until the evaluator can fail a new version that never beats, when all
+ * traffic shifts within the grace (all at once): the grace, then `datapointsToAlarm` intervals
+ * without a beat, then the metric delay before the evaluator trusts the last of them. After a
+ * canary or linear shift that ends later, the intervals count from the shift instead. A version
+ * that beats and then stops is failed `datapointsToAlarm` intervals (plus the delay) after its last
+ * beat, once the grace and the shift are over.
  */
 export function heartbeatSilentDetectionSeconds(spec: Pick<HeartbeatSpec, 'intervalSeconds' | 'datapointsToAlarm'>, metricDelaySeconds: number): number {
   return heartbeatGraceSeconds(spec) + spec.intervalSeconds * spec.datapointsToAlarm + metricDelaySeconds;
@@ -199,8 +202,9 @@ export interface HeartbeatJudgement {
 /**
  * One heartbeat at one tick. The last `evaluationPeriods` whole intervals before `end` are looked
  * at; an interval without a datapoint is a missing beat (TreatMissingData breaching), except in
- * the grace after the release ({@link heartbeatGraceSeconds}: an interval that starts before the
- * grace ends never counts as missing). `datapointsToAlarm` missing intervals fail the new version
+ * the grace after the release ({@link heartbeatGraceSeconds}) and before all traffic is on the new
+ * version (`allTrafficAt`): an interval that starts before the later of the two never counts as
+ * missing. `datapointsToAlarm` missing intervals fail the new version
  * — unless the reference did not beat once in the hour before the release either (a metric
  * without the version's dimension, or workers that were already silent: not the release's, and no
  * evidence either way). Until the new version beats after the release, and while its latest
@@ -215,6 +219,7 @@ export function judgeHeartbeat(data: HeartbeatBakeData): HeartbeatJudgement {
   // An interval counts as missing only after the grace from the release and once all traffic is on
   // the new version: during a canary a worker that beats per request beats at the canary's share.
   const graceEnd = Math.max(data.releaseAt + grace, data.allTrafficAt ?? data.releaseAt);
+  const countsFrom = missingCountsFrom(data, grace, graceEnd);
   const every = `intervals of ${formatSeconds(interval)}`;
   const whose = h.versionDimension === undefined ? 'the service' : 'the new version';
   // The last N whole intervals before `end`, newest first; those starting in the grace never count as missing.
@@ -230,7 +235,7 @@ export function judgeHeartbeat(data: HeartbeatBakeData): HeartbeatJudgement {
   if (missed >= h.datapointsToAlarm) {
     const silence =
       `no beat from ${whose} in ${missed} of its last ${h.evaluationPeriods} ${every} (${h.datapointsToAlarm} fail it), ` +
-      `after a grace of ${formatSeconds(grace)} from the release`;
+      `missing intervals counted from ${countsFrom}`;
     const ref = referenceSays(data);
     if ('unread' in ref) return { unread: ref.unread.map((p) => ({ ...p, reason: `${name}: ${silence}, but the beats before the release that would blame the release could not be read: ${p.reason}` })) };
     if (ref.beats === 0) {
@@ -247,7 +252,7 @@ export function judgeHeartbeat(data: HeartbeatBakeData): HeartbeatJudgement {
     };
   }
   if (sinceRelease === 0) {
-    return { pending: `${name}: no beat from ${whose} since the release yet (a missing beat counts once the grace of ${formatSeconds(grace)} after the release is over)` };
+    return { pending: `${name}: no beat from ${whose} since the release yet (a missing beat counts from ${countsFrom})` };
   }
   // No interval after the grace and the full shift judged yet: nothing says the worker still beats
   // (a beat during a canary, or before a hang at the shift, is no evidence). RT349 guarantees the
@@ -259,6 +264,16 @@ export function judgeHeartbeat(data: HeartbeatBakeData): HeartbeatJudgement {
     return { pending: `${name}: no beat from ${whose} in its latest interval of ${formatSeconds(interval)} (${missed} missing of the ${h.datapointsToAlarm} that fail it): waiting for the next beat` };
   }
   return {};
+}
+
+/**
+ * When missing intervals start to count, as the judge computes it: the end of the grace after the
+ * release, or the full traffic shift (the AfterAllowTraffic hook's start) when that is later.
+ */
+function missingCountsFrom(data: HeartbeatBakeData, grace: number, graceEnd: number): string {
+  const afterGrace = `the end of the grace of ${formatSeconds(grace)} after the release`;
+  if (data.allTrafficAt === undefined || graceEnd === data.releaseAt + grace) return afterGrace;
+  return `the full traffic shift (AfterAllowTraffic) ${formatSeconds(data.allTrafficAt - data.releaseAt)} after the release, later than the grace of ${formatSeconds(grace)}`;
 }
 
 /** Datapoints (beats) in [from, to). */
@@ -320,7 +335,7 @@ export interface PlanHeartbeat {
   readonly alarmAfterLastBeatSeconds: number;
   /** Rollback triggers whose evaluator judges it (given in their `alarmTriggers`). */
   readonly judgedBy: readonly string[];
-  /** The evaluator: a new version that never beats fails this long after the release (grace, M intervals), plus its metric delay. */
+  /** The evaluator: a new version that never beats fails this long after the release (grace, M intervals) when all traffic shifts within the grace, plus its metric delay. */
   readonly silentFromReleaseSeconds?: number;
   /** The evaluator: a new version that stops beating after the grace fails this long after its last beat, plus its metric delay. */
   readonly afterLastBeatSeconds?: number;
@@ -362,7 +377,8 @@ export function renderHeartbeats(heartbeats: readonly PlanHeartbeat[] | undefine
       continue;
     }
     lines.push(
-      `  Evaluator (${h.judgedBy.join(', ')}): grace ${formatSeconds(h.graceSeconds)} after the release; a new version that never beats fails ${formatSeconds(h.silentFromReleaseSeconds!)} after the release, ` +
+      `  Evaluator (${h.judgedBy.join(', ')}): grace ${formatSeconds(h.graceSeconds)} after the release; a new version that never beats fails ${formatSeconds(h.silentFromReleaseSeconds!)} after the release ` +
+        `(${formatSeconds(h.afterLastBeatSeconds!)} after the full traffic shift when that ends later than the grace), ` +
         `one that stops ${formatSeconds(h.afterLastBeatSeconds!)} after its last beat (each plus the evaluator's metric delay, 3 min by default)`,
     );
   }

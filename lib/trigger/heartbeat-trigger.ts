@@ -36,7 +36,8 @@ export interface HeartbeatTriggerProps {
   /**
    * M in "M of N": how many of them without a beat fail. Equal to `evaluationPeriods` means
    * consecutive missing beats. After a release the evaluator ignores missing beats of the new
-   * version for `interval × datapointsToAlarm` (the grace: it may not have beaten yet).
+   * version for `interval × datapointsToAlarm` (the grace: it may not have beaten yet), and until
+   * all traffic is on it (the AfterAllowTraffic hook's start), whichever ends later.
    *
    * @default - evaluationPeriods
    */
@@ -90,7 +91,8 @@ const MAX_INTERVAL_SECONDS = 86_400;
  * are breaching (`TreatMissingData: breaching`), the period is the interval, and M of N intervals
  * without a beat fire it. Given to a `RollbackTrigger` in `alarmTriggers`, its alarm is polled by
  * CodeDeploy, and the evaluator judges the new version's own beats during the bake: a missing beat
- * is a failure there, not "no data", after a grace of `interval × datapointsToAlarm`.
+ * is a failure there, not "no data", once a grace of `interval × datapointsToAlarm` after the
+ * release is over and all traffic is on the new version.
  */
 export class HeartbeatTrigger extends Construct implements IAlarmTrigger {
   /** The alarm: in ALARM while M of the last N intervals had no beat. */
@@ -99,7 +101,10 @@ export class HeartbeatTrigger extends Construct implements IAlarmTrigger {
   public readonly severity: AlertSeverity;
   /** How often a beat must arrive. */
   public readonly interval: Duration;
-  /** How long after a release the evaluator ignores missing beats of the new version: interval × datapointsToAlarm. */
+  /**
+   * How long after a release the evaluator ignores missing beats of the new version: interval ×
+   * datapointsToAlarm (longer when all traffic shifts later: missing beats count from the shift then).
+   */
   public readonly grace: Duration;
 
   /** @internal the policy entry the plan, the emulator and the simulator read */

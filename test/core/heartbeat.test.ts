@@ -83,12 +83,12 @@ describe('judgeHeartbeat: a missing beat is a failure, after the grace', () => {
     for (let end = 1; end <= 5; end++) {
       const j = judgeHeartbeat(data(never, end));
       expect(j.failure, `at minute ${end}`).toBeUndefined();
-      expect(j.pending).toMatch(/^heartbeat worker: no beat from the new version since the release yet \(a missing beat counts once the grace of 3 min after the release is over\)$/);
+      expect(j.pending).toMatch(/^heartbeat worker: no beat from the new version since the release yet \(a missing beat counts from the end of the grace of 3 min after the release\)$/);
     }
     const j = judgeHeartbeat(data(never, 6));
     expect(j.failure).toBe(
       'heartbeat worker: the new version has not beaten once since the release — no beat from the new version in 3 of its last 3 intervals of 1 min (3 fail it), ' +
-        'after a grace of 3 min from the release; the current version beat 60 times in the hour before the release',
+        'missing intervals counted from the end of the grace of 3 min after the release; the current version beat 60 times in the hour before the release',
     );
   });
 

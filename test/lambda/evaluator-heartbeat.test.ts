@@ -58,7 +58,7 @@ describe('heartbeats during the bake', () => {
     const verdict = expectAudit(w, AuditDetailType.DEPLOYMENT_VERDICT, { verdict: 'fail' });
     expect(verdict.reasons[0]).toBe(
       'heartbeat worker: the new version has not beaten once since the release — no beat from the new version in 3 of its last 3 intervals of 1 min (3 fail it), ' +
-        'after a grace of 3 min from the release; the current version beat 60 times in the hour before the release',
+        'missing intervals counted from the full traffic shift (AfterAllowTraffic) 10 min after the release, later than the grace of 3 min; the current version beat 60 times in the hour before the release',
     );
   });
 

@@ -216,7 +216,8 @@ describe('HeartbeatTrigger in a RollbackTrigger', () => {
     expect(text).toContain("Heartbeat Worker (dead man's switch): a beat every 1 min; 3 of 3 intervals without one fail (TreatMissingData breaching); the evaluator reads each version's own beats (dimension Version)");
     expect(text).toContain('  Alarm (the metric as declared, all versions): in ALARM about 6 min after the last beat, and at once when the metric has no data at all');
     expect(text).toContain(
-      '  Evaluator (Rollback): grace 3 min after the release; a new version that never beats fails 6 min after the release, one that stops 3 min after its last beat (each plus the evaluator\'s metric delay, 3 min by default)',
+      '  Evaluator (Rollback): grace 3 min after the release; a new version that never beats fails 6 min after the release (3 min after the full traffic shift when that ends later than the grace), ' +
+        'one that stops 3 min after its last beat (each plus the evaluator\'s metric delay, 3 min by default)',
     );
   });
 

@@ -49,7 +49,7 @@ export function heartbeatReplayOf(
     const ids = heartbeatQueryIds(spec, specs.length);
     const stream = (pick: (m: HeartbeatMinute) => number | undefined): QueryResult => ({ status: 'Complete', series: beatsOf(series, spec.name, pick, fromMinute, toMinute) });
     if (spec.versionDimension === undefined) {
-      results.set(ids.beats, stream((m) => m.blended ?? (m.canary === undefined && m.stable === undefined ? undefined : (m.canary ?? 0) + (m.stable ?? 0))));
+      results.set(ids.beats, stream(declaredBeats));
     } else {
       results.set(ids.beats, stream((m) => m.canary));
       results.set(ids.reference, stream((m) => m.stable));
@@ -62,6 +62,11 @@ export function heartbeatReplayOf(
     notes.push(`the series has heartbeats values for ${unread.join(', ')}, which no HeartbeatTrigger in the rollback trigger's alarmTriggers reads: not replayed`);
   }
   return { specs, results, names: judged.map((t) => t.name), notes };
+}
+
+/** The beats of the metric as declared (all versions together): `blended`, else `canary` + `stable`; undefined when the minute names none. */
+export function declaredBeats(m: HeartbeatMinute): number | undefined {
+  return m.blended ?? (m.canary === undefined && m.stable === undefined ? undefined : (m.canary ?? 0) + (m.stable ?? 0));
 }
 
 /** One stream of one heartbeat: minute start (epoch seconds on the series' clock) → beats; minutes without a beat have no datapoint. */

@@ -22,8 +22,9 @@ import { guardInput } from '../follow-up';
 import { PolicyIds } from '../policy-builder';
 import { type ArmScope, type QueryResult, type Series, bakeDataFor, queryId } from '../metric-queries';
 import { syntheticsFailure, syntheticsPending } from '../synthetics';
-import { heartbeatBakeData } from '../heartbeat';
+import { heartbeatBakeData, policyHeartbeats } from '../heartbeat';
 import { type HeartbeatReplay, heartbeatReplayOf } from './heartbeat-replay';
+import { type HeartbeatAlarmModel, type HeartbeatAlarms, describeHeartbeatAlarm, emulateHeartbeatAlarms, heartbeatAlarmsOf, heartbeatStateAt, quietHeartbeatReasons } from './heartbeat-alarm';
 import { HISTORY_SECONDS } from '../windows';
 import {
   POLICY_SCHEMA_VERSION,
@@ -48,8 +49,10 @@ import { resolveSettings, validateIngestionDelay, validateRelease, validateSerie
  *   (`emulate`), exactly as the constructs synthesize them — the short window of the fastest page tier,
  *   threshold = its factor, the tier's minimum events, 1 of 1, notBreaching, and, when the policy
  *   gives the alarm a baseline, burning only while the new version fails more than `factor` times
- *   as often as the other version on the same window. CodeDeploy rolls back as soon as one is in
- *   ALARM at any minute from the release to the end of the deployment;
+ *   as often as the other version on the same window — and the alarms of its `HeartbeatTrigger`s
+ *   (SampleCount < 1, M of N, missing data breaching) on the series' beats (./heartbeat-alarm.ts).
+ *   CodeDeploy rolls back as soon as one is in ALARM at any minute from the release to the end of
+ *   the deployment; the trigger's other alarm triggers have no series and are not replayed;
  * - the evaluator: `decideBake` with `countsFor` over the per-version entries, tick by tick, with the
  *   Lambda handler's clock (window from the release minute, bake clock from AfterAllowTraffic, data
  *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old),
@@ -68,6 +71,7 @@ export function simulate(input: SimulationInput): SimulationResult {
   const settings = resolveSettings(input.evaluator, trigger);
   const evaluatorSlos = evaluatorSlosOf(policy, trigger);
   const rollbackAlarms = trigger ? rollbackAlarmsOf(policy, trigger, series) : [];
+  const heartbeatAlarms = trigger ? heartbeatAlarmsOf(policy, trigger, series, delay) : NO_HEARTBEAT_ALARMS;
 
   const plan = shiftPlan(deployment, release);
   const clock = bakeClock(plan, release, deployment.bakeMinutes, settings);
@@ -75,12 +79,13 @@ export function simulate(input: SimulationInput): SimulationResult {
   const emulatorOptions = { ingestionDelayMinutes: delay, fromMinute: span.firstMinute, toMinute: span.toMinute };
   const paging = emulatePaging(policy, series, emulatorOptions);
   const rollback = emulateRollbackAlarms(rollbackAlarms, emulatorOptions);
+  const heartbeats: HeartbeatAlarmRun = { ...heartbeatAlarms, result: emulateHeartbeatAlarms(heartbeatAlarms.alarms, emulatorOptions) };
 
   const perVersion = perVersionAfter(series, release);
   const evaluated = runEvaluator(series, evaluatorSlos, settings, clock, deployment.bakeMinutes, release, span.lastMinute, perVersion, trigger, policy);
   const evaluator = withHumanGate(evaluated, trigger, input.breakerOpen === true, clock.allTrafficMinute);
   const alarmPath = withTriggerChoice(
-    alarmPathOutcome(rollback, rollbackAlarms, trigger, release, clock.nominalEndMinute, delay, perVersion.canary, span.lastMinute),
+    alarmPathOutcome(rollback, rollbackAlarms, heartbeats, trigger, release, clock.nominalEndMinute, delay, perVersion.canary, span.lastMinute),
     policy,
     trigger,
     input.rollbackTrigger,
@@ -182,6 +187,13 @@ function emulateRollbackAlarms(rollbackAlarms: readonly RollbackAlarmModel[], op
     },
     options,
   );
+}
+
+const NO_HEARTBEAT_ALARMS: HeartbeatAlarms = { alarms: [], heartbeatPaths: new Set(), notes: [] };
+
+/** The heartbeat alarms of the alarm path and their emulation (undefined when there is none). */
+interface HeartbeatAlarmRun extends HeartbeatAlarms {
+  readonly result: EmulationResult | undefined;
 }
 
 /** Whether the series has per-version entries after the release. */
@@ -938,6 +950,7 @@ function entryAt(result: EmulationResult, minute: number): TimelineEntry | undef
 function alarmPathOutcome(
   result: EmulationResult | undefined,
   models: readonly RollbackAlarmModel[],
+  heartbeats: HeartbeatAlarmRun,
   trigger: PolicyRollbackTrigger | undefined,
   release: number,
   end: number,
@@ -954,34 +967,47 @@ function alarmPathOutcome(
     };
   }
   const last = Math.floor(end);
-  let fired: { minute: number; ids: RollbackAlarmModel[] } | undefined;
+  let fired: FiredAlarms | undefined;
   for (let t = release; t <= last && !fired; t++) {
     const ids = models.filter((m) => entryAt(result, t)?.states[m.id] === 'ALARM');
-    if (ids.length > 0) fired = { minute: t, ids };
+    const beats = heartbeats.result ? heartbeats.alarms.filter((a) => heartbeatStateAt(heartbeats.result!, a, t) === 'ALARM') : [];
+    if (ids.length > 0 || beats.length > 0) fired = { minute: t, ids, heartbeats: beats };
   }
-  if (fired) return firedOutcome(result, fired, trigger, release, delay);
+  if (fired) return firedOutcome(result, heartbeats.result, fired, trigger, release, delay);
   const reasons = [
     ...(trigger.alarmPathSuspended ? [ALARM_PATH_SUSPENDED] : []),
     ...models.flatMap((m) => quietAlarmReasons(result, m, release, end, delay)),
-    ...unreplayedReasons(models, trigger, release, hasCanary, lastMinute),
+    ...heartbeats.alarms.flatMap((a) => quietHeartbeatReasons(heartbeats.result!, a, release, end, lastMinute)),
+    ...heartbeats.notes,
+    ...unreplayedReasons(models, trigger, heartbeats.heartbeatPaths, release, hasCanary, lastMinute),
   ];
   return { path: 'alarm', verdict: 'none', rollback: false, reasons };
 }
 
 const ALARM_PATH_SUSPENDED = 'the alarm path is suspended (AlarmConfiguration.Enabled = false): CodeDeploy does not poll the alarms of this deployment group';
 
-/** A rollback alarm in ALARM during the deployment: a rollback, unless the path is a shadow or suspended. */
+/** The alarms in ALARM at the first minute one was: rollback alarms and heartbeat alarms. */
+interface FiredAlarms {
+  readonly minute: number;
+  readonly ids: readonly RollbackAlarmModel[];
+  readonly heartbeats: readonly HeartbeatAlarmModel[];
+}
+
+/** A rollback or heartbeat alarm in ALARM during the deployment: a rollback, unless the path is a shadow or suspended. */
 function firedOutcome(
   result: EmulationResult,
-  fired: { minute: number; ids: RollbackAlarmModel[] },
+  heartbeatResult: EmulationResult | undefined,
+  fired: FiredAlarms,
   trigger: PolicyRollbackTrigger,
   release: number,
   delay: number,
 ): PathOutcome {
   const t = fired.minute;
-  const reasons = fired.ids.map((m) => describeAlarm(m, t, delay));
-  const earlier = fired.ids.filter((m) => entryAt(result, t - 1)?.states[m.id] === 'ALARM');
-  if (t === release && earlier.length > 0) {
+  const reasons = [...fired.ids.map((m) => describeAlarm(m, t, delay)), ...fired.heartbeats.map((a) => describeHeartbeatAlarm(a, t, delay))];
+  const earlier =
+    fired.ids.some((m) => entryAt(result, t - 1)?.states[m.id] === 'ALARM') ||
+    fired.heartbeats.some((a) => heartbeatStateAt(heartbeatResult!, a, t - 1) === 'ALARM');
+  if (t === release && earlier) {
     reasons.push('already in ALARM when the deployment started: CodeDeploy stops a deployment whose alarm is in ALARM at once');
   }
   const would = reasons.map((r) => `would have rolled back: ${r}`);
@@ -997,7 +1023,8 @@ function firedOutcome(
     };
   }
   if (trigger.alarmPathSuspended) return { path: 'alarm', verdict: 'none', rollback: false, reasons: [ALARM_PATH_SUSPENDED, ...would] };
-  return { path: 'alarm', minute: t, detectionMinutes: t - release, verdict: 'fail', source: fired.ids[0].id, reasons, rollback: true };
+  const source = fired.ids.length > 0 ? fired.ids[0].id : fired.heartbeats[0].entry.path;
+  return { path: 'alarm', minute: t, detectionMinutes: t - release, verdict: 'fail', source, reasons, rollback: true };
 }
 
 /** Why one rollback alarm did not fire during the deployment: its peak, a shared burn, a late ALARM. */
@@ -1019,12 +1046,21 @@ function quietAlarmReasons(result: EmulationResult, m: RollbackAlarmModel, relea
   return reasons;
 }
 
-/** What the replay could not see: alarm triggers, a series that ends early, no per-version entries. */
-function unreplayedReasons(models: readonly RollbackAlarmModel[], trigger: PolicyRollbackTrigger, release: number, hasCanary: boolean, lastMinute: number): string[] {
+/** What the replay could not see: alarm triggers other than heartbeats, a series that ends early, no per-version entries. */
+function unreplayedReasons(
+  models: readonly RollbackAlarmModel[],
+  trigger: PolicyRollbackTrigger,
+  heartbeatPaths: ReadonlySet<string>,
+  release: number,
+  hasCanary: boolean,
+  lastMinute: number,
+): string[] {
   const reasons: string[] = [];
-  if (trigger.alarmTriggers && trigger.alarmTriggers.length > 0) {
-    // Their metrics are the user's own (a p99, a gauge): a series has no datapoints for them.
-    reasons.push(`the trigger also has the alarm trigger(s) ${trigger.alarmTriggers.join(', ')}, which were not replayed: a rollback they would cause is not shown`);
+  // Heartbeats are replayed from the series' beats (or noted when it has none for them); the other
+  // alarm triggers' metrics are the user's own (a p99, a gauge): a series has no datapoints for them.
+  const others = (trigger.alarmTriggers ?? []).filter((path) => !heartbeatPaths.has(path));
+  if (others.length > 0) {
+    reasons.push(`the trigger also has the alarm trigger(s) ${others.join(', ')}, which were not replayed: a rollback they would cause is not shown`);
   }
   if (lastMinute < release) {
     reasons.push(`the series ends at minute ${lastMinute}, before the release (minute ${release}): the alarms had no datapoint from the release on`);
@@ -1137,7 +1173,12 @@ function pagingOutcome(result: EmulationResult, policy: RollbackPolicy, release:
   const notes = policy.slos
     .filter((s) => s.sli?.scope !== undefined && s.sli.scope !== 'blended')
     .map((s) => `SLO ${s.name} measures ${s.sli.scope} traffic; its alarms were replayed on the blended entries`);
-  const thresholdTriggers = policy.thresholdTriggers?.length ?? 0;
+  // Heartbeats have beats in a series, but paging replays the SLOs' alarms only; the alarm path replays the heartbeats the trigger polls.
+  const heartbeats = policyHeartbeats({ thresholdTriggers: policy.thresholdTriggers ?? [] }).map((t) => t.name);
+  if (heartbeats.length > 0) {
+    notes.push(`the heartbeat alarm(s) ${heartbeats.join(', ')} page too and were not replayed here: the alarm path replays those the rollback trigger polls`);
+  }
+  const thresholdTriggers = (policy.thresholdTriggers?.length ?? 0) - heartbeats.length;
   if (thresholdTriggers > 0) {
     notes.push(`${thresholdTriggers} threshold trigger(s) of the policy were not replayed: the series carries no datapoints for their metrics`);
   }

@@ -26,7 +26,8 @@ import type { DeploymentShape, EvaluatorSettings, HeartbeatMinute, MinuteCounts,
  * `rollbackTrigger` the policy does not hold, RT719 a rollback alarm naming an SLO it does not hold,
  * RT720 a trigger without alarms, RT721 no SLO with a page tier, RT722 a baseline that cannot be
  * replayed, RT723 malformed health checks, RT724 a trigger without a field the constructs always
- * write. RT712–RT716 are the CLI's (lib/cli/input-error.ts).
+ * write, RT725 breakerOpen without a circuit breaker, RT726 a heartbeat whose period is not whole
+ * minutes (heartbeat-alarm.ts). RT712–RT716 are the CLI's (lib/cli/input-error.ts).
  */
 
 /** The evaluator a RollbackTrigger configures by default (lib/core/defaults.ts). */
