@@ -48,9 +48,9 @@ const kB = (bytes: number) => (bytes / 1000).toFixed(1);
 
 /** Where a packed file belongs, for the breakdown. */
 function partOf(path: string): string {
-  if (path.startsWith('assets/cli/')) return 'CLI (assets/cli/main.js; the SDK comes from the project)';
+  if (path.startsWith('assets/cli/')) return 'CLI (assets/cli/main.js, core modules from dist/)';
   if (path.startsWith('runtime/')) return 'agent helper (runtime/: bundle, types, notices)';
-  if (path.startsWith('assets/')) return 'Lambda handlers (assets/<function>/)';
+  if (path.startsWith('assets/')) return 'Lambda handlers (assets/handlers/, shared chunks)';
   if (path.startsWith('dist/') && path.endsWith('.d.ts')) return 'declarations (dist/**/*.d.ts)';
   if (path.startsWith('dist/')) return 'library (dist/**/*.js)';
   if (path === '.jsii' || path === '.jsii.gz') return 'jsii assembly (.jsii.gz, README inside)';

@@ -18,7 +18,11 @@
  *    - the JavaScript files `require`d from them, followed statically (a lazy require counts too);
  *    - the declaration files imported from them (`from`, `import(…)`, `/// <reference path>`): a
  *      TypeScript or jsii consumer needs index.d.ts and every file it imports, the private ones
- *      too (the `@internal` members' types).
+ *      too (the `@internal` members' types);
+ *    - the JavaScript files under dist/ that the entry points outside dist/ require, and what those
+ *      reach: the CLI takes the pure-core modules the library ships from dist/ rather than bundling
+ *      them again (`require("../../dist/core/….js")`, scripts/bundle.mjs), so each of them ships
+ *      even if the library stopped loading it.
  *    npm honors a .npmignore below the package root even when package.json has `files` ("At the
  *    root of your package it will not override the files field, but in subdirectories it will",
  *    npm docs, package.json › files) and does not pack the .npmignore itself. A file jsii adds
@@ -128,6 +132,25 @@ export function outsideEntryPoints(pkg, root = ROOT) {
   return outside;
 }
 
+/**
+ * The files under dist/ that `files` (repository paths outside dist/, the CLI's bundle say) load
+ * with a relative specifier. Throws when one of them is missing.
+ */
+export function loadedFromOutside(files, root = ROOT) {
+  const found = new Set();
+  for (const file of files.filter((f) => /\.c?js$/.test(f))) {
+    for (const spec of specifiers(readFileSync(join(root, file), 'utf8'))) {
+      const target = posix.normalize(posix.join(posix.dirname(file), spec));
+      if (target !== DIST && !target.startsWith(`${DIST}/`)) continue;
+      if (!existsSync(join(root, target)) || !statSync(join(root, target)).isFile()) {
+        throw new Error(`${file} requires ${target}, which is missing: run \`npm run build\` (jsii compiles dist/ after \`npm run bundle\`)`);
+      }
+      found.add(target);
+    }
+  }
+  return [...found].sort();
+}
+
 /** Minifies the compiled JavaScript in place (whitespace and syntax); returns the bytes before and after. */
 export function minifyDist() {
   let before = 0;
@@ -199,7 +222,9 @@ export function packageDist({ quiet = false } = {}) {
   log(`entry points outside dist/ present: ${outside.join(', ')}`);
   const roots = entryPoints(pkg);
   if (roots.length === 0) throw new Error('package.json has no entry point in dist/');
-  const keep = reachable(roots);
+  const fromOutside = loadedFromOutside(outside);
+  log(`${fromOutside.length} files of dist/ required from outside it (${outside.filter((f) => /\.c?js$/.test(f)).join(', ')})`);
+  const keep = reachable([...roots, ...fromOutside]);
 
   const publicDeclarations = reExported(roots);
   const internalDeclarations = [...keep].filter((f) => f.endsWith('.d.ts') && !publicDeclarations.has(f));
@@ -227,7 +252,7 @@ export function packageDist({ quiet = false } = {}) {
   if (!existsSync(ignoreFile) || readFileSync(ignoreFile, 'utf8') !== lines.join('\n')) writeFileSync(ignoreFile, lines.join('\n'));
   const size = (files) => kB(files.reduce((s, f) => s + statSync(join(ROOT, f)).size, 0));
   log(`dist/ ships ${keep.size} files (${size([...keep])}) reachable from ${roots.join(', ')}; dist/.npmignore leaves out ${omit.length} (${size(omit)})`);
-  return { roots, outside, keep: [...keep].sort(), omit };
+  return { roots, outside, fromOutside, keep: [...keep].sort(), omit };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

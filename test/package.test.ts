@@ -13,8 +13,10 @@ describe('the npm package', () => {
     // The jsii assembly ships compressed: `.jsii` redirects to `.jsii.gz` (jsii --compress-assembly).
     expect(files).toEqual(
       expect.arrayContaining([
-        'assets/evaluator/index.js',
-        'assets/follow-up/index.js',
+        'assets/handlers/starter.mjs',
+        'assets/handlers/evaluator.mjs',
+        'assets/handlers/follow-up.mjs',
+        'assets/handlers/state-change.mjs',
         'dist/index.js',
         'dist/index.d.ts',
         'assets/cli/main.js',

@@ -314,6 +314,7 @@ export const ERROR_CODES = {
   },
   RT350: { meaning: 'two HeartbeatTriggers in one trigger\'s alarmTriggers have the same construct id (the evaluator\'s reasons name heartbeats by it)', prop: 'alarmTriggers', source: 'synth' },
   RT351: { meaning: 'a HeartbeatTrigger with a versionDimension is an alarm trigger of an ECS RollbackTrigger, whose new version (a task set id) no worker can put in its beats', prop: 'alarmTriggers', source: 'synth' },
+  RT390: { meaning: 'runtime is a Node.js runtime older than nodejs18.x (the handlers are ES modules that import the AWS SDK v3 the runtime includes)', prop: 'runtime', source: 'synth' },
   RT399: { meaning: 'a handler bundle is missing from the package: build with "npm run bundle" (part of "npm run build")', source: 'synth' },
 
   // RT4xx: policy documents and the evaluator configuration

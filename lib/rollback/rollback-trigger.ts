@@ -271,7 +271,8 @@ export interface RollbackTriggerProps {
    * is in ALARM. Their metrics are used as declared (not re-scoped to the new version), they count
    * against `maxAlarmsPerDeploymentGroup`, and the evaluator does not read them — except a
    * `HeartbeatTrigger`'s, whose beats the evaluator judges during the bake (the new version's own
-   * with its `versionDimension`): a missing beat after its grace fails the release.
+   * with its `versionDimension`): a missing beat fails the release once its grace after the release
+   * has passed and all traffic is on the new version (the AfterAllowTraffic hook has started).
    *
    * @default - none
    */
@@ -325,7 +326,9 @@ export interface RollbackTriggerProps {
    */
   readonly notificationTopic?: ITopic;
   /**
-   * Runtime of the evaluator.
+   * Runtime of the trigger's functions (the starter, the evaluator and its follow-up steps): a
+   * Node.js runtime, nodejs18.x or newer (the handlers are ES modules that import the AWS SDK v3
+   * the runtime includes).
    *
    * @default - the newest Node.js runtime this version of aws-cdk-lib knows
    */
@@ -824,17 +827,28 @@ export class RollbackTrigger extends Construct {
     });
   }
 
-  /** One of the trigger's Lambda functions, loaded from its prebuilt bundle in `assets/`. */
+  /**
+   * One of the trigger's Lambda functions, loaded from the prebuilt handlers in `assets/handlers/`
+   * (scripts/bundle.mjs): the four functions deploy the same directory (one asset), each its own
+   * entry, `<bundle>.mjs`, an ES module that imports the chunks it shares with the others (the
+   * package carries the shared code once). Handler `<bundle>.handler` is the `handler` export of
+   * `<bundle>.mjs`, as `index.handler` is that of index.mjs (Lambda developer guide, "Define Lambda
+   * function handler in Node.js"). Lambda loads a `.mjs` file as an ES module, and from nodejs18.x
+   * resolves ES-module imports of the AWS SDK v3 included in the runtime ("Building Lambda functions
+   * with Node.js", "Designating a function handler as an ES module"), which the handlers import with
+   * `import()` when they first need a client.
+   */
   private handler(
     id: string,
     bundle: string,
     runtime: Runtime,
     options: { description: string; timeout: Duration; environment: Record<string, string>; asyncDeadLetters?: boolean },
   ): Function {
-    const dir = path.join(ASSETS_DIR, bundle);
-    if (!fs.existsSync(path.join(dir, 'index.js'))) {
+    const dir = path.join(ASSETS_DIR, 'handlers');
+    const entry = path.join(dir, `${bundle}.mjs`);
+    if (!fs.existsSync(entry)) {
       // Only a checkout of this repository can lack it: the published package ships the bundles.
-      throw new RollbackTriggersError('RT399', `the ${bundle} bundle ${dir}/index.js is missing — run "npm run bundle" (part of "npm run build")`);
+      throw new RollbackTriggersError('RT399', `the ${bundle} handler ${entry} is missing — run "npm run bundle" (part of "npm run build")`);
     }
     if (runtime.family !== RuntimeFamily.NODEJS) {
       throw new RollbackTriggersError('RT315', `runtime must be a Node.js runtime (the handlers are JavaScript bundles), got ${runtime.name}`, {
@@ -842,10 +856,20 @@ export class RollbackTrigger extends Construct {
         prop: 'runtime',
       });
     }
+    // 'nodejs' (0.10), 'nodejs4.3', 'nodejs16.x': before nodejs18.x, the runtime resolves no ES
+    // module import of the AWS SDK v3 (nor includes SDK v3 at all).
+    const major = /^nodejs(\d+)(?:\.|$)/.exec(runtime.name)?.[1] ?? (runtime.name === 'nodejs' ? '0' : undefined);
+    if (major !== undefined && Number(major) < 18) {
+      throw new RollbackTriggersError(
+        'RT390',
+        `runtime must be nodejs18.x or newer (the handlers are ES modules that import the AWS SDK v3 the runtime includes), got ${runtime.name}`,
+        { constructPath: this.node.path, prop: 'runtime' },
+      );
+    }
     const fn = new Function(this, id, {
       description: options.description,
       runtime,
-      handler: 'index.handler',
+      handler: `${bundle}.handler`,
       code: Code.fromAsset(dir),
       timeout: options.timeout,
       memorySize: 256,

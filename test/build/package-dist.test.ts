@@ -7,13 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * scripts/package-dist.mjs (`npm run build`, `prepack`) refuses to ready a package whose entry points
  * outside dist/ are missing: the `bin` and the subpath packages `files` ships (runtime/, the agent
  * helper, `require('cdk-rollback-triggers/runtime')`), so a partial build is never packed with a
- * runtime/package.json that points at nothing.
+ * runtime/package.json that points at nothing. It also ships every dist/ file the CLI's bundle
+ * requires (the pure core the library compiles, which assets/cli/main.js does not bundle again).
  */
 
 const REPO = join(__dirname, '..', '..');
 
 interface PackageDist {
   outsideEntryPoints(pkg: Record<string, unknown>, root?: string): string[];
+  loadedFromOutside(files: string[], root?: string): string[];
 }
 
 let script: PackageDist;
@@ -58,5 +60,28 @@ describe('scripts/package-dist.mjs: the entry points outside dist/', () => {
     mkdirSync(join(root, 'runtime'), { recursive: true });
     writeFileSync(join(root, 'runtime', 'package.json'), JSON.stringify({ types: 'index.d.ts' }));
     expect(() => script.outsideEntryPoints({ name: 'p', files: ['runtime/**'] }, root)).toThrow(`runtime/package.json has no "main": require('p/runtime') would not resolve`);
+  });
+});
+
+describe('scripts/package-dist.mjs: the dist/ files the CLI requires', () => {
+  it('are the core modules scripts/bundle.mjs took from dist/, and the package ships every one of them', () => {
+    const manifest = JSON.parse(readFileSync(join(REPO, 'assets', 'manifest.json'), 'utf8')) as { cli: { main: { fromDist: string[] } } };
+    const required = script.loadedFromOutside(['assets/cli/main.js', 'runtime/index.js']);
+    expect(required).toEqual(manifest.cli.main.fromDist);
+    expect(required.length).toBeGreaterThan(0);
+    // dist/.npmignore (what the packing leaves out) names none of them.
+    const ignored = readFileSync(join(REPO, 'dist', '.npmignore'), 'utf8').split('\n');
+    for (const f of required) expect(ignored, f).not.toContain(`/${f.slice('dist/'.length)}`);
+  });
+
+  it('a required dist/ file that is missing stops the packing, naming both files', () => {
+    const root = join(tmp, 'cli-requires');
+    mkdirSync(join(root, 'assets', 'cli'), { recursive: true });
+    mkdirSync(join(root, 'dist', 'core'), { recursive: true });
+    writeFileSync(join(root, 'assets', 'cli', 'main.js'), '#!/usr/bin/env node\nconst a = require("../../dist/core/a.js"), b = require("../../dist/core/b.js"), fs = require("node:fs");\n');
+    writeFileSync(join(root, 'dist', 'core', 'a.js'), 'exports.a = 1;\n');
+    expect(() => script.loadedFromOutside(['assets/cli/main.js'], root)).toThrow(/^assets\/cli\/main\.js requires dist\/core\/b\.js, which is missing: run `npm run build`/);
+    writeFileSync(join(root, 'dist', 'core', 'b.js'), 'exports.b = 2;\n');
+    expect(script.loadedFromOutside(['assets/cli/main.js'], root)).toEqual(['dist/core/a.js', 'dist/core/b.js']);
   });
 });

@@ -134,7 +134,7 @@ describe('RollbackTrigger on a Lambda alias', () => {
     const template = Template.fromStack(f.stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      Handler: 'index.handler',
+      Handler: 'evaluator.handler',
       Environment: { Variables: Match.objectLike({ [EvaluatorEnv.STATE_TABLE]: { Ref: Match.anyValue() }, [EvaluatorEnv.EVENT_BUS]: { Ref: Match.anyValue() } }) },
     });
     const own = [t.hookFunction, t.evaluatorFunction, t.stateChangeFunction].map((fn) => f.stack.getLogicalId(fn.node.defaultChild as never));
@@ -222,6 +222,10 @@ describe('RollbackTrigger on a Lambda alias', () => {
     expect(() => trigger(lambdaFixture(), { deadline: Duration.seconds(30) })).toThrow(/RT316.*got 30 s/);
     expect(() => trigger(lambdaFixture(), { deadline: Duration.minutes(20), bake: Duration.minutes(30) })).toThrow(/RT305.*at most 17 min/);
     expect(() => trigger(lambdaFixture(), { runtime: Runtime.PYTHON_3_12 })).toThrow(/RT315.*runtime must be a Node.js runtime.*python3.12/);
+    // The handlers are ES modules importing the runtime's AWS SDK v3: nodejs18.x or newer.
+    expect(() => trigger(lambdaFixture(), { runtime: Runtime.NODEJS_16_X })).toThrow(/RT390.*runtime must be nodejs18.x or newer.*got nodejs16.x/);
+    expect(() => trigger(lambdaFixture(), { runtime: Runtime.NODEJS })).toThrow(/RT390.*got nodejs$/);
+    expect(() => trigger(lambdaFixture(), { runtime: Runtime.NODEJS_18_X })).not.toThrow();
     const f = lambdaFixture();
     const t = trigger(f, { deadline: Duration.minutes(40) });
     expect(evaluatorConfig(f.stack).deadlineMarginSeconds).toBe(1200);

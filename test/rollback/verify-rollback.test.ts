@@ -239,7 +239,7 @@ describe('the verification machine', () => {
     expect(fn.node.path).toBe('TestStack/Rollback/FollowUpSteps');
     expect(logicalId(stack, fn)).not.toBe(logicalId(stack, trigger.evaluatorFunction));
     const resource = Template.fromStack(stack).findResources('AWS::Lambda::Function')[logicalId(stack, fn)];
-    expect(resource.Properties).toMatchObject({ Handler: 'index.handler', Timeout: 120, Description: expect.stringContaining('follow-up steps for TestStack/Group') });
+    expect(resource.Properties).toMatchObject({ Handler: 'follow-up.handler', Timeout: 120, Description: expect.stringContaining('follow-up steps for TestStack/Group') });
     // The same evaluator configuration, table and bus as the bake's steps: it reads and decides alike.
     expect(environmentOf(stack, fn)).toEqual(environmentOf(stack, trigger.evaluatorFunction));
   });
