@@ -18,7 +18,7 @@ import { ThresholdTrigger } from '../lib/trigger/threshold-trigger';
  * write them (a Lambda alias released by CodeDeploy, a 99.9 % availability SLO, a RollbackTrigger
  * with the default 10-minute bake), so the eval measures the defaults users get.
  *
- * The RollbackTrigger needs the bundled evaluator (`npm run bundle` → assets/evaluator).
+ * The RollbackTrigger needs the bundled handlers (`npm run bundle` → assets/handlers).
  */
 
 /** Availability objective of every policy: "three nines". */
