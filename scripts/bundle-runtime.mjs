@@ -20,15 +20,13 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import ts from 'typescript';
-import { parseArgs } from './bundle.mjs';
+import { NOTICES, packageDirOf, parseArgs, thirdPartyNotices } from './bundle.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = 'lib/runtime/index.ts';
 const SOURCE_DIR = 'lib/runtime';
 /** Packages the helper must never contain or require: it runs in the agent, not in a CDK app. */
 const FORBIDDEN = [/^aws-cdk-lib(\/|$)/, /^constructs(\/|$)/];
-/** The license notices of the bundled packages, next to the bundle. */
-const NOTICES = 'THIRD-PARTY-LICENSES.txt';
 /** Output files this script owns in the output directory; anything else there (package.json) is left alone. */
 const OWNED = (file) => file.endsWith('.js') || file.endsWith('.d.ts') || file.endsWith('.LEGAL.txt') || file === NOTICES;
 
@@ -60,30 +58,6 @@ function buildOptions() {
   };
 }
 
-/** The package directory an input file belongs to (the innermost node_modules/<name>), relative to the root. */
-function packageDirOf(input) {
-  const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-  return m ? m[1] : undefined;
-}
-
-const LICENSE_FILES = ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'license', 'LICENCE', 'NOTICE', 'NOTICE.md', 'NOTICE.txt'];
-
-/**
- * The license notices of the bundled packages: MIT, BSD and Apache-2.0 ask that their notices go
- * with redistributed copies, and a minified bundle keeps none of them (esbuild only extracts
- * `/*!` and `@license` comments). One section per package, sorted, so the file is deterministic.
- */
-function thirdPartyNotices(packageDirs) {
-  const sections = [];
-  for (const dir of packageDirs) {
-    const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
-    const texts = LICENSE_FILES.filter((f) => existsSync(join(ROOT, dir, f))).map((f) => readFileSync(join(ROOT, dir, f), 'utf8').trim());
-    const license = typeof pkg.license === 'string' ? pkg.license : 'see the package';
-    sections.push(`${pkg.name} ${pkg.version} (${license})\n\n${texts.length > 0 ? texts.join('\n\n') : `No license file in the package; its package.json declares ${license}.`}`);
-  }
-  return Buffer.from(`Third-party code bundled into runtime/index.js, with its license notices.\n\n${sections.join(`\n\n${'-'.repeat(78)}\n\n`)}\n`, 'utf8');
-}
-
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 async function bundleJs() {
@@ -101,7 +75,7 @@ async function bundleJs() {
   }
   const nonBuiltin = requires.filter((r) => !r.startsWith('node:') && !isBuiltin(r));
   if (nonBuiltin.length > 0) throw new Error(`runtime/index.js would require ${nonBuiltin.join(', ')} at run time: bundle it (the agent installs nothing)`);
-  files.set(NOTICES, thirdPartyNotices(packageDirs));
+  files.set(NOTICES, thirdPartyNotices(packageDirs, 'runtime/index.js'));
   return { files, packages, requires, warnings: result.warnings };
 }
 

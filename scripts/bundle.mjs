@@ -264,6 +264,32 @@ function summarizePackages(names) {
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const LEGAL_SUFFIX = '.LEGAL.txt';
+/** The license notices of the packages bundled into a directory, next to the code. */
+export const NOTICES = 'THIRD-PARTY-LICENSES.txt';
+const LICENSE_FILES = ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'license', 'LICENCE', 'NOTICE', 'NOTICE.md', 'NOTICE.txt'];
+
+/** The package directory an input file belongs to (the innermost node_modules/<name>), relative to the root. */
+export function packageDirOf(input) {
+  const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * The license notices of the bundled packages: MIT, BSD and Apache-2.0 ask that their notices go
+ * with redistributed copies (Apache-2.0, section 4(a): "a copy of this License"), and a minified
+ * bundle keeps none of them (esbuild only extracts `/*!` and `@license` comments). One section per
+ * package, sorted, so the file is deterministic.
+ */
+export function thirdPartyNotices(packageDirs, what) {
+  const sections = [];
+  for (const dir of [...new Set(packageDirs)].sort()) {
+    const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
+    const texts = LICENSE_FILES.filter((f) => existsSync(join(ROOT, dir, f))).map((f) => readFileSync(join(ROOT, dir, f), 'utf8').trim());
+    const license = typeof pkg.license === 'string' ? pkg.license : 'see the package';
+    sections.push(`${pkg.name} ${pkg.version} (${license})\n\n${texts.length > 0 ? texts.join('\n\n') : `No license file in the package; its package.json declares ${license}.`}`);
+  }
+  return Buffer.from(`Third-party code bundled into ${what}, with its license notices.\n\n${sections.join(`\n\n${'-'.repeat(78)}\n\n`)}\n`, 'utf8');
+}
 
 /** Throws when a file names the repository's location (or the checkout this project is developed in). */
 function checkNoAbsolutePaths(label, files) {
@@ -329,11 +355,13 @@ async function bundleHandlers(entries) {
     return seen;
   };
   const bytesOf = (set) => [...set].reduce((sum, o) => sum + renamed.files.get(rel(o)).length, 0);
+  const bundledDirs = Object.values(outputs).flatMap((o) => Object.keys(o.inputs).map(packageDirOf)).filter(Boolean);
+  if (bundledDirs.length > 0) renamed.files.set(NOTICES, thirdPartyNotices(bundledDirs, `${HANDLERS_DIR}/ (the Lambda handlers)`));
   const handlers = { dir: HANDLERS_DIR, bytes: 0, files: {} };
   for (const file of [...renamed.files.keys()].sort()) {
     const contents = renamed.files.get(file);
     handlers.files[file] = { sha256: sha256(contents), bytes: contents.length };
-    if (!file.endsWith(LEGAL_SUFFIX)) handlers.bytes += contents.length;
+    if (!file.endsWith(LEGAL_SUFFIX) && file !== NOTICES) handlers.bytes += contents.length;
   }
   const info = {};
   for (const name of entries) {

@@ -17,6 +17,7 @@ describe('the npm package', () => {
         'assets/handlers/evaluator.mjs',
         'assets/handlers/follow-up.mjs',
         'assets/handlers/state-change.mjs',
+        'assets/handlers/THIRD-PARTY-LICENSES.txt',
         'dist/index.js',
         'dist/index.d.ts',
         'assets/cli/main.js',

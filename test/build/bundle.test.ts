@@ -178,7 +178,7 @@ describe('scripts/bundle.mjs', () => {
     // file would change the CDK asset hash (or ship in the package).
     const files = filesUnder(join(outA, 'handlers'));
     expect(files).toEqual(Object.keys(manifestA.handlers.files).sort());
-    expect(files.filter((f) => !f.startsWith('chunks/'))).toEqual(entries.map((n) => `${n}.mjs`).sort());
+    expect(files.filter((f) => !f.startsWith('chunks/'))).toEqual(['THIRD-PARTY-LICENSES.txt', ...entries.map((n) => `${n}.mjs`)].sort());
     for (const f of files.filter((x) => x.startsWith('chunks/'))) expect(f).toMatch(/^chunks\/[\w-]+\.mjs(\.LEGAL\.txt)?$/);
     for (const name of entries) {
       const info = manifestA.entries[name];
@@ -194,6 +194,15 @@ describe('scripts/bundle.mjs', () => {
     const users = new Map<string, number>();
     for (const info of Object.values(manifestA.entries)) for (const c of info.chunks) users.set(c, (users.get(c) ?? 0) + 1);
     expect(Math.max(...users.values())).toBe(entries.length);
+  });
+
+  it('ships the license notices of every package bundled into the handlers, with the license texts', () => {
+    const notices = readFileSync(join(outA, 'handlers', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    const bundled = [...new Set(Object.values(manifestA.entries).flatMap((e) => e.packages))];
+    expect(bundled.length).toBeGreaterThan(0);
+    for (const name of bundled) expect(notices).toMatch(new RegExp(`^${name.replace(/[/.@*]/g, '\\$&')} \\S+ \\(`, 'm'));
+    // Apache-2.0 (section 4(a)) asks for a copy of the license itself with redistributed code.
+    if (notices.includes('(Apache-2.0)')) expect(notices).toContain('TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION');
   });
 
   it('fails loudly when an entry point is missing or a handler directory is not a known entry', () => {

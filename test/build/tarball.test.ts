@@ -146,9 +146,11 @@ describe('the packed package, installed into an empty project', { timeout: TIMEO
     expect(files.filter((f) => f.startsWith('assets/cli/'))).toEqual(['assets/cli/main.js']);
     // The functions' code: one directory they all deploy, an ES module per function and the chunks they share.
     expect(files.filter((f) => f.startsWith('assets/') && !f.startsWith('assets/cli/') && !f.startsWith('assets/handlers/'))).toEqual([]);
-    expect(files.filter((f) => /^assets\/handlers\/[^/]+$/.test(f)).sort()).toEqual(
-      ['evaluator', 'follow-up', 'starter', 'state-change'].map((n) => `assets/handlers/${n}.mjs`),
-    );
+    // With the license notices of the packages bundled into them (Apache-2.0 asks for the license's text).
+    expect(files.filter((f) => /^assets\/handlers\/[^/]+$/.test(f)).sort()).toEqual([
+      'assets/handlers/THIRD-PARTY-LICENSES.txt',
+      ...['evaluator', 'follow-up', 'starter', 'state-change'].map((n) => `assets/handlers/${n}.mjs`),
+    ]);
     expect(files.some((f) => f.startsWith('assets/handlers/chunks/'))).toBe(true);
     // The agent helper's bundle, its declarations and the notices of the code it bundles; nothing else.
     expect(files.filter((f) => f.startsWith('runtime/') && !/^runtime\/[a-z-]+\.d\.ts$/.test(f)).sort()).toEqual([
