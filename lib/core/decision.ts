@@ -600,7 +600,7 @@ function judgeSlo(slo: EvaluatorSlo, w: SloWindows, factor: number, canary: Coun
   if (continued) return withIncident(continued);
   const alone = judgeSoloWindow(j);
   if (alone?.failure || alone?.unreadable) return withIncident(alone);
-  const latest = burningNow(slo, w.solo.recent, j.worseThanReference);
+  const latest = burningNow(slo, w.solo.recent, j);
   // No rule failed it: say why a burn was not the release's (the solo window's reading before the paired one's), or name a blip.
   const excused = alone?.excused ?? paired?.excused ?? blipNote(j, latest);
   // Burning now, not yet for long enough: a blip ends within minutes, a regression lasts. Not a pass yet.
@@ -838,12 +838,16 @@ function pendingNote({ slo }: JudgingCase, now: NonNullable<ReturnType<typeof bu
  * a 20× regression reads under 14.4× one time in ten, and a pass on that minute would let it through
  * (aao-delayed-regression, 2 of 500 seeds); a clean minute excludes it (0 of 1000: P = 5 × 10⁻⁷).
  */
-function burningNow(slo: EvaluatorSlo, recent: readonly ArmMinute[], isRelease: (c: Counts) => boolean): { counts: Counts; minutes: number } | undefined {
+function burningNow(slo: EvaluatorSlo, recent: readonly ArmMinute[], j: Pick<JudgingCase, 'factor' | 'w' | 'worseThanReference'>): { counts: Counts; minutes: number } | undefined {
+  // Read below the point estimate only against a real comparison: with factor 0 or no reference,
+  // worseThanReference holds for anything, and a healthy low-traffic minute would keep the bake
+  // waiting until the deadline (inconclusive, a rollback).
+  const compared = j.factor > 0 && j.w.reference !== undefined;
   let c: Counts = { total: 0, bad: 0, datapoints: 0 };
   for (let i = recent.length - 1; i >= 0; i--) {
     c = { total: c.total + recent[i].total, bad: c.bad + recent[i].bad, datapoints: c.datapoints + 1 };
     if (c.total < slo.minEvents) continue;
-    return pageRateReading(slo, c, true) && isRelease(c) ? { counts: c, minutes: recent.length - i } : undefined;
+    return pageRateReading(slo, c, compared && j.worseThanReference(c)) && j.worseThanReference(c) ? { counts: c, minutes: recent.length - i } : undefined;
   }
   return undefined;
 }
@@ -857,9 +861,19 @@ function burningNow(slo: EvaluatorSlo, recent: readonly ArmMinute[], isRelease: 
 function pageRateReading(slo: EvaluatorSlo, c: Counts, worse: boolean): { notExcluded?: string } | undefined {
   if (!(c.total > 0)) return undefined;
   if (burnRateOf(c, slo.errorBudget)! >= slo.failBurnRate) return {};
-  if (!worse) return undefined;
+  if (!worse || !informative(slo, c)) return undefined;
   const p = pageRateHead(slo, c);
   return p > PAGE_RATE_NOT_EXCLUDED_P ? { notExcluded: `a burn at ${fmt(slo.failBurnRate)}× leaves this few bad events with probability ${fmt(p)}: not excluded` } : undefined;
+}
+
+/**
+ * Whether a window holds enough events that its counts could exclude the page rate at all: at
+ * least −ln(PAGE_RATE_NOT_EXCLUDED_P) ≈ 3 bad events expected at the page rate, so that a clean
+ * window does exclude it ((1 − p)ⁿ ≤ e^(−np) ≤ 0.05). Fewer (a 99.9 % SLO's 70-event minimum
+ * expects 1) say nothing either way: read on the point estimate alone.
+ */
+function informative(slo: EvaluatorSlo, c: Counts): boolean {
+  return c.total * Math.min(1, slo.failBurnRate * slo.errorBudget) >= -Math.log(PAGE_RATE_NOT_EXCLUDED_P);
 }
 
 /** P(X ≤ bad) for X ~ Binomial(total, page-rate ratio) = 1 − I_ratio(bad + 1, total − bad): how ordinary so few bad events are at the page rate. */

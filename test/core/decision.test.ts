@@ -266,7 +266,7 @@ describe('bake, all at once: a regression', () => {
 
   it('does not pass at the bake\'s end on a last minute that reads just under the page rate', () => {
     // As above, but minute 9 draws 14 of 1000 (14×, under 14.4× as a point estimate): a 14.4× burn
-    // leaves 14 or fewer bad events in 1000 with probability 0.49, so it is still burning, not clean.
+    // leaves 14 or fewer bad events in 1000 with probability 0.53, so it is still burning, not clean.
     const late = aloneWith(13, (i) => (i === 9 ? 14 : i >= 8 ? 20 : 0));
     const decisions = ticks(late, 13);
     expect(decisions.slice(0, 11).filter(failed)).toEqual([]);
@@ -465,6 +465,32 @@ describe('bake: no pass without evidence at the edges (review of issue 8)', () =
   });
 });
 
+describe('bake: the page rate read below its point estimate only on evidence', () => {
+  it('passes a healthy new version at low traffic with nothing to compare with, not waiting for the deadline', () => {
+    // 100 requests a minute alone, none bad: a minute expects 1.44 bad at the page rate, so a clean
+    // one cannot exclude it (P = 0.23) — no evidence of a burn either. With baselineFactor 0 (or no
+    // current-version traffic) nothing makes the minute the release's: read on the point estimate.
+    for (const factor of [0, 2]) {
+      const clean = times(15, alone(100, 0));
+      const history = factor === 0 ? undefined : { total: 0, bad: 0 };
+      const decisions = ticks(clean, 15, { config: { baselineFactor: factor }, ...(history ? { history } : {}) });
+      expect(decisions.find((d) => d.action === 'report'), `factor ${factor}`).toMatchObject({ status: 'Succeeded', verdict: 'pass' });
+    }
+  });
+
+  it('does not fail on a canary blip that ended: a short window too small to exclude the page rate reads on its point estimate', () => {
+    // 10 % of 200 requests a minute: the new version 5 bad in its first 2 minutes (20 a minute), then
+    // clean; the current version 3 of 1800. Significantly worse over the canary, but its last 5 min
+    // (100 events, 0 bad) expect 1.44 bad at the page rate: they say nothing, and 0× is not burning.
+    const minutes: Served[] = [
+      ...Array.from({ length: 10 }, (_, i) => sideBySide([20, i === 0 ? 3 : i === 1 ? 2 : 0], [180, i === 3 || i === 5 || i === 7 ? 1 : 0])),
+      ...times(15, alone(200, 0)),
+    ];
+    const decisions = ticks(minutes, 25, { bakeFrom: 10, config: { compareWithBaseline: false } });
+    expect(decisions.slice(9).filter(failed)).toEqual([]);
+  });
+});
+
 describe('bake: a regression that began during the canary and goes on after the shift', () => {
   // (The canary judge alone would fail these canaries below the page rate: off here.)
   const judgeOff = { bakeFrom: 5, config: { compareWithBaseline: false } };
@@ -491,7 +517,7 @@ describe('bake: a regression that began during the canary and goes on after the 
   it('fails on the workbook pair as served once the new version was significantly worse beside the current one', () => {
     // Canary minutes 0–4: 7 of 1000 bad (7×) against 1 of 9000 — more than 2× as often by three
     // standard deviations (e = 0.22, (7 − 0.22)² = 46 > 9 × 1.22) — but a 14.4× burn leaves 7 or
-    // fewer bad events in 1000 with probability 0.03: excluded, so the canary minutes alone do not fail.
+    // fewer bad events in 1000 with probability 0.025: excluded, so the canary minutes alone do not fail.
     // From minute 5 it serves alone, 18 of 1000. At 6 min: since the release 25 of 2000 (12.5×: a
     // 14.4× burn leaves that few with probability 0.26), the last 5 min 24 of 1800 (13.3×): fails.
     const minutes: Served[] = [...[1, 2, 1, 2, 1].map((bad, i) => sideBySide([200, bad], [1800, i === 0 ? 1 : 0])), ...aloneWith(5, 18)];

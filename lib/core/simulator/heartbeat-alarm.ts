@@ -69,7 +69,6 @@ export function heartbeatAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbac
   const alarms: HeartbeatAlarmModel[] = [];
   const notes: string[] = [];
   for (const entry of entries) {
-    const periodMinutes = replayablePeriod(entry);
     if (!inSeries.has(entry.name)) {
       // A series that does not model heartbeats would read as a silent service: every release rolled back.
       notes.push(
@@ -78,6 +77,8 @@ export function heartbeatAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbac
       );
       continue;
     }
+    // Only a heartbeat the series replays needs a period it can replay (a note above otherwise).
+    const periodMinutes = replayablePeriod(entry);
     const beats = new Map<number, number>();
     for (const e of series) {
       const minute = e.heartbeats?.[entry.name];
