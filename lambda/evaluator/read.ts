@@ -51,7 +51,11 @@ export async function readTick(
   }
 }
 
-/** Each SLO's data on each arm; when the call itself failed, nothing of this tick is evidence. */
+/**
+ * Each SLO's data on each arm; when the call itself failed, nothing of this tick is evidence.
+ * `allTrafficAt`: when all traffic reached the new version, from which an SLO read as declared
+ * (the whole service) reads the new version's own minutes (`bakeDataFor`).
+ */
 export function sloEvidence(
   config: EvaluatorConfig,
   arms: readonly ArmScope[],
@@ -59,8 +63,9 @@ export function sloEvidence(
   windowStart: number,
   end: number,
   failure: ReadProblem | undefined,
+  allTrafficAt?: number,
 ): SloBakeData[] {
-  const slos = bakeDataFor(config.slos, arms, results, windowStart, end);
+  const slos = bakeDataFor(config.slos, arms, results, windowStart, end, allTrafficAt);
   if (!failure) return slos;
   const notRead = [{ permanent: failure.permanent, reason: 'not read (the GetMetricData call failed)' }];
   return slos.map((d) => ({ ...d, canaryProblems: notRead, ...(d.baseline ? { baselineProblems: notRead } : {}) }));

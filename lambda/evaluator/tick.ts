@@ -107,12 +107,13 @@ async function gatherEvidence(rt: StepRuntime, state: BakeState, clock: TickCloc
   const versions = { toVersion, fromVersion };
   const { read, failure } = await readTick(rt, arms!, windowStart!, clock, until, reading ? reading.queries(heartbeats, versions) : []);
   const results = read?.results ?? new Map();
-  const slos = sloEvidence(rt.config, arms!, results, windowStart!, clock.end, failure);
-  const health = await runHealthChecks(rt, state, results, failure, clock.end);
-  // No interval that starts before all traffic is on the new version counts as missing: during a
-  // canary a worker that beats per request beats at the canary's share. That moment is the hook's
-  // start at AfterAllowTraffic only (at ECS AfterAllowTestTraffic production is still on the original).
+  // All traffic is on the new version from the hook's start at AfterAllowTraffic only (at ECS
+  // AfterAllowTestTraffic production is still on the original). Before it, no interval counts as a
+  // missing beat (during a canary a worker that beats per request beats at the canary's share), and
+  // an SLO read as declared (the whole service) has no minute of the new version's own.
   const allTrafficAt = state.context?.lifecycleEvent === 'AfterAllowTraffic' ? state.hookStartedAt : undefined;
+  const slos = sloEvidence(rt.config, arms!, results, windowStart!, clock.end, failure, allTrafficAt);
+  const health = await runHealthChecks(rt, state, results, failure, clock.end);
   const beats = reading ? reading.evidence(heartbeats, results, { releaseAt: windowStart!, allTrafficAt, end: clock.end, versions }, failure) : [];
   return { slos, health, heartbeats: beats, readProblems: [...(failure ? [failure] : []), ...health.problems], notes: readNotes(read) };
 }

@@ -91,6 +91,17 @@ export interface EvaluatorSlo {
    * are added as they are.
    */
   readonly versionDimension?: string;
+  /**
+   * true: the SLO's metrics carry neither the version nor a target group (a custom metric without a
+   * version dimension, a log pattern's lines without `versionField`, a function's metrics without
+   * its alias), as its rollback alarm (scope `declared`) reads them. They are read as declared,
+   * once: the arm's dimensions would name a combination CloudWatch never published ("If a specific
+   * combination of dimensions was not published, you can't retrieve statistics for it",
+   * GetMetricStatistics API reference, Dimensions). What they count is the whole service's, so only
+   * the minutes after all traffic reached the new version are its own (`bakeDataFor`). Absent:
+   * the arm's dimensions are added ({@link versionDimension}).
+   */
+  readonly declared?: boolean;
 }
 
 export interface EvaluatorTargetGroup {
@@ -208,7 +219,7 @@ export function parseEvaluatorConfig(text: string | undefined): EvaluatorConfig 
     if (config.approval === undefined) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} has a breaker without approval (the breaker asks through the approval gate)`);
   }
   config.slos.forEach((slo, i) => {
-    const problem = numeratorProblem(slo);
+    const problem = numeratorProblem(slo) ?? scopeProblem(slo);
     if (problem) throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG}: slos[${i}] (${slo.name}) ${problem}`);
   });
   const heartbeatProblem = heartbeatConfigProblem(config.heartbeats);
@@ -225,6 +236,18 @@ function parseJson(text: string): EvaluatorConfig {
   }
   if (config === null || typeof config !== 'object') throw new RollbackTriggersError('RT402', `${EvaluatorEnv.CONFIG} is not a JSON object`);
   return config as EvaluatorConfig;
+}
+
+/**
+ * Why an SLO's scope cannot be read, or undefined: `declared` a boolean, and not with a version
+ * dimension (a metric carrying the version is read per version).
+ */
+export function scopeProblem(slo: Pick<EvaluatorSlo, 'declared' | 'versionDimension'>): string | undefined {
+  if (slo.declared !== undefined && typeof slo.declared !== 'boolean') return `has declared ${JSON.stringify(slo.declared)}, expected true or false`;
+  if (slo.declared === true && slo.versionDimension !== undefined) {
+    return `is declared (read as declared) and has versionDimension ${JSON.stringify(slo.versionDimension)}: one or the other`;
+  }
+  return undefined;
 }
 
 /** A part's name: it becomes the suffix of a GetMetricData query id (lowercase letters and digits, a letter first; no underscore, which separates the id's parts). */

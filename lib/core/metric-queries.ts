@@ -72,7 +72,7 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimen
     for (const scope of arms) {
       if (!readsArm(slo, scope)) continue;
       const arm = scope.arm;
-      const armDimensions = armDimensionsFor(scope, slo.versionDimension);
+      const armDimensions = armDimensionsFor(scope, slo);
       const metric = (spec: Pick<MetricSpec, 'namespace' | 'metricName' | 'stat' | 'dimensionSet'>) => ({
         namespace: spec.namespace,
         metricName: spec.metricName,
@@ -102,24 +102,47 @@ export function buildMetricQueries(config: Pick<EvaluatorConfig, 'slos' | 'dimen
  * The dimensions that scope an SLO's metrics to one arm: the arm's own (Lambda `ExecutedVersion`,
  * an ECS target group's), or, for an SLO whose metrics carry the version in a dimension of their
  * own ({@link EvaluatorSlo.versionDimension}), the arm's Lambda version under that name and nothing
- * else (an ECS arm has no version: the SLO's declared dimensions are read as they are).
+ * else (an ECS arm has no version: the SLO's declared dimensions are read as they are). None for
+ * an SLO read as declared ({@link EvaluatorSlo.declared}): its metrics carry neither.
  */
-export function armDimensionsFor(scope: ArmScope, versionDimension: string | undefined): Readonly<Record<string, string>> {
-  if (versionDimension === undefined) return scope.dimensions;
+export function armDimensionsFor(scope: ArmScope, slo: Pick<EvaluatorSlo, 'versionDimension' | 'declared'>): Readonly<Record<string, string>> {
+  if (slo.declared === true) return {};
+  if (slo.versionDimension === undefined) return scope.dimensions;
   const version = scope.dimensions.ExecutedVersion;
-  return version === undefined ? {} : { [versionDimension]: version };
+  return version === undefined ? {} : { [slo.versionDimension]: version };
 }
 
 /**
- * Whether an SLO is read on an arm. An SLO whose metrics carry the version in a dimension of their
- * own is not read on a baseline arm scoped by something else (ECS target groups): it declares the
- * new version's value, the current version's is unknown, and reading the declared one again would
- * compare the new version with itself (an incident it shares with itself, never the release's). It
- * is judged on its burn rate alone, as its rollback alarm (scope `declared`, no baseline) is.
+ * Whether an SLO is read on an arm. An SLO read as declared is read once, on the new version's arm:
+ * the same metric on the other arm would be the same series. An SLO whose metrics carry the version
+ * in a dimension of their own is not read on a baseline arm scoped by something else (ECS target
+ * groups): it declares the new version's value, the current version's is unknown, and reading the
+ * declared one again would compare the new version with itself (an incident it shares with itself,
+ * never the release's). It is judged on its burn rate alone, as its rollback alarm (scope
+ * `declared`, no baseline) is.
  */
-export function readsArm(slo: Pick<EvaluatorSlo, 'versionDimension'>, scope: ArmScope): boolean {
+export function readsArm(slo: Pick<EvaluatorSlo, 'versionDimension' | 'declared'>, scope: ArmScope): boolean {
+  if (slo.declared === true) return scope.arm === 'canary';
   if (slo.versionDimension === undefined || scope.arm !== 'baseline') return true;
   return scope.dimensions.ExecutedVersion !== undefined || Object.keys(scope.dimensions).length === 0;
+}
+
+/** The dimensions the evaluator sets per arm at run time (Lambda's `ExecutedVersion`; an ALB target group's `TargetGroup` and `LoadBalancer`). */
+export const ARM_DIMENSION_NAMES: readonly string[] = ['ExecutedVersion', 'TargetGroup', 'LoadBalancer'];
+
+/**
+ * Whether a metric, as declared (its namespace and dimension names), is one CloudWatch also
+ * publishes per arm, so the evaluator may scope it to one: it names an arm's dimension itself, or it
+ * is a Lambda metric through an alias (`FunctionName` and `Resource`), which Lambda publishes per
+ * `ExecutedVersion` too ("By Executed Version (ExecutedVersion) – View metrics for a combination of
+ * alias and version", Lambda Developer Guide, "Viewing metrics for Lambda functions"). Any other
+ * metric (a custom metric without a version dimension, a log pattern's lines, a function's metrics
+ * by `FunctionName` alone) exists under its declared dimensions only: CloudWatch "treats each unique
+ * combination of dimensions as a separate metric" (GetMetricStatistics API reference, Dimensions).
+ */
+export function metricScopesToArm(namespace: string, dimensionNames: readonly string[]): boolean {
+  if (dimensionNames.some((name) => ARM_DIMENSION_NAMES.includes(name))) return true;
+  return namespace === 'AWS/Lambda' && dimensionNames.includes('FunctionName') && dimensionNames.includes('Resource');
 }
 
 /**
@@ -250,6 +273,10 @@ export function readProblemOf(id: string, result: QueryResult | undefined): Read
  * window, the current version's when it serves, and which of their queries could not be read. A
  * numerator without datapoints is zero errors only when its query was `Complete` (count metrics
  * publish nothing when nothing failed); otherwise the SLO is unread, not clean.
+ *
+ * `allTrafficAt` (epoch seconds): when all traffic reached the new version, the AfterAllowTraffic
+ * hook's start; absent before that (AfterAllowTestTraffic). Only an SLO read as declared needs it
+ * ({@link declaredBakeData}): without it, nothing such an SLO reads is the new version's own.
  */
 export function bakeDataFor(
   slos: readonly EvaluatorSlo[],
@@ -257,16 +284,18 @@ export function bakeDataFor(
   results: ReadonlyMap<string, QueryResult>,
   windowStart: number,
   end: number,
+  allTrafficAt?: number,
 ): SloBakeData[] {
   const hasBaseline = arms.some((a) => a.arm === 'baseline');
   return slos.map((slo, i) => {
-    const read = (arm: Arm) => {
+    const read = (arm: Arm): ArmRead => {
       // A metric-math numerator is judged on its expression's result alone: its parts are not
       // returned (ReturnData false), so only the expression's StatusCode can say the read was whole.
       const ids = [queryId(i, arm, 'numerator'), queryId(i, arm, 'total')];
       const problems = ids.flatMap((id) => readProblemOf(id, results.get(id)) ?? []);
       return { numerator: results.get(ids[0])?.series, total: results.get(ids[1])?.series, problems };
     };
+    if (slo.declared === true) return declaredBakeData(slo, read('canary'), { current: hasBaseline, windowStart, end, allTrafficAt });
     const canary = read('canary');
     const baseline = hasBaseline && arms.some((a) => a.arm === 'baseline' && readsArm(slo, a)) ? read('baseline') : undefined;
     const shortStart = shortWindowStart(windowStart, end, slo.shortWindowSeconds);
@@ -286,11 +315,64 @@ export function bakeDataFor(
   });
 }
 
+/** One arm's read of an SLO: its numerator's and total's datapoints, and why they are no evidence. */
+interface ArmRead {
+  readonly numerator?: Series;
+  readonly total?: Series;
+  readonly problems: readonly ReadProblem[];
+}
+
+/**
+ * An SLO read as declared ({@link EvaluatorSlo.declared}): one read of the whole service, every
+ * version together. It is the new version's own traffic only on the minutes that start once all
+ * traffic is on it (`allTrafficAt` rounded up: the minute the shift came in may hold the canary's
+ * share), and the current version's only before the release (`windowStart`), when a current
+ * version serves (`current`: the read has a baseline arm). The minutes between, a canary's or a
+ * linear shift's, are neither version's own: they are no evidence here, for a pass or a failure —
+ * the rollback alarm judges them on its burn rate alone (scope `declared`). The timeline's window
+ * since the release starts at the first minute of the new version alone, so a short window is
+ * never cut by canary minutes (a blip would fill a window cut short), and the minutes before the
+ * release stay the reference and the history, as for an all-at-once release. Without `allTrafficAt`
+ * nothing read is the new version's own: no evidence, never a pass.
+ */
+function declaredBakeData(
+  slo: EvaluatorSlo,
+  read: ArmRead,
+  at: { readonly current: boolean; readonly windowStart: number; readonly end: number; readonly allTrafficAt?: number },
+): SloBakeData {
+  const { windowStart, end } = at;
+  const alone = at.allTrafficAt === undefined ? end : Math.max(windowStart, Math.ceil(at.allTrafficAt / 60) * 60);
+  const minutes: TimelineMinute[] = [];
+  for (const t of [...(read.total?.keys() ?? [])].filter((m) => m < end).sort((a, b) => a - b)) {
+    const counts = armMinute(slo, read, t)!;
+    if (t >= alone) minutes.push({ at: t, canary: counts });
+    else if (t < windowStart && at.current) minutes.push({ at: t, baseline: counts });
+  }
+  return {
+    slo,
+    canary: countsFor(slo, read.numerator, read.total, alone, end),
+    canaryShort: countsFor(slo, read.numerator, read.total, shortWindowStart(alone, end, slo.shortWindowSeconds), end),
+    timeline: { releaseAt: alone, end, minutes },
+    ...(read.problems.length > 0 ? { canaryProblems: read.problems } : {}),
+  };
+}
+
+/**
+ * One version's counts in minute `t`; undefined without a `total` datapoint (Lambda publishes no
+ * ExecutedVersion datapoint for a version that served nothing).
+ */
+function armMinute(slo: EvaluatorSlo, s: { numerator?: Series; total?: Series } | undefined, t: number): ArmMinute | undefined {
+  const total = s?.total?.get(t);
+  if (total === undefined) return undefined;
+  const counted = s?.numerator?.get(t) ?? 0;
+  const bad = slo.numeratorKind === 'bad' ? counted : Math.max(0, total - counted);
+  return { total, bad: Math.min(bad, total) };
+}
+
 /**
  * One SLO's minutes, both versions, from whatever the read holds before `end` (the tick reads from
  * `windowStart − HISTORY_SECONDS`, so the current version's hour before the release is in it). A
- * minute without a `total` datapoint has no counts for that version (Lambda publishes no
- * ExecutedVersion datapoint for a version that served nothing).
+ * minute without a `total` datapoint has no counts for that version.
  */
 function timelineOf(
   slo: EvaluatorSlo,
@@ -299,20 +381,13 @@ function timelineOf(
   releaseAt: number,
   end: number,
 ): SloTimeline {
-  const arm = (s: { numerator?: Series; total?: Series } | undefined, t: number): ArmMinute | undefined => {
-    const total = s?.total?.get(t);
-    if (total === undefined) return undefined;
-    const counted = s?.numerator?.get(t) ?? 0;
-    const bad = slo.numeratorKind === 'bad' ? counted : Math.max(0, total - counted);
-    return { total, bad: Math.min(bad, total) };
-  };
   const times = new Set<number>();
   for (const s of [canary.total, baseline?.total]) for (const t of s?.keys() ?? []) if (t < end) times.add(t);
   const minutes: TimelineMinute[] = [...times]
     .sort((a, b) => a - b)
     .map((at) => {
-      const c = arm(canary, at);
-      const b = arm(baseline, at);
+      const c = armMinute(slo, canary, at);
+      const b = armMinute(slo, baseline, at);
       return { at, ...(c ? { canary: c } : {}), ...(b ? { baseline: b } : {}) };
     });
   return { releaseAt, end, minutes };

@@ -1,6 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { EvaluatorSlo, MetricPart, MetricSpec, NumeratorMath } from '../core/evaluator-config';
+import { ARM_DIMENSION_NAMES, metricScopesToArm } from '../core/metric-queries';
 import type { PolicyTier } from '../core/policy';
 import type { ServiceLevelObjective } from '../slo/service-level-objective';
 import type { Sli } from '../slo/sli';
@@ -10,7 +11,7 @@ import { DerivedBad } from './sli-counts';
 // name, statistic, a shared dimension set) that lambda/ reads at run time without aws-cdk-lib.
 
 /** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
-const RUNTIME_DIMENSIONS = new Set(['ExecutedVersion', 'TargetGroup', 'LoadBalancer']);
+const RUNTIME_DIMENSIONS = new Set(ARM_DIMENSION_NAMES);
 
 /** An objective as the evaluator reads it: one scoped SLI and the tier it fails on. */
 export interface ScopedObjective {
@@ -48,7 +49,21 @@ export class EvaluatorMetricSpecs {
       // Metrics that carry the version in a dimension of their own (Sli.agentSelfEvaluation's
       // `Version`): the evaluator reads each arm's version into it (lib/core/metric-queries.ts).
       ...(sli._versionDimension !== undefined ? { versionDimension: sli._versionDimension } : {}),
+      // Metrics that carry neither (a custom metric without a version, a log pattern's lines without
+      // versionField): read as declared, as the rollback alarm (scope `declared`) reads them. One
+      // such metric among others makes the whole SLI so: a ratio of one version's count to the
+      // whole service's would be no one's.
+      ...(sli._versionDimension === undefined && !this.scopesToArm(counts) ? { declared: true } : {}),
     };
+  }
+
+  /** Whether every metric the counts read is published per arm too (`metricScopesToArm`), judged on its dimensions as declared. */
+  private scopesToArm(counts: Sli['_counts']): boolean {
+    const leaves = [counts.total, ...(counts.derivedBad ? Object.values(counts.derivedBad.parts) : [counts.bad ?? counts.good!])];
+    return leaves.every((metric) => {
+      const stat = metric.toMetricConfig().metricStat;
+      return stat !== undefined && metricScopesToArm(stat.namespace, (stat.dimensions ?? []).map((d) => d.name));
+    });
   }
 
   private spec(metric: IMetric): MetricSpec | undefined {
