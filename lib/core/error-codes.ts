@@ -385,6 +385,11 @@ export const ERROR_CODES = {
     prop: 'policy.thresholdTriggers[].periodSeconds',
     source: 'api',
   },
+  RT727: {
+    meaning: "a rollback alarm's baseline.shift is not { kind: 'canary' | 'linear', share strictly between 0 and 1 }",
+    prop: 'policy.rollbackTriggers[].alarms[].baseline.shift',
+    source: 'api',
+  },
 } as const satisfies Record<`RT${number}`, ErrorCodeInfo>;
 
 /** A registered code: a throw site naming any other string fails the typecheck. */

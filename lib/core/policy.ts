@@ -137,7 +137,21 @@ export interface PolicyRollbackAlarm {
    * baseline: `rest-of-blended` = all traffic minus the new version's (Lambda alias),
    * `separate` = the other target group (ECS). Absent: the burn rate alone.
    */
-  readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly factor: number };
+  readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly factor: number; readonly shift?: PolicyTrafficShift };
+}
+
+/**
+ * How the deployment configuration shifts traffic, when it shifts it in steps: the new version's
+ * share of the traffic at the first step (`CodeDeployDefault.LambdaCanary10Percent5Minutes`: canary,
+ * 0.1). The rollback alarm's window holds whole minutes of both versions only once the new version
+ * has served for a window: before that, and across a canary's full shift, the two count different
+ * minutes, and the alarm judges the new version at this share (lib/core/relative-alarm.ts).
+ * Absent: all at once, or a configuration whose steps are not known at synth.
+ */
+export interface PolicyTrafficShift {
+  readonly kind: 'canary' | 'linear';
+  /** The new version's share of the traffic at the first step, in (0, 1). */
+  readonly share: number;
 }
 
 /**

@@ -26,3 +26,37 @@ export const RELATIVE_ALARM_Z_SQUARED = 9;
  * still fires. Measured over a grid of shares, lags and incidents in test/core/emulator/lag.test.ts.
  */
 export const RELATIVE_ALARM_BLENDED_FACTOR = 1.9;
+
+/**
+ * A canary's rollback alarm holds while the new version served more than this many times the
+ * events its share predicts beside the current version's (`total > 2 × share ÷ (1 − share) ×
+ * baseTotal`): the full shift happened inside the window, whose minutes after it have no
+ * current-version traffic to compare with (the evaluator judges those, from AfterAllowTraffic). At
+ * a steady 10 % share a minute's counts stray far less than 2× from the share's (100 events:
+ * ±10 %). Linear steps raise the share on purpose: not applied to them.
+ */
+export const CANARY_SHIFT_GUARD = 2;
+
+/**
+ * The new version's bad events the rollback alarm expects were it `factor` times as bad as its
+ * baseline: `factor × baseBad ÷ baseTotal × max(total, q × baseTotal)`, q = share ÷ (1 − share)
+ * when the deployment shifts traffic in steps (`PolicyTrafficShift`), else `× total`. While the new
+ * version has served only part of the window (its first minutes), the baseline's window also holds
+ * minutes from before the release: an incident both versions share that began in the last minute
+ * fills most of the new version's window but a fifth of the baseline's, and reads as 5× worse. At
+ * its share, the new version would have served q × baseTotal events over the whole window; its
+ * errors are weighed against the baseline's as if it had — so a shared incident never reads worse
+ * than the baseline's share of it, and a regression beside a clean baseline (baseBad ≈ 0) is not
+ * held at all. Measured with `npm run eval:seeds` (canary-shared-incident: an incident starting in the
+ * canary's first minute rolled back 12 releases in 1000 seeds without it).
+ */
+export function relativeExpectedBad(factor: number, base: { readonly total: number; readonly bad: number }, total: number, share: number | undefined): number {
+  // Products, not q: the expression carries share and 1 − share as literals, exactly.
+  const weighed = share === undefined || total * (1 - share) > share * base.total ? total : (share * base.total) / (1 - share);
+  return ((factor * base.bad) / base.total) * weighed;
+}
+
+/** Whether a canary's window holds the full shift (see {@link CANARY_SHIFT_GUARD}): the alarm holds then. */
+export function shiftedInWindow(total: number, baseTotal: number, share: number): boolean {
+  return !(total * (1 - share) <= CANARY_SHIFT_GUARD * share * baseTotal);
+}

@@ -1,6 +1,6 @@
 import { RollbackTriggersError } from '../errors';
-import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED } from '../relative-alarm';
-import type { RollbackPolicy } from '../policy';
+import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED, relativeExpectedBad, shiftedInWindow } from '../relative-alarm';
+import type { PolicyTrafficShift, RollbackPolicy } from '../policy';
 import type { Severity } from '../slo-math';
 import { AlarmState, evaluateMOfN, isBreaching } from './m-of-n';
 import { CompositeModel, EmulatorModel, TriggerModel, WindowAlarmModel, WindowBaselineModel, compilePolicy } from './model';
@@ -66,6 +66,8 @@ export interface WindowBaselineInput {
    * @default 'separate'
    */
   readonly mode?: 'rest-of-blended' | 'separate';
+  /** The deployment's steps, as the policy's rollback alarm records them (`baseline.shift`). @default - none (all at once or unknown) */
+  readonly shift?: PolicyTrafficShift;
 }
 
 /**
@@ -252,6 +254,7 @@ export function emulate(input: EmulatorInput, options: EmulatorOptions = {}): Em
     input.policy,
     Object.fromEntries(Object.entries(baselines).map(([id, b]) => [id, b?.factor])),
     Object.fromEntries(Object.entries(baselines).flatMap(([id, b]) => (b?.mode === undefined ? [] : [[id, b.mode]]))),
+    Object.fromEntries(Object.entries(baselines).flatMap(([id, b]) => (b?.shift === undefined ? [] : [[id, b.shift]]))),
   );
   const pace = paceOf(options);
   const series = indexSeries(input, baselines, model, options);
@@ -573,7 +576,7 @@ export interface WindowCounts {
   readonly bad: number;
 }
 
-type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: Pick<WindowBaselineModel, 'factor'> };
+type RelativeWindow = Pick<WindowAlarmModel, 'minEvents' | 'errorBudget'> & { readonly baseline: Pick<WindowBaselineModel, 'factor' | 'shift'> };
 
 // The rollback alarms' gates live in ../relative-alarm (the constructs render them without loading the
 // emulator); re-exported here, where they were defined before.
@@ -616,7 +619,11 @@ export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCoun
   if (!(baseline.total >= alarm.minEvents && baseline.total > 0)) return 0;
   if (!(baseline.total >= canary.total)) return 0;
   if (blended && !(2 * blended.bad >= canary.bad && canary.bad * blended.total > RELATIVE_ALARM_BLENDED_FACTOR * blended.bad * canary.total)) return 0;
-  return (significantlyWorse(canary, baseline, alarm.baseline.factor) ? ratio : 0) / alarm.errorBudget;
+  const shift = alarm.baseline.shift;
+  if (shift?.kind === 'canary' && shiftedInWindow(canary.total, baseline.total, shift.share)) return 0;
+  const expected = relativeExpectedBad(alarm.baseline.factor, baseline, canary.total, shift?.share);
+  const excess = canary.bad - expected;
+  return (excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1) ? ratio : 0) / alarm.errorBudget;
 }
 
 /** The alias minus the new version, as `rest-of-blended` reads it: negative when the two arrive apart. */

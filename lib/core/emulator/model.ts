@@ -1,5 +1,5 @@
 import { RollbackTriggersError, formatNumber } from '../errors';
-import { type PolicyAlarm, type PolicyComposite, type PolicySlo, type PolicyThresholdTrigger, type RollbackPolicy, compositeChildIds } from '../policy';
+import { type PolicyAlarm, type PolicyComposite, type PolicySlo, type PolicyThresholdTrigger, type PolicyTrafficShift, type RollbackPolicy, compositeChildIds } from '../policy';
 import { type Severity, alarmEvaluationIntervalSeconds } from '../slo-math';
 import { ComparisonOperatorName, TreatMissingData, isComparisonOperatorName, isTreatMissingData } from './m-of-n';
 
@@ -51,6 +51,8 @@ export interface WindowBaselineModel {
   readonly factor: number;
   /** How the alarm reads the baseline (`WindowBaselineInput.mode`). */
   readonly mode: 'rest-of-blended' | 'separate';
+  /** The deployment's steps, when known: the alarm weighs the new version at its first step's share (`relativeExpectedBad`). */
+  readonly shift?: PolicyTrafficShift;
 }
 
 /**
@@ -121,10 +123,11 @@ export function compilePolicy(
   policy: RollbackPolicy,
   baselineFactors: Readonly<Record<string, number>> = {},
   baselineModes: Readonly<Record<string, WindowBaselineModel['mode']>> = {},
+  baselineShifts: Readonly<Record<string, PolicyTrafficShift>> = {},
 ): EmulatorModel {
   const ids = new Set<string>();
   const claim = claimIn(ids);
-  const windows = policy.slos.flatMap((slo) => slo.alarms.map((alarm) => toWindowAlarm(alarm, slo, claim, baselineFactors, baselineModes)));
+  const windows = policy.slos.flatMap((slo) => slo.alarms.map((alarm) => toWindowAlarm(alarm, slo, claim, baselineFactors, baselineModes, baselineShifts)));
   checkBaselinesNameWindows(baselineFactors, windows);
   const triggers = policy.thresholdTriggers.map((t) => toTrigger(t, claim));
   const composites = new Map<string, CompositeModel>();
@@ -164,6 +167,7 @@ function toWindowAlarm(
   claim: Claim,
   baselineFactors: Readonly<Record<string, number>>,
   baselineModes: Readonly<Record<string, WindowBaselineModel['mode']>>,
+  baselineShifts: Readonly<Record<string, PolicyTrafficShift>>,
 ): WindowAlarmModel {
   const where = `window alarm "${alarm.id}" of SLO ${slo.path}`;
   claim(alarm.id, where);
@@ -182,9 +186,32 @@ function toWindowAlarm(
     treatMissingData: treatment(where, alarm.treatMissingData),
     evaluationIntervalMinutes: alarmEvaluationIntervalSeconds(windowMinutes * 60, 1) / 60,
     ...(Object.hasOwn(baselineFactors, alarm.id)
-      ? { baseline: { factor: renderedFactor(where, baselineFactors[alarm.id]), mode: baselineMode(where, baselineModes[alarm.id]) } }
+      ? {
+          baseline: {
+            factor: renderedFactor(where, baselineFactors[alarm.id]),
+            mode: baselineMode(where, baselineModes[alarm.id]),
+            ...(baselineShifts[alarm.id] !== undefined ? { shift: checkTrafficShift(where, baselineShifts[alarm.id]) } : {}),
+          },
+        }
       : {}),
   };
+}
+
+/**
+ * A deployment's traffic shift as the alarm renders it: canary or linear, the first step's share
+ * strictly between 0 and 1 (RT727). The share reaches the expression as the literals `share` and
+ * `1 − share` (lib/private/alarm-factory.ts).
+ */
+export function checkTrafficShift(where: string, shift: unknown): PolicyTrafficShift {
+  const s = shift as Partial<PolicyTrafficShift> | null;
+  const share = s?.share;
+  if (s === null || typeof s !== 'object' || (s.kind !== 'canary' && s.kind !== 'linear') || typeof share !== 'number' || !(share > 0 && share < 1)) {
+    throw new RollbackTriggersError(
+      'RT727',
+      `${where}: baseline.shift must be { kind: 'canary' | 'linear', share: a number strictly between 0 and 1 }, got ${JSON.stringify(shift)}`,
+    );
+  }
+  return { kind: s.kind, share };
 }
 
 /** A baseline for an id that is no window alarm would be silently ignored: refused instead. */

@@ -6,7 +6,8 @@ import {
   type EmulationResult,
   relativeWindowBurnRate,
   RELATIVE_ALARM_BLENDED_FACTOR,
-  significantlyWorse,
+  RELATIVE_ALARM_Z_SQUARED,
+  checkTrafficShift,
   type SliPoint,
   SliIndex,
   type TimelineEntry,
@@ -34,8 +35,10 @@ import {
   type PolicyRollbackAlarm,
   type PolicyRollbackTrigger,
   type PolicySlo,
+  type PolicyTrafficShift,
   type RollbackPolicy,
 } from '../policy';
+import { CANARY_SHIFT_GUARD, relativeExpectedBad, shiftedInWindow } from '../relative-alarm';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
 import type { EvaluatorSettings, GuardWindowOutcome, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
@@ -182,7 +185,9 @@ function emulateRollbackAlarms(rollbackAlarms: readonly RollbackAlarmModel[], op
       policy: { schemaVersion: POLICY_SCHEMA_VERSION, slos: rollbackAlarms.map((a) => a.slo), thresholdTriggers: [] },
       sli: Object.fromEntries(rollbackAlarms.map((a) => [a.id, a.series])),
       baselines: Object.fromEntries(
-        rollbackAlarms.flatMap((a) => (a.baseline ? [[a.id, { factor: a.baseline.factor, mode: a.baseline.mode, series: a.baseline.series }]] : [])),
+        rollbackAlarms.flatMap((a) =>
+          a.baseline ? [[a.id, { factor: a.baseline.factor, mode: a.baseline.mode, series: a.baseline.series, ...(a.baseline.shift ? { shift: a.baseline.shift } : {}) }]] : [],
+        ),
       ),
     },
     options,
@@ -373,6 +378,8 @@ interface RollbackBaselineModel {
   /** The baseline's traffic, for the reasons ("the current version"). */
   readonly name: string;
   readonly series: SliPoint[];
+  /** The deployment's steps, when the policy records them: the alarm weighs the new version at its share. */
+  readonly shift?: PolicyTrafficShift;
 }
 
 /**
@@ -447,7 +454,7 @@ function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger
 
 function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, series: readonly SeriesEntry[], bad: BadField): RollbackBaselineModel {
   const where = `rollback trigger ${trigger.path}, alarm of SLO ${a.slo} (${a.scope})`;
-  const { mode, factor } = a.baseline ?? ({} as NonNullable<PolicyRollbackAlarm['baseline']>);
+  const { mode, factor, shift } = a.baseline ?? ({} as NonNullable<PolicyRollbackAlarm['baseline']>);
   if (mode !== 'rest-of-blended' && mode !== 'separate') {
     throw new RollbackTriggersError('RT722', `${where}: baseline.mode must be rest-of-blended or separate, got ${JSON.stringify(mode) ?? 'nothing'}`);
   }
@@ -462,7 +469,14 @@ function baselineOf(a: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger, seri
   }
   const stream = a.scope === 'blue' ? 'canary' : 'stable';
   const name = a.scope === 'version' ? 'current version' : a.scope === 'green' ? 'blue target group (current version)' : 'green target group (new version)';
-  return { factor: Number(formatNumber(factor)), mode, stream, name, series: sliSeries(series, stream, bad) };
+  return {
+    factor: Number(formatNumber(factor)),
+    mode,
+    stream,
+    name,
+    series: sliSeries(series, stream, bad),
+    ...(shift !== undefined ? { shift: checkTrafficShift(where, shift) } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1084,7 +1098,7 @@ function alarmValue(m: RollbackAlarmModel, counts: WindowCounts, base: WindowCou
   if (!m.baseline || !base) return windowBurnRate(alarm, counts);
   // rest-of-blended reads the whole alias: both versions' counts, as the expression's guards see them.
   const blended = m.baseline.mode === 'rest-of-blended' ? { datapoints: Math.max(counts.datapoints, base.datapoints), total: counts.total + base.total, bad: counts.bad + base.bad } : undefined;
-  return relativeWindowBurnRate({ ...alarm, baseline: { factor: m.baseline.factor } }, counts, base, blended);
+  return relativeWindowBurnRate({ ...alarm, baseline: { factor: m.baseline.factor, shift: m.baseline.shift } }, counts, base, blended);
 }
 
 /** The numbers behind a rollback alarm at minute t: the window CloudWatch saw, with the ingestion delay. */
@@ -1120,12 +1134,28 @@ function baselineComparison(m: RollbackAlarmModel, counts: WindowCounts, base: W
       'most of the new version\'s minutes had no current-version traffic beside them (the evaluator judges those)'
     );
   }
-  const relation = significantlyWorse(counts, base, b.factor)
-    ? 'is more than'
-    : ratio > b.factor * baseRatio
-      ? 'is more than, but not by three standard deviations,'
-      : 'is not more than';
-  const compared = `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× ${theirs}`;
+  if (b.shift?.kind === 'canary' && shiftedInWindow(counts.total, base.total, b.shift.share)) {
+    return (
+      `the new version served ${formatNumber(counts.total)} events over the same window, more than ${formatNumber(CANARY_SHIFT_GUARD)}× what its canary share of ` +
+      `${formatNumber(b.shift.share * 100)} % predicts beside the ${b.name}'s ${formatNumber(base.total)}: the full shift is in the window, so the alarm holds (the evaluator judges those minutes)`
+    );
+  }
+  // The bad events it would show were it `factor` times as bad, weighed at its share while it has served only part of the window.
+  const expected = relativeExpectedBad(b.factor, base, counts.total, b.shift?.share);
+  const excess = counts.bad - expected;
+  const relation =
+    excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1)
+      ? 'is more than'
+      : counts.bad > expected
+        ? 'is more than, but not by three standard deviations,'
+        : 'is not more than';
+  const weighed = b.shift !== undefined && expected > ((b.factor * base.bad) / base.total) * counts.total;
+  const compared =
+    `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× ${theirs}` +
+    (weighed
+      ? ` (weighed at its ${b.shift!.kind} share of ${formatNumber(b.shift!.share * 100)} %: ${formatNumber(counts.total)} events are part of a window, so ${fmt(expected)} bad were expected, not ` +
+        `${fmt(((b.factor * base.bad) / base.total) * counts.total)})`
+      : '');
   if (b.mode !== 'rest-of-blended' || relation !== 'is more than') return compared;
   // The guards against the alias and the version arriving apart (relativeBurnRateExpression).
   const aliasBad = counts.bad + base.bad;
