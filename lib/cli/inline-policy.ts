@@ -22,6 +22,7 @@ import {
 } from '../core';
 import { InputError } from './input-error';
 import type { InlineRollback, InlineSlo } from './series-file';
+import type { DeploymentShape } from '../core/simulator/types';
 
 /**
  * The inline policy shorthand of a series file, turned into the {@link RollbackPolicy} the
@@ -61,6 +62,26 @@ export function policyFromInline(options: InlinePolicyOptions): RollbackPolicy {
     slos,
     thresholdTriggers: [],
     rollbackTriggers: [rollbackPolicy(slos, options)],
+  };
+}
+
+/**
+ * The shorthand's rollback alarms as a RollbackTrigger renders them for the deployment replayed: a
+ * canary or linear shape's first step is the share its deployment group's configuration would
+ * name (`CodeDeployDefault.LambdaCanary10Percent5Minutes` → canary 0.1), which the alarms weigh the
+ * new version at (lib/core/relative-alarm.ts). All at once: none. The shorthand has no deployment
+ * group, so the shape replayed stands for its configuration.
+ */
+export function withInlineTrafficShift(policy: RollbackPolicy, deployment: Pick<DeploymentShape, 'kind' | 'percent'>): RollbackPolicy {
+  const percent = deployment.percent;
+  if (deployment.kind === 'all-at-once' || percent === undefined || !(percent > 0 && percent < 100)) return policy;
+  const shift = { kind: deployment.kind, share: percent / 100 };
+  return {
+    ...policy,
+    rollbackTriggers: policy.rollbackTriggers?.map((t) => ({
+      ...t,
+      alarms: t.alarms.map((a) => (a.baseline ? { ...a, baseline: { ...a.baseline, shift } } : a)),
+    })),
   };
 }
 
@@ -122,10 +143,12 @@ function rollbackPolicy(slos: readonly PolicySlo[], options: InlinePolicyOptions
     }
     // Per-version SLIs give one alarm on the new version (Lambda) or one per target group (ECS),
     // each compared with the rest of the traffic (RollbackTrigger's baselineFactor); service-wide
-    // metrics give one alarm on the SLI as declared (blended), with nothing to compare with.
+    // metrics give one alarm on the SLI as declared (blended), with nothing to compare with, and
+    // the evaluator reads them as declared too (a custom metric carries no version).
     for (const { scope, mode } of rollbackArmScopes(platform, options.rollback?.perVersionMetrics !== false)) {
       const metricCount = scope === 'blue' || scope === 'green' ? targetGroupMetricCount(slo.sli) : slo.sli.metricCount;
-      alarms.push(rollbackAlarmEntry(slo.name, tier, { scope, metricCount, baseline: mode ? { mode, metricCount } : undefined }, factor));
+      const reads = scope === 'declared' ? { evaluatorReads: 'declared' as const } : {};
+      alarms.push(rollbackAlarmEntry(slo.name, tier, { scope, metricCount, baseline: mode ? { mode, metricCount } : undefined, ...reads }, factor));
     }
   });
   try {

@@ -498,9 +498,13 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
   alarms.forEach((raw, i) => {
     const ap = `${p}.alarms[${i}]`;
     const a = c.object(raw, ap);
-    c.known(a, ap, ['slo', 'scope', 'tier', 'windowSeconds', 'minEvents', 'metricCount', 'baseline']);
+    c.known(a, ap, ['slo', 'scope', 'tier', 'windowSeconds', 'minEvents', 'metricCount', 'baseline', 'evaluatorReads']);
     c.text(a, ap, 'slo');
-    c.oneOf(a, ap, 'scope', scopes, `the traffic a ${platform} rollback alarm watches`);
+    const scope = c.oneOf(a, ap, 'scope', scopes, `the traffic a ${platform} rollback alarm watches`);
+    if (a.evaluatorReads !== undefined) {
+      c.oneOf(a, ap, 'evaluatorReads', ['declared'] as const, 'how the evaluator reads the SLI when not per version');
+      if (scope !== 'declared') c.fail(`${ap}.evaluatorReads`, `is "declared" on a ${scope}-scope alarm, whose SLI the evaluator reads per version: only a declared-scope alarm's SLI may be read as declared`);
+    }
     const tp = `${ap}.tier`;
     const tier = c.object(a.tier, tp);
     // The tier's copy as the SLO carries it (its alarm ids and minimum events come along).
@@ -517,9 +521,16 @@ function checkRollbackTrigger(c: Checker, e: Record<string, unknown>, p: string)
     if (a.baseline !== undefined) {
       const bp = `${ap}.baseline`;
       const b = c.object(a.baseline, bp);
-      c.known(b, bp, ['mode', 'factor']);
+      c.known(b, bp, ['mode', 'factor', 'shift']);
       c.oneOf(b, bp, 'mode', [platform === 'lambda' ? 'rest-of-blended' : 'separate'] as const, `how a ${platform} rollback alarm finds the traffic it compares with`);
       c.number(b, bp, 'factor', { above: 0, rule: 'a number above 0 (a trigger with baselineFactor 0 renders no baseline at all)' });
+      if (b.shift !== undefined) {
+        const sp = `${bp}.shift`;
+        const shift = c.object(b.shift, sp);
+        c.known(shift, sp, ['kind', 'share']);
+        c.oneOf(shift, sp, 'kind', ['canary', 'linear'] as const, 'how the deployment configuration shifts traffic in steps');
+        c.number(shift, sp, 'share', { above: 0, below: 1, rule: "a number strictly between 0 and 1 (the new version's share of the traffic at the first step)" });
+      }
     }
   });
   if (e.healthChecks !== undefined) {

@@ -4,7 +4,7 @@ import { DEFAULT_EVALUATOR_SETTINGS, type DeploymentShape, type SimulationInput,
 import { readPolicies } from './assembly';
 import { renderChart } from './chart';
 import { FlagSpec, parseFlags } from './flags';
-import { policyFromInline } from './inline-policy';
+import { policyFromInline, withInlineTrafficShift } from './inline-policy';
 import { InputError, flagError, seriesError } from './input-error';
 import { OutputFile, checkOutputPath, writeAllOrNothing } from './output-files';
 import { PngUnavailableError, svgToPng } from './png';
@@ -184,13 +184,17 @@ function simulateFile(file: string, flags: Flags, out: (s: string) => void, err:
   progress(`read ${data.series.length.toLocaleString('en-US')} entries (minutes ${span.first}–${span.last}) from ${file}`);
 
   const bake = givenBake(given, flags, data);
-  const { policy, source, rollbackTrigger } = resolvePolicy(data, flags, bake?.minutes ?? DEFAULT_BAKE_MINUTES, err);
+  const resolved = resolvePolicy(data, flags, bake?.minutes ?? DEFAULT_BAKE_MINUTES, err);
+  const { source, rollbackTrigger } = resolved;
+  let policy = resolved.policy;
   const trigger = rollbackTrigger === undefined ? policy.rollbackTriggers?.[0] : policy.rollbackTriggers?.find((t) => t.name === rollbackTrigger || t.path === rollbackTrigger);
   if (flags['breaker-open'] && trigger?.circuitBreaker === undefined) {
     throw flagError(`--breaker-open: the rollback trigger ${trigger ? trigger.name : '(none in the policy)'} has no circuitBreaker, so there is no breaker to replay open (synthesize it with circuitBreaker and pass --assembly)`);
   }
   const releaseMinute = releaseMinuteOf(file, flags, given, data, span);
   const deployment = deploymentOf(file, given, data, bake, trigger, source);
+  // A shorthand policy has no deployment group: the shape replayed stands for its configuration.
+  if (source.kind !== 'assembly') policy = withInlineTrafficShift(policy, deployment);
   const ingestionDelayMinutes = given.ingestionDelaySeconds !== undefined ? given.ingestionDelaySeconds / 60 : (data.ingestionDelayMinutes ?? 0);
   checkReplayLength(file, flags, given, span, releaseMinute, deployment, ingestionDelayMinutes);
   checkBadEventCounts(data, policy);

@@ -669,12 +669,13 @@ function unattributable(j: JudgingCase, why: string): SloJudgement | undefined {
 function judgeFewEvents({ slo, w, factor }: JudgingCase, canary: Counts): SloJudgement {
   const decisive = decisiveFailure(slo, w, factor, w.reference);
   if (decisive) return { failure: decisive };
-  return {
-    starved:
-      canary.datapoints === 0
-        ? `${slo.name}: no datapoints for the new version (a misdimensioned metric fails open in CloudWatch; here it is inconclusive)`
-        : `${slo.name}: only ${canary.total} of the ${slo.minEvents} events needed`,
-  };
+  // Read as declared, the new version's own minutes start once all traffic is on it (bakeDataFor):
+  // none yet is the shift still in the window, not a metric that names no version.
+  const none =
+    slo.declared === true
+      ? `${slo.name}: no datapoint yet from a minute with all traffic on the new version (the SLI is read as declared: the whole service, the new version's own only after the full shift)`
+      : `${slo.name}: no datapoints for the new version (a misdimensioned metric fails open in CloudWatch; here it is inconclusive)`;
+  return { starved: canary.datapoints === 0 ? none : `${slo.name}: only ${canary.total} of the ${slo.minEvents} events needed` };
 }
 
 /**

@@ -390,6 +390,11 @@ export const ERROR_CODES = {
     prop: 'policy.rollbackTriggers[].alarms[].baseline.shift',
     source: 'api',
   },
+  RT728: {
+    meaning: "a rollback alarm's evaluatorReads is not \"declared\", or is on an alarm whose scope is not declared (only an SLI the evaluator reads as declared has it)",
+    prop: 'policy.rollbackTriggers[].alarms[].evaluatorReads',
+    source: 'api',
+  },
 } as const satisfies Record<`RT${number}`, ErrorCodeInfo>;
 
 /** A registered code: a throw site naming any other string fails the typecheck. */

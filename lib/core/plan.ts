@@ -260,9 +260,18 @@ function coverageOf(r: PolicyRollbackTrigger): Array<{ minutes: string; judgedBy
           : `the rollback alarm${compared.length === 1 ? '' : 's'}, the new version against the current one on the same ${formatSeconds(window!)} window ` +
             `(more than ${formatNumber(factor!)}× as often, by three standard deviations, while the current version served at least as many events)`;
   const evaluator = `the evaluator (from AfterAllowTraffic for ${bake}, longer while the new version burns at the page rate, ${deadline} after the hook started at the latest)`;
-  const lines = [
-    { minutes: 'canary and linear steps (both versions serve)', judgedBy: `${alarm}; ${evaluator} on the same minutes once all traffic has shifted` },
-  ];
+  // An SLI read as declared (metrics without the version or a target group) counts the whole
+  // service: the evaluator takes only the minutes after the full shift as the new version's own.
+  const declared = [...new Set(r.alarms.filter((a) => a.evaluatorReads === 'declared').map((a) => a.slo))];
+  const readAs = `SLO ${declared.join(', ')} as declared (the whole service: ${declared.length === 1 ? 'its metrics carry' : 'their metrics carry'} neither the version nor a target group)`;
+  const shifting =
+    declared.length === 0
+      ? `${evaluator} on the same minutes once all traffic has shifted`
+      : declared.length === new Set(r.alarms.map((a) => a.slo)).size
+        ? `not the evaluator: it reads ${readAs} and judges only the minutes after all traffic reached the new version`
+        : `${evaluator} on the same minutes once all traffic has shifted, except that it reads ${readAs} and judges only the minutes after all traffic reached ` +
+          'the new version (the rollback alarm judges its canary minutes on its burn rate alone)';
+  const lines = [{ minutes: 'canary and linear steps (both versions serve)', judgedBy: `${alarm}; ${shifting}` }];
   if (compared.length > 0 && window !== undefined) {
     lines.push({
       minutes: `all at once, the first ${formatNumber(Math.floor(window / 120))} min`,

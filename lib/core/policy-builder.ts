@@ -13,6 +13,7 @@ import type {
   PolicySli,
   PolicySlo,
   PolicyTier,
+  PolicyTrafficShift,
 } from './policy';
 import {
   DerivedTier,
@@ -261,7 +262,9 @@ export interface RollbackArm {
   /** Metrics the arm's own counts read. */
   readonly metricCount: number;
   /** The rest of the traffic, when the SLI has one to compare with. */
-  readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly metricCount: number };
+  readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly metricCount: number; readonly shift?: PolicyTrafficShift };
+  /** `declared`: the evaluator reads the SLI as declared (`PolicyRollbackAlarm.evaluatorReads`). */
+  readonly evaluatorReads?: 'declared';
 }
 
 /**
@@ -288,7 +291,8 @@ export function rollbackAlarmEntry(sloName: string, tier: PolicyTier, arm: Rollb
     windowSeconds: tier.shortWindowSeconds,
     minEvents: tier.minEventsPerWindow,
     metricCount: arm.metricCount + (baseline ? baseline.metricCount : 0),
-    baseline: baseline ? { mode: baseline.mode, factor: baselineFactor } : undefined,
+    baseline: baseline ? { mode: baseline.mode, factor: baselineFactor, ...(baseline.shift ? { shift: baseline.shift } : {}) } : undefined,
+    ...(arm.evaluatorReads ? { evaluatorReads: arm.evaluatorReads } : {}),
   };
 }
 

@@ -138,14 +138,23 @@ export interface PolicyRollbackAlarm {
    * `separate` = the other target group (ECS). Absent: the burn rate alone.
    */
   readonly baseline?: { readonly mode: 'rest-of-blended' | 'separate'; readonly factor: number; readonly shift?: PolicyTrafficShift };
+  /**
+   * How the evaluator reads this alarm's SLI, when not per version: `declared`, its metrics as
+   * declared, once (they carry neither the version nor a target group: `EvaluatorSlo.declared`),
+   * judged only on the minutes after all traffic reached the new version, the minutes before the
+   * release as the current version's. Only on a `declared`-scope alarm, and not on every one: a
+   * raw SLI on a Lambda alias's own metrics is read per `ExecutedVersion` all the same. Absent: per
+   * version (the arm's dimensions).
+   */
+  readonly evaluatorReads?: 'declared';
 }
 
 /**
  * How the deployment configuration shifts traffic, when it shifts it in steps: the new version's
  * share of the traffic at the first step (`CodeDeployDefault.LambdaCanary10Percent5Minutes`: canary,
- * 0.1). The rollback alarm's window holds whole minutes of both versions only once the new version
- * has served for a window: before that, and across a canary's full shift, the two count different
- * minutes, and the alarm judges the new version at this share (lib/core/relative-alarm.ts).
+ * 0.1). The rollback alarm's window holds the same minutes of both versions only once the new
+ * version has served for a whole window: before that, the alarm weighs the new version's errors as
+ * if it had served the window at this share (lib/core/relative-alarm.ts, `relativeExpectedBad`).
  * Absent: all at once, or a configuration whose steps are not known at synth.
  */
 export interface PolicyTrafficShift {

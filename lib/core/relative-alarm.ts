@@ -3,6 +3,8 @@
 // (./emulator/emulate.ts, which re-exports them) and the simulator. A module of its own so that the
 // constructs load neither the emulator nor the canary statistics at synth (issue 10, item 3).
 
+import { formatNumber } from './errors';
+
 /**
  * How many standard deviations the new version's bad events must exceed `factor` × what the
  * baseline's ratio predicts before a relative rollback alarm counts its burn: a one-sided z of 3
@@ -28,16 +30,6 @@ export const RELATIVE_ALARM_Z_SQUARED = 9;
 export const RELATIVE_ALARM_BLENDED_FACTOR = 1.9;
 
 /**
- * A canary's rollback alarm holds while the new version served more than this many times the
- * events its share predicts beside the current version's (`total > 2 × share ÷ (1 − share) ×
- * baseTotal`): the full shift happened inside the window, whose minutes after it have no
- * current-version traffic to compare with (the evaluator judges those, from AfterAllowTraffic). At
- * a steady 10 % share a minute's counts stray far less than 2× from the share's (100 events:
- * ±10 %). Linear steps raise the share on purpose: not applied to them.
- */
-export const CANARY_SHIFT_GUARD = 2;
-
-/**
  * The new version's bad events the rollback alarm expects were it `factor` times as bad as its
  * baseline: `factor × baseBad ÷ baseTotal × max(total, q × baseTotal)`, q = share ÷ (1 − share)
  * when the deployment shifts traffic in steps (`PolicyTrafficShift`), else `× total`. While the new
@@ -47,16 +39,19 @@ export const CANARY_SHIFT_GUARD = 2;
  * its share, the new version would have served q × baseTotal events over the whole window; its
  * errors are weighed against the baseline's as if it had — so a shared incident never reads worse
  * than the baseline's share of it, and a regression beside a clean baseline (baseBad ≈ 0) is not
- * held at all. Measured with `npm run eval:seeds` (canary-shared-incident: an incident starting in the
- * canary's first minute rolled back 12 releases in 1000 seeds without it).
+ * held at all. Measured over seeds 1…1000 of the eval's canary-shared-incident class (an incident
+ * starting in the canary's first minutes): 12 releases rolled back without it, 2 with it (both an
+ * incident straddling the full shift, when the new version's window holds minutes after it that the
+ * current version did not serve; holding the alarm there cost more detection than it saved).
  */
 export function relativeExpectedBad(factor: number, base: { readonly total: number; readonly bad: number }, total: number, share: number | undefined): number {
-  // Products, not q: the expression carries share and 1 − share as literals, exactly.
-  const weighed = share === undefined || total * (1 - share) > share * base.total ? total : (share * base.total) / (1 - share);
+  // Products, not q: the expression carries share and 1 − share as literals ({@link shareLiterals}).
+  const s = share === undefined ? undefined : shareLiterals(share);
+  const weighed = s === undefined || total * s.rest > s.share * base.total ? total : (s.share * base.total) / s.rest;
   return ((factor * base.bad) / base.total) * weighed;
 }
 
-/** Whether a canary's window holds the full shift (see {@link CANARY_SHIFT_GUARD}): the alarm holds then. */
-export function shiftedInWindow(total: number, baseTotal: number, share: number): boolean {
-  return !(total * (1 - share) <= CANARY_SHIFT_GUARD * share * baseTotal);
+/** The share and 1 − share exactly as the alarm's expression renders them (12 significant digits). */
+export function shareLiterals(share: number): { readonly share: number; readonly rest: number } {
+  return { share: Number(formatNumber(share)), rest: Number(formatNumber(1 - share)) };
 }

@@ -13,6 +13,7 @@ import {
 import { Construct } from 'constructs';
 import { compositeRule, validateAlarmName, validateComposite } from '../core/cloudwatch-limits';
 import { RollbackTriggersError, formatNumber } from '../core/errors';
+import type { PolicyTrafficShift } from '../core/policy';
 import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED } from '../core/relative-alarm';
 import { atConstruct } from './errors';
 import { isUnresolved, metricSignature } from './metrics';
@@ -64,6 +65,8 @@ export interface BaselineComparison {
   readonly mode: 'rest-of-blended' | 'separate';
   /** The new version must fail more than `factor` times as often as the baseline. */
   readonly factor: number;
+  /** The deployment's steps, when known at synth: the new version is weighed at its first step's share (`relativeExpectedBad`). */
+  readonly shift?: PolicyTrafficShift;
 }
 
 /**
@@ -181,8 +184,14 @@ export function relativeBurnRateExpression(
   const aliasBad = badOf('base', baseline.counts);
   const baseBad = baseline.mode === 'rest-of-blended' ? `(${aliasBad} - ${canaryBad})` : aliasBad;
   const ratio = `${canaryBad} / total`;
-  // The new version's bad events were it `factor` times as bad as the baseline, and the excess over them.
-  const expected = `(${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal} * total)`;
+  // The new version's bad events were it `factor` times as bad as the baseline, and the excess over
+  // them; with a traffic shift, weighed as if it had served the whole window at its share
+  // (relativeExpectedBad: share and 1 − share as literals, the emulator's products).
+  const shift = baseline.shift;
+  const share = shift ? formatNumber(shift.share) : undefined;
+  const rest = shift ? formatNumber(1 - shift.share) : undefined;
+  const weighed = shift ? `IF(total * ${rest} > ${share} * ${baseTotal}, total, ${share} * ${baseTotal} / ${rest})` : 'total';
+  const expected = `(${formatNumber(baseline.factor)} * ${baseBad} / ${baseTotal} * ${weighed})`;
   const excess = `(${canaryBad} - ${expected})`;
   // A derived bad count (ALB target groups) is an expression query of its own; the baseline's copy
   // reads its metrics under `base`-prefixed ids, as CloudWatch wants ids unique within one alarm.

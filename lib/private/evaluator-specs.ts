@@ -2,13 +2,41 @@ import { Stack, Token } from 'aws-cdk-lib';
 import { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { EvaluatorSlo, MetricPart, MetricSpec, NumeratorMath } from '../core/evaluator-config';
 import { ARM_DIMENSION_NAMES, metricScopesToArm } from '../core/metric-queries';
-import type { PolicyTier } from '../core/policy';
+import type { PolicyRollbackAlarm, PolicyTier } from '../core/policy';
 import type { ServiceLevelObjective } from '../slo/service-level-objective';
 import type { Sli } from '../slo/sli';
 import { DerivedBad } from './sli-counts';
 
 // What a RollbackTrigger hands its evaluator about each objective: plain metric specs (namespace,
 // name, statistic, a shared dimension set) that lambda/ reads at run time without aws-cdk-lib.
+
+/**
+ * Whether the evaluator reads an SLI as declared (`EvaluatorSlo.declared`): its metrics carry no
+ * version dimension of their own and not every one is published per arm (`metricScopesToArm`,
+ * judged on its dimensions as declared).
+ */
+export function readAsDeclared(sli: Sli): boolean {
+  if (sli._versionDimension !== undefined) return false;
+  const counts = sli._counts;
+  const leaves = [counts.total, ...(counts.derivedBad ? Object.values(counts.derivedBad.parts) : [counts.bad ?? counts.good!])];
+  return !leaves.every((metric) => {
+    const stat = metric.toMetricConfig().metricStat;
+    return stat !== undefined && metricScopesToArm(stat.namespace, (stat.dimensions ?? []).map((d) => d.name));
+  });
+}
+
+/**
+ * The trigger's rollback alarms as its policy carries them, a `declared`-scope alarm whose SLI the
+ * evaluator reads as declared marked so (`evaluatorReads`): the simulator replays the evaluator on
+ * the traffic it reads. The policy alone cannot tell: a raw SLI on a Lambda alias's own metrics
+ * has a declared-scope alarm too, and is read per `ExecutedVersion`.
+ */
+export function withEvaluatorReads(alarms: readonly PolicyRollbackAlarm[], slis: readonly ScopedObjective[]): PolicyRollbackAlarm[] {
+  return alarms.map((a) => {
+    const read = a.scope === 'declared' ? slis.find((s) => s.slo.sloName === a.slo) : undefined;
+    return read && readAsDeclared(read.sli) ? { ...a, evaluatorReads: 'declared' } : a;
+  });
+}
 
 /** Dimensions the evaluator sets per arm at run time (Lambda ExecutedVersion; ALB target group). */
 const RUNTIME_DIMENSIONS = new Set(ARM_DIMENSION_NAMES);
@@ -53,17 +81,8 @@ export class EvaluatorMetricSpecs {
       // versionField): read as declared, as the rollback alarm (scope `declared`) reads them. One
       // such metric among others makes the whole SLI so: a ratio of one version's count to the
       // whole service's would be no one's.
-      ...(sli._versionDimension === undefined && !this.scopesToArm(counts) ? { declared: true } : {}),
+      ...(readAsDeclared(sli) ? { declared: true } : {}),
     };
-  }
-
-  /** Whether every metric the counts read is published per arm too (`metricScopesToArm`), judged on its dimensions as declared. */
-  private scopesToArm(counts: Sli['_counts']): boolean {
-    const leaves = [counts.total, ...(counts.derivedBad ? Object.values(counts.derivedBad.parts) : [counts.bad ?? counts.good!])];
-    return leaves.every((metric) => {
-      const stat = metric.toMetricConfig().metricStat;
-      return stat !== undefined && metricScopesToArm(stat.namespace, (stat.dimensions ?? []).map((d) => d.name));
-    });
   }
 
   private spec(metric: IMetric): MetricSpec | undefined {

@@ -50,7 +50,7 @@ import { FollowUpStateMachine } from '../private/follow-up-state-machine';
 import { WindowAlarmRequest, windowAlarm, windowAlarmSignature } from '../private/alarm-factory';
 import { BakeStateMachine } from '../private/bake-state-machine';
 import { countsMetricCount } from '../private/sli-counts';
-import { EvaluatorMetricSpecs, ScopedObjective } from '../private/evaluator-specs';
+import { EvaluatorMetricSpecs, ScopedObjective, withEvaluatorReads } from '../private/evaluator-specs';
 import { atConstruct } from '../private/errors';
 import { acknowledgeDeadLetterQueue, acknowledgeDefaultPolicy, acknowledgeHandler, acknowledgeLogGroup, acknowledgeRollbackAlarm, acknowledgeStateTable } from '../private/nag';
 import { ServiceLevelObjective } from '../slo/service-level-objective';
@@ -61,6 +61,7 @@ import { heartbeatsForEvaluator } from '../trigger/heartbeat-evaluator';
 import { RollbackTarget, RollbackTargetConfig } from './rollback-target';
 import { checkDeploymentShape, compositeAlarmsOfGroup, warnUnlessRoleMayInvoke } from '../private/target-checks';
 import { ScopedSli, TargetImpl } from '../private/targets/target-impl';
+import { trafficShiftOf } from '../private/traffic-shift';
 import { CheckedTriggerProps, LAMBDA_DESCRIPTION_LIMIT, RULE_DESCRIPTION_LIMIT, checkTriggerProps, checkUnguarded, withinLimit } from '../private/trigger-props';
 
 /** What the evaluator reports when a bake ends without enough data to judge. */
@@ -438,7 +439,7 @@ export class RollbackTrigger extends Construct {
       platform: target.platform,
       inconclusiveAction: unanswered === InconclusiveAction.PASS ? 'pass' : 'fail',
       alarmPathSuspended: suspend,
-      alarms: policyAlarms,
+      alarms: withEvaluatorReads(policyAlarms, slis),
       healthChecks: healthChecks?.map(policyHealthCheck),
       alarmTriggers: props.alarmTriggers?.map((t) => t.node.path),
       shadow,
@@ -946,6 +947,9 @@ export class RollbackTrigger extends Construct {
     const slis: ScopedObjective[] = [];
     /** SLO name by alarm signature: two identical rollback alarms would only count twice. */
     const owners = new Map<string, string>();
+    // The deployment's steps, when known at synth: the alarms weigh the new version at its share
+    // while it has served part of their window (lib/core/relative-alarm.ts, relativeExpectedBad).
+    const shift = baselineFactor > 0 ? trafficShiftOf(target.deploymentGroup.deploymentConfig) : undefined;
     objectives.forEach((slo, i) => {
       const prop = `objectives[${i}]`;
       const tier = fastestPageTier(slo._policy.tiers);
@@ -974,7 +978,8 @@ export class RollbackTrigger extends Construct {
         if (slo.sli.scope === SliScope.BLENDED) this.warnBlended(slo);
         scoped.push({ label: 'Declared', sli: slo.sli });
       }
-      for (const one of scoped) {
+      for (const declared of scoped) {
+        const one: ScopedSli = declared.baseline && shift ? { ...declared, baseline: { ...declared.baseline, shift } } : declared;
         const alarm = this.rollbackAlarm(slo, prop, tier, one, owners);
         alarms.push(alarm);
         policyAlarms.push(
@@ -984,7 +989,7 @@ export class RollbackTrigger extends Construct {
             {
               scope: POLICY_SCOPE[one.label],
               metricCount: countsMetricCount(one.sli._counts),
-              baseline: one.baseline ? { mode: one.baseline.mode, metricCount: countsMetricCount(one.baseline.counts) } : undefined,
+              baseline: one.baseline ? { mode: one.baseline.mode, metricCount: countsMetricCount(one.baseline.counts), ...(shift ? { shift } : {}) } : undefined,
             },
             baselineFactor,
           ),
@@ -1001,7 +1006,8 @@ export class RollbackTrigger extends Construct {
       'cdk-rollback-triggers:blendedSli',
       `SLO ${slo.sloName} measures all traffic blended: a 10 % canary of a version that fails every request looks like 10 % errors, ` +
         'so its alarm needs ~9 minutes where a per-version one needs ~1. Use a convenience SLI (Sli.lambdaAvailability(alias), Sli.targetGroupAvailability(tg)) ' +
-        'or a raw SLI scoped to the new version.',
+        'or a raw SLI scoped to the new version. Read as declared (metrics without the version or a target group), ' +
+        'the evaluator judges only the minutes after all traffic reached the new version.',
     );
   }
 

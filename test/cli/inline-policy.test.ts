@@ -3,7 +3,7 @@ import { LambdaDeploymentConfig, LambdaDeploymentGroup } from 'aws-cdk-lib/aws-c
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BurnRateTier, RollbackTarget, RollbackTrigger, ServiceLevelObjective, Sli } from '../../lib';
-import { policyFromInline } from '../../lib/cli/inline-policy';
+import { policyFromInline, withInlineTrafficShift } from '../../lib/cli/inline-policy';
 import { InputError } from '../../lib/cli/input-error';
 import type { InlineSlo } from '../../lib/cli/series-file';
 import { HEALTH_CHECK_DEFAULTS, ROLLBACK_TRIGGER_DEFAULTS, RollbackPolicy, SLO_DEFAULTS, WORKBOOK_TIERS } from '../../lib/core';
@@ -74,7 +74,8 @@ describe('the inline shorthand and the constructs build one policy (lib/core/pol
   it('render the same policy for the same declaration, or refuse it with the same code', () => {
     fc.assert(
       fc.property(declarations, (slo) => {
-        const inline = outcome(() => policyFromInline({ slos: [slo], bakeSeconds: ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds }));
+        // fromConstructs deploys with a 10 % canary: replayed so, the shorthand's alarms carry that share.
+        const inline = outcome(() => withInlineTrafficShift(policyFromInline({ slos: [slo], bakeSeconds: ROLLBACK_TRIGGER_DEFAULTS.bakeSeconds }), { kind: 'canary', percent: 10 }));
         const constructs = outcome(() => fromConstructs(slo));
         expect(inline).toEqual(constructs);
       }),

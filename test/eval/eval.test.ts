@@ -254,7 +254,7 @@ describe('npm run eval on the default seed', () => {
       ['clean-release', 'pass', 18, 'evaluator', null, false, true],
       ['total-outage', 'fail', 1, 'alarm', 1, false, true],
       ['errors-10pct', 'fail', 1, 'alarm', 13, false, true],
-      ['errors-2pct', 'fail', 2, 'alarm', 47, false, true],
+      ['errors-2pct', 'fail', 3, 'alarm', 47, false, true],
       ['slow-burn-both-0.5pct', 'pass', 18, 'evaluator', null, false, true],
       ['within-tolerance-0.12pct', 'pass', 18, 'evaluator', null, false, true],
       // Under the page rate the canary judge compares the two versions on the same minutes only (500

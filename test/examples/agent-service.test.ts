@@ -75,7 +75,7 @@ describe('example: agent service', () => {
     const stack = agentStack();
     const series = readSeriesFile(SERIES);
     const result = simulate({ policy: policyOf(stack), series: series.series, releaseMinute: series.releaseMinute!, deployment: { kind: 'canary', percent: 10, intervalMinutes: 5, bakeMinutes: 10 } });
-    expect(result.outcome).toMatchObject({ path: 'alarm', minute: 61, verdict: 'fail', rollback: true, source: 'AgentService/Rollback/SelfEvaluation/version/page-1h' });
+    expect(result.outcome).toMatchObject({ path: 'alarm', minute: 62, verdict: 'fail', rollback: true, source: 'AgentService/Rollback/SelfEvaluation/version/page-1h' });
     expect(result.paths.find((p) => p.path === 'evaluator')).toMatchObject({ verdict: 'fail', rollback: true, source: 'SelfEvaluation' });
     // Not a single Lambda error: the availability rollback alarm never burns.
     expect(result.minutes.every((m) => (m.burnRates['AgentService/Rollback/Availability/version/page-1h'] ?? 0) === 0)).toBe(true);
@@ -90,7 +90,7 @@ describe('example: agent service', () => {
       const { code, out, err } = run(['simulate', SERIES, '--assembly', tmp.dir, '--stack', 'AgentService']);
       expect(err).toBe('');
       expect(code).toBe(0);
-      expect(out).toMatch(/^Outcome: ROLLED BACK at minute 61 \(1 min after the release\) — decided by the alarm path \(fail\), AgentService\/Rollback\/SelfEvaluation\/version\/page-1h/m);
+      expect(out).toMatch(/^Outcome: ROLLED BACK at minute 62 \(2 min after the release\) — decided by the alarm path \(fail\), AgentService\/Rollback\/SelfEvaluation\/version\/page-1h/m);
       const plan = run(['plan', tmp.dir]);
       expect(plan.code).toBe(0);
       expect(plan.out).toContain(

@@ -231,7 +231,7 @@ function expectAgreement(stack: Stack, trigger: RollbackTrigger): void {
     const { evaluate, metricIds } = parseAlarmQueries(props.Metrics);
     const latency = metricIds.includes('pr');
     const goodForm = metricIds.includes('good');
-    const model = { minEvents: policy.minEvents, errorBudget: Number(formatNumber(errorBudget(policy.slo))), baseline: { factor: Number(formatNumber(policy.baseline?.factor ?? 0)) } };
+    const model = { minEvents: policy.minEvents, errorBudget: Number(formatNumber(errorBudget(policy.slo))), baseline: { factor: Number(formatNumber(policy.baseline?.factor ?? 0)), shift: policy.baseline?.shift } };
     for (const [canary, old] of samples) {
       const blended = policy.baseline?.mode === 'rest-of-blended';
       const base = blended ? { has: canary.has || old.has, total: canary.total + old.total, bad: canary.bad + old.bad } : old;

@@ -141,7 +141,7 @@ describe('on a RollbackTrigger of a Lambda alias', () => {
     // The baseline: every version of the agent ([Service]), from which the alarm subtracts the new one.
     expect(query(queries, 'basebad')).toEqual({ namespace: 'RollbackTriggers/Agent', metricName: 'BadEvaluations', stat: 'Sum', dimensions: { Service: 'support-agent' } });
     expect(query(queries, 'basetotal').dimensions).toEqual({ Service: 'support-agent' });
-    expect(trigger._policy.alarms).toEqual([expect.objectContaining({ slo: 'Slo', scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2 }, metricCount: 4 })]);
+    expect(trigger._policy.alarms).toEqual([expect.objectContaining({ slo: 'Slo', scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2, shift: { kind: 'canary', share: 0.1 } }, metricCount: 4 })]);
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('measures all traffic blended'));
   });
 

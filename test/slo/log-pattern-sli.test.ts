@@ -147,7 +147,7 @@ describe('on a RollbackTrigger of a Lambda alias', () => {
     expect(query(queries, 'bad')).toEqual({ namespace: 'RollbackTriggers/LogPatterns', metricName: `${unique(stack)}BadLines`, stat: 'Sum', dimensions: { Version: deployed } });
     expect(query(queries, 'total').dimensions).toEqual({ Version: deployed });
     expect(query(queries, 'basebad').dimensions).toEqual({});
-    expect(trigger._policy.alarms).toEqual([expect.objectContaining({ scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2 } })]);
+    expect(trigger._policy.alarms).toEqual([expect.objectContaining({ scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2, shift: { kind: 'canary', share: 0.1 } } })]);
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('measures all traffic blended'));
     // The evaluator reads each arm's version into Version.
     const config = evaluatorConfig(stack, trigger);

@@ -59,7 +59,7 @@ describe.each(CASES)('%s: the synthesized alarms agree with the emulator', (_nam
     expect(stats).toHaveLength(policyAlarm.metricCount);
     const queries = parseAlarmQueries(props.Metrics);
     expect([...referencedIds(queries.returned.Expression)].sort()).toEqual(['bad', 'basebad', 'basetotal', 'total']);
-    const model = { minEvents: policyAlarm.minEvents, errorBudget: Number(formatNumber(policy.slos[0].errorBudget)), baseline: { factor: 2 } };
+    const model = { minEvents: policyAlarm.minEvents, errorBudget: Number(formatNumber(policy.slos[0].errorBudget)), baseline: { factor: 2, shift: policyAlarm.baseline?.shift } };
     fc.assert(
       fc.property(fc.tuple(armArb, armArb), ([canary, old]) => {
         // rest-of-blended: the baseline queries read every version (the alias's, the agent's whole [Service] set).

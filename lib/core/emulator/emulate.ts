@@ -1,5 +1,5 @@
 import { RollbackTriggersError } from '../errors';
-import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED, relativeExpectedBad, shiftedInWindow } from '../relative-alarm';
+import { RELATIVE_ALARM_BLENDED_FACTOR, RELATIVE_ALARM_Z_SQUARED, relativeExpectedBad } from '../relative-alarm';
 import type { PolicyTrafficShift, RollbackPolicy } from '../policy';
 import type { Severity } from '../slo-math';
 import { AlarmState, evaluateMOfN, isBreaching } from './m-of-n';
@@ -619,9 +619,7 @@ export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCoun
   if (!(baseline.total >= alarm.minEvents && baseline.total > 0)) return 0;
   if (!(baseline.total >= canary.total)) return 0;
   if (blended && !(2 * blended.bad >= canary.bad && canary.bad * blended.total > RELATIVE_ALARM_BLENDED_FACTOR * blended.bad * canary.total)) return 0;
-  const shift = alarm.baseline.shift;
-  if (shift?.kind === 'canary' && shiftedInWindow(canary.total, baseline.total, shift.share)) return 0;
-  const expected = relativeExpectedBad(alarm.baseline.factor, baseline, canary.total, shift?.share);
+  const expected = relativeExpectedBad(alarm.baseline.factor, baseline, canary.total, alarm.baseline.shift?.share);
   const excess = canary.bad - expected;
   return (excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1) ? ratio : 0) / alarm.errorBudget;
 }

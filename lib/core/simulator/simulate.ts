@@ -38,7 +38,7 @@ import {
   type PolicyTrafficShift,
   type RollbackPolicy,
 } from '../policy';
-import { CANARY_SHIFT_GUARD, relativeExpectedBad, shiftedInWindow } from '../relative-alarm';
+import { relativeExpectedBad } from '../relative-alarm';
 import type { DerivedTier } from '../slo-math';
 import { type ShiftPlan, phasesOf, shiftPlan } from './timeline';
 import type { EvaluatorSettings, GuardWindowOutcome, MinuteCounts, PathOutcome, SeriesEntry, SimulationInput, SimulationMinute, SimulationResult } from './types';
@@ -58,7 +58,10 @@ import { resolveSettings, validateIngestionDelay, validateRelease, validateSerie
  *   the deployment; the trigger's other alarm triggers have no series and are not replayed;
  * - the evaluator: `decideBake` with `countsFor` over the per-version entries, tick by tick, with the
  *   Lambda handler's clock (window from the release minute, bake clock from AfterAllowTraffic, data
- *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old),
+ *   visible up to `now − metricDelay` floored to the minute, canary = new version, baseline = old);
+ *   an SLO it reads as declared (`evaluatorReads`: metrics without the version or a target group)
+ *   on the stream its declared-scope alarm reads, judged by `bakeDataFor` on the minutes from
+ *   AfterAllowTraffic on, the minutes before the release as the current version's,
  *   and the trigger's Synthetics health checks judged by `syntheticsFailure` on the series'
  *   `synthetics` values (HTTP probes cannot be replayed from metrics: the reasons say so);
  * - paging, reported apart: the SLOs' blended burn-rate alarms and composites through `emulate`.
@@ -313,13 +316,19 @@ function badField(slo: PolicySlo): BadField {
 interface JudgedSlo {
   readonly slo: PolicySlo;
   readonly evaluator: EvaluatorSlo;
+  /**
+   * An SLO the evaluator reads as declared (`evaluator.declared`): the one stream its metrics hold,
+   * as its declared-scope rollback alarm reads it ({@link declaredStream}). Absent: per version,
+   * the `canary` and `stable` entries.
+   */
+  readonly declared?: 'blended' | 'canary';
 }
 
 /** The evaluator reads series, not CloudWatch: its metric specs only have to be well-formed. */
 const SERIES_SPEC: MetricSpec = { namespace: 'rollback-triggers/simulator', metricName: 'series', dimensionSet: 0, stat: 'Sum' };
 
 function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger | undefined): JudgedSlo[] {
-  const judged = (slo: PolicySlo, tier: DerivedTier, minEvents: number): JudgedSlo => ({
+  const judged = (slo: PolicySlo, tier: DerivedTier, minEvents: number, declared = false): JudgedSlo => ({
     slo,
     evaluator: {
       name: slo.name,
@@ -330,14 +339,16 @@ function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger 
       numeratorKind: 'bad',
       numerator: SERIES_SPEC,
       total: SERIES_SPEC,
+      ...(declared ? { declared: true } : {}),
     },
+    ...(declared ? { declared: declaredStream(slo) } : {}),
   });
   if (trigger) {
     const out: JudgedSlo[] = [];
     // As the construct configures the evaluator: one entry per objective, the ECS blue alarm's twin skipped.
     for (const alarm of trigger.alarms ?? []) {
       if (alarm.scope === 'blue' || out.some((j) => j.slo.name === alarm.slo)) continue;
-      out.push(judged(sloNamed(policy, alarm.slo, `rollback trigger ${trigger.path}`), alarm.tier, alarm.minEvents));
+      out.push(judged(sloNamed(policy, alarm.slo, `rollback trigger ${trigger.path}`), alarm.tier, alarm.minEvents, evaluatorReadsDeclared(alarm, trigger)));
     }
     if (out.length === 0) throw new RollbackTriggersError('RT720', `rollback trigger ${trigger.path} has no alarm, so no SLO for the evaluator to judge`);
     return out;
@@ -352,7 +363,39 @@ function evaluatorSlosOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger 
   return out;
 }
 
+/**
+ * Whether the evaluator reads a rollback alarm's SLI as declared: the policy says so
+ * (`evaluatorReads`, which the constructs write when the SLI's metrics carry neither the version
+ * nor a target group), on a declared-scope alarm only.
+ */
+function evaluatorReadsDeclared(alarm: PolicyRollbackAlarm, trigger: PolicyRollbackTrigger): boolean {
+  const reads = alarm.evaluatorReads;
+  if (reads === undefined) return false;
+  const where = `rollback trigger ${trigger.path}, alarm of SLO ${alarm.slo} (${alarm.scope})`;
+  if (reads !== 'declared') {
+    throw new RollbackTriggersError('RT728', `${where}: evaluatorReads must be "declared" or absent (per version), got ${JSON.stringify(reads)}`);
+  }
+  if (alarm.scope !== 'declared') {
+    throw new RollbackTriggersError(
+      'RT728',
+      `${where}: evaluatorReads is "declared", but the alarm watches the ${alarm.scope === 'version' ? 'new version' : `${alarm.scope} target group`}: ` +
+        'an SLI the evaluator reads as declared has a declared-scope alarm (remove evaluatorReads, or give the alarm scope "declared")',
+    );
+  }
+  return true;
+}
+
 type StreamName = 'blended' | 'canary' | 'stable';
+
+/**
+ * The traffic an SLI as declared measures in the series: the blended entries for a blended SLI
+ * (the whole service), the new version's for one the user scoped (its metrics hold only the
+ * version's own traffic). Its declared-scope rollback alarm and the evaluator reading it as
+ * declared read the same stream.
+ */
+function declaredStream(slo: PolicySlo): 'blended' | 'canary' {
+  return slo.sli?.scope === 'blended' ? 'blended' : 'canary';
+}
 
 interface RollbackAlarmModel {
   readonly id: string;
@@ -405,7 +448,7 @@ function rollbackAlarmsOf(policy: RollbackPolicy, trigger: PolicyRollbackTrigger
     const source = sloNamed(policy, a.slo, `rollback trigger ${trigger.path}`);
     const id = `${trigger.path}/${a.slo}/${a.scope}/${a.tier.name}`;
     const blendedSli = source.sli?.scope === 'blended';
-    const stream: StreamName = a.scope === 'blue' ? 'stable' : a.scope === 'declared' && blendedSli ? 'blended' : 'canary';
+    const stream: StreamName = a.scope === 'blue' ? 'stable' : a.scope === 'declared' ? declaredStream(source) : 'canary';
     const traffic =
       a.scope === 'version'
         ? "the new version's own traffic"
@@ -532,12 +575,12 @@ function bakeClock(plan: ShiftPlan, release: number, bakeMinutes: number, settin
 }
 
 /** One arm's numerator and total series for `countsFor`: seconds of the minute's start → value. */
-function armSeries(series: readonly SeriesEntry[], stream: 'canary' | 'stable', bad: BadField, fromMinute: number, toMinute: number) {
+function armSeries(series: readonly SeriesEntry[], stream: StreamName, bad: BadField, fromMinute: number, toMinute: number) {
   const numerator = new Map<number, number>();
   const total = new Map<number, number>();
   for (const entry of series) {
     if (entry.minute < fromMinute || entry.minute > toMinute) continue;
-    const c = entry[stream];
+    const c = countsOf(entry, stream);
     if (!c) continue;
     total.set(entry.minute * 60, c.requests);
     numerator.set(entry.minute * 60, c[bad] ?? 0);
@@ -565,7 +608,7 @@ function runEvaluator(
   const { decision, at } = firstReport(judged, results, health, clock, beats);
   const source = decisionSource(decision, judged, health, beats);
   const notes = [
-    ...readNotes(settings, clock, at, release, lastMinute, perVersion),
+    ...readNotes(settings, clock, at, release, lastMinute, perVersion, judged),
     ...health.notes,
     ...beats.notes,
     ...health.synthetics.map((h) => syntheticsSummary(h, syntheticsWindow(clock, at))),
@@ -582,16 +625,21 @@ const REPLAYED_VERSIONS = { toVersion: 'canary', fromVersion: 'stable' } as cons
 
 /**
  * The series as the step Lambda's GetMetricData results, by core's query ids, every one Complete,
- * read as the step Lambda reads: from the history's start (an hour before the judged window).
+ * read as the step Lambda reads: from the history's start (an hour before the judged window). An
+ * SLO read as declared is one query pair on the canary arm (`readsArm`): the stream its metrics
+ * hold as declared, the blended entries for a blended SLI; its baseline arm is never read.
  */
 function queryResultsOf(series: readonly SeriesEntry[], judged: readonly JudgedSlo[], fromMinute: number, lastReadable: number): Map<string, QueryResult> {
   const results = new Map<string, QueryResult>();
   judged.forEach((j, i) => {
     const bad = badField(j.slo);
-    for (const [arm, stream] of [
-      ['canary', 'canary'],
-      ['baseline', 'stable'],
-    ] as const) {
+    const arms: ReadonlyArray<readonly ['canary' | 'baseline', StreamName]> = j.declared
+      ? [['canary', j.declared]]
+      : [
+          ['canary', 'canary'],
+          ['baseline', 'stable'],
+        ];
+    for (const [arm, stream] of arms) {
       const { numerator, total } = armSeries(series, stream, bad, fromMinute, lastReadable);
       results.set(queryId(i, arm, 'numerator'), { status: 'Complete', series: numerator });
       results.set(queryId(i, arm, 'total'), { status: 'Complete', series: total });
@@ -617,7 +665,8 @@ function firstReport(judged: readonly JudgedSlo[], results: ReadonlyMap<string, 
   ];
   const slosJudged = judged.map((j) => j.evaluator);
   for (const t of clock.ticks) {
-    const slos = bakeDataFor(slosJudged, arms, results, clock.windowStart, t.end);
+    // All traffic is on the new version from the hook's start (AfterAllowTraffic): an SLO read as declared judges the minutes from then on.
+    const slos = bakeDataFor(slosJudged, arms, results, clock.windowStart, t.end, clock.allTrafficMinute * 60);
     const { healthFailures, healthPending } = healthAt(health, syntheticsWindow(clock, t));
     const d = decideBake({
       config: clock.config,
@@ -655,21 +704,40 @@ function decisionSource(decision: Report, judged: readonly JudgedSlo[], health: 
   return names.filter((name) => decision.reasons.some((r) => r.startsWith(`${name}: `))).join(', ') || (decision.verdict === 'fail' ? 'health check' : 'evaluator');
 }
 
-/** What the evaluator read: the minutes it judged, and the per-version entries or minutes the series lacked. */
-function readNotes(settings: EvaluatorSettings, clock: BakeClock, at: Tick, release: number, lastMinute: number, perVersion: PerVersion): string[] {
+/**
+ * What the evaluator read: the minutes it judged (for an SLO read as declared, only those after all
+ * traffic reached the new version), and the per-version entries or minutes the series lacked.
+ */
+function readNotes(
+  settings: EvaluatorSettings,
+  clock: BakeClock,
+  at: Tick,
+  release: number,
+  lastMinute: number,
+  perVersion: PerVersion,
+  judged: readonly JudgedSlo[],
+): string[] {
   const lastRead = at.end / 60 - 1;
+  const delay = `metric delay ${formatNumber(settings.metricDelaySeconds)} s`;
+  const perVersionSlos = judged.filter((j) => !j.declared);
   const notes: string[] = [
     `AfterAllowTraffic from minute ${fmtMinute(clock.allTrafficMinute)} (all traffic on the new version); ` +
-      (lastRead >= release
-        ? `the evaluator judged minutes ${release} to ${fmtMinute(lastRead)} of per-version data (metric delay ${formatNumber(settings.metricDelaySeconds)} s)`
-        : `no minute since the release was visible yet (metric delay ${formatNumber(settings.metricDelaySeconds)} s)`),
+      (lastRead < release
+        ? `no minute since the release was visible yet (${delay})`
+        : perVersionSlos.length > 0
+          ? `the evaluator judged minutes ${release} to ${fmtMinute(lastRead)} of per-version data (${delay})`
+          : `the evaluator read data up to minute ${fmtMinute(lastRead)} (${delay})`),
+    ...(['blended', 'canary'] as const).flatMap((stream) => declaredNote(judged.filter((j) => j.declared === stream), stream, clock, release, lastRead)),
   ];
-  if (!perVersion.canary) {
+  // An SLO read as declared on a blended SLI reads the blended entries, which every series has.
+  const onCanary = judged.filter((j) => j.declared !== 'blended');
+  const some = onCanary.length < judged.length ? ` (SLO ${onCanary.map((j) => j.slo.name).join(', ')})` : '';
+  if (!perVersion.canary && onCanary.length > 0) {
     notes.push(
-      'the series has no per-version entries for the new version (canary) after the release: the evaluator reads the new version\'s own metrics ' +
+      `the series has no per-version entries for the new version (canary) after the release: the evaluator reads the new version's own metrics${some} ` +
         '(ExecutedVersion or its target group) and saw no datapoints — blended entries are not split into versions, so this release cannot be judged',
     );
-  } else if (!perVersion.stable && settings.compareWithBaseline && clock.allTrafficMinute > release) {
+  } else if (!perVersion.stable && settings.compareWithBaseline && clock.allTrafficMinute > release && perVersionSlos.length > 0) {
     // All at once, no current-version traffic after the release is the deployment's shape, not a gap in the data.
     notes.push('the series has no entries for the current version (stable) after the release: the canary judge had no baseline to compare with');
   }
@@ -679,6 +747,26 @@ function readNotes(settings: EvaluatorSettings, clock: BakeClock, at: Tick, rele
     notes.push(`the series ends at minute ${lastMinute}, before the last minute the evaluator read (${fmtMinute(lastRead)}): later minutes had no datapoints`);
   }
   return notes;
+}
+
+/**
+ * How the evaluator read the SLOs it reads as declared (`bakeDataFor`'s `allTrafficAt`): the whole
+ * service (or the version the SLI is scoped to), its own only once all traffic is on the new
+ * version; the shift's minutes are no evidence, for a pass or a failure.
+ */
+function declaredNote(group: readonly JudgedSlo[], stream: 'blended' | 'canary', clock: BakeClock, release: number, lastRead: number): string[] {
+  if (group.length === 0) return [];
+  const from = clock.allTrafficMinute;
+  const what = stream === 'blended' ? "the whole service: the series' blended entries" : "the series' new-version entries, as the SLI is scoped";
+  const span =
+    lastRead >= from
+      ? `it judged minutes ${fmtMinute(from)} to ${fmtMinute(lastRead)}, after all traffic reached the new version`
+      : 'no minute after all traffic reached the new version was visible yet';
+  return [
+    `SLO ${group.map((j) => j.slo.name).join(', ')}: the evaluator reads the SLI as declared (${what}; its metrics carry neither the version nor a target group): ` +
+      `${span}, against the minutes before the release as the current version's` +
+      (from > release ? `; the shift's minutes ${release} to ${fmtMinute(from - 1)} are no evidence for it (the rollback alarm judges them on its burn rate alone)` : ''),
+  ];
 }
 
 /** A note when the deployment bakes for another time than the policy's rollback trigger is configured for. */
@@ -791,7 +879,8 @@ function replayGuardWindow(
         hookAgeSeconds: t.hookAgeSeconds,
         deadlineSeconds: deadline - start,
         lifecycleEvent: 'AfterAllowTraffic',
-        slos: bakeDataFor(slos, arms, results, start, t.end),
+        // As guard.ts reads: all traffic on the new version since the window's start.
+        slos: bakeDataFor(slos, arms, results, start, t.end, start),
         healthFailures,
         healthPending,
       },
@@ -1132,12 +1221,6 @@ function baselineComparison(m: RollbackAlarmModel, counts: WindowCounts, base: W
     return (
       `the ${b.name} served ${formatNumber(base.total)} events over the same window, fewer than the new version's ${formatNumber(counts.total)}, so the alarm holds: ` +
       'most of the new version\'s minutes had no current-version traffic beside them (the evaluator judges those)'
-    );
-  }
-  if (b.shift?.kind === 'canary' && shiftedInWindow(counts.total, base.total, b.shift.share)) {
-    return (
-      `the new version served ${formatNumber(counts.total)} events over the same window, more than ${formatNumber(CANARY_SHIFT_GUARD)}× what its canary share of ` +
-      `${formatNumber(b.shift.share * 100)} % predicts beside the ${b.name}'s ${formatNumber(base.total)}: the full shift is in the window, so the alarm holds (the evaluator judges those minutes)`
     );
   }
   // The bad events it would show were it `factor` times as bad, weighed at its share while it has served only part of the window.

@@ -228,7 +228,8 @@ describe('the emulator models series that arrive apart (seriesDelayMinutes)', ()
 });
 
 function alarm() {
-  return { minEvents: 70, errorBudget: 0.001, baseline: { factor: 2 } };
+  // As synthesized: lambdaService deploys with CodeDeployDefault.LambdaCanary10Percent5Minutes.
+  return { minEvents: 70, errorBudget: 0.001, baseline: { factor: 2, shift: { kind: 'canary' as const, share: 0.1 } } };
 }
 
 /** A version's counts over the window ending before `at`, up to `last`: `perMinute` requests, `rate(m)` of them failing. */

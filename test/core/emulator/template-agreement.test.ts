@@ -399,7 +399,8 @@ describe('the rollback alarms agree with the emulator', () => {
     }
     policyAlarms.forEach((policyAlarm, i) => {
       const where = `${policyAlarm.slo} (${policyAlarm.scope})`;
-      expect(policyAlarm.baseline, where).toEqual({ mode: policyAlarm.scope === 'version' ? 'rest-of-blended' : 'separate', factor: 2 });
+      // Both deployment groups are canaries of 10 % (CodeDeployDefault.LambdaCanary10Percent5Minutes, ECSCanary10Percent5Minutes).
+      expect(policyAlarm.baseline, where).toEqual({ mode: policyAlarm.scope === 'version' ? 'rest-of-blended' : 'separate', factor: 2, shift: { kind: 'canary', share: 0.1 } });
       const cfn = (trigger.rollbackAlarms[i] as Alarm).node.defaultChild as CfnElement;
       const props = template.Resources[stack.resolve(cfn.logicalId) as string].Properties;
       expect(props, where).toMatchObject({
@@ -437,7 +438,7 @@ describe('the rollback alarms agree with the emulator', () => {
       const model = {
         minEvents: policyAlarm.minEvents,
         errorBudget: Number(formatNumber(errorBudgets[policyAlarm.slo])),
-        baseline: { factor: Number(formatNumber(policyAlarm.baseline!.factor)) },
+        baseline: { factor: Number(formatNumber(policyAlarm.baseline!.factor)), shift: policyAlarm.baseline!.shift },
       };
       fc.assert(
         fc.property(pairArb, ([canary, old]) => {

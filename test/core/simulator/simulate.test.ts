@@ -367,7 +367,10 @@ describe('policies with more than the simulator replays', () => {
 
 describe('the rollback alarm compares the new version with the current one (baseline factor 2)', () => {
   it('is what a RollbackTrigger synthesizes by default', () => {
-    expect(service.policy.rollbackTriggers![0].alarms).toEqual([expect.objectContaining({ scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2 } })]);
+    // fixtures.ts deploys with CodeDeployDefault.LambdaCanary10Percent10Minutes: the alarm weighs the new version at 10 %.
+    expect(service.policy.rollbackTriggers![0].alarms).toEqual([
+      expect.objectContaining({ scope: 'version', baseline: { mode: 'rest-of-blended', factor: 2, shift: { kind: 'canary', share: 0.1 } } }),
+    ]);
   });
 
   describe('a pre-existing incident: both versions fail 5 % from minute −120', () => {
@@ -426,21 +429,23 @@ describe('the rollback alarm compares the new version with the current one (base
       expect(alarm.reasons[1]).toBe(
         `${IDS.rollback}: the new version's own burn rate reached 375× (minute 4), but it never failed more than 2× as often as the current version on the same window ` +
           'by three standard deviations while the current version served at least as many events — ' +
-          "at minute 3: 33.3 % bad is not more than 2× the current version's 19.1 % (900 of 4700 events) over the same window; an incident both versions share does not roll back",
+          "at minute 3: 33.3 % bad is not more than 2× the current version's 19.1 % (900 of 4700 events) over the same window " +
+          '(weighed at its canary share of 10 %: 300 events are part of a window, so 200 bad were expected, not 115); an incident both versions share does not roll back',
       );
       expect(result.minutes.filter((m) => m.minute >= 1 && m.minute <= 23).every((m) => m.burnRates[IDS.rollback] === 0)).toBe(true);
       expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
     });
 
-    it('a shared blip in the canary\'s first two minutes now holds too: more than twice as often, but not by three standard deviations (it fired at minute 2 before the significance gate)', () => {
+    it('a shared blip in the canary\'s first two minutes now holds too: weighed at its canary share, not more than twice as often (it fired at minute 2 before the significance gate)', () => {
       // Blip at minutes 1–2. Minute 2 (window −3 … 1): new 100 of 200 requests failed = 50 % → 500×;
-      // current 900 of 4,800 = 18.8 % (× 2 = 37.5 %): 50 % > 37.5 %, but e = 2 × 18.8 % × 200 = 75
-      // expected bad events and (100 − 75)² = 625 ≤ 9 × 76 = 684: not three standard deviations.
-      // (The new version's window holds fewer minutes than its baseline's; the gate absorbs the gap.)
+      // current 900 of 4,800 = 18.8 % (× 2 = 37.5 %). The new version's window holds 2 minutes, its
+      // baseline's 5: weighed at the 10 % share it would have served 0.1 × 4,800 ÷ 0.9 = 533 events,
+      // so e = 2 × 18.8 % × 533 = 200 expected bad events, more than its 100 (counted as served, e was
+      // 75 and only the significance gate held: (100 − 75)² = 625 ≤ 9 × 76 = 684).
       const result = run(canaryRelease({ canaryErrors: blip(1), stableErrors: blip(1) }));
       expect(path(result, 'alarm')).toMatchObject({ verdict: 'none', rollback: false });
       expect(path(result, 'alarm').reasons[1]).toMatch(
-        /at minute 2: 50 % bad is more than, but not by three standard deviations, 2× the current version's 18\.8 % \(900 of 4800 events\) over the same window/,
+        /at minute 2: 50 % bad is not more than 2× the current version's 18\.8 % \(900 of 4800 events\) over the same window \(weighed at its canary share of 10 %: 200 events are part of a window, so 200 bad were expected, not 75\)/,
       );
       expect(result.outcome).toMatchObject({ path: 'evaluator', verdict: 'pass', minute: 23, rollback: false });
     });
