@@ -16,8 +16,9 @@ import { FilterPattern, LogGroup } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { Sli, SliScope } from '../../lib';
 import type { EvaluatorConfig } from '../../lib/core/evaluator-config';
-import { type ArmScope, armScopesFor, buildMetricQueries } from '../../lib/core/metric-queries';
+import { type ArmScope, buildMetricQueries } from '../../lib/core/metric-queries';
 import { countMetric } from '../helpers';
+import { armsOf } from './helpers';
 import { ecsTrigger, evaluatorConfig, lambdaTrigger } from '../slo/new-sli-fixtures';
 
 type Built = { stack: Stack; trigger: { rollbackAlarms: unknown[] } };
@@ -50,15 +51,6 @@ function alarmMetrics(built: Built) {
   });
 }
 
-/** The arms as `resolve` finds them: Lambda version 7 replacing 6; ECS green replacing blue. */
-function armsOf(config: EvaluatorConfig): ArmScope[] {
-  const arms =
-    config.platform === 'lambda'
-      ? armScopesFor(config, { platform: 'lambda', targetVersion: '7', currentVersion: '6' })
-      : armScopesFor(config, { platform: 'ecs', currentTargetGroup: config.targetGroups![0].name, targetTargetGroup: config.targetGroups![1].name });
-  if (typeof arms === 'string') throw new Error(arms);
-  return arms;
-}
 
 const fn = (s: Stack) => s.node.findChild('Fn') as LambdaFunction;
 const alias = (s: Stack) => s.node.findChild('Live') as Alias;

@@ -21,9 +21,10 @@ import { Sli } from '../../lib';
 import { tickClock } from '../../lib/core/bake';
 import { type Decision, decideBake } from '../../lib/core/decision';
 import { type EvaluatorConfig, HOOK_LIMIT_SECONDS } from '../../lib/core/evaluator-config';
-import { type ArmScope, type MetricQuery, type QueryResult, armScopesFor, buildMetricQueries } from '../../lib/core/metric-queries';
+import { type MetricQuery, type QueryResult, buildMetricQueries } from '../../lib/core/metric-queries';
 import { sloEvidence } from '../../lambda/evaluator/read';
 import { countMetric } from '../helpers';
+import { armsOf } from './helpers';
 import { CREATED_AT, T0, World, expectReports } from '../lambda/fixtures';
 import { ecsTrigger, evaluatorConfig, lambdaTrigger } from '../slo/new-sli-fixtures';
 
@@ -61,15 +62,6 @@ function rollbackAlarmMetrics(built: Built): MetricId[] {
   });
 }
 
-/** The arms the tick reads, as `resolve` finds them: Lambda version 7 replacing 6, or ECS green replacing blue. */
-function armsOf(config: EvaluatorConfig): ArmScope[] {
-  const arms =
-    config.platform === 'lambda'
-      ? armScopesFor(config, { platform: 'lambda', targetVersion: '7', currentVersion: '6' })
-      : armScopesFor(config, { platform: 'ecs', currentTargetGroup: config.targetGroups![0].name, targetTargetGroup: config.targetGroups![1].name });
-  if (typeof arms === 'string') throw new Error(arms);
-  return arms;
-}
 
 const sameDimensions = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
   JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type EvaluatorSlo, RollbackTriggersError } from '../../lib/core';
+import { type ArmScope, type EvaluatorConfig, type EvaluatorSlo, RollbackTriggersError, armScopesFor } from '../../lib/core';
 
 /**
  * Runs `fn`, asserts it throws a RollbackTriggersError with `code`, and returns the error so the
@@ -34,3 +34,13 @@ export const AVAILABILITY_SLO: EvaluatorSlo = {
   numerator: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensionSet: 0, stat: 'Sum' },
   total: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensionSet: 0, stat: 'Sum' },
 };
+
+/** The arms the tick reads, as `resolve` finds them: Lambda version 7 replacing 6, or ECS green replacing blue. */
+export function armsOf(config: EvaluatorConfig): ArmScope[] {
+  const arms =
+    config.platform === 'lambda'
+      ? armScopesFor(config, { platform: 'lambda', targetVersion: '7', currentVersion: '6' })
+      : armScopesFor(config, { platform: 'ecs', currentTargetGroup: config.targetGroups![0].name, targetTargetGroup: config.targetGroups![1].name });
+  if (typeof arms === 'string') throw new Error(arms);
+  return arms;
+}
