@@ -562,7 +562,7 @@ function windowsFor(data: SloBakeData, baselineReadable: boolean): SloWindows {
   }
   const none = NO_COUNTS;
   return {
-    paired: { canary: data.canary, baseline: baselineReadable ? (data.baseline ?? none) : none, canaryShort: data.canaryShort },
+    paired: { canary: data.canary, baseline: baselineReadable ? (data.baseline ?? none) : none, canaryShort: data.canaryShort, baselineShort: none },
     solo: { shortMinutes: 0, fullWindow: false, stretchCapped: none, stretch: none, stretchMinutes: 0, hourOfService: none, burning: { minutes: 0, counts: none }, short: none, shortCapped: none, sinceReleaseCapped: none, recent: [] },
     history: { long: none, short: none },
   };
@@ -692,7 +692,10 @@ function judgePaired({ slo, w, factor }: JudgingCase): SloJudgement | undefined 
   const compared = factor > 0 && p.baseline.total >= slo.minEvents;
   const worse = compared && significantlyWorse(p.canary, p.baseline, factor);
   const reached = pageRateReading(slo, p.canary, worse);
-  const reachedShort = pageRateReading(slo, p.canaryShort, worse);
+  // The short window says whether it is still burning: read below its point estimate only while it
+  // is itself significantly worse than the current version on its minutes — after a canary blip,
+  // the whole canary stays worse, but a background error in a clean short window does not.
+  const reachedShort = pageRateReading(slo, p.canaryShort, worse && significantlyWorse(p.canaryShort, p.baselineShort, factor));
   if (!(reached && reachedShort)) return undefined;
   if (!compared || worse) {
     return {

@@ -65,7 +65,13 @@ export const SOLO_MINUTE_CAP = 1.5;
 /** The windows of one SLO at one tick. */
 export interface SloWindows {
   /** The new and the current version on the minutes since the release both served, and the new version on those of the short window. */
-  readonly paired: { readonly canary: Counts; readonly baseline: Counts; readonly canaryShort: Counts };
+  readonly paired: {
+    readonly canary: Counts;
+    readonly baseline: Counts;
+    readonly canaryShort: Counts;
+    /** The current version on the paired minutes of the short window (none without a timeline). */
+    readonly baselineShort: Counts;
+  };
   /** Minutes since the release the new version served alone. */
   readonly solo: {
     /** Solo minutes in the short window. */
@@ -202,13 +208,17 @@ function pairedOf(since: readonly TimelineMinute[], pairedMinutes: ReadonlySet<n
   let canary = NO_COUNTS;
   let baseline = NO_COUNTS;
   let canaryShort = NO_COUNTS;
+  let baselineShort = NO_COUNTS;
   for (const m of since) {
     if (!pairedMinutes.has(m.at)) continue;
     canary = add(canary, m.canary);
     baseline = add(baseline, m.baseline);
-    if (m.at >= shortStart) canaryShort = add(canaryShort, m.canary);
+    if (m.at >= shortStart) {
+      canaryShort = add(canaryShort, m.canary);
+      baselineShort = add(baselineShort, m.baseline);
+    }
   }
-  return { canary, baseline, canaryShort };
+  return { canary, baseline, canaryShort, baselineShort };
 }
 
 /** The new version on its solo minutes since the release, and on those of the short window (capped and as served). */

@@ -478,6 +478,21 @@ describe('bake: the page rate read below its point estimate only on evidence', (
     }
   });
 
+  it('does not fail on one background error after a canary blip that ended: the short window must be worse on its own minutes', () => {
+    // 10 % of 500 requests a minute for 10 minutes: the new version 3 bad in each of minutes 0–1, then
+    // one background error in minute 7; the current version 1 bad every other minute. The canary as a
+    // whole stays significantly worse, but its last 5 minutes (1 of 250, 4×) are not worse than the
+    // current version's 2 of 2,250 on the same minutes: read on the point estimate, not burning.
+    const minutes: Served[] = [
+      ...Array.from({ length: 10 }, (_, i) => sideBySide([50, i < 2 ? 3 : i === 7 ? 1 : 0], [450, i % 2])),
+      ...times(15, alone(500, 0)),
+    ];
+    // (The canary judge, off here, fails the canary as a whole: 7 of 500 against 5 of 4,500 is worse
+    // beyond its tolerance, Fisher p = 5 × 10⁻⁵ — the blip was the new version's alone.)
+    const decisions = ticks(minutes, 25, { bakeFrom: 10, history: { total: 500, bad: 0 }, config: { compareWithBaseline: false } });
+    expect(decisions.slice(9).filter(failed)).toEqual([]);
+  });
+
   it('does not fail on a canary blip that ended: a short window too small to exclude the page rate reads on its point estimate', () => {
     // 10 % of 200 requests a minute: the new version 5 bad in its first 2 minutes (20 a minute), then
     // clean; the current version 3 of 1800. Significantly worse over the canary, but its last 5 min
