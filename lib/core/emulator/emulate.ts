@@ -620,8 +620,7 @@ export function relativeWindowBurnRate(alarm: RelativeWindow, canary: WindowCoun
   if (!(baseline.total >= canary.total)) return 0;
   if (blended && !(2 * blended.bad >= canary.bad && canary.bad * blended.total > RELATIVE_ALARM_BLENDED_FACTOR * blended.bad * canary.total)) return 0;
   const expected = relativeExpectedBad(alarm.baseline.factor, baseline, canary.total, alarm.baseline.shift?.share);
-  const excess = canary.bad - expected;
-  return (excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1) ? ratio : 0) / alarm.errorBudget;
+  return (significantlyAbove(canary.bad, expected) ? ratio : 0) / alarm.errorBudget;
 }
 
 /** The alias minus the new version, as `rest-of-blended` reads it: negative when the two arrive apart. */
@@ -638,8 +637,12 @@ export function remainderOf(alias: WindowCounts, canary: WindowCounts): WindowCo
  */
 export function significantlyWorse(canary: Pick<WindowCounts, 'total' | 'bad'>, baseline: Pick<WindowCounts, 'total' | 'bad'>, factor: number): boolean {
   if (!(baseline.total > 0)) return false;
-  const expected = ((factor * baseline.bad) / baseline.total) * canary.total;
-  const excess = canary.bad - expected;
+  return significantlyAbove(canary.bad, ((factor * baseline.bad) / baseline.total) * canary.total);
+}
+
+/** `bad` exceeds `expected` bad events by more than three standard deviations: `bad > e` and `(bad − e)² > 9 × (e + 1)`. */
+export function significantlyAbove(bad: number, expected: number): boolean {
+  const excess = bad - expected;
   return excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1);
 }
 

@@ -6,8 +6,8 @@ import {
   type EmulationResult,
   relativeWindowBurnRate,
   RELATIVE_ALARM_BLENDED_FACTOR,
-  RELATIVE_ALARM_Z_SQUARED,
   checkTrafficShift,
+  significantlyAbove,
   type SliPoint,
   SliIndex,
   type TimelineEntry,
@@ -1225,19 +1225,17 @@ function baselineComparison(m: RollbackAlarmModel, counts: WindowCounts, base: W
   }
   // The bad events it would show were it `factor` times as bad, weighed at its share while it has served only part of the window.
   const expected = relativeExpectedBad(b.factor, base, counts.total, b.shift?.share);
-  const excess = counts.bad - expected;
-  const relation =
-    excess > 0 && excess * excess > RELATIVE_ALARM_Z_SQUARED * (expected + 1)
-      ? 'is more than'
-      : counts.bad > expected
-        ? 'is more than, but not by three standard deviations,'
-        : 'is not more than';
-  const weighed = b.shift !== undefined && expected > ((b.factor * base.bad) / base.total) * counts.total;
+  const asServed = relativeExpectedBad(b.factor, base, counts.total, undefined);
+  const relation = significantlyAbove(counts.bad, expected)
+    ? 'is more than'
+    : counts.bad > expected
+      ? 'is more than, but not by three standard deviations,'
+      : 'is not more than';
   const compared =
     `${pct(ratio)} bad ${relation} ${formatNumber(b.factor)}× ${theirs}` +
-    (weighed
-      ? ` (weighed at its ${b.shift!.kind} share of ${formatNumber(b.shift!.share * 100)} %: ${formatNumber(counts.total)} events are part of a window, so ${fmt(expected)} bad were expected, not ` +
-        `${fmt(((b.factor * base.bad) / base.total) * counts.total)})`
+    (b.shift !== undefined && expected > asServed
+      ? ` (weighed at its ${b.shift.kind} share of ${formatNumber(b.shift.share * 100)} %: ${formatNumber(counts.total)} events are part of a window, ` +
+        `so ${fmt(expected)} bad were expected, not ${fmt(asServed)})`
       : '');
   if (b.mode !== 'rest-of-blended' || relation !== 'is more than') return compared;
   // The guards against the alias and the version arriving apart (relativeBurnRateExpression).
